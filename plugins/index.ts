@@ -1,5 +1,15 @@
 /** The built-in plugins. They are registered exactly as a third-party module's plugins are. */
 import type { PluginDef } from '../src/api.js';
+import fileSource from './source/file/index.js';
+import fileSink from './sink/file/index.js';
+import stdoutSink from './sink/stdout/index.js';
+import filter from './transform/filter/index.js';
+import route from './transform/route/index.js';
 
 export const builtinPlugins: PluginDef[] = [
+  fileSource,
+  fileSink,
+  stdoutSink,
+  filter,
+  route,
 ];

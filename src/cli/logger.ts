@@ -1,0 +1,10 @@
+/** Structured JSON logs on stderr (pino), with secrets from `${...}` redacted. */
+import pino from 'pino';
+import type { Logger } from '../api.js';
+import { redact } from '../spec/interpolate.js';
+
+export function createLogger(level: string, secrets: readonly string[] = []): Logger & { child(b: object): Logger } {
+  const options: pino.LoggerOptions = { level, base: { name: 'sluice' } };
+  if (secrets.length) options.hooks = { streamWrite: (s: string) => redact(s, secrets) };
+  return pino(options, pino.destination({ dest: 2, sync: true })) as unknown as Logger & { child(b: object): Logger };
+}

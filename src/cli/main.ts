@@ -1,0 +1,215 @@
+#!/usr/bin/env node
+/**
+ * The `sluice` command. Exit codes: 0 success, 1 runtime failure, 2 bad spec or usage.
+ */
+import { Command, Option } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { builtinRegistry } from '../plugins/builtins.js';
+import { loadSpec, type CompiledSpec } from '../spec/validate.js';
+import { formatIssue, type SpecIssue } from '../errors.js';
+import { generatePipelineSchema } from '../spec/pipeline-schema.js';
+import { runPipeline } from '../runtime/run.js';
+import { scheduleWithoutOverlap } from '../runtime/schedule.js';
+import { createLogger } from './logger.js';
+import { renderSummary } from './summary-table.js';
+import { drawGraph } from '../graph/draw.js';
+import { pluginList, pluginReference } from './plugin-docs.js';
+import { createProgress } from './progress.js';
+import { redact } from '../spec/interpolate.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+export const PIPELINE_SCHEMA_PATH = join(root, 'schemas', 'pipeline.schema.json');
+
+function collectVars(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new Error(`--var expects NAME=value, got '${value}'`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}
+
+function printIssues(issues: SpecIssue[]): void {
+  for (const i of issues) process.stderr.write(formatIssue(i) + '\n');
+}
+
+async function compile(file: string, vars: Record<string, string>): Promise<CompiledSpec | undefined> {
+  const { spec, issues } = await loadSpec(file, { vars, registry: builtinRegistry() });
+  printIssues(issues);
+  if (!spec) {
+    const n = issues.filter((i) => i.severity === 'error').length;
+    process.stderr.write(`${file}: ${n} error${n === 1 ? '' : 's'}\n`);
+  }
+  return spec;
+}
+
+const program = new Command();
+program
+  .name('sluice')
+  .description('Declarative pipelines for proxy-log threat detection.')
+  .version(pkg.version)
+  .showHelpAfterError()
+  .exitOverride((err) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+
+program
+  .command('run')
+  .description('Run a pipeline (once, or on its schedule:)')
+  .argument('<spec>', 'pipeline YAML file')
+  .option('--var <NAME=value>', 'set a ${NAME} variable (repeatable)', collectVars, {})
+  .option('--once', 'run once even if the spec has a schedule; drain caught-up streams and stop')
+  .option('--state-dir <dir>', 'where sources keep checkpoints', '.sluice/state')
+  .option('--summary-json <file>', 'also write the run summary as JSON to this file')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
+  .option('--no-progress', 'no progress line on a terminal')
+  .action(async (file: string, opts) => {
+    const spec = await compile(file, opts.var);
+    if (!spec) process.exit(2);
+    const logger = createLogger(opts.logLevel, spec.secrets);
+    const hasStdoutSink = [...spec.nodes.values()].some((n) => n.kind === 'sink' && n.plugin.def.name === 'stdout');
+    const report = hasStdoutSink ? process.stderr : process.stdout;
+
+    let stopping = false;
+    let current: AbortController | undefined;
+    const onSignal = (sig: string) => {
+      if (stopping) {
+        logger.error({ signal: sig }, 'second signal: exiting without draining');
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal: sig }, 'stopping: draining in-flight batches, flushing sinks, committing');
+      current?.abort();
+      scheduler?.stop();
+      if (!current) process.exit(0);
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+    const runOnce = async (): Promise<boolean> => {
+      current = new AbortController();
+      const progress = opts.progress && process.stderr.isTTY ? createProgress(spec) : undefined;
+      try {
+        const summary = await runPipeline(spec, {
+          stateDir: resolve(opts.stateDir),
+          logger,
+          signal: current.signal,
+          once: !!opts.once,
+          onProgress: progress?.update,
+        });
+        progress?.stop();
+        report.write(renderSummary(summary) + '\n');
+        if (opts.summaryJson) writeFileSync(opts.summaryJson, JSON.stringify(summary, null, 2));
+        return true;
+      } catch (err) {
+        progress?.stop();
+        const e = err as Error & { summary?: import('../runtime/summary.js').RunSummary };
+        logger.error({ err: redact(e.stack ?? String(e), spec.secrets) }, 'run failed');
+        process.stderr.write(`sluice: run failed: ${redact(e.message, spec.secrets)}\n`);
+        if (e.summary) {
+          report.write(renderSummary(e.summary) + '\n');
+          if (opts.summaryJson) writeFileSync(opts.summaryJson, JSON.stringify(e.summary, null, 2));
+        }
+        return false;
+      } finally {
+        current = undefined;
+      }
+    };
+
+    let scheduler: { stop(): void } | undefined;
+    if (spec.schedule && !opts.once) {
+      logger.info({ schedule: spec.schedule }, 'waiting for the schedule (Ctrl-C to stop)');
+      await new Promise<void>((done) => {
+        scheduler = scheduleWithoutOverlap(
+          spec.schedule!,
+          async () => {
+            const ok = await runOnce();
+            if (!ok) logger.warn({}, 'scheduled run failed; waiting for the next one');
+            if (stopping) done();
+          },
+          () => logger.warn({ schedule: spec.schedule }, 'previous run still going: skipping this tick'),
+        );
+        process.on('SIGINT', () => !current && done());
+        process.on('SIGTERM', () => !current && done());
+      });
+      process.exit(0);
+    }
+    const ok = await runOnce();
+    process.exit(ok ? 0 : 1);
+  });
+
+program
+  .command('validate')
+  .description('Check pipeline specs; print every problem as file:line:col CODE message')
+  .argument('<spec...>', 'pipeline YAML files')
+  .option('--var <NAME=value>', 'set a ${NAME} variable (repeatable)', collectVars, {})
+  .action(async (files: string[], opts) => {
+    let bad = 0;
+    for (const f of files) {
+      const spec = await compile(f, opts.var);
+      if (spec) process.stdout.write(`${f}: ok (${spec.nodes.size} nodes)\n`);
+      else bad++;
+    }
+    process.exit(bad ? 2 : 0);
+  });
+
+program
+  .command('graph')
+  .description('Draw the pipeline DAG')
+  .argument('<spec>', 'pipeline YAML file')
+  .addOption(new Option('--format <format>', 'output format').choices(['mermaid', 'dot']).default('mermaid'))
+  .option('--var <NAME=value>', 'set a ${NAME} variable (repeatable)', collectVars, {})
+  .action(async (file: string, opts) => {
+    const spec = await compile(file, opts.var);
+    if (!spec) process.exit(2);
+    process.stdout.write(drawGraph(spec, opts.format) + '\n');
+  });
+
+program
+  .command('plugins')
+  .description('List plugins, or print the configuration reference of one')
+  .argument('[name]', 'plugin name')
+  .action((name?: string) => {
+    const registry = builtinRegistry();
+    if (!name) {
+      process.stdout.write(pluginList(registry) + '\n');
+      return;
+    }
+    const found = registry.find(name);
+    if (!found.length) {
+      process.stderr.write(`sluice: no plugin named '${name}'. Run 'sluice plugins' for the list.\n`);
+      process.exit(2);
+    }
+    process.stdout.write(found.map((p) => pluginReference(p.def)).join('\n\n') + '\n');
+  });
+
+program
+  .command('schema')
+  .description('Print the pipeline JSON Schema generated from the registered plugins')
+  .option('--write', `write it to schemas/pipeline.schema.json`)
+  .option('--check', 'exit 1 if schemas/pipeline.schema.json differs from the generated one')
+  .action((opts) => {
+    const text = JSON.stringify(generatePipelineSchema(builtinRegistry()), null, 2) + '\n';
+    if (opts.write) {
+      writeFileSync(PIPELINE_SCHEMA_PATH, text);
+      process.stdout.write(`wrote ${PIPELINE_SCHEMA_PATH}\n`);
+    } else if (opts.check) {
+      let current = '';
+      try {
+        current = readFileSync(PIPELINE_SCHEMA_PATH, 'utf8');
+      } catch {
+        /* missing counts as drift */
+      }
+      if (current !== text) {
+        process.stderr.write('schemas/pipeline.schema.json is out of date: run npm run schema\n');
+        process.exit(1);
+      }
+      process.stdout.write('schemas/pipeline.schema.json is up to date\n');
+    } else process.stdout.write(text);
+  });
+
+program.parseAsync(process.argv).catch((err) => {
+  process.stderr.write(`sluice: ${(err as Error).message}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,25 @@
+/** The end-of-run summary as a table. */
+import Table from 'cli-table3';
+import type { RunSummary } from '../runtime/summary.js';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+export function renderSummary(s: RunSummary): string {
+  const t = new Table({ head: ['node', 'kind / plugin', 'in', 'out (per port)', 'notes'], style: { head: [], border: [] } });
+  for (const n of s.nodes) {
+    const ports = Object.entries(n.out).map(([p, v]) => `${p}: ${fmt(v)}`).join('\n');
+    const notes = Object.entries(n.metrics)
+      .filter(([k]) => !k.startsWith('bytes_'))
+      .map(([k, v]) => `${k}: ${fmt(v)}`)
+      .join('\n');
+    t.push([n.node, `${n.kind} ${n.plugin}`, n.kind === 'source' ? '' : fmt(n.in), ports, notes]);
+  }
+  const secs = s.elapsedMs / 1000;
+  const lines = [
+    `pipeline ${s.pipeline}${s.stoppedBySignal ? ' (stopped by signal, drained)' : ''}`,
+    t.toString(),
+    `records in ${fmt(s.recordsIn)} · invalid ${fmt(s.invalid)} · filtered ${fmt(s.filtered)} · alerts ${fmt(s.alerts)} · written by sinks ${fmt(s.recordsOut)}`,
+    `time ${secs.toFixed(2)} s · ${fmt(Math.round(s.rate))} records/s`,
+  ];
+  return lines.join('\n');
+}

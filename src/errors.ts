@@ -1,0 +1,58 @@
+/**
+ * The one table of sluice's spec and runtime error codes. Every problem sluice reports about a
+ * spec carries one of these codes; the codes are stable (tests pin the table), the messages are not.
+ */
+export const ERRORS = {
+  SLUICE_E_FILE: 'the spec file cannot be read',
+  SLUICE_E_YAML: 'the spec is not valid YAML',
+  SLUICE_E_INTERPOLATION: 'a ${NAME} reference has no value and no default',
+  SLUICE_E_SCHEMA: 'the pipeline does not match the pipeline schema',
+  SLUICE_E_UNKNOWN_KEY: 'a key that the schema does not allow',
+  SLUICE_E_NODE_KIND: 'a node must name exactly one kind: source, transform, analyse or sink',
+  SLUICE_E_UNKNOWN_PLUGIN: 'no plugin of that kind and name is registered',
+  SLUICE_E_PLUGIN_LOAD: 'a module listed under plugins: cannot be loaded or exports no plugin',
+  SLUICE_E_PLUGIN_DEF: 'a module exports an object that is not a valid plugin',
+  SLUICE_E_CONFIG: "a node's with: does not match its plugin's schema",
+  SLUICE_E_CONFIG_CHECK: "a plugin's own check of its with: failed",
+  SLUICE_E_UNKNOWN_NODE: 'a from: reference names no node',
+  SLUICE_E_UNKNOWN_PORT: 'a from: reference names a port that the node does not emit',
+  SLUICE_E_CYCLE: 'the nodes form a cycle',
+  SLUICE_E_NO_INPUT: 'a non-source node has no from:',
+  SLUICE_E_SOURCE_INPUT: 'a source node has a from:',
+  SLUICE_E_NO_CONSUMER: 'no node reads any output of this node',
+  SLUICE_E_SCHEDULE: 'the schedule: is not a valid cron expression',
+  SLUICE_E_RUNTIME: 'a plugin failed while the pipeline ran',
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A problem found in a spec, located in its file. */
+export interface SpecIssue {
+  code: ErrorCode;
+  message: string;
+  /** JSON pointer inside the spec document. */
+  path: string;
+  file: string;
+  line: number;
+  col: number;
+  hint?: string;
+  severity: 'error' | 'warning';
+}
+
+export function formatIssue(i: SpecIssue): string {
+  const where = `${i.file}:${i.line}:${i.col}`;
+  const sev = i.severity === 'warning' ? ' (warning)' : '';
+  return `${where} ${i.code}${sev} ${i.message}${i.path ? ` [at ${i.path}]` : ''}${i.hint ? `\n    hint: ${i.hint}` : ''}`;
+}
+
+/** An error the CLI turns into exit code 2 (bad spec) or 1 (runtime). */
+export class SluiceError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly issues: SpecIssue[] = [],
+  ) {
+    super(message);
+    this.name = 'SluiceError';
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The plugin registry: every plugin a run may use, keyed by kind and name. Built-ins are added
+ * through the same `register` path as a third-party module's plugins; nothing else is loaded.
+ */
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve, dirname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PLUGIN_KINDS, type PluginDef, type PluginKind } from '../api.js';
+import { compileConfigSchema, type ValidateFn } from '../spec/ajv.js';
+
+export interface RegisteredPlugin {
+  def: PluginDef;
+  /** Compiled once, applies defaults. */
+  validate: ValidateFn;
+  /** Where it came from: `built-in` or the module specifier. */
+  from: string;
+}
+
+export class Registry {
+  private readonly byKind = new Map<PluginKind, Map<string, RegisteredPlugin>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
+
+  register(def: PluginDef, from = 'built-in'): void {
+    const problem = describeInvalidDef(def);
+    if (problem) throw new Error(`${from}: not a valid plugin: ${problem}`);
+    const kindMap = this.byKind.get(def.kind)!;
+    const existing = kindMap.get(def.name);
+    if (existing && existing.def !== def) {
+      throw new Error(`${from}: a ${def.kind} plugin named '${def.name}' is already registered (from ${existing.from})`);
+    }
+    kindMap.set(def.name, { def, validate: compileConfigSchema(def.schema), from });
+  }
+
+  get(kind: PluginKind, name: string): RegisteredPlugin | undefined {
+    return this.byKind.get(kind)?.get(name);
+  }
+
+  names(kind: PluginKind): string[] {
+    return [...this.byKind.get(kind)!.keys()].sort();
+  }
+
+  all(): RegisteredPlugin[] {
+    return PLUGIN_KINDS.flatMap((k) => [...this.byKind.get(k)!.values()].sort((a, b) => a.def.name.localeCompare(b.def.name)));
+  }
+
+  /** Plugins of any kind with this name (for `sluice plugins NAME`). */
+  find(name: string): RegisteredPlugin[] {
+    return this.all().filter((p) => p.def.name === name);
+  }
+
+  clone(): Registry {
+    const r = new Registry();
+    for (const [kind, m] of this.byKind) for (const [name, p] of m) r.byKind.get(kind)!.set(name, p);
+    return r;
+  }
+}
+
+export function describeInvalidDef(def: unknown): string | undefined {
+  if (!def || typeof def !== 'object') return 'expected an object';
+  const d = def as Partial<PluginDef>;
+  if (typeof d.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(d.name)) return `name must be lower-case kebab-case, got ${JSON.stringify(d.name)}`;
+  if (!PLUGIN_KINDS.includes(d.kind as PluginKind)) return `kind must be one of ${PLUGIN_KINDS.join(', ')}, got ${JSON.stringify(d.kind)}`;
+  if (typeof d.summary !== 'string' || !d.summary) return 'summary is required';
+  if (!d.schema || typeof d.schema !== 'object') return 'schema (JSON Schema of with:) is required';
+  if (typeof d.create !== 'function') return 'create(config, ctx) is required';
+  return undefined;
+}
+
+/** Pull plugin definitions out of a loaded module: default export (one or an array) or a `plugins` export. */
+export function pluginsOfModule(mod: Record<string, unknown>): unknown[] {
+  const found: unknown[] = [];
+  const add = (x: unknown) => (Array.isArray(x) ? found.push(...x) : x !== undefined && found.push(x));
+  add(mod.default);
+  add(mod.plugins);
+  if (!found.length) add(mod.plugin);
+  return found;
+}
+
+/** Resolve a `plugins:` entry: a relative or absolute path is taken from the spec's folder, anything else is a package name. */
+export function resolvePluginModule(specifier: string, specFile: string): string {
+  const base = dirname(resolve(specFile));
+  if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(base, specifier)).href;
+  const req = createRequire(resolve(base, 'noop.js'));
+  return pathToFileURL(req.resolve(specifier)).href;
+}
+
+export async function loadPluginModule(registry: Registry, specifier: string, specFile: string): Promise<PluginDef[]> {
+  const url = resolvePluginModule(specifier, specFile);
+  const mod = (await import(url)) as Record<string, unknown>;
+  const defs = pluginsOfModule(mod);
+  if (!defs.length) throw new Error(`module '${specifier}' exports no plugin (export default definePlugin({...}) or an array of them)`);
+  for (const d of defs) registry.register(d as PluginDef, specifier);
+  return defs as PluginDef[];
+}

@@ -1,0 +1,31 @@
+/**
+ * End-to-end acknowledgement of one source batch. The batch starts with one hold (its source's);
+ * every envelope derived from it that enters a queue adds a hold; a processor releases its hold
+ * when it has dispatched its outputs, a sink when its flush made the records durable. When the
+ * last hold goes, the source's `onDurable` runs and the source may commit.
+ */
+export class Ack {
+  private holds = 1;
+
+  constructor(private readonly onDurable: (() => void) | undefined) {}
+
+  retain(): void {
+    if (this.holds <= 0) throw new Error('ack retained after it completed');
+    this.holds++;
+  }
+
+  release(): void {
+    if (--this.holds === 0 && this.onDurable) this.onDurable();
+    if (this.holds < 0) throw new Error('ack released more often than retained');
+  }
+
+  get done(): boolean {
+    return this.holds === 0;
+  }
+}
+
+export interface Envelope {
+  records: import('../record.js').Rec[];
+  /** Null for records a processor emits on its own (closed windows at finish). */
+  ack: Ack | null;
+}

@@ -1,0 +1,275 @@
+/**
+ * Run a compiled pipeline once: create every plugin, wire bounded queues along the edges, start
+ * sinks and processors, then sources; finite runs end when every source is exhausted and every
+ * queue drained and flushed. One AbortController per run: a signal (SIGINT/SIGTERM) aborts it,
+ * sources stop, in-flight batches drain, sinks flush, sources commit. The first failure wins:
+ * every queue is abandoned and the run ends with that error.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
+import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
+import { BoundedQueue } from './queue.js';
+import { Ack, type Envelope } from './acks.js';
+import { NodeStats, type RunSummary, summarise } from './summary.js';
+
+export interface RunOptions {
+  /** Base directory for node state (checkpoints). */
+  stateDir: string;
+  logger: Logger & { child?(b: object): Logger };
+  /** Abort to stop the run gracefully (drain, flush, commit). */
+  signal?: AbortSignal;
+  once?: boolean;
+  /** Called about twice a second with the live statistics (progress display). */
+  onProgress?: (stats: Map<string, NodeStats>) => void;
+}
+
+/** Errors that are worth retrying: the service may come back. */
+function isTransient(err: unknown): boolean {
+  const e = err as { transient?: boolean; code?: string; retriable?: boolean };
+  if (e?.transient === true || e?.retriable === true) return true;
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'].includes(e?.code ?? '');
+}
+
+function isPromise<T>(x: unknown): x is Promise<T> {
+  return !!x && typeof (x as Promise<T>).then === 'function';
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((r) => {
+    const t = setTimeout(r, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+  });
+
+export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const controller = new AbortController();
+  const outer = opts.signal;
+  const onOuterAbort = () => controller.abort();
+  if (outer) {
+    if (outer.aborted) controller.abort();
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+  }
+  // Hard failure: abandon queues (distinct from a graceful stop, which drains them).
+  let failure: unknown;
+  const queues = new Map<string, BoundedQueue<Envelope>>();
+  const fail = (err: unknown) => {
+    if (failure === undefined) failure = err;
+    controller.abort();
+    for (const q of queues.values()) q.fail();
+  };
+
+  const stats = new Map<string, NodeStats>();
+  for (const name of spec.order) stats.set(name, new NodeStats(spec.nodes.get(name)!));
+
+  // One input queue per non-source node; producers = number of its input edges.
+  for (const name of spec.order) {
+    const node = spec.nodes.get(name)!;
+    if (node.kind !== 'source') queues.set(name, new BoundedQueue<Envelope>(spec.settings.queueBatches, node.inputs.length));
+  }
+  // Outgoing routes: node -> port -> consumer queues.
+  const routes = new Map<string, Map<string, BoundedQueue<Envelope>[]>>();
+  for (const name of spec.order) routes.set(name, new Map());
+  for (const name of spec.order) {
+    for (const input of spec.nodes.get(name)!.inputs) {
+      const portMap = routes.get(input.node)!;
+      if (!portMap.has(input.port)) portMap.set(input.port, []);
+      portMap.get(input.port)!.push(queues.get(name)!);
+    }
+  }
+
+  const contextFor = (node: CompiledNode): PluginContext => {
+    const st = stats.get(node.name)!;
+    const logger = opts.logger.child ? opts.logger.child({ node: node.name }) : opts.logger;
+    let dir: string | undefined;
+    return {
+      node: node.name,
+      pipeline: spec.name,
+      logger,
+      metrics: { add: (n, v = 1) => st.add(n, v), set: (n, v) => st.set(n, v) },
+      signal: controller.signal,
+      resolvePath: (p) => resolve(p),
+      stateDir: () => {
+        if (!dir) {
+          dir = join(opts.stateDir, spec.name, node.name);
+          mkdirSync(dir, { recursive: true });
+        }
+        return dir;
+      },
+      once: !!opts.once,
+    };
+  };
+
+  /** Send a node's outputs to the queues of every consumer, counting them; `ack` is held once per envelope. */
+  const dispatch = async (name: string, outputs: Outputs, ack: Ack | null): Promise<void> => {
+    const st = stats.get(name)!;
+    const portMap = routes.get(name)!;
+    for (const port in outputs) {
+      const recs = outputs[port];
+      if (!recs || recs.length === 0) continue;
+      st.emitted(port, recs.length);
+      const targets = portMap.get(port);
+      if (!targets) continue; // a port nobody reads: counted, then dropped (validation warned)
+      for (let i = 0; i < targets.length; i++) {
+        ack?.retain();
+        // Fan-out shares the records; each consumer gets its own array.
+        await targets[i]!.push({ records: i === 0 ? recs : recs.slice(), ack });
+      }
+    }
+  };
+
+  // Create every plugin instance (feeds load, files open) before any data moves.
+  const instances = new Map<string, SourceInstance | ProcessorInstance | SinkInstance>();
+  try {
+    for (const name of spec.order) {
+      const node = spec.nodes.get(name)!;
+      instances.set(name, await node.plugin.def.create(node.config, contextFor(node)));
+    }
+  } catch (err) {
+    await closeAll(instances, opts.logger);
+    throw withNode(err, [...spec.order].find((n) => !instances.has(n)));
+  }
+
+  const tasks: Promise<void>[] = [];
+  const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(stats), 500) : undefined;
+
+  for (const name of spec.order) {
+    const node = spec.nodes.get(name)!;
+    const inst = instances.get(name)!;
+    const st = stats.get(name)!;
+    const closeDownstream = () => {
+      for (const qs of routes.get(name)!.values()) for (const q of qs) q.end();
+    };
+
+    if (node.kind === 'source') {
+      const src = inst as SourceInstance;
+      tasks.push(
+        (async () => {
+          try {
+            await src.run(async (outputs, onDurable) => {
+              if (failure !== undefined) return;
+              const ack = new Ack(onDurable);
+              await dispatch(name, outputs, ack);
+              ack.release();
+            });
+          } catch (err) {
+            fail(withNode(err, name));
+          } finally {
+            closeDownstream();
+          }
+        })(),
+      );
+    } else if (node.kind === 'sink') {
+      const sink = inst as SinkInstance;
+      const q = queues.get(name)!;
+      const interval = spec.settings.flushIntervalMs;
+      tasks.push(
+        (async () => {
+          let pending: Ack[] = [];
+          let lastFlush = Date.now();
+          const flush = async () => {
+            await retrying(() => sink.flush(), name, 'flush');
+            lastFlush = Date.now();
+            const done = pending;
+            pending = [];
+            for (const a of done) a.release();
+          };
+          const retrying = async (op: () => Promise<void> | void, nodeName: string, what: string) => {
+            for (let attempt = 0; ; attempt++) {
+              try {
+                const r = op();
+                if (isPromise(r)) await r;
+                return;
+              } catch (err) {
+                if (!isTransient(err) || failure !== undefined) throw err;
+                const wait = Math.min(30_000, 200 * 2 ** Math.min(attempt, 8));
+                opts.logger.warn({ node: nodeName, err: String(err), attempt, retryInMs: wait }, `${what} failed; retrying`);
+                st.add('retries', 1);
+                await sleep(wait);
+              }
+            }
+          };
+          try {
+            for (;;) {
+              const wait = Math.max(1, interval - (Date.now() - lastFlush));
+              const batch = await q.pull(64, pending.length ? wait : undefined);
+              if (batch === null) break;
+              for (const env of batch) {
+                st.received(env.records.length);
+                await retrying(() => sink.write(env.records), name, 'write');
+                if (env.ack) pending.push(env.ack);
+              }
+              if (pending.length && Date.now() - lastFlush >= interval) await flush();
+            }
+            if (failure === undefined) await flush();
+          } catch (err) {
+            fail(withNode(err, name));
+          }
+        })(),
+      );
+    } else {
+      const proc = inst as ProcessorInstance;
+      const q = queues.get(name)!;
+      tasks.push(
+        (async () => {
+          try {
+            for (;;) {
+              const batch = await q.pull(1);
+              if (batch === null) break;
+              const env = batch[0]!;
+              st.received(env.records.length);
+              const r = proc.process(env.records);
+              const out = isPromise<Outputs>(r) ? await r : r;
+              await dispatch(name, out, env.ack);
+              env.ack?.release();
+            }
+            if (failure === undefined && proc.finish) {
+              const r = proc.finish();
+              const out = isPromise<Outputs>(r) ? await r : r;
+              await dispatch(name, out, null);
+            }
+          } catch (err) {
+            fail(withNode(err, name));
+          } finally {
+            closeDownstream();
+          }
+        })(),
+      );
+    }
+  }
+
+  await Promise.all(tasks);
+  if (progressTimer) clearInterval(progressTimer);
+  opts.onProgress?.(stats);
+  outer?.removeEventListener('abort', onOuterAbort);
+  await closeAll(instances, opts.logger);
+  const summary = summarise(spec, stats, Date.now() - started, queues);
+  if (failure !== undefined) {
+    const err = failure instanceof Error ? failure : new Error(String(failure));
+    (err as Error & { summary?: RunSummary }).summary = summary;
+    throw err;
+  }
+  summary.stoppedBySignal = controller.signal.aborted;
+  return summary;
+}
+
+function withNode(err: unknown, node: string | undefined): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (node && !(e as Error & { node?: string }).node) {
+    (e as Error & { node?: string }).node = node;
+    e.message = `node '${node}': ${e.message}`;
+  }
+  return e;
+}
+
+async function closeAll(instances: Map<string, { close?(): Promise<void> }>, logger: Logger): Promise<void> {
+  for (const [name, inst] of instances) {
+    try {
+      await inst.close?.();
+    } catch (err) {
+      logger.error({ node: name, err: String(err) }, 'close failed');
+    }
+  }
+}
+
+export type { Rec };
