@@ -5,6 +5,10 @@ import fileSink from './sink/file/index.js';
 import stdoutSink from './sink/stdout/index.js';
 import filter from './transform/filter/index.js';
 import route from './transform/route/index.js';
+import windowAnalyser from './analyse/window/index.js';
+import rules from './analyse/rules/index.js';
+import set from './transform/set/index.js';
+import drop from './transform/drop/index.js';
 
 export const builtinPlugins: PluginDef[] = [
   fileSource,
@@ -12,4 +16,8 @@ export const builtinPlugins: PluginDef[] = [
   stdoutSink,
   filter,
   route,
+  windowAnalyser,
+  rules,
+  set,
+  drop,
 ];

@@ -122,6 +122,12 @@ function compileVar(arg: unknown): LogicFn {
 /** Compile a rule into a function of the record. Call `validateLogic` first to report problems. */
 function compileNode(node: unknown): LogicFn {
   if (Array.isArray(node)) {
+    // An array of plain values is a constant: build it once, not per record (and operations may
+    // cache work keyed by its identity, e.g. parsed CIDR lists).
+    if (node.every((n) => n === null || typeof n !== 'object')) {
+      const constant = Object.freeze(node.slice());
+      return () => constant;
+    }
     const items = node.map(compileNode);
     return (d) => items.map((f) => f(d));
   }

@@ -1,0 +1,146 @@
+/**
+ * Aggregates of the `window` analyser, planned once per node.
+ *
+ * Records are accumulated into panes (time slices of gcd(size, slide)); a window is the merge of
+ * the panes it covers, so a sliding window costs one update per record, not one per window.
+ * Each field a record is read for is read once, whatever number of aggregates use it.
+ */
+import { getPath, type Rec } from '../../../src/api.js';
+
+export type AggKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'distinct';
+export const AGG_KINDS: readonly AggKind[] = ['count', 'sum', 'min', 'max', 'avg', 'distinct'];
+
+/** `count`, or `{ <kind>: field }` as written in config. */
+export type AggSpec = string | { [kind: string]: string };
+
+export interface Aggregate {
+  name: string;
+  kind: AggKind;
+  /** Index into `Plan.fields`; -1 for a plain record count. */
+  field: number;
+}
+
+/** Per field: [present, n numeric, sum, min, max]. */
+const SLOTS = 5;
+const PRESENT = 0, N = 1, SUM = 2, MIN = 3, MAX = 4;
+
+export interface Pane {
+  start: number;
+  count: number;
+  nums: Float64Array | null;
+  sets: Set<unknown>[] | null;
+}
+
+export class Plan {
+  readonly aggregates: Aggregate[] = [];
+  readonly fields: string[] = [];
+  private readonly numeric: boolean[] = [];
+  /** Index into a pane's `sets` per field, -1 when the field has no `distinct`. */
+  private readonly setIndex: number[] = [];
+  private nSets = 0;
+
+  constructor(spec: Readonly<Record<string, AggSpec>>) {
+    for (const [name, s] of Object.entries(spec)) {
+      const { kind, field } = parseAgg(s);
+      let f = -1;
+      if (field !== undefined) {
+        f = this.fields.indexOf(field);
+        if (f === -1) {
+          f = this.fields.length;
+          this.fields.push(field);
+          this.numeric.push(false);
+          this.setIndex.push(-1);
+        }
+        if (kind === 'sum' || kind === 'min' || kind === 'max' || kind === 'avg') this.numeric[f] = true;
+        if (kind === 'distinct' && this.setIndex[f] === -1) this.setIndex[f] = this.nSets++;
+      }
+      this.aggregates.push({ name, kind, field: f });
+    }
+  }
+
+  newPane(start: number): Pane {
+    let nums: Float64Array | null = null;
+    if (this.fields.length) {
+      nums = new Float64Array(this.fields.length * SLOTS);
+      for (let f = 0; f < this.fields.length; f++) { nums[f * SLOTS + MIN] = Infinity; nums[f * SLOTS + MAX] = -Infinity; }
+    }
+    let sets: Set<unknown>[] | null = null;
+    if (this.nSets) { sets = new Array(this.nSets); for (let i = 0; i < this.nSets; i++) sets[i] = new Set(); }
+    return { start, count: 0, nums, sets };
+  }
+
+  add(p: Pane, rec: Rec): void {
+    p.count++;
+    const fields = this.fields;
+    for (let f = 0; f < fields.length; f++) {
+      const v = getPath(rec, fields[f]!);
+      if (v === undefined || v === null) continue;
+      const nums = p.nums!;
+      const b = f * SLOTS;
+      nums[b + PRESENT]!++;
+      if (this.numeric[f]) {
+        const x = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+        if (Number.isFinite(x)) {
+          nums[b + N]!++;
+          nums[b + SUM] += x;
+          if (x < nums[b + MIN]!) nums[b + MIN] = x;
+          if (x > nums[b + MAX]!) nums[b + MAX] = x;
+        }
+      }
+      const si = this.setIndex[f]!;
+      if (si !== -1) p.sets![si]!.add(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+    }
+  }
+
+  /** Write the aggregates of panes[from, to) into `out` (by name, dotted names nested). */
+  emit(panes: readonly Pane[], from: number, to: number, out: Rec, set: (rec: Rec, path: string, v: unknown) => void): void {
+    let count = 0;
+    for (let i = from; i < to; i++) count += panes[i]!.count;
+    for (const a of this.aggregates) {
+      let value: unknown;
+      if (a.field === -1) {
+        value = count;
+      } else if (a.kind === 'distinct') {
+        const si = this.setIndex[a.field]!;
+        if (to - from === 1) value = panes[from]!.sets![si]!.size;
+        else {
+          const union = new Set<unknown>();
+          for (let i = from; i < to; i++) for (const x of panes[i]!.sets![si]!) union.add(x);
+          value = union.size;
+        }
+      } else {
+        const b = a.field * SLOTS;
+        let present = 0, n = 0, sum = 0, min = Infinity, max = -Infinity;
+        for (let i = from; i < to; i++) {
+          const nums = panes[i]!.nums!;
+          present += nums[b + PRESENT]!;
+          n += nums[b + N]!;
+          sum += nums[b + SUM]!;
+          if (nums[b + MIN]! < min) min = nums[b + MIN]!;
+          if (nums[b + MAX]! > max) max = nums[b + MAX]!;
+        }
+        switch (a.kind) {
+          case 'count': value = present; break;
+          case 'sum': value = sum; break;
+          case 'min': value = n ? min : null; break;
+          case 'max': value = n ? max : null; break;
+          case 'avg': value = n ? sum / n : null; break;
+        }
+      }
+      set(out, a.name, value);
+    }
+  }
+}
+
+/** `count` → count of records; `{count: f}` → records where f is present; `{sum|min|max|avg|distinct: f}`. */
+export function parseAgg(s: AggSpec): { kind: AggKind; field?: string } {
+  if (typeof s === 'string') {
+    if (s !== 'count') throw new Error(`'${s}' needs a field: write { ${s}: field.name }`);
+    return { kind: 'count' };
+  }
+  const keys = Object.keys(s);
+  if (keys.length !== 1) throw new Error(`an aggregate is one of count, sum, min, max, avg, distinct with one field, got ${keys.length} keys`);
+  const kind = keys[0] as AggKind;
+  if (!AGG_KINDS.includes(kind)) throw new Error(`unknown aggregate '${kind}' (known: ${AGG_KINDS.join(', ')})`);
+  return { kind, field: s[kind]! };
+}

@@ -1,0 +1,312 @@
+/**
+ * `window`: event-time volume metrics per key over tumbling or sliding windows, with alerts when a
+ * closed window meets a json-logic condition.
+ *
+ * Ports (the choice is recorded in docs/rules.md):
+ *   out     every input record, unchanged — like every analyser, `window` only observes the stream
+ *   windows one metric record per closed window (`event.kind: metric`)
+ *   alerts  closed windows for which `alert_when` holds (`event.kind: alert`)
+ *   late    records the window could not count (too late, no event time, no key), with the reason
+ */
+import {
+  definePlugin, compileLogic, parseDuration, getPath, setPath,
+  type Rec, type ConfigIssue, type CompiledLogic,
+} from '../../../src/api.js';
+import { checkLogicRule, prepareLogicRule } from '../rules/operations.js';
+import { Plan, parseAgg, type AggSpec } from './aggregates.js';
+import { WindowState, type ClosedWindow } from './state.js';
+
+type Severity = 'low' | 'medium' | 'high' | 'critical';
+const SEVERITY_SCORE: Readonly<Record<Severity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
+
+export interface WindowConfig {
+  key: string | string[];
+  time_field: string;
+  size: string | number;
+  slide?: string | number;
+  allowed_lateness: string | number;
+  aggregate: Record<string, AggSpec>;
+  alert_when?: unknown;
+  alert: { name?: string; description?: string; severity: Severity; tags: string[] };
+  max_keys: number;
+}
+
+/** Why a record went to `late`. */
+export const LATE_REASONS = ['LATE', 'NO_TIMESTAMP', 'MISSING_KEY'] as const;
+
+const DURATION = {
+  anyOf: [
+    { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?(ms|s|m|h|d)\\s*$' },
+    { type: 'number', minimum: 0 },
+  ],
+};
+
+/** Top-level names of a window record that aggregates and key fields may not take. */
+const RESERVED = new Set(['@timestamp', 'event', 'window', 'rule', 'tags']);
+
+function keyFields(config: WindowConfig): string[] {
+  return typeof config.key === 'string' ? [config.key] : config.key;
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Two dotted paths where one is the other or lies inside it. */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(b + '.') || b.startsWith(a + '.');
+}
+
+export default definePlugin<WindowConfig>({
+  name: 'window',
+  kind: 'analyse',
+  summary: 'Count, sum, min, max, avg and distinct-count per key over event-time tumbling or sliding windows; alert on thresholds.',
+  description: [
+    'Windows are aligned to the Unix epoch (UTC): a `5m` window with `slide: 1m` covers',
+    '[12:00, 12:05), [12:01, 12:06), ... Without `slide` windows tumble (slide = size).',
+    'The watermark is the greatest event time seen minus `allowed_lateness`; a window is emitted once',
+    'the watermark passes its end, and a record older than the watermark goes to `late` (reason',
+    '`LATE`), as do records without a parseable `time_field` (`NO_TIMESTAMP`) or without a key field',
+    '(`MISSING_KEY`). Every input record also passes through on `out`.',
+    'Window records carry the key fields, `window.start`/`window.end` (ISO-8601), the aggregates by',
+    'name and `event.kind: metric`; those meeting `alert_when` are also sent to `alerts` as',
+    '`event.kind: alert` with `rule.name`. Windows with no records are not emitted.',
+    'When `max_keys` keys hold open windows, the key with the oldest open window is spilled: its',
+    'windows are emitted at once with `window.partial: true` (aggregates of the records seen so far).',
+    'At the end of a finite run every open window is emitted.',
+  ].join('\n'),
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['size', 'aggregate'],
+    properties: {
+      key: {
+        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true }],
+        default: [],
+        description: 'Field(s) to group by, e.g. `[source.ip]`. Empty: one window series for all records.',
+        examples: [['source.ip'], ['source.ip', 'url.domain']],
+      },
+      time_field: { type: 'string', minLength: 1, default: '@timestamp', description: 'Event-time field: an ISO-8601 string or epoch milliseconds.' },
+      size: { ...DURATION, description: 'Window length: a number and a unit (ms, s, m, h, d), or milliseconds.', examples: ['5m'] },
+      slide: { ...DURATION, description: 'Distance between window starts for sliding windows (at most `size`). Omit for tumbling windows.', examples: ['1m'] },
+      allowed_lateness: {
+        ...DURATION,
+        default: '1m',
+        description: 'How far behind the greatest event time seen a record may be and still be counted. Larger values hold windows open longer (more memory, later alerts).',
+        examples: ['30s', '1h'],
+      },
+      aggregate: {
+        type: 'object',
+        minProperties: 1,
+        description: 'Output name → `count`, or `{count|sum|min|max|avg|distinct: field}`. `distinct` counts distinct values exactly; `{count: f}` counts records that have f.',
+        additionalProperties: {
+          anyOf: [
+            { const: 'count' },
+            {
+              type: 'object', minProperties: 1, maxProperties: 1,
+              propertyNames: { enum: ['count', 'sum', 'min', 'max', 'avg', 'distinct'] },
+              additionalProperties: { type: 'string', minLength: 1 },
+            },
+          ],
+        },
+        examples: [{ requests: 'count', bytes: { sum: 'http.response.bytes' }, hosts: { distinct: 'url.domain' } }],
+      },
+      alert_when: {
+        description: 'json-logic condition over a closed window record (aggregates by name, e.g. `{">": [{var: requests}, 600]}`); matching windows are also emitted on `alerts`.',
+        examples: [{ '>': [{ var: 'requests' }, 600] }],
+      },
+      alert: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'How alerts from `alert_when` are labelled.',
+        properties: {
+          name: { type: 'string', minLength: 1, description: '`rule.name` of the alerts; default: the node name.' },
+          description: { type: 'string', description: '`rule.description` of the alerts.' },
+          severity: { enum: ['low', 'medium', 'high', 'critical'], default: 'medium', description: 'Kept as `rule.severity`; `event.severity` carries the ECS score (21/47/73/99).' },
+          tags: { type: 'array', items: { type: 'string' }, default: [], description: 'Tags of the alerts.' },
+        },
+      },
+      max_keys: {
+        type: 'integer', minimum: 1, default: 250000,
+        description: 'Most keys with open windows held at once; beyond it the key with the oldest open window is emitted early, flagged `window.partial: true`.',
+      },
+    },
+  },
+  ports: ['out', 'windows', 'alerts', 'late'],
+  examples: [
+    {
+      title: 'Requests per client over 5 minutes, every minute; alert above 600',
+      with: {
+        key: ['source.ip'], size: '5m', slide: '1m',
+        aggregate: { requests: 'count', bytes: { sum: 'http.response.bytes' }, hosts: { distinct: 'url.domain' } },
+        alert_when: { '>': [{ var: 'requests' }, 600] },
+        alert: { name: 'high-request-rate', severity: 'medium' },
+      },
+    },
+  ],
+  check(config) {
+    const issues: ConfigIssue[] = [];
+    const ms: Record<string, number> = {};
+    for (const f of ['size', 'slide', 'allowed_lateness'] as const) {
+      const v = config[f];
+      if (v === undefined) continue;
+      try {
+        ms[f] = parseDuration(v);
+      } catch (err) {
+        issues.push({ path: `/${f}`, code: 'DURATION', message: (err as Error).message });
+      }
+    }
+    if (ms.size !== undefined && Math.round(ms.size) < 1) issues.push({ path: '/size', code: 'DURATION', message: 'size must be at least 1ms' });
+    if (ms.slide !== undefined && Math.round(ms.slide) < 1) issues.push({ path: '/slide', code: 'DURATION', message: 'slide must be at least 1ms' });
+    if (ms.size !== undefined && ms.slide !== undefined && ms.slide > ms.size) {
+      issues.push({ path: '/slide', code: 'WINDOW_SLIDE', message: `slide (${config.slide}) is longer than size (${config.size}): records between windows would be counted nowhere`, hint: 'use slide ≤ size, or omit slide for tumbling windows' });
+    }
+    const keys = keyFields(config);
+    keys.forEach((k, i) => {
+      const where = typeof config.key === 'string' ? '/key' : `/key/${i}`;
+      if (RESERVED.has(k.split('.')[0]!)) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `key field '${k}' clashes with the window record's own '${k.split('.')[0]}'` });
+      if (k.split('.').some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === '')) issues.push({ path: where, code: 'FIELD_PATH', message: `'${k}' is not a usable field path` });
+    });
+    for (const [name, spec] of Object.entries(config.aggregate)) {
+      const where = `/aggregate/${escapePointer(name)}`;
+      try { parseAgg(spec); } catch (err) { issues.push({ path: where, code: 'WINDOW_AGGREGATE', message: (err as Error).message }); }
+      const parts = name.split('.');
+      if (parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === '')) issues.push({ path: where, code: 'FIELD_PATH', message: `'${name}' is not a usable output name` });
+      else if (RESERVED.has(parts[0]!)) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with the window record's own '${parts[0]}'` });
+      const clash = keys.find((k) => overlaps(k, name));
+      if (clash) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with key field '${clash}'` });
+    }
+    if (config.alert_when !== undefined) issues.push(...checkLogicRule(config.alert_when, '/alert_when'));
+    return issues;
+  },
+  create(config, ctx) {
+    const size = Math.round(parseDuration(config.size));
+    const slide = config.slide === undefined ? size : Math.round(parseDuration(config.slide));
+    const lateness = parseDuration(config.allowed_lateness);
+    const keys = keyFields(config);
+    const nKeys = keys.length;
+    const timeField = config.time_field;
+    const plan = new Plan(config.aggregate);
+    const state = new WindowState(size, slide, plan);
+    const maxKeys = config.max_keys;
+    const alertTest: CompiledLogic | undefined = config.alert_when === undefined ? undefined : compileLogic(prepareLogicRule(config.alert_when, {}, ctx.resolvePath));
+    const alertRule: Rec = Object.freeze({ name: config.alert.name ?? ctx.node, ruleset: ctx.node, severity: config.alert.severity, ...(config.alert.description !== undefined ? { description: config.alert.description } : {}) });
+    const alertSeverity = SEVERITY_SCORE[config.alert.severity];
+    const alertTags = config.alert.tags;
+
+    let maxT = -Infinity;
+    let watermark = -Infinity;
+    // Timestamps repeat (second resolution, batches from one source): parse each distinct string once.
+    let lastTs: unknown;
+    let lastMs = NaN;
+    const closed: ClosedWindow[] = [];
+    let lateCount = 0;
+    let spilled = 0;
+
+    const timeOf = (rec: Rec): number => {
+      const v = getPath(rec, timeField);
+      if (v === lastTs) return lastMs;
+      let ms: number;
+      if (typeof v === 'string') ms = Date.parse(v);
+      else if (typeof v === 'number' && Number.isFinite(v)) ms = v;
+      else return NaN;
+      lastTs = v;
+      lastMs = ms;
+      return ms;
+    };
+
+    const lateRecord = (rec: Rec, reason: (typeof LATE_REASONS)[number]): Rec => {
+      lateCount++;
+      ctx.metrics.add(`late.${reason}`);
+      return { ...rec, window: { late: true, reason, watermark: Number.isFinite(watermark) ? new Date(watermark).toISOString() : null, node: ctx.node } };
+    };
+
+    /** Turn closed windows into records on `windows` and `alerts`. */
+    const materialise = (windows: Rec[], alerts: Rec[]): void => {
+      if (!closed.length) return;
+      // Per key windows come in time order; across keys, order by end (stable).
+      closed.sort((a, b) => a.end - b.end);
+      for (const c of closed) {
+        const start = new Date(c.start).toISOString();
+        const w: Rec = {
+          '@timestamp': start,
+          event: { kind: 'metric', dataset: 'sluice.window', provider: ctx.node },
+          window: c.partial ? { start, end: new Date(c.end).toISOString(), partial: true } : { start, end: new Date(c.end).toISOString() },
+        };
+        for (let k = 0; k < nKeys; k++) setPath(w, keys[k]!, c.key.values[k]);
+        plan.emit(c.panes, c.from, c.to, w, setPath);
+        windows.push(w);
+        if (alertTest && alertTest.test(w)) {
+          alerts.push({
+            ...w,
+            event: { kind: 'alert', dataset: 'sluice.window', provider: ctx.node, severity: alertSeverity },
+            rule: { ...alertRule },
+            ...(alertTags.length ? { tags: alertTags.slice() } : {}),
+          });
+        }
+      }
+      closed.length = 0;
+      ctx.metrics.add('windows', windows.length);
+      if (alerts.length) ctx.metrics.add('alerts', alerts.length);
+    };
+
+    return {
+      process(records: Rec[]) {
+        let late: Rec[] | undefined;
+        const values: unknown[] = new Array(nKeys);
+        for (let r = 0; r < records.length; r++) {
+          const rec = records[r]!;
+          const t = timeOf(rec);
+          if (Number.isNaN(t)) { (late ??= []).push(lateRecord(rec, 'NO_TIMESTAMP')); continue; }
+          let id = '';
+          let missing = false;
+          if (nKeys === 1) {
+            const v = getPath(rec, keys[0]!);
+            if (v === undefined || v === null) missing = true;
+            // Strings (nearly every key) are their own id; other types are tagged so 1 and "1" differ.
+            else id = typeof v === 'string' ? v : '\u0001' + JSON.stringify(v);
+            values[0] = v;
+          } else if (nKeys > 1) {
+            for (let k = 0; k < nKeys; k++) {
+              const v = getPath(rec, keys[k]!);
+              if (v === undefined || v === null) { missing = true; break; }
+              values[k] = v;
+            }
+            if (!missing) id = JSON.stringify(values);
+          }
+          if (missing) { (late ??= []).push(lateRecord(rec, 'MISSING_KEY')); continue; }
+          if (t < watermark) { (late ??= []).push(lateRecord(rec, 'LATE')); continue; }
+          if (t > maxT) { maxT = t; watermark = maxT - lateness; }
+          let ks = state.keys.get(id);
+          if (ks === undefined) {
+            if (state.keys.size >= maxKeys) {
+              const victim = state.oldest();
+              if (victim) { state.spill(victim, closed); spilled++; ctx.metrics.add('spilled_keys'); }
+            }
+            ks = state.newKey(id, values.slice());
+          }
+          state.add(ks, t, rec);
+        }
+        state.advance(watermark, closed);
+        const windows: Rec[] = [];
+        const alerts: Rec[] = [];
+        materialise(windows, alerts);
+        ctx.metrics.set('keys', state.keys.size);
+        if (Number.isFinite(watermark)) ctx.metrics.set('watermark_ms', watermark);
+        const out: Record<string, Rec[]> = { out: records, windows, alerts };
+        if (late) out.late = late;
+        return out;
+      },
+      finish() {
+        state.flushAll(closed);
+        const windows: Rec[] = [];
+        const alerts: Rec[] = [];
+        materialise(windows, alerts);
+        ctx.metrics.set('keys', 0);
+        ctx.logger.debug({ late: lateCount, spilled }, 'window: all windows closed');
+        return { windows, alerts };
+      },
+    };
+  },
+});
