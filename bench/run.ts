@@ -1,0 +1,327 @@
+/**
+ * `npm run bench [-- --quick] [--runs N] [--lines N] [--indicators M] [--only a,b] [--profile]`
+ *
+ * Generates (or reuses) deterministic data, runs every scenario in fresh child processes — rounds
+ * interleave the scenarios so that load from other processes spreads evenly — and prints lines/s,
+ * MB/s, peak RSS, time to first alert, the spread across runs and ratios to the naive reference and
+ * the tokenize-only ceiling measured in the same run. Writes bench/RESULTS.md (full runs) or
+ * bench/data/RESULTS-quick.md (--quick), with the machine's description.
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { ensureFeed, ensureLog, type LogFile } from './generate/files.js';
+import { LOG_FORMATS, type LogFormat } from './generate/logs.js';
+import { CLI, DATA_DIR, DIST_BENCH, ROOT } from './lib/paths.js';
+import { describeMachine, type Machine } from './lib/machine.js';
+import { countLines, measure, type Measured } from './lib/measure.js';
+import { selfTimes } from './lib/profile.js';
+import * as S from './scenarios.js';
+
+const { values: argv } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    runs: { type: 'string' },
+    lines: { type: 'string' },
+    'parse-lines': { type: 'string' },
+    indicators: { type: 'string' },
+    seed: { type: 'string', default: '42' },
+    only: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'no-micro': { type: 'boolean', default: false },
+    'no-write': { type: 'boolean', default: false },
+  },
+});
+
+const quick = argv.quick!;
+const seed = Number(argv.seed);
+const runs = Number(argv.runs ?? (quick ? 1 : 3));
+const sweepLines = Number(argv.lines ?? (quick ? 200_000 : 5_000_000));
+const parseLines = Number(argv['parse-lines'] ?? (quick ? 100_000 : 1_000_000));
+const indicators = Number(argv.indicators ?? (quick ? 100_000 : 1_000_000));
+const OUT_DIR = join(DATA_DIR, 'out');
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
+const fmtMiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+
+async function probe(hostPort: string, timeoutMs = 700): Promise<boolean> {
+  const [host, port] = hostPort.split(':');
+  return new Promise((res) => {
+    const s = createConnection({ host, port: Number(port) });
+    const done = (ok: boolean) => { s.destroy(); res(ok); };
+    s.setTimeout(timeoutMs, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+async function registeredPlugins(): Promise<Set<string> | string> {
+  if (!existsSync(CLI)) return 'the sluice CLI is not built yet (dist/src/cli/main.js missing; run `npm run build`)';
+  const index = join(ROOT, 'dist', 'plugins', 'index.js');
+  if (!existsSync(index)) return 'dist/plugins/index.js missing (run `npm run build`)';
+  try {
+    const mod = (await import(pathToFileURL(index).href)) as { builtinPlugins?: { name: string }[] };
+    return new Set((mod.builtinPlugins ?? []).map((p) => p.name));
+  } catch (e) {
+    return `cannot load the built-in plugins: ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+interface Row {
+  s: S.Scenario;
+  runs: (Measured & { alerts: number; rejects: number })[];
+  skip?: string;
+  failure?: string;
+}
+
+const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2; };
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const machine = describeMachine();
+  log(`sluice bench — ${quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; parse ${fmtInt(parseLines)} lines per format; seed ${seed}`);
+  log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
+
+  // Data.
+  const logs = new Map<string, LogFile>();
+  const logFor = (i: S.Input) => {
+    const k = `${i.format}:${i.lines}`;
+    let f = logs.get(k);
+    if (!f) {
+      const t = performance.now();
+      f = ensureLog(i.format, seed, i.lines);
+      const dt = performance.now() - t;
+      if (dt > 500) log(`  generated ${f.path} (${fmtMiB(f.bytes)}) in ${(dt / 1000).toFixed(1)} s`);
+      logs.set(k, f);
+    }
+    return f;
+  };
+  const tf = performance.now();
+  const feed = ensureFeed(seed, indicators);
+  if (performance.now() - tf > 500) log(`  generated ${feed.path} in ${((performance.now() - tf) / 1000).toFixed(1)} s`);
+
+  const sweepInput: S.Input = { format: 'squid', lines: sweepLines };
+  const parseInputs = LOG_FORMATS.map((format): S.Input => ({ format, lines: parseLines }));
+  const analyseInput: S.Input = { format: 'squid', lines: parseLines };
+  let scenarios: S.Scenario[] = [
+    S.ceiling(sweepInput),
+    S.naive(sweepInput),
+    S.sweep(sweepInput),
+    S.sweep(sweepInput, 'squid'),
+    ...parseInputs.flatMap((i) => (i.format === 'squid' && i.lines === sweepLines ? [S.parse(i)] : [S.ceiling(i), S.parse(i)])),
+    S.window(analyseInput),
+    S.rules(analyseInput),
+    S.kafkaSweep(sweepInput),
+    S.hdfsSweep(sweepInput),
+  ];
+  if (argv.only) {
+    const want = argv.only.split(',').map((w) => w.trim()).filter(Boolean);
+    const picked = scenarios.filter((s) => want.some((w) => s.id.includes(w)));
+    // Keep the references the picked scenarios are compared with.
+    const refs = new Set(picked.flatMap((s) => [S.ceilingId(s.input), s.naive ?? '']));
+    scenarios = scenarios.filter((s) => picked.includes(s) || refs.has(s.id));
+  }
+
+  const env: S.Env = {
+    quick,
+    logs: logFor,
+    feed,
+    plugins: await registeredPlugins(),
+    services: {},
+  };
+  const kafka = process.env.SLUICE_BENCH_KAFKA ?? 'localhost:9092';
+  const hdfs = process.env.SLUICE_BENCH_WEBHDFS ?? 'http://localhost:9870';
+  if (await probe(kafka)) env.services.kafka = kafka;
+  if (await probe(new URL(hdfs).host)) env.services.hdfs = hdfs;
+
+  const rows: Row[] = scenarios.map((s) => ({ s, runs: [], skip: s.skip?.(env) }));
+  for (const r of rows) if (!r.skip) logFor(r.s.input);
+  for (const r of rows) if (r.skip) log(`  skip ${r.s.id}: ${r.skip}`);
+
+  rmSync(OUT_DIR, { recursive: true, force: true });
+  for (let round = 1; round <= runs; round++) {
+    for (const r of rows) {
+      if (r.skip || r.failure) continue;
+      const dir = join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'), `run-${round}`);
+      mkdirSync(dir, { recursive: true });
+      const out: S.Outputs = { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
+      const m = await measure({
+        args: r.s.args(env, out),
+        cwd: ROOT,
+        watch: r.s.watch ? out[r.s.watch] : undefined,
+        stderrFile: join(dir, 'stderr.log'),
+        timeoutMs: quick ? 120_000 : 1_800_000,
+      });
+      const res = { ...m, alerts: countLines(out.alerts), rejects: countLines(out.rejects) };
+      r.runs.push(res);
+      const lps = r.s.input.lines / (m.wallMs / 1000);
+      log(`  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(lps).padStart(10)} lines/s  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`);
+      if (!m.ok) {
+        r.failure = `exit ${m.exitCode ?? m.signal}: ${lastLines(m.stderrTail, 3)}`;
+        log(`      ${r.failure}`);
+      }
+    }
+  }
+
+  let profile: string | undefined;
+  if (argv.profile) profile = await runProfile(env, sweepInput);
+  const micro = argv['no-micro'] || quick ? undefined : await runMicro();
+
+  const { table, markdown } = render(rows, env);
+  console.log(table);
+  for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);
+  for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
+  const elapsed = (performance.now() - t0) / 1000;
+  log(`done in ${elapsed.toFixed(0)} s`);
+  if (!argv['no-write']) {
+    const file = quick ? join(DATA_DIR, 'RESULTS-quick.md') : join(ROOT, 'bench', 'RESULTS.md');
+    writeResults(file, machine, markdown, rows, env, profile, micro, elapsed);
+    log(`wrote ${file}`);
+  }
+  if (rows.some((r) => r.failure)) process.exitCode = 1;
+}
+
+function lastLines(s: string, n: number): string {
+  return s.trim().split('\n').slice(-n).join(' | ').slice(0, 600);
+}
+
+function check(r: Row, env: S.Env): string {
+  if (r.skip) return '';
+  if (r.failure) return 'FAILED';
+  const e = r.s.expect?.(env);
+  if (!e || !r.runs.length) return '—';
+  const bad: string[] = [];
+  for (const run of r.runs) {
+    if (e.alerts !== undefined && run.alerts !== e.alerts) bad.push(`alerts ${run.alerts}≠${e.alerts}`);
+    if (e.rejects !== undefined && run.rejects !== e.rejects) bad.push(`rejects ${run.rejects}≠${e.rejects}`);
+  }
+  return bad.length ? [...new Set(bad)].join(', ') : 'ok';
+}
+
+function render(rows: Row[], env: S.Env): { table: string; markdown: string } {
+  const lps = new Map<string, number>();
+  for (const r of rows) if (r.runs.length && !r.failure) lps.set(r.s.id, median(r.runs.map((x) => r.s.input.lines / (x.wallMs / 1000))));
+  const head = ['scenario', 'input', 'lines/s', 'MB/s', 'spread', 'peak RSS', 'CPU/wall', '1st alert', '×naive', '×ceiling', 'alerts', 'check'];
+  const body: string[][] = [];
+  for (const r of rows) {
+    const inputDesc = `${r.s.input.format} ${fmtInt(r.s.input.lines)}`;
+    if (r.skip || !r.runs.length) { body.push([r.s.id, inputDesc, 'skipped', '', '', '', '', '', '', '', '', r.skip ? 'see below' : '']); continue; }
+    const ok = r.runs.filter((x) => x.ok);
+    const f = env.logs(r.s.input);
+    const rates = ok.map((x) => r.s.input.lines / (x.wallMs / 1000));
+    const med = rates.length ? median(rates) : NaN;
+    const mbs = ok.length ? f.bytes / 1e6 / (median(ok.map((x) => x.wallMs)) / 1000) : NaN;
+    const spread = rates.length > 1 ? `±${(((Math.max(...rates) - Math.min(...rates)) / 2 / med) * 100).toFixed(0)}%` : 'n=1';
+    const rss = ok.length ? fmtMiB(Math.max(...ok.map((x) => x.peakRss))) : '';
+    const cpu = ok.length ? (median(ok.map((x) => x.cpuMs / x.wallMs))).toFixed(2) : '';
+    const first = ok.some((x) => x.firstOutputMs !== undefined) ? `${(median(ok.filter((x) => x.firstOutputMs !== undefined).map((x) => x.firstOutputMs!)) / 1000).toFixed(2)} s` : '';
+    const naive = r.s.naive && r.s.naive !== r.s.id && lps.get(r.s.naive) ? `${(med / lps.get(r.s.naive)!).toFixed(2)}×` : '';
+    const ceil = lps.get(S.ceilingId(r.s.input)) && r.s.id !== S.ceilingId(r.s.input) ? `${(med / lps.get(S.ceilingId(r.s.input))!).toFixed(2)}×` : '';
+    const alerts = r.s.watch ? fmtInt(median(ok.map((x) => x.alerts))) : '';
+    body.push([r.s.id, inputDesc, ok.length ? fmtInt(med) : 'failed', ok.length ? mbs.toFixed(1) : '', spread, rss, cpu, first, naive, ceil, alerts, check(r, env)]);
+  }
+  const t = new Table({ head, style: { head: [], border: [] } });
+  for (const b of body) t.push(b);
+  const md = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+  return { table: t.toString(), markdown: md };
+}
+
+async function runProfile(env: S.Env, input: S.Input): Promise<string> {
+  const s = S.sweep(input);
+  const why = s.skip?.(env);
+  if (why) return `_Not profiled: ${why}._`;
+  const dir = join(OUT_DIR, 'profile');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const out: S.Outputs = { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
+  log(`  profiling ${s.id} (node --cpu-prof)`);
+  const m = await measure({ args: ['--cpu-prof', '--cpu-prof-dir', dir, ...s.args(env, out)], cwd: ROOT, stderrFile: join(dir, 'stderr.log') });
+  const prof = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  if (!m.ok || !prof.length) return `_Profile run failed: ${lastLines(m.stderrTail, 2)}_`;
+  const { totalMs, rows } = selfTimes(prof[0]!, 25);
+  const lines = [`Profile of \`${s.id}\` (${fmtInt(input.lines)} lines, ${fmtInt(env.feed.indicators)} indicators), ${(totalMs / 1000).toFixed(1)} s sampled, main thread; file: \`${prof[0]!.slice(ROOT.length + 1)}\`.`, '', '| self ms | share | function | where |', '|---:|---:|---|---|'];
+  for (const r of rows) lines.push(`| ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)}% | \`${r.fn}\` | ${r.where} |`);
+  const text = lines.join('\n');
+  log(text);
+  return text;
+}
+
+/** Other engineers' micro-benchmarks, run once each and reported verbatim. */
+async function runMicro(): Promise<string> {
+  const parts: string[] = [];
+  for (const name of ['parse-micro', 'ioc-load', 'window-rules', 'feed-report']) {
+    const script = join(DIST_BENCH, `${name}.js`);
+    if (!existsSync(script)) { parts.push(`### ${name}\n\n_Not there yet (bench/${name}.ts)._`); continue; }
+    log(`  micro ${name}`);
+    const dir = join(OUT_DIR, 'micro');
+    const m = await measure({ args: [script], cwd: ROOT, stderrFile: join(dir, `${name}.stderr.log`), timeoutMs: 600_000 });
+    parts.push(`### ${name}\n\n${m.ok ? '' : `_Failed (exit ${m.exitCode ?? m.signal}): ${lastLines(m.stderrTail, 3)}_\n\n`}Wall ${(m.wallMs / 1000).toFixed(1)} s, peak RSS ${fmtMiB(m.peakRss)}.\n\n\`\`\`\n${m.stdout.trim().slice(-6000)}\n\`\`\``);
+  }
+  return parts.join('\n\n');
+}
+
+function writeResults(file: string, m: Machine, table: string, rows: Row[], env: S.Env, profile: string | undefined, micro: string | undefined, elapsed: number): void {
+  // Hand-written notes below "## Profile notes" survive a rewrite.
+  let notes = '## Profile notes\n\n_None yet._\n';
+  if (existsSync(file)) {
+    const old = readFileSync(file, 'utf8');
+    const i = old.indexOf('## Profile notes');
+    if (i >= 0) notes = old.slice(i);
+    if (!profile) {
+      const j = old.indexOf('## Profile (automatic)');
+      if (j >= 0) profile = old.slice(j, i >= 0 ? i : undefined).replace(/^## Profile \(automatic\)[^\n]*\n+/, '').trim() + '\n\n_(from an earlier `--profile` run)_';
+    }
+  }
+  const sweepLog = env.logs({ format: 'squid', lines: rows.find((r) => r.s.group === 'sweep')?.s.input.lines ?? 0 });
+  const failures = rows.filter((r) => r.failure).map((r) => `- **${r.s.id}** failed: ${r.failure}`);
+  const skips = rows.filter((r) => r.skip).map((r) => `- **${r.s.id}**: ${r.skip}`);
+  const text = `# Benchmark results
+
+Generated by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${m.date} (${elapsed.toFixed(0)} s). Absolute numbers depend on the machine and
+on what else ran on it; the **ratios** (×naive, ×ceiling) are measured in the same run, with scenarios interleaved
+round by round, and are what to compare across machines.
+
+## Machine
+
+| | |
+|---|---|
+| CPU | ${m.cpu} |
+| cores | ${m.cores} |
+| RAM | ${m.ramGiB} GiB |
+| OS | ${m.os} |
+| Node | ${m.node} |
+| commit | ${m.commit} |
+| load average at start | ${m.load} |
+
+## Parameters
+
+- runs per scenario: ${runs} (each in a fresh \`node\` process; wall time includes start-up and feed loading)
+- sweep: ${fmtInt(sweepLines)} squid lines (${fmtMiB(sweepLog.bytes)}), feed of ${fmtInt(env.feed.indicators)} indicators (${fmtMiB(env.feed.bytes)}), seed ${seed}
+- injected in the sweep log: ${fmtInt(sweepLog.stats.malicious)} malicious lines (${Object.entries(sweepLog.stats.maliciousByType).map(([k, v]) => `${k} ${v}`).join(', ')}), ${fmtInt(sweepLog.stats.nearMiss)} near misses, ${fmtInt(sweepLog.stats.invalid)} broken lines
+- parse / window / rules: ${fmtInt(parseLines)} lines per format
+
+## Results
+
+${table}
+
+Columns: **lines/s** median over runs (input lines ÷ wall time of the whole process); **MB/s** input bytes ÷ median wall
+time; **spread** half the min–max range of lines/s as a share of the median; **peak RSS** the highest over runs;
+**CPU/wall** user+system CPU ÷ wall (above 1 means more than one core busy); **1st alert** time from process start until
+the alerts file first had bytes (time to first detection, feed loading included); **×naive** lines/s ÷ the naive
+reference's on the same input; **×ceiling** lines/s ÷ the tokenize-only ceiling's on the same input; **check** alerts
+and rejects against what the generator injected (every malicious line raises one alert, near misses none, every
+broken line one reject).
+
+${failures.length ? `### Failures\n\n${failures.join('\n')}\n\n` : ''}${skips.length ? `### Skipped\n\n${skips.join('\n')}\n\n` : ''}## Profile (automatic)
+
+${profile ?? '_Run `npm run bench -- --profile` to add a CPU profile of the default sweep._'}
+
+${micro ? `## Micro-benchmarks\n\n${micro}\n\n` : ''}${notes}`;
+  writeFileSync(file, text);
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

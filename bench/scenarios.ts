@@ -1,0 +1,166 @@
+/**
+ * The benchmark scenarios. Each names its input, how to run it in a fresh process, what a run must
+ * produce (checked against what the generator injected) and why it may be skipped. References (the
+ * tokenize-only ceiling per input, the naive sweep) are measured in the same run, interleaved with
+ * the sluice scenarios, so that ratios hold on a noisy shared machine.
+ */
+import { join } from 'node:path';
+import { CLI, DIST_BENCH, PIPELINES_DIR } from './lib/paths.js';
+import type { LogFormat } from './generate/logs.js';
+import type { FeedFile, LogFile } from './generate/files.js';
+
+export type Group = 'reference' | 'parse' | 'sweep' | 'analyse' | 'services';
+
+export interface Input { format: LogFormat; lines: number }
+
+export interface Env {
+  quick: boolean;
+  logs: (input: Input) => LogFile;
+  feed: FeedFile;
+  /** Names of the registered plugins, or why they could not be read. */
+  plugins: Set<string> | string;
+  services: { kafka?: string; hdfs?: string };
+}
+
+export interface Outputs { alerts: string; rejects: string }
+
+export interface Expect { alerts?: number; rejects?: number }
+
+export interface Scenario {
+  id: string;
+  title: string;
+  group: Group;
+  input: Input;
+  /** The scenario a `×naive` ratio compares with (sweeps only). */
+  naive?: string;
+  /** Why it cannot run here, if it cannot. */
+  skip?(env: Env): string | undefined;
+  /** Node arguments (flags, script, its args). */
+  args(env: Env, out: Outputs): string[];
+  /** File whose first bytes mark the first detection. */
+  watch?: keyof Outputs;
+  expect?(env: Env): Expect;
+}
+
+function needPlugins(env: Env, names: string[]): string | undefined {
+  if (typeof env.plugins === 'string') return env.plugins;
+  const missing = names.filter((n) => !(env.plugins as Set<string>).has(n));
+  return missing.length ? `plugin${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not registered yet` : undefined;
+}
+
+function sluice(spec: string, vars: Record<string, string>): string[] {
+  const args = [CLI, 'run', join(PIPELINES_DIR, spec)];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
+  return args;
+}
+
+export const ceilingId = (i: Input) => `ceiling ${i.format} ${i.lines}`;
+export const naiveId = (i: Input) => `naive-sweep ${i.format} ${i.lines}`;
+
+export function ceiling(input: Input): Scenario {
+  return {
+    id: ceilingId(input),
+    title: `tokenize-only ceiling, ${input.format}`,
+    group: 'reference',
+    input,
+    args: (env) => [join(DIST_BENCH, 'reference', 'tokenize-ceiling.js'), env.logs(input).path],
+  };
+}
+
+export function naive(input: Input): Scenario {
+  return {
+    id: naiveId(input),
+    title: 'naive reference sweep (readline + regex + Set)',
+    group: 'reference',
+    input,
+    naive: naiveId(input),
+    watch: 'alerts',
+    args: (env, out) => [join(DIST_BENCH, 'reference', 'naive-sweep.js'), '--logs', env.logs(input).path, '--feed', env.feed.path, '--alerts', out.alerts, '--rejects', out.rejects],
+    expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
+  };
+}
+
+export function parse(input: Input): Scenario {
+  return {
+    id: `parse ${input.format}`,
+    title: `sluice parse (${input.format})`,
+    group: 'parse',
+    input,
+    skip: (env) => needPlugins(env, ['file', 'proxy-log']),
+    args: (env, out) => sluice('parse.yaml', { LOGS: env.logs(input).path, FORMAT: input.format, REJECTS: out.rejects }),
+    expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
+  };
+}
+
+export function sweep(input: Input, format = 'auto'): Scenario {
+  return {
+    id: `sweep ${input.format}${format === 'auto' ? '' : ` (format: ${format})`}`,
+    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file)`,
+    group: 'sweep',
+    input,
+    naive: naiveId(input),
+    watch: 'alerts',
+    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
+    args: (env, out) => sluice('sweep.yaml', { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
+  };
+}
+
+export function window(input: Input): Scenario {
+  return {
+    id: 'window',
+    title: 'sluice sliding window (5m/1m per source.ip, count + sum)',
+    group: 'analyse',
+    input,
+    watch: 'alerts',
+    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'window']),
+    args: (env, out) => sluice('window.yaml', { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
+  };
+}
+
+export function rules(input: Input): Scenario {
+  return {
+    id: 'rules',
+    title: 'sluice rules (5 json-logic rules per record)',
+    group: 'analyse',
+    input,
+    watch: 'alerts',
+    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'rules']),
+    args: (env, out) => sluice('rules.yaml', { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
+  };
+}
+
+/**
+ * Streaming and HDFS sweeps. They run when the services answer and the plugins exist; the data
+ * loading step (produce the log to a topic / upload it over WebHDFS) is the part still to write, so
+ * until then they say so instead of measuring something else.
+ */
+export function kafkaSweep(input: Input): Scenario {
+  return {
+    id: 'sweep kafka',
+    title: 'sluice sweep from Kafka (--once)',
+    group: 'services',
+    input,
+    naive: naiveId(input),
+    skip: (env) =>
+      env.services.kafka === undefined ? 'no Kafka broker reachable (set SLUICE_BENCH_KAFKA=host:port; `npm test` starts one from test/services/)'
+        : needPlugins(env, ['kafka', 'proxy-log', 'ioc-sweep']) ?? 'Kafka scenario: loading the log into a topic is not written yet (bench/scenarios.ts kafkaSweep)',
+    args: () => [],
+  };
+}
+
+export function hdfsSweep(input: Input): Scenario {
+  return {
+    id: 'sweep hdfs',
+    title: 'sluice sweep from HDFS (WebHDFS)',
+    group: 'services',
+    input,
+    naive: naiveId(input),
+    skip: (env) =>
+      env.services.hdfs === undefined ? 'no WebHDFS reachable (set SLUICE_BENCH_WEBHDFS=http://host:port; `npm test` starts a mini-cluster from test/services/)'
+        : needPlugins(env, ['hdfs', 'proxy-log', 'ioc-sweep']) ?? 'HDFS scenario: uploading the log over WebHDFS is not written yet (bench/scenarios.ts hdfsSweep)',
+    args: () => [],
+  };
+}
