@@ -1,0 +1,113 @@
+/**
+ * Apache/NCSA combined, as web proxies (squid's `logformat combined`) and servers write it:
+ *   client ident user [dd/Mon/yyyy:hh:mm:ss +zzzz] "METHOD URL HTTP/x.y" status bytes "referer" "user-agent" [trailing]
+ * Referer and User-Agent are optional (common log format); squid appends `%Ss:%Sh` (TCP_MISS:HIER_DIRECT);
+ * any further trailing fields are kept in `apache.extra`.
+ */
+import type { Rec } from '../../../src/api.js';
+import { ERR, ParseError, clfToIso, fillUrl, parseUint, setSource } from './common.js';
+import { QuoteEscape, Tokens, tokenize } from './lex.js';
+import { clip } from './squid.js';
+
+const tk = new Tokens();
+
+/** `TCP_MISS:HIER_DIRECT` — squid's status and hierarchy codes appended to combined lines. */
+function squidCodes(s: string): number {
+  const colon = s.indexOf(':');
+  if (colon < 2 || colon === s.length - 1) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (i !== colon && !((c >= 65 && c <= 90) || c === 95)) return -1;
+  }
+  return colon;
+}
+
+export function parseCombined(line: string, rec: Rec): ParseError | undefined {
+  tokenize(line, tk, QuoteEscape.Backslash);
+  const t = tk.values;
+  const count = tk.count;
+  // the [time] column: the first token that starts with '['
+  let b = 0;
+  while (b < count && !(t[b]!.charCodeAt(0) === 91 && !tk.quoted[b])) b++;
+  if (b >= count) return new ParseError(ERR.SYNTAX, 'combined: no [time] column');
+  if (b < 3) return new ParseError(ERR.FIELD_COUNT, `combined: expected client, ident and user before [time], found ${b} field(s)`);
+  let timeText: string;
+  let next: number;
+  if (t[b]!.endsWith(']')) {
+    timeText = t[b]!.slice(1, -1);
+    next = b + 1;
+  } else if (b + 1 < count && t[b + 1]!.endsWith(']')) {
+    timeText = `${t[b]!.slice(1)} ${t[b + 1]!.slice(0, -1)}`;
+    next = b + 2;
+  } else return new ParseError(ERR.TIMESTAMP, 'combined: [time] is not closed');
+  const ts = clfToIso(timeText);
+  if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `combined: bad time '${clip(timeText)}' (want 20/Jul/2009:22:59:26 +0000)`);
+  if (next >= count) return new ParseError(ERR.FIELD_COUNT, 'combined: line ends before the request');
+  if (!tk.quoted[next]) return new ParseError(ERR.SYNTAX, `combined: the request must be quoted, found '${clip(t[next]!)}'`);
+  if (tk.unterminated && next === count - 1) return new ParseError(ERR.QUOTE, 'combined: the request has no closing quote (truncated line?)');
+  if (next + 2 >= count) return new ParseError(ERR.FIELD_COUNT, 'combined: line ends before status and size');
+
+  rec['@timestamp'] = ts;
+  rec.event = { dataset: 'apache.access' };
+  setSource(rec, t[0]!);
+  const user = b === 3 ? t[2]! : line.slice(tk.starts[2]!, tk.ends[b - 1]!);
+  if (user !== '-') rec.user = { name: user };
+
+  const request: Rec = {};
+  const response: Rec = {};
+  const http: Rec = { request, response };
+  rec.http = http;
+  const reqText = t[next]!;
+  const sp1 = reqText.indexOf(' ');
+  if (sp1 > 0) {
+    request.method = reqText.slice(0, sp1);
+    let urlEnd = reqText.length;
+    const sp2 = reqText.lastIndexOf(' ');
+    if (sp2 > sp1 && reqText.startsWith('HTTP/', sp2 + 1)) {
+      http.version = reqText.slice(sp2 + 6);
+      urlEnd = sp2;
+    }
+    const urlText = reqText.slice(sp1 + 1, urlEnd);
+    if (urlText.length > 0 && !fillUrl(rec, urlText, request.method === 'CONNECT')) {
+      rec.url = { original: urlText };
+      (rec.tags ??= []).push('url_unparsed');
+    }
+  } else if (reqText !== '-' && reqText.length > 0) {
+    // not "METHOD URL PROTO" (a TLS handshake sent to a plain port, junk): kept, not parsed
+    (rec.apache ??= {}).request = reqText;
+  }
+  const status = t[next + 1]!;
+  if (status !== '-') {
+    const s = parseUint(status);
+    if (s < 0 || s > 999) return new ParseError(ERR.NUMBER, `combined: bad status '${clip(status)}'`);
+    response.status_code = s;
+  }
+  const size = t[next + 2]!;
+  if (size !== '-') {
+    const n = parseUint(size);
+    if (n < 0) return new ParseError(ERR.NUMBER, `combined: bad size '${clip(size)}'`);
+    response.bytes = n;
+  }
+  let i = next + 3;
+  if (i < count && tk.quoted[i]) {
+    const ref = t[i]!;
+    if (ref !== '-' && ref.length > 0) request.referrer = ref;
+    i++;
+    if (i < count && tk.quoted[i]) {
+      const ua = t[i]!;
+      if (ua !== '-' && ua.length > 0) rec.user_agent = { original: ua };
+      i++;
+    }
+  }
+  if (tk.unterminated) return new ParseError(ERR.QUOTE, 'combined: a quoted field has no closing quote (truncated line?)');
+  if (i < count) {
+    const c = squidCodes(t[i]!);
+    if (c !== -1) {
+      rec.event.action = t[i]!.slice(0, c);
+      rec.squid = { hierarchy: t[i]!.slice(c + 1) };
+      i++;
+    }
+    if (i < count) (rec.apache ??= {}).extra = t.slice(i, count);
+  }
+  return undefined;
+}

@@ -1,0 +1,416 @@
+/**
+ * Shared, allocation-light helpers of the proxy-log parsers: IP canonical form, host normalisation,
+ * a hand-written URL splitter (no `new URL` on the hot path), and timestamp conversion.
+ */
+import ipaddr from 'ipaddr.js';
+import { domainToASCII } from 'node:url';
+import type { Rec } from '../../../src/api.js';
+
+/** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */
+export class ParseError {
+  constructor(readonly code: string, readonly message: string) {}
+}
+
+export const ERR = {
+  FIELD_COUNT: 'PARSE_FIELD_COUNT',
+  TIMESTAMP: 'PARSE_TIMESTAMP',
+  URL: 'PARSE_URL',
+  NUMBER: 'PARSE_NUMBER',
+  QUOTE: 'PARSE_QUOTE',
+  SYNTAX: 'PARSE_SYNTAX',
+  JSON: 'PARSE_JSON',
+  NO_FIELDS: 'PARSE_NO_FIELDS',
+  FORMAT: 'PARSE_FORMAT',
+  SCHEMA: 'SCHEMA',
+  INPUT: 'INPUT_TYPE',
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+
+/** A non-negative decimal integer, or -1 when `s` is not one (no sign, no exponent, no spaces). */
+export function parseUint(s: string): number {
+  const n = s.length;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// IP addresses
+
+/** Canonical IPv4 (leading zeros dropped), or undefined when `s` is not a dotted quad. */
+export function canonicalIpv4(s: string): string | undefined {
+  const n = s.length;
+  if (n < 7 || n > 15) return undefined;
+  let parts = 0;
+  let v = 0;
+  let digits = 0;
+  let leadingZero = false;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 46 : s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || v > 255) return undefined;
+      if (++parts > 4) return undefined;
+      if (digits > 1 && s.charCodeAt(i - digits) === 48) leadingZero = true;
+      v = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      v = v * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+    } else return undefined;
+  }
+  if (parts !== 4) return undefined;
+  if (!leadingZero) return s;
+  return s.split('.').map((p) => String(Number(p))).join('.');
+}
+
+/** Canonical IPv6 (RFC 5952: compressed, lower-case), or undefined. Brackets must already be stripped. */
+export function canonicalIpv6(s: string): string | undefined {
+  if (s.length < 2 || s.length > 45 || s.indexOf(':') === -1) return undefined;
+  // The zone index (`%eth0`) is not part of the address an indicator names.
+  const pct = s.indexOf('%');
+  const addr = pct === -1 ? s : s.slice(0, pct);
+  if (!ipaddr.IPv6.isValid(addr)) return undefined;
+  try {
+    const ip = ipaddr.IPv6.parse(addr);
+    if (ip.isIPv4MappedAddress()) return ip.toIPv4Address().toString();
+    return ip.toRFC5952String();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Canonical form of an IPv4 or IPv6 literal (brackets allowed), or undefined when `s` is not one. */
+export function canonicalIp(s: string): string | undefined {
+  const c0 = s.charCodeAt(0);
+  if (c0 === 91 /* [ */) {
+    return s.charCodeAt(s.length - 1) === 93 ? canonicalIpv6(s.slice(1, -1)) : undefined;
+  }
+  if (s.indexOf(':') !== -1) return canonicalIpv6(s);
+  return canonicalIpv4(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hosts and URLs
+
+/**
+ * Normalise a host for matching: lower-case, trailing dot(s) stripped, IDN to punycode.
+ * Returns undefined for an empty or impossible host (spaces, slashes).
+ */
+export function normaliseHost(h: string): string | undefined {
+  let end = h.length;
+  while (end > 0 && h.charCodeAt(end - 1) === 46) end--;
+  if (end === 0) return undefined;
+  let ascii = true;
+  let upper = false;
+  for (let i = 0; i < end; i++) {
+    const c = h.charCodeAt(i);
+    if (c > 127) ascii = false;
+    else if (c >= 65 && c <= 90) upper = true;
+    else if (c <= 32 || c === 47 || c === 92 || c === 34) return undefined;
+  }
+  let out = end === h.length ? h : h.slice(0, end);
+  if (!ascii) {
+    const a = domainToASCII(out);
+    return a === '' ? undefined : a;
+  }
+  return upper ? out.toLowerCase() : out;
+}
+
+const DEFAULT_PORTS: { [scheme: string]: number } = { http: 80, https: 443, ftp: 21, ws: 80, wss: 443 };
+
+export function defaultPort(scheme: string | undefined): number | undefined {
+  return scheme === undefined ? undefined : DEFAULT_PORTS[scheme];
+}
+
+/**
+ * The parts of a URL as proxies log it. Fills `url`, and `destination` (domain or ip) from the host.
+ * Accepts absolute URLs (`http://h:8080/p?q#f`), authority form (`h:443`, `[v6]:443`, CONNECT),
+ * origin form (`/p?q`, combined logs), and `*`. Returns false when the text is not a URL at all.
+ */
+export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean {
+  const n = raw.length;
+  if (n === 0) return false;
+  const url: Rec = { original: raw };
+  let i = 0;
+  let scheme: string | undefined;
+  // scheme: letters then "://" within the first 32 characters
+  const sep = raw.indexOf('://');
+  if (sep > 0 && sep < 32) {
+    let ok = true;
+    let upper = false;
+    for (let k = 0; k < sep; k++) {
+      const c = raw.charCodeAt(k);
+      if ((c >= 97 && c <= 122) || (k > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) continue;
+      if (c >= 65 && c <= 90) { upper = true; continue; }
+      ok = false;
+      break;
+    }
+    if (ok) {
+      scheme = raw.slice(0, sep);
+      if (upper) scheme = scheme.toLowerCase();
+      url.scheme = scheme;
+      i = sep + 3;
+    }
+  }
+  const hasAuthority = scheme !== undefined || authorityOnly;
+  let path: string | undefined;
+  let query: string | undefined;
+  let fragment: string | undefined;
+  let host: string | undefined;
+  let port: number | undefined;
+  if (hasAuthority) {
+    // authority ends at the first / ? # (or the end)
+    let end = i;
+    while (end < n) {
+      const c = raw.charCodeAt(end);
+      if (c === 47 || c === 63 || c === 35) break;
+      end++;
+    }
+    let hs = i;
+    const at = raw.lastIndexOf('@', end - 1);
+    if (at >= i) hs = at + 1; // userinfo is dropped from the host
+    let he = end;
+    if (raw.charCodeAt(hs) === 91 /* [ */) {
+      const close = raw.indexOf(']', hs);
+      if (close === -1 || close >= end) return false;
+      host = raw.slice(hs, close + 1);
+      he = close + 1;
+      if (he < end) {
+        if (raw.charCodeAt(he) !== 58) return false;
+        port = parsePort(raw, he + 1, end);
+        if (port === -1) return false;
+      }
+    } else {
+      const colon = raw.indexOf(':', hs);
+      if (colon !== -1 && colon < end) {
+        if (raw.indexOf(':', colon + 1) !== -1 && raw.indexOf(':', colon + 1) < end) {
+          // more than one colon and no brackets: an unbracketed IPv6 literal, or junk
+          host = raw.slice(hs, end);
+        } else {
+          host = raw.slice(hs, colon);
+          port = parsePort(raw, colon + 1, end);
+          if (port === -1) return false;
+        }
+      } else host = raw.slice(hs, he);
+    }
+    if (host.length === 0) return false;
+    i = end;
+  } else if (raw.charCodeAt(0) !== 47 /* / */ && raw !== '*') {
+    return false;
+  }
+  if (i < n) {
+    // path ? query # fragment
+    let q = -1;
+    let h = -1;
+    for (let k = i; k < n; k++) {
+      const c = raw.charCodeAt(k);
+      if (c === 63 && q === -1 && h === -1) q = k;
+      else if (c === 35) { h = k; break; }
+    }
+    const pathEnd = q !== -1 ? q : h !== -1 ? h : n;
+    path = raw.slice(i, pathEnd);
+    if (q !== -1) query = raw.slice(q + 1, h !== -1 ? h : n);
+    if (h !== -1) fragment = raw.slice(h + 1);
+  }
+  if (host !== undefined) {
+    const ip = canonicalIp(host);
+    if (ip !== undefined) {
+      url.domain = ip;
+      setDestination(rec, ip, undefined);
+    } else {
+      if (host.charCodeAt(0) === 91) return false;
+      const d = normaliseHost(host);
+      if (d === undefined) return false;
+      url.domain = d;
+      setDestination(rec, undefined, d);
+    }
+    if (port !== undefined) url.port = port;
+  }
+  if (path !== undefined && path.length > 0) url.path = path;
+  else if (scheme !== undefined && host !== undefined) url.path = '/';
+  if (query !== undefined) url.query = query;
+  if (fragment !== undefined) url.fragment = fragment;
+  if (scheme !== undefined && url.domain !== undefined) url.full = fullUrl(scheme, url.domain, port, url.path, query);
+  rec.url = url;
+  const effPort = port ?? defaultPort(scheme);
+  if (effPort !== undefined && host !== undefined) (rec.destination ??= {}).port = effPort;
+  return true;
+}
+
+function parsePort(s: string, from: number, to: number): number {
+  if (to - from < 1 || to - from > 5) return -1;
+  let v = 0;
+  for (let k = from; k < to; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v > 65535 ? -1 : v;
+}
+
+/** scheme://host[:port]path[?query]: the normalised form a URL indicator is compared with. */
+export function fullUrl(scheme: string, domain: string, port: number | undefined, path: string | undefined, query: string | undefined): string {
+  const h = domain.indexOf(':') !== -1 ? `[${domain}]` : domain;
+  const p = port === undefined || port === DEFAULT_PORTS[scheme] ? '' : `:${port}`;
+  return query === undefined ? `${scheme}://${h}${p}${path ?? '/'}` : `${scheme}://${h}${p}${path ?? '/'}?${query}`;
+}
+
+/** Record the server: an IP literal goes to destination.ip, a name to destination.domain. */
+export function setDestination(rec: Rec, ip: string | undefined, domain: string | undefined): void {
+  const d: Rec = (rec.destination ??= {});
+  if (ip !== undefined) d.ip = ip;
+  if (domain !== undefined) d.domain = domain;
+}
+
+/** Set source.ip when `s` is an address, else source.domain (squid with log_fqdn on logs names). */
+export function setSource(rec: Rec, s: string): void {
+  const ip = canonicalIp(s);
+  rec.source = ip !== undefined ? { ip } : { domain: s };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time
+
+/** Epoch seconds with an optional fraction (`1157689312.049`) → ISO-8601 UTC, or undefined. */
+export function epochSecondsToIso(s: string): string | undefined {
+  const n = s.length;
+  if (n === 0 || n > 24) return undefined;
+  let sec = 0;
+  let i = 0;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) break;
+    if (c < 48 || c > 57) return undefined;
+    sec = sec * 10 + (c - 48);
+  }
+  if (i === 0) return undefined;
+  let ms = 0;
+  if (i < n) {
+    // up to three fraction digits count; further digits are validated and truncated
+    let scale = 100;
+    for (let k = i + 1; k < n; k++) {
+      const c = s.charCodeAt(k);
+      if (c < 48 || c > 57) return undefined;
+      ms += (c - 48) * scale;
+      scale = scale / 10;
+    }
+    if (i + 1 === n) return undefined;
+    ms = Math.floor(ms);
+  }
+  const t = sec * 1000 + ms;
+  if (t > 253402300799999) return undefined; // past 9999-12-31
+  return new Date(t).toISOString();
+}
+
+const MONTHS: { [m: string]: number } = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+
+function d2(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
+  return a * 10 + b;
+}
+
+function d4(s: string, i: number): number {
+  const a = d2(s, i);
+  const b = d2(s, i + 2);
+  return a < 0 || b < 0 ? -1 : a * 100 + b;
+}
+
+function isoFromParts(y: number, mo: number, d: number, h: number, mi: number, se: number, ms: number, offsetMin: number): string | undefined {
+  if (y < 0 || mo < 0 || mo > 11 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return undefined;
+  const t = Date.UTC(y, mo, d, h, mi, se, ms);
+  // Date.UTC rolls 31 Feb into March: refuse dates that do not exist
+  const check = new Date(Date.UTC(y, mo, d));
+  if (check.getUTCMonth() !== mo) return undefined;
+  return new Date(t - offsetMin * 60000).toISOString();
+}
+
+/** Apache/NCSA `20/Jul/2009:22:59:26 +0000` (without the brackets) → ISO UTC. */
+export function clfToIso(s: string): string | undefined {
+  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return undefined;
+  const mo = MONTHS[s.slice(3, 6)];
+  if (mo === undefined) return undefined;
+  const sign = s.charCodeAt(21);
+  const oh = d2(s, 22);
+  const om = d2(s, 24);
+  if ((sign !== 43 && sign !== 45) || oh < 0 || om < 0) return undefined;
+  const off = (sign === 45 ? -1 : 1) * (oh * 60 + om);
+  return isoFromParts(d4(s, 7), mo, d2(s, 0), d2(s, 12), d2(s, 15), d2(s, 18), 0, off);
+}
+
+/** W3C `2024-03-22` + `16:16:01[.fff]` (UTC, as the W3C format prescribes) → ISO UTC. */
+export function w3cToIso(date: string, time: string): string | undefined {
+  if (date.length !== 10 || date.charCodeAt(4) !== 45 || date.charCodeAt(7) !== 45) return undefined;
+  if (time.length < 8 || time.charCodeAt(2) !== 58 || time.charCodeAt(5) !== 58) return undefined;
+  let ms = 0;
+  if (time.length > 8) {
+    if (time.charCodeAt(8) !== 46 || time.length === 9) return undefined;
+    let scale = 100;
+    for (let k = 9; k < time.length; k++) {
+      const c = time.charCodeAt(k) - 48;
+      if (c < 0 || c > 9) return undefined;
+      ms += c * scale;
+      scale /= 10;
+    }
+    ms = Math.floor(ms);
+  }
+  const mo = d2(date, 5);
+  return isoFromParts(d4(date, 0), mo - 1, d2(date, 8), d2(time, 0), d2(time, 3), d2(time, 6), ms, 0);
+}
+
+/** Zscaler NSS `Fri Dec 31 07:07:07 2021` (the feed's configured zone; taken as UTC) → ISO UTC. */
+export function ctimeToIso(s: string): string | undefined {
+  // "Www Mmm dd hh:mm:ss yyyy"; the day may be space-padded ("Dec  1")
+  if (s.length !== 24 || s.charCodeAt(3) !== 32 || s.charCodeAt(7) !== 32 || s.charCodeAt(10) !== 32 || s.charCodeAt(19) !== 32) return undefined;
+  const mo = MONTHS[s.slice(4, 7)];
+  if (mo === undefined) return undefined;
+  const day = s.charCodeAt(8) === 32 ? s.charCodeAt(9) - 48 : d2(s, 8);
+  return isoFromParts(d4(s, 20), mo, day, d2(s, 11), d2(s, 14), d2(s, 17), 0, 0);
+}
+
+/** A timestamp of unknown shape from JSON: epoch seconds/milliseconds (number or digits) or ISO-8601 text. */
+export function anyTimeToIso(v: unknown): string | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) return undefined;
+    const ms = v > 1e11 ? v : v * 1000; // > 1e11 can only be milliseconds (year 5138 in seconds)
+    if (ms > 253402300799999) return undefined;
+    return new Date(Math.floor(ms)).toISOString();
+  }
+  if (typeof v !== 'string' || v.length === 0 || v.length > 40) return undefined;
+  const c0 = v.charCodeAt(0);
+  if (c0 < 48 || c0 > 57) return ctimeToIso(v);
+  if (v.length >= 10 && v.charCodeAt(4) === 45) {
+    // ISO-8601 needs a zone: without one the instant is ambiguous, so it is refused
+    const last = v.charCodeAt(v.length - 1);
+    const hasZone = last === 90 || last === 122 || /[+-]\d\d:?\d\d$/.test(v);
+    if (!hasZone && v.length > 10) return undefined;
+    const t = Date.parse(v);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  }
+  let dot = false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46 && !dot) { dot = true; continue; }
+    if (c < 48 || c > 57) return undefined;
+  }
+  return anyTimeToIso(Number(v));
+}
+
+/** Milliseconds (text) → nanoseconds, or undefined. */
+export function msToNs(s: string): number | undefined {
+  const v = parseUint(s);
+  return v < 0 ? undefined : v * 1_000_000;
+}
+
+/** ProxySG and others write `%20` in some text fields (content type, categories). */
+export function decodeSpaces(s: string): string {
+  return s.indexOf('%20') === -1 ? s : s.replaceAll('%20', ' ');
+}

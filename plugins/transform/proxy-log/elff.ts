@@ -1,0 +1,266 @@
+/**
+ * W3C extended log format as BlueCoat ProxySG writes it (ELFF), and by extension IIS and others.
+ * Column order comes from the `#Fields:` directive (which may change mid-file), or, for headerless
+ * logs, from a named field list such as `bcreportermain_v1`. State is kept per source.
+ */
+import type { Rec } from '../../../src/api.js';
+import {
+  ERR, ParseError, canonicalIp, decodeSpaces, fillUrl, defaultPort, parseUint, setSource, w3cToIso,
+} from './common.js';
+import { QuoteEscape, Tokens, tokenize } from './lex.js';
+import { clip } from './squid.js';
+
+/** Field lists of ProxySG's built-in formats that are often written without a `#Fields:` line. */
+export const ELFF_PRESETS: { readonly [name: string]: string } = {
+  // Column meaning per Elastic's proxysg integration; the tail's names are spelled in ELFF style by sluice.
+  bcreportermain_v1:
+    'date time time-taken c-ip cs-username cs-auth-group s-supplier-name s-supplier-ip s-supplier-country ' +
+    's-supplier-failures x-exception-id sc-filter-result cs-categories cs(Referer) sc-status s-action cs-method ' +
+    'rs(Content-Type) cs-uri-scheme cs-host cs-uri-port cs-uri-path cs-uri-query cs-uri-extension cs(User-Agent) ' +
+    's-ip sc-bytes cs-bytes x-virus-id cs-threat-source cs-threat-id rs-threat-source rs-threat-id ' +
+    'x-bluecoat-application-name x-bluecoat-application-operation x-bluecoat-application-groups cs-threat-risk ' +
+    'x-bluecoat-access-security-policy-action x-bluecoat-access-security-policy-reason x-bluecoat-transaction-uuid ' +
+    'x-icap-reqmod-header(X-ICAP-Metadata) x-icap-respmod-header(X-ICAP-Metadata)',
+  // ProxySG's default `main` format.
+  main:
+    'date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port ' +
+    'cs-uri-path cs-uri-query cs-username cs-auth-group s-supplier-name rs(Content-Type) cs(Referer) cs(User-Agent) ' +
+    'sc-filter-result cs-categories x-virus-id s-ip',
+};
+
+const enum F {
+  Other, Date, Time, DateLocal, TimeLocal, TimeTaken, CIp, CPort, User, Status, Action, ScBytes, CsBytes,
+  Method, Scheme, Host, UriPort, Path, Query, Uri, UriExt, HostHeader, Referer, UserAgent, ContentType,
+  SupplierIp, SupplierName, RIp, SIp, SComputerName, Category, HttpVersion,
+}
+
+const FIELD_KIND: { [name: string]: F } = {
+  date: F.Date, time: F.Time, 'date-local': F.DateLocal, 'time-local': F.TimeLocal,
+  'time-taken': F.TimeTaken, 'c-ip': F.CIp, 'c-port': F.CPort,
+  'cs-username': F.User, 'c-auth-id': F.User, 'cs-userdn': F.Other,
+  'sc-status': F.Status, 's-action': F.Action, 'sc-bytes': F.ScBytes, bytes: F.ScBytes, 'cs-bytes': F.CsBytes,
+  'cs-method': F.Method, 'cs-uri-scheme': F.Scheme, 'cs-host': F.Host, 'cs-uri-port': F.UriPort,
+  'cs-uri-path': F.Path, 'cs-uri-stem': F.Path, 'cs-uri-query': F.Query, 'cs-uri': F.Uri, 'cs-uri-extension': F.UriExt,
+  'cs(Host)': F.HostHeader, 'cs(Referer)': F.Referer, 'cs(Referrer)': F.Referer, 'cs(User-Agent)': F.UserAgent,
+  'rs(Content-Type)': F.ContentType, 's-supplier-ip': F.SupplierIp, 's-supplier-name': F.SupplierName, 'r-ip': F.RIp,
+  's-ip': F.SIp, 's-computername': F.SComputerName, 'cs-categories': F.Category, 'sc-filter-category': F.Category,
+  'cs-category': F.Category, 'cs-version': F.HttpVersion,
+};
+
+/** Per-source ELFF state: the current field list and what the directives said. */
+export class ElffState {
+  names: string[] = [];
+  kinds: F[] = [];
+  /** Index of an undeclared `cs(User-Agent)` column (ProxySG `main` written without it), or -1. */
+  uaAt = -1;
+  /** Date from `#Date:` — for layouts with a time column but no date column. */
+  directiveDate: string | undefined;
+  software: string | undefined;
+  headerless = false;
+
+  setFields(list: string): void {
+    const names = list.split(/[ \t]+/).filter((s) => s.length > 0);
+    this.names = names;
+    this.kinds = names.map((n) => FIELD_KIND[n] ?? F.Other);
+    const ref = names.indexOf('cs(Referer)');
+    this.uaAt = ref !== -1 && names[ref + 1] === 'sc-filter-result' && names.indexOf('cs(User-Agent)') === -1 ? ref + 1 : -1;
+  }
+
+  /** Consume a `#` directive line. */
+  directive(line: string): void {
+    const colon = line.indexOf(':');
+    if (colon === -1) return;
+    const name = line.slice(1, colon).trim();
+    let value = line.slice(colon + 1);
+    if (value.charCodeAt(value.length - 1) === 13) value = value.slice(0, -1);
+    value = value.trim();
+    if (name === 'Fields') {
+      this.setFields(value);
+      this.headerless = false;
+    } else if (name === 'Date') this.directiveDate = value;
+    else if (name === 'Software') this.software = value;
+  }
+}
+
+const tk = new Tokens();
+
+/** `-` (quoted or not) and empty values mean "no value" in W3C logs. */
+function isPlaceholder(v: string): boolean {
+  return v.length === 0 || v === '-';
+}
+
+export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | undefined {
+  const declared = st.names.length;
+  if (declared === 0) return new ParseError(ERR.NO_FIELDS, 'elff: no #Fields: directive before this line (set elff_fields for headerless logs)');
+  tokenize(line, tk, QuoteEscape.Doubled);
+  if (tk.unterminated) return new ParseError(ERR.QUOTE, 'elff: a quoted value has no closing quote (truncated line?)');
+  const count = tk.count;
+  const expected = st.uaAt !== -1 && count > declared ? declared + 1 : declared;
+  if (count < expected) return new ParseError(ERR.FIELD_COUNT, `elff: ${declared} fields declared, line has ${count} values`);
+  const v = tk.values;
+  let date: string | undefined, time: string | undefined, dateLocal: string | undefined, timeLocal: string | undefined;
+  let scheme: string | undefined, host: string | undefined, hostHeader: string | undefined, uriPort: string | undefined;
+  let path: string | undefined, query: string | undefined, uri: string | undefined;
+  let supplierIp: string | undefined, rIp: string | undefined;
+  let vendor: Rec | undefined;
+  const event: Rec = { dataset: 'proxysg.elff' };
+  const request: Rec = {};
+  const response: Rec = {};
+  let http: Rec | undefined;
+  let url: Rec | undefined;
+  let category: string | undefined;
+  let ua: string | undefined;
+
+  let j = 0; // value index
+  for (let f = 0; f < declared; f++, j++) {
+    if (f === st.uaAt && count > declared) {
+      const u = v[j]!;
+      if (!isPlaceholder(u)) ua = u;
+      j++;
+    }
+    const val = v[j]!;
+    if (isPlaceholder(val)) continue;
+    switch (st.kinds[f]) {
+      case F.Date: date = val; break;
+      case F.Time: time = val; break;
+      case F.DateLocal: dateLocal = val; break;
+      case F.TimeLocal: timeLocal = val; break;
+      case F.TimeTaken: {
+        const ms = parseUint(val);
+        if (ms < 0) return new ParseError(ERR.NUMBER, `elff: bad time-taken '${clip(val)}'`);
+        event.duration = ms * 1_000_000;
+        break;
+      }
+      case F.CIp: setSource(rec, val); break;
+      case F.CPort: {
+        const p = parseUint(val);
+        if (p >= 0 && p <= 65535) (rec.source ??= {}).port = p;
+        break;
+      }
+      case F.User: rec.user = { name: val }; break;
+      case F.Status: {
+        const s = parseUint(val);
+        if (s < 0 || s > 999) return new ParseError(ERR.NUMBER, `elff: bad sc-status '${clip(val)}'`);
+        response.status_code = s;
+        break;
+      }
+      case F.Action: event.action = val; break;
+      case F.ScBytes: {
+        const b = parseUint(val);
+        if (b < 0) return new ParseError(ERR.NUMBER, `elff: bad sc-bytes '${clip(val)}'`);
+        response.bytes = b;
+        break;
+      }
+      case F.CsBytes: {
+        const b = parseUint(val);
+        if (b < 0) return new ParseError(ERR.NUMBER, `elff: bad cs-bytes '${clip(val)}'`);
+        request.bytes = b;
+        break;
+      }
+      case F.Method: request.method = val; break;
+      case F.Scheme: scheme = val.toLowerCase(); break;
+      case F.Host: host = val; break;
+      case F.UriPort: uriPort = val; break;
+      case F.Path: path = val; break;
+      case F.Query: query = val.charCodeAt(0) === 63 ? val.slice(1) : val; break;
+      case F.Uri: uri = val; break;
+      case F.UriExt: (url ??= {}).extension = val; break;
+      case F.HostHeader: hostHeader = val; break;
+      case F.Referer: request.referrer = val; break;
+      case F.UserAgent: ua = val; break;
+      case F.ContentType: response.mime_type = decodeSpaces(val); break;
+      case F.SupplierIp: supplierIp = val; (vendor ??= {})[st.names[f]!] = val; break;
+      case F.SupplierName: if (supplierIp === undefined && canonicalIp(val) !== undefined) supplierIp = val; (vendor ??= {})[st.names[f]!] = val; break;
+      case F.RIp: rIp = val; (vendor ??= {})[st.names[f]!] = val; break;
+      case F.SIp: {
+        const ip = canonicalIp(val);
+        if (ip !== undefined) (rec.observer ??= {}).ip = ip;
+        else (vendor ??= {})[st.names[f]!] = val;
+        break;
+      }
+      case F.SComputerName: (rec.observer ??= {}).hostname = val; break;
+      case F.Category: category = decodeSpaces(val); break;
+      case F.HttpVersion: (http ??= {}).version = val.startsWith('HTTP/') ? val.slice(5) : val; break;
+      default: {
+        const name = st.names[f]!;
+        (vendor ??= {})[name === '__proto__' ? 'x-__proto__' : name] = val;
+      }
+    }
+  }
+  if (j < count) (vendor ??= {}).extra_values = v.slice(j, count);
+
+  // timestamp: date + time (UTC, per W3C); a time-only layout takes the date from #Date:
+  let ts: string | undefined;
+  if (time !== undefined || timeLocal !== undefined) {
+    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === 45 ? st.directiveDate.slice(0, 10) : undefined);
+    const t = time ?? timeLocal;
+    if (d !== undefined && t !== undefined) ts = w3cToIso(d, t);
+    if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `elff: bad date/time '${clip(`${d ?? '?'} ${t ?? '?'}`)}'`);
+  } else return new ParseError(ERR.TIMESTAMP, 'elff: no time column (time or time-local) in this layout');
+  rec['@timestamp'] = ts;
+  rec.event = event;
+
+  // rebuild the URL from its parts (or take cs-uri whole) so that URL matching works as on squid logs
+  const method: string | undefined = request.method;
+  const h = host ?? hostHeader;
+  let urlOk = true;
+  if (uri !== undefined && (h === undefined || uri.indexOf('://') !== -1)) {
+    const c0 = uri.charCodeAt(0);
+    if (uri.indexOf('://') === -1 && c0 !== 47 && method !== 'CONNECT' && uri.indexOf('.') > 0) {
+      // host/path without a scheme (Incapsula): parse as a URL of the logged (or http) scheme
+      urlOk = fillUrl(rec, `${scheme ?? 'http'}://${uri}`, false);
+      if (urlOk) rec.url.original = uri;
+    } else urlOk = fillUrl(rec, uri, method === 'CONNECT');
+    if (!urlOk) rec.url = { original: uri };
+  } else if (h !== undefined) {
+    const tunnel = method === 'CONNECT' || scheme === 'tcp' || scheme === 'ssl';
+    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== 91 && canonicalIp(h) !== undefined ? `[${h}]` : h;
+    let port: number | undefined;
+    if (uriPort !== undefined) {
+      port = parseUint(uriPort);
+      if (port < 0 || port > 65535) return new ParseError(ERR.NUMBER, `elff: bad cs-uri-port '${clip(uriPort)}'`);
+    }
+    if (tunnel) {
+      const text = port === undefined ? hostPart : `${hostPart}:${port}`;
+      urlOk = fillUrl(rec, text, true);
+      if (urlOk && scheme !== undefined) rec.url.scheme = scheme;
+      if (!urlOk) rec.url = { original: text };
+    } else {
+      const sch = scheme ?? 'http';
+      const p = port === undefined || port === defaultPort(sch) ? '' : `:${port}`;
+      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === 47 ? uri : '/');
+      const text = `${sch}://${hostPart}${p}${pathPart}${query !== undefined ? `?${query}` : ''}`;
+      urlOk = fillUrl(rec, text, false);
+      if (!urlOk) rec.url = { original: text };
+      else if (port !== undefined) { rec.url.port = port; (rec.destination ??= {}).port = port; }
+    }
+  } else if (path !== undefined || uri !== undefined) {
+    const text = query !== undefined ? `${path ?? uri}?${query}` : (path ?? uri)!;
+    urlOk = fillUrl(rec, text, false);
+    if (!urlOk) rec.url = { original: text };
+  }
+  if (!urlOk) (rec.tags ??= []).push('url_unparsed');
+  if (url !== undefined) {
+    if (rec.url === undefined) rec.url = url;
+    else rec.url.extension = url.extension;
+  }
+  if (category !== undefined) (rec.url ??= {}).category = category;
+
+  // the server actually contacted: a remote/supplier IP, unless the URL host is itself an address
+  const dip = rIp ?? supplierIp;
+  if (dip !== undefined && rec.destination?.ip === undefined) {
+    const ip = canonicalIp(dip);
+    if (ip !== undefined) (rec.destination ??= {}).ip = ip;
+  }
+  if (method !== undefined || request.referrer !== undefined || request.bytes !== undefined || response.status_code !== undefined ||
+      response.bytes !== undefined || response.mime_type !== undefined || http !== undefined) {
+    http ??= {};
+    if (method !== undefined || request.referrer !== undefined || request.bytes !== undefined) http.request = request;
+    if (response.status_code !== undefined || response.bytes !== undefined || response.mime_type !== undefined) http.response = response;
+    rec.http = http;
+  }
+  if (ua !== undefined) rec.user_agent = { original: ua };
+  if (st.software !== undefined) (rec.observer ??= {}).product = st.software;
+  if (vendor !== undefined) rec.proxysg = vendor;
+  return undefined;
+}

@@ -1,0 +1,296 @@
+/**
+ * proxy-log: raw proxy log lines → ECS records (schema-checked) on `out`, everything else on `invalid`.
+ * Accounting, per batch and in total: lines in = out + invalid + directives + blank (see docs/formats.md).
+ */
+import AjvModule from 'ajv';
+import { definePlugin, makeInvalid } from '../../../src/api.js';
+import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
+import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
+import { ERR, ParseError } from './common.js';
+import { parseSquid } from './squid.js';
+import { parseCombined } from './combined.js';
+import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
+import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
+import type { JsonMapping } from './json.js';
+
+export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
+export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
+
+export interface ProxyLogConfig {
+  format: 'auto' | Format;
+  keep_original: boolean;
+  elff_fields?: string;
+  fields?: { [ecsPath: string]: string };
+}
+
+const Ajv: any = (AjvModule as any).default ?? AjvModule;
+// Compiled once at module load; `allErrors: false` stops at the first problem (the hot path).
+const validateRecord: ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null } =
+  new Ajv({ allErrors: false, strict: false, allowUnionTypes: true }).compile(recordSchema);
+
+function schemaMessage(): string {
+  const e = validateRecord.errors?.[0];
+  return e ? `record fails proxy-record schema: ${e.instancePath || '/'} ${e.message ?? e.keyword}` : 'record fails proxy-record schema';
+}
+
+/** Per-source state: detected format and the ELFF header in force. */
+class SourceState {
+  format: Format | undefined;
+  elff: ElffState | undefined;
+}
+
+const W3C_DIRECTIVES = ['#Fields:', '#Software:', '#Version:', '#Date:', '#Start-Date:', '#End-Date:', '#Remark:'];
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/** Guess the format of a source from one of its lines; undefined when the line says nothing. */
+export function detectFormat(line: string, hasMapping: boolean): Format | undefined {
+  let i = 0;
+  while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+  const c = line.charCodeAt(i);
+  if (c === 123 /* { */) {
+    const o = parseJsonObject(line);
+    if (o instanceof ParseError) return undefined;
+    if (looksLikeZscaler(o)) return 'zscaler-nss';
+    return hasMapping ? 'json' : undefined;
+  }
+  if (c === 35 /* # */) {
+    for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
+    return undefined;
+  }
+  // squid: epoch seconds with a fraction as the first column
+  let k = i;
+  while (k < line.length && isDigit(line.charCodeAt(k))) k++;
+  if (k - i >= 9 && line.charCodeAt(k) === 46 && isDigit(line.charCodeAt(k + 1))) return 'squid';
+  // W3C: a data line starting with a date ("2024-03-22" or "\"2024-03-22\"")
+  const q = c === 34 ? i + 1 : i;
+  if (k - i === 4 && line.charCodeAt(k) === 45) return 'elff';
+  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === 45 && line.charCodeAt(q + 7) === 45) return 'elff';
+  // combined: "client ident user [dd/Mon/yyyy:..."
+  const br = line.indexOf(' [', i);
+  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === 47 && line.indexOf('"', br) !== -1) return 'combined';
+  return undefined;
+}
+
+function sourceKey(o: Origin | null | undefined): string {
+  if (!o) return '';
+  if (o.file !== undefined) return o.file;
+  if (o.topic !== undefined) return `${o.topic}/${o.partition ?? ''}`;
+  return '';
+}
+
+function isBlank(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
+function fieldList(spec: string): string {
+  return ELFF_PRESETS[spec] ?? spec;
+}
+
+export class ProxyLogParser implements ProcessorInstance {
+  private readonly states = new Map<string, SourceState>();
+  private readonly mapping: JsonMapping | undefined;
+  private readonly headerless: string | undefined;
+  /** Running totals, also reported as metrics. */
+  readonly totals = { in: 0, out: 0, invalid: 0, directives: 0, blank: 0 };
+
+  constructor(private readonly cfg: ProxyLogConfig, private readonly ctx: PluginContext) {
+    this.mapping = cfg.fields ? compileMapping(cfg.fields) : undefined;
+    this.headerless = cfg.elff_fields !== undefined ? fieldList(cfg.elff_fields) : undefined;
+  }
+
+  private state(origin: Origin | null | undefined): SourceState {
+    const key = sourceKey(origin);
+    let st = this.states.get(key);
+    if (st === undefined) {
+      st = new SourceState();
+      if (this.cfg.format !== 'auto') st.format = this.cfg.format;
+      this.states.set(key, st);
+    }
+    return st;
+  }
+
+  private elffState(st: SourceState): ElffState {
+    if (st.elff === undefined) {
+      st.elff = new ElffState();
+      if (this.headerless !== undefined) {
+        st.elff.setFields(this.headerless);
+        st.elff.headerless = true;
+      }
+    }
+    return st.elff;
+  }
+
+  process(records: Rec[]): { out: Rec[]; invalid: Rec[] } {
+    const out: Rec[] = [];
+    const invalid: Rec[] = [];
+    const node = this.ctx.node;
+    const keep = this.cfg.keep_original;
+    let directives = 0;
+    let blank = 0;
+    for (let r = 0; r < records.length; r++) {
+      const input = records[r]!;
+      const origin: Origin | null = input?.origin ?? null;
+      const line = input?.message;
+      if (typeof line !== 'string') {
+        invalid.push(makeInvalid(node, origin, ERR.INPUT, 'input record has no string `message` (is the source a line source?)', safeJson(input)));
+        continue;
+      }
+      const b64: string | undefined = typeof input.raw_base64 === 'string' ? input.raw_base64 : undefined;
+      if (isBlank(line)) {
+        blank++;
+        continue;
+      }
+      const st = this.state(origin);
+      let format = st.format;
+      const first = line.charCodeAt(0);
+      // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
+      if (first === 35 && format !== 'json' && format !== 'zscaler-nss') {
+        if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
+        if (format === 'elff') this.elffState(st).directive(line);
+        directives++;
+        continue;
+      }
+      let parsedJson: Rec | undefined;
+      if (format === undefined) {
+        format = detectFormat(line, this.mapping !== undefined);
+        if (format === undefined) {
+          invalid.push(makeInvalid(node, origin, ERR.FORMAT, 'auto: cannot tell the log format from this line (squid, combined, elff, zscaler-nss or mapped json)', line, b64));
+          continue;
+        }
+        st.format = format;
+      }
+      const rec: Rec = { '@timestamp': '' };
+      let err: ParseError | undefined;
+      switch (format) {
+        case 'squid': err = parseSquid(line, rec); break;
+        case 'combined': err = parseCombined(line, rec); break;
+        case 'elff': err = parseElff(line, rec, this.elffState(st)); break;
+        case 'zscaler-nss':
+        case 'json': {
+          const o = parsedJson ?? parseJsonObject(line);
+          if (o instanceof ParseError) err = o;
+          else if (format === 'zscaler-nss') err = parseZscaler(o, rec);
+          else err = parseMappedJson(o, rec, this.mapping!);
+          break;
+        }
+      }
+      if (err !== undefined) {
+        invalid.push(makeInvalid(node, origin, err.code, err.message, line, b64));
+        continue;
+      }
+      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+      if (b64 !== undefined) (rec.tags ??= []).push('invalid_utf8');
+      rec.origin = origin;
+      if (!validateRecord(rec)) {
+        invalid.push(makeInvalid(node, origin, ERR.SCHEMA, schemaMessage(), line, b64));
+        continue;
+      }
+      out.push(rec);
+    }
+    const t = this.totals;
+    t.in += records.length;
+    t.out += out.length;
+    t.invalid += invalid.length;
+    t.directives += directives;
+    t.blank += blank;
+    const m = this.ctx.metrics;
+    m.add('lines_in', records.length);
+    m.add('parsed', out.length);
+    m.add('invalid', invalid.length);
+    if (directives) m.add('directives', directives);
+    if (blank) m.add('blank', blank);
+    for (let i = 0; i < invalid.length; i++) m.add(`invalid.${invalid[i]!.error.code}`);
+    return { out, invalid };
+  }
+
+  finish(): { out: Rec[]; invalid: Rec[] } {
+    const t = this.totals;
+    this.ctx.logger.debug({ node: this.ctx.node, ...t }, 'proxy-log totals (in = out + invalid + directives + blank)');
+    return { out: [], invalid: [] };
+  }
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+export default definePlugin<ProxyLogConfig>({
+  name: 'proxy-log',
+  kind: 'transform',
+  summary: 'Parse web-proxy log lines (squid, combined, BlueCoat ELFF, Zscaler NSS, JSON) into ECS records.',
+  description: [
+    'Turns raw log lines (`{message, origin}` from a line source) into records with Elastic Common Schema names',
+    '(`source.ip`, `url.domain`, `http.response.status_code`, ...), each checked against `schemas/proxy-record.schema.json`.',
+    'Lines that cannot be parsed, or whose record fails the schema, go to `invalid` with a reason code:',
+    '`PARSE_FIELD_COUNT`, `PARSE_TIMESTAMP`, `PARSE_NUMBER`, `PARSE_SYNTAX`, `PARSE_QUOTE`, `PARSE_JSON`, `PARSE_NO_FIELDS`,',
+    '`PARSE_FORMAT` (auto could not tell the format), `SCHEMA`, `INPUT_TYPE` (input was not a line record).',
+    '`#` lines (W3C directives, comments) and blank lines are consumed and counted (metrics `directives`, `blank`):',
+    'lines in = out + invalid + directives + blank. Each record keeps `origin` (file and line, or topic/partition/offset).',
+    'Format state (auto detection, the ELFF `#Fields:` header) is kept per source: per file, or per topic/partition.',
+    'See docs/formats.md for what each format accepts and rejects.',
+  ].join('\n'),
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      format: {
+        description: 'The log format, or `auto` to detect it per source (file, or topic/partition) from its first lines.',
+        enum: ['auto', ...FORMATS],
+        default: 'auto',
+        examples: ['squid', 'elff'],
+      },
+      keep_original: {
+        description: 'Keep the raw line in `event.original` on parsed records.',
+        type: 'boolean',
+        default: false,
+      },
+      elff_fields: {
+        description: `Field list for ELFF logs without a \`#Fields:\` line: a preset (${Object.keys(ELFF_PRESETS).join(', ')}) or space-separated W3C field names. A \`#Fields:\` directive in the log overrides it.`,
+        type: 'string',
+        minLength: 1,
+        examples: ['bcreportermain_v1', 'date time c-ip cs-method cs-uri sc-status'],
+      },
+      fields: {
+        description: `For format \`json\`: ECS path → path in the JSON line (dotted). Targets: ${Object.keys(JSON_TARGETS).join(', ')}. \`@timestamp\` is required (epoch s/ms or ISO-8601 with a zone).`,
+        type: 'object',
+        additionalProperties: { type: 'string', minLength: 1 },
+        examples: [{ '@timestamp': 'ts', 'source.ip': 'client.ip', 'url.original': 'request.url', 'http.response.status_code': 'status' }],
+      },
+    },
+  },
+  ports: ['out', 'invalid'],
+  examples: [
+    { title: 'Detect the format per file', with: { format: 'auto' } },
+    { title: 'Squid access.log, keeping the raw line', with: { format: 'squid', keep_original: true } },
+    { title: 'Headerless BlueCoat bcreportermain_v1', with: { format: 'elff', elff_fields: 'bcreportermain_v1' } },
+    { title: 'Generic JSON lines', with: { format: 'json', fields: { '@timestamp': 'ts', 'source.ip': 'client', 'url.original': 'url' } } },
+  ],
+  check(cfg) {
+    const issues: ConfigIssue[] = [];
+    if (cfg.fields) {
+      for (const t of Object.keys(cfg.fields)) {
+        if (!(t in JSON_TARGETS)) issues.push({ path: `/fields/${t.replace(/~/g, '~0').replace(/\//g, '~1')}`, code: 'PROXY_LOG_FIELD', message: `unknown target '${t}'`, hint: `one of: ${Object.keys(JSON_TARGETS).join(', ')}` });
+      }
+      if (!('@timestamp' in cfg.fields)) issues.push({ path: '/fields', code: 'PROXY_LOG_FIELD', message: 'fields must map @timestamp' });
+    }
+    if (cfg.format === 'json' && !cfg.fields) issues.push({ path: '/fields', code: 'PROXY_LOG_FIELD', message: "format 'json' needs a fields mapping", hint: "or use format 'zscaler-nss' for Zscaler NSS feeds" });
+    if (cfg.elff_fields !== undefined && ELFF_PRESETS[cfg.elff_fields] === undefined && cfg.elff_fields.trim().split(/\s+/).length < 2) {
+      issues.push({ path: '/elff_fields', code: 'PROXY_LOG_FIELD', message: `'${cfg.elff_fields}' is neither a preset nor a field list`, hint: `presets: ${Object.keys(ELFF_PRESETS).join(', ')}` });
+    }
+    return issues;
+  },
+  create(cfg, ctx) {
+    return new ProxyLogParser(cfg, ctx);
+  },
+});

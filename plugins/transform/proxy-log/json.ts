@@ -1,0 +1,226 @@
+/**
+ * JSON-per-line formats: Zscaler NSS web feeds, and generic JSON with a field mapping from config.
+ */
+import { getPath } from '../../../src/api.js';
+import type { Rec } from '../../../src/api.js';
+import { ERR, ParseError, anyTimeToIso, canonicalIp, ctimeToIso, fillUrl, normaliseHost, parseUint, setSource } from './common.js';
+import { clip } from './squid.js';
+
+/** Parse a JSON line into an object; arrays and scalars are not records. */
+export function parseJsonObject(line: string): Rec | ParseError {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return new ParseError(ERR.JSON, `json: ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return new ParseError(ERR.JSON, 'json: a line must hold a JSON object');
+  return v as Rec;
+}
+
+/** Is this object a Zscaler NSS web record (wrapped `{sourcetype, event}` or bare)? */
+export function looksLikeZscaler(o: Rec): boolean {
+  if (typeof o.sourcetype === 'string' && o.sourcetype.startsWith('zscalernss')) return true;
+  const e = o.event !== null && typeof o.event === 'object' ? o.event : o;
+  return typeof e.eurl === 'string' || (typeof e.url === 'string' && typeof e.cip === 'string');
+}
+
+function num(v: unknown): number {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : -1;
+  return typeof v === 'string' ? parseUint(v) : -1;
+}
+
+/** Zscaler writes "None" (and "NA") where a value is absent. */
+function present(v: unknown): v is string {
+  return typeof v === 'string' && v.length > 0 && v !== 'None' && v !== 'NA' && v !== '-';
+}
+
+// NSS field → handled here; every other field is kept under `zscaler.*`.
+const ZS_MAPPED = new Set([
+  'time', 'epochtime', 'login', 'cip', 'clientip', 'sip', 'serverip', 'eurl', 'url', 'proto', 'action', 'reqsize', 'respsize',
+  'reqmethod', 'requestmethod', 'respcode', 'status', 'ua', 'useragent', 'ereferer', 'referer', 'contenttype', 'urlcat', 'ctime',
+]);
+
+export function parseZscaler(o: Rec, rec: Rec): ParseError | undefined {
+  const e: Rec = o.event !== null && typeof o.event === 'object' && !Array.isArray(o.event) ? o.event : o;
+  const ts = present(e.time) ? ctimeToIso(e.time) : e.epochtime !== undefined ? anyTimeToIso(e.epochtime) : undefined;
+  if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `zscaler-nss: bad or missing time '${clip(String(e.time ?? e.epochtime ?? ''))}'`);
+  rec['@timestamp'] = ts;
+  const event: Rec = { dataset: 'zscaler.nss' };
+  rec.event = event;
+  if (present(e.action)) event.action = e.action;
+  if (e.ctime !== undefined) {
+    const ms = num(e.ctime);
+    if (ms >= 0) event.duration = ms * 1_000_000;
+  }
+  const cip = e.cip ?? e.clientip;
+  if (present(cip)) setSource(rec, cip);
+  if (present(e.login)) rec.user = { name: e.login };
+  const method = e.reqmethod ?? e.requestmethod;
+  const request: Rec = {};
+  const response: Rec = {};
+  if (present(method)) request.method = method;
+  const reqsize = num(e.reqsize);
+  if (reqsize >= 0) request.bytes = reqsize;
+  const ref = e.ereferer ?? e.referer;
+  if (present(ref)) request.referrer = ref;
+  const code = num(e.respcode ?? e.status);
+  if (code >= 0 && code <= 999) response.status_code = code;
+  const respsize = num(e.respsize);
+  if (respsize >= 0) response.bytes = respsize;
+  if (present(e.contenttype)) response.mime_type = e.contenttype;
+  rec.http = { request, response };
+  const ua = e.ua ?? e.useragent;
+  if (present(ua)) rec.user_agent = { original: ua };
+
+  // eurl has no scheme ("www.example.com/x", "www.example.com:443"): take it from proto
+  const u = e.eurl ?? e.url;
+  if (present(u)) {
+    const connect = method === 'CONNECT';
+    let text: string = u;
+    if (!connect && u.indexOf('://') === -1) {
+      const proto = typeof e.proto === 'string' ? e.proto.toLowerCase() : '';
+      text = `${proto === 'https' || proto === 'ssl' ? 'https' : 'http'}://${u}`;
+    }
+    if (!fillUrl(rec, text, connect)) {
+      rec.url = { original: u };
+      (rec.tags ??= []).push('url_unparsed');
+    } else rec.url.original = u;
+  }
+  if (present(e.urlcat)) (rec.url ??= {}).category = e.urlcat;
+  const sip = e.sip ?? e.serverip;
+  if (present(sip)) {
+    const ip = canonicalIp(sip);
+    if (ip !== undefined) (rec.destination ??= {}).ip = ip;
+  }
+  let vendor: Rec | undefined;
+  for (const k in e) {
+    if (ZS_MAPPED.has(k) || !Object.prototype.hasOwnProperty.call(e, k) || k === '__proto__') continue;
+    const val = e[k];
+    if (val === null || val === 'None' || val === '') continue;
+    (vendor ??= {})[k] = val;
+  }
+  if (typeof o.sourcetype === 'string') (vendor ??= {}).sourcetype = o.sourcetype;
+  if (vendor !== undefined) rec.zscaler = vendor;
+  return undefined;
+}
+
+/** ECS paths a generic-JSON mapping may fill, and how each value is converted. */
+export const JSON_TARGETS: { readonly [path: string]: 'time' | 'ip' | 'uint' | 'port' | 'text' | 'url' | 'domain' | 'ms' } = {
+  '@timestamp': 'time',
+  'source.ip': 'ip',
+  'source.port': 'port',
+  'user.name': 'text',
+  'destination.ip': 'ip',
+  'destination.port': 'port',
+  'destination.domain': 'domain',
+  'url.original': 'url',
+  'url.category': 'text',
+  'http.request.method': 'text',
+  'http.request.referrer': 'text',
+  'http.request.bytes': 'uint',
+  'http.response.status_code': 'uint',
+  'http.response.bytes': 'uint',
+  'http.response.mime_type': 'text',
+  'user_agent.original': 'text',
+  'event.action': 'text',
+  'event.duration': 'uint',
+  'event.duration_ms': 'ms',
+  'observer.hostname': 'text',
+  'observer.ip': 'ip',
+};
+
+/** A compiled mapping: parallel arrays, walked once per record. */
+export interface JsonMapping {
+  targets: string[];
+  sources: string[];
+}
+
+export function compileMapping(fields: { [target: string]: string }): JsonMapping {
+  const targets: string[] = [];
+  const sources: string[] = [];
+  // the timestamp first and the URL before destination.* so explicit destination values win
+  const order = Object.keys(fields).sort((a, b) => rank(a) - rank(b));
+  for (const t of order) {
+    targets.push(t);
+    sources.push(fields[t]!);
+  }
+  return { targets, sources };
+}
+
+function rank(t: string): number {
+  return t === '@timestamp' ? 0 : t === 'url.original' ? 1 : 2;
+}
+
+function put(rec: Rec, a: string, b: string, v: unknown): void {
+  const o: Rec = rec[a] !== undefined ? rec[a] : (rec[a] = {});
+  o[b] = v;
+}
+
+export function parseMappedJson(o: Rec, rec: Rec, m: JsonMapping): ParseError | undefined {
+  rec['@timestamp'] = '';
+  rec.event = { dataset: 'json' };
+  for (let i = 0; i < m.targets.length; i++) {
+    const target = m.targets[i]!;
+    const raw = getPath(o, m.sources[i]!);
+    if (raw === undefined || raw === null || raw === '' || raw === '-') continue;
+    const kind = JSON_TARGETS[target];
+    const dot = target.indexOf('.');
+    const a = target.slice(0, dot);
+    const b = target.slice(dot + 1);
+    switch (kind) {
+      case 'time': {
+        const ts = anyTimeToIso(raw);
+        if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `json: bad timestamp '${clip(String(raw))}' at ${m.sources[i]}`);
+        rec['@timestamp'] = ts;
+        break;
+      }
+      case 'ip': {
+        const ip = typeof raw === 'string' ? canonicalIp(raw) : undefined;
+        if (ip === undefined) {
+          if (target === 'source.ip' && typeof raw === 'string') rec.source = { domain: raw };
+          else return new ParseError(ERR.SYNTAX, `json: ${target} '${clip(String(raw))}' is not an IP address`);
+        } else put(rec, a, b, ip);
+        break;
+      }
+      case 'uint':
+      case 'port':
+      case 'ms': {
+        const n = num(raw);
+        if (n < 0 || (kind === 'port' && n > 65535)) return new ParseError(ERR.NUMBER, `json: ${target} '${clip(String(raw))}' is not a ${kind === 'port' ? 'port' : 'non-negative integer'}`);
+        if (kind === 'ms') put(rec, 'event', 'duration', n * 1_000_000);
+        else if (a === 'http') putHttp(rec, b.startsWith('request.') ? 'request' : 'response', b.slice(b.indexOf('.') + 1), n);
+        else put(rec, a, b, n);
+        break;
+      }
+      case 'url': {
+        const text = String(raw);
+        if (!fillUrl(rec, text, false)) {
+          rec.url = { ...(rec.url ?? {}), original: text };
+          (rec.tags ??= []).push('url_unparsed');
+        }
+        break;
+      }
+      case 'domain': {
+        const d = typeof raw === 'string' ? (canonicalIp(raw) ?? normaliseHost(raw)) : undefined;
+        if (d === undefined) return new ParseError(ERR.SYNTAX, `json: ${target} '${clip(String(raw))}' is not a host name`);
+        put(rec, a, b, d);
+        break;
+      }
+      default: {
+        const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
+        if (a === 'http') putHttp(rec, b.startsWith('request.') ? 'request' : 'response', b.slice(b.indexOf('.') + 1), s);
+        else if (a === 'url') (rec.url ??= {})[b] = s;
+        else put(rec, a, b, s);
+      }
+    }
+  }
+  if (rec['@timestamp'] === '') return new ParseError(ERR.TIMESTAMP, 'json: no timestamp (map @timestamp in fields)');
+  return undefined;
+}
+
+function putHttp(rec: Rec, side: 'request' | 'response', key: string, v: unknown): void {
+  const http: Rec = (rec.http ??= {});
+  const o: Rec = (http[side] ??= {});
+  o[key] = v;
+}

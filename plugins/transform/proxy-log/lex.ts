@@ -1,0 +1,100 @@
+/**
+ * One-pass, indexOf-style tokenizer for space-separated log lines with optional double-quoted values.
+ * No regular expressions, no backtracking: each character is looked at once.
+ */
+
+/** Quote escaping inside a quoted value: W3C doubles the quote (`""`), squid/Apache use a backslash. */
+export const enum QuoteEscape { Doubled, Backslash }
+
+/** Reusable scratch: the tokens of the last line (quotes removed), where each starts and ends, whether quoted. */
+export class Tokens {
+  values: string[] = [];
+  starts: number[] = [];
+  ends: number[] = [];
+  quoted: boolean[] = [];
+  count = 0;
+  /** Set when a quoted value ran to the end of the line without its closing quote. */
+  unterminated = false;
+
+  reset(): void {
+    this.count = 0;
+    this.unterminated = false;
+  }
+
+  push(value: string, start: number, end: number, quoted: boolean): void {
+    const i = this.count++;
+    this.values[i] = value;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.quoted[i] = quoted;
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * Split `line` into tokens separated by runs of spaces or tabs. A token that starts with `"` runs to
+ * the matching closing quote; the quotes are removed and escapes resolved. A line ending in `\r`
+ * (CRLF files) has it ignored. `max` stops early (0 = no limit) — the rest is one last raw token.
+ */
+export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0): void {
+  out.reset();
+  let n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === 13) n--;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) break;
+    if (max > 0 && out.count === max - 1) {
+      let e = n;
+      while (e > i && isSpace(line.charCodeAt(e - 1))) e--;
+      out.push(line.slice(i, e), i, e, false);
+      return;
+    }
+    if (line.charCodeAt(i) === 34 /* " */) {
+      const start = i;
+      i++;
+      let segStart = i;
+      let value = '';
+      let closed = false;
+      while (i < n) {
+        const c = line.charCodeAt(i);
+        if (c === 34) {
+          if (escape === QuoteEscape.Doubled && i + 1 < n && line.charCodeAt(i + 1) === 34) {
+            value += line.slice(segStart, i + 1);
+            i += 2;
+            segStart = i;
+            continue;
+          }
+          closed = true;
+          break;
+        }
+        if (c === 92 && escape === QuoteEscape.Backslash && i + 1 < n) {
+          value += line.slice(segStart, i);
+          segStart = i + 1; // keep the escaped character itself
+          i += 2;
+          continue;
+        }
+        i++;
+      }
+      value += line.slice(segStart, i);
+      if (!closed) out.unterminated = true;
+      else i++;
+      out.push(value, start, i, true);
+      // a closing quote glued to more text (`"a"b`) continues the same token
+      if (closed && i < n && !isSpace(line.charCodeAt(i))) {
+        const s = i;
+        while (i < n && !isSpace(line.charCodeAt(i))) i++;
+        const k = out.count - 1;
+        out.values[k] = out.values[k] + line.slice(s, i);
+        out.ends[k] = i;
+      }
+    } else {
+      const start = i;
+      while (i < n && !isSpace(line.charCodeAt(i))) i++;
+      out.push(line.slice(start, i), start, i, false);
+    }
+  }
+}

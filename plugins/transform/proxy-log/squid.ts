@@ -1,0 +1,189 @@
+/**
+ * Squid native access.log:
+ *   time elapsed client action/code size method URL user hierarchy/peer type [trailing fields]
+ * plus the tolerated variants documented in docs/formats.md: a client port after the client, extra
+ * size columns before the method, an HTTP version after the URL, user names with spaces, a peer port
+ * before the type, and trailing fields (quoted Referer/User-Agent, or BlueCoat's unquoted
+ * category + User-Agent).
+ */
+import type { Rec } from '../../../src/api.js';
+import { ERR, ParseError, canonicalIp, epochSecondsToIso, fillUrl, parseUint, setSource } from './common.js';
+import { QuoteEscape, Tokens, tokenize } from './lex.js';
+
+const tk = new Tokens();
+
+function isMethod(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 32) return false;
+  const c0 = s.charCodeAt(0);
+  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122))) return false;
+  for (let i = 1; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || (c >= 48 && c <= 57))) return false;
+  }
+  return true;
+}
+
+/** `DIRECT/1.2.3.4`, `NONE/-`, `HIER_DIRECT/…`, `TIMEOUT_FIRSTUP_PARENT/…`: upper-case code, slash. */
+function hierarchySlash(s: string): number {
+  const slash = s.indexOf('/');
+  if (slash < 2) return -1;
+  for (let i = 0; i < slash; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || c === 95)) return -1;
+  }
+  return slash;
+}
+
+function isHttpVersion(s: string): boolean {
+  if (s.startsWith('HTTP/')) return true;
+  return s.length === 3 && s.charCodeAt(1) === 46 && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57;
+}
+
+/** Parse one squid line into `rec` (already holding `origin`); returns a ParseError when it cannot. */
+export function parseSquid(line: string, rec: Rec): ParseError | undefined {
+  tokenize(line, tk, QuoteEscape.Backslash);
+  const t = tk.values;
+  const count = tk.count;
+  if (count < 10) return new ParseError(ERR.FIELD_COUNT, `squid: expected at least 10 fields, found ${count}`);
+
+  const ts = epochSecondsToIso(t[0]!);
+  if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `squid: bad time '${clip(t[0]!)}' (want epoch seconds like 1157689312.049)`);
+  rec['@timestamp'] = ts;
+  const event: Rec = { dataset: 'squid.access' };
+  rec.event = event;
+  const elapsed = t[1]!;
+  if (elapsed !== '-') {
+    const ms = parseUint(elapsed);
+    if (ms < 0) return new ParseError(ERR.NUMBER, `squid: bad elapsed time '${clip(elapsed)}'`);
+    event.duration = ms * 1_000_000;
+  }
+  setSource(rec, t[2]!);
+  let i = 3;
+  // custom layouts put the client port right after the client address
+  if (t[3]!.indexOf('/') === -1 && parseUint(t[3]!) >= 0 && t[4]!.indexOf('/') !== -1) {
+    const p = parseUint(t[3]!);
+    if (p <= 65535) rec.source.port = p;
+    i = 4;
+  }
+  const ac = t[i]!;
+  const slash = ac.indexOf('/');
+  if (slash < 1) return new ParseError(ERR.SYNTAX, `squid: expected action/code, found '${clip(ac)}'`);
+  event.action = ac.slice(0, slash);
+  const response: Rec = {};
+  const code = ac.slice(slash + 1);
+  if (code !== '-') {
+    const c = parseUint(code);
+    if (c < 0 || c > 999) return new ParseError(ERR.NUMBER, `squid: bad status code '${clip(code)}'`);
+    response.status_code = c;
+  }
+  i++;
+  const size = t[i]!;
+  if (size !== '-') {
+    const b = parseUint(size);
+    if (b < 0) return new ParseError(ERR.NUMBER, `squid: bad size '${clip(size)}'`);
+    response.bytes = b;
+  }
+  i++;
+  // custom layouts log more sizes before the method: skip numeric/'-' columns (at most 8)
+  const skipFrom = i;
+  while (i < count && i - skipFrom < 8 && !isMethod(t[i]!)) {
+    const v = t[i]!;
+    if (v !== '-' && parseUint(v) < 0) break;
+    i++;
+  }
+  if (i >= count || !isMethod(t[i]!)) return new ParseError(ERR.SYNTAX, `squid: expected a request method, found '${clip(t[i] ?? '')}'`);
+  const squid: Rec = {};
+  if (i > skipFrom) squid.sizes = t.slice(skipFrom, i);
+  const method = t[i]!;
+  i++;
+  if (i >= count) return new ParseError(ERR.FIELD_COUNT, 'squid: line ends before the URL');
+  let urlText = t[i]!;
+  let urlForParts = urlText;
+  i++;
+  // a URL logged with a space after the scheme ("http:// host/path"): the host is the next token
+  if (urlText.endsWith('://') && i < count && hierarchySlash(t[i]!) === -1) {
+    urlForParts = urlText + t[i]!;
+    urlText = line.slice(tk.starts[i - 1]!, tk.ends[i]!);
+    i++;
+  }
+  if (i < count && isHttpVersion(t[i]!)) {
+    rec.http = { version: t[i]!.startsWith('HTTP/') ? t[i]!.slice(5) : t[i]! };
+    i++;
+  }
+  // the user runs up to the hierarchy/peer column (user names may hold spaces: "CN=Agent Smith,O=x")
+  let h = i;
+  while (h < count && hierarchySlash(t[h]!) === -1) h++;
+  if (h >= count) return new ParseError(ERR.FIELD_COUNT, 'squid: no hierarchy/peer column (like DIRECT/192.0.2.1 or NONE/-)');
+  if (h === i) return new ParseError(ERR.FIELD_COUNT, 'squid: no user column between the URL and the hierarchy');
+  const user = h === i + 1 ? t[i]! : line.slice(tk.starts[i]!, tk.ends[h - 1]!);
+  if (user !== '-') rec.user = { name: user };
+  const hier = t[h]!;
+  const hs = hierarchySlash(hier);
+  squid.hierarchy = hier.slice(0, hs);
+  const peer = hier.slice(hs + 1);
+  if (peer !== '-' && peer.length > 0) squid.peer = peer;
+  i = h + 1;
+  // the custom layout (client port, extra sizes, HTTP version) also logs the peer port (or '-')
+  const custom = rec.source.port !== undefined || squid.sizes !== undefined || rec.http?.version !== undefined;
+  if (custom && i < count - 1 && (t[i] === '-' || parseUint(t[i]!) >= 0)) {
+    const p = parseUint(t[i]!);
+    if (p >= 0 && p <= 65535) squid.peer_port = p;
+    i++;
+  }
+  if (i >= count) return new ParseError(ERR.FIELD_COUNT, 'squid: line ends before the content type');
+  const type = t[i]!;
+  if (type !== '-' && type.length > 0) response.mime_type = type;
+  i++;
+
+  const http: Rec = (rec.http ??= {});
+  http.request = { method };
+  http.response = response;
+
+  const connect = method === 'CONNECT';
+  if (!fillUrl(rec, urlForParts, connect)) {
+    // squid logs what the client sent ("error:invalid-request", junk): keep it, flag it
+    rec.url = { original: urlText };
+    (rec.tags ??= []).push('url_unparsed');
+  } else if (urlForParts !== urlText) rec.url.original = urlText;
+  // the peer a DIRECT request went to is the server's address
+  if (squid.peer !== undefined && squid.hierarchy.indexOf('DIRECT') !== -1) {
+    const ip = canonicalIp(squid.peer);
+    if (ip !== undefined) {
+      const d: Rec = (rec.destination ??= {});
+      if (d.ip === undefined) d.ip = ip;
+    }
+  }
+
+  if (i < count) {
+    const tailStart = tk.starts[i]!;
+    squid.extra = trimCr(line.slice(tailStart));
+    let quotedSeen = 0;
+    for (let k = i; k < count; k++) {
+      if (!tk.quoted[k]) continue;
+      const v = t[k]!;
+      if (quotedSeen === 0 && v !== '-' && v.length > 0) http.request.referrer = v;
+      else if (quotedSeen === 1 && v !== '-' && v.length > 0) rec.user_agent = { original: v };
+      quotedSeen++;
+    }
+    if (quotedSeen === 0) {
+      // BlueCoat's squid-compatible layout: category, then the User-Agent unquoted to the end
+      const cat = t[i]!;
+      if (cat !== '-') rec.url.category = cat;
+      if (i + 1 < count) {
+        const ua = trimCr(line.slice(tk.starts[i + 1]!)).trimEnd();
+        if (ua !== '-' && ua.length > 0) rec.user_agent = { original: ua };
+      }
+    }
+  }
+  rec.squid = squid;
+  return undefined;
+}
+
+function trimCr(s: string): string {
+  return s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
+}
+
+export function clip(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
