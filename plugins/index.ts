@@ -9,6 +9,7 @@ import windowAnalyser from './analyse/window/index.js';
 import rules from './analyse/rules/index.js';
 import set from './transform/set/index.js';
 import drop from './transform/drop/index.js';
+import iocSweep from './analyse/ioc-sweep/index.js';
 import proxyLog from './transform/proxy-log/index.js';
 
 export const builtinPlugins: PluginDef[] = [
@@ -21,5 +22,6 @@ export const builtinPlugins: PluginDef[] = [
   rules,
   set,
   drop,
+  iocSweep,
   proxyLog,
 ];

@@ -1,0 +1,143 @@
+/**
+ * Load one feed into a fresh IndicatorStore: read its source (path/glob, directory, or http(s)
+ * URL), pick the format (explicit or detected), run the loader, and return the store with its tally.
+ * A feed that cannot be read at all throws a FeedError; rows that cannot be used are only counted.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
+import fg from 'fast-glob';
+import { parseDuration } from '../../../../src/api.js';
+import { IndicatorStore } from '../store.js';
+import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
+import { Tally } from './types.js';
+import { loadPlain } from './plain.js';
+import { loadCsv } from './csv.js';
+import { loadJson } from './json.js';
+
+export class FeedError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface FeedLoad {
+  store: IndicatorStore;
+  tally: Tally;
+  format: Exclude<FeedFormat, 'auto'>;
+  inputs: string[];
+  ms: number;
+}
+
+export interface ReadOptions {
+  resolvePath(p: string): string;
+  signal?: AbortSignal;
+}
+
+async function fetchText(url: string, feed: FeedConfig, signal: AbortSignal | undefined): Promise<string> {
+  const timeout = AbortSignal.timeout(parseDuration(feed.timeout));
+  const sig = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: sig, headers: feed.headers ?? {}, redirect: 'follow' });
+  } catch (e) {
+    throw new FeedError('FEED_FETCH_FAILED', `feed '${feed.name}': GET ${url} failed: ${(e as Error).message}`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new FeedError('FEED_HTTP_STATUS', `feed '${feed.name}': GET ${url} answered HTTP ${res.status} ${res.statusText}`);
+  }
+  return res.text();
+}
+
+/** A MISP feed folder: `manifest.json` lists event uuids; each event is `<uuid>.json` beside it. */
+async function readMispFeed(base: string, isUrl: boolean, feed: FeedConfig, signal?: AbortSignal): Promise<FeedInput[]> {
+  const sep = base.endsWith('/') ? '' : '/';
+  const get = (name: string) => (isUrl ? fetchText(`${base}${sep}${name}`, feed, signal) : readFile(join(base, name), 'utf8'));
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = JSON.parse(await get('manifest.json'));
+  } catch (e) {
+    throw e instanceof FeedError ? e : new FeedError('FEED_BAD_MANIFEST', `feed '${feed.name}': cannot read ${base}${sep}manifest.json: ${(e as Error).message}`);
+  }
+  const out: FeedInput[] = [];
+  for (const uuid of Object.keys(manifest)) {
+    if (!/^[0-9a-fA-F-]{36}$/.test(uuid)) continue; // never let a manifest key become a path
+    const label = `${base}${sep}${uuid}.json`;
+    try {
+      out.push({ label, text: await get(`${uuid}.json`) });
+    } catch (e) {
+      // A missing event file is one unreadable unit, not a failed feed.
+      out.push({ label, text: JSON.stringify({ __missing: (e as Error).message }) });
+    }
+  }
+  return out;
+}
+
+/** Read a feed's source. Paths are globs; a directory or `manifest.json` means a MISP feed folder. */
+export async function readFeed(feed: FeedConfig, opts: ReadOptions): Promise<{ inputs: FeedInput[]; mispFeed: boolean }> {
+  if (feed.url !== undefined) {
+    const isManifest = feed.url.endsWith('/manifest.json');
+    if (isManifest || (feed.format === 'misp' && feed.url.endsWith('/'))) {
+      const base = isManifest ? feed.url.slice(0, -'/manifest.json'.length) : feed.url;
+      return { inputs: await readMispFeed(base, true, feed, opts.signal), mispFeed: true };
+    }
+    return { inputs: [{ label: feed.url, text: await fetchText(feed.url, feed, opts.signal) }], mispFeed: false };
+  }
+  const p = opts.resolvePath(feed.path!);
+  const st = await stat(p).catch(() => null);
+  if (st?.isDirectory()) return { inputs: await readMispFeed(p, false, feed), mispFeed: true };
+  if (st?.isFile() && p.endsWith('manifest.json')) return { inputs: await readMispFeed(dirname(p), false, feed), mispFeed: true };
+  const files = st?.isFile() ? [p] : (await fg(p.replace(/\\/g, '/'), { onlyFiles: true, dot: false })).sort();
+  if (files.length === 0) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': no file matches ${feed.path}`);
+  const inputs: FeedInput[] = [];
+  for (const f of files) {
+    try {
+      inputs.push({ label: f, text: await readFile(f, 'utf8') });
+    } catch (e) {
+      throw new FeedError('FEED_READ_FAILED', `feed '${feed.name}': cannot read ${f}: ${(e as Error).message}`);
+    }
+  }
+  return { inputs, mispFeed: false };
+}
+
+/** Pick a format from the name and the first bytes: cheap, and explicit `format:` always wins. */
+export function detectFormat(label: string, text: string): Exclude<FeedFormat, 'auto'> {
+  const ext = extname(label.replace(/\?.*$/, '')).toLowerCase();
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  const c = text[i];
+  if (c === '{' || c === '[') {
+    const head = text.slice(i, i + 4096);
+    if (/"type"\s*:\s*"(bundle|indicator)"/.test(head) || /"pattern"\s*:/.test(head)) return 'stix';
+    if (/"(Event|Attribute)"\s*:/.test(head)) return 'misp';
+    return 'json';
+  }
+  if (ext === '.json' || ext === '.jsonl' || ext === '.ndjson') return 'json';
+  if (ext === '.csv' || ext === '.tsv') return 'csv';
+  // Unnamed: a quoted header or a commented CSV header means CSV.
+  const head = text.slice(i, i + 4096);
+  if (/^"[^"\n]*","/m.test(head) || /^#\s*\w+(,\w+){2,}\s*$/m.test(head)) return 'csv';
+  return 'list';
+}
+
+/** Load a feed into a new store (never touching a store in use). */
+export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.now()): Promise<FeedLoad> {
+  const t0 = performance.now();
+  const { inputs, mispFeed } = await readFeed(feed, opts);
+  const store = new IndicatorStore(feed.name);
+  const tally = new Tally();
+  const base = store.meta({ exact: feed.exact, confidence: feed.confidence, tags: feed.tags, description: feed.description });
+  const ctx: LoadContext = { store, feed, tally, base, now };
+  let format: Exclude<FeedFormat, 'auto'> = feed.format === 'auto' ? 'list' : feed.format;
+  for (const input of inputs) {
+    format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, input.text) : feed.format;
+    switch (format) {
+      case 'list': loadPlain(input, ctx); break;
+      case 'csv': loadCsv(input, ctx); break;
+      case 'stix': loadJson(input, ctx, 'stix'); break;
+      case 'misp': loadJson(input, ctx, 'misp'); break;
+      case 'json': loadJson(input, ctx, null); break;
+    }
+  }
+  return { store: store.seal(), tally, format, inputs: inputs.map((i) => i.label), ms: performance.now() - t0 };
+}

@@ -1,0 +1,338 @@
+/**
+ * `ioc-sweep`: match parsed proxy records against indicators of compromise (IPs, CIDRs, domains,
+ * URLs) from threat-intelligence feeds; pass records through on `out`, raise alerts on `alerts`.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type ProcessorInstance, type Rec } from '../../../src/api.js';
+import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
+import type { FeedConfig } from './feeds/types.js';
+import { IndicatorStore } from './store.js';
+import { Matcher, buildAlert, type Match, type SweepFields } from './sweep.js';
+import { Suppressor } from './suppress.js';
+
+export interface IocSweepConfig {
+  feeds: FeedConfig[];
+  allowlist: FeedConfig[];
+  rule_name: string;
+  fields: SweepFields;
+  suppress?: { key: string[]; period: string };
+}
+
+const column = { description: 'A header name (CSV) or field path (JSON), or a 0-based column index (CSV).', type: ['string', 'integer'] };
+
+const feedSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, description: 'Feed name, carried into alerts as `indicator.provider` and into metrics and logs.', examples: ['feodo'] },
+    path: { type: 'string', minLength: 1, description: 'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. Give `path` or `url`, not both.', examples: ['examples/feeds/feodo.csv', 'feeds/misp/'] },
+    url: { type: 'string', pattern: '^https?://', description: 'http(s) URL of the feed. A URL ending in `/manifest.json` is read as a MISP feed.', examples: ['https://feodotracker.abuse.ch/downloads/ipblocklist.csv'] },
+    format: {
+      enum: ['auto', 'list', 'csv', 'stix', 'misp', 'json'],
+      default: 'auto',
+      description: '`list`: one indicator per line, type detected per line. `csv`: columns mapped by `columns` or by common header names. `stix`: STIX 2.x bundle or objects one per line. `misp`: MISP event(s) or feed folder. `json`: JSON document or JSON lines mapped by `columns`. `auto`: from the extension and the first bytes.',
+    },
+    exact: { type: 'boolean', default: false, description: 'Domain indicators match only the host itself, not its subdomains.' },
+    confidence: { type: 'number', minimum: 0, maximum: 100, description: 'Confidence (0–100) given to indicators that do not carry their own.', examples: [75] },
+    tags: { type: 'array', items: { type: 'string' }, description: 'Tags added to every indicator of the feed.', examples: [['botnet', 'c2']] },
+    description: { type: 'string', description: 'Description given to indicators that do not carry their own.' },
+    refresh: { type: 'string', description: 'Cron expression (node-cron, 5 or 6 fields) to reload the feed. The new set replaces the old one between batches; a failed reload keeps the last good set.', examples: ['0 */6 * * *'] },
+    timeout: { type: 'string', default: '30s', description: 'Time allowed for an http(s) download.', examples: ['30s'] },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP request headers (e.g. an API key header).' },
+    optional: { type: 'boolean', default: false, description: 'When the feed cannot be read at start-up, log it and start with no indicators from it (retrying at each refresh) instead of failing the run.' },
+    columns: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Which column (CSV) or field (JSON) holds what. Omitted roles are found by common names (`ioc`, `url`, `dst_ip`, `ip_address`, `domain`, `ioc_type`, `dst_port`, `first_seen_utc`, `dateadded`, `last_online`, `tags`, `malware`, `confidence_level`...).',
+      properties: {
+        value: { ...column, description: 'The indicator value. ' + column.description },
+        type: { ...column, description: 'Its type label (`ip`, `ip:port`, `domain`, `url`, `sha256`...); unsupported types are skipped. ' + column.description },
+        port: { ...column, description: 'A port to keep with an address (informative). ' + column.description },
+        first_seen: { ...column, description: 'First-seen date. ' + column.description },
+        last_seen: { ...column, description: 'Last-seen date. ' + column.description },
+        tags: { ...column, description: 'Tags (array, or comma-separated text). ' + column.description },
+        description: { ...column, description: 'Description (e.g. malware family). ' + column.description },
+        confidence: { ...column, description: 'Confidence 0–100 (or High/Medium/Low). ' + column.description },
+      },
+      examples: [{ value: 'ioc', type: 'ioc_type', confidence: 'confidence_level' }],
+    },
+    delimiter: { type: 'string', minLength: 1, maxLength: 1, description: 'CSV delimiter (default `,`).' },
+    header: { enum: ['auto', 'yes', 'no'], default: 'auto', description: 'CSV header row: `auto` detects a (possibly `#`-commented) header.' },
+    misp_types: { type: 'array', items: { type: 'string' }, description: 'MISP attribute types to read (default: ip-dst, ip-src, ip-dst|port, ip-src|port, domain, hostname, hostname|port, domain|ip, url).' },
+  },
+} as const;
+
+const fieldList = (d: string, def: string[]) => ({ type: 'array', items: { type: 'string' }, default: def, description: d });
+
+export default definePlugin<IocSweepConfig>({
+  name: 'ioc-sweep',
+  kind: 'analyse',
+  summary: 'Match records against indicators of compromise (IPs, CIDRs, domains, URLs) from threat-intel feeds; alert on hits.',
+  description: [
+    'Records pass through unchanged on `out`. A record that matches one or more indicators yields ONE alert on `alerts`',
+    '(ECS: `event.kind: alert`, `rule.name`, `threat.enrichments[]` with `indicator.type/value/provider/confidence/description/first_seen/last_seen/tags`',
+    'and `matched.field/atomic`), with the record\'s own fields.',
+    '',
+    'Matching (both sides normalised the same way): domains lower-cased, trailing dot and port stripped, IDN → punycode, and a domain',
+    'indicator matches the host and every subdomain on a label boundary (unless `exact`); IPv4/IPv6 compared as numbers (IPv4-mapped IPv6',
+    'is IPv4), CIDRs of both families (host bits in a CIDR are masked: `89.160.20.129/24` is `89.160.20.0/24`); URLs compared whole after',
+    'lower-casing scheme and host and dropping the default port, fragment and user-info. Ports given with an address (`ip:port`) are',
+    'informative: the address matches on any port.',
+    '',
+    'Feeds: plain lists, CSV (abuse.ch layouts), STIX 2.x, MISP events/feeds, JSON/JSON lines, from a path/glob or http(s). Unusable rows',
+    'are counted per feed and reason (`EMPTY`, `BAD_IP`, `BAD_CIDR`, `CIDR_TOO_BROAD`, `BAD_DOMAIN`, `BAD_URL`, `NOT_AN_INDICATOR`, `HEADER`,',
+    '`BAD_CSV_ROW`, `BAD_JSON`, `UNSUPPORTED_TYPE`, `UNSUPPORTED_PATTERN`, `REVOKED`, `EXPIRED`, `NOT_YET_VALID`, `NOT_TO_IDS`, `DELETED`,',
+    '`BAD_ATTRIBUTE`, `NOT_A_MISP_EVENT`, `EVENT_MISSING`). Metrics: `indicators_loaded`, `rows_skipped`, `ioc_hits`, `alerts`,',
+    '`allowlisted`, `alerts_suppressed`, `feed_refreshes`, `feed_refresh_failures`.',
+  ].join('\n'),
+  ports: ['out', 'alerts'],
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['feeds'],
+    properties: {
+      feeds: { type: 'array', minItems: 1, items: feedSchema, description: 'Indicator feeds. Names must be unique.' },
+      allowlist: {
+        type: 'array',
+        items: feedSchema,
+        default: [],
+        description: 'Feeds of values never to alert on (same formats and matching rules). A hit is dropped when its matched value is allowlisted; for URL hits, also when the URL\'s host is.',
+      },
+      rule_name: { type: 'string', default: 'ioc-sweep', description: 'The `rule.name` of the alerts.' },
+      fields: {
+        type: 'object',
+        additionalProperties: false,
+        default: {},
+        description: 'Which record fields are checked (dotted paths).',
+        properties: {
+          ip: fieldList('Fields holding an IP address.', ['destination.ip']),
+          host: fieldList('Fields holding a host name (or IP literal, possibly with a port).', ['url.domain', 'destination.domain']),
+          url: fieldList('Fields holding a full URL; the URL is matched whole and its host as a host.', ['url.original']),
+        },
+      },
+      suppress: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['period'],
+        description: 'Alert-flood suppression: the first alert of a key is emitted at once; repeats within `period` (event time) are counted and reported by one summary alert (`suppression.count`) when the period ends or the input does.',
+        properties: {
+          key: { type: 'array', items: { type: 'string' }, default: ['source.ip', 'indicator'], description: 'Alert fields forming the key; `indicator` means the set of matched indicators.' },
+          period: { type: 'string', description: 'Suppression period.', examples: ['10m'] },
+        },
+      },
+    },
+  },
+  examples: [
+    { title: 'Feodo C2 list', with: { feeds: [{ name: 'feodo', path: 'examples/feeds/feodo.csv', format: 'csv', confidence: 90 }] } },
+    {
+      title: 'Several feeds, refreshed, with allowlist and suppression',
+      with: {
+        feeds: [
+          { name: 'bad-ips', path: 'examples/feeds/bad-ips.txt', format: 'list', refresh: '*/30 * * * *' },
+          { name: 'urlhaus', path: 'examples/feeds/urlhaus.csv', format: 'csv' },
+          { name: 'stix', path: 'examples/feeds/stix-bundle.json', format: 'stix' },
+          { name: 'misp', path: 'examples/feeds/misp-event.json', format: 'misp' },
+        ],
+        allowlist: [{ name: 'allow', path: 'examples/feeds/allowlist.txt' }],
+        suppress: { key: ['source.ip', 'indicator'], period: '10m' },
+      },
+    },
+  ],
+  check(config) {
+    const issues: ConfigIssue[] = [];
+    const names = new Set<string>();
+    const checkFeed = (f: FeedConfig, at: string) => {
+      if ((f.path === undefined) === (f.url === undefined)) issues.push({ path: at, code: 'IOC_FEED_SOURCE', message: `feed '${f.name}' needs exactly one of 'path' or 'url'` });
+      if (names.has(f.name)) issues.push({ path: `${at}/name`, code: 'IOC_FEED_DUPLICATE', message: `feed name '${f.name}' is used twice` });
+      names.add(f.name);
+      if (f.refresh !== undefined && !cron.validate(f.refresh)) issues.push({ path: `${at}/refresh`, code: 'IOC_BAD_CRON', message: `'${f.refresh}' is not a valid cron expression`, hint: 'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"' });
+      try { parseDuration(f.timeout ?? '30s'); } catch (e) { issues.push({ path: `${at}/timeout`, code: 'IOC_BAD_DURATION', message: (e as Error).message }); }
+    };
+    config.feeds.forEach((f, i) => checkFeed(f, `/feeds/${i}`));
+    (config.allowlist ?? []).forEach((f, i) => checkFeed(f, `/allowlist/${i}`));
+    if (config.suppress) {
+      try {
+        if (parseDuration(config.suppress.period) <= 0) throw new Error('the period must be longer than 0');
+      } catch (e) { issues.push({ path: '/suppress/period', code: 'IOC_BAD_DURATION', message: (e as Error).message }); }
+    }
+    return issues;
+  },
+  async create(config, ctx) {
+    return IocSweep.create(config, ctx);
+  },
+});
+
+/** One loaded feed: its config, its current (last good) store, and its refresh task. */
+interface FeedSlot {
+  feed: FeedConfig;
+  store: IndicatorStore;
+  task?: ScheduledTask;
+}
+
+export class IocSweep implements ProcessorInstance {
+  private feeds: FeedSlot[] = [];
+  private allow: FeedSlot[] = [];
+  /** What a batch reads: replaced (never mutated) on refresh, so a batch sees one consistent set. */
+  private current: { stores: IndicatorStore[]; allow: IndicatorStore[] } = { stores: [], allow: [] };
+  private readonly matcher: Matcher;
+  private readonly suppressor: Suppressor | null;
+  private readonly matches: Match[] = [];
+  private closed = false;
+
+  private constructor(private readonly config: IocSweepConfig, private readonly ctx: PluginContext) {
+    this.matcher = new Matcher(config.fields);
+    this.suppressor = config.suppress
+      ? new Suppressor(config.suppress.key ?? ['source.ip', 'indicator'], parseDuration(config.suppress.period), config.suppress.period)
+      : null;
+  }
+
+  static async create(config: IocSweepConfig, ctx: PluginContext): Promise<IocSweep> {
+    const s = new IocSweep(config, ctx);
+    const load = (f: FeedConfig) => s.loadInitial(f);
+    s.feeds = await Promise.all(config.feeds.map(load));
+    s.allow = await Promise.all((config.allowlist ?? []).map(load));
+    s.publish();
+    for (const slot of [...s.feeds, ...s.allow]) {
+      if (slot.feed.refresh === undefined) continue;
+      slot.task = cron.schedule(slot.feed.refresh, () => s.refresh(slot.feed.name), { name: `${ctx.node}:${slot.feed.name}`, noOverlap: true, unref: true });
+    }
+    ctx.signal.addEventListener('abort', () => void s.stopTasks(), { once: true });
+    return s;
+  }
+
+  private async loadInitial(feed: FeedConfig): Promise<FeedSlot> {
+    try {
+      const l = await loadFeed(feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
+      this.report(l);
+      return { feed, store: l.store };
+    } catch (e) {
+      const code = e instanceof FeedError ? e.code : 'FEED_LOAD_FAILED';
+      if (!feed.optional) {
+        const err = new Error(`ioc-sweep: ${(e as Error).message} [${code}]`);
+        (err as any).code = code;
+        throw err;
+      }
+      this.ctx.logger.error({ feed: feed.name, code, err: (e as Error).message }, 'optional feed could not be loaded; starting without it');
+      this.ctx.metrics.add('feed_load_failures');
+      return { feed, store: new IndicatorStore(feed.name).seal() };
+    }
+  }
+
+  private report(l: FeedLoad): void {
+    const t = l.tally;
+    this.ctx.metrics.add('rows_skipped', t.skipped);
+    this.ctx.logger.info(
+      {
+        feed: l.store.feed, format: l.format, inputs: l.inputs.length, indicators: l.store.size, by_type: l.store.counts,
+        rows: t.rows, skipped: t.skipped, reasons: t.reasons, ignored_objects: t.ignored, samples: t.samples.slice(0, 3), ms: Math.round(l.ms),
+      },
+      'feed loaded',
+    );
+  }
+
+  private publish(): void {
+    this.current = { stores: this.feeds.map((f) => f.store), allow: this.allow.map((f) => f.store) };
+    let n = 0;
+    for (const s of this.current.stores) n += s.size;
+    this.ctx.metrics.set('indicators_loaded', n);
+  }
+
+  /**
+   * Reload one feed (or all) off to the side and swap it in. A failure — unreadable source, or a
+   * reload that yields no indicators where the last good set had some (an error page served as
+   * 200, a truncated download) — keeps the last good set. Returns whether every reload succeeded.
+   */
+  async refresh(name?: string): Promise<boolean> {
+    let ok = true;
+    for (const slot of [...this.feeds, ...this.allow]) {
+      if (name !== undefined && slot.feed.name !== name) continue;
+      if (this.closed) return false;
+      try {
+        const l = await loadFeed(slot.feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
+        if (l.store.size === 0 && slot.store.size > 0) {
+          throw new FeedError('FEED_EMPTY', `feed '${slot.feed.name}': reload read ${l.tally.rows} rows but no usable indicator (${JSON.stringify(l.tally.reasons)})`);
+        }
+        if (this.closed) return false;
+        slot.store = l.store;
+        this.report(l);
+        this.publish();
+        this.ctx.metrics.add('feed_refreshes');
+      } catch (e) {
+        ok = false;
+        this.ctx.metrics.add('feed_refresh_failures');
+        this.ctx.logger.error(
+          { feed: slot.feed.name, code: e instanceof FeedError ? e.code : 'FEED_LOAD_FAILED', err: (e as Error).message, kept_indicators: slot.store.size },
+          'feed refresh failed; keeping the last good set',
+        );
+      }
+    }
+    return ok;
+  }
+
+  /** Indicator counts per feed (for tests, `feeds.md` and operators). */
+  stats(): { feed: string; size: number }[] {
+    return this.feeds.map((f) => ({ feed: f.feed.name, size: f.store.size }));
+  }
+
+  process(records: Rec[]) {
+    const { stores, allow } = this.current;
+    const alerts: Rec[] = [];
+    const matches = this.matches;
+    let hits = 0;
+    let allowlisted = 0;
+    let raised = 0;
+    for (let i = 0; i < records.length; i++) {
+      const rec = records[i];
+      if (rec === null || typeof rec !== 'object') continue;
+      const atoms = this.matcher.atoms(rec);
+      if (atoms.length === 0) continue;
+      matches.length = 0;
+      this.matcher.match(atoms, stores, matches);
+      if (matches.length === 0) continue;
+      hits += matches.length;
+      let kept = matches;
+      if (allow.length > 0) {
+        kept = matches.filter((m) => !this.matcher.allowlisted(m, atoms, allow));
+        allowlisted += matches.length - kept.length;
+        if (kept.length === 0) continue;
+      }
+      const alert = buildAlert(rec, this.config.rule_name, kept);
+      raised++;
+      if (this.suppressor) this.suppressor.offer(alert, alerts);
+      else alerts.push(alert);
+    }
+    if (this.suppressor && records.length > 0) this.suppressor.tick(records[records.length - 1]?.['@timestamp'], alerts);
+    const m = this.ctx.metrics;
+    if (hits) m.add('ioc_hits', hits);
+    if (allowlisted) m.add('allowlisted', allowlisted);
+    if (raised - alerts.length > 0 || this.suppressor) this.countSuppressed();
+    if (alerts.length) m.add('alerts', alerts.length);
+    return { out: records, alerts };
+  }
+
+  private reportedSuppressed = 0;
+  private countSuppressed(): void {
+    const n = this.suppressor!.suppressed - this.reportedSuppressed;
+    if (n > 0) this.ctx.metrics.add('alerts_suppressed', n);
+    this.reportedSuppressed = this.suppressor!.suppressed;
+  }
+
+  finish() {
+    const alerts: Rec[] = [];
+    if (this.suppressor) this.suppressor.flush(alerts);
+    if (alerts.length) this.ctx.metrics.add('alerts', alerts.length);
+    return { alerts };
+  }
+
+  private async stopTasks(): Promise<void> {
+    this.closed = true;
+    const tasks = [...this.feeds, ...this.allow].map((s) => s.task).filter((t): t is ScheduledTask => t !== undefined);
+    for (const s of [...this.feeds, ...this.allow]) s.task = undefined;
+    await Promise.all(tasks.map((t) => t.destroy()));
+  }
+
+  async close(): Promise<void> {
+    await this.stopTasks();
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Normalisation of the atoms the sweep compares: IPv4/IPv6 addresses, CIDR ranges, host names and
+ * URLs. Indicators (at load) and record values (per record) go through the SAME functions, so a
+ * value matches exactly when both sides normalise to the same key.
+ *
+ * Keys:
+ * - IPv4: an unsigned 32-bit number.
+ * - IPv6: 32 lower-case hex digits (the full address, no compression). A prefix of length L is the
+ *   first ceil(L/4) digits with the last one masked, so CIDR keys are plain string slices.
+ *   IPv4-mapped addresses (`::ffff:1.2.3.4`) are folded to IPv4 on both sides.
+ * - Domains: lower case, trailing dots and port stripped, IDN to punycode (`domainToASCII`).
+ * - URLs: WHATWG-parsed; scheme and host lower-cased (host also IDN→punycode, trailing dot
+ *   stripped), default port dropped, fragment and user-info dropped; path and query kept as given.
+ */
+import { domainToASCII } from 'node:url';
+
+export type IndicatorType = 'ipv4-addr' | 'ipv6-addr' | 'domain-name' | 'url';
+
+/** Strict dotted-quad IPv4 → unsigned int, or -1. Leading zeros are refused (octal ambiguity). */
+export function parseIPv4(s: string): number {
+  const len = s.length;
+  if (len < 7 || len > 15) return -1;
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let lead0 = false;
+  for (let i = 0; i < len; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && lead0) return -1;
+      if (digits === 0) lead0 = c === 48;
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0) return -1;
+  return n * 256 + part;
+}
+
+export function ipv4ToString(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+const HEX = '0123456789abcdef';
+const MAPPED_PREFIX = '00000000000000000000ffff';
+
+/**
+ * IPv6 text (any case, `::` compression, embedded IPv4 tail) → 32 hex digits, or null.
+ * Zone ids (`%eth0`) are refused: they never name a remote host.
+ */
+export function parseIPv6(s: string): string | null {
+  if (s.length < 2 || s.length > 45) return null;
+  const groups: number[] = [];
+  let dbl = -1;
+  let i = 0;
+  const len = s.length;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    dbl = 0;
+    i = 2;
+    if (i === len) return '0'.repeat(32);
+  }
+  while (i < len) {
+    // An embedded IPv4 tail: the rest contains a dot.
+    let j = i;
+    let val = 0;
+    let nd = 0;
+    while (j < len) {
+      const c = s.charCodeAt(j);
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else break;
+      val = val * 16 + d;
+      if (++nd > 4) return null;
+      j++;
+    }
+    if (j < len && s.charCodeAt(j) === 46) {
+      const v4 = parseIPv4(s.slice(i));
+      if (v4 < 0 || groups.length > 6) return null;
+      groups.push(v4 >>> 16, v4 & 0xffff);
+      i = len;
+      break;
+    }
+    if (nd === 0) return null;
+    groups.push(val);
+    if (groups.length > 8) return null;
+    if (j === len) { i = len; break; }
+    if (s.charCodeAt(j) !== 58) return null;
+    if (j + 1 < len && s.charCodeAt(j + 1) === 58) {
+      if (dbl >= 0) return null;
+      dbl = groups.length;
+      i = j + 2;
+      if (i === len) break;
+    } else {
+      i = j + 1;
+      if (i === len) return null; // trailing single colon
+    }
+  }
+  let full: number[];
+  if (dbl >= 0) {
+    if (groups.length > 7) return null;
+    full = groups.slice(0, dbl);
+    for (let k = groups.length; k < 8; k++) full.push(0);
+    for (let k = dbl; k < groups.length; k++) full.push(groups[k]!);
+  } else {
+    if (groups.length !== 8) return null;
+    full = groups;
+  }
+  let out = '';
+  for (const g of full) out += HEX[(g >>> 12) & 15]! + HEX[(g >>> 8) & 15]! + HEX[(g >>> 4) & 15]! + HEX[g & 15]!;
+  return out;
+}
+
+/** 32 hex digits → RFC 5952 text (lower case, longest zero run of ≥2 groups compressed). */
+export function ipv6ToString(hex: string): string {
+  const g: number[] = [];
+  for (let i = 0; i < 32; i += 4) g.push(parseInt(hex.slice(i, i + 4), 16));
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    i = j;
+  }
+  const part = (a: number, b: number) => g.slice(a, b).map((x) => x.toString(16)).join(':');
+  if (bestStart < 0) return part(0, 8);
+  return `${part(0, bestStart)}::${part(bestStart + bestLen, 8)}`;
+}
+
+/** If `hex` is an IPv4-mapped IPv6 address, its IPv4 number; else -1. */
+export function mappedV4(hex: string): number {
+  if (!hex.startsWith(MAPPED_PREFIX)) return -1;
+  return parseInt(hex.slice(24), 16) >>> 0;
+}
+
+/** Mask a 32-hex-digit IPv6 key to a prefix of `len` bits (string of ceil(len/4) digits). */
+export function v6PrefixKey(hex: string, len: number): string {
+  const full = len >>> 2;
+  const rem = len & 3;
+  if (rem === 0) return hex.slice(0, full);
+  const d = parseInt(hex[full]!, 16) & ((0xf << (4 - rem)) & 0xf);
+  return hex.slice(0, full) + HEX[d]!;
+}
+
+/** Mask an IPv4 number to a prefix of `len` bits (the key used in the per-length Map). */
+export function v4PrefixKey(n: number, len: number): number {
+  return len === 0 ? 0 : n >>> (32 - len);
+}
+
+/** An address atom: IPv4 (v4 ≥ 0) or IPv6 (v6 hex). */
+export interface IpAtom { v4: number; v6: string | null }
+
+/** Parse an IP literal (IPv4, IPv6, bracketed IPv6), folding IPv4-mapped IPv6 to IPv4. */
+export function parseIp(s: string): IpAtom | null {
+  const v4 = parseIPv4(s);
+  if (v4 >= 0) return { v4, v6: null };
+  let t = s;
+  if (t.charCodeAt(0) === 91 && t.charCodeAt(t.length - 1) === 93) t = t.slice(1, -1);
+  if (t.indexOf(':') < 0) return null;
+  const hex = parseIPv6(t);
+  if (hex === null) return null;
+  const m = mappedV4(hex);
+  return m >= 0 ? { v4: m, v6: null } : { v4: -1, v6: hex };
+}
+
+/** A host from a record or a feed: either an IP atom or a normalised domain name. */
+export interface HostAtom { ip: IpAtom | null; domain: string | null }
+
+function isPlainAsciiHost(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // a-z 0-9 - . _ (underscore appears in real DNS names, e.g. SRV-style and some C2 hosts)
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 46 || c === 95)) return false;
+  }
+  return true;
+}
+
+/**
+ * Normalise a host as found in a record (`url.domain`, `destination.domain`) or a feed: trim,
+ * strip `[...]` and `:port`, lower-case, strip trailing dots, IDN → punycode. IP literals come back
+ * as `ip`. Returns null for what cannot be a host (spaces, empty labels, bad IDN).
+ */
+export function normaliseHost(raw: string): HostAtom | null {
+  let s = raw.trim();
+  if (s.length === 0) return null;
+  if (s.charCodeAt(0) === 91) {
+    const close = s.indexOf(']');
+    if (close < 0) return null;
+    const ip = parseIp(s.slice(1, close));
+    return ip ? { ip, domain: null } : null;
+  }
+  const colon = s.indexOf(':');
+  if (colon >= 0) {
+    if (s.indexOf(':', colon + 1) >= 0) {
+      // Two or more colons: a bare IPv6 address.
+      const ip = parseIp(s);
+      return ip ? { ip, domain: null } : null;
+    }
+    s = s.slice(0, colon); // host:port
+  }
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 46) end--;
+  if (end !== s.length) s = s.slice(0, end);
+  if (s.length === 0) return null;
+  const v4 = parseIPv4(s);
+  if (v4 >= 0) return { ip: { v4, v6: null }, domain: null };
+  s = s.toLowerCase();
+  if (!isPlainAsciiHost(s)) {
+    s = domainToASCII(s);
+    if (s.length === 0 || !isPlainAsciiHost(s)) return null;
+  }
+  if (s.length > 253 || s.charCodeAt(0) === 46 || s.indexOf('..') >= 0) return null;
+  return { ip: null, domain: s };
+}
+
+/** True when `d` (normalised) is acceptable as a domain INDICATOR: ≥ 2 labels, TLD not numeric. */
+export function isIndicatorDomain(d: string): boolean {
+  const last = d.lastIndexOf('.');
+  if (last <= 0 || last === d.length - 1) return false;
+  for (let i = last + 1; i < d.length; i++) {
+    const c = d.charCodeAt(i);
+    if (c < 48 || c > 57) return true;
+  }
+  return false; // all-digit TLD: a mangled IP such as 107.183.86
+}
+
+export interface NormalisedUrl {
+  /** The comparison key: scheme://host[:port]/path?query. */
+  key: string;
+  /** The host part (for host checks of IP-literal URLs and allowlists). */
+  host: string;
+}
+
+/**
+ * Normalise a URL with a scheme. Returns null when WHATWG cannot parse it or it has no host.
+ * Only the first `#` cut and a trailing-dot fix are done by hand; WHATWG does the rest (case,
+ * punycode, default port, IPv6 canonical form, percent-encoding), identically for both sides.
+ */
+export function normaliseUrl(raw: string): NormalisedUrl | null {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    return null;
+  }
+  let host = u.hostname;
+  if (host.length === 0) return null;
+  if (host.charCodeAt(host.length - 1) === 46) {
+    let end = host.length;
+    while (end > 0 && host.charCodeAt(end - 1) === 46) end--;
+    host = host.slice(0, end);
+    if (host.length === 0) return null;
+  }
+  const port = u.port;
+  const key = `${u.protocol}//${host}${port ? ':' + port : ''}${u.pathname}${u.search}`;
+  return { key, host };
+}
+
+/** Where `://` is, or -1. A URL indicator/record value without a scheme has none. */
+export function schemeEnd(s: string): number {
+  const i = s.indexOf('://');
+  if (i <= 0) return -1;
+  for (let k = 0; k < i; k++) {
+    const c = s.charCodeAt(k) | 32;
+    if (!((c >= 97 && c <= 122) || (k > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) return -1;
+  }
+  return i;
+}
