@@ -4,7 +4,7 @@
  * tokenize-only ceiling per input, the naive sweep) are measured in the same run, interleaved with
  * the sluice scenarios, so that ratios hold on a noisy shared machine.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { CLI, DIST_BENCH, PIPELINES_DIR } from './lib/paths.js';
 import type { LogFormat } from './generate/logs.js';
 import type { FeedFile, LogFile } from './generate/files.js';
@@ -48,8 +48,9 @@ function needPlugins(env: Env, names: string[]): string | undefined {
   return missing.length ? `plugin${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not registered yet` : undefined;
 }
 
-function sluice(spec: string, vars: Record<string, string>): string[] {
-  const args = [CLI, 'run', join(PIPELINES_DIR, spec)];
+function sluice(spec: string, out: Outputs, vars: Record<string, string>): string[] {
+  const dir = dirname(out.alerts);
+  const args = [CLI, 'run', join(PIPELINES_DIR, spec), '--log-level', 'warn', '--no-progress', '--state-dir', join(dir, 'state'), '--summary-json', join(dir, 'summary.json')];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
   return args;
 }
@@ -87,7 +88,7 @@ export function parse(input: Input): Scenario {
     group: 'parse',
     input,
     skip: (env) => needPlugins(env, ['file', 'proxy-log']),
-    args: (env, out) => sluice('parse.yaml', { LOGS: env.logs(input).path, FORMAT: input.format, REJECTS: out.rejects }),
+    args: (env, out) => sluice('parse.yaml', out, { LOGS: env.logs(input).path, FORMAT: input.format, REJECTS: out.rejects }),
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
   };
 }
@@ -101,7 +102,7 @@ export function sweep(input: Input, format = 'auto'): Scenario {
     naive: naiveId(input),
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
-    args: (env, out) => sluice('sweep.yaml', { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    args: (env, out) => sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: format, ALERTS: out.alerts, REJECTS: out.rejects }),
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }
@@ -114,7 +115,7 @@ export function window(input: Input): Scenario {
     input,
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'window']),
-    args: (env, out) => sluice('window.yaml', { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    args: (env, out) => sluice('window.yaml', out, { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
   };
 }
@@ -127,7 +128,7 @@ export function rules(input: Input): Scenario {
     input,
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'rules']),
-    args: (env, out) => sluice('rules.yaml', { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    args: (env, out) => sluice('rules.yaml', out, { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
   };
 }
