@@ -215,7 +215,10 @@ export class IndicatorStore {
       else this.addV4(h.ip.v4, 32, meta);
       return null;
     }
-    if (!isIndicatorDomain(h.domain!)) return hint === 'auto' && h.domain!.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
+    if (!isIndicatorDomain(h.domain!)) {
+      if (/^[\d.]+$/.test(h.domain!)) return 'BAD_IP'; // 203.0.113.300, 107.183.86
+      return hint === 'auto' && h.domain!.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
+    }
     this.addDomain(h.domain!, meta);
     return null;
   }
@@ -238,7 +241,7 @@ export class IndicatorStore {
       this.addV4(v4, len, meta);
       return null;
     }
-    if (addr.indexOf(':') < 0) return undefined; // e.g. evil.example/123 is a URL path
+    if (addr.indexOf(':') < 0) return /^[\d.]+$/.test(addr) ? 'BAD_CIDR' : undefined; // evil.example/123 is a URL path
     const hex = parseIPv6(addr);
     if (hex === null || len > 128) return 'BAD_CIDR';
     const m = mappedV4(hex);
