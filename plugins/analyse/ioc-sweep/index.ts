@@ -83,7 +83,7 @@ export default definePlugin<IocSweepConfig>({
     'Feeds: plain lists, CSV (abuse.ch layouts), STIX 2.x, MISP events/feeds, JSON/JSON lines, from a path/glob or http(s). Unusable rows',
     'are counted per feed and reason (`EMPTY`, `BAD_IP`, `BAD_CIDR`, `CIDR_TOO_BROAD`, `BAD_DOMAIN`, `BAD_URL`, `NOT_AN_INDICATOR`, `HEADER`,',
     '`BAD_CSV_ROW`, `BAD_JSON`, `UNSUPPORTED_TYPE`, `UNSUPPORTED_PATTERN`, `REVOKED`, `EXPIRED`, `NOT_YET_VALID`, `NOT_TO_IDS`, `DELETED`,',
-    '`BAD_ATTRIBUTE`, `NOT_A_MISP_EVENT`, `EVENT_MISSING`). Metrics: `indicators_loaded`, `rows_skipped`, `ioc_hits`, `alerts`,',
+    '`BAD_ATTRIBUTE`, `NOT_A_MISP_EVENT`, `EVENT_MISSING`, `BAD_MANIFEST_KEY`, `PATH_ONLY`, `TLD_ONLY`). Metrics: `indicators_loaded`, `rows_skipped`, `ioc_hits`, `alerts`,',
     '`allowlisted`, `alerts_suppressed`, `feed_refreshes`, `feed_refresh_failures`.',
   ].join('\n'),
   ports: ['out', 'alerts'],

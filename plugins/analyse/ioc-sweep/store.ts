@@ -274,6 +274,12 @@ export class IndicatorStore {
       port = Number(portText);
       if (!Number.isInteger(port) || port < 0 || port > 65535) return 'BAD_IP';
     }
+    // The same address with another port is the same indicator (ports are informative): first wins.
+    const existing = ip.v6 !== null ? this.v6[128]?.get(ip.v6) : this.v4[32]?.get(ip.v4);
+    if (existing !== undefined) {
+      this.counts.duplicates++;
+      return null;
+    }
     const m = port === undefined || meta.port === port ? meta : this.meta({ ...meta, port });
     if (ip.v6 !== null) this.addV6(ip.v6, 128, m);
     else this.addV4(ip.v4, 32, m);

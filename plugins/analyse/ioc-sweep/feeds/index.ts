@@ -61,13 +61,17 @@ async function readMispFeed(base: string, isUrl: boolean, feed: FeedConfig, sign
   }
   const out: FeedInput[] = [];
   for (const uuid of Object.keys(manifest)) {
-    if (!/^[0-9a-fA-F-]{36}$/.test(uuid)) continue; // never let a manifest key become a path
     const label = `${base}${sep}${uuid}.json`;
+    if (!/^[0-9a-fA-F-]{36}$/.test(uuid)) {
+      // Never let a manifest key become a path; count it as an unreadable unit.
+      out.push({ label: `${base}${sep}manifest.json`, text: JSON.stringify({ __unreadable: { reason: 'BAD_MANIFEST_KEY', message: uuid } }) });
+      continue;
+    }
     try {
       out.push({ label, text: await get(`${uuid}.json`) });
     } catch (e) {
       // A missing event file is one unreadable unit, not a failed feed.
-      out.push({ label, text: JSON.stringify({ __missing: (e as Error).message }) });
+      out.push({ label, text: JSON.stringify({ __unreadable: { reason: 'EVENT_MISSING', message: (e as Error).message } }) });
     }
   }
   return out;

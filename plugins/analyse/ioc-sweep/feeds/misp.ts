@@ -45,9 +45,10 @@ export function loadMispDocument(doc: any, where: string, ctx: LoadContext): voi
     return;
   }
   if (doc && Array.isArray(doc.response)) return loadMispDocument(doc.response, where, ctx);
-  if (doc && typeof doc.__missing === 'string') {
+  if (doc && doc.__unreadable && typeof doc.__unreadable.reason === 'string') {
+    // A unit of a MISP feed folder that could not be read (see feeds/index.ts).
     ctx.tally.rows++;
-    ctx.tally.skip('EVENT_MISSING', where, doc.__missing);
+    ctx.tally.skip(doc.__unreadable.reason, where, doc.__unreadable.message);
     return;
   }
   const ev = doc && typeof doc === 'object' ? (doc.Event && typeof doc.Event === 'object' ? doc.Event : doc) : null;
