@@ -50,9 +50,10 @@ export function interpolateDocument(doc: Document, vars: Record<string, string |
       const offset = node.range?.[0] ?? 0;
       const out = interpolateString(node.value, vars, (name) => problems.push({ name, offset }), secrets);
       if (out !== node.value) {
-        // A whole-scalar reference such as `${BATCH:-500}` becomes a number or boolean, as YAML would read it.
-        const plain = /^\$\{[^}]*\}$/.test(node.value.trim()) && node.type === 'PLAIN';
-        node.value = plain ? coerce(out) : out;
+        // A scalar that is exactly one reference, such as `${BATCH:-500}` or "${BATCH}" (quotes are
+        // needed inside flow mappings), becomes a number or boolean when its value reads as one.
+        const whole = /^\$\{[^}]*\}$/.test(node.value.trim());
+        node.value = whole ? coerce(out) : out;
       }
     },
   });

@@ -191,8 +191,11 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   // Phase 1: YAML syntax.
   const errorOffsets: number[] = [];
   for (const e of doc.errors) {
-    errorOffsets.push(e.pos[0]);
-    c.atOffset('SLUICE_E_YAML', e.pos[0], e.message.split('\n')[0]!, yamlHint(e.code));
+    // yaml may point at the start of the line; the mistake is where its text starts.
+    let at = e.pos[0];
+    while (text[at] === ' ') at++;
+    errorOffsets.push(at);
+    c.atOffset('SLUICE_E_YAML', at, e.message.split('\n')[0]!, yamlHint(e.code));
   }
   const broken = brokenNodes(doc, errorOffsets);
 
@@ -313,6 +316,15 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
 function checkGraph(c: IssueCollector, rawNodes: Record<string, any>, nodes: Map<string, CompiledNode>, broken: Set<string>): string[] {
   const names = Object.keys(rawNodes);
   const consumers = new Map<string, Set<string>>(); // node -> ports read
+  const addConsumer = (input: NodeInput) => {
+    if (!consumers.has(input.node)) consumers.set(input.node, new Set());
+    consumers.get(input.node)!.add(input.port);
+  };
+  // Nodes skipped for broken YAML still read their inputs, as far as we can tell.
+  for (const name of broken) {
+    const from = rawNodes[name]?.from;
+    for (const r of Array.isArray(from) ? from : [from]) if (typeof r === 'string') addConsumer(parseRef(r));
+  }
   for (const n of nodes.values()) {
     const raw = rawNodes[n.name];
     const fromIsList = Array.isArray(raw.from);
@@ -337,8 +349,7 @@ function checkGraph(c: IssueCollector, rawNodes: Record<string, any>, nodes: Map
         c.at('SLUICE_E_UNKNOWN_PORT', seg, `'${input.node}' has no output port '${input.port}'`, hint);
         return;
       }
-      if (!consumers.has(input.node)) consumers.set(input.node, new Set());
-      consumers.get(input.node)!.add(input.port);
+      addConsumer(input);
     });
   }
   for (const n of nodes.values()) {

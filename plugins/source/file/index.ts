@@ -192,18 +192,27 @@ class FileSource implements SourceInstance {
       const text = buf.toString('utf8', 0, buf.length - 1);
       const lines = text.split('\n');
       const suspicious = text.includes('\uFFFD');
+      // Byte position of the next line within buf, for exact per-batch checkpoints. Pure ASCII
+      // text has as many chars as bytes; otherwise count the bytes of each line.
+      const ascii = text.length === buf.length - 1;
+      const startOffset = endOffset - buf.length;
+      let bytePos = 0;
       let pos = 0;
       for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
         let bytes: Buffer | null = null;
         if (suspicious) {
           const nl = buf.indexOf(NL, pos);
           bytes = buf.subarray(pos, nl);
           pos = nl + 1;
           if (bytes.length && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
-          if (!lines[i]!.includes('\uFFFD')) bytes = null;
+          if (!line.includes('\uFFFD')) bytes = null;
         }
-        pushLine(lines[i]!, bytes);
-        if (out.length >= cfg.batch_size) await flushBatch(null);
+        if (cfg.checkpoint) bytePos += (ascii ? line.length : Buffer.byteLength(line)) + 1;
+        pushLine(line, bytes);
+        if (out.length >= cfg.batch_size && i < lines.length - 1) {
+          await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + bytePos, line: lineNo, complete: false } : null);
+        }
       }
       await flushBatch(cfg.checkpoint ? { file, ino, size, offset: endOffset, line: lineNo, complete: false } : null);
     };

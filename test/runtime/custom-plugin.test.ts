@@ -1,0 +1,44 @@
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { runCli } from '../helpers/cli.js';
+
+describe('third-party plugins', () => {
+  it('loads a plugin module named by the spec (path relative to the spec) and runs it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
+    writeFileSync(join(dir, 'in.log'), 'hello\nworld\n');
+    const spec = resolve(import.meta.dirname, '../fixtures/plugins/upper-spec.yaml');
+    const res = await runCli(['run', spec, '--var', `IN=${dir}/in.log`, '--var', `OUT=${dir}/out.jsonl`, '--log-level', 'warn']);
+    expect(res.code).toBe(0);
+    const msgs = readFileSync(join(dir, 'out.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).message);
+    expect(msgs).toEqual(['HELLO', 'WORLD']);
+  });
+
+  it('a spec loads nothing it does not name: an unlisted plugin is unknown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
+    writeFileSync(join(dir, 'spec.yaml'), `version: 1
+nodes:
+  src: { source: file, with: { paths: [x] } }
+  up: { transform: upper-case, from: src, with: { field: message } }
+  out: { sink: stdout, from: [up, src.invalid] }
+`);
+    const res = await runCli(['validate', join(dir, 'spec.yaml')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("SLUICE_E_UNKNOWN_PLUGIN unknown transform plugin 'upper-case'");
+  });
+
+  it('reports a plugin module that cannot be loaded, at its line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
+    writeFileSync(join(dir, 'spec.yaml'), `version: 1
+plugins:
+  - ./missing-plugin.mjs
+nodes:
+  src: { source: file, with: { paths: [x] } }
+  out: { sink: stdout, from: [src, src.invalid] }
+`);
+    const res = await runCli(['validate', join(dir, 'spec.yaml')]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/spec\.yaml:3:5 SLUICE_E_PLUGIN_LOAD/);
+  });
+});
