@@ -278,6 +278,9 @@ export function setSource(rec: Rec, s: string): void {
 // ---------------------------------------------------------------------------------------------
 // Time
 
+const PAD2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+
 /** Epoch seconds with an optional fraction (`1157689312.049`) → ISO-8601 UTC, or undefined. */
 export function epochSecondsToIso(s: string): string | undefined {
   const n = s.length;
@@ -304,9 +307,36 @@ export function epochSecondsToIso(s: string): string | undefined {
     if (i + 1 === n) return undefined;
     ms = Math.floor(ms);
   }
-  const t = sec * 1000 + ms;
-  if (t > 253402300799999) return undefined; // past 9999-12-31
-  return new Date(t).toISOString();
+  if (sec > 253402300799) return undefined; // past 9999-12-31
+  return isoFromEpoch(sec, ms);
+}
+
+// Log lines arrive in time order: many share a second, so the text of the last second is reused.
+let cachedSec = -1;
+let cachedPrefix = '';
+
+/** Epoch seconds + milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ`, by integer arithmetic (no Date). */
+function isoFromEpoch(sec: number, ms: number): string {
+  if (sec !== cachedSec) {
+    const days = Math.floor(sec / 86400);
+    const sod = sec - days * 86400;
+    // civil-from-days (H. Hinnant), valid for the proleptic Gregorian calendar
+    const z = days + 719468;
+    const era = Math.floor(z / 146097);
+    const doe = z - era * 146097;
+    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+    const mp = Math.floor((5 * doy + 2) / 153);
+    const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+    const m = mp < 10 ? mp + 3 : mp - 9;
+    const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    if (y < 1000) return new Date(sec * 1000 + ms).toISOString();
+    const h = Math.floor(sod / 3600);
+    const mi = Math.floor((sod - h * 3600) / 60);
+    cachedPrefix = `${y}-${PAD2[m]}-${PAD2[d]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[sod - h * 3600 - mi * 60]}.`;
+    cachedSec = sec;
+  }
+  return cachedPrefix + PAD3[ms] + 'Z';
 }
 
 const MONTHS: { [m: string]: number } = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
@@ -324,13 +354,28 @@ function d4(s: string, i: number): number {
   return a < 0 || b < 0 ? -1 : a * 100 + b;
 }
 
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Do these calendar parts name a real instant (31 Feb and 25:00 do not)? */
+function validParts(y: number, mo: number, d: number, h: number, mi: number, se: number): boolean {
+  if (y < 0 || mo < 0 || mo > 11 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 59) return false;
+  if (d > MONTH_DAYS[mo]!) return false;
+  if (mo === 1 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return false;
+  return true;
+}
+
 function isoFromParts(y: number, mo: number, d: number, h: number, mi: number, se: number, ms: number, offsetMin: number): string | undefined {
-  if (y < 0 || mo < 0 || mo > 11 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return undefined;
-  const t = Date.UTC(y, mo, d, h, mi, se, ms);
-  // Date.UTC rolls 31 Feb into March: refuse dates that do not exist
-  const check = new Date(Date.UTC(y, mo, d));
-  if (check.getUTCMonth() !== mo) return undefined;
-  return new Date(t - offsetMin * 60000).toISOString();
+  if (!validParts(y, mo, d, h, mi, se)) return undefined;
+  // UTC already (the common case): build the text directly, no Date round trip
+  if (offsetMin === 0 && y >= 1000) return `${y}-${PAD2[mo + 1]}-${PAD2[d]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[se]}.${PAD3[ms]}Z`;
+  const t = Date.UTC(y, mo, d, h, mi, se, ms) - offsetMin * 60000;
+  if (y < 1000) {
+    const dt = new Date(0);
+    dt.setUTCFullYear(y, mo, d);
+    dt.setUTCHours(h, mi, se, ms);
+    return new Date(dt.getTime() - offsetMin * 60000).toISOString();
+  }
+  return new Date(t).toISOString();
 }
 
 /** Apache/NCSA `20/Jul/2009:22:59:26 +0000` (without the brackets) → ISO UTC. */

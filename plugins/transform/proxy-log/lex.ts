@@ -9,9 +9,9 @@ export const enum QuoteEscape { Doubled, Backslash }
 /** Reusable scratch: the tokens of the last line (quotes removed), where each starts and ends, whether quoted. */
 export class Tokens {
   values: string[] = [];
-  starts: number[] = [];
-  ends: number[] = [];
-  quoted: boolean[] = [];
+  starts = new Int32Array(64);
+  ends = new Int32Array(64);
+  quoted = new Uint8Array(64);
   count = 0;
   /** Set when a quoted value ran to the end of the line without its closing quote. */
   unterminated = false;
@@ -23,10 +23,18 @@ export class Tokens {
 
   push(value: string, start: number, end: number, quoted: boolean): void {
     const i = this.count++;
+    if (i === this.starts.length) this.grow();
     this.values[i] = value;
     this.starts[i] = start;
     this.ends[i] = end;
-    this.quoted[i] = quoted;
+    this.quoted[i] = quoted ? 1 : 0;
+  }
+
+  private grow(): void {
+    const n = this.starts.length * 2;
+    const s = new Int32Array(n); s.set(this.starts); this.starts = s;
+    const e = new Int32Array(n); e.set(this.ends); this.ends = e;
+    const q = new Uint8Array(n); q.set(this.quoted); this.quoted = q;
   }
 }
 
