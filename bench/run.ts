@@ -32,6 +32,7 @@ const { values: argv } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-micro': { type: 'boolean', default: false },
+    variants: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -110,8 +111,9 @@ async function main(): Promise<void> {
   let scenarios: S.Scenario[] = [
     S.ceiling(sweepInput),
     S.naive(sweepInput),
+    S.startup({ format: 'squid', lines: 0 }),
     S.sweep(sweepInput),
-    S.sweep(sweepInput, 'squid'),
+    ...(argv.variants ? [S.sweep(sweepInput, 'squid')] : []),
     ...parseInputs.flatMap((i) => (i.format === 'squid' && i.lines === sweepLines ? [S.parse(i)] : [S.ceiling(i), S.parse(i)])),
     S.window(analyseInput),
     S.rules(analyseInput),
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
       });
       const res = { ...m, alerts: countLines(out.alerts), rejects: countLines(out.rejects) };
       r.runs.push(res);
-      const lps = r.s.input.lines / (m.wallMs / 1000);
+      const lps = r.s.input.lines ? r.s.input.lines / (m.wallMs / 1000) : NaN;
       log(`  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(lps).padStart(10)} lines/s  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`);
       if (!m.ok) {
         r.failure = `exit ${m.exitCode ?? m.signal}: ${lastLines(m.stderrTail, 3)}`;
@@ -204,25 +206,27 @@ function check(r: Row, env: S.Env): string {
 
 function render(rows: Row[], env: S.Env): { table: string; markdown: string } {
   const lps = new Map<string, number>();
-  for (const r of rows) if (r.runs.length && !r.failure) lps.set(r.s.id, median(r.runs.map((x) => r.s.input.lines / (x.wallMs / 1000))));
-  const head = ['scenario', 'input', 'lines/s', 'MB/s', 'spread', 'peak RSS', 'CPU/wall', '1st alert', '×naive', '×ceiling', 'alerts', 'check'];
+  for (const r of rows) if (r.runs.length && !r.failure && r.s.input.lines) lps.set(r.s.id, median(r.runs.map((x) => r.s.input.lines / (x.wallMs / 1000))));
+  const head = ['scenario', 'input', 'wall', 'lines/s', 'MB/s', 'spread', 'peak RSS', 'CPU/wall', '1st alert', '×naive', '×ceiling', 'alerts', 'check'];
   const body: string[][] = [];
   for (const r of rows) {
     const inputDesc = `${r.s.input.format} ${fmtInt(r.s.input.lines)}`;
-    if (r.skip || !r.runs.length) { body.push([r.s.id, inputDesc, 'skipped', '', '', '', '', '', '', '', '', r.skip ? 'see below' : '']); continue; }
+    if (r.skip || !r.runs.length) { body.push([r.s.id, inputDesc, '', 'skipped', '', '', '', '', '', '', '', '', r.skip ? 'see below' : '']); continue; }
     const ok = r.runs.filter((x) => x.ok);
     const f = env.logs(r.s.input);
     const rates = ok.map((x) => r.s.input.lines / (x.wallMs / 1000));
     const med = rates.length ? median(rates) : NaN;
     const mbs = ok.length ? f.bytes / 1e6 / (median(ok.map((x) => x.wallMs)) / 1000) : NaN;
-    const spread = rates.length > 1 ? `±${(((Math.max(...rates) - Math.min(...rates)) / 2 / med) * 100).toFixed(0)}%` : 'n=1';
+    const walls = ok.map((x) => x.wallMs);
+    const spread = !r.s.input.lines && walls.length > 1 ? `±${(((Math.max(...walls) - Math.min(...walls)) / 2 / median(walls)) * 100).toFixed(0)}%` : rates.length > 1 && r.s.input.lines ? `±${(((Math.max(...rates) - Math.min(...rates)) / 2 / med) * 100).toFixed(0)}%` : 'n=1';
     const rss = ok.length ? fmtMiB(Math.max(...ok.map((x) => x.peakRss))) : '';
     const cpu = ok.length ? (median(ok.map((x) => x.cpuMs / x.wallMs))).toFixed(2) : '';
     const first = ok.some((x) => x.firstOutputMs !== undefined) ? `${(median(ok.filter((x) => x.firstOutputMs !== undefined).map((x) => x.firstOutputMs!)) / 1000).toFixed(2)} s` : '';
     const naive = r.s.naive && r.s.naive !== r.s.id && lps.get(r.s.naive) ? `${(med / lps.get(r.s.naive)!).toFixed(2)}×` : '';
     const ceil = lps.get(S.ceilingId(r.s.input)) && r.s.id !== S.ceilingId(r.s.input) ? `${(med / lps.get(S.ceilingId(r.s.input))!).toFixed(2)}×` : '';
     const alerts = r.s.watch ? fmtInt(median(ok.map((x) => x.alerts))) : '';
-    body.push([r.s.id, inputDesc, ok.length ? fmtInt(med) : 'failed', ok.length ? mbs.toFixed(1) : '', spread, rss, cpu, first, naive, ceil, alerts, check(r, env)]);
+    const wall = ok.length ? `${(median(ok.map((x) => x.wallMs)) / 1000).toFixed(2)} s` : '';
+    body.push([r.s.id, inputDesc, wall, ok.length ? (r.s.input.lines ? fmtInt(med) : '—') : 'failed', ok.length && r.s.input.lines ? mbs.toFixed(1) : '', spread, rss, cpu, first, naive, ceil, alerts, check(r, env)]);
   }
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const b of body) t.push(b);
@@ -242,9 +246,11 @@ async function runProfile(env: S.Env, input: S.Input): Promise<string> {
   const m = await measure({ args: ['--cpu-prof', '--cpu-prof-dir', dir, ...s.args(env, out)], cwd: ROOT, stderrFile: join(dir, 'stderr.log') });
   const prof = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
   if (!m.ok || !prof.length) return `_Profile run failed: ${lastLines(m.stderrTail, 2)}_`;
-  const { totalMs, rows } = selfTimes(prof[0]!, 25);
+  const { totalMs, rows, areas } = selfTimes(prof[0]!, 25);
   const lines = [`Profile of \`${s.id}\` (${fmtInt(input.lines)} lines, ${fmtInt(env.feed.indicators)} indicators), ${(totalMs / 1000).toFixed(1)} s sampled, main thread; file: \`${prof[0]!.slice(ROOT.length + 1)}\`.`, '', '| self ms | share | function | where |', '|---:|---:|---|---|'];
   for (const r of rows) lines.push(`| ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)}% | \`${r.fn}\` | ${r.where} |`);
+  lines.push('', 'Self time by area:', '', '| self ms | share | area |', '|---:|---:|---|');
+  for (const a of areas.filter((x) => x.share >= 0.005)) lines.push(`| ${a.ms.toFixed(0)} | ${(a.share * 100).toFixed(1)}% | ${a.area} |`);
   const text = lines.join('\n');
   log(text);
   return text;
@@ -253,7 +259,8 @@ async function runProfile(env: S.Env, input: S.Input): Promise<string> {
 /** Other engineers' micro-benchmarks, run once each and reported verbatim. */
 async function runMicro(): Promise<string> {
   const parts: string[] = [];
-  for (const name of ['parse-micro', 'ioc-load', 'window-rules', 'feed-report']) {
+  // feed-report.ts is a feed-coverage report over the shared samples, not a benchmark: not run here.
+  for (const name of ['parse-micro', 'ioc-load', 'window-rules']) {
     const script = join(DIST_BENCH, `${name}.js`);
     if (!existsSync(script)) { parts.push(`### ${name}\n\n_Not there yet (bench/${name}.ts)._`); continue; }
     log(`  micro ${name}`);
@@ -308,7 +315,7 @@ round by round, and are what to compare across machines.
 
 ${table}
 
-Columns: **lines/s** median over runs (input lines ÷ wall time of the whole process); **MB/s** input bytes ÷ median wall
+Columns: **wall** median wall time of the whole process; **lines/s** median over runs (input lines ÷ wall time of the whole process); **MB/s** input bytes ÷ median wall
 time; **spread** half the min–max range of lines/s as a share of the median; **peak RSS** the highest over runs;
 **CPU/wall** user+system CPU ÷ wall (above 1 means more than one core busy); **1st alert** time from process start until
 the alerts file first had bytes (time to first detection, feed loading included); **×naive** lines/s ÷ the naive

@@ -107,6 +107,19 @@ export function sweep(input: Input, format = 'auto'): Scenario {
   };
 }
 
+/** The fixed cost: start-up, spec validation and loading the feed, over an empty log. */
+export function startup(input: Input): Scenario {
+  return {
+    id: 'startup + feed load',
+    title: 'sluice sweep over an empty log (start-up and feed loading only)',
+    group: 'sweep',
+    input,
+    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
+    args: (env, out) => sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }),
+    expect: () => ({ alerts: 0, rejects: 0 }),
+  };
+}
+
 export function window(input: Input): Scenario {
   return {
     id: 'window',

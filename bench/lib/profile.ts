@@ -16,7 +16,20 @@ function shortUrl(url: string): string {
   return p.replace(/^node_modules\//, 'npm:');
 }
 
-export function selfTimes(path: string, top = 20): { totalMs: number; rows: SelfTime[] } {
+/** Where a function lives, coarsely: a plugin, the runtime, a dependency, Node itself, the engine. */
+function area(where: string, fn: string): string {
+  if (!where) return fn === '(garbage collector)' ? 'GC' : fn === '(idle)' ? 'idle' : 'engine/native';
+  let m = /^dist\/plugins\/(\w+)\/([\w-]+)\//.exec(where);
+  if (m) return `plugins/${m[1]}/${m[2]}`;
+  m = /^dist\/src\/(\w+)/.exec(where);
+  if (m) return `src/${m[1]}`;
+  m = /^npm:((?:@[\w.-]+\/)?[\w.-]+)/.exec(where);
+  if (m) return `npm:${m[1]}`;
+  if (where.startsWith('node:')) return 'node internals';
+  return where.split(':')[0]!;
+}
+
+export function selfTimes(path: string, top = 20): { totalMs: number; rows: SelfTime[]; areas: { area: string; ms: number; share: number }[] } {
   const prof = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map<number, ProfileNode>();
   for (const n of prof.nodes) byId.set(n.id, n);
@@ -34,7 +47,13 @@ export function selfTimes(path: string, top = 20): { totalMs: number; rows: Self
     const e = us.get(key);
     if (e) e.us += dt; else us.set(key, { fn, where, us: dt });
   }
+  const areas = new Map<string, number>();
+  for (const r of us.values()) { const a = area(r.where, r.fn); areas.set(a, (areas.get(a) ?? 0) + r.us); }
   const rows = [...us.values()].sort((a, b) => b.us - a.us).slice(0, top)
     .map((r) => ({ fn: r.fn, where: r.where, ms: r.us / 1000, share: total ? r.us / total : 0 }));
-  return { totalMs: total / 1000, rows };
+  return {
+    totalMs: total / 1000,
+    rows,
+    areas: [...areas].sort((a, b) => b[1] - a[1]).map(([a, v]) => ({ area: a, ms: v / 1000, share: total ? v / total : 0 })),
+  };
 }
