@@ -100,6 +100,7 @@ export function parseCombined(line: string, rec: Rec): ParseError | undefined {
     }
   }
   if (tk.unterminated) return new ParseError(ERR.QUOTE, 'combined: a quoted field has no closing quote (truncated line?)');
+  if (request.method === undefined && request.referrer === undefined) delete http.request;
   if (i < count) {
     const c = squidCodes(t[i]!);
     if (c !== -1) {
