@@ -15,6 +15,7 @@ import {
   type IndicatorType, ipv4ToString, ipv6ToString, v4PrefixKey, v6PrefixKey, parseIPv4, parseIPv6,
   mappedV4, parseIp, normaliseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
 } from './normalise.js';
+import { U32Map } from './u32map.js';
 
 /** Metadata carried into alerts. Shared between indicators (interned per store). */
 export interface Meta {
@@ -69,7 +70,9 @@ export interface StoreCounts {
 export const MIN_V4_PREFIX = 8;
 export const MIN_V6_PREFIX = 16;
 
-function pushSlot(map: Map<any, Slot>, key: unknown, meta: Meta): boolean {
+interface SlotMap<K> { get(k: K): Slot | undefined; set(k: K, v: Slot): unknown }
+
+function pushSlot<K>(map: SlotMap<K>, key: K, meta: Meta): boolean {
   const cur = map.get(key);
   if (cur === undefined) { map.set(key, meta); return true; }
   if (Array.isArray(cur)) {
@@ -84,7 +87,7 @@ function pushSlot(map: Map<any, Slot>, key: unknown, meta: Meta): boolean {
 
 export class IndicatorStore {
   /** v4[len] → Map(masked address → slot); v4Lens lists the lengths present, most specific first. */
-  private readonly v4: (Map<number, Slot> | undefined)[] = new Array(33);
+  private readonly v4: (U32Map<Slot> | undefined)[] = new Array(33);
   private v4Lens: number[] = [];
   private readonly v6: (Map<string, Slot> | undefined)[] = new Array(129);
   private v6Lens: number[] = [];
@@ -134,7 +137,7 @@ export class IndicatorStore {
     if ((len < 32 && len > 0 && ((n << len) >>> 0) !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
     let m = this.v4[len];
     if (!m) {
-      m = this.v4[len] = new Map();
+      m = this.v4[len] = new U32Map();
       this.v4Lens = [...this.v4Lens, len].sort((a, b) => b - a);
     }
     if (pushSlot(m, key, meta)) this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
