@@ -116,7 +116,18 @@ function compileVar(arg: unknown): LogicFn {
       return v === undefined ? notFound : v;
     };
   }
-  return (d) => safeVar.call(d, name, dflt);
+  // Same semantics as safeVar, with the path split once here rather than on every evaluation.
+  if (parts.some((k) => FORBIDDEN_KEYS.has(k))) return () => notFound;
+  return (d: any) => {
+    let cur = d;
+    for (let i = 0; i < parts.length; i++) {
+      const k = parts[i]!;
+      if (cur === null || cur === undefined || typeof cur !== 'object' || !hasOwn.call(cur, k)) return notFound;
+      cur = cur[k];
+      if (cur === undefined) return notFound;
+    }
+    return cur;
+  };
 }
 
 /** Compile a rule into a function of the record. Call `validateLogic` first to report problems. */

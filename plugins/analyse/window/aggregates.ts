@@ -92,11 +92,12 @@ export class Plan {
     }
   }
 
-  /** Write the aggregates of panes[from, to) into `out` (by name, dotted names nested). */
-  emit(panes: readonly Pane[], from: number, to: number, out: Rec, set: (rec: Rec, path: string, v: unknown) => void): void {
+  /** Write the aggregates of panes[from, to) into `out`, through one writer per aggregate (in order). */
+  emit(panes: readonly Pane[], from: number, to: number, out: Rec, writers: readonly FieldWriter[]): void {
     let count = 0;
     for (let i = from; i < to; i++) count += panes[i]!.count;
-    for (const a of this.aggregates) {
+    for (let ai = 0; ai < this.aggregates.length; ai++) {
+      const a = this.aggregates[ai]!;
       let value: unknown;
       if (a.field === -1) {
         value = count;
@@ -127,9 +128,31 @@ export class Plan {
           case 'avg': value = n ? sum / n : null; break;
         }
       }
-      set(out, a.name, value);
+      writers[ai]!(out, value);
     }
   }
+}
+
+export type FieldWriter = (rec: Rec, value: unknown) => void;
+
+/**
+ * A writer of one dotted path into a record the window analyser builds itself (fresh objects, names
+ * checked at validation: no prototype keys, no path inside another), split once rather than per write.
+ */
+export function fieldWriter(path: string): FieldWriter {
+  const parts = path.split('.');
+  const last = parts.pop()!;
+  if (parts.length === 0) return (rec, v) => { rec[last] = v; };
+  return (rec, v) => {
+    let cur = rec;
+    for (let i = 0; i < parts.length; i++) {
+      const k = parts[i]!;
+      let next = cur[k];
+      if (next === undefined) { next = {}; cur[k] = next; }
+      cur = next;
+    }
+    cur[last] = v;
+  };
 }
 
 /** `count` → count of records; `{count: f}` → records where f is present; `{sum|min|max|avg|distinct: f}`. */

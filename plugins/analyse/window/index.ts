@@ -9,11 +9,11 @@
  *   late    records the window could not count (too late, no event time, no key), with the reason
  */
 import {
-  definePlugin, compileLogic, parseDuration, getPath, setPath,
+  definePlugin, compileLogic, parseDuration, getPath,
   type Rec, type ConfigIssue, type CompiledLogic,
 } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule } from '../rules/operations.js';
-import { Plan, parseAgg, type AggSpec } from './aggregates.js';
+import { Plan, parseAgg, fieldWriter, type AggSpec } from './aggregates.js';
 import { WindowState, type ClosedWindow } from './state.js';
 
 type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -167,15 +167,19 @@ export default definePlugin<WindowConfig>({
       const where = typeof config.key === 'string' ? '/key' : `/key/${i}`;
       if (RESERVED.has(k.split('.')[0]!)) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `key field '${k}' clashes with the window record's own '${k.split('.')[0]}'` });
       if (k.split('.').some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === '')) issues.push({ path: where, code: 'FIELD_PATH', message: `'${k}' is not a usable field path` });
+      const inside = keys.find((o, j) => j < i && overlaps(o, k));
+      if (inside) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `key field '${k}' overlaps key field '${inside}'` });
     });
+    const names: string[] = [];
     for (const [name, spec] of Object.entries(config.aggregate)) {
       const where = `/aggregate/${escapePointer(name)}`;
       try { parseAgg(spec); } catch (err) { issues.push({ path: where, code: 'WINDOW_AGGREGATE', message: (err as Error).message }); }
       const parts = name.split('.');
       if (parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === '')) issues.push({ path: where, code: 'FIELD_PATH', message: `'${name}' is not a usable output name` });
       else if (RESERVED.has(parts[0]!)) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with the window record's own '${parts[0]}'` });
-      const clash = keys.find((k) => overlaps(k, name));
-      if (clash) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with key field '${clash}'` });
+      const clash = keys.find((k) => overlaps(k, name)) ?? names.find((n) => overlaps(n, name));
+      if (clash) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with ${keys.includes(clash) ? 'key field' : 'aggregate'} '${clash}'` });
+      names.push(name);
     }
     if (config.alert_when !== undefined) issues.push(...checkLogicRule(config.alert_when, '/alert_when'));
     return issues;
@@ -188,6 +192,8 @@ export default definePlugin<WindowConfig>({
     const nKeys = keys.length;
     const timeField = config.time_field;
     const plan = new Plan(config.aggregate);
+    const keyWriters = keys.map(fieldWriter);
+    const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;
     const alertTest: CompiledLogic | undefined = config.alert_when === undefined ? undefined : compileLogic(prepareLogicRule(config.alert_when, {}, ctx.resolvePath));
@@ -201,6 +207,17 @@ export default definePlugin<WindowConfig>({
     let lastTs: unknown;
     let lastMs = NaN;
     const closed: ClosedWindow[] = [];
+    // Window bounds are aligned, so few distinct instants recur across keys: format each once.
+    const isoCache = new Map<number, string>();
+    const isoOf = (ms: number): string => {
+      let s = isoCache.get(ms);
+      if (s === undefined) {
+        if (isoCache.size > 4096) isoCache.clear();
+        s = new Date(ms).toISOString();
+        isoCache.set(ms, s);
+      }
+      return s;
+    };
     let lateCount = 0;
     let spilled = 0;
 
@@ -226,16 +243,19 @@ export default definePlugin<WindowConfig>({
     const materialise = (windows: Rec[], alerts: Rec[]): void => {
       if (!closed.length) return;
       // Per key windows come in time order; across keys, order by end (stable).
-      closed.sort((a, b) => a.end - b.end);
+      let ordered = true;
+      for (let i = 1; i < closed.length && ordered; i++) ordered = closed[i - 1]!.end <= closed[i]!.end;
+      if (!ordered) closed.sort((a, b) => a.end - b.end);
       for (const c of closed) {
-        const start = new Date(c.start).toISOString();
+        const start = isoOf(c.start);
+        const end = isoOf(c.end);
         const w: Rec = {
           '@timestamp': start,
           event: { kind: 'metric', dataset: 'sluice.window', provider: ctx.node },
-          window: c.partial ? { start, end: new Date(c.end).toISOString(), partial: true } : { start, end: new Date(c.end).toISOString() },
+          window: c.partial ? { start, end, partial: true } : { start, end },
         };
-        for (let k = 0; k < nKeys; k++) setPath(w, keys[k]!, c.key.values[k]);
-        plan.emit(c.panes, c.from, c.to, w, setPath);
+        for (let k = 0; k < nKeys; k++) keyWriters[k]!(w, c.key.values[k]);
+        plan.emit(c.panes, c.from, c.to, w, aggWriters);
         windows.push(w);
         if (alertTest && alertTest.test(w)) {
           alerts.push({
