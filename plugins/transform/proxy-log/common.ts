@@ -166,54 +166,46 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
   let host: string | undefined;
   let port: number | undefined;
   if (hasAuthority) {
-    // authority ends at the first / ? # (or the end)
+    // one pass over the authority: it ends at the first / ? # (or the end); note '@' and ':' on the way
     let end = i;
+    let at = -1;
+    let colon = -1;
+    let colons = 0;
     while (end < n) {
       const c = raw.charCodeAt(end);
       if (c === 47 || c === 63 || c === 35) break;
+      if (c === 64) { at = end; colons = 0; colon = -1; } // userinfo is dropped from the host
+      else if (c === 58) { colons++; colon = end; }
       end++;
     }
-    let hs = i;
-    const at = raw.lastIndexOf('@', end - 1);
-    if (at >= i) hs = at + 1; // userinfo is dropped from the host
-    let he = end;
+    const hs = at === -1 ? i : at + 1;
     if (raw.charCodeAt(hs) === 91 /* [ */) {
       const close = raw.indexOf(']', hs);
       if (close === -1 || close >= end) return false;
       host = raw.slice(hs, close + 1);
-      he = close + 1;
+      const he = close + 1;
       if (he < end) {
         if (raw.charCodeAt(he) !== 58) return false;
         port = parsePort(raw, he + 1, end);
         if (port === -1) return false;
       }
-    } else {
-      const colon = raw.indexOf(':', hs);
-      if (colon !== -1 && colon < end) {
-        if (raw.indexOf(':', colon + 1) !== -1 && raw.indexOf(':', colon + 1) < end) {
-          // more than one colon and no brackets: an unbracketed IPv6 literal, or junk
-          host = raw.slice(hs, end);
-        } else {
-          host = raw.slice(hs, colon);
-          port = parsePort(raw, colon + 1, end);
-          if (port === -1) return false;
-        }
-      } else host = raw.slice(hs, he);
-    }
+    } else if (colons > 1) {
+      host = raw.slice(hs, end); // an unbracketed IPv6 literal, or junk
+    } else if (colons === 1) {
+      host = raw.slice(hs, colon);
+      port = parsePort(raw, colon + 1, end);
+      if (port === -1) return false;
+    } else host = raw.slice(hs, end);
     if (host.length === 0) return false;
     i = end;
   } else if (raw.charCodeAt(0) !== 47 /* / */ && raw !== '*') {
     return false;
   }
   if (i < n) {
-    // path ? query # fragment
-    let q = -1;
-    let h = -1;
-    for (let k = i; k < n; k++) {
-      const c = raw.charCodeAt(k);
-      if (c === 63 && q === -1 && h === -1) q = k;
-      else if (c === 35) { h = k; break; }
-    }
+    // path ? query # fragment (native indexOf: no per-character loop in JS)
+    const h = raw.indexOf('#', i);
+    let q = raw.indexOf('?', i);
+    if (h !== -1 && q > h) q = -1;
     const pathEnd = q !== -1 ? q : h !== -1 ? h : n;
     path = raw.slice(i, pathEnd);
     if (q !== -1) query = raw.slice(q + 1, h !== -1 ? h : n);

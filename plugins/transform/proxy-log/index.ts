@@ -106,7 +106,20 @@ export class ProxyLogParser implements ProcessorInstance {
     this.headerless = cfg.elff_fields !== undefined ? fieldList(cfg.elff_fields) : undefined;
   }
 
+  private lastFile: string | undefined;
+  private lastState: SourceState | undefined;
+
   private state(origin: Origin | null | undefined): SourceState {
+    // consecutive lines mostly come from the same file: skip the map lookup for them
+    const file = origin?.file;
+    if (file !== undefined && file === this.lastFile) return this.lastState!;
+    const st = this.lookup(origin);
+    this.lastFile = file;
+    this.lastState = st;
+    return st;
+  }
+
+  private lookup(origin: Origin | null | undefined): SourceState {
     const key = sourceKey(origin);
     let st = this.states.get(key);
     if (st === undefined) {
