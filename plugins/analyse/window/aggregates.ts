@@ -103,10 +103,17 @@ export class Plan {
         value = count;
       } else if (a.kind === 'distinct') {
         const si = this.setIndex[a.field]!;
-        if (to - from === 1) value = panes[from]!.sets![si]!.size;
+        // Union only when two or more panes hold values; start from the largest set.
+        let largest = -1;
+        let nonEmpty = 0;
+        for (let i = from; i < to; i++) {
+          const size = panes[i]!.sets![si]!.size;
+          if (size) { nonEmpty++; if (largest === -1 || size > panes[largest]!.sets![si]!.size) largest = i; }
+        }
+        if (nonEmpty <= 1) value = largest === -1 ? 0 : panes[largest]!.sets![si]!.size;
         else {
-          const union = new Set<unknown>();
-          for (let i = from; i < to; i++) for (const x of panes[i]!.sets![si]!) union.add(x);
+          const union = new Set<unknown>(panes[largest]!.sets![si]!);
+          for (let i = from; i < to; i++) if (i !== largest) for (const x of panes[i]!.sets![si]!) union.add(x);
           value = union.size;
         }
       } else {
