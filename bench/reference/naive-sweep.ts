@@ -25,7 +25,9 @@ const ips = new Set<string>();
 const domains = new Set<string>();
 const urls = new Set<string>();
 const cidr4 = new Map<number, Set<number>>();
-const cidr6 = new Map<number, Set<bigint>>();
+// IPv6 networks are keyed by their hex text: V8 hashes a BigInt by its low 64 bits only, and masked
+// networks (/32–/64) have those all zero, so a Set<bigint> of them degrades to a linear scan.
+const cidr6 = new Map<number, Set<string>>();
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 function v4int(s: string): number | undefined {
@@ -89,7 +91,7 @@ async function loadFeed(path: string): Promise<number> {
         if (a6 === undefined) continue;
         let s = cidr6.get(prefix);
         if (!s) cidr6.set(prefix, (s = new Set()));
-        s.add(a6 & mask6(prefix));
+        s.add((a6 & mask6(prefix)).toString(16));
       }
       continue;
     }
@@ -112,7 +114,7 @@ function matchIp(ip: string, field: string, out: Match[]): void {
   } else if (ip.includes(':')) {
     const a6 = v6big(ip);
     if (a6 === undefined) return;
-    for (const [p, set] of cidr6) if (set.has(a6 & mask6(p))) out.push({ type: 'cidr', value: `/${p}`, field });
+    for (const [p, set] of cidr6) if (set.has((a6 & mask6(p)).toString(16))) out.push({ type: 'cidr', value: `/${p}`, field });
   }
 }
 
