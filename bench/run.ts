@@ -283,7 +283,7 @@ function writeResults(file: string, m: Machine, table: string, rows: Row[], env:
       if (j >= 0) profile = old.slice(j, i >= 0 ? i : undefined).replace(/^## Profile \(automatic\)[^\n]*\n+/, '').trim() + '\n\n_(from an earlier `--profile` run)_';
     }
   }
-  const sweepLog = env.logs({ format: 'squid', lines: rows.find((r) => r.s.group === 'sweep')?.s.input.lines ?? 0 });
+  const sweepLog = env.logs({ format: 'squid', lines: sweepLines });
   const failures = rows.filter((r) => r.failure).map((r) => `- **${r.s.id}** failed: ${r.failure}`);
   const skips = rows.filter((r) => r.skip).map((r) => `- **${r.s.id}**: ${r.skip}`);
   const text = `# Benchmark results
