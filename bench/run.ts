@@ -173,15 +173,16 @@ async function main(): Promise<void> {
   if (argv.profile) profile = await runProfile(env, sweepInput);
   const micro = argv['no-micro'] || quick ? undefined : await runMicro();
 
-  const { table, markdown } = render(rows, env);
+  const { table, markdown, verdict } = render(rows, env);
   console.log(table);
+  console.log(verdict);
   for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);
   for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
   const elapsed = (performance.now() - t0) / 1000;
   log(`done in ${elapsed.toFixed(0)} s`);
   if (!argv['no-write']) {
     const file = quick ? join(DATA_DIR, 'RESULTS-quick.md') : join(ROOT, 'bench', 'RESULTS.md');
-    writeResults(file, machine, markdown, rows, env, profile, micro, elapsed);
+    writeResults(file, machine, `${verdict}\n\n${markdown}`, rows, env, profile, micro, elapsed);
     log(`wrote ${file}`);
   }
   if (rows.some((r) => r.failure)) process.exitCode = 1;
@@ -204,7 +205,7 @@ function check(r: Row, env: S.Env): string {
   return bad.length ? [...new Set(bad)].join(', ') : 'ok';
 }
 
-function render(rows: Row[], env: S.Env): { table: string; markdown: string } {
+function render(rows: Row[], env: S.Env): { table: string; markdown: string; verdict: string } {
   const lps = new Map<string, number>();
   for (const r of rows) if (r.runs.length && !r.failure && r.s.input.lines) lps.set(r.s.id, median(r.runs.map((x) => r.s.input.lines / (x.wallMs / 1000))));
   const head = ['scenario', 'input', 'wall', 'lines/s', 'MB/s', 'spread', 'peak RSS', 'CPU/wall', '1st alert', '×naive', '×ceiling', 'alerts', 'check'];
@@ -231,7 +232,21 @@ function render(rows: Row[], env: S.Env): { table: string; markdown: string } {
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const b of body) t.push(b);
   const md = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
-  return { table: t.toString(), markdown: md };
+  return { table: t.toString(), markdown: md, verdict: verdict(rows, lps, env) };
+}
+
+/** The headline: the default sweep against the target (≥ 2× naive lines/s, peak RSS < 1 GiB). */
+function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
+  const sw = rows.find((r) => r.s.id === 'sweep squid');
+  if (!sw || sw.skip || sw.failure || !sw.runs.length) return `Default sweep not measured${sw?.skip ? `: ${sw.skip}` : sw?.failure ? `: ${sw.failure}` : ''}.`;
+  const me = lps.get(sw.s.id);
+  const nv = sw.s.naive ? lps.get(sw.s.naive) : undefined;
+  const ce = lps.get(S.ceilingId(sw.s.input));
+  const rss = Math.max(...sw.runs.map((x) => x.peakRss));
+  if (me === undefined || nv === undefined) return 'Default sweep: no naive reference in this run.';
+  const ratio = me / nv;
+  return `Default sweep (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = ${ratio.toFixed(2)}× naive (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}), ` +
+    `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling, ` : ''}peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`;
 }
 
 async function runProfile(env: S.Env, input: S.Input): Promise<string> {
