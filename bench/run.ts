@@ -33,6 +33,7 @@ const { values: argv } = parseArgs({
     profile: { type: 'boolean', default: false },
     'no-micro': { type: 'boolean', default: false },
     variants: { type: 'boolean', default: false },
+    strict: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
 });
@@ -115,6 +116,8 @@ async function main(): Promise<void> {
     S.sweep(sweepInput),
     ...(argv.variants ? [S.sweep(sweepInput, 'squid')] : []),
     ...parseInputs.flatMap((i) => (i.format === 'squid' && i.lines === sweepLines ? [S.parse(i)] : [S.ceiling(i), S.parse(i)])),
+    // The sweep over the other formats: mostly a check that every format's records are matched alike.
+    ...parseInputs.filter((i) => i.format !== 'squid').map((i) => S.sweep(i)),
     S.window(analyseInput),
     S.rules(analyseInput),
     S.kafkaSweep(sweepInput),
@@ -178,6 +181,9 @@ async function main(): Promise<void> {
   console.log(verdict);
   for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);
   for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
+  const wrong = rows.filter((r) => !r.failure && !r.skip && !['ok', '—', ''].includes(check(r, env)));
+  for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'))})`);
+  if (argv.strict && wrong.length) process.exitCode = 1;
   const elapsed = (performance.now() - t0) / 1000;
   log(`done in ${elapsed.toFixed(0)} s`);
   if (!argv['no-write']) {

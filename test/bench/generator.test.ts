@@ -114,15 +114,21 @@ describe('generated logs through the real parser and sweep', () => {
     });
   }
 
-  it('squid: the sweep raises one alert per injected malicious line and none for near misses', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
-    const feed = ensureFeed(11, 5_000, dir);
-    const log = ensureLog('squid', 11, 50_000, dir);
-    const parser = await createProcessor(proxyLog, { format: 'squid' });
-    const parsed = await processAll(parser, lineRecords(readFileSync(log.path, 'utf8'), log.path));
-    const sweep = await createProcessor(iocSweep, { feeds: [{ name: 'bench', path: feed.path, format: 'list' }] });
-    const swept = await processAll(sweep, [parsed.out ?? []]);
-    expect(log.stats.malicious).toBeGreaterThan(50);
-    expect(swept.alerts?.length ?? 0).toBe(log.stats.malicious);
-  });
+  // Zscaler NSS: proxy-log keeps the scheme-less `eurl` in url.original and puts the rebuilt URL in
+  // url.full; ioc-sweep checks url.original by default and skips scheme-less values, so whole-URL
+  // indicators never match Zscaler records. `it.fails` pins that; flip it when it is fixed.
+  for (const format of LOG_FORMATS) {
+    const test = format === 'zscaler-nss' ? it.fails : it;
+    test(`${format}: the sweep raises one alert per injected malicious line and none for near misses`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+      const feed = ensureFeed(11, 5_000, dir);
+      const log = ensureLog(format, 11, 30_000, dir);
+      const parser = await createProcessor(proxyLog, { format });
+      const parsed = await processAll(parser, lineRecords(readFileSync(log.path, 'utf8'), log.path));
+      const sweep = await createProcessor(iocSweep, { feeds: [{ name: 'bench', path: feed.path, format: 'list' }] });
+      const swept = await processAll(sweep, [parsed.out ?? []]);
+      expect(log.stats.malicious).toBeGreaterThan(30);
+      expect(swept.alerts?.length ?? 0).toBe(log.stats.malicious);
+    });
+  }
 });
