@@ -69,6 +69,8 @@ export interface ProcessorInstance {
 }
 
 export interface SinkInstance {
+  /** Where the records go (a file path, a topic), shown in the run summary. */
+  readonly target?: string;
   /** Accept a batch (may buffer). */
   write(records: Rec[]): void | Promise<void>;
   /** Make everything written so far durable (fsync, close and rename, broker ack). */

@@ -15,9 +15,13 @@ export function renderSummary(s: RunSummary): string {
     t.push([n.node, `${n.kind} ${n.plugin}`, n.kind === 'source' ? '' : fmt(n.in), ports, notes]);
   }
   const secs = s.elapsedMs / 1000;
+  const sinks = s.nodes.filter((n) => n.kind === 'sink');
+  const w = Math.max(0, ...sinks.map((n) => n.node.length));
   const lines = [
     `pipeline ${s.pipeline}${s.stoppedBySignal ? ' (stopped by signal, drained)' : ''}`,
     t.toString(),
+    'written:',
+    ...sinks.map((n) => `  ${n.node.padEnd(w)}  ${fmt(n.in).padStart(9)} records → ${n.target ?? n.plugin}`),
     `records in ${fmt(s.recordsIn)} · invalid ${fmt(s.invalid)} · filtered ${fmt(s.filtered)} · alerts ${fmt(s.alerts)} · written by sinks ${fmt(s.recordsOut)}`,
     `time ${secs.toFixed(2)} s · ${fmt(Math.round(s.rate))} records/s`,
   ];

@@ -243,7 +243,12 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   opts.onProgress?.(stats);
   outer?.removeEventListener('abort', onOuterAbort);
   await closeAll(instances, opts.logger);
-  const summary = summarise(spec, stats, Date.now() - started, queues);
+  const targets = new Map<string, string>();
+  for (const [name, inst] of instances) {
+    const t = (inst as SinkInstance).target;
+    if (spec.nodes.get(name)!.kind === 'sink' && typeof t === 'string') targets.set(name, t);
+  }
+  const summary = summarise(spec, stats, Date.now() - started, queues, targets);
   if (failure !== undefined) {
     const err = failure instanceof Error ? failure : new Error(String(failure));
     (err as Error & { summary?: RunSummary }).summary = summary;

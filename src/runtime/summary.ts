@@ -32,6 +32,8 @@ export interface NodeSummary {
   metrics: Record<string, number>;
   /** Highest number of batches its input queue held. */
   queueHighWater?: number;
+  /** For sinks: where the records went. */
+  target?: string;
 }
 
 export interface RunSummary {
@@ -53,7 +55,7 @@ export interface RunSummary {
   stoppedBySignal?: boolean;
 }
 
-export function summarise(spec: CompiledSpec, stats: Map<string, NodeStats>, elapsedMs: number, queues: Map<string, BoundedQueue<unknown>>): RunSummary {
+export function summarise(spec: CompiledSpec, stats: Map<string, NodeStats>, elapsedMs: number, queues: Map<string, BoundedQueue<unknown>>, targets: Map<string, string> = new Map()): RunSummary {
   let recordsIn = 0;
   let recordsOut = 0;
   let invalid = 0;
@@ -68,7 +70,7 @@ export function summarise(spec: CompiledSpec, stats: Map<string, NodeStats>, ela
     invalid += st.out.invalid ?? 0;
     alerts += st.out.alerts ?? 0;
     filtered += st.metrics.filtered ?? 0;
-    nodes.push({ node: name, kind: n.kind, plugin: n.plugin.def.name, in: st.in, out: { ...st.out }, metrics: { ...st.metrics }, queueHighWater: queues.get(name)?.highWater });
+    nodes.push({ node: name, kind: n.kind, plugin: n.plugin.def.name, in: st.in, out: { ...st.out }, metrics: { ...st.metrics }, queueHighWater: queues.get(name)?.highWater, target: targets.get(name) });
   }
   return { pipeline: spec.name, elapsedMs, recordsIn, recordsOut, invalid, filtered, alerts, rate: elapsedMs > 0 ? (recordsIn * 1000) / elapsedMs : 0, nodes };
 }

@@ -51,7 +51,7 @@ export default definePlugin<FileSinkConfig>({
     const path = ctx.resolvePath(config.path);
     mkdirSync(dirname(path), { recursive: true });
     const fh = await open(path, config.mode === 'overwrite' ? 'w' : 'a');
-    return new FileSink(fh, config, config.gzip === 'auto' ? path.endsWith('.gz') : config.gzip);
+    return new FileSink(fh, config, config.gzip === 'auto' ? path.endsWith('.gz') : config.gzip, config.path);
   },
 });
 
@@ -65,6 +65,7 @@ class FileSink implements SinkInstance {
     private readonly fh: FileHandle,
     private readonly config: FileSinkConfig,
     private readonly gz: boolean,
+    readonly target: string,
   ) {}
 
   write(records: Rec[]): void {

@@ -20,6 +20,7 @@ export default definePlugin<StdoutConfig>({
   create(config): SinkInstance {
     let pending = '';
     return {
+      target: 'standard output',
       write(records: Rec[]) {
         for (const r of records) pending += (config.pretty ? JSON.stringify(r, null, 2) : JSON.stringify(r)) + '\n';
       },

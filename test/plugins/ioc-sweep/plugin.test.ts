@@ -105,12 +105,12 @@ describe('the sample scenario', () => {
 
   it('lists several matched indicators in one alert', async () => {
     const p = await sweep({ ...exampleFeeds, rule_name: 'intel' });
-    const r = rec('2026-01-10T10:00:00Z', { ip: '192.0.2.10', url: 'http://www.c2.bad.example/x', domain: 'www.c2.bad.example' });
+    const r = rec('2026-01-10T10:00:00Z', { ip: '203.0.113.10', url: 'http://www.c2.bad.example/x', domain: 'www.c2.bad.example' });
     const { alerts } = await processAll(p, [[r]]);
     expect(alerts).toHaveLength(1);
     expect(alerts![0]!.rule.name).toBe('intel');
     expect(alerts![0]!.threat.enrichments.map((e: any) => [e.indicator.type, e.indicator.value, e.matched.field])).toEqual([
-      ['ipv4-addr', '192.0.2.10', 'destination.ip'],
+      ['ipv4-addr', '203.0.113.10', 'destination.ip'],
       ['domain-name', 'c2.bad.example', 'url.domain'],
     ]);
   });
