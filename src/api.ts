@@ -106,6 +106,13 @@ export interface PluginDef<C = any> {
   ports?: readonly string[] | ((config: C) => readonly string[]);
   /** Examples of `with:`; they are validated by the conformance test and printed by `sluice plugins NAME`. */
   examples?: readonly PluginExample[];
+  /**
+   * Whether copies of this processor may run in worker threads, each seeing part of the batches:
+   * `'any'` when each batch can be processed on its own, `'by-origin'` when state is kept per source
+   * (all batches of one file or partition then go to the same copy), `'none'` (the default) when the
+   * node needs to see every record (windows, suppression). May depend on the config.
+   */
+  parallel?: ParallelMode | ((config: C) => ParallelMode);
   /** Checks beyond the schema (compile rules, parse durations); run at validation time. */
   check?(config: C): ConfigIssue[];
   /** Build the instance. `config` is validated, defaulted and frozen. */
@@ -115,6 +122,15 @@ export interface PluginDef<C = any> {
 /** Declare a plugin. Identity at runtime; it exists so that TypeScript checks the definition. */
 export function definePlugin<C = any>(def: PluginDef<C>): PluginDef<C> {
   return def;
+}
+
+export type ParallelMode = 'none' | 'any' | 'by-origin';
+
+/** How a plugin may run in parallel for a given config. */
+export function parallelOf(def: PluginDef, config: unknown): ParallelMode {
+  if (def.kind !== 'transform' && def.kind !== 'analyse') return 'none';
+  const p = typeof def.parallel === 'function' ? def.parallel(config) : def.parallel;
+  return p ?? 'none';
 }
 
 /** The ports a plugin emits for a given config. */

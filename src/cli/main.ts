@@ -96,6 +96,7 @@ program
           logger,
           signal: current.signal,
           once: !!opts.once,
+          logLevel: opts.logLevel,
           onProgress: progress?.update,
         });
         progress?.stop();

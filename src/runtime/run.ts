@@ -5,8 +5,10 @@
  * sources stop, in-flight batches drain, sinks flush, sources commit. The first failure wins:
  * every queue is abandoned and the run ends with that error.
  */
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { makeContext } from './context.js';
+import { findSegments, type Segment } from './segments.js';
+import { WorkerPool, type SegmentResult } from './worker-pool.js';
+import type { NodeDelta } from './wire.js';
 import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
 import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
 import { BoundedQueue } from './queue.js';
@@ -20,6 +22,8 @@ export interface RunOptions {
   /** Abort to stop the run gracefully (drain, flush, commit). */
   signal?: AbortSignal;
   once?: boolean;
+  /** Log level for worker threads (they log on their own). */
+  logLevel?: string;
   /** Called about twice a second with the live statistics (progress display). */
   onProgress?: (stats: Map<string, NodeStats>) => void;
 }
@@ -62,15 +66,25 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const stats = new Map<string, NodeStats>();
   for (const name of spec.order) stats.set(name, new NodeStats(spec.nodes.get(name)!));
 
+  // Parallel segments: their nodes run in worker threads; only the head has an input queue here.
+  const segments = findSegments(spec);
+  const insideSegment = new Set<string>(); // segment nodes other than heads
+  const segmentOfHead = new Map<string, Segment>();
+  for (const seg of segments) {
+    segmentOfHead.set(seg.nodes[0]!, seg);
+    for (const n of seg.nodes.slice(1)) insideSegment.add(n);
+  }
+
   // One input queue per non-source node; producers = number of its input edges.
   for (const name of spec.order) {
     const node = spec.nodes.get(name)!;
-    if (node.kind !== 'source') queues.set(name, new BoundedQueue<Envelope>(spec.settings.queueBatches, node.inputs.length));
+    if (node.kind !== 'source' && !insideSegment.has(name)) queues.set(name, new BoundedQueue<Envelope>(spec.settings.queueBatches, node.inputs.length));
   }
-  // Outgoing routes: node -> port -> consumer queues.
+  // Outgoing routes: node -> port -> consumer queues (edges inside a segment stay in its workers).
   const routes = new Map<string, Map<string, BoundedQueue<Envelope>[]>>();
   for (const name of spec.order) routes.set(name, new Map());
   for (const name of spec.order) {
+    if (insideSegment.has(name)) continue;
     for (const input of spec.nodes.get(name)!.inputs) {
       const portMap = routes.get(input.node)!;
       if (!portMap.has(input.port)) portMap.set(input.port, []);
@@ -80,34 +94,25 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
   const contextFor = (node: CompiledNode): PluginContext => {
     const st = stats.get(node.name)!;
-    const logger = opts.logger.child ? opts.logger.child({ node: node.name }) : opts.logger;
-    let dir: string | undefined;
-    return {
-      node: node.name,
+    return makeContext({
       pipeline: spec.name,
-      logger,
+      node: node.name,
+      logger: opts.logger,
       metrics: { add: (n, v = 1) => st.add(n, v), set: (n, v) => st.set(n, v) },
       signal: controller.signal,
-      resolvePath: (p) => resolve(p),
-      stateDir: () => {
-        if (!dir) {
-          dir = join(opts.stateDir, spec.name, node.name);
-          mkdirSync(dir, { recursive: true });
-        }
-        return dir;
-      },
+      stateDir: opts.stateDir,
       once: !!opts.once,
-    };
+    });
   };
 
   /** Send a node's outputs to the queues of every consumer, counting them; `ack` is held once per envelope. */
-  const dispatch = async (name: string, outputs: Outputs, ack: Ack | null): Promise<void> => {
+  const dispatch = async (name: string, outputs: Outputs, ack: Ack | null, count = true): Promise<void> => {
     const st = stats.get(name)!;
     const portMap = routes.get(name)!;
     for (const port in outputs) {
       const recs = outputs[port];
       if (!recs || recs.length === 0) continue;
-      st.emitted(port, recs.length);
+      if (count) st.emitted(port, recs.length);
       const targets = portMap.get(port);
       if (!targets) continue; // a port nobody reads: counted, then dropped (validation warned)
       for (let i = 0; i < targets.length; i++) {
@@ -120,26 +125,92 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
   // Create every plugin instance (feeds load, files open) before any data moves.
   const instances = new Map<string, SourceInstance | ProcessorInstance | SinkInstance>();
+  const pools = new Map<string, WorkerPool>();
+  const applyDeltas = (deltas: NodeDelta[]) => {
+    for (const d of deltas) {
+      const st = stats.get(d.node)!;
+      st.received(d.in);
+      for (const p in d.out) st.emitted(p, d.out[p]!);
+      for (const k in d.add) st.add(k, d.add[k]!);
+      for (const k in d.set) st.set(k, d.set[k]!);
+    }
+  };
   try {
     for (const name of spec.order) {
       const node = spec.nodes.get(name)!;
+      const seg = segmentOfHead.get(name);
+      if (seg) {
+        const { pool, stats: created } = await WorkerPool.start(spec, seg, spec.settings.workers, { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once }, (e) => fail(withNode(e, seg.nodes.join('→'))));
+        pools.set(name, pool);
+        applyDeltas(created);
+        continue;
+      }
+      if (insideSegment.has(name)) continue;
       instances.set(name, await node.plugin.def.create(node.config, contextFor(node)));
     }
   } catch (err) {
     await closeAll(instances, opts.logger);
-    throw withNode(err, [...spec.order].find((n) => !instances.has(n)));
+    for (const p of pools.values()) await p.terminate();
+    throw withNode(err, [...spec.order].find((n) => !instances.has(n) && !insideSegment.has(n) && !pools.has(n)));
   }
 
   const tasks: Promise<void>[] = [];
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(stats), 500) : undefined;
 
   for (const name of spec.order) {
+    if (insideSegment.has(name)) continue;
     const node = spec.nodes.get(name)!;
     const inst = instances.get(name)!;
     const st = stats.get(name)!;
     const closeDownstream = () => {
       for (const qs of routes.get(name)!.values()) for (const q of qs) q.end();
     };
+
+    const pool = pools.get(name);
+    if (pool) {
+      const seg = segmentOfHead.get(name)!;
+      const q = queues.get(name)!;
+      // Up to two batches per worker in flight; results are dispatched in submission order.
+      const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(spec.settings.workers * 2);
+      const deliver = async (r: SegmentResult, ack: Ack | null) => {
+        applyDeltas(r.stats);
+        for (const [n, port, recs] of r.outputs) await dispatch(n, { [port]: recs }, ack, false);
+      };
+      const feeder = (async () => {
+        try {
+          for (;;) {
+            const batch = await q.pull(1);
+            if (batch === null) break;
+            const env = batch[0]!;
+            const result = pool.submit(env.records);
+            result.catch(() => undefined); // reported through fail()
+            await inFlight.push({ env, result });
+          }
+        } finally {
+          inFlight.end();
+        }
+      })();
+      tasks.push(
+        (async () => {
+          try {
+            for (;;) {
+              const next = await inFlight.pull(1);
+              if (next === null) break;
+              const { env, result } = next[0]!;
+              await deliver(await result, env.ack);
+              env.ack?.release();
+            }
+            await feeder;
+            if (failure === undefined) for (const r of await pool.finish()) await deliver(r, null);
+          } catch (err) {
+            fail(withNode(err, seg.nodes.join('→')));
+          } finally {
+            for (const n of seg.nodes) for (const qs of routes.get(n)!.values()) for (const q2 of qs) q2.end();
+          }
+        })(),
+      );
+      continue;
+    }
 
     if (node.kind === 'source') {
       const src = inst as SourceInstance;
@@ -243,6 +314,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   opts.onProgress?.(stats);
   outer?.removeEventListener('abort', onOuterAbort);
   await closeAll(instances, opts.logger);
+  for (const p of pools.values()) await p.close();
   const targets = new Map<string, string>();
   for (const [name, inst] of instances) {
     const t = (inst as SinkInstance).target;

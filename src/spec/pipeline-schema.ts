@@ -60,6 +60,11 @@ export function baseSchema(): Record<string, unknown> {
         properties: {
           queue_batches: { type: 'integer', minimum: 1, maximum: 1024, default: 8, description: 'Capacity of each edge, in batches: a full queue pauses its producer (backpressure).' },
           flush_interval: { type: 'string', default: '1s', description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).' },
+          workers: {
+            oneOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }],
+            default: 1,
+            description: "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep): 1 runs everything on the main thread; 'auto' uses one per CPU core.",
+          },
         },
       },
       nodes: {

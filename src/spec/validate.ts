@@ -5,6 +5,7 @@
  * consumers). A node whose YAML is broken is skipped by the later phases rather than reported twice.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { parseDocument, LineCounter, type Document, type Node as YamlNode } from 'yaml';
 import { closest, distance } from 'fastest-levenshtein';
@@ -37,6 +38,8 @@ export interface CompiledNode {
 export interface PipelineSettings {
   queueBatches: number;
   flushIntervalMs: number;
+  /** Worker threads for parallel segments; 1 means none. */
+  workers: number;
 }
 
 export interface CompiledSpec {
@@ -51,6 +54,8 @@ export interface CompiledSpec {
   /** Values to redact from any output. */
   secrets: string[];
   warnings: SpecIssue[];
+  /** What it was compiled from, so worker threads can compile the same spec. */
+  source: { text: string; vars: Record<string, string | undefined> };
 }
 
 export interface LoadOptions {
@@ -217,7 +222,12 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const skipBroken = (segs: string[]) => segs[0] === 'nodes' && segs[1] !== undefined && broken.has(segs[1]);
   if (!validateBase(js)) ajvIssues(c, [], validateBase.errors, baseSchema(), skipBroken);
 
-  const settings: PipelineSettings = { queueBatches: js.settings?.queue_batches ?? 8, flushIntervalMs: 1000 };
+  const w = js.settings?.workers;
+  const settings: PipelineSettings = {
+    queueBatches: js.settings?.queue_batches ?? 8,
+    flushIntervalMs: 1000,
+    workers: w === 'auto' ? availableParallelism() : typeof w === 'number' && w >= 1 ? w : 1,
+  };
   try {
     settings.flushIntervalMs = parseDuration(js.settings?.flush_interval ?? '1s');
   } catch (err) {
@@ -308,6 +318,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
       order,
       secrets: interp.secrets,
       warnings,
+      source: { text, vars: opts.vars ?? {} },
     },
     issues: warnings,
   };

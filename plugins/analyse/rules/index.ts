@@ -75,6 +75,7 @@ export default definePlugin<RulesConfig>({
     },
   },
   ports: ['out', 'alerts'],
+  parallel: 'any',
   examples: [
     {
       title: 'Executable fetched from a raw IP address',

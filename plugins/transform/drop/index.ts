@@ -33,6 +33,7 @@ export default definePlugin<DropConfig>({
     },
   },
   ports: ['out'],
+  parallel: 'any',
   examples: [{ title: 'Drop the raw line and the user agent', with: { fields: ['event.original', 'user_agent.original'] } }],
   check(config) {
     const issues: ConfigIssue[] = [];

@@ -22,6 +22,7 @@ export default definePlugin<FilterConfig>({
     },
   },
   examples: [{ title: 'Drop proxy authentication challenges', with: { when: { '!=': [{ var: 'http.response.status_code' }, 407] } } }],
+  parallel: 'any',
   check(config) {
     return validateLogic(config.when, '/when').map((i) => ({ path: i.path, message: i.message }));
   },

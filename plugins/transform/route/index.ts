@@ -38,6 +38,7 @@ export default definePlugin<RouteConfig>({
       with: { routes: { denied: { '>=': [{ var: 'http.response.status_code' }, 400] }, allowed: { '<': [{ var: 'http.response.status_code' }, 400] } } },
     },
   ],
+  parallel: 'any',
   check(config) {
     return Object.entries(config.routes).flatMap(([name, rule]) =>
       validateLogic(rule, `/routes/${name}`).map((i) => ({ path: i.path, message: i.message })),

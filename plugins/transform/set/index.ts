@@ -48,6 +48,7 @@ export default definePlugin<SetConfig>({
     },
   },
   ports: ['out', 'invalid'],
+  parallel: 'any',
   examples: [
     { title: 'Flag large uploads', with: { fields: { 'labels.big_upload': { '>': [{ var: 'http.request.bytes' }, 1000000] } } } },
     { title: 'Lower-case host and file extension', with: { fields: { 'url.domain': { lower: { var: 'url.domain' } }, 'url.extension': { file_extension: { var: 'url.path' } } } } },

@@ -1,0 +1,34 @@
+/** The context a plugin instance receives: logger, metrics, abort signal, paths. */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger, Metrics, PluginContext } from '../api.js';
+
+export interface ContextOptions {
+  pipeline: string;
+  node: string;
+  logger: Logger & { child?(b: object): Logger };
+  metrics: Metrics;
+  signal: AbortSignal;
+  stateDir: string;
+  once: boolean;
+}
+
+export function makeContext(o: ContextOptions): PluginContext {
+  let dir: string | undefined;
+  return {
+    node: o.node,
+    pipeline: o.pipeline,
+    logger: o.logger.child ? o.logger.child({ node: o.node }) : o.logger,
+    metrics: o.metrics,
+    signal: o.signal,
+    resolvePath: (p) => resolve(p),
+    stateDir: () => {
+      if (!dir) {
+        dir = join(o.stateDir, o.pipeline, o.node);
+        mkdirSync(dir, { recursive: true });
+      }
+      return dir;
+    },
+    once: o.once,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * How batches cross to worker threads. Raw line records from one file with consecutive line
+ * numbers (what line sources emit) travel as one joined string, far cheaper to copy than thousands
+ * of small objects; anything else is structured-cloned as it is.
+ */
+import type { Rec } from '../record.js';
+
+export type WireBatch =
+  | { kind: 'lines'; file: string; first: number; text: string; raw: Array<[number, string]> }
+  | { kind: 'records'; records: Rec[] };
+
+export function encodeBatch(records: Rec[]): WireBatch {
+  const n = records.length;
+  const r0 = records[0];
+  const file = r0?.origin?.file;
+  const first = r0?.origin?.line;
+  if (n > 0 && typeof file === 'string' && typeof first === 'number') {
+    const messages: string[] = new Array(n);
+    const raw: Array<[number, string]> = [];
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      const o = r.origin;
+      const m = r.message;
+      if (typeof m !== 'string' || !o || o.file !== file || o.line !== first + i || m.includes('\n')) {
+        ok = false;
+        break;
+      }
+      let keys = 2;
+      if (r.raw_base64 !== undefined) {
+        raw.push([i, r.raw_base64]);
+        keys = 3;
+      }
+      if (Object.keys(r).length !== keys || Object.keys(o).length !== 2) {
+        ok = false;
+        break;
+      }
+      messages[i] = m;
+    }
+    if (ok) return { kind: 'lines', file, first, text: messages.join('\n'), raw };
+  }
+  return { kind: 'records', records };
+}
+
+export function decodeBatch(b: WireBatch): Rec[] {
+  if (b.kind === 'records') return b.records;
+  const lines = b.text.split('\n');
+  const out: Rec[] = new Array(lines.length);
+  for (let i = 0; i < lines.length; i++) out[i] = { message: lines[i], origin: { file: b.file, line: b.first + i } };
+  for (const [i, b64] of b.raw) out[i]!.raw_base64 = b64;
+  return out;
+}
+
+/** Which copy a batch goes to when state is kept per source. */
+export function originKey(records: Rec[]): string {
+  const o = records[0]?.origin;
+  if (!o) return '';
+  return o.file ?? `${o.topic}/${o.partition}`;
+}
+
+/** Per-node statistics a worker reports with each result. */
+export interface NodeDelta {
+  node: string;
+  in: number;
+  out: Record<string, number>;
+  add: Record<string, number>;
+  set: Record<string, number>;
+}

@@ -1,0 +1,147 @@
+/**
+ * A worker thread running one copy of a parallel segment. It compiles the same spec as the main
+ * thread (same text, same variables, same plugin modules), creates the segment's nodes, and for
+ * each batch runs the chain, returning the records of the ports that leave the segment and the
+ * statistics of every node.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { Outputs, ProcessorInstance, Rec } from '../api.js';
+import { builtinRegistry } from '../plugins/builtins.js';
+import { loadSpec } from '../spec/validate.js';
+import { createLogger } from '../cli/logger.js';
+import { makeContext } from './context.js';
+import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
+import type { Segment } from './segments.js';
+
+export interface WorkerInit {
+  specFile: string;
+  text: string;
+  vars: Record<string, string | undefined>;
+  segment: Segment;
+  stateDir: string;
+  logLevel: string;
+  once: boolean;
+  index: number;
+}
+
+export type ToWorker = { type: 'batch'; seq: number; batch: WireBatch } | { type: 'finish' } | { type: 'close' };
+export type FromWorker =
+  | { type: 'ready'; stats: NodeDelta[] }
+  | { type: 'result'; seq: number; outputs: Array<[string, string, Rec[]]>; stats: NodeDelta[] }
+  | { type: 'finished'; outputs: Array<[string, string, Rec[]]>; stats: NodeDelta[] }
+  | { type: 'closed' }
+  | { type: 'error'; message: string; stack?: string; node?: string };
+
+const isPromise = <T>(x: unknown): x is Promise<T> => !!x && typeof (x as Promise<T>).then === 'function';
+
+async function main(): Promise<void> {
+  const init = workerData as WorkerInit;
+  const port = parentPort!;
+  const seg = init.segment;
+  const logger = createLogger(init.logLevel);
+  const controller = new AbortController();
+  const { spec, issues } = await loadSpec(init.specFile, { text: init.text, vars: init.vars, registry: builtinRegistry() });
+  if (!spec) throw new Error(`worker could not compile the spec: ${issues.map((i) => i.message).join('; ')}`);
+
+  const deltas = new Map<string, NodeDelta>();
+  const fresh = (node: string): NodeDelta => ({ node, in: 0, out: {}, add: {}, set: {} });
+  for (const n of seg.nodes) deltas.set(n, fresh(n));
+  const take = (): NodeDelta[] => {
+    const out = [...deltas.values()];
+    for (const n of seg.nodes) deltas.set(n, fresh(n));
+    return out;
+  };
+
+  const instances: ProcessorInstance[] = [];
+  for (const name of seg.nodes) {
+    const node = spec.nodes.get(name)!;
+    const ctx = makeContext({
+      pipeline: spec.name,
+      node: name,
+      logger: logger.child({ worker: init.index }),
+      metrics: {
+        add: (k, v = 1) => { const d = deltas.get(name)!; d.add[k] = (d.add[k] ?? 0) + v; },
+        set: (k, v) => { deltas.get(name)!.set[k] = v; },
+      },
+      signal: controller.signal,
+      stateDir: init.stateDir,
+      once: init.once,
+    });
+    instances.push((await node.plugin.def.create(node.config, ctx)) as ProcessorInstance);
+  }
+  port.postMessage({ type: 'ready', stats: take() } satisfies FromWorker);
+
+  /** Feed `records` to node i and everything after it; collect what leaves the segment. */
+  const runFrom = async (i: number, first: Outputs | Rec[], out: Array<[string, string, Rec[]]>, finishing: boolean): Promise<void> => {
+    let input: Rec[] | undefined = Array.isArray(first) ? first : undefined;
+    let produced: Outputs | undefined = Array.isArray(first) ? undefined : first;
+    for (let k = i; k < seg.nodes.length; k++) {
+      const name = seg.nodes[k]!;
+      const d = deltas.get(name)!;
+      if (input && input.length) {
+        d.in += input.length;
+        const r = instances[k]!.process(input);
+        produced = isPromise<Outputs>(r) ? await r : r;
+      }
+      if (finishing && instances[k]!.finish) {
+        // At the end, a node's own held records follow what its last batch produced.
+        const r = instances[k]!.finish!();
+        const held = isPromise<Outputs>(r) ? await r : r;
+        produced = mergeOutputs(produced ?? {}, held);
+      }
+      const feed = seg.feeds[name];
+      input = undefined;
+      for (const p in produced ?? {}) {
+        const recs = produced![p];
+        if (!recs || recs.length === 0) continue;
+        d.out[p] = (d.out[p] ?? 0) + recs.length;
+        if (seg.leaving[name]!.includes(p)) out.push([name, p, recs]);
+        if (p === feed) input = recs;
+      }
+      produced = undefined;
+      if (!input && !finishing) return;
+      if (!input) input = [];
+    }
+  };
+
+  // One message at a time: a plugin sees one batch at a time, in order.
+  let queue = Promise.resolve();
+  port.on('message', (msg: ToWorker) => {
+    queue = queue.then(() => handle(msg));
+  });
+  const handle = async (msg: ToWorker): Promise<void> => {
+    try {
+      if (msg.type === 'batch') {
+        const outputs: Array<[string, string, Rec[]]> = [];
+        await runFrom(0, decodeBatch(msg.batch), outputs, false);
+        port.postMessage({ type: 'result', seq: msg.seq, outputs, stats: take() } satisfies FromWorker);
+      } else if (msg.type === 'finish') {
+        const outputs: Array<[string, string, Rec[]]> = [];
+        await runFrom(0, {}, outputs, true);
+        port.postMessage({ type: 'finished', outputs, stats: take() } satisfies FromWorker);
+      } else if (msg.type === 'close') {
+        controller.abort();
+        for (const inst of instances) await inst.close?.();
+        port.postMessage({ type: 'closed' } satisfies FromWorker);
+        port.close();
+      }
+    } catch (err) {
+      const e = err as Error & { node?: string };
+      port.postMessage({ type: 'error', message: e.message, stack: e.stack } satisfies FromWorker);
+    }
+  };
+}
+
+function mergeOutputs(a: Outputs, b: Outputs): Outputs {
+  const out: Outputs = { ...a };
+  for (const p in b) {
+    const recs = b[p];
+    if (!recs?.length) continue;
+    out[p] = out[p]?.length ? [...out[p]!, ...recs] : recs;
+  }
+  return out;
+}
+
+main().catch((err) => {
+  parentPort!.postMessage({ type: 'error', message: (err as Error).message, stack: (err as Error).stack } satisfies FromWorker);
+});
