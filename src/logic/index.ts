@@ -176,7 +176,8 @@ function compileNode(node: unknown): LogicFn {
         return i === c.length - 1 ? c[i]!(d) : null;
       };
     case 'in':
-      return (d) => { const hay = b(d) as any; return hay != null && typeof hay.indexOf === 'function' && hay.indexOf(a(d)) !== -1; };
+      // As json-logic-js: a falsy haystack ("", 0, null) contains nothing.
+      return (d) => { const hay = b(d) as any; return !!hay && typeof hay.indexOf === 'function' && hay.indexOf(a(d)) !== -1; };
     case 'cat': return (d) => c.map((f) => { const v = f(d); return v === null || v === undefined ? '' : String(v); }).join('');
     default: {
       const custom = customOps.get(op);
