@@ -87,6 +87,8 @@ export default definePlugin<IocSweepConfig>({
     '`allowlisted`, `alerts_suppressed`, `feed_refreshes`, `feed_refresh_failures`.',
   ].join('\n'),
   ports: ['out', 'alerts'],
+  // Each copy loads the feeds; suppression counts repeats across records, so it needs one copy.
+  parallel: (config) => (config.suppress ? 'none' : 'any'),
   schema: {
     type: 'object',
     additionalProperties: false,

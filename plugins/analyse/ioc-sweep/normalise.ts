@@ -247,6 +247,13 @@ export interface NormalisedUrl {
  * punycode, default port, IPv6 canonical form, percent-encoding), identically for both sides.
  */
 export function normaliseUrl(raw: string): NormalisedUrl | null {
+  const key = fastUrlKey(raw);
+  if (key !== null) return { key, host: fastUrlHost };
+  return normaliseUrlWhatwg(raw);
+}
+
+/** `normaliseUrl` by the WHATWG parser only (the reference the fast path is tested against). */
+export function normaliseUrlWhatwg(raw: string): NormalisedUrl | null {
   let u: URL;
   try {
     u = new URL(raw.trim());
@@ -275,4 +282,127 @@ export function schemeEnd(s: string): number {
     if (!((c >= 97 && c <= 122) || (k > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) return -1;
   }
   return i;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast paths for values that are already in normal form (what proxy-log writes). Each accepts only
+// inputs for which the general function provably returns the same thing, and says "don't know"
+// otherwise, so callers fall back to the general function: records from any source stay correct.
+
+/**
+ * True when `s` is a host already in normal form: `[a-z0-9_-]` labels joined by single dots, no
+ * leading or trailing dot, at most 253 characters. For such a host `normaliseHost(s)` is `s` itself
+ * (as a domain, or the IPv4 address it spells).
+ */
+export function isNormalHost(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 253) return false;
+  let prev = 46; // as if after a dot: a leading dot fails
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (prev === 46) return false;
+    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95)) return false;
+    prev = c;
+  }
+  return prev !== 46;
+}
+
+/** The host of the last URL `fastUrlKey` accepted. */
+export let fastUrlHost = '';
+
+// Characters WHATWG leaves as they are in a path (RFC 3986 unreserved, sub-delims, ':', '@', '/', '%'),
+// and in a query (the same without "'", which the special-query set encodes, plus '?').
+const PATH_OK = new Uint8Array(128);
+const QUERY_OK = new Uint8Array(128);
+{
+  const ok = (set: Uint8Array, chars: string) => { for (let i = 0; i < chars.length; i++) set[chars.charCodeAt(i)] = 1; };
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  ok(PATH_OK, alnum + "-._~!$&'()*+,;=:@/%");
+  ok(QUERY_OK, alnum + '-._~!$&()*+,;=:@/%?');
+}
+
+function isPathEnd(raw: string, i: number, n: number): boolean {
+  if (i >= n) return true;
+  const c = raw.charCodeAt(i);
+  return c === 47 || c === 63 || c === 35;
+}
+
+/**
+ * The WHATWG comparison key of a plain `http(s)://host[:port][/path][?query][#fragment]` URL without
+ * parsing it: lower-case scheme, host of `[a-z0-9.-]` (no punycode, no trailing dot, not a number
+ * unless a canonical dotted quad), decimal port, and path/query made only of characters WHATWG keeps
+ * as they are, with no dot segments. Returns null for anything else (the caller asks WHATWG).
+ */
+export function fastUrlKey(raw: string): string | null {
+  const n = raw.length;
+  let i: number;
+  let defPort: number;
+  if (raw.startsWith('http://')) { i = 7; defPort = 80; }
+  else if (raw.startsWith('https://')) { i = 8; defPort = 443; }
+  else return null;
+  const hs = i;
+  let prev = 46;
+  let lastLabel = i;
+  let lastNumeric = true;
+  for (; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (c === 46) {
+      if (prev === 46) return null;
+      lastLabel = i + 1;
+      lastNumeric = true;
+    } else if ((c >= 97 && c <= 122) || c === 45) lastNumeric = false;
+    else if (!(c >= 48 && c <= 57)) break;
+    prev = c;
+  }
+  const he = i;
+  if (he === hs || prev === 46) return null;
+  const xn = raw.indexOf('xn--', hs);
+  if (xn !== -1 && xn < he) return null;
+  // a last label that is a number (or 0x...) makes WHATWG read the host as an IPv4 address
+  if (raw.charCodeAt(lastLabel) === 48 && raw.charCodeAt(lastLabel + 1) === 120) return null;
+  const host = raw.slice(hs, he);
+  if (lastNumeric && parseIPv4(host) < 0) return null;
+  let port = -1;
+  const hadPort = i < n && raw.charCodeAt(i) === 58;
+  if (hadPort) {
+    const ps = ++i;
+    let v = 0;
+    for (; i < n; i++) {
+      const c = raw.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+    }
+    if (i === ps || i - ps > 5 || raw.charCodeAt(ps) === 48 || v > 65535) return null;
+    if (v !== defPort) port = v;
+  }
+  const pathStart = i;
+  let c = 0;
+  for (; i < n; i++) {
+    c = raw.charCodeAt(i);
+    if (c === 63 || c === 35) break;
+    if (c >= 128 || PATH_OK[c] === 0) return null;
+    if (c === 47) {
+      // dot segments ("/./", "/../") are resolved by WHATWG
+      if (raw.charCodeAt(i + 1) === 46 && (isPathEnd(raw, i + 2, n) || (raw.charCodeAt(i + 2) === 46 && isPathEnd(raw, i + 3, n)))) return null;
+    } else if (c === 37 && raw.charCodeAt(i + 1) === 50 && (raw.charCodeAt(i + 2) | 32) === 101) return null; // %2e
+  }
+  if (pathStart < n && raw.charCodeAt(pathStart) !== 47 && raw.charCodeAt(pathStart) !== 63 && raw.charCodeAt(pathStart) !== 35) return null;
+  const pathEnd = i;
+  let queryEnd = i;
+  if (i < n && c === 63) {
+    for (i++; i < n; i++) {
+      c = raw.charCodeAt(i);
+      if (c === 35) break;
+      if (c >= 128 || QUERY_OK[c] === 0) return null;
+    }
+    queryEnd = i;
+  }
+  // the fragment (from '#') is dropped
+  fastUrlHost = host;
+  const emptyQuery = queryEnd === pathEnd + 1;
+  if (!hadPort && pathEnd > pathStart && !emptyQuery) return queryEnd === n ? raw : raw.slice(0, queryEnd);
+  const origin = port === -1 ? raw.slice(0, he) : `${raw.slice(0, he)}:${port}`;
+  const path = pathEnd > pathStart ? raw.slice(pathStart, pathEnd) : '/';
+  return emptyQuery || queryEnd === pathEnd ? origin + path : origin + path + raw.slice(pathEnd, queryEnd);
 }

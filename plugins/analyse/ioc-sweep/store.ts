@@ -346,6 +346,18 @@ export class IndicatorStore {
     }
   }
 
+  /** `matchDomain(labelSuffixes(host))` without building the list. */
+  matchHost(host: string, out: Hit[]): void {
+    const d = this.domains;
+    let slot = d.get(host);
+    if (slot !== undefined) pushHits(out, 'domain-name', host, slot, false);
+    for (let i = host.indexOf('.'); i >= 0; i = host.indexOf('.', i + 1)) {
+      const suffix = host.slice(i + 1);
+      slot = d.get(suffix);
+      if (slot !== undefined) pushHits(out, 'domain-name', suffix, slot, true);
+    }
+  }
+
   matchUrl(key: string, out: Hit[]): void {
     const slot = this.urls.get(key);
     if (slot !== undefined) pushHits(out, 'url', key, slot, false);

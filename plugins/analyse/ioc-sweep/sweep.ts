@@ -4,8 +4,8 @@
  * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
  */
 import { getPath, type Rec } from '../../../src/api.js';
-import { type IpAtom, normaliseHost, normaliseUrl, parseIp, schemeEnd } from './normalise.js';
-import { type Hit, type IndicatorStore, labelSuffixes } from './store.js';
+import { type IpAtom, fastUrlHost, fastUrlKey, isNormalHost, normaliseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
+import type { Hit, IndicatorStore } from './store.js';
 
 export interface SweepFields {
   ip: readonly string[];
@@ -34,47 +34,112 @@ export interface Enrichment {
   matched: { field: string; atomic: string; type: 'indicator_match_rule' };
 }
 
-/** An atom of the record, kept so allowlists can be asked about the same value. */
-interface Atom {
+/**
+ * An atom of the record, kept so allowlists can be asked about the same value. Exactly one of
+ * `ip` (an address), `domain` (a normalised host name) and `urlKey` (a normalised URL) is set.
+ */
+export interface Atom {
   field: string;
   atomic: string;
   ip: IpAtom | null;
-  suffixes: string[] | null;
+  domain: string | null;
   urlKey: string | null;
 }
 
-export class Matcher {
-  constructor(private readonly fields: SweepFields) {}
+type Getter = (rec: Rec) => unknown;
+const hasOwn = Object.prototype.hasOwnProperty;
 
-  /** The atoms of one record, in field order; duplicates (same value in two fields) kept once. */
+/**
+ * `getPath(rec, path)` for one fixed path, with the path split once: the flat key first, then the
+ * nested walk (own properties only), exactly as `getPath` does.
+ */
+export function compileGetter(path: string): Getter {
+  const keys = path.split('.');
+  if (keys.length === 1) return (rec) => (hasOwn.call(rec, path) ? rec[path] : undefined);
+  if (keys.length === 2) {
+    const a = keys[0]!;
+    const b = keys[1]!;
+    return (rec) => {
+      if (hasOwn.call(rec, path)) return rec[path];
+      if (!hasOwn.call(rec, a)) return undefined;
+      const x = rec[a];
+      if (x === null || typeof x !== 'object' || !hasOwn.call(x, b)) return undefined;
+      return x[b];
+    };
+  }
+  return (rec) => getPath(rec, path);
+}
+
+interface CompiledField { name: string; get: Getter }
+
+const compile = (paths: readonly string[]): CompiledField[] => paths.map((name) => ({ name, get: compileGetter(name) }));
+
+export class Matcher {
+  private readonly ipFields: CompiledField[];
+  private readonly hostFields: CompiledField[];
+  private readonly urlFields: CompiledField[];
+  /** The atoms of the record being swept: one array and its Atom objects, reused record after record. */
+  private readonly scratch: Atom[] = [];
+  private readonly pool: Atom[] = [];
+  private readonly tmp: Hit[] = [];
+
+  constructor(fields: SweepFields) {
+    this.ipFields = compile(fields.ip);
+    this.hostFields = compile(fields.host);
+    this.urlFields = compile(fields.url);
+  }
+
+  /**
+   * The atoms of one record, in field order; duplicates (same value in two fields) kept once.
+   * The array and its atoms are reused by the next call: read them before asking again.
+   */
   atoms(rec: Rec): Atom[] {
-    const out: Atom[] = [];
-    const f = this.fields;
-    for (let i = 0; i < f.ip.length; i++) {
-      const v = getPath(rec, f.ip[i]!);
+    const out = this.scratch;
+    out.length = 0;
+    const pool = this.pool;
+    const ipf = this.ipFields;
+    for (let i = 0; i < ipf.length; i++) {
+      const v = ipf[i]!.get(rec);
       if (typeof v !== 'string' || v.length === 0) continue;
-      const ip = parseIp(v.trim());
-      if (ip && !hasIp(out, ip)) out.push({ field: f.ip[i]!, atomic: v, ip, suffixes: null, urlKey: null });
+      const n = parseIPv4(v);
+      const ip = n >= 0 ? null : parseIp(v.trim());
+      if (n >= 0 ? hasV4(out, n) : ip === null || hasIp(out, ip)) continue;
+      const a = take(pool, out);
+      a.field = ipf[i]!.name;
+      a.atomic = v;
+      a.ip = n >= 0 ? { v4: n, v6: null } : ip;
     }
-    for (let i = 0; i < f.host.length; i++) {
-      const v = getPath(rec, f.host[i]!);
+    const hf = this.hostFields;
+    for (let i = 0; i < hf.length; i++) {
+      const v = hf[i]!.get(rec);
       if (typeof v !== 'string' || v.length === 0) continue;
-      addHost(out, f.host[i]!, v, v);
+      addHost(pool, out, hf[i]!.name, v, v);
     }
-    for (let i = 0; i < f.url.length; i++) {
-      const v = getPath(rec, f.url[i]!);
+    const uf = this.urlFields;
+    for (let i = 0; i < uf.length; i++) {
+      const v = uf[i]!.get(rec);
       if (typeof v !== 'string' || schemeEnd(v) < 0) continue; // CONNECT `host:443` is a host, not a URL
-      const u = normaliseUrl(v);
-      if (!u) continue;
-      out.push({ field: f.url[i]!, atomic: v, ip: null, suffixes: null, urlKey: u.key });
-      addHost(out, f.url[i]!, u.host, u.host); // the URL's host: IP literal or domain
+      let key = fastUrlKey(v);
+      let host = fastUrlHost;
+      if (key === null) {
+        const u = normaliseUrl(v);
+        if (!u) continue;
+        key = u.key;
+        host = u.host;
+      }
+      const a = take(pool, out);
+      a.field = uf[i]!.name;
+      a.atomic = v;
+      a.urlKey = key;
+      addHost(pool, out, uf[i]!.name, host, host); // the URL's host: IP literal or domain
     }
     return out;
   }
 
   /** Every indicator of `stores` that matches one of `atoms`, each indicator once. */
   match(atoms: Atom[], stores: readonly IndicatorStore[], out: Match[]): void {
-    const tmp: Hit[] = [];
+    const tmp = this.tmp;
+    tmp.length = 0;
     for (let a = 0; a < atoms.length; a++) {
       const atom = atoms[a]!;
       for (let s = 0; s < stores.length; s++) {
@@ -82,8 +147,8 @@ export class Matcher {
         if (atom.ip) {
           if (atom.ip.v6 === null) { if (st.hasV4) st.matchV4(atom.ip.v4, tmp); }
           else if (st.hasV6) st.matchV6(atom.ip.v6, tmp);
-        } else if (atom.suffixes) {
-          if (st.hasDomains) st.matchDomain(atom.suffixes, tmp);
+        } else if (atom.domain !== null) {
+          if (st.hasDomains) st.matchHost(atom.domain, tmp);
         } else if (atom.urlKey !== null && st.hasUrls) st.matchUrl(atom.urlKey, tmp);
       }
       for (let h = 0; h < tmp.length; h++) {
@@ -108,7 +173,7 @@ export class Matcher {
       const u = normaliseUrl(m.atomic);
       if (u) {
         const hostAtoms: Atom[] = [];
-        addHost(hostAtoms, m.field, u.host, u.host);
+        addHost([], hostAtoms, m.field, u.host, u.host);
         this.match(hostAtoms, allow, probe);
         if (probe.length > 0) return true;
       }
@@ -117,20 +182,77 @@ export class Matcher {
   }
 }
 
-function hasIp(atoms: Atom[], ip: IpAtom): boolean {
-  for (const a of atoms) if (a.ip && a.ip.v4 === ip.v4 && a.ip.v6 === ip.v6) return true;
+/** The next atom: reused from `pool` (fields cleared) and appended to `out`. */
+function take(pool: Atom[], out: Atom[]): Atom {
+  const k = out.length;
+  let a = pool[k];
+  if (a === undefined) {
+    a = { field: '', atomic: '', ip: null, domain: null, urlKey: null };
+    pool[k] = a;
+  } else {
+    a.ip = null;
+    a.domain = null;
+    a.urlKey = null;
+  }
+  out.push(a);
+  return a;
+}
+
+function hasV4(atoms: Atom[], v4: number): boolean {
+  for (let i = 0; i < atoms.length; i++) {
+    const ip = atoms[i]!.ip;
+    if (ip !== null && ip.v6 === null && ip.v4 === v4) return true;
+  }
   return false;
 }
 
-function addHost(out: Atom[], field: string, raw: string, atomic: string): void {
+function hasIp(atoms: Atom[], ip: IpAtom): boolean {
+  for (let i = 0; i < atoms.length; i++) {
+    const a = atoms[i]!.ip;
+    if (a !== null && a.v4 === ip.v4 && a.v6 === ip.v6) return true;
+  }
+  return false;
+}
+
+function hasDomain(atoms: Atom[], d: string): boolean {
+  for (let i = 0; i < atoms.length; i++) if (atoms[i]!.domain === d) return true;
+  return false;
+}
+
+function addHost(pool: Atom[], out: Atom[], field: string, raw: string, atomic: string): void {
+  if (isNormalHost(raw)) {
+    // already normal (what proxy-log writes): an IPv4 address or the domain itself
+    const n = parseIPv4(raw);
+    if (n >= 0) {
+      if (hasV4(out, n)) return;
+      const a = take(pool, out);
+      a.field = field;
+      a.atomic = atomic;
+      a.ip = { v4: n, v6: null };
+      return;
+    }
+    if (hasDomain(out, raw)) return;
+    const a = take(pool, out);
+    a.field = field;
+    a.atomic = atomic;
+    a.domain = raw;
+    return;
+  }
   const h = normaliseHost(raw);
   if (!h) return;
   if (h.ip) {
-    if (!hasIp(out, h.ip)) out.push({ field, atomic, ip: h.ip, suffixes: null, urlKey: null });
+    if (hasIp(out, h.ip)) return;
+    const a = take(pool, out);
+    a.field = field;
+    a.atomic = atomic;
+    a.ip = h.ip;
     return;
   }
-  for (const a of out) if (a.suffixes && a.suffixes[0] === h.domain) return;
-  out.push({ field, atomic, ip: null, suffixes: labelSuffixes(h.domain!), urlKey: null });
+  if (hasDomain(out, h.domain!)) return;
+  const a = take(pool, out);
+  a.field = field;
+  a.atomic = atomic;
+  a.domain = h.domain;
 }
 
 function seen(out: Match[], hit: Hit): boolean {
