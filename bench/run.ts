@@ -32,7 +32,6 @@ const { values: argv } = parseArgs({
     only: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'no-micro': { type: 'boolean', default: false },
-    variants: { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
   },
@@ -114,7 +113,8 @@ async function main(): Promise<void> {
     S.naive(sweepInput),
     S.startup({ format: 'squid', lines: 0 }),
     S.sweep(sweepInput),
-    ...(argv.variants ? [S.sweep(sweepInput, 'squid')] : []),
+    // The same on one thread with format detection: what the parallel runtime adds.
+    S.sweep(sweepInput, 'auto', '1'),
     ...parseInputs.flatMap((i) => (i.format === 'squid' && i.lines === sweepLines ? [S.parse(i)] : [S.ceiling(i), S.parse(i)])),
     // The sweep over the other formats: mostly a check that every format's records are matched alike.
     ...parseInputs.filter((i) => i.format !== 'squid').map((i) => S.sweep(i)),

@@ -93,16 +93,21 @@ export function parse(input: Input): Scenario {
   };
 }
 
-export function sweep(input: Input, format = 'auto'): Scenario {
+/**
+ * The sweep as a user would run it in production: the log's format named, one worker thread per
+ * core (`settings.workers: auto`). Variants: `format: auto` and/or a single thread.
+ */
+export function sweep(input: Input, format: string = input.format, workers = 'auto'): Scenario {
+  const variant = [format !== input.format ? `format: ${format}` : '', workers !== 'auto' ? `workers: ${workers}` : ''].filter(Boolean).join(', ');
   return {
-    id: `sweep ${input.format}${format === 'auto' ? '' : ` (format: ${format})`}`,
-    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file)`,
+    id: `sweep ${input.format}${variant ? ` (${variant})` : ''}`,
+    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file, workers: ${workers})`,
     group: 'sweep',
     input,
     naive: naiveId(input),
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
-    args: (env, out) => sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    args: (env, out) => sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: format, WORKERS: workers, ALERTS: out.alerts, REJECTS: out.rejects }),
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }

@@ -59,7 +59,7 @@ export function baseSchema(): Record<string, unknown> {
         description: 'Runtime tuning.',
         properties: {
           queue_batches: { type: 'integer', minimum: 1, maximum: 1024, default: 8, description: 'Capacity of each edge, in batches: a full queue pauses its producer (backpressure).' },
-          flush_interval: { type: 'string', default: '1s', description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).' },
+          flush_interval: { type: 'string', default: '250ms', description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).' },
           workers: {
             oneOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }],
             default: 1,

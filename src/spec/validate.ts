@@ -225,11 +225,11 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const w = js.settings?.workers;
   const settings: PipelineSettings = {
     queueBatches: js.settings?.queue_batches ?? 8,
-    flushIntervalMs: 1000,
+    flushIntervalMs: 250,
     workers: w === 'auto' ? availableParallelism() : typeof w === 'number' && w >= 1 ? w : 1,
   };
   try {
-    settings.flushIntervalMs = parseDuration(js.settings?.flush_interval ?? '1s');
+    settings.flushIntervalMs = parseDuration(js.settings?.flush_interval ?? '250ms');
   } catch (err) {
     c.at('SLUICE_E_SCHEMA', ['settings', 'flush_interval'], (err as Error).message);
   }
