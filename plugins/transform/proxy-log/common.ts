@@ -28,12 +28,46 @@ export const ERR = {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
+/**
+ * One string per distinct value of a low-cardinality column (actions, methods, hierarchy codes,
+ * content types): a value seen before is returned without slicing the line again.
+ */
+export class Interner {
+  private readonly values: string[] = [];
+  constructor(private readonly max = 24) {}
+
+  get(line: string, from: number, to: number): string {
+    const len = to - from;
+    const v = this.values;
+    for (let i = 0; i < v.length; i++) {
+      const x = v[i]!;
+      if (x.length === len && line.startsWith(x, from)) return x;
+    }
+    const s = line.slice(from, to);
+    if (v.length < this.max) v.push(s);
+    return s;
+  }
+}
+
 /** A non-negative decimal integer, or -1 when `s` is not one (no sign, no exponent, no spaces). */
 export function parseUint(s: string): number {
   const n = s.length;
   if (n === 0 || n > 15) return -1;
   let v = 0;
   for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/** `parseUint(s.slice(from, to))` without the slice. */
+export function parseUintSpan(s: string, from: number, to: number): number {
+  const n = to - from;
+  if (n <= 0 || n > 15) return -1;
+  let v = 0;
+  for (let i = from; i < to; i++) {
     const c = s.charCodeAt(i) - 48;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
@@ -73,6 +107,8 @@ export function canonicalIpv4(s: string): string | undefined {
 /** Canonical IPv6 (RFC 5952: compressed, lower-case), or undefined. Brackets must already be stripped. */
 export function canonicalIpv6(s: string): string | undefined {
   if (s.length < 2 || s.length > 45 || s.indexOf(':') === -1) return undefined;
+  const fast = plainIpv6(s);
+  if (fast !== null) return fast;
   // The zone index (`%eth0`) is not part of the address an indicator names.
   const pct = s.indexOf('%');
   const addr = pct === -1 ? s : s.slice(0, pct);
@@ -84,6 +120,86 @@ export function canonicalIpv6(s: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+const v6Groups = new Uint16Array(8);
+
+/**
+ * Canonical text of an IPv6 address written with hex groups and colons only (no embedded IPv4, no
+ * zone), without ipaddr.js: `s` itself when already canonical (as logs mostly write them).
+ * Returns null when it cannot tell (other syntax, IPv4-mapped): ask ipaddr.js then.
+ */
+function plainIpv6(s: string): string | null {
+  const n = s.length;
+  const g = v6Groups;
+  let count = 0;
+  let dbl = -1; // group index where '::' stands
+  let canonicalDigits = true; // lower-case, no leading zeros
+  let i = 0;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return null;
+    dbl = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let v = 0;
+    const start = i;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) { d = c - 55; canonicalDigits = false; }
+      else break;
+      v = v * 16 + d;
+    }
+    const len = i - start;
+    if (len === 0 || len > 4 || count === 8) return null;
+    if (len > 1 && s.charCodeAt(start) === 48) canonicalDigits = false;
+    g[count++] = v;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== 58) return null;
+    if (s.charCodeAt(i + 1) === 58) {
+      if (dbl !== -1) return null;
+      dbl = count;
+      i += 2;
+    } else {
+      i++;
+      if (i === n) return null;
+    }
+  }
+  let elided = 0;
+  if (dbl === -1) {
+    if (count !== 8) return null;
+  } else {
+    if (count > 7) return null;
+    elided = 8 - count;
+    for (let k = count - 1; k >= dbl; k--) g[k + elided] = g[k]!;
+    for (let k = dbl; k < dbl + elided; k++) g[k] = 0;
+  }
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) return null; // IPv4-mapped
+  // RFC 5952: the longest run (first on ties) of two or more zero groups becomes '::'
+  let best = -1;
+  let bestLen = 1;
+  for (let k = 0; k < 8; ) {
+    if (g[k] !== 0) { k++; continue; }
+    let e = k;
+    while (e < 8 && g[e] === 0) e++;
+    if (e - k > bestLen) { best = k; bestLen = e - k; }
+    k = e;
+  }
+  if (canonicalDigits && (best === -1 ? dbl === -1 : dbl === best && elided === bestLen)) return s;
+  let out = '';
+  for (let k = 0; k < 8; k++) {
+    if (k === best) {
+      out += k === 0 ? '::' : ':';
+      k += bestLen - 1;
+      continue;
+    }
+    out += g[k]!.toString(16);
+    if (k < 7) out += ':';
+  }
+  return out;
 }
 
 /** Canonical form of an IPv4 or IPv6 literal (brackets allowed), or undefined when `s` is not one. */
@@ -140,11 +256,12 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
   const url: Rec = { original: raw };
   let i = 0;
   let scheme: string | undefined;
+  let upper = false;
+  let at = -1;
   // scheme: letters then "://" within the first 32 characters
   const sep = raw.indexOf('://');
   if (sep > 0 && sep < 32) {
     let ok = true;
-    let upper = false;
     for (let k = 0; k < sep; k++) {
       const c = raw.charCodeAt(k);
       if ((c >= 97 && c <= 122) || (k > 0 && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46))) continue;
@@ -153,8 +270,11 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
       break;
     }
     if (ok) {
-      scheme = raw.slice(0, sep);
-      if (upper) scheme = scheme.toLowerCase();
+      // the usual schemes as constants: no string per record, and a fast DEFAULT_PORTS lookup
+      if (upper) scheme = raw.slice(0, sep).toLowerCase();
+      else if (sep === 4 && raw.startsWith('http')) scheme = 'http';
+      else if (sep === 5 && raw.startsWith('https')) scheme = 'https';
+      else scheme = raw.slice(0, sep);
       url.scheme = scheme;
       i = sep + 3;
     }
@@ -168,7 +288,6 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
   if (hasAuthority) {
     // one pass over the authority: it ends at the first / ? # (or the end); note '@' and ':' on the way
     let end = i;
-    let at = -1;
     let colon = -1;
     let colons = 0;
     while (end < n) {
@@ -229,7 +348,12 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
   else if (scheme !== undefined && host !== undefined) url.path = '/';
   if (query !== undefined) url.query = query;
   if (fragment !== undefined) url.fragment = fragment;
-  if (scheme !== undefined && url.domain !== undefined) url.full = fullUrl(scheme, url.domain, port, url.path, query);
+  if (scheme !== undefined && url.domain !== undefined) {
+    // already in normal form (the usual case): the full URL is the text itself
+    const same = !upper && at === -1 && port === undefined && fragment === undefined && path !== undefined && path.length > 0 &&
+      url.domain === host && host!.indexOf(':') === -1;
+    url.full = same ? raw : fullUrl(scheme, url.domain, port, url.path, query);
+  }
   rec.url = url;
   const effPort = port ?? defaultPort(scheme);
   if (effPort !== undefined && host !== undefined) (rec.destination ??= {}).port = effPort;
@@ -275,17 +399,22 @@ const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
 /** Epoch seconds with an optional fraction (`1157689312.049`) → ISO-8601 UTC, or undefined. */
 export function epochSecondsToIso(s: string): string | undefined {
-  const n = s.length;
-  if (n === 0 || n > 24) return undefined;
+  return epochSpanToIso(s, 0, s.length);
+}
+
+/** `epochSecondsToIso(s.slice(from, to))` without the slice. */
+export function epochSpanToIso(s: string, from: number, to: number): string | undefined {
+  const n = to;
+  if (to - from <= 0 || to - from > 24) return undefined;
   let sec = 0;
-  let i = 0;
+  let i = from;
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) break;
     if (c < 48 || c > 57) return undefined;
     sec = sec * 10 + (c - 48);
   }
-  if (i === 0) return undefined;
+  if (i === from) return undefined;
   let ms = 0;
   if (i < n) {
     // up to three fraction digits count; further digits are validated and truncated

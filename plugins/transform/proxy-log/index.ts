@@ -284,6 +284,8 @@ export default definePlugin<ProxyLogConfig>({
     },
   },
   ports: ['out', 'invalid'],
+  // Detection (auto) and the ELFF #Fields header are kept per source: all of a file's batches go to one copy.
+  parallel: (cfg) => (cfg.format === 'auto' || cfg.format === 'elff' ? 'by-origin' : 'any'),
   examples: [
     { title: 'Detect the format per file', with: { format: 'auto' } },
     { title: 'Squid access.log, keeping the raw line', with: { format: 'squid', keep_original: true } },

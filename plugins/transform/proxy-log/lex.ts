@@ -30,7 +30,7 @@ export class Tokens {
     this.quoted[i] = quoted ? 1 : 0;
   }
 
-  private grow(): void {
+  grow(): void {
     const n = this.starts.length * 2;
     const s = new Int32Array(n); s.set(this.starts); this.starts = s;
     const e = new Int32Array(n); e.set(this.ends); this.ends = e;
@@ -105,4 +105,31 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
       out.push(line.slice(start, i), start, i, false);
     }
   }
+}
+
+/**
+ * The spans of the space-separated tokens of a line without quotes or tabs, as `tokenize` would find
+ * them, but without building a string per token (`values` is left alone). Returns false, having
+ * decided nothing, when a token starts with a quote or the line holds a tab: use `tokenize` then.
+ */
+export function scanSpans(line: string, out: Tokens): boolean {
+  out.reset();
+  let n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === 13) n--;
+  if (line.indexOf('\t') !== -1) return false;
+  let i = 0;
+  while (i < n) {
+    while (i < n && line.charCodeAt(i) === 32) i++;
+    if (i >= n) break;
+    if (line.charCodeAt(i) === 34) return false;
+    let e = line.indexOf(' ', i);
+    if (e === -1 || e > n) e = n;
+    const k = out.count++;
+    if (k === out.starts.length) out.grow();
+    out.starts[k] = i;
+    out.ends[k] = e;
+    out.quoted[k] = 0;
+    i = e;
+  }
+  return true;
 }

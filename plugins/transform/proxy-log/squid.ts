@@ -7,10 +7,14 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, ParseError, canonicalIp, epochSecondsToIso, fillUrl, parseUint, setSource } from './common.js';
-import { QuoteEscape, Tokens, tokenize } from './lex.js';
+import { ERR, Interner, ParseError, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
+import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 
 const tk = new Tokens();
+const actions = new Interner();
+const methods = new Interner();
+const hierarchies = new Interner();
+const types = new Interner();
 
 function isMethod(s: string): boolean {
   const n = s.length;
@@ -40,8 +44,113 @@ function isHttpVersion(s: string): boolean {
   return s.length === 3 && s.charCodeAt(1) === 46 && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57;
 }
 
-/** Parse one squid line into `rec` (already holding `origin`); returns a ParseError when it cannot. */
+/** Is `line[from, to)` the single character `c`? */
+function is1(line: string, from: number, to: number, c: number): boolean {
+  return to - from === 1 && line.charCodeAt(from) === c;
+}
+
+function isMethodSpan(line: string, from: number, to: number): boolean {
+  const n = to - from;
+  if (n === 0 || n > 32) return false;
+  const c0 = line.charCodeAt(from);
+  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122))) return false;
+  for (let i = from + 1; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || (c >= 48 && c <= 57))) return false;
+  }
+  return true;
+}
+
+/** `hierarchySlash(line.slice(from, to))` as an absolute index, or -1. */
+function hierarchySlashSpan(line: string, from: number, to: number): number {
+  const slash = line.indexOf('/', from);
+  if (slash === -1 || slash >= to || slash - from < 2) return -1;
+  for (let i = from; i < slash; i++) {
+    const c = line.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || c === 95)) return -1;
+  }
+  return slash;
+}
+
+function isHttpVersionSpan(line: string, from: number, to: number): boolean {
+  if (line.startsWith('HTTP/', from) && to - from >= 5) return true;
+  return to - from === 3 && line.charCodeAt(from + 1) === 46 && line.charCodeAt(from) >= 48 && line.charCodeAt(from) <= 57;
+}
+
+/**
+ * Parse one squid line into `rec` (already holding `origin`); returns a ParseError when it cannot.
+ * The common layout (the ten default columns, no quotes) is read straight from the token spans,
+ * slicing only the values the record keeps; anything else, and every error, goes through the
+ * general parser, which the fast path matches field for field (a property test holds them equal).
+ */
 export function parseSquid(line: string, rec: Rec): ParseError | undefined {
+  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, rec);
+  const s = tk.starts;
+  const e = tk.ends;
+  const ts = epochSpanToIso(line, s[0]!, e[0]!);
+  if (ts === undefined) return parseSquidTokens(line, rec);
+  let duration = -1;
+  if (!is1(line, s[1]!, e[1]!, 45)) {
+    duration = parseUintSpan(line, s[1]!, e[1]!);
+    if (duration < 0) return parseSquidTokens(line, rec);
+  }
+  // action/code (a client port column would have no slash here)
+  const slash = line.indexOf('/', s[3]!);
+  if (slash === -1 || slash >= e[3]! || slash === s[3]!) return parseSquidTokens(line, rec);
+  let status = -1;
+  if (!is1(line, slash + 1, e[3]!, 45)) {
+    status = parseUintSpan(line, slash + 1, e[3]!);
+    if (status < 0 || status > 999) return parseSquidTokens(line, rec);
+  }
+  let bytes = -1;
+  if (!is1(line, s[4]!, e[4]!, 45)) {
+    bytes = parseUintSpan(line, s[4]!, e[4]!);
+    if (bytes < 0) return parseSquidTokens(line, rec);
+  }
+  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, rec);
+  if (line.startsWith('://', e[6]! - 3) && e[6]! - 3 >= s[6]!) return parseSquidTokens(line, rec);
+  // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
+  if (isHttpVersionSpan(line, s[7]!, e[7]!) || hierarchySlashSpan(line, s[7]!, e[7]!) !== -1) return parseSquidTokens(line, rec);
+  const hs = hierarchySlashSpan(line, s[8]!, e[8]!);
+  if (hs === -1) return parseSquidTokens(line, rec);
+
+  rec['@timestamp'] = ts;
+  rec.event = duration < 0
+    ? { dataset: 'squid.access', action: actions.get(line, s[3]!, slash) }
+    : { dataset: 'squid.access', duration: duration * 1_000_000, action: actions.get(line, s[3]!, slash) };
+  setSource(rec, line.slice(s[2]!, e[2]!));
+  const response: Rec = {};
+  if (status >= 0) response.status_code = status;
+  if (bytes >= 0) response.bytes = bytes;
+  if (!is1(line, s[9]!, e[9]!, 45)) response.mime_type = types.get(line, s[9]!, e[9]!);
+  if (!is1(line, s[7]!, e[7]!, 45)) rec.user = { name: line.slice(s[7]!, e[7]!) };
+  const method = methods.get(line, s[5]!, e[5]!);
+  rec.http = { request: { method }, response };
+  const urlText = line.slice(s[6]!, e[6]!);
+  if (!fillUrl(rec, urlText, method === 'CONNECT')) {
+    rec.url = { original: urlText };
+    (rec.tags ??= []).push('url_unparsed');
+  }
+  const hierarchy = hierarchies.get(line, s[8]!, hs);
+  const squid: Rec = { hierarchy };
+  if (!is1(line, hs + 1, e[8]!, 45) && hs + 1 < e[8]!) {
+    const peer = line.slice(hs + 1, e[8]!);
+    squid.peer = peer;
+    // the peer a DIRECT request went to is the server's address
+    if (hierarchy.indexOf('DIRECT') !== -1) {
+      const ip = canonicalIp(peer);
+      if (ip !== undefined) {
+        const d: Rec = (rec.destination ??= {});
+        if (d.ip === undefined) d.ip = ip;
+      }
+    }
+  }
+  rec.squid = squid;
+  return undefined;
+}
+
+/** The general squid parser over tokens (every tolerated variant, and every error message). */
+export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined {
   tokenize(line, tk, QuoteEscape.Backslash);
   const t = tk.values;
   const count = tk.count;

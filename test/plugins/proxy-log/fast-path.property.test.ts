@@ -1,0 +1,92 @@
+/**
+ * The squid fast path (the ten default columns read from token spans) must build exactly the record,
+ * or exactly the error, that the general token parser builds — same fields, same key order.
+ */
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
+import { parseSquid, parseSquidTokens } from '../../../plugins/transform/proxy-log/squid.js';
+import { canonicalIpv6 } from '../../../plugins/transform/proxy-log/common.js';
+import { FIXTURES, EXAMPLES } from './helpers.js';
+import type { Rec } from '../../../src/api.js';
+
+function both(line: string): [string, string] {
+  const a: Rec = { '@timestamp': '' };
+  const b: Rec = { '@timestamp': '' };
+  const ea = parseSquid(line, a);
+  const eb = parseSquidTokens(line, b);
+  return [JSON.stringify([ea, ea === undefined ? a : null]), JSON.stringify([eb, eb === undefined ? b : null])];
+}
+
+describe('squid fast path', () => {
+  it('equals the general parser on every fixture and sample line', () => {
+    const files = [resolve(FIXTURES, 'squid-native.log'), resolve(FIXTURES, 'squid-custom.log'), resolve(FIXTURES, 'bluecoat-squid.log'), resolve(EXAMPLES, 'squid-access.log')];
+    const texts = files.map((f) => readFileSync(f, 'utf8'));
+    texts.push(gunzipSync(readFileSync(resolve(EXAMPLES, 'squid-access-2.log.gz'))).toString('utf8'));
+    let n = 0;
+    for (const t of texts) for (const line of t.split('\n')) {
+      const [fast, general] = both(line);
+      expect(fast, line).toBe(general);
+      n++;
+    }
+    expect(n).toBeGreaterThan(50);
+  });
+
+  it('equals the general parser on generated lines (property)', () => {
+    const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+    const col = [
+      pick('1699948800.007', '1699948800', '1699948800.', '-', '1e9', '0.5', '99999999999999.1234'),
+      pick('1344', '-', '0', 'x', '  12'),
+      pick('10.11.65.43', '010.1.2.3', '2001:DB8::1', 'host.example', '-', '10.0.0.1 55123'),
+      pick('TCP_MISS/302', 'TCP_MISS/-', 'TCP_MISS/', '/200', 'TCP_MISS/1000', 'NONE/000', 'TCP_MISS/2/0', '55123'),
+      pick('759', '-', 'abc', '0'),
+      pick('GET', 'CONNECT', 'get', '-', '12', 'M_X-1', '"GET'),
+      pick('http://fonts.googleapis.com/search?q=a', 'app.example.fr:443', 'http://', 'http:// x.example/', 'HTTP://X.Example.:80/a#f', 'error:invalid-request', 'http://[2001:db8::1]:8080/p', '/rel', '*', 'http://1.2.3.4/'),
+      pick('walter.moore', '-', 'HTTP/1.1', '1.0', 'DIRECT/1.2.3.4', '"CN=A B"', 'CN=Agent Smith'),
+      pick('HIER_DIRECT/34.250.45.16', 'HIER_NONE/-', 'DIRECT/2620:70a3::ebab', 'HIER_DIRECT/', 'X/1.2.3.4', 'hier/x', 'PARENT_HIT/proxy.example'),
+      pick('text/html', '-', '"-"', 'image/png'),
+    ];
+    const extra = fc.array(pick('"http://ref.example/"', '"Mozilla/5.0"', 'cat', '-', '80', '\t', '"unterminated'), { maxLength: 3 });
+    const sep = pick(' ', '  ', ' \t', '   ');
+    fc.assert(fc.property(fc.tuple(...col), extra, sep, pick('', '\r', ' '), fc.integer({ min: 0, max: 12 }), (cols, more, sp, end, drop) => {
+      const parts = [...cols, ...more];
+      if (drop < parts.length && drop >= 10) parts.splice(drop, 1);
+      const line = parts.join(sp) + end;
+      const [fast, general] = both(line);
+      expect(fast, JSON.stringify(line)).toBe(general);
+    }), { numRuns: 20000 });
+  });
+});
+
+describe('IPv6 canonical form without ipaddr.js', () => {
+  /** canonicalIpv6 as it was, on ipaddr.js alone. */
+  function reference(s: string): string | undefined {
+    if (s.length < 2 || s.length > 45 || s.indexOf(':') === -1) return undefined;
+    const pct = s.indexOf('%');
+    const addr = pct === -1 ? s : s.slice(0, pct);
+    if (!ipaddr.IPv6.isValid(addr)) return undefined;
+    const ip = ipaddr.IPv6.parse(addr);
+    return ip.isIPv4MappedAddress() ? ip.toIPv4Address().toString() : ip.toRFC5952String();
+  }
+
+  it('agrees with ipaddr.js on any spelling of any address (property)', () => {
+    const group = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
+    fc.assert(fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), (g, style, upper) => {
+      const ip = new ipaddr.IPv6(g);
+      let text = style === 0 ? ip.toRFC5952String() : style === 1 ? ip.toNormalizedString() : style === 2 ? ip.toFixedLengthString() : ip.toString();
+      if (upper) text = text.toUpperCase();
+      expect(canonicalIpv6(text), text).toBe(reference(text));
+    }), { numRuns: 5000 });
+  });
+
+  it('agrees with ipaddr.js on junk made of hex digits and colons (property)', () => {
+    const tok = fc.constantFrom('0', '1', 'a', 'F', '00', '0db8', 'ffff', '12345', ':', '::', ':::', '.', '1.2.3.4', '%eth0');
+    fc.assert(fc.property(fc.array(tok, { minLength: 1, maxLength: 18 }), (parts) => {
+      const text = parts.join('');
+      expect(canonicalIpv6(text), text).toBe(reference(text));
+    }), { numRuns: 20000 });
+  });
+});
