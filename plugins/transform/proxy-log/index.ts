@@ -24,10 +24,43 @@ export interface ProxyLogConfig {
 }
 
 const Ajv: any = (AjvModule as any).default ?? AjvModule;
+
+// Two of the record schema's patterns (short strings: addresses, schemes) as hand-written testers with
+// exactly the regular expressions' meaning (checked against them by a property test), about 1.5× as
+// fast. The others (timestamp, domain) get a RegExp as usual: on longer strings V8's regex is faster.
+export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
+  '^[0-9a-f.:]+$': (s) => {
+    if (s.length === 0) return false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46)) return false;
+    }
+    return true;
+  },
+  '^[a-z][a-z0-9+.-]*$': (s) => {
+    if (s.length === 0) return false;
+    const c0 = s.charCodeAt(0);
+    if (c0 < 97 || c0 > 122) return false;
+    for (let i = 1; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45)) return false;
+    }
+    return true;
+  },
+};
+
+function patternTester(pattern: string, flags: string): { test(s: string): boolean; toString(): string } {
+  // ajv asks with flag 'u' (unicodeRegExp): for these character-class patterns it changes no answer
+  const test = flags === '' || flags === 'u' ? FAST_PATTERNS[pattern] : undefined;
+  if (test === undefined) return new RegExp(pattern, flags);
+  // ajv keys its pattern cache by toString(): keep it the pattern's own
+  return { test, toString: () => `/${pattern}/${flags}` };
+}
+patternTester.code = 'patternTester';
 // Compiled once at module load; `allErrors: false` stops at the first problem (the hot path);
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter).
 const validateRecord: ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null } =
-  new Ajv({ allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false }).compile(recordSchema);
+  new Ajv({ allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, code: { regExp: patternTester } }).compile(recordSchema);
 
 function schemaMessage(): string {
   const e = validateRecord.errors?.[0];

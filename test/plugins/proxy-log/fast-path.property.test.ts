@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { parseSquid, parseSquidTokens } from '../../../plugins/transform/proxy-log/squid.js';
 import { canonicalIpv6 } from '../../../plugins/transform/proxy-log/common.js';
+import { FAST_PATTERNS } from '../../../plugins/transform/proxy-log/index.js';
 import { FIXTURES, EXAMPLES } from './helpers.js';
 import type { Rec } from '../../../src/api.js';
 
@@ -88,5 +89,31 @@ describe('IPv6 canonical form without ipaddr.js', () => {
       const text = parts.join('');
       expect(canonicalIpv6(text), text).toBe(reference(text));
     }), { numRuns: 20000 });
+  });
+});
+
+describe('record schema patterns', () => {
+  const schemaText = readFileSync(resolve(import.meta.dirname, '../../../schemas/proxy-record.schema.json'), 'utf8');
+  const patterns = [...new Set([...schemaText.matchAll(/"pattern": (".*?[^\\]")/g)].map((m) => JSON.parse(m[1]!) as string))];
+
+  it('the hand-written testers are for patterns of the schema', () => {
+    expect(Object.keys(FAST_PATTERNS).length).toBe(2);
+    for (const p of Object.keys(FAST_PATTERNS)) expect(patterns).toContain(p);
+  });
+
+  it('each tester answers exactly as its regular expression (property)', () => {
+    const unit = fc.oneof(
+      fc.constantFrom(...'0123456789abcdefzAFZ.:-T/+ \t\n\u000b\f\r\u00a0\u1680\u2000\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\ud800'.split('')),
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    );
+    const text = fc.oneof(fc.array(unit, { maxLength: 30 }).map((a) => a.join('')), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+    for (const p of Object.keys(FAST_PATTERNS)) for (const flags of ['', 'u']) {
+      const re = new RegExp(p, flags);
+      const fast = FAST_PATTERNS[p]!;
+      fc.assert(fc.property(text, (s) => { expect(fast(s), JSON.stringify([p, s])).toBe(re.test(s)); }), { numRuns: 5000 });
+      for (const s of ['2024-03-22T16:16:01.000Z', '2024-03-22T16:16:01.000Zx', '10.0.0.1', '2001:db8::1', 'a.example', 'http', 'h2c+x-y.z', '', '\ud83d\ude00', 'a\udc00']) {
+        expect(fast(s), JSON.stringify([p, s])).toBe(re.test(s));
+      }
+    }
   });
 });
