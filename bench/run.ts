@@ -113,8 +113,8 @@ async function main(): Promise<void> {
     S.naive(sweepInput),
     S.startup({ format: 'squid', lines: 0 }),
     S.sweep(sweepInput),
-    // The same on one thread with format detection: what the parallel runtime adds.
-    S.sweep(sweepInput, 'auto', '1'),
+    // The same with one worker thread per core: what the parallel runtime adds on this machine.
+    S.sweep(sweepInput, 'squid', 'auto'),
     ...parseInputs.flatMap((i) => (i.format === 'squid' && i.lines === sweepLines ? [S.parse(i)] : [S.ceiling(i), S.parse(i)])),
     // The sweep over the other formats: mostly a check that every format's records are matched alike.
     ...parseInputs.filter((i) => i.format !== 'squid').map((i) => S.sweep(i)),
