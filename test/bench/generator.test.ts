@@ -114,12 +114,9 @@ describe('generated logs through the real parser and sweep', () => {
     });
   }
 
-  // Zscaler NSS: proxy-log keeps the scheme-less `eurl` in url.original and puts the rebuilt URL in
-  // url.full; ioc-sweep checks url.original by default and skips scheme-less values, so whole-URL
-  // indicators never match Zscaler records. `it.fails` pins that; flip it when it is fixed.
+  // Zscaler NSS keeps the scheme-less `eurl` in url.original; the sweep matches the rebuilt url.full.
   for (const format of LOG_FORMATS) {
-    const test = format === 'zscaler-nss' ? it.fails : it;
-    test(`${format}: the sweep raises one alert per injected malicious line and none for near misses`, async () => {
+    it(`${format}: the sweep raises one alert per injected malicious line and none for near misses`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
       const feed = ensureFeed(11, 5_000, dir);
       const log = ensureLog(format, 11, 30_000, dir);

@@ -110,7 +110,7 @@ export default definePlugin<IocSweepConfig>({
         properties: {
           ip: fieldList('Fields holding an IP address.', ['destination.ip']),
           host: fieldList('Fields holding a host name (or IP literal, possibly with a port).', ['url.domain', 'destination.domain']),
-          url: fieldList('Fields holding a full URL; the URL is matched whole and its host as a host.', ['url.original']),
+          url: fieldList('Fields holding a full URL; the URL is matched whole and its host as a host. `url.full` (the URL rebuilt by proxy-log) catches formats whose `url.original` has no scheme, such as Zscaler NSS.', ['url.original', 'url.full']),
         },
       },
       suppress: {
