@@ -295,38 +295,20 @@ export function schemeEnd(s: string): number {
  * (as a domain, or the IPv4 address it spells).
  */
 export function isNormalHost(s: string): boolean {
-  const n = s.length;
-  if (n === 0 || n > 253) return false;
-  let prev = 46; // as if after a dot: a leading dot fails
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46) {
-      if (prev === 46) return false;
-    } else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45 || c === 95)) return false;
-    prev = c;
-  }
-  return prev !== 46;
+  return s.length <= 253 && NORMAL_HOST.test(s);
 }
+
+// one native pass (labels start after a dot, so no backtracking)
+const NORMAL_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 
 /** The host of the last URL `fastUrlKey` accepted. */
 export let fastUrlHost = '';
 
-// Characters WHATWG leaves as they are in a path (RFC 3986 unreserved, sub-delims, ':', '@', '/', '%'),
-// and in a query (the same without "'", which the special-query set encodes, plus '?').
-const PATH_OK = new Uint8Array(128);
-const QUERY_OK = new Uint8Array(128);
-{
-  const ok = (set: Uint8Array, chars: string) => { for (let i = 0; i < chars.length; i++) set[chars.charCodeAt(i)] = 1; };
-  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  ok(PATH_OK, alnum + "-._~!$&'()*+,;=:@/%");
-  ok(QUERY_OK, alnum + '-._~!$&()*+,;=:@/%?');
-}
-
-function isPathEnd(raw: string, i: number, n: number): boolean {
-  if (i >= n) return true;
-  const c = raw.charCodeAt(i);
-  return c === 47 || c === 63 || c === 35;
-}
+// The shape of a plain URL, checked in one native regex pass: http(s), a host of [a-z0-9.-], an
+// optional decimal port, then only characters WHATWG keeps as they are in a path (RFC 3986
+// unreserved, sub-delims, ':', '@', '/', '%') and a query (the same without "'", plus '?'); then an
+// optional fragment (dropped, whatever it holds).
+const PLAIN_URL = /^https?:\/\/[a-z0-9.-]+(?::[1-9][0-9]{0,4})?(?:[/?#]|$)[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*(?:#[^]*)?$/;
 
 /**
  * The WHATWG comparison key of a plain `http(s)://host[:port][/path][?query][#fragment]` URL without
@@ -335,74 +317,74 @@ function isPathEnd(raw: string, i: number, n: number): boolean {
  * as they are, with no dot segments. Returns null for anything else (the caller asks WHATWG).
  */
 export function fastUrlKey(raw: string): string | null {
+  if (!PLAIN_URL.test(raw)) return null;
   const n = raw.length;
-  let i: number;
-  let defPort: number;
-  if (raw.startsWith('http://')) { i = 7; defPort = 80; }
-  else if (raw.startsWith('https://')) { i = 8; defPort = 443; }
-  else return null;
-  const hs = i;
-  let prev = 46;
-  let lastLabel = i;
-  let lastNumeric = true;
-  for (; i < n; i++) {
-    const c = raw.charCodeAt(i);
+  const hs = raw.charCodeAt(4) === 115 ? 8 : 7;
+  const defPort = hs === 8 ? 443 : 80;
+  // the host: up to the port, path, query or fragment
+  let he = hs;
+  let lastDot = -1;
+  for (; he < n; he++) {
+    const c = raw.charCodeAt(he);
     if (c === 46) {
-      if (prev === 46) return null;
-      lastLabel = i + 1;
-      lastNumeric = true;
-    } else if ((c >= 97 && c <= 122) || c === 45) lastNumeric = false;
-    else if (!(c >= 48 && c <= 57)) break;
-    prev = c;
+      if (lastDot === he - 1) return null; // "..", or a leading dot
+      lastDot = he;
+    } else if (c === 58 || c === 47 || c === 63 || c === 35) break;
   }
-  const he = i;
-  if (he === hs || prev === 46) return null;
+  if (he === hs || lastDot === he - 1 || raw.charCodeAt(hs) === 46) return null;
   const xn = raw.indexOf('xn--', hs);
   if (xn !== -1 && xn < he) return null;
   // a last label that is a number (or 0x...) makes WHATWG read the host as an IPv4 address
-  if (raw.charCodeAt(lastLabel) === 48 && raw.charCodeAt(lastLabel + 1) === 120) return null;
+  const ll = lastDot + 1 > hs ? lastDot + 1 : hs;
+  if (raw.charCodeAt(ll) === 48 && raw.charCodeAt(ll + 1) === 120) return null;
+  let numeric = true;
+  for (let k = ll; k < he; k++) {
+    const c = raw.charCodeAt(k);
+    if (c < 48 || c > 57) { numeric = false; break; }
+  }
   const host = raw.slice(hs, he);
-  if (lastNumeric && parseIPv4(host) < 0) return null;
+  if (numeric && parseIPv4(host) < 0) return null;
+  let i = he;
   let port = -1;
   const hadPort = i < n && raw.charCodeAt(i) === 58;
   if (hadPort) {
-    const ps = ++i;
     let v = 0;
-    for (; i < n; i++) {
+    for (i++; i < n; i++) {
       const c = raw.charCodeAt(i);
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
     }
-    if (i === ps || i - ps > 5 || raw.charCodeAt(ps) === 48 || v > 65535) return null;
+    if (v > 65535) return null;
     if (v !== defPort) port = v;
   }
   const pathStart = i;
-  let c = 0;
-  for (; i < n; i++) {
-    c = raw.charCodeAt(i);
-    if (c === 63 || c === 35) break;
-    if (c >= 128 || PATH_OK[c] === 0) return null;
-    if (c === 47) {
-      // dot segments ("/./", "/../") are resolved by WHATWG
-      if (raw.charCodeAt(i + 1) === 46 && (isPathEnd(raw, i + 2, n) || (raw.charCodeAt(i + 2) === 46 && isPathEnd(raw, i + 3, n)))) return null;
-    } else if (c === 37 && raw.charCodeAt(i + 1) === 50 && (raw.charCodeAt(i + 2) | 32) === 101) return null; // %2e
+  const hash = raw.indexOf('#', i);
+  const end = hash === -1 ? n : hash;
+  let q = raw.indexOf('?', i);
+  if (q >= end) q = -1;
+  const pathEnd = q === -1 ? end : q;
+  // "'" is kept in a path but encoded in a query
+  if (q !== -1) {
+    const apos = raw.indexOf("'", q);
+    if (apos !== -1 && apos < end) return null;
   }
-  if (pathStart < n && raw.charCodeAt(pathStart) !== 47 && raw.charCodeAt(pathStart) !== 63 && raw.charCodeAt(pathStart) !== 35) return null;
-  const pathEnd = i;
-  let queryEnd = i;
-  if (i < n && c === 63) {
-    for (i++; i < n; i++) {
-      c = raw.charCodeAt(i);
-      if (c === 35) break;
-      if (c >= 128 || QUERY_OK[c] === 0) return null;
-    }
-    queryEnd = i;
+  // dot segments ("/./", "/../", also spelled %2e) are resolved by WHATWG
+  for (let d = raw.indexOf('/.', pathStart); d !== -1 && d < pathEnd; d = raw.indexOf('/.', d + 1)) {
+    if (isPathEnd(raw, d + 2, pathEnd) || (raw.charCodeAt(d + 2) === 46 && isPathEnd(raw, d + 3, pathEnd))) return null;
   }
-  // the fragment (from '#') is dropped
+  for (let p = raw.indexOf('%2', pathStart); p !== -1 && p < pathEnd; p = raw.indexOf('%2', p + 1)) {
+    if ((raw.charCodeAt(p + 2) | 32) === 101) return null;
+  }
   fastUrlHost = host;
-  const emptyQuery = queryEnd === pathEnd + 1;
-  if (!hadPort && pathEnd > pathStart && !emptyQuery) return queryEnd === n ? raw : raw.slice(0, queryEnd);
+  const emptyQuery = q !== -1 && q + 1 === end;
+  if (!hadPort && pathEnd > pathStart && !emptyQuery) return end === n ? raw : raw.slice(0, end);
   const origin = port === -1 ? raw.slice(0, he) : `${raw.slice(0, he)}:${port}`;
   const path = pathEnd > pathStart ? raw.slice(pathStart, pathEnd) : '/';
-  return emptyQuery || queryEnd === pathEnd ? origin + path : origin + path + raw.slice(pathEnd, queryEnd);
+  return q === -1 || emptyQuery ? origin + path : origin + path + raw.slice(q, end);
+}
+
+function isPathEnd(raw: string, i: number, end: number): boolean {
+  if (i >= end) return true;
+  const c = raw.charCodeAt(i);
+  return c === 47 || c === 63;
 }
