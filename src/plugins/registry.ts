@@ -3,7 +3,8 @@
  * through the same `register` path as a third-party module's plugins; nothing else is loaded.
  */
 import { createRequire } from 'node:module';
-import { isAbsolute, resolve, dirname } from 'node:path';
+import { isAbsolute, resolve, dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { PLUGIN_KINDS, type PluginDef, type PluginKind } from '../api.js';
 import { compileConfigSchema, type ValidateFn } from '../spec/ajv.js';
@@ -79,8 +80,44 @@ export function pluginsOfModule(mod: Record<string, unknown>): unknown[] {
 export function resolvePluginModule(specifier: string, specFile: string): string {
   const base = dirname(resolve(specFile));
   if (specifier.startsWith('.') || isAbsolute(specifier)) return pathToFileURL(resolve(base, specifier)).href;
-  const req = createRequire(resolve(base, 'noop.js'));
-  return pathToFileURL(req.resolve(specifier)).href;
+  return pathToFileURL(resolvePackage(specifier, base)).href;
+}
+
+/**
+ * Find a package as `import` would from the spec's folder: the nearest `node_modules/<name>`, then
+ * its `exports` (conditions `import`, `node`, `default`) or `main`. Written out because Node 20's
+ * `require.resolve` ignores import-only packages and `import.meta.resolve` cannot take a parent.
+ */
+function resolvePackage(specifier: string, from: string): string {
+  const parts = specifier.split('/');
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+  const subpath = '.' + specifier.slice(name.length);
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkgDir = join(dir, 'node_modules', name);
+    if (existsSync(join(pkgDir, 'package.json'))) {
+      const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { exports?: unknown; main?: string };
+      const target = pkg.exports !== undefined ? exportTarget(pkg.exports, subpath) : subpath === '.' ? (pkg.main ?? 'index.js') : subpath;
+      if (!target) throw new Error(`package '${name}' does not export '${subpath}'`);
+      return join(pkgDir, target);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  // Not beside the spec: fall back to packages installed with sluice itself.
+  return createRequire(import.meta.url).resolve(specifier);
+}
+
+function exportTarget(exports: unknown, subpath: string): string | undefined {
+  const isSubpathMap = typeof exports === 'object' && exports !== null && Object.keys(exports).some((k) => k.startsWith('.'));
+  const entry = isSubpathMap ? (exports as Record<string, unknown>)[subpath] : subpath === '.' ? exports : undefined;
+  const pick = (e: unknown): string | undefined => {
+    if (typeof e === 'string') return e;
+    if (Array.isArray(e)) return e.map(pick).find(Boolean);
+    if (e && typeof e === 'object') {
+      for (const c of ['import', 'node', 'default']) if (c in e) return pick((e as Record<string, unknown>)[c]);
+    }
+    return undefined;
+  };
+  return pick(entry);
 }
 
 export async function loadPluginModule(registry: Registry, specifier: string, specFile: string): Promise<PluginDef[]> {

@@ -15,6 +15,18 @@ describe('third-party plugins', () => {
     expect(msgs).toEqual(['HELLO', 'WORLD']);
   });
 
+  it('loads a plugin package by name (an ESM-only package beside the spec), and the stdout sink prints its records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-pkg-'));
+    writeFileSync(join(dir, 'in.log'), 'abc\nxyz\n');
+    const spec = resolve(import.meta.dirname, '../fixtures/plugins/package-spec.yaml');
+    const res = await runCli(['run', spec, '--var', `IN=${dir}/in.log`, '--log-level', 'warn']);
+    expect(res.code).toBe(0);
+    // Records on stdout, one JSON line each; the summary goes to stderr when a stdout sink is used.
+    expect(res.stdout.trim().split('\n').map((l) => JSON.parse(l).message)).toEqual(['cba', 'zyx']);
+    expect(res.stderr).toContain('pipeline package-plugin');
+    expect(res.stderr).toMatch(/out +2 records → standard output/);
+  });
+
   it('a spec loads nothing it does not name: an unlisted plugin is unknown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
     writeFileSync(join(dir, 'spec.yaml'), `version: 1
