@@ -119,6 +119,9 @@ export class Matcher {
     for (let i = 0; i < uf.length; i++) {
       const v = uf[i]!.get(rec);
       if (typeof v !== 'string' || schemeEnd(v) < 0) continue; // CONNECT `host:443` is a host, not a URL
+      // the same text in two URL fields (url.full is url.original when already normal): its hits
+      // would all be duplicates of the first field's, so it is swept once
+      if (i > 0 && hasUrlText(out, v)) continue;
       let key = fastUrlKey(v);
       let host = fastUrlHost;
       if (key === null) {
@@ -211,6 +214,11 @@ function hasIp(atoms: Atom[], ip: IpAtom): boolean {
     const a = atoms[i]!.ip;
     if (a !== null && a.v4 === ip.v4 && a.v6 === ip.v6) return true;
   }
+  return false;
+}
+
+function hasUrlText(atoms: Atom[], text: string): boolean {
+  for (let i = 0; i < atoms.length; i++) if (atoms[i]!.urlKey !== null && atoms[i]!.atomic === text) return true;
   return false;
 }
 
