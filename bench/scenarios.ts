@@ -164,7 +164,7 @@ export function kafkaSweep(input: Input): Scenario {
     input,
     naive: naiveId(input),
     skip: (env) =>
-      env.services.kafka === undefined ? 'no Kafka broker reachable (set SLUICE_BENCH_KAFKA=host:port; `npm test` starts one from test/services/)'
+      env.services.kafka === undefined ? 'no Kafka broker reachable (set SLUICE_BENCH_KAFKA=host:port; the kafka plugins and the scripts that start a broker are not built yet)'
         : needPlugins(env, ['kafka', 'proxy-log', 'ioc-sweep']) ?? 'Kafka scenario: loading the log into a topic is not written yet (bench/scenarios.ts kafkaSweep)',
     args: () => [],
   };
@@ -178,7 +178,7 @@ export function hdfsSweep(input: Input): Scenario {
     input,
     naive: naiveId(input),
     skip: (env) =>
-      env.services.hdfs === undefined ? 'no WebHDFS reachable (set SLUICE_BENCH_WEBHDFS=http://host:port; `npm test` starts a mini-cluster from test/services/)'
+      env.services.hdfs === undefined ? 'no WebHDFS reachable (set SLUICE_BENCH_WEBHDFS=http://host:port; the hdfs plugins and the scripts that start a mini-cluster are not built yet)'
         : needPlugins(env, ['hdfs', 'proxy-log', 'ioc-sweep']) ?? 'HDFS scenario: uploading the log over WebHDFS is not written yet (bench/scenarios.ts hdfsSweep)',
     args: () => [],
   };
