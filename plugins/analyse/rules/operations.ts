@@ -11,49 +11,21 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import ipaddr from 'ipaddr.js';
-import { addLogicOperation, validateLogic, type ConfigIssue } from '../../../src/api.js';
+import { addLogicOperation, validateLogic, parseIPv4, parseIPv6, mappedV4, v6PrefixKey, type ConfigIssue } from '../../../src/api.js';
 
 // ---------------------------------------------------------------------------------------------
 // IP addresses and CIDRs
 
-/** Dotted-quad IPv4 to an unsigned 32-bit integer, or -1. Strict: four decimal parts, no leading junk. */
-export function parseIPv4(s: string): number {
-  const n = s.length;
-  if (n < 7 || n > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return -1;
-      value = value * 256 + part;
-      part = 0;
-      digits = 0;
-    } else {
-      return -1;
-    }
-  }
-  if (dots !== 3 || digits === 0) return -1;
-  return value * 256 + part;
-}
-
-/** IPv6 text (optionally with a zone) to its eight 16-bit parts, or undefined. IPv4-mapped addresses stay IPv6 here. */
-function parseIPv6(s: string): number[] | undefined {
-  if (s.indexOf(':') === -1) return undefined;
-  // Bracketed literals appear in URLs (`[2001:db8::1]`).
+/** IPv6 text (bracketed as in URLs, or not) to its 32-hex-digit key, or null. */
+function parseV6(s: string): string | null {
+  if (s.indexOf(':') === -1) return null;
   const text = s.charCodeAt(0) === 91 && s.charCodeAt(s.length - 1) === 93 ? s.slice(1, -1) : s;
-  if (!ipaddr.IPv6.isValid(text)) return undefined;
-  return ipaddr.IPv6.parse(text).parts;
+  return parseIPv6(text);
 }
 
 interface Cidr4 { v4: true; net: number; mask: number }
-interface Cidr6 { v4: false; parts: number[]; bits: number }
+/** `key`: the network's prefix key of `bits` bits (see `v6PrefixKey`). */
+interface Cidr6 { v4: false; key: string; bits: number }
 type Cidr = Cidr4 | Cidr6;
 
 /** Parse `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). Undefined when malformed. */
@@ -74,29 +46,11 @@ export function parseCidr(text: string): Cidr | undefined {
     const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
     return { v4: true, net: (v4 & mask) >>> 0, mask };
   }
-  const parts = parseIPv6(addr);
-  if (!parts) return undefined;
+  const hex = parseV6(addr);
+  if (!hex) return undefined;
   const len = bits ?? 128;
   if (len > 128) return undefined;
-  return { v4: false, parts, bits: len };
-}
-
-function match6(parts: number[], c: Cidr6): boolean {
-  let bits = c.bits;
-  for (let i = 0; i < 8 && bits > 0; i++, bits -= 16) {
-    const take = bits >= 16 ? 16 : bits;
-    const mask = (0xffff << (16 - take)) & 0xffff;
-    if ((parts[i]! & mask) !== (c.parts[i]! & mask)) return false;
-  }
-  return true;
-}
-
-/** IPv4-mapped IPv6 (`::ffff:a.b.c.d`) as its IPv4 integer, otherwise -1. */
-function mappedV4(parts: number[]): number {
-  if (parts[0] === 0 && parts[1] === 0 && parts[2] === 0 && parts[3] === 0 && parts[4] === 0 && parts[5] === 0xffff) {
-    return parts[6]! * 65536 + parts[7]!;
-  }
-  return -1;
+  return { v4: false, key: v6PrefixKey(hex, len), bits: len };
 }
 
 const cidrCache = new Map<string, Cidr | null>();
@@ -135,16 +89,16 @@ export function cidrMatch(value: unknown, ranges: unknown): boolean {
   const cidrs = cidrsOf(ranges);
   if (cidrs.length === 0) return false;
   let v4 = parseIPv4(value);
-  let v6: number[] | undefined;
+  let v6: string | null = null;
   if (v4 < 0) {
-    v6 = parseIPv6(value);
+    v6 = parseV6(value);
     if (!v6) return false;
-    v4 = mappedV4(v6);
+    v4 = mappedV4(v6); // IPv4-mapped IPv6 also matches IPv4 ranges
   }
   for (const c of cidrs) {
     if (c.v4) {
       if (v4 >= 0 && ((v4 & c.mask) >>> 0) === c.net) return true;
-    } else if (v6 && match6(v6, c)) {
+    } else if (v6 && v6PrefixKey(v6, c.bits) === c.key) {
       return true;
     }
   }
@@ -153,7 +107,7 @@ export function cidrMatch(value: unknown, ranges: unknown): boolean {
 
 /** `{"is_ip": value}`: true for an IPv4 dotted quad or an IPv6 address (bracketed or not). */
 export function isIp(value: unknown): boolean {
-  return typeof value === 'string' && (parseIPv4(value) >= 0 || parseIPv6(value) !== undefined);
+  return typeof value === 'string' && (parseIPv4(value) >= 0 || parseV6(value) !== null);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
  * Shared, allocation-light helpers of the proxy-log parsers: IP canonical form, host normalisation,
  * a hand-written URL splitter (no `new URL` on the hot path), and timestamp conversion.
  */
-import ipaddr from 'ipaddr.js';
 import { domainToASCII } from 'node:url';
-import type { Rec } from '../../../src/api.js';
+import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, type Rec } from '../../../src/api.js';
 
 /** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */
 export class ParseError {
@@ -111,23 +110,18 @@ export function canonicalIpv6(s: string): string | undefined {
   if (fast !== null) return fast;
   // The zone index (`%eth0`) is not part of the address an indicator names.
   const pct = s.indexOf('%');
-  const addr = pct === -1 ? s : s.slice(0, pct);
-  if (!ipaddr.IPv6.isValid(addr)) return undefined;
-  try {
-    const ip = ipaddr.IPv6.parse(addr);
-    if (ip.isIPv4MappedAddress()) return ip.toIPv4Address().toString();
-    return ip.toRFC5952String();
-  } catch {
-    return undefined;
-  }
+  const hex = parseIPv6(pct === -1 ? s : s.slice(0, pct));
+  if (hex === null) return undefined;
+  const v4 = mappedV4(hex);
+  return v4 >= 0 ? ipv4ToString(v4) : ipv6ToString(hex);
 }
 
 const v6Groups = new Uint16Array(8);
 
 /**
  * Canonical text of an IPv6 address written with hex groups and colons only (no embedded IPv4, no
- * zone), without ipaddr.js: `s` itself when already canonical (as logs mostly write them).
- * Returns null when it cannot tell (other syntax, IPv4-mapped): ask ipaddr.js then.
+ * zone): `s` itself when already canonical (as logs mostly write them).
+ * Returns null when it cannot tell (other syntax, IPv4-mapped): the general parser decides then.
  */
 function plainIpv6(s: string): string | null {
   const n = s.length;

@@ -70,6 +70,16 @@ describe('IPv6 canonical form without ipaddr.js', () => {
     const addr = pct === -1 ? s : s.slice(0, pct);
     if (!ipaddr.IPv6.isValid(addr)) return undefined;
     const ip = ipaddr.IPv6.parse(addr);
+    // ipaddr.js reads every embedded IPv4 tail as IPv4-mapped (`::1.2.3.4` → `::ffff:1.2.3.4`); RFC 4291
+    // makes the deprecated IPv4-compatible form `::1.2.3.4` the address 0:0:0:0:0:0:102:304, as we do.
+    const tail = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(addr);
+    // Leading zeros in a dotted quad are refused everywhere in sluice (octal ambiguity).
+    if (tail && tail[2]!.split('.').some((o) => o.length > 1 && o.startsWith('0'))) return undefined;
+    if (tail && ip.isIPv4MappedAddress() && !/ffff:$/i.test(tail[1]!)) {
+      const p = ip.toIPv4Address().octets;
+      const head = new ipaddr.IPv6([...ip.parts.slice(0, 5), 0, (p[0]! << 8) | p[1]!, (p[2]! << 8) | p[3]!]);
+      return head.toRFC5952String();
+    }
     return ip.isIPv4MappedAddress() ? ip.toIPv4Address().toString() : ip.toRFC5952String();
   }
 

@@ -4,8 +4,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  cidrMatch, isIp, startsWithOp, endsWithOp, lower, fileExtension, inList, parseIPv4, parseCidr, checkLogicRule, prepareLogicRule,
+  cidrMatch, isIp, startsWithOp, endsWithOp, lower, fileExtension, inList, parseCidr, checkLogicRule, prepareLogicRule,
 } from '../../../plugins/analyse/rules/operations.js';
+import { parseIPv4 } from '../../../src/api.js';
 import { compileLogic, applyLogicReference } from '../../../src/logic/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-lists-'));
