@@ -5,7 +5,7 @@
 export type { Rec, Origin, InvalidRecord, Outputs } from './record.js';
 export { getPath, setPath, deletePath, makeInvalid, formatOrigin } from './record.js';
 export { parseDuration } from './util/duration.js';
-export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
+export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
 export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 

@@ -4,6 +4,7 @@
  * never hit an indicator by accident and the number of alerts the sweep must raise is known exactly.
  */
 import { type Rng, int, pick, between } from '../lib/prng.js';
+import { groupsToString } from '../../src/net/ip.js';
 
 export const BENIGN_V4_OCTETS = [13, 20, 23, 34, 35, 52, 54, 104, 142, 151, 157, 199, 216] as const;
 export const BAD_V4_OCTETS = [
@@ -40,18 +41,7 @@ export function cidr4(rng: Rng, octets: readonly number[]): { value: string; hos
 
 /** RFC 5952 canonical text of 8 hextets: lower-case, no leading zeros, longest zero run (≥2) as `::`. */
 export function formatV6(h: readonly number[]): string {
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (h[i] !== 0) { i++; continue; }
-    let j = i;
-    while (j < 8 && h[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestStart = i; bestLen = j - i; }
-    i = j;
-  }
-  const hex = h.map((x) => x.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return groupsToString(h);
 }
 
 function v6Hextets(rng: Rng, prefixes: readonly number[]): number[] {

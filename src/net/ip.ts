@@ -111,18 +111,37 @@ export function parseIPv6(s: string): string | null {
 export function ipv6ToString(hex: string): string {
   const g: number[] = [];
   for (let i = 0; i < 32; i += 4) g.push(parseInt(hex.slice(i, i + 4), 16));
-  let bestStart = -1;
-  let bestLen = 1;
+  return groupsToString(g);
+}
+
+/** Where RFC 5952 puts `::` in eight 16-bit groups: the longest run (first on ties) of two or more zero groups. */
+export function zeroRun(g: ArrayLike<number>): { start: number; length: number } {
+  let start = -1;
+  let length = 1;
   for (let i = 0; i < 8; ) {
     if (g[i] !== 0) { i++; continue; }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+    if (j - i > length) { start = i; length = j - i; }
     i = j;
   }
-  const part = (a: number, b: number) => g.slice(a, b).map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return part(0, 8);
-  return `${part(0, bestStart)}::${part(bestStart + bestLen, 8)}`;
+  return { start, length };
+}
+
+/** Eight 16-bit groups → RFC 5952 text. */
+export function groupsToString(g: ArrayLike<number>): string {
+  const { start, length } = zeroRun(g);
+  let out = '';
+  for (let k = 0; k < 8; k++) {
+    if (k === start) {
+      out += k === 0 ? '::' : ':';
+      k += length - 1;
+      continue;
+    }
+    out += g[k]!.toString(16);
+    if (k < 7) out += ':';
+  }
+  return out;
 }
 
 /** If `hex` is an IPv4-mapped IPv6 address, its IPv4 number; else -1. */

@@ -3,7 +3,7 @@
  * a hand-written URL splitter (no `new URL` on the hot path), and timestamp conversion.
  */
 import { domainToASCII } from 'node:url';
-import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, type Rec } from '../../../src/api.js';
+import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, zeroRun, groupsToString, type Rec } from '../../../src/api.js';
 
 /** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */
 export class ParseError {
@@ -172,28 +172,9 @@ function plainIpv6(s: string): string | null {
     for (let k = dbl; k < dbl + elided; k++) g[k] = 0;
   }
   if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) return null; // IPv4-mapped
-  // RFC 5952: the longest run (first on ties) of two or more zero groups becomes '::'
-  let best = -1;
-  let bestLen = 1;
-  for (let k = 0; k < 8; ) {
-    if (g[k] !== 0) { k++; continue; }
-    let e = k;
-    while (e < 8 && g[e] === 0) e++;
-    if (e - k > bestLen) { best = k; bestLen = e - k; }
-    k = e;
-  }
+  const { start: best, length: bestLen } = zeroRun(g);
   if (canonicalDigits && (best === -1 ? dbl === -1 : dbl === best && elided === bestLen)) return s;
-  let out = '';
-  for (let k = 0; k < 8; k++) {
-    if (k === best) {
-      out += k === 0 ? '::' : ':';
-      k += bestLen - 1;
-      continue;
-    }
-    out += g[k]!.toString(16);
-    if (k < 7) out += ':';
-  }
-  return out;
+  return groupsToString(g);
 }
 
 /** Canonical form of an IPv4 or IPv6 literal (brackets allowed), or undefined when `s` is not one. */
