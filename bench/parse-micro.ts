@@ -7,11 +7,18 @@
  * measured in the same run, on the same pre-split lines (no I/O on either side) and, separately,
  * with `readline` over a file as such a script would read it. Rounds are interleaved; the best
  * round counts. Prints lines/s and the ratio sluice/naive.
+ *
+ * Each format is measured in its own child process (a pipeline parses one format per node; parsing
+ * every format in one process makes the record validator see every record shape and understates
+ * each). The naive references run in the squid child. `node dist/bench/parse-micro.js N R FORMAT`
+ * measures one format in this process.
  */
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import proxyLog, { ProxyLogParser } from '../plugins/transform/proxy-log/index.js';
 import type { ProxyLogConfig } from '../plugins/transform/proxy-log/index.js';
 import type { PluginContext, Rec } from '../src/api.js';
@@ -20,6 +27,7 @@ import type { Rng } from './lib/prng.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
+const ONLY = process.argv[4];
 const BATCH = 1000;
 
 const HOSTS = ['www.example.com', 'cdn.example.net', 'api.example.org', 'static.example.com', 'login.example.com', 'img.example.net'];
@@ -151,36 +159,56 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-async function main(): Promise<void> {
-  const data = {
-    squid: lines(squidLine),
-    combined: lines(combinedLine),
-    elff: lines(elffLine, ELFF_HEADER),
-    'zscaler-nss': lines(zscalerLine),
-  } as const;
+type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss';
+const FORMATS: Format[] = ['squid', 'combined', 'elff', 'zscaler-nss'];
+
+/** Measure one format in this process; prints `key<TAB>seconds` lines for the parent. */
+async function measureOne(f: Format): Promise<void> {
+  const gens: Record<Format, string[]> = {
+    squid: f === 'squid' ? lines(squidLine) : [],
+    combined: f === 'combined' ? lines(combinedLine) : [],
+    elff: f === 'elff' ? lines(elffLine, ELFF_HEADER) : [],
+    'zscaler-nss': f === 'zscaler-nss' ? lines(zscalerLine) : [],
+  };
+  const batches = toBatches(gens[f], `${f}.log`);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-parse-micro-'));
   const squidFile = join(dir, 'squid.log');
-  writeFileSync(squidFile, data.squid.join('\n') + '\n');
-  const batches = Object.fromEntries(Object.entries(data).map(([f, ls]) => [f, toBatches(ls, `${f}.log`)])) as Record<keyof typeof data, Rec[][]>;
+  if (f === 'squid') writeFileSync(squidFile, gens.squid.join('\n') + '\n');
   const best: Record<string, number> = {};
   const keep = (k: string, secs: number) => { best[k] = Math.min(best[k] ?? Infinity, secs); };
   for (let r = 0; r < ROUNDS; r++) {
-    for (const f of Object.keys(data) as (keyof typeof data)[]) {
-      const res = runSluice(f, batches[f]);
-      if (res.out !== N) throw new Error(`${f}: expected ${N} records, got ${res.out} (+${res.invalid} invalid)`);
-      keep(`sluice ${f}`, res.secs);
+    const res = runSluice(f, batches);
+    if (res.out !== N) throw new Error(`${f}: expected ${N} records, got ${res.out} (+${res.invalid} invalid)`);
+    keep(`sluice ${f}`, res.secs);
+    if (f === 'squid') {
+      const nv = runNaive(gens.squid);
+      if (nv.out !== N) throw new Error(`naive: expected ${N} records, got ${nv.out}`);
+      keep('naive squid (pre-split)', nv.secs);
+      keep('naive squid (readline)', (await runNaiveReadline(squidFile)).secs);
     }
-    const nv = runNaive(data.squid);
-    if (nv.out !== N) throw new Error(`naive: expected ${N} records, got ${nv.out}`);
-    keep('naive squid (pre-split)', nv.secs);
-    keep('naive squid (readline)', (await runNaiveReadline(squidFile)).secs);
   }
   rmSync(dir, { recursive: true, force: true });
-  console.log(`proxy-log micro-benchmark: ${fmt(N)} lines per format, best of ${ROUNDS} rounds, node ${process.version}`);
+  for (const [k, secs] of Object.entries(best)) console.log(`${k}\t${secs}`);
+}
+
+async function main(): Promise<void> {
+  if (ONLY) return measureOne(ONLY as Format);
+  const best: Record<string, number> = {};
+  for (const f of FORMATS) {
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), String(N), String(ROUNDS), f], { encoding: 'utf8' });
+    for (const line of out.trim().split('\n')) {
+      const [k, secs] = line.split('\t');
+      best[k!] = Number(secs);
+    }
+  }
+  console.log(`proxy-log micro-benchmark: ${fmt(N)} lines per format, one process per format, best of ${ROUNDS} rounds, node ${process.version}`);
   for (const [k, secs] of Object.entries(best)) console.log(`  ${k.padEnd(28)} ${fmt(N / secs).padStart(12)} lines/s`);
-  const s = best['sluice squid']!;
-  console.log(`  ratio sluice squid (validated) / naive regex+new URL, both pre-split: ${(best['naive squid (pre-split)']! / s).toFixed(2)}x`);
-  console.log(`  ratio sluice squid (validated, pre-split) / naive with readline:    ${(best['naive squid (readline)']! / s).toFixed(2)}x`);
+  const naive = best['naive squid (pre-split)']!;
+  const naiveRl = best['naive squid (readline)']!;
+  for (const f of FORMATS) {
+    const s = best[`sluice ${f}`]!;
+    console.log(`  ratio sluice ${f.padEnd(11)} (validated) / naive squid: pre-split ${(naive / s).toFixed(2)}x, vs readline ${(naiveRl / s).toFixed(2)}x`);
+  }
 }
 
 await main();
