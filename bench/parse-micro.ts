@@ -21,9 +21,10 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import proxyLog, { ProxyLogParser } from '../plugins/transform/proxy-log/index.js';
 import type { ProxyLogConfig } from '../plugins/transform/proxy-log/index.js';
-import type { PluginContext, Rec } from '../src/api.js';
+import type { Rec } from '../src/api.js';
 import { between, mulberry32, pick } from './lib/prng.js';
 import type { Rng } from './lib/prng.js';
+import { quietContext } from './lib/context.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -82,15 +83,7 @@ function lines(gen: (rng: Rng, t: number) => string, header?: string): string[] 
   return out.join('\n').split('\n');
 }
 
-const ctx: PluginContext = {
-  node: 'parse', pipeline: 'bench',
-  logger: { debug() {}, info() {}, warn() {}, error() {} },
-  metrics: { add() {}, set() {} },
-  signal: new AbortController().signal,
-  resolvePath: (p) => p,
-  stateDir: () => tmpdir(),
-  once: true,
-};
+const ctx = quietContext('parse');
 
 function toBatches(ls: string[], file: string): Rec[][] {
   const batches: Rec[][] = [];

@@ -17,8 +17,9 @@
 import windowPlugin from '../plugins/analyse/window/index.js';
 import rulesPlugin from '../plugins/analyse/rules/index.js';
 import { compileConfigSchema, describeAjvErrors } from '../src/spec/ajv.js';
-import type { PluginContext, PluginDef, ProcessorInstance, Rec } from '../src/api.js';
+import type { PluginDef, ProcessorInstance, Rec } from '../src/api.js';
 import { mulberry32, int, pick } from './lib/prng.js';
+import { quietContext } from './lib/context.js';
 
 const N = Number(process.argv[2] ?? 500_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -26,15 +27,7 @@ const BATCH = 1000;
 const KEYS = 100_000;
 let fewKeysData: Rec[][] = [];
 
-const ctx: PluginContext = {
-  node: 'bench', pipeline: 'bench',
-  logger: { debug() {}, info() {}, warn() {}, error() {} },
-  metrics: { add() {}, set() {} },
-  signal: new AbortController().signal,
-  resolvePath: (p) => p,
-  stateDir: () => '/tmp',
-  once: true,
-};
+const ctx = quietContext('bench');
 
 function configure(def: PluginDef, withConfig: unknown): unknown {
   const copy = structuredClone(withConfig);
