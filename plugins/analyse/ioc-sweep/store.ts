@@ -1,21 +1,33 @@
 /**
- * The indicator store of ONE feed (or allowlist). Built once, then read-only; a refresh builds a
- * new one off to the side and the sweep swaps the reference between batches.
+ * The indicator store of ONE feed (or allowlist). Built once, then sealed and read-only; a refresh
+ * builds a new one off to the side and the sweep swaps the reference between batches.
  *
- * Lookups never scan the indicator list:
- * - IPv4/IPv6 exact addresses are prefixes of length 32/128; each prefix length present in the feed
- *   has a Map of masked keys, so an address costs one Map lookup per distinct prefix length.
- * - Domains: the host and each of its label suffixes is one Map lookup (`a.b.c` → `a.b.c`, `b.c`, `c`).
- * - URLs: one Map lookup of the normalised URL.
+ * Every table is flat (typed arrays over SharedArrayBuffers, see `flat.ts`) from the first insert,
+ * so the tables that answer lookups are the ones `toShared()` hands to worker threads, and
+ * `IndicatorStore.fromShared()` answers with the same code over the same memory. Lookups never scan
+ * the indicator list, and a miss — almost every record — is meant to cost next to nothing:
+ * - IPv4/IPv6: one table keyed by (masked prefix, prefix length). In front of it, a sealed store has
+ *   a gate: a bitmap of the top bits of every IPv4 range (a /24-block bitmap for a large feed), and
+ *   a hashed bitmap of the first 32 bits of every IPv6 prefix ≥ /32; an address whose bit is clear
+ *   skips the per-length probes (only ranges broader than the gate are probed, if any).
+ * - Domains: one table of names. The sweep hashes every label suffix of a host in one right-to-left
+ *   pass (`hostSuffixes`) and probes only suffixes with a label count some indicator has; a probe
+ *   compares hashes in the slot and compares text only when the hash is there.
+ * - URLs: one table of normalised URLs, and a gate of the hosts that have URL indicators, so the
+ *   sweep computes a record's URL key only when its host is among them (`urlHostMayMatch`).
  *
  * Per-indicator metadata is a `Meta` object shared by every indicator that has the same metadata
- * (usually the whole feed); the indicator's value itself is recovered from the Map key on a hit.
+ * (usually the whole feed), referenced by index from the tables; the indicator's value itself is
+ * rebuilt from the key on a hit.
  */
 import {
   type IndicatorType, ipv4ToString, ipv6ToString, v4PrefixKey, v6PrefixKey, parseIPv4, parseIPv6,
   mappedV4, parseIp, normaliseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
 } from './normalise.js';
-import { U32Map } from './u32map.js';
+import {
+  Arena, Bits, RefLists, StrTable, Suffixes, WordTable, gateBits, hashRange, hostSuffixes, fmix,
+  type StrTableData, type WordTableData,
+} from './flat.js';
 
 /** Metadata carried into alerts. Shared between indicators (interned per store). */
 export interface Meta {
@@ -31,7 +43,6 @@ export interface Meta {
   readonly port?: number;
 }
 
-type Slot = Meta | Meta[];
 
 /** One matched indicator. */
 export interface Hit {
@@ -70,45 +81,163 @@ export interface StoreCounts {
 export const MIN_V4_PREFIX = 8;
 export const MIN_V6_PREFIX = 16;
 
-interface SlotMap<K> { get(k: K): Slot | undefined; set(k: K, v: Slot): unknown }
 
-function pushSlot<K>(map: SlotMap<K>, key: K, meta: Meta): boolean {
-  const cur = map.get(key);
-  if (cur === undefined) { map.set(key, meta); return true; }
-  if (Array.isArray(cur)) {
-    if (cur.includes(meta)) return false;
-    cur.push(meta);
-    return true;
-  }
-  if (cur === meta) return false;
-  map.set(key, [cur, meta]);
-  return true;
+/**
+ * A sealed store in structured-cloneable form: SharedArrayBuffers (shared between threads, never
+ * copied) plus plain metadata. Produced by `toShared()`, read by `IndicatorStore.fromShared()`.
+ */
+export interface SharedStoreData {
+  kind: 'sluice.ioc-sweep.store';
+  version: 1;
+  feed: string;
+  counts: StoreCounts;
+  metas: Meta[];
+  arena: { buf: SharedArrayBuffer; wide: boolean; used: number };
+  lists: { buf: SharedArrayBuffer; used: number };
+  v4: WordTableData & { lens: number[] };
+  v6: WordTableData & { lens: number[] };
+  domains: StrTableData & { labels: number };
+  urls: StrTableData;
+  gates: {
+    v4: { bits: number; buf: SharedArrayBuffer; gated: number[]; broad: number[] };
+    v6: { bits: number; buf: SharedArrayBuffer; gated: number[]; broad: number[] };
+    url: { bits: number; buf: SharedArrayBuffer };
+  };
 }
 
-export class IndicatorStore {
-  /** v4[len] → Map(masked address → slot); v4Lens lists the lengths present, most specific first. */
-  private readonly v4: (U32Map<Slot> | undefined)[] = new Array(33);
-  private v4Lens: number[] = [];
-  private readonly v6: (Map<string, Slot> | undefined)[] = new Array(129);
-  private v6Lens: number[] = [];
-  private readonly domains = new Map<string, Slot>();
-  private readonly urls = new Map<string, Slot>();
-  private readonly metaCache = new Map<string, Meta>();
-  readonly counts: StoreCounts = {
-    'ipv4-addr': 0, 'ipv6-addr': 0, 'ipv4-cidr': 0, 'ipv6-cidr': 0, 'domain-name': 0, url: 0, duplicates: 0, host_bits_masked: 0,
-  };
+/** Mask of the top `bits` bits of a 32-bit word (bits in 0…32). */
+function topMask(bits: number): number {
+  return bits <= 0 ? 0 : bits >= 32 ? -1 : -1 << (32 - bits);
+}
 
-  constructor(readonly feed: string) {}
+function hexWord(hex: string, at: number): number {
+  let w = 0;
+  for (let i = at; i < at + 8; i++) {
+    const c = hex.charCodeAt(i);
+    w = (w << 4) | (c <= 57 ? c - 48 : (c | 32) - 87);
+  }
+  return w;
+}
+
+function wordHex(w: number): string {
+  return (w >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Where the host of a URL key is: `[start, end)` after `scheme://`, up to the port, path, query or fragment. */
+function urlKeyHost(key: string): [number, number] {
+  const i = key.indexOf('://');
+  if (i < 0) return [0, 0];
+  const hs = i + 3;
+  if (key.charCodeAt(hs) === 91) {
+    const close = key.indexOf(']', hs);
+    return [hs, close < 0 ? key.length : close + 1];
+  }
+  let he = hs;
+  for (; he < key.length; he++) {
+    const c = key.charCodeAt(he);
+    if (c === 58 || c === 47 || c === 63 || c === 35) break;
+  }
+  return [hs, he];
+}
+
+const scratch = new Suffixes();
+
+export class IndicatorStore {
+  private readonly metas: Meta[];
+  /** Meta → its index in `metas`, while loading. */
+  private metaIndex: Map<Meta, number> | null;
+  private readonly lists: RefLists;
+  private readonly arena: Arena;
+  private readonly v4: WordTable;
+  private v4Lens: number[];
+  private readonly v6: WordTable;
+  private v6Lens: number[];
+  private readonly domains: StrTable;
+  /** Bit min(labels, 31) is set when some domain indicator has that many labels. */
+  private labelMask: number;
+  private readonly urls: StrTable;
+  /** The hash of the host of every URL key, while loading (the URL gate is built from it). */
+  private urlHostHashes: Int32Array | null;
+  private urlHostCount = 0;
+  private readonly metaCache = new Map<string, Meta>();
+  /** Gates, built by `seal()`; null before. */
+  private v4Gate: Bits | null = null;
+  private v4Gated: number[] = [];
+  private v4Broad: number[] = [];
+  private v6Gate: Bits | null = null;
+  private v6Gated: number[] = [];
+  private v6Broad: number[] = [];
+  private urlGate: Bits | null = null;
+  private sealed = false;
+  readonly counts: StoreCounts;
+
+  constructor(readonly feed: string, shared?: SharedStoreData) {
+    if (shared) {
+      if (shared.kind !== 'sluice.ioc-sweep.store' || shared.version !== 1) throw new Error('not a shared ioc-sweep store');
+      this.counts = { ...shared.counts };
+      this.metas = shared.metas;
+      this.metaIndex = null;
+      this.lists = new RefLists(shared.lists.buf, shared.lists.used);
+      const a = shared.arena;
+      this.arena = new Arena(a.wide ? new Uint16Array(a.buf) : new Uint8Array(a.buf), a.used);
+      this.v4 = new WordTable(1, shared.v4);
+      this.v4Lens = shared.v4.lens.slice();
+      this.v6 = new WordTable(4, shared.v6);
+      this.v6Lens = shared.v6.lens.slice();
+      this.domains = new StrTable(this.arena, shared.domains);
+      this.labelMask = shared.domains.labels;
+      this.urls = new StrTable(this.arena, shared.urls);
+      this.urlHostHashes = null;
+      const g = shared.gates;
+      this.v4Gate = new Bits(g.v4.bits, g.v4.buf);
+      this.v4Gated = g.v4.gated.slice();
+      this.v4Broad = g.v4.broad.slice();
+      this.v6Gate = new Bits(g.v6.bits, g.v6.buf);
+      this.v6Gated = g.v6.gated.slice();
+      this.v6Broad = g.v6.broad.slice();
+      this.urlGate = new Bits(g.url.bits, g.url.buf);
+      this.sealed = true;
+      return;
+    }
+    this.counts = {
+      'ipv4-addr': 0, 'ipv6-addr': 0, 'ipv4-cidr': 0, 'ipv6-cidr': 0, 'domain-name': 0, url: 0, duplicates: 0, host_bits_masked: 0,
+    };
+    this.metas = [];
+    this.metaIndex = new Map();
+    this.lists = new RefLists();
+    this.arena = new Arena();
+    this.v4 = new WordTable(1);
+    this.v4Lens = [];
+    this.v6 = new WordTable(4);
+    this.v6Lens = [];
+    this.domains = new StrTable(this.arena);
+    this.labelMask = 0;
+    this.urls = new StrTable(this.arena);
+    this.urlHostHashes = new Int32Array(16);
+  }
+
+  /** A store answering lookups over the tables of `data` (from `toShared()`, possibly in another thread): nothing is copied. */
+  static fromShared(data: SharedStoreData): IndicatorStore {
+    return new IndicatorStore(data.feed, data);
+  }
 
   get size(): number {
     const c = this.counts;
     return c['ipv4-addr'] + c['ipv6-addr'] + c['ipv4-cidr'] + c['ipv6-cidr'] + c['domain-name'] + c.url;
   }
 
-  get hasDomains(): boolean { return this.domains.size > 0; }
-  get hasUrls(): boolean { return this.urls.size > 0; }
+  get hasDomains(): boolean { return this.domains.n > 0; }
+  get hasUrls(): boolean { return this.urls.n > 0; }
   get hasV4(): boolean { return this.v4Lens.length > 0; }
   get hasV6(): boolean { return this.v6Lens.length > 0; }
+  get isSealed(): boolean { return this.sealed; }
+
+  /** Bytes held by the flat tables (what `toShared()` shares), metadata objects not included. */
+  get flatBytes(): number {
+    let n = this.arena.data.byteLength + this.lists.data.byteLength + this.v4.bytes + this.v6.bytes + this.domains.bytes + this.urls.bytes;
+    for (const g of [this.v4Gate, this.v6Gate, this.urlGate]) if (g) n += g.bytes;
+    return n;
+  }
 
   /**
    * The shared Meta for these fields: identical metadata yields the identical object, so a feed of
@@ -124,45 +253,186 @@ export class IndicatorStore {
     return out;
   }
 
-  /** Drop load-time helpers once the store is complete. */
+  /**
+   * The store is complete: build the gates, release load-time helpers and slack. Adding afterwards
+   * throws (a sealed store may be read by other threads).
+   */
   seal(): this {
+    if (this.sealed) return this;
+    this.sealed = true;
     this.metaCache.clear();
+    this.metaIndex = null;
+    this.arena.trim();
+    this.lists.trim();
+    this.domains.trim();
+    this.urls.trim();
+    this.buildV4Gate();
+    this.buildV6Gate();
+    const ug = new Bits(gateBits(this.urlHostCount));
+    const hh = this.urlHostHashes!;
+    for (let i = 0; i < this.urlHostCount; i++) ug.set(hh[i]! >>> ug.shift);
+    this.urlGate = ug;
+    this.urlHostHashes = null;
     return this;
+  }
+
+  /**
+   * IPv4 gate: a bitmap over the top `bits` bits of an address. A range of length ≥ bits sets one
+   * bit; a range up to 8 bits broader sets its (≤ 256) bits; broader ranges are probed always.
+   */
+  private buildV4Gate(): void {
+    const bits = gateBits(this.v4.n);
+    const g = new Bits(bits);
+    this.v4Gated = this.v4Lens.filter((l) => l >= bits - 8);
+    this.v4Broad = this.v4Lens.filter((l) => l < bits - 8);
+    const slots = this.v4.slots;
+    this.v4.forEach((k, len) => {
+      if (len < bits - 8) return;
+      const net = len === 0 ? 0 : (slots[k]! << (32 - len)) >>> 0;
+      const first = net >>> g.shift;
+      const count = len >= bits ? 1 : 2 ** (bits - len);
+      for (let i = 0; i < count; i++) g.set(first + i);
+    });
+    this.v4Gate = g;
+  }
+
+  /** IPv6 gate: a hashed bitmap of the first 32 bits of every prefix of length ≥ 32; broader ones are probed always. */
+  private buildV6Gate(): void {
+    let n = 0;
+    this.v6.forEach((_, len) => { if (len >= 32) n++; });
+    const g = new Bits(gateBits(n));
+    this.v6Gated = this.v6Lens.filter((l) => l >= 32);
+    this.v6Broad = this.v6Lens.filter((l) => l < 32);
+    const slots = this.v6.slots;
+    this.v6.forEach((k, len) => { if (len >= 32) g.set(fmix(slots[k]!) >>> g.shift); });
+    this.v6Gate = g;
+  }
+
+  /** The structured-cloneable form of this (sealed) store; seals it if needed. */
+  toShared(): SharedStoreData {
+    this.seal();
+    const a = this.arena;
+    return {
+      kind: 'sluice.ioc-sweep.store',
+      version: 1,
+      feed: this.feed,
+      counts: { ...this.counts },
+      metas: this.metas,
+      arena: { buf: a.data.buffer as SharedArrayBuffer, wide: a.wide, used: a.used },
+      lists: { buf: this.lists.data.buffer as SharedArrayBuffer, used: this.lists.used },
+      v4: { ...this.v4.data(), lens: this.v4Lens.slice() },
+      v6: { ...this.v6.data(), lens: this.v6Lens.slice() },
+      domains: { ...this.domains.data(), labels: this.labelMask },
+      urls: this.urls.data(),
+      gates: {
+        v4: { bits: this.v4Gate!.bits, buf: this.v4Gate!.words.buffer as SharedArrayBuffer, gated: this.v4Gated.slice(), broad: this.v4Broad.slice() },
+        v6: { bits: this.v6Gate!.bits, buf: this.v6Gate!.words.buffer as SharedArrayBuffer, gated: this.v6Gated.slice(), broad: this.v6Broad.slice() },
+        url: { bits: this.urlGate!.bits, buf: this.urlGate!.words.buffer as SharedArrayBuffer },
+      },
+    };
   }
 
   // ---------------------------------------------------------------- insertion
 
-  addV4(n: number, len: number, meta: Meta): void {
-    const key = v4PrefixKey(n, len);
-    if ((len < 32 && len > 0 && ((n << len) >>> 0) !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
-    let m = this.v4[len];
-    if (!m) {
-      m = this.v4[len] = new U32Map();
-      this.v4Lens = [...this.v4Lens, len].sort((a, b) => b - a);
+  private writable(): void {
+    if (this.sealed) throw new Error(`indicator store '${this.feed}' is sealed`);
+  }
+
+  private metaRef(meta: Meta): number {
+    const idx = this.metaIndex!;
+    let i = idx.get(meta);
+    if (i === undefined) {
+      i = this.metas.length;
+      this.metas.push(meta);
+      idx.set(meta, i);
     }
-    if (pushSlot(m, key, meta)) this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
+    return i;
+  }
+
+  /** `ref` with `meta` added, or null when `meta` is already there. */
+  private mergeRef(ref: number, meta: Meta): number | null {
+    const i = this.metaRef(meta);
+    if (ref >= 0) return ref === i ? null : this.lists.push([ref], 0, 1, i);
+    const d = this.lists.data;
+    const at = -ref - 1;
+    const count = d[at]!;
+    for (let k = 1; k <= count; k++) if (d[at + k] === i) return null;
+    return this.lists.push(d, at + 1, count, i);
+  }
+
+  private addLen(lens: number[], len: number): number[] {
+    return lens.includes(len) ? lens : [...lens, len].sort((a, b) => b - a);
+  }
+
+  addV4(n: number, len: number, meta: Meta): void {
+    this.writable();
+    const key = v4PrefixKey(n, len) | 0;
+    if ((len < 32 && len > 0 && ((n << len) >>> 0) !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
+    this.v4Lens = this.addLen(this.v4Lens, len);
+    const t = this.v4;
+    const slot = t.find(key, 0, 0, 0, len);
+    let added = true;
+    if (slot < 0) t.insert(key, 0, 0, 0, len, this.metaRef(meta));
+    else {
+      const r = this.mergeRef(t.ref(slot), meta);
+      if (r === null) added = false;
+      else t.setRef(slot, r);
+    }
+    if (added) this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
     else this.counts.duplicates++;
   }
 
   addV6(hex: string, len: number, meta: Meta): void {
-    const key = v6PrefixKey(hex, len);
-    if (len < 128 && key.padEnd(32, '0') !== hex) this.counts.host_bits_masked++;
-    let m = this.v6[len];
-    if (!m) {
-      m = this.v6[len] = new Map();
-      this.v6Lens = [...this.v6Lens, len].sort((a, b) => b - a);
+    this.writable();
+    const w = [hexWord(hex, 0), hexWord(hex, 8), hexWord(hex, 16), hexWord(hex, 24)];
+    const m = [0, 1, 2, 3].map((i) => w[i]! & topMask(len - 32 * i));
+    if (len < 128 && (m[0] !== w[0] || m[1] !== w[1] || m[2] !== w[2] || m[3] !== w[3])) this.counts.host_bits_masked++;
+    this.v6Lens = this.addLen(this.v6Lens, len);
+    const t = this.v6;
+    const slot = t.find(m[0]!, m[1]!, m[2]!, m[3]!, len);
+    let added = true;
+    if (slot < 0) t.insert(m[0]!, m[1]!, m[2]!, m[3]!, len, this.metaRef(meta));
+    else {
+      const r = this.mergeRef(t.ref(slot), meta);
+      if (r === null) added = false;
+      else t.setRef(slot, r);
     }
-    if (pushSlot(m, key, meta)) this.counts[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
+    if (added) this.counts[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
     else this.counts.duplicates++;
   }
 
+  /** Add `s` to a string table; false when it was there with this meta already. */
+  private addString(t: StrTable, s: string, h: number, meta: Meta): boolean {
+    const e = t.find(s, 0, s.length, h);
+    if (e < 0) {
+      t.insert(s, h, this.metaRef(meta));
+      return true;
+    }
+    const r = this.mergeRef(t.ref(e), meta);
+    if (r === null) return false;
+    t.setRef(e, r);
+    return true;
+  }
+
   addDomain(d: string, meta: Meta): void {
-    if (pushSlot(this.domains, d, meta)) this.counts['domain-name']++;
+    this.writable();
+    let labels = 1;
+    for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) labels++;
+    this.labelMask |= 1 << (labels > 31 ? 31 : labels);
+    if (this.addString(this.domains, d, hashRange(d, 0, d.length), meta)) this.counts['domain-name']++;
     else this.counts.duplicates++;
   }
 
   addUrlKey(key: string, meta: Meta): void {
-    if (pushSlot(this.urls, key, meta)) this.counts.url++;
+    this.writable();
+    const [hs, he] = urlKeyHost(key);
+    if (this.urlHostCount === this.urlHostHashes!.length) {
+      const b = new Int32Array(2 * this.urlHostCount);
+      b.set(this.urlHostHashes!);
+      this.urlHostHashes = b;
+    }
+    this.urlHostHashes![this.urlHostCount++] = hashRange(key, hs, he);
+    if (this.addString(this.urls, key, hashRange(key, 0, key.length), meta)) this.counts.url++;
     else this.counts.duplicates++;
   }
 
@@ -278,8 +548,10 @@ export class IndicatorStore {
       if (!Number.isInteger(port) || port < 0 || port > 65535) return 'BAD_IP';
     }
     // The same address with another port is the same indicator (ports are informative): first wins.
-    const existing = ip.v6 !== null ? this.v6[128]?.get(ip.v6) : this.v4[32]?.get(ip.v4);
-    if (existing !== undefined) {
+    const existing = ip.v6 !== null
+      ? this.v6.find(hexWord(ip.v6, 0), hexWord(ip.v6, 8), hexWord(ip.v6, 16), hexWord(ip.v6, 24), 128)
+      : this.v4.find(ip.v4 | 0, 0, 0, 0, 32);
+    if (existing >= 0) {
       this.counts.duplicates++;
       return null;
     }
@@ -312,62 +584,122 @@ export class IndicatorStore {
 
   // ------------------------------------------------------------------ lookup
 
-  /** Push hits for an IPv4 address (every containing range, most specific first). */
-  matchV4(n: number, out: Hit[]): void {
-    const lens = this.v4Lens;
-    for (let i = 0; i < lens.length; i++) {
-      const len = lens[i]!;
-      const slot = this.v4[len]!.get(v4PrefixKey(n, len));
-      if (slot === undefined) continue;
-      const base = len === 32 ? n : (v4PrefixKey(n, len) * 2 ** (32 - len));
-      const value = len === 32 ? ipv4ToString(n) : `${ipv4ToString(base >>> 0)}/${len}`;
-      pushHits(out, 'ipv4-addr', value, slot, false);
+  private pushHits(out: Hit[], type: IndicatorType, value: string, ref: number, subdomain: boolean): void {
+    const metas = this.metas;
+    if (ref >= 0) {
+      const meta = metas[ref]!;
+      if (!(subdomain && meta.exact)) out.push({ type, value, meta });
+      return;
+    }
+    const d = this.lists.data;
+    const at = -ref - 1;
+    const count = d[at]!;
+    for (let k = 1; k <= count; k++) {
+      const meta = metas[d[at + k]!]!;
+      if (!(subdomain && meta.exact)) out.push({ type, value, meta });
     }
   }
 
-  matchV6(hex: string, out: Hit[]): void {
-    const lens = this.v6Lens;
+  /** Push hits for an IPv4 address (every containing range, most specific first). */
+  matchV4(n: number, out: Hit[]): void {
+    const g = this.v4Gate;
+    if (g === null) {
+      this.probeV4(n, this.v4Lens, out);
+      return;
+    }
+    if (this.v4Gated.length > 0 && g.has(n >>> g.shift)) this.probeV4(n, this.v4Gated, out);
+    if (this.v4Broad.length > 0) this.probeV4(n, this.v4Broad, out);
+  }
+
+  private probeV4(n: number, lens: readonly number[], out: Hit[]): void {
+    const t = this.v4;
     for (let i = 0; i < lens.length; i++) {
       const len = lens[i]!;
-      const key = v6PrefixKey(hex, len);
-      const slot = this.v6[len]!.get(key);
-      if (slot === undefined) continue;
-      const value = len === 128 ? ipv6ToString(hex) : `${ipv6ToString(key.padEnd(32, '0'))}/${len}`;
-      pushHits(out, 'ipv6-addr', value, slot, false);
+      const key = v4PrefixKey(n, len);
+      const slot = t.find(key | 0, 0, 0, 0, len);
+      if (slot < 0) continue;
+      const value = len === 32 ? ipv4ToString(n) : `${ipv4ToString((key * 2 ** (32 - len)) >>> 0)}/${len}`;
+      this.pushHits(out, 'ipv4-addr', value, t.ref(slot), false);
+    }
+  }
+
+  /** Push hits for an IPv6 address given as 32 hex digits. */
+  matchV6(hex: string, out: Hit[]): void {
+    const w0 = hexWord(hex, 0);
+    const g = this.v6Gate;
+    if (g === null) {
+      this.probeV6(hex, w0, this.v6Lens, out);
+      return;
+    }
+    if (this.v6Gated.length > 0 && g.has(fmix(w0) >>> g.shift)) this.probeV6(hex, w0, this.v6Gated, out);
+    if (this.v6Broad.length > 0) this.probeV6(hex, w0, this.v6Broad, out);
+  }
+
+  private probeV6(hex: string, w0: number, lens: readonly number[], out: Hit[]): void {
+    const t = this.v6;
+    const w1 = hexWord(hex, 8);
+    const w2 = hexWord(hex, 16);
+    const w3 = hexWord(hex, 24);
+    for (let i = 0; i < lens.length; i++) {
+      const len = lens[i]!;
+      const m0 = w0 & topMask(len);
+      const m1 = w1 & topMask(len - 32);
+      const m2 = w2 & topMask(len - 64);
+      const m3 = w3 & topMask(len - 96);
+      const slot = t.find(m0, m1, m2, m3, len);
+      if (slot < 0) continue;
+      const value = len === 128 ? ipv6ToString(hex) : `${ipv6ToString(wordHex(m0) + wordHex(m1) + wordHex(m2) + wordHex(m3))}/${len}`;
+      this.pushHits(out, 'ipv6-addr', value, t.ref(slot), false);
     }
   }
 
   /** `suffixes[0]` is the host; then each parent on a label boundary. */
   matchDomain(suffixes: readonly string[], out: Hit[]): void {
-    const d = this.domains;
+    const t = this.domains;
     for (let i = 0; i < suffixes.length; i++) {
-      const slot = d.get(suffixes[i]!);
-      if (slot !== undefined) pushHits(out, 'domain-name', suffixes[i]!, slot, i > 0);
+      const d = suffixes[i]!;
+      const e = t.find(d, 0, d.length, hashRange(d, 0, d.length));
+      if (e >= 0) this.pushHits(out, 'domain-name', d, t.ref(e), i > 0);
     }
   }
 
   /** `matchDomain(labelSuffixes(host))` without building the list. */
   matchHost(host: string, out: Hit[]): void {
-    const d = this.domains;
-    let slot = d.get(host);
-    if (slot !== undefined) pushHits(out, 'domain-name', host, slot, false);
-    for (let i = host.indexOf('.'); i >= 0; i = host.indexOf('.', i + 1)) {
-      const suffix = host.slice(i + 1);
-      slot = d.get(suffix);
-      if (slot !== undefined) pushHits(out, 'domain-name', suffix, slot, true);
+    hostSuffixes(host, 0, host.length, scratch);
+    if (scratch.n < 0) this.matchDomain(labelSuffixes(host), out);
+    else this.matchSuffixes(host, scratch, out);
+  }
+
+  /**
+   * `matchHost(host)` with the suffixes of `host` already hashed (`hostSuffixes(host, 0,
+   * host.length, suf)`), so that several stores share one pass over the host.
+   */
+  matchSuffixes(host: string, suf: Suffixes, out: Hit[]): void {
+    const mask = this.labelMask;
+    const t = this.domains;
+    const whole = suf.n - 1;
+    for (let i = whole; i >= 0; i--) {
+      if ((mask & (1 << (i >= 30 ? 31 : i + 1))) === 0) continue;
+      const start = suf.start[i]!;
+      const e = t.find(host, start, host.length, suf.hash[i]!);
+      if (e >= 0) this.pushHits(out, 'domain-name', start === 0 ? host : host.slice(start), t.ref(e), i !== whole);
     }
   }
 
-  matchUrl(key: string, out: Hit[]): void {
-    const slot = this.urls.get(key);
-    if (slot !== undefined) pushHits(out, 'url', key, slot, false);
+  /**
+   * False when no URL indicator of this store has a host whose `hashRange` is `hostHash`: a URL on
+   * that host cannot match, and its key need not be computed. (True may be a false positive.)
+   */
+  urlHostMayMatch(hostHash: number): boolean {
+    const g = this.urlGate;
+    return g === null || g.has(hostHash >>> g.shift);
   }
-}
 
-function pushHits(out: Hit[], type: IndicatorType, value: string, slot: Slot, subdomain: boolean): void {
-  if (Array.isArray(slot)) {
-    for (const meta of slot) if (!(subdomain && meta.exact)) out.push({ type, value, meta });
-  } else if (!(subdomain && slot.exact)) out.push({ type, value, meta: slot });
+  matchUrl(key: string, out: Hit[]): void {
+    const t = this.urls;
+    const e = t.find(key, 0, key.length, hashRange(key, 0, key.length));
+    if (e >= 0) this.pushHits(out, 'url', key, t.ref(e), false);
+  }
 }
 
 /** The label suffixes of a normalised host: `a.b.c` → [`a.b.c`, `b.c`, `c`]. */
