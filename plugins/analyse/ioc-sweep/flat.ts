@@ -89,6 +89,8 @@ export const HOST_DIGITS = 2;
 export const HOST_UNDERSCORE = 4;
 /** The last label is all digits or starts with `0x` (WHATWG would read an IPv4 number). */
 export const HOST_NUMERIC_TLD = 8;
+/** Contains `xn--` (WHATWG would check or decode punycode). */
+export const HOST_XN = 16;
 
 /**
  * One right-to-left pass over `s[start, end)`: the hash of the whole range and of every suffix
@@ -107,6 +109,7 @@ export function hostSuffixes(s: string, start: number, end: number, out: Suffixe
   let labelLen = 0;
   let firstLabel = true;
   let tldDigits = true;
+  let xn = false;
   const starts = out.start;
   const hashes = out.hash;
   for (let i = end - 1; i >= start; i--) {
@@ -130,6 +133,8 @@ export function hostSuffixes(s: string, start: number, end: number, out: Suffixe
         if (!((c >= 97 && c <= 122) || c === 45)) {
           if (c === 95) underscore = true;
           else normal = false;
+        } else if (c === 120 && i + 3 < end && s.charCodeAt(i + 1) === 110 && s.charCodeAt(i + 2) === 45 && s.charCodeAt(i + 3) === 45) {
+          xn = true;
         }
       }
     }
@@ -141,7 +146,7 @@ export function hostSuffixes(s: string, start: number, end: number, out: Suffixe
   hashes[n] = fmix(h);
   out.n = n + 1;
   if (!normal) return 0;
-  return HOST_NORMAL | (digits ? HOST_DIGITS : 0) | (underscore ? HOST_UNDERSCORE : 0) | (tldDigits ? HOST_NUMERIC_TLD : 0);
+  return HOST_NORMAL | (digits ? HOST_DIGITS : 0) | (underscore ? HOST_UNDERSCORE : 0) | (tldDigits ? HOST_NUMERIC_TLD : 0) | (xn ? HOST_XN : 0);
 }
 
 // ------------------------------------------------------------------------------------------ arena

@@ -4,7 +4,8 @@
  * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
  */
 import { getPath, type Rec } from '../../../src/api.js';
-import { type IpAtom, fastUrlHost, fastUrlKey, isNormalHost, normaliseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
+import { type IpAtom, normaliseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
+import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
 import type { Hit, IndicatorStore } from './store.js';
 
 export interface SweepFields {
@@ -36,57 +37,101 @@ export interface Enrichment {
 
 /**
  * An atom of the record, kept so allowlists can be asked about the same value. Exactly one of
- * `ip` (an address), `domain` (a normalised host name) and `urlKey` (a normalised URL) is set.
+ * `ip` (an address), `domain` (a normalised host name) and URL (`url`: a URL, whose normalised
+ * key `urlKey` is computed on demand) is set.
  */
 export interface Atom {
   field: string;
   atomic: string;
   ip: IpAtom | null;
   domain: string | null;
+  /** The normalised URL; null until computed for a `url` atom (see `urlPending`), and for other atoms. */
   urlKey: string | null;
+  /** A URL atom (its text is `atomic`). */
+  url?: boolean;
+  /**
+   * A URL atom whose key is not computed yet: it is computed the first time a store's URL gate
+   * admits `urlHostHash` (the `hashRange` of the URL's host), so a URL on a host without URL
+   * indicators is never normalised.
+   */
+  urlPending?: boolean;
+  urlHostHash?: number;
+  /** A domain atom's label suffixes, hashed once for every store (null: the store hashes them). */
+  suf?: Suffixes | null;
 }
 
-type Getter = (rec: Rec) => unknown;
-const hasOwn = Object.prototype.hasOwnProperty;
+/** The atoms the matcher pools: an Atom with its own reusable buffers. */
+interface PooledAtom extends Atom {
+  ipBuf: IpAtom;
+  sufBuf: Suffixes;
+  /** A domain atom's `hostSuffixes` flags. */
+  hostFlags: number;
+}
 
 /**
- * `getPath(rec, path)` for one fixed path, with the path split once: the flat key first, then the
- * nested walk (own properties only), exactly as `getPath` does.
+ * Reads every configured field of a record at once, with `getPath`'s rules (the flat dotted key
+ * first, then the nested walk over own properties), reading each shared parent (`url`,
+ * `destination`) once per record instead of once per field.
  */
-export function compileGetter(path: string): Getter {
-  const keys = path.split('.');
-  if (keys.length === 1) return (rec) => (hasOwn.call(rec, path) ? rec[path] : undefined);
-  if (keys.length === 2) {
-    const a = keys[0]!;
-    const b = keys[1]!;
-    return (rec) => {
-      if (hasOwn.call(rec, path)) return rec[path];
-      if (!hasOwn.call(rec, a)) return undefined;
-      const x = rec[a];
-      if (x === null || typeof x !== 'object' || !hasOwn.call(x, b)) return undefined;
-      return x[b];
-    };
+class FieldReader {
+  readonly names: string[];
+  private readonly heads: string[] = [];
+  /** Per field: index of its parent in `heads` (two-part paths), or -1 (read by `getPath`). */
+  private readonly headOf: number[] = [];
+  private readonly leaf: string[] = [];
+  private readonly parents: unknown[] = [];
+  readonly values: unknown[];
+
+  constructor(paths: readonly string[]) {
+    this.names = paths.slice();
+    for (const p of paths) {
+      const keys = p.split('.');
+      if (keys.length !== 2) { this.headOf.push(-1); this.leaf.push(''); continue; }
+      let h = this.heads.indexOf(keys[0]!);
+      if (h < 0) { h = this.heads.length; this.heads.push(keys[0]!); }
+      this.headOf.push(h);
+      this.leaf.push(keys[1]!);
+    }
+    this.values = new Array(paths.length).fill(undefined);
   }
-  return (rec) => getPath(rec, path);
+
+  read(rec: Rec): unknown[] {
+    const heads = this.heads;
+    const parents = this.parents;
+    for (let h = 0; h < heads.length; h++) {
+      const x = Object.hasOwn(rec, heads[h]!) ? rec[heads[h]!] : undefined;
+      parents[h] = x !== null && typeof x === 'object' ? x : undefined;
+    }
+    const names = this.names;
+    const values = this.values;
+    for (let i = 0; i < names.length; i++) {
+      const h = this.headOf[i]!;
+      if (h < 0) { values[i] = getPath(rec, names[i]!); continue; }
+      if (Object.hasOwn(rec, names[i]!)) { values[i] = rec[names[i]!]; continue; }
+      const x = parents[h] as Record<string, unknown> | undefined;
+      const b = this.leaf[i]!;
+      values[i] = x !== undefined && Object.hasOwn(x, b) ? x[b] : undefined;
+    }
+    return values;
+  }
 }
 
-interface CompiledField { name: string; get: Getter }
-
-const compile = (paths: readonly string[]): CompiledField[] => paths.map((name) => ({ name, get: compileGetter(name) }));
-
 export class Matcher {
-  private readonly ipFields: CompiledField[];
-  private readonly hostFields: CompiledField[];
-  private readonly urlFields: CompiledField[];
+  /** The configured fields in order: ip fields, then host fields, then URL fields. */
+  private readonly fields: FieldReader;
+  private readonly nIp: number;
+  private readonly nHost: number;
   /** The atoms of the record being swept: one array and its Atom objects, reused record after record. */
-  private readonly scratch: Atom[] = [];
-  private readonly pool: Atom[] = [];
+  private readonly scratch: PooledAtom[] = [];
+  private readonly pool: PooledAtom[] = [];
   private readonly tmp: Hit[] = [];
+  /** The label suffixes of the URL host being looked at. */
+  private readonly urlSuf = new Suffixes();
 
   constructor(fields: SweepFields) {
-    this.ipFields = compile(fields.ip);
-    this.hostFields = compile(fields.host);
-    this.urlFields = compile(fields.url);
+    this.fields = new FieldReader([...fields.ip, ...fields.host, ...fields.url]);
+    this.nIp = fields.ip.length;
+    this.nHost = fields.host.length;
   }
 
   /**
@@ -97,46 +142,135 @@ export class Matcher {
     const out = this.scratch;
     out.length = 0;
     const pool = this.pool;
-    const ipf = this.ipFields;
-    for (let i = 0; i < ipf.length; i++) {
-      const v = ipf[i]!.get(rec);
+    const vals = this.fields.read(rec);
+    const names = this.fields.names;
+    const nIp = this.nIp;
+    const hostEnd = nIp + this.nHost;
+    for (let i = 0; i < nIp; i++) {
+      const v = vals[i];
       if (typeof v !== 'string' || v.length === 0) continue;
       const n = parseIPv4(v);
-      const ip = n >= 0 ? null : parseIp(v.trim());
-      if (n >= 0 ? hasV4(out, n) : ip === null || hasIp(out, ip)) continue;
-      const a = take(pool, out);
-      a.field = ipf[i]!.name;
-      a.atomic = v;
-      a.ip = n >= 0 ? { v4: n, v6: null } : ip;
+      if (n >= 0) {
+        if (hasV4(out, n)) continue;
+        const a = take(pool, out, names[i]!, v);
+        a.ip = a.ipBuf;
+        a.ipBuf.v4 = n;
+        a.ipBuf.v6 = null;
+        continue;
+      }
+      const ip = parseIpMemo(v);
+      if (ip === null || hasIp(out, ip)) continue;
+      take(pool, out, names[i]!, v).ip = ip;
     }
-    const hf = this.hostFields;
-    for (let i = 0; i < hf.length; i++) {
-      const v = hf[i]!.get(rec);
+    for (let i = nIp; i < hostEnd; i++) {
+      const v = vals[i];
       if (typeof v !== 'string' || v.length === 0) continue;
-      addHost(pool, out, hf[i]!.name, v, v);
+      addHost(pool, out, names[i]!, v, v);
     }
-    const uf = this.urlFields;
-    for (let i = 0; i < uf.length; i++) {
-      const v = uf[i]!.get(rec);
-      if (typeof v !== 'string' || schemeEnd(v) < 0) continue; // CONNECT `host:443` is a host, not a URL
+    for (let i = hostEnd; i < vals.length; i++) {
+      const v = vals[i];
+      if (typeof v !== 'string') continue;
       // the same text in two URL fields (url.full is url.original when already normal): its hits
       // would all be duplicates of the first field's, so it is swept once
-      if (i > 0 && hasUrlText(out, v)) continue;
-      let key = fastUrlKey(v);
-      let host = fastUrlHost;
-      if (key === null) {
-        const u = normaliseUrl(v);
-        if (!u) continue;
-        key = u.key;
-        host = u.host;
-      }
-      const a = take(pool, out);
-      a.field = uf[i]!.name;
-      a.atomic = v;
-      a.urlKey = key;
-      addHost(pool, out, uf[i]!.name, host, host); // the URL's host: IP literal or domain
+      if (i > hostEnd && hasUrlText(out, v)) continue;
+      if (schemeEnd(v) < 0) continue; // CONNECT `host:443` is a host, not a URL
+      if (this.plainUrl(pool, out, names[i]!, v)) continue;
+      const u = normaliseUrl(v);
+      if (!u) continue;
+      const a = take(pool, out, names[i]!, v);
+      a.url = true;
+      a.urlKey = u.key;
+      addHost(pool, out, names[i]!, u.host, u.host); // the URL's host: IP literal or domain
     }
     return out;
+  }
+
+  /**
+   * The fast path for `http(s)://host[:port]…` whose host is already normal: adds the URL atom with
+   * its key pending and the host atom, and returns true; returns false (nothing added) for anything
+   * whose host WHATWG might read otherwise — upper case, `xn--`, `_`, numbers that are not a dotted
+   * quad, user-info, odd ports, `\`, `%`, spaces — which takes the general path.
+   */
+  private plainUrl(pool: PooledAtom[], out: Atom[], field: string, v: string): boolean {
+    if (v.charCodeAt(0) !== 104 || v.charCodeAt(1) !== 116 || v.charCodeAt(2) !== 116 || v.charCodeAt(3) !== 112) return false;
+    let hs = 4;
+    if (v.charCodeAt(hs) === 115) hs++;
+    if (v.charCodeAt(hs) !== 58 || v.charCodeAt(hs + 1) !== 47 || v.charCodeAt(hs + 2) !== 47) return false;
+    hs += 3;
+    const len = v.length;
+    let he = hs;
+    let c = 0;
+    for (; he < len; he++) {
+      c = v.charCodeAt(he);
+      if (c === 58 || c === 47 || c === 63 || c === 35) break;
+    }
+    if (he === hs) return false;
+    if (he < len && c === 58) {
+      // a decimal port without leading zero, ≤ 65535, then the path, query, fragment or the end
+      let p = he + 1;
+      let port = 0;
+      for (; p < len && p - he <= 6; p++) {
+        const d = v.charCodeAt(p);
+        if (d < 48 || d > 57) break;
+        port = port * 10 + d - 48;
+      }
+      if (p === he + 1 || v.charCodeAt(he + 1) === 48 || port > 65535) return false;
+      if (p < len) {
+        const d = v.charCodeAt(p);
+        if (d !== 47 && d !== 63 && d !== 35) return false;
+      }
+    }
+    // a host field usually gave this host already: reuse its flags and hashes
+    const hl = he - hs;
+    let same: PooledAtom | null = null;
+    for (let k = 0; k < out.length; k++) {
+      const d = out[k]!.domain;
+      if (d !== null && d.length === hl && v.startsWith(d, hs)) { same = out[k] as PooledAtom; break; }
+    }
+    let f: number;
+    let suf: Suffixes;
+    if (same !== null && same.suf) {
+      f = same.hostFlags;
+      suf = same.suf;
+    } else {
+      suf = this.urlSuf;
+      f = hostSuffixes(v, hs, he, suf);
+    }
+    if ((f & HOST_NORMAL) === 0 || (f & (HOST_UNDERSCORE | HOST_XN)) !== 0) return false;
+    let v4 = -1;
+    if ((f & HOST_NUMERIC_TLD) !== 0) {
+      // WHATWG reads a host ending in a number as IPv4: only a canonical dotted quad reads as itself
+      if ((f & HOST_DIGITS) === 0) return false;
+      v4 = parseIPv4(v.slice(hs, he));
+      if (v4 < 0) return false;
+    }
+    const a = take(pool, out, field, v);
+    a.url = true;
+    a.urlPending = true;
+    a.urlHostHash = suf.hash[suf.n - 1]!;
+    // the URL's host, unless a host field already gave it
+    if (same !== null) return true;
+    if (v4 >= 0) {
+      if (hasV4(out, v4)) return true;
+      const h = take(pool, out, field, v.slice(hs, he));
+      h.ip = h.ipBuf;
+      h.ipBuf.v4 = v4;
+      h.ipBuf.v6 = null;
+      return true;
+    }
+    const host = v.slice(hs, he);
+    const h = take(pool, out, field, host);
+    h.domain = host;
+    h.hostFlags = f;
+    const hsuf = h.sufBuf;
+    const n = suf.n;
+    for (let k = 0; k < n; k++) {
+      hsuf.start[k] = suf.start[k]! - hs;
+      hsuf.hash[k] = suf.hash[k]!;
+    }
+    hsuf.n = n;
+    h.suf = hsuf;
+    return true;
   }
 
   /** Every indicator of `stores` that matches one of `atoms`, each indicator once. */
@@ -151,9 +285,21 @@ export class Matcher {
           if (atom.ip.v6 === null) { if (st.hasV4) st.matchV4(atom.ip.v4, tmp); }
           else if (st.hasV6) st.matchV6(atom.ip.v6, tmp);
         } else if (atom.domain !== null) {
-          if (st.hasDomains) st.matchHost(atom.domain, tmp);
-        } else if (atom.urlKey !== null && st.hasUrls) st.matchUrl(atom.urlKey, tmp);
+          if (st.hasDomains) {
+            const suf = atom.suf;
+            if (suf && suf.n >= 0) st.matchSuffixes(atom.domain, suf, tmp);
+            else st.matchHost(atom.domain, tmp);
+          }
+        } else if (st.hasUrls) {
+          if (atom.urlPending) {
+            if (!st.urlHostMayMatch(atom.urlHostHash!)) continue;
+            atom.urlPending = false;
+            atom.urlKey = normaliseUrl(atom.atomic)?.key ?? null;
+          }
+          if (atom.urlKey !== null) st.matchUrl(atom.urlKey, tmp);
+        }
       }
+      if (tmp.length === 0) continue;
       for (let h = 0; h < tmp.length; h++) {
         const hit = tmp[h]!;
         if (!seen(out, hit)) out.push({ hit, field: atom.field, atomic: atom.atomic });
@@ -185,19 +331,44 @@ export class Matcher {
   }
 }
 
-/** The next atom: reused from `pool` (fields cleared) and appended to `out`. */
-function take(pool: Atom[], out: Atom[]): Atom {
-  const k = out.length;
+/**
+ * `parseIp(v.trim())` remembered for the last few thousand distinct values: IPv6 parsing builds
+ * strings, and traffic repeats its destinations. The atoms returned are shared: never mutated.
+ */
+const ipMemo = new Map<string, IpAtom | null>();
+
+function parseIpMemo(v: string): IpAtom | null {
+  let ip = ipMemo.get(v);
+  if (ip !== undefined) return ip;
+  ip = parseIp(v.trim());
+  if (ipMemo.size >= 4096) ipMemo.clear();
+  ipMemo.set(v, ip);
+  return ip;
+}
+
+/** The next atom of `out` (taken from `pool`, fields cleared, then appended). */
+function take(pool: PooledAtom[], out: Atom[], field: string, atomic: string): PooledAtom {
+  const a = peek(pool, out.length);
+  a.field = field;
+  a.atomic = atomic;
+  out.push(a);
+  return a;
+}
+
+/** The atom `take` would return next, cleared, not appended yet (its buffers can be filled first). */
+function peek(pool: PooledAtom[], k: number): PooledAtom {
   let a = pool[k];
   if (a === undefined) {
-    a = { field: '', atomic: '', ip: null, domain: null, urlKey: null };
+    a = { field: '', atomic: '', ip: null, domain: null, urlKey: null, url: false, urlPending: false, urlHostHash: 0, suf: null, ipBuf: { v4: -1, v6: null }, sufBuf: new Suffixes(), hostFlags: 0 };
     pool[k] = a;
   } else {
     a.ip = null;
     a.domain = null;
     a.urlKey = null;
+    a.url = false;
+    a.urlPending = false;
+    a.suf = null;
   }
-  out.push(a);
   return a;
 }
 
@@ -218,7 +389,7 @@ function hasIp(atoms: Atom[], ip: IpAtom): boolean {
 }
 
 function hasUrlText(atoms: Atom[], text: string): boolean {
-  for (let i = 0; i < atoms.length; i++) if (atoms[i]!.urlKey !== null && atoms[i]!.atomic === text) return true;
+  for (let i = 0; i < atoms.length; i++) if (atoms[i]!.url === true && atoms[i]!.atomic === text) return true;
   return false;
 }
 
@@ -227,40 +398,42 @@ function hasDomain(atoms: Atom[], d: string): boolean {
   return false;
 }
 
-function addHost(pool: Atom[], out: Atom[], field: string, raw: string, atomic: string): void {
-  if (isNormalHost(raw)) {
+function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, atomic: string): void {
+  // every domain atom is a host in normal form, so the same text would give the same atom
+  if (hasDomain(out, raw)) return;
+  // hash the suffixes into the atom `take` would use next, before knowing whether it is needed
+  const next = peek(pool, out.length);
+  const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
+  if ((f & HOST_NORMAL) !== 0) {
     // already normal (what proxy-log writes): an IPv4 address or the domain itself
-    const n = parseIPv4(raw);
+    const n = (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
     if (n >= 0) {
       if (hasV4(out, n)) return;
-      const a = take(pool, out);
-      a.field = field;
-      a.atomic = atomic;
-      a.ip = { v4: n, v6: null };
+      const a = take(pool, out, field, atomic);
+      a.ip = a.ipBuf;
+      a.ipBuf.v4 = n;
+      a.ipBuf.v6 = null;
       return;
     }
-    if (hasDomain(out, raw)) return;
-    const a = take(pool, out);
-    a.field = field;
-    a.atomic = atomic;
+    const a = take(pool, out, field, atomic);
     a.domain = raw;
+    a.suf = a.sufBuf;
+    a.hostFlags = f;
     return;
   }
   const h = normaliseHost(raw);
   if (!h) return;
   if (h.ip) {
     if (hasIp(out, h.ip)) return;
-    const a = take(pool, out);
-    a.field = field;
-    a.atomic = atomic;
-    a.ip = h.ip;
+    take(pool, out, field, atomic).ip = h.ip;
     return;
   }
-  if (hasDomain(out, h.domain!)) return;
-  const a = take(pool, out);
-  a.field = field;
-  a.atomic = atomic;
-  a.domain = h.domain;
+  const d = h.domain!;
+  if (hasDomain(out, d)) return;
+  const a = take(pool, out, field, atomic);
+  a.domain = d;
+  a.hostFlags = hostSuffixes(d, 0, d.length, a.sufBuf);
+  a.suf = a.sufBuf;
 }
 
 function seen(out: Match[], hit: Hit): boolean {
