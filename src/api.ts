@@ -47,6 +47,33 @@ export interface PluginContext {
   stateDir(): string;
   /** True when the run was asked to drain streams that are caught up and stop (`--once`). */
   readonly once: boolean;
+  /**
+   * What the plugin's `prepare` returned (or last published) for this node; undefined when the
+   * plugin has no `prepare`. A main-thread instance sees the very object `prepare` built; a copy in
+   * a worker thread sees a structured clone of it, in which `SharedArrayBuffer`s are shared, not
+   * copied. Reading it always gives the latest value delivered to this instance (see `update`).
+   */
+  readonly shared?: unknown;
+}
+
+/**
+ * The context of `prepare`: like an instance's, plus the means to update the shared value and to
+ * release what `prepare` set up. Logs and metrics are the node's.
+ */
+export interface PrepareContext extends Omit<PluginContext, 'shared'> {
+  /**
+   * Deliver a new shared value to every instance of this node, main-thread and worker copies
+   * alike. Each instance receives it through `update(value)` between two batches, never during
+   * one; batches that start after the value arrived see it. Values must be structured-cloneable
+   * when the node may run in worker threads. Ignored once the run has ended.
+   */
+  publish(value: unknown): void;
+  /**
+   * Register a clean-up (stop a timer, a cron task, close a connection). Clean-ups run once the
+   * run has ended — normally, on a signal, or after a failure — after every instance was closed,
+   * last registered first; the run waits for them. `signal` is aborted at the same moment.
+   */
+  onClose(fn: () => void | Promise<void>): void;
 }
 
 /** Called by a source for each batch it emitted, once every sink that batch reached made it durable. */
@@ -66,6 +93,11 @@ export interface ProcessorInstance {
   process(records: Rec[]): Outputs | Promise<Outputs>;
   /** End of input (finite run or shutdown): emit whatever is still held, such as open windows. */
   finish?(): Outputs | Promise<Outputs>;
+  /**
+   * A new shared value published by the node's `prepare` (`ctx.publish`). Called between batches,
+   * never during one (nor during `finish`); the next `process` call must use it.
+   */
+  update?(shared: unknown): void | Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -116,6 +148,15 @@ export interface PluginDef<C = any> {
   parallel?: ParallelMode | ((config: C) => ParallelMode);
   /** Checks beyond the schema (compile rules, parse durations); run at validation time. */
   check?(config: C): ConfigIssue[];
+  /**
+   * Build once, in the main thread, what every instance of the node shares (an indicator store, a
+   * compiled table), before any instance is created — also when the node runs in the main thread
+   * only. The result is each instance's `ctx.shared` (the same object in the main thread, a
+   * structured clone in a worker copy: put bulk data in `SharedArrayBuffer`s so that copies share
+   * it instead of copying it). `ctx.publish` replaces it later (a refresh); `ctx.onClose` registers
+   * the release of timers or tasks it started. An error fails the run, naming the node.
+   */
+  prepare?(config: C, ctx: PrepareContext): unknown | Promise<unknown>;
   /** Build the instance. `config` is validated, defaulted and frozen. */
   create(config: C, ctx: PluginContext): PluginInstance | Promise<PluginInstance>;
 }

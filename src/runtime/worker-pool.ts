@@ -41,6 +41,7 @@ class SegmentWorker {
       if (m.type === 'error') {
         const e = new Error(m.message);
         e.stack = m.stack;
+        if (m.node) (e as Error & { node?: string }).node = m.node;
         this.failAll(e);
         onFatal(e);
         return;
@@ -79,6 +80,14 @@ class SegmentWorker {
   }
 }
 
+function cloneError(err: unknown, nodes: string[]): Error {
+  const e = err as Error;
+  if (e?.name !== 'DataCloneError') return e;
+  const wrapped = new Error(`${nodes.length === 1 ? `node '${nodes[0]}': ` : ''}the shared value of ${nodes.map((n) => `'${n}'`).join(', ')} cannot be sent to worker threads (${e.message}); values given by prepare or publish must be structured-cloneable`);
+  if (nodes.length === 1) (wrapped as Error & { node?: string }).node = nodes[0];
+  return wrapped;
+}
+
 export class WorkerPool {
   private readonly workers: SegmentWorker[] = [];
   private seq = 0;
@@ -86,11 +95,22 @@ export class WorkerPool {
   private constructor(readonly segment: Segment) {}
 
   /** Start `n` workers; resolves with the statistics of the first (create-time counters such as feed sizes, once). */
-  static async start(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean }, onFatal: (e: Error) => void): Promise<{ pool: WorkerPool; stats: NodeDelta[] }> {
+  static async start(
+    spec: CompiledSpec,
+    segment: Segment,
+    n: number,
+    o: { stateDir: string; logLevel: string; once: boolean; shared: Record<string, unknown> },
+    onFatal: (e: Error) => void,
+  ): Promise<{ pool: WorkerPool; stats: NodeDelta[] }> {
     const pool = new WorkerPool(segment);
     for (let i = 0; i < n; i++) {
-      const init: WorkerInit = { specFile: spec.file, text: spec.source.text, vars: spec.source.vars, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i };
-      pool.workers.push(new SegmentWorker(init, onFatal));
+      const init: WorkerInit = { specFile: spec.file, text: spec.source.text, vars: spec.source.vars, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i, shared: o.shared };
+      try {
+        pool.workers.push(new SegmentWorker(init, onFatal));
+      } catch (err) {
+        await pool.terminate();
+        throw cloneError(err, Object.keys(o.shared));
+      }
     }
     const ready = await Promise.all(pool.workers.map((w) => w.request('ready', null)));
     return { pool, stats: ready[0]!.stats };
@@ -109,6 +129,21 @@ export class WorkerPool {
     }
     const seq = this.seq++;
     return w.request(seq, { type: 'batch', seq, batch: encodeBatch(records) });
+  }
+
+  /**
+   * A new shared value for one of the segment's nodes: each copy applies it between two batches
+   * (its messages are handled in order, so batches submitted from now on see it). SharedArrayBuffers
+   * in the value are shared with the copies; everything else is cloned.
+   */
+  publish(node: string, value: unknown): void {
+    for (const w of this.workers) {
+      try {
+        w.worker.postMessage({ type: 'update', node, value } satisfies ToWorker);
+      } catch (err) {
+        throw cloneError(err, [node]);
+      }
+    }
   }
 
   /** End of input: every copy emits what it holds. */

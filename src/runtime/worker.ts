@@ -10,6 +10,7 @@ import { builtinRegistry } from '../plugins/builtins.js';
 import { loadSpec } from '../spec/validate.js';
 import { createLogger } from '../cli/logger.js';
 import { makeContext } from './context.js';
+import { SharedHolder } from './prepare.js';
 import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
 import type { Segment } from './segments.js';
 
@@ -22,9 +23,15 @@ export interface WorkerInit {
   logLevel: string;
   once: boolean;
   index: number;
+  /** Values prepared in the main thread for the segment's nodes that have `prepare`. */
+  shared: Record<string, unknown>;
 }
 
-export type ToWorker = { type: 'batch'; seq: number; batch: WireBatch } | { type: 'finish' } | { type: 'close' };
+export type ToWorker =
+  | { type: 'batch'; seq: number; batch: WireBatch }
+  | { type: 'update'; node: string; value: unknown }
+  | { type: 'finish' }
+  | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
   | { type: 'result'; seq: number; outputs: Array<[string, string, Rec[]]>; stats: NodeDelta[] }
@@ -53,9 +60,13 @@ async function main(): Promise<void> {
   };
 
   const instances: ProcessorInstance[] = [];
+  const holders = new Map<string, SharedHolder>();
   for (const name of seg.nodes) {
     const node = spec.nodes.get(name)!;
+    const holder = Object.prototype.hasOwnProperty.call(init.shared, name) ? new SharedHolder(init.shared[name]) : undefined;
+    if (holder) holders.set(name, holder);
     const ctx = makeContext({
+      shared: holder,
       pipeline: spec.name,
       node: name,
       logger: logger.child({ worker: init.index }),
@@ -115,6 +126,18 @@ async function main(): Promise<void> {
         const outputs: Array<[string, string, Rec[]]> = [];
         await runFrom(0, decodeBatch(msg.batch), outputs, false);
         port.postMessage({ type: 'result', seq: msg.seq, outputs, stats: take() } satisfies FromWorker);
+      } else if (msg.type === 'update') {
+        // Between two batches: messages are handled one at a time, in the order they were posted.
+        const holder = holders.get(msg.node);
+        if (!holder) return;
+        holder.current = msg.value;
+        const inst = instances[seg.nodes.indexOf(msg.node)]!;
+        try {
+          if (inst.update) await inst.update(msg.value);
+        } catch (err) {
+          const e = err as Error;
+          port.postMessage({ type: 'error', message: `node '${msg.node}': update failed: ${e.message}`, stack: e.stack, node: msg.node } satisfies FromWorker);
+        }
       } else if (msg.type === 'finish') {
         const outputs: Array<[string, string, Rec[]]> = [];
         await runFrom(0, {}, outputs, true);
