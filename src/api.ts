@@ -2,14 +2,14 @@
  * The public plugin API of sluice. Built-in plugins under `plugins/` import only from this module
  * (a test enforces it), exactly as a third-party plugin imports from the `sluice` package.
  */
-export type { Rec, Origin, InvalidRecord, Outputs } from './record.js';
-export { getPath, setPath, deletePath, makeInvalid, formatOrigin } from './record.js';
+export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, Batch, SourceOutputs } from './record.js';
+export { getPath, setPath, deletePath, makeInvalid, formatOrigin, isLineBlock, linesToRecords, batchSize } from './record.js';
 export { parseDuration } from './util/duration.js';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
 export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
-import type { Rec, Outputs } from './record.js';
+import type { Rec, Outputs, SourceOutputs } from './record.js';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -83,8 +83,10 @@ export interface SourceInstance {
   /**
    * Produce batches until the input is exhausted (finite sources) or `ctx.signal` aborts.
    * `emit` resolves when the downstream queues have room: awaiting it is the backpressure.
+   * A line source may emit a `LineBlock` on a port instead of records: the runtime builds the
+   * records only where a node reads them (in worker threads for a parallel chain).
    */
-  run(emit: (batch: Outputs, onDurable?: OnDurable) => Promise<void>): Promise<void>;
+  run(emit: (batch: SourceOutputs, onDurable?: OnDurable) => Promise<void>): Promise<void>;
   close?(): Promise<void>;
 }
 

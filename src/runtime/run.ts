@@ -13,7 +13,8 @@ import type { NodeDelta } from './wire.js';
 import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
 import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
 import { BoundedQueue } from './queue.js';
-import { Ack, type Envelope } from './acks.js';
+import { Ack, recordsOf, type Envelope } from './acks.js';
+import { batchSize, type Batch, type SourceOutputs } from '../record.js';
 import { NodeStats, type RunSummary, summarise } from './summary.js';
 
 export interface RunOptions {
@@ -118,19 +119,22 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
   async function runPrepared(): Promise<RunSummary> {
     /** Send a node's outputs to the queues of every consumer, counting them; `ack` is held once per envelope. */
-    const dispatch = async (name: string, outputs: Outputs, ack: Ack | null, count = true): Promise<void> => {
+    const dispatch = async (name: string, outputs: SourceOutputs, ack: Ack | null, count = true): Promise<void> => {
       const st = stats.get(name)!;
       const portMap = routes.get(name)!;
       for (const port in outputs) {
         const recs = outputs[port];
-        if (!recs || recs.length === 0) continue;
-        if (count) st.emitted(port, recs.length);
+        if (!recs) continue;
+        const n = batchSize(recs);
+        if (n === 0) continue;
+        if (count) st.emitted(port, n);
         const targets = portMap.get(port);
         if (!targets) continue; // a port nobody reads: counted, then dropped (validation warned)
         for (let i = 0; i < targets.length; i++) {
           ack?.retain();
-          // Fan-out shares the records; each consumer gets its own array.
-          await targets[i]!.push({ records: i === 0 ? recs : recs.slice(), ack });
+          // Fan-out shares the records; each consumer gets its own array (or its own bytes: a
+          // worker pool may transfer a block's memory to a thread).
+          await targets[i]!.push({ records: i === 0 ? recs : copyBatch(recs), ack });
         }
       }
     };
@@ -293,8 +297,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
                 const batch = await q.pull(64, pending.length ? wait : undefined);
                 if (batch === null) break;
                 for (const env of batch) {
-                  st.received(env.records.length);
-                  await retrying(() => sink.write(env.records), name, 'write');
+                  st.received(batchSize(env.records));
+                  await retrying(() => sink.write(recordsOf(env)), name, 'write');
                   if (env.ack) pending.push(env.ack);
                 }
                 if (pending.length && Date.now() - lastFlush >= interval) await flush();
@@ -324,8 +328,9 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
                 if (batch === null) break;
                 const env = batch[0]!;
                 if (holder?.pending) await applyUpdate();
-                st.received(env.records.length);
-                const r = proc.process(env.records);
+                const recs = recordsOf(env);
+                st.received(recs.length);
+                const r = proc.process(recs);
                 const out = isPromise<Outputs>(r) ? await r : r;
                 await dispatch(name, out, env.ack);
                 env.ack?.release();
@@ -366,6 +371,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     summary.stoppedBySignal = controller.signal.aborted;
     return summary;
   }
+}
+
+function copyBatch(b: Batch): Batch {
+  return Array.isArray(b) ? b.slice() : { ...b, bytes: b.bytes.slice() };
 }
 
 function withNode(err: unknown, node: string | undefined): Error {

@@ -3,11 +3,11 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
-import type { Rec } from '../record.js';
+import type { Batch, Rec } from '../record.js';
 import type { CompiledSpec } from '../spec/validate.js';
 import type { Segment } from './segments.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
-import { encodeBatch, originKey, type NodeDelta } from './wire.js';
+import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
 
 export interface SegmentResult {
   outputs: Array<[string, string, Rec[]]>;
@@ -68,13 +68,13 @@ class SegmentWorker {
     this.waiting.clear();
   }
 
-  request(key: number | string, msg: ToWorker | null): Promise<SegmentResult> {
+  request(key: number | string, msg: ToWorker | null, transfer: ArrayBuffer[] = []): Promise<SegmentResult> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((res, rej) => {
       this.waiting.set(key, { resolve: res, reject: rej });
       if (msg) {
         if (msg.type === 'batch') this.outstanding++;
-        this.worker.postMessage(msg);
+        this.worker.postMessage(msg, transfer);
       }
     });
   }
@@ -117,7 +117,7 @@ export class WorkerPool {
   }
 
   /** Send a batch to a copy: by source when state is kept per source, else the least busy. */
-  submit(records: Rec[]): Promise<SegmentResult> {
+  submit(records: Batch): Promise<SegmentResult> {
     let w: SegmentWorker;
     if (this.segment.mode === 'by-origin') {
       const key = originKey(records);
@@ -128,7 +128,8 @@ export class WorkerPool {
       w = this.workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
     }
     const seq = this.seq++;
-    return w.request(seq, { type: 'batch', seq, batch: encodeBatch(records) });
+    const { wire, transfer } = encodeForWorker(records);
+    return w.request(seq, { type: 'batch', seq, batch: wire }, transfer);
   }
 
   /**
