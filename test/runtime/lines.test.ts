@@ -107,3 +107,49 @@ describe('line sources: every line accounted for, exactly', () => {
     });
   }
 });
+
+describe('line sources: random content, batch and read sizes', () => {
+  // A small deterministic PRNG: the same cases on every run.
+  const rng = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  for (const seed of [1, 2, 3]) {
+    it(`seed ${seed}`, async () => {
+      const r = rng(seed);
+      const parts: Buffer[] = [];
+      for (let i = 0; i < 4000; i++) {
+        const k = r();
+        const len = k < 0.02 ? Math.floor(r() * 3 * MAX) : Math.floor(r() * 120);
+        const bytes = Buffer.alloc(len);
+        for (let j = 0; j < len; j++) bytes[j] = 32 + Math.floor(r() * 90);
+        if (r() < 0.02 && len > 0) bytes[Math.floor(r() * len)] = 0xc3 + Math.floor(r() * 40); // often invalid UTF-8
+        parts.push(bytes, Buffer.from(r() < 0.1 ? '\r\n' : '\n'));
+      }
+      if (r() < 0.5) parts.pop(); // no final newline
+      const buf = Buffer.concat(parts);
+      const d = mkdtempSync(join(tmpdir(), 'sluice-lines-rnd-'));
+      writeFileSync(join(d, 'in.log'), buf);
+      const batch = 1 + Math.floor(r() * 300);
+      const chunk = 4096 + Math.floor(r() * 20000);
+      writeFileSync(
+        join(d, 'spec.yaml'),
+        `version: 1
+name: rnd
+nodes:
+  src: { source: file, with: { paths: ["${d}/in.log"], batch_size: ${batch}, max_line_bytes: ${MAX}, read_chunk_bytes: ${chunk}, checkpoint: true } }
+  out: { sink: file, from: src, with: { path: "${d}/out.jsonl", mode: overwrite } }
+  bad: { sink: file, from: src.invalid, with: { path: "${d}/bad.jsonl", mode: overwrite } }
+`,
+      );
+      const res = await runCli(['run', join(d, 'spec.yaml'), '--state-dir', join(d, 'state'), '--log-level', 'warn']);
+      expect(res.code).toBe(0);
+      const ref = reference(join(d, 'in.log'), buf);
+      const got = readFileSync(join(d, 'out.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      expect(got).toEqual(ref.out);
+      const bad = readFileSync(join(d, 'bad.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      expect(bad.map((x) => ({ line: x.origin.line, code: x.error.code, original: x.event.original }))).toEqual(ref.invalid);
+      // The final checkpoint is the whole file.
+      const cp = JSON.parse(readFileSync(join(d, 'state/rnd/src/checkpoints.json'), 'utf8'));
+      const lineCount = buf.length === 0 ? 0 : buf.toString('latin1').split('\n').length - (buf[buf.length - 1] === 10 ? 1 : 0);
+      expect(Object.values(cp.files)[0]).toMatchObject({ offset: buf.length, line: lineCount, complete: true });
+    });
+  }
+});

@@ -180,42 +180,56 @@ class FileSource implements SourceInstance {
     };
 
     /**
-     * Cut lines [from, to) of buf (the first of them numbered `first`) into the pending block. The
-     * bytes are copied into memory of their own: the stream reuses its chunks, and the runtime may
-     * transfer a block's memory to a worker thread.
+     * Split whole lines into blocks of `batch_size` records, emitting each. The lines are `pre` (one
+     * line: the bytes carried over from the previous chunk and the end of that line) followed by
+     * `buf`; positions below run over both as if they were one buffer, so that a chunk is never
+     * copied just to join a line cut in two. Only the last line of a file may lack its '\n'. Lines
+     * are only delimited here — records are built where a node reads them. Returns false when the
+     * run was stopped between two batches.
      */
-    const cut = (buf: Buffer, from: number, to: number, first: number, records: number) => {
-      if (to <= from) return;
-      const bytes = new Uint8Array(to - from);
-      bytes.set(buf.subarray(from, to));
-      block = { kind: 'lines', file, firstLine: first, bytes, records };
-    };
-
-    /**
-     * Split buf (whole lines; only the last line of a file may lack its '\n') into blocks of
-     * `batch_size` records, emitting each. The lines are only delimited here — records are built
-     * where a node reads them. Returns false when the run was stopped between two batches.
-     */
-    const consume = async (buf: Buffer, endOffset: number): Promise<boolean> => {
-      const startOffset = endOffset - buf.length;
-      const len = buf.length;
+    const consume = async (buf: Buffer, endOffset: number, pre?: Buffer): Promise<boolean> => {
+      const preLen = pre ? pre.length : 0;
+      const len = preLen + buf.length;
+      const startOffset = endOffset - len;
       const max = cfg.max_line_bytes;
+      const byteAt = (i: number) => (i < preLen ? pre![i]! : buf[i - preLen]!);
+      const slice = (from: number, to: number): Buffer => {
+        if (from >= preLen) return buf.subarray(from - preLen, to - preLen);
+        if (to <= preLen) return pre!.subarray(from, to);
+        return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
+      };
+      /**
+       * Lines [from, to) (the first numbered `first`) become the pending block, copied into memory
+       * of its own: the stream reuses its chunks, and the runtime may transfer a block's memory to a
+       * worker thread.
+       */
+      const cut = (from: number, to: number, first: number, records: number) => {
+        if (to <= from) return;
+        const bytes = new Uint8Array(to - from);
+        if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
+        if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
+        block = { kind: 'lines', file, firstLine: first, bytes, records };
+      };
       let from = 0; // start of the block being gathered
       let first = lineNo + 1;
       let records = 0;
       let pos = 0;
       while (pos < len) {
-        let nl = buf.indexOf(NL, pos);
-        if (nl === -1) nl = len;
+        let nl: number;
+        if (pos < preLen) nl = preLen - 1; // pre is one line
+        else {
+          nl = buf.indexOf(NL, pos - preLen);
+          nl = nl === -1 ? len : nl + preLen;
+        }
         let bytes = nl - pos;
-        if (bytes > 0 && buf[nl - 1] === CR) bytes--;
+        if (bytes > 0 && byteAt(nl - 1) === CR) bytes--;
         lineNo++;
         const next = nl + 1;
         if (bytes === 0) blank++;
         else if (bytes > max) {
           // Rejected here, with its bytes: the block ends before it, the next one starts after it.
-          cut(buf, from, pos, first, records);
-          tooLong(lineNo, buf.subarray(pos, pos + bytes), bytes);
+          cut(from, pos, first, records);
+          tooLong(lineNo, slice(pos, pos + Math.min(bytes, max)), bytes);
           await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + Math.min(next, len), line: lineNo, complete: false } : null);
           if (this.ctx.signal.aborted) return false;
           from = next;
@@ -226,7 +240,7 @@ class FileSource implements SourceInstance {
         } else records++;
         pos = next;
         if (records >= cfg.batch_size && pos < len) {
-          cut(buf, from, pos, first, records);
+          cut(from, pos, first, records);
           await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + pos, line: lineNo, complete: false } : null);
           if (this.ctx.signal.aborted) return false;
           from = pos;
@@ -234,7 +248,7 @@ class FileSource implements SourceInstance {
           records = 0;
         }
       }
-      cut(buf, from, len, first, records);
+      cut(from, len, first, records);
       await flushBatch(cfg.checkpoint ? { file, ino, size, offset: endOffset, line: lineNo, complete: false } : null);
       return !this.ctx.signal.aborted;
     };
@@ -261,6 +275,7 @@ class FileSource implements SourceInstance {
           continue;
         }
         let head: Buffer;
+        let pre: Buffer | undefined;
         if (carry.length) {
           if (overlong || carryLen > cfg.max_line_bytes) {
             // An over-long first line: reject it from what we kept, then go on with the rest.
@@ -288,7 +303,10 @@ class FileSource implements SourceInstance {
             offset += rest.length;
             continue;
           }
-          head = Buffer.concat([...carry, chunk.subarray(0, lastNl + 1)]);
+          // The line cut by the previous chunk ends in this one: join just that line.
+          const firstNl = chunk.indexOf(NL);
+          pre = Buffer.concat([...carry, chunk.subarray(0, firstNl + 1)]);
+          head = chunk.subarray(firstNl + 1, lastNl + 1);
           offset += lastNl + 1;
           carry.length = 0;
           carryLen = 0;
@@ -296,7 +314,7 @@ class FileSource implements SourceInstance {
           head = chunk.subarray(0, lastNl + 1);
           offset += lastNl + 1;
         }
-        if (!(await consume(head, offset))) break;
+        if (!(await consume(head, offset, pre))) break;
         const rest = chunk.subarray(lastNl + 1);
         if (rest.length) {
           carry.push(Buffer.from(rest)); // copy: the chunk's memory is reused by the stream
