@@ -108,9 +108,21 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     });
   };
 
+  // Worker threads start now: they compile the spec while the prepares run here.
+  const pools = new Map<string, WorkerPool>();
+  for (const seg of segments) {
+    const pool = WorkerPool.launch(spec, seg, spec.settings.workers, { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once }, (e) => fail(withNode(e, seg.nodes.join('→'))));
+    pools.set(seg.nodes[0]!, pool);
+  }
+
   // Prepared values: built once per node, here, before any instance (see prepare.ts).
   const prepared = new Prepared(controller.signal, (node, err) => fail(withNode(err, node)));
-  await prepared.prepareAll(spec, (name, signal) => contextFor(spec.nodes.get(name)!, undefined, signal), opts.logger);
+  try {
+    await prepared.prepareAll(spec, (name, signal) => contextFor(spec.nodes.get(name)!, undefined, signal), opts.logger);
+  } catch (err) {
+    for (const p of pools.values()) await p.terminate();
+    throw err;
+  }
   try {
     return await runPrepared();
   } finally {
@@ -141,7 +153,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
     // Create every plugin instance (feeds load, files open) before any data moves.
     const instances = new Map<string, SourceInstance | ProcessorInstance | SinkInstance>();
-    const pools = new Map<string, WorkerPool>();
+    const initialised = new Set<string>(); // heads of segments whose copies were created
     const holders = new Map<string, SharedHolder>();
     const applyDeltas = (deltas: NodeDelta[]) => {
       for (const d of deltas) {
@@ -157,10 +169,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
         const node = spec.nodes.get(name)!;
         const seg = segmentOfHead.get(name);
         if (seg) {
+          const pool = pools.get(name)!;
           const sent = prepared.valuesOf(seg.nodes);
-          const { pool, stats: created } = await WorkerPool.start(spec, seg, spec.settings.workers, { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, shared: sent }, (e) => fail(withNode(e, seg.nodes.join('→'))));
-          pools.set(name, pool);
-          applyDeltas(created);
+          applyDeltas(await pool.init(sent));
+          initialised.add(name);
           for (const n of Object.keys(sent)) {
             prepared.subscribe(n, (v) => pool.publish(n, v));
             // Published while the workers were starting: they were given the older value.
@@ -182,7 +194,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     } catch (err) {
       await closeAll(instances, opts.logger);
       for (const p of pools.values()) await p.terminate();
-      throw withNode(err, [...spec.order].find((n) => !instances.has(n) && !insideSegment.has(n) && !pools.has(n)));
+      throw withNode(err, [...spec.order].find((n) => !instances.has(n) && !insideSegment.has(n) && !initialised.has(n)));
     }
 
     const tasks: Promise<void>[] = [];
@@ -201,8 +213,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
       if (pool) {
         const seg = segmentOfHead.get(name)!;
         const q = queues.get(name)!;
-        // Up to two batches per worker in flight; results are dispatched in submission order.
-        const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(spec.settings.workers * 2);
+        // Up to two batches per copy in flight (one running, one waiting); results are dispatched in
+        // submission order, with room for a few more so that a slow batch on one copy does not
+        // leave the other copies idle.
+        const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(spec.settings.workers * 4);
         const deliver = async (r: SegmentResult, ack: Ack | null) => {
           applyDeltas(r.stats);
           for (const [n, port, recs] of r.outputs) await dispatch(n, { [port]: recs }, ack, false);
@@ -213,6 +227,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
               const batch = await q.pull(1);
               if (batch === null) break;
               const env = batch[0]!;
+              await pool.room(env.records, 2);
+              if (failure !== undefined) break;
               const result = pool.submit(env.records);
               result.catch(() => undefined); // reported through fail()
               await inFlight.push({ env, result });

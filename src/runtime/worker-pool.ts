@@ -35,7 +35,11 @@ class SegmentWorker {
   private readonly waiting = new Map<number | string, Pending>();
   private failed: Error | undefined;
 
-  constructor(init: WorkerInit, onFatal: (e: Error) => void) {
+  get broken(): boolean {
+    return this.failed !== undefined;
+  }
+
+  constructor(init: WorkerInit, onFatal: (e: Error) => void, private readonly onResult: () => void) {
     this.worker = new Worker(workerScript(), { workerData: init });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') {
@@ -50,7 +54,10 @@ class SegmentWorker {
       const p = this.waiting.get(key);
       if (!p) return;
       this.waiting.delete(key);
-      if (m.type === 'result') this.outstanding--;
+      if (m.type === 'result') {
+        this.outstanding--;
+        this.onResult();
+      }
       p.resolve(m.type === 'result' || m.type === 'finished' || m.type === 'ready' ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats } : { outputs: [], stats: [] });
     });
     this.worker.on('error', (e) => {
@@ -64,6 +71,7 @@ class SegmentWorker {
 
   private failAll(e: Error): void {
     this.failed = e;
+    this.onResult(); // wake anyone waiting for room on this copy
     for (const p of this.waiting.values()) p.reject(e);
     this.waiting.clear();
   }
@@ -73,8 +81,14 @@ class SegmentWorker {
     return new Promise((res, rej) => {
       this.waiting.set(key, { resolve: res, reject: rej });
       if (msg) {
+        try {
+          this.worker.postMessage(msg, transfer);
+        } catch (err) {
+          this.waiting.delete(key);
+          rej(err);
+          return;
+        }
         if (msg.type === 'batch') this.outstanding++;
-        this.worker.postMessage(msg, transfer);
       }
     });
   }
@@ -94,39 +108,72 @@ export class WorkerPool {
 
   private constructor(readonly segment: Segment) {}
 
-  /** Start `n` workers; resolves with the statistics of the first (create-time counters such as feed sizes, once). */
-  static async start(
-    spec: CompiledSpec,
-    segment: Segment,
-    n: number,
-    o: { stateDir: string; logLevel: string; once: boolean; shared: Record<string, unknown> },
-    onFatal: (e: Error) => void,
-  ): Promise<{ pool: WorkerPool; stats: NodeDelta[] }> {
+  /**
+   * Start `n` workers: each compiles the spec and loads the plugin modules at once (while the main
+   * thread runs the `prepare`s), then waits for `init`.
+   */
+  static launch(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean }, onFatal: (e: Error) => void): WorkerPool {
     const pool = new WorkerPool(segment);
     for (let i = 0; i < n; i++) {
-      const init: WorkerInit = { specFile: spec.file, text: spec.source.text, vars: spec.source.vars, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i, shared: o.shared };
-      try {
-        pool.workers.push(new SegmentWorker(init, onFatal));
-      } catch (err) {
-        await pool.terminate();
-        throw cloneError(err, Object.keys(o.shared));
-      }
+      const init: WorkerInit = { specFile: spec.file, text: spec.source.text, vars: spec.source.vars, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i };
+      pool.workers.push(new SegmentWorker(init, onFatal, () => pool.wakeRoom()));
     }
-    const ready = await Promise.all(pool.workers.map((w) => w.request('ready', null)));
-    return { pool, stats: ready[0]!.stats };
+    return pool;
   }
 
-  /** Send a batch to a copy: by source when state is kept per source, else the least busy. */
-  submit(records: Batch): Promise<SegmentResult> {
-    let w: SegmentWorker;
+  /**
+   * Give every copy the prepared values of the segment's nodes (SharedArrayBuffers shared, the
+   * rest cloned) and let it create its instances; resolves with the statistics of the first copy
+   * (create-time counters, once).
+   */
+  async init(shared: Record<string, unknown>): Promise<NodeDelta[]> {
+    const ready = this.workers.map((w) =>
+      w.request('ready', { type: 'init', shared }).catch((err) => {
+        throw cloneError(err, Object.keys(shared));
+      }),
+    );
+    const all = await Promise.allSettled(ready);
+    const bad = all.find((r) => r.status === 'rejected');
+    if (bad) throw (bad as PromiseRejectedResult).reason;
+    return (all[0] as PromiseFulfilledResult<SegmentResult>).value.stats;
+  }
+
+  /** The copy a batch goes to: by source when state is kept per source, else the least busy. */
+  private target(records: Batch): SegmentWorker {
     if (this.segment.mode === 'by-origin') {
       const key = originKey(records);
       let h = 0;
       for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-      w = this.workers[Math.abs(h) % this.workers.length]!;
-    } else {
-      w = this.workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+      return this.workers[Math.abs(h) % this.workers.length]!;
     }
+    let w = this.workers[0]!;
+    for (let i = 1; i < this.workers.length; i++) if (this.workers[i]!.outstanding < w.outstanding) w = this.workers[i]!;
+    return w;
+  }
+
+  private roomWaiters: Array<() => void> = [];
+
+  wakeRoom(): void {
+    const ws = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of ws) w();
+  }
+
+  /**
+   * Wait until the copy that would take this batch has fewer than `perWorker` batches outstanding:
+   * a copy always has its next batch waiting, and no copy piles up work while another is idle.
+   */
+  async room(records: Batch, perWorker: number): Promise<void> {
+    for (;;) {
+      const w = this.target(records);
+      if (w.outstanding < perWorker || w.broken) return;
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    }
+  }
+
+  /** Send a batch to a copy (see `target`). */
+  submit(records: Batch): Promise<SegmentResult> {
+    const w = this.target(records);
     const seq = this.seq++;
     const { wire, transfer } = encodeForWorker(records);
     return w.request(seq, { type: 'batch', seq, batch: wire }, transfer);

@@ -23,11 +23,11 @@ export interface WorkerInit {
   logLevel: string;
   once: boolean;
   index: number;
-  /** Values prepared in the main thread for the segment's nodes that have `prepare`. */
-  shared: Record<string, unknown>;
 }
 
 export type ToWorker =
+  /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
+  | { type: 'init'; shared: Record<string, unknown> }
   | { type: 'batch'; seq: number; batch: WireBatch }
   | { type: 'update'; node: string; value: unknown }
   | { type: 'finish' }
@@ -61,26 +61,35 @@ async function main(): Promise<void> {
 
   const instances: ProcessorInstance[] = [];
   const holders = new Map<string, SharedHolder>();
-  for (const name of seg.nodes) {
-    const node = spec.nodes.get(name)!;
-    const holder = Object.prototype.hasOwnProperty.call(init.shared, name) ? new SharedHolder(init.shared[name]) : undefined;
-    if (holder) holders.set(name, holder);
-    const ctx = makeContext({
-      shared: holder,
-      pipeline: spec.name,
-      node: name,
-      logger: logger.child({ worker: init.index }),
-      metrics: {
-        add: (k, v = 1) => { const d = deltas.get(name)!; d.add[k] = (d.add[k] ?? 0) + v; },
-        set: (k, v) => { deltas.get(name)!.set[k] = v; },
-      },
-      signal: controller.signal,
-      stateDir: init.stateDir,
-      once: init.once,
-    });
-    instances.push((await node.plugin.def.create(node.config, ctx)) as ProcessorInstance);
-  }
-  port.postMessage({ type: 'ready', stats: take() } satisfies FromWorker);
+  /** Create the copies, once the main thread has sent what its `prepare`s built. */
+  const setup = async (shared: Record<string, unknown>): Promise<void> => {
+    for (const name of seg.nodes) {
+      const node = spec.nodes.get(name)!;
+      const holder = Object.prototype.hasOwnProperty.call(shared, name) ? new SharedHolder(shared[name]) : undefined;
+      if (holder) holders.set(name, holder);
+      const ctx = makeContext({
+        shared: holder,
+        pipeline: spec.name,
+        node: name,
+        logger: logger.child({ worker: init.index }),
+        metrics: {
+          add: (k, v = 1) => { const d = deltas.get(name)!; d.add[k] = (d.add[k] ?? 0) + v; },
+          set: (k, v) => { deltas.get(name)!.set[k] = v; },
+        },
+        signal: controller.signal,
+        stateDir: init.stateDir,
+        once: init.once,
+      });
+      try {
+        instances.push((await node.plugin.def.create(node.config, ctx)) as ProcessorInstance);
+      } catch (err) {
+        const e = err as Error;
+        port.postMessage({ type: 'error', message: `node '${name}': ${e.message}`, stack: e.stack, node: name } satisfies FromWorker);
+        return;
+      }
+    }
+    port.postMessage({ type: 'ready', stats: take() } satisfies FromWorker);
+  };
 
   /** Feed `records` to node i and everything after it; collect what leaves the segment. */
   const runFrom = async (i: number, first: Outputs | Rec[], out: Array<[string, string, Rec[]]>, finishing: boolean): Promise<void> => {
@@ -122,7 +131,9 @@ async function main(): Promise<void> {
   });
   const handle = async (msg: ToWorker): Promise<void> => {
     try {
-      if (msg.type === 'batch') {
+      if (msg.type === 'init') {
+        await setup(msg.shared);
+      } else if (msg.type === 'batch') {
         const outputs: Array<[string, string, Rec[]]> = [];
         await runFrom(0, decodeBatch(msg.batch), outputs, false);
         port.postMessage({ type: 'result', seq: msg.seq, outputs, stats: take() } satisfies FromWorker);

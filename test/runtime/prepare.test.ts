@@ -121,4 +121,18 @@ nodes:
     expect(JSON.parse(readFileSync(join(dir, 'first.json'), 'utf8')).counted).toBe(0);
     expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
   });
+
+  it('a prepared value that cannot cross to a worker thread fails the run, naming the node (workers: 1 takes it as it is)', async () => {
+    for (const workers of [2, 1]) {
+      const { dir, spec } = setup(10, workers, '{ report: "DIR/report.json", uncloneable: true }');
+      const r = await runCli(['run', spec, '--log-level', 'silent']);
+      if (workers === 2) {
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain("node 'stamp': the shared value of 'stamp' cannot be sent to worker threads");
+      } else {
+        expect(r.code).toBe(0);
+      }
+      expect(existsSync(join(dir, 'report.json'))).toBe(true); // cleaned up either way
+    }
+  });
 });
