@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { runCli, startCli } from '../helpers/cli.js';
+import { createProcessor } from '../helpers/harness.js';
 
 const plugin = resolve(import.meta.dirname, '../fixtures/plugins/shared.mjs');
 const readJsonLines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
@@ -134,5 +135,23 @@ nodes:
       }
       expect(existsSync(join(dir, 'report.json'))).toBe(true); // cleaned up either way
     }
+  });
+
+  it('the plugin test harness runs prepare as the runtime does: ctx.shared, publish → update, clean-ups on close', async () => {
+    const def = (await import(plugin)).default;
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-prepare-harness-'));
+    const inst = await createProcessor(def, { report: join(dir, 'report.json'), publish_after: 2 });
+    const first = (await inst.process([{ message: 'a' }, { message: 'b' }])) as { out: any[] };
+    expect(first.out.map((r) => r.stamp.gen)).toEqual([1, 1]);
+    expect(first.out[0].stamp.same_object).toBe(true);
+    const t0 = Date.now();
+    let gen = 1;
+    while (gen === 1 && Date.now() - t0 < 10_000) {
+      await new Promise((r) => setTimeout(r, 5));
+      gen = ((await inst.process([{ message: 'c' }])) as { out: any[] }).out[0].stamp.gen;
+    }
+    expect(gen).toBe(2);
+    await inst.close!();
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ published: true });
   });
 });
