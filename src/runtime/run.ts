@@ -121,11 +121,13 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     await prepared.prepareAll(spec, (name, signal) => contextFor(spec.nodes.get(name)!, undefined, signal), opts.logger);
   } catch (err) {
     for (const p of pools.values()) await p.terminate();
+    outer?.removeEventListener('abort', onOuterAbort);
     throw err;
   }
   try {
     return await runPrepared();
   } finally {
+    outer?.removeEventListener('abort', onOuterAbort);
     await prepared.close(opts.logger);
   }
 
