@@ -78,6 +78,7 @@ nodes:
   keep: { transform: filter, from: src, with: { when: true } }
   out: { sink: file, from: keep, with: { path: "${dir}/out-${workers}.jsonl", mode: overwrite } }
   bad: { sink: file, from: src.invalid, with: { path: "${dir}/bad-${workers}.jsonl", mode: overwrite } }
+  raw: { sink: file, from: src, with: { path: "${dir}/raw-${workers}.jsonl", mode: overwrite } }
 `,
   );
   return p;
@@ -95,6 +96,9 @@ describe('line sources: every line accounted for, exactly', () => {
       const key = (r: any) => `${r.origin.file}:${String(r.origin.line).padStart(6, '0')}`;
       got.sort((x, y) => (key(x) < key(y) ? -1 : 1));
       expect(got).toEqual([...a.out, ...b.out]);
+      // The same lines also went straight to a main-thread sink (fan-out: each consumer its own bytes).
+      const raw = readFileSync(join(dir, `raw-${workers}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      expect(raw).toEqual([...a.out, ...b.out]);
       const bad = readFileSync(join(dir, `bad-${workers}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
       expect(bad.map((r) => ({ line: r.origin.line, code: r.error.code, original: r.event.original }))).toEqual([...a.invalid, ...b.invalid]);
       expect(bad.every((r) => r.error.node === 'src')).toBe(true);
