@@ -2,14 +2,14 @@
  * The public plugin API of sluice. Built-in plugins under `plugins/` import only from this module
  * (a test enforces it), exactly as a third-party plugin imports from the `sluice` package.
  */
-export type { Rec, Origin, InvalidRecord, Outputs } from './record.js';
-export { getPath, setPath, deletePath, makeInvalid, formatOrigin } from './record.js';
+export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, Batch, SourceOutputs } from './record.js';
+export { getPath, setPath, deletePath, makeInvalid, formatOrigin, isLineBlock, linesToRecords, batchSize } from './record.js';
 export { parseDuration } from './util/duration.js';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
 export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
-import type { Rec, Outputs } from './record.js';
+import type { Rec, Outputs, SourceOutputs } from './record.js';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -47,6 +47,33 @@ export interface PluginContext {
   stateDir(): string;
   /** True when the run was asked to drain streams that are caught up and stop (`--once`). */
   readonly once: boolean;
+  /**
+   * What the plugin's `prepare` returned (or last published) for this node; undefined when the
+   * plugin has no `prepare`. A main-thread instance sees the very object `prepare` built; a copy in
+   * a worker thread sees a structured clone of it, in which `SharedArrayBuffer`s are shared, not
+   * copied. Reading it always gives the latest value delivered to this instance (see `update`).
+   */
+  readonly shared?: unknown;
+}
+
+/**
+ * The context of `prepare`: like an instance's, plus the means to update the shared value and to
+ * release what `prepare` set up. Logs and metrics are the node's.
+ */
+export interface PrepareContext extends Omit<PluginContext, 'shared'> {
+  /**
+   * Deliver a new shared value to every instance of this node, main-thread and worker copies
+   * alike. Each instance receives it through `update(value)` between two batches, never during
+   * one; batches that start after the value arrived see it. Values must be structured-cloneable
+   * when the node may run in worker threads. Ignored once the run has ended.
+   */
+  publish(value: unknown): void;
+  /**
+   * Register a clean-up (stop a timer, a cron task, close a connection). Clean-ups run once the
+   * run has ended — normally, on a signal, or after a failure — after every instance was closed,
+   * last registered first; the run waits for them. `signal` is aborted at the same moment.
+   */
+  onClose(fn: () => void | Promise<void>): void;
 }
 
 /** Called by a source for each batch it emitted, once every sink that batch reached made it durable. */
@@ -56,8 +83,10 @@ export interface SourceInstance {
   /**
    * Produce batches until the input is exhausted (finite sources) or `ctx.signal` aborts.
    * `emit` resolves when the downstream queues have room: awaiting it is the backpressure.
+   * A line source may emit a `LineBlock` on a port instead of records: the runtime builds the
+   * records only where a node reads them (in worker threads for a parallel chain).
    */
-  run(emit: (batch: Outputs, onDurable?: OnDurable) => Promise<void>): Promise<void>;
+  run(emit: (batch: SourceOutputs, onDurable?: OnDurable) => Promise<void>): Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -66,6 +95,11 @@ export interface ProcessorInstance {
   process(records: Rec[]): Outputs | Promise<Outputs>;
   /** End of input (finite run or shutdown): emit whatever is still held, such as open windows. */
   finish?(): Outputs | Promise<Outputs>;
+  /**
+   * A new shared value published by the node's `prepare` (`ctx.publish`). Called between batches,
+   * never during one (nor during `finish`); the next `process` call must use it.
+   */
+  update?(shared: unknown): void | Promise<void>;
   close?(): Promise<void>;
 }
 
@@ -116,6 +150,15 @@ export interface PluginDef<C = any> {
   parallel?: ParallelMode | ((config: C) => ParallelMode);
   /** Checks beyond the schema (compile rules, parse durations); run at validation time. */
   check?(config: C): ConfigIssue[];
+  /**
+   * Build once, in the main thread, what every instance of the node shares (an indicator store, a
+   * compiled table), before any instance is created — also when the node runs in the main thread
+   * only. The result is each instance's `ctx.shared` (the same object in the main thread, a
+   * structured clone in a worker copy: put bulk data in `SharedArrayBuffer`s so that copies share
+   * it instead of copying it). `ctx.publish` replaces it later (a refresh); `ctx.onClose` registers
+   * the release of timers or tasks it started. An error fails the run, naming the node.
+   */
+  prepare?(config: C, ctx: PrepareContext): unknown | Promise<unknown>;
   /** Build the instance. `config` is validated, defaulted and frozen. */
   create(config: C, ctx: PluginContext): PluginInstance | Promise<PluginInstance>;
 }

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 /** A record: a plain JSON object. Parsed proxy records use nested ECS names (`source.ip` is `rec.source.ip`). */
 export type Rec = { [key: string]: any };
 
@@ -103,3 +104,91 @@ export function deletePath(rec: Rec, path: string): boolean {
   delete cur[last];
   return true;
 }
+
+/**
+ * Consecutive lines of one file, as the bytes a line source read: the runtime turns them into
+ * records (`{ message, origin: { file, line } }`, see `linesToRecords`) only where a node needs them —
+ * in the worker thread, for a parallel chain — instead of the source building objects that must be
+ * copied across threads. A source emits it on a port in place of a record array.
+ */
+export interface LineBlock {
+  readonly kind: 'lines';
+  /** `origin.file` of every record. */
+  readonly file: string;
+  /** Line number (1-based) of the first line in `bytes`. */
+  readonly firstLine: number;
+  /**
+   * Whole lines, each ended by `\n` except possibly the last one of a file. One trailing `\r` per
+   * line is removed; empty lines give no record but count as lines. No line may be longer than the
+   * source accepts (the source sends those to `invalid` itself). The runtime may transfer this
+   * memory to another thread: the source must not touch it after emitting the block.
+   */
+  readonly bytes: Uint8Array;
+  /** How many records the block gives (its non-empty lines). */
+  readonly records: number;
+}
+
+/** Records or a block of lines: what a source emits on a port. */
+export type Batch = Rec[] | LineBlock;
+
+export function isLineBlock(b: unknown): b is LineBlock {
+  return !!b && (b as LineBlock).kind === 'lines' && !Array.isArray(b);
+}
+
+/** How many records a batch holds. */
+export function batchSize(b: Batch): number {
+  return Array.isArray(b) ? b.length : b.records;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * The records of a block of lines: `{ message, origin: { file, line } }` per non-empty line, with
+ * `raw_base64` holding the exact bytes of a line that is not valid UTF-8.
+ */
+export function linesToRecords(block: LineBlock): Rec[] {
+  const bytes = block.bytes;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let end = buf.length;
+  if (end > 0 && buf[end - 1] === LF) end--;
+  const out: Rec[] = new Array(block.records);
+  if (end === 0 && buf.length === 0) return [];
+  const text = buf.toString('utf8', 0, end);
+  const suspicious = text.includes('\uFFFD');
+  const file = block.file;
+  let line = block.firstLine;
+  let n = 0;
+  let start = 0;
+  let bytePos = 0;
+  for (;;) {
+    let nl = text.indexOf('\n', start);
+    const last = nl === -1;
+    if (last) nl = text.length;
+    let stop = nl;
+    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+    if (stop > start) {
+      const rec: Rec = { message: text.slice(start, stop), origin: { file, line } };
+      if (suspicious) {
+        let bEnd = buf.indexOf(LF, bytePos);
+        if (bEnd === -1 || bEnd > end) bEnd = end;
+        let raw = buf.subarray(bytePos, bEnd);
+        if (raw.length && raw[raw.length - 1] === CR) raw = raw.subarray(0, raw.length - 1);
+        if (rec.message.includes('\uFFFD') && !isUtf8(raw)) rec.raw_base64 = raw.toString('base64');
+      }
+      out[n++] = rec;
+    }
+    if (suspicious) {
+      const b = buf.indexOf(LF, bytePos);
+      bytePos = b === -1 ? end : b + 1;
+    }
+    if (last) break;
+    start = nl + 1;
+    line++;
+  }
+  out.length = n;
+  return out;
+}
+
+/** What a source emits: records, or a block of lines, per output port. */
+export type SourceOutputs = { [port: string]: Batch | undefined };

@@ -1,3 +1,4 @@
+import { linesToRecords, type Batch, type Rec } from '../record.js';
 /**
  * End-to-end acknowledgement of one source batch. The batch starts with one hold (its source's);
  * every envelope derived from it that enters a queue adds a hold; a processor releases its hold
@@ -25,7 +26,17 @@ export class Ack {
 }
 
 export interface Envelope {
-  records: import('../record.js').Rec[];
+  /** Records, or a block of lines from a line source (turned into records where they are read). */
+  records: Batch;
   /** Null for records a processor emits on its own (closed windows at finish). */
   ack: Ack | null;
+}
+
+/** The records of an envelope, building them from a block of lines the first time they are needed. */
+export function recordsOf(env: Envelope): Rec[] {
+  const b = env.records;
+  if (Array.isArray(b)) return b;
+  const recs = linesToRecords(b);
+  env.records = recs;
+  return recs;
 }

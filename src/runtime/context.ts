@@ -11,11 +11,17 @@ export interface ContextOptions {
   signal: AbortSignal;
   stateDir: string;
   once: boolean;
+  /** What `ctx.shared` reads (nodes whose plugin has `prepare`). */
+  shared?: { current: unknown };
 }
 
 export function makeContext(o: ContextOptions): PluginContext {
   let dir: string | undefined;
+  const holder = o.shared;
   return {
+    get shared() {
+      return holder?.current;
+    },
     node: o.node,
     pipeline: o.pipeline,
     logger: o.logger.child ? o.logger.child({ node: o.node }) : o.logger,

@@ -7,12 +7,14 @@
  */
 import { makeContext } from './context.js';
 import { findSegments, type Segment } from './segments.js';
+import { Prepared, SharedHolder } from './prepare.js';
 import { WorkerPool, type SegmentResult } from './worker-pool.js';
 import type { NodeDelta } from './wire.js';
 import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
 import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
 import { BoundedQueue } from './queue.js';
-import { Ack, type Envelope } from './acks.js';
+import { Ack, recordsOf, type Envelope } from './acks.js';
+import { batchSize, type Batch, type SourceOutputs } from '../record.js';
 import { NodeStats, type RunSummary, summarise } from './summary.js';
 
 export interface RunOptions {
@@ -92,40 +94,62 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     }
   }
 
-  const contextFor = (node: CompiledNode): PluginContext => {
+  const contextFor = (node: CompiledNode, shared?: SharedHolder, signal: AbortSignal = controller.signal): PluginContext => {
     const st = stats.get(node.name)!;
     return makeContext({
       pipeline: spec.name,
       node: node.name,
       logger: opts.logger,
       metrics: { add: (n, v = 1) => st.add(n, v), set: (n, v) => st.set(n, v) },
-      signal: controller.signal,
+      signal,
       stateDir: opts.stateDir,
       once: !!opts.once,
+      shared,
     });
   };
 
+  // Worker threads start now: they compile the spec while the prepares run here.
+  const pools = new Map<string, WorkerPool>();
+  for (const seg of segments) {
+    const pool = WorkerPool.launch(spec, seg, spec.settings.workers, { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once }, (e) => fail(withNode(e, seg.nodes.join('→'))));
+    pools.set(seg.nodes[0]!, pool);
+  }
+
+  // Prepared values: built once per node, here, before any instance (see prepare.ts).
+  const prepared = new Prepared(controller.signal, (node, err) => fail(withNode(err, node)));
+  try {
+    await prepared.prepareAll(spec, (name, signal) => contextFor(spec.nodes.get(name)!, undefined, signal), opts.logger);
+  } catch (err) {
+    for (const p of pools.values()) await p.terminate();
+    outer?.removeEventListener('abort', onOuterAbort);
+    throw err;
+  }
+
   /** Send a node's outputs to the queues of every consumer, counting them; `ack` is held once per envelope. */
-  const dispatch = async (name: string, outputs: Outputs, ack: Ack | null, count = true): Promise<void> => {
+  const dispatch = async (name: string, outputs: SourceOutputs, ack: Ack | null, count = true): Promise<void> => {
     const st = stats.get(name)!;
     const portMap = routes.get(name)!;
     for (const port in outputs) {
       const recs = outputs[port];
-      if (!recs || recs.length === 0) continue;
-      if (count) st.emitted(port, recs.length);
+      if (!recs) continue;
+      const n = batchSize(recs);
+      if (n === 0) continue;
+      if (count) st.emitted(port, n);
       const targets = portMap.get(port);
       if (!targets) continue; // a port nobody reads: counted, then dropped (validation warned)
       for (let i = 0; i < targets.length; i++) {
         ack?.retain();
-        // Fan-out shares the records; each consumer gets its own array.
-        await targets[i]!.push({ records: i === 0 ? recs : recs.slice(), ack });
+        // Fan-out shares the records; each consumer gets its own array (or its own bytes: a
+        // worker pool may transfer a block's memory to a thread).
+        await targets[i]!.push({ records: i === 0 ? recs : copyBatch(recs), ack });
       }
     }
   };
 
   // Create every plugin instance (feeds load, files open) before any data moves.
   const instances = new Map<string, SourceInstance | ProcessorInstance | SinkInstance>();
-  const pools = new Map<string, WorkerPool>();
+  const initialised = new Set<string>(); // heads of segments whose copies were created
+  const holders = new Map<string, SharedHolder>();
   const applyDeltas = (deltas: NodeDelta[]) => {
     for (const d of deltas) {
       const st = stats.get(d.node)!;
@@ -140,18 +164,34 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
       const node = spec.nodes.get(name)!;
       const seg = segmentOfHead.get(name);
       if (seg) {
-        const { pool, stats: created } = await WorkerPool.start(spec, seg, spec.settings.workers, { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once }, (e) => fail(withNode(e, seg.nodes.join('→'))));
-        pools.set(name, pool);
-        applyDeltas(created);
+        const pool = pools.get(name)!;
+        const sent = prepared.valuesOf(seg.nodes);
+        applyDeltas(await pool.init(sent));
+        initialised.add(name);
+        for (const n of Object.keys(sent)) {
+          prepared.subscribe(n, (v) => pool.publish(n, v));
+          // Published while the workers were starting: they were given the older value.
+          if (prepared.value(n) !== sent[n]) pool.publish(n, prepared.value(n));
+        }
         continue;
       }
       if (insideSegment.has(name)) continue;
-      instances.set(name, await node.plugin.def.create(node.config, contextFor(node)));
+      let holder: SharedHolder | undefined;
+      if (prepared.has(name)) {
+        const h = (holder = new SharedHolder(prepared.value(name)));
+        holders.set(name, h);
+        // Processors take a new value between batches; sources and sinks read ctx.shared when they need it.
+        const between = node.kind === 'transform' || node.kind === 'analyse';
+        prepared.subscribe(name, between ? (v) => h.offer(v) : (v) => void (h.current = v));
+      }
+      instances.set(name, await node.plugin.def.create(node.config, contextFor(node, holder)));
     }
   } catch (err) {
     await closeAll(instances, opts.logger);
     for (const p of pools.values()) await p.terminate();
-    throw withNode(err, [...spec.order].find((n) => !instances.has(n) && !insideSegment.has(n) && !pools.has(n)));
+    await prepared.close(opts.logger);
+    outer?.removeEventListener('abort', onOuterAbort);
+    throw withNode(err, [...spec.order].find((n) => !instances.has(n) && !insideSegment.has(n) && !initialised.has(n)));
   }
 
   const tasks: Promise<void>[] = [];
@@ -170,8 +210,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     if (pool) {
       const seg = segmentOfHead.get(name)!;
       const q = queues.get(name)!;
-      // Up to two batches per worker in flight; results are dispatched in submission order.
-      const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(spec.settings.workers * 2);
+      // Up to two batches per copy in flight (one running, one waiting); results are dispatched in
+      // submission order, with room for a few more so that a slow batch on one copy does not
+      // leave the other copies idle.
+      const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(spec.settings.workers * 4);
       const deliver = async (r: SegmentResult, ack: Ack | null) => {
         applyDeltas(r.stats);
         for (const [n, port, recs] of r.outputs) await dispatch(n, { [port]: recs }, ack, false);
@@ -182,6 +224,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
             const batch = await q.pull(1);
             if (batch === null) break;
             const env = batch[0]!;
+            await pool.room(env.records, 2);
+            if (failure !== undefined) break;
             const result = pool.submit(env.records);
             result.catch(() => undefined); // reported through fail()
             await inFlight.push({ env, result });
@@ -266,8 +310,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
               const batch = await q.pull(64, pending.length ? wait : undefined);
               if (batch === null) break;
               for (const env of batch) {
-                st.received(env.records.length);
-                await retrying(() => sink.write(env.records), name, 'write');
+                st.received(batchSize(env.records));
+                await retrying(() => sink.write(recordsOf(env)), name, 'write');
                 if (env.ack) pending.push(env.ack);
               }
               if (pending.length && Date.now() - lastFlush >= interval) await flush();
@@ -281,6 +325,14 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     } else {
       const proc = inst as ProcessorInstance;
       const q = queues.get(name)!;
+      const holder = holders.get(name);
+      /** A value published since the last batch: hand it over now, between two batches. */
+      const applyUpdate = async () => {
+        if (holder && holder.take() && proc.update) {
+          const r = proc.update(holder.current);
+          if (isPromise(r)) await r;
+        }
+      };
       tasks.push(
         (async () => {
           try {
@@ -288,13 +340,16 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
               const batch = await q.pull(1);
               if (batch === null) break;
               const env = batch[0]!;
-              st.received(env.records.length);
-              const r = proc.process(env.records);
+              if (holder?.pending) await applyUpdate();
+              const recs = recordsOf(env);
+              st.received(recs.length);
+              const r = proc.process(recs);
               const out = isPromise<Outputs>(r) ? await r : r;
               await dispatch(name, out, env.ack);
               env.ack?.release();
             }
             if (failure === undefined && proc.finish) {
+              if (holder?.pending) await applyUpdate();
               const r = proc.finish();
               const out = isPromise<Outputs>(r) ? await r : r;
               await dispatch(name, out, null);
@@ -315,6 +370,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   outer?.removeEventListener('abort', onOuterAbort);
   await closeAll(instances, opts.logger);
   for (const p of pools.values()) await p.close();
+  await prepared.close(opts.logger); // prepare's clean-ups, once every instance and copy is closed
   const targets = new Map<string, string>();
   for (const [name, inst] of instances) {
     const t = (inst as SinkInstance).target;
@@ -328,6 +384,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   }
   summary.stoppedBySignal = controller.signal.aborted;
   return summary;
+}
+
+function copyBatch(b: Batch): Batch {
+  return Array.isArray(b) ? b.slice() : { ...b, bytes: b.bytes.slice() };
 }
 
 function withNode(err: unknown, node: string | undefined): Error {

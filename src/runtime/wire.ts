@@ -1,13 +1,25 @@
 /**
- * How batches cross to worker threads. Raw line records from one file with consecutive line
- * numbers (what line sources emit) travel as one joined string, far cheaper to copy than thousands
- * of small objects; anything else is structured-cloned as it is.
+ * How batches cross to worker threads. A block of lines from a line source crosses as its bytes,
+ * transferred (not copied) when the block owns its whole ArrayBuffer; the worker builds the
+ * records. Raw line records from one file with consecutive line numbers travel as one joined
+ * string, far cheaper to copy than thousands of small objects; anything else is structured-cloned.
  */
-import type { Rec } from '../record.js';
+import { linesToRecords, type Batch, type LineBlock, type Rec } from '../record.js';
 
 export type WireBatch =
+  | { kind: 'block'; block: LineBlock }
   | { kind: 'lines'; file: string; first: number; text: string; raw: Array<[number, string]> }
   | { kind: 'records'; records: Rec[] };
+
+/** A batch ready to post, and the memory to transfer with it. */
+export function encodeForWorker(b: Batch): { wire: WireBatch; transfer: ArrayBuffer[] } {
+  if (Array.isArray(b)) return { wire: encodeBatch(b), transfer: [] };
+  const bytes = b.bytes;
+  const ab = bytes.buffer;
+  if (ab instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === ab.byteLength) return { wire: { kind: 'block', block: b }, transfer: [ab] };
+  // A view into a larger (or shared) buffer: send a copy of just its bytes.
+  return { wire: { kind: 'block', block: { ...b, bytes: bytes.slice() } }, transfer: [] };
+}
 
 export function encodeBatch(records: Rec[]): WireBatch {
   const n = records.length;
@@ -44,6 +56,7 @@ export function encodeBatch(records: Rec[]): WireBatch {
 
 export function decodeBatch(b: WireBatch): Rec[] {
   if (b.kind === 'records') return b.records;
+  if (b.kind === 'block') return linesToRecords(b.block);
   const lines = b.text.split('\n');
   const out: Rec[] = new Array(lines.length);
   for (let i = 0; i < lines.length; i++) out[i] = { message: lines[i], origin: { file: b.file, line: b.first + i } };
@@ -52,7 +65,8 @@ export function decodeBatch(b: WireBatch): Rec[] {
 }
 
 /** Which copy a batch goes to when state is kept per source. */
-export function originKey(records: Rec[]): string {
+export function originKey(records: Batch): string {
+  if (!Array.isArray(records)) return records.file;
   const o = records[0]?.origin;
   if (!o) return '';
   return o.file ?? `${o.topic}/${o.partition}`;

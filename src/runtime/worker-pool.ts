@@ -3,11 +3,11 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
-import type { Rec } from '../record.js';
+import type { Batch, Rec } from '../record.js';
 import type { CompiledSpec } from '../spec/validate.js';
 import type { Segment } from './segments.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
-import { encodeBatch, originKey, type NodeDelta } from './wire.js';
+import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
 
 export interface SegmentResult {
   outputs: Array<[string, string, Rec[]]>;
@@ -35,12 +35,17 @@ class SegmentWorker {
   private readonly waiting = new Map<number | string, Pending>();
   private failed: Error | undefined;
 
-  constructor(init: WorkerInit, onFatal: (e: Error) => void) {
+  get broken(): boolean {
+    return this.failed !== undefined;
+  }
+
+  constructor(init: WorkerInit, onFatal: (e: Error) => void, private readonly onResult: () => void) {
     this.worker = new Worker(workerScript(), { workerData: init });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') {
         const e = new Error(m.message);
         e.stack = m.stack;
+        if (m.node) (e as Error & { node?: string }).node = m.node;
         this.failAll(e);
         onFatal(e);
         return;
@@ -49,7 +54,10 @@ class SegmentWorker {
       const p = this.waiting.get(key);
       if (!p) return;
       this.waiting.delete(key);
-      if (m.type === 'result') this.outstanding--;
+      if (m.type === 'result') {
+        this.outstanding--;
+        this.onResult();
+      }
       p.resolve(m.type === 'result' || m.type === 'finished' || m.type === 'ready' ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats } : { outputs: [], stats: [] });
     });
     this.worker.on('error', (e) => {
@@ -63,20 +71,35 @@ class SegmentWorker {
 
   private failAll(e: Error): void {
     this.failed = e;
+    this.onResult(); // wake anyone waiting for room on this copy
     for (const p of this.waiting.values()) p.reject(e);
     this.waiting.clear();
   }
 
-  request(key: number | string, msg: ToWorker | null): Promise<SegmentResult> {
+  request(key: number | string, msg: ToWorker | null, transfer: ArrayBuffer[] = []): Promise<SegmentResult> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((res, rej) => {
       this.waiting.set(key, { resolve: res, reject: rej });
       if (msg) {
+        try {
+          this.worker.postMessage(msg, transfer);
+        } catch (err) {
+          this.waiting.delete(key);
+          rej(err);
+          return;
+        }
         if (msg.type === 'batch') this.outstanding++;
-        this.worker.postMessage(msg);
       }
     });
   }
+}
+
+function cloneError(err: unknown, nodes: string[]): Error {
+  const e = err as Error;
+  if (e?.name !== 'DataCloneError') return e;
+  const wrapped = new Error(`${nodes.length === 1 ? `node '${nodes[0]}': ` : ''}the shared value of ${nodes.map((n) => `'${n}'`).join(', ')} cannot be sent to worker threads (${e.message}); values given by prepare or publish must be structured-cloneable`);
+  if (nodes.length === 1) (wrapped as Error & { node?: string }).node = nodes[0];
+  return wrapped;
 }
 
 export class WorkerPool {
@@ -85,30 +108,90 @@ export class WorkerPool {
 
   private constructor(readonly segment: Segment) {}
 
-  /** Start `n` workers; resolves with the statistics of the first (create-time counters such as feed sizes, once). */
-  static async start(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean }, onFatal: (e: Error) => void): Promise<{ pool: WorkerPool; stats: NodeDelta[] }> {
+  /**
+   * Start `n` workers: each compiles the spec and loads the plugin modules at once (while the main
+   * thread runs the `prepare`s), then waits for `init`.
+   */
+  static launch(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean }, onFatal: (e: Error) => void): WorkerPool {
     const pool = new WorkerPool(segment);
     for (let i = 0; i < n; i++) {
       const init: WorkerInit = { specFile: spec.file, text: spec.source.text, vars: spec.source.vars, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i };
-      pool.workers.push(new SegmentWorker(init, onFatal));
+      pool.workers.push(new SegmentWorker(init, onFatal, () => pool.wakeRoom()));
     }
-    const ready = await Promise.all(pool.workers.map((w) => w.request('ready', null)));
-    return { pool, stats: ready[0]!.stats };
+    return pool;
   }
 
-  /** Send a batch to a copy: by source when state is kept per source, else the least busy. */
-  submit(records: Rec[]): Promise<SegmentResult> {
-    let w: SegmentWorker;
+  /**
+   * Give every copy the prepared values of the segment's nodes (SharedArrayBuffers shared, the
+   * rest cloned) and let it create its instances; resolves with the statistics of the first copy
+   * (create-time counters, once).
+   */
+  async init(shared: Record<string, unknown>): Promise<NodeDelta[]> {
+    const ready = this.workers.map((w) =>
+      w.request('ready', { type: 'init', shared }).catch((err) => {
+        throw cloneError(err, Object.keys(shared));
+      }),
+    );
+    const all = await Promise.allSettled(ready);
+    const bad = all.find((r) => r.status === 'rejected');
+    if (bad) throw (bad as PromiseRejectedResult).reason;
+    return (all[0] as PromiseFulfilledResult<SegmentResult>).value.stats;
+  }
+
+  /** The copy a batch goes to: by source when state is kept per source, else the least busy. */
+  private target(records: Batch): SegmentWorker {
     if (this.segment.mode === 'by-origin') {
       const key = originKey(records);
       let h = 0;
       for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-      w = this.workers[Math.abs(h) % this.workers.length]!;
-    } else {
-      w = this.workers.reduce((a, b) => (b.outstanding < a.outstanding ? b : a));
+      return this.workers[Math.abs(h) % this.workers.length]!;
     }
+    let w = this.workers[0]!;
+    for (let i = 1; i < this.workers.length; i++) if (this.workers[i]!.outstanding < w.outstanding) w = this.workers[i]!;
+    return w;
+  }
+
+  private roomWaiters: Array<() => void> = [];
+
+  wakeRoom(): void {
+    const ws = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of ws) w();
+  }
+
+  /**
+   * Wait until the copy that would take this batch has fewer than `perWorker` batches outstanding:
+   * a copy always has its next batch waiting, and no copy piles up work while another is idle.
+   */
+  async room(records: Batch, perWorker: number): Promise<void> {
+    for (;;) {
+      const w = this.target(records);
+      if (w.outstanding < perWorker || w.broken) return;
+      await new Promise<void>((r) => this.roomWaiters.push(r));
+    }
+  }
+
+  /** Send a batch to a copy (see `target`). */
+  submit(records: Batch): Promise<SegmentResult> {
+    const w = this.target(records);
     const seq = this.seq++;
-    return w.request(seq, { type: 'batch', seq, batch: encodeBatch(records) });
+    const { wire, transfer } = encodeForWorker(records);
+    return w.request(seq, { type: 'batch', seq, batch: wire }, transfer);
+  }
+
+  /**
+   * A new shared value for one of the segment's nodes: each copy applies it between two batches
+   * (its messages are handled in order, so batches submitted from now on see it). SharedArrayBuffers
+   * in the value are shared with the copies; everything else is cloned.
+   */
+  publish(node: string, value: unknown): void {
+    for (const w of this.workers) {
+      try {
+        w.worker.postMessage({ type: 'update', node, value } satisfies ToWorker);
+      } catch (err) {
+        throw cloneError(err, [node]);
+      }
+    }
   }
 
   /** End of input: every copy emits what it holds. */

@@ -10,6 +10,7 @@ import { builtinRegistry } from '../plugins/builtins.js';
 import { loadSpec } from '../spec/validate.js';
 import { createLogger } from '../cli/logger.js';
 import { makeContext } from './context.js';
+import { SharedHolder } from './prepare.js';
 import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
 import type { Segment } from './segments.js';
 
@@ -24,7 +25,13 @@ export interface WorkerInit {
   index: number;
 }
 
-export type ToWorker = { type: 'batch'; seq: number; batch: WireBatch } | { type: 'finish' } | { type: 'close' };
+export type ToWorker =
+  /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
+  | { type: 'init'; shared: Record<string, unknown> }
+  | { type: 'batch'; seq: number; batch: WireBatch }
+  | { type: 'update'; node: string; value: unknown }
+  | { type: 'finish' }
+  | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
   | { type: 'result'; seq: number; outputs: Array<[string, string, Rec[]]>; stats: NodeDelta[] }
@@ -53,23 +60,36 @@ async function main(): Promise<void> {
   };
 
   const instances: ProcessorInstance[] = [];
-  for (const name of seg.nodes) {
-    const node = spec.nodes.get(name)!;
-    const ctx = makeContext({
-      pipeline: spec.name,
-      node: name,
-      logger: logger.child({ worker: init.index }),
-      metrics: {
-        add: (k, v = 1) => { const d = deltas.get(name)!; d.add[k] = (d.add[k] ?? 0) + v; },
-        set: (k, v) => { deltas.get(name)!.set[k] = v; },
-      },
-      signal: controller.signal,
-      stateDir: init.stateDir,
-      once: init.once,
-    });
-    instances.push((await node.plugin.def.create(node.config, ctx)) as ProcessorInstance);
-  }
-  port.postMessage({ type: 'ready', stats: take() } satisfies FromWorker);
+  const holders = new Map<string, SharedHolder>();
+  /** Create the copies, once the main thread has sent what its `prepare`s built. */
+  const setup = async (shared: Record<string, unknown>): Promise<void> => {
+    for (const name of seg.nodes) {
+      const node = spec.nodes.get(name)!;
+      const holder = Object.prototype.hasOwnProperty.call(shared, name) ? new SharedHolder(shared[name]) : undefined;
+      if (holder) holders.set(name, holder);
+      const ctx = makeContext({
+        shared: holder,
+        pipeline: spec.name,
+        node: name,
+        logger: logger.child({ worker: init.index }),
+        metrics: {
+          add: (k, v = 1) => { const d = deltas.get(name)!; d.add[k] = (d.add[k] ?? 0) + v; },
+          set: (k, v) => { deltas.get(name)!.set[k] = v; },
+        },
+        signal: controller.signal,
+        stateDir: init.stateDir,
+        once: init.once,
+      });
+      try {
+        instances.push((await node.plugin.def.create(node.config, ctx)) as ProcessorInstance);
+      } catch (err) {
+        const e = err as Error;
+        port.postMessage({ type: 'error', message: `node '${name}': ${e.message}`, stack: e.stack, node: name } satisfies FromWorker);
+        return;
+      }
+    }
+    port.postMessage({ type: 'ready', stats: take() } satisfies FromWorker);
+  };
 
   /** Feed `records` to node i and everything after it; collect what leaves the segment. */
   const runFrom = async (i: number, first: Outputs | Rec[], out: Array<[string, string, Rec[]]>, finishing: boolean): Promise<void> => {
@@ -111,10 +131,24 @@ async function main(): Promise<void> {
   });
   const handle = async (msg: ToWorker): Promise<void> => {
     try {
-      if (msg.type === 'batch') {
+      if (msg.type === 'init') {
+        await setup(msg.shared);
+      } else if (msg.type === 'batch') {
         const outputs: Array<[string, string, Rec[]]> = [];
         await runFrom(0, decodeBatch(msg.batch), outputs, false);
         port.postMessage({ type: 'result', seq: msg.seq, outputs, stats: take() } satisfies FromWorker);
+      } else if (msg.type === 'update') {
+        // Between two batches: messages are handled one at a time, in the order they were posted.
+        const holder = holders.get(msg.node);
+        if (!holder) return;
+        holder.current = msg.value;
+        const inst = instances[seg.nodes.indexOf(msg.node)]!;
+        try {
+          if (inst.update) await inst.update(msg.value);
+        } catch (err) {
+          const e = err as Error;
+          port.postMessage({ type: 'error', message: `node '${msg.node}': update failed: ${e.message}`, stack: e.stack, node: msg.node } satisfies FromWorker);
+        }
       } else if (msg.type === 'finish') {
         const outputs: Array<[string, string, Rec[]]> = [];
         await runFrom(0, {}, outputs, true);

@@ -3,7 +3,7 @@
  * (defaults applied, frozen), create it with a test context, and feed it batches.
  */
 import { compileConfigSchema, describeAjvErrors } from '../../src/spec/ajv.js';
-import type { PluginDef, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Rec, Outputs } from '../../src/api.js';
+import type { PluginDef, PluginContext, PluginInstance, PrepareContext, ProcessorInstance, SinkInstance, SourceInstance, Rec, Outputs } from '../../src/api.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,16 +45,48 @@ export function testContext(node = 'test', overrides: Partial<PluginContext> = {
   };
 }
 
+/**
+ * Create an instance as the runtime does: a plugin with `prepare` has it run first, and its value
+ * becomes `ctx.shared` (the very object, as for a main-thread instance). A value it publishes is
+ * handed to the instance's `update` at once (a test drives batches one at a time, so this is
+ * between two of them); its clean-ups run when the instance is closed.
+ */
+async function create(def: PluginDef, config: unknown, ctx: PluginContext): Promise<PluginInstance> {
+  if (typeof def.prepare !== 'function') return def.create(config, ctx);
+  let inst: PluginInstance | undefined;
+  let current: unknown;
+  const closers: Array<() => void | Promise<void>> = [];
+  const { shared: _ignored, ...base } = ctx;
+  const pctx: PrepareContext = {
+    ...base,
+    publish: (value) => {
+      current = value;
+      void (inst as ProcessorInstance | undefined)?.update?.(value);
+    },
+    onClose: (fn) => void closers.push(fn),
+  };
+  current = await def.prepare(config, pctx);
+  const ictx = { ...ctx };
+  Object.defineProperty(ictx, 'shared', { get: () => current, enumerable: true });
+  inst = await def.create(config, ictx);
+  const close = inst.close?.bind(inst);
+  (inst as { close(): Promise<void> }).close = async () => {
+    await close?.();
+    while (closers.length) await closers.pop()!();
+  };
+  return inst;
+}
+
 export async function createProcessor(def: PluginDef, withConfig: unknown, ctx = testContext()): Promise<ProcessorInstance> {
-  return (await def.create(configFor(def, withConfig), ctx)) as ProcessorInstance;
+  return (await create(def, configFor(def, withConfig), ctx)) as ProcessorInstance;
 }
 
 export async function createSink(def: PluginDef, withConfig: unknown, ctx = testContext()): Promise<SinkInstance> {
-  return (await def.create(configFor(def, withConfig), ctx)) as SinkInstance;
+  return (await create(def, configFor(def, withConfig), ctx)) as SinkInstance;
 }
 
 export async function createSource(def: PluginDef, withConfig: unknown, ctx = testContext()): Promise<SourceInstance> {
-  return (await def.create(configFor(def, withConfig), ctx)) as SourceInstance;
+  return (await create(def, configFor(def, withConfig), ctx)) as SourceInstance;
 }
 
 /** Run batches through a processor and its finish(); returns every record per port, in order. */

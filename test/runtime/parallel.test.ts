@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { findSegments } from '../../src/runtime/segments.js';
-import { encodeBatch, decodeBatch } from '../../src/runtime/wire.js';
+import { encodeBatch, decodeBatch, encodeForWorker, originKey } from '../../src/runtime/wire.js';
+import { linesToRecords, type LineBlock } from '../../src/record.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 
 const DEFAULT = resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml');
@@ -34,6 +35,32 @@ describe('parallel segments', () => {
     const odd = [{ message: 'x', origin: { file: 'f.log', line: 1 } }, { message: 'y', origin: { file: 'f.log', line: 3 } }];
     expect(encodeBatch(odd).kind).toBe('records');
     expect(decodeBatch(encodeBatch(odd))).toEqual(odd);
+  });
+
+  it('blocks of lines cross threads as their bytes, transferred when the block owns its memory', () => {
+    const text = Buffer.concat([Buffer.from('a b\r\n\n\r\nd '), Buffer.from([0xff]), Buffer.from('\nlast')]);
+    const own = new Uint8Array(text.length);
+    own.set(text);
+    const block: LineBlock = { kind: 'lines', file: 'f.log', firstLine: 7, bytes: own, records: 3 };
+    const expected = [
+      { message: 'a b', origin: { file: 'f.log', line: 7 } },
+      { message: 'd \uFFFD', origin: { file: 'f.log', line: 10 }, raw_base64: Buffer.from([0x64, 0x20, 0xff]).toString('base64') },
+      { message: 'last', origin: { file: 'f.log', line: 11 } },
+    ];
+    expect(linesToRecords(block)).toEqual(expected);
+    expect(originKey(block)).toBe('f.log');
+    const { wire, transfer } = encodeForWorker(block);
+    expect(transfer).toEqual([own.buffer]);
+    const arrived = structuredClone(wire, { transfer });
+    expect(own.byteLength).toBe(0); // moved, not copied
+    expect(decodeBatch(arrived)).toEqual(expected);
+    // A view into a larger buffer is copied: transferring would take the rest of the buffer away.
+    const big = Buffer.alloc(text.length + 10);
+    text.copy(big, 5);
+    const view = { ...block, bytes: big.subarray(5, 5 + text.length) };
+    const sent = encodeForWorker(view);
+    expect(sent.transfer).toEqual([]);
+    expect(decodeBatch(structuredClone(sent.wire))).toEqual(expected);
   });
 
   it('the default pipeline gives the same results with two workers as with none', async () => {

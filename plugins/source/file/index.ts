@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { join } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import fg from 'fast-glob';
-import { definePlugin, makeInvalid, type Rec, type SourceInstance, type PluginContext } from '../../../src/api.js';
+import { definePlugin, makeInvalid, type LineBlock, type Rec, type SourceInstance, type SourceOutputs, type PluginContext } from '../../../src/api.js';
 
 interface FileSourceConfig {
   paths: string[];
@@ -45,6 +45,7 @@ interface CommitPoint {
 }
 
 const NL = 0x0a;
+const CR = 0x0d;
 
 export default definePlugin<FileSourceConfig>({
   name: 'file',
@@ -116,7 +117,7 @@ class FileSource implements SourceInstance {
     }
   }
 
-  async run(emit: (batch: { out?: Rec[]; invalid?: Rec[] }, onDurable?: () => void) => Promise<void>): Promise<void> {
+  async run(emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
     const files = await fg(this.config.paths.map((p) => p), { onlyFiles: true, unique: true, dot: false, absolute: false });
     files.sort();
     if (!files.length) this.ctx.logger.warn({ paths: this.config.paths }, 'no file matches the paths');
@@ -131,7 +132,7 @@ class FileSource implements SourceInstance {
     }
   }
 
-  private async readFile(file: string, ino: number, size: number, emit: (batch: { out?: Rec[]; invalid?: Rec[] }, onDurable?: () => void) => Promise<void>): Promise<void> {
+  private async readFile(file: string, ino: number, size: number, emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
     const cfg = this.config;
     const gz = cfg.gzip === 'auto' ? file.endsWith('.gz') : cfg.gzip;
     const prev = this.checkpoints.files[file];
@@ -153,68 +154,103 @@ class FileSource implements SourceInstance {
     const carry: Buffer[] = [];
     let carryLen = 0;
     let overlong = false; // the line being accumulated is already beyond max_line_bytes
-    let out: Rec[] = [];
+    let block: LineBlock | null = null; // at most one block per batch
     let invalid: Rec[] = [];
-    const origin = file;
+    let blank = 0;
     if (!gz && skipBytes) this.ctx.metrics.add('bytes_read', skipBytes);
     raw.on('data', (c: Buffer | string) => this.ctx.metrics.add('bytes_read', c.length));
 
-    const pushLine = (line: string, bytes: Buffer | null) => {
-      lineNo++;
-      if (line.length && line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-      if (line.length === 0) {
-        this.ctx.metrics.add('blank_lines', 1);
-        return;
-      }
-      if (line.length * 3 > cfg.max_line_bytes && Buffer.byteLength(line) > cfg.max_line_bytes) {
-        const kept = (bytes ?? Buffer.from(line)).subarray(0, cfg.max_line_bytes);
-        invalid.push(makeInvalid(this.ctx.node, { file: origin, line: lineNo }, 'LINE_TOO_LONG', `line is ${Buffer.byteLength(line)} bytes, longer than max_line_bytes (${cfg.max_line_bytes}); the first ${cfg.max_line_bytes} bytes are kept`, kept.toString('utf8')));
-        return;
-      }
-      const rec: Rec = { message: line, origin: { file: origin, line: lineNo } };
-      if (bytes && !isUtf8(bytes)) rec.raw_base64 = bytes.toString('base64');
-      out.push(rec);
+    const tooLong = (line: number, bytes: Buffer, length: number) => {
+      invalid.push(makeInvalid(this.ctx.node, { file, line }, 'LINE_TOO_LONG', `line is ${length} bytes, longer than max_line_bytes (${cfg.max_line_bytes}); the first ${cfg.max_line_bytes} bytes are kept`, bytes.subarray(0, cfg.max_line_bytes).toString('utf8')));
     };
 
     const flushBatch = async (commit: CommitPoint | null) => {
-      if (!out.length && !invalid.length && !commit) return;
-      const batch: { out?: Rec[]; invalid?: Rec[] } = {};
-      if (out.length) batch.out = out;
+      if (blank) {
+        this.ctx.metrics.add('blank_lines', blank);
+        blank = 0;
+      }
+      if (!block && !invalid.length && !commit) return;
+      const batch: SourceOutputs = {};
+      if (block) batch.out = block;
       if (invalid.length) batch.invalid = invalid;
-      out = [];
+      block = null;
       invalid = [];
       const seq = this.seq++;
       await emit(batch, () => this.onDurable(seq, commit));
     };
 
-    /** Split a buffer holding complete lines (ending with \n) into records, emitting full batches. */
-    const consume = async (buf: Buffer, endOffset: number) => {
-      const text = buf.toString('utf8', 0, buf.length - 1);
-      const lines = text.split('\n');
-      const suspicious = text.includes('\uFFFD');
-      // Byte position of the next line within buf, for exact per-batch checkpoints. Pure ASCII
-      // text has as many chars as bytes; otherwise count the bytes of each line.
-      const ascii = text.length === buf.length - 1;
-      const startOffset = endOffset - buf.length;
-      let bytePos = 0;
+    /**
+     * Split whole lines into blocks of `batch_size` records, emitting each. The lines are `pre` (one
+     * line: the bytes carried over from the previous chunk and the end of that line) followed by
+     * `buf`; positions below run over both as if they were one buffer, so that a chunk is never
+     * copied just to join a line cut in two. Only the last line of a file may lack its '\n'. Lines
+     * are only delimited here — records are built where a node reads them. Returns false when the
+     * run was stopped between two batches.
+     */
+    const consume = async (buf: Buffer, endOffset: number, pre?: Buffer): Promise<boolean> => {
+      const preLen = pre ? pre.length : 0;
+      const len = preLen + buf.length;
+      const startOffset = endOffset - len;
+      const max = cfg.max_line_bytes;
+      const byteAt = (i: number) => (i < preLen ? pre![i]! : buf[i - preLen]!);
+      const slice = (from: number, to: number): Buffer => {
+        if (from >= preLen) return buf.subarray(from - preLen, to - preLen);
+        if (to <= preLen) return pre!.subarray(from, to);
+        return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
+      };
+      /**
+       * Lines [from, to) (the first numbered `first`) become the pending block, copied into memory
+       * of its own: the stream reuses its chunks, and the runtime may transfer a block's memory to a
+       * worker thread.
+       */
+      const cut = (from: number, to: number, first: number, records: number) => {
+        if (to <= from) return;
+        const bytes = new Uint8Array(to - from);
+        if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
+        if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
+        block = { kind: 'lines', file, firstLine: first, bytes, records };
+      };
+      let from = 0; // start of the block being gathered
+      let first = lineNo + 1;
+      let records = 0;
       let pos = 0;
-      for (let i = 0; i < lines.length; i++) {
-        const line = lines[i]!;
-        let bytes: Buffer | null = null;
-        if (suspicious) {
-          const nl = buf.indexOf(NL, pos);
-          bytes = buf.subarray(pos, nl);
-          pos = nl + 1;
-          if (bytes.length && bytes[bytes.length - 1] === 13) bytes = bytes.subarray(0, bytes.length - 1);
-          if (!line.includes('\uFFFD')) bytes = null;
+      while (pos < len) {
+        let nl: number;
+        if (pos < preLen) nl = preLen - 1; // pre is one line
+        else {
+          nl = buf.indexOf(NL, pos - preLen);
+          nl = nl === -1 ? len : nl + preLen;
         }
-        if (cfg.checkpoint) bytePos += (ascii ? line.length : Buffer.byteLength(line)) + 1;
-        pushLine(line, bytes);
-        if (out.length >= cfg.batch_size && i < lines.length - 1) {
-          await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + bytePos, line: lineNo, complete: false } : null);
+        let bytes = nl - pos;
+        if (bytes > 0 && byteAt(nl - 1) === CR) bytes--;
+        lineNo++;
+        const next = nl + 1;
+        if (bytes === 0) blank++;
+        else if (bytes > max) {
+          // Rejected here, with its bytes: the block ends before it, the next one starts after it.
+          cut(from, pos, first, records);
+          tooLong(lineNo, slice(pos, pos + Math.min(bytes, max)), bytes);
+          await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + Math.min(next, len), line: lineNo, complete: false } : null);
+          if (this.ctx.signal.aborted) return false;
+          from = next;
+          first = lineNo + 1;
+          records = 0;
+          pos = next;
+          continue;
+        } else records++;
+        pos = next;
+        if (records >= cfg.batch_size && pos < len) {
+          cut(from, pos, first, records);
+          await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + pos, line: lineNo, complete: false } : null);
+          if (this.ctx.signal.aborted) return false;
+          from = pos;
+          first = lineNo + 1;
+          records = 0;
         }
       }
+      cut(from, len, first, records);
       await flushBatch(cfg.checkpoint ? { file, ino, size, offset: endOffset, line: lineNo, complete: false } : null);
+      return !this.ctx.signal.aborted;
     };
 
     let corrupt: Error | undefined;
@@ -239,13 +275,14 @@ class FileSource implements SourceInstance {
           continue;
         }
         let head: Buffer;
+        let pre: Buffer | undefined;
         if (carry.length) {
           if (overlong || carryLen > cfg.max_line_bytes) {
             // An over-long first line: reject it from what we kept, then go on with the rest.
             const firstNl = chunk.indexOf(NL);
             const kept = Buffer.concat(carry).subarray(0, cfg.max_line_bytes);
             lineNo++;
-            invalid.push(makeInvalid(this.ctx.node, { file, line: lineNo }, 'LINE_TOO_LONG', `line is ${carryLen + firstNl} bytes, longer than max_line_bytes (${cfg.max_line_bytes}); the first ${cfg.max_line_bytes} bytes are kept`, kept.toString('utf8')));
+            tooLong(lineNo, kept, carryLen + firstNl);
             offset += firstNl + 1;
             carry.length = 0;
             carryLen = 0;
@@ -260,13 +297,16 @@ class FileSource implements SourceInstance {
             }
             head = chunk.subarray(0, ln + 1);
             offset += head.length;
-            await consume(head, offset);
+            if (!(await consume(head, offset))) break;
             const rest = chunk.subarray(ln + 1);
             if (rest.length) { carry.push(rest); carryLen = rest.length; }
             offset += rest.length;
             continue;
           }
-          head = Buffer.concat([...carry, chunk.subarray(0, lastNl + 1)]);
+          // The line cut by the previous chunk ends in this one: join just that line.
+          const firstNl = chunk.indexOf(NL);
+          pre = Buffer.concat([...carry, chunk.subarray(0, firstNl + 1)]);
+          head = chunk.subarray(firstNl + 1, lastNl + 1);
           offset += lastNl + 1;
           carry.length = 0;
           carryLen = 0;
@@ -274,7 +314,7 @@ class FileSource implements SourceInstance {
           head = chunk.subarray(0, lastNl + 1);
           offset += lastNl + 1;
         }
-        await consume(head, offset);
+        if (!(await consume(head, offset, pre))) break;
         const rest = chunk.subarray(lastNl + 1);
         if (rest.length) {
           carry.push(Buffer.from(rest)); // copy: the chunk's memory is reused by the stream
@@ -292,10 +332,9 @@ class FileSource implements SourceInstance {
         const last = Buffer.concat(carry);
         if (overlong || last.length > cfg.max_line_bytes) {
           lineNo++;
-          invalid.push(makeInvalid(this.ctx.node, { file, line: lineNo }, 'LINE_TOO_LONG', `line is ${carryLen} bytes, longer than max_line_bytes (${cfg.max_line_bytes}); the first ${cfg.max_line_bytes} bytes are kept`, last.subarray(0, cfg.max_line_bytes).toString('utf8')));
+          tooLong(lineNo, last, carryLen);
         } else {
-          const text = last.toString('utf8');
-          pushLine(text, text.includes('\uFFFD') ? last : null);
+          await consume(last, offset + carryLen);
         }
       }
       if (corrupt) {
