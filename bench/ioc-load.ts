@@ -14,6 +14,7 @@ import { hitPool, makeIndicator, type Indicator } from './generate/feed.js';
 import { mulberry32, subSeed, int } from './lib/prng.js';
 import { loadFeed } from '../plugins/analyse/ioc-sweep/feeds/index.js';
 import iocSweep from '../plugins/analyse/ioc-sweep/index.js';
+import { benchInstance } from './lib/context.js';
 import type { PluginContext, ProcessorInstance, Rec } from '../src/api.js';
 
 export interface IocLoadResult {
@@ -88,7 +89,8 @@ export async function runIocLoad(opts: { indicators: number; records: number; se
     if (int(rng, 20) === 0) { records.push(recordFor(pool[int(rng, pool.length)]!, i)); hitRecords++; }
     else records.push(recordFor(makeIndicator(rng, (['ipv4', 'domain', 'url', 'ipv6'] as const)[int(rng, 4)]!), i));
   }
-  const p = (await iocSweep.create(
+  const p = (await benchInstance(
+    iocSweep,
     { feeds: [feed], allowlist: [], rule_name: 'ioc-sweep', fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original'] } },
     silentContext(),
   )) as ProcessorInstance;

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import type { PluginContext } from '../../src/api.js';
+import type { PluginContext, PluginDef, PluginInstance } from '../../src/api.js';
 
 /** A plugin context for in-process micro-benchmarks: silent logger and metrics, nothing measured but the plugin. */
 export function quietContext(node: string): PluginContext {
@@ -13,4 +13,22 @@ export function quietContext(node: string): PluginContext {
     stateDir: () => tmpdir(),
     once: true,
   };
+}
+
+/**
+ * An instance built as the runtime builds a main-thread one: `prepare` first (when the plugin has
+ * it), its value as `ctx.shared`. Publishing and clean-ups are not needed by the benchmarks: a
+ * published value is ignored, and clean-ups run on `close()`.
+ */
+export async function benchInstance(def: PluginDef, config: unknown, ctx: PluginContext): Promise<PluginInstance> {
+  if (typeof def.prepare !== 'function') return def.create(config, ctx);
+  const closers: Array<() => void | Promise<void>> = [];
+  const shared = await def.prepare(config, { ...ctx, publish() {}, onClose: (fn) => void closers.push(fn) });
+  const inst = await def.create(config, { ...ctx, shared });
+  const close = inst.close?.bind(inst);
+  inst.close = async () => {
+    await close?.();
+    while (closers.length) await closers.pop()!();
+  };
+  return inst;
 }

@@ -3,10 +3,10 @@
  * URLs) from threat-intelligence feeds; pass records through on `out`, raise alerts on `alerts`.
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type ProcessorInstance, type Rec } from '../../../src/api.js';
+import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type PrepareContext, type ProcessorInstance, type Rec } from '../../../src/api.js';
 import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
 import type { FeedConfig } from './feeds/types.js';
-import { IndicatorStore } from './store.js';
+import { IndicatorStore, type SharedStoreData } from './store.js';
 import { Matcher, buildAlert, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
 
@@ -87,7 +87,8 @@ export default definePlugin<IocSweepConfig>({
     '`allowlisted`, `alerts_suppressed`, `feed_refreshes`, `feed_refresh_failures`.',
   ].join('\n'),
   ports: ['out', 'alerts'],
-  // Each copy loads the feeds; suppression counts repeats across records, so it needs one copy.
+  // Copies share the feeds prepared once in the main thread; suppression counts repeats across
+  // records, so it needs one copy.
   parallel: (config) => (config.suppress ? 'none' : 'any'),
   schema: {
     type: 'object',
@@ -160,8 +161,12 @@ export default definePlugin<IocSweepConfig>({
     }
     return issues;
   },
-  async create(config, ctx) {
-    return IocSweep.create(config, ctx);
+  // Feeds are loaded once per node, in the main thread; every copy sweeps with the same tables.
+  async prepare(config, ctx) {
+    return (await FeedSet.load(config, ctx)).shared();
+  },
+  create(config, ctx) {
+    return new IocSweep(config, ctx);
   },
 });
 
@@ -172,35 +177,55 @@ interface FeedSlot {
   task?: ScheduledTask;
 }
 
-export class IocSweep implements ProcessorInstance {
+/**
+ * The node's shared value: every feed's and allowlist's store in its flat, shareable form. Worker
+ * copies receive a structured clone whose SharedArrayBuffers are the same memory, so a feed exists
+ * once however many copies sweep with it.
+ */
+export interface SweepShared {
+  feeds: SharedStoreData[];
+  allow: SharedStoreData[];
+}
+
+/** Main-thread copies find the FeedSet behind a shared value here (not cloned into workers). */
+const FEED_SET = Symbol('ioc-sweep feed set');
+
+/**
+ * The feeds of one node, loaded once in the main thread (`prepare`): initial load, cron refresh
+ * off to the side with the last good set kept on failure, and publication of every new set to
+ * all copies of the node.
+ */
+export class FeedSet {
   private feeds: FeedSlot[] = [];
   private allow: FeedSlot[] = [];
-  /** What a batch reads: replaced (never mutated) on refresh, so a batch sees one consistent set. */
-  private current: { stores: IndicatorStore[]; allow: IndicatorStore[] } = { stores: [], allow: [] };
-  private readonly matcher: Matcher;
-  private readonly suppressor: Suppressor | null;
-  private readonly matches: Match[] = [];
   private closed = false;
 
-  private constructor(private readonly config: IocSweepConfig, private readonly ctx: PluginContext) {
-    this.matcher = new Matcher(config.fields);
-    this.suppressor = config.suppress
-      ? new Suppressor(config.suppress.key ?? ['source.ip', 'indicator'], parseDuration(config.suppress.period), config.suppress.period)
-      : null;
-  }
+  private constructor(private readonly config: IocSweepConfig, private readonly ctx: PrepareContext) {}
 
-  static async create(config: IocSweepConfig, ctx: PluginContext): Promise<IocSweep> {
-    const s = new IocSweep(config, ctx);
+  static async load(config: IocSweepConfig, ctx: PrepareContext): Promise<FeedSet> {
+    const s = new FeedSet(config, ctx);
     const load = (f: FeedConfig) => s.loadInitial(f);
     s.feeds = await Promise.all(config.feeds.map(load));
     s.allow = await Promise.all((config.allowlist ?? []).map(load));
-    s.publish();
+    s.countLoaded();
     for (const slot of [...s.feeds, ...s.allow]) {
       if (slot.feed.refresh === undefined) continue;
       slot.task = cron.schedule(slot.feed.refresh, () => s.refresh(slot.feed.name), { name: `${ctx.node}:${slot.feed.name}`, noOverlap: true, unref: true });
     }
-    ctx.signal.addEventListener('abort', () => void s.stopTasks(), { once: true });
+    ctx.onClose(() => s.stop());
+    ctx.signal.addEventListener('abort', () => void s.stop(), { once: true });
     return s;
+  }
+
+  /** The value every copy sweeps with (and, in the main thread, the way back to this set). */
+  shared(): SweepShared {
+    const v: SweepShared = { feeds: this.feeds.map((f) => f.store.toShared()), allow: this.allow.map((f) => f.store.toShared()) };
+    Object.defineProperty(v, FEED_SET, { value: this, enumerable: false });
+    return v;
+  }
+
+  static of(shared: unknown): FeedSet | undefined {
+    return shared && typeof shared === 'object' ? (shared as { [FEED_SET]?: FeedSet })[FEED_SET] : undefined;
   }
 
   private async loadInitial(feed: FeedConfig): Promise<FeedSlot> {
@@ -227,23 +252,24 @@ export class IocSweep implements ProcessorInstance {
     this.ctx.logger.info(
       {
         feed: l.store.feed, format: l.format, inputs: l.inputs.length, indicators: l.store.size, by_type: l.store.counts,
-        rows: t.rows, skipped: t.skipped, reasons: t.reasons, ignored_objects: t.ignored, samples: t.samples.slice(0, 3), ms: Math.round(l.ms),
+        table_bytes: l.store.flatBytes, rows: t.rows, skipped: t.skipped, reasons: t.reasons, ignored_objects: t.ignored,
+        samples: t.samples.slice(0, 3), ms: Math.round(l.ms),
       },
       'feed loaded',
     );
   }
 
-  private publish(): void {
-    this.current = { stores: this.feeds.map((f) => f.store), allow: this.allow.map((f) => f.store) };
+  private countLoaded(): void {
     let n = 0;
-    for (const s of this.current.stores) n += s.size;
+    for (const f of this.feeds) n += f.store.size;
     this.ctx.metrics.set('indicators_loaded', n);
   }
 
   /**
-   * Reload one feed (or all) off to the side and swap it in. A failure — unreadable source, or a
-   * reload that yields no indicators where the last good set had some (an error page served as
-   * 200, a truncated download) — keeps the last good set. Returns whether every reload succeeded.
+   * Reload one feed (or all) off to the side and publish the new set. A failure — unreadable
+   * source, or a reload that yields no indicators where the last good set had some (an error page
+   * served as 200, a truncated download) — keeps the last good set. Returns whether every reload
+   * succeeded.
    */
   async refresh(name?: string): Promise<boolean> {
     let ok = true;
@@ -258,7 +284,8 @@ export class IocSweep implements ProcessorInstance {
         if (this.closed) return false;
         slot.store = l.store;
         this.report(l);
-        this.publish();
+        this.countLoaded();
+        this.ctx.publish(this.shared());
         this.ctx.metrics.add('feed_refreshes');
       } catch (e) {
         ok = false;
@@ -275,6 +302,50 @@ export class IocSweep implements ProcessorInstance {
   /** Indicator counts per feed (for tests, `feeds.md` and operators). */
   stats(): { feed: string; size: number }[] {
     return this.feeds.map((f) => ({ feed: f.feed.name, size: f.store.size }));
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    const tasks = [...this.feeds, ...this.allow].map((s) => s.task).filter((t): t is ScheduledTask => t !== undefined);
+    for (const s of [...this.feeds, ...this.allow]) s.task = undefined;
+    await Promise.all(tasks.map((t) => t.destroy()));
+  }
+}
+
+/** One copy of the sweep: matches records against the stores of the node's current shared value. */
+export class IocSweep implements ProcessorInstance {
+  /** What a batch reads: replaced (never mutated) by `update`, so a batch sees one consistent set. */
+  private current: { stores: IndicatorStore[]; allow: IndicatorStore[] } = { stores: [], allow: [] };
+  private readonly matcher: Matcher;
+  private readonly suppressor: Suppressor | null;
+  private readonly matches: Match[] = [];
+  private feedSet: FeedSet | undefined;
+
+  constructor(private readonly config: IocSweepConfig, private readonly ctx: PluginContext) {
+    this.matcher = new Matcher(config.fields);
+    this.suppressor = config.suppress
+      ? new Suppressor(config.suppress.key ?? ['source.ip', 'indicator'], parseDuration(config.suppress.period), config.suppress.period)
+      : null;
+    if (ctx.shared === undefined) throw new Error('ioc-sweep: no prepared feeds (the runtime runs prepare() before create())');
+    this.update(ctx.shared);
+  }
+
+  /** A new set of feeds (initial, or a refresh published by the main thread): views over the shared tables. */
+  update(shared: unknown): void {
+    const v = shared as SweepShared;
+    this.current = { stores: v.feeds.map((d) => IndicatorStore.fromShared(d)), allow: v.allow.map((d) => IndicatorStore.fromShared(d)) };
+    this.feedSet = FeedSet.of(shared);
+  }
+
+  /** Reload feeds now (main-thread copies only: the feeds live with the node's prepared set). */
+  async refresh(name?: string): Promise<boolean> {
+    if (!this.feedSet) throw new Error('ioc-sweep: refresh() is available where the feeds were prepared (the main thread)');
+    return this.feedSet.refresh(name);
+  }
+
+  /** Indicator counts per feed. */
+  stats(): { feed: string; size: number }[] {
+    return this.current.stores.map((s) => ({ feed: s.feed, size: s.size }));
   }
 
   process(records: Rec[]) {
@@ -325,16 +396,5 @@ export class IocSweep implements ProcessorInstance {
     if (this.suppressor) this.suppressor.flush(alerts);
     if (alerts.length) this.ctx.metrics.add('alerts', alerts.length);
     return { alerts };
-  }
-
-  private async stopTasks(): Promise<void> {
-    this.closed = true;
-    const tasks = [...this.feeds, ...this.allow].map((s) => s.task).filter((t): t is ScheduledTask => t !== undefined);
-    for (const s of [...this.feeds, ...this.allow]) s.task = undefined;
-    await Promise.all(tasks.map((t) => t.destroy()));
-  }
-
-  async close(): Promise<void> {
-    await this.stopTasks();
   }
 }
