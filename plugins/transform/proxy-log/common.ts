@@ -3,7 +3,8 @@
  * a hand-written URL splitter (no `new URL` on the hot path), and timestamp conversion.
  */
 import { domainToASCII } from 'node:url';
-import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, zeroRun, groupsToString, type Rec } from '../../../src/api.js';
+import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, zeroRun, groupsToString } from '../../../src/api.js';
+import { newDestination, newSource, newUrl, type ProxyRecord } from './record.js';
 
 /** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */
 export class ParseError {
@@ -223,12 +224,12 @@ export function defaultPort(scheme: string | undefined): number | undefined {
 /**
  * The parts of a URL as proxies log it. Fills `url`, and `destination` (domain or ip) from the host.
  * Accepts absolute URLs (`http://h:8080/p?q#f`), authority form (`h:443`, `[v6]:443`, CONNECT),
- * origin form (`/p?q`, combined logs), and `*`. Returns false when the text is not a URL at all.
+ * origin form (`/p?q`, combined logs), and `*`. Returns false, leaving `rec` as it was, when the text
+ * is not a URL at all.
  */
-export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean {
+export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): boolean {
   const n = raw.length;
   if (n === 0) return false;
-  const url: Rec = { original: raw };
   let i = 0;
   let scheme: string | undefined;
   let upper = false;
@@ -250,7 +251,6 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
       else if (sep === 4 && raw.startsWith('http')) scheme = 'http';
       else if (sep === 5 && raw.startsWith('https')) scheme = 'https';
       else scheme = raw.slice(0, sep);
-      url.scheme = scheme;
       i = sep + 3;
     }
   }
@@ -305,33 +305,40 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
     if (q !== -1) query = raw.slice(q + 1, h !== -1 ? h : n);
     if (h !== -1) fragment = raw.slice(h + 1);
   }
+  let domain: string | undefined;
+  let ip: string | undefined;
   if (host !== undefined) {
-    const ip = canonicalIp(host);
-    if (ip !== undefined) {
-      url.domain = ip;
-      setDestination(rec, ip, undefined);
-    } else {
+    ip = canonicalIp(host);
+    if (ip !== undefined) domain = ip;
+    else {
       if (host.charCodeAt(0) === 91) return false;
-      const d = normaliseHost(host);
-      if (d === undefined) return false;
-      url.domain = d;
-      setDestination(rec, undefined, d);
+      domain = normaliseHost(host);
+      if (domain === undefined) return false;
     }
-    if (port !== undefined) url.port = port;
   }
+  // nothing can fail from here on
+  const url = newUrl(raw);
+  url.scheme = scheme;
+  url.domain = domain;
+  url.port = port;
   if (path !== undefined && path.length > 0) url.path = path;
   else if (scheme !== undefined && host !== undefined) url.path = '/';
-  if (query !== undefined) url.query = query;
-  if (fragment !== undefined) url.fragment = fragment;
-  if (scheme !== undefined && url.domain !== undefined) {
+  url.query = query;
+  url.fragment = fragment;
+  if (scheme !== undefined && domain !== undefined) {
     // already in normal form (the usual case): the full URL is the text itself
     const same = !upper && at === -1 && port === undefined && fragment === undefined && path !== undefined && path.length > 0 &&
-      url.domain === host && host!.indexOf(':') === -1;
-    url.full = same ? raw : fullUrl(scheme, url.domain, port, url.path, query);
+      domain === host && host.indexOf(':') === -1;
+    url.full = same ? raw : fullUrl(scheme, domain, port, url.path, query);
   }
   rec.url = url;
-  const effPort = port ?? defaultPort(scheme);
-  if (effPort !== undefined && host !== undefined) (rec.destination ??= {}).port = effPort;
+  if (host !== undefined) {
+    const d = (rec.destination ??= newDestination());
+    if (ip !== undefined) d.ip = ip;
+    else d.domain = domain;
+    const effPort = port ?? defaultPort(scheme);
+    if (effPort !== undefined) d.port = effPort;
+  }
   return true;
 }
 
@@ -354,16 +361,16 @@ export function fullUrl(scheme: string, domain: string, port: number | undefined
 }
 
 /** Record the server: an IP literal goes to destination.ip, a name to destination.domain. */
-export function setDestination(rec: Rec, ip: string | undefined, domain: string | undefined): void {
-  const d: Rec = (rec.destination ??= {});
+export function setDestination(rec: ProxyRecord, ip: string | undefined, domain: string | undefined): void {
+  const d = (rec.destination ??= newDestination());
   if (ip !== undefined) d.ip = ip;
   if (domain !== undefined) d.domain = domain;
 }
 
 /** Set source.ip when `s` is an address, else source.domain (squid with log_fqdn on logs names). */
-export function setSource(rec: Rec, s: string): void {
+export function setSource(rec: ProxyRecord, s: string): void {
   const ip = canonicalIp(s);
-  rec.source = ip !== undefined ? { ip } : { domain: s };
+  rec.source = ip !== undefined ? newSource(ip, undefined) : newSource(undefined, s);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import { parseCombined } from './combined.js';
 import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
 import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
 import type { JsonMapping } from './json.js';
+import { addTag } from './record.js';
+import type { ProxyRecord } from './record.js';
 
 export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
 export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
@@ -25,9 +27,12 @@ export interface ProxyLogConfig {
 
 const Ajv: any = (AjvModule as any).default ?? AjvModule;
 
-// Two of the record schema's patterns (short strings: addresses, schemes) as hand-written testers with
-// exactly the regular expressions' meaning (checked against them by a property test), about 1.5× as
-// fast. The others (timestamp, domain) get a RegExp as usual: on longer strings V8's regex is faster.
+// The record schema's patterns as hand-written testers with exactly the regular expressions' meaning
+// (checked against them by a property test): one loop over the code units, no regex engine entry.
+const isDigit0 = (s: string, i: number): boolean => {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57;
+};
 export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
   '^[0-9a-f.:]+$': (s) => {
     if (s.length === 0) return false;
@@ -47,6 +52,26 @@ export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
     }
     return true;
   },
+  // YYYY-MM-DDTHH:MM:SS.mmmZ: 24 code units, digits except at the fixed separators
+  '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$': (s) =>
+    s.length === 24 &&
+    isDigit0(s, 0) && isDigit0(s, 1) && isDigit0(s, 2) && isDigit0(s, 3) && s.charCodeAt(4) === 45 &&
+    isDigit0(s, 5) && isDigit0(s, 6) && s.charCodeAt(7) === 45 && isDigit0(s, 8) && isDigit0(s, 9) && s.charCodeAt(10) === 84 &&
+    isDigit0(s, 11) && isDigit0(s, 12) && s.charCodeAt(13) === 58 && isDigit0(s, 14) && isDigit0(s, 15) && s.charCodeAt(16) === 58 &&
+    isDigit0(s, 17) && isDigit0(s, 18) && s.charCodeAt(19) === 46 && isDigit0(s, 20) && isDigit0(s, 21) && isDigit0(s, 22) &&
+    s.charCodeAt(23) === 90,
+  // no upper-case ASCII letter, no '/', no white space as JavaScript's \s means it (with or without the u flag)
+  '^[^A-Z\\s/]+$': (s) => {
+    if (s.length === 0) return false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 128) {
+        if ((c >= 65 && c <= 90) || c === 47 || c === 32 || (c >= 9 && c <= 13)) return false;
+      } else if (c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f ||
+        c === 0x205f || c === 0x3000 || c === 0xfeff) return false;
+    }
+    return true;
+  },
 };
 
 function patternTester(pattern: string, flags: string): { test(s: string): boolean; toString(): string } {
@@ -57,10 +82,39 @@ function patternTester(pattern: string, flags: string): { test(s: string): boole
   return { test, toString: () => `/${pattern}/${flags}` };
 }
 patternTester.code = 'patternTester';
+
+/**
+ * The schema the parser's records are checked against: the published one without
+ * `additionalProperties: false` on the objects of the record layout (record.ts). Those objects are
+ * built by the layout's factories with a fixed key set, and the compiler refuses any other key, so
+ * the key check cannot fail on them; what it would cost is a for-in loop per object per record
+ * (about half the validator's time) — and loops make V8 compile the validator on-stack (OSR), which
+ * it then sometimes keeps running far slower. Every value check (types, ranges, patterns, enums,
+ * lengths, required) stays. The vendor namespaces and `origin` have no key check in the schema.
+ * Tests hold the published schema's verdict equal to this one's on every fixture and fuzzed line.
+ */
+export function layoutSchema(schema: any): any {
+  const copy = structuredClone(schema);
+  const open = (o: any): void => {
+    if (o.additionalProperties === false) delete o.additionalProperties;
+  };
+  open(copy);
+  for (const key of ['event', 'source', 'destination', 'user', 'url', 'http', 'user_agent', 'observer']) open(copy.properties[key]);
+  open(copy.properties.http.properties.request);
+  open(copy.properties.http.properties.response);
+  return copy;
+}
+
 // Compiled once at module load; `allErrors: false` stops at the first problem (the hot path);
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter).
-const validateRecord: ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null } =
-  new Ajv({ allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, code: { regExp: patternTester } }).compile(recordSchema);
+const AJV_OPTIONS = { allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, code: { regExp: patternTester } };
+type Validator = ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
+const validateRecord: Validator = new Ajv(AJV_OPTIONS).compile(layoutSchema(recordSchema));
+let published: Validator | undefined;
+/** The published schema as it is (compiled on first use): for tests, and for records that did not come from the layout. */
+export function publishedValidator(): Validator {
+  return (published ??= new Ajv(AJV_OPTIONS).compile(recordSchema));
+}
 
 function schemaMessage(): string {
   const e = validateRecord.errors?.[0];
@@ -213,27 +267,26 @@ export class ProxyLogParser implements ProcessorInstance {
         }
         st.format = format;
       }
-      const rec: Rec = { '@timestamp': '' };
-      let err: ParseError | undefined;
+      let res: ProxyRecord | ParseError;
       switch (format) {
-        case 'squid': err = parseSquid(line, rec); break;
-        case 'combined': err = parseCombined(line, rec); break;
-        case 'elff': err = parseElff(line, rec, this.elffState(st)); break;
-        case 'zscaler-nss':
-        case 'json': {
+        case 'squid': res = parseSquid(line); break;
+        case 'combined': res = parseCombined(line); break;
+        case 'elff': res = parseElff(line, this.elffState(st)); break;
+        default: {
           const o = parsedJson ?? parseJsonObject(line);
-          if (o instanceof ParseError) err = o;
-          else if (format === 'zscaler-nss') err = parseZscaler(o, rec);
-          else err = parseMappedJson(o, rec, this.mapping!);
+          if (o instanceof ParseError) res = o;
+          else if (format === 'zscaler-nss') res = parseZscaler(o);
+          else res = parseMappedJson(o, this.mapping!);
           break;
         }
       }
-      if (err !== undefined) {
-        invalid.push(makeInvalid(node, origin, err.code, err.message, line, b64));
+      if (res instanceof ParseError) {
+        invalid.push(makeInvalid(node, origin, res.code, res.message, line, b64));
         continue;
       }
+      const rec = res;
       if (keep) rec.event.original = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
-      if (b64 !== undefined) (rec.tags ??= []).push('invalid_utf8');
+      if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
       if (!validateRecord(rec)) {
         invalid.push(makeInvalid(node, origin, ERR.SCHEMA, schemaMessage(), line, b64));

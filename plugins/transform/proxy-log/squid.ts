@@ -9,6 +9,8 @@
 import type { Rec } from '../../../src/api.js';
 import { ERR, Interner, ParseError, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
+import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
+import type { ProxyRecord, ResponseFields } from './record.js';
 
 const tk = new Tokens();
 const actions = new Interner();
@@ -78,79 +80,93 @@ function isHttpVersionSpan(line: string, from: number, to: number): boolean {
 }
 
 /**
- * Parse one squid line into `rec` (already holding `origin`); returns a ParseError when it cannot.
+ * Parse one squid line; returns the record, or a ParseError when the line cannot be read.
  * The common layout (the ten default columns, no quotes) is read straight from the token spans,
  * slicing only the values the record keeps; anything else, and every error, goes through the
  * general parser, which the fast path matches field for field (a property test holds them equal).
  */
-export function parseSquid(line: string, rec: Rec): ParseError | undefined {
-  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, rec);
+export function parseSquid(line: string): ProxyRecord | ParseError {
+  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line);
   const s = tk.starts;
   const e = tk.ends;
   const ts = epochSpanToIso(line, s[0]!, e[0]!);
-  if (ts === undefined) return parseSquidTokens(line, rec);
+  if (ts === undefined) return parseSquidTokens(line);
   let duration = -1;
   if (!is1(line, s[1]!, e[1]!, 45)) {
     duration = parseUintSpan(line, s[1]!, e[1]!);
-    if (duration < 0) return parseSquidTokens(line, rec);
+    if (duration < 0) return parseSquidTokens(line);
   }
   // action/code (a client port column would have no slash here)
   const slash = line.indexOf('/', s[3]!);
-  if (slash === -1 || slash >= e[3]! || slash === s[3]!) return parseSquidTokens(line, rec);
+  if (slash === -1 || slash >= e[3]! || slash === s[3]!) return parseSquidTokens(line);
   let status = -1;
   if (!is1(line, slash + 1, e[3]!, 45)) {
     status = parseUintSpan(line, slash + 1, e[3]!);
-    if (status < 0 || status > 999) return parseSquidTokens(line, rec);
+    if (status < 0 || status > 999) return parseSquidTokens(line);
   }
   let bytes = -1;
   if (!is1(line, s[4]!, e[4]!, 45)) {
     bytes = parseUintSpan(line, s[4]!, e[4]!);
-    if (bytes < 0) return parseSquidTokens(line, rec);
+    if (bytes < 0) return parseSquidTokens(line);
   }
-  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, rec);
-  if (line.startsWith('://', e[6]! - 3) && e[6]! - 3 >= s[6]!) return parseSquidTokens(line, rec);
+  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line);
+  if (line.startsWith('://', e[6]! - 3) && e[6]! - 3 >= s[6]!) return parseSquidTokens(line);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
-  if (isHttpVersionSpan(line, s[7]!, e[7]!) || hierarchySlashSpan(line, s[7]!, e[7]!) !== -1) return parseSquidTokens(line, rec);
+  if (isHttpVersionSpan(line, s[7]!, e[7]!) || hierarchySlashSpan(line, s[7]!, e[7]!) !== -1) return parseSquidTokens(line);
   const hs = hierarchySlashSpan(line, s[8]!, e[8]!);
-  if (hs === -1) return parseSquidTokens(line, rec);
+  if (hs === -1) return parseSquidTokens(line);
 
-  rec['@timestamp'] = ts;
-  rec.event = duration < 0
-    ? { dataset: 'squid.access', action: actions.get(line, s[3]!, slash) }
-    : { dataset: 'squid.access', duration: duration * 1_000_000, action: actions.get(line, s[3]!, slash) };
-  setSource(rec, line.slice(s[2]!, e[2]!));
-  const response: Rec = {};
-  if (status >= 0) response.status_code = status;
-  if (bytes >= 0) response.bytes = bytes;
-  if (!is1(line, s[9]!, e[9]!, 45)) response.mime_type = types.get(line, s[9]!, e[9]!);
-  if (!is1(line, s[7]!, e[7]!, 45)) rec.user = { name: line.slice(s[7]!, e[7]!) };
   const method = methods.get(line, s[5]!, e[5]!);
-  rec.http = { request: { method }, response };
+  const hierarchy = hierarchies.get(line, s[8]!, hs);
+  const peer = is1(line, hs + 1, e[8]!, 45) || hs + 1 >= e[8]! ? undefined : line.slice(hs + 1, e[8]!);
+  const clientText = line.slice(s[2]!, e[2]!);
+  const client = canonicalIp(clientText);
+  const rec: ProxyRecord = {
+    '@timestamp': ts,
+    event: { dataset: 'squid.access', action: actions.get(line, s[3]!, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
+    source: { ip: client, port: undefined, domain: client === undefined ? clientText : undefined },
+    destination: undefined,
+    user: is1(line, s[7]!, e[7]!, 45) ? undefined : { name: line.slice(s[7]!, e[7]!) },
+    url: undefined,
+    http: {
+      version: undefined,
+      request: { method, referrer: undefined, bytes: undefined },
+      response: {
+        status_code: status < 0 ? undefined : status,
+        bytes: bytes < 0 ? undefined : bytes,
+        mime_type: is1(line, s[9]!, e[9]!, 45) ? undefined : types.get(line, s[9]!, e[9]!),
+      },
+    },
+    user_agent: undefined,
+    observer: undefined,
+    tags: undefined,
+    squid: { hierarchy, peer },
+    apache: undefined,
+    proxysg: undefined,
+    zscaler: undefined,
+    json: undefined,
+    origin: undefined,
+  };
   const urlText = line.slice(s[6]!, e[6]!);
   if (!fillUrl(rec, urlText, method === 'CONNECT')) {
-    rec.url = { original: urlText };
-    (rec.tags ??= []).push('url_unparsed');
+    rec.url = newUrl(urlText);
+    addTag(rec, 'url_unparsed');
   }
-  const hierarchy = hierarchies.get(line, s[8]!, hs);
-  const squid: Rec = { hierarchy };
-  if (!is1(line, hs + 1, e[8]!, 45) && hs + 1 < e[8]!) {
-    const peer = line.slice(hs + 1, e[8]!);
-    squid.peer = peer;
-    // the peer a DIRECT request went to is the server's address
-    if (hierarchy.indexOf('DIRECT') !== -1) {
-      const ip = canonicalIp(peer);
-      if (ip !== undefined) {
-        const d: Rec = (rec.destination ??= {});
-        if (d.ip === undefined) d.ip = ip;
-      }
-    }
+  // the peer a DIRECT request went to is the server's address
+  if (peer !== undefined && hierarchy.indexOf('DIRECT') !== -1) directPeer(rec, peer);
+  return rec;
+}
+
+function directPeer(rec: ProxyRecord, peer: string): void {
+  const ip = canonicalIp(peer);
+  if (ip !== undefined) {
+    const d = (rec.destination ??= newDestination());
+    if (d.ip === undefined) d.ip = ip;
   }
-  rec.squid = squid;
-  return undefined;
 }
 
 /** The general squid parser over tokens (every tolerated variant, and every error message). */
-export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined {
+export function parseSquidTokens(line: string): ProxyRecord | ParseError {
   tokenize(line, tk, QuoteEscape.Backslash);
   const t = tk.values;
   const count = tk.count;
@@ -158,9 +174,8 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
 
   const ts = epochSecondsToIso(t[0]!);
   if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `squid: bad time '${clip(t[0]!)}' (want epoch seconds like 1157689312.049)`);
-  rec['@timestamp'] = ts;
-  const event: Rec = { dataset: 'squid.access' };
-  rec.event = event;
+  const event = newEvent('squid.access', undefined, undefined);
+  const rec = newRecord(ts, event);
   const elapsed = t[1]!;
   if (elapsed !== '-') {
     const ms = parseUint(elapsed);
@@ -169,17 +184,21 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
   }
   setSource(rec, t[2]!);
   let i = 3;
+  let clientPort = false;
   // custom layouts put the client port right after the client address
   if (t[3]!.indexOf('/') === -1 && parseUint(t[3]!) >= 0 && t[4]!.indexOf('/') !== -1) {
     const p = parseUint(t[3]!);
-    if (p <= 65535) rec.source.port = p;
+    if (p <= 65535) {
+      rec.source!.port = p;
+      clientPort = true;
+    }
     i = 4;
   }
   const ac = t[i]!;
   const slash = ac.indexOf('/');
   if (slash < 1) return new ParseError(ERR.SYNTAX, `squid: expected action/code, found '${clip(ac)}'`);
   event.action = ac.slice(0, slash);
-  const response: Rec = {};
+  const response = newResponse();
   const code = ac.slice(slash + 1);
   if (code !== '-') {
     const c = parseUint(code);
@@ -202,8 +221,7 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
     i++;
   }
   if (i >= count || !isMethod(t[i]!)) return new ParseError(ERR.SYNTAX, `squid: expected a request method, found '${clip(t[i] ?? '')}'`);
-  const squid: Rec = {};
-  if (i > skipFrom) squid.sizes = t.slice(skipFrom, i);
+  const sizes = i > skipFrom ? t.slice(skipFrom, i) : undefined;
   const method = t[i]!;
   i++;
   if (i >= count) return new ParseError(ERR.FIELD_COUNT, 'squid: line ends before the URL');
@@ -216,8 +234,9 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
     urlText = line.slice(tk.starts[i - 1]!, tk.ends[i]!);
     i++;
   }
+  let version: string | undefined;
   if (i < count && isHttpVersion(t[i]!)) {
-    rec.http = { version: t[i]!.startsWith('HTTP/') ? t[i]!.slice(5) : t[i]! };
+    version = t[i]!.startsWith('HTTP/') ? t[i]!.slice(5) : t[i]!;
     i++;
   }
   // the user runs up to the hierarchy/peer column (user names may hold spaces: "CN=Agent Smith,O=x")
@@ -229,12 +248,12 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
   if (user !== '-') rec.user = { name: user };
   const hier = t[h]!;
   const hs = hierarchySlash(hier);
-  squid.hierarchy = hier.slice(0, hs);
-  const peer = hier.slice(hs + 1);
-  if (peer !== '-' && peer.length > 0) squid.peer = peer;
+  const peerText = hier.slice(hs + 1);
+  const squid: Rec = { hierarchy: hier.slice(0, hs), peer: peerText !== '-' && peerText.length > 0 ? peerText : undefined };
+  if (sizes !== undefined) squid.sizes = sizes;
   i = h + 1;
   // the custom layout (client port, extra sizes, HTTP version) also logs the peer port (or '-')
-  const custom = rec.source.port !== undefined || squid.sizes !== undefined || rec.http?.version !== undefined;
+  const custom = clientPort || sizes !== undefined || version !== undefined;
   if (custom && i < count - 1 && (t[i] === '-' || parseUint(t[i]!) >= 0)) {
     const p = parseUint(t[i]!);
     if (p >= 0 && p <= 65535) squid.peer_port = p;
@@ -245,24 +264,19 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
   if (type !== '-' && type.length > 0) response.mime_type = type;
   i++;
 
-  const http: Rec = (rec.http ??= {});
-  http.request = { method };
-  http.response = response;
+  const request = newRequest(method);
+  const http = newHttp(request, response);
+  http.version = version;
+  rec.http = http;
 
   const connect = method === 'CONNECT';
   if (!fillUrl(rec, urlForParts, connect)) {
     // squid logs what the client sent ("error:invalid-request", junk): keep it, flag it
-    rec.url = { original: urlText };
-    (rec.tags ??= []).push('url_unparsed');
-  } else if (urlForParts !== urlText) rec.url.original = urlText;
+    rec.url = newUrl(urlText);
+    addTag(rec, 'url_unparsed');
+  } else if (urlForParts !== urlText) rec.url!.original = urlText;
   // the peer a DIRECT request went to is the server's address
-  if (squid.peer !== undefined && squid.hierarchy.indexOf('DIRECT') !== -1) {
-    const ip = canonicalIp(squid.peer);
-    if (ip !== undefined) {
-      const d: Rec = (rec.destination ??= {});
-      if (d.ip === undefined) d.ip = ip;
-    }
-  }
+  if (squid.peer !== undefined && squid.hierarchy.indexOf('DIRECT') !== -1) directPeer(rec, squid.peer);
 
   if (i < count) {
     const tailStart = tk.starts[i]!;
@@ -271,22 +285,22 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
     for (let k = i; k < count; k++) {
       if (!tk.quoted[k]) continue;
       const v = t[k]!;
-      if (quotedSeen === 0 && v !== '-' && v.length > 0) http.request.referrer = v;
-      else if (quotedSeen === 1 && v !== '-' && v.length > 0) rec.user_agent = { original: v };
+      if (quotedSeen === 0 && v !== '-' && v.length > 0) request.referrer = v;
+      else if (quotedSeen === 1 && v !== '-' && v.length > 0) rec.user_agent = newUserAgent(v);
       quotedSeen++;
     }
     if (quotedSeen === 0) {
       // BlueCoat's squid-compatible layout: category, then the User-Agent unquoted to the end
       const cat = t[i]!;
-      if (cat !== '-') rec.url.category = cat;
+      if (cat !== '-') rec.url!.category = cat;
       if (i + 1 < count) {
         const ua = trimCr(line.slice(tk.starts[i + 1]!)).trimEnd();
-        if (ua !== '-' && ua.length > 0) rec.user_agent = { original: ua };
+        if (ua !== '-' && ua.length > 0) rec.user_agent = newUserAgent(ua);
       }
     }
   }
   rec.squid = squid;
-  return undefined;
+  return rec;
 }
 
 function trimCr(s: string): string {
