@@ -12,7 +12,8 @@ import {
   newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent,
 } from '../../../plugins/transform/proxy-log/record.js';
 import { parseSquid } from '../../../plugins/transform/proxy-log/squid.js';
-import { ParseError } from '../../../plugins/transform/proxy-log/common.js';
+import { ParseError, anyTimeToIso, clfToIso, ctimeToIso, epochSecondsToIso, w3cToIso } from '../../../plugins/transform/proxy-log/common.js';
+import fc from 'fast-check';
 import { parse, lines } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../schemas/proxy-record.schema.json'), 'utf8'));
@@ -38,7 +39,7 @@ describe('record layout', () => {
     expect(Object.keys(obj).sort()).toEqual(props(s).sort());
   });
 
-  it('the parser\'s schema differs from the published one only by the key checks of layout objects', () => {
+  it('the parser\'s schema differs from the published one only by the key checks and the timestamp pattern', () => {
     const strip = (o: any): any => {
       if (Array.isArray(o)) return o.map(strip);
       if (o === null || typeof o !== 'object') return o;
@@ -46,7 +47,11 @@ describe('record layout', () => {
       for (const k of Object.keys(o)) if (!(k === 'additionalProperties' && o[k] === false)) c[k] = strip(o[k]);
       return c;
     };
-    expect(layoutSchema(schema)).toEqual(strip(schema));
+    const expected = strip(schema);
+    const { pattern, ...ts } = expected.properties['@timestamp'];
+    expect(pattern).toBe('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$');
+    expected.properties['@timestamp'] = { ...ts, minLength: 24, maxLength: 24 };
+    expect(layoutSchema(schema)).toEqual(expected);
     for (const [, , s] of layouts) expect(s.additionalProperties).toBe(false); // the published contract keeps them
   });
 
@@ -107,5 +112,31 @@ describe('record layout', () => {
     const { out } = await parse({ format: 'json', fields }, lines(JSON.stringify({ v })));
     expect(out.length).toBe(1);
     expect(out[0]!.destination).toEqual({ ip: '10.0.0.2', port: 443, domain: 'server.example' });
+  });
+
+  it('every timestamp the parsers make has 24 characters exactly when it matches the schema pattern (property)', () => {
+    const re = new RegExp(schema.properties['@timestamp'].pattern);
+    const check = (ts: string | undefined): void => {
+      if (ts !== undefined) expect(ts.length === 24, ts).toBe(re.test(ts));
+    };
+    const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const pad = (n: number, w: number) => String(n).padStart(w, '0');
+    const year = fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 1, 999, 1000, 1969, 1970, 9999));
+    const parts = fc.record({ y: year, mo: fc.integer({ min: 0, max: 11 }), d: fc.integer({ min: 1, max: 31 }), h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), oh: fc.integer({ min: 0, max: 23 }), om: fc.integer({ min: 0, max: 59 }), neg: fc.boolean() });
+    fc.assert(fc.property(parts, (p) => {
+      check(clfToIso(`${pad(p.d, 2)}/${MON[p.mo]}/${pad(p.y, 4)}:${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)} ${p.neg ? '-' : '+'}${pad(p.oh, 2)}${pad(p.om, 2)}`));
+      check(w3cToIso(`${pad(p.y, 4)}-${pad(p.mo + 1, 2)}-${pad(p.d, 2)}`, `${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${pad(p.om, 2)}`));
+      check(ctimeToIso(`Mon ${MON[p.mo]} ${pad(p.d, 2)} ${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)} ${pad(p.y, 4)}`));
+    }), { numRuns: 5000 });
+    fc.assert(fc.property(fc.oneof(fc.double({ min: -1e15, max: 1e16, noNaN: true }), fc.integer({ min: 0, max: 253402300799 }), fc.constantFrom(0, 253402300799, 253402300800, 253402300799999, 253402300800000)), (v) => {
+      check(anyTimeToIso(v));
+      check(anyTimeToIso(String(v)));
+      check(epochSecondsToIso(String(v)));
+      check(epochSecondsToIso(`${Math.floor(Math.abs(v))}.${pad(Math.floor(Math.abs(v) % 1000), 3)}`));
+    }), { numRuns: 5000 });
+    // the edges: years 0 and 9999 after a zone offset, and ISO text with a zone
+    for (const t of ['01/Jan/0000:00:30:00 +0100', '31/Dec/9999:23:59:59 -0100', '01/Jan/1000:00:00:00 +0000']) check(clfToIso(t));
+    for (const t of ['0000-01-01T00:00:00+01:00', '9999-12-31T23:00:00-02:00', '2024-03-22T16:16:01.123456Z', '2024-03-22']) check(anyTimeToIso(t));
+    expect(clfToIso('31/Dec/9999:23:59:59 -0100')!.length).not.toBe(24); // such lines fail the schema, as before
   });
 });
