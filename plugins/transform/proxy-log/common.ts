@@ -28,24 +28,62 @@ export const ERR = {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
+/** A cheap hash of `line[from, to)` (length and three characters): for the caches below, not for security. */
+function spanHash(line: string, from: number, to: number): number {
+  const len = to - from;
+  return (len * 31 + line.charCodeAt(from) * 7 + line.charCodeAt(to - 1) * 3 + line.charCodeAt(from + (len >> 1))) | 0;
+}
+
 /**
  * One string per distinct value of a low-cardinality column (actions, methods, hierarchy codes,
- * content types): a value seen before is returned without slicing the line again.
+ * content types): a value seen before is returned without slicing the line again. Values are kept in
+ * a small hash table; the first `max` distinct values get a slot (a value whose slot is taken, or
+ * that comes after them, is sliced every time: the answer is the same text either way).
  */
 export class Interner {
-  private readonly values: string[] = [];
+  private readonly slots: (string | undefined)[] = new Array<string | undefined>(128).fill(undefined);
+  private kept = 0;
   constructor(private readonly max = 24) {}
 
   get(line: string, from: number, to: number): string {
     const len = to - from;
-    const v = this.values;
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i]!;
+    if (len <= 0) return '';
+    const h = spanHash(line, from, to) & 127;
+    const x = this.slots[h];
+    if (x !== undefined) {
       if (x.length === len && line.startsWith(x, from)) return x;
+      return line.slice(from, to);
     }
-    const s = line.slice(from, to);
-    if (v.length < this.max) v.push(s);
-    return s;
+    const v = line.slice(from, to);
+    if (this.kept < this.max) {
+      this.slots[h] = v;
+      this.kept++;
+    }
+    return v;
+  }
+}
+
+/**
+ * The string of `line[from, to)`, reusing the one returned last time for the same text when it is
+ * still in its slot (a direct-mapped cache of recent values: host names, addresses). Logs repeat
+ * these a lot; a repeated value then costs no slice, and is the same string object for later readers
+ * (a Map or Set lookup hashes a string once).
+ */
+export class RecentStrings {
+  private readonly slots: string[];
+  private readonly mask: number;
+  constructor(size = 1024) {
+    this.slots = new Array<string>(size).fill('');
+    this.mask = size - 1;
+  }
+
+  get(line: string, from: number, to: number): string {
+    const len = to - from;
+    if (len <= 0) return '';
+    const h = spanHash(line, from, to) & this.mask;
+    const x = this.slots[h]!;
+    if (x.length === len && line.startsWith(x, from)) return x;
+    return (this.slots[h] = line.slice(from, to));
   }
 }
 

@@ -7,10 +7,10 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, Interner, ParseError, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
+import { ERR, Interner, ParseError, RecentStrings, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, setSource } from './common.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
-import type { ProxyRecord, ResponseFields } from './record.js';
+import type { ProxyRecord, SourceFields } from './record.js';
 
 const tk = new Tokens();
 const actions = new Interner();
@@ -91,42 +91,41 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
   const e = tk.ends;
   const ts = epochSpanToIso(line, s[0]!, e[0]!);
   if (ts === undefined) return parseSquidTokens(line);
-  let duration = -1;
-  if (!is1(line, s[1]!, e[1]!, 45)) {
-    duration = parseUintSpan(line, s[1]!, e[1]!);
-    if (duration < 0) return parseSquidTokens(line);
-  }
+  const duration = dashOrUint(line, s[1]!, e[1]!);
+  if (duration === -2) return parseSquidTokens(line);
   // action/code (a client port column would have no slash here)
-  const slash = line.indexOf('/', s[3]!);
-  if (slash === -1 || slash >= e[3]! || slash === s[3]!) return parseSquidTokens(line);
-  let status = -1;
-  if (!is1(line, slash + 1, e[3]!, 45)) {
-    status = parseUintSpan(line, slash + 1, e[3]!);
-    if (status < 0 || status > 999) return parseSquidTokens(line);
-  }
-  let bytes = -1;
-  if (!is1(line, s[4]!, e[4]!, 45)) {
-    bytes = parseUintSpan(line, s[4]!, e[4]!);
-    if (bytes < 0) return parseSquidTokens(line);
-  }
+  const s3 = s[3]!;
+  const e3 = e[3]!;
+  let slash = s3;
+  while (slash < e3 && line.charCodeAt(slash) !== 47) slash++;
+  if (slash === e3 || slash === s3) return parseSquidTokens(line);
+  const status = dashOrUint(line, slash + 1, e3);
+  if (status === -2 || status > 999) return parseSquidTokens(line);
+  const bytes = dashOrUint(line, s[4]!, e[4]!);
+  if (bytes === -2) return parseSquidTokens(line);
   if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line);
-  if (line.startsWith('://', e[6]! - 3) && e[6]! - 3 >= s[6]!) return parseSquidTokens(line);
+  const s6 = s[6]!;
+  const e6 = e[6]!;
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === 47 && line.charCodeAt(e6 - 2) === 47 && line.charCodeAt(e6 - 3) === 58) return parseSquidTokens(line);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
-  if (isHttpVersionSpan(line, s[7]!, e[7]!) || hierarchySlashSpan(line, s[7]!, e[7]!) !== -1) return parseSquidTokens(line);
-  const hs = hierarchySlashSpan(line, s[8]!, e[8]!);
+  const s7 = s[7]!;
+  const e7 = e[7]!;
+  if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line);
+  const s8 = s[8]!;
+  const e8 = e[8]!;
+  const hs = hierarchySlashSpan(line, s8, e8);
   if (hs === -1) return parseSquidTokens(line);
 
   const method = methods.get(line, s[5]!, e[5]!);
-  const hierarchy = hierarchies.get(line, s[8]!, hs);
-  const peer = is1(line, hs + 1, e[8]!, 45) || hs + 1 >= e[8]! ? undefined : line.slice(hs + 1, e[8]!);
-  const clientText = line.slice(s[2]!, e[2]!);
-  const client = canonicalIp(clientText);
+  const hierarchy = hierarchies.get(line, s8, hs);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, 45) ? undefined : peers.get(line, hs + 1, e8);
+  const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
-    event: { dataset: 'squid.access', action: actions.get(line, s[3]!, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
-    source: { ip: client, port: undefined, domain: client === undefined ? clientText : undefined },
+    event: { dataset: 'squid.access', action: actions.get(line, s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
+    source: client,
     destination: undefined,
-    user: is1(line, s[7]!, e[7]!, 45) ? undefined : { name: line.slice(s[7]!, e[7]!) },
+    user: is1(line, s7, e7, 45) ? undefined : { name: line.slice(s7, e7) },
     url: undefined,
     http: {
       version: undefined,
@@ -147,14 +146,111 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
     json: undefined,
     origin: undefined,
   };
-  const urlText = line.slice(s[6]!, e[6]!);
-  if (!fillUrl(rec, urlText, method === 'CONNECT')) {
-    rec.url = newUrl(urlText);
-    addTag(rec, 'url_unparsed');
+  if (!commonUrl(rec, line, s6, e6, method === 'CONNECT')) {
+    const urlText = line.slice(s6, e6);
+    if (!fillUrl(rec, urlText, method === 'CONNECT')) {
+      rec.url = newUrl(urlText);
+      addTag(rec, 'url_unparsed');
+    }
   }
   // the peer a DIRECT request went to is the server's address
-  if (peer !== undefined && hierarchy.indexOf('DIRECT') !== -1) directPeer(rec, peer);
+  if (peer !== undefined && isDirect(hierarchy)) directPeer(rec, peer);
   return rec;
+}
+
+/** `-` → -1; a non-negative integer → its value; anything else → -2. */
+function dashOrUint(line: string, from: number, to: number): number {
+  const n = to - from;
+  if (n === 1 && line.charCodeAt(from) === 45) return -1;
+  if (n <= 0 || n > 15) return -2;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -2;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+const peers = new RecentStrings(512);
+const clients = new RecentStrings(1024);
+const hosts = new RecentStrings(1024);
+
+/** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
+function clientIp(line: string, from: number, to: number): SourceFields {
+  const text = clients.get(line, from, to);
+  const ip = canonicalIp(text);
+  return { ip, port: undefined, domain: ip === undefined ? text : undefined };
+}
+
+let lastHierarchy = '';
+let lastDirect = false;
+function isDirect(hierarchy: string): boolean {
+  if (hierarchy !== lastHierarchy) {
+    lastHierarchy = hierarchy;
+    lastDirect = hierarchy.indexOf('DIRECT') !== -1;
+  }
+  return lastDirect;
+}
+
+/**
+ * The two URL forms nearly every squid line has, read from the line without the general splitter:
+ * `http(s)://name/path[?query]` and, for CONNECT, `name:port`, where the name is lower-case letters,
+ * digits, '-' and '.' (not only digits and dots: that may be an address), not ending in '.'.
+ * Fills `url` and `destination` exactly as fillUrl would (a property test holds them equal) and
+ * returns true; returns false, having changed nothing, for anything else.
+ */
+function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, connect: boolean): boolean {
+  let i = from;
+  let scheme: string | undefined;
+  if (line.startsWith('http://', from)) { scheme = 'http'; i += 7; }
+  else if (line.startsWith('https://', from)) { scheme = 'https'; i += 8; }
+  else if (!connect) return false;
+  const hostStart = i;
+  let name = false;
+  for (; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || c === 45) name = true;
+    else if (!((c >= 48 && c <= 57) || c === 46)) break;
+  }
+  const hostEnd = i;
+  if (!name || line.charCodeAt(hostEnd - 1) === 46) return false;
+  if (scheme !== undefined) {
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== 47) return false;
+    let q = line.indexOf('?', hostEnd);
+    if (q >= to) q = -1;
+    const hash = line.indexOf('#', hostEnd);
+    if (hash !== -1 && hash < to) return false;
+    const host = hosts.get(line, hostStart, hostEnd);
+    const original = line.slice(from, to);
+    const url = newUrl(original);
+    url.full = original;
+    url.scheme = scheme;
+    url.domain = host;
+    url.path = line.slice(hostEnd, q === -1 ? to : q);
+    if (q !== -1) url.query = line.slice(q + 1, to);
+    rec.url = url;
+    rec.destination = { ip: undefined, port: scheme === 'http' ? 80 : 443, domain: host };
+    return true;
+  }
+  // CONNECT name:port
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== 58) return false;
+  const digits = to - hostEnd - 1;
+  if (digits < 1 || digits > 5) return false;
+  let port = 0;
+  for (let k = hostEnd + 1; k < to; k++) {
+    const c = line.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return false;
+    port = port * 10 + c;
+  }
+  if (port > 65535) return false;
+  const host = hosts.get(line, hostStart, hostEnd);
+  const url = newUrl(line.slice(from, to));
+  url.domain = host;
+  url.port = port;
+  rec.url = url;
+  rec.destination = { ip: undefined, port, domain: host };
+  return true;
 }
 
 function directPeer(rec: ProxyRecord, peer: string): void {
@@ -276,7 +372,7 @@ export function parseSquidTokens(line: string): ProxyRecord | ParseError {
     addTag(rec, 'url_unparsed');
   } else if (urlForParts !== urlText) rec.url!.original = urlText;
   // the peer a DIRECT request went to is the server's address
-  if (squid.peer !== undefined && squid.hierarchy.indexOf('DIRECT') !== -1) directPeer(rec, squid.peer);
+  if (squid.peer !== undefined && isDirect(squid.hierarchy)) directPeer(rec, squid.peer);
 
   if (i < count) {
     const tailStart = tk.starts[i]!;
