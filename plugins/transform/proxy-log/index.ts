@@ -71,6 +71,10 @@ patternTester.code = 'patternTester';
  *   `YYYY-MM-DDTHH:MM:SS.mmmZ` from digits, or by `Date#toISOString`, whose text has 24 characters
  *   exactly when it has that form (other years are written `±YYYYYY-…`, 27). The pattern would make
  *   V8 flatten the concatenated string and run the regex; the length is a field read.
+ * - the patterns (and, for addresses, the lengths) of the `ip` and `domain` definitions: every address
+ *   in a record is the output of `canonicalIp`, every domain that of `canonicalIp` or `normaliseHost`
+ *   (common.ts), which only ever return such text (property tests hold them to the patterns). The
+ *   domain's length limits stay: `normaliseHost` does not bound the length.
  * A record this schema refuses is checked against the published schema, whose verdict and message
  * count (they are the same as before the layout). The vendor namespaces and `origin` have no key check.
  * Tests hold the published schema's verdict equal to this one's on every fixture and fuzzed line.
@@ -84,6 +88,8 @@ export function layoutSchema(schema: any): any {
   for (const key of ['event', 'source', 'destination', 'user', 'url', 'http', 'user_agent', 'observer']) open(copy.properties[key]);
   open(copy.properties.http.properties.request);
   open(copy.properties.http.properties.response);
+  copy.$defs.ip = { description: copy.$defs.ip.description, type: 'string' };
+  delete copy.$defs.domain.pattern;
   const ts = copy.properties['@timestamp'];
   delete ts.pattern;
   ts.minLength = 24;

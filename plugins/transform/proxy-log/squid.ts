@@ -172,13 +172,13 @@ function dashOrUint(line: string, from: number, to: number): number {
   return v;
 }
 
+// server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep)
 const peers = new RecentStrings(512);
-const clients = new RecentStrings(1024);
 const hosts = new RecentStrings(1024);
 
 /** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
 function clientIp(line: string, from: number, to: number): SourceFields {
-  const text = clients.get(line, from, to);
+  const text = line.slice(from, to);
   const ip = canonicalIp(text);
   return { ip, port: undefined, domain: ip === undefined ? text : undefined };
 }

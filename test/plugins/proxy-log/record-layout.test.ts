@@ -12,7 +12,7 @@ import {
   newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent,
 } from '../../../plugins/transform/proxy-log/record.js';
 import { parseSquid } from '../../../plugins/transform/proxy-log/squid.js';
-import { ParseError, anyTimeToIso, clfToIso, ctimeToIso, epochSecondsToIso, w3cToIso } from '../../../plugins/transform/proxy-log/common.js';
+import { ParseError, anyTimeToIso, canonicalIp, clfToIso, ctimeToIso, epochSecondsToIso, normaliseHost, w3cToIso } from '../../../plugins/transform/proxy-log/common.js';
 import fc from 'fast-check';
 import { parse, lines } from './helpers.js';
 
@@ -51,6 +51,8 @@ describe('record layout', () => {
     const { pattern, ...ts } = expected.properties['@timestamp'];
     expect(pattern).toBe('^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$');
     expected.properties['@timestamp'] = { ...ts, minLength: 24, maxLength: 24 };
+    expected.$defs.ip = { description: expected.$defs.ip.description, type: 'string' };
+    delete expected.$defs.domain.pattern;
     expect(layoutSchema(schema)).toEqual(expected);
     for (const [, , s] of layouts) expect(s.additionalProperties).toBe(false); // the published contract keeps them
   });
@@ -138,5 +140,37 @@ describe('record layout', () => {
     for (const t of ['01/Jan/0000:00:30:00 +0100', '31/Dec/9999:23:59:59 -0100', '01/Jan/1000:00:00:00 +0000']) check(clfToIso(t));
     for (const t of ['0000-01-01T00:00:00+01:00', '9999-12-31T23:00:00-02:00', '2024-03-22T16:16:01.123456Z', '2024-03-22']) check(anyTimeToIso(t));
     expect(clfToIso('31/Dec/9999:23:59:59 -0100')!.length).not.toBe(24); // such lines fail the schema, as before
+  });
+
+  it('every address canonicalIp returns fits the schema\'s ip definition (property)', () => {
+    const ip = schema.$defs.ip;
+    const re = new RegExp(ip.pattern);
+    const check = (text: string): void => {
+      const v = canonicalIp(text);
+      if (v !== undefined) expect(re.test(v) && v.length >= ip.minLength && v.length <= ip.maxLength, `${text} -> ${v}`).toBe(true);
+    };
+    const tok = fc.constantFrom('0', '1', '9', '00', '01', '255', '256', '0db8', 'FFFF', 'ffff', 'aBcD', '12345', ':', '::', '.', '[', ']', '%eth0', '1.2.3.4', '010.1.2.3', 'g', ' ');
+    fc.assert(fc.property(fc.array(tok, { minLength: 1, maxLength: 20 }), (parts) => check(parts.join(''))), { numRuns: 20000 });
+    fc.assert(fc.property(fc.string({ maxLength: 50 }), check), { numRuns: 5000 });
+    const g = fc.integer({ min: 0, max: 0xffff });
+    fc.assert(fc.property(fc.array(g, { minLength: 8, maxLength: 8 }), fc.boolean(), (a, up) => {
+      const full = a.map((x) => x.toString(16)).join(':');
+      check(up ? full.toUpperCase() : full);
+      check(`[${full}]`);
+      check(`::ffff:${a[0]! & 255}.${a[1]! & 255}.${a[2]! & 255}.${a[3]! & 255}`);
+    }), { numRuns: 5000 });
+  });
+
+  it('every name normaliseHost returns fits the schema\'s domain pattern (property)', () => {
+    const re = new RegExp(schema.$defs.domain.pattern, 'u');
+    const unit = fc.oneof(
+      fc.constantFrom(...'aZ09.-_/\\" \t\n\u000b\f\r\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeffÄéß\u0130\u212a\uff21\u3002\ufe52'.split('')),
+      fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+    );
+    fc.assert(fc.property(fc.array(unit, { minLength: 1, maxLength: 20 }), (a) => {
+      const text = a.join('');
+      const v = normaliseHost(text);
+      if (v !== undefined) expect(re.test(v), JSON.stringify([text, v])).toBe(true);
+    }), { numRuns: 20000 });
   });
 });
