@@ -85,6 +85,14 @@ export class RecentStrings {
     if (x.length === len && line.startsWith(x, from)) return x;
     return (this.slots[h] = line.slice(from, to));
   }
+
+  /** The kept string equal to `line[from, to)`, or undefined (a cache of checked values: a hit needs no check). */
+  find(line: string, from: number, to: number): string | undefined {
+    const len = to - from;
+    if (len <= 0) return undefined;
+    const x = this.slots[spanHash(line, from, to) & this.mask]!;
+    return x.length === len && line.startsWith(x, from) ? x : undefined;
+  }
 }
 
 /** A non-negative decimal integer, or -1 when `s` is not one (no sign, no exponent, no spaces). */
@@ -428,6 +436,12 @@ export function epochSpanToIso(s: string, from: number, to: number): string | un
   if (to - from <= 0 || to - from > 24) return undefined;
   let sec = 0;
   let i = from;
+  // lines in time order mostly repeat the seconds of the line before: one native comparison then
+  const hit = s.startsWith(lastSecText, from) && from + lastSecText.length < n;
+  if (hit) {
+    sec = lastSecValue;
+    i = from + lastSecText.length - 1; // at the '.'
+  }
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) break;
@@ -437,6 +451,10 @@ export function epochSpanToIso(s: string, from: number, to: number): string | un
   if (i === from) return undefined;
   let ms = 0;
   if (i < n) {
+    if (!hit) {
+      lastSecText = s.slice(from, i + 1);
+      lastSecValue = sec;
+    }
     // up to three fraction digits count; further digits are validated and truncated
     let scale = 100;
     for (let k = i + 1; k < n; k++) {
@@ -451,6 +469,10 @@ export function epochSpanToIso(s: string, from: number, to: number): string | un
   if (sec > 253402300799) return undefined; // past 9999-12-31
   return isoFromEpoch(sec, ms);
 }
+
+// The seconds of the last timestamp with a fraction, as text with its '.', and their value.
+let lastSecText = '\u0000';
+let lastSecValue = 0;
 
 // Log lines arrive in time order: many share a second, so the text of the last second is reused.
 let cachedSec = -1;

@@ -174,6 +174,7 @@ function dashOrUint(line: string, from: number, to: number): number {
 
 // server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep)
 const peers = new RecentStrings(512);
+/** Host names the URL reader checked (only those: a hit is a valid name). */
 const hosts = new RecentStrings(1024);
 
 /** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
@@ -207,21 +208,27 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   else if (line.startsWith('https://', from)) { scheme = 'https'; i += 8; }
   else if (!connect) return false;
   const hostStart = i;
-  let name = false;
-  for (; i < to; i++) {
-    const c = line.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || c === 45) name = true;
-    else if (!((c >= 48 && c <= 57) || c === 46)) break;
+  // a name seen (and checked) before, followed by the character that ends it here: no check again
+  const stop = line.indexOf(scheme !== undefined ? '/' : ':', hostStart);
+  let host = stop !== -1 && stop < to ? hosts.find(line, hostStart, stop) : undefined;
+  if (host !== undefined) i = stop;
+  else {
+    let name = false;
+    for (; i < to; i++) {
+      const c = line.charCodeAt(i);
+      if ((c >= 97 && c <= 122) || c === 45) name = true;
+      else if (!((c >= 48 && c <= 57) || c === 46)) break;
+    }
+    if (!name || line.charCodeAt(i - 1) === 46) return false;
   }
   const hostEnd = i;
-  if (!name || line.charCodeAt(hostEnd - 1) === 46) return false;
   if (scheme !== undefined) {
     if (hostEnd === to || line.charCodeAt(hostEnd) !== 47) return false;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
     if (hash !== -1 && hash < to) return false;
-    const host = hosts.get(line, hostStart, hostEnd);
+    host ??= hosts.get(line, hostStart, hostEnd);
     const original = line.slice(from, to);
     const url = newUrl(original);
     url.full = original;
@@ -244,7 +251,7 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     port = port * 10 + c;
   }
   if (port > 65535) return false;
-  const host = hosts.get(line, hostStart, hostEnd);
+  host ??= hosts.get(line, hostStart, hostEnd);
   const url = newUrl(line.slice(from, to));
   url.domain = host;
   url.port = port;
