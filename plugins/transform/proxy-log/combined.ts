@@ -6,6 +6,8 @@
  */
 import type { Rec } from '../../../src/api.js';
 import { ERR, ParseError, clfToIso, fillUrl, parseUint, setSource } from './common.js';
+import { addTag, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
+import type { ProxyRecord } from './record.js';
 import { QuoteEscape, Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
 
@@ -22,7 +24,7 @@ function squidCodes(s: string): number {
   return colon;
 }
 
-export function parseCombined(line: string, rec: Rec): ParseError | undefined {
+export function parseCombined(line: string): ProxyRecord | ParseError {
   tokenize(line, tk, QuoteEscape.Backslash);
   const t = tk.values;
   const count = tk.count;
@@ -47,16 +49,16 @@ export function parseCombined(line: string, rec: Rec): ParseError | undefined {
   if (tk.unterminated && next === count - 1) return new ParseError(ERR.QUOTE, 'combined: the request has no closing quote (truncated line?)');
   if (next + 2 >= count) return new ParseError(ERR.FIELD_COUNT, 'combined: line ends before status and size');
 
-  rec['@timestamp'] = ts;
-  rec.event = { dataset: 'apache.access' };
+  const rec = newRecord(ts, newEvent('apache.access', undefined, undefined));
   setSource(rec, t[0]!);
   const user = b === 3 ? t[2]! : line.slice(tk.starts[2]!, tk.ends[b - 1]!);
   if (user !== '-') rec.user = { name: user };
 
-  const request: Rec = {};
-  const response: Rec = {};
-  const http: Rec = { request, response };
+  const request = newRequest(undefined);
+  const response = newResponse();
+  const http = newHttp(request, response);
   rec.http = http;
+  let apache: Rec | undefined;
   const reqText = t[next]!;
   const sp1 = reqText.indexOf(' ');
   if (sp1 > 0) {
@@ -69,12 +71,12 @@ export function parseCombined(line: string, rec: Rec): ParseError | undefined {
     }
     const urlText = reqText.slice(sp1 + 1, urlEnd);
     if (urlText.length > 0 && !fillUrl(rec, urlText, request.method === 'CONNECT')) {
-      rec.url = { original: urlText };
-      (rec.tags ??= []).push('url_unparsed');
+      rec.url = newUrl(urlText);
+      addTag(rec, 'url_unparsed');
     }
   } else if (reqText !== '-' && reqText.length > 0) {
     // not "METHOD URL PROTO" (a TLS handshake sent to a plain port, junk): kept, not parsed
-    (rec.apache ??= {}).request = reqText;
+    apache = { request: reqText };
   }
   const status = t[next + 1]!;
   if (status !== '-') {
@@ -95,12 +97,12 @@ export function parseCombined(line: string, rec: Rec): ParseError | undefined {
     i++;
     if (i < count && tk.quoted[i]) {
       const ua = t[i]!;
-      if (ua !== '-' && ua.length > 0) rec.user_agent = { original: ua };
+      if (ua !== '-' && ua.length > 0) rec.user_agent = newUserAgent(ua);
       i++;
     }
   }
   if (tk.unterminated) return new ParseError(ERR.QUOTE, 'combined: a quoted field has no closing quote (truncated line?)');
-  if (request.method === undefined && request.referrer === undefined) delete http.request;
+  if (request.method === undefined && request.referrer === undefined) http.request = undefined;
   if (i < count) {
     const c = squidCodes(t[i]!);
     if (c !== -1) {
@@ -108,7 +110,8 @@ export function parseCombined(line: string, rec: Rec): ParseError | undefined {
       rec.squid = { hierarchy: t[i]!.slice(c + 1) };
       i++;
     }
-    if (i < count) (rec.apache ??= {}).extra = t.slice(i, count);
+    if (i < count) (apache ??= {}).extra = t.slice(i, count);
   }
-  return undefined;
+  rec.apache = apache;
+  return rec;
 }

@@ -3,7 +3,8 @@
  * a hand-written URL splitter (no `new URL` on the hot path), and timestamp conversion.
  */
 import { domainToASCII } from 'node:url';
-import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, zeroRun, groupsToString, type Rec } from '../../../src/api.js';
+import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, zeroRun, groupsToString } from '../../../src/api.js';
+import { newDestination, newSource, newUrl, type ProxyRecord } from './record.js';
 
 /** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */
 export class ParseError {
@@ -27,24 +28,70 @@ export const ERR = {
 // ---------------------------------------------------------------------------------------------
 // Numbers
 
+/** A cheap hash of `line[from, to)` (length and three characters): for the caches below, not for security. */
+function spanHash(line: string, from: number, to: number): number {
+  const len = to - from;
+  return (len * 31 + line.charCodeAt(from) * 7 + line.charCodeAt(to - 1) * 3 + line.charCodeAt(from + (len >> 1))) | 0;
+}
+
 /**
  * One string per distinct value of a low-cardinality column (actions, methods, hierarchy codes,
- * content types): a value seen before is returned without slicing the line again.
+ * content types): a value seen before is returned without slicing the line again. Values are kept in
+ * a small hash table; the first `max` distinct values get a slot (a value whose slot is taken, or
+ * that comes after them, is sliced every time: the answer is the same text either way).
  */
 export class Interner {
-  private readonly values: string[] = [];
+  private readonly slots: (string | undefined)[] = new Array<string | undefined>(128).fill(undefined);
+  private kept = 0;
   constructor(private readonly max = 24) {}
 
   get(line: string, from: number, to: number): string {
     const len = to - from;
-    const v = this.values;
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i]!;
+    if (len <= 0) return '';
+    const h = spanHash(line, from, to) & 127;
+    const x = this.slots[h];
+    if (x !== undefined) {
       if (x.length === len && line.startsWith(x, from)) return x;
+      return line.slice(from, to);
     }
-    const s = line.slice(from, to);
-    if (v.length < this.max) v.push(s);
-    return s;
+    const v = line.slice(from, to);
+    if (this.kept < this.max) {
+      this.slots[h] = v;
+      this.kept++;
+    }
+    return v;
+  }
+}
+
+/**
+ * The string of `line[from, to)`, reusing the one returned last time for the same text when it is
+ * still in its slot (a direct-mapped cache of recent values: host names, addresses). Logs repeat
+ * these a lot; a repeated value then costs no slice, and is the same string object for later readers
+ * (a Map or Set lookup hashes a string once).
+ */
+export class RecentStrings {
+  private readonly slots: string[];
+  private readonly mask: number;
+  constructor(size = 1024) {
+    this.slots = new Array<string>(size).fill('');
+    this.mask = size - 1;
+  }
+
+  get(line: string, from: number, to: number): string {
+    const len = to - from;
+    if (len <= 0) return '';
+    const h = spanHash(line, from, to) & this.mask;
+    const x = this.slots[h]!;
+    if (x.length === len && line.startsWith(x, from)) return x;
+    return (this.slots[h] = line.slice(from, to));
+  }
+
+  /** The kept string equal to `line[from, to)`, or undefined (a cache of checked values: a hit needs no check). */
+  find(line: string, from: number, to: number): string | undefined {
+    const len = to - from;
+    if (len <= 0) return undefined;
+    const x = this.slots[spanHash(line, from, to) & this.mask]!;
+    return x.length === len && line.startsWith(x, from) ? x : undefined;
   }
 }
 
@@ -223,12 +270,12 @@ export function defaultPort(scheme: string | undefined): number | undefined {
 /**
  * The parts of a URL as proxies log it. Fills `url`, and `destination` (domain or ip) from the host.
  * Accepts absolute URLs (`http://h:8080/p?q#f`), authority form (`h:443`, `[v6]:443`, CONNECT),
- * origin form (`/p?q`, combined logs), and `*`. Returns false when the text is not a URL at all.
+ * origin form (`/p?q`, combined logs), and `*`. Returns false, leaving `rec` as it was, when the text
+ * is not a URL at all.
  */
-export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean {
+export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): boolean {
   const n = raw.length;
   if (n === 0) return false;
-  const url: Rec = { original: raw };
   let i = 0;
   let scheme: string | undefined;
   let upper = false;
@@ -250,7 +297,6 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
       else if (sep === 4 && raw.startsWith('http')) scheme = 'http';
       else if (sep === 5 && raw.startsWith('https')) scheme = 'https';
       else scheme = raw.slice(0, sep);
-      url.scheme = scheme;
       i = sep + 3;
     }
   }
@@ -305,33 +351,40 @@ export function fillUrl(rec: Rec, raw: string, authorityOnly: boolean): boolean 
     if (q !== -1) query = raw.slice(q + 1, h !== -1 ? h : n);
     if (h !== -1) fragment = raw.slice(h + 1);
   }
+  let domain: string | undefined;
+  let ip: string | undefined;
   if (host !== undefined) {
-    const ip = canonicalIp(host);
-    if (ip !== undefined) {
-      url.domain = ip;
-      setDestination(rec, ip, undefined);
-    } else {
+    ip = canonicalIp(host);
+    if (ip !== undefined) domain = ip;
+    else {
       if (host.charCodeAt(0) === 91) return false;
-      const d = normaliseHost(host);
-      if (d === undefined) return false;
-      url.domain = d;
-      setDestination(rec, undefined, d);
+      domain = normaliseHost(host);
+      if (domain === undefined) return false;
     }
-    if (port !== undefined) url.port = port;
   }
+  // nothing can fail from here on
+  const url = newUrl(raw);
+  url.scheme = scheme;
+  url.domain = domain;
+  url.port = port;
   if (path !== undefined && path.length > 0) url.path = path;
   else if (scheme !== undefined && host !== undefined) url.path = '/';
-  if (query !== undefined) url.query = query;
-  if (fragment !== undefined) url.fragment = fragment;
-  if (scheme !== undefined && url.domain !== undefined) {
+  url.query = query;
+  url.fragment = fragment;
+  if (scheme !== undefined && domain !== undefined) {
     // already in normal form (the usual case): the full URL is the text itself
     const same = !upper && at === -1 && port === undefined && fragment === undefined && path !== undefined && path.length > 0 &&
-      url.domain === host && host!.indexOf(':') === -1;
-    url.full = same ? raw : fullUrl(scheme, url.domain, port, url.path, query);
+      domain === host && host.indexOf(':') === -1;
+    url.full = same ? raw : fullUrl(scheme, domain, port, url.path, query);
   }
   rec.url = url;
-  const effPort = port ?? defaultPort(scheme);
-  if (effPort !== undefined && host !== undefined) (rec.destination ??= {}).port = effPort;
+  if (host !== undefined) {
+    const d = (rec.destination ??= newDestination());
+    if (ip !== undefined) d.ip = ip;
+    else d.domain = domain;
+    const effPort = port ?? defaultPort(scheme);
+    if (effPort !== undefined) d.port = effPort;
+  }
   return true;
 }
 
@@ -354,16 +407,16 @@ export function fullUrl(scheme: string, domain: string, port: number | undefined
 }
 
 /** Record the server: an IP literal goes to destination.ip, a name to destination.domain. */
-export function setDestination(rec: Rec, ip: string | undefined, domain: string | undefined): void {
-  const d: Rec = (rec.destination ??= {});
+export function setDestination(rec: ProxyRecord, ip: string | undefined, domain: string | undefined): void {
+  const d = (rec.destination ??= newDestination());
   if (ip !== undefined) d.ip = ip;
   if (domain !== undefined) d.domain = domain;
 }
 
 /** Set source.ip when `s` is an address, else source.domain (squid with log_fqdn on logs names). */
-export function setSource(rec: Rec, s: string): void {
+export function setSource(rec: ProxyRecord, s: string): void {
   const ip = canonicalIp(s);
-  rec.source = ip !== undefined ? { ip } : { domain: s };
+  rec.source = ip !== undefined ? newSource(ip, undefined) : newSource(undefined, s);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -383,6 +436,12 @@ export function epochSpanToIso(s: string, from: number, to: number): string | un
   if (to - from <= 0 || to - from > 24) return undefined;
   let sec = 0;
   let i = from;
+  // lines in time order mostly repeat the seconds of the line before: one native comparison then
+  const hit = s.startsWith(lastSecText, from) && from + lastSecText.length < n;
+  if (hit) {
+    sec = lastSecValue;
+    i = from + lastSecText.length - 1; // at the '.'
+  }
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c === 46) break;
@@ -392,6 +451,10 @@ export function epochSpanToIso(s: string, from: number, to: number): string | un
   if (i === from) return undefined;
   let ms = 0;
   if (i < n) {
+    if (!hit) {
+      lastSecText = s.slice(from, i + 1);
+      lastSecValue = sec;
+    }
     // up to three fraction digits count; further digits are validated and truncated
     let scale = 100;
     for (let k = i + 1; k < n; k++) {
@@ -406,6 +469,10 @@ export function epochSpanToIso(s: string, from: number, to: number): string | un
   if (sec > 253402300799) return undefined; // past 9999-12-31
   return isoFromEpoch(sec, ms);
 }
+
+// The seconds of the last timestamp with a fraction, as text with its '.', and their value.
+let lastSecText = '\u0000';
+let lastSecValue = 0;
 
 // Log lines arrive in time order: many share a second, so the text of the last second is reused.
 let cachedSec = -1;

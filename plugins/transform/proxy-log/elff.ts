@@ -9,6 +9,8 @@ import {
 } from './common.js';
 import { QuoteEscape, Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
+import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
+import type { HttpFields, ProxyRecord } from './record.js';
 
 /** Field lists of ProxySG's built-in formats that are often written without a `#Fields:` line. */
 export const ELFF_PRESETS: { readonly [name: string]: string } = {
@@ -89,7 +91,7 @@ function isPlaceholder(v: string): boolean {
   return v.length === 0 || v === '-';
 }
 
-export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | undefined {
+export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError {
   const declared = st.names.length;
   if (declared === 0) return new ParseError(ERR.NO_FIELDS, 'elff: no #Fields: directive before this line (set elff_fields for headerless logs)');
   tokenize(line, tk, QuoteEscape.Doubled);
@@ -103,11 +105,12 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
   let path: string | undefined, query: string | undefined, uri: string | undefined;
   let supplierIp: string | undefined, rIp: string | undefined;
   let vendor: Rec | undefined;
-  const event: Rec = { dataset: 'proxysg.elff' };
-  const request: Rec = {};
-  const response: Rec = {};
-  let http: Rec | undefined;
-  let url: Rec | undefined;
+  const event = newEvent('proxysg.elff', undefined, undefined);
+  const rec = newRecord('', event);
+  const request = newRequest(undefined);
+  const response = newResponse();
+  let http: HttpFields | undefined;
+  let extension: string | undefined;
   let category: string | undefined;
   let ua: string | undefined;
 
@@ -134,7 +137,7 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
       case F.CIp: setSource(rec, val); break;
       case F.CPort: {
         const p = parseUint(val);
-        if (p >= 0 && p <= 65535) (rec.source ??= {}).port = p;
+        if (p >= 0 && p <= 65535) (rec.source ??= newSource(undefined, undefined)).port = p;
         break;
       }
       case F.User: rec.user = { name: val }; break;
@@ -164,7 +167,7 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
       case F.Path: path = val; break;
       case F.Query: query = val.charCodeAt(0) === 63 ? val.slice(1) : val; break;
       case F.Uri: uri = val; break;
-      case F.UriExt: (url ??= {}).extension = val; break;
+      case F.UriExt: extension = val; break;
       case F.HostHeader: hostHeader = val; break;
       case F.Referer: request.referrer = val; break;
       case F.UserAgent: ua = val; break;
@@ -174,13 +177,13 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
       case F.RIp: rIp = val; (vendor ??= {})[st.names[f]!] = val; break;
       case F.SIp: {
         const ip = canonicalIp(val);
-        if (ip !== undefined) (rec.observer ??= {}).ip = ip;
+        if (ip !== undefined) (rec.observer ??= newObserver()).ip = ip;
         else (vendor ??= {})[st.names[f]!] = val;
         break;
       }
-      case F.SComputerName: (rec.observer ??= {}).hostname = val; break;
+      case F.SComputerName: (rec.observer ??= newObserver()).hostname = val; break;
       case F.Category: category = decodeSpaces(val); break;
-      case F.HttpVersion: (http ??= {}).version = val.startsWith('HTTP/') ? val.slice(5) : val; break;
+      case F.HttpVersion: (http ??= newHttp(undefined, undefined)).version = val.startsWith('HTTP/') ? val.slice(5) : val; break;
       default: {
         const name = st.names[f]!;
         (vendor ??= {})[name === '__proto__' ? 'x-__proto__' : name] = val;
@@ -198,7 +201,6 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
     if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `elff: bad date/time '${clip(`${d ?? '?'} ${t ?? '?'}`)}'`);
   } else return new ParseError(ERR.TIMESTAMP, 'elff: no time column (time or time-local) in this layout');
   rec['@timestamp'] = ts;
-  rec.event = event;
 
   // rebuild the URL from its parts (or take cs-uri whole) so that URL matching works as on squid logs
   const method: string | undefined = request.method;
@@ -209,9 +211,9 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
     if (uri.indexOf('://') === -1 && c0 !== 47 && method !== 'CONNECT' && uri.indexOf('.') > 0) {
       // host/path without a scheme (Incapsula): parse as a URL of the logged (or http) scheme
       urlOk = fillUrl(rec, `${scheme ?? 'http'}://${uri}`, false);
-      if (urlOk) rec.url.original = uri;
+      if (urlOk) rec.url!.original = uri;
     } else urlOk = fillUrl(rec, uri, method === 'CONNECT');
-    if (!urlOk) rec.url = { original: uri };
+    if (!urlOk) rec.url = newUrl(uri);
   } else if (h !== undefined) {
     const tunnel = method === 'CONNECT' || scheme === 'tcp' || scheme === 'ssl';
     const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== 91 && canonicalIp(h) !== undefined ? `[${h}]` : h;
@@ -223,44 +225,41 @@ export function parseElff(line: string, rec: Rec, st: ElffState): ParseError | u
     if (tunnel) {
       const text = port === undefined ? hostPart : `${hostPart}:${port}`;
       urlOk = fillUrl(rec, text, true);
-      if (urlOk && scheme !== undefined) rec.url.scheme = scheme;
-      if (!urlOk) rec.url = { original: text };
+      if (urlOk && scheme !== undefined) rec.url!.scheme = scheme;
+      if (!urlOk) rec.url = newUrl(text);
     } else {
       const sch = scheme ?? 'http';
       const p = port === undefined || port === defaultPort(sch) ? '' : `:${port}`;
       const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === 47 ? uri : '/');
       const text = `${sch}://${hostPart}${p}${pathPart}${query !== undefined ? `?${query}` : ''}`;
       urlOk = fillUrl(rec, text, false);
-      if (!urlOk) rec.url = { original: text };
-      else if (port !== undefined) { rec.url.port = port; (rec.destination ??= {}).port = port; }
+      if (!urlOk) rec.url = newUrl(text);
+      else if (port !== undefined) { rec.url!.port = port; (rec.destination ??= newDestination()).port = port; }
     }
   } else if (path !== undefined || uri !== undefined) {
     const text = query !== undefined ? `${path ?? uri}?${query}` : (path ?? uri)!;
     urlOk = fillUrl(rec, text, false);
-    if (!urlOk) rec.url = { original: text };
+    if (!urlOk) rec.url = newUrl(text);
   }
-  if (!urlOk) (rec.tags ??= []).push('url_unparsed');
-  if (url !== undefined) {
-    if (rec.url === undefined) rec.url = url;
-    else rec.url.extension = url.extension;
-  }
-  if (category !== undefined) (rec.url ??= {}).category = category;
+  if (!urlOk) addTag(rec, 'url_unparsed');
+  if (extension !== undefined) (rec.url ??= newUrl(undefined)).extension = extension;
+  if (category !== undefined) (rec.url ??= newUrl(undefined)).category = category;
 
   // the server actually contacted: a remote/supplier IP, unless the URL host is itself an address
   const dip = rIp ?? supplierIp;
   if (dip !== undefined && rec.destination?.ip === undefined) {
     const ip = canonicalIp(dip);
-    if (ip !== undefined) (rec.destination ??= {}).ip = ip;
+    if (ip !== undefined) (rec.destination ??= newDestination()).ip = ip;
   }
   if (method !== undefined || request.referrer !== undefined || request.bytes !== undefined || response.status_code !== undefined ||
       response.bytes !== undefined || response.mime_type !== undefined || http !== undefined) {
-    http ??= {};
+    http ??= newHttp(undefined, undefined);
     if (method !== undefined || request.referrer !== undefined || request.bytes !== undefined) http.request = request;
     if (response.status_code !== undefined || response.bytes !== undefined || response.mime_type !== undefined) http.response = response;
     rec.http = http;
   }
-  if (ua !== undefined) rec.user_agent = { original: ua };
-  if (st.software !== undefined) (rec.observer ??= {}).product = st.software;
-  if (vendor !== undefined) rec.proxysg = vendor;
-  return undefined;
+  if (ua !== undefined) rec.user_agent = newUserAgent(ua);
+  if (st.software !== undefined) (rec.observer ??= newObserver()).product = st.software;
+  rec.proxysg = vendor;
+  return rec;
 }

@@ -12,6 +12,8 @@ import { parseCombined } from './combined.js';
 import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
 import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
 import type { JsonMapping } from './json.js';
+import { addTag } from './record.js';
+import type { ProxyRecord } from './record.js';
 
 export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
 export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
@@ -27,7 +29,7 @@ const Ajv: any = (AjvModule as any).default ?? AjvModule;
 
 // Two of the record schema's patterns (short strings: addresses, schemes) as hand-written testers with
 // exactly the regular expressions' meaning (checked against them by a property test), about 1.5× as
-// fast. The others (timestamp, domain) get a RegExp as usual: on longer strings V8's regex is faster.
+// fast. The domain pattern gets a RegExp as usual: on longer strings V8's regex is faster.
 export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
   '^[0-9a-f.:]+$': (s) => {
     if (s.length === 0) return false;
@@ -57,13 +59,63 @@ function patternTester(pattern: string, flags: string): { test(s: string): boole
   return { test, toString: () => `/${pattern}/${flags}` };
 }
 patternTester.code = 'patternTester';
+
+/**
+ * The schema the parser's records are checked against: the published one less two checks that hold
+ * by construction (docs/ARCHITECTURE.md, "Record shapes"); every other check stays.
+ * - `additionalProperties: false` on the objects of the record layout (record.ts): they are built by
+ *   the layout's factories with a fixed key set, and the compiler refuses any other key. The check
+ *   would cost a for-in loop per object per record (about half the validator's time) — and loops let
+ *   V8 compile the validator on-stack (OSR), which it then sometimes keeps running several times slower.
+ * - the `@timestamp` pattern, as a length of 24: every timestamp is made by common.ts, either as
+ *   `YYYY-MM-DDTHH:MM:SS.mmmZ` from digits, or by `Date#toISOString`, whose text has 24 characters
+ *   exactly when it has that form (other years are written `±YYYYYY-…`, 27). The pattern would make
+ *   V8 flatten the concatenated string and run the regex; the length is a field read.
+ * - the patterns (and, for addresses, the lengths) of the `ip` and `domain` definitions: every address
+ *   in a record is the output of `canonicalIp`, every domain that of `canonicalIp` or `normaliseHost`
+ *   (common.ts), which only ever return such text (property tests hold them to the patterns). The
+ *   domain's length limits stay: `normaliseHost` does not bound the length.
+ * A record this schema refuses is checked against the published schema, whose verdict and message
+ * count (they are the same as before the layout). The vendor namespaces and `origin` have no key check.
+ * Tests hold the published schema's verdict equal to this one's on every fixture and fuzzed line.
+ */
+export function layoutSchema(schema: any): any {
+  const copy = structuredClone(schema);
+  const open = (o: any): void => {
+    if (o.additionalProperties === false) delete o.additionalProperties;
+  };
+  open(copy);
+  for (const key of ['event', 'source', 'destination', 'user', 'url', 'http', 'user_agent', 'observer']) open(copy.properties[key]);
+  open(copy.properties.http.properties.request);
+  open(copy.properties.http.properties.response);
+  copy.$defs.ip = { description: copy.$defs.ip.description, type: 'string' };
+  delete copy.$defs.domain.pattern;
+  const ts = copy.properties['@timestamp'];
+  delete ts.pattern;
+  ts.minLength = 24;
+  ts.maxLength = 24;
+  return copy;
+}
+
 // Compiled once at module load; `allErrors: false` stops at the first problem (the hot path);
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter).
-const validateRecord: ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null } =
-  new Ajv({ allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, code: { regExp: patternTester } }).compile(recordSchema);
+const AJV_OPTIONS = { allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, code: { regExp: patternTester } };
+type Validator = ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
+const validateLayout: Validator = new Ajv(AJV_OPTIONS).compile(layoutSchema(recordSchema));
+
+let published: Validator | undefined;
+/** The published schema as it is (compiled on first use): for tests, and for records that did not come from the layout. */
+export function publishedValidator(): Validator {
+  return (published ??= new Ajv(AJV_OPTIONS).compile(recordSchema));
+}
+
+/** Does the record pass the record schema? (The published schema decides whatever the layout schema refuses.) */
+function validateRecord(rec: ProxyRecord): boolean {
+  return validateLayout(rec) || publishedValidator()(rec);
+}
 
 function schemaMessage(): string {
-  const e = validateRecord.errors?.[0];
+  const e = publishedValidator().errors?.[0];
   return e ? `record fails proxy-record schema: ${e.instancePath || '/'} ${e.message ?? e.keyword}` : 'record fails proxy-record schema';
 }
 
@@ -213,27 +265,26 @@ export class ProxyLogParser implements ProcessorInstance {
         }
         st.format = format;
       }
-      const rec: Rec = { '@timestamp': '' };
-      let err: ParseError | undefined;
+      let res: ProxyRecord | ParseError;
       switch (format) {
-        case 'squid': err = parseSquid(line, rec); break;
-        case 'combined': err = parseCombined(line, rec); break;
-        case 'elff': err = parseElff(line, rec, this.elffState(st)); break;
-        case 'zscaler-nss':
-        case 'json': {
+        case 'squid': res = parseSquid(line); break;
+        case 'combined': res = parseCombined(line); break;
+        case 'elff': res = parseElff(line, this.elffState(st)); break;
+        default: {
           const o = parsedJson ?? parseJsonObject(line);
-          if (o instanceof ParseError) err = o;
-          else if (format === 'zscaler-nss') err = parseZscaler(o, rec);
-          else err = parseMappedJson(o, rec, this.mapping!);
+          if (o instanceof ParseError) res = o;
+          else if (format === 'zscaler-nss') res = parseZscaler(o);
+          else res = parseMappedJson(o, this.mapping!);
           break;
         }
       }
-      if (err !== undefined) {
-        invalid.push(makeInvalid(node, origin, err.code, err.message, line, b64));
+      if (res instanceof ParseError) {
+        invalid.push(makeInvalid(node, origin, res.code, res.message, line, b64));
         continue;
       }
+      const rec = res;
       if (keep) rec.event.original = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
-      if (b64 !== undefined) (rec.tags ??= []).push('invalid_utf8');
+      if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
       if (!validateRecord(rec)) {
         invalid.push(makeInvalid(node, origin, ERR.SCHEMA, schemaMessage(), line, b64));

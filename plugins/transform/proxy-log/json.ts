@@ -5,6 +5,8 @@ import { getPath } from '../../../src/api.js';
 import type { Rec } from '../../../src/api.js';
 import { ERR, ParseError, anyTimeToIso, canonicalIp, ctimeToIso, fillUrl, normaliseHost, parseUint, setSource } from './common.js';
 import { clip } from './squid.js';
+import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
+import type { ProxyRecord } from './record.js';
 
 /** Parse a JSON line into an object; arrays and scalars are not records. */
 export function parseJsonObject(line: string): Rec | ParseError {
@@ -41,13 +43,12 @@ const ZS_MAPPED = new Set([
   'reqmethod', 'requestmethod', 'respcode', 'status', 'ua', 'useragent', 'ereferer', 'referer', 'contenttype', 'urlcat', 'ctime',
 ]);
 
-export function parseZscaler(o: Rec, rec: Rec): ParseError | undefined {
+export function parseZscaler(o: Rec): ProxyRecord | ParseError {
   const e: Rec = o.event !== null && typeof o.event === 'object' && !Array.isArray(o.event) ? o.event : o;
   const ts = present(e.time) ? ctimeToIso(e.time) : e.epochtime !== undefined ? anyTimeToIso(e.epochtime) : undefined;
   if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `zscaler-nss: bad or missing time '${clip(String(e.time ?? e.epochtime ?? ''))}'`);
-  rec['@timestamp'] = ts;
-  const event: Rec = { dataset: 'zscaler.nss' };
-  rec.event = event;
+  const event = newEvent('zscaler.nss', undefined, undefined);
+  const rec = newRecord(ts, event);
   if (present(e.action)) event.action = e.action;
   if (e.ctime !== undefined) {
     const ms = num(e.ctime);
@@ -57,8 +58,8 @@ export function parseZscaler(o: Rec, rec: Rec): ParseError | undefined {
   if (present(cip)) setSource(rec, cip);
   if (present(e.login)) rec.user = { name: e.login };
   const method = e.reqmethod ?? e.requestmethod;
-  const request: Rec = {};
-  const response: Rec = {};
+  const request = newRequest(undefined);
+  const response = newResponse();
   if (present(method)) request.method = method;
   const reqsize = num(e.reqsize);
   if (reqsize >= 0) request.bytes = reqsize;
@@ -69,9 +70,9 @@ export function parseZscaler(o: Rec, rec: Rec): ParseError | undefined {
   const respsize = num(e.respsize);
   if (respsize >= 0) response.bytes = respsize;
   if (present(e.contenttype)) response.mime_type = e.contenttype;
-  rec.http = { request, response };
+  rec.http = newHttp(request, response);
   const ua = e.ua ?? e.useragent;
-  if (present(ua)) rec.user_agent = { original: ua };
+  if (present(ua)) rec.user_agent = newUserAgent(ua);
 
   // eurl has no scheme ("www.example.com/x", "www.example.com:443"): take it from proto
   const u = e.eurl ?? e.url;
@@ -83,15 +84,15 @@ export function parseZscaler(o: Rec, rec: Rec): ParseError | undefined {
       text = `${proto === 'https' || proto === 'ssl' ? 'https' : 'http'}://${u}`;
     }
     if (!fillUrl(rec, text, connect)) {
-      rec.url = { original: u };
-      (rec.tags ??= []).push('url_unparsed');
-    } else rec.url.original = u;
+      rec.url = newUrl(u);
+      addTag(rec, 'url_unparsed');
+    } else rec.url!.original = u;
   }
-  if (present(e.urlcat)) (rec.url ??= {}).category = e.urlcat;
+  if (present(e.urlcat)) (rec.url ??= newUrl(undefined)).category = e.urlcat;
   const sip = e.sip ?? e.serverip;
   if (present(sip)) {
     const ip = canonicalIp(sip);
-    if (ip !== undefined) (rec.destination ??= {}).ip = ip;
+    if (ip !== undefined) (rec.destination ??= newDestination()).ip = ip;
   }
   let vendor: Rec | undefined;
   for (const k in e) {
@@ -101,8 +102,8 @@ export function parseZscaler(o: Rec, rec: Rec): ParseError | undefined {
     (vendor ??= {})[k] = val;
   }
   if (typeof o.sourcetype === 'string') (vendor ??= {}).sourcetype = o.sourcetype;
-  if (vendor !== undefined) rec.zscaler = vendor;
-  return undefined;
+  rec.zscaler = vendor;
+  return rec;
 }
 
 /** ECS paths a generic-JSON mapping may fill, and how each value is converted. */
@@ -152,14 +153,26 @@ function rank(t: string): number {
   return t === '@timestamp' ? 0 : t === 'url.original' ? 1 : 2;
 }
 
-function put(rec: Rec, a: string, b: string, v: unknown): void {
-  const o: Rec = rec[a] !== undefined ? rec[a] : (rec[a] = {});
-  o[b] = v;
+/** The object that holds target `a.b` (created with the record layout on first use). */
+function holder(rec: ProxyRecord, a: string): Rec {
+  switch (a) {
+    case 'source': return (rec.source ??= newSource(undefined, undefined));
+    case 'destination': return (rec.destination ??= newDestination());
+    case 'user': return (rec.user ??= { name: '' });
+    case 'url': return (rec.url ??= newUrl(undefined));
+    case 'user_agent': return (rec.user_agent ??= newUserAgent(''));
+    case 'event': return rec.event;
+    case 'observer': return (rec.observer ??= newObserver());
+    default: throw new Error(`proxy-log: no record object for '${a}'`); // JSON_TARGETS names only these
+  }
 }
 
-export function parseMappedJson(o: Rec, rec: Rec, m: JsonMapping): ParseError | undefined {
-  rec['@timestamp'] = '';
-  rec.event = { dataset: 'json' };
+function put(rec: ProxyRecord, a: string, b: string, v: unknown): void {
+  holder(rec, a)[b] = v;
+}
+
+export function parseMappedJson(o: Rec, m: JsonMapping): ProxyRecord | ParseError {
+  const rec = newRecord('', newEvent('json', undefined, undefined));
   for (let i = 0; i < m.targets.length; i++) {
     const target = m.targets[i]!;
     const raw = getPath(o, m.sources[i]!);
@@ -178,7 +191,7 @@ export function parseMappedJson(o: Rec, rec: Rec, m: JsonMapping): ParseError | 
       case 'ip': {
         const ip = typeof raw === 'string' ? canonicalIp(raw) : undefined;
         if (ip === undefined) {
-          if (target === 'source.ip' && typeof raw === 'string') rec.source = { domain: raw };
+          if (target === 'source.ip' && typeof raw === 'string') rec.source = newSource(undefined, raw);
           else return new ParseError(ERR.SYNTAX, `json: ${target} '${clip(String(raw))}' is not an IP address`);
         } else put(rec, a, b, ip);
         break;
@@ -196,8 +209,8 @@ export function parseMappedJson(o: Rec, rec: Rec, m: JsonMapping): ParseError | 
       case 'url': {
         const text = String(raw);
         if (!fillUrl(rec, text, false)) {
-          rec.url = { ...(rec.url ?? {}), original: text };
-          (rec.tags ??= []).push('url_unparsed');
+          (rec.url ??= newUrl(undefined)).original = text;
+          addTag(rec, 'url_unparsed');
         }
         break;
       }
@@ -210,17 +223,16 @@ export function parseMappedJson(o: Rec, rec: Rec, m: JsonMapping): ParseError | 
       default: {
         const s = typeof raw === 'string' ? raw : JSON.stringify(raw);
         if (a === 'http') putHttp(rec, b.startsWith('request.') ? 'request' : 'response', b.slice(b.indexOf('.') + 1), s);
-        else if (a === 'url') (rec.url ??= {})[b] = s;
         else put(rec, a, b, s);
       }
     }
   }
   if (rec['@timestamp'] === '') return new ParseError(ERR.TIMESTAMP, 'json: no timestamp (map @timestamp in fields)');
-  return undefined;
+  return rec;
 }
 
-function putHttp(rec: Rec, side: 'request' | 'response', key: string, v: unknown): void {
-  const http: Rec = (rec.http ??= {});
-  const o: Rec = (http[side] ??= {});
+function putHttp(rec: ProxyRecord, side: 'request' | 'response', key: string, v: unknown): void {
+  const http = (rec.http ??= newHttp(undefined, undefined));
+  const o: Rec = side === 'request' ? (http.request ??= newRequest(undefined)) : (http.response ??= newResponse());
   o[key] = v;
 }

@@ -7,8 +7,10 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, Interner, ParseError, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
+import { ERR, Interner, ParseError, RecentStrings, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, setSource } from './common.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
+import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
+import type { ProxyRecord, SourceFields } from './record.js';
 
 const tk = new Tokens();
 const actions = new Interner();
@@ -78,79 +80,196 @@ function isHttpVersionSpan(line: string, from: number, to: number): boolean {
 }
 
 /**
- * Parse one squid line into `rec` (already holding `origin`); returns a ParseError when it cannot.
+ * Parse one squid line; returns the record, or a ParseError when the line cannot be read.
  * The common layout (the ten default columns, no quotes) is read straight from the token spans,
  * slicing only the values the record keeps; anything else, and every error, goes through the
  * general parser, which the fast path matches field for field (a property test holds them equal).
  */
-export function parseSquid(line: string, rec: Rec): ParseError | undefined {
-  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, rec);
+export function parseSquid(line: string): ProxyRecord | ParseError {
+  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line);
   const s = tk.starts;
   const e = tk.ends;
   const ts = epochSpanToIso(line, s[0]!, e[0]!);
-  if (ts === undefined) return parseSquidTokens(line, rec);
-  let duration = -1;
-  if (!is1(line, s[1]!, e[1]!, 45)) {
-    duration = parseUintSpan(line, s[1]!, e[1]!);
-    if (duration < 0) return parseSquidTokens(line, rec);
-  }
+  if (ts === undefined) return parseSquidTokens(line);
+  const duration = dashOrUint(line, s[1]!, e[1]!);
+  if (duration === -2) return parseSquidTokens(line);
   // action/code (a client port column would have no slash here)
-  const slash = line.indexOf('/', s[3]!);
-  if (slash === -1 || slash >= e[3]! || slash === s[3]!) return parseSquidTokens(line, rec);
-  let status = -1;
-  if (!is1(line, slash + 1, e[3]!, 45)) {
-    status = parseUintSpan(line, slash + 1, e[3]!);
-    if (status < 0 || status > 999) return parseSquidTokens(line, rec);
-  }
-  let bytes = -1;
-  if (!is1(line, s[4]!, e[4]!, 45)) {
-    bytes = parseUintSpan(line, s[4]!, e[4]!);
-    if (bytes < 0) return parseSquidTokens(line, rec);
-  }
-  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, rec);
-  if (line.startsWith('://', e[6]! - 3) && e[6]! - 3 >= s[6]!) return parseSquidTokens(line, rec);
+  const s3 = s[3]!;
+  const e3 = e[3]!;
+  let slash = s3;
+  while (slash < e3 && line.charCodeAt(slash) !== 47) slash++;
+  if (slash === e3 || slash === s3) return parseSquidTokens(line);
+  const status = dashOrUint(line, slash + 1, e3);
+  if (status === -2 || status > 999) return parseSquidTokens(line);
+  const bytes = dashOrUint(line, s[4]!, e[4]!);
+  if (bytes === -2) return parseSquidTokens(line);
+  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line);
+  const s6 = s[6]!;
+  const e6 = e[6]!;
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === 47 && line.charCodeAt(e6 - 2) === 47 && line.charCodeAt(e6 - 3) === 58) return parseSquidTokens(line);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
-  if (isHttpVersionSpan(line, s[7]!, e[7]!) || hierarchySlashSpan(line, s[7]!, e[7]!) !== -1) return parseSquidTokens(line, rec);
-  const hs = hierarchySlashSpan(line, s[8]!, e[8]!);
-  if (hs === -1) return parseSquidTokens(line, rec);
+  const s7 = s[7]!;
+  const e7 = e[7]!;
+  if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line);
+  const s8 = s[8]!;
+  const e8 = e[8]!;
+  const hs = hierarchySlashSpan(line, s8, e8);
+  if (hs === -1) return parseSquidTokens(line);
 
-  rec['@timestamp'] = ts;
-  rec.event = duration < 0
-    ? { dataset: 'squid.access', action: actions.get(line, s[3]!, slash) }
-    : { dataset: 'squid.access', duration: duration * 1_000_000, action: actions.get(line, s[3]!, slash) };
-  setSource(rec, line.slice(s[2]!, e[2]!));
-  const response: Rec = {};
-  if (status >= 0) response.status_code = status;
-  if (bytes >= 0) response.bytes = bytes;
-  if (!is1(line, s[9]!, e[9]!, 45)) response.mime_type = types.get(line, s[9]!, e[9]!);
-  if (!is1(line, s[7]!, e[7]!, 45)) rec.user = { name: line.slice(s[7]!, e[7]!) };
   const method = methods.get(line, s[5]!, e[5]!);
-  rec.http = { request: { method }, response };
-  const urlText = line.slice(s[6]!, e[6]!);
-  if (!fillUrl(rec, urlText, method === 'CONNECT')) {
-    rec.url = { original: urlText };
-    (rec.tags ??= []).push('url_unparsed');
-  }
-  const hierarchy = hierarchies.get(line, s[8]!, hs);
-  const squid: Rec = { hierarchy };
-  if (!is1(line, hs + 1, e[8]!, 45) && hs + 1 < e[8]!) {
-    const peer = line.slice(hs + 1, e[8]!);
-    squid.peer = peer;
-    // the peer a DIRECT request went to is the server's address
-    if (hierarchy.indexOf('DIRECT') !== -1) {
-      const ip = canonicalIp(peer);
-      if (ip !== undefined) {
-        const d: Rec = (rec.destination ??= {});
-        if (d.ip === undefined) d.ip = ip;
-      }
+  const hierarchy = hierarchies.get(line, s8, hs);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, 45) ? undefined : peers.get(line, hs + 1, e8);
+  const client = clientIp(line, s[2]!, e[2]!);
+  const rec: ProxyRecord = {
+    '@timestamp': ts,
+    event: { dataset: 'squid.access', action: actions.get(line, s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
+    source: client,
+    destination: undefined,
+    user: is1(line, s7, e7, 45) ? undefined : { name: line.slice(s7, e7) },
+    url: undefined,
+    http: {
+      version: undefined,
+      request: { method, referrer: undefined, bytes: undefined },
+      response: {
+        status_code: status < 0 ? undefined : status,
+        bytes: bytes < 0 ? undefined : bytes,
+        mime_type: is1(line, s[9]!, e[9]!, 45) ? undefined : types.get(line, s[9]!, e[9]!),
+      },
+    },
+    user_agent: undefined,
+    observer: undefined,
+    tags: undefined,
+    squid: { hierarchy, peer },
+    apache: undefined,
+    proxysg: undefined,
+    zscaler: undefined,
+    json: undefined,
+    origin: undefined,
+  };
+  if (!commonUrl(rec, line, s6, e6, method === 'CONNECT')) {
+    const urlText = line.slice(s6, e6);
+    if (!fillUrl(rec, urlText, method === 'CONNECT')) {
+      rec.url = newUrl(urlText);
+      addTag(rec, 'url_unparsed');
     }
   }
-  rec.squid = squid;
-  return undefined;
+  // the peer a DIRECT request went to is the server's address
+  if (peer !== undefined && isDirect(hierarchy)) directPeer(rec, peer);
+  return rec;
+}
+
+/** `-` → -1; a non-negative integer → its value; anything else → -2. */
+function dashOrUint(line: string, from: number, to: number): number {
+  const n = to - from;
+  if (n === 1 && line.charCodeAt(from) === 45) return -1;
+  if (n <= 0 || n > 15) return -2;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -2;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+// server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep)
+const peers = new RecentStrings(512);
+/** Host names the URL reader checked (only those: a hit is a valid name). */
+const hosts = new RecentStrings(1024);
+
+/** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
+function clientIp(line: string, from: number, to: number): SourceFields {
+  const text = line.slice(from, to);
+  const ip = canonicalIp(text);
+  return { ip, port: undefined, domain: ip === undefined ? text : undefined };
+}
+
+let lastHierarchy = '';
+let lastDirect = false;
+function isDirect(hierarchy: string): boolean {
+  if (hierarchy !== lastHierarchy) {
+    lastHierarchy = hierarchy;
+    lastDirect = hierarchy.indexOf('DIRECT') !== -1;
+  }
+  return lastDirect;
+}
+
+/**
+ * The two URL forms nearly every squid line has, read from the line without the general splitter:
+ * `http(s)://name/path[?query]` and, for CONNECT, `name:port`, where the name is lower-case letters,
+ * digits, '-' and '.' (not only digits and dots: that may be an address), not ending in '.'.
+ * Fills `url` and `destination` exactly as fillUrl would (a property test holds them equal) and
+ * returns true; returns false, having changed nothing, for anything else.
+ */
+function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, connect: boolean): boolean {
+  let i = from;
+  let scheme: string | undefined;
+  if (line.startsWith('http://', from)) { scheme = 'http'; i += 7; }
+  else if (line.startsWith('https://', from)) { scheme = 'https'; i += 8; }
+  else if (!connect) return false;
+  const hostStart = i;
+  // a name seen (and checked) before, followed by the character that ends it here: no check again
+  const stop = line.indexOf(scheme !== undefined ? '/' : ':', hostStart);
+  let host = stop !== -1 && stop < to ? hosts.find(line, hostStart, stop) : undefined;
+  if (host !== undefined) i = stop;
+  else {
+    let name = false;
+    for (; i < to; i++) {
+      const c = line.charCodeAt(i);
+      if ((c >= 97 && c <= 122) || c === 45) name = true;
+      else if (!((c >= 48 && c <= 57) || c === 46)) break;
+    }
+    if (!name || line.charCodeAt(i - 1) === 46) return false;
+  }
+  const hostEnd = i;
+  if (scheme !== undefined) {
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== 47) return false;
+    let q = line.indexOf('?', hostEnd);
+    if (q >= to) q = -1;
+    const hash = line.indexOf('#', hostEnd);
+    if (hash !== -1 && hash < to) return false;
+    host ??= hosts.get(line, hostStart, hostEnd);
+    const original = line.slice(from, to);
+    const url = newUrl(original);
+    url.full = original;
+    url.scheme = scheme;
+    url.domain = host;
+    url.path = line.slice(hostEnd, q === -1 ? to : q);
+    if (q !== -1) url.query = line.slice(q + 1, to);
+    rec.url = url;
+    rec.destination = { ip: undefined, port: scheme === 'http' ? 80 : 443, domain: host };
+    return true;
+  }
+  // CONNECT name:port
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== 58) return false;
+  const digits = to - hostEnd - 1;
+  if (digits < 1 || digits > 5) return false;
+  let port = 0;
+  for (let k = hostEnd + 1; k < to; k++) {
+    const c = line.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return false;
+    port = port * 10 + c;
+  }
+  if (port > 65535) return false;
+  host ??= hosts.get(line, hostStart, hostEnd);
+  const url = newUrl(line.slice(from, to));
+  url.domain = host;
+  url.port = port;
+  rec.url = url;
+  rec.destination = { ip: undefined, port, domain: host };
+  return true;
+}
+
+function directPeer(rec: ProxyRecord, peer: string): void {
+  const ip = canonicalIp(peer);
+  if (ip !== undefined) {
+    const d = (rec.destination ??= newDestination());
+    if (d.ip === undefined) d.ip = ip;
+  }
 }
 
 /** The general squid parser over tokens (every tolerated variant, and every error message). */
-export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined {
+export function parseSquidTokens(line: string): ProxyRecord | ParseError {
   tokenize(line, tk, QuoteEscape.Backslash);
   const t = tk.values;
   const count = tk.count;
@@ -158,9 +277,8 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
 
   const ts = epochSecondsToIso(t[0]!);
   if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `squid: bad time '${clip(t[0]!)}' (want epoch seconds like 1157689312.049)`);
-  rec['@timestamp'] = ts;
-  const event: Rec = { dataset: 'squid.access' };
-  rec.event = event;
+  const event = newEvent('squid.access', undefined, undefined);
+  const rec = newRecord(ts, event);
   const elapsed = t[1]!;
   if (elapsed !== '-') {
     const ms = parseUint(elapsed);
@@ -169,17 +287,21 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
   }
   setSource(rec, t[2]!);
   let i = 3;
+  let clientPort = false;
   // custom layouts put the client port right after the client address
   if (t[3]!.indexOf('/') === -1 && parseUint(t[3]!) >= 0 && t[4]!.indexOf('/') !== -1) {
     const p = parseUint(t[3]!);
-    if (p <= 65535) rec.source.port = p;
+    if (p <= 65535) {
+      rec.source!.port = p;
+      clientPort = true;
+    }
     i = 4;
   }
   const ac = t[i]!;
   const slash = ac.indexOf('/');
   if (slash < 1) return new ParseError(ERR.SYNTAX, `squid: expected action/code, found '${clip(ac)}'`);
   event.action = ac.slice(0, slash);
-  const response: Rec = {};
+  const response = newResponse();
   const code = ac.slice(slash + 1);
   if (code !== '-') {
     const c = parseUint(code);
@@ -202,8 +324,7 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
     i++;
   }
   if (i >= count || !isMethod(t[i]!)) return new ParseError(ERR.SYNTAX, `squid: expected a request method, found '${clip(t[i] ?? '')}'`);
-  const squid: Rec = {};
-  if (i > skipFrom) squid.sizes = t.slice(skipFrom, i);
+  const sizes = i > skipFrom ? t.slice(skipFrom, i) : undefined;
   const method = t[i]!;
   i++;
   if (i >= count) return new ParseError(ERR.FIELD_COUNT, 'squid: line ends before the URL');
@@ -216,8 +337,9 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
     urlText = line.slice(tk.starts[i - 1]!, tk.ends[i]!);
     i++;
   }
+  let version: string | undefined;
   if (i < count && isHttpVersion(t[i]!)) {
-    rec.http = { version: t[i]!.startsWith('HTTP/') ? t[i]!.slice(5) : t[i]! };
+    version = t[i]!.startsWith('HTTP/') ? t[i]!.slice(5) : t[i]!;
     i++;
   }
   // the user runs up to the hierarchy/peer column (user names may hold spaces: "CN=Agent Smith,O=x")
@@ -229,12 +351,12 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
   if (user !== '-') rec.user = { name: user };
   const hier = t[h]!;
   const hs = hierarchySlash(hier);
-  squid.hierarchy = hier.slice(0, hs);
-  const peer = hier.slice(hs + 1);
-  if (peer !== '-' && peer.length > 0) squid.peer = peer;
+  const peerText = hier.slice(hs + 1);
+  const squid: Rec = { hierarchy: hier.slice(0, hs), peer: peerText !== '-' && peerText.length > 0 ? peerText : undefined };
+  if (sizes !== undefined) squid.sizes = sizes;
   i = h + 1;
   // the custom layout (client port, extra sizes, HTTP version) also logs the peer port (or '-')
-  const custom = rec.source.port !== undefined || squid.sizes !== undefined || rec.http?.version !== undefined;
+  const custom = clientPort || sizes !== undefined || version !== undefined;
   if (custom && i < count - 1 && (t[i] === '-' || parseUint(t[i]!) >= 0)) {
     const p = parseUint(t[i]!);
     if (p >= 0 && p <= 65535) squid.peer_port = p;
@@ -245,24 +367,19 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
   if (type !== '-' && type.length > 0) response.mime_type = type;
   i++;
 
-  const http: Rec = (rec.http ??= {});
-  http.request = { method };
-  http.response = response;
+  const request = newRequest(method);
+  const http = newHttp(request, response);
+  http.version = version;
+  rec.http = http;
 
   const connect = method === 'CONNECT';
   if (!fillUrl(rec, urlForParts, connect)) {
     // squid logs what the client sent ("error:invalid-request", junk): keep it, flag it
-    rec.url = { original: urlText };
-    (rec.tags ??= []).push('url_unparsed');
-  } else if (urlForParts !== urlText) rec.url.original = urlText;
+    rec.url = newUrl(urlText);
+    addTag(rec, 'url_unparsed');
+  } else if (urlForParts !== urlText) rec.url!.original = urlText;
   // the peer a DIRECT request went to is the server's address
-  if (squid.peer !== undefined && squid.hierarchy.indexOf('DIRECT') !== -1) {
-    const ip = canonicalIp(squid.peer);
-    if (ip !== undefined) {
-      const d: Rec = (rec.destination ??= {});
-      if (d.ip === undefined) d.ip = ip;
-    }
-  }
+  if (squid.peer !== undefined && isDirect(squid.hierarchy)) directPeer(rec, squid.peer);
 
   if (i < count) {
     const tailStart = tk.starts[i]!;
@@ -271,22 +388,22 @@ export function parseSquidTokens(line: string, rec: Rec): ParseError | undefined
     for (let k = i; k < count; k++) {
       if (!tk.quoted[k]) continue;
       const v = t[k]!;
-      if (quotedSeen === 0 && v !== '-' && v.length > 0) http.request.referrer = v;
-      else if (quotedSeen === 1 && v !== '-' && v.length > 0) rec.user_agent = { original: v };
+      if (quotedSeen === 0 && v !== '-' && v.length > 0) request.referrer = v;
+      else if (quotedSeen === 1 && v !== '-' && v.length > 0) rec.user_agent = newUserAgent(v);
       quotedSeen++;
     }
     if (quotedSeen === 0) {
       // BlueCoat's squid-compatible layout: category, then the User-Agent unquoted to the end
       const cat = t[i]!;
-      if (cat !== '-') rec.url.category = cat;
+      if (cat !== '-') rec.url!.category = cat;
       if (i + 1 < count) {
         const ua = trimCr(line.slice(tk.starts[i + 1]!)).trimEnd();
-        if (ua !== '-' && ua.length > 0) rec.user_agent = { original: ua };
+        if (ua !== '-' && ua.length > 0) rec.user_agent = newUserAgent(ua);
       }
     }
   }
   rec.squid = squid;
-  return undefined;
+  return rec;
 }
 
 function trimCr(s: string): string {

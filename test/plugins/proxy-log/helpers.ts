@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { expect } from 'vitest';
-import proxyLog, { ProxyLogParser } from '../../../plugins/transform/proxy-log/index.js';
+import proxyLog, { ProxyLogParser, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
 import { createProcessor, testContext } from '../../helpers/harness.js';
 import type { Rec } from '../../../src/api.js';
 
@@ -71,6 +71,10 @@ export async function parse(withConfig: unknown, ...batches: Rec[][]): Promise<P
   expect(t.out).toBe(out.length);
   expect(t.invalid).toBe(invalid.length);
   expect(ctx.counters.lines_in ?? 0).toBe(n);
+  // the parser checks its records against the schema less its key checks (the layout makes them
+  // hold): the published schema, key checks included, must accept every record it let through
+  const published = publishedValidator();
+  for (const r of out) expect(published(r), JSON.stringify([r, published.errors])).toBe(true);
   return { out, invalid, totals: t, counters: ctx.counters };
 }
 
