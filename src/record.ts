@@ -100,7 +100,8 @@ export function deletePath(rec: Rec, path: string): boolean {
     cur = cur[k];
   }
   const last = parts[parts.length - 1]!;
-  if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, last)) return false;
+  // a key holding undefined is absent already (records with a fixed layout keep their unset keys)
+  if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, last) || cur[last] === undefined) return false;
   delete cur[last];
   return true;
 }

@@ -75,11 +75,14 @@ export class CowPaths {
     holder[leaf.key] = value;
   }
 
-  /** Remove configured path `i`; returns whether it was there. Copies only when something is removed. */
+  /**
+   * Remove configured path `i`; returns whether it was there. Copies only when something is removed.
+   * A key holding `undefined` is absent (proxy-log records keep every layout key, unset ones undefined).
+   */
   delete(i: number): boolean {
     const leaf = this.leaves[i]!;
     const current = this.readable(leaf.holder);
-    if (current === undefined || !hasOwn.call(current, leaf.key)) return false;
+    if (current === undefined || !hasOwn.call(current, leaf.key) || current[leaf.key] === undefined) return false;
     const holder = this.writable(leaf.holder, false)!;
     delete holder[leaf.key];
     return true;

@@ -109,6 +109,16 @@ describe('drop', () => {
     expect(ctx.counters.fields_removed).toBe(2);
   });
 
+  it('treats a key holding undefined as absent (proxy-log layout records): nothing counted, nothing copied', async () => {
+    const ctx = testContext('d');
+    const p = await createProcessor(dropPlugin, { fields: ['user.name', 'user_agent.original'] }, ctx);
+    const rec: Rec = { source: { ip: '1.2.3.4' }, user: undefined, user_agent: { original: undefined } };
+    const out = await processAll(p, [[rec]]);
+    expect(out.out![0]).toBe(rec);
+    expect(ctx.counters.fields_removed ?? 0).toBe(0);
+    expect(deletePath(rec, 'user_agent.original')).toBe(false);
+  });
+
   it('equals cloning and deletePath for random records', async () => {
     const paths = ['a', 'a.b', 'a.c.d', 'e.f', 'g'];
     const recArb = fc.dictionary(fc.constantFrom('a', 'e', 'g', 'h'), fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('b', 'c', 'f'), fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('d', 'y'), fc.integer())))));
