@@ -106,8 +106,9 @@ class FieldReader {
     const values = this.values;
     for (let i = 0; i < names.length; i++) {
       const h = this.headOf[i]!;
-      if (h < 0) { values[i] = getPath(rec, names[i]!); continue; }
-      if (Object.hasOwn(rec, names[i]!)) { values[i] = rec[names[i]!]; continue; }
+      const name = names[i]!;
+      if (h < 0) { values[i] = getPath(rec, name); continue; }
+      if (Object.hasOwn(rec, name)) { values[i] = rec[name]; continue; }
       const x = parents[h] as Record<string, unknown> | undefined;
       const b = this.leaf[i]!;
       values[i] = x !== undefined && Object.hasOwn(x, b) ? x[b] : undefined;
@@ -140,7 +141,7 @@ export class Matcher {
    */
   atoms(rec: Rec): Atom[] {
     const out = this.scratch;
-    out.length = 0;
+    clear(out);
     const pool = this.pool;
     const vals = this.fields.read(rec);
     const names = this.fields.names;
@@ -173,8 +174,9 @@ export class Matcher {
       // the same text in two URL fields (url.full is url.original when already normal): its hits
       // would all be duplicates of the first field's, so it is swept once
       if (i > hostEnd && hasUrlText(out, v)) continue;
-      if (schemeEnd(v) < 0) continue; // CONNECT `host:443` is a host, not a URL
+      // (a URL the fast path takes starts with `http://` or `https://`: it has a scheme)
       if (this.plainUrl(pool, out, names[i]!, v)) continue;
+      if (schemeEnd(v) < 0) continue; // CONNECT `host:443` is a host, not a URL
       const u = normaliseUrl(v);
       if (!u) continue;
       const a = take(pool, out, names[i]!, v);
@@ -276,7 +278,7 @@ export class Matcher {
   /** Every indicator of `stores` that matches one of `atoms`, each indicator once. */
   match(atoms: Atom[], stores: readonly IndicatorStore[], out: Match[]): void {
     const tmp = this.tmp;
-    tmp.length = 0;
+    clear(tmp);
     for (let a = 0; a < atoms.length; a++) {
       const atom = atoms[a]!;
       for (let s = 0; s < stores.length; s++) {
@@ -304,7 +306,7 @@ export class Matcher {
         const hit = tmp[h]!;
         if (!seen(out, hit)) out.push({ hit, field: atom.field, atomic: atom.atomic });
       }
-      tmp.length = 0;
+      clear(tmp);
     }
   }
 
@@ -344,6 +346,14 @@ function parseIpMemo(v: string): IpAtom | null {
   if (ipMemo.size >= 4096) ipMemo.clear();
   ipMemo.set(v, ip);
   return ip;
+}
+
+/**
+ * Empty a reused array. `a.length = 0` goes through V8's length setter, which also drops the
+ * backing store (the next push allocates a new one); popping the few items keeps it.
+ */
+export function clear(a: unknown[]): void {
+  while (a.length > 0) a.pop();
 }
 
 /** The next atom of `out` (taken from `pool`, fields cleared, then appended). */
