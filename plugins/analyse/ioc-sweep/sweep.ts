@@ -243,9 +243,21 @@ export class Matcher {
     const len = v.length;
     let he = hs;
     let c = 0;
-    for (; he < len; he++) {
-      c = v.charCodeAt(he);
-      if (c === 58 || c === 47 || c === 63 || c === 35) break;
+    // a host field usually gave this host already: a domain atom (a normal host, so without
+    // `:/?#`) that the URL spells right after `//`, up to a terminator, is where the scan would stop
+    let same: PooledAtom | null = null;
+    for (let k = 0; k < out.length; k++) {
+      const d = out[k]!.domain;
+      if (d === null || !v.startsWith(d, hs)) continue;
+      const e = hs + d.length;
+      c = e < len ? v.charCodeAt(e) : 0;
+      if (e === len || c === 58 || c === 47 || c === 63 || c === 35) { same = out[k] as PooledAtom; he = e; break; }
+    }
+    if (same === null) {
+      for (; he < len; he++) {
+        c = v.charCodeAt(he);
+        if (c === 58 || c === 47 || c === 63 || c === 35) break;
+      }
     }
     if (he === hs) return false;
     if (he < len && c === 58) {
@@ -263,13 +275,7 @@ export class Matcher {
         if (d !== 47 && d !== 63 && d !== 35) return false;
       }
     }
-    // a host field usually gave this host already: reuse its flags and hashes
-    const hl = he - hs;
-    let same: PooledAtom | null = null;
-    for (let k = 0; k < out.length; k++) {
-      const d = out[k]!.domain;
-      if (d !== null && d.length === hl && v.startsWith(d, hs)) { same = out[k] as PooledAtom; break; }
-    }
+    // the host field's atom: reuse its flags and hashes
     let f: number;
     let suf: Suffixes;
     if (same !== null && same.suf) {
