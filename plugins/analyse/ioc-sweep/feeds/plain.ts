@@ -6,8 +6,9 @@
 import type { IndicatorStore } from '../store.js';
 import type { FeedInput, LoadContext } from './types.js';
 
-/** Below this many lines a list is loaded without sizing the store first. */
+/** Below this many lines (estimated), or characters, a list is loaded without sizing the store first. */
 const RESERVE_MIN_LINES = 4096;
+const RESERVE_MIN_CHARS = 32768;
 /** Lines sampled (evenly over the text) to estimate the mix of indicator kinds. */
 const RESERVE_SAMPLES = 1024;
 
@@ -65,32 +66,35 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
 }
 
 /**
- * Size the store for a large list before loading it: count its lines, look at a sample of them
- * spread over the text, and reserve room for each kind in proportion (a little more, so a fair
- * estimate does not end in one last doubling). Only capacity: what is loaded is unchanged.
+ * Size the store for a large list before loading it: look at a sample of lines spread evenly over
+ * the text, estimate the number of lines from their mean length (a count would be one more pass over
+ * a million lines) and reserve room for each kind in proportion (a little more, so a fair estimate
+ * does not end in one last doubling). Only capacity: what is loaded is unchanged.
  */
 function reserveFor(store: IndicatorStore, text: string): void {
-  let lines = 0;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  if (lines < RESERVE_MIN_LINES) return;
-  let v4 = 0, v6 = 0, domains = 0, urls = 0, units = 0, seen = 0;
+  if (text.length < RESERVE_MIN_CHARS) return;
+  let v4 = 0, v6 = 0, domains = 0, urls = 0, units = 0, sampled = 0, sampledChars = 0;
   const step = Math.floor(text.length / RESERVE_SAMPLES);
   for (let k = 0; k < RESERVE_SAMPLES; k++) {
+    // the line after the one holding position k * step: picked independently of its own length
     const at = text.indexOf('\n', k * step);
     if (at < 0) break;
     let end = text.indexOf('\n', at + 1);
     if (end < 0) end = text.length;
+    sampled++;
+    sampledChars += end - at;
     const line = text.slice(at + 1, end).trim();
     const c0 = line.charCodeAt(0);
     if (line.length === 0 || c0 === 35 || c0 === 59) continue;
-    seen++;
     if (line.indexOf('://') >= 0) { urls++; units += line.length; }
     else if (line.indexOf(':') >= 0) v6++;
-    else if (/^[\d./]+\s*(?:$|\s)/.test(line)) v4++;
+    else if (/^[\d./]+(?:\s|$)/.test(line)) v4++;
     else { domains++; units += line.length; }
   }
-  if (seen === 0) return;
-  const scale = (1.05 * lines) / seen;
+  if (sampled < RESERVE_SAMPLES / 2) return;
+  const lines = (text.length * sampled) / sampledChars;
+  if (lines < RESERVE_MIN_LINES) return;
+  const scale = (1.05 * lines) / sampled;
   const est = (n: number) => (n === 0 ? 0 : Math.ceil(n * scale) + 16);
   store.reserve({ v4: est(v4), v6: est(v6), domains: est(domains), urls: est(urls), arena: Math.ceil(units * scale) });
 }
