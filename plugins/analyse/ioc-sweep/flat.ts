@@ -167,20 +167,27 @@ export class Arena {
   add(s: string): number {
     const n = s.length;
     if (this.used + n > this.data.length) this.resize(Math.max(this.data.length * 2, this.used + n));
-    let d = this.data;
-    if (!(d instanceof Uint16Array)) {
-      for (let i = 0; i < n; i++) {
-        if (s.charCodeAt(i) > 255) {
-          this.widen();
-          d = this.data;
-          break;
-        }
-      }
-    }
     const off = this.used;
-    for (let i = 0; i < n; i++) d[off + i] = s.charCodeAt(i);
+    const d = this.data;
+    // one pass: copy, and note a unit that 8 bits cannot hold (then widen and copy again)
+    let wide = 0;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      wide |= c;
+      d[off + i] = c;
+    }
+    if (wide > 255 && !(d instanceof Uint16Array)) {
+      this.widen();
+      const w = this.data;
+      for (let i = 0; i < n; i++) w[off + i] = s.charCodeAt(i);
+    }
     this.used += n;
     return off;
+  }
+
+  /** Room for `n` more units without growing. */
+  reserve(n: number): void {
+    if (this.used + n > this.data.length) this.resize(this.used + n);
   }
 
   private resize(n: number): void {
@@ -260,6 +267,14 @@ export class StrTable {
 
   ref(entry: number): number { return this.entries[3 * entry + 2]!; }
   setRef(entry: number, ref: number): void { this.entries[3 * entry + 2] = ref; }
+
+  /** Room for `n` entries in all without growing (a load sized ahead avoids the rehashes of doubling). */
+  reserve(n: number): void {
+    let cap = this.mask + 1;
+    while (cap < 2 * n) cap *= 2;
+    if (cap > this.mask + 1) this.rehash(cap);
+    if (3 * n > this.entries.length) this.entries = grownI32(this.entries, 3 * n);
+  }
 
   /** Add `s` (not present; hash `h`) with `ref`. */
   insert(s: string, h: number, ref: number): void {
@@ -346,6 +361,13 @@ export class WordTable {
 
   ref(slot: number): number { return this.slots[slot + this.stride - 1]!; }
   setRef(slot: number, ref: number): void { this.slots[slot + this.stride - 1] = ref; }
+
+  /** Room for `n` keys in all without growing. */
+  reserve(n: number): void {
+    let cap = this.mask + 1;
+    while (cap < 2 * n) cap *= 2;
+    if (cap > this.mask + 1) this.rehash(cap);
+  }
 
   insert(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): void {
     if ((this.n + 1) * 2 > this.mask + 1) this.rehash(2 * (this.mask + 1));

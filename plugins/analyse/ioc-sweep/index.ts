@@ -7,7 +7,7 @@ import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type
 import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
 import type { FeedConfig } from './feeds/types.js';
 import { IndicatorStore, type SharedStoreData } from './store.js';
-import { Matcher, buildAlert, type Match, type SweepFields } from './sweep.js';
+import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
 
 export interface IocSweepConfig {
@@ -360,7 +360,7 @@ export class IocSweep implements ProcessorInstance {
       if (rec === null || typeof rec !== 'object') continue;
       const atoms = this.matcher.atoms(rec);
       if (atoms.length === 0) continue;
-      matches.length = 0;
+      clear(matches);
       this.matcher.match(atoms, stores, matches);
       if (matches.length === 0) continue;
       hits += matches.length;

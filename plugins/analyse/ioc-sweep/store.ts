@@ -334,11 +334,42 @@ export class IndicatorStore {
 
   // ---------------------------------------------------------------- insertion
 
+  /**
+   * A hint that about this many indicators of each kind are coming (`arena`: code units of domain
+   * and URL text): the tables are sized for them now instead of doubling and rehashing on the way.
+   * Only capacity changes; a wrong estimate costs memory or the usual growth, never a result.
+   */
+  reserve(n: { v4: number; v6: number; domains: number; urls: number; arena: number }): void {
+    this.writable();
+    this.v4.reserve(this.v4.n + n.v4);
+    this.v6.reserve(this.v6.n + n.v6);
+    this.domains.reserve(this.domains.n + n.domains);
+    this.urls.reserve(this.urls.n + n.urls);
+    this.arena.reserve(n.arena);
+    if (this.urlHostCount + n.urls > this.urlHostHashes!.length) {
+      const b = new Int32Array(this.urlHostCount + n.urls);
+      b.set(this.urlHostHashes!.subarray(0, this.urlHostCount));
+      this.urlHostHashes = b;
+    }
+  }
+
   private writable(): void {
     if (this.sealed) throw new Error(`indicator store '${this.feed}' is sealed`);
   }
 
+  /** The last Meta `metaRef` resolved, and its index: a feed's rows usually share one Meta. */
+  private lastMeta: Meta | null = null;
+  private lastMetaRef = -1;
+
   private metaRef(meta: Meta): number {
+    if (meta === this.lastMeta) return this.lastMetaRef;
+    const i = this.metaIndexOf(meta);
+    this.lastMeta = meta;
+    this.lastMetaRef = i;
+    return i;
+  }
+
+  private metaIndexOf(meta: Meta): number {
     const idx = this.metaIndex!;
     let i = idx.get(meta);
     if (i === undefined) {

@@ -246,3 +246,40 @@ describe('feed values', () => {
     expect(s.counts.duplicates).toBe(1);
   });
 });
+
+describe('URL and host fields together (property)', () => {
+  // the URL fast path reuses the host atom a host field gave when the URL spells that host (also a
+  // host that is a prefix of another, with a port, in another case): hits must be those of each
+  // value normalised and matched on its own
+  const store = storeOf(['a.example', 'b.a.example', 'http://a.example/x', 'https://ab.example:8443/x', 'http://1.2.3.4/x', '1.2.3.4', 'ab.example']);
+  const general = (rec: { url: { domain?: string; original?: string; full?: string } }): string[] => {
+    const out: Hit[] = [];
+    const host = (raw: string) => {
+      const h = normaliseHost(raw);
+      if (h?.ip) { if (h.ip.v6 === null) store.matchV4(h.ip.v4, out); else store.matchV6(h.ip.v6, out); }
+      else if (h?.domain) store.matchHost(h.domain, out);
+    };
+    const d = rec.url.domain;
+    if (typeof d === 'string' && d.length > 0) host(d);
+    for (const u of [rec.url.original, rec.url.full]) {
+      if (typeof u !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) continue;
+      const n = normaliseUrl(u);
+      if (!n) continue;
+      store.matchUrl(n.key, out);
+      host(n.host);
+    }
+    return [...new Set(out.map((h) => `${h.type}:${h.value}`))].sort();
+  };
+  const m = new Matcher({ ip: [], host: ['url.domain'], url: ['url.original', 'url.full'] });
+  const hostArb = fc.constantFrom('a.example', 'ab.example', 'b.a.example', 'A.example', 'a.example.', '1.2.3.4', 'a.exampl', 'x.ab.example', '');
+  const rest = fc.constantFrom('', '/', '/x', ':80/x', ':8443/x', '?q', '#f', ':0/x', 'x/x', '.', ':', '@h/x');
+  it('agree with each value matched on its own', () => {
+    fc.assert(fc.property(hostArb, fc.constantFrom('http://', 'https://', 'HTTP://', ''), hostArb, rest, fc.boolean(), (d, scheme, uh, r, full) => {
+      const url = scheme + uh + r;
+      const rec = { url: { domain: d === '' ? undefined : d, original: url, full: full ? url : undefined } };
+      const out: Match[] = [];
+      m.match(m.atoms(rec), [store], out);
+      expect(values(out)).toEqual(general(rec));
+    }), { numRuns: 4000 });
+  });
+});
