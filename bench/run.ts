@@ -241,18 +241,28 @@ function render(rows: Row[], env: S.Env): { table: string; markdown: string; ver
   return { table: t.toString(), markdown: md, verdict: verdict(rows, lps, env) };
 }
 
-/** The headline: the default sweep against the target (≥ 2× naive lines/s, peak RSS < 1 GiB). */
+/**
+ * The headline: the default sweep against the target (≥ 2× naive lines/s, peak RSS < 1 GiB), on one
+ * thread and with one worker per core (`workers: auto`), each against the naive reference of the run.
+ */
 function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
-  const sw = rows.find((r) => r.s.id === 'sweep squid');
-  if (!sw || sw.skip || sw.failure || !sw.runs.length) return `Default sweep not measured${sw?.skip ? `: ${sw.skip}` : sw?.failure ? `: ${sw.failure}` : ''}.`;
-  const me = lps.get(sw.s.id);
-  const nv = sw.s.naive ? lps.get(sw.s.naive) : undefined;
-  const ce = lps.get(S.ceilingId(sw.s.input));
-  const rss = Math.max(...sw.runs.map((x) => x.peakRss));
-  if (me === undefined || nv === undefined) return 'Default sweep: no naive reference in this run.';
-  const ratio = me / nv;
-  return `Default sweep (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = ${ratio.toFixed(2)}× naive (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}), ` +
-    `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling, ` : ''}peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`;
+  const lines: string[] = [];
+  for (const [id, label] of [['sweep squid', 'one thread'], ['sweep squid (workers: auto)', 'workers: auto (both cores)']] as const) {
+    const sw = rows.find((r) => r.s.id === id);
+    if (!sw || sw.skip || sw.failure || !sw.runs.length) {
+      lines.push(`Default sweep, ${label}: not measured${sw?.skip ? `: ${sw.skip}` : sw?.failure ? `: ${sw.failure}` : ''}.`);
+      continue;
+    }
+    const me = lps.get(sw.s.id);
+    const nv = sw.s.naive ? lps.get(sw.s.naive) : undefined;
+    const ce = lps.get(S.ceilingId(sw.s.input));
+    const rss = Math.max(...sw.runs.map((x) => x.peakRss));
+    if (me === undefined || nv === undefined) { lines.push(`Default sweep, ${label}: no naive reference in this run.`); continue; }
+    const ratio = me / nv;
+    lines.push(`Default sweep, ${label} (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× naive** (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}), ` +
+      `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling, ` : ''}peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`);
+  }
+  return lines.join('\n\n');
 }
 
 async function runProfile(env: S.Env, input: S.Input): Promise<string> {
@@ -281,7 +291,7 @@ async function runProfile(env: S.Env, input: S.Input): Promise<string> {
 async function runMicro(): Promise<string> {
   const parts: string[] = [];
   // feed-report.ts is a feed-coverage report over the shared samples, not a benchmark: not run here.
-  for (const name of ['parse-micro', 'ioc-load', 'window-rules']) {
+  for (const name of ['parse-micro', 'sweep-micro', 'ioc-load', 'window-rules']) {
     const script = join(DIST_BENCH, `${name}.js`);
     if (!existsSync(script)) { parts.push(`### ${name}\n\n_Not there yet (bench/${name}.ts)._`); continue; }
     log(`  micro ${name}`);
