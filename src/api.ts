@@ -3,7 +3,7 @@
  * (a test enforces it), exactly as a third-party plugin imports from the `sluice` package.
  */
 export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, Batch, SourceOutputs } from './record.js';
-export { getPath, setPath, deletePath, makeInvalid, formatOrigin, isLineBlock, linesToRecords, batchSize } from './record.js';
+export { getPath, setPath, deletePath, copyRecord, makeInvalid, formatOrigin, isLineBlock, linesToRecords, batchSize } from './record.js';
 export { parseDuration } from './util/duration.js';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
 export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';

@@ -3,7 +3,7 @@
  * atom once (IP, host → label suffixes, URL → key), asks every feed store, drops allowlisted hits,
  * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
  */
-import { getPath, type Rec } from '../../../src/api.js';
+import { copyRecord, getPath, type Rec } from '../../../src/api.js';
 import { type IpAtom, normaliseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
 import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
 import type { Hit, IndicatorStore } from './store.js';
@@ -515,7 +515,7 @@ export function enrichment(m: Match): Enrichment {
 
 /** The alert for one record: a deep copy of the record plus ECS alert fields. */
 export function buildAlert(rec: Rec, ruleName: string, matches: Match[]): Rec {
-  const alert = structuredClone(rec);
+  const alert = copyRecord(rec);
   const ts = rec['@timestamp'];
   alert['@timestamp'] = typeof ts === 'string' ? ts : new Date().toISOString();
   const ev = alert.event && typeof alert.event === 'object' && !Array.isArray(alert.event) ? alert.event : {};
