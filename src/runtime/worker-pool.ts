@@ -9,6 +9,14 @@ import type { Segment } from './segments.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
 
+/**
+ * Young-generation size of a worker thread. A worker's records live for one batch and die young;
+ * with V8's default for threads the scavenger ran often enough to show. 32 MB cut the default
+ * sweep's worker CPU by 10–20% in paired runs (1M lines, 2 workers), without raising peak RSS;
+ * 64 MB gained less and used more memory.
+ */
+const WORKER_YOUNG_GENERATION_MB = 32;
+
 export interface SegmentResult {
   outputs: Array<[string, string, Rec[]]>;
   stats: NodeDelta[];
@@ -40,7 +48,7 @@ class SegmentWorker {
   }
 
   constructor(init: WorkerInit, onFatal: (e: Error) => void, private readonly onResult: () => void) {
-    this.worker = new Worker(workerScript(), { workerData: init });
+    this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') {
         const e = new Error(m.message);
