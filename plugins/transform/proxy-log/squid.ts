@@ -7,7 +7,7 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, Interner, ParseError, RecentStrings, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, setSource } from './common.js';
+import { ERR, Interner, ParseError, RecentStrings, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
@@ -160,16 +160,9 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
 
 /** `-` → -1; a non-negative integer → its value; anything else → -2. */
 function dashOrUint(line: string, from: number, to: number): number {
-  const n = to - from;
-  if (n === 1 && line.charCodeAt(from) === 45) return -1;
-  if (n <= 0 || n > 15) return -2;
-  let v = 0;
-  for (let i = from; i < to; i++) {
-    const c = line.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -2;
-    v = v * 10 + c;
-  }
-  return v;
+  if (to - from === 1 && line.charCodeAt(from) === 45) return -1;
+  const v = parseUintSpan(line, from, to);
+  return v < 0 ? -2 : v;
 }
 
 // server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep)
