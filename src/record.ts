@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 /** A record: a plain JSON object. Parsed proxy records use nested ECS names (`source.ip` is `rec.source.ip`). */
 export type Rec = { [key: string]: any };
 
@@ -54,11 +54,16 @@ export function formatOrigin(o: Origin | null | undefined): string {
 
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 
-/** Read a dotted path (`source.ip`). A key that exists literally with dots (`"@timestamp"`) is read first. */
+/**
+ * Read a dotted path (`source.ip`) over own properties. A key that exists literally with dots
+ * (`"url.domain": …`) is read first; like every key holding `undefined` (records with a fixed layout
+ * keep their unset keys, see `deletePath`), such a key holding `undefined` counts as absent, and the
+ * nested value is read.
+ */
 export function getPath(rec: unknown, path: string): any {
   if (rec === null || typeof rec !== 'object') return undefined;
   const obj = rec as Rec;
-  if (Object.prototype.hasOwnProperty.call(obj, path)) return obj[path];
+  if (Object.prototype.hasOwnProperty.call(obj, path) && obj[path] !== undefined) return obj[path];
   let cur: any = obj;
   let start = 0;
   for (;;) {
@@ -181,6 +186,7 @@ export function linesToRecords(block: LineBlock): Rec[] {
   if (end > 0 && buf[end - 1] === LF) end--;
   const out: Rec[] = new Array(block.records);
   if (end === 0 && buf.length === 0) return [];
+  if (isAscii(buf)) return asciiLinesToRecords(buf, end, block, out);
   const text = buf.toString('utf8', 0, end);
   const suspicious = text.includes('\uFFFD');
   const file = block.file;
@@ -209,6 +215,33 @@ export function linesToRecords(block: LineBlock): Rec[] {
       const b = buf.indexOf(LF, bytePos);
       bytePos = b === -1 ? end : b + 1;
     }
+    if (last) break;
+    start = nl + 1;
+    line++;
+  }
+  out.length = n;
+  return out;
+}
+
+/**
+ * `linesToRecords` for a block of ASCII bytes (nearly every proxy log): each line becomes a string
+ * of its own, copied from the bytes, instead of a slice of one decoded text. A slice keeps the whole
+ * block's text alive as long as any value cut from it lives (a cached host name, an alert), and the
+ * block's text is a large object that only a full GC frees; the parsers' character loops also run
+ * faster over flat strings than over slices.
+ */
+function asciiLinesToRecords(buf: Buffer, end: number, block: LineBlock, out: Rec[]): Rec[] {
+  const file = block.file;
+  let line = block.firstLine;
+  let n = 0;
+  let start = 0;
+  for (;;) {
+    let nl = buf.indexOf(LF, start);
+    const last = nl === -1 || nl >= end;
+    if (last) nl = end;
+    let stop = nl;
+    if (stop > start && buf[stop - 1] === CR) stop--;
+    if (stop > start) out[n++] = { message: (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, stop), origin: { file, line } };
     if (last) break;
     start = nl + 1;
     line++;

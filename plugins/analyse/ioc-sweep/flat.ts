@@ -77,8 +77,24 @@ export function hashRange(s: string, start: number, end: number): number {
 export class Suffixes {
   n = 0;
   /** Where each suffix starts in the host string. */
-  readonly start = new Int32Array(130);
-  readonly hash = new Int32Array(130);
+  readonly start: Int32Array;
+  readonly hash: Int32Array;
+  /** Room for `cap` suffixes: `hostSuffixes` needs 130; a copy needs only its own `n`. */
+  constructor(cap = 130) {
+    this.start = new Int32Array(cap);
+    this.hash = new Int32Array(cap);
+  }
+
+  /** A copy sized to its suffixes (for keeping). */
+  copy(): Suffixes {
+    const c = new Suffixes(Math.max(this.n, 1));
+    c.n = this.n;
+    for (let i = 0; i < this.n; i++) {
+      c.start[i] = this.start[i]!;
+      c.hash[i] = this.hash[i]!;
+    }
+    return c;
+  }
 }
 
 /** `hostSuffixes` result bits. */

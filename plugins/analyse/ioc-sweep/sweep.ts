@@ -58,10 +58,33 @@ export interface Atom {
   urlHostHash?: number;
   /** A domain atom's label suffixes, hashed once for every store (null: the store hashes them). */
   suf?: Suffixes | null;
+  /** A domain atom's entry in the host memo (null: not memoised). */
+  host?: HostInfo | null;
 }
+
+/**
+ * What the matcher remembers of a host name it has read (logs repeat their hosts: a few thousand
+ * names make most of a day's traffic): its `hostSuffixes` flags and hashes, its IPv4 value when it is
+ * a dotted quad, and whether its domain lookups found nothing in a given set of stores. Entries are
+ * never changed once made except `missFor`, which only ever names the current stores array.
+ */
+export interface HostInfo {
+  /** `hostSuffixes` flags. */
+  readonly flags: number;
+  /** The IPv4 address the host is (normal, digits and dots, a dotted quad), or -1. */
+  readonly v4: number;
+  /** The label suffixes (a domain host only). */
+  readonly suf: Suffixes | null;
+  /** The stores array in which every domain lookup of this host missed, or null. */
+  missFor: readonly IndicatorStore[] | null;
+}
+
+/** Hosts kept in a matcher's memo before it starts over. */
+const HOST_MEMO_MAX = 16384;
 
 /** The atoms the matcher pools: an Atom with its own reusable buffers. */
 interface PooledAtom extends Atom {
+  host: HostInfo | null;
   ipBuf: IpAtom;
   sufBuf: Suffixes;
   /** A domain atom's `hostSuffixes` flags. */
@@ -69,15 +92,18 @@ interface PooledAtom extends Atom {
 }
 
 /**
- * Reads every configured field of a record at once, with `getPath`'s rules (the flat dotted key
- * first, then the nested walk over own properties), reading each shared parent (`url`,
+ * Reads every configured field of a record at once, with `getPath`'s rules (own properties only; a
+ * flat dotted key holding a value first, then the nested walk), reading each shared parent (`url`,
  * `destination`) once per record instead of once per field.
  *
  * The configured paths are known when the node is built, so the reader is compiled for them: each
  * property name is a constant in the generated code (names embedded as JSON string literals), so
- * V8 reads every record through monomorphic named-property loads and `Object.hasOwn` checks with
- * constant keys, instead of keyed loads whose name changes from field to field (about twice as fast
- * on proxy-log records). Exactly the checks of the general loop, which stays as the fallback.
+ * V8 reads every record through monomorphic named-property loads. The own-property rule costs no
+ * `Object.hasOwn` per field: for an object whose prototype is `Object.prototype`, a name that
+ * `Object.prototype` does not have (checked when compiling) can only be read from the object
+ * itself, so a plain load gives the own value or `undefined` — exactly `getPath`'s answer. A record
+ * or parent with any other prototype (null, an array, a class instance) goes through the general
+ * loop, which stays as the fallback and the reference.
  */
 export class FieldReader {
   readonly names: string[];
@@ -105,23 +131,25 @@ export class FieldReader {
   }
 
   private compile(): ((rec: Rec, values: unknown[]) => void) | null {
+    // a name Object.prototype answers to ('constructor', '__proto__', 'toString'...) needs the own check
+    const names = [...this.names, ...this.heads, ...this.leaf.filter((l) => l !== '')];
+    if (names.some((n) => n in Object.prototype)) return null;
     const q = (s: string) => JSON.stringify(s);
-    const lines: string[] = [];
+    const lines: string[] = ['if (getProto(rec) !== OP) return general(rec);'];
     for (let h = 0; h < this.heads.length; h++) {
-      const k = q(this.heads[h]!);
-      lines.push(`let p${h} = hasOwn(rec, ${k}) ? rec[${k}] : undefined;`);
+      lines.push(`let p${h} = rec[${q(this.heads[h]!)}];`);
       lines.push(`if (p${h} === null || typeof p${h} !== 'object') p${h} = undefined;`);
+      lines.push(`else if (getProto(p${h}) !== OP) return general(rec);`);
     }
     for (let i = 0; i < this.names.length; i++) {
-      const n = q(this.names[i]!);
       const h = this.headOf[i]!;
-      if (h < 0) { lines.push(`values[${i}] = getPath(rec, ${n});`); continue; }
-      const b = q(this.leaf[i]!);
-      lines.push(`values[${i}] = hasOwn(rec, ${n}) ? rec[${n}] : p${h} !== undefined && hasOwn(p${h}, ${b}) ? p${h}[${b}] : undefined;`);
+      if (h < 0) { lines.push(`values[${i}] = getPath(rec, ${q(this.names[i]!)});`); continue; }
+      lines.push(`const f${i} = rec[${q(this.names[i]!)}];`);
+      lines.push(`values[${i}] = f${i} !== undefined ? f${i} : p${h} !== undefined ? p${h}[${q(this.leaf[i]!)}] : undefined;`);
     }
     try {
-      const make = new Function('hasOwn', 'getPath', `'use strict';\nreturn function readFields(rec, values) {\n${lines.join('\n')}\n};`);
-      return make(Object.hasOwn, getPath) as (rec: Rec, values: unknown[]) => void;
+      const make = new Function('getProto', 'OP', 'general', 'getPath', `'use strict';\nreturn function readFields(rec, values) {\n${lines.join('\n')}\n};`);
+      return make(Object.getPrototypeOf, Object.prototype, (rec: Rec) => this.readGeneral(rec), getPath) as (rec: Rec, values: unknown[]) => void;
     } catch {
       return null; // code generation refused (--disallow-code-generation-from-strings): the loop reads
     }
@@ -149,7 +177,7 @@ export class FieldReader {
       const h = this.headOf[i]!;
       const name = names[i]!;
       if (h < 0) { values[i] = getPath(rec, name); continue; }
-      if (Object.hasOwn(rec, name)) { values[i] = rec[name]; continue; }
+      if (Object.hasOwn(rec, name) && rec[name] !== undefined) { values[i] = rec[name]; continue; }
       const x = parents[h] as Record<string, unknown> | undefined;
       const b = this.leaf[i]!;
       values[i] = x !== undefined && Object.hasOwn(x, b) ? x[b] : undefined;
@@ -169,6 +197,8 @@ export class Matcher {
   private readonly tmp: Hit[] = [];
   /** The label suffixes of the URL host being looked at. */
   private readonly urlSuf = new Suffixes();
+  /** Host fields' values seen lately (see HostInfo). */
+  private readonly hostMemo: HostMemo = new Map();
 
   constructor(fields: SweepFields) {
     this.fields = new FieldReader([...fields.ip, ...fields.host, ...fields.url]);
@@ -207,7 +237,7 @@ export class Matcher {
     for (let i = nIp; i < hostEnd; i++) {
       const v = vals[i];
       if (typeof v !== 'string' || v.length === 0) continue;
-      addHost(pool, out, names[i]!, v, v);
+      addHost(pool, out, names[i]!, v, v, this.hostMemo);
     }
     for (let i = hostEnd; i < vals.length; i++) {
       const v = vals[i];
@@ -328,6 +358,9 @@ export class Matcher {
     clear(tmp);
     for (let a = 0; a < atoms.length; a++) {
       const atom = atoms[a]!;
+      const host = atom.host;
+      // a memoised host whose domain lookups all missed in these stores: nothing to ask again
+      if (host != null && host.missFor === stores) continue;
       for (let s = 0; s < stores.length; s++) {
         const st = stores[s]!;
         if (atom.ip) {
@@ -348,7 +381,10 @@ export class Matcher {
           if (atom.urlKey !== null) st.matchUrl(atom.urlKey, tmp);
         }
       }
-      if (tmp.length === 0) continue;
+      if (tmp.length === 0) {
+        if (host != null) host.missFor = stores;
+        continue;
+      }
       for (let h = 0; h < tmp.length; h++) {
         const hit = tmp[h]!;
         if (!seen(out, hit)) out.push({ hit, field: atom.field, atomic: atom.atomic });
@@ -416,7 +452,7 @@ function take(pool: PooledAtom[], out: Atom[], field: string, atomic: string): P
 function peek(pool: PooledAtom[], k: number): PooledAtom {
   let a = pool[k];
   if (a === undefined) {
-    a = { field: '', atomic: '', ip: null, domain: null, urlKey: null, url: false, urlPending: false, urlHostHash: 0, suf: null, ipBuf: { v4: -1, v6: null }, sufBuf: new Suffixes(), hostFlags: 0 };
+    a = { field: '', atomic: '', ip: null, domain: null, urlKey: null, url: false, urlPending: false, urlHostHash: 0, suf: null, host: null, ipBuf: { v4: -1, v6: null }, sufBuf: new Suffixes(), hostFlags: 0 };
     pool[k] = a;
   } else {
     a.ip = null;
@@ -425,6 +461,7 @@ function peek(pool: PooledAtom[], k: number): PooledAtom {
     a.url = false;
     a.urlPending = false;
     a.suf = null;
+    a.host = null;
   }
   return a;
 }
@@ -455,9 +492,40 @@ function hasDomain(atoms: Atom[], d: string): boolean {
   return false;
 }
 
-function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, atomic: string): void {
+/** A host memo: host text → what `addHost` learnt of it. */
+export type HostMemo = Map<string, HostInfo>;
+
+function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, atomic: string, memo?: HostMemo): void {
   // every domain atom is a host in normal form, so the same text would give the same atom
   if (hasDomain(out, raw)) return;
+  if (memo !== undefined) {
+    let info = memo.get(raw);
+    if (info === undefined) {
+      const buf = peek(pool, out.length).sufBuf;
+      const f = hostSuffixes(raw, 0, raw.length, buf);
+      const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
+      info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? buf.copy() : null, missFor: null };
+      if (memo.size >= HOST_MEMO_MAX) memo.clear();
+      memo.set(raw, info);
+    }
+    if ((info.flags & HOST_NORMAL) !== 0) {
+      if (info.v4 >= 0) {
+        if (hasV4(out, info.v4)) return;
+        const a = take(pool, out, field, atomic);
+        a.ip = a.ipBuf;
+        a.ipBuf.v4 = info.v4;
+        a.ipBuf.v6 = null;
+        return;
+      }
+      const a = take(pool, out, field, atomic);
+      a.domain = raw;
+      a.suf = info.suf;
+      a.hostFlags = info.flags;
+      a.host = info;
+      return;
+    }
+    // not in normal form: the general path below (rare; not memoised)
+  }
   // hash the suffixes into the atom `take` would use next, before knowing whether it is needed
   const next = peek(pool, out.length);
   const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);

@@ -202,6 +202,21 @@ describe('refresh', () => {
     expect(ctx.logs.some((l: any) => l.level === 'error' && /keeping the last good set/.test(l.msg))).toBe(true);
   });
 
+  it('a host that missed before a refresh is looked up again in the new set (the host memo is per set)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ioc-refresh-'));
+    const file = join(dir, 'list.txt');
+    writeFileSync(file, 'other.example\n');
+    const p = await sweep({ feeds: [{ name: 'l', path: file }] });
+    const probe = async (domain: string) => ((await p.process([rec('2026-01-10T10:00:00Z', { domain, ddomain: domain })])).alerts ?? []).length;
+    for (let i = 0; i < 3; i++) expect(await probe('a.evil.example')).toBe(0);
+    expect(await probe('x.other.example')).toBe(1);
+    writeFileSync(file, 'evil.example\n');
+    expect(await p.refresh()).toBe(true);
+    expect(await probe('a.evil.example')).toBe(1);
+    expect(await probe('x.other.example')).toBe(0);
+    expect(await probe('a.evil.example')).toBe(1);
+  });
+
   it('a batch in flight keeps the set it started with', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-refresh-'));
     const file = join(dir, 'list.txt');
