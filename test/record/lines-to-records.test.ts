@@ -1,0 +1,37 @@
+/**
+ * `linesToRecords` against a plain reference (split on LF, one trailing CR dropped, empty lines
+ * skipped but counted), on ASCII blocks (one string per line, copied from the bytes) and on blocks
+ * holding non-ASCII bytes (one decoded text, sliced), with and without a final newline.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { linesToRecords, type LineBlock } from '../../src/record.js';
+
+function reference(text: string, file: string, firstLine: number) {
+  const parts = text.split('\n');
+  if (text.endsWith('\n')) parts.pop();
+  const out: { message: string; origin: { file: string; line: number } }[] = [];
+  parts.forEach((p, i) => {
+    const m = p.endsWith('\r') ? p.slice(0, -1) : p;
+    if (m.length > 0) out.push({ message: m, origin: { file, line: firstLine + i } });
+  });
+  return out;
+}
+
+function block(bytes: Buffer, records: number): LineBlock {
+  return { kind: 'lines', file: 'x.log', firstLine: 3, bytes: new Uint8Array(bytes), records };
+}
+
+const char = fc.constantFrom('a', 'Z', '0', ' ', '\t', '\r', '/', '"', 'é', '→');
+const line = fc.array(char, { maxLength: 12 }).map((cs) => cs.join(''));
+
+describe('linesToRecords', () => {
+  it('gives the reference records for ASCII and non-ASCII blocks (property)', () => {
+    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), fc.boolean(), (lines, finalNl) => {
+      const text = lines.join('\n') + (finalNl ? '\n' : '');
+      const want = reference(text, 'x.log', 3);
+      const got = linesToRecords(block(Buffer.from(text, 'utf8'), want.length));
+      expect(got).toEqual(want);
+    }), { numRuns: 500 });
+  });
+});
