@@ -57,6 +57,7 @@ function sluice(spec: string, out: Outputs, vars: Record<string, string>): strin
 
 export const ceilingId = (i: Input) => `ceiling ${i.format} ${i.lines}`;
 export const naiveId = (i: Input) => `naive-sweep ${i.format} ${i.lines}`;
+export const naiveParseId = (i: Input) => `naive-parse ${i.format} ${i.lines}`;
 
 export function ceiling(input: Input): Scenario {
   return {
@@ -81,12 +82,25 @@ export function naive(input: Input): Scenario {
   };
 }
 
+/** The naive parse (squid only): readline + regex + `new URL` + the ECS record, rejects to a file. */
+export function naiveParse(input: Input): Scenario {
+  return {
+    id: naiveParseId(input),
+    title: 'naive reference parse (readline + regex + new URL)',
+    group: 'reference',
+    input,
+    args: (env, out) => [join(DIST_BENCH, 'reference', 'naive-parse.js'), '--logs', env.logs(input).path, '--rejects', out.rejects],
+    expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
+  };
+}
+
 export function parse(input: Input): Scenario {
   return {
     id: `parse ${input.format}`,
     title: `sluice parse (${input.format})`,
     group: 'parse',
     input,
+    naive: input.format === 'squid' ? naiveParseId(input) : undefined,
     skip: (env) => needPlugins(env, ['file', 'proxy-log']),
     args: (env, out) => sluice('parse.yaml', out, { LOGS: env.logs(input).path, FORMAT: input.format, REJECTS: out.rejects }),
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),

@@ -13,6 +13,7 @@ import type { NodeDelta } from './wire.js';
 import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
 import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
 import { BoundedQueue } from './queue.js';
+import { CHUNK } from './chunks.js';
 import { Ack, recordsOf, type Envelope } from './acks.js';
 import { batchSize, type Batch, type SourceOutputs } from '../record.js';
 import { NodeStats, type RunSummary, summarise } from './summary.js';
@@ -343,9 +344,11 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
               if (holder?.pending) await applyUpdate();
               const recs = recordsOf(env);
               st.received(recs.length);
-              const r = proc.process(recs);
-              const out = isPromise<Outputs>(r) ? await r : r;
-              await dispatch(name, out, env.ack);
+              for (let i = 0; i < recs.length; i += CHUNK) {
+                const r = proc.process(recs.length <= CHUNK ? recs : recs.slice(i, i + CHUNK));
+                const out = isPromise<Outputs>(r) ? await r : r;
+                await dispatch(name, out, env.ack);
+              }
               env.ack?.release();
             }
             if (failure === undefined && proc.finish) {

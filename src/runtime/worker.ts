@@ -12,6 +12,7 @@ import { createLogger } from '../cli/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
 import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
+import { CHUNK } from './chunks.js';
 import type { Segment } from './segments.js';
 
 export interface WorkerInit {
@@ -170,15 +171,6 @@ async function main(): Promise<void> {
     }
   };
 }
-
-/**
- * Records a batch is run through the chain in, at most. A source batch (2,000 lines by default) is
- * cut into chunks that go through every node of the chain one after another, so only one chunk's
- * records are alive at a time: in one piece, the whole batch's parsed records outlive the young
- * generation's collections and are copied by each (the collector's cost grows with what survives).
- * The plugins see consecutive chunks in order, as they would see smaller batches.
- */
-export const CHUNK = Number(process.env.SLUICE_CHUNK ?? 256);
 
 /** Join the entries of the same node and port (one per chunk) into one, in order. */
 function joinOutputs(outputs: Array<[string, string, Rec[]]>): void {

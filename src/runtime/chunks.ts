@@ -1,0 +1,10 @@
+/**
+ * Records a processor is given at a time, at most. A source batch (2,000 lines by default) is cut
+ * into chunks that go through the processors one after another (a worker thread runs each chunk
+ * through its whole chain), so that the records made from one chunk can die before the next chunk is
+ * read: made from a whole batch at once, they outlive the young generation's collections and are
+ * copied by each of them (the collector's cost grows with what survives). Batches stay large where
+ * their size pays: reads, messages to worker threads, acknowledgements. Plugins see consecutive
+ * chunks in order, as they would see smaller batches.
+ */
+export const CHUNK = 256;
