@@ -7,7 +7,7 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, Interner, ParseError, RecentStrings, RecentValues, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
+import { ERR, Interner, ParseError, RecentStrings, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
@@ -118,18 +118,7 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
 
   const method = methods.get(line, s[5]!, e[5]!);
   const hierarchy = hierarchies.get(line, s8, hs);
-  let peer: string | undefined;
-  let peerIp: string | undefined;
-  if (hs + 1 < e8 && !is1(line, hs + 1, e8, 45)) {
-    if (peers.find(line, hs + 1, e8)) {
-      peer = peers.key();
-      peerIp = peers.value();
-    } else {
-      peer = line.slice(hs + 1, e8);
-      peerIp = canonicalIp(peer);
-      peers.keep(peer, peerIp);
-    }
-  }
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, 45) ? undefined : peers.get(line, hs + 1, e8);
   const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
@@ -165,10 +154,7 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
     }
   }
   // the peer a DIRECT request went to is the server's address
-  if (peerIp !== undefined && isDirect(hierarchy)) {
-    const d = (rec.destination ??= newDestination());
-    if (d.ip === undefined) d.ip = peerIp;
-  }
+  if (peer !== undefined && isDirect(hierarchy)) directPeer(rec, peer);
   return rec;
 }
 
@@ -179,26 +165,15 @@ function dashOrUint(line: string, from: number, to: number): number {
   return v < 0 ? -2 : v;
 }
 
-// server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep),
-// with its canonical address (or undefined: not an address) worked out once
-const peers = new RecentValues<string>(2048);
+// server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep)
+const peers = new RecentStrings(512);
 /** Host names the URL reader checked (only those: a hit is a valid name). */
-const hosts = new RecentStrings(4096);
-/** Client columns and their canonical address (undefined: a name). */
-const clients = new RecentValues<string>(4096);
+const hosts = new RecentStrings(1024);
 
 /** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
 function clientIp(line: string, from: number, to: number): SourceFields {
-  let text: string;
-  let ip: string | undefined;
-  if (clients.find(line, from, to)) {
-    text = clients.key();
-    ip = clients.value();
-  } else {
-    text = line.slice(from, to);
-    ip = canonicalIp(text);
-    clients.keep(text, ip);
-  }
+  const text = line.slice(from, to);
+  const ip = canonicalIp(text);
   return { ip, port: undefined, domain: ip === undefined ? text : undefined };
 }
 
