@@ -241,7 +241,7 @@ function asciiLinesToRecords(buf: Buffer, end: number, block: LineBlock, out: Re
     if (last) nl = end;
     let stop = nl;
     if (stop > start && buf[stop - 1] === CR) stop--;
-    if (stop > start) out[n++] = { message: (buf as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, stop), origin: { file, line } };
+    if (stop > start) out[n++] = { message: buf.toString('latin1', start, stop), origin: { file, line } };
     if (last) break;
     start = nl + 1;
     line++;

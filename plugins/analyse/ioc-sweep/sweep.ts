@@ -223,11 +223,7 @@ export class Matcher {
       if (typeof v !== 'string' || v.length === 0) continue;
       const n = parseIPv4(v);
       if (n >= 0) {
-        if (hasV4(out, n)) continue;
-        const a = take(pool, out, names[i]!, v);
-        a.ip = a.ipBuf;
-        a.ipBuf.v4 = n;
-        a.ipBuf.v6 = null;
+        if (!hasV4(out, n)) addV4(pool, out, names[i]!, v, n);
         continue;
       }
       const ip = parseIpMemo(v);
@@ -330,11 +326,7 @@ export class Matcher {
     // the URL's host, unless a host field already gave it
     if (same !== null) return true;
     if (v4 >= 0) {
-      if (hasV4(out, v4)) return true;
-      const h = take(pool, out, field, v.slice(hs, he));
-      h.ip = h.ipBuf;
-      h.ipBuf.v4 = v4;
-      h.ipBuf.v6 = null;
+      if (!hasV4(out, v4)) addV4(pool, out, field, v.slice(hs, he), v4);
       return true;
     }
     const host = v.slice(hs, he);
@@ -498,52 +490,29 @@ export type HostMemo = Map<string, HostInfo>;
 function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, atomic: string, memo?: HostMemo): void {
   // every domain atom is a host in normal form, so the same text would give the same atom
   if (hasDomain(out, raw)) return;
-  if (memo !== undefined) {
-    let info = memo.get(raw);
-    if (info === undefined) {
-      const buf = peek(pool, out.length).sufBuf;
-      const f = hostSuffixes(raw, 0, raw.length, buf);
-      const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
-      info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? buf.copy() : null, missFor: null };
-      if (memo.size >= HOST_MEMO_MAX) memo.clear();
-      memo.set(raw, info);
-    }
-    if ((info.flags & HOST_NORMAL) !== 0) {
-      if (info.v4 >= 0) {
-        if (hasV4(out, info.v4)) return;
-        const a = take(pool, out, field, atomic);
-        a.ip = a.ipBuf;
-        a.ipBuf.v4 = info.v4;
-        a.ipBuf.v6 = null;
-        return;
-      }
-      const a = take(pool, out, field, atomic);
-      a.domain = raw;
-      a.suf = info.suf;
-      a.hostFlags = info.flags;
-      a.host = info;
-      return;
-    }
-    // not in normal form: the general path below (rare; not memoised)
-  }
-  // hash the suffixes into the atom `take` would use next, before knowing whether it is needed
+  // the memo's entry, or the suffixes hashed into the atom `take` would use next
   const next = peek(pool, out.length);
-  const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
+  let info = memo?.get(raw);
+  if (memo !== undefined && info === undefined) {
+    const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
+    const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
+    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null };
+    if (memo.size >= HOST_MEMO_MAX) memo.clear();
+    memo.set(raw, info);
+  }
+  const f = info !== undefined ? info.flags : hostSuffixes(raw, 0, raw.length, next.sufBuf);
   if ((f & HOST_NORMAL) !== 0) {
     // already normal (what proxy-log writes): an IPv4 address or the domain itself
-    const n = (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
+    const n = info !== undefined ? info.v4 : (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
     if (n >= 0) {
-      if (hasV4(out, n)) return;
-      const a = take(pool, out, field, atomic);
-      a.ip = a.ipBuf;
-      a.ipBuf.v4 = n;
-      a.ipBuf.v6 = null;
+      if (!hasV4(out, n)) addV4(pool, out, field, atomic, n);
       return;
     }
     const a = take(pool, out, field, atomic);
     a.domain = raw;
-    a.suf = a.sufBuf;
+    a.suf = info !== undefined ? info.suf : a.sufBuf;
     a.hostFlags = f;
+    a.host = info ?? null;
     return;
   }
   const h = normaliseHost(raw);
@@ -559,6 +528,14 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
   a.domain = d;
   a.hostFlags = hostSuffixes(d, 0, d.length, a.sufBuf);
   a.suf = a.sufBuf;
+}
+
+/** Append an IPv4 atom (callers check `hasV4` first where a duplicate is possible). */
+function addV4(pool: PooledAtom[], out: Atom[], field: string, atomic: string, v4: number): void {
+  const a = take(pool, out, field, atomic);
+  a.ip = a.ipBuf;
+  a.ipBuf.v4 = v4;
+  a.ipBuf.v6 = null;
 }
 
 function seen(out: Match[], hit: Hit): boolean {
