@@ -9,12 +9,22 @@ import { pathToFileURL } from 'node:url';
 import { PLUGIN_KINDS, type PluginDef, type PluginKind } from '../api.js';
 import { compileConfigSchema, type ValidateFn } from '../spec/ajv.js';
 
-export interface RegisteredPlugin {
-  def: PluginDef;
-  /** Compiled once, applies defaults. */
-  validate: ValidateFn;
-  /** Where it came from: `built-in` or the module specifier. */
-  from: string;
+export class RegisteredPlugin {
+  private compiled: ValidateFn | undefined;
+  constructor(
+    readonly def: PluginDef,
+    /** Where it came from: `built-in` or the module specifier. */
+    readonly from: string,
+  ) {}
+
+  /**
+   * The validator of `with:` (applies defaults), compiled on first use and kept: a run compiles the
+   * schemas of the plugins its spec names, not of every registered one (each costs milliseconds of
+   * ajv code generation at start-up, in the main thread and in every worker).
+   */
+  get validate(): ValidateFn {
+    return (this.compiled ??= compileConfigSchema(this.def.schema));
+  }
 }
 
 export class Registry {
@@ -28,7 +38,11 @@ export class Registry {
     if (existing && existing.def !== def) {
       throw new Error(`${from}: a ${def.kind} plugin named '${def.name}' is already registered (from ${existing.from})`);
     }
-    kindMap.set(def.name, { def, validate: compileConfigSchema(def.schema), from });
+    const entry = new RegisteredPlugin(def, from);
+    // A module's schema is compiled now, so a broken one is reported against the module that brought
+    // it; the built-ins' schemas (tested) compile when a spec first uses them.
+    if (from !== 'built-in') void entry.validate;
+    kindMap.set(def.name, entry);
   }
 
   get(kind: PluginKind, name: string): RegisteredPlugin | undefined {

@@ -117,13 +117,17 @@ export class WorkerPool {
   private constructor(readonly segment: Segment) {}
 
   /**
-   * Start `n` workers: each compiles the spec and loads the plugin modules at once (while the main
+   * Start `n` workers: each loads the plugin modules of the segment's nodes at once (while the main
    * thread runs the `prepare`s), then waits for `init`.
    */
   static launch(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean }, onFatal: (e: Error) => void): WorkerPool {
     const pool = new WorkerPool(segment);
+    const nodes = segment.nodes.map((name) => {
+      const node = spec.nodes.get(name)!;
+      return { name, kind: node.kind, plugin: node.plugin.def.name, from: node.plugin.from, config: node.config };
+    });
     for (let i = 0; i < n; i++) {
-      const init: WorkerInit = { specFile: spec.file, text: spec.source.text, vars: spec.source.vars, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i };
+      const init: WorkerInit = { specFile: spec.file, pipeline: spec.name, nodes, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i };
       pool.workers.push(new SegmentWorker(init, onFatal, () => pool.wakeRoom()));
     }
     return pool;

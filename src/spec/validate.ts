@@ -17,6 +17,7 @@ import { interpolateDocument, redact } from './interpolate.js';
 import { locate, offsetToPosition, pointerToSegments, segmentsToPointer } from './positions.js';
 import { loadPluginModule, type Registry, type RegisteredPlugin } from '../plugins/registry.js';
 import { parseDuration } from '../util/duration.js';
+import { deepFreeze } from '../util/freeze.js';
 import { validateCron } from '../runtime/schedule.js';
 
 export interface NodeInput {
@@ -54,8 +55,6 @@ export interface CompiledSpec {
   /** Values to redact from any output. */
   secrets: string[];
   warnings: SpecIssue[];
-  /** What it was compiled from, so worker threads can compile the same spec. */
-  source: { text: string; vars: Record<string, string | undefined> };
 }
 
 export interface LoadOptions {
@@ -70,7 +69,9 @@ export interface LoadResult {
   issues: SpecIssue[];
 }
 
-const validateBase = compileConfigSchema(baseSchema());
+let baseValidator: ReturnType<typeof compileConfigSchema> | undefined;
+/** The pipeline schema's validator, compiled on the first spec load (worker threads never load one). */
+const validateBase = (js: unknown) => (baseValidator ??= compileConfigSchema(baseSchema()))(js);
 
 /** Suggest the closest of `candidates` when it is close enough to be a likely typo. */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
@@ -220,7 +221,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
 
   // Phase 2: the pipeline schema (structure only; plugin configs come next).
   const skipBroken = (segs: string[]) => segs[0] === 'nodes' && segs[1] !== undefined && broken.has(segs[1]);
-  if (!validateBase(js)) ajvIssues(c, [], validateBase.errors, baseSchema(), skipBroken);
+  if (!validateBase(js)) ajvIssues(c, [], baseValidator!.errors, baseSchema(), skipBroken);
 
   const w = js.settings?.workers;
   const settings: PipelineSettings = {
@@ -318,7 +319,6 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
       order,
       secrets: interp.secrets,
       warnings,
-      source: { text, vars: opts.vars ?? {} },
     },
     issues: warnings,
   };
@@ -414,12 +414,4 @@ function yamlHint(code: string): string | undefined {
     default:
       return undefined;
   }
-}
-
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
-    Object.freeze(o);
-    for (const v of Object.values(o)) deepFreeze(v);
-  }
-  return o;
 }

@@ -124,6 +124,25 @@ nodes:
     expect(spec!.nodes.get('split')!.ports).toEqual(['a', 'unmatched']);
   });
 
+  it('reports a plugin module whose config schema does not compile when the module loads', async () => {
+    const file = resolve(import.meta.dirname, '../fixtures/plugins/spec.yaml');
+    const { spec, issues } = await loadSpec(file, {
+      text: `version: 1
+plugins: [./broken-schema.mjs]
+nodes:
+  src: { source: file, with: { paths: [x] } }
+  t: { transform: broken-schema, from: src }
+  out: { sink: stdout, from: [t, src.invalid] }
+`,
+      registry: builtinRegistry(),
+    });
+    expect(spec).toBeUndefined();
+    const i = issues.find((x) => x.code === 'SLUICE_E_PLUGIN_LOAD')!;
+    expect(i).toBeDefined();
+    expect(i.line).toBe(2);
+    expect(i.message).toContain('broken-schema.mjs');
+  });
+
   it('has one table of stable error codes', () => {
     expect(Object.keys(ERRORS)).toMatchInlineSnapshot(`
       [
