@@ -250,5 +250,34 @@ function asciiLinesToRecords(buf: Buffer, end: number, block: LineBlock, out: Re
   return out;
 }
 
+/**
+ * Cut a block into consecutive blocks of at most `maxLines` lines, views over the same bytes (no
+ * copy), so that a node can make and process the records of one piece before making the next (see
+ * `CHUNK` in the runtime). `records` of a piece is its number of lines, which bounds its records
+ * (empty lines give none). A block of at most `maxLines` records is returned as it is.
+ */
+export function splitLineBlock(block: LineBlock, maxLines: number): LineBlock[] {
+  if (block.records <= maxLines) return [block];
+  const bytes = block.bytes;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = buf.length;
+  const out: LineBlock[] = [];
+  let start = 0;
+  let line = block.firstLine;
+  while (start < n) {
+    let end = start;
+    let k = 0;
+    while (k < maxLines && end < n) {
+      const nl = buf.indexOf(LF, end);
+      end = nl === -1 ? n : nl + 1;
+      k++;
+    }
+    out.push({ kind: 'lines', file: block.file, firstLine: line, bytes: bytes.subarray(start, end), records: k });
+    line += k;
+    start = end;
+  }
+  return out;
+}
+
 /** What a source emits: records, or a block of lines, per output port. */
 export type SourceOutputs = { [port: string]: Batch | undefined };

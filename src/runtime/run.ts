@@ -15,7 +15,7 @@ import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
 import { BoundedQueue } from './queue.js';
 import { CHUNK } from './chunks.js';
 import { Ack, recordsOf, type Envelope } from './acks.js';
-import { batchSize, type Batch, type SourceOutputs } from '../record.js';
+import { batchSize, linesToRecords, splitLineBlock, type Batch, type SourceOutputs } from '../record.js';
 import { NodeStats, type RunSummary, summarise } from './summary.js';
 
 export interface RunOptions {
@@ -342,12 +342,26 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
               if (batch === null) break;
               const env = batch[0]!;
               if (holder?.pending) await applyUpdate();
-              const recs = recordsOf(env);
-              st.received(recs.length);
-              for (let i = 0; i < recs.length; i += CHUNK) {
-                const r = proc.process(recs.length <= CHUNK ? recs : recs.slice(i, i + CHUNK));
-                const out = isPromise<Outputs>(r) ? await r : r;
-                await dispatch(name, out, env.ack);
+              const b = env.records;
+              if (!Array.isArray(b) && b.records > CHUNK) {
+                // lines: each chunk's records are made just before it is processed
+                let n = 0;
+                for (const piece of splitLineBlock(b, CHUNK)) {
+                  const recs = linesToRecords(piece);
+                  n += recs.length;
+                  const r = proc.process(recs);
+                  const out = isPromise<Outputs>(r) ? await r : r;
+                  await dispatch(name, out, env.ack);
+                }
+                st.received(n);
+              } else {
+                const recs = recordsOf(env);
+                st.received(recs.length);
+                for (let i = 0; i < recs.length; i += CHUNK) {
+                  const r = proc.process(recs.length <= CHUNK ? recs : recs.slice(i, i + CHUNK));
+                  const out = isPromise<Outputs>(r) ? await r : r;
+                  await dispatch(name, out, env.ack);
+                }
               }
               env.ack?.release();
             }

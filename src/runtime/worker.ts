@@ -15,6 +15,7 @@ import { createLogger } from '../cli/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
 import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
+import { linesToRecords, splitLineBlock } from '../record.js';
 import { CHUNK } from './chunks.js';
 import { deepFreeze } from '../util/freeze.js';
 import type { Segment } from './segments.js';
@@ -158,12 +159,19 @@ async function main(): Promise<void> {
       if (msg.type === 'init') {
         await setup(msg.shared);
       } else if (msg.type === 'batch') {
-        const records = decodeBatch(msg.batch);
         const outputs: Array<[string, string, Rec[]]> = [];
-        if (records.length <= CHUNK) await runFrom(0, records, outputs, false);
-        else {
-          for (let i = 0; i < records.length; i += CHUNK) await runFrom(0, records.slice(i, i + CHUNK), outputs, false);
+        const wire = msg.batch;
+        if (wire.kind === 'block' && wire.block.records > CHUNK) {
+          // a chunk's records are made just before it runs: none of a later chunk live meanwhile
+          for (const piece of splitLineBlock(wire.block, CHUNK)) await runFrom(0, linesToRecords(piece), outputs, false);
           joinOutputs(outputs);
+        } else {
+          const records = decodeBatch(wire);
+          if (records.length <= CHUNK) await runFrom(0, records, outputs, false);
+          else {
+            for (let i = 0; i < records.length; i += CHUNK) await runFrom(0, records.slice(i, i + CHUNK), outputs, false);
+            joinOutputs(outputs);
+          }
         }
         port.postMessage({ type: 'result', seq: msg.seq, outputs, stats: take() } satisfies FromWorker);
       } else if (msg.type === 'update') {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { linesToRecords, type LineBlock } from '../../src/record.js';
+import { linesToRecords, splitLineBlock, type LineBlock } from '../../src/record.js';
 
 function reference(text: string, file: string, firstLine: number) {
   const parts = text.split('\n');
@@ -32,6 +32,20 @@ describe('linesToRecords', () => {
       const want = reference(text, 'x.log', 3);
       const got = linesToRecords(block(Buffer.from(text, 'utf8'), want.length));
       expect(got).toEqual(want);
+    }), { numRuns: 500 });
+  });
+
+  it('splitLineBlock: the pieces give the same records, in order, at most `max` lines each (property)', () => {
+    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 8 }), (lines, finalNl, max) => {
+      const text = lines.join('\n') + (finalNl ? '\n' : '');
+      const want = reference(text, 'x.log', 3);
+      const whole = block(Buffer.from(text, 'utf8'), want.length);
+      const pieces = splitLineBlock(whole, max);
+      for (const p of pieces) {
+        expect(p.records).toBeLessThanOrEqual(max);
+        expect(p.bytes.buffer).toBe(whole.bytes.buffer); // views, not copies
+      }
+      expect(pieces.flatMap((p) => linesToRecords(p))).toEqual(want);
     }), { numRuns: 500 });
   });
 });
