@@ -322,7 +322,9 @@ function writeResults(file: string, m: Machine, table: string, rows: Row[], env:
     if (i >= 0) notes = old.slice(i);
     if (!profile) {
       const j = old.indexOf('## Profile (automatic)');
-      if (j >= 0) profile = old.slice(j, i >= 0 ? i : undefined).replace(/^## Profile \(automatic\)[^\n]*\n+/, '').trim() + '\n\n_(from an earlier `--profile` run)_';
+      // up to the next section (the micro-benchmarks or the notes), not the rest of the file
+      const k = old.indexOf('\n## ', j + 1);
+      if (j >= 0) profile = old.slice(j, k >= 0 ? k + 1 : undefined).replace(/^## Profile \(automatic\)[^\n]*\n+/, '').trim() + '\n\n_(from an earlier `--profile` run)_';
     }
   }
   const sweepLog = env.logs({ format: 'squid', lines: sweepLines });
