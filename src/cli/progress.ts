@@ -2,6 +2,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { CompiledSpec } from '../spec/validate.js';
 import type { NodeStats } from '../runtime/summary.js';
+import { groupDigits } from '../util/digits.js';
 
 export function createProgress(spec: CompiledSpec): { update(stats: Map<string, NodeStats>): void; stop(): void } {
   const bar = new SingleBar(
@@ -23,7 +24,7 @@ export function createProgress(spec: CompiledSpec): { update(stats: Map<string, 
         for (const v of Object.values(st.out)) records += v;
       }
       const secs = Math.max(0.001, (Date.now() - started) / 1000);
-      const payload = { records: records.toLocaleString('en-US'), rate: Math.round(records / secs).toLocaleString('en-US') };
+      const payload = { records: groupDigits(records), rate: groupDigits(Math.round(records / secs)) };
       if (!running) {
         bar.start(Math.max(total, 1), Math.min(read, total), payload);
         running = true;

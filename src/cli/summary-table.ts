@@ -1,8 +1,7 @@
 /** The end-of-run summary as a table. */
 import Table from 'cli-table3';
 import type { RunSummary } from '../runtime/summary.js';
-
-const fmt = (n: number) => n.toLocaleString('en-US');
+import { groupDigits as fmt } from '../util/digits.js';
 
 export function renderSummary(s: RunSummary): string {
   const t = new Table({ head: ['node', 'kind / plugin', 'in', 'out (per port)', 'notes'], style: { head: [], border: [] } });
