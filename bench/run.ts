@@ -263,7 +263,8 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
     const rss = Math.max(...sw.runs.map((x) => x.peakRss));
     if (me === undefined || nv === undefined) { lines.push(`Default sweep, ${label}: no naive reference in this run.`); continue; }
     const ratio = me / nv;
-    lines.push(`Default sweep, ${label} (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× naive** (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}), ` +
+    const rounds = roundRatios(sw, rows.find((r) => r.s.id === sw.s.naive));
+    lines.push(`Default sweep, ${label} (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× naive** (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}${rounds}), ` +
       `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling, ` : ''}peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`);
   }
   const parse = rows.find((r) => r.s.id === 'parse squid');
@@ -271,9 +272,21 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
   const nv = parse?.s.naive ? lps.get(parse.s.naive) : undefined;
   if (parse && me !== undefined && nv !== undefined) {
     const ratio = me / nv;
-    lines.push(`Parse squid through the CLI, one thread (${fmtInt(parse.s.input.lines)} lines, start-up included): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× the naive parse** (readline + regex + \`new URL\`; goal ≥ 1.5×: ${ratio >= 1.5 ? 'met' : 'NOT met'}).`);
+    const rounds = roundRatios(parse, rows.find((r) => r.s.id === parse.s.naive));
+    lines.push(`Parse squid through the CLI, one thread (${fmtInt(parse.s.input.lines)} lines, start-up included): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× the naive parse** (readline + regex + \`new URL\`; goal ≥ 1.5×: ${ratio >= 1.5 ? 'met' : 'NOT met'}${rounds}).`);
   }
   return lines.join('\n\n');
+}
+
+/**
+ * `; rounds a×, b×, …`: the ratio within each round (the scenario and its reference ran minutes
+ * apart, in the same round), which shows how much a noisy minute moved the ratio of the medians.
+ */
+function roundRatios(row: Row, ref: Row | undefined): string {
+  if (!ref || row.runs.length < 2 || ref.runs.length !== row.runs.length) return '';
+  const r = row.runs.map((x, i) => (x.ok && ref.runs[i]!.ok ? ref.runs[i]!.wallMs / x.wallMs : NaN));
+  if (r.some((x) => !Number.isFinite(x))) return '';
+  return `; rounds ${r.map((x) => `${x.toFixed(2)}×`).join(', ')}`;
 }
 
 async function runProfile(env: S.Env, input: S.Input): Promise<string> {
