@@ -13,9 +13,9 @@ import type { NodeDelta } from './wire.js';
 import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
 import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
 import { BoundedQueue } from './queue.js';
-import { CHUNK } from './chunks.js';
+import { chunksOf } from './chunks.js';
 import { Ack, recordsOf, type Envelope } from './acks.js';
-import { batchSize, linesToRecords, splitLineBlock, type Batch, type SourceOutputs } from '../record.js';
+import { batchSize, type Batch, type SourceOutputs } from '../record.js';
 import { NodeStats, type RunSummary, summarise } from './summary.js';
 
 export interface RunOptions {
@@ -342,27 +342,14 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
               if (batch === null) break;
               const env = batch[0]!;
               if (holder?.pending) await applyUpdate();
-              const b = env.records;
-              if (!Array.isArray(b) && b.records > CHUNK) {
-                // lines: each chunk's records are made just before it is processed
-                let n = 0;
-                for (const piece of splitLineBlock(b, CHUNK)) {
-                  const recs = linesToRecords(piece);
-                  n += recs.length;
-                  const r = proc.process(recs);
-                  const out = isPromise<Outputs>(r) ? await r : r;
-                  await dispatch(name, out, env.ack);
-                }
-                st.received(n);
-              } else {
-                const recs = recordsOf(env);
-                st.received(recs.length);
-                for (let i = 0; i < recs.length; i += CHUNK) {
-                  const r = proc.process(recs.length <= CHUNK ? recs : recs.slice(i, i + CHUNK));
-                  const out = isPromise<Outputs>(r) ? await r : r;
-                  await dispatch(name, out, env.ack);
-                }
+              let n = 0;
+              for (const recs of chunksOf(env.records)) {
+                n += recs.length;
+                const r = proc.process(recs);
+                const out = isPromise<Outputs>(r) ? await r : r;
+                await dispatch(name, out, env.ack);
               }
+              st.received(n);
               env.ack?.release();
             }
             if (failure === undefined && proc.finish) {
