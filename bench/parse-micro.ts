@@ -9,7 +9,8 @@
  * naive reference — one regex per line + `new URL` + building the same ECS record, no validation — is
  * measured in the same run: on the same lines already split (no I/O on either side), and reading the
  * file with `readline` as such a script would; beside the latter, sluice reading the same file as its
- * file source does (1 MiB reads, lines cut into blocks, `linesToRecords`, parse). Rounds are
+ * file source does (1 MiB reads, lines cut into blocks, each block's records made and parsed chunk by
+ * chunk as the runtime does, `chunksOf`). Rounds are
  * interleaved; the best round counts. Prints lines/s and the ratios sluice/naive.
  *
  * Each format is measured in its own child process (a pipeline parses one format per node; parsing
@@ -28,7 +29,7 @@ import type { ProxyLogConfig } from '../plugins/transform/proxy-log/index.js';
 import type { Rec } from '../src/api.js';
 import { emptyStats, logLines, type LogFormat } from './generate/logs.js';
 import { linesToRecords, type LineBlock } from '../src/record.js';
-import { CHUNK } from '../src/runtime/chunks.js';
+import { CHUNK, chunksOf } from '../src/runtime/chunks.js';
 import { naiveSquidRecord } from './reference/naive-squid.js';
 import { quietContext } from './lib/context.js';
 
@@ -102,7 +103,8 @@ async function runSluiceFile(path: string): Promise<{ secs: number; out: number 
       if (n === 0) break;
       const block: LineBlock = { kind: 'lines', file: path, firstLine: line, bytes: new Uint8Array(buf.subarray(from, end)), records: n };
       line += n;
-      out += parseAll(p, [linesToRecords(block)]).out;
+      // as a processor node gets it: the block cut into chunks, each chunk's records made as it is reached
+      for (const recs of chunksOf(block)) out += p.process(recs).out.length;
       from = end;
       if (n < BLOCK) break;
     }
