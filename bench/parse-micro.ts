@@ -10,8 +10,9 @@
  * measured in the same run: on the same lines already split (no I/O on either side), and reading the
  * file with `readline` as such a script would; beside the latter, sluice reading the same file as its
  * file source does (1 MiB reads, lines cut into blocks, each block's records made and parsed chunk by
- * chunk as the runtime does, `chunksOf`). Rounds are
- * interleaved; the best round counts. Prints lines/s and the ratios sluice/naive.
+ * chunk as the runtime does, `chunksOf`). Rounds are interleaved; the best round counts. Prints
+ * lines/s and the ratios sluice/naive, and the file-reading ratio of each of the three passes (a naive
+ * child and a sluice child run back to back) with their median.
  *
  * Each format is measured in its own child process (a pipeline parses one format per node; parsing
  * every format in one process makes the record validator see every record shape and understates
@@ -37,6 +38,8 @@ const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const ONLY = process.argv[4];
 const BATCH = 1000;
+/** Alternations of the squid parser and its references. */
+const PASSES = 3;
 
 type Format = LogFormat;
 const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss'];
@@ -175,15 +178,24 @@ async function measureOne(kind: Kind): Promise<void> {
 async function main(): Promise<void> {
   if (ONLY) return measureOne(ONLY as Kind);
   const best: Record<string, number> = {};
-  const child = (kind: Kind) => {
+  const child = (kind: Kind): Record<string, number> => {
     const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), String(N), String(ROUNDS), kind], { encoding: 'utf8' });
+    const got: Record<string, number> = {};
     for (const line of out.trim().split('\n')) {
       const [k, secs] = line.split('\t');
+      got[k!] = Number(secs);
       best[k!] = Math.min(best[k!] ?? Infinity, Number(secs));
     }
+    return got;
   };
-  // the squid parser and its references twice, alternating, so that a slow minute falls on all three
-  for (let r = 0; r < 2; r++) for (const kind of ['squid', 'naive', 'squid-file'] as const) child(kind);
+  // the squid parser and its references, alternating, so that a slow minute falls on all three; each
+  // pass also gives the file-reading ratio of two children run back to back
+  const passRatios: number[] = [];
+  for (let r = 0; r < PASSES; r++) {
+    child('squid');
+    const nv = child('naive')['naive squid (readline)']!;
+    passRatios.push(nv / child('squid-file')['sluice squid (from the file)']!);
+  }
   for (const f of FORMATS) if (f !== 'squid') child(f);
   console.log(`proxy-log micro-benchmark: ${fmt(N)} lines per format (the generator's traffic), one process per measurement, best of ${ROUNDS} rounds, node ${process.version}`);
   for (const [k, secs] of Object.entries(best)) console.log(`  ${k.padEnd(30)} ${fmt(N / secs).padStart(12)} lines/s  ${fmt((secs / N) * 1e9).padStart(6)} ns/line`);
@@ -194,6 +206,8 @@ async function main(): Promise<void> {
     console.log(`  ratio sluice ${f.padEnd(11)} (validated) / naive squid, both on split lines: ${(naive / s).toFixed(2)}x`);
   }
   console.log(`  ratio sluice squid reading the file / naive squid reading it with readline: ${(naiveRl / best['sluice squid (from the file)']!).toFixed(2)}x`);
+  const sorted = [...passRatios].sort((a, b) => a - b);
+  console.log(`  the same ratio per pass (each two children back to back): ${passRatios.map((x) => `${x.toFixed(2)}x`).join(', ')}; median ${sorted[sorted.length >> 1]!.toFixed(2)}x`);
 }
 
 await main();
