@@ -37,7 +37,6 @@ import { quietContext } from './lib/context.js';
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
 const ONLY = process.argv[4];
-const BATCH = 1000;
 /** Alternations of the squid parser and its references. */
 const PASSES = 3;
 
