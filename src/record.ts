@@ -180,103 +180,81 @@ const CR = 0x0d;
  * `raw_base64` holding the exact bytes of a line that is not valid UTF-8.
  */
 export function linesToRecords(block: LineBlock): Rec[] {
+  for (const recs of recordChunks(block, Infinity)) return recs;
+  return [];
+}
+
+/**
+ * The records of a block (as `linesToRecords` makes them), at most `max` at a time, in order, each
+ * chunk made when it is asked for: a node can make and process one chunk's records before the next
+ * chunk's exist (see `CHUNK` in the runtime). One walk over the lines, whatever `max`.
+ */
+export function* recordChunks(block: LineBlock, max: number): Generator<Rec[]> {
   const bytes = block.bytes;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.length === 0) return;
   let end = buf.length;
-  if (end > 0 && buf[end - 1] === LF) end--;
-  const out: Rec[] = new Array(block.records);
-  if (end === 0 && buf.length === 0) return [];
-  if (isAscii(buf)) return asciiLinesToRecords(buf, end, block, out);
-  const text = buf.toString('utf8', 0, end);
-  const suspicious = text.includes('\uFFFD');
+  if (buf[end - 1] === LF) end--;
+  const size = Math.min(max, block.records);
+  let out: Rec[] = new Array(size);
+  let n = 0;
   const file = block.file;
   let line = block.firstLine;
-  let n = 0;
   let start = 0;
-  let bytePos = 0;
-  for (;;) {
-    let nl = text.indexOf('\n', start);
-    const last = nl === -1;
-    if (last) nl = text.length;
-    let stop = nl;
-    if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
-    if (stop > start) {
-      const rec: Rec = { message: text.slice(start, stop), origin: { file, line } };
-      if (suspicious) {
-        let bEnd = buf.indexOf(LF, bytePos);
-        if (bEnd === -1 || bEnd > end) bEnd = end;
-        let raw = buf.subarray(bytePos, bEnd);
-        if (raw.length && raw[raw.length - 1] === CR) raw = raw.subarray(0, raw.length - 1);
-        if (rec.message.includes('\uFFFD') && !isUtf8(raw)) rec.raw_base64 = raw.toString('base64');
+  if (isAscii(buf)) {
+    // Nearly every proxy log: each line becomes a string of its own, copied from the bytes, instead
+    // of a slice of one decoded text. A slice keeps the whole block's text alive as long as any value
+    // cut from it lives (a cached host name, an alert), and the block's text is a large object that
+    // only a full GC frees; the parsers' character loops also run faster over flat strings.
+    for (;;) {
+      let nl = buf.indexOf(LF, start);
+      const last = nl === -1 || nl >= end;
+      if (last) nl = end;
+      let stop = nl;
+      if (stop > start && buf[stop - 1] === CR) stop--;
+      if (stop > start) {
+        out[n++] = { message: buf.toString('latin1', start, stop), origin: { file, line } };
+        if (n === max) { yield out; out = new Array(size); n = 0; }
       }
-      out[n++] = rec;
+      if (last) break;
+      start = nl + 1;
+      line++;
     }
-    if (suspicious) {
-      const b = buf.indexOf(LF, bytePos);
-      bytePos = b === -1 ? end : b + 1;
+  } else {
+    const text = buf.toString('utf8', 0, end);
+    const suspicious = text.includes('\uFFFD');
+    let bytePos = 0;
+    for (;;) {
+      let nl = text.indexOf('\n', start);
+      const last = nl === -1;
+      if (last) nl = text.length;
+      let stop = nl;
+      if (stop > start && text.charCodeAt(stop - 1) === 13) stop--;
+      if (stop > start) {
+        const rec: Rec = { message: text.slice(start, stop), origin: { file, line } };
+        if (suspicious) {
+          let bEnd = buf.indexOf(LF, bytePos);
+          if (bEnd === -1 || bEnd > end) bEnd = end;
+          let raw = buf.subarray(bytePos, bEnd);
+          if (raw.length && raw[raw.length - 1] === CR) raw = raw.subarray(0, raw.length - 1);
+          if (rec.message.includes('\uFFFD') && !isUtf8(raw)) rec.raw_base64 = raw.toString('base64');
+        }
+        out[n++] = rec;
+        if (n === max) { yield out; out = new Array(size); n = 0; }
+      }
+      if (suspicious) {
+        const b = buf.indexOf(LF, bytePos);
+        bytePos = b === -1 ? end : b + 1;
+      }
+      if (last) break;
+      start = nl + 1;
+      line++;
     }
-    if (last) break;
-    start = nl + 1;
-    line++;
   }
-  out.length = n;
-  return out;
-}
-
-/**
- * `linesToRecords` for a block of ASCII bytes (nearly every proxy log): each line becomes a string
- * of its own, copied from the bytes, instead of a slice of one decoded text. A slice keeps the whole
- * block's text alive as long as any value cut from it lives (a cached host name, an alert), and the
- * block's text is a large object that only a full GC frees; the parsers' character loops also run
- * faster over flat strings than over slices.
- */
-function asciiLinesToRecords(buf: Buffer, end: number, block: LineBlock, out: Rec[]): Rec[] {
-  const file = block.file;
-  let line = block.firstLine;
-  let n = 0;
-  let start = 0;
-  for (;;) {
-    let nl = buf.indexOf(LF, start);
-    const last = nl === -1 || nl >= end;
-    if (last) nl = end;
-    let stop = nl;
-    if (stop > start && buf[stop - 1] === CR) stop--;
-    if (stop > start) out[n++] = { message: buf.toString('latin1', start, stop), origin: { file, line } };
-    if (last) break;
-    start = nl + 1;
-    line++;
+  if (n > 0) {
+    out.length = n;
+    yield out;
   }
-  out.length = n;
-  return out;
-}
-
-/**
- * Cut a block into consecutive blocks of at most `maxLines` lines, views over the same bytes (no
- * copy), so that a node can make and process the records of one piece before making the next (see
- * `CHUNK` in the runtime). `records` of a piece is its number of lines, which bounds its records
- * (empty lines give none). A block of at most `maxLines` records is returned as it is.
- */
-export function splitLineBlock(block: LineBlock, maxLines: number): LineBlock[] {
-  if (block.records <= maxLines) return [block];
-  const bytes = block.bytes;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const n = buf.length;
-  const out: LineBlock[] = [];
-  let start = 0;
-  let line = block.firstLine;
-  while (start < n) {
-    let end = start;
-    let k = 0;
-    while (k < maxLines && end < n) {
-      const nl = buf.indexOf(LF, end);
-      end = nl === -1 ? n : nl + 1;
-      k++;
-    }
-    out.push({ kind: 'lines', file: block.file, firstLine: line, bytes: bytes.subarray(start, end), records: k });
-    line += k;
-    start = end;
-  }
-  return out;
 }
 
 /** What a source emits: records, or a block of lines, per output port. */

@@ -84,9 +84,9 @@ async function main(): Promise<void> {
   const holders = new Map<string, SharedHolder>();
   /** Create the copies, once the main thread has sent what its `prepare`s built. */
   const setup = async (shared: Record<string, unknown>): Promise<void> => {
-    for (let k = 0; k < seg.nodes.length; k++) {
-      const name = seg.nodes[k]!;
+    for (let k = 0; k < init.nodes.length; k++) {
       const node = init.nodes[k]!;
+      const name = node.name;
       const holder = Object.prototype.hasOwnProperty.call(shared, name) ? new SharedHolder(shared[name]) : undefined;
       if (holder) holders.set(name, holder);
       const ctx = makeContext({

@@ -11,7 +11,7 @@ import { parseDocument, LineCounter, type Document, type Node as YamlNode } from
 import { closest, distance } from 'fastest-levenshtein';
 import { PLUGIN_KINDS, portsOf, type PluginKind } from '../api.js';
 import type { ErrorCode, SpecIssue } from '../errors.js';
-import { compileConfigSchema, type AjvError } from './ajv.js';
+import { compileConfigSchema, type AjvError, type ValidateFn } from './ajv.js';
 import { baseSchema } from './pipeline-schema.js';
 import { interpolateDocument, redact } from './interpolate.js';
 import { locate, offsetToPosition, pointerToSegments, segmentsToPointer } from './positions.js';
@@ -69,9 +69,9 @@ export interface LoadResult {
   issues: SpecIssue[];
 }
 
-let baseValidator: ReturnType<typeof compileConfigSchema> | undefined;
+let baseValidator: ValidateFn | undefined;
 /** The pipeline schema's validator, compiled on the first spec load (worker threads never load one). */
-const validateBase = (js: unknown) => (baseValidator ??= compileConfigSchema(baseSchema()))(js);
+const pipelineValidator = (): ValidateFn => (baseValidator ??= compileConfigSchema(baseSchema()));
 
 /** Suggest the closest of `candidates` when it is close enough to be a likely typo. */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
@@ -221,7 +221,8 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
 
   // Phase 2: the pipeline schema (structure only; plugin configs come next).
   const skipBroken = (segs: string[]) => segs[0] === 'nodes' && segs[1] !== undefined && broken.has(segs[1]);
-  if (!validateBase(js)) ajvIssues(c, [], baseValidator!.errors, baseSchema(), skipBroken);
+  const validateBase = pipelineValidator();
+  if (!validateBase(js)) ajvIssues(c, [], validateBase.errors, baseSchema(), skipBroken);
 
   const w = js.settings?.workers;
   const settings: PipelineSettings = {
