@@ -7,16 +7,12 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, Interner, ParseError, RecentStrings, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
+import { ERR, ParseError, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
 
 const tk = new Tokens();
-const actions = new Interner();
-const methods = new Interner();
-const hierarchies = new Interner();
-const types = new Interner();
 
 function isMethod(s: string): boolean {
   const n = s.length;
@@ -116,13 +112,13 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
   const hs = hierarchySlashSpan(line, s8, e8);
   if (hs === -1) return parseSquidTokens(line);
 
-  const method = methods.get(line, s[5]!, e[5]!);
-  const hierarchy = hierarchies.get(line, s8, hs);
-  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, 45) ? undefined : peers.get(line, hs + 1, e8);
+  const method = line.slice(s[5]!, e[5]!);
+  const hierarchy = line.slice(s8, hs);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, 45) ? undefined : line.slice(hs + 1, e8);
   const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
-    event: { dataset: 'squid.access', action: actions.get(line, s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
+    event: { dataset: 'squid.access', action: line.slice(s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
     source: client,
     destination: undefined,
     user: is1(line, s7, e7, 45) ? undefined : { name: line.slice(s7, e7) },
@@ -133,7 +129,7 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
       response: {
         status_code: status < 0 ? undefined : status,
         bytes: bytes < 0 ? undefined : bytes,
-        mime_type: is1(line, s[9]!, e[9]!, 45) ? undefined : types.get(line, s[9]!, e[9]!),
+        mime_type: is1(line, s[9]!, e[9]!, 45) ? undefined : line.slice(s[9]!, e[9]!),
       },
     },
     user_agent: undefined,
@@ -164,11 +160,6 @@ function dashOrUint(line: string, from: number, to: number): number {
   const v = parseUintSpan(line, from, to);
   return v < 0 ? -2 : v;
 }
-
-// server names and addresses repeat a lot: the same string object serves later lookups (ioc-sweep)
-const peers = new RecentStrings(512);
-/** Host names the URL reader checked (only those: a hit is a valid name). */
-const hosts = new RecentStrings(1024);
 
 /** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
 function clientIp(line: string, from: number, to: number): SourceFields {
@@ -201,19 +192,13 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   else if (line.startsWith('https://', from)) { scheme = 'https'; i += 8; }
   else if (!connect) return false;
   const hostStart = i;
-  // a name seen (and checked) before, followed by the character that ends it here: no check again
-  const stop = line.indexOf(scheme !== undefined ? '/' : ':', hostStart);
-  let host = stop !== -1 && stop < to ? hosts.find(line, hostStart, stop) : undefined;
-  if (host !== undefined) i = stop;
-  else {
-    let name = false;
-    for (; i < to; i++) {
-      const c = line.charCodeAt(i);
-      if ((c >= 97 && c <= 122) || c === 45) name = true;
-      else if (!((c >= 48 && c <= 57) || c === 46)) break;
-    }
-    if (!name || line.charCodeAt(i - 1) === 46) return false;
+  let name = false;
+  for (; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || c === 45) name = true;
+    else if (!((c >= 48 && c <= 57) || c === 46)) break;
   }
+  if (!name || line.charCodeAt(i - 1) === 46) return false;
   const hostEnd = i;
   if (scheme !== undefined) {
     if (hostEnd === to || line.charCodeAt(hostEnd) !== 47) return false;
@@ -221,7 +206,7 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
     if (hash !== -1 && hash < to) return false;
-    host ??= hosts.get(line, hostStart, hostEnd);
+    const host = line.slice(hostStart, hostEnd);
     const original = line.slice(from, to);
     const url = newUrl(original);
     url.full = original;
@@ -244,7 +229,7 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     port = port * 10 + c;
   }
   if (port > 65535) return false;
-  host ??= hosts.get(line, hostStart, hostEnd);
+  const host = line.slice(hostStart, hostEnd);
   const url = newUrl(line.slice(from, to));
   url.domain = host;
   url.port = port;
