@@ -65,11 +65,10 @@ export function canonicalIpv4(s: string): string | undefined {
   let v = 0;
   let digits = 0;
   let leadingZero = false;
-  for (let i = 0; i <= n; i++) {
-    const c = i === n ? 46 : s.charCodeAt(i);
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || v > 255) return undefined;
-      if (++parts > 4) return undefined;
+      if (digits === 0 || v > 255 || ++parts > 3) return undefined;
       if (digits > 1 && s.charCodeAt(i - digits) === 48) leadingZero = true;
       v = 0;
       digits = 0;
@@ -78,7 +77,9 @@ export function canonicalIpv4(s: string): string | undefined {
       if (++digits > 3) return undefined;
     } else return undefined;
   }
-  if (parts !== 4) return undefined;
+  // the last part ends at the end of the text
+  if (parts !== 3 || digits === 0 || v > 255) return undefined;
+  if (digits > 1 && s.charCodeAt(n - digits) === 48) leadingZero = true;
   if (!leadingZero) return s;
   return s.split('.').map((p) => String(Number(p))).join('.');
 }
@@ -163,8 +164,12 @@ export function canonicalIp(s: string): string | undefined {
   if (c0 === 91 /* [ */) {
     return s.charCodeAt(s.length - 1) === 93 ? canonicalIpv6(s.slice(1, -1)) : undefined;
   }
-  if (s.indexOf(':') !== -1) return canonicalIpv6(s);
-  return canonicalIpv4(s);
+  // a dotted quad first (most addresses in logs): it cannot hold a ':', and fails at once on a name
+  if (c0 >= 48 && c0 <= 57) {
+    const v4 = canonicalIpv4(s);
+    if (v4 !== undefined) return v4;
+  }
+  return s.indexOf(':') !== -1 ? canonicalIpv6(s) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +362,8 @@ export function setSource(rec: ProxyRecord, s: string): void {
 
 const PAD2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** Milliseconds with the zone, `000Z`…`999Z`: one concatenation per timestamp, not two. */
+const PAD3Z = PAD3.map((p) => `${p}Z`);
 
 /** Epoch seconds with an optional fraction (`1157689312.049`) → ISO-8601 UTC, or undefined. */
 export function epochSecondsToIso(s: string): string | undefined {
@@ -432,7 +439,7 @@ function isoFromEpoch(sec: number, ms: number): string {
     cachedPrefix = `${y}-${PAD2[m]}-${PAD2[d]}T${PAD2[h]}:${PAD2[mi]}:${PAD2[sod - h * 3600 - mi * 60]}.`;
     cachedSec = sec;
   }
-  return cachedPrefix + PAD3[ms] + 'Z';
+  return cachedPrefix + PAD3Z[ms];
 }
 
 const MONTHS: { [m: string]: number } = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };

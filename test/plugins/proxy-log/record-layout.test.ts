@@ -161,6 +161,23 @@ describe('record layout', () => {
     }), { numRuns: 5000 });
   });
 
+  it('canonicalIp reads a dotted quad as a regular expression would (property)', () => {
+    // the reference: four parts of one to three digits, each at most 255, leading zeros dropped
+    const reference = (t: string): string | undefined => {
+      const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(t);
+      if (!m) return undefined;
+      const parts = m.slice(1).map(Number);
+      return parts.every((p) => p <= 255) ? parts.join('.') : undefined;
+    };
+    const tok = fc.constantFrom('0', '1', '9', '00', '01', '25', '255', '256', '999', '1000', '.', '..', 'a', ':', '-', ' ');
+    fc.assert(fc.property(fc.array(tok, { minLength: 1, maxLength: 12 }), (parts) => {
+      const text = parts.join('');
+      if (text.indexOf(':') === -1 && text.charCodeAt(0) !== 91) expect(canonicalIp(text), text).toBe(reference(text));
+    }), { numRuns: 20000 });
+    for (const t of ['1.2.3.4', '010.001.000.255', '255.255.255.255', '0.0.0.0']) expect(canonicalIp(t)).toBe(reference(t));
+    for (const t of ['1.2.3', '1.2.3.4.', '.1.2.3.4', '1.2.3.256', '1..2.3', '1.2.3.4 ', '1234.1.1.1']) expect(canonicalIp(t)).toBeUndefined();
+  });
+
   it('every name normaliseHost returns fits the schema\'s domain pattern (property)', () => {
     const re = new RegExp(schema.$defs.domain.pattern, 'u');
     const unit = fc.oneof(
