@@ -76,3 +76,32 @@ describe('file → filter → route → two file sinks', () => {
     expect(res.stdout).toContain('records in 1,501');
   });
 });
+
+describe('file source paths', () => {
+  it('reads each file once whether named or matched, and takes an existing file name with glob characters as written', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'sluice-paths-'));
+    writeFileSync(join(d, 'a.log'), 'a1\na2\n');
+    writeFileSync(join(d, 'b.log'), 'b1\n');
+    writeFileSync(join(d, 'c[1].log'), 'c1\nc2\nc3\n'); // as a pattern, `[1]` would match `c1.log` only
+    writeFileSync(
+      join(d, 'spec.yaml'),
+      `version: 1
+name: paths
+nodes:
+  src:
+    source: file
+    with: { paths: ["${d}/a.log", "${d}/./a.log", "${d}/?.log", "${d}/c[1].log"] }
+  out:
+    sink: file
+    from: [src, src.invalid]
+    with: { path: "${d}/out.jsonl", mode: overwrite }
+`,
+    );
+    const res = await runCli(['run', join(d, 'spec.yaml'), '--log-level', 'warn']);
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const messages = lines(readFileSync(join(d, 'out.jsonl'), 'utf8')).map((l) => JSON.parse(l).message).sort();
+    // a.log named twice and matched by the glob; c[1].log only named (`?.log` does not match it)
+    expect(messages).toEqual(['a1', 'a2', 'b1', 'c1', 'c2', 'c3']);
+  });
+});

@@ -5,7 +5,6 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
-import fg from 'fast-glob';
 import { parseDuration } from '../../../../src/api.js';
 import { IndicatorStore } from '../store.js';
 import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
@@ -91,7 +90,8 @@ export async function readFeed(feed: FeedConfig, opts: ReadOptions): Promise<{ i
   const st = await stat(p).catch(() => null);
   if (st?.isDirectory()) return { inputs: await readMispFeed(p, false, feed), mispFeed: true };
   if (st?.isFile() && p.endsWith('manifest.json')) return { inputs: await readMispFeed(dirname(p), false, feed), mispFeed: true };
-  const files = st?.isFile() ? [p] : (await fg(p.replace(/\\/g, '/'), { onlyFiles: true, dot: false })).sort();
+  // the glob library loads only for a pattern (start-up time)
+  const files = st?.isFile() ? [p] : (await (await import('fast-glob')).default(p.replace(/\\/g, '/'), { onlyFiles: true, dot: false })).sort();
   if (files.length === 0) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': no file matches ${feed.path}`);
   const inputs: FeedInput[] = [];
   for (const f of files) {
