@@ -14,6 +14,7 @@ import {
 import { parseSquid } from '../../../plugins/transform/proxy-log/squid.js';
 import { ParseError, anyTimeToIso, canonicalIp, clfToIso, ctimeToIso, epochSecondsToIso, normaliseHost, w3cToIso } from '../../../plugins/transform/proxy-log/common.js';
 import fc from 'fast-check';
+import Ajv from 'ajv';
 import { parse, lines } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../schemas/proxy-record.schema.json'), 'utf8'));
@@ -37,6 +38,12 @@ describe('record layout', () => {
 
   it.each(layouts)('%s has exactly the keys the schema declares', (_name, obj, s) => {
     expect(Object.keys(obj).sort()).toEqual(props(s).sort());
+  });
+
+  it('the published record schema is a valid draft-07 schema (the parser compiles it without the meta-schema check)', () => {
+    const ajv = new Ajv({ strict: false });
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
+    expect(ajv.validateSchema({ ...schema, properties: { ...schema.properties, '@timestamp': { type: 'no-such-type' } } })).toBe(false);
   });
 
   it('the parser\'s schema differs from the published one only by the key checks and the timestamp pattern', () => {
