@@ -11,7 +11,7 @@ import { parseDocument, LineCounter, type Document, type Node as YamlNode } from
 import { closest, distance } from 'fastest-levenshtein';
 import { PLUGIN_KINDS, portsOf, type PluginKind } from '../api.js';
 import type { ErrorCode, SpecIssue } from '../errors.js';
-import { compileConfigSchema, type AjvError, type ValidateFn } from './ajv.js';
+import { compileOwnSchema, type AjvError, type ValidateFn } from './ajv.js';
 import { baseSchema } from './pipeline-schema.js';
 import { interpolateDocument, redact } from './interpolate.js';
 import { locate, offsetToPosition, pointerToSegments, segmentsToPointer } from './positions.js';
@@ -71,7 +71,7 @@ export interface LoadResult {
 
 let baseValidator: ValidateFn | undefined;
 /** The pipeline schema's validator, compiled on the first spec load (worker threads never load one). */
-const pipelineValidator = (): ValidateFn => (baseValidator ??= compileConfigSchema(baseSchema()));
+const pipelineValidator = (): ValidateFn => (baseValidator ??= compileOwnSchema(baseSchema()));
 
 /** Suggest the closest of `candidates` when it is close enough to be a likely typo. */
 export function suggest(word: string, candidates: readonly string[]): string | undefined {

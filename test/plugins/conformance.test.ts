@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { builtinPlugins } from '../../plugins/index.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { describeInvalidDef } from '../../src/plugins/registry.js';
-import { compileConfigSchema, describeAjvErrors } from '../../src/spec/ajv.js';
-import { generatePipelineSchema } from '../../src/spec/pipeline-schema.js';
+import { compileConfigSchema, configAjv, describeAjvErrors } from '../../src/spec/ajv.js';
+import { baseSchema, generatePipelineSchema } from '../../src/spec/pipeline-schema.js';
 import { portsOf } from '../../src/api.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -43,6 +43,10 @@ describe.each(builtinPlugins.map((p) => [`${p.kind} ${p.name}`, p] as const))('p
     expect(missing).toEqual([]);
   });
 
+  it('has a schema that is valid against the meta-schema (runs compile it without that check)', () => {
+    expect(configAjv.validateSchema(def.schema), JSON.stringify(configAjv.errors)).toBe(true);
+  });
+
   it('has examples that validate and pass its own check', () => {
     expect(def.examples?.length ?? 0).toBeGreaterThan(0);
     const validate = compileConfigSchema(def.schema);
@@ -66,6 +70,12 @@ describe('built-in plugins', () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('the pipeline schemas are valid against the meta-schema (runs compile the base one without that check)', () => {
+    expect(configAjv.validateSchema(baseSchema()), JSON.stringify(configAjv.errors)).toBe(true);
+    expect(configAjv.validateSchema(generatePipelineSchema(builtinRegistry())), JSON.stringify(configAjv.errors)).toBe(true);
+    expect(configAjv.validateSchema({ type: 'object', properties: { x: { type: 'no-such-type' } } })).toBe(false);
   });
 
   it('the committed schemas/pipeline.schema.json matches the registry (run `npm run schema` after changing a plugin)', () => {
