@@ -7,6 +7,8 @@ export { getPath, setPath, deletePath, copyRecord, makeInvalid, formatOrigin, is
 export { parseDuration } from './util/duration.js';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
 export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';
+export { schemaValidator } from './spec/ajv.js';
+export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
 import type { Rec, Outputs, SourceOutputs } from './record.js';

@@ -44,7 +44,7 @@ describe.each(builtinPlugins.map((p) => [`${p.kind} ${p.name}`, p] as const))('p
   });
 
   it('has a schema that is valid against the meta-schema (runs compile it without that check)', () => {
-    expect(configAjv.validateSchema(def.schema), JSON.stringify(configAjv.errors)).toBe(true);
+    expect(configAjv().validateSchema(def.schema), JSON.stringify(configAjv().errors)).toBe(true);
   });
 
   it('has examples that validate and pass its own check', () => {
@@ -73,9 +73,9 @@ describe('built-in plugins', () => {
   });
 
   it('the pipeline schemas are valid against the meta-schema (runs compile the base one without that check)', () => {
-    expect(configAjv.validateSchema(baseSchema()), JSON.stringify(configAjv.errors)).toBe(true);
-    expect(configAjv.validateSchema(generatePipelineSchema(builtinRegistry())), JSON.stringify(configAjv.errors)).toBe(true);
-    expect(configAjv.validateSchema({ type: 'object', properties: { x: { type: 'no-such-type' } } })).toBe(false);
+    expect(configAjv().validateSchema(baseSchema()), JSON.stringify(configAjv().errors)).toBe(true);
+    expect(configAjv().validateSchema(generatePipelineSchema(builtinRegistry())), JSON.stringify(configAjv().errors)).toBe(true);
+    expect(configAjv().validateSchema({ type: 'object', properties: { x: { type: 'no-such-type' } } })).toBe(false);
   });
 
   it('the committed schemas/pipeline.schema.json matches the registry (run `npm run schema` after changing a plugin)', () => {

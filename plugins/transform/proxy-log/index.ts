@@ -2,9 +2,8 @@
  * proxy-log: raw proxy log lines → ECS records (schema-checked) on `out`, everything else on `invalid`.
  * Accounting, per batch and in total: lines in = out + invalid + directives + blank (see docs/formats.md).
  */
-import AjvModule from 'ajv';
-import { definePlugin, makeInvalid } from '../../../src/api.js';
-import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
+import { definePlugin, makeInvalid, schemaValidator } from '../../../src/api.js';
+import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec, ValidatorSpec } from '../../../src/api.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
 import { ERR, ParseError } from './common.js';
 import { parseSquid } from './squid.js';
@@ -24,8 +23,6 @@ export interface ProxyLogConfig {
   elff_fields?: string;
   fields?: { [ecsPath: string]: string };
 }
-
-const Ajv: any = (AjvModule as any).default ?? AjvModule;
 
 // Two of the record schema's patterns (short strings: addresses, schemes) as hand-written testers with
 // exactly the regular expressions' meaning (checked against them by a property test), about 1.5× as
@@ -97,18 +94,27 @@ export function layoutSchema(schema: any): any {
   return copy;
 }
 
-// Compiled once at module load; `allErrors: false` stops at the first problem (the hot path);
+// Compiled once at module load (generated ahead of time by the build: see src/spec/ajv.ts);
+// `allErrors: false` stops at the first problem (the hot path);
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter);
 // `validateSchema: false`: the record schema is this project's own, checked against the meta-schema by a
 // test, so start-up does not compile the meta-schema for it (≈ 30 ms).
 const AJV_OPTIONS = { allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, validateSchema: false, code: { regExp: patternTester } };
 type Validator = ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
-const validateLayout: Validator = new Ajv(AJV_OPTIONS).compile(layoutSchema(recordSchema));
+
+const layoutSpec: ValidatorSpec = { id: 'proxy-log-record-layout', schema: layoutSchema(recordSchema), options: AJV_OPTIONS, formats: false, helpers: { patternTester } };
+const publishedSpec: ValidatorSpec = { id: 'proxy-log-record', schema: recordSchema, options: AJV_OPTIONS, formats: false, helpers: { patternTester } };
+/** The record validators, for the build to generate (src/spec/precompile.ts). */
+export function recordValidatorSpecs(): ValidatorSpec[] {
+  return [layoutSpec, publishedSpec];
+}
+
+const validateLayout: Validator = schemaValidator(layoutSpec);
 
 let published: Validator | undefined;
-/** The published schema as it is (compiled on first use): for tests, and for records that did not come from the layout. */
+/** The published schema as it is (made on first use): for tests, and for records that did not come from the layout. */
 export function publishedValidator(): Validator {
-  return (published ??= new Ajv(AJV_OPTIONS).compile(recordSchema));
+  return (published ??= schemaValidator(publishedSpec));
 }
 
 /** Does the record pass the record schema? (The published schema decides whatever the layout schema refuses.) */
