@@ -52,9 +52,13 @@ function packageRoot(): string {
 
 /** The file name of a spec's generated validator: its id and a hash of its options and schema. */
 export function validatorKey(spec: ValidatorSpec): string {
-  const options = JSON.stringify(spec.options, (_k, v) => (typeof v === 'function' ? `[function ${v.code ?? v.name}]` : v));
-  const hash = createHash('sha256').update(options).update('\n').update(String(spec.formats)).update('\n').update(JSON.stringify(spec.schema)).digest('hex');
+  const hash = createHash('sha256').update(setupText(spec)).update('\n').update(JSON.stringify(spec.schema)).digest('hex');
   return `${spec.id}-${hash.slice(0, 32)}`;
+}
+
+/** A spec's ajv set-up as text: its options (a function by its name) and whether formats are added. */
+function setupText(spec: ValidatorSpec): string {
+  return `${JSON.stringify(spec.options, (_k, v) => (typeof v === 'function' ? `[function ${v.code ?? v.name}]` : v))}\n${spec.formats}`;
 }
 
 /** The generated validator of a spec, or undefined when there is none for this exact schema. */
@@ -81,12 +85,13 @@ export function newAjv(options: Record<string, unknown>, formats: boolean): any 
 }
 
 const instances = new Map<string, any>();
-/** The spec's generated validator, or ajv's compilation of it (one ajv instance per set-up id). */
+/** The spec's generated validator, or ajv's compilation of it (one ajv instance per id and set-up). */
 export function schemaValidator(spec: ValidatorSpec): ValidateFn {
   const pre = precompiledValidator(spec);
   if (pre !== undefined) return pre;
-  let ajv = instances.get(spec.id);
-  if (ajv === undefined) instances.set(spec.id, (ajv = newAjv(spec.options, spec.formats)));
+  const key = `${spec.id}\n${setupText(spec)}`;
+  let ajv = instances.get(key);
+  if (ajv === undefined) instances.set(key, (ajv = newAjv(spec.options, spec.formats)));
   return ajv.compile(spec.schema);
 }
 
