@@ -7,19 +7,7 @@
  */
 import { parse } from 'csv-parse/sync';
 import type { ColumnMap, FeedInput, LoadContext } from './types.js';
-import { cell, hintForType, rowMeta, toConfidence, toTags } from './types.js';
-
-/** Header names recognised per role when `columns:` does not say (lower-cased, first match wins). */
-export const COLUMN_CANDIDATES: Required<{ [K in keyof ColumnMap]: string[] }> = {
-  value: ['ioc', 'indicator', 'value', 'url', 'dst_ip', 'ip_address', 'ipaddress', 'ip', 'domain', 'domainname', 'hostname', 'host', 'observable'],
-  type: ['ioc_type', 'indicatortype', 'indicator_type', 'type'],
-  port: ['dst_port', 'port'],
-  first_seen: ['first_seen_utc', 'first_seen', 'firstseen', 'dateadded', 'date_added'],
-  last_seen: ['last_online', 'last_seen', 'lastseen'],
-  tags: ['tags'],
-  description: ['malware', 'malware_printable', 'threat', 'description'],
-  confidence: ['confidence', 'confidence_level'],
-};
+import { COLUMN_CANDIDATES, cell, hintForType, rowMeta, toConfidence, toTags } from './types.js';
 
 const HEADER_CELL = /^[A-Za-z][A-Za-z0-9_ ()-]*$/;
 

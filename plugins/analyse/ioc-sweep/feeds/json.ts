@@ -8,7 +8,7 @@
 import { getPath } from '../../../../src/api.js';
 import type { FeedInput, LoadContext } from './types.js';
 import { cell, hintForType, rowMeta, toConfidence, toTags } from './types.js';
-import { COLUMN_CANDIDATES } from './csv.js';
+import { COLUMN_CANDIDATES } from './types.js';
 import { loadStixObject } from './stix.js';
 import { isMisp, loadMispDocument } from './misp.js';
 

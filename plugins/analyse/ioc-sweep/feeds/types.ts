@@ -149,3 +149,15 @@ export function toConfidence(v: unknown): number | undefined {
     default: return undefined;
   }
 }
+
+/** Header names recognised per role when `columns:` does not say (lower-cased, first match wins). */
+export const COLUMN_CANDIDATES: Required<{ [K in keyof ColumnMap]: string[] }> = {
+  value: ['ioc', 'indicator', 'value', 'url', 'dst_ip', 'ip_address', 'ipaddress', 'ip', 'domain', 'domainname', 'hostname', 'host', 'observable'],
+  type: ['ioc_type', 'indicatortype', 'indicator_type', 'type'],
+  port: ['dst_port', 'port'],
+  first_seen: ['first_seen_utc', 'first_seen', 'firstseen', 'dateadded', 'date_added'],
+  last_seen: ['last_online', 'last_seen', 'lastseen'],
+  tags: ['tags'],
+  description: ['malware', 'malware_printable', 'threat', 'description'],
+  confidence: ['confidence', 'confidence_level'],
+};
