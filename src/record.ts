@@ -204,7 +204,7 @@ export function* recordChunks(block: LineBlock, max: number): Generator<Rec[]> {
   if (isAscii(buf)) {
     // Nearly every proxy log: each line becomes a string of its own, copied from the bytes, instead
     // of a slice of one decoded text. A slice keeps the whole block's text alive as long as any value
-    // cut from it lives (a cached host name, an alert), and the block's text is a large object that
+    // cut from it lives (a host name in a matcher's memo, an alert), and the block's text is a large object that
     // only a full GC frees; the parsers' character loops also run faster over flat strings.
     for (;;) {
       let nl = buf.indexOf(LF, start);

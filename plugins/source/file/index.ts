@@ -50,23 +50,23 @@ interface CommitPoint {
  */
 async function matchFiles(paths: string[]): Promise<string[]> {
   const files = new Map<string, string>();
+  const add = (f: string): void => {
+    if (!files.has(normalize(f))) files.set(normalize(f), f);
+  };
   const patterns: string[] = [];
   for (const p of paths) {
     let isFile = false;
     try {
       isFile = statSync(p).isFile();
     } catch {
-      // not there as written: maybe a pattern
+      // not there as written (or not readable): maybe a pattern
     }
-    if (isFile) {
-      if (!files.has(normalize(p))) files.set(normalize(p), p);
-    } else patterns.push(p);
+    if (isFile) add(p);
+    else patterns.push(p);
   }
   if (patterns.length > 0) {
     const { default: fg } = await import('fast-glob');
-    for (const f of await fg(patterns, { onlyFiles: true, unique: true, dot: false, absolute: false })) {
-      if (!files.has(normalize(f))) files.set(normalize(f), f);
-    }
+    for (const f of await fg(patterns, { onlyFiles: true, unique: true, dot: false, absolute: false })) add(f);
   }
   return [...files.values()];
 }

@@ -14,34 +14,6 @@ import type { ProxyRecord, SourceFields } from './record.js';
 
 const tk = new Tokens();
 
-function isMethod(s: string): boolean {
-  const n = s.length;
-  if (n === 0 || n > 32) return false;
-  const c0 = s.charCodeAt(0);
-  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122))) return false;
-  for (let i = 1; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || (c >= 48 && c <= 57))) return false;
-  }
-  return true;
-}
-
-/** `DIRECT/1.2.3.4`, `NONE/-`, `HIER_DIRECT/…`, `TIMEOUT_FIRSTUP_PARENT/…`: upper-case code, slash. */
-function hierarchySlash(s: string): number {
-  const slash = s.indexOf('/');
-  if (slash < 2) return -1;
-  for (let i = 0; i < slash; i++) {
-    const c = s.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || c === 95)) return -1;
-  }
-  return slash;
-}
-
-function isHttpVersion(s: string): boolean {
-  if (s.startsWith('HTTP/')) return true;
-  return s.length === 3 && s.charCodeAt(1) === 46 && s.charCodeAt(0) >= 48 && s.charCodeAt(0) <= 57;
-}
-
 /** Is `line[from, to)` the single character `c`? */
 function is1(line: string, from: number, to: number, c: number): boolean {
   return to - from === 1 && line.charCodeAt(from) === c;
@@ -60,9 +32,10 @@ function isMethodSpan(line: string, from: number, to: number): boolean {
 }
 
 /**
- * `hierarchySlash(line.slice(from, to))` as an absolute index, or -1: the first character that is
- * not an upper-case letter or '_' must be the slash. (No indexOf: on the hot path a native call
- * costs more than these few characters.)
+ * Where the slash of a hierarchy column (`DIRECT/1.2.3.4`, `NONE/-`, `HIER_DIRECT/…`,
+ * `TIMEOUT_FIRSTUP_PARENT/…`: an upper-case code of two or more characters, then '/') stands in
+ * `line[from, to)`, or -1: the first character that is not an upper-case letter or '_' must be the
+ * slash. (No indexOf: on the hot path a native call costs more than these few characters.)
  */
 function hierarchySlashSpan(line: string, from: number, to: number): number {
   let i = from;
@@ -78,6 +51,11 @@ function isHttpVersionSpan(line: string, from: number, to: number): boolean {
   if (c0 === 72 /* H */) return to - from >= 5 && line.startsWith('HTTP/', from);
   return to - from === 3 && line.charCodeAt(from + 1) === 46 && c0 >= 48 && c0 <= 57;
 }
+
+// the same tests on a whole token (the general parser)
+const isMethod = (t: string): boolean => isMethodSpan(t, 0, t.length);
+const hierarchySlash = (t: string): number => hierarchySlashSpan(t, 0, t.length);
+const isHttpVersion = (t: string): boolean => isHttpVersionSpan(t, 0, t.length);
 
 /**
  * Parse one squid line; returns the record, or a ParseError when the line cannot be read.
