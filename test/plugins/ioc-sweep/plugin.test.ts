@@ -6,7 +6,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import iocSweep, { type IocSweep } from '../../../plugins/analyse/ioc-sweep/index.js';
 import { configFor, createProcessor, processAll, testContext } from '../../helpers/harness.js';
-import type { Rec } from '../../../src/api.js';
+import type { ProcessorInstance, Rec } from '../../../src/api.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const EX = 'examples/feeds';
@@ -30,8 +30,8 @@ function rec(ts: string, fields: { src?: string; ip?: string; domain?: string; u
   return r;
 }
 
-const open: IocSweep[] = [];
-afterEach(async () => { for (const p of open.splice(0)) await p.close(); });
+const open: ProcessorInstance[] = []; // the harness gives every instance a close()
+afterEach(async () => { for (const p of open.splice(0)) await p.close?.(); });
 async function sweep(withConfig: unknown, ctx = testContext('sweep')): Promise<IocSweep> {
   const p = (await createProcessor(iocSweep, withConfig, ctx)) as IocSweep;
   open.push(p);
