@@ -20,16 +20,17 @@ export const STAMP = join(ROOT, 'dist/build-stamp.json');
 
 const INPUT_DIRS = ['src', 'plugins', 'bench', 'schemas'];
 const INPUT_FILES = ['tsconfig.json'];
-/** Folders under the input dirs that the build does not read (generated bench data). */
-const SKIP_DIRS = new Set(['node_modules', 'data']);
+/** Folders under the input dirs that the build does not read: generated bench data, packages. */
+const SKIP_PATHS = new Set(['bench/data']);
 const BUILT = /\.(ts|mts|cts|js|mjs|cjs|json)$/;
 
-function walk(dir, out) {
+function walk(root, dir, out) {
   if (!existsSync(dir)) return;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIP_DIRS.has(entry.name)) walk(p, out);
+      const rel = relative(root, p).split('\\').join('/');
+      if (entry.name !== 'node_modules' && !SKIP_PATHS.has(rel)) walk(root, p, out);
     } else if (BUILT.test(entry.name) && !entry.name.endsWith('.test.ts')) {
       out.push(p);
     }
@@ -39,7 +40,7 @@ function walk(dir, out) {
 /** The files the build reads, relative to the root, sorted. */
 export function buildInputs(root = ROOT) {
   const files = [];
-  for (const d of INPUT_DIRS) walk(join(root, d), files);
+  for (const d of INPUT_DIRS) walk(root, join(root, d), files);
   for (const f of INPUT_FILES) if (existsSync(join(root, f))) files.push(join(root, f));
   return files.map((f) => relative(root, f).split('\\').join('/')).sort();
 }
