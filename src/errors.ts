@@ -26,6 +26,18 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * A problem a plugin finds in its own (schema-valid) config; `path` is a JSON pointer inside `with:`.
+ * `code` (UPPER_SNAKE, declared in the plugin's `configCodes`) is reported to the user beside
+ * `SLUICE_E_CONFIG_CHECK`.
+ */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  code?: string;
+  hint?: string;
+}
+
 /** A problem found in a spec, located in its file. */
 export interface SpecIssue {
   code: ErrorCode;

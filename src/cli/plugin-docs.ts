@@ -1,6 +1,7 @@
 /** `sluice plugins` and `sluice plugins NAME`: the list, and a reference generated from each schema. */
 import { stringify } from 'yaml';
-import { portsOf, type PluginDef } from '../api.js';
+import type { PluginDef } from '../api.js';
+import { portsOf } from '../plugins/def.js';
 import type { Registry } from '../plugins/registry.js';
 
 export function pluginList(registry: Registry): string {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { definePlugin, compileLogic, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
-import { checkLogicRule, prepareLogicRule, type ListDecls } from './operations.js';
+import { checkLogicRule, prepareLogicRule, type ListDecls } from '../../../src/internal.js';
 
 export type SeverityLabel = 'low' | 'medium' | 'high' | 'critical';
 

@@ -12,7 +12,7 @@ import {
   definePlugin, compileLogic, parseDuration, getPath,
   type Rec, type ConfigIssue, type CompiledLogic,
 } from '../../../src/api.js';
-import { checkLogicRule, prepareLogicRule } from '../rules/operations.js';
+import { checkLogicRule, prepareLogicRule } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec } from './aggregates.js';
 import { WindowState, type ClosedWindow } from './state.js';
 

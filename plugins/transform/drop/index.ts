@@ -2,7 +2,7 @@
  * `drop`: remove fields from records.
  */
 import { definePlugin, type Rec, type ConfigIssue } from '../../../src/api.js';
-import { CowPaths, pathProblem } from '../set/cow.js';
+import { CowPaths, pathProblem } from '../../../src/internal.js';
 
 export interface DropConfig {
   fields: string[];

@@ -2,8 +2,10 @@
  * proxy-log: raw proxy log lines → ECS records (schema-checked) on `out`, everything else on `invalid`.
  * Accounting, per batch and in total: lines in = out + invalid + directives + blank (see docs/formats.md).
  */
-import { definePlugin, makeInvalid, schemaValidator } from '../../../src/api.js';
-import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec, ValidatorSpec } from '../../../src/api.js';
+import { definePlugin, makeInvalid } from '../../../src/api.js';
+import { schemaValidator } from '../../../src/internal.js';
+import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
+import type { ValidatorSpec } from '../../../src/internal.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
 import { ERR, ParseError } from './common.js';
 import { parseSquid } from './squid.js';

@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { definePlugin, compileLogic, makeInvalid, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
-import { checkLogicRule, prepareLogicRule } from '../../analyse/rules/operations.js';
-import { CowPaths, pathProblem } from './cow.js';
+import { checkLogicRule, prepareLogicRule, CowPaths, pathProblem } from '../../../src/internal.js';
 
 export interface SetConfig {
   fields: Record<string, unknown>;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   cidrMatch, isIp, startsWithOp, endsWithOp, lower, fileExtension, inList, parseCidr, checkLogicRule, prepareLogicRule,
-} from '../../../plugins/analyse/rules/operations.js';
+} from '../../../src/logic/operations.js';
 import { parseIPv4 } from '../../../src/api.js';
 import { compileLogic, applyLogicReference } from '../../../src/logic/index.js';
 
