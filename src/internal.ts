@@ -10,7 +10,7 @@ export { groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './n
 // json-logic: registering operations (global to the process), and the built-ins' operations
 // (`cidr_match`, `in_list`, ...; registered when this module loads) with their config checks.
 export { addLogicOperation } from './logic/index.js';
-export { checkLogicRule, prepareLogicRule, type ListDecls } from './logic/operations.js';
+export { checkLogicRule, prepareLogicRule, LOGIC_CODES, type ListDecls } from './logic/operations.js';
 
 // Copy-on-write writes and deletes of dotted paths (`set`, `drop`).
 export { CowPaths, pathProblem } from './cow-paths.js';

@@ -211,6 +211,14 @@ addLogicOperation('lower', lower);
 addLogicOperation('file_extension', fileExtension);
 addLogicOperation('in_list', inList);
 
+/** The codes of the problems `checkLogicRule` reports, for the `configCodes` of the plugins that use it. */
+export const LOGIC_CODES = {
+  LOGIC_INVALID: 'a json-logic condition is malformed, uses an unknown operation or reaches for prototype properties',
+  LOGIC_ARGS: 'a custom operation (`cidr_match`, `in_list`, `starts_with`, `ends_with`) has the wrong arguments',
+  LOGIC_BAD_CIDR: '`cidr_match` names something that is not an IPv4/IPv6 address or CIDR range',
+  LOGIC_UNKNOWN_LIST: '`in_list` names a list that is neither declared under `lists:` nor an existing file',
+} as const;
+
 /** Named lists declared on a plugin: name → file path. */
 export type ListDecls = Readonly<Record<string, string>>;
 

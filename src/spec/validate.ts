@@ -52,9 +52,10 @@ class IssueCollector {
     this.secrets = s;
   }
 
-  at(code: ErrorCode, segments: readonly (string | number)[], message: string, hint?: string, atKey = false, severity: 'error' | 'warning' = 'error'): void {
+  /** Report at a spec path; `reason` is a plugin's own code for a `SLUICE_E_CONFIG_CHECK` problem. */
+  at(code: ErrorCode, segments: readonly (string | number)[], message: string, hint?: string, atKey = false, severity: 'error' | 'warning' = 'error', reason?: string): void {
     const pos = locate(this.doc, this.lc, segments, atKey);
-    this.push(code, segments, pos.line, pos.col, message, hint, severity);
+    this.push(code, segments, pos.line, pos.col, message, hint, severity, reason);
   }
 
   atOffset(code: ErrorCode, offset: number, message: string, hint?: string): void {
@@ -62,8 +63,8 @@ class IssueCollector {
     this.push(code, [], pos.line, pos.col, message, hint, 'error');
   }
 
-  private push(code: ErrorCode, segments: readonly (string | number)[], line: number, col: number, message: string, hint: string | undefined, severity: 'error' | 'warning'): void {
-    this.issues.push({
+  private push(code: ErrorCode, segments: readonly (string | number)[], line: number, col: number, message: string, hint: string | undefined, severity: 'error' | 'warning', reason?: string): void {
+    const issue: SpecIssue = {
       code,
       message: redact(message, this.secrets),
       path: segmentsToPointer(segments),
@@ -72,7 +73,9 @@ class IssueCollector {
       col,
       hint: hint === undefined ? undefined : redact(hint, this.secrets),
       severity,
-    });
+    };
+    if (reason !== undefined) issue.reason = reason;
+    this.issues.push(issue);
   }
 }
 
@@ -242,7 +245,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
       }
       for (const p of problems) {
         configOk = false;
-        c.at('SLUICE_E_CONFIG_CHECK', ['nodes', name, 'with', ...pointerToSegments(p.path)], p.message, p.hint);
+        c.at('SLUICE_E_CONFIG_CHECK', ['nodes', name, 'with', ...pointerToSegments(p.path)], p.message, p.hint, false, 'error', p.code);
       }
     }
     const { inputs, ports } = nodeLinks(plugin.def, raw.from, configOk ? config : (raw.with ?? {}));
@@ -250,7 +253,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   }
 
   // Phase 4: the graph.
-  const order = buildGraph(c.at.bind(c), rawNodes, nodes, broken);
+  const order = buildGraph((...args) => c.at(...args), rawNodes, nodes, broken);
 
   const issues = c.issues.filter((i) => i.severity === 'error');
   const warnings = c.issues.filter((i) => i.severity === 'warning');
