@@ -48,11 +48,11 @@ export interface CompiledSpec {
   warnings: SpecIssue[];
 }
 
+/** A `from:` reference: `node` (its `out` port) or `node.port`. */
 export function parseRef(ref: string): NodeInput {
   const dot = ref.indexOf('.');
   return dot === -1 ? { node: ref, port: 'out' } : { node: ref.slice(0, dot), port: ref.slice(dot + 1) };
 }
-
 
 /** Report a graph problem at a path of the spec document (segments of a JSON pointer). */
 export type ReportIssue = (
