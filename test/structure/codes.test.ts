@@ -15,6 +15,7 @@ import { LOGIC_CODES } from '../../src/internal.js';
 import { loadSpec } from '../../src/spec/validate.js';
 import { pluginReference } from '../../src/cli/plugin-docs.js';
 import type { PluginDef } from '../../src/api.js';
+import { portsOf } from '../../src/plugins/def.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
@@ -137,6 +138,10 @@ describe.each(builtinPlugins.map((p) => [`${p.kind} ${p.name}`, p] as const))('c
 
   it('declares every code its check reports, and no other', () => {
     expect(emitted.configCodes).toEqual(sorted(Object.keys(def.configCodes ?? {})));
+  });
+
+  it('has an invalid port when it declares reason codes', () => {
+    if (Object.keys(def.reasons ?? {}).length) expect(portsOf(def, def.examples?.[0]?.with ?? {})).toContain('invalid');
   });
 
   it('documents them in docs/error-codes.md', () => {
