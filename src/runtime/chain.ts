@@ -15,7 +15,7 @@
  */
 import type { Outputs, ProcessorInstance, Rec } from '../api.js';
 import type { Batch } from '../record.js';
-import { chunksOf } from './chunks.js';
+import { CHUNK, chunksOf } from './chunks.js';
 import type { SharedHolder } from './prepare.js';
 import { asRunError } from './run-error.js';
 
@@ -53,15 +53,24 @@ export class ChainDriver<T> {
   }
 
   /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
-  async runBatch(batch: Batch, tag: T): Promise<void> {
-    if (this.holders) await this.applyUpdates();
+  runBatch(batch: Batch, tag: T): Promise<void> {
+    if (this.holders && this.updatePending()) return this.applyUpdates().then(() => this.runChunks(batch, tag));
+    // A batch of one chunk (what a main-thread processor receives from another) runs without
+    // the chunk loop's extra await: a consumer must not take more turns of the microtask queue
+    // per chunk than its producer, or the producer runs ahead and its queue stays full, keeping
+    // parsed records alive through young-generation collections.
+    if (Array.isArray(batch) && batch.length <= CHUNK) return this.runFrom(0, batch, tag);
+    return this.runChunks(batch, tag);
+  }
+
+  private async runChunks(batch: Batch, tag: T): Promise<void> {
     for (const records of chunksOf(batch)) await this.runFrom(0, records, tag);
   }
 
   /** End of input: apply pending updates, then finish each step, feeding what it emits onward. */
   async finish(tag: T): Promise<void> {
     if (!this.steps.some((s) => s.inst.finish)) return; // nothing held: no late `update` either
-    if (this.holders) await this.applyUpdates();
+    if (this.holders && this.updatePending()) await this.applyUpdates();
     for (let k = 0; k < this.steps.length; k++) {
       const step = this.steps[k]!;
       if (!step.inst.finish) continue;
@@ -75,6 +84,11 @@ export class ChainDriver<T> {
       const next = await this.route(k, held, tag);
       if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
     }
+  }
+
+  private updatePending(): boolean {
+    for (const step of this.steps) if (step.holder?.pending) return true;
+    return false;
   }
 
   /** Hand every value published since the last batch to its step's `update`. */
@@ -103,7 +117,19 @@ export class ChainDriver<T> {
       } catch (err) {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
       }
-      const next = await this.route(k, produced, tag);
+      // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
+      // is a turn of the microtask queue more (see runBatch).
+      let next: Rec[] | undefined;
+      for (const port in produced) {
+        const out = produced[port];
+        if (!out || out.length === 0) continue;
+        step.counter.emitted(port, out.length);
+        if (step.leaving === 'all' || step.leaving.includes(port)) {
+          const w = this.out(tag, k, port, out);
+          if (w !== undefined) await w;
+        }
+        if (port === step.feed) next = out;
+      }
       if (next === undefined) return;
       input = next;
     }
