@@ -2,12 +2,34 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
-    // real Kafka / HDFS: started on demand by test/integration/services.ts, stopped here at the end
-    globalSetup: ['test/services/vitest-global.ts'],
     reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/integration/**', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Real Kafka / HDFS (test/services/): started on demand by test/integration/services.ts,
+        // stopped by the globalSetup's teardown if this run started them. These files run one at
+        // a time, after the unit tests: some stop a service for a while, and timing tests should
+        // not share two cores with the unit suite.
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/services/vitest-global.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

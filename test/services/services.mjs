@@ -14,31 +14,46 @@
 //
 // Environment:
 //   SLUICE_SERVICES_DIR  jar cache (default test/services/.jars; CI uses ~/.cache/sluice/services)
-//   SLUICE_SERVICES_RUN  pid files, logs, data dirs (default test/services/.run)
-// Ports are fixed (127.0.0.1 only): Kafka 9092 (controller 9093); HDFS NameNode RPC 8020,
-// NameNode HTTP/WebHDFS 9870, DataNode HTTP 9864.
+//   SLUICE_SERVICES_RUN  pid files, logs, data dirs (default ${SLUICE_CACHE:-~/.cache/sluice}/run:
+//                        one set per machine, since the ports are the machine's)
+// Ports (127.0.0.1 only): Kafka 9092 (controller 9093); HDFS NameNode RPC 8020, NameNode
+// HTTP/WebHDFS 9870, DataNode HTTP 9864. SLUICE_KAFKA_PORT, SLUICE_KAFKA_CONTROLLER_PORT,
+// SLUICE_HDFS_RPC_PORT, SLUICE_HDFS_HTTP_PORT, SLUICE_HDFS_DATANODE_HTTP_PORT move them (with
+// their own SLUICE_SERVICES_RUN) for a second, private set.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+const port = (name, dflt) => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(v) || v <= 0 || v > 65535) throw new Error(`services: ${name}=${process.env[name]} is not a port`);
+  return v;
+};
 export const HOST = '127.0.0.1';
-export const KAFKA_PORT = 9092;
-export const KAFKA_CONTROLLER_PORT = 9093;
+export const KAFKA_PORT = port('SLUICE_KAFKA_PORT', 9092);
+export const KAFKA_CONTROLLER_PORT = port('SLUICE_KAFKA_CONTROLLER_PORT', 9093);
 export const KAFKA_BROKERS = [`${HOST}:${KAFKA_PORT}`];
-export const HDFS_RPC_PORT = 8020;
-export const HDFS_HTTP_PORT = 9870;
-export const HDFS_DATANODE_HTTP_PORT = 9864;
+export const HDFS_RPC_PORT = port('SLUICE_HDFS_RPC_PORT', 8020);
+export const HDFS_HTTP_PORT = port('SLUICE_HDFS_HTTP_PORT', 9870);
+export const HDFS_DATANODE_HTTP_PORT = port('SLUICE_HDFS_DATANODE_HTTP_PORT', 9864);
 export const HDFS_URL = `hdfs://${HOST}:${HDFS_RPC_PORT}`;
 export const WEBHDFS = { host: HOST, port: HDFS_HTTP_PORT, path: '/webhdfs/v1' };
 
 export const cacheDir = () => path.resolve(process.env.SLUICE_SERVICES_DIR || path.join(here, '.jars'));
-export const runDir = () => path.resolve(process.env.SLUICE_SERVICES_RUN || path.join(here, '.run'));
+// The ports are the machine's, so by default so are the pid files, logs and data dirs: one set of
+// services per machine, which every work tree (and test) can see, stop and start again.
+export const runDir = () =>
+  path.resolve(
+    process.env.SLUICE_SERVICES_RUN ||
+      path.join(process.env.SLUICE_CACHE || path.join(os.homedir(), '.cache', 'sluice'), 'run'),
+  );
 
 const SERVICES = ['kafka', 'hdfs'];
 const log = (...a) => console.error('[services]', ...a);
