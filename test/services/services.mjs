@@ -451,6 +451,51 @@ export const up = { kafka: kafkaUp, hdfs: hdfsUp };
 
 // ---------------------------------------------------------------- CLI
 
+/** pid and command line of the process listening on a port (Linux /proc; null if unknown). */
+export function portOwner(port) {
+  try {
+    const inodes = new Set();
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let text = '';
+      try {
+        text = fs.readFileSync(f, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n').slice(1)) {
+        const c = line.trim().split(/\s+/);
+        if (c.length > 9 && c[3] === '0A' && parseInt(c[1].split(':')[1], 16) === port) inodes.add(c[9]);
+      }
+    }
+    if (!inodes.size) return null;
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let fds = [];
+      try {
+        fds = fs.readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let target = '';
+        try {
+          target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        const m = /^socket:\[(\d+)\]$/.exec(target);
+        if (m && inodes.has(m[1])) {
+          let cwd = '?';
+          try {
+            cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+          } catch {}
+          return { pid: Number(pid), cwd };
+        }
+      }
+    }
+  } catch {}
+  return null;
+}
+
 async function status() {
   let allUp = true;
   for (const s of SERVICES) {
@@ -460,7 +505,11 @@ async function status() {
     const where = s === 'kafka'
       ? `${HOST}:${KAFKA_PORT} (controller ${KAFKA_CONTROLLER_PORT})`
       : `NameNode ${HOST}:${HDFS_RPC_PORT}, WebHDFS ${HOST}:${HDFS_HTTP_PORT}, DataNode HTTP ${HOST}:${HDFS_DATANODE_HTTP_PORT}`;
-    const who = pid ? `pid ${pid}` : isUp ? 'not started by these scripts' : 'not running';
+    let who = pid ? `pid ${pid}` : isUp ? 'not started from this run dir' : 'not running';
+    if (!pid && isUp) {
+      const owner = portOwner(s === 'kafka' ? KAFKA_PORT : HDFS_HTTP_PORT);
+      if (owner) who += ` (pid ${owner.pid}, cwd ${owner.cwd})`;
+    }
     console.log(`${s.padEnd(5)} ${isUp ? 'UP  ' : 'DOWN'} ${where}; ${who}; log ${logFile(s)}`);
   }
   return allUp;
@@ -468,7 +517,8 @@ async function status() {
 
 async function main(argv) {
   const [cmd = 'status', ...rest] = argv;
-  const which = rest.length ? rest : SERVICES;
+  const names = rest.filter((a) => !a.startsWith('--'));
+  const which = names.length ? names : SERVICES;
   for (const s of which) if (!SERVICES.includes(s)) throw new Error(`unknown service ${s} (kafka, hdfs)`);
   switch (cmd) {
     case 'fetch': {
@@ -493,7 +543,11 @@ async function main(argv) {
       for (const s of which) {
         const pid = servicePid(s);
         if (await stop[s]()) console.log(`${s}: stopped (pid ${pid}); data kept in ${dataDir(s)}`);
-        else if (await up[s]()) console.log(`${s}: running but not started by these scripts (no pid file): left alone`);
+        else if (await up[s]()) {
+          const owner = portOwner(s === 'kafka' ? KAFKA_PORT : HDFS_HTTP_PORT);
+          const by = owner ? ` (pid ${owner.pid}, cwd ${owner.cwd})` : '';
+          console.log(`${s}: running${by} but not from ${runDir()} (no pid file there): left alone`);
+        }
         else console.log(`${s}: not running`);
       }
       return 0;
@@ -507,7 +561,9 @@ async function main(argv) {
       return 0;
     }
     case 'status':
-      return (await status()) ? 0 : 3;
+      // exit 0 either way (npm would print a failure for a service that is simply down);
+      // `status --check` exits 3 unless both answer
+      return (await status()) || !rest.includes('--check') ? 0 : 3;
     default:
       throw new Error(`usage: services.mjs up|down|status|fetch|reset [kafka|hdfs]`);
   }
