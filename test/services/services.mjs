@@ -259,10 +259,16 @@ function portOpen(port, host = HOST, timeoutMs = 1000) {
 
 async function waitFor(s, pid, check, timeoutMs) {
   const t0 = Date.now();
+  let failure;
   for (;;) {
     if (await check()) return Date.now() - t0;
-    if (pid && !alive(pid)) throw new Error(`services: ${s} exited during start-up; end of ${logFile(s)}:\n${logTail(s)}`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`services: ${s} did not answer in ${timeoutMs / 1000} s; end of ${logFile(s)}:\n${logTail(s)}`);
+    if (pid && !alive(pid)) failure = `${s} exited during start-up`;
+    else if (Date.now() - t0 > timeoutMs) failure = `${s} did not answer in ${timeoutMs / 1000} s`;
+    if (failure) {
+      const tail = logTail(s);
+      await stopService(s); // ours and not working: stop it, drop its pid file
+      throw new Error(`services: ${failure}; end of ${logFile(s)}:\n${tail}`);
+    }
     await sleep(250);
   }
 }
