@@ -5,7 +5,8 @@
 export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, Batch, SourceOutputs } from './record.js';
 export { getPath, setPath, deletePath, copyRecord, makeInvalid, formatOrigin, isLineBlock, linesToRecords, batchSize } from './record.js';
 export { parseDuration } from './util/duration.js';
-export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
+export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey, canonicalIp } from './net/ip.js';
+export { normaliseHost } from './net/host.js';
 export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';
 export { schemaValidator } from './spec/ajv.js';
 export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';

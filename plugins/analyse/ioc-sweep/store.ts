@@ -22,7 +22,7 @@
  */
 import {
   type IndicatorType, ipv4ToString, ipv6ToString, v4PrefixKey, v6PrefixKey, parseIPv4, parseIPv6,
-  mappedV4, parseIp, normaliseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
+  mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
 } from './normalise.js';
 import {
   Arena, Bits, RefLists, StrTable, Suffixes, WordTable, gateBits, hashRange, hostSuffixes, fmix,
@@ -511,7 +511,7 @@ export class IndicatorStore {
       // `.xyz`: a whole top-level domain would flag a registry's worth of hosts.
       if (host.indexOf('.') < 0) return 'TLD_ONLY';
     }
-    const h = normaliseHost(host);
+    const h = parseHost(host);
     if (!h) return 'BAD_DOMAIN';
     if (h.ip) {
       // `1.2.3.4.` or `1.2.3.4:80` read as host: still an address.
@@ -602,7 +602,7 @@ export class IndicatorStore {
     // Scheme-less (maltrail `domain/path`): the host must be a real host, then store http and https.
     const slash = v.indexOf('/');
     if (slash <= 0) return 'BAD_URL'; // `igfxtray.exe` typed as url: not a URL
-    const h = normaliseHost(v.slice(0, slash));
+    const h = parseHost(v.slice(0, slash));
     if (!h || (h.domain !== null && !isIndicatorDomain(h.domain))) return 'BAD_URL';
     const a = normaliseUrl(`http://${v}`);
     const b = normaliseUrl(`https://${v}`);

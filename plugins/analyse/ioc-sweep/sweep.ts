@@ -4,7 +4,7 @@
  * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
  */
 import { copyRecord, getPath, type Rec } from '../../../src/api.js';
-import { type IpAtom, normaliseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
+import { type IpAtom, parseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
 import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
 import type { Hit, IndicatorStore } from './store.js';
 
@@ -515,7 +515,7 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
     a.host = info ?? null;
     return;
   }
-  const h = normaliseHost(raw);
+  const h = parseHost(raw);
   if (!h) return;
   if (h.ip) {
     if (hasIp(out, h.ip)) return;

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { IndicatorStore, labelSuffixes, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { setHashBitsForTesting, hostSuffixes, hashRange, Suffixes, HOST_NORMAL } from '../../../plugins/analyse/ioc-sweep/flat.js';
-import { isNormalHost, normaliseHost, normaliseUrlWhatwg, parseIPv4, parseIPv6, ipv4ToString, schemeEnd } from '../../../plugins/analyse/ioc-sweep/normalise.js';
+import { isNormalHost, parseHost, normaliseUrlWhatwg, parseIPv4, parseIPv6, ipv4ToString, schemeEnd } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 import { Matcher, type Match } from '../../../plugins/analyse/ioc-sweep/sweep.js';
 
 afterEach(() => setHashBitsForTesting(32));
@@ -217,12 +217,12 @@ describe('URL lookups and the URL host gate', () => {
         const m = sweep(s, { url: { original: u } });
         const urlHits = m.filter((x) => x.hit.type === 'url').map((x) => x.hit.value);
         expect(urlHits, u).toEqual(ref && keys.has(ref.key) ? [ref.key] : []);
-        // the host atom (domain or IP) is what normaliseHost makes of WHATWG's host
+        // the host atom (domain or IP) is what parseHost makes of WHATWG's host
         const atoms = matcher.atoms({ url: { original: u } });
         const hostAtoms = atoms.filter((a) => !a.url);
         if (!ref) expect(atoms.length, u).toBe(0);
         else {
-          const nh = normaliseHost(ref.host);
+          const nh = parseHost(ref.host);
           const want = nh === null ? [] : [nh.ip ? JSON.stringify(nh.ip) : nh.domain];
           expect(hostAtoms.map((a) => (a.ip ? JSON.stringify(a.ip) : a.domain)), u).toEqual(want);
         }
