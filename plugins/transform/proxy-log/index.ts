@@ -5,14 +5,16 @@
 import { definePlugin, makeInvalid, schemaValidator } from '../../../src/api.js';
 import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec, ValidatorSpec } from '../../../src/api.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
-import { ERR, ParseError } from './common.js';
-import { parseSquid } from './squid.js';
+import { ERR, ParseError } from './errors.js';
+import { SquidState, parseSquid } from './squid.js';
+import { Tokens } from './lex.js';
 import { parseCombined } from './combined.js';
 import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
 import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
 import type { JsonMapping } from './json.js';
 import { addTag } from './record.js';
 import type { ProxyRecord } from './record.js';
+import { CH_0, CH_9, CH_a, CH_COLON, CH_CR, CH_DASH, CH_DOT, CH_HASH, CH_LBRACE, CH_PLUS, CH_QUOTE, CH_SLASH, CH_SPACE, CH_TAB, CH_f, CH_z } from './charcodes.js';
 
 export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
 export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
@@ -32,17 +34,17 @@ export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
     if (s.length === 0) return false;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46)) return false;
+      if (!((c >= CH_0 && c <= CH_COLON) || (c >= CH_a && c <= CH_f) || c === CH_DOT)) return false;
     }
     return true;
   },
   '^[a-z][a-z0-9+.-]*$': (s) => {
     if (s.length === 0) return false;
     const c0 = s.charCodeAt(0);
-    if (c0 < 97 || c0 > 122) return false;
+    if (c0 < CH_a || c0 > CH_z) return false;
     for (let i = 1; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45)) return false;
+      if (!((c >= CH_a && c <= CH_z) || (c >= CH_0 && c <= CH_9) || c === CH_PLUS || c === CH_DOT || c === CH_DASH)) return false;
     }
     return true;
   },
@@ -136,35 +138,35 @@ class SourceState {
 const W3C_DIRECTIVES = ['#Fields:', '#Software:', '#Version:', '#Date:', '#Start-Date:', '#End-Date:', '#Remark:'];
 
 function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+  return c >= CH_0 && c <= CH_9;
 }
 
 /** Guess the format of a source from one of its lines; undefined when the line says nothing. */
 export function detectFormat(line: string, hasMapping: boolean): Format | undefined {
   let i = 0;
-  while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+  while (i < line.length && (line.charCodeAt(i) === CH_SPACE || line.charCodeAt(i) === CH_TAB)) i++;
   const c = line.charCodeAt(i);
-  if (c === 123 /* { */) {
+  if (c === CH_LBRACE) {
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
     return hasMapping ? 'json' : undefined;
   }
-  if (c === 35 /* # */) {
+  if (c === CH_HASH) {
     for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
     return undefined;
   }
   // squid: epoch seconds with a fraction as the first column
   let k = i;
   while (k < line.length && isDigit(line.charCodeAt(k))) k++;
-  if (k - i >= 9 && line.charCodeAt(k) === 46 && isDigit(line.charCodeAt(k + 1))) return 'squid';
+  if (k - i >= 9 && line.charCodeAt(k) === CH_DOT && isDigit(line.charCodeAt(k + 1))) return 'squid';
   // W3C: a data line starting with a date ("2024-03-22" or "\"2024-03-22\"")
-  const q = c === 34 ? i + 1 : i;
-  if (k - i === 4 && line.charCodeAt(k) === 45) return 'elff';
-  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === 45 && line.charCodeAt(q + 7) === 45) return 'elff';
+  const q = c === CH_QUOTE ? i + 1 : i;
+  if (k - i === 4 && line.charCodeAt(k) === CH_DASH) return 'elff';
+  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === CH_DASH && line.charCodeAt(q + 7) === CH_DASH) return 'elff';
   // combined: "client ident user [dd/Mon/yyyy:..."
   const br = line.indexOf(' [', i);
-  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === 47 && line.indexOf('"', br) !== -1) return 'combined';
+  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === CH_SLASH && line.indexOf('"', br) !== -1) return 'combined';
   return undefined;
 }
 
@@ -178,7 +180,7 @@ function sourceKey(o: Origin | null | undefined): string {
 function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
+    if (c !== CH_SPACE && c !== CH_TAB && c !== CH_CR) return false;
   }
   return true;
 }
@@ -191,6 +193,9 @@ export class ProxyLogParser implements ProcessorInstance {
   private readonly states = new Map<string, SourceState>();
   private readonly mapping: JsonMapping | undefined;
   private readonly headerless: string | undefined;
+  /** The squid parser's line-to-line state, and the token scratch of the combined and ELFF parsers. */
+  private readonly squid = new SquidState();
+  private readonly tokens = new Tokens();
   /** Running totals, also reported as metrics. */
   readonly totals = { in: 0, out: 0, invalid: 0, directives: 0, blank: 0 };
 
@@ -258,13 +263,12 @@ export class ProxyLogParser implements ProcessorInstance {
       let format = st.format;
       const first = line.charCodeAt(0);
       // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
-      if (first === 35 && format !== 'json' && format !== 'zscaler-nss') {
+      if (first === CH_HASH && format !== 'json' && format !== 'zscaler-nss') {
         if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
         if (format === 'elff') this.elffState(st).directive(line);
         directives++;
         continue;
       }
-      let parsedJson: Rec | undefined;
       if (format === undefined) {
         format = detectFormat(line, this.mapping !== undefined);
         if (format === undefined) {
@@ -275,11 +279,11 @@ export class ProxyLogParser implements ProcessorInstance {
       }
       let res: ProxyRecord | ParseError;
       switch (format) {
-        case 'squid': res = parseSquid(line); break;
-        case 'combined': res = parseCombined(line); break;
-        case 'elff': res = parseElff(line, this.elffState(st)); break;
+        case 'squid': res = parseSquid(line, this.squid); break;
+        case 'combined': res = parseCombined(line, this.tokens); break;
+        case 'elff': res = parseElff(line, this.elffState(st), this.tokens); break;
         default: {
-          const o = parsedJson ?? parseJsonObject(line);
+          const o = parseJsonObject(line);
           if (o instanceof ParseError) res = o;
           else if (format === 'zscaler-nss') res = parseZscaler(o);
           else res = parseMappedJson(o, this.mapping!);
@@ -291,7 +295,7 @@ export class ProxyLogParser implements ProcessorInstance {
         continue;
       }
       const rec = res;
-      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === CH_CR ? line.slice(0, -1) : line;
       if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
       if (!validateRecord(rec)) {
