@@ -27,8 +27,9 @@ export interface ProxyLogConfig {
 }
 
 // Two of the record schema's patterns (short strings: addresses, schemes) as hand-written testers with
-// exactly the regular expressions' meaning (checked against them by a property test), about 1.5× as
-// fast. The domain pattern gets a RegExp as usual: on longer strings V8's regex is faster.
+// exactly the regular expressions' meaning (checked against them by a property test): on strings this
+// short a loop beats entering the regex engine. The domain pattern gets a RegExp as usual: on longer
+// strings V8's regex is faster.
 export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
   '^[0-9a-f.:]+$': (s) => {
     if (s.length === 0) return false;
@@ -64,15 +65,15 @@ patternTester.code = 'patternTester';
  * by construction (docs/ARCHITECTURE.md, "Record shapes"); every other check stays.
  * - `additionalProperties: false` on the objects of the record layout (record.ts): they are built by
  *   the layout's factories with a fixed key set, and the compiler refuses any other key. The check
- *   would cost a for-in loop per object per record (about half the validator's time) — and loops let
- *   V8 compile the validator on-stack (OSR), which it then sometimes keeps running several times slower.
- * - the `@timestamp` pattern, as a length of 24: every timestamp is made by common.ts, either as
+ *   would cost a for-in loop per object per record (a large share of the validator's time) — and loops
+ *   let V8 compile the validator on-stack (OSR), which it then sometimes keeps running much slower.
+ * - the `@timestamp` pattern, as a length of 24: every timestamp is made by time.ts, either as
  *   `YYYY-MM-DDTHH:MM:SS.mmmZ` from digits, or by `Date#toISOString`, whose text has 24 characters
  *   exactly when it has that form (other years are written `±YYYYYY-…`, 27). The pattern would make
  *   V8 flatten the concatenated string and run the regex; the length is a field read.
  * - the patterns (and, for addresses, the lengths) of the `ip` and `domain` definitions: every address
  *   in a record is the output of `canonicalIp`, every domain that of `canonicalIp` or `normaliseHost`
- *   (common.ts), which only ever return such text (property tests hold them to the patterns). The
+ *   (src/net), which only ever return such text (property tests hold them to the patterns). The
  *   domain's length limits stay: `normaliseHost` does not bound the length.
  * A record this schema refuses is checked against the published schema, whose verdict and message
  * count (they are the same as before the layout). The vendor namespaces and `origin` have no key check.
@@ -100,7 +101,7 @@ export function layoutSchema(schema: any): any {
 // `allErrors: false` stops at the first problem (the hot path);
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter);
 // `validateSchema: false`: the record schema is this project's own, checked against the meta-schema by a
-// test, so start-up does not compile the meta-schema for it (≈ 30 ms).
+// test, so start-up does not compile the meta-schema for it.
 const AJV_OPTIONS = { allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, validateSchema: false, code: { regExp: patternTester } };
 type Validator = ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
 

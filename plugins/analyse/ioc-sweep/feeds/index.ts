@@ -136,7 +136,7 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
     format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, input.text) : feed.format;
     switch (format) {
       case 'list': loadPlain(input, ctx); break;
-      // the CSV reader (and csv-parse) loads only for a CSV feed: ≈ 15 ms of every run's start-up otherwise
+      // the CSV reader (and csv-parse) loads only for a CSV feed: otherwise every run's start-up would pay for it
       case 'csv': (await import('./csv.js')).loadCsv(input, ctx); break;
       case 'stix': loadJson(input, ctx, 'stix'); break;
       case 'misp': loadJson(input, ctx, 'misp'); break;
