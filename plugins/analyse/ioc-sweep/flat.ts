@@ -39,7 +39,11 @@ function grownI32(a: Int32Array, n: number): Int32Array {
 
 // ----------------------------------------------------------------------------------------- hashing
 
-/** All hashes are masked with this; tests narrow it to force collisions (see `setHashBitsForTesting`). */
+/**
+ * All hashes are masked with this; tests narrow it to force collisions (see `setHashBitsForTesting`).
+ * Module-level, not per store, because the hash functions are free functions on the hot path and a
+ * store and its queries must hash alike; only tests ever change it.
+ */
 let hashMask = -1;
 
 /**

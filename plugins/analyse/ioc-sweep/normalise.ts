@@ -158,7 +158,10 @@ export function isNormalHost(s: string): boolean {
 // one native pass (labels start after a dot, so no backtracking)
 const NORMAL_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 
-/** The host of the last URL `fastUrlKey` accepted. */
+/**
+ * The host of the last URL `fastUrlKey` accepted: its second result, read by the caller right after
+ * the call (module-level so that the fast path returns a string, not a new object per URL).
+ */
 export let fastUrlHost = '';
 
 // The shape of a plain URL, checked in one native regex pass: http(s), a host of [a-z0-9.-], an

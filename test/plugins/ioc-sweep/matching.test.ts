@@ -1,6 +1,7 @@
 /** Matching rules of the indicator store and the normalisation behind them (DESIGN §6). */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import { IndicatorStore, labelSuffixes, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import {
   parseHost, normaliseUrl, parseIPv4, parseIPv6, parseIp,
@@ -8,7 +9,7 @@ import {
 import { Matcher, type Match } from '../../../plugins/analyse/ioc-sweep/sweep.js';
 
 function storeOf(values: string[], opts: { exact?: boolean } = {}): IndicatorStore {
-  const s = new IndicatorStore('t');
+  const s = new IndicatorStoreBuilder('t');
   const meta = s.meta({ exact: opts.exact ?? false });
   for (const v of values) {
     const r = s.add(v, 'auto', meta);
@@ -131,7 +132,7 @@ describe('IP and CIDR matching', () => {
   });
 
   it('refuses ranges so broad they would flag a share of the Internet', () => {
-    const s = new IndicatorStore('t');
+    const s = new IndicatorStoreBuilder('t');
     expect(s.add('0.0.0.0/0', 'auto', s.meta({ exact: false }))).toBe('CIDR_TOO_BROAD');
     expect(s.add('2000::/3', 'auto', s.meta({ exact: false }))).toBe('CIDR_TOO_BROAD');
     expect(s.add('1.2.3.4/33', 'auto', s.meta({ exact: false }))).toBe('BAD_CIDR');
@@ -142,10 +143,11 @@ describe('IP and CIDR matching', () => {
       fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 30 }),
       fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 30 }),
       (ranges, probes) => {
-        const s = new IndicatorStore('p');
-        const meta = s.meta({ exact: false });
+        const bld = new IndicatorStoreBuilder('p');
+        const meta = bld.meta({ exact: false });
         const toText = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-        for (const [n, len] of ranges) s.add(`${toText(n)}/${len}`, 'auto', meta);
+        for (const [n, len] of ranges) bld.add(`${toText(n)}/${len}`, 'auto', meta);
+        const s = bld.seal();
         for (const p of probes) {
           const out: Hit[] = [];
           s.matchV4(p >>> 0, out);
@@ -187,14 +189,15 @@ describe('URL matching', () => {
 
 describe('feed values', () => {
   it('detects types per value and splits ip:port on the last colon', () => {
-    const s = new IndicatorStore('t');
-    const meta = s.meta({ exact: false });
+    const bld = new IndicatorStoreBuilder('t');
+    const meta = bld.meta({ exact: false });
     const cases: [string, string | null][] = [
       ['192.0.2.1:8080', null], ['[2001:db8::1]:443', null], ['2a02:cf40:1::5:40669', null], ['*.wild.example', null],
       ['.xyz', 'TLD_ONLY'], ['/wp-login.php', 'PATH_ONLY'], ['IP', 'NOT_AN_INDICATOR'], ['203.0.113.300', 'BAD_IP'],
       ['a b.example', 'BAD_DOMAIN'], ['', 'EMPTY'], ['http://', 'BAD_URL'],
     ];
-    for (const [v, want] of cases) expect([v, s.add(v, 'auto', meta)]).toEqual([v, want]);
+    for (const [v, want] of cases) expect([v, bld.add(v, 'auto', meta)]).toEqual([v, want]);
+    const s = bld.seal();
     const out: Hit[] = [];
     s.matchV6(parseIPv6('2a02:cf40:1::5')!, out);
     expect(out.map((h) => [h.value, h.meta.port])).toEqual([['2a02:cf40:1::5', 40669]]);
@@ -202,7 +205,7 @@ describe('feed values', () => {
   });
 
   it('refuses values whose typed hint they contradict', () => {
-    const s = new IndicatorStore('t');
+    const s = new IndicatorStoreBuilder('t');
     const meta = s.meta({ exact: false });
     expect(s.add('evil.example', 'ip', meta)).toBe('BAD_IP');
     expect(s.add('192.0.2.1', 'domain', meta)).toBe('BAD_DOMAIN');
@@ -211,7 +214,7 @@ describe('feed values', () => {
   });
 
   it('keeps one copy of a duplicate and shares metadata objects', () => {
-    const s = new IndicatorStore('t');
+    const s = new IndicatorStoreBuilder('t');
     const a = s.meta({ exact: false, tags: ['x'] });
     const b = s.meta({ exact: false, tags: ['x'] });
     expect(a).toBe(b);

@@ -6,7 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { parseDuration } from '../../../../src/api.js';
-import { IndicatorStore } from '../store.js';
+import type { IndicatorStore } from '../store.js';
+import { IndicatorStoreBuilder } from '../store-builder.js';
 import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
 import { Tally } from './types.js';
 import { loadPlain } from './plain.js';
@@ -127,7 +128,7 @@ export function detectFormat(label: string, text: string): Exclude<FeedFormat, '
 export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.now()): Promise<FeedLoad> {
   const t0 = performance.now();
   const { inputs, mispFeed } = await readFeed(feed, opts);
-  const store = new IndicatorStore(feed.name);
+  const store = new IndicatorStoreBuilder(feed.name);
   const tally = new Tally();
   const base = store.meta({ exact: feed.exact, confidence: feed.confidence, tags: feed.tags, description: feed.description });
   const ctx: LoadContext = { store, feed, tally, base, now };
