@@ -4,7 +4,7 @@
  * indicators. Exported through the public API (`src/api.ts`).
  */
 import { domainToASCII } from 'node:url';
-import { CH_BACKSLASH, CH_DOT, CH_QUOTE, CH_SLASH, CH_SPACE, CH_A, CH_Z } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 /**
  * The normal form of a host name: lower case, trailing dot(s) stripped, IDN to punycode (UTS #46,
@@ -14,22 +14,22 @@ import { CH_BACKSLASH, CH_DOT, CH_QUOTE, CH_SLASH, CH_SPACE, CH_A, CH_Z } from '
  */
 export function normaliseHost(h: string): string | undefined {
   let end = h.length;
-  while (end > 0 && h.charCodeAt(end - 1) === CH_DOT) end--;
+  while (end > 0 && h.charCodeAt(end - 1) === Ch.Dot) end--;
   if (end === 0) return undefined;
   let ascii = true;
   let upper = false;
   for (let i = 0; i < end; i++) {
     const c = h.charCodeAt(i);
     if (c > 127) ascii = false;
-    else if (c >= CH_A && c <= CH_Z) upper = true;
-    else if (c <= CH_SPACE || c === CH_SLASH || c === CH_BACKSLASH || c === CH_QUOTE) return undefined;
+    else if (c >= Ch.A && c <= Ch.Z) upper = true;
+    else if (c <= Ch.Space || c === Ch.Slash || c === Ch.Backslash || c === Ch.Quote) return undefined;
   }
   const out = end === h.length ? h : h.slice(0, end);
   if (!ascii) {
     // UTS #46 maps other full stops (`。`, `．`) to '.': a trailing one is stripped after the mapping
     let a = domainToASCII(out);
     let e = a.length;
-    while (e > 0 && a.charCodeAt(e - 1) === CH_DOT) e--;
+    while (e > 0 && a.charCodeAt(e - 1) === Ch.Dot) e--;
     if (e !== a.length) a = a.slice(0, e);
     return a === '' ? undefined : a;
   }

@@ -10,7 +10,7 @@
  * addresses with inet_ntop and never writes one. Refusing it everywhere means no reading of ours can
  * disagree with the reader that actually connected.
  */
-import { CH_0, CH_9, CH_A, CH_COLON, CH_DOT, CH_F, CH_LBRACKET, CH_RBRACKET, CH_a, CH_f } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 /** Strict dotted-quad IPv4 → unsigned int, or -1 (leading zeros refused: see the rule above). */
 export function parseIPv4(s: string): number {
@@ -23,12 +23,12 @@ export function parseIPv4(s: string): number {
   let lead0 = false;
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
-    if (c >= CH_0 && c <= CH_9) {
+    if (c >= Ch.Zero && c <= Ch.Nine) {
       if (digits === 1 && lead0) return -1;
-      if (digits === 0) lead0 = c === CH_0;
-      part = part * 10 + (c - CH_0);
+      if (digits === 0) lead0 = c === Ch.Zero;
+      part = part * 10 + (c - Ch.Zero);
       if (part > 255 || ++digits > 3) return -1;
-    } else if (c === CH_DOT) {
+    } else if (c === Ch.Dot) {
       if (digits === 0 || ++dots > 3) return -1;
       n = n * 256 + part;
       part = 0;
@@ -64,8 +64,8 @@ export function parseIPv6(s: string): string | null {
   let dbl = -1;
   let i = 0;
   const len = s.length;
-  if (s.charCodeAt(0) === CH_COLON) {
-    if (s.charCodeAt(1) !== CH_COLON) return null;
+  if (s.charCodeAt(0) === Ch.Colon) {
+    if (s.charCodeAt(1) !== Ch.Colon) return null;
     dbl = 0;
     i = 2;
     if (i === len) return '0'.repeat(32);
@@ -78,15 +78,15 @@ export function parseIPv6(s: string): string | null {
     while (j < len) {
       const c = s.charCodeAt(j);
       let d: number;
-      if (c >= CH_0 && c <= CH_9) d = c - CH_0;
-      else if (c >= CH_a && c <= CH_f) d = c - CH_a + 10;
-      else if (c >= CH_A && c <= CH_F) d = c - CH_A + 10;
+      if (c >= Ch.Zero && c <= Ch.Nine) d = c - Ch.Zero;
+      else if (c >= Ch.a && c <= Ch.f) d = c - Ch.a + 10;
+      else if (c >= Ch.A && c <= Ch.F) d = c - Ch.A + 10;
       else break;
       val = val * 16 + d;
       if (++nd > 4) return null;
       j++;
     }
-    if (j < len && s.charCodeAt(j) === CH_DOT) {
+    if (j < len && s.charCodeAt(j) === Ch.Dot) {
       const v4 = parseIPv4(s.slice(i));
       if (v4 < 0 || groups.length > 6) return null;
       groups.push(v4 >>> 16, v4 & 0xffff);
@@ -97,8 +97,8 @@ export function parseIPv6(s: string): string | null {
     groups.push(val);
     if (groups.length > 8) return null;
     if (j === len) { i = len; break; }
-    if (s.charCodeAt(j) !== CH_COLON) return null;
-    if (j + 1 < len && s.charCodeAt(j + 1) === CH_COLON) {
+    if (s.charCodeAt(j) !== Ch.Colon) return null;
+    if (j + 1 < len && s.charCodeAt(j + 1) === Ch.Colon) {
       if (dbl >= 0) return null;
       dbl = groups.length;
       i = j + 2;
@@ -209,8 +209,8 @@ function plainIpv6(s: string): string | null {
   let dbl = -1; // group index where '::' stands
   let canonicalDigits = true; // lower-case, no leading zeros
   let i = 0;
-  if (s.charCodeAt(0) === CH_COLON) {
-    if (s.charCodeAt(1) !== CH_COLON) return null;
+  if (s.charCodeAt(0) === Ch.Colon) {
+    if (s.charCodeAt(1) !== Ch.Colon) return null;
     dbl = 0;
     i = 2;
   }
@@ -220,19 +220,19 @@ function plainIpv6(s: string): string | null {
     for (; i < n; i++) {
       const c = s.charCodeAt(i);
       let d: number;
-      if (c >= CH_0 && c <= CH_9) d = c - CH_0;
-      else if (c >= CH_a && c <= CH_f) d = c - CH_a + 10;
-      else if (c >= CH_A && c <= CH_F) { d = c - CH_A + 10; canonicalDigits = false; }
+      if (c >= Ch.Zero && c <= Ch.Nine) d = c - Ch.Zero;
+      else if (c >= Ch.a && c <= Ch.f) d = c - Ch.a + 10;
+      else if (c >= Ch.A && c <= Ch.F) { d = c - Ch.A + 10; canonicalDigits = false; }
       else break;
       v = v * 16 + d;
     }
     const len = i - start;
     if (len === 0 || len > 4 || count === 8) return null;
-    if (len > 1 && s.charCodeAt(start) === CH_0) canonicalDigits = false;
+    if (len > 1 && s.charCodeAt(start) === Ch.Zero) canonicalDigits = false;
     g[count++] = v;
     if (i === n) break;
-    if (s.charCodeAt(i) !== CH_COLON) return null;
-    if (s.charCodeAt(i + 1) === CH_COLON) {
+    if (s.charCodeAt(i) !== Ch.Colon) return null;
+    if (s.charCodeAt(i + 1) === Ch.Colon) {
       if (dbl !== -1) return null;
       dbl = count;
       i += 2;
@@ -262,10 +262,10 @@ function plainIpv6(s: string): string | null {
  */
 export function canonicalIp(s: string): string | undefined {
   const c0 = s.charCodeAt(0);
-  if (c0 === CH_LBRACKET) {
-    return s.charCodeAt(s.length - 1) === CH_RBRACKET ? canonicalIpv6(s.slice(1, -1)) : undefined;
+  if (c0 === Ch.LBracket) {
+    return s.charCodeAt(s.length - 1) === Ch.RBracket ? canonicalIpv6(s.slice(1, -1)) : undefined;
   }
   // a dotted quad first (most addresses in logs): it cannot hold a ':', and fails at once on a name
-  if (c0 >= CH_0 && c0 <= CH_9 && parseIPv4(s) >= 0) return s;
+  if (c0 >= Ch.Zero && c0 <= Ch.Nine && parseIPv4(s) >= 0) return s;
   return s.indexOf(':') !== -1 ? canonicalIpv6(s) : undefined;
 }

@@ -13,7 +13,7 @@ import { addTag, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, 
 import type { ProxyRecord } from './record.js';
 import { QuoteEscape, Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
-import { CH_A, CH_LBRACKET, CH_UNDERSCORE, CH_Z } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 /** `TCP_MISS:HIER_DIRECT` — squid's status and hierarchy codes appended to combined lines. */
 function squidCodes(s: string): number {
@@ -21,7 +21,7 @@ function squidCodes(s: string): number {
   if (colon < 2 || colon === s.length - 1) return -1;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (i !== colon && !((c >= CH_A && c <= CH_Z) || c === CH_UNDERSCORE)) return -1;
+    if (i !== colon && !((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) return -1;
   }
   return colon;
 }
@@ -33,7 +33,7 @@ export function parseCombined(line: string, tk: Tokens): ProxyRecord | ParseErro
   const count = tk.count;
   // the [time] column: the first token that starts with '['
   let b = 0;
-  while (b < count && !(t[b]!.charCodeAt(0) === CH_LBRACKET && !tk.quoted[b])) b++;
+  while (b < count && !(t[b]!.charCodeAt(0) === Ch.LBracket && !tk.quoted[b])) b++;
   if (b >= count) return new ParseError(ERR.SYNTAX, 'combined: no [time] column');
   if (b < 3) return new ParseError(ERR.FIELD_COUNT, `combined: expected client, ident and user before [time], found ${b} field(s)`);
   let timeText: string;

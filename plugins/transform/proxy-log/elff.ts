@@ -13,7 +13,7 @@ import { QuoteEscape, Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
 import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
 import type { HttpFields, ProxyRecord } from './record.js';
-import { CH_CR, CH_DASH, CH_LBRACKET, CH_QUESTION, CH_SLASH } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 /** Field lists of ProxySG's built-in formats that are often written without a `#Fields:` line. */
 export const ELFF_PRESETS: { readonly [name: string]: string } = {
@@ -77,7 +77,7 @@ export class ElffState {
     if (colon === -1) return;
     const name = line.slice(1, colon).trim();
     let value = line.slice(colon + 1);
-    if (value.charCodeAt(value.length - 1) === CH_CR) value = value.slice(0, -1);
+    if (value.charCodeAt(value.length - 1) === Ch.Cr) value = value.slice(0, -1);
     value = value.trim();
     if (name === 'Fields') {
       this.setFields(value);
@@ -167,7 +167,7 @@ export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord 
       case F.Host: host = val; break;
       case F.UriPort: uriPort = val; break;
       case F.Path: path = val; break;
-      case F.Query: query = val.charCodeAt(0) === CH_QUESTION ? val.slice(1) : val; break;
+      case F.Query: query = val.charCodeAt(0) === Ch.Question ? val.slice(1) : val; break;
       case F.Uri: uri = val; break;
       case F.UriExt: extension = val; break;
       case F.HostHeader: hostHeader = val; break;
@@ -197,7 +197,7 @@ export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord 
   // timestamp: date + time (UTC, per W3C); a time-only layout takes the date from #Date:
   let ts: string | undefined;
   if (time !== undefined || timeLocal !== undefined) {
-    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === CH_DASH ? st.directiveDate.slice(0, 10) : undefined);
+    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === Ch.Dash ? st.directiveDate.slice(0, 10) : undefined);
     const t = time ?? timeLocal;
     if (d !== undefined && t !== undefined) ts = w3cToIso(d, t);
     if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `elff: bad date/time '${clip(`${d ?? '?'} ${t ?? '?'}`)}'`);
@@ -210,7 +210,7 @@ export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord 
   let urlOk = true;
   if (uri !== undefined && (h === undefined || uri.indexOf('://') !== -1)) {
     const c0 = uri.charCodeAt(0);
-    if (uri.indexOf('://') === -1 && c0 !== CH_SLASH && method !== 'CONNECT' && uri.indexOf('.') > 0) {
+    if (uri.indexOf('://') === -1 && c0 !== Ch.Slash && method !== 'CONNECT' && uri.indexOf('.') > 0) {
       // host/path without a scheme (Incapsula): parse as a URL of the logged (or http) scheme
       urlOk = fillUrl(rec, `${scheme ?? 'http'}://${uri}`, false);
       if (urlOk) rec.url!.original = uri;
@@ -218,7 +218,7 @@ export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord 
     if (!urlOk) rec.url = newUrl(uri);
   } else if (h !== undefined) {
     const tunnel = method === 'CONNECT' || scheme === 'tcp' || scheme === 'ssl';
-    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== CH_LBRACKET && canonicalIp(h) !== undefined ? `[${h}]` : h;
+    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== Ch.LBracket && canonicalIp(h) !== undefined ? `[${h}]` : h;
     let port: number | undefined;
     if (uriPort !== undefined) {
       port = parseUint(uriPort);
@@ -232,7 +232,7 @@ export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord 
     } else {
       const sch = scheme ?? 'http';
       const p = port === undefined || port === defaultPort(sch) ? '' : `:${port}`;
-      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === CH_SLASH ? uri : '/');
+      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === Ch.Slash ? uri : '/');
       const text = `${sch}://${hostPart}${p}${pathPart}${query !== undefined ? `?${query}` : ''}`;
       urlOk = fillUrl(rec, text, false);
       if (!urlOk) rec.url = newUrl(text);

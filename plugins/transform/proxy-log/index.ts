@@ -14,7 +14,7 @@ import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseM
 import type { JsonMapping } from './json.js';
 import { addTag } from './record.js';
 import type { ProxyRecord } from './record.js';
-import { CH_0, CH_9, CH_a, CH_COLON, CH_CR, CH_DASH, CH_DOT, CH_HASH, CH_LBRACE, CH_PLUS, CH_QUOTE, CH_SLASH, CH_SPACE, CH_TAB, CH_f, CH_z } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
 export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
@@ -35,17 +35,17 @@ export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
     if (s.length === 0) return false;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= CH_0 && c <= CH_COLON) || (c >= CH_a && c <= CH_f) || c === CH_DOT)) return false;
+      if (!((c >= Ch.Zero && c <= Ch.Colon) || (c >= Ch.a && c <= Ch.f) || c === Ch.Dot)) return false;
     }
     return true;
   },
   '^[a-z][a-z0-9+.-]*$': (s) => {
     if (s.length === 0) return false;
     const c0 = s.charCodeAt(0);
-    if (c0 < CH_a || c0 > CH_z) return false;
+    if (c0 < Ch.a || c0 > Ch.z) return false;
     for (let i = 1; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= CH_a && c <= CH_z) || (c >= CH_0 && c <= CH_9) || c === CH_PLUS || c === CH_DOT || c === CH_DASH)) return false;
+      if (!((c >= Ch.a && c <= Ch.z) || (c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Plus || c === Ch.Dot || c === Ch.Dash)) return false;
     }
     return true;
   },
@@ -139,35 +139,35 @@ class SourceState {
 const W3C_DIRECTIVES = ['#Fields:', '#Software:', '#Version:', '#Date:', '#Start-Date:', '#End-Date:', '#Remark:'];
 
 function isDigit(c: number): boolean {
-  return c >= CH_0 && c <= CH_9;
+  return c >= Ch.Zero && c <= Ch.Nine;
 }
 
 /** Guess the format of a source from one of its lines; undefined when the line says nothing. */
 export function detectFormat(line: string, hasMapping: boolean): Format | undefined {
   let i = 0;
-  while (i < line.length && (line.charCodeAt(i) === CH_SPACE || line.charCodeAt(i) === CH_TAB)) i++;
+  while (i < line.length && (line.charCodeAt(i) === Ch.Space || line.charCodeAt(i) === Ch.Tab)) i++;
   const c = line.charCodeAt(i);
-  if (c === CH_LBRACE) {
+  if (c === Ch.LBrace) {
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
     return hasMapping ? 'json' : undefined;
   }
-  if (c === CH_HASH) {
+  if (c === Ch.Hash) {
     for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
     return undefined;
   }
   // squid: epoch seconds with a fraction as the first column
   let k = i;
   while (k < line.length && isDigit(line.charCodeAt(k))) k++;
-  if (k - i >= 9 && line.charCodeAt(k) === CH_DOT && isDigit(line.charCodeAt(k + 1))) return 'squid';
+  if (k - i >= 9 && line.charCodeAt(k) === Ch.Dot && isDigit(line.charCodeAt(k + 1))) return 'squid';
   // W3C: a data line starting with a date ("2024-03-22" or "\"2024-03-22\"")
-  const q = c === CH_QUOTE ? i + 1 : i;
-  if (k - i === 4 && line.charCodeAt(k) === CH_DASH) return 'elff';
-  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === CH_DASH && line.charCodeAt(q + 7) === CH_DASH) return 'elff';
+  const q = c === Ch.Quote ? i + 1 : i;
+  if (k - i === 4 && line.charCodeAt(k) === Ch.Dash) return 'elff';
+  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === Ch.Dash && line.charCodeAt(q + 7) === Ch.Dash) return 'elff';
   // combined: "client ident user [dd/Mon/yyyy:..."
   const br = line.indexOf(' [', i);
-  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === CH_SLASH && line.indexOf('"', br) !== -1) return 'combined';
+  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === Ch.Slash && line.indexOf('"', br) !== -1) return 'combined';
   return undefined;
 }
 
@@ -181,7 +181,7 @@ function sourceKey(o: Origin | null | undefined): string {
 function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c !== CH_SPACE && c !== CH_TAB && c !== CH_CR) return false;
+    if (c !== Ch.Space && c !== Ch.Tab && c !== Ch.Cr) return false;
   }
   return true;
 }
@@ -264,7 +264,7 @@ export class ProxyLogParser implements ProcessorInstance {
       let format = st.format;
       const first = line.charCodeAt(0);
       // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
-      if (first === CH_HASH && format !== 'json' && format !== 'zscaler-nss') {
+      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss') {
         if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
         if (format === 'elff') this.elffState(st).directive(line);
         directives++;
@@ -296,7 +296,7 @@ export class ProxyLogParser implements ProcessorInstance {
         continue;
       }
       const rec = res;
-      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === CH_CR ? line.slice(0, -1) : line;
+      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === Ch.Cr ? line.slice(0, -1) : line;
       if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
       if (!validateRecord(rec)) {

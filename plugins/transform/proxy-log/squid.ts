@@ -14,7 +14,7 @@ import { fillUrl, setSource } from './url.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
-import { CH_0, CH_9, CH_A, CH_a, CH_COLON, CH_CR, CH_DASH, CH_DOT, CH_H, CH_h, CH_p, CH_s, CH_SLASH, CH_t, CH_UNDERSCORE, CH_Z, CH_z } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 /**
  * What the squid parser keeps from line to line: one per parser instance (`ProxyLogParser`), so two
@@ -39,10 +39,10 @@ function isMethodSpan(line: string, from: number, to: number): boolean {
   const n = to - from;
   if (n === 0 || n > 32) return false;
   const c0 = line.charCodeAt(from);
-  if (!((c0 >= CH_A && c0 <= CH_Z) || (c0 >= CH_a && c0 <= CH_z))) return false;
+  if (!((c0 >= Ch.A && c0 <= Ch.Z) || (c0 >= Ch.a && c0 <= Ch.z))) return false;
   for (let i = from + 1; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= CH_A && c <= CH_Z) || (c >= CH_a && c <= CH_z) || c === CH_UNDERSCORE || c === CH_DASH || (c >= CH_0 && c <= CH_9))) return false;
+    if (!((c >= Ch.A && c <= Ch.Z) || (c >= Ch.a && c <= Ch.z) || c === Ch.Underscore || c === Ch.Dash || (c >= Ch.Zero && c <= Ch.Nine))) return false;
   }
   return true;
 }
@@ -57,15 +57,15 @@ function hierarchySlashSpan(line: string, from: number, to: number): number {
   let i = from;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= CH_A && c <= CH_Z) || c === CH_UNDERSCORE)) break;
+    if (!((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) break;
   }
-  return i < to && i - from >= 2 && line.charCodeAt(i) === CH_SLASH ? i : -1;
+  return i < to && i - from >= 2 && line.charCodeAt(i) === Ch.Slash ? i : -1;
 }
 
 function isHttpVersionSpan(line: string, from: number, to: number): boolean {
   const c0 = line.charCodeAt(from);
-  if (c0 === CH_H) return to - from >= 5 && line.startsWith('HTTP/', from);
-  return to - from === 3 && line.charCodeAt(from + 1) === CH_DOT && c0 >= CH_0 && c0 <= CH_9;
+  if (c0 === Ch.H) return to - from >= 5 && line.startsWith('HTTP/', from);
+  return to - from === 3 && line.charCodeAt(from + 1) === Ch.Dot && c0 >= Ch.Zero && c0 <= Ch.Nine;
 }
 
 // the same tests on a whole token (the general parser)
@@ -92,7 +92,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const s3 = s[3]!;
   const e3 = e[3]!;
   let slash = s3;
-  while (slash < e3 && line.charCodeAt(slash) !== CH_SLASH) slash++;
+  while (slash < e3 && line.charCodeAt(slash) !== Ch.Slash) slash++;
   if (slash === e3 || slash === s3) return parseSquidTokens(line, st);
   const status = dashOrUint(line, slash + 1, e3);
   if (status === -2 || status > 999) return parseSquidTokens(line, st);
@@ -101,7 +101,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, st);
   const s6 = s[6]!;
   const e6 = e[6]!;
-  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === CH_SLASH && line.charCodeAt(e6 - 2) === CH_SLASH && line.charCodeAt(e6 - 3) === CH_COLON) return parseSquidTokens(line, st);
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon) return parseSquidTokens(line, st);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
   const e7 = e[7]!;
@@ -113,14 +113,14 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
 
   const method = line.slice(s[5]!, e[5]!);
   const hierarchy = line.slice(s8, hs);
-  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, CH_DASH) ? undefined : line.slice(hs + 1, e8);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch.Dash) ? undefined : line.slice(hs + 1, e8);
   const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
     event: { dataset: 'squid.access', action: line.slice(s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
     source: client,
     destination: undefined,
-    user: is1(line, s7, e7, CH_DASH) ? undefined : { name: line.slice(s7, e7) },
+    user: is1(line, s7, e7, Ch.Dash) ? undefined : { name: line.slice(s7, e7) },
     url: undefined,
     http: {
       version: undefined,
@@ -128,7 +128,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
       response: {
         status_code: status < 0 ? undefined : status,
         bytes: bytes < 0 ? undefined : bytes,
-        mime_type: is1(line, s[9]!, e[9]!, CH_DASH) ? undefined : line.slice(s[9]!, e[9]!),
+        mime_type: is1(line, s[9]!, e[9]!, Ch.Dash) ? undefined : line.slice(s[9]!, e[9]!),
       },
     },
     user_agent: undefined,
@@ -155,7 +155,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
 
 /** `-` → -1; a non-negative integer → its value; anything else → -2. */
 function dashOrUint(line: string, from: number, to: number): number {
-  if (to - from === 1 && line.charCodeAt(from) === CH_DASH) return -1;
+  if (to - from === 1 && line.charCodeAt(from) === Ch.Dash) return -1;
   const v = parseUintSpan(line, from, to);
   return v < 0 ? -2 : v;
 }
@@ -187,23 +187,23 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   let i = from;
   let scheme: string | undefined;
   // "http://" or "https://", read as characters (cheaper here than startsWith)
-  if (to - from > 8 && line.charCodeAt(from) === CH_h && line.charCodeAt(from + 1) === CH_t && line.charCodeAt(from + 2) === CH_t && line.charCodeAt(from + 3) === CH_p) {
+  if (to - from > 8 && line.charCodeAt(from) === Ch.h && line.charCodeAt(from + 1) === Ch.t && line.charCodeAt(from + 2) === Ch.t && line.charCodeAt(from + 3) === Ch.p) {
     const c4 = line.charCodeAt(from + 4);
-    if (c4 === CH_COLON && line.charCodeAt(from + 5) === CH_SLASH && line.charCodeAt(from + 6) === CH_SLASH) { scheme = 'http'; i += 7; }
-    else if (c4 === CH_s && line.charCodeAt(from + 5) === CH_COLON && line.charCodeAt(from + 6) === CH_SLASH && line.charCodeAt(from + 7) === CH_SLASH) { scheme = 'https'; i += 8; }
+    if (c4 === Ch.Colon && line.charCodeAt(from + 5) === Ch.Slash && line.charCodeAt(from + 6) === Ch.Slash) { scheme = 'http'; i += 7; }
+    else if (c4 === Ch.s && line.charCodeAt(from + 5) === Ch.Colon && line.charCodeAt(from + 6) === Ch.Slash && line.charCodeAt(from + 7) === Ch.Slash) { scheme = 'https'; i += 8; }
   }
   if (scheme === undefined && !connect) return false;
   const hostStart = i;
   let name = false;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if ((c >= CH_a && c <= CH_z) || c === CH_DASH) name = true;
-    else if (!((c >= CH_0 && c <= CH_9) || c === CH_DOT)) break;
+    if ((c >= Ch.a && c <= Ch.z) || c === Ch.Dash) name = true;
+    else if (!((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Dot)) break;
   }
-  if (!name || line.charCodeAt(i - 1) === CH_DOT) return false;
+  if (!name || line.charCodeAt(i - 1) === Ch.Dot) return false;
   const hostEnd = i;
   if (scheme !== undefined) {
-    if (hostEnd === to || line.charCodeAt(hostEnd) !== CH_SLASH) return false;
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Slash) return false;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
@@ -221,12 +221,12 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     return true;
   }
   // CONNECT name:port
-  if (hostEnd === to || line.charCodeAt(hostEnd) !== CH_COLON) return false;
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Colon) return false;
   const digits = to - hostEnd - 1;
   if (digits < 1 || digits > 5) return false;
   let port = 0;
   for (let k = hostEnd + 1; k < to; k++) {
-    const c = line.charCodeAt(k) - CH_0;
+    const c = line.charCodeAt(k) - Ch.Zero;
     if (c < 0 || c > 9) return false;
     port = port * 10 + c;
   }
@@ -388,7 +388,7 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
 }
 
 function trimCr(s: string): string {
-  return s.charCodeAt(s.length - 1) === CH_CR ? s.slice(0, -1) : s;
+  return s.charCodeAt(s.length - 1) === Ch.Cr ? s.slice(0, -1) : s;
 }
 
 export function clip(s: string): string {

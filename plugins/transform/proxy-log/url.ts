@@ -5,7 +5,7 @@
  */
 import { canonicalIp, normaliseHost } from '../../../src/api.js';
 import { newDestination, newSource, newUrl, type ProxyRecord } from './record.js';
-import { CH_0, CH_9, CH_A, CH_a, CH_AT, CH_COLON, CH_DASH, CH_DOT, CH_HASH, CH_LBRACKET, CH_PLUS, CH_QUESTION, CH_SLASH, CH_Z, CH_z } from './charcodes.js';
+import { Ch } from './charcodes.js';
 
 const DEFAULT_PORTS: { [scheme: string]: number } = { http: 80, https: 443, ftp: 21, ws: 80, wss: 443 };
 
@@ -32,8 +32,8 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     let ok = true;
     for (let k = 0; k < sep; k++) {
       const c = raw.charCodeAt(k);
-      if ((c >= CH_a && c <= CH_z) || (k > 0 && ((c >= CH_0 && c <= CH_9) || c === CH_PLUS || c === CH_DASH || c === CH_DOT))) continue;
-      if (c >= CH_A && c <= CH_Z) { upper = true; continue; }
+      if ((c >= Ch.a && c <= Ch.z) || (k > 0 && ((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Plus || c === Ch.Dash || c === Ch.Dot))) continue;
+      if (c >= Ch.A && c <= Ch.Z) { upper = true; continue; }
       ok = false;
       break;
     }
@@ -59,19 +59,19 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     let colons = 0;
     while (end < n) {
       const c = raw.charCodeAt(end);
-      if (c === CH_SLASH || c === CH_QUESTION || c === CH_HASH) break;
-      if (c === CH_AT) { at = end; colons = 0; colon = -1; } // userinfo is dropped from the host
-      else if (c === CH_COLON) { colons++; colon = end; }
+      if (c === Ch.Slash || c === Ch.Question || c === Ch.Hash) break;
+      if (c === Ch.At) { at = end; colons = 0; colon = -1; } // userinfo is dropped from the host
+      else if (c === Ch.Colon) { colons++; colon = end; }
       end++;
     }
     const hs = at === -1 ? i : at + 1;
-    if (raw.charCodeAt(hs) === CH_LBRACKET) {
+    if (raw.charCodeAt(hs) === Ch.LBracket) {
       const close = raw.indexOf(']', hs);
       if (close === -1 || close >= end) return false;
       host = raw.slice(hs, close + 1);
       const he = close + 1;
       if (he < end) {
-        if (raw.charCodeAt(he) !== CH_COLON) return false;
+        if (raw.charCodeAt(he) !== Ch.Colon) return false;
         port = parsePort(raw, he + 1, end);
         if (port === -1) return false;
       }
@@ -84,7 +84,7 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     } else host = raw.slice(hs, end);
     if (host.length === 0) return false;
     i = end;
-  } else if (raw.charCodeAt(0) !== CH_SLASH && raw !== '*') {
+  } else if (raw.charCodeAt(0) !== Ch.Slash && raw !== '*') {
     return false;
   }
   if (i < n) {
@@ -103,7 +103,7 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     ip = canonicalIp(host);
     if (ip !== undefined) domain = ip;
     else {
-      if (host.charCodeAt(0) === CH_LBRACKET) return false;
+      if (host.charCodeAt(0) === Ch.LBracket) return false;
       domain = normaliseHost(host);
       if (domain === undefined) return false;
     }
@@ -138,7 +138,7 @@ function parsePort(s: string, from: number, to: number): number {
   if (to - from < 1 || to - from > 5) return -1;
   let v = 0;
   for (let k = from; k < to; k++) {
-    const c = s.charCodeAt(k) - CH_0;
+    const c = s.charCodeAt(k) - Ch.Zero;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }
