@@ -44,13 +44,13 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
     expect(await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
     expect(await admin.listTopics()).toContain(topic);
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(meta.topics[0].partitions).toHaveLength(2);
+    expect(meta.topics[0]!.partitions).toHaveLength(2);
 
     const waitCommitted = async (n: number) => {
       const t0 = Date.now();
       for (;;) {
         const c = await admin.fetchOffsets({ groupId, topics: [topic] });
-        const sum = c[0].partitions.reduce((k, p) => k + Math.max(0, Number(p.offset)), 0);
+        const sum = c[0]!.partitions.reduce((k, p) => k + Math.max(0, Number(p.offset)), 0);
         if (sum === n) return;
         if (Date.now() - t0 > 15_000) throw new Error(`committed offsets add up to ${sum}, expected ${n}`);
         await new Promise((r) => setTimeout(r, 100));
@@ -113,8 +113,8 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
     await waitUntil('the rebalance to split the partitions', () => assignments.a?.length === 1 && assignments.b?.length === 1);
     expect([...assignments.a!, ...assignments.b!].sort()).toEqual([0, 1]);
     const group = await admin.describeGroups([groupId]);
-    expect(group.groups[0].members).toHaveLength(2);
-    expect(group.groups[0].state).toBe('Stable');
+    expect(group.groups[0]!.members).toHaveLength(2);
+    expect(group.groups[0]!.state).toBe('Stable');
 
     await produce(200, 200);
     await waitUntil('both members to read the next 200', () => seen.size === 400);
