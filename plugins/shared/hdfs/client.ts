@@ -86,7 +86,7 @@ export class HdfsError extends Error {
 
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
 const TRANSIENT_TEXT = /safe ?mode|RetriableException|StandbyException|Unknown error|Unexpected redirect|socket hang up|Failed to find datanode|could only be (?:replicated|written)|Service Unavailable|not ready/i;
-const NOT_FOUND_TEXT = /File does not exist|FileNotFoundException|not found/i;
+const NOT_FOUND_TEXT = /does not exist|FileNotFoundException|not found/i;
 
 /** Percent-encode each segment of an absolute HDFS path (the package puts it into the URL as given). */
 export function encodeHdfsPath(path: string): string {
