@@ -81,7 +81,7 @@ describe('the sanitiser', () => {
         }
         expect(posix.normalize(dir)).toBe(dir);
       }),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 

@@ -1,0 +1,51 @@
+/**
+ * The hdfs sink's checks that need no cluster: records of one stream out of origin order are refused
+ * (ORIGIN_ORDER) before any is taken, and an unreachable WebHDFS is a transient error (the address
+ * is a closed local port, not a fake server).
+ */
+import { describe, it, expect } from 'vitest';
+import hdfsSink from '../../../plugins/sink/hdfs/index.js';
+import { createSink, configFor } from '../../helpers/harness.js';
+
+const rec = (line: number, extra: object = {}) => ({ '@timestamp': '2026-12-05T10:00:00.000Z', origin: { file: '/logs/a.log', line }, ...extra });
+const CLOSED = 'http://127.0.0.1:9';
+
+describe('hdfs sink without a cluster', () => {
+  it('refuses records of one stream that arrive out of origin order, naming the remedies', async () => {
+    const sink = await createSink(hdfsSink, { url: CLOSED, path: '/d/dt=%Y-%m-%d/' });
+    await sink.write([rec(1), rec(2), rec(2), rec(5)]);
+    const err = await Promise.resolve(sink.write([rec(3)])).catch((e) => e);
+    expect(err.code).toBe('ORIGIN_ORDER');
+    expect(err.transient).toBe(false);
+    expect(err.message).toMatch(/stream_fields/);
+    // other streams, other directories and split streams are independent
+    await sink.write([rec(3, { origin: { file: '/logs/b.log', line: 3 } })]);
+    await sink.write([rec(3, { '@timestamp': '2026-12-06T10:00:00.000Z' })]);
+    await sink.close();
+    const split = await createSink(hdfsSink, { url: CLOSED, path: '/d/', stream_fields: ['error.node'] });
+    await split.write([rec(5, { error: { node: 'parse' } })]);
+    await split.write([rec(3, { error: { node: 'proxy' } })]);
+    await split.close();
+    const loose = await createSink(hdfsSink, { url: CLOSED, path: '/d/', idempotent: false });
+    await loose.write([rec(5), rec(3)]);
+    await loose.close();
+  });
+
+  it('an unreachable WebHDFS makes flush fail with a transient error, and a retry tries the same files again', async () => {
+    const sink = await createSink(hdfsSink, { url: CLOSED, path: '/d/dt=%Y-%m-%d/', timeout_ms: 2000 });
+    await sink.write([rec(1), rec(2)]);
+    for (let i = 0; i < 2; i++) {
+      const err = await sink.flush().catch((e) => e);
+      expect(err.transient).toBe(true);
+      expect(err.message).toMatch(/ECONNREFUSED/);
+    }
+    await sink.close();
+  });
+
+  it('config checks: bad templates, CSV without columns', () => {
+    expect(() => configFor(hdfsSink, { path: '/d/%Q' })).toThrow(/unknown escape/);
+    expect(() => configFor(hdfsSink, { path: '/d/', format: 'csv' })).toThrow(/at least one column/);
+    expect(() => configFor(hdfsSink, { path: 'relative/x' })).toThrow();
+    expect(configFor(hdfsSink, { path: '/d/', format: 'csv', csv: { columns: ['a'] } })).toBeTruthy();
+  });
+});
