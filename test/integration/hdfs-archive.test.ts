@@ -17,8 +17,8 @@ import { Hdfs, isHiddenName, type FileStatus } from '../../plugins/shared/hdfs/c
 const WEBHDFS_URL = 'http://127.0.0.1:9870';
 const ROOT_DIR = `/sluice-it-${randomUUID().slice(0, 8)}`;
 
-/** Squid native lines over three days of event time; every `badEvery`-th line is broken. */
-function squidLines(n: number, badEvery = 0): string {
+/** Squid native lines over `span` seconds of event time (two days: three dates); every `badEvery`-th line is broken. */
+function squidLines(n: number, badEvery = 0, span = 172800): string {
   const start = Date.UTC(2026, 11, 3, 22, 0, 0) / 1000;
   let s = '';
   for (let i = 1; i <= n; i++) {
@@ -26,7 +26,7 @@ function squidLines(n: number, badEvery = 0): string {
       s += `this is not a squid line ${i}\n`;
       continue;
     }
-    const t = start + Math.floor((i * 172800) / n);
+    const t = start + Math.floor((i * span) / n);
     s += `${t}.${String(i % 1000).padStart(3, '0')}    ${50 + (i % 900)} 10.0.${(i >> 8) & 255}.${i & 255} TCP_MISS/200 ${1000 + i} GET http://host${i % 97}.example.test/p/${i} - HIER_DIRECT/192.0.2.${i % 250} text/html\n`;
   }
   return s;
@@ -171,6 +171,61 @@ nodes:
     expect((await archived(h, base)).records.length).toBe(n);
   });
 
+  it('a replay with other batch boundaries (the checkpoint lagged the sink) skips exactly what is archived', async () => {
+    const n = 6000;
+    const base = `${ROOT_DIR}/replay`;
+    const input = join(work, 'replay.log');
+    const text = squidLines(n, 0, 6 * 3600);
+    writeFileSync(input, text);
+    const spec = join(work, 'replay.yaml');
+    const state = join(work, 'state-replay');
+    writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 700 }));
+    const r1 = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
+    expect(r1.code, r1.stderr).toBe(0);
+    // Put the source's checkpoint back to line 2500 (not a batch boundary of the first run), as
+    // if the run had been killed before it saved the later ones; replay in batches of 300.
+    const ckFile = join(state, 'it-archive', 'logs', 'checkpoints.json');
+    const ck = JSON.parse(readFileSync(ckFile, 'utf8'));
+    const entry = Object.values(ck.files)[0] as { offset: number; line: number; complete: boolean };
+    let offset = 0;
+    for (let i = 0; i < 2500; i++) offset = text.indexOf('\n', offset) + 1;
+    Object.assign(entry, { offset, line: 2500, complete: false });
+    writeFileSync(ckFile, JSON.stringify(ck));
+    writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 300 }));
+    const summaryFile = join(work, 'replay.json');
+    const r2 = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', state, '--summary-json', summaryFile]);
+    expect(r2.code, r2.stderr).toBe(0);
+    const archive = JSON.parse(readFileSync(summaryFile, 'utf8')).nodes.find((x: { node: string }) => x.node === 'archive');
+    expect(archive.in).toBe(3500);
+    expect(archive.metrics.replay_skipped).toBe(3500);
+    expect(archive.metrics.files_written ?? 0).toBe(0);
+    expectEveryLineOnce((await archived(h, base)).records, n);
+  });
+
+  it('CSV, rolled by records: a header in each file, names that give the range of the lines inside', async () => {
+    const n = 2000;
+    const base = `${ROOT_DIR}/csv`;
+    const input = join(work, 'csv.log');
+    writeFileSync(input, squidLines(n, 0, 3 * 3600));
+    const spec = join(work, 'csv.yaml');
+    writeFileSync(spec, archiveSpec(input, base, { batch: 2000, flush: '10s', extra: ', format: csv, gzip: false, roll_records: 150, csv: { columns: [origin.line, "@timestamp", url.original, source.ip] }' }));
+    const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-csv')]);
+    expect(r.code, r.stderr).toBe(0);
+    let total = 0;
+    for (const f of await walk(h, `${base}/proxy`)) {
+      const m = /-(\d+)-(\d+)\.csv$/.exec(f.path)!;
+      expect(m, f.path).toBeTruthy();
+      const rows = (await h.read(f.path, 0, f.st.length)).toString().split('\n').filter(Boolean);
+      expect(rows[0]).toBe('origin.line,@timestamp,url.original,source.ip');
+      const lines = rows.slice(1).map((row) => Number(row.split(',')[0]));
+      expect(lines.length).toBeLessThanOrEqual(150);
+      expect(lines[0]).toBe(Number(m[1]));
+      expect(lines[lines.length - 1]).toBe(Number(m[2]));
+      total += lines.length;
+    }
+    expect(total).toBe(n);
+  });
+
   it('SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
     const n = 60000;
     const base = `${ROOT_DIR}/kill`;
@@ -261,7 +316,7 @@ nodes:
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-escape')]);
     expect(r.code, r.stderr).toBe(0);
     const files = await walk(h, ROOT_DIR);
-    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped)\//.test(f.path));
+    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv)\//.test(f.path));
     expect(written).toHaveLength(4);
     for (const f of written) expect(f.path.startsWith(`${base}/in/u=`)).toBe(true);
     expect(await h.stat('/etc')).toBeNull();

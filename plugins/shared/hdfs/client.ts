@@ -125,7 +125,18 @@ export class Hdfs {
         path: '/webhdfs/v1',
         user: cfg.delegation_token ? undefined : cfg.user,
       },
-      { timeout: cfg.timeout_ms },
+      {
+        timeout: cfg.timeout_ms,
+        // `request` (CVE-2023-28155) would follow a redirect to another protocol: reads follow the
+        // NameNode's redirect only to the protocol configured (uploads follow it in the package).
+        followRedirect: (res: { headers: { location?: string } }) => {
+          try {
+            return new URL(res.headers.location ?? '', cfg.url).protocol === u.protocol;
+          } catch {
+            return false;
+          }
+        },
+      },
     );
     // Every endpoint the package builds goes through here: encode the path, add the token and the
     // one-call extras. (The package exposes no other hook; the method is synchronous.)
