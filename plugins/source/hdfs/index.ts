@@ -72,7 +72,7 @@ export default definePlugin<HdfsSourceConfig>({
     'With `checkpoint: true`, how far each file was delivered (every sink made the lines durable) is kept in the',
     'node\'s state directory, keyed by path and checked against the file\'s id and length: a rerun skips what was',
     'delivered. A WebHDFS outage is retried with backoff (up to `max_backoff` between attempts) until it ends or',
-    'the run is stopped; other errors (permission denied, a path that is not there) fail the run.',
+    'the run is stopped; other errors (permission denied) fail the run. A path that matches nothing is a warning.',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -274,11 +274,13 @@ class HdfsSource implements SourceInstance {
     }
 
     let source: AsyncIterable<Buffer>;
+    let raw: Readable | undefined;
     if (gz) {
-      const raw = Readable.from(ranges(0), { objectMode: false });
+      raw = Readable.from(ranges(0), { objectMode: false });
       const gunzip = createGunzip({ chunkSize: 256 * 1024 });
       raw.on('error', (e) => gunzip.destroy(e));
       raw.pipe(gunzip);
+      gunzip.on('close', () => raw!.destroy()); // stopped early or corrupt: stop reading HDFS too
       source = gunzip;
     } else {
       if (skipBytes) this.ctx.metrics.add('bytes_read', skipBytes);
