@@ -26,7 +26,7 @@ export interface Logger {
   error(obj: object | string, msg?: string): void;
 }
 
-/** Named counters and gauges of one node; they appear in the run summary and `--metrics` output. */
+/** Named counters and gauges of one node; they appear in the run summary (printed, and written by `--summary-json`). */
 export interface Metrics {
   /** Add `n` (default 1) to a counter. */
   add(name: string, n?: number): void;
