@@ -5,13 +5,13 @@
  * value that stays inside the base directory, and the client through the NameNode's 307.
  */
 import { beforeAll, afterAll, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describeWithServices, useServices, restartService, stopHdfs, hdfsUp, HDFS_URL } from './services.js';
 import { runCli, startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 import { Hdfs, isHiddenName, type FileStatus } from '../../plugins/shared/hdfs/client.js';
 
 const WEBHDFS_URL = 'http://127.0.0.1:9870';
@@ -106,12 +106,11 @@ describeWithServices(['hdfs'], 'hdfs sink and source on the real HDFS', () => {
   beforeAll(async () => {
     await useServices(['hdfs']);
     h = new Hdfs({ url: WEBHDFS_URL, user: 'sluice', timeout_ms: 10000 });
-    work = mkdtempSync(join(tmpdir(), 'sluice-hdfs-it-'));
+    work = tempDir('hdfs-it-');
   });
 
   afterAll(async () => {
     if (h && (await hdfsUp())) await h.delete(ROOT_DIR, true).catch(() => {});
-    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   it('the client goes through the NameNode 307 to the DataNode: create, ranged reads, rename over an existing file', async () => {
