@@ -180,8 +180,12 @@ class HdfsSink implements SinkInstance {
   private openBytes = 0;
   /** Last position seen per stream and directory in this run (order check). */
   private readonly lastPos = new Map<string, number>();
-  /** Directories created and listed in this run, with the ranges archived there before it. */
-  private readonly dirs = new Map<string, ArchivedRanges>();
+  /**
+   * Directories created and listed in this run, with the ranges archived there before it. A promise,
+   * so that concurrent uploads into one directory share one listing (a second listing could see, and
+   * delete as stale, the temporary file of the first upload).
+   */
+  private readonly dirs = new Map<string, Promise<ArchivedRanges>>();
   /** Temporary files this run may have left (deleted at close if still there). */
   private readonly temps = new Set<string>();
   private readonly header: string;
@@ -262,7 +266,8 @@ class HdfsSink implements SinkInstance {
       const label = labels[i];
       const key = dirs[i]! + '\0' + (label ?? '');
       let b = this.buckets.get(key);
-      if (b && label !== undefined && b.lines.length >= cfg.roll_records && b.positions[b.positions.length - 1] !== positions[i]) {
+      // Roll by records, never between two records of one origin position (ranges stay exact).
+      if (b && b.lines.length >= cfg.roll_records && (label === undefined || b.positions[b.positions.length - 1] !== positions[i])) {
         this.closeBucket(b);
         b = undefined;
       }
@@ -332,27 +337,32 @@ class HdfsSink implements SinkInstance {
   }
 
   /** Create a directory once per run, list it, and clean temporaries a crashed run left. */
-  private async prepareDir(dir: string): Promise<ArchivedRanges> {
-    const known = this.dirs.get(dir);
-    if (known) return known;
+  private prepareDir(dir: string): Promise<ArchivedRanges> {
+    let p = this.dirs.get(dir);
+    if (!p) {
+      p = this.listDir(dir);
+      this.dirs.set(dir, p);
+      p.catch(() => this.dirs.delete(dir)); // list again on the retry
+    }
+    return p;
+  }
+
+  private async listDir(dir: string): Promise<ArchivedRanges> {
     await this.hdfs.mkdirs(dir);
     const ranges = new ArchivedRanges();
-    if (this.config.idempotent) {
-      const entries = (await this.hdfs.list(dir)) ?? [];
-      const stalePrefix = `_tmp.${this.config.file_prefix}-`;
-      for (const e of entries) {
-        if (e.type !== 'FILE') continue;
-        const r = parseFileName(e.pathSuffix, this.config.file_prefix, this.ext);
-        if (r) ranges.add(r.label, r.first, r.last);
-        else if (e.pathSuffix.startsWith(stalePrefix)) {
-          await this.hdfs.delete(`${dir}/${e.pathSuffix}`);
-          this.ctx.metrics.add('stale_temp_deleted', 1);
-          this.ctx.logger.info({ dir, file: e.pathSuffix }, 'deleted a temporary file left by an earlier run');
-        }
+    const entries = (await this.hdfs.list(dir)) ?? [];
+    const stale = [`_tmp.${this.config.file_prefix}-`, `_tmp.${this.config.file_prefix}.`];
+    for (const e of entries) {
+      if (e.type !== 'FILE') continue;
+      const r = this.config.idempotent ? parseFileName(e.pathSuffix, this.config.file_prefix, this.ext) : null;
+      if (r) ranges.add(r.label, r.first, r.last);
+      else if (stale.some((s) => e.pathSuffix.startsWith(s))) {
+        await this.hdfs.delete(`${dir}/${e.pathSuffix}`);
+        this.ctx.metrics.add('stale_temp_deleted', 1);
+        this.ctx.logger.info({ dir, file: e.pathSuffix }, 'deleted a temporary file left by an earlier run');
       }
-      ranges.seal();
     }
-    this.dirs.set(dir, ranges);
+    ranges.seal();
     return ranges;
   }
 

@@ -150,11 +150,12 @@ function partsOfDate(t: number): TimeParts {
 }
 
 /**
- * Event time of a value: an ISO-8601 string (a string without a zone is taken as UTC) or epoch
- * milliseconds. Undefined when there is none or it does not parse.
+ * Event time of a value: an ISO-8601 string (a string without a zone is taken as UTC), epoch
+ * milliseconds or a Date. Undefined when there is none or it does not parse.
  */
 export function timeOf(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.getTime();
   if (typeof v !== 'string' || v.length < 10) return undefined;
   let t = Date.parse(v);
   if (Number.isNaN(t)) return undefined;
