@@ -225,7 +225,7 @@ nodes:
     expect(total).toBe(n);
   });
 
-  it('SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
+  it('SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
     const n = 60000;
     const base = `${ROOT_DIR}/kill`;
     const input = join(work, 'kill.log');
@@ -233,6 +233,18 @@ nodes:
     const spec = join(work, 'kill.yaml');
     writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 400, flush: '150ms', extra: ', roll_records: 3000' }));
     const state = join(work, 'state-kill');
+    // A clean stop first (SIGTERM mid-run): drained, flushed, every file renamed, exit 0.
+    {
+      const { child, done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
+      // once it is writing (its signal handlers are in place by then)
+      for (let i = 0; i < 200 && (await walk(h, base).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      child.kill('SIGTERM');
+      const r = await done;
+      expect(r.code, r.stderr).toBe(0);
+      const after = await archived(h, base);
+      expect(after.hidden).toEqual([]);
+      expect(after.records.length).toBeLessThan(n);
+    }
     let kills = 0;
     for (let i = 0; i < 4; i++) {
       const { child, done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
