@@ -1,5 +1,5 @@
 /**
- * The hdfs sink's checks that need no cluster: records of one stream out of origin order are refused
+ * The hdfs sink and source where no cluster is needed: records of one stream out of origin order are refused
  * (ORIGIN_ORDER) before any is taken, and an unreachable WebHDFS is a transient error (the address
  * is a closed local port, not a fake server).
  */
@@ -47,5 +47,23 @@ describe('hdfs sink without a cluster', () => {
     expect(() => configFor(hdfsSink, { path: '/d/', format: 'csv' })).toThrow(/at least one column/);
     expect(() => configFor(hdfsSink, { path: 'relative/x' })).toThrow();
     expect(configFor(hdfsSink, { path: '/d/', format: 'csv', csv: { columns: ['a'] } })).toBeTruthy();
+  });
+});
+
+describe('hdfs source without a cluster', () => {
+  it('retries an unreachable WebHDFS with backoff until the run is stopped, then returns without emitting', async () => {
+    const { default: hdfsSource } = await import('../../../plugins/source/hdfs/index.js');
+    const { createSource, testContext } = await import('../../helpers/harness.js');
+    const ac = new AbortController();
+    const ctx = testContext('src', { signal: ac.signal });
+    const src = await createSource(hdfsSource, { url: CLOSED, paths: ['/data/x'], max_backoff: '300ms', timeout_ms: 1000 }, ctx);
+    setTimeout(() => ac.abort(), 1500);
+    let emitted = 0;
+    await src.run(async () => {
+      emitted++;
+    });
+    expect(emitted).toBe(0);
+    expect(ctx.counters.retries).toBeGreaterThanOrEqual(3);
+    expect(ctx.logs.some((l: any) => l.level === 'warn' && /retrying/.test(l.msg))).toBe(true);
   });
 });
