@@ -3,11 +3,11 @@
  * (defaults applied, frozen), create it with a test context, and feed it batches.
  */
 import { compileConfigSchema, describeAjvErrors } from '../../src/spec/ajv.js';
-import { portsOf } from '../../src/api.js';
+import { portsOf } from '../../src/plugins/def.js';
 import type { PluginDef, PluginContext, PluginInstance, ProcessorInstance, SinkInstance, SourceInstance, Rec, Outputs } from '../../src/api.js';
 import { Prepared, SharedHolder } from '../../src/runtime/prepare.js';
 import { RegisteredPlugin } from '../../src/plugins/registry.js';
-import type { CompiledSpec } from '../../src/spec/validate.js';
+import type { CompiledSpec } from '../../src/graph/build.js';
 import { deepFreeze } from '../../src/util/freeze.js';
 import { resolve } from 'node:path';
 import { tempDir } from './tmp.js';

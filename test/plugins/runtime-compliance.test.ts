@@ -17,7 +17,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { isAbsolute, join, resolve } from 'node:path';
 import { builtinPlugins } from '../../plugins/index.js';
-import { batchSize, portsOf, type Outputs, type PluginDef, type PluginExample, type Rec, type SourceOutputs } from '../../src/api.js';
+import type { Outputs, PluginDef, PluginExample, ProcessorDef, Rec, SourceOutputs } from '../../src/api.js';
+import { portsOf } from '../../src/plugins/def.js';
+import { batchSize } from '../../src/record.js';
 import { deepFreeze } from '../../src/util/freeze.js';
 import { configFor, createProcessor, createSink, createSource, testContext } from '../helpers/harness.js';
 import { ROOT } from '../helpers/cli.js';
@@ -226,7 +228,7 @@ describe.each(builtinPlugins.map((p) => [`${p.kind} ${p.name}`, p] as const))('p
 describe('the compliance checks themselves', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  const mutating = (name: string, create: PluginDef['create']): PluginDef => ({
+  const mutating = (name: string, create: ProcessorDef['create']): PluginDef => ({
     name,
     kind: 'transform',
     summary: 'test double',

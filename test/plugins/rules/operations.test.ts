@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   cidrMatch, isIp, startsWithOp, endsWithOp, lower, fileExtension, inList, parseCidr, checkLogicRule, prepareLogicRule,
-} from '../../../plugins/analyse/rules/operations.js';
+} from '../../../src/logic/operations.js';
 import { parseIPv4 } from '../../../src/api.js';
 import { compileLogic, applyLogicReference } from '../../../src/logic/index.js';
 import { tempDir } from '../../helpers/tmp.js';
