@@ -18,3 +18,8 @@ export { CowPaths, pathProblem } from './cow-paths.js';
 // Validators generated at build time for sluice's own schemas (proxy-log's record schemas).
 export { schemaValidator } from './spec/ajv.js';
 export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
+
+// The WebHDFS client of the `hdfs` source and sink (over the `webhdfs` package): deadlines,
+// transient errors, checked uploads and reads, atomic replace on rename, the delegation token.
+export { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, isTransientError, sleep, encodeHdfsPath } from './hdfs/webhdfs.js';
+export type { FileStatus, HdfsConnectionConfig } from './hdfs/webhdfs.js';

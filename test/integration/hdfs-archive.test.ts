@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { describeWithServices, useServices, restartService, stopHdfs, hdfsUp, HDFS_URL } from './services.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
-import { Hdfs, isHiddenName, type FileStatus } from '../../plugins/shared/hdfs/client.js';
+import { Hdfs, isHiddenName, type FileStatus } from '../../src/hdfs/webhdfs.js';
 
 const WEBHDFS_URL = 'http://127.0.0.1:9870';
 const ROOT_DIR = `/sluice-it-${randomUUID().slice(0, 8)}`;

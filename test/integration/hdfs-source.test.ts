@@ -9,8 +9,9 @@ import { gzipSync } from 'node:zlib';
 import { describeWithServices, useServices, hdfsUp } from './services.js';
 import { createSource, testContext } from '../helpers/harness.js';
 import hdfsSource from '../../plugins/source/hdfs/index.js';
-import { Hdfs } from '../../plugins/shared/hdfs/client.js';
-import { linesToRecords, isLineBlock, type Rec, type SourceOutputs } from '../../src/api.js';
+import { Hdfs } from '../../src/hdfs/webhdfs.js';
+import type { Rec, SourceOutputs } from '../../src/api.js';
+import { linesToRecords, isLineBlock } from '../../src/record.js';
 
 const URL_ = 'http://127.0.0.1:9870';
 const ROOT = `/sluice-src-${randomUUID().slice(0, 8)}`;

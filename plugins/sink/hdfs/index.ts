@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import { definePlugin, getPath, parseDuration, type PluginContext, type Rec, type SinkInstance, type ConfigIssue } from '../../../src/api.js';
-import { Hdfs, HdfsError, connectionSchemaProperties, type HdfsConnectionConfig } from '../../shared/hdfs/client.js';
+import { Hdfs, HdfsError, connectionSchemaProperties, type HdfsConnectionConfig } from '../../../src/internal.js';
 import { compileTemplate, PathExpander, TemplateError, streamOf, fileName, parseFileName, tempName, ArchivedRanges, csvField } from './paths.js';
 
 const gzip = promisify(gzipCb);
@@ -115,20 +115,25 @@ export default definePlugin<HdfsSinkConfig>({
     { title: "Flume-style day directories, CSV", with: { path: '/flume/proxy/%Y%m%d', format: 'csv', gzip: false, csv: { columns: ['@timestamp', 'source.ip', 'url.original', 'http.response.status_code'] } } },
     { title: 'Rejects, split by the node that refused them', with: { path: '/data/proxy-rejects/dt=%Y-%m-%d/', stream_fields: ['error.node'] } },
   ],
+  configCodes: {
+    PATH_TEMPLATE: '`path` is not a usable template: relative, an unknown `%` escape, a `%{field}` that is not a field path, `.`/`..` segments or characters outside the safe set',
+    DURATION: '`roll_interval` is not a duration',
+    CSV_COLUMNS: '`format: csv` without `csv.columns`',
+  },
   check(config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     try {
       compileTemplate(config.path);
     } catch (err) {
-      issues.push({ path: '/path', message: (err as Error).message, code: 'SLUICE_E_SCHEMA' });
+      issues.push({ path: '/path', message: (err as Error).message, code: 'PATH_TEMPLATE' });
     }
     try {
       parseDuration(config.roll_interval);
     } catch (err) {
-      issues.push({ path: '/roll_interval', message: (err as Error).message, code: 'SLUICE_E_SCHEMA' });
+      issues.push({ path: '/roll_interval', message: (err as Error).message, code: 'DURATION' });
     }
     if (config.format === 'csv' && !(config.csv?.columns?.length > 0)) {
-      issues.push({ path: '/csv/columns', message: 'format csv needs at least one column', code: 'SLUICE_E_SCHEMA' });
+      issues.push({ path: '/csv/columns', message: 'format csv needs at least one column', code: 'CSV_COLUMNS' });
     }
     return issues;
   },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { definePlugin, makeInvalid, parseDuration, type ConfigIssue, type LineBlock, type PluginContext, type Rec, type SourceInstance, type SourceOutputs } from '../../../src/api.js';
-import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, isTransientError, sleep, type FileStatus, type HdfsConnectionConfig } from '../../shared/hdfs/client.js';
+import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, isTransientError, sleep, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
 import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
 
 interface HdfsSourceConfig extends HdfsConnectionConfig {
@@ -96,6 +96,13 @@ export default definePlugin<HdfsSourceConfig>({
     },
   },
   ports: ['out', 'invalid'],
+  reasons: {
+    LINE_TOO_LONG: 'a line longer than `max_line_bytes`; the record keeps its first `max_line_bytes` bytes',
+    GZIP_CORRUPT: 'a gzip file is truncated or corrupt; the lines before the damage were delivered',
+  },
+  configCodes: {
+    DURATION: '`max_backoff` is not a duration',
+  },
   examples: [
     { title: 'One day of the archive', with: { url: 'http://127.0.0.1:9870', user: 'etl', paths: ['/data/proxy/dt=2026-12-05/'] } },
     { title: 'A week of rotated squid logs, resuming', with: { paths: ['/archive/squid/access.log-2026120[1-7].gz'], checkpoint: true } },
@@ -105,7 +112,7 @@ export default definePlugin<HdfsSourceConfig>({
       parseDuration(config.max_backoff);
       return [];
     } catch (err) {
-      return [{ path: '/max_backoff', message: (err as Error).message, code: 'SLUICE_E_SCHEMA' }];
+      return [{ path: '/max_backoff', message: (err as Error).message, code: 'DURATION' }];
     }
   },
   create(config, ctx): SourceInstance {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { posix } from 'node:path';
 import { compileTemplate, PathExpander, sanitiseValue, streamOf, fileName, parseFileName, tempName, ArchivedRanges, csvField, timeOf, TemplateError } from '../../../plugins/sink/hdfs/paths.js';
 import { segmentRegExp, isGlobSegment } from '../../../plugins/source/hdfs/glob.js';
-import { isHiddenName, encodeHdfsPath, Hdfs } from '../../../plugins/shared/hdfs/client.js';
+import { isHiddenName, encodeHdfsPath, Hdfs } from '../../../src/hdfs/webhdfs.js';
 
 const MISSING = '__HIVE_DEFAULT_PARTITION__';
 const expander = (tpl: string, timeField = '@timestamp') => new PathExpander(compileTemplate(tpl), { timeField, missing: MISSING });
