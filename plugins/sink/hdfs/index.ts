@@ -147,9 +147,15 @@ interface Bucket {
   key: string;
   dir: string;
   label: string | undefined;
-  lines: string[];
-  positions: number[];
+  /** The file's bytes so far, one part per write call (gzip members when gzip), off the JS heap. */
+  parts: Array<Promise<Buffer>>;
+  /** Serialised records of the current write call, not yet made a part. */
+  text: string;
+  records: number;
+  /** Serialised bytes (before gzip). */
   bytes: number;
+  first: number;
+  last: number;
   opened: number;
 }
 
@@ -157,12 +163,10 @@ interface Bucket {
 interface PendingFile {
   key: string;
   dir: string;
-  label: string | undefined;
-  lines: string[];
-  positions: number[];
+  name: string;
+  parts: Array<Promise<Buffer>>;
+  records: number;
   bytes: number;
-  /** The final name, fixed at the first upload attempt (then reused by retries). */
-  name?: string;
 }
 
 /** A record arrived before one with a greater position in its stream: ranges would lie. */
@@ -187,8 +191,8 @@ class HdfsSink implements SinkInstance {
   private readonly lastPos = new Map<string, number>();
   /**
    * Directories created and listed in this run, with the ranges archived there before it. A promise,
-   * so that concurrent uploads into one directory share one listing (a second listing could see, and
-   * delete as stale, the temporary file of the first upload).
+   * so that concurrent callers share one listing (a second listing could see, and delete as stale,
+   * the temporary file of an upload in progress).
    */
   private readonly dirs = new Map<string, Promise<ArchivedRanges>>();
   /** Temporary files this run may have left (deleted at close if still there). */
@@ -225,27 +229,28 @@ class HdfsSink implements SinkInstance {
     return s + '\n';
   }
 
+  /**
+   * Take a batch. Everything that can fail — placing records, the order check, creating and
+   * listing a directory met for the first time (transient when HDFS is down), making room — happens
+   * before any record is taken, so that the runtime's retry of a failed call cannot take a record
+   * twice. Records already archived in their directory by an earlier run are dropped here.
+   */
   async write(records: Rec[]): Promise<void> {
-    // Make room first: if this throws (HDFS down), nothing of `records` was taken, so the runtime's
-    // retry of this call cannot buffer a record twice.
-    if (this.pendingBytes + this.openBytes >= this.config.max_buffer_bytes) {
-      for (const b of [...this.buckets.values()]) this.closeBucket(b);
-      await this.uploadPending();
-    }
     const cfg = this.config;
     const idem = cfg.idempotent;
     const n = records.length;
-    // One pass to place every record (and check the order) before any is taken.
     const dirs: string[] = new Array(n);
     const labels: Array<string | undefined> = new Array(n);
     const positions: number[] = new Array(n);
     const seen = new Map<string, number>();
+    const dirSet = new Set<string>();
     let missingTime = 0;
     for (let i = 0; i < n; i++) {
       const rec = records[i]!;
       const e = this.expander.expand(rec);
       if (e.missingTime) missingTime++;
       dirs[i] = e.dir;
+      dirSet.add(e.dir);
       if (!idem) continue;
       const extra = cfg.stream_fields.length ? cfg.stream_fields.map((f) => getPath(rec, f)) : undefined;
       const sp = streamOf(getPath(rec, cfg.origin_field), extra);
@@ -263,39 +268,75 @@ class HdfsSink implements SinkInstance {
       }
       seen.set(k, sp.pos);
     }
+    const ranges = new Map<string, ArchivedRanges>();
+    for (const d of dirSet) ranges.set(d, await this.prepareDir(d));
+    if (this.pendingBytes + this.openBytes >= cfg.max_buffer_bytes) {
+      for (const b of [...this.buckets.values()]) this.closeBucket(b);
+      await this.uploadPending();
+    }
+    // Nothing below throws: the batch is taken.
     for (const [k, v] of seen) this.lastPos.set(k, v);
     if (missingTime) this.ctx.metrics.add('missing_time', missingTime);
 
     const now = Date.now();
+    const touched = new Set<Bucket>();
+    let skipped = 0;
     for (let i = 0; i < n; i++) {
       const label = labels[i];
+      const pos = positions[i]!;
+      if (label !== undefined && ranges.get(dirs[i]!)!.has(label, pos)) {
+        skipped++;
+        continue;
+      }
       const key = dirs[i]! + '\0' + (label ?? '');
       let b = this.buckets.get(key);
       // Roll by records, never between two records of one origin position (ranges stay exact).
-      if (b && b.lines.length >= cfg.roll_records && (label === undefined || b.positions[b.positions.length - 1] !== positions[i])) {
+      if (b && b.records >= cfg.roll_records && (label === undefined || b.last !== pos)) {
         this.closeBucket(b);
         b = undefined;
       }
       if (!b) {
-        b = { key, dir: dirs[i]!, label, lines: [], positions: [], bytes: 0, opened: now };
+        b = { key, dir: dirs[i]!, label, parts: [], text: this.header, records: 0, bytes: 0, first: pos, last: pos, opened: now };
         this.buckets.set(key, b);
       }
+      touched.add(b);
       const line = this.serialise(records[i]!);
-      b.lines.push(line);
-      if (label !== undefined) b.positions.push(positions[i]!);
+      b.text += line;
+      b.records++;
+      b.last = pos;
       b.bytes += line.length;
       this.openBytes += line.length;
-      if (b.bytes >= cfg.roll_bytes && (label === undefined || i + 1 >= n || positions[i + 1] !== positions[i] || labels[i + 1] !== label)) this.closeBucket(b);
+      if (b.bytes >= cfg.roll_bytes && (label === undefined || i + 1 >= n || positions[i + 1] !== pos || labels[i + 1] !== label)) this.closeBucket(b);
+    }
+    for (const b of touched) this.seal(b);
+    if (skipped) {
+      this.ctx.metrics.add('replay_skipped', skipped);
+      this.ctx.logger.debug({ skipped }, 'records already archived by an earlier run skipped');
     }
     for (const b of [...this.buckets.values()]) if (now - b.opened >= this.rollIntervalMs) this.closeBucket(b);
   }
 
+  /** Turn the text gathered by a write call into a part (compressed in the thread pool). */
+  private seal(b: Bucket): void {
+    if (!b.text) return;
+    const text = b.text;
+    b.text = '';
+    const part = this.config.gzip ? gzip(text) : Promise.resolve(Buffer.from(text));
+    part.catch(() => {}); // awaited at upload; no unhandled rejection meanwhile
+    b.parts.push(part);
+  }
+
   /** Close a bucket: its file waits for the next upload. */
   private closeBucket(b: Bucket): void {
+    this.seal(b);
     this.buckets.delete(b.key);
     this.openBytes -= b.bytes;
-    if (!b.lines.length) return;
-    this.pending.push({ key: b.key, dir: b.dir, label: b.label, lines: b.lines, positions: b.positions, bytes: b.bytes });
+    if (!b.records) return;
+    const name =
+      b.label !== undefined
+        ? fileName({ prefix: this.config.file_prefix, label: b.label, first: b.first, last: b.last, ext: this.ext })
+        : `${this.config.file_prefix}.${this.runId}.${this.seq++}${this.ext}`;
+    this.pending.push({ key: b.key, dir: b.dir, name, parts: b.parts, records: b.records, bytes: b.bytes });
     this.pendingBytes += b.bytes;
   }
 
@@ -372,35 +413,7 @@ class HdfsSink implements SinkInstance {
   }
 
   private async upload(f: PendingFile): Promise<void> {
-    const ranges = await this.prepareDir(f.dir);
-    if (f.name === undefined) {
-      let lines = f.lines;
-      if (f.label !== undefined && ranges.size > 0) {
-        // Drop what an earlier run archived here (a replay); keep the rest in order.
-        const keepLines: string[] = [];
-        const keepPos: number[] = [];
-        for (let i = 0; i < lines.length; i++) {
-          if (ranges.has(f.label, f.positions[i]!)) continue;
-          keepLines.push(lines[i]!);
-          keepPos.push(f.positions[i]!);
-        }
-        const skipped = lines.length - keepLines.length;
-        if (skipped) {
-          this.ctx.metrics.add('replay_skipped', skipped);
-          this.ctx.logger.info({ dir: f.dir, stream: f.label, skipped }, 'records already archived by an earlier run skipped');
-        }
-        f.lines = lines = keepLines;
-        f.positions = keepPos;
-      }
-      if (!lines.length) return;
-      f.name =
-        f.label !== undefined
-          ? fileName({ prefix: this.config.file_prefix, label: f.label, first: f.positions[0]!, last: f.positions[f.positions.length - 1]!, ext: this.ext })
-          : `${this.config.file_prefix}.${this.runId}.${this.seq++}${this.ext}`;
-    }
-    if (!f.lines.length) return;
-    const text = this.header + f.lines.join('');
-    const data = this.config.gzip ? await gzip(text) : Buffer.from(text);
+    const data = Buffer.concat(await Promise.all(f.parts));
     const final = `${f.dir}/${f.name}`;
     const temp = `${f.dir}/${tempName(f.name)}`;
     this.temps.add(temp);
@@ -410,14 +423,14 @@ class HdfsSink implements SinkInstance {
     const st = await this.hdfs.stat(final);
     if (!st || st.length !== data.length) throw new HdfsError(`WebHDFS rename ${temp} → ${final}: the file is not in place after the rename`, true);
     this.ctx.metrics.add('files_written', 1);
-    this.ctx.metrics.add('records_written', f.lines.length);
+    this.ctx.metrics.add('records_written', f.records);
     this.ctx.metrics.add('bytes_written', data.length);
   }
 
   async close(): Promise<void> {
     // A clean run flushed everything before close; what is still held belongs to batches that were
     // never acknowledged (the run failed), which their source will deliver again.
-    const held = this.pending.reduce((s, f) => s + f.lines.length, 0) + [...this.buckets.values()].reduce((s, b) => s + b.lines.length, 0);
+    const held = this.pending.reduce((s, f) => s + f.records, 0) + [...this.buckets.values()].reduce((s, b) => s + b.records, 0);
     if (held) this.ctx.logger.warn({ records: held }, 'hdfs sink closed with unflushed records (their batches were not acknowledged and will be replayed)');
     this.buckets.clear();
     this.pending = [];
