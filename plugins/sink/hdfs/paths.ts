@@ -201,11 +201,16 @@ export interface Expanded {
 export class PathExpander {
   private lastTime: unknown = undefined;
   private lastParts: TimeParts | undefined;
+  /** Whether the template's time escapes are all read from a UTC ISO string's first 13 characters. */
+  private readonly hourly: boolean;
+  private lastHour = '';
 
   constructor(
     readonly template: CompiledTemplate,
     private readonly opts: ExpandOptions,
-  ) {}
+  ) {
+    this.hourly = template.segments.every((seg) => seg.parts.every((p) => p.kind !== 'time' || 'YymdH'.includes(p.spec)));
+  }
 
   expand(rec: Rec): Expanded {
     const t = this.template;
@@ -216,11 +221,16 @@ export class PathExpander {
     if (t.usesTime) {
       const v = getPath(rec, this.opts.timeField);
       if (v === this.lastTime && v !== undefined) parts = this.lastParts;
-      else {
+      else if (this.hourly && typeof v === 'string' && v.length >= 20 && v.charCodeAt(10) === 84 /* T */ && v.charCodeAt(v.length - 1) === 90 /* Z */ && this.lastParts !== undefined && v.startsWith(this.lastHour)) {
+        // Same UTC hour as the last parsed time (logs are mostly in time order): the escapes used
+        // read nothing finer, so its parts serve.
+        parts = this.lastParts;
+      } else {
         const ms = timeOf(v);
         parts = ms === undefined ? undefined : partsOfDate(ms);
         this.lastTime = v;
         this.lastParts = parts;
+        this.lastHour = parts !== undefined && typeof v === 'string' && v.length >= 20 && v.charCodeAt(10) === 84 && v.charCodeAt(v.length - 1) === 90 ? v.slice(0, 13) : '\u0000';
       }
       missingTime = parts === undefined;
     }

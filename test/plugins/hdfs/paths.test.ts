@@ -202,3 +202,22 @@ describe('odds and ends', () => {
     expect(String(err.message)).not.toContain('TOKEN-SECRET-123');
   });
 });
+
+describe('the hour cache of event times', () => {
+  it('gives the same directories as parsing every time (property)', () => {
+    const tpl = '/d/dt=%Y-%m-%d/hour=%H/';
+    const cached = expander(tpl);
+    const times = fc.array(
+      fc.oneof(
+        fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) }).map((t) => new Date(t).toISOString()),
+        fc.constantFrom('2026-12-05T10:59:59.999Z', '2026-12-05T11:00:00.000Z', '2026-12-05T10:00:00+02:00', 'garbage-garbage-garbage', '2026-12-05T10:30:00Z'),
+      ),
+      { maxLength: 40 },
+    );
+    fc.assert(
+      fc.property(times, (ts) => {
+        for (const t of ts) expect(cached.expand({ '@timestamp': t }).dir).toBe(expander(tpl).expand({ '@timestamp': t }).dir);
+      }),
+    );
+  });
+});
