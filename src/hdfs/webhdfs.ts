@@ -299,26 +299,6 @@ export class Hdfs {
   }
 }
 
-/** Whether an error is worth retrying (the same test as the runtime's). */
-export function isTransientError(err: unknown): boolean {
-  const e = err as { transient?: boolean; code?: string };
-  return e?.transient === true || (typeof e?.code === 'string' && TRANSIENT_CODES.has(e.code));
-}
-
-/** Sleep, cut short when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Hidden or in-progress files that readers skip: `_x`, `.x`, `x.inprogress`, `x.tmp`, `x._COPYING_`. */
 export function isHiddenName(name: string): boolean {
   return name.startsWith('_') || name.startsWith('.') || name.endsWith('.inprogress') || name.endsWith('.tmp') || name.endsWith('._COPYING_');

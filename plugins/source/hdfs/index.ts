@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { definePlugin, makeInvalid, parseDuration, type ConfigIssue, type LineBlock, type PluginContext, type Rec, type SourceInstance, type SourceOutputs } from '../../../src/api.js';
-import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, isTransientError, sleep, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
+import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, retrying, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
 import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
 
 interface HdfsSourceConfig extends HdfsConnectionConfig {
@@ -149,19 +149,17 @@ class HdfsSource implements SourceInstance {
     }
   }
 
-  /** Run an HDFS call, retrying transient failures with backoff until the run is stopped. */
+  /**
+   * Run an HDFS call, retrying transient failures with the runtime's backoff (up to `max_backoff`)
+   * until it succeeds or the run is stopped.
+   */
   private async retrying<T>(what: string, op: () => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    if (this.ctx.signal.aborted) throw new Stopped();
+    try {
+      return await retrying(op, { what, logger: this.ctx.logger, metrics: this.ctx.metrics, signal: this.ctx.signal, policy: { maxDelayMs: this.maxBackoffMs } });
+    } catch (err) {
       if (this.ctx.signal.aborted) throw new Stopped();
-      try {
-        return await op();
-      } catch (err) {
-        if (!isTransientError(err)) throw err;
-        const wait = Math.min(this.maxBackoffMs, 200 * 2 ** Math.min(attempt, 10));
-        this.ctx.logger.warn({ err: String((err as Error).message ?? err), attempt, retryInMs: wait }, `${what} failed; retrying`);
-        this.ctx.metrics.add('retries', 1);
-        await sleep(wait, this.ctx.signal);
-      }
+      throw err;
     }
   }
 
