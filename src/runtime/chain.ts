@@ -23,6 +23,8 @@ import { asRunError } from './run-error.js';
 export interface StepCounter {
   received(n: number): void;
   emitted(port: string, n: number): void;
+  /** Present to be told, once per batch, the milliseconds the step spent in `process` for it. */
+  busy?(ms: number): void;
 }
 
 export interface ChainStep {
@@ -44,18 +46,28 @@ const isPromise = <V>(x: unknown): x is Promise<V> => !!x && typeof (x as Promis
 
 export class ChainDriver<T> {
   private readonly holders: boolean;
+  /** Milliseconds each step spent in `process` for the current batch, when any step is timed. */
+  private readonly busyMs: Float64Array | undefined;
 
   constructor(
     private readonly steps: readonly ChainStep[],
     private readonly out: ChainOut<T>,
   ) {
     this.holders = steps.some((s) => s.holder !== undefined);
+    this.busyMs = steps.some((s) => s.counter.busy) ? new Float64Array(steps.length) : undefined;
   }
 
   /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
   async runBatch(batch: Batch, tag: T): Promise<void> {
     if (this.holders) await this.applyUpdates();
     for (const records of chunksOf(batch)) await this.runFrom(0, records, tag);
+    const busy = this.busyMs;
+    if (busy) {
+      for (let k = 0; k < busy.length; k++) {
+        if (busy[k]! > 0) this.steps[k]!.counter.busy?.(busy[k]!);
+        busy[k] = 0;
+      }
+    }
   }
 
   /** End of input: apply pending updates, then finish each step, feeding what it emits onward. */
@@ -97,12 +109,14 @@ export class ChainDriver<T> {
       const step = this.steps[k]!;
       step.counter.received(input.length);
       let produced: Outputs;
+      const t0 = this.busyMs ? performance.now() : 0;
       try {
         const r = step.inst.process(input);
         produced = isPromise<Outputs>(r) ? await r : r;
       } catch (err) {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
       }
+      if (this.busyMs) this.busyMs[k] += performance.now() - t0;
       const next = await this.route(k, produced, tag);
       if (next === undefined) return;
       input = next;
