@@ -42,6 +42,8 @@ export interface RunView {
   readonly startedAt: number;
   /** The input queues now (walks at most `queueBatches` envelopes per queue). */
   queues(): QueueDepth[];
+  /** `node.port`s whose records stay inside a parallel segment's worker threads: never seen by `records`. */
+  readonly hidden: ReadonlySet<string>;
 }
 
 export interface RunObserver {

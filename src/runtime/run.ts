@@ -53,7 +53,11 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const layout = layoutOf(spec);
   const obs = opts.observer;
   const state = new RunState(spec, layout.insideSegment, { stateDir: opts.stateDir, logger: opts.logger, once: !!opts.once, observer: obs });
-  obs?.attach(state.view());
+  if (obs) {
+    const hidden = new Set<string>();
+    for (const seg of layout.segments) for (const n of seg.nodes) for (const p of spec.nodes.get(n)!.ports) if (!seg.leaving[n]!.includes(p)) hidden.add(`${n}.${p}`);
+    obs.attach(state.view(hidden));
+  }
   obs?.phase('preparing');
   const outer = opts.signal;
   const onOuterAbort = () => state.controller.abort();

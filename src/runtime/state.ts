@@ -139,8 +139,8 @@ export class RunState {
   }
 
   /** What an observer reads of the run (observer.ts). */
-  view(): RunView {
-    return { spec: this.spec, stats: this.stats, startedAt: this.startedAt, queues: () => this.queueDepths() };
+  view(hidden: ReadonlySet<string>): RunView {
+    return { spec: this.spec, stats: this.stats, startedAt: this.startedAt, queues: () => this.queueDepths(), hidden };
   }
 
   private queueDepths(): QueueDepth[] {
