@@ -36,7 +36,7 @@ export interface Layout {
 
 export const NODE_W = 190;
 export const NODE_H = 68;
-const COL_GAP = 190;
+const COL_GAP = 230;
 const ROW_GAP = 36;
 const MARGIN = 20;
 
@@ -89,9 +89,9 @@ export function layoutGraph(spec: CompiledSpec): Layout {
       const y2 = to.y + ((k + 1) * to.h) / (ins.length + 1);
       const dx = Math.max(40, (x2 - x1) / 2);
       const d = `M${x1},${y1} C${x1 + dx},${y1} ${x2 - dx},${y2} ${x2},${y2}`;
-      // Label at t = 0.7 of the cubic: nearer the consumer, so the edges fanning out of one port
-      // (same start) get labels apart.
-      const t = 0.7;
+      // Label a little past the middle of the cubic: edges fanning out of one port (same start)
+      // get labels apart, and a label stays within the gap between the columns.
+      const t = 0.55;
       const u = 1 - t;
       const bx = u * u * u * x1 + 3 * u * u * t * (x1 + dx) + 3 * u * t * t * (x2 - dx) + t * t * t * x2;
       const by = u * u * u * y1 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y2;
