@@ -15,7 +15,7 @@
  */
 import type { Outputs, ProcessorInstance, Rec } from '../api.js';
 import type { Batch } from '../record.js';
-import { chunksOf } from './chunks.js';
+import { CHUNK, chunksOf } from './chunks.js';
 import type { SharedHolder } from './prepare.js';
 import { asRunError } from './run-error.js';
 
@@ -58,22 +58,41 @@ export class ChainDriver<T> {
   }
 
   /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
-  async runBatch(batch: Batch, tag: T): Promise<void> {
-    if (this.holders) await this.applyUpdates();
+  runBatch(batch: Batch, tag: T): Promise<void> {
+    // Observed runs: the previous batch's times go out now (synchronously: no extra turn).
+    if (this.busyMs) this.reportBusy();
+    if (this.holders && this.updatePending()) return this.applyUpdates().then(() => this.runChunks(batch, tag));
+    // A batch of one chunk (what a main-thread processor receives from another) runs without
+    // the chunk loop's extra await: a consumer must not take more turns of the microtask queue
+    // per chunk than its producer, or the producer runs ahead and its queue stays full, keeping
+    // parsed records alive through young-generation collections.
+    if (Array.isArray(batch) && batch.length <= CHUNK) return this.runFrom(0, batch, tag);
+    return this.runChunks(batch, tag);
+  }
+
+  private async runChunks(batch: Batch, tag: T): Promise<void> {
     for (const records of chunksOf(batch)) await this.runFrom(0, records, tag);
+  }
+
+  /**
+   * Hand each timed step the milliseconds it spent in `process` since the last report (one batch:
+   * `runBatch` reports the previous batch's as it starts the next; a worker calls this before it
+   * replies, `finish` for the last batch).
+   */
+  reportBusy(): void {
     const busy = this.busyMs;
-    if (busy) {
-      for (let k = 0; k < busy.length; k++) {
-        if (busy[k]! > 0) this.steps[k]!.counter.busy?.(busy[k]!);
-        busy[k] = 0;
-      }
+    if (!busy) return;
+    for (let k = 0; k < busy.length; k++) {
+      if (busy[k]! > 0) this.steps[k]!.counter.busy?.(busy[k]!);
+      busy[k] = 0;
     }
   }
 
   /** End of input: apply pending updates, then finish each step, feeding what it emits onward. */
   async finish(tag: T): Promise<void> {
+    this.reportBusy();
     if (!this.steps.some((s) => s.inst.finish)) return; // nothing held: no late `update` either
-    if (this.holders) await this.applyUpdates();
+    if (this.holders && this.updatePending()) await this.applyUpdates();
     for (let k = 0; k < this.steps.length; k++) {
       const step = this.steps[k]!;
       if (!step.inst.finish) continue;
@@ -87,6 +106,11 @@ export class ChainDriver<T> {
       const next = await this.route(k, held, tag);
       if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
     }
+  }
+
+  private updatePending(): boolean {
+    for (const step of this.steps) if (step.holder?.pending) return true;
+    return false;
   }
 
   /** Hand every value published since the last batch to its step's `update`. */
@@ -117,7 +141,19 @@ export class ChainDriver<T> {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
       }
       if (this.busyMs) this.busyMs[k] += performance.now() - t0;
-      const next = await this.route(k, produced, tag);
+      // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
+      // is a turn of the microtask queue more (see runBatch).
+      let next: Rec[] | undefined;
+      for (const port in produced) {
+        const out = produced[port];
+        if (!out || out.length === 0) continue;
+        step.counter.emitted(port, out.length);
+        if (step.leaving === 'all' || step.leaving.includes(port)) {
+          const w = this.out(tag, k, port, out);
+          if (w !== undefined) await w;
+        }
+        if (port === step.feed) next = out;
+      }
       if (next === undefined) return;
       input = next;
     }

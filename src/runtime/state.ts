@@ -93,20 +93,34 @@ export class RunState {
   async dispatch(name: string, outputs: SourceOutputs, ack: Ack | null, count = true): Promise<void> {
     for (const port in outputs) {
       const records = outputs[port];
-      if (records) await this.dispatchPort(name, port, records, ack, count);
+      if (!records) continue;
+      const w = this.dispatchPort(name, port, records, ack, count);
+      if (w !== undefined) await w;
     }
   }
 
-  /** Send the records of one port (counted unless `count` is false: the caller counted them). */
-  async dispatchPort(name: string, port: string, records: Batch, ack: Ack | null, count: boolean): Promise<void> {
+  /**
+   * Send the records of one port (counted unless `count` is false: the caller counted them).
+   * Returns a promise only when there was a queue to push to.
+   */
+  dispatchPort(name: string, port: string, records: Batch, ack: Ack | null, count: boolean): Promise<void> | undefined {
     const n = batchSize(records);
-    if (n === 0) return;
+    if (n === 0) return undefined;
     if (count) this.stats.get(name)!.emitted(port, n);
     const obs = this.observer;
     if (obs !== undefined && obs.wants(name, port)) obs.records(name, port, records, ack?.at);
     const targets = this.routes.get(name)!.get(port);
-    if (!targets) return; // a port nobody reads: counted, then dropped (validation warned)
+    if (!targets) return undefined; // a port nobody reads: counted, then dropped (validation warned)
+    // Observed runs note the edge on the envelope (queue depth per edge); others make the same object as ever.
     const from = obs !== undefined ? `${name}.${port}` : undefined;
+    if (targets.length === 1) {
+      ack?.retain();
+      return targets[0]!.push(from === undefined ? { records, ack } : { records, ack, from });
+    }
+    return this.fanOut(targets, records, ack, from);
+  }
+
+  private async fanOut(targets: BoundedQueue<Envelope>[], records: Batch, ack: Ack | null, from: string | undefined): Promise<void> {
     for (let i = 0; i < targets.length; i++) {
       ack?.retain();
       // Fan-out shares the records; each consumer gets its own array (or its own bytes: a

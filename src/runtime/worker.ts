@@ -168,6 +168,7 @@ async function main(): Promise<void> {
           const wire = msg.batch;
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
           await driver!.runBatch(wire.kind === 'block' ? wire.block : decodeBatch(wire), outputs);
+          if (init.observed) driver!.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
           return post({ type: 'result', seq: msg.seq, outputs, stats: take() });
         }

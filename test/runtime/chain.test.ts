@@ -5,6 +5,10 @@ import { ChainDriver, type ChainStep, type StepCounter } from '../../src/runtime
 import { CHUNK } from '../../src/runtime/chunks.js';
 import { SharedHolder } from '../../src/runtime/prepare.js';
 import { RunError } from '../../src/runtime/run-error.js';
+import { runPipeline } from '../../src/runtime/run.js';
+import { builtinRegistry } from '../../src/plugins/builtins.js';
+import { loadSpec } from '../../src/spec/validate.js';
+import { testContext } from '../helpers/harness.js';
 
 /** Counts as the runtime's statistics would hold them. */
 class Counts implements StepCounter {
@@ -176,5 +180,46 @@ describe('chain driver', () => {
 
     const f = new ChainDriver([step('f', { process: () => ({}), finish: async () => boom() })], () => undefined);
     await expect(f.finish(null)).rejects.toMatchObject({ code: 'SLUICE_E_RUNTIME', message: "node 'f': finish failed: boom" });
+  });
+});
+
+describe('chain driver in a pipeline', () => {
+  it('a main-thread consumer keeps pace with its producer: the queue between them does not fill up', async () => {
+    // Turns of the microtask queue decide who runs next: a consumer that needs more of them per
+    // chunk than its producer falls behind, and the records waiting in its queue survive young-
+    // generation collections. A pass-through producer and a counting consumer, both fakes.
+    let produced = 0;
+    let consumed = 0;
+    let maxLag = 0;
+    const registry = builtinRegistry();
+    registry.register({
+      name: 'fake-array-source', kind: 'source', summary: 'Emits 20 batches of 2,000 records (test fake).', schema: { type: 'object' },
+      create: () => ({ async run(emit) { for (let b = 0; b < 20; b++) await emit({ out: recs(2000, b * 2000) }); } }),
+    });
+    registry.register({
+      name: 'fake-producer', kind: 'transform', summary: 'Passes chunks on, counting them (test fake).', schema: { type: 'object' },
+      create: () => ({ process: (r: Rec[]) => (produced++, { out: r }) }),
+    });
+    registry.register({
+      name: 'fake-consumer', kind: 'transform', summary: 'Counts chunks and how far behind it is (test fake).', schema: { type: 'object' },
+      create: () => ({ process: () => (consumed++, (maxLag = Math.max(maxLag, produced - consumed)), {}) }),
+    });
+    registry.register({
+      name: 'fake-null-sink', kind: 'sink', summary: 'Accepts nothing in particular (test fake).', schema: { type: 'object' },
+      create: () => ({ write() {}, async flush() {}, async close() {} }),
+    });
+    const text = `version: 1
+name: pace
+nodes:
+  src: { source: fake-array-source }
+  p: { transform: fake-producer, from: src }
+  c: { transform: fake-consumer, from: p }
+  out: { sink: fake-null-sink, from: c }
+`;
+    const { spec, issues } = await loadSpec('/nonexistent/pace.yaml', { text, registry });
+    expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
+    await runPipeline(spec!, { stateDir: '/nonexistent', logger: testContext().logger });
+    expect(consumed).toBe(produced);
+    expect(maxLag).toBeLessThanOrEqual(2); // the queue holds 8
   });
 });
