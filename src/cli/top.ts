@@ -40,7 +40,10 @@ function duration(ms: number): string {
 export function renderTop(s: Snapshot, width = 100): string[] {
   const lines: string[] = [];
   const t = s.totals;
-  lines.push(`sluice top — ${s.pipeline} · ${s.phase}${s.runs > 1 ? ` (run ${s.runs})` : ''} · ${duration(s.elapsedMs)} · in ${rate(t.inRate)} rec/s`);
+  // A finished run: its mean rate (the last tick's says little).
+  const ended = s.phase === 'done' || s.phase === 'failed';
+  const inRate = ended ? (s.elapsedMs > 0 ? (t.recordsIn * 1000) / s.elapsedMs : 0) : t.inRate;
+  lines.push(`sluice top — ${s.pipeline} · ${s.phase}${s.runs > 1 ? ` (run ${s.runs})` : ''} · ${duration(s.elapsedMs)} · in ${rate(inRate)} rec/s${ended ? ' (mean)' : ''}`);
   lines.push(`records in ${groupDigits(t.recordsIn)} · invalid ${groupDigits(t.invalid)} · alerts ${groupDigits(t.alerts)} · written ${groupDigits(t.written)}${s.error ? ` · error: ${s.error}` : ''}`);
   lines.push('');
   const cols: [string, number, boolean][] = [
@@ -96,6 +99,7 @@ export function topScreen(out: NodeJS.WriteStream, onQuit?: () => void): TopScre
   const tty = !!out.isTTY;
   const stdin = process.stdin;
   let ended = false;
+  let lastDrawn: Snapshot | undefined;
   const restore = () => {
     if (!tty) return;
     out.write(CURSOR_ON + ALT_OFF);
@@ -118,6 +122,7 @@ export function topScreen(out: NodeJS.WriteStream, onQuit?: () => void): TopScre
   return {
     draw(s) {
       if (ended) return;
+      lastDrawn = s;
       const width = tty ? out.columns || 100 : 120;
       const frame = renderTop(s, width);
       if (tty) {
@@ -137,8 +142,9 @@ export function topScreen(out: NodeJS.WriteStream, onQuit?: () => void): TopScre
           stdin.pause();
         }
       }
-      // What the run looked like last stays on the normal screen (a pipe already has it).
+      // What the run looked like last stays on the normal screen (a pipe gets it unless it has it).
       if (final && tty) out.write(renderTop(final, out.columns || 100).join('\n') + '\n');
+      else if (final && final !== lastDrawn) out.write(renderTop(final, 120).join('\n') + '\n');
     },
   };
 }
@@ -182,8 +188,7 @@ export async function topRemote(base: string, opts: { intervalMs: number; once: 
     try {
       last = await get();
     } catch {
-      // The process went away: a finite run ended (or it was stopped).
-      last = { ...last, phase: last.phase === 'running' || last.phase === 'preparing' ? 'done' : last.phase };
+      // The process went away: a finite run ended (or it was stopped). Its last frame stays.
       screen.end(last);
       process.stderr.write(`sluice top: ${base} went away (the run ended or was stopped)\n`);
       return 0;

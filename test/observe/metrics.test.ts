@@ -92,3 +92,25 @@ describe('metrics during a run', () => {
     }
   });
 });
+
+describe('metrics with worker threads', () => {
+  it('counts from parallel segments equal the summary; their batch times come back; a port inside the segment cannot be tapped', async () => {
+    const { spec, dir } = await compileSlow({ copies: 10, msPerBatch: 5, workers: 2 });
+    const { obs, base, run } = await startObservedRun(spec, dir);
+    try {
+      const refused = await fetch(`${base}/tap?node=parse&port=out`);
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: string }).error).toMatch(/inside worker threads/);
+      const summary = await run;
+      const m = parseProm(await (await fetch(`${base}/metrics`)).text());
+      for (const n of summary.nodes) for (const [port, count] of Object.entries(n.out)) expect(m.get(`sluice_records_out_total{node="${n.node}",port="${port}"}`), `${n.node}.${port}`).toBe(count);
+      expect(m.get('sluice_batch_duration_seconds_count{node="parse",stage="process"}')).toBeGreaterThan(0);
+      expect(m.get('sluice_batch_duration_seconds_count{node="sweep",stage="process"}')).toBeGreaterThan(0);
+      expect(m.get('sluice_detection_latency_seconds_count{node="sweep"}')).toBe(summary.alerts);
+      expect(m.get('sluice_rejects_total{node="parse",reason="PARSE_TIMESTAMP"}')).toBeGreaterThan(0);
+    } finally {
+      await run.catch(() => undefined);
+      await obs.close();
+    }
+  });
+});
