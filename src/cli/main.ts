@@ -19,6 +19,7 @@ import { drawGraph } from '../graph/draw.js';
 import { pluginList, pluginReference } from './plugin-docs.js';
 import { createProgress } from './progress.js';
 import { redact } from '../util/redact.js';
+import { parseDuration } from '../util/duration.js';
 import { observe, RunMonitor, parseAddress, type Observing } from '../observe/index.js';
 import { topRemote, topScreen, type TopScreen } from './top.js';
 import { tapRemote } from './tap.js';
@@ -71,13 +72,22 @@ program
   .option('--metrics <addr>', 'serve Prometheus metrics, /healthz and /readyz at HOST:PORT (e.g. 127.0.0.1:9464)')
   .option('--ui <addr>', 'serve the status page at HOST:PORT (the same address as --metrics serves both)')
   .option('--top', 'show per-node rates and queues live instead of the progress bar (sluice top, in this process)')
+  .option('--linger <duration>', 'after a finite run, keep serving --metrics/--ui this long (e.g. 30s) for a last scrape or look; Ctrl-C ends it')
   .action(async (file: string, opts) => {
     const spec = await compile(file, opts.var);
     if (!spec) process.exit(2);
     const logger = createLogger(opts.logLevel, spec.secrets);
     let observing: Observing | undefined;
     let monitor: RunMonitor | undefined;
+    let lingerMs = 0;
     try {
+      if (opts.linger !== undefined) {
+        try {
+          lingerMs = parseDuration(opts.linger);
+        } catch (err) {
+          throw new Error(`--linger: ${(err as Error).message}`);
+        }
+      }
       for (const a of [opts.metrics, opts.ui]) if (a !== undefined) parseAddress(a);
       if (opts.metrics !== undefined || opts.ui !== undefined) {
         observing = await observe(spec, { metrics: opts.metrics, ui: opts.ui });
@@ -89,7 +99,7 @@ program
         }
       } else if (opts.top) monitor = new RunMonitor(spec);
     } catch (err) {
-      process.stderr.write(`sluice: cannot serve: ${(err as Error).message}\n`);
+      process.stderr.write(`sluice: ${(err as Error).message}\n`);
       process.exit(2);
     }
     const hasStdoutSink = [...spec.nodes.values()].some((n) => n.kind === 'sink' && n.plugin.def.name === 'stdout');
@@ -179,6 +189,21 @@ program
       process.exit(0);
     }
     const ok = await runOnce();
+    if (observing && lingerMs > 0 && !stopping) {
+      logger.info({ ms: lingerMs }, 'run ended; still serving metrics and the status page (--linger)');
+      if (process.stderr.isTTY) process.stderr.write(`sluice: run ended; serving for ${opts.linger} more (Ctrl-C to exit)\n`);
+      await new Promise<void>((done) => {
+        const t = setTimeout(done, lingerMs);
+        const end = () => {
+          clearTimeout(t);
+          done();
+        };
+        process.removeAllListeners('SIGINT');
+        process.removeAllListeners('SIGTERM');
+        process.once('SIGINT', end);
+        process.once('SIGTERM', end);
+      });
+    }
     await observing?.close();
     process.exit(ok ? 0 : 1);
   });
