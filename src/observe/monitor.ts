@@ -178,7 +178,7 @@ export class RunMonitor implements RunObserver {
   }
 
   wants(node: string, port: string): boolean {
-    return port === 'invalid' || port === 'alerts' || this.taps.has(`${node}.${port}`);
+    return port === 'invalid' || port === 'alerts' || (this.taps.size > 0 && this.taps.has(`${node}.${port}`));
   }
 
   records(node: string, port: string, batch: Batch, ingestMs: number | undefined): void {

@@ -90,8 +90,11 @@ export class ObserveServer {
     for (const r of this.open) r.end();
     this.open.clear();
     this.sse.clear();
-    await new Promise<void>((ok) => this.server.close(() => ok()));
-    this.server.closeAllConnections?.();
+    const closed = new Promise<void>((ok) => this.server.close(() => ok()));
+    // Idle keep-alive connections close at once; one still mid-request gets a second.
+    const force = setTimeout(() => this.server.closeAllConnections(), 1000).unref();
+    await closed;
+    clearTimeout(force);
   }
 
   private beat(): void {
@@ -154,7 +157,7 @@ export class ObserveServer {
     res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(this.monitor.snapshot())}\n\n`);
     this.sse.add(res);
     this.open.add(res);
-    req.on('close', () => {
+    res.on('close', () => {
       this.sse.delete(res);
       this.open.delete(res);
     });
@@ -172,15 +175,11 @@ export class ObserveServer {
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.flushHeaders();
     this.open.add(res);
-    let dropped = 0;
     const detach = this.monitor.attachTap({
       node, port, rate, limit,
       send: (record) => {
         // A slow reader loses samples rather than making the pipeline wait or memory grow.
-        if (res.writableLength > 1 << 20) {
-          dropped++;
-          return;
-        }
+        if (res.writableLength > 1 << 20) return;
         res.write(JSON.stringify(record) + '\n');
       },
       end: () => {
@@ -188,10 +187,9 @@ export class ObserveServer {
         res.end();
       },
     });
-    req.on('close', () => {
+    res.on('close', () => {
       detach();
       this.open.delete(res);
-      if (dropped) res.destroy();
     });
   }
 }

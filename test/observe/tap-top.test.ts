@@ -71,7 +71,7 @@ describe('tap', () => {
 
 describe('sluice tap and sluice top (CLI)', () => {
   it('tap prints JSON lines of a running pipeline; top, piped, prints plain frames until the run ends', async () => {
-    const { file } = slowSpecText({ copies: 20, msPerBatch: 20 });
+    const { file } = slowSpecText({ copies: 30, msPerBatch: 20 });
     const port = await freePort();
     const addr = `127.0.0.1:${port}`;
     const pipeline = startCli(['run', file, '--metrics', addr, '--log-level', 'warn']);
@@ -81,7 +81,7 @@ describe('sluice tap and sluice top (CLI)', () => {
       const tap = await runCli(['tap', 'parse.invalid', '--addr', addr, '--limit', '3']);
       expect(tap.code, tap.stderr).toBe(0);
       const recs = tap.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error: { code: string } });
-      expect(recs).toHaveLength(3);
+      expect(recs, tap.stderr).toHaveLength(3);
       for (const r of recs) expect(r.error.code).toMatch(/^PARSE_/);
       expect(tap.stderr).toMatch(/3 records/);
 
@@ -95,7 +95,7 @@ describe('sluice tap and sluice top (CLI)', () => {
       expect(t.code, t.stderr).toBe(0);
       expect(t.stdout).toMatch(/sluice top — observed · running/);
       expect(t.stdout).toMatch(/^parse +transform +proxy-log /m);
-      expect(t.stdout.split('sluice top —').length).toBeGreaterThan(2); // several frames
+      expect(t.stdout.split('sluice top —').length, t.stdout).toBeGreaterThan(2); // several frames
       expect(CONTROL.test(t.stdout)).toBe(false);
       expect(t.stderr).toMatch(/went away/);
     } finally {
