@@ -39,6 +39,9 @@ export interface AlertView {
   original?: string;
   origin?: string;
   severity?: string;
+  /** For alerts without an indicator (windows, rules): the rule's description and the key it is about. */
+  description?: string;
+  subject?: string;
   /** Detection latency of this alert, seconds (see docs/operating.md). */
   latency?: number;
 }
@@ -459,13 +462,19 @@ function str(v: unknown): string | undefined {
 
 /** What the status page shows of an alert, taken from the record at once (it moves on to sinks). */
 export function alertView(r: Rec, node: string, at: string): AlertView {
-  const rule = r.rule as { name?: unknown; severity?: unknown } | undefined;
+  const rule = r.rule as { name?: unknown; severity?: unknown; description?: unknown } | undefined;
   const event = r.event as { original?: unknown; severity?: unknown } | undefined;
   const url = r.url as { original?: unknown } | undefined;
   const enr = (r.threat as { enrichments?: unknown[] } | undefined)?.enrichments?.[0] as
     | { indicator?: { value?: unknown; type?: unknown; provider?: unknown }; matched?: { field?: unknown; atomic?: unknown } }
     | undefined;
   const original = str(event?.original) ?? str(r.message) ?? str(url?.original);
+  const source = r.source as { ip?: unknown } | undefined;
+  const user = r.user as { name?: unknown } | undefined;
+  const win = r.window as { start?: unknown; end?: unknown } | undefined;
+  const subject = [source?.ip !== undefined ? `source.ip ${str(source.ip)}` : '', user?.name !== undefined ? `user ${str(user.name)}` : '', win?.start !== undefined ? `window ${str(win.start)} – ${str(win.end)}` : '']
+    .filter(Boolean)
+    .join(' · ');
   return {
     at,
     node,
@@ -479,5 +488,7 @@ export function alertView(r: Rec, node: string, at: string): AlertView {
     original: original !== undefined && original.length > 2000 ? original.slice(0, 2000) + '…' : original,
     origin: r.origin ? formatOrigin(r.origin as never) : undefined,
     severity: str(rule?.severity) ?? str(event?.severity),
+    description: str(rule?.description),
+    subject: subject || undefined,
   };
 }
