@@ -29,7 +29,7 @@ export async function tapRemote(base: string, ref: string, opts: { rate: number;
     } catch {
       /* plain text */
     }
-    process.stderr.write(`sluice tap: ${msg}\n`);
+    process.stderr.write(`sluice tap: ${msg || `${base}/tap answered ${res.status}`}\n`);
     return res.status === 400 ? 2 : 1;
   }
   process.stderr.write(`sluice tap: ${node}.${port} at ${base}, up to ${opts.rate}/s${opts.limit !== undefined ? `, ${opts.limit} in all` : ''} (Ctrl-C to stop)\n`);

@@ -29,7 +29,7 @@ export type Feature = 'metrics' | 'ui';
 
 /** `HOST:PORT`, `:PORT` or `PORT` (host 127.0.0.1), `[v6]:PORT`. */
 export function parseAddress(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*))?:?(\d+)$/.exec(addr.trim());
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d+)$/.exec(addr.trim());
   const port = m ? Number(m[3]) : NaN;
   if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`expected an address as HOST:PORT, :PORT or PORT, got '${addr}'`);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };

@@ -94,3 +94,16 @@ describe('layout', () => {
     for (const a of l.nodes) for (const b of l.nodes) if (a !== b) expect(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y).toBe(true);
   });
 });
+
+describe('addresses', () => {
+  it('HOST:PORT, :PORT, PORT, [v6]:PORT; anything else is refused', async () => {
+    const { parseAddress } = await import('../../src/observe/server.js');
+    expect(parseAddress('127.0.0.1:9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseAddress('0.0.0.0:80')).toEqual({ host: '0.0.0.0', port: 80 });
+    expect(parseAddress(':9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseAddress('9464')).toEqual({ host: '127.0.0.1', port: 9464 });
+    expect(parseAddress('localhost:8080')).toEqual({ host: 'localhost', port: 8080 });
+    expect(parseAddress('[::1]:9464')).toEqual({ host: '::1', port: 9464 });
+    for (const bad of ['', 'host', 'a:b', '1.2.3.4:', '1:2:3', '99999', '[::1]']) expect(() => parseAddress(bad), bad).toThrow(/HOST:PORT/);
+  });
+});
