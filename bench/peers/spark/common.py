@@ -148,7 +148,8 @@ def load_feed(spark: SparkSession, path: str) -> DataFrame:
     ukey = url_key(v)
     key = F.when(k == "url", F.concat(F.lit("u|"), ukey)).when(k == "domain", F.concat(F.lit("d|"), dom)).otherwise(ip_key)
     itype = F.when(k == "url", "url").when(k == "domain", "domain-name").when(n4.isNotNull(), "ipv4-addr").otherwise("ipv6-addr")
-    ivalue = F.when(k == "url", ukey).when(k == "domain", dom).otherwise(F.lower(v))
+    # URLs and domains are their key after `u|` / `d|`: only addresses carry their text (a smaller broadcast)
+    ivalue = F.when((k != "url") & (k != "domain"), F.lower(v))
     return step.select(key.alias("key"), itype.alias("itype"), ivalue.alias("ivalue")).where(F.col("key").isNotNull()).cache()
 
 
@@ -204,6 +205,7 @@ def alerts(parsed: DataFrame, feed: DataFrame, lens4: list[int], lens6: list[int
     peer_atoms = F.when(dst_ip.isNotNull() & (F.col("dst") != h), tag(dst_ip, "destination.ip")).otherwise(empty)
     atoms = p.select("id", "line", "url", "peer", F.explode(F.concat(url_atoms, host_atoms, peer_atoms)).alias("a"))
     hits = atoms.join(F.broadcast(feed), F.col("a.key") == feed.key)
+    hits = hits.withColumn("ivalue", F.coalesce(F.col("ivalue"), F.substring(F.col("key"), 3, 1 << 20)))
     per_ind = hits.groupBy("id", "itype", "ivalue").agg(F.min("a.field").alias("field"), F.first("line").alias("line"), F.first("url").alias("url"), F.first("peer").alias("peer"))
     per_line = per_ind.groupBy("id").agg(
         F.first("line").alias("line"), F.first("url").alias("url"), F.first("peer").alias("peer"),
