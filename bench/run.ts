@@ -89,7 +89,7 @@ const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); cons
 async function main(): Promise<void> {
   const t0 = performance.now();
   const machine = describeMachine();
-  log(`sluice bench — ${quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; parse ${fmtInt(parseLines)} lines per format; seed ${seed}`);
+  log(`sluice bench — ${peersMode ? 'peers' : quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; ${peersMode ? '' : `parse ${fmtInt(parseLines)} lines per format; `}seed ${seed}`);
   log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
 
   // Data.
@@ -191,16 +191,18 @@ async function main(): Promise<void> {
         log(`      ${r.failure}`);
       }
     }
+    // a long peers run keeps what it has: the section is written after every round, the last one final
+    if (peersMode && round < runs) reportPeers(rows, env, machine, peerEnv!, t0, `after round ${round} of ${runs}`);
   }
-
-  let profile: string | undefined;
-  if (argv.profile) profile = await runProfile(env, sweepInput);
-  const micro = argv['no-micro'] || quick ? undefined : await runMicro();
 
   if (peersMode) {
     reportPeers(rows, env, machine, peerEnv!, t0);
     return;
   }
+  let profile: string | undefined;
+  if (argv.profile) profile = await runProfile(env, sweepInput);
+  const micro = argv['no-micro'] || quick ? undefined : await runMicro();
+
   const { table, markdown, verdict } = render(rows, env);
   console.log(table);
   console.log(verdict);
@@ -220,7 +222,7 @@ async function main(): Promise<void> {
 }
 
 /** The peers run: the usual table for the sluice rows and the references, the peer table, the agreement checks. */
-function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerEnv, t0: number): void {
+function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerEnv, t0: number, partial?: string): void {
   const { table, markdown } = render(rows, env);
   console.log(table);
   P.checkAgreement(rows, 'sweep squid', env.logs({ format: 'squid', lines: sweepLines }).path);
@@ -234,17 +236,17 @@ function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerE
   for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
   const wrong = rows.filter((r) => !r.failure && !r.skip && !['ok', '—', ''].includes(check(r, env)));
   for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'))})`);
-  if (argv.strict && (wrong.length || pt.verdict.some((v) => v.startsWith('**MISMATCH')))) process.exitCode = 1;
-  if (rows.some((r) => r.failure)) process.exitCode = 1;
+  if (!partial && argv.strict && (wrong.length || pt.verdict.some((v) => v.startsWith('**MISMATCH')))) process.exitCode = 1;
+  if (!partial && rows.some((r) => r.failure)) process.exitCode = 1;
   const elapsed = (performance.now() - t0) / 1000;
-  log(`done in ${elapsed.toFixed(0)} s`);
+  log(partial ? `(${partial}: ${elapsed.toFixed(0)} s so far)` : `done in ${elapsed.toFixed(0)} s`);
   if (argv['no-write']) return;
   const st = peerEnv.status;
   const inst = (name: string, i: { ok: boolean; reason?: string; installSeconds?: number; cached?: boolean }) =>
     i.ok ? `${name}: ${i.cached ? `already installed (first install took ${i.installSeconds} s)` : `installed in ${i.installSeconds} s`}` : `${name}: skipped — ${i.reason}`;
   const section = `## Peers (\`npm run bench -- --peers\`)
 
-Generated on ${machine.date} (${elapsed.toFixed(0)} s) at commit ${machine.commit}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}.
+Generated on ${machine.date} (${elapsed.toFixed(0)} s${partial ? `, ${partial}: not finished` : ''}) at commit ${machine.commit}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}.
 ${runs} round(s); every system in a fresh process per round, on the same files (\`${basename(env.logs({ format: 'squid', lines: sweepLines }).path)}\`, \`${basename(env.feed.path)}\`).
 Install / check: ${inst('Spark (pyspark venv)', st.spark)}; ${inst('Benthos (go build)', st.benthos)}; the check itself took ${st.installWallS.toFixed(0)} s.
 

@@ -232,7 +232,8 @@ func (s *sweeper) Process(_ context.Context, m *service.Message) (service.Messag
 	if m.GetError() != nil {
 		return service.MessageBatch{m}, nil // a reject: the output routes it
 	}
-	v, err := m.AsStructuredMut()
+	// read-only view (no copy): most records match nothing and are dropped
+	v, err := m.AsStructured()
 	if err != nil {
 		return nil, err
 	}
@@ -263,12 +264,15 @@ func (s *sweeper) Process(_ context.Context, m *service.Message) (service.Messag
 	if peer := str(rec, "squid", "peer"); peer != "-" && peer != "" && strings.Contains(str(rec, "squid", "hierarchy"), "DIRECT") {
 		if a, err := netip.ParseAddr(peer); err == nil {
 			hits = s.matchAddr(a, "destination.ip", hits)
-			rec["destination"] = map[string]any{"ip": a.String()}
 		}
 	}
 	if len(hits) == 0 {
 		return nil, nil // nothing matched: the record is dropped
 	}
+	if v, err = m.AsStructuredMut(); err != nil {
+		return nil, err
+	}
+	rec = v.(map[string]any)
 	enr := make([]any, 0, len(hits))
 	for _, h := range hits {
 		enr = append(enr, map[string]any{
@@ -277,6 +281,11 @@ func (s *sweeper) Process(_ context.Context, m *service.Message) (service.Messag
 		})
 	}
 	rec["url"].(map[string]any)["domain"] = host
+	if peer := str(rec, "squid", "peer"); peer != "-" {
+		if a, err := netip.ParseAddr(peer); err == nil {
+			rec["destination"] = map[string]any{"ip": a.String()}
+		}
+	}
 	rec["rule"] = map[string]any{"name": "benthos-ioc-sweep"}
 	rec["threat"] = map[string]any{"enrichments": enr}
 	if ev, ok := rec["event"].(map[string]any); ok {

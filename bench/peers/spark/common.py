@@ -133,8 +133,9 @@ def load_feed(spark: SparkSession, path: str) -> DataFrame:
     v = F.col("v")
     lv = F.lower(v)
     kind = F.when(v.contains("://"), "url").when(v.contains("/"), "cidr").when(v.rlike(IPV4_RE) | v.contains(":"), "ip").otherwise("domain")
-    addr = F.when(v.contains("/"), F.split_part(lv, F.lit("/"), F.lit(1))).otherwise(lv)
-    plen = F.when(v.contains("/"), F.split_part(v, F.lit("/"), F.lit(2)).try_cast("int"))
+    # addresses and networks only (a URL or a domain is never parsed as one)
+    addr = F.when(kind == "cidr", F.split_part(lv, F.lit("/"), F.lit(1))).when(kind == "ip", lv)
+    plen = F.when((kind == "cidr") & v.rlike(r"/\d{1,3}$"), F.regexp_extract(v, r"/(\d{1,3})$", 1).cast("int"))
     # one projection per step, so that each parse is done once per row
     step = raw.select("v", kind.alias("kind"), addr.alias("addr"), plen.alias("plen"))
     step = step.select("*", *addr_columns(F.col("addr"), "a"))
@@ -206,12 +207,17 @@ def alerts(parsed: DataFrame, feed: DataFrame, lens4: list[int], lens6: list[int
     atoms = p.select("id", "line", "url", "peer", F.explode(F.concat(url_atoms, host_atoms, peer_atoms)).alias("a"))
     hits = atoms.join(F.broadcast(feed), F.col("a.key") == feed.key)
     hits = hits.withColumn("ivalue", F.coalesce(F.col("ivalue"), F.substring(F.col("key"), 3, 1 << 20)))
-    per_ind = hits.groupBy("id", "itype", "ivalue").agg(F.min("a.field").alias("field"), F.first("line").alias("line"), F.first("url").alias("url"), F.first("peer").alias("peer"))
-    per_line = per_ind.groupBy("id").agg(
+    per_line = hits.groupBy("id").agg(
         F.first("line").alias("line"), F.first("url").alias("url"), F.first("peer").alias("peer"),
-        F.collect_list(F.struct(F.struct(F.col("itype").alias("type"), F.col("ivalue").alias("value")).alias("indicator"),
-                                F.struct(F.col("field")).alias("matched"))).alias("enrichments"),
+        F.collect_list(F.struct(F.col("itype").alias("type"), F.col("ivalue").alias("value"), F.col("a.field").alias("field"))).alias("hits"),
     )
+    # each indicator once (an address may match through the URL host and the peer), with its first field
+    indicators = F.array_distinct(F.transform("hits", lambda h: F.struct(h["type"].alias("type"), h["value"].alias("value"))))
+    enrichments = F.transform(indicators, lambda i: F.struct(
+        i.alias("indicator"),
+        F.struct(F.filter("hits", lambda h: (h["type"] == i["type"]) & (h["value"] == i["value"]))[0]["field"].alias("field")).alias("matched"),
+    ))
+    per_line = per_line.withColumn("enrichments", enrichments)
     ts = F.regexp_extract("line", LINE, G_TS).cast("double")
     return per_line.select(
         F.date_format(F.timestamp_seconds(ts), "yyyy-MM-dd'T'HH:mm:ss.SSSXXX").alias("@timestamp"),
