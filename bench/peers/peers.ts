@@ -32,6 +32,8 @@ export function installPeers(log: (s: string) => void): PeerStatus {
     return { spark: { ok: false, reason }, benthos: { ok: false, reason }, installWallS };
   }
   const s = JSON.parse(readFileSync(statusFile, 'utf8')) as { spark: Installed; benthos: Installed };
+  if (!s.spark.ok) log(`  peers: SKIPPING Spark (batch and streaming): ${s.spark.reason}`);
+  if (!s.benthos.ok) log(`  peers: SKIPPING Benthos: ${s.benthos.reason}`);
   return { ...s, installWallS };
 }
 
