@@ -18,6 +18,7 @@ import { drawGraph } from '../graph/draw.js';
 import { pluginList, pluginReference } from './plugin-docs.js';
 import { createProgress } from './progress.js';
 import { redact } from '../spec/interpolate.js';
+import { registerReplay } from './replay.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
@@ -209,6 +210,8 @@ program
       process.stdout.write('schemas/pipeline.schema.json is up to date\n');
     } else process.stdout.write(text);
   });
+
+registerReplay(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`sluice: ${(err as Error).message}\n`);
