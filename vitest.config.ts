@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // real Kafka / HDFS: started on demand by test/integration/services.ts, stopped here at the end
+    globalSetup: ['test/services/vitest-global.ts'],
     reporters: process.env.CI ? ['default'] : ['default'],
   },
 });
