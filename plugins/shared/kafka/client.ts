@@ -167,7 +167,7 @@ export function rootCause(err: unknown): unknown {
 export function kafkaFailure(what: string, err: unknown): Error & { transient: boolean; code?: string } {
   const root = rootCause(err) as { message?: string; type?: string; name?: string; code?: string } | undefined;
   const text = [(err as Error)?.message, root?.message, root?.type].filter(Boolean).join(' ');
-  const transient = !PERMANENT.test(text) && !(err instanceof TypeError);
+  const transient = (err as { transient?: boolean })?.transient !== false && !PERMANENT.test(text) && !(err instanceof TypeError);
   const why = root && root !== err && root.message && root.message !== (err as Error).message ? `${(err as Error).message} (${root.message})` : String((err as Error)?.message ?? err);
   const out = new Error(`${what}: ${why}`, { cause: err }) as Error & { transient: boolean; code?: string };
   out.transient = transient;

@@ -24,6 +24,8 @@ export interface KafkaSinkConfig extends ConnectionConfig {
   max_message_bytes: number;
   idempotent: boolean;
   send_timeout: string;
+  create_topic: boolean;
+  partitions?: number;
 }
 
 export default definePlugin<KafkaSinkConfig>({
@@ -41,6 +43,8 @@ export default definePlugin<KafkaSinkConfig>({
     'retries it with backoff (the sources wait meanwhile), the messages are kept and sent again, nothing is dropped.',
     'Replays after a crash may produce duplicates (at-least-once); within one producer session the idempotent',
     'producer prevents duplicates from its own retries.',
+    '',
+    'The topic is checked (and created, unless `create_topic: false`) when the sink first connects.',
     '',
     'A record whose JSON is larger than `max_message_bytes` fails the run naming its origin (raise the topic\'s',
     '`max.message.bytes` and this setting together).',
@@ -61,6 +65,8 @@ export default definePlugin<KafkaSinkConfig>({
       max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000, description: "Largest message (JSON bytes) sent; match the topic's max.message.bytes." },
       idempotent: { type: 'boolean', default: true, description: 'Idempotent producer (no duplicates from the producer\'s own retries). Turn off only for brokers older than 0.11.' },
       send_timeout: { type: 'string', default: '30s', description: 'Time the broker has to acknowledge one send (duration).' },
+      create_topic: { type: 'boolean', default: true, description: 'Create the topic when it does not exist (with `partitions`, and the broker\'s default replication). When false, a missing topic fails the run.' },
+      partitions: { type: 'integer', minimum: 1, description: "Partitions of a topic the sink creates; default: the broker's `num.partitions`." },
     },
   },
   examples: [
@@ -99,6 +105,7 @@ class KafkaSink implements SinkInstance {
   private readonly headerFields: Array<[string, string]>;
   private outageSince = 0;
   private closed = false;
+  private topicChecked = false;
 
   constructor(
     private readonly cfg: KafkaSinkConfig,
@@ -173,6 +180,7 @@ class KafkaSink implements SinkInstance {
         retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
       });
       try {
+        if (!this.topicChecked) await this.ensureTopic();
         await producer.connect();
       } catch (err) {
         await producer.disconnect().catch(() => undefined);
@@ -182,6 +190,25 @@ class KafkaSink implements SinkInstance {
       return producer;
     })().finally(() => (this.connecting = undefined));
     return this.connecting;
+  }
+
+  /** The topic exists, or is created; a missing topic the sink may not create is a permanent error. */
+  private async ensureTopic(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const topics = await admin.listTopics();
+      if (!topics.includes(this.cfg.topic)) {
+        if (!this.cfg.create_topic) {
+          throw Object.assign(new Error(`kafka sink: topic '${this.cfg.topic}' does not exist (create it, or set create_topic: true)`), { transient: false });
+        }
+        await admin.createTopics({ topics: [{ topic: this.cfg.topic, numPartitions: this.cfg.partitions ?? -1, replicationFactor: -1 }], waitForLeaders: true });
+        this.ctx.logger.info({ topic: this.cfg.topic, partitions: this.cfg.partitions ?? 'broker default' }, 'kafka sink: topic created');
+      }
+      this.topicChecked = true;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   private async produce(messages: Message[]): Promise<void> {
