@@ -142,15 +142,11 @@ export function messageToRecord(node: string, topic: string, partition: number, 
     return { rec: makeInvalid(node, origin, REASONS.TOO_LARGE, `message is ${len} bytes, more than max_message_bytes (${maxBytes}); the first ${kept.length} bytes are kept, the whole message stays at ${topic}/${partition}@${m.offset}`, kept.toString('utf8')), invalid: true };
   }
   if (len !== v.length) v = v.subarray(0, len);
+  if (v.indexOf(0) !== -1) return { rec: binary(node, origin, REASONS.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
   let message: string;
-  if (isAscii(v)) {
-    if (v.indexOf(0) !== -1) return { rec: binary(node, origin, REASONS.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
-    message = v.toString('latin1');
-  } else {
-    if (!isUtf8(v)) return { rec: binary(node, origin, REASONS.NOT_UTF8, 'message is not valid UTF-8', v, keepBytes), invalid: true };
-    if (v.indexOf(0) !== -1) return { rec: binary(node, origin, REASONS.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
-    message = v.toString('utf8');
-  }
+  if (isAscii(v)) message = v.toString('latin1');
+  else if (isUtf8(v)) message = v.toString('utf8');
+  else return { rec: binary(node, origin, REASONS.NOT_UTF8, 'message is not valid UTF-8', v, keepBytes), invalid: true };
   const rec: Rec = { message, origin };
   if (m.key && m.key.length) rec.key = m.key.toString('utf8');
   const ts = Number(m.timestamp);
