@@ -91,7 +91,8 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     const t = topics('kill');
     const N = 24_000;
     await createTopic(t.input, 2);
-    const spec = writeSpec(t);
+    // a killed member holds its partitions until its session times out: the shortest the broker allows
+    const spec = writeSpec(t, { session: '6s', heartbeat: '1s' });
     const p = new LineProducer(t.input);
     const producing = p.lines(0, N, 4000); // a live stream of ~6 s
     const kills: number[] = [];
