@@ -1,17 +1,26 @@
 /**
- * The public plugin API of sluice. Built-in plugins under `plugins/` import only from this module
- * (a test enforces it), exactly as a third-party plugin imports from the `sluice` package.
+ * The public plugin API of sluice: what a plugin, built-in or third-party, may rely on. It is the
+ * `sluice` package's only entry point. Built-in plugins under `plugins/` import this module and
+ * `src/internal.ts` (shared helpers with no stability promise) and nothing else of sluice; a test
+ * enforces it. Versioned apart from the package (`API_VERSION`; see docs/plugin-api.md).
  */
-export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, Batch, SourceOutputs } from './record.js';
-export { getPath, setPath, deletePath, copyRecord, makeInvalid, formatOrigin, isLineBlock, linesToRecords, batchSize } from './record.js';
+export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, SourceOutputs } from './record.js';
+export { getPath, setPath, deletePath, copyRecord, makeInvalid, formatOrigin } from './record.js';
+export type { ConfigIssue } from './errors.js';
 export { parseDuration } from './util/duration.js';
-export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
-export { compileLogic, validateLogic, addLogicOperation } from './logic/index.js';
-export { schemaValidator } from './spec/ajv.js';
-export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
+export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString } from './net/ip.js';
+export { compileLogic, validateLogic } from './logic/index.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
 import type { Rec, Outputs, SourceOutputs } from './record.js';
+import type { ConfigIssue } from './errors.js';
+
+/**
+ * The version of this contract, not of the package. A change that can break a plugin written
+ * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
+ * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
+ */
+export const API_VERSION = '1.0';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -26,7 +35,7 @@ export interface Logger {
   error(obj: object | string, msg?: string): void;
 }
 
-/** Named counters and gauges of one node; they appear in the run summary and `--metrics` output. */
+/** Named counters and gauges of one node; they appear in the run summary (printed, and written by `--summary-json`). */
 export interface Metrics {
   /** Add `n` (default 1) to a counter. */
   add(name: string, n?: number): void;
@@ -117,39 +126,30 @@ export interface SinkInstance {
 
 export type PluginInstance = SourceInstance | ProcessorInstance | SinkInstance;
 
-/** A problem a plugin finds in its own (schema-valid) config; `path` is a JSON pointer inside `with:`. */
-export interface ConfigIssue {
-  path: string;
-  message: string;
-  code?: string;
-  hint?: string;
-}
-
 export interface PluginExample {
   title: string;
   with: unknown;
 }
 
-export interface PluginDef<C = any> {
+/** What every plugin definition has, whatever its kind. */
+interface PluginDefBase<C> {
   name: string;
-  kind: PluginKind;
   /** One line: what it does. */
   summary: string;
   /** Longer reference text (markdown). */
   description?: string;
   /** JSON Schema of `with:`; defaults in it are applied before `create`. */
   schema: JsonSchema;
-  /** Output ports. Default `['out']` for sources, transforms and analysers; sinks have none. */
-  ports?: readonly string[] | ((config: C) => readonly string[]);
   /** Examples of `with:`; they are validated by the conformance test and printed by `sluice plugins NAME`. */
   examples?: readonly PluginExample[];
   /**
-   * Whether copies of this processor may run in worker threads, each seeing part of the batches:
-   * `'any'` when each batch can be processed on its own, `'by-origin'` when state is kept per source
-   * (all batches of one file or partition then go to the same copy), `'none'` (the default) when the
-   * node needs to see every record (windows, suppression). May depend on the config.
+   * The reason codes (UPPER_SNAKE) this plugin gives the records it sends to its `invalid` port
+   * (`makeInvalid(node, origin, CODE, ...)`), each with what it means. `sluice plugins NAME` lists
+   * them; the conformance test holds the built-ins' declarations to their code and docs.
    */
-  parallel?: ParallelMode | ((config: C) => ParallelMode);
+  reasons?: Readonly<Record<string, string>>;
+  /** The codes (UPPER_SNAKE) of the problems `check` reports (`ConfigIssue.code`), each with what it means. */
+  configCodes?: Readonly<Record<string, string>>;
   /** Checks beyond the schema (compile rules, parse durations); run at validation time. */
   check?(config: C): ConfigIssue[];
   /**
@@ -161,27 +161,51 @@ export interface PluginDef<C = any> {
    * the release of timers or tasks it started. An error fails the run, naming the node.
    */
   prepare?(config: C, ctx: PrepareContext): unknown | Promise<unknown>;
-  /** Build the instance. `config` is validated, defaulted and frozen. */
-  create(config: C, ctx: PluginContext): PluginInstance | Promise<PluginInstance>;
 }
 
-/** Declare a plugin. Identity at runtime; it exists so that TypeScript checks the definition. */
-export function definePlugin<C = any>(def: PluginDef<C>): PluginDef<C> {
+/** Output ports, as a list or as a function of the config. Default `['out']`. */
+export type Ports<C> = readonly string[] | ((config: C) => readonly string[]);
+
+export interface SourceDef<C = any> extends PluginDefBase<C> {
+  kind: 'source';
+  ports?: Ports<C>;
+  /** Build the instance. `config` is validated, defaulted and frozen. */
+  create(config: C, ctx: PluginContext): SourceInstance | Promise<SourceInstance>;
+}
+
+/** A transform or an analyser: records in, records out on its ports. */
+export interface ProcessorDef<C = any> extends PluginDefBase<C> {
+  kind: 'transform' | 'analyse';
+  ports?: Ports<C>;
+  /**
+   * Whether copies of this processor may run in worker threads, each seeing part of the batches:
+   * `'any'` when each batch can be processed on its own, `'by-origin'` when state is kept per source
+   * (all batches of one file or partition then go to the same copy), `'none'` (the default) when the
+   * node needs to see every record (windows, suppression). May depend on the config.
+   */
+  parallel?: ParallelMode | ((config: C) => ParallelMode);
+  /** Build the instance. `config` is validated, defaulted and frozen. */
+  create(config: C, ctx: PluginContext): ProcessorInstance | Promise<ProcessorInstance>;
+}
+
+export interface SinkDef<C = any> extends PluginDefBase<C> {
+  kind: 'sink';
+  /** Build the instance. `config` is validated, defaulted and frozen. */
+  create(config: C, ctx: PluginContext): SinkInstance | Promise<SinkInstance>;
+}
+
+/** A plugin: one object whose `kind` decides what `create` must return. */
+export type PluginDef<C = any> = SourceDef<C> | ProcessorDef<C> | SinkDef<C>;
+
+/**
+ * Declare a plugin. Identity at runtime; it exists so that TypeScript checks the definition against
+ * its kind (a sink's `create` must return a `SinkInstance`, and so on).
+ */
+export function definePlugin<C = any>(def: SourceDef<C>): SourceDef<C>;
+export function definePlugin<C = any>(def: ProcessorDef<C>): ProcessorDef<C>;
+export function definePlugin<C = any>(def: SinkDef<C>): SinkDef<C>;
+export function definePlugin(def: PluginDef): PluginDef {
   return def;
 }
 
 export type ParallelMode = 'none' | 'any' | 'by-origin';
-
-/** How a plugin may run in parallel for a given config. */
-export function parallelOf(def: PluginDef, config: unknown): ParallelMode {
-  if (def.kind !== 'transform' && def.kind !== 'analyse') return 'none';
-  const p = typeof def.parallel === 'function' ? def.parallel(config) : def.parallel;
-  return p ?? 'none';
-}
-
-/** The ports a plugin emits for a given config. */
-export function portsOf(def: PluginDef, config: unknown): readonly string[] {
-  if (def.kind === 'sink') return [];
-  if (typeof def.ports === 'function') return def.ports(config);
-  return def.ports ?? ['out'];
-}

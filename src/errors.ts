@@ -26,6 +26,18 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/**
+ * A problem a plugin finds in its own (schema-valid) config; `path` is a JSON pointer inside `with:`.
+ * `code` (UPPER_SNAKE, declared in the plugin's `configCodes`) is reported to the user beside
+ * `SLUICE_E_CONFIG_CHECK`.
+ */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  code?: string;
+  hint?: string;
+}
+
 /** A problem found in a spec, located in its file. */
 export interface SpecIssue {
   code: ErrorCode;
@@ -37,12 +49,14 @@ export interface SpecIssue {
   col: number;
   hint?: string;
   severity: 'error' | 'warning';
+  /** The plugin's own code for a `SLUICE_E_CONFIG_CHECK` problem (`ConfigIssue.code`), when it gave one. */
+  reason?: string;
 }
 
 export function formatIssue(i: SpecIssue): string {
   const where = `${i.file}:${i.line}:${i.col}`;
   const sev = i.severity === 'warning' ? ' (warning)' : '';
-  return `${where} ${i.code}${sev} ${i.message}${i.path ? ` [at ${i.path}]` : ''}${i.hint ? `\n    hint: ${i.hint}` : ''}`;
+  return `${where} ${i.code}${i.reason ? `/${i.reason}` : ''}${sev} ${i.message}${i.path ? ` [at ${i.path}]` : ''}${i.hint ? `\n    hint: ${i.hint}` : ''}`;
 }
 
 /** An error the CLI turns into exit code 2 (bad spec) or 1 (runtime). */

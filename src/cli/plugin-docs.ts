@@ -1,6 +1,7 @@
 /** `sluice plugins` and `sluice plugins NAME`: the list, and a reference generated from each schema. */
 import { stringify } from 'yaml';
-import { portsOf, type PluginDef } from '../api.js';
+import type { PluginDef } from '../api.js';
+import { portsOf } from '../plugins/def.js';
 import type { Registry } from '../plugins/registry.js';
 
 export function pluginList(registry: Registry): string {
@@ -33,6 +34,13 @@ function describeProps(schema: any, prefix: string, out: string[]): void {
   }
 }
 
+function listCodes(title: string, codes: Readonly<Record<string, string>> | undefined, out: string[]): void {
+  const entries = Object.entries(codes ?? {});
+  if (!entries.length) return;
+  const width = Math.max(...entries.map(([c]) => c.length));
+  out.push('', title, ...entries.map(([c, what]) => `  ${c.padEnd(width)}  ${what}`));
+}
+
 export function pluginReference(def: PluginDef): string {
   const out: string[] = [];
   out.push(`${def.name} (${def.kind})`, '', def.summary);
@@ -41,6 +49,8 @@ export function pluginReference(def: PluginDef): string {
   if (def.kind !== 'sink') out.push('', `Output ports: ${ports.join(', ')}`);
   out.push('', 'Configuration (with:):');
   describeProps(def.schema, '', out);
+  listCodes('Reason codes of records sent to invalid:', def.reasons, out);
+  listCodes('Codes of configuration problems (reported as SLUICE_E_CONFIG_CHECK/CODE):', def.configCodes, out);
   for (const ex of def.examples ?? []) {
     const node = { [`my-${def.name}`]: { [def.kind]: def.name, ...(def.kind === 'source' ? {} : { from: 'upstream' }), with: ex.with } };
     out.push('', `Example — ${ex.title}:`, stringify(node).trimEnd().replace(/^/gm, '  '));

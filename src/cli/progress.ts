@@ -1,6 +1,6 @@
 /** A progress bar on a terminal for finite inputs: bytes read of the sources' known total. */
 import { SingleBar, Presets } from 'cli-progress';
-import type { CompiledSpec } from '../spec/validate.js';
+import type { CompiledSpec } from '../graph/build.js';
 import type { NodeStats } from '../runtime/summary.js';
 import { groupDigits } from '../util/digits.js';
 

@@ -1,5 +1,5 @@
 /** Draw a compiled pipeline as Mermaid or Graphviz DOT: node kinds by shape, ports on the edges. */
-import type { CompiledSpec } from '../spec/validate.js';
+import type { CompiledSpec } from '../graph/build.js';
 
 const mermaidShape: Record<string, [string, string]> = {
   source: ['[/', '/]'],

@@ -78,8 +78,20 @@ export function describeInvalidDef(def: unknown): string | undefined {
   if (typeof d.summary !== 'string' || !d.summary) return 'summary is required';
   if (!d.schema || typeof d.schema !== 'object') return 'schema (JSON Schema of with:) is required';
   if (typeof d.create !== 'function') return 'create(config, ctx) is required';
+  for (const field of ['reasons', 'configCodes'] as const) {
+    const codes: unknown = d[field];
+    if (codes === undefined) continue;
+    if (!codes || typeof codes !== 'object' || Array.isArray(codes)) return `${field} must map codes to descriptions`;
+    for (const [code, what] of Object.entries(codes)) {
+      if (!CODE.test(code)) return `${field}: '${code}' is not an UPPER_SNAKE code`;
+      if (typeof what !== 'string' || !what) return `${field}: '${code}' needs a description`;
+    }
+  }
   return undefined;
 }
+
+/** A plugin's reason or check code: UPPER_SNAKE. */
+const CODE = /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/;
 
 /** Pull plugin definitions out of a loaded module: default export (one or an array) or a `plugins` export. */
 export function pluginsOfModule(mod: Record<string, unknown>): unknown[] {

@@ -7,7 +7,8 @@ import { recordChunks, type Batch, type Rec } from '../record.js';
  * read: made from a whole batch at once, they outlive the young generation's collections and are
  * copied by each of them (the collector's cost grows with what survives). A block of lines is made
  * into records chunk by chunk (`chunksOf`), so a chunk's `{message, origin}` records are made just
- * before it is processed, too (scavenge time per 1M lines 245–315 → 155–258 ms, one thread).
+ * before it is processed, too. (The measurements behind this: bench/RESULTS.md, "Figures behind
+ * code comments".)
  * Batches stay large where their size pays: reads, messages to worker threads, acknowledgements.
  * Plugins see consecutive chunks in order, as they would see smaller batches.
  */

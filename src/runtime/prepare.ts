@@ -7,7 +7,7 @@
  * registered with `onClose` run when the run ends, whatever the reason, newest first.
  */
 import type { Logger, PluginContext, PrepareContext } from '../api.js';
-import type { CompiledSpec } from '../spec/validate.js';
+import type { CompiledSpec } from '../graph/build.js';
 
 /** What one instance currently sees as `ctx.shared`, and a value waiting to be applied. */
 export class SharedHolder {

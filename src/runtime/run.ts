@@ -11,7 +11,7 @@ import { Prepared, SharedHolder } from './prepare.js';
 import { WorkerPool, type SegmentResult } from './worker-pool.js';
 import type { NodeDelta } from './wire.js';
 import type { Logger, PluginContext, ProcessorInstance, SinkInstance, SourceInstance, Outputs, Rec } from '../api.js';
-import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
+import type { CompiledNode, CompiledSpec } from '../graph/build.js';
 import { BoundedQueue } from './queue.js';
 import { chunksOf } from './chunks.js';
 import { Ack, recordsOf, type Envelope } from './acks.js';

@@ -4,8 +4,9 @@
  * it (ports read by nodes outside the chain) come back to the main thread, so a chain such as
  * proxy-log → ioc-sweep sends back alerts and rejects, not every parsed record.
  */
-import { parallelOf, type ParallelMode } from '../api.js';
-import type { CompiledSpec } from '../spec/validate.js';
+import type { ParallelMode } from '../api.js';
+import { parallelOf } from '../plugins/def.js';
+import type { CompiledSpec } from '../graph/build.js';
 
 export interface Segment {
   /** Nodes in chain order; the first is the head, whose input queue feeds the segment. */

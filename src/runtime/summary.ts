@@ -1,5 +1,5 @@
 /** Live per-node counters and the end-of-run summary. */
-import type { CompiledNode, CompiledSpec } from '../spec/validate.js';
+import type { CompiledNode, CompiledSpec } from '../graph/build.js';
 import type { BoundedQueue } from './queue.js';
 
 export class NodeStats {

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
 import type { Batch, Rec } from '../record.js';
-import type { CompiledSpec } from '../spec/validate.js';
+import type { CompiledSpec } from '../graph/build.js';
 import type { Segment } from './segments.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 import { encodeForWorker, originKey, type NodeDelta } from './wire.js';

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Outputs, PluginKind, ProcessorInstance, Rec } from '../api.js';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { loadPluginModule } from '../plugins/registry.js';
-import { createLogger } from '../cli/logger.js';
+import { createLogger } from '../log/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
 import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';

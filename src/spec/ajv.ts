@@ -4,8 +4,9 @@
  *
  * The validators every run needs (the pipeline schema, the built-in plugins' `with:` schemas, the
  * proxy-log record layout) are generated ahead of time by `npm run build` (`precompile.ts`, ajv's
- * standalone code) and loaded as modules: compiling them took ≈ 80 ms of each start-up, and loading
- * ajv itself ≈ 55 ms more, in the main thread and in every worker. ajv is loaded only when a schema
+ * standalone code) and loaded as modules: compiling them, and loading ajv itself, was a large part of
+ * each start-up, in the main thread and in every worker (figures: bench/RESULTS.md, "Figures behind
+ * code comments"). ajv is loaded only when a schema
  * has no generated validator — a module's plugin, a schema changed since the build — and compiles it
  * as before; the verdicts are the same either way (tests hold them equal).
  */

@@ -1,62 +1,28 @@
 /**
  * Compile a spec file into a validated pipeline, collecting every problem before giving up.
  * Phases: YAML syntax → interpolation → pipeline schema → plugin modules → each node's `with:`
- * against its plugin's schema and the plugin's own checks → graph (refs, ports, cycles, inputs,
- * consumers). A node whose YAML is broken is skipped by the later phases rather than reported twice.
+ * against its plugin's schema and the plugin's own checks → graph (`src/graph/build.ts`: refs,
+ * ports, cycles, inputs, consumers), whose problems are located here. A node whose YAML is broken
+ * is skipped by the later phases rather than reported twice.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { parseDocument, LineCounter, type Document, type Node as YamlNode } from 'yaml';
-import { closest, distance } from 'fastest-levenshtein';
-import { PLUGIN_KINDS, portsOf, type PluginKind } from '../api.js';
+import { PLUGIN_KINDS } from '../api.js';
 import type { ErrorCode, SpecIssue } from '../errors.js';
 import { compileOwnSchema, type AjvError, type ValidateFn } from './ajv.js';
 import { baseSchema } from './pipeline-schema.js';
-import { interpolateDocument, redact } from './interpolate.js';
+import { interpolateDocument } from './interpolate.js';
 import { secretValues } from './secrets.js';
+import { redact } from '../util/redact.js';
 import { locate, offsetToPosition, pointerToSegments, segmentsToPointer } from './positions.js';
-import { loadPluginModule, type Registry, type RegisteredPlugin } from '../plugins/registry.js';
+import { loadPluginModule, type Registry } from '../plugins/registry.js';
+import { buildGraph, nodeLinks, type CompiledNode, type CompiledSpec, type PipelineSettings } from '../graph/build.js';
+import { suggest } from '../util/suggest.js';
 import { parseDuration } from '../util/duration.js';
 import { deepFreeze } from '../util/freeze.js';
-import { validateCron } from '../runtime/schedule.js';
-
-export interface NodeInput {
-  node: string;
-  port: string;
-}
-
-export interface CompiledNode {
-  name: string;
-  kind: PluginKind;
-  plugin: RegisteredPlugin;
-  /** Validated, defaulted, frozen `with:`. */
-  config: unknown;
-  inputs: NodeInput[];
-  ports: readonly string[];
-  description?: string;
-}
-
-export interface PipelineSettings {
-  queueBatches: number;
-  flushIntervalMs: number;
-  /** Worker threads for parallel segments; 1 means none. */
-  workers: number;
-}
-
-export interface CompiledSpec {
-  file: string;
-  name: string;
-  description?: string;
-  schedule?: string;
-  settings: PipelineSettings;
-  nodes: Map<string, CompiledNode>;
-  /** Node names, every node after all of its inputs. */
-  order: string[];
-  /** Values to redact from any output. */
-  secrets: string[];
-  warnings: SpecIssue[];
-}
+import { validateCron } from './cron.js';
 
 export interface LoadOptions {
   vars?: Record<string, string | undefined>;
@@ -74,14 +40,6 @@ let baseValidator: ValidateFn | undefined;
 /** The pipeline schema's validator, compiled on the first spec load (worker threads never load one). */
 const pipelineValidator = (): ValidateFn => (baseValidator ??= compileOwnSchema(baseSchema()));
 
-/** Suggest the closest of `candidates` when it is close enough to be a likely typo. */
-export function suggest(word: string, candidates: readonly string[]): string | undefined {
-  if (!candidates.length) return undefined;
-  const best = closest(word, candidates as string[]);
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  return distance(word, best) <= limit ? best : undefined;
-}
-
 class IssueCollector {
   readonly issues: SpecIssue[] = [];
   constructor(
@@ -95,9 +53,10 @@ class IssueCollector {
     this.secrets = s;
   }
 
-  at(code: ErrorCode, segments: readonly (string | number)[], message: string, hint?: string, atKey = false, severity: 'error' | 'warning' = 'error'): void {
+  /** Report at a spec path; `reason` is a plugin's own code for a `SLUICE_E_CONFIG_CHECK` problem. */
+  at(code: ErrorCode, segments: readonly (string | number)[], message: string, hint?: string, atKey = false, severity: 'error' | 'warning' = 'error', reason?: string): void {
     const pos = locate(this.doc, this.lc, segments, atKey);
-    this.push(code, segments, pos.line, pos.col, message, hint, severity);
+    this.push(code, segments, pos.line, pos.col, message, hint, severity, reason);
   }
 
   atOffset(code: ErrorCode, offset: number, message: string, hint?: string): void {
@@ -105,8 +64,8 @@ class IssueCollector {
     this.push(code, [], pos.line, pos.col, message, hint, 'error');
   }
 
-  private push(code: ErrorCode, segments: readonly (string | number)[], line: number, col: number, message: string, hint: string | undefined, severity: 'error' | 'warning'): void {
-    this.issues.push({
+  private push(code: ErrorCode, segments: readonly (string | number)[], line: number, col: number, message: string, hint: string | undefined, severity: 'error' | 'warning', reason?: string): void {
+    const issue: SpecIssue = {
       code,
       message: redact(message, this.secrets),
       path: segmentsToPointer(segments),
@@ -115,7 +74,9 @@ class IssueCollector {
       col,
       hint: hint === undefined ? undefined : redact(hint, this.secrets),
       severity,
-    });
+    };
+    if (reason !== undefined) issue.reason = reason;
+    this.issues.push(issue);
   }
 }
 
@@ -175,11 +136,6 @@ function subSchemaAt(schema: any, segs: string[]): any {
     else return undefined;
   }
   return s;
-}
-
-export function parseRef(ref: string): NodeInput {
-  const dot = ref.indexOf('.');
-  return dot === -1 ? { node: ref, port: 'out' } : { node: ref.slice(0, dot), port: ref.slice(dot + 1) };
 }
 
 export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadResult> {
@@ -292,22 +248,15 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
       }
       for (const p of problems) {
         configOk = false;
-        c.at('SLUICE_E_CONFIG_CHECK', ['nodes', name, 'with', ...pointerToSegments(p.path)], p.message, p.hint);
+        c.at('SLUICE_E_CONFIG_CHECK', ['nodes', name, 'with', ...pointerToSegments(p.path)], p.message, p.hint, false, 'error', p.code);
       }
     }
-    const fromList: unknown[] = raw.from === undefined ? [] : Array.isArray(raw.from) ? raw.from : [raw.from];
-    const inputs = fromList.filter((r): r is string => typeof r === 'string').map(parseRef);
-    let ports: readonly string[] = [];
-    try {
-      ports = configOk ? portsOf(plugin.def, config) : portsOf(plugin.def, raw.with ?? {});
-    } catch {
-      ports = [];
-    }
+    const { inputs, ports } = nodeLinks(plugin.def, raw.from, configOk ? config : (raw.with ?? {}));
     nodes.set(name, { name, kind, plugin, config: configOk ? deepFreeze(config) : undefined, inputs, ports, description: raw.description });
   }
 
   // Phase 4: the graph.
-  const order = checkGraph(c, rawNodes, nodes, broken);
+  const order = buildGraph((...args) => c.at(...args), rawNodes, nodes, broken);
 
   const issues = c.issues.filter((i) => i.severity === 'error');
   const warnings = c.issues.filter((i) => i.severity === 'warning');
@@ -326,83 +275,6 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     },
     issues: warnings,
   };
-}
-
-function checkGraph(c: IssueCollector, rawNodes: Record<string, any>, nodes: Map<string, CompiledNode>, broken: Set<string>): string[] {
-  const names = Object.keys(rawNodes);
-  const consumers = new Map<string, Set<string>>(); // node -> ports read
-  const addConsumer = (input: NodeInput) => {
-    if (!consumers.has(input.node)) consumers.set(input.node, new Set());
-    consumers.get(input.node)!.add(input.port);
-  };
-  // Nodes skipped for broken YAML still read their inputs, as far as we can tell.
-  for (const name of broken) {
-    const from = rawNodes[name]?.from;
-    for (const r of Array.isArray(from) ? from : [from]) if (typeof r === 'string') addConsumer(parseRef(r));
-  }
-  for (const n of nodes.values()) {
-    const raw = rawNodes[n.name];
-    const fromIsList = Array.isArray(raw.from);
-    if (n.kind === 'source' && n.inputs.length) {
-      c.at('SLUICE_E_SOURCE_INPUT', ['nodes', n.name, 'from'], `source '${n.name}' cannot have a from:`, 'sources read from outside the pipeline; remove from:');
-    }
-    if (n.kind !== 'source' && raw.from === undefined) {
-      c.at('SLUICE_E_NO_INPUT', ['nodes', n.name], `${n.kind} '${n.name}' has no from:`, `add from: <node> or from: <node>.<port>`, true);
-    }
-    n.inputs.forEach((input, i) => {
-      const seg = fromIsList ? ['nodes', n.name, 'from', i] : ['nodes', n.name, 'from'];
-      if (!names.includes(input.node)) {
-        const s = suggest(input.node, names);
-        c.at('SLUICE_E_UNKNOWN_NODE', seg, `'${n.name}' reads from '${input.node}', which is not a node`, s ? `did you mean '${s}'?` : `nodes: ${names.join(', ')}`);
-        return;
-      }
-      const up = nodes.get(input.node);
-      if (!up || broken.has(input.node)) return; // reported already
-      if (!up.ports.includes(input.port)) {
-        const s = suggest(input.port, up.ports as string[]);
-        const hint = up.kind === 'sink' ? 'a sink has no output ports' : `${s ? `did you mean '${input.node}.${s}'? ` : ''}'${input.node}' (${up.kind} ${up.plugin.def.name}) emits: ${up.ports.join(', ')}`;
-        c.at('SLUICE_E_UNKNOWN_PORT', seg, `'${input.node}' has no output port '${input.port}'`, hint);
-        return;
-      }
-      addConsumer(input);
-    });
-  }
-  for (const n of nodes.values()) {
-    if (n.kind === 'sink') continue;
-    const read = consumers.get(n.name);
-    if (!read) {
-      c.at('SLUICE_E_NO_CONSUMER', ['nodes', n.name], `no node reads from ${n.kind} '${n.name}'`, `add a node with from: ${n.name}${n.ports.length > 1 ? ` (ports: ${n.ports.join(', ')})` : ''}, or remove it`, true);
-    } else if (n.ports.includes('invalid') && !read.has('invalid')) {
-      c.at('SLUICE_E_NO_CONSUMER', ['nodes', n.name], `'${n.name}.invalid' is not read: rejected records will be counted but not kept`, `route it to a sink: from: ${n.name}.invalid`, true, 'warning');
-    }
-  }
-  // Cycles, and a topological order for start-up.
-  const state = new Map<string, 0 | 1 | 2>();
-  const order: string[] = [];
-  const stack: string[] = [];
-  const reported = new Set<string>();
-  const visit = (name: string): void => {
-    const st = state.get(name) ?? 0;
-    if (st === 2) return;
-    if (st === 1) {
-      const cycle = stack.slice(stack.indexOf(name));
-      const key = [...cycle].sort().join(',');
-      if (!reported.has(key)) {
-        reported.add(key);
-        const first = cycle[0]!;
-        c.at('SLUICE_E_CYCLE', ['nodes', first, 'from'], `cycle: ${[...cycle, name].join(' → ')}`, 'a pipeline is a DAG: remove one of these from: references');
-      }
-      return;
-    }
-    state.set(name, 1);
-    stack.push(name);
-    for (const input of nodes.get(name)?.inputs ?? []) if (nodes.has(input.node)) visit(input.node);
-    stack.pop();
-    state.set(name, 2);
-    order.push(name);
-  };
-  for (const name of nodes.keys()) visit(name);
-  return order;
 }
 
 function yamlHint(code: string): string | undefined {

@@ -5,8 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mulberry32, subSeed } from '../../bench/lib/prng.js';
 import { feedLines, hitPool, HIT_POOL_SIZE } from '../../bench/generate/feed.js';
@@ -16,6 +15,7 @@ import proxyLog from '../../plugins/transform/proxy-log/index.js';
 import iocSweep from '../../plugins/analyse/ioc-sweep/index.js';
 import { createProcessor, processAll } from '../helpers/harness.js';
 import type { Rec } from '../../src/api.js';
+import { tempDir } from '../helpers/tmp.js';
 
 function generate(format: LogFormat, seed: number, lines: number): { text: string; stats: LogStats } {
   const stats = emptyStats();
@@ -50,7 +50,7 @@ describe('log generator', () => {
   }
 
   it('writes the same file twice and reuses it', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+    const dir = tempDir('bench-');
     const f1 = ensureLog('squid', 5, 2000, dir);
     const bytes1 = readFileSync(f1.path);
     const f2 = ensureLog('squid', 5, 2000, dir);
@@ -117,7 +117,7 @@ describe('generated logs through the real parser and sweep', () => {
   // Zscaler NSS keeps the scheme-less `eurl` in url.original; the sweep matches the rebuilt url.full.
   for (const format of LOG_FORMATS) {
     it(`${format}: the sweep raises one alert per injected malicious line and none for near misses`, async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+      const dir = tempDir('bench-');
       const feed = ensureFeed(11, 5_000, dir);
       const log = ensureLog(format, 11, 30_000, dir);
       const parser = await createProcessor(proxyLog, { format });

@@ -3,10 +3,14 @@
  * (defaults applied, frozen), create it with a test context, and feed it batches.
  */
 import { compileConfigSchema, describeAjvErrors } from '../../src/spec/ajv.js';
-import type { PluginDef, PluginContext, PluginInstance, PrepareContext, ProcessorInstance, SinkInstance, SourceInstance, Rec, Outputs } from '../../src/api.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { portsOf } from '../../src/plugins/def.js';
+import type { PluginDef, PluginContext, PluginInstance, ProcessorInstance, SinkInstance, SourceInstance, Rec, Outputs } from '../../src/api.js';
+import { Prepared, SharedHolder } from '../../src/runtime/prepare.js';
+import { RegisteredPlugin } from '../../src/plugins/registry.js';
+import type { CompiledSpec } from '../../src/graph/build.js';
+import { deepFreeze } from '../../src/util/freeze.js';
+import { resolve } from 'node:path';
+import { tempDir } from './tmp.js';
 
 export function configFor<C>(def: PluginDef<C>, withConfig: unknown): C {
   const validate = compileConfigSchema(def.schema);
@@ -17,27 +21,30 @@ export function configFor<C>(def: PluginDef<C>, withConfig: unknown): C {
   return deepFreeze(copy) as C;
 }
 
-function deepFreeze<T>(o: T): T {
-  if (o && typeof o === 'object') {
-    for (const v of Object.values(o)) deepFreeze(v);
-    Object.freeze(o);
-  }
-  return o;
-}
+export type TestContext = PluginContext & { counters: Record<string, number>; logs: unknown[] };
 
-export function testContext(node = 'test', overrides: Partial<PluginContext> = {}): PluginContext & { counters: Record<string, number>; logs: unknown[] } {
+export function testContext(node = 'test', overrides: Partial<PluginContext> = {}): TestContext {
   const counters: Record<string, number> = {};
   const logs: unknown[] = [];
-  const log = (level: string) => (obj: unknown, msg?: string) => { logs.push({ level, obj, msg }); };
+  const log = (level: string) => (obj: unknown, msg?: string) => {
+    logs.push({ level, obj, msg });
+  };
   let dir: string | undefined;
   return {
     node,
     pipeline: 'test',
     logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
-    metrics: { add: (n, v = 1) => { counters[n] = (counters[n] ?? 0) + v; }, set: (n, v) => { counters[n] = v; } },
+    metrics: {
+      add: (n, v = 1) => {
+        counters[n] = (counters[n] ?? 0) + v;
+      },
+      set: (n, v) => {
+        counters[n] = v;
+      },
+    },
     signal: new AbortController().signal,
     resolvePath: (p) => resolve(p),
-    stateDir: () => (dir ??= mkdtempSync(join(tmpdir(), 'sluice-state-'))),
+    stateDir: () => (dir ??= tempDir('state-')),
     once: true,
     counters,
     logs,
@@ -45,36 +52,77 @@ export function testContext(node = 'test', overrides: Partial<PluginContext> = {
   };
 }
 
+/** A one-node spec for the runtime's `Prepared`: the node as validation would have compiled it. */
+function oneNodeSpec(def: PluginDef, config: unknown, node: string): CompiledSpec {
+  return {
+    file: '<test harness>',
+    name: 'test',
+    settings: { queueBatches: 8, flushIntervalMs: 250, workers: 1 },
+    nodes: new Map([[node, { name: node, kind: def.kind, plugin: new RegisteredPlugin(def, 'test harness'), config, inputs: [], ports: portsOf(def, config) }]]),
+    order: [node],
+    secrets: [],
+    warnings: [],
+  };
+}
+
+function isPromise<T>(x: unknown): x is Promise<T> {
+  return !!x && typeof (x as Promise<T>).then === 'function';
+}
+
 /**
- * Create an instance as the runtime does: a plugin with `prepare` has it run first, and its value
- * becomes `ctx.shared` (the very object, as for a main-thread instance). A value it publishes is
- * handed to the instance's `update` at once (a test drives batches one at a time, so this is
- * between two of them); its clean-ups run when the instance is closed.
+ * Create an instance as the runtime does for a main-thread node (src/runtime/prepare.ts): a plugin
+ * with `prepare` has it run first by the runtime's `Prepared`, and the instance's `ctx.shared`
+ * reads a `SharedHolder` of the value. A value published later is offered to a processor's holder
+ * and handed to its `update` before its next `process` or `finish` call, as the runtime does between
+ * two batches; a source or sink sees it at once. `close()` closes the instance, then runs the
+ * prepare clean-ups.
  */
 async function create(def: PluginDef, config: unknown, ctx: PluginContext): Promise<PluginInstance> {
   if (typeof def.prepare !== 'function') return def.create(config, ctx);
-  let inst: PluginInstance | undefined;
-  let current: unknown;
-  const closers: Array<() => void | Promise<void>> = [];
+  let publishError: unknown;
+  const prepared = new Prepared(ctx.signal, (_node, err) => {
+    publishError ??= err;
+  });
+  await prepared.prepareAll(oneNodeSpec(def, config, ctx.node), (_name, signal) => ({ ...ctx, signal }), ctx.logger);
+  const holder = new SharedHolder(prepared.value(ctx.node));
+  const isProcessor = def.kind === 'transform' || def.kind === 'analyse';
+  prepared.subscribe(ctx.node, isProcessor ? (v) => holder.offer(v) : (v) => void (holder.current = v));
   const { shared: _ignored, ...base } = ctx;
-  const pctx: PrepareContext = {
-    ...base,
-    publish: (value) => {
-      current = value;
-      void (inst as ProcessorInstance | undefined)?.update?.(value);
-    },
-    onClose: (fn) => void closers.push(fn),
-  };
-  current = await def.prepare(config, pctx);
-  const ictx = { ...ctx };
-  Object.defineProperty(ictx, 'shared', { get: () => current, enumerable: true });
-  inst = await def.create(config, ictx);
+  const ictx: PluginContext = Object.defineProperty({ ...base }, 'shared', { get: () => holder.current, enumerable: true });
+  let inst: PluginInstance;
+  try {
+    inst = await def.create(config, ictx);
+  } catch (err) {
+    await prepared.close(ctx.logger);
+    throw err;
+  }
   const close = inst.close?.bind(inst);
   (inst as { close(): Promise<void> }).close = async () => {
-    await close?.();
-    while (closers.length) await closers.pop()!();
+    try {
+      await close?.();
+    } finally {
+      await prepared.close(ctx.logger);
+    }
   };
-  return inst;
+  if (!isProcessor) return inst;
+
+  const proc = inst as ProcessorInstance;
+  /** Run `call` after any value published since the last call reached `update`. */
+  const between = <T>(call: () => T | Promise<T>): T | Promise<T> => {
+    if (publishError !== undefined) throw publishError;
+    if (holder.take() && proc.update) {
+      const r = proc.update(holder.current);
+      if (isPromise(r)) return r.then(call);
+    }
+    return call();
+  };
+  const process = proc.process.bind(proc);
+  proc.process = (records) => between(() => process(records));
+  if (proc.finish) {
+    const finish = proc.finish.bind(proc);
+    proc.finish = () => between(finish);
+  }
+  return proc;
 }
 
 export async function createProcessor(def: PluginDef, withConfig: unknown, ctx = testContext()): Promise<ProcessorInstance> {
@@ -92,7 +140,9 @@ export async function createSource(def: PluginDef, withConfig: unknown, ctx = te
 /** Run batches through a processor and its finish(); returns every record per port, in order. */
 export async function processAll(p: ProcessorInstance, batches: Rec[][]): Promise<Record<string, Rec[]>> {
   const out: Record<string, Rec[]> = {};
-  const take = (o: Outputs) => { for (const [port, recs] of Object.entries(o)) if (recs) (out[port] ??= []).push(...recs); };
+  const take = (o: Outputs) => {
+    for (const [port, recs] of Object.entries(o)) if (recs) (out[port] ??= []).push(...recs);
+  };
   for (const b of batches) take(await p.process(b));
   if (p.finish) take(await p.finish());
   return out;

@@ -1,15 +1,15 @@
 /** `npm start`: the default sweep over the bundled samples raises exactly the planted detections. */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { runCli, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const read = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 describe('pipelines/proxy-ioc-sweep.yaml (the default)', () => {
   it('validates, runs on the bundled data and finds every planted detection and nothing else', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'sluice-default-'));
+    const out = tempDir('default-');
     const res = await runCli(['run', 'pipelines/proxy-ioc-sweep.yaml', '--var', `OUT=${out}`, '--summary-json', join(out, 's.json'), '--log-level', 'warn'], { cwd: ROOT });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);

@@ -1,15 +1,15 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { runPipeline } from '../../src/runtime/run.js';
 import { testContext } from '../helpers/harness.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('backpressure', () => {
   it('a deliberately slow sink throttles a fast source: queues never exceed their bound', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-bp-'));
+    const dir = tempDir('bp-');
     const n = 20_000;
     writeFileSync(join(dir, 'in.log'), Array.from({ length: n }, (_, i) => `line ${i}`).join('\n') + '\n');
     const slow = resolve(import.meta.dirname, '../fixtures/plugins/slow.mjs');

@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('third-party plugins', () => {
   it('loads a plugin module named by the spec (path relative to the spec) and runs it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
+    const dir = tempDir('custom-');
     writeFileSync(join(dir, 'in.log'), 'hello\nworld\n');
     const spec = resolve(import.meta.dirname, '../fixtures/plugins/upper-spec.yaml');
     const res = await runCli(['run', spec, '--var', `IN=${dir}/in.log`, '--var', `OUT=${dir}/out.jsonl`, '--log-level', 'warn']);
@@ -16,7 +16,7 @@ describe('third-party plugins', () => {
   });
 
   it('loads a plugin package by name (an ESM-only package beside the spec), and the stdout sink prints its records', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-pkg-'));
+    const dir = tempDir('pkg-');
     writeFileSync(join(dir, 'in.log'), 'abc\nxyz\n');
     const spec = resolve(import.meta.dirname, '../fixtures/plugins/package-spec.yaml');
     const res = await runCli(['run', spec, '--var', `IN=${dir}/in.log`, '--log-level', 'warn']);
@@ -28,7 +28,7 @@ describe('third-party plugins', () => {
   });
 
   it('a spec loads nothing it does not name: an unlisted plugin is unknown', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
+    const dir = tempDir('custom-');
     writeFileSync(join(dir, 'spec.yaml'), `version: 1
 nodes:
   src: { source: file, with: { paths: [x] } }
@@ -41,7 +41,7 @@ nodes:
   });
 
   it('reports a plugin module that cannot be loaded, at its line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-custom-'));
+    const dir = tempDir('custom-');
     writeFileSync(join(dir, 'spec.yaml'), `version: 1
 plugins:
   - ./missing-plugin.mjs

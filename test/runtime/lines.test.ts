@@ -6,12 +6,12 @@
  * by a deliberately simple reference, independent of the runtime's code.
  */
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const MAX = 200;
 let dir: string;
@@ -46,7 +46,7 @@ function reference(file: string, buf: Buffer): { out: object[]; invalid: { line:
 }
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-lines-'));
+  dir = tempDir('lines-');
   const parts: Buffer[] = [];
   const text = (s: string) => parts.push(Buffer.from(s, 'utf8'));
   for (let i = 1; i <= 3000; i++) {
@@ -129,7 +129,7 @@ describe('line sources: random content, batch and read sizes', () => {
       }
       if (r() < 0.5) parts.pop(); // no final newline
       const buf = Buffer.concat(parts);
-      const d = mkdtempSync(join(tmpdir(), 'sluice-lines-rnd-'));
+      const d = tempDir('lines-rnd-');
       writeFileSync(join(d, 'in.log'), buf);
       const batch = 1 + Math.floor(r() * 300);
       const chunk = 4096 + Math.floor(r() * 20000);

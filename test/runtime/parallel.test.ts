@@ -1,13 +1,13 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { findSegments } from '../../src/runtime/segments.js';
 import { encodeBatch, decodeBatch, encodeForWorker, originKey } from '../../src/runtime/wire.js';
 import { linesToRecords, type LineBlock } from '../../src/record.js';
 import { runCli, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const DEFAULT = resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml');
 const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean);
@@ -66,7 +66,7 @@ describe('parallel segments', () => {
   it('the default pipeline gives the same results with two workers as with none', async () => {
     const results: Record<string, { alerts: string[]; windows: string[]; rejects: string[]; summary: any }> = {};
     for (const w of ['1', '2']) {
-      const out = mkdtempSync(join(tmpdir(), `sluice-par${w}-`));
+      const out = tempDir(`par${w}-`);
       const r = await runCli(['run', DEFAULT, '--var', `OUT=${out}`, '--var', `WORKERS=${w}`, '--summary-json', join(out, 's.json'), '--log-level', 'warn']);
       expect(r.code).toBe(0);
       results[w] = {
@@ -84,7 +84,7 @@ describe('parallel segments', () => {
   });
 
   it('keeps at-least-once delivery: SIGTERM mid-run with workers drains and commits exactly what was delivered', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-par-stop-'));
+    const dir = tempDir('par-stop-');
     const n = 40_000;
     const logLines = Array.from({ length: n }, (_, i) => `1715680800.${String(i % 1000).padStart(3, '0')}    120 10.1.1.${i % 200} TCP_MISS/200 512 GET http://h${i % 50}.example/p${i} - DIRECT/192.0.2.${i % 250} text/html`);
     writeFileSync(join(dir, 'a.log'), logLines.join('\n') + '\n');

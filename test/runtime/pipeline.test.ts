@@ -1,15 +1,15 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 let dir: string;
 const lines = (text: string) => text.split('\n').filter(Boolean);
 
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-pipe-'));
+  dir = tempDir('pipe-');
   const plain = [];
   for (let i = 0; i < 1000; i++) plain.push(`${i % 3 === 0 ? 'GET' : 'POST'} /p/${i} ${i % 5 === 0 ? 500 : 200}`);
   plain.push('X'.repeat(5000)); // longer than max_line_bytes below: rejected by the source
@@ -79,7 +79,7 @@ describe('file → filter → route → two file sinks', () => {
 
 describe('file source paths', () => {
   it('reads each file once whether named or matched, and takes an existing file name with glob characters as written', async () => {
-    const d = mkdtempSync(join(tmpdir(), 'sluice-paths-'));
+    const d = tempDir('paths-');
     writeFileSync(join(d, 'a.log'), 'a1\na2\n');
     writeFileSync(join(d, 'b.log'), 'b1\n');
     writeFileSync(join(d, 'c[1].log'), 'c1\nc2\nc3\n'); // as a pattern, `[1]` would match `c1.log` only

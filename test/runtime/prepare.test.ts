@@ -5,17 +5,17 @@
  * plugin loaded by path (test/fixtures/plugins/shared.mjs).
  */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { runCli, startCli } from '../helpers/cli.js';
 import { createProcessor } from '../helpers/harness.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const plugin = resolve(import.meta.dirname, '../fixtures/plugins/shared.mjs');
 const readJsonLines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
 
 function setup(n: number, workers: number, stamp: string, pad = 0): { dir: string; spec: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-prepare-'));
+  const dir = tempDir('prepare-');
   writeFileSync(join(dir, 'in.log'), Array.from({ length: n }, (_, i) => `line ${i + 1}${' '.repeat(pad)}.`).join('\n') + '\n');
   const spec = join(dir, 'spec.yaml');
   writeFileSync(
@@ -99,7 +99,7 @@ describe('prepare: one value per node, shared by every copy', () => {
   });
 
   it('a failing prepare fails the run, naming the node; clean-ups already registered still run', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-prepare-fail-'));
+    const dir = tempDir('prepare-fail-');
     writeFileSync(join(dir, 'in.log'), 'a\nb\n');
     const spec = join(dir, 'spec.yaml');
     writeFileSync(
@@ -139,7 +139,7 @@ nodes:
 
   it('the plugin test harness runs prepare as the runtime does: ctx.shared, publish → update, clean-ups on close', async () => {
     const def = (await import(plugin)).default;
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-prepare-harness-'));
+    const dir = tempDir('prepare-harness-');
     const inst = await createProcessor(def, { report: join(dir, 'report.json'), publish_after: 2 });
     const first = (await inst.process([{ message: 'a' }, { message: 'b' }])) as { out: any[] };
     expect(first.out.map((r) => r.stamp.gen)).toEqual([1, 1]);

@@ -1,14 +1,14 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { runCli, startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const slow = resolve(import.meta.dirname, '../fixtures/plugins/slow.mjs');
 const N = 60_000;
 
 function setup(): { dir: string; spec: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-crash-'));
+  const dir = tempDir('crash-');
   writeFileSync(join(dir, 'in.log'), Array.from({ length: N }, (_, i) => `line ${i + 1}`).join('\n') + '\n');
   const spec = join(dir, 'spec.yaml');
   writeFileSync(

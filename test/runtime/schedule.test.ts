@@ -1,12 +1,12 @@
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tmpdir } from 'node:os';
 import { startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 describe('schedule:', () => {
   it('reruns a finite pipeline on its cron schedule, skipping ticks while a run is still going', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-cron-'));
+    const dir = tempDir('cron-');
     writeFileSync(join(dir, 'in.log'), 'a\nb\n');
     const slow = resolve(import.meta.dirname, '../fixtures/plugins/slow.mjs');
     writeFileSync(

@@ -69,6 +69,12 @@ export default definePlugin<IocSweepConfig>({
   name: 'ioc-sweep',
   kind: 'analyse',
   summary: 'Match records against indicators of compromise (IPs, CIDRs, domains, URLs) from threat-intel feeds; alert on hits.',
+  configCodes: {
+    IOC_FEED_SOURCE: 'a feed names neither or both of `path` and `url`',
+    IOC_FEED_DUPLICATE: 'two feeds have the same name',
+    IOC_BAD_CRON: "a feed's `refresh` is not a valid cron expression",
+    IOC_BAD_DURATION: "a feed's `timeout` or `suppress.period` is not a duration",
+  },
   description: [
     'Records pass through unchanged on `out`. A record that matches one or more indicators yields ONE alert on `alerts`',
     '(ECS: `event.kind: alert`, `rule.name`, `threat.enrichments[]` with `indicator.type/value/provider/confidence/description/first_seen/last_seen/tags`',

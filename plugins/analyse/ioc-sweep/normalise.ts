@@ -13,7 +13,8 @@
  *   stripped), default port dropped, fragment and user-info dropped; path and query kept as given.
  */
 import { domainToASCII } from 'node:url';
-import { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, mappedV4, v6PrefixKey, v4PrefixKey } from '../../../src/api.js';
+import { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString } from '../../../src/api.js';
+import { mappedV4, v6PrefixKey, v4PrefixKey } from '../../../src/internal.js';
 
 export type IndicatorType = 'ipv4-addr' | 'ipv6-addr' | 'domain-name' | 'url';
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { definePlugin, compileLogic, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
-import { checkLogicRule, prepareLogicRule, type ListDecls } from './operations.js';
+import { checkLogicRule, prepareLogicRule, type ListDecls, LOGIC_CODES } from '../../../src/internal.js';
 
 export type SeverityLabel = 'low' | 'medium' | 'high' | 'critical';
 
@@ -51,6 +51,11 @@ export default definePlugin<RulesConfig>({
   name: 'rules',
   kind: 'analyse',
   summary: 'Raise an alert for every record that matches an analyst-written json-logic rule.',
+  configCodes: {
+    RULE_DUPLICATE: 'two rules of the node have the same name',
+    LIST_NOT_FOUND: 'a file named under `lists:` does not exist',
+    ...LOGIC_CODES,
+  },
   description: [
     'Every input record passes through on `out`. For each rule it matches, one alert goes to `alerts`:',
     'the record\'s fields plus `event.kind: alert`, `event.severity` (numeric), `rule.name`,',

@@ -12,7 +12,7 @@ import {
   definePlugin, compileLogic, parseDuration, getPath,
   type Rec, type ConfigIssue, type CompiledLogic,
 } from '../../../src/api.js';
-import { checkLogicRule, prepareLogicRule } from '../rules/operations.js';
+import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec } from './aggregates.js';
 import { WindowState, type ClosedWindow } from './state.js';
 
@@ -61,6 +61,14 @@ export default definePlugin<WindowConfig>({
   name: 'window',
   kind: 'analyse',
   summary: 'Count, sum, min, max, avg and distinct-count per key over event-time tumbling or sliding windows; alert on thresholds.',
+  configCodes: {
+    DURATION: 'a duration (`size`, `slide`, ...) cannot be read, or is shorter than 1ms',
+    WINDOW_SLIDE: '`slide` is longer than `size`',
+    WINDOW_RESERVED: "a key field or aggregate name clashes with the window record's own fields or with another key or aggregate",
+    FIELD_PATH: 'a key field or aggregate name is not a usable field path',
+    WINDOW_AGGREGATE: 'an aggregate cannot be read',
+    ...LOGIC_CODES,
+  },
   description: [
     'Windows are aligned to the Unix epoch (UTC): a `5m` window with `slide: 1m` covers',
     '[12:00, 12:05), [12:01, 12:06), ... Without `slide` windows tumble (slide = size).',

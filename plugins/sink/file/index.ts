@@ -60,6 +60,7 @@ class FileSink implements SinkInstance {
   private bufferedChars = 0;
   private writing: Promise<void> = Promise.resolve();
   private failed: unknown;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly fh: FileHandle,
@@ -95,11 +96,14 @@ class FileSink implements SinkInstance {
     if (this.config.fsync) await this.fh.datasync();
   }
 
-  async close(): Promise<void> {
-    try {
-      await this.flush();
-    } finally {
-      await this.fh.close();
-    }
+  /** Idempotent: a second call waits for the first instead of closing a closed handle. */
+  close(): Promise<void> {
+    return (this.closing ??= (async () => {
+      try {
+        await this.flush();
+      } finally {
+        await this.fh.close();
+      }
+    })());
   }
 }

@@ -78,6 +78,11 @@ export default definePlugin<FileSourceConfig>({
   name: 'file',
   kind: 'source',
   summary: 'Read lines from local files (globs, .gz transparently), optionally resuming from a checkpoint.',
+  reasons: {
+    LINE_TOO_LONG: 'a line longer than `max_line_bytes`; the record keeps its first `max_line_bytes` bytes',
+    GZIP_CORRUPT: 'a `.gz` file is truncated or corrupt; the lines before the damage were delivered',
+    READ_ERROR: 'reading a file failed part-way; the lines before the failure were delivered',
+  },
   description: [
     'Files matching `paths` are read one after another in name order. Each non-empty line becomes a record',
     '`{ message, origin: { file, line } }`; a trailing `\\r` is removed (CRLF files); empty lines are skipped and',

@@ -2,7 +2,7 @@
  * `drop`: remove fields from records.
  */
 import { definePlugin, type Rec, type ConfigIssue } from '../../../src/api.js';
-import { CowPaths, pathProblem } from '../set/cow.js';
+import { CowPaths, pathProblem } from '../../../src/internal.js';
 
 export interface DropConfig {
   fields: string[];
@@ -12,6 +12,9 @@ export default definePlugin<DropConfig>({
   name: 'drop',
   kind: 'transform',
   summary: 'Remove fields (dotted paths) from records.',
+  configCodes: {
+    FIELD_PATH: 'a field path is empty, has an empty segment, or names a prototype property',
+  },
   description: [
     'Removes each listed field when present; a record without it passes unchanged. The input record',
     'is never modified (the output copies only the objects on the removed paths), so other branches',

@@ -1,5 +1,6 @@
 /** `filter`: keep the records for which a json-logic condition holds; count the rest as filtered. */
 import { definePlugin, compileLogic, validateLogic, type Rec, type ProcessorInstance } from '../../../src/api.js';
+import { LOGIC_CODES } from '../../../src/internal.js';
 
 interface FilterConfig {
   when: unknown;
@@ -9,6 +10,7 @@ export default definePlugin<FilterConfig>({
   name: 'filter',
   kind: 'transform',
   summary: 'Keep records matching a json-logic condition; the others are dropped and counted as filtered.',
+  configCodes: { LOGIC_INVALID: LOGIC_CODES.LOGIC_INVALID },
   description: 'Records that do not match are counted in the `filtered` metric and acknowledged as delivered.',
   schema: {
     type: 'object',
@@ -24,7 +26,7 @@ export default definePlugin<FilterConfig>({
   examples: [{ title: 'Drop proxy authentication challenges', with: { when: { '!=': [{ var: 'http.response.status_code' }, 407] } } }],
   parallel: 'any',
   check(config) {
-    return validateLogic(config.when, '/when').map((i) => ({ path: i.path, message: i.message }));
+    return validateLogic(config.when, '/when').map((i) => ({ path: i.path, message: i.message, code: 'LOGIC_INVALID' }));
   },
   create(config, ctx): ProcessorInstance {
     const cond = compileLogic(config.when);

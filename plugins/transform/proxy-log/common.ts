@@ -3,7 +3,8 @@
  * a hand-written URL splitter (no `new URL` on the hot path), and timestamp conversion.
  */
 import { domainToASCII } from 'node:url';
-import { parseIPv6, mappedV4, ipv4ToString, ipv6ToString, zeroRun, groupsToString } from '../../../src/api.js';
+import { parseIPv6, ipv4ToString, ipv6ToString } from '../../../src/api.js';
+import { mappedV4, zeroRun, groupsToString } from '../../../src/internal.js';
 import { newDestination, newSource, newUrl, type ProxyRecord } from './record.js';
 
 /** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */

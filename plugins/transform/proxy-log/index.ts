@@ -2,8 +2,10 @@
  * proxy-log: raw proxy log lines → ECS records (schema-checked) on `out`, everything else on `invalid`.
  * Accounting, per batch and in total: lines in = out + invalid + directives + blank (see docs/formats.md).
  */
-import { definePlugin, makeInvalid, schemaValidator } from '../../../src/api.js';
-import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec, ValidatorSpec } from '../../../src/api.js';
+import { definePlugin, makeInvalid } from '../../../src/api.js';
+import { schemaValidator } from '../../../src/internal.js';
+import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
+import type { ValidatorSpec } from '../../../src/internal.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
 import { ERR, ParseError } from './common.js';
 import { parseSquid } from './squid.js';
@@ -335,6 +337,21 @@ export default definePlugin<ProxyLogConfig>({
   name: 'proxy-log',
   kind: 'transform',
   summary: 'Parse web-proxy log lines (squid, combined, BlueCoat ELFF, Zscaler NSS, JSON) into ECS records.',
+  reasons: {
+    PARSE_FIELD_COUNT: 'too few fields or values for the layout (truncated line, missing columns)',
+    PARSE_TIMESTAMP: 'the time is missing or not a real instant',
+    PARSE_NUMBER: 'a numeric column holds something else',
+    PARSE_SYNTAX: "the line does not have the format's shape",
+    PARSE_QUOTE: 'a quoted value has no closing quote (truncated line)',
+    PARSE_JSON: 'not a JSON object',
+    PARSE_NO_FIELDS: 'an ELFF data line with no `#Fields:` before it and no `elff_fields` configured',
+    PARSE_FORMAT: '`auto` could not tell the format from this line',
+    SCHEMA: 'parsed, but the record fails `proxy-record.schema.json` (the message carries the error)',
+    INPUT_TYPE: 'the input record has no string `message` (not from a line source)',
+  },
+  configCodes: {
+    PROXY_LOG_FIELD: '`fields` or `elff_fields` is missing or unusable for the format',
+  },
   description: [
     'Turns raw log lines (`{message, origin}` from a line source) into records with Elastic Common Schema names',
     '(`source.ip`, `url.domain`, `http.response.status_code`, ...), each checked against `schemas/proxy-record.schema.json`.',

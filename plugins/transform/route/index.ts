@@ -1,5 +1,6 @@
 /** `route`: send each record to the port of the first (or every) json-logic condition it matches. */
 import { definePlugin, compileLogic, validateLogic, type Rec, type ProcessorInstance } from '../../../src/api.js';
+import { LOGIC_CODES } from '../../../src/internal.js';
 
 interface RouteConfig {
   routes: Record<string, unknown>;
@@ -12,6 +13,7 @@ export default definePlugin<RouteConfig>({
   name: 'route',
   kind: 'transform',
   summary: 'Send records to named ports by json-logic conditions; records matching none go to `unmatched`.',
+  configCodes: { LOGIC_INVALID: LOGIC_CODES.LOGIC_INVALID },
   description: [
     'Each key of `routes` becomes an output port, in order. In `first` mode a record goes to the first route',
     'it matches; in `all` mode to every route it matches. Records matching no route go to `unmatched`.',
@@ -41,7 +43,7 @@ export default definePlugin<RouteConfig>({
   parallel: 'any',
   check(config) {
     return Object.entries(config.routes).flatMap(([name, rule]) =>
-      validateLogic(rule, `/routes/${name}`).map((i) => ({ path: i.path, message: i.message })),
+      validateLogic(rule, `/routes/${name}`).map((i) => ({ path: i.path, message: i.message, code: 'LOGIC_INVALID' })),
     );
   },
   create(config): ProcessorInstance {

@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { definePlugin, compileLogic, makeInvalid, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
-import { checkLogicRule, prepareLogicRule } from '../../analyse/rules/operations.js';
-import { CowPaths, pathProblem } from './cow.js';
+import { checkLogicRule, prepareLogicRule, CowPaths, pathProblem, LOGIC_CODES } from '../../../src/internal.js';
 
 export interface SetConfig {
   fields: Record<string, unknown>;
@@ -20,6 +19,14 @@ export default definePlugin<SetConfig>({
   name: 'set',
   kind: 'transform',
   summary: 'Add or overwrite fields with values computed by json-logic expressions.',
+  reasons: {
+    SET_EVAL_ERROR: 'evaluating an expression failed for this record',
+  },
+  configCodes: {
+    FIELD_PATH: 'a field path is empty, has an empty segment, or names a prototype property',
+    LIST_NOT_FOUND: 'a file named under `lists:` does not exist',
+    ...LOGIC_CODES,
+  },
   description: [
     'Each entry of `fields` maps a dotted field path to a json-logic expression (or a plain constant),',
     'evaluated against the record in the order written, so a later field can read an earlier one.',

@@ -8,6 +8,7 @@ import type { FeedConfig } from '../../../plugins/analyse/ioc-sweep/feeds/types.
 import { parsePattern } from '../../../plugins/analyse/ioc-sweep/feeds/stix.js';
 import type { Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { parseIPv4, parseIPv6 } from '../../../plugins/analyse/ioc-sweep/normalise.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const FIX = resolve('test/fixtures/ioc-sweep');
 const EX = resolve('examples/feeds');
@@ -81,8 +82,8 @@ describe('CSV', () => {
   });
 
   it('fails clearly when a header-less multi-column CSV does not say which column holds the value', async () => {
-    const { writeFileSync, mkdtempSync } = await import('node:fs');
-    const dir = mkdtempSync(resolve(process.env.TMPDIR ?? '/tmp', 'ioc-'));
+    const { writeFileSync } = await import('node:fs');
+    const dir = tempDir('ioc-');
     writeFileSync(`${dir}/x.csv`, '9/29/2020 8:01:39 AM,192.0.2.5,ip\n9/29/2020 8:01:39 AM,bad.example,domain\n');
     await expect(loadFeed(feed(`${dir}/x.csv`), opts)).rejects.toThrow(/set columns.value/);
     const l = await loadFeed(feed(`${dir}/x.csv`, { columns: { value: 1, type: 2 }, header: 'no' }), opts);

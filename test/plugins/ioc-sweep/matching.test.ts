@@ -1,4 +1,4 @@
-/** Matching rules of the indicator store and the normalisation behind them (DESIGN §6). */
+/** Matching rules of the indicator store and the normalisation behind them (docs/feeds.md). */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IndicatorStore, labelSuffixes, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';

@@ -1,13 +1,13 @@
 /** The `ioc-sweep` plugin end to end: the sample scenario, alerts, allowlist, suppression, refresh. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import iocSweep, { type IocSweep } from '../../../plugins/analyse/ioc-sweep/index.js';
 import { configFor, createProcessor, processAll, testContext } from '../../helpers/harness.js';
-import type { Rec } from '../../../src/api.js';
+import type { ProcessorInstance, Rec } from '../../../src/api.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const EX = 'examples/feeds';
 const exampleFeeds = {
@@ -30,8 +30,8 @@ function rec(ts: string, fields: { src?: string; ip?: string; domain?: string; u
   return r;
 }
 
-const open: IocSweep[] = [];
-afterEach(async () => { for (const p of open.splice(0)) await p.close(); });
+const open: ProcessorInstance[] = []; // the harness gives every instance a close()
+afterEach(async () => { for (const p of open.splice(0)) await p.close?.(); });
 async function sweep(withConfig: unknown, ctx = testContext('sweep')): Promise<IocSweep> {
   const p = (await createProcessor(iocSweep, withConfig, ctx)) as IocSweep;
   open.push(p);
@@ -176,7 +176,7 @@ describe('config checks', () => {
 
 describe('refresh', () => {
   it('swaps in a reloaded set atomically and keeps the last good set when a reload fails', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ioc-refresh-'));
+    const dir = tempDir('ioc-refresh-');
     const file = join(dir, 'list.txt');
     writeFileSync(file, '192.0.2.1\n');
     const ctx = testContext('sweep');
@@ -203,7 +203,7 @@ describe('refresh', () => {
   });
 
   it('a host that missed before a refresh is looked up again in the new set (the host memo is per set)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ioc-refresh-'));
+    const dir = tempDir('ioc-refresh-');
     const file = join(dir, 'list.txt');
     writeFileSync(file, 'other.example\n');
     const p = await sweep({ feeds: [{ name: 'l', path: file }] });
@@ -218,13 +218,15 @@ describe('refresh', () => {
   });
 
   it('a batch in flight keeps the set it started with', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ioc-refresh-'));
+    const dir = tempDir('ioc-refresh-');
     const file = join(dir, 'list.txt');
     writeFileSync(file, '192.0.2.1\n');
     const p = await sweep({ feeds: [{ name: 'l', path: file }] });
     const before = (p as any).current;
     writeFileSync(file, '192.0.2.3\n');
     await p.refresh();
+    expect((p as any).current).toBe(before); // published, but handed over only between two batches
+    expect((await p.process([rec('2026-01-10T10:00:00Z', { ip: '192.0.2.3' })])).alerts).toHaveLength(1);
     expect((p as any).current).not.toBe(before); // a new object was published...
     expect(before.stores[0].size).toBe(1); // ...the old one was not mutated
   });

@@ -14,7 +14,7 @@ import {
 import { parseSquid } from '../../../plugins/transform/proxy-log/squid.js';
 import { ParseError, anyTimeToIso, canonicalIp, clfToIso, ctimeToIso, epochSecondsToIso, normaliseHost, w3cToIso } from '../../../plugins/transform/proxy-log/common.js';
 import fc from 'fast-check';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { parse, lines } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(resolve(import.meta.dirname, '../../../schemas/proxy-record.schema.json'), 'utf8'));

@@ -1,15 +1,15 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   cidrMatch, isIp, startsWithOp, endsWithOp, lower, fileExtension, inList, parseCidr, checkLogicRule, prepareLogicRule,
-} from '../../../plugins/analyse/rules/operations.js';
+} from '../../../src/logic/operations.js';
 import { parseIPv4 } from '../../../src/api.js';
 import { compileLogic, applyLogicReference } from '../../../src/logic/index.js';
+import { tempDir } from '../../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sluice-lists-'));
+const dir = tempDir('lists-');
 const listFile = join(dir, 'bad-hosts.txt');
 writeFileSync(listFile, '# known bad\nevil.example\n\n  spaced.example  \r\n42\n');
 

@@ -4,18 +4,18 @@
  * nothing else.
  */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSpec } from '../../../src/spec/validate.js';
 import { builtinRegistry } from '../../../src/plugins/builtins.js';
 import { runPipeline } from '../../../src/runtime/run.js';
+import { tempDir } from '../../helpers/tmp.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const readJsonl = (p: string) => readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 
 async function runExample(vars: Record<string, string>) {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-wr-'));
+  const dir = tempDir('wr-');
   const files = { ALERTS: join(dir, 'alerts.jsonl'), WINDOWS: join(dir, 'windows.jsonl'), LATE: join(dir, 'late.jsonl'), REJECTS: join(dir, 'rejects.jsonl') };
   const { spec, issues } = await loadSpec('examples/window-and-rules.yaml', { vars: { ...files, ...vars }, registry: builtinRegistry() });
   expect(issues).toEqual([]);

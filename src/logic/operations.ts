@@ -2,16 +2,19 @@
  * json-logic operations for proxy records: `cidr_match`, `is_ip`, `starts_with`, `ends_with`,
  * `lower`, `file_extension`, `in_list`.
  *
- * They are registered when this module is loaded. `plugins/index.ts` imports the `rules`, `set` and
- * `drop` plugins, which import this module, so whenever the built-ins are loaded every json-logic
- * condition in a spec (`rules`, `filter`, `route`, `set`, `window.alert_when`) can use them.
+ * They are registered when this module is loaded. `src/internal.ts` re-exports it, and the built-in
+ * `rules`, `set` and `window` plugins import that, so whenever the built-ins are loaded every
+ * json-logic condition in a spec (`rules`, `filter`, `route`, `set`, `window.alert_when`) can use them.
+ * `rules`, `set` and `window` share `checkLogicRule`/`prepareLogicRule` from here.
  *
  * Operations never throw on record data: a value of the wrong type simply does not match.
  * Constant arguments (CIDRs, list names) are checked at validation time by `checkLogicRule`.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { addLogicOperation, validateLogic, parseIPv4, parseIPv6, mappedV4, v6PrefixKey, type ConfigIssue } from '../../../src/api.js';
+import type { ConfigIssue } from '../errors.js';
+import { parseIPv4, parseIPv6, mappedV4, v6PrefixKey } from '../net/ip.js';
+import { addLogicOperation, validateLogic } from './index.js';
 
 // ---------------------------------------------------------------------------------------------
 // IP addresses and CIDRs
@@ -207,6 +210,14 @@ addLogicOperation('ends_with', endsWithOp);
 addLogicOperation('lower', lower);
 addLogicOperation('file_extension', fileExtension);
 addLogicOperation('in_list', inList);
+
+/** The codes of the problems `checkLogicRule` reports, for the `configCodes` of the plugins that use it. */
+export const LOGIC_CODES = {
+  LOGIC_INVALID: 'a json-logic condition is malformed, uses an unknown operation or reaches for prototype properties',
+  LOGIC_ARGS: 'a custom operation (`cidr_match`, `in_list`, `starts_with`, `ends_with`) has the wrong arguments',
+  LOGIC_BAD_CIDR: '`cidr_match` names something that is not an IPv4/IPv6 address or CIDR range',
+  LOGIC_UNKNOWN_LIST: '`in_list` names a list that is neither declared under `lists:` nor an existing file',
+} as const;
 
 /** Named lists declared on a plugin: name → file path. */
 export type ListDecls = Readonly<Record<string, string>>;

@@ -5,7 +5,7 @@
  * their input: they copy the record and only the objects on the paths they change, once per record,
  * and share everything else. The path table is built once per node, not per record.
  */
-import type { Rec } from '../../../src/api.js';
+import type { Rec } from './record.js';
 
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 const hasOwn = Object.prototype.hasOwnProperty;

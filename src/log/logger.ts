@@ -1,7 +1,7 @@
 /** Structured JSON logs on stderr (pino), with secrets from `${...}` redacted. */
 import pino from 'pino';
 import type { Logger } from '../api.js';
-import { redact } from '../spec/interpolate.js';
+import { redact } from '../util/redact.js';
 
 export function createLogger(level: string, secrets: readonly string[] = []): Logger & { child(b: object): Logger } {
   const options: pino.LoggerOptions = { level, base: { name: 'sluice' } };

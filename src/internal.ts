@@ -1,0 +1,20 @@
+/**
+ * Internal: what the built-in plugins share with sluice beyond the public contract of `src/api.ts`.
+ * No stability promise: anything here may change or go in any release. Third-party plugins should
+ * not import it (the package does not export it). Built-in plugins import `src/api.ts` and this
+ * module, and nothing else of sluice (a test enforces it).
+ */
+// The IP implementation's internals: RFC 5952 text from groups, the IPv4-mapped form, prefix keys.
+export { groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
+
+// json-logic: registering operations (global to the process), and the built-ins' operations
+// (`cidr_match`, `in_list`, ...; registered when this module loads) with their config checks.
+export { addLogicOperation } from './logic/index.js';
+export { checkLogicRule, prepareLogicRule, LOGIC_CODES, type ListDecls } from './logic/operations.js';
+
+// Copy-on-write writes and deletes of dotted paths (`set`, `drop`).
+export { CowPaths, pathProblem } from './cow-paths.js';
+
+// Validators generated at build time for sluice's own schemas (proxy-log's record schemas).
+export { schemaValidator } from './spec/ajv.js';
+export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
