@@ -18,3 +18,6 @@ export { CowPaths, pathProblem } from './cow-paths.js';
 // Validators generated at build time for sluice's own schemas (proxy-log's record schemas).
 export { schemaValidator } from './spec/ajv.js';
 export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
+
+// The kafka source's and sink's connection options (brokers, TLS, SASL), client config and errors.
+export { connectionProperties, checkConnection, kafkaClientConfig, kafkaFailure, brokerList, rootCause, type ConnectionConfig, type TlsConfig, type SaslConfig } from './net/kafka.js';

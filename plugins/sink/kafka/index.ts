@@ -9,9 +9,12 @@
  * while the source is held by backpressure; the producer is rebuilt after such a failure (a new
  * idempotent producer id: kafkajs's sequence state does not survive a broker restart well).
  */
-import { Kafka, Partitioners, CompressionTypes, type Message, type Producer } from 'kafkajs';
+// Types only: kafkajs takes ≈ 200 ms to load; it is loaded when a kafka node is created.
+import type { Kafka, Message, Producer } from 'kafkajs';
+
+type KafkaJs = typeof import('kafkajs');
 import { definePlugin, getPath, parseDuration, type ConfigIssue, type PluginContext, type Rec, type SinkInstance } from '../../../src/api.js';
-import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../shared/kafka/client.js';
+import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../../src/internal.js';
 
 export interface KafkaSinkConfig extends ConnectionConfig {
   topic: string;
@@ -84,8 +87,8 @@ export default definePlugin<KafkaSinkConfig>({
     }
     return issues;
   },
-  create(config, ctx): SinkInstance {
-    return new KafkaSink(config, ctx);
+  async create(config, ctx): Promise<SinkInstance> {
+    return new KafkaSink(config, ctx, await import('kafkajs'));
   },
 });
 
@@ -110,9 +113,10 @@ class KafkaSink implements SinkInstance {
   constructor(
     private readonly cfg: KafkaSinkConfig,
     private readonly ctx: PluginContext,
+    private readonly kafkajs: KafkaJs,
   ) {
     this.target = `kafka:${cfg.topic}`;
-    this.kafka = new Kafka(kafkaClientConfig(cfg, ctx, 3));
+    this.kafka = new kafkajs.Kafka(kafkaClientConfig(cfg, ctx, 3));
     this.lingerMs = parseDuration(cfg.linger);
     this.timeoutMs = parseDuration(cfg.send_timeout);
     this.headerFields = Object.entries(cfg.header_fields ?? {});
@@ -176,7 +180,7 @@ class KafkaSink implements SinkInstance {
         idempotent: this.cfg.idempotent,
         maxInFlightRequests: this.cfg.idempotent ? 1 : undefined,
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: this.kafkajs.Partitioners.DefaultPartitioner,
         retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 3_000 },
       });
       try {
@@ -218,7 +222,7 @@ class KafkaSink implements SinkInstance {
         topicMessages: [{ topic: this.cfg.topic, messages }],
         acks: -1,
         timeout: this.timeoutMs,
-        compression: this.cfg.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        compression: this.cfg.compression === 'gzip' ? this.kafkajs.CompressionTypes.GZIP : this.kafkajs.CompressionTypes.None,
       });
     } catch (err) {
       // A new producer next time: fresh connections and a fresh idempotent producer id.

@@ -10,9 +10,10 @@
  * still runs its fetch loop, which heartbeats), and a rebalance never waits on a slow pipeline.
  */
 import { isAscii, isUtf8 } from 'node:buffer';
-import { Kafka, type Admin, type Batch as KafkaBatch, type Consumer, type EachBatchPayload, type KafkaMessage } from 'kafkajs';
+// Types only: kafkajs takes ≈ 200 ms to load; it is loaded when a kafka node is created.
+import type { Admin, Batch as KafkaBatch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { definePlugin, makeInvalid, parseDuration, type ConfigIssue, type OnDurable, type PluginContext, type Rec, type SourceInstance, type SourceOutputs } from '../../../src/api.js';
-import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../shared/kafka/client.js';
+import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../../src/internal.js';
 import { OffsetTracker, partitionKey, type BatchRef, type CommitPoint } from './offsets.js';
 
 export interface KafkaSourceConfig extends ConnectionConfig {
@@ -32,17 +33,18 @@ export interface KafkaSourceConfig extends ConnectionConfig {
 }
 
 /** Reason codes of records the source sends to `invalid`. */
-export const REASONS = {
-  EMPTY: 'EMPTY_MESSAGE',
-  TOO_LARGE: 'MESSAGE_TOO_LARGE',
-  NOT_UTF8: 'NOT_UTF8',
-  BINARY: 'BINARY_MESSAGE',
-} as const;
+export const ERR = { EMPTY: 'EMPTY_MESSAGE', TOO_LARGE: 'MESSAGE_TOO_LARGE', NOT_TEXT: 'NOT_UTF8', BINARY: 'BINARY_MESSAGE' } as const;
 
 export default definePlugin<KafkaSourceConfig>({
   name: 'kafka',
   kind: 'source',
   summary: 'Consume topics as a Kafka consumer group; offsets committed only once every sink made the records durable.',
+  reasons: {
+    EMPTY_MESSAGE: 'the message has no value (null, a tombstone) or an empty one',
+    MESSAGE_TOO_LARGE: 'the message is larger than `max_message_bytes`; the record keeps its first `invalid_keep_bytes` bytes, the message stays in the topic',
+    NOT_UTF8: 'the message is not valid UTF-8 text; `event.original_base64` keeps its exact bytes (up to `invalid_keep_bytes`)',
+    BINARY_MESSAGE: 'the message holds NUL bytes (binary data, not a log line); `event.original_base64` keeps its exact bytes (up to `invalid_keep_bytes`)',
+  },
   description: [
     'Each message becomes `{ message, origin: { topic, partition, offset }, key, timestamp, headers }` (`key` and',
     '`headers` only when the message has them; `timestamp` is the message time, ISO-8601 UTC). One trailing `\\n` or',
@@ -111,8 +113,9 @@ export default definePlugin<KafkaSourceConfig>({
     }
     return issues;
   },
-  create(config, ctx): SourceInstance {
-    return new KafkaSource(config, ctx);
+  async create(config, ctx): Promise<SourceInstance> {
+    const { Kafka } = await import('kafkajs');
+    return new KafkaSource(config, ctx, new Kafka(kafkaClientConfig(config, ctx, 8)));
   },
 });
 
@@ -136,17 +139,17 @@ export function messageToRecord(node: string, topic: string, partition: number, 
   let len = v ? v.length : 0;
   if (len && v![len - 1] === NL) len--;
   if (len && v![len - 1] === CR) len--;
-  if (!v || len === 0) return { rec: makeInvalid(node, origin, REASONS.EMPTY, v ? 'message is empty' : 'message has no value (null / tombstone)', ''), invalid: true };
+  if (!v || len === 0) return { rec: makeInvalid(node, origin, ERR.EMPTY, v ? 'message is empty' : 'message has no value (null / tombstone)', ''), invalid: true };
   if (len > maxBytes) {
     const kept = v.subarray(0, Math.min(len, keepBytes));
-    return { rec: makeInvalid(node, origin, REASONS.TOO_LARGE, `message is ${len} bytes, more than max_message_bytes (${maxBytes}); the first ${kept.length} bytes are kept, the whole message stays at ${topic}/${partition}@${m.offset}`, kept.toString('utf8')), invalid: true };
+    return { rec: makeInvalid(node, origin, ERR.TOO_LARGE, `message is ${len} bytes, more than max_message_bytes (${maxBytes}); the first ${kept.length} bytes are kept, the whole message stays at ${topic}/${partition}@${m.offset}`, kept.toString('utf8')), invalid: true };
   }
   if (len !== v.length) v = v.subarray(0, len);
-  if (v.indexOf(0) !== -1) return { rec: binary(node, origin, REASONS.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
+  if (v.indexOf(0) !== -1) return { rec: binary(node, origin, ERR.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
   let message: string;
   if (isAscii(v)) message = v.toString('latin1');
   else if (isUtf8(v)) message = v.toString('utf8');
-  else return { rec: binary(node, origin, REASONS.NOT_UTF8, 'message is not valid UTF-8', v, keepBytes), invalid: true };
+  else return { rec: binary(node, origin, ERR.NOT_TEXT, 'message is not valid UTF-8', v, keepBytes), invalid: true };
   const rec: Rec = { message, origin };
   if (m.key && m.key.length) rec.key = m.key.toString('utf8');
   const ts = Number(m.timestamp);
@@ -171,7 +174,6 @@ function binary(node: string, origin: object, code: string, why: string, v: Buff
 }
 
 class KafkaSource implements SourceInstance {
-  private readonly kafka: Kafka;
   private readonly consumer: Consumer;
   private readonly groupId: string;
   private readonly tracker = new OffsetTracker();
@@ -194,11 +196,11 @@ class KafkaSource implements SourceInstance {
   constructor(
     private readonly cfg: KafkaSourceConfig,
     private readonly ctx: PluginContext,
+    private readonly kafka: Kafka,
   ) {
     this.groupId = cfg.group_id ?? `sluice-${ctx.pipeline}-${ctx.node}`;
     // kafkajs retries each request a few times, then crashes the consumer and restarts it (it
     // restarts on every retriable error): an outage is ridden out there, not by failing the run.
-    this.kafka = new Kafka(kafkaClientConfig(cfg, ctx, 8));
     this.consumer = this.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: parseDuration(cfg.session_timeout),

@@ -1,11 +1,28 @@
 /**
- * What the `kafka` source and sink share: the connection part of their `with:` (brokers, TLS,
+ * What the built-in `kafka` source and sink share (exported to them by src/internal.ts): the connection part of their `with:` (brokers, TLS,
  * SASL), the kafkajs client built from it, kafkajs logs routed to the node's logger, and kafkajs
  * errors turned into errors the runtime can classify (transient → retried with backoff).
  */
 import { readFileSync } from 'node:fs';
+// Types only: kafkajs takes ≈ 200 ms to load, so the plugins load it when a node is created.
 import type { KafkaConfig, logCreator, SASLOptions } from 'kafkajs';
-import { parseDuration, type ConfigIssue, type JsonSchema, type Logger, type PluginContext } from '../../../src/api.js';
+import { parseDuration } from '../util/duration.js';
+import type { ConfigIssue } from '../errors.js';
+
+type JsonSchema = { [key: string]: unknown };
+/** The plugin context's logger (src/api.ts `Logger`), structurally: the foundation does not import the API. */
+interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+}
+/** What of a plugin context the client needs. */
+export interface KafkaClientContext {
+  pipeline: string;
+  node: string;
+  logger: Logger;
+  resolvePath(p: string): string;
+}
 
 export interface TlsConfig {
   ca_file?: string;
@@ -120,7 +137,7 @@ function logCreatorFor(logger: Logger): logCreator {
   };
 }
 
-export function kafkaClientConfig(cfg: ConnectionConfig, ctx: Pick<PluginContext, 'pipeline' | 'node' | 'logger' | 'resolvePath'>, retries = 5): KafkaConfig {
+export function kafkaClientConfig(cfg: ConnectionConfig, ctx: KafkaClientContext, retries = 5): KafkaConfig {
   let ssl: KafkaConfig['ssl'];
   if (cfg.tls === true) ssl = true;
   else if (cfg.tls && typeof cfg.tls === 'object') {
