@@ -10,7 +10,7 @@ const msg = (value: Buffer | null, extra: Partial<KafkaMessage> = {}): KafkaMess
   ({ key: null, value, timestamp: '1764979200000', attributes: 0, offset: '42', headers: {}, ...extra }) as KafkaMessage;
 const conv = (m: KafkaMessage, max = 1024, keep = 64) => messageToRecord('src', 'web', 3, m, max, keep);
 
-describe('kafka source: messages to records', () => {
+describe('kafka source: messages to records, with fake kafkajs messages', () => {
   it('a text line becomes { message, origin, timestamp }, its line end removed', () => {
     const { rec, invalid } = conv(msg(Buffer.from('GET http://a.example/ 200\r\n')));
     expect(invalid).toBe(false);

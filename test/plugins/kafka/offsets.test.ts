@@ -7,7 +7,7 @@ import { OffsetTracker, partitionKey } from '../../../plugins/source/kafka/offse
 
 const offsets = (t: OffsetTracker) => Object.fromEntries(t.take().map((p) => [`${p.topic}/${p.partition}`, p.offset]));
 
-describe('kafka offset tracker', () => {
+describe('kafka offset tracker, with fake batches (plain bookkeeping: no broker, no kafkajs)', () => {
   it('commits the end of a durable batch', () => {
     const t = new OffsetTracker();
     const a = t.register('web', 0, 0n, 99n);
