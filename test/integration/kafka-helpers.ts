@@ -4,9 +4,9 @@
  * which input offsets came out as records, alerts or rejects, and how often.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tempDir } from '../helpers/tmp.js';
 import { Kafka, logLevel, Partitioners, type Admin, type Producer, type Message } from 'kafkajs';
 import { KAFKA_BROKERS } from './services.js';
 
@@ -138,7 +138,7 @@ export function topicsFor(name: string): Topics {
 
 /** The test pipeline: kafka → proxy-log → ioc-sweep → records, alerts, rejects each to a topic. */
 export function writeSpec(t: Topics, opts: { workers?: number; session?: string; heartbeat?: string; maxMessageBytes?: number } = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sluice-kafka-it-'));
+  const dir = tempDir('kafka-it-');
   const file = join(dir, 'spec.yaml');
   const sink = (topic: string, extra = '') => `{ brokers: ["${KAFKA_BROKERS.join(',')}"], topic: ${topic}, partitions: 2${extra} }`;
   writeFileSync(

@@ -6,10 +6,10 @@
  * outage suite stops the broker.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startCli, type CliResult } from '../helpers/cli.js';
+import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp } from './services.js';
 import {
-  books, createTopic, deleteTopics, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
+  books, createTopic, deleteTopics, readAll, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
 } from './kafka-helpers.js';
 
 const used: Topics[] = [];
@@ -69,7 +69,7 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     const p = new LineProducer(t.input);
     await p.lines(0, N);
     await p.close();
-    const spec = writeSpec(t);
+    const spec = writeSpec(t, { workers: 2 }); // parse → sweep in worker threads, by partition
     const r = await run(spec, '--once').done;
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     const b = await books(t);
@@ -176,6 +176,21 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     for (const x of b.rejectRecords) expect(x.origin).toMatchObject({ topic: t.input, partition: 0 });
     expect(r.stdout).toMatch(/invalid: 5/);
   }, 90_000);
+
+  it('sluice replay sends the lines of a file at a steady rate into a topic it creates, and says what it sent', async () => {
+    const topic = `${topicsFor('replay').input}`;
+    used.push({ input: topic, records: topic, alerts: topic, rejects: topic, group: '' });
+    const t0 = Date.now();
+    const r = await runCli(['replay', 'examples/logs/squid-access.log', '--topic', topic, '--rate', '1000/s', '--limit', '500', '--partitions', '3', '--json'], { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ topic, lines: 500, created: true });
+    expect(Date.now() - t0).toBeGreaterThan(450); // 500 lines at 1000/s: about half a second at least
+    const msgs = await readAll(topic);
+    expect(msgs).toHaveLength(500);
+    expect(new Set(msgs.map((m) => m.partition)).size).toBe(3);
+    expect(msgs.map((m) => m.value!.toString()).sort()[0]).toMatch(/^\d+\.\d{3} /);
+  }, 60_000);
 
   it('(c) broker stopped for 20 s mid-stream, then restarted: the run recovers by itself, nothing lost, the outage shows', async () => {
     const t = topics('outage');

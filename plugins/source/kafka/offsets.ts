@@ -112,6 +112,10 @@ export class OffsetTracker {
       if (!keys.has(key)) {
         this.parts.delete(key);
         dropped.push(`${st.topic}/${st.partition}`);
+      } else {
+        // Kept: commit its durable prefix again at the next chance. kafkajs drops a commit
+        // silently while its consumer restarts, and the group reads again from the broker's offset.
+        st.committed = -1n;
       }
     }
     return dropped;

@@ -82,6 +82,14 @@ describe('kafka offset tracker, with fake batches (plain bookkeeping: no broker,
     expect(offsets(t)).toEqual({ 'web/0': '10' });
   });
 
+  it('a kept partition commits its durable prefix again after a rejoin (a commit may have been dropped)', () => {
+    const t = new OffsetTracker();
+    t.durable(t.register('web', 0, 0n, 9n));
+    expect(offsets(t)).toEqual({ 'web/0': '10' });
+    t.assigned(new Set([partitionKey('web', 0)]));
+    expect(offsets(t)).toEqual({ 'web/0': '10' });
+  });
+
   it('a failed commit is offered again', () => {
     const t = new OffsetTracker();
     t.durable(t.register('web', 0, 0n, 9n));

@@ -5,9 +5,9 @@
  * a port nothing listens on, and its error output is checked.
  */
 import { describe, it, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../helpers/tmp.js';
 import { loadSpec } from '../../../src/spec/validate.js';
 import { builtinRegistry } from '../../../src/plugins/builtins.js';
 import { runCli } from '../../helpers/cli.js';
@@ -36,7 +36,7 @@ describe('kafka credentials are secrets', () => {
   });
 
   it('never appear in validation errors, graph output or run errors', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sluice-secret-'));
+    const dir = tempDir('secret-');
     const bad = join(dir, 'bad.yaml');
     // an unknown key next to the password, and a wrong type: errors about this very mapping
     writeFileSync(bad, SPEC('sw0rdfish-literal', '\n      bogus: 1'));
