@@ -6,8 +6,11 @@
  * outage suite stops the broker.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tempDir } from '../helpers/tmp.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
-import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp } from './services.js';
+import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
 import {
   books, createTopic, deleteTopics, readAll, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
 } from './kafka-helpers.js';
@@ -175,6 +178,38 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     expect(byOffset['5'].error.code).toBe('MESSAGE_TOO_LARGE');
     for (const x of b.rejectRecords) expect(x.origin).toMatchObject({ topic: t.input, partition: 0 });
     expect(r.stdout).toMatch(/invalid: 5/);
+  }, 90_000);
+
+  it('a sink stalled for longer than the session timeout: the source pauses and keeps its group membership', async () => {
+    const t = topics('stall');
+    const N = 6_000;
+    await createTopic(t.input, 2);
+    const p = new LineProducer(t.input);
+    await p.lines(0, N);
+    await p.close();
+    const dir = tempDir('kafka-stall-');
+    const out = join(dir, 'out.jsonl');
+    const spec = join(dir, 'spec.yaml');
+    writeFileSync(spec, `version: 1
+plugins: [${resolve(import.meta.dirname, '../fixtures/plugins/stall.mjs')}]
+settings: { flush_interval: 100ms, queue_batches: 2 }
+nodes:
+  src:
+    source: kafka
+    with: { brokers: ["${KAFKA_BROKERS.join(',')}"], topics: [${t.input}], group_id: ${t.group}, batch_size: 200, buffer_batches: 2, session_timeout: 6s, heartbeat_interval: 1s }
+  out:
+    sink: stall-sink
+    from: [src, src.invalid]
+    with: { path: ${out}, stall_ms: 15000 }
+`);
+    const r = await run(spec, '--once').done;
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    // one assignment, no rebalance: the member stayed in its group through the 15 s stall
+    expect(r.stderr.match(/kafka partitions assigned/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/pauses: \d/);
+    expect(r.stdout).not.toMatch(/rebalances|consumer_restarts/);
+    const offsets = new Set(readFileSync(out, 'utf8').trim().split('\n').map((l) => { const o = JSON.parse(l).origin; return `${o.partition}/${o.offset}`; }));
+    expect(offsets.size).toBe(N);
   }, 90_000);
 
   it('sluice replay sends the lines of a file at a steady rate into a topic it creates, and says what it sent', async () => {
