@@ -9,7 +9,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { describeWithServices, useServices, WEBHDFS, HDFS_DATANODE_HTTP_PORT } from './services.js';
+import { describeWithServices, useServices, restartService, servicePid, stopHdfs, hdfsUp, WEBHDFS, HDFS_DATANODE_HTTP_PORT } from './services.js';
 
 const require = createRequire(import.meta.url);
 const WebHDFS = require('webhdfs') as { createClient(opts: Record<string, unknown>): any };
@@ -79,5 +79,16 @@ describeWithServices(['hdfs'], 'hdfs (real mini cluster) with webhdfs', () => {
 
     await cb((d) => hdfs.unlink(`${base}/in`, true, d));
     expect(await cb<boolean>((d) => hdfs.exists(`${base}/in`, (e: boolean) => d(null, e)))).toBe(false);
+  });
+
+  it('keeps files across stopHdfs() / startHdfs()', async (ctx) => {
+    if (!servicePid('hdfs')) ctx.skip(); // a cluster these scripts did not start: not ours to stop
+    const file = `${base}/kept/a.txt`;
+    await cb((d) => hdfs.writeFile(file, 'kept across a restart\n', d));
+    expect(await stopHdfs()).toBe(true);
+    expect(await hdfsUp()).toBe(false);
+    await restartService('hdfs');
+    const back = await cb<Buffer>((d) => hdfs.readFile(file, d));
+    expect(back.toString()).toBe('kept across a restart\n');
   });
 });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
-import { describeWithServices, useServices, KAFKA_BROKERS } from './services.js';
+import { describeWithServices, useServices, restartService, servicePid, stopKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
 
 const waitUntil = async (what: string, cond: () => boolean, ms = 30_000) => {
   const t0 = Date.now();
@@ -46,6 +46,17 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
     const meta = await admin.fetchTopicMetadata({ topics: [topic] });
     expect(meta.topics[0].partitions).toHaveLength(2);
 
+    const waitCommitted = async (n: number) => {
+      const t0 = Date.now();
+      for (;;) {
+        const c = await admin.fetchOffsets({ groupId, topics: [topic] });
+        const sum = c[0].partitions.reduce((k, p) => k + Math.max(0, Number(p.offset)), 0);
+        if (sum === n) return;
+        if (Date.now() - t0 > 15_000) throw new Error(`committed offsets add up to ${sum}, expected ${n}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
     const produce = async (from: number, n: number) => {
@@ -66,35 +77,39 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
       });
       return c;
     };
-    const eachBatch = async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+    // manual commit: after the batch is processed, its partition's next offset is committed
+    const eachBatchOf = (c: Consumer) => async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+      let last: string | undefined;
       for (const m of batch.messages) {
         if (!isRunning() || isStale()) break;
         const v = m.value!.toString();
         seen.set(v, (seen.get(v) ?? 0) + 1);
         resolveOffset(m.offset);
+        last = m.offset;
       }
-      await commitOffsetsIfNecessary();
+      if (last !== undefined) {
+        await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+      }
       await heartbeat();
     };
 
     const a = member('a');
     await a.connect();
     await a.subscribe({ topic, fromBeginning: true });
-    await a.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    await a.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: eachBatchOf(a) });
     await waitUntil('member a to read the first 200', () => seen.size === 200);
     expect(assignments.a).toEqual([0, 1]);
 
-    // explicit commit of what a has read, then check the group's committed offsets
+    // what a has read is committed: the group's offsets reach the topic's end offsets
     const ends = await admin.fetchTopicOffsets(topic);
-    await a.commitOffsets(ends.map((p) => ({ topic, partition: p.partition, offset: p.offset })));
-    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
-    expect(committed[0].partitions.map((p) => p.offset).sort()).toEqual(ends.map((p) => p.offset).sort());
+    expect(ends.reduce((n, p) => n + Number(p.high), 0)).toBe(200);
+    await waitCommitted(200);
 
     // member B joins: the group rebalances and splits the two partitions
     const b = member('b');
     await b.connect();
     await b.subscribe({ topic, fromBeginning: true });
-    await b.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch });
+    await b.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: eachBatchOf(b) });
     await waitUntil('the rebalance to split the partitions', () => assignments.a?.length === 1 && assignments.b?.length === 1);
     expect([...assignments.a!, ...assignments.b!].sort()).toEqual([0, 1]);
     const group = await admin.describeGroups([groupId]);
@@ -105,7 +120,25 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
     await waitUntil('both members to read the next 200', () => seen.size === 400);
     // committed offsets: nothing re-read after the rebalance (a committed before b joined)
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    await waitCommitted(400);
     await producer.disconnect();
+    await admin.disconnect();
+  });
+
+  it('keeps topics, messages and committed offsets across stopKafka() / startKafka()', async (ctx) => {
+    if (!servicePid('kafka')) ctx.skip(); // a broker these scripts did not start: not ours to stop
+    await Promise.all(consumers.splice(0).map((c) => c.disconnect()));
+    expect(await stopKafka()).toBe(true);
+    expect(await kafkaUp()).toBe(false);
+    await restartService('kafka');
+    expect(await kafkaUp()).toBe(true);
+    const admin = kafka.admin();
+    await admin.connect();
+    expect(await admin.listTopics()).toContain(topic);
+    const ends = await admin.fetchTopicOffsets(topic);
+    expect(ends.reduce((n, p) => n + Number(p.high), 0)).toBe(400);
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    expect(committed[0].partitions.reduce((n, p) => n + Number(p.offset), 0)).toBe(400);
     await admin.disconnect();
   });
 });

@@ -30,3 +30,4 @@ export declare function ensureHdfs(): Promise<boolean>;
 export declare const ensure: { kafka: () => Promise<boolean>; hdfs: () => Promise<boolean> };
 export declare const stop: { kafka: () => Promise<boolean>; hdfs: () => Promise<boolean> };
 export declare const up: { kafka: () => Promise<boolean>; hdfs: () => Promise<boolean> };
+export declare function portOwner(port: number): { pid: number; cwd: string } | null;

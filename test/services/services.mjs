@@ -14,31 +14,46 @@
 //
 // Environment:
 //   SLUICE_SERVICES_DIR  jar cache (default test/services/.jars; CI uses ~/.cache/sluice/services)
-//   SLUICE_SERVICES_RUN  pid files, logs, data dirs (default test/services/.run)
-// Ports are fixed (127.0.0.1 only): Kafka 9092 (controller 9093); HDFS NameNode RPC 8020,
-// NameNode HTTP/WebHDFS 9870, DataNode HTTP 9864.
+//   SLUICE_SERVICES_RUN  pid files, logs, data dirs (default ${SLUICE_CACHE:-~/.cache/sluice}/run:
+//                        one set per machine, since the ports are the machine's)
+// Ports (127.0.0.1 only): Kafka 9092 (controller 9093); HDFS NameNode RPC 8020, NameNode
+// HTTP/WebHDFS 9870, DataNode HTTP 9864. SLUICE_KAFKA_PORT, SLUICE_KAFKA_CONTROLLER_PORT,
+// SLUICE_HDFS_RPC_PORT, SLUICE_HDFS_HTTP_PORT, SLUICE_HDFS_DATANODE_HTTP_PORT move them (with
+// their own SLUICE_SERVICES_RUN) for a second, private set.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+const port = (name, dflt) => {
+  const v = Number(process.env[name] ?? dflt);
+  if (!Number.isInteger(v) || v <= 0 || v > 65535) throw new Error(`services: ${name}=${process.env[name]} is not a port`);
+  return v;
+};
 export const HOST = '127.0.0.1';
-export const KAFKA_PORT = 9092;
-export const KAFKA_CONTROLLER_PORT = 9093;
+export const KAFKA_PORT = port('SLUICE_KAFKA_PORT', 9092);
+export const KAFKA_CONTROLLER_PORT = port('SLUICE_KAFKA_CONTROLLER_PORT', 9093);
 export const KAFKA_BROKERS = [`${HOST}:${KAFKA_PORT}`];
-export const HDFS_RPC_PORT = 8020;
-export const HDFS_HTTP_PORT = 9870;
-export const HDFS_DATANODE_HTTP_PORT = 9864;
+export const HDFS_RPC_PORT = port('SLUICE_HDFS_RPC_PORT', 8020);
+export const HDFS_HTTP_PORT = port('SLUICE_HDFS_HTTP_PORT', 9870);
+export const HDFS_DATANODE_HTTP_PORT = port('SLUICE_HDFS_DATANODE_HTTP_PORT', 9864);
 export const HDFS_URL = `hdfs://${HOST}:${HDFS_RPC_PORT}`;
 export const WEBHDFS = { host: HOST, port: HDFS_HTTP_PORT, path: '/webhdfs/v1' };
 
 export const cacheDir = () => path.resolve(process.env.SLUICE_SERVICES_DIR || path.join(here, '.jars'));
-export const runDir = () => path.resolve(process.env.SLUICE_SERVICES_RUN || path.join(here, '.run'));
+// The ports are the machine's, so by default so are the pid files, logs and data dirs: one set of
+// services per machine, which every work tree (and test) can see, stop and start again.
+export const runDir = () =>
+  path.resolve(
+    process.env.SLUICE_SERVICES_RUN ||
+      path.join(process.env.SLUICE_CACHE || path.join(os.homedir(), '.cache', 'sluice'), 'run'),
+  );
 
 const SERVICES = ['kafka', 'hdfs'];
 const log = (...a) => console.error('[services]', ...a);
@@ -244,10 +259,16 @@ function portOpen(port, host = HOST, timeoutMs = 1000) {
 
 async function waitFor(s, pid, check, timeoutMs) {
   const t0 = Date.now();
+  let failure;
   for (;;) {
     if (await check()) return Date.now() - t0;
-    if (pid && !alive(pid)) throw new Error(`services: ${s} exited during start-up; end of ${logFile(s)}:\n${logTail(s)}`);
-    if (Date.now() - t0 > timeoutMs) throw new Error(`services: ${s} did not answer in ${timeoutMs / 1000} s; end of ${logFile(s)}:\n${logTail(s)}`);
+    if (pid && !alive(pid)) failure = `${s} exited during start-up`;
+    else if (Date.now() - t0 > timeoutMs) failure = `${s} did not answer in ${timeoutMs / 1000} s`;
+    if (failure) {
+      const tail = logTail(s);
+      await stopService(s); // ours and not working: stop it, drop its pid file
+      throw new Error(`services: ${failure}; end of ${logFile(s)}:\n${tail}`);
+    }
     await sleep(250);
   }
 }
@@ -436,6 +457,51 @@ export const up = { kafka: kafkaUp, hdfs: hdfsUp };
 
 // ---------------------------------------------------------------- CLI
 
+/** pid and command line of the process listening on a port (Linux /proc; null if unknown). */
+export function portOwner(port) {
+  try {
+    const inodes = new Set();
+    for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+      let text = '';
+      try {
+        text = fs.readFileSync(f, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const line of text.split('\n').slice(1)) {
+        const c = line.trim().split(/\s+/);
+        if (c.length > 9 && c[3] === '0A' && parseInt(c[1].split(':')[1], 16) === port) inodes.add(c[9]);
+      }
+    }
+    if (!inodes.size) return null;
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let fds = [];
+      try {
+        fds = fs.readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        let target = '';
+        try {
+          target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          continue;
+        }
+        const m = /^socket:\[(\d+)\]$/.exec(target);
+        if (m && inodes.has(m[1])) {
+          let cwd = '?';
+          try {
+            cwd = fs.readlinkSync(`/proc/${pid}/cwd`);
+          } catch {}
+          return { pid: Number(pid), cwd };
+        }
+      }
+    }
+  } catch {}
+  return null;
+}
+
 async function status() {
   let allUp = true;
   for (const s of SERVICES) {
@@ -445,7 +511,11 @@ async function status() {
     const where = s === 'kafka'
       ? `${HOST}:${KAFKA_PORT} (controller ${KAFKA_CONTROLLER_PORT})`
       : `NameNode ${HOST}:${HDFS_RPC_PORT}, WebHDFS ${HOST}:${HDFS_HTTP_PORT}, DataNode HTTP ${HOST}:${HDFS_DATANODE_HTTP_PORT}`;
-    const who = pid ? `pid ${pid}` : isUp ? 'not started by these scripts' : 'not running';
+    let who = pid ? `pid ${pid}` : isUp ? 'not started from this run dir' : 'not running';
+    if (!pid && isUp) {
+      const owner = portOwner(s === 'kafka' ? KAFKA_PORT : HDFS_HTTP_PORT);
+      if (owner) who += ` (pid ${owner.pid}, cwd ${owner.cwd})`;
+    }
     console.log(`${s.padEnd(5)} ${isUp ? 'UP  ' : 'DOWN'} ${where}; ${who}; log ${logFile(s)}`);
   }
   return allUp;
@@ -453,7 +523,8 @@ async function status() {
 
 async function main(argv) {
   const [cmd = 'status', ...rest] = argv;
-  const which = rest.length ? rest : SERVICES;
+  const names = rest.filter((a) => !a.startsWith('--'));
+  const which = names.length ? names : SERVICES;
   for (const s of which) if (!SERVICES.includes(s)) throw new Error(`unknown service ${s} (kafka, hdfs)`);
   switch (cmd) {
     case 'fetch': {
@@ -478,7 +549,11 @@ async function main(argv) {
       for (const s of which) {
         const pid = servicePid(s);
         if (await stop[s]()) console.log(`${s}: stopped (pid ${pid}); data kept in ${dataDir(s)}`);
-        else if (await up[s]()) console.log(`${s}: running but not started by these scripts (no pid file): left alone`);
+        else if (await up[s]()) {
+          const owner = portOwner(s === 'kafka' ? KAFKA_PORT : HDFS_HTTP_PORT);
+          const by = owner ? ` (pid ${owner.pid}, cwd ${owner.cwd})` : '';
+          console.log(`${s}: running${by} but not from ${runDir()} (no pid file there): left alone`);
+        }
         else console.log(`${s}: not running`);
       }
       return 0;
@@ -492,7 +567,9 @@ async function main(argv) {
       return 0;
     }
     case 'status':
-      return (await status()) ? 0 : 3;
+      // exit 0 either way (npm would print a failure for a service that is simply down);
+      // `status --check` exits 3 unless both answer
+      return (await status()) || !rest.includes('--check') ? 0 : 3;
     default:
       throw new Error(`usage: services.mjs up|down|status|fetch|reset [kafka|hdfs]`);
   }

@@ -264,7 +264,6 @@ class KafkaSink implements SinkInstance {
     if (this.outageSince) {
       const ms = Date.now() - this.outageSince;
       this.outageSince = 0;
-      this.ctx.metrics.add('outage_ms', ms);
       this.ctx.logger.warn({ topic: this.cfg.topic, outageMs: ms, resent: msgs.length }, 'kafka sink: delivering again; the kept messages were sent');
     }
   }
