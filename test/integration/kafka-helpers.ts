@@ -90,6 +90,14 @@ export class LineProducer {
   }
 }
 
+/** How many messages a topic holds (0 when it does not exist yet). */
+export async function produced(topic: string): Promise<number> {
+  return withAdmin(async (a) => {
+    if (!(await a.listTopics()).includes(topic)) return 0;
+    return (await a.fetchTopicOffsets(topic)).reduce((s, p) => s + Number(BigInt(p.high) - BigInt(p.low)), 0);
+  });
+}
+
 /** Every message of a topic, read to the end offsets it has now. */
 export async function readAll(topic: string): Promise<Array<{ partition: number; offset: string; value: Buffer | null }>> {
   // a sink creates its topic when it first sends: no topic, no messages

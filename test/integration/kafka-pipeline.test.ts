@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
 import {
-  books, createTopic, deleteTopics, readAll, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
+  books, createTopic, deleteTopics, readAll, produced, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
 } from './kafka-helpers.js';
 
 const used: Topics[] = [];
@@ -239,7 +239,8 @@ nodes:
     let stderr = '';
     r.child.stderr!.on('data', (d) => (stderr += d));
     await logged(r, /kafka partitions assigned/);
-    await new Promise((res) => setTimeout(res, 400)); // mid-stream: part of the backlog is through
+    // mid-stream: part of the backlog is through (in the records topic), most of it is not
+    await waitFor('the first records to come out', async () => (await produced(t.records)) >= 2000, 30_000, 100);
     const stopped = await stopKafka();
     expect(stopped, 'the broker must be one these scripts started (npm run services:up or the test run)').toBe(true);
     const downAt = Date.now();
