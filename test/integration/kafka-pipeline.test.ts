@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
 import {
-  books, createTopic, deleteTopics, readAll, produced, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
+  books, createTopic, deleteTopics, readAll, produced, withAdmin, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
 } from './kafka-helpers.js';
 
 const used: Topics[] = [];
@@ -241,12 +241,19 @@ nodes:
     await logged(r, /kafka partitions assigned/);
     // mid-stream: part of the backlog is through (in the records topic), most of it is not
     await waitFor('the first records to come out', async () => (await produced(t.records)) >= 2000, 30_000, 100);
+    const diag = async (when: string) => {
+      if (!process.env.DIAG) return;
+      const off = await withAdmin((a) => a.fetchOffsets({ groupId: t.group, topics: [t.input] }));
+      console.log(`(c) DIAG ${when}: records topic ${await produced(t.records)}; committed ${JSON.stringify(off[0]?.partitions.map((p) => p.offset))}`);
+    };
+    await diag('before stop');
     const stopped = await stopKafka();
     expect(stopped, 'the broker must be one these scripts started (npm run services:up or the test run)').toBe(true);
     const downAt = Date.now();
     await new Promise((res) => setTimeout(res, 20_000));
     expect(r.child.exitCode, stderr.slice(-2000)).toBeNull(); // still running
     await startKafka();
+    await diag('after restart');
     console.log(`(c) broker down for ${Date.now() - downAt} ms`);
     await p.lines(N1, N2); // the stream goes on after the restart
     await p.close();
@@ -258,6 +265,7 @@ nodes:
     // the outage is in the logs and in the summary
     expect(res.stderr).toMatch(/kafka sink: cannot deliver|flush failed; retrying|kafka consumer lost the brokers/);
     expect(res.stdout).toMatch(/retries|send_failures|outages|consumer_restarts/);
-    console.log(`(c) ${N1 + N2} lines across a 20 s outage: all accounted, ${duplicates(b)} duplicates`);
+    const notes = (name: string) => [...res.stdout.matchAll(new RegExp(`(${name}): ([\\d,]+)`, 'g'))].map((m) => `${m[1]} ${m[2]}`).join(', ');
+    console.log(`(c) ${N1 + N2} lines across a 20 s outage: all accounted, ${duplicates(b)} duplicates; ${notes('commits|commit_failures|consumer_restarts|rebalances|retries|outage_ms|send_failures')}`);
   }, 240_000);
 });
