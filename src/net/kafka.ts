@@ -57,7 +57,7 @@ export function connectionProperties(): Record<string, JsonSchema> {
     brokers: {
       type: 'array',
       minItems: 1,
-      items: { type: 'string', pattern: '^[^\\s,]+:\\d+$' },
+      items: { type: 'string', pattern: '^[^\\s,]+:\\d+(,[^\\s,]+:\\d+)*$' },
       description: 'Bootstrap brokers as host:port. A single string with commas (as from `${KAFKA_BROKERS}`) may be written as a one-item list: it is split.',
       examples: [['127.0.0.1:9092'], ['kafka-1:9093', 'kafka-2:9093']],
     },

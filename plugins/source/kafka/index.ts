@@ -60,7 +60,7 @@ export default definePlugin<KafkaSourceConfig>({
     '**Backpressure.** When `buffer_batches` batches wait to enter the pipeline, the partitions are paused; the',
     'consumer keeps its group membership meanwhile, however long a sink retries.',
     '',
-    '**`--once`** reads up to the end offsets the partitions had when the source started (or was assigned them)',
+    '**`--once`** reads the partitions assigned to it up to the end offsets the topics had when the source started,',
     'and stops.',
     '',
     'Invalid messages go to `invalid` with their topic, partition and offset. Reason codes: `EMPTY_MESSAGE` (null',
