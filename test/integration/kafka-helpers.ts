@@ -64,7 +64,8 @@ export class LineProducer {
 
   async send(messages: Message[]): Promise<void> {
     if (!this.producer) {
-      this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 3000 } });
+      // idempotent: a send retried across a broker restart must not put a line in the topic twice
+      this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3000 } });
       await this.producer.connect();
     }
     await this.producer.send({ topic: this.topic, acks: -1, messages });
@@ -233,6 +234,16 @@ export async function missing(t: Topics, b: Books): Promise<string[]> {
   const ends = await withAdmin((a) => a.fetchTopicOffsets(t.input));
   const out: string[] = [];
   for (const p of ends) for (let o = BigInt(p.low); o < BigInt(p.high); o++) if (!b.seen.has(`${p.partition}/${o}`)) out.push(`${p.partition}/${o}`);
+  return out;
+}
+
+/** Input offsets ("partition/offset") whose line should raise an alert, read from the input topic itself. */
+export async function alertingOffsets(t: Topics): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const m of await readAll(t.input)) {
+    const v = m.value?.toString() ?? '';
+    if (v.includes('//evil.example/') && !v.startsWith('garbage')) out.add(`${m.partition}/${m.offset}`);
+  }
   return out;
 }
 
