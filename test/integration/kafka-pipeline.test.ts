@@ -227,6 +227,22 @@ nodes:
     expect(msgs.map((m) => m.value!.toString()).sort()[0]).toMatch(/^\d+\.\d{3} /);
   }, 60_000);
 
+  it('the README\'s three commands: replay the sample log, run pipelines/proxy-ioc-sweep.kafka.yaml, alerts on the topic and in the file', async () => {
+    const t = topics('readme');
+    const out = tempDir('kafka-readme-');
+    const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    const replayed = await runCli(['replay', 'examples/logs/squid-access.log', '--topic', t.input, '--partitions', '1', '--rate', '5000/s', '--json'], { env });
+    expect(replayed.code, replayed.stderr).toBe(0);
+    const vars = ['--var', `TOPIC=${t.input}`, '--var', `GROUP=${t.group}`, '--var', `ALERTS_TOPIC=${t.alerts}`, '--var', `REJECTS_TOPIC=${t.rejects}`, '--var', `OUT=${out}`];
+    const r = await runCli(['run', 'pipelines/proxy-ioc-sweep.kafka.yaml', '--once', '--no-progress', '--log-level', 'warn', '--state-dir', join(out, 'state'), ...vars], { env });
+    expect(r.code, r.stderr.slice(-3000)).toBe(0);
+    const fileAlerts = readFileSync(join(out, 'kafka-alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const topicAlerts = (await readAll(t.alerts)).map((m) => JSON.parse(m.value!.toString()));
+    expect(fileAlerts.length).toBeGreaterThan(0);
+    expect(topicAlerts.map((a) => `${a.rule.name}@${a.origin?.offset}`).sort()).toEqual(fileAlerts.map((a) => `${a.rule.name}@${a.origin?.offset}`).sort());
+    expect((await readAll(t.rejects)).length).toBeGreaterThan(0); // the sample has broken lines on purpose
+  }, 90_000);
+
   it('(c) broker stopped for 20 s mid-stream, then restarted: the run recovers by itself, nothing lost, the outage shows', async () => {
     const t = topics('outage');
     const N1 = 20_000;
