@@ -5,7 +5,7 @@
  * record, alert and reject carries as `origin`. Suites run one after another (one file): the
  * outage suite stops the broker.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,7 +23,14 @@ const topics = (name: string) => {
 };
 
 type Runner = ReturnType<typeof startCli>;
-const run = (spec: string, ...args: string[]): Runner => startCli(['run', spec, '--log-level', 'info', '--no-progress', '--state-dir', `${spec}.state`, ...args], { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+/** Runners still alive: a failed test must not leave one consuming after the suite. */
+const live = new Set<Runner>();
+const run = (spec: string, ...args: string[]): Runner => {
+  const r = startCli(['run', spec, '--log-level', 'info', '--no-progress', '--state-dir', `${spec}.state`, ...args], { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  live.add(r);
+  void r.done.then(() => live.delete(r));
+  return r;
+};
 
 /** Resolves when the runner's stderr matches. */
 const logged = (r: Runner, re: RegExp, ms = 30_000) =>
@@ -59,6 +66,11 @@ const stopGracefully = async (r: Runner): Promise<CliResult> => {
 describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
   beforeAll(async () => {
     await useServices(['kafka']);
+  });
+
+  afterEach(async () => {
+    for (const r of live) r.child.kill('SIGKILL');
+    await Promise.all([...live].map((r) => r.done));
   });
 
   afterAll(async () => {
