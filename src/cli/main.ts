@@ -23,6 +23,7 @@ import { parseDuration } from '../util/duration.js';
 import { observe, RunMonitor, parseAddress, type Observing } from '../observe/index.js';
 import { topRemote, topScreen, type TopScreen } from './top.js';
 import { tapRemote } from './tap.js';
+import { registerReplay } from './replay.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
@@ -321,6 +322,8 @@ program
       process.stdout.write('schemas/pipeline.schema.json is up to date\n');
     } else process.stdout.write(text);
   });
+
+registerReplay(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`sluice: ${(err as Error).message}\n`);
