@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.0';
+export const API_VERSION = '1.1';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -111,6 +111,18 @@ export interface ProcessorInstance {
    * never during one (nor during `finish`); the next `process` call must use it.
    */
   update?(shared: unknown): void | Promise<void>;
+  /**
+   * Wall-clock time passing while the node's input is quiet (API 1.1). A main-thread processor
+   * runner calls it when no batch arrived for `tickIntervalMs`, then again after each further
+   * interval of quiet; never during `process`, `update` or `finish`, and not after `finish`.
+   * `nowMs` is `Date.now()`. What it returns is dispatched like `process` outputs but carries no
+   * batch acknowledgement (like `finish`): the records it derives from were acknowledged when
+   * their batches were processed. Copies in worker threads are not ticked. For processors whose
+   * output depends on time passing, such as windows that must close on a quiet stream.
+   */
+  tick?(nowMs: number): Outputs | Promise<Outputs>;
+  /** How long the input must be quiet before `tick` is called, in ms (default 1000). */
+  readonly tickIntervalMs?: number;
   close?(): Promise<void>;
 }
 
