@@ -1,6 +1,6 @@
 /**
  * Watermarks per source partition for the `window` analyser, and the effective watermark that
- * closes windows (docs/rules.md, "Streams, partitions and quiet inputs").
+ * closes windows (docs/rules.md, "Time, watermark, lateness").
  *
  * - A partition is where a record came from, by its `origin`: `topic/partition` for a Kafka record,
  *   the file path for a file (or HDFS) record, and one partition for records without an origin.
