@@ -130,6 +130,18 @@ export interface ProcessorInstance {
    * never during one (nor during `finish`); the next `process` call must use it.
    */
   update?(shared: unknown): void | Promise<void>;
+  /**
+   * Wall-clock time passing while the node's input is quiet (API 1.1). A main-thread processor
+   * runner calls it when no batch arrived for `tickIntervalMs`, then again after each further
+   * interval of quiet; never during `process`, `update` or `finish`, and not after `finish`.
+   * `nowMs` is `Date.now()`. What it returns is dispatched like `process` outputs but carries no
+   * batch acknowledgement (like `finish`): the records it derives from were acknowledged when
+   * their batches were processed. Copies in worker threads are not ticked. For processors whose
+   * output depends on time passing, such as windows that must close on a quiet stream.
+   */
+  tick?(nowMs: number): Outputs | Promise<Outputs>;
+  /** How long the input must be quiet before `tick` is called, in ms (default 1000). */
+  readonly tickIntervalMs?: number;
   close?(): Promise<void>;
 }
 

@@ -11,6 +11,9 @@
  *   thread dispatches them to queues with the batch's ack; a worker collects them for its reply).
  * - `finish` finishes the steps in order; what a step emits at the end goes through the steps
  *   after it before they finish in turn.
+ * - `tick` (wall-clock time passing on a quiet input) calls each step's `tick` in order, feeding
+ *   what it emits through the steps after it, like `finish`. Only the main-thread processor runner
+ *   ticks; a worker's chain never does (steps without `tick` are skipped).
  * A plugin that throws fails with a RunError naming its node.
  */
 import type { Outputs, ProcessorInstance, Rec } from '../api.js';
@@ -104,6 +107,33 @@ export class ChainDriver<T> {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'finish failed');
       }
       const next = await this.route(k, held, tag);
+      if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
+    }
+  }
+
+  /** True when some step has a `tick` (the processor runner then waits on its queue with a timeout). */
+  get ticks(): boolean {
+    return this.steps.some((s) => s.inst.tick !== undefined);
+  }
+
+  /**
+   * Wall-clock time passed with no input (between batches, never during one): each step that has
+   * a `tick` is called in order, and what it emits goes through the steps after it, as for `finish`.
+   * Pending updates are applied first, as before a batch.
+   */
+  async tick(nowMs: number, tag: T): Promise<void> {
+    if (this.holders && this.updatePending()) await this.applyUpdates();
+    for (let k = 0; k < this.steps.length; k++) {
+      const step = this.steps[k]!;
+      if (!step.inst.tick) continue;
+      let produced: Outputs;
+      try {
+        const r = step.inst.tick(nowMs);
+        produced = isPromise<Outputs>(r) ? await r : r;
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'tick failed');
+      }
+      const next = await this.route(k, produced, tag);
       if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
     }
   }

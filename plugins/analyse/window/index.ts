@@ -15,6 +15,7 @@ import {
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec } from './aggregates.js';
 import { WindowState, type ClosedWindow } from './state.js';
+import { Watermarks, type Partition } from './watermarks.js';
 
 type Severity = 'low' | 'medium' | 'high' | 'critical';
 const SEVERITY_SCORE: Readonly<Record<Severity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
@@ -25,6 +26,7 @@ export interface WindowConfig {
   size: string | number;
   slide?: string | number;
   allowed_lateness: string | number;
+  idle_timeout: string | number;
   aggregate: Record<string, AggSpec>;
   alert_when?: unknown;
   alert: { name?: string; description?: string; severity: Severity; tags: string[] };
@@ -72,10 +74,15 @@ export default definePlugin<WindowConfig>({
   description: [
     'Windows are aligned to the Unix epoch (UTC): a `5m` window with `slide: 1m` covers',
     '[12:00, 12:05), [12:01, 12:06), ... Without `slide` windows tumble (slide = size).',
-    'The watermark is the greatest event time seen minus `allowed_lateness`; a window is emitted once',
-    'the watermark passes its end, and a record older than the watermark goes to `late` (reason',
-    '`LATE`), as do records without a parseable `time_field` (`NO_TIMESTAMP`) or without a key field',
-    '(`MISSING_KEY`). Every input record also passes through on `out`.',
+    'Each source partition (a Kafka topic partition, a file: the record\'s `origin`) has its own',
+    'watermark, the greatest event time seen from it minus `allowed_lateness`; windows close once the',
+    'smallest watermark of the partitions that are not idle passes their end. A partition that sent',
+    'nothing for `idle_timeout` (wall-clock) stops holding the others back, and when every partition',
+    'is idle the watermark advances with wall-clock time, so a quiet stream still emits its windows',
+    'and alerts. A record older than its partition\'s watermark, or falling before windows already',
+    'emitted, goes to `late` (reason `LATE`), as do records without a parseable `time_field`',
+    '(`NO_TIMESTAMP`) or without a key field (`MISSING_KEY`). Every input record also passes through',
+    'on `out`.',
     'Window records carry the key fields, `window.start`/`window.end` (ISO-8601), the aggregates by',
     'name and `event.kind: metric`; those meeting `alert_when` are also sent to `alerts` as',
     '`event.kind: alert` with `rule.name`. Windows with no records are not emitted.',
@@ -102,6 +109,12 @@ export default definePlugin<WindowConfig>({
         default: '1m',
         description: 'How far behind the greatest event time seen a record may be and still be counted. Larger values hold windows open longer (more memory, later alerts).',
         examples: ['30s', '1h'],
+      },
+      idle_timeout: {
+        anyOf: [...DURATION.anyOf, { const: 'never' }],
+        default: '30s',
+        description: 'Wall-clock time after which a source partition that sent nothing stops holding back the watermark of the others; when every partition is idle, the watermark advances with wall-clock time from then on, so windows of a quiet stream close at most this much later than on a busy one. `never`: windows close on event time only (and at the end of a finite run).',
+        examples: ['30s', '2m', 'never'],
       },
       aggregate: {
         type: 'object',
@@ -156,9 +169,9 @@ export default definePlugin<WindowConfig>({
   check(config) {
     const issues: ConfigIssue[] = [];
     const ms: Record<string, number> = {};
-    for (const f of ['size', 'slide', 'allowed_lateness'] as const) {
+    for (const f of ['size', 'slide', 'allowed_lateness', 'idle_timeout'] as const) {
       const v = config[f];
-      if (v === undefined) continue;
+      if (v === undefined || (f === 'idle_timeout' && v === 'never')) continue;
       try {
         ms[f] = parseDuration(v);
       } catch (err) {
@@ -209,8 +222,8 @@ export default definePlugin<WindowConfig>({
     const alertSeverity = SEVERITY_SCORE[config.alert.severity];
     const alertTags = config.alert.tags;
 
-    let maxT = -Infinity;
-    let watermark = -Infinity;
+    const idleMs = config.idle_timeout === 'never' ? Infinity : parseDuration(config.idle_timeout);
+    const marks = new Watermarks(idleMs);
     // Timestamps repeat (second resolution, batches from one source): parse each distinct string once.
     let lastTs: unknown;
     let lastMs = NaN;
@@ -241,10 +254,20 @@ export default definePlugin<WindowConfig>({
       return ms;
     };
 
-    const lateRecord = (rec: Rec, reason: (typeof LATE_REASONS)[number]): Rec => {
+    const lateRecord = (rec: Rec, reason: (typeof LATE_REASONS)[number], watermark = -Infinity): Rec => {
       lateCount++;
       ctx.metrics.add(`late.${reason}`);
       return { ...rec, window: { late: true, reason, watermark: Number.isFinite(watermark) ? new Date(watermark).toISOString() : null, node: ctx.node } };
+    };
+
+    /** Close the windows the effective watermark at `now` has passed; emit them. */
+    const advance = (now: number, windows: Rec[], alerts: Rec[]): void => {
+      const wm = marks.effective(now);
+      state.advance(wm, closed);
+      materialise(windows, alerts);
+      ctx.metrics.set('keys', state.keys.size);
+      ctx.metrics.set('partitions', marks.size);
+      if (Number.isFinite(wm)) ctx.metrics.set('watermark_ms', wm);
     };
 
     /** Turn closed windows into records on `windows` and `alerts`. */
@@ -279,10 +302,25 @@ export default definePlugin<WindowConfig>({
       if (alerts.length) ctx.metrics.add('alerts', alerts.length);
     };
 
+    // Idle time is only measured when there is an idle timeout: without one the clock is never read.
+    const clock = idleMs === Infinity ? () => 0 : () => Date.now();
     return {
+      // Tick often enough that a quiet stream's windows close within about a tenth of idle_timeout.
+      ...(idleMs === Infinity ? {} : {
+        tickIntervalMs: Math.min(1000, Math.max(10, Math.round(idleMs / 10))),
+        tick(nowMs: number) {
+          if (marks.size === 0) return {};
+          const windows: Rec[] = [];
+          const alerts: Rec[] = [];
+          advance(nowMs, windows, alerts);
+          return { windows, alerts };
+        },
+      }),
       process(records: Rec[]) {
         let late: Rec[] | undefined;
         const values: unknown[] = new Array(nKeys);
+        const now = clock();
+        let part: Partition | undefined;
         for (let r = 0; r < records.length; r++) {
           const rec = records[r]!;
           const t = timeOf(rec);
@@ -304,8 +342,14 @@ export default definePlugin<WindowConfig>({
             if (!missing) id = JSON.stringify(values);
           }
           if (missing) { (late ??= []).push(lateRecord(rec, 'MISSING_KEY')); continue; }
-          if (t < watermark) { (late ??= []).push(lateRecord(rec, 'LATE')); continue; }
-          if (t > maxT) { maxT = t; watermark = maxT - lateness; }
+          // Records of one batch nearly always share their partition: look it up only when it changes.
+          part = marks.of(rec.origin, part);
+          part.lastSeen = now;
+          if (t < part.wm) { (late ??= []).push(lateRecord(rec, 'LATE', part.wm)); continue; }
+          if (t > part.maxT) { part.maxT = t; part.wm = t - lateness; }
+          // Within the partition's lateness, but its windows were already emitted (the partition
+          // was idle, or joined after the others had moved on).
+          if (t < marks.closed) { (late ??= []).push(lateRecord(rec, 'LATE', marks.closed)); continue; }
           let ks = state.keys.get(id);
           if (ks === undefined) {
             if (state.keys.size >= maxKeys) {
@@ -316,12 +360,9 @@ export default definePlugin<WindowConfig>({
           }
           state.add(ks, t, rec);
         }
-        state.advance(watermark, closed);
         const windows: Rec[] = [];
         const alerts: Rec[] = [];
-        materialise(windows, alerts);
-        ctx.metrics.set('keys', state.keys.size);
-        if (Number.isFinite(watermark)) ctx.metrics.set('watermark_ms', watermark);
+        advance(now, windows, alerts);
         const out: Record<string, Rec[]> = { out: records, windows, alerts };
         if (late) out.late = late;
         return out;

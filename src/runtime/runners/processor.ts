@@ -1,13 +1,17 @@
 /**
  * A transform or analyser running in the main thread: one batch at a time from its input queue
  * through the chain driver (a chain of one), its outputs dispatched chunk by chunk with the
- * batch's ack; at end of input, `finish` (unless the run failed).
+ * batch's ack; at end of input, `finish` (unless the run failed). A processor with `tick` is ticked
+ * when no batch arrived for its `tickIntervalMs` (default 1 s), between batches.
  */
 import type { ProcessorInstance, Rec } from '../../api.js';
 import type { Ack } from '../acks.js';
 import { ChainDriver } from '../chain.js';
 import type { SharedHolder } from '../prepare.js';
 import type { RunState } from '../state.js';
+
+/** How long a processor's input must be quiet before its `tick` is called, unless it says otherwise. */
+export const DEFAULT_TICK_MS = 1000;
 
 export async function runProcessor(state: RunState, name: string, inst: ProcessorInstance, holder: SharedHolder | undefined): Promise<void> {
   const queue = state.queues.get(name)!;
@@ -18,10 +22,19 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
     [{ name, inst, holder, counter, leaving: 'all' }],
     (ack: Ack | null, _step: number, port: string, records: Rec[]) => state.dispatchPort(name, port, records, ack, false),
   );
+  // A processor with `tick` is told when its input has been quiet for `tickIntervalMs`, between
+  // batches: its outputs go out without an ack, like `finish`'s (what they derive from was acked
+  // when its batch was processed).
+  const tickMs = inst.tick ? Math.max(1, inst.tickIntervalMs ?? DEFAULT_TICK_MS) : undefined;
   try {
     for (;;) {
-      const batch = await queue.pull(1);
+      const batch = await queue.pull(1, tickMs);
       if (batch === null) break;
+      if (batch.length === 0) {
+        if (state.failed) continue;
+        await driver.tick(Date.now(), null);
+        continue;
+      }
       const env = batch[0]!;
       await driver.runBatch(env.records, env.ack);
       env.ack?.release();

@@ -27,6 +27,9 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
   const onWrite = retry('write');
   const onFlush = retry('flush');
   let pending: Ack[] = []; // acks of envelopes written since the last flush
+  // Records written since the last flush, acked or not: what a processor's `tick` emits carries no
+  // ack, and must still be flushed within `flush_interval` rather than wait for the next batch.
+  let dirty = false;
   let lastFlush = Date.now();
   const obs = state.observer;
   const flush = async (): Promise<void> => {
@@ -38,6 +41,7 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
       throw new RunError('SLUICE_E_SINK_FLUSH', name, `flush failed: ${err instanceof Error ? err.message : String(err)}`, err);
     }
     lastFlush = Date.now();
+    dirty = false;
     const done = pending;
     pending = [];
     for (const a of done) a.release();
@@ -45,7 +49,7 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
   try {
     for (;;) {
       const wait = Math.max(1, interval - (Date.now() - lastFlush));
-      const batch = await queue.pull(SINK_PULL, pending.length ? wait : undefined);
+      const batch = await queue.pull(SINK_PULL, dirty ? wait : undefined);
       if (batch === null) break;
       for (const env of batch) {
         st.received(batchSize(env.records));
@@ -53,8 +57,9 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
         await retrying(() => sink.write(recordsOf(env)), onWrite);
         obs?.timing(name, 'write', (performance.now() - t0) / 1000);
         if (env.ack) pending.push(env.ack);
+        dirty = true;
       }
-      if (pending.length && Date.now() - lastFlush >= interval) await flush();
+      if (dirty && Date.now() - lastFlush >= interval) await flush();
     }
     if (!state.failed) await flush();
   } catch (err) {

@@ -10,12 +10,51 @@ export interface BruteWindow { key: string; start: number; end: number; requests
 export function bruteForce(records: Rec[], o: BruteOptions): { windows: BruteWindow[]; late: Rec[] } {
   let maxT = -Infinity;
   const late: Rec[] = [];
-  const groups = new Map<string, Rec[]>();
+  const accepted: Rec[] = [];
   for (const rec of records) {
     const t = typeof rec['@timestamp'] === 'string' ? Date.parse(rec['@timestamp']) : NaN;
     const k = rec.source?.ip;
     if (Number.isNaN(t) || k === undefined || k === null || t < maxT - o.lateness) { late.push(rec); continue; }
     maxT = Math.max(maxT, t);
+    accepted.push(rec);
+  }
+  return { windows: aggregate(accepted, o), late };
+}
+
+/**
+ * The same with a watermark per source partition (no partition idle): replay the batches in order;
+ * a record is late when older than its partition's greatest event time minus the lateness, or older
+ * than the closing watermark — the smallest partition watermark, taken after each batch (windows
+ * close between batches), never moving back.
+ */
+export function bruteForcePartitioned(batches: Rec[][], o: BruteOptions, partOf: (r: Rec) => string): { windows: BruteWindow[]; late: Rec[] } {
+  const maxT = new Map<string, number>();
+  let closed = -Infinity;
+  const late: Rec[] = [];
+  const accepted: Rec[] = [];
+  for (const batch of batches) {
+    for (const rec of batch) {
+      const t = typeof rec['@timestamp'] === 'string' ? Date.parse(rec['@timestamp']) : NaN;
+      const k = rec.source?.ip;
+      if (Number.isNaN(t) || k === undefined || k === null) { late.push(rec); continue; }
+      const p = partOf(rec);
+      const m = maxT.get(p) ?? -Infinity;
+      if (t < m - o.lateness) { late.push(rec); continue; }
+      maxT.set(p, Math.max(m, t));
+      if (t < closed) { late.push(rec); continue; }
+      accepted.push(rec);
+    }
+    if (maxT.size) closed = Math.max(closed, Math.min(...maxT.values()) - o.lateness);
+  }
+  return { windows: aggregate(accepted, o), late };
+}
+
+/** Put every record into every window [s, s + size) (s a multiple of slide) that contains it. */
+function aggregate(records: Rec[], o: BruteOptions): BruteWindow[] {
+  const groups = new Map<string, Rec[]>();
+  for (const rec of records) {
+    const t = Date.parse(rec['@timestamp']);
+    const k = rec.source.ip;
     // Every window [s, s + size) with s a multiple of slide that contains t.
     for (let s = Math.floor(t / o.slide) * o.slide; s > t - o.size; s -= o.slide) {
       const g = `${k}|${s}`;
@@ -37,7 +76,7 @@ export function bruteForce(records: Rec[], o: BruteOptions): { windows: BruteWin
       hosts: hosts.size,
     });
   }
-  return { windows, late };
+  return windows;
 }
 
 /** The window records emitted by the plugin, in the brute-force shape, sorted. */
