@@ -22,6 +22,7 @@ export const ERRORS = {
   SLUICE_E_NO_CONSUMER: 'no node reads any output of this node',
   SLUICE_E_SCHEDULE: 'the schedule: is not a valid cron expression',
   SLUICE_E_RUNTIME: 'a plugin failed while the pipeline ran',
+  SLUICE_E_TEST: 'a pipeline test (tests: or NAME.test.yaml) names a node or port that does not exist, or is malformed',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

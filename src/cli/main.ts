@@ -19,6 +19,7 @@ import { drawGraph } from '../graph/draw.js';
 import { pluginList, pluginReference } from './plugin-docs.js';
 import { createProgress } from './progress.js';
 import { redact } from '../util/redact.js';
+import { registerTestCommand } from './test-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
@@ -210,6 +211,8 @@ program
       process.stdout.write('schemas/pipeline.schema.json is up to date\n');
     } else process.stdout.write(text);
   });
+
+registerTestCommand(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`sluice: ${(err as Error).message}\n`);
