@@ -9,7 +9,7 @@ import { formatIssue } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { loadPipelineTests, specFileOf } from '../testing/load.js';
 import { runTest } from '../testing/run.js';
-import { colourStyle, formatResult, formatSummary, plainStyle, rel, type Totals } from '../testing/report.js';
+import { colourStyle, formatCaptured, formatResult, formatSummary, plainStyle, rel, type Totals } from '../testing/report.js';
 
 function collectVars(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -23,6 +23,7 @@ export function registerTestCommand(program: Command): void {
     .description('Run pipeline tests (a spec\'s tests: and NAME.test.yaml beside it) in memory, with no services')
     .argument('<spec...>', 'pipeline YAML files or their NAME.test.yaml files')
     .option('--filter <text>', 'run only tests whose name contains this text (case-insensitive)')
+    .option('--show', 'print the records each expectation looked at (JSON lines), to write or fix a test')
     .option('--var <NAME=value>', 'set a ${NAME} variable (repeatable)', collectVars, {})
     .option('--timeout <ms>', 'stop a test that runs longer than this', (v) => Number(v), 60_000)
     .addOption(new Option('--log-level <level>', 'log level of the plugins under test').choices(['debug', 'info', 'warn', 'error', 'silent']).default('error'))
@@ -55,6 +56,7 @@ export function registerTestCommand(program: Command): void {
           if (r.ok) totals.passed++;
           else totals.failed++;
           out(formatResult(r, style));
+          if (opts.show) out(formatCaptured(r, style));
         }
       }
       totals.elapsedMs = Date.now() - started;

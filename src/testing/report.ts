@@ -71,3 +71,13 @@ export function formatSummary(t: Totals, style: Style = plainStyle): string {
   if (t.broken) s += `, ${style.fail(`${t.broken} with errors`)}`;
   return `${s}) in ${ms(t.elapsedMs)}`;
 }
+
+/** `--show`: what each expectation looked at, one JSON record per line. */
+export function formatCaptured(r: TestResult, style: Style = plainStyle): string {
+  const lines: string[] = [];
+  for (const [ref, recs] of r.captured) {
+    lines.push(`       ${style.dim(`${ref}: ${recs.length} record${recs.length === 1 ? '' : 's'}`)}`);
+    for (const rec of recs) lines.push(`         ${JSON.stringify(rec)}`);
+  }
+  return lines.join('\n');
+}

@@ -183,6 +183,15 @@ export async function runTest(spec: CompiledSpec, test: TestCase, opts: RunTestO
   return { test, ok: error === undefined && failures.length === 0, failures, error, elapsedMs: Date.now() - started, captured };
 }
 
+/** ` (file:line)` of a record that says where it came from. */
+function whereFrom(rec: Json | undefined): string {
+  const o = rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? rec.origin : undefined;
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) return '';
+  if (typeof o.file === 'string') return typeof o.line === 'number' ? ` (${o.file}:${o.line})` : ` (${o.file})`;
+  if (typeof o.topic === 'string') return ` (${o.topic}/${String(o.partition ?? '?')}@${String(o.offset ?? '?')})`;
+  return '';
+}
+
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
 /** Every way the records at one ref fail their expectation. */
@@ -190,7 +199,7 @@ export function check(e: Expectation, got: Json[]): Failure[] {
   const out: Failure[] = [];
   const fail = (summary: string, details: Detail[] = []) => out.push({ ref: e.ref, summary, details });
   const n = got.length;
-  const listed = (idx: number[]): Detail[] => idx.slice(0, 5).map((j) => ({ kind: 'text', label: `got record ${j + 1}:`, value: got[j] }) as Detail).concat(idx.length > 5 ? [{ kind: 'text', label: `… and ${idx.length - 5} more` }] : []);
+  const listed = (idx: number[]): Detail[] => idx.slice(0, 5).map((j) => ({ kind: 'text', label: `got record ${j + 1}${whereFrom(got[j])}:`, value: got[j] }) as Detail).concat(idx.length > 5 ? [{ kind: 'text', label: `… and ${idx.length - 5} more` }] : []);
 
   const countWanted = e.count ?? (e.records ? e.records.length : undefined);
   if (countWanted !== undefined && countWanted !== n) {
@@ -202,7 +211,7 @@ export function check(e: Expectation, got: Json[]): Failure[] {
     for (const u of m.unmatched) {
       const label = `${whole ? 'records' : 'contains'}[${u.expected}]`;
       if (u.actual === -1) fail(`${label}: no record ${e.ordered ? 'at that position' : 'left to match'}`, [{ kind: 'text', label: 'expected:', value: list[u.expected] }]);
-      else fail(`${label} does not match${e.ordered ? '' : ' any record'}; closest is record ${u.actual + 1} of ${n}`, [{ kind: 'record', label: `record ${u.actual + 1}`, diffs: u.diffs }]);
+      else fail(`${label} does not match${e.ordered ? '' : ' any record'}; closest is record ${u.actual + 1} of ${n}`, [{ kind: 'record', label: `record ${u.actual + 1}${whereFrom(got[u.actual])}`, diffs: u.diffs }]);
     }
     if (whole && m.unused.length && (countWanted === undefined || countWanted === n)) {
       fail(`${plural(m.unused.length, 'record')} not expected`, listed(m.unused));
