@@ -14,13 +14,15 @@ const specs = PIPELINES.filter((f) => !/\.test\.ya?ml$/.test(f));
 
 describe('sluice test', () => {
   it('passes every test of every shipped pipeline (pipelines/*.yaml), and every pipeline has tests', async () => {
-    const res = await runCli(['test', ...PIPELINES.map((f) => `pipelines/${f}`)]);
+    const res = await runCli(['test', ...PIPELINES.map((f) => `pipelines/${f}`), 'examples/window-and-rules.yaml']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).not.toMatch(/FAIL|no tests/);
     for (const s of specs) expect(res.stdout).toContain(`pipelines/${s}`);
+    // tests written inside the spec
+    expect(res.stdout).toMatch(/examples\/window-and-rules\.yaml\n {2}ok {3}an executable from a bare IP/);
     // the spec and its side file name one pipeline: it runs once
-    expect(res.stdout).toMatch(new RegExp(`tests: \\d+ passed, \\d+ total \\(${specs.length} pipelines?\\) in `));
+    expect(res.stdout).toMatch(new RegExp(`tests: \\d+ passed, \\d+ total \\(${specs.length + 1} pipelines\\) in `));
     // piped: no colours, no control characters
     expect(res.stdout).not.toMatch(/[\x00-\x09\x0b-\x1f]/);
   });
