@@ -213,7 +213,7 @@ export function check(e: Expectation, got: Json[]): Failure[] {
       if (u.actual === -1) fail(`${label}: no record ${e.ordered ? 'at that position' : 'left to match'}`, [{ kind: 'text', label: 'expected:', value: list[u.expected] }]);
       else fail(`${label} does not match${e.ordered ? '' : ' any record'}; closest is record ${u.actual + 1} of ${n}`, [{ kind: 'record', label: `record ${u.actual + 1}${whereFrom(got[u.actual])}`, diffs: u.diffs }]);
     }
-    if (whole && m.unused.length && (countWanted === undefined || countWanted === n)) {
+    if (whole && m.unused.length) {
       fail(`${plural(m.unused.length, 'record')} not expected`, listed(m.unused));
     }
   };
