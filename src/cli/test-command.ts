@@ -3,11 +3,10 @@
  * Exit codes: 0 every test passed, 1 a test failed (or none ran), 2 a spec or test file is broken.
  */
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { formatIssue } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { loadPipelineTests, specFileOf } from '../testing/load.js';
+import { loadPipelineTests, targetKey, targetOf, type TestTarget } from '../testing/load.js';
 import { runTest } from '../testing/run.js';
 import { colourStyle, formatCaptured, formatResult, formatSummary, plainStyle, rel, type Totals } from '../testing/report.js';
 
@@ -31,21 +30,32 @@ export function registerTestCommand(program: Command): void {
       const started = Date.now();
       const style = process.stdout.isTTY && !process.env.NO_COLOR ? colourStyle : plainStyle;
       const filter = typeof opts.filter === 'string' ? opts.filter.toLowerCase() : undefined;
-      const specs = [...new Set(args.map((a) => resolve(specFileOf(a))))];
+      const targets = new Map<string, TestTarget>();
+      for (const a of args) {
+        const t = targetOf(a);
+        targets.set(targetKey(t), t);
+      }
+      if (!(opts.timeout > 0)) {
+        process.stderr.write(`sluice test: --timeout expects milliseconds, got '${opts.timeout}'\n`);
+        process.exit(2);
+      }
       const totals: Totals = { passed: 0, failed: 0, pipelines: 0, broken: 0, filteredOut: 0, elapsedMs: 0 };
       const out = (s: string) => process.stdout.write(s + '\n');
 
-      for (const specFile of specs) {
-        const loaded = await loadPipelineTests(specFile, { vars: opts.var, registry: builtinRegistry() });
+      const seen = new Set<string>();
+      for (const target of targets.values()) {
+        const specFile = target.specFile;
+        const loaded = await loadPipelineTests(target, { vars: opts.var, registry: builtinRegistry() });
         const errors = loaded.issues.filter((i) => i.severity === 'error');
-        const heading = rel(specFile) + (loaded.testFile ? ` (+ ${rel(loaded.testFile)})` : '');
+        const heading = target.inline ? rel(specFile) + (loaded.testFile ? ` (+ ${rel(loaded.testFile)})` : '') : `${rel(loaded.testFile!)} (for ${rel(specFile)})`;
         if (errors.length || !loaded.spec) {
           totals.broken++;
           for (const i of errors) process.stderr.write(formatIssue({ ...i, file: rel(i.file) }) + '\n');
           out(`${heading}: ${style.fail(`${errors.length} error${errors.length === 1 ? '' : 's'}`)}, tests not run`);
           continue;
         }
-        totals.pipelines++;
+        seen.add(specFile);
+        totals.pipelines = seen.size;
         out(heading);
         const chosen = filter ? loaded.tests.filter((t) => t.name.toLowerCase().includes(filter)) : loaded.tests;
         totals.filteredOut += loaded.tests.length - chosen.length;

@@ -69,16 +69,32 @@ export interface PipelineTests {
 
 const SIDE_SUFFIX = /\.test\.ya?ml$/;
 
-/** The spec a command-line argument names: itself, or for `NAME.test.yaml` its `spec:` or `NAME.yaml`. */
-export function specFileOf(arg: string): string {
-  if (!SIDE_SUFFIX.test(arg)) return arg;
+/** What one command-line argument asks to run: a spec and which of its tests. */
+export interface TestTarget {
+  specFile: string;
+  /** The side file to read, if any. */
+  testFile?: string;
+  /** Also the spec's own `tests:`. */
+  inline: boolean;
+}
+
+/**
+ * A spec `NAME.yaml` runs its own `tests:` and `NAME.test.yaml` beside it; a test file runs its
+ * tests against its `spec:` (default: `NAME.yaml` beside it), and, when it is that spec's side
+ * file, the spec's own tests too — so `sluice test pipelines/*.yaml`, which names both, runs each
+ * pipeline once.
+ */
+export function targetOf(arg: string): TestTarget {
+  if (!SIDE_SUFFIX.test(arg)) return { specFile: resolve(arg), testFile: sideFileOf(resolve(arg)), inline: true };
+  let specFile = siblingSpec(resolve(arg));
   try {
     const js = parseDocument(readFileSync(arg, 'utf8')).toJS() as { spec?: unknown } | null;
-    if (js && typeof js.spec === 'string') return resolve(dirname(arg), js.spec);
+    if (js && typeof js.spec === 'string') specFile = resolve(dirname(arg), js.spec);
   } catch {
     /* reported when the file is loaded */
   }
-  return siblingSpec(arg);
+  const own = sideFileOf(specFile) === resolve(arg);
+  return { specFile, testFile: resolve(arg), inline: own };
 }
 
 function siblingSpec(testFile: string): string {
@@ -91,6 +107,11 @@ export function sideFileOf(specFile: string): string | undefined {
   const stem = specFile.replace(/\.ya?ml$/, '');
   for (const f of [`${stem}.test.yaml`, `${stem}.test.yml`]) if (existsSync(f)) return f;
   return undefined;
+}
+
+/** A key per target: targets naming the same spec and tests run once. */
+export function targetKey(t: TestTarget): string {
+  return `${t.specFile}\u0000${t.testFile ?? ''}\u0000${t.inline}`;
 }
 
 let fileValidator: ValidateFn | undefined;
@@ -111,12 +132,12 @@ class Located {
 }
 
 /**
- * Load a spec (`arg` names the spec or its side file) and its tests. `testFile` is the side file to
- * use when the caller found it already; otherwise `NAME.test.yaml` beside the spec, if any.
+ * Load a spec and the tests a target names (`targetOf`): the side file's and, when `inline`, the
+ * spec's own `tests:`.
  */
-export async function loadPipelineTests(specFile: string, opts: { vars?: Record<string, string>; registry: Registry }): Promise<PipelineTests> {
+export async function loadPipelineTests(target: TestTarget, opts: { vars?: Record<string, string>; registry: Registry }): Promise<PipelineTests> {
   const issues: SpecIssue[] = [];
-  const testFile = sideFileOf(specFile);
+  const { specFile, testFile } = target;
   let side: { located: Located; js: any } | undefined;
   let fileVars: Record<string, string> = {};
 
@@ -165,11 +186,12 @@ export async function loadPipelineTests(specFile: string, opts: { vars?: Record<
 
   // The spec's own tests: read again from its text with the same variables (loadSpec validated them
   // against the pipeline schema already), so that problems can be located in it.
-  const specText = readFileSync(specFile, 'utf8');
-  const inSpec = new Located(specFile, specText);
-  interpolateDocument(inSpec.doc, { ...process.env, ...vars });
-  const specJs = inSpec.doc.toJS({ maxAliasCount: 100 }) as { tests?: unknown[] } | null;
-  if (Array.isArray(specJs?.tests)) take(inSpec, specJs.tests, ['tests']);
+  if (target.inline) {
+    const inSpec = new Located(specFile, readFileSync(specFile, 'utf8'));
+    interpolateDocument(inSpec.doc, { ...process.env, ...vars });
+    const specJs = inSpec.doc.toJS({ maxAliasCount: 100 }) as { tests?: unknown[] } | null;
+    if (Array.isArray(specJs?.tests)) take(inSpec, specJs.tests, ['tests']);
+  }
   if (side) take(side.located, side.js.tests, ['tests']);
 
   return { specFile, testFile, spec, tests, issues };

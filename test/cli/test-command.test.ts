@@ -52,6 +52,15 @@ describe('sluice test', () => {
     const one = await runCli(['test', join(dir, 'sweep.test.yaml'), '--filter', 'BROKEN LINE'], { cwd: ROOT });
     expect(one.code).toBe(0);
     expect(one.stdout).toMatch(/tests: 1 passed, \d+ filtered out, 1 total/);
+    // a test file elsewhere names its spec: only its tests run, with its vars
+    writeFileSync(
+      join(dir, 'mine.test.yaml'),
+      `spec: ${JSON.stringify(join(ROOT, 'pipelines/proxy-ioc-sweep.yaml'))}\nvars: { WINDOW_LATENESS: 1m }\ntests:\n  - name: mine\n    input: { lines: ["1715680801.120 231 10.1.1.10 TCP_MISS/200 10182 GET http://www.example.com/ alice DIRECT/192.0.2.10 text/html"] }\n    expect: { alerts: { count: 0 }, parse: { count: 1 } }\n`,
+    );
+    const mine = await runCli(['test', join(dir, 'mine.test.yaml')], { cwd: ROOT });
+    expect(mine.stdout).toMatch(/mine\.test\.yaml \(for pipelines\/proxy-ioc-sweep\.yaml\)\n {2}ok {3}mine /);
+    expect(mine.stdout).toMatch(/tests: 1 passed, 1 total \(1 pipeline\)/);
+    expect(mine.code).toBe(0);
     const none = await runCli(['test', join(dir, 'sweep.yaml'), '--filter', 'no such test'], { cwd: ROOT });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("no test ran (none matches --filter 'no such test')");
