@@ -36,6 +36,13 @@ function inputSchema(): Record<string, unknown> {
         description: '`origin.file` of the lines (default `test.log`). A parser that keeps per-file state (ELFF `#Fields`, `auto` detection) sees each file apart.',
       },
       first_line: { type: 'integer', minimum: 1, default: 1, description: '`origin.line` of the first line; the next lines count up from it.' },
+      topic: {
+        type: 'string',
+        minLength: 1,
+        description: 'Give the lines Kafka origins instead of file ones, as the `kafka` source does: `{message, origin: {topic, partition, offset}}`.',
+      },
+      partition: { type: 'integer', minimum: 0, default: 0, description: '`origin.partition` of the lines (with `topic`).' },
+      first_offset: { type: 'integer', minimum: 0, default: 0, description: '`origin.offset` of the first line (with `topic`); the next lines count up from it.' },
       records: {
         type: 'array',
         items: { type: 'object' },
@@ -50,6 +57,7 @@ function inputSchema(): Record<string, unknown> {
       },
     },
     oneOf: [{ required: ['lines'] }, { required: ['records'] }],
+    dependencies: { partition: ['topic'], first_offset: ['topic'] },
   };
 }
 

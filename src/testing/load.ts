@@ -30,6 +30,8 @@ export interface TestInput {
   firstLine: number;
   records?: Rec[];
   repeat: number;
+  /** Kafka origins for the lines (`{topic, partition, offset}`) instead of file ones. */
+  kafka?: { topic: string; partition: number; firstOffset: number };
 }
 
 /** What one node or port must have emitted. */
@@ -254,7 +256,7 @@ function compileTest(located: Located, spec: CompiledSpec, raw: any, at: (string
         return;
       }
     }
-    inputs.push({ at: node, lines: inp.lines, records: inp.records, file: inp.file ?? 'test.log', firstLine: inp.first_line ?? 1, repeat: inp.repeat ?? 1 });
+    inputs.push({ at: node, lines: inp.lines, records: inp.records, file: inp.file ?? 'test.log', firstLine: inp.first_line ?? 1, repeat: inp.repeat ?? 1, kafka: inp.topic === undefined ? undefined : { topic: inp.topic, partition: inp.partition ?? 0, firstOffset: inp.first_offset ?? 0 } });
   });
 
   const expects: Expectation[] = [];

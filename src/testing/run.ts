@@ -57,8 +57,17 @@ function lineBlock(input: TestInput): LineBlock {
   return { kind: 'lines', file: input.file, firstLine: input.firstLine, bytes, records: input.lines!.filter((l) => l.replace(/\r$/, '') !== '').length * input.repeat };
 }
 
+/** Lines as the `kafka` source makes its records: one message each, origins topic/partition/offset. */
+function kafkaRecords(input: TestInput): Rec[] {
+  const { topic, partition, firstOffset } = input.kafka!;
+  const out: Rec[] = [];
+  let offset = firstOffset;
+  for (let r = 0; r < input.repeat; r++) for (const message of input.lines!) out.push({ message, origin: { topic, partition, offset: String(offset++) } });
+  return out;
+}
+
 function batchOf(input: TestInput): Batch {
-  if (input.lines) return lineBlock(input);
+  if (input.lines) return input.kafka ? kafkaRecords(input) : lineBlock(input);
   const records: Rec[] = [];
   for (let i = 0; i < input.repeat; i++) records.push(...structuredClone(input.records ?? []));
   return records;

@@ -107,6 +107,10 @@ tests:
           - threat.enrichments: [{ indicator: { value: 203.0.113.66, provider: f } }]
           - threat.enrichments: [{ indicator: { value: evil.example } }]
         conditions: [{ "==": [{ var: rule.name }, ioc-sweep] }]
+  - name: lines with Kafka origins
+    input: { topic: web.proxy, partition: 2, first_offset: 41, lines: [a, b] }
+    expect:
+      tag: { ordered: true, records: [{ message: a, origin: { topic: web.proxy, partition: 2, offset: "41" } }, { message: b, origin: { offset: "42" } }] }
   - name: exact records show unexpected fields
     input: { records: [{ message: x }] }
     expect:
@@ -115,6 +119,7 @@ tests:
     );
     const res = await runCli(['test', join(dir, 'p.yaml')]);
     expect(res.stdout).toMatch(/ok +records straight into the sweep/);
+    expect(res.stdout).toMatch(/ok +lines with Kafka origins/);
     expect(res.stdout).toMatch(/FAIL exact records show unexpected fields[^]*tag: records\[0\] does not match any record; closest is record 1 of 1\n\s+record 1:\n\s+seen: not expected; got true\n/);
     expect(res.code).toBe(1);
   });
