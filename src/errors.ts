@@ -1,6 +1,7 @@
 /**
  * The one table of sluice's spec and runtime error codes. Every problem sluice reports about a
- * spec carries one of these codes; the codes are stable (tests pin the table), the messages are not.
+ * spec, and every error a run fails with (`RunError`, src/runtime/run-error.ts), carries one of
+ * these codes; the codes are stable (tests pin the table), the messages are not.
  */
 export const ERRORS = {
   SLUICE_E_FILE: 'the spec file cannot be read',
@@ -21,7 +22,12 @@ export const ERRORS = {
   SLUICE_E_SOURCE_INPUT: 'a source node has a from:',
   SLUICE_E_NO_CONSUMER: 'no node reads any output of this node',
   SLUICE_E_SCHEDULE: 'the schedule: is not a valid cron expression',
-  SLUICE_E_RUNTIME: 'a plugin failed while the pipeline ran',
+  SLUICE_E_RUNTIME: "a plugin failed while the pipeline ran (a source's run, a processor's process, update or finish, a sink's write)",
+  SLUICE_E_PREPARE: "a node's prepare failed before any instance was created",
+  SLUICE_E_CREATE: "creating a node's instance failed (in the main thread or in a worker thread)",
+  SLUICE_E_SHARED_VALUE: 'a value prepared or published for a node cannot be sent to its worker threads (not structured-cloneable)',
+  SLUICE_E_SINK_FLUSH: "a sink's flush failed: the records it held were not made durable and their sources did not commit them",
+  SLUICE_E_WORKER: 'a worker thread failed outside any plugin call (it could not start, crashed or exited with work outstanding)',
   SLUICE_E_TEST: 'a pipeline test (tests: or NAME.test.yaml) names a node or port that does not exist, or is malformed',
 } as const;
 
@@ -58,16 +64,4 @@ export function formatIssue(i: SpecIssue): string {
   const where = `${i.file}:${i.line}:${i.col}`;
   const sev = i.severity === 'warning' ? ' (warning)' : '';
   return `${where} ${i.code}${i.reason ? `/${i.reason}` : ''}${sev} ${i.message}${i.path ? ` [at ${i.path}]` : ''}${i.hint ? `\n    hint: ${i.hint}` : ''}`;
-}
-
-/** An error the CLI turns into exit code 2 (bad spec) or 1 (runtime). */
-export class SluiceError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly issues: SpecIssue[] = [],
-  ) {
-    super(message);
-    this.name = 'SluiceError';
-  }
 }

@@ -18,3 +18,7 @@ export { CowPaths, pathProblem } from './cow-paths.js';
 // Validators generated at build time for sluice's own schemas (proxy-log's record schemas).
 export { schemaValidator } from './spec/ajv.js';
 export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
+
+// Retries with backoff for transient I/O (broker or WebHDFS down): the runtime's own policy, for
+// sources and sinks that retry inside a call (a reconnect, a commit) rather than failing it.
+export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffPolicy, type RetryOptions } from './runtime/retry.js';

@@ -107,9 +107,10 @@ program
         return true;
       } catch (err) {
         progress?.stop();
-        const e = err as Error & { summary?: import('../runtime/summary.js').RunSummary };
+        const e = err as Error & { summary?: import('../runtime/summary.js').RunSummary; code?: unknown };
         logger.error({ err: redact(e.stack ?? String(e), spec.secrets) }, 'run failed');
-        process.stderr.write(`sluice: run failed: ${redact(e.message, spec.secrets)}\n`);
+        const code = typeof e.code === 'string' && e.code.startsWith('SLUICE_E_') ? ` [${e.code}]` : '';
+        process.stderr.write(`sluice: run failed: ${redact(e.message, spec.secrets)}${code}\n`);
         if (e.summary) {
           report.write(renderSummary(e.summary) + '\n');
           if (opts.summaryJson) writeFileSync(opts.summaryJson, JSON.stringify(e.summary, null, 2));

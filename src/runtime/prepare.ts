@@ -8,6 +8,7 @@
  */
 import type { Logger, PluginContext, PrepareContext } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
+import { asRunError } from './run-error.js';
 
 /** What one instance currently sees as `ctx.shared`, and a value waiting to be applied. */
 export class SharedHolder {
@@ -80,10 +81,7 @@ export class Prepared {
         slot.value = await def.prepare(node.config, ctx);
       } catch (err) {
         await this.close(logger);
-        const e = err instanceof Error ? err : new Error(String(err));
-        const wrapped = new Error(`node '${name}': prepare failed: ${e.message}`, { cause: e });
-        (wrapped as Error & { node?: string }).node = name;
-        throw wrapped;
+        throw asRunError(err, 'SLUICE_E_PREPARE', name, 'prepare failed');
       }
       // A publish during prepare (before the slot existed) is superseded by the returned value.
       this.slots.set(name, slot);

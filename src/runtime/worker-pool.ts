@@ -8,6 +8,7 @@ import type { CompiledSpec } from '../graph/build.js';
 import type { Segment } from './segments.js';
 import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
+import { RunError } from './run-error.js';
 
 /**
  * Young-generation size of a worker thread. A worker's records live for one batch and die young;
@@ -48,12 +49,13 @@ class SegmentWorker {
   }
 
   constructor(init: WorkerInit, onFatal: (e: Error) => void, private readonly onResult: () => void) {
+    const label = init.segment.nodes.join('→');
     this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') {
-        const e = new Error(m.message);
-        e.stack = m.stack;
-        if (m.node) (e as Error & { node?: string }).node = m.node;
+        // A plugin's failure names its node; anything else in the thread names the segment.
+        const e = new RunError(m.code ?? 'SLUICE_E_WORKER', m.node ?? label, m.message);
+        if (m.stack) e.stack = `${e.name}: ${e.message}\nIn worker thread ${init.index}: ${m.stack}`;
         this.failAll(e);
         onFatal(e);
         return;
@@ -68,12 +70,13 @@ class SegmentWorker {
       }
       p.resolve(m.type === 'result' || m.type === 'finished' || m.type === 'ready' ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats } : { outputs: [], stats: [] });
     });
-    this.worker.on('error', (e) => {
+    this.worker.on('error', (err) => {
+      const e = new RunError('SLUICE_E_WORKER', label, `worker thread ${init.index} failed: ${err.message}`, err);
       this.failAll(e);
       onFatal(e);
     });
     this.worker.on('exit', (code) => {
-      if (this.waiting.size) this.failAll(new Error(`worker thread exited (code ${code}) with work outstanding`));
+      if (this.waiting.size) this.failAll(new RunError('SLUICE_E_WORKER', label, `worker thread ${init.index} exited (code ${code}) with work outstanding`));
     });
   }
 
@@ -105,9 +108,8 @@ class SegmentWorker {
 function cloneError(err: unknown, nodes: string[]): Error {
   const e = err as Error;
   if (e?.name !== 'DataCloneError') return e;
-  const wrapped = new Error(`${nodes.length === 1 ? `node '${nodes[0]}': ` : ''}the shared value of ${nodes.map((n) => `'${n}'`).join(', ')} cannot be sent to worker threads (${e.message}); values given by prepare or publish must be structured-cloneable`);
-  if (nodes.length === 1) (wrapped as Error & { node?: string }).node = nodes[0];
-  return wrapped;
+  const detail = `the shared value of ${nodes.map((n) => `'${n}'`).join(', ')} cannot be sent to worker threads (${e.message}); values given by prepare or publish must be structured-cloneable`;
+  return new RunError('SLUICE_E_SHARED_VALUE', nodes.length === 1 ? nodes[0] : undefined, detail, e);
 }
 
 export class WorkerPool {

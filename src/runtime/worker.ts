@@ -3,18 +3,20 @@
  * worker gets the segment's nodes as compiled there (plugin, module, validated and defaulted
  * config), loads the same plugin modules, creates the nodes, and for each batch runs the chain,
  * returning the records of the ports that leave the segment and the statistics of every node. It
- * does not parse or validate the spec again: that cost ≈ 0.4 s of CPU per worker at start-up,
- * spent while the main thread loads feeds on the same cores.
+ * does not parse or validate the spec again (CPU spent at start-up, while the main thread loads
+ * feeds on the same cores). Batches, updates and finishing go through the chain driver (chain.ts),
+ * the same code that drives a main-thread processor.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Outputs, PluginKind, ProcessorInstance, Rec } from '../api.js';
+import type { PluginDef, PluginKind, ProcessorInstance, Rec } from '../api.js';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { loadPluginModule } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
 import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
-import { chunksOf } from './chunks.js';
+import { ChainDriver, type ChainStep, type StepCounter } from './chain.js';
+import { asRunError, RunError, type RunErrorCode } from './run-error.js';
 import { deepFreeze } from '../util/freeze.js';
 import type { Segment } from './segments.js';
 
@@ -41,6 +43,9 @@ export interface WorkerInit {
   index: number;
 }
 
+/** Records leaving the segment: [node, port, records]. */
+export type Leaving = Array<[string, string, Rec[]]>;
+
 export type ToWorker =
   /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
   | { type: 'init'; shared: Record<string, unknown> }
@@ -50,12 +55,33 @@ export type ToWorker =
   | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
-  | { type: 'result'; seq: number; outputs: Array<[string, string, Rec[]]>; stats: NodeDelta[] }
-  | { type: 'finished'; outputs: Array<[string, string, Rec[]]>; stats: NodeDelta[] }
+  | { type: 'result'; seq: number; outputs: Leaving; stats: NodeDelta[] }
+  | { type: 'finished'; outputs: Leaving; stats: NodeDelta[] }
   | { type: 'closed' }
-  | { type: 'error'; message: string; stack?: string; node?: string };
+  /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
+  | { type: 'error'; message: string; stack?: string; node?: string; code?: RunErrorCode };
 
-const isPromise = <T>(x: unknown): x is Promise<T> => !!x && typeof (x as Promise<T>).then === 'function';
+/** A node's counts since the last message that carried them back. */
+class DeltaCounter implements StepCounter {
+  delta: NodeDelta;
+  constructor(readonly node: string) {
+    this.delta = DeltaCounter.fresh(node);
+  }
+  static fresh(node: string): NodeDelta {
+    return { node, in: 0, out: {}, add: {}, set: {} };
+  }
+  received(n: number): void {
+    this.delta.in += n;
+  }
+  emitted(port: string, n: number): void {
+    this.delta.out[port] = (this.delta.out[port] ?? 0) + n;
+  }
+  take(): NodeDelta {
+    const d = this.delta;
+    this.delta = DeltaCounter.fresh(this.node);
+    return d;
+  }
+}
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
@@ -63,88 +89,49 @@ async function main(): Promise<void> {
   const seg = init.segment;
   const logger = createLogger(init.logLevel);
   const controller = new AbortController();
-  const registry = builtinRegistry();
-  for (const from of new Set(init.nodes.map((n) => n.from))) if (from !== 'built-in') await loadPluginModule(registry, from, init.specFile);
-  const defs = init.nodes.map((n) => {
-    const p = registry.get(n.kind, n.plugin);
-    if (!p) throw new Error(`worker: no ${n.kind} plugin '${n.plugin}' after loading ${n.from}`);
-    return p.def;
-  });
-
-  const deltas = new Map<string, NodeDelta>();
-  const fresh = (node: string): NodeDelta => ({ node, in: 0, out: {}, add: {}, set: {} });
-  for (const n of seg.nodes) deltas.set(n, fresh(n));
-  const take = (): NodeDelta[] => {
-    const out = [...deltas.values()];
-    for (const n of seg.nodes) deltas.set(n, fresh(n));
-    return out;
-  };
+  const defs = await loadDefs(init);
+  const counters = seg.nodes.map((n) => new DeltaCounter(n));
+  const take = (): NodeDelta[] => counters.map((c) => c.take());
+  const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
 
   const instances: ProcessorInstance[] = [];
   const holders = new Map<string, SharedHolder>();
+  let driver: ChainDriver<Leaving> | undefined;
+
   /** Create the copies, once the main thread has sent what its `prepare`s built. */
   const setup = async (shared: Record<string, unknown>): Promise<void> => {
+    const steps: ChainStep[] = [];
     for (let k = 0; k < init.nodes.length; k++) {
       const node = init.nodes[k]!;
       const name = node.name;
       const holder = Object.prototype.hasOwnProperty.call(shared, name) ? new SharedHolder(shared[name]) : undefined;
       if (holder) holders.set(name, holder);
+      const counter = counters[k]!;
       const ctx = makeContext({
         shared: holder,
         pipeline: init.pipeline,
         node: name,
         logger: logger.child({ worker: init.index }),
         metrics: {
-          add: (k, v = 1) => { const d = deltas.get(name)!; d.add[k] = (d.add[k] ?? 0) + v; },
-          set: (k, v) => { deltas.get(name)!.set[k] = v; },
+          add: (m, v = 1) => { const d = counter.delta; d.add[m] = (d.add[m] ?? 0) + v; },
+          set: (m, v) => { counter.delta.set[m] = v; },
         },
         signal: controller.signal,
         stateDir: init.stateDir,
         once: init.once,
       });
+      let inst: ProcessorInstance;
       try {
         // configs are frozen in the main thread; the structured clone received here is not
-        instances.push((await defs[k]!.create(deepFreeze(node.config), ctx)) as ProcessorInstance);
+        inst = (await defs[k]!.create(deepFreeze(node.config), ctx)) as ProcessorInstance;
       } catch (err) {
-        const e = err as Error;
-        port.postMessage({ type: 'error', message: `node '${name}': ${e.message}`, stack: e.stack, node: name } satisfies FromWorker);
-        return;
+        throw asRunError(err, 'SLUICE_E_CREATE', name);
       }
+      instances.push(inst);
+      steps.push({ name, inst, holder, counter, feed: seg.feeds[name], leaving: seg.leaving[name]! });
     }
-    port.postMessage({ type: 'ready', stats: take() } satisfies FromWorker);
-  };
-
-  /** Feed `records` to node i and everything after it; collect what leaves the segment. */
-  const runFrom = async (i: number, first: Outputs | Rec[], out: Array<[string, string, Rec[]]>, finishing: boolean): Promise<void> => {
-    let input: Rec[] | undefined = Array.isArray(first) ? first : undefined;
-    let produced: Outputs | undefined = Array.isArray(first) ? undefined : first;
-    for (let k = i; k < seg.nodes.length; k++) {
-      const name = seg.nodes[k]!;
-      const d = deltas.get(name)!;
-      if (input && input.length) {
-        d.in += input.length;
-        const r = instances[k]!.process(input);
-        produced = isPromise<Outputs>(r) ? await r : r;
-      }
-      if (finishing && instances[k]!.finish) {
-        // At the end, a node's own held records follow what its last batch produced.
-        const r = instances[k]!.finish!();
-        const held = isPromise<Outputs>(r) ? await r : r;
-        produced = mergeOutputs(produced ?? {}, held);
-      }
-      const feed = seg.feeds[name];
-      input = undefined;
-      for (const p in produced ?? {}) {
-        const recs = produced![p];
-        if (!recs || recs.length === 0) continue;
-        d.out[p] = (d.out[p] ?? 0) + recs.length;
-        if (seg.leaving[name]!.includes(p)) out.push([name, p, recs]);
-        if (p === feed) input = recs;
-      }
-      produced = undefined;
-      if (!input && !finishing) return;
-      if (!input) input = [];
-    }
+    driver = new ChainDriver<Leaving>(steps, collect);
+    post({ type: 'ready', stats: take() });
   };
 
   // One message at a time: a plugin sees one batch at a time, in order.
@@ -154,77 +141,97 @@ async function main(): Promise<void> {
   });
   const handle = async (msg: ToWorker): Promise<void> => {
     try {
-      if (msg.type === 'init') {
-        await setup(msg.shared);
-      } else if (msg.type === 'batch') {
-        const outputs: Array<[string, string, Rec[]]> = [];
-        const wire = msg.batch;
-        // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
-        let chunks = 0;
-        for (const recs of chunksOf(wire.kind === 'block' ? wire.block : decodeBatch(wire))) {
-          await runFrom(0, recs, outputs, false);
-          chunks++;
+      switch (msg.type) {
+        case 'init':
+          return await setup(msg.shared);
+        case 'batch': {
+          const outputs: Leaving = [];
+          const wire = msg.batch;
+          // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
+          await driver!.runBatch(wire.kind === 'block' ? wire.block : decodeBatch(wire), outputs);
+          joinOutputs(outputs);
+          return post({ type: 'result', seq: msg.seq, outputs, stats: take() });
         }
-        if (chunks > 1) joinOutputs(outputs);
-        port.postMessage({ type: 'result', seq: msg.seq, outputs, stats: take() } satisfies FromWorker);
-      } else if (msg.type === 'update') {
-        // Between two batches: messages are handled one at a time, in the order they were posted.
-        const holder = holders.get(msg.node);
-        if (!holder) return;
-        holder.current = msg.value;
-        const inst = instances[seg.nodes.indexOf(msg.node)]!;
-        try {
-          if (inst.update) await inst.update(msg.value);
-        } catch (err) {
-          const e = err as Error;
-          port.postMessage({ type: 'error', message: `node '${msg.node}': update failed: ${e.message}`, stack: e.stack, node: msg.node } satisfies FromWorker);
+        case 'update':
+          // Applied by the driver before the next batch (or finish): messages are handled in the
+          // order they were posted, so batches submitted after the publish see the new value.
+          return holders.get(msg.node)?.offer(msg.value);
+        case 'finish': {
+          const outputs: Leaving = [];
+          await driver!.finish(outputs);
+          joinOutputs(outputs);
+          return post({ type: 'finished', outputs, stats: take() });
         }
-      } else if (msg.type === 'finish') {
-        const outputs: Array<[string, string, Rec[]]> = [];
-        await runFrom(0, {}, outputs, true);
-        port.postMessage({ type: 'finished', outputs, stats: take() } satisfies FromWorker);
-      } else if (msg.type === 'close') {
-        controller.abort();
-        for (const inst of instances) await inst.close?.();
-        port.postMessage({ type: 'closed' } satisfies FromWorker);
-        port.close();
+        case 'close':
+          controller.abort();
+          for (let k = 0; k < instances.length; k++) {
+            try {
+              await instances[k]!.close?.();
+            } catch (err) {
+              throw asRunError(err, 'SLUICE_E_RUNTIME', seg.nodes[k], 'close failed');
+            }
+          }
+          post({ type: 'closed' });
+          return port.close();
       }
     } catch (err) {
-      const e = err as Error & { node?: string };
-      port.postMessage({ type: 'error', message: e.message, stack: e.stack } satisfies FromWorker);
+      postError(err);
     }
   };
+
+  /** The driver's `out`: records of a port read outside the segment. */
+  function collect(outputs: Leaving, step: number, p: string, records: Rec[]): void {
+    outputs.push([seg.nodes[step]!, p, records]);
+  }
 }
 
-/** Join the entries of the same node and port (one per chunk) into one, in order. */
-function joinOutputs(outputs: Array<[string, string, Rec[]]>): void {
-  const at = new Map<string, Rec[]>();
+/** Load the plugin modules the segment's nodes come from, and find each node's plugin. */
+async function loadDefs(init: WorkerInit): Promise<PluginDef[]> {
+  const registry = builtinRegistry();
+  for (const from of new Set(init.nodes.map((n) => n.from))) if (from !== 'built-in') await loadPluginModule(registry, from, init.specFile);
+  return init.nodes.map((n) => {
+    const p = registry.get(n.kind, n.plugin);
+    if (!p) throw new Error(`worker: no ${n.kind} plugin '${n.plugin}' after loading ${n.from}`);
+    return p.def;
+  });
+}
+
+/** Report a failure to the main thread: a plugin's names its node, anything else is the worker's. */
+function postError(err: unknown): void {
+  const e = err instanceof RunError ? err : asRunError(err, 'SLUICE_E_WORKER');
+  const cause = e.cause as Error | undefined;
+  parentPort!.postMessage({ type: 'error', message: e.detail, stack: cause?.stack ?? e.stack, node: e.node, code: e.code } satisfies FromWorker);
+}
+
+/**
+ * Join the entries of the same node and port (one per chunk) into one, in order. The first
+ * entry's array is copied before others are appended to it (it may be a plugin's own array).
+ */
+function joinOutputs(outputs: Leaving): void {
+  if (outputs.length < 2) return;
+  const at = new Map<string, number>();
+  let owned: Set<number> | undefined;
   let w = 0;
   for (let r = 0; r < outputs.length; r++) {
-    const [node, port, recs] = outputs[r]!;
-    const key = `${node}\u0000${port}`;
-    const into = at.get(key);
-    if (into !== undefined) {
-      for (let i = 0; i < recs.length; i++) into.push(recs[i]!);
+    const entry = outputs[r]!;
+    const key = `${entry[0]}\u0000${entry[1]}`;
+    const i = at.get(key);
+    if (i === undefined) {
+      at.set(key, w);
+      outputs[w++] = entry;
       continue;
     }
-    const own = recs.slice();
-    at.set(key, own);
-    outputs[w++] = [node, port, own];
+    owned ??= new Set();
+    let into = outputs[i]![2];
+    if (!owned.has(i)) {
+      into = into.slice();
+      outputs[i] = [entry[0], entry[1], into];
+      owned.add(i);
+    }
+    const recs = entry[2];
+    for (let j = 0; j < recs.length; j++) into.push(recs[j]!);
   }
   outputs.length = w;
 }
 
-function mergeOutputs(a: Outputs, b: Outputs): Outputs {
-  const out: Outputs = { ...a };
-  for (const p in b) {
-    const recs = b[p];
-    if (!recs?.length) continue;
-    out[p] = out[p]?.length ? [...out[p]!, ...recs] : recs;
-  }
-  return out;
-}
-
-main().catch((err) => {
-  parentPort!.postMessage({ type: 'error', message: (err as Error).message, stack: (err as Error).stack } satisfies FromWorker);
-});
+main().catch(postError);

@@ -183,7 +183,9 @@ export async function runTest(spec: CompiledSpec, test: TestCase, opts: RunTestO
     await runPipeline(testSpec(spec, test, captured), { stateDir, logger: opts.logger ?? silent, signal: abort.signal, once: true, logLevel: 'silent' });
     if (timedOut) error = `did not finish within ${opts.timeoutMs} ms (stopped)`;
   } catch (err) {
-    error = (err as Error).message;
+    const e = err as Error & { code?: unknown };
+    // a run fails with a RunError: its stable code, as `sluice run` prints it
+    error = typeof e.code === 'string' && e.code.startsWith('SLUICE_E_') ? `${e.message} [${e.code}]` : e.message;
   } finally {
     if (timer) clearTimeout(timer);
     rmSync(stateDir, { recursive: true, force: true });

@@ -124,3 +124,36 @@ tests:
     expect(res.code).toBe(1);
   });
 });
+
+describe('sluice test when the pipeline itself fails', () => {
+  it('fails that test with the run error and its code, and runs the others', async () => {
+    const dir = tempDir('pipetest-');
+    writeFileSync(
+      join(dir, 'boom.mjs'),
+      `export default { name: 'boom', kind: 'transform', summary: 'throws on a record holding boom', schema: { type: 'object' },
+  create: () => ({ process(recs) { if (recs.some((r) => r.message === 'boom')) throw new Error('boom!'); return { out: recs }; } }) };\n`,
+    );
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      `version: 1
+plugins: [./boom.mjs]
+nodes:
+  src: { source: file, with: { paths: [/nonexistent/*.log] } }
+  b: { transform: boom, from: src }
+  out: { sink: stdout, from: b }
+tests:
+  - name: explodes
+    input: { lines: [boom] }
+    expect: { out: { count: 1 } }
+  - name: fine
+    input: { lines: [calm] }
+    expect: { out: { records: [{ message: calm, origin: { file: test.log, line: 1 } }] } }
+`,
+    );
+    const res = await runCli(['test', join(dir, 'p.yaml')]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/FAIL explodes .*\n.*\n\s+the pipeline failed: node 'b': boom! \[SLUICE_E_RUNTIME\]\n/);
+    expect(res.stdout).toMatch(/ok +fine/);
+    expect(res.stdout).toContain('tests: 1 failed, 1 passed, 2 total');
+  });
+});

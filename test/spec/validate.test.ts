@@ -165,6 +165,11 @@ nodes:
         "SLUICE_E_NO_CONSUMER",
         "SLUICE_E_SCHEDULE",
         "SLUICE_E_RUNTIME",
+        "SLUICE_E_PREPARE",
+        "SLUICE_E_CREATE",
+        "SLUICE_E_SHARED_VALUE",
+        "SLUICE_E_SINK_FLUSH",
+        "SLUICE_E_WORKER",
       ]
     `);
   });

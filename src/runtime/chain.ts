@@ -1,0 +1,154 @@
+/**
+ * The one chain driver: how a batch goes through a processor, or a chain of processors, in both
+ * places processors run — a main-thread processor node (a chain of one) and a worker thread's copy
+ * of a parallel segment.
+ *
+ * - Shared values published since the last batch are handed to `update` first, between batches.
+ * - The batch is given `CHUNK` records at a time (`chunksOf`; a block of lines becomes records
+ *   chunk by chunk), and each chunk goes through the whole chain before the next is made.
+ * - Each step's outputs are counted; the port that feeds the next step is passed on, and the ports
+ *   read outside the chain are handed to the caller's `out` with the batch's `tag` (the main
+ *   thread dispatches them to queues with the batch's ack; a worker collects them for its reply).
+ * - `finish` finishes the steps in order; what a step emits at the end goes through the steps
+ *   after it before they finish in turn.
+ * A plugin that throws fails with a RunError naming its node.
+ */
+import type { Outputs, ProcessorInstance, Rec } from '../api.js';
+import type { Batch } from '../record.js';
+import { CHUNK, chunksOf } from './chunks.js';
+import type { SharedHolder } from './prepare.js';
+import { asRunError } from './run-error.js';
+
+/** Where a step's counts go: a node's live statistics, or a worker's deltas. */
+export interface StepCounter {
+  received(n: number): void;
+  emitted(port: string, n: number): void;
+}
+
+export interface ChainStep {
+  name: string;
+  inst: ProcessorInstance;
+  /** Present when the node has a prepared value: pending values are applied between batches. */
+  holder?: SharedHolder;
+  counter: StepCounter;
+  /** The port whose records the next step processes (none for the last step). */
+  feed?: string;
+  /** The ports whose records are handed to `out`; `'all'` for a chain of one. */
+  leaving: readonly string[] | 'all';
+}
+
+/** Receives the records leaving the chain; a returned promise is awaited (a queue's backpressure). */
+export type ChainOut<T> = (tag: T, step: number, port: string, records: Rec[]) => void | Promise<void>;
+
+const isPromise = <V>(x: unknown): x is Promise<V> => !!x && typeof (x as Promise<V>).then === 'function';
+
+export class ChainDriver<T> {
+  private readonly holders: boolean;
+
+  constructor(
+    private readonly steps: readonly ChainStep[],
+    private readonly out: ChainOut<T>,
+  ) {
+    this.holders = steps.some((s) => s.holder !== undefined);
+  }
+
+  /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
+  runBatch(batch: Batch, tag: T): Promise<void> {
+    if (this.holders && this.updatePending()) return this.applyUpdates().then(() => this.runChunks(batch, tag));
+    // A batch of one chunk (what a main-thread processor receives from another) runs without
+    // the chunk loop's extra await: a consumer must not take more turns of the microtask queue
+    // per chunk than its producer, or the producer runs ahead and its queue stays full, keeping
+    // parsed records alive through young-generation collections.
+    if (Array.isArray(batch) && batch.length <= CHUNK) return this.runFrom(0, batch, tag);
+    return this.runChunks(batch, tag);
+  }
+
+  private async runChunks(batch: Batch, tag: T): Promise<void> {
+    for (const records of chunksOf(batch)) await this.runFrom(0, records, tag);
+  }
+
+  /** End of input: apply pending updates, then finish each step, feeding what it emits onward. */
+  async finish(tag: T): Promise<void> {
+    if (!this.steps.some((s) => s.inst.finish)) return; // nothing held: no late `update` either
+    if (this.holders && this.updatePending()) await this.applyUpdates();
+    for (let k = 0; k < this.steps.length; k++) {
+      const step = this.steps[k]!;
+      if (!step.inst.finish) continue;
+      let held: Outputs;
+      try {
+        const r = step.inst.finish();
+        held = isPromise<Outputs>(r) ? await r : r;
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'finish failed');
+      }
+      const next = await this.route(k, held, tag);
+      if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
+    }
+  }
+
+  private updatePending(): boolean {
+    for (const step of this.steps) if (step.holder?.pending) return true;
+    return false;
+  }
+
+  /** Hand every value published since the last batch to its step's `update`. */
+  private async applyUpdates(): Promise<void> {
+    for (const step of this.steps) {
+      if (!step.holder?.take() || !step.inst.update) continue;
+      try {
+        const r = step.inst.update(step.holder.current);
+        if (isPromise(r)) await r;
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'update failed');
+      }
+    }
+  }
+
+  /** Process `records` in step `first` and every step after it that their outputs feed. */
+  private async runFrom(first: number, records: Rec[], tag: T): Promise<void> {
+    let input = records;
+    for (let k = first; k < this.steps.length && input.length > 0; k++) {
+      const step = this.steps[k]!;
+      step.counter.received(input.length);
+      let produced: Outputs;
+      try {
+        const r = step.inst.process(input);
+        produced = isPromise<Outputs>(r) ? await r : r;
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
+      }
+      // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
+      // is a turn of the microtask queue more (see runBatch).
+      let next: Rec[] | undefined;
+      for (const port in produced) {
+        const out = produced[port];
+        if (!out || out.length === 0) continue;
+        step.counter.emitted(port, out.length);
+        if (step.leaving === 'all' || step.leaving.includes(port)) {
+          const w = this.out(tag, k, port, out);
+          if (w !== undefined) await w;
+        }
+        if (port === step.feed) next = out;
+      }
+      if (next === undefined) return;
+      input = next;
+    }
+  }
+
+  /** Count step k's outputs, hand the leaving ports to `out`; return the records for the next step. */
+  private async route(k: number, produced: Outputs, tag: T): Promise<Rec[] | undefined> {
+    const step = this.steps[k]!;
+    let next: Rec[] | undefined;
+    for (const port in produced) {
+      const records = produced[port];
+      if (!records || records.length === 0) continue;
+      step.counter.emitted(port, records.length);
+      if (step.leaving === 'all' || step.leaving.includes(port)) {
+        const w = this.out(tag, k, port, records);
+        if (w !== undefined) await w;
+      }
+      if (port === step.feed) next = records;
+    }
+    return next;
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * A transform or analyser running in the main thread: one batch at a time from its input queue
+ * through the chain driver (a chain of one), its outputs dispatched chunk by chunk with the
+ * batch's ack; at end of input, `finish` (unless the run failed).
+ */
+import type { ProcessorInstance, Rec } from '../../api.js';
+import type { Ack } from '../acks.js';
+import { ChainDriver } from '../chain.js';
+import type { SharedHolder } from '../prepare.js';
+import type { RunState } from '../state.js';
+
+export async function runProcessor(state: RunState, name: string, inst: ProcessorInstance, holder: SharedHolder | undefined): Promise<void> {
+  const queue = state.queues.get(name)!;
+  const driver = new ChainDriver<Ack | null>(
+    [{ name, inst, holder, counter: state.stats.get(name)!, leaving: 'all' }],
+    (ack: Ack | null, _step: number, port: string, records: Rec[]) => state.dispatchPort(name, port, records, ack, false),
+  );
+  try {
+    for (;;) {
+      const batch = await queue.pull(1);
+      if (batch === null) break;
+      const env = batch[0]!;
+      await driver.runBatch(env.records, env.ack);
+      env.ack?.release();
+    }
+    if (!state.failed) await driver.finish(null);
+  } catch (err) {
+    state.fail(err, 'SLUICE_E_RUNTIME', name);
+  } finally {
+    state.endOutputs(name);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * A parallel segment seen from the main thread: a feeder takes batches from the head's input
+ * queue and submits them to the worker pool; the runner awaits the results in submission order
+ * and dispatches what leaves the segment with each batch's ack; at end of input, the copies
+ * finish and their held records are dispatched too.
+ */
+import type { Ack, Envelope } from '../acks.js';
+import { BoundedQueue } from '../queue.js';
+import type { Segment } from '../segments.js';
+import type { RunState } from '../state.js';
+import type { SegmentResult, WorkerPool } from '../worker-pool.js';
+
+/** Batches one copy may hold: one running, one waiting. */
+const PER_COPY = 2;
+/** The in-order window, per copy: room for a few more so a slow batch does not idle the others. */
+const WINDOW_PER_COPY = 4;
+
+export const segmentLabel = (seg: Segment): string => seg.nodes.join('→');
+
+export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool, copies: number): Promise<void> {
+  const queue = state.queues.get(seg.nodes[0]!)!;
+  const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(copies * WINDOW_PER_COPY);
+  const deliver = async (r: SegmentResult, ack: Ack | null): Promise<void> => {
+    state.applyDeltas(r.stats);
+    for (const [node, port, records] of r.outputs) await state.dispatchPort(node, port, records, ack, false);
+  };
+  const feeder = (async () => {
+    try {
+      for (;;) {
+        const batch = await queue.pull(1);
+        if (batch === null) break;
+        const env = batch[0]!;
+        await pool.room(env.records, PER_COPY);
+        if (state.failed) break;
+        const result = pool.submit(env.records);
+        result.catch(() => undefined); // reported through fail()
+        await inFlight.push({ env, result });
+      }
+    } finally {
+      inFlight.end();
+    }
+  })();
+  try {
+    for (;;) {
+      const next = await inFlight.pull(1);
+      if (next === null) break;
+      const { env, result } = next[0]!;
+      await deliver(await result, env.ack);
+      env.ack?.release();
+    }
+    await feeder;
+    if (!state.failed) for (const r of await pool.finish()) await deliver(r, null);
+  } catch (err) {
+    state.fail(err, 'SLUICE_E_WORKER', segmentLabel(seg));
+  } finally {
+    for (const n of seg.nodes) state.endOutputs(n);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * A sink node: takes up to 64 envelopes at a time from its input queue, writes each, and flushes
+ * at most every `flush_interval` (group commit) and at the end. A flush releases the acks of the
+ * envelopes written before it: that is when their sources' `onDurable` may run, and only then.
+ *
+ * `write` and `flush` are retried with backoff while they fail with transient errors (see
+ * retry.ts): the sink takes nothing meanwhile, so its queue fills and the pipeline pauses behind
+ * it (the source's `emit` stays pending). Retries stop when the run fails; a graceful stop waits
+ * for the service, since its drain needs the flush (a second signal exits at once).
+ */
+import type { SinkInstance } from '../../api.js';
+import { batchSize } from '../../record.js';
+import { recordsOf, type Ack } from '../acks.js';
+import { retrying, type BackoffPolicy, type RetryOptions } from '../retry.js';
+import { RunError } from '../run-error.js';
+import type { RunState } from '../state.js';
+
+/** Envelopes a sink takes from its queue at once. */
+const SINK_PULL = 64;
+
+export async function runSink(state: RunState, name: string, sink: SinkInstance, policy?: Partial<BackoffPolicy>): Promise<void> {
+  const queue = state.queues.get(name)!;
+  const st = state.stats.get(name)!;
+  const interval = state.spec.settings.flushIntervalMs;
+  const logger = state.logger;
+  const retry = (what: string): RetryOptions => ({ what, node: name, logger, metrics: st, signal: state.failSignal, policy });
+  const onWrite = retry('write');
+  const onFlush = retry('flush');
+  let pending: Ack[] = []; // acks of envelopes written since the last flush
+  let lastFlush = Date.now();
+  const flush = async (): Promise<void> => {
+    try {
+      await retrying(() => sink.flush(), onFlush);
+    } catch (err) {
+      throw new RunError('SLUICE_E_SINK_FLUSH', name, `flush failed: ${err instanceof Error ? err.message : String(err)}`, err);
+    }
+    lastFlush = Date.now();
+    const done = pending;
+    pending = [];
+    for (const a of done) a.release();
+  };
+  try {
+    for (;;) {
+      const wait = Math.max(1, interval - (Date.now() - lastFlush));
+      const batch = await queue.pull(SINK_PULL, pending.length ? wait : undefined);
+      if (batch === null) break;
+      for (const env of batch) {
+        st.received(batchSize(env.records));
+        await retrying(() => sink.write(recordsOf(env)), onWrite);
+        if (env.ack) pending.push(env.ack);
+      }
+      if (pending.length && Date.now() - lastFlush >= interval) await flush();
+    }
+    if (!state.failed) await flush();
+  } catch (err) {
+    state.fail(err, 'SLUICE_E_RUNTIME', name);
+  }
+}
