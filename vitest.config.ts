@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Refuse a dist/ older than the sources (the CLI and worker threads run dist/).
     globalSetup: ['test/setup/dist-fresh.ts'],
     // Every test file removes the temporary directories it made (test/helpers/tmp.ts).
@@ -11,5 +10,30 @@ export default defineConfig({
     hookTimeout: 180_000,
     pool: 'forks',
     reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/integration/**', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Real Kafka / HDFS (test/services/): started on demand by test/integration/services.ts,
+        // stopped by the globalSetup's teardown if this run started them. These files run one at
+        // a time, after the unit tests: some stop a service for a while, and timing tests should
+        // not share two cores with the unit suite.
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/services/vitest-global.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
