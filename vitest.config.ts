@@ -30,7 +30,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/services/vitest-global.ts'],
-          fileParallelism: false,
+          // One file at a time (fileParallelism is not a per-project option): a single fork.
+          poolOptions: { forks: { singleFork: true } },
           sequence: { groupOrder: 1 },
         },
       },

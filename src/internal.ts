@@ -5,7 +5,9 @@
  * module, and nothing else of sluice (a test enforces it).
  */
 // The IP implementation's internals: RFC 5952 text from groups, the IPv4-mapped form, prefix keys.
-export { groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey } from './net/ip.js';
+export { groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey, canonicalIp, canonicalIpv4, canonicalIpv6 } from './net/ip.js';
+// The one host normal form (lower case, IDN to punycode, trailing dot dropped) for parsers and matchers.
+export { normaliseHost } from './net/host.js';
 
 // json-logic: registering operations (global to the process), and the built-ins' operations
 // (`cidr_match`, `in_list`, ...; registered when this module loads) with their config checks.
@@ -21,4 +23,4 @@ export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
 
 // Retries with backoff for transient I/O (broker or WebHDFS down): the runtime's own policy, for
 // sources and sinks that retry inside a call (a reconnect, a commit) rather than failing it.
-export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffPolicy, type RetryOptions } from './runtime/retry.js';
+export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffPolicy, type RetryOptions } from './util/retry.js';

@@ -1,10 +1,18 @@
 /**
- * IP addresses, once for the whole project: strict IPv4 and IPv6 parsing into compact keys, RFC 5952
- * text, IPv4-mapped detection and prefix keys for CIDR lookups. Exported through the public API
- * (`src/api.ts`) so that plugins share one implementation.
+ * IP addresses, once for the whole project: strict IPv4 and IPv6 parsing into compact keys, the
+ * canonical text of an address (what records hold), RFC 5952 text, IPv4-mapped detection and prefix
+ * keys for CIDR lookups. Exported through the public API (`src/api.ts`) so that the parser, the sweep
+ * and the rules read an address the same way.
+ *
+ * The IPv4 rule (docs/feeds.md, "IP addresses"): a dotted quad of four decimal octets 0–255 written
+ * without leading zeros. `010.1.2.3` is not an address here: inet_aton and the WHATWG URL parser read
+ * it as octal (8.1.2.3), other readers as decimal (10.1.2.3), inet_pton refuses it; Squid prints
+ * addresses with inet_ntop and never writes one. Refusing it everywhere means no reading of ours can
+ * disagree with the reader that actually connected.
  */
+import { Ch } from './charcodes.js';
 
-/** Strict dotted-quad IPv4 → unsigned int, or -1. Leading zeros are refused (octal ambiguity). */
+/** Strict dotted-quad IPv4 → unsigned int, or -1 (leading zeros refused: see the rule above). */
 export function parseIPv4(s: string): number {
   const len = s.length;
   if (len < 7 || len > 15) return -1;
@@ -15,12 +23,12 @@ export function parseIPv4(s: string): number {
   let lead0 = false;
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
+    if (c >= Ch.Zero && c <= Ch.Nine) {
       if (digits === 1 && lead0) return -1;
-      if (digits === 0) lead0 = c === 48;
-      part = part * 10 + (c - 48);
+      if (digits === 0) lead0 = c === Ch.Zero;
+      part = part * 10 + (c - Ch.Zero);
       if (part > 255 || ++digits > 3) return -1;
-    } else if (c === 46) {
+    } else if (c === Ch.Dot) {
       if (digits === 0 || ++dots > 3) return -1;
       n = n * 256 + part;
       part = 0;
@@ -29,6 +37,14 @@ export function parseIPv4(s: string): number {
   }
   if (dots !== 3 || digits === 0) return -1;
   return n * 256 + part;
+}
+
+/**
+ * Canonical IPv4 text, or undefined when `s` is not a dotted quad. A strict dotted quad is its own
+ * canonical form, so this returns `s` itself (no new string on the parser's hot path).
+ */
+export function canonicalIpv4(s: string): string | undefined {
+  return parseIPv4(s) >= 0 ? s : undefined;
 }
 
 export function ipv4ToString(n: number): string {
@@ -48,8 +64,8 @@ export function parseIPv6(s: string): string | null {
   let dbl = -1;
   let i = 0;
   const len = s.length;
-  if (s.charCodeAt(0) === 58) {
-    if (s.charCodeAt(1) !== 58) return null;
+  if (s.charCodeAt(0) === Ch.Colon) {
+    if (s.charCodeAt(1) !== Ch.Colon) return null;
     dbl = 0;
     i = 2;
     if (i === len) return '0'.repeat(32);
@@ -62,15 +78,15 @@ export function parseIPv6(s: string): string | null {
     while (j < len) {
       const c = s.charCodeAt(j);
       let d: number;
-      if (c >= 48 && c <= 57) d = c - 48;
-      else if (c >= 97 && c <= 102) d = c - 87;
-      else if (c >= 65 && c <= 70) d = c - 55;
+      if (c >= Ch.Zero && c <= Ch.Nine) d = c - Ch.Zero;
+      else if (c >= Ch.a && c <= Ch.f) d = c - Ch.a + 10;
+      else if (c >= Ch.A && c <= Ch.F) d = c - Ch.A + 10;
       else break;
       val = val * 16 + d;
       if (++nd > 4) return null;
       j++;
     }
-    if (j < len && s.charCodeAt(j) === 46) {
+    if (j < len && s.charCodeAt(j) === Ch.Dot) {
       const v4 = parseIPv4(s.slice(i));
       if (v4 < 0 || groups.length > 6) return null;
       groups.push(v4 >>> 16, v4 & 0xffff);
@@ -81,8 +97,8 @@ export function parseIPv6(s: string): string | null {
     groups.push(val);
     if (groups.length > 8) return null;
     if (j === len) { i = len; break; }
-    if (s.charCodeAt(j) !== 58) return null;
-    if (j + 1 < len && s.charCodeAt(j + 1) === 58) {
+    if (s.charCodeAt(j) !== Ch.Colon) return null;
+    if (j + 1 < len && s.charCodeAt(j + 1) === Ch.Colon) {
       if (dbl >= 0) return null;
       dbl = groups.length;
       i = j + 2;
@@ -162,4 +178,94 @@ export function v6PrefixKey(hex: string, len: number): string {
 /** Mask an IPv4 number to a prefix of `len` bits (the key used in the per-length Map). */
 export function v4PrefixKey(n: number, len: number): number {
   return len === 0 ? 0 : n >>> (32 - len);
+}
+
+/** Canonical IPv6 (RFC 5952: compressed, lower-case; IPv4-mapped as IPv4), or undefined. Brackets must already be stripped. */
+export function canonicalIpv6(s: string): string | undefined {
+  if (s.length < 2 || s.length > 45 || s.indexOf(':') === -1) return undefined;
+  const fast = plainIpv6(s);
+  if (fast !== null) return fast;
+  // The zone index (`%eth0`) is not part of the address an indicator names.
+  const pct = s.indexOf('%');
+  const hex = parseIPv6(pct === -1 ? s : s.slice(0, pct));
+  if (hex === null) return undefined;
+  const v4 = mappedV4(hex);
+  return v4 >= 0 ? ipv4ToString(v4) : ipv6ToString(hex);
+}
+
+// Scratch for plainIpv6: filled and read within one call (which calls nothing that could re-enter),
+// so one buffer per thread serves every caller without an allocation per address.
+const v6Groups = new Uint16Array(8);
+
+/**
+ * Canonical text of an IPv6 address written with hex groups and colons only (no embedded IPv4, no
+ * zone): `s` itself when already canonical (as logs mostly write them). Returns null when it cannot
+ * tell (other syntax, IPv4-mapped): `parseIPv6` decides then. A property test holds the two equal.
+ */
+function plainIpv6(s: string): string | null {
+  const n = s.length;
+  const g = v6Groups;
+  let count = 0;
+  let dbl = -1; // group index where '::' stands
+  let canonicalDigits = true; // lower-case, no leading zeros
+  let i = 0;
+  if (s.charCodeAt(0) === Ch.Colon) {
+    if (s.charCodeAt(1) !== Ch.Colon) return null;
+    dbl = 0;
+    i = 2;
+  }
+  while (i < n) {
+    let v = 0;
+    const start = i;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      let d: number;
+      if (c >= Ch.Zero && c <= Ch.Nine) d = c - Ch.Zero;
+      else if (c >= Ch.a && c <= Ch.f) d = c - Ch.a + 10;
+      else if (c >= Ch.A && c <= Ch.F) { d = c - Ch.A + 10; canonicalDigits = false; }
+      else break;
+      v = v * 16 + d;
+    }
+    const len = i - start;
+    if (len === 0 || len > 4 || count === 8) return null;
+    if (len > 1 && s.charCodeAt(start) === Ch.Zero) canonicalDigits = false;
+    g[count++] = v;
+    if (i === n) break;
+    if (s.charCodeAt(i) !== Ch.Colon) return null;
+    if (s.charCodeAt(i + 1) === Ch.Colon) {
+      if (dbl !== -1) return null;
+      dbl = count;
+      i += 2;
+    } else {
+      i++;
+      if (i === n) return null;
+    }
+  }
+  let elided = 0;
+  if (dbl === -1) {
+    if (count !== 8) return null;
+  } else {
+    if (count > 7) return null;
+    elided = 8 - count;
+    for (let k = count - 1; k >= dbl; k--) g[k + elided] = g[k]!;
+    for (let k = dbl; k < dbl + elided; k++) g[k] = 0;
+  }
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) return null; // IPv4-mapped
+  const { start: best, length: bestLen } = zeroRun(g);
+  if (canonicalDigits && (best === -1 ? dbl === -1 : dbl === best && elided === bestLen)) return s;
+  return groupsToString(g);
+}
+
+/**
+ * The canonical text of an IPv4 or IPv6 literal (IPv6 may be bracketed), or undefined when `s` is
+ * not one: what records hold in `*.ip`, and what a URL host that is an address becomes.
+ */
+export function canonicalIp(s: string): string | undefined {
+  const c0 = s.charCodeAt(0);
+  if (c0 === Ch.LBracket) {
+    return s.charCodeAt(s.length - 1) === Ch.RBracket ? canonicalIpv6(s.slice(1, -1)) : undefined;
+  }
+  // a dotted quad first (most addresses in logs): it cannot hold a ':', and fails at once on a name
+  if (c0 >= Ch.Zero && c0 <= Ch.Nine && parseIPv4(s) >= 0) return s;
+  return s.indexOf(':') !== -1 ? canonicalIpv6(s) : undefined;
 }

@@ -10,7 +10,7 @@
 import type { Logger, ProcessorInstance, SinkInstance, SourceInstance } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { Prepared, SharedHolder } from './prepare.js';
-import type { BackoffPolicy } from './retry.js';
+import type { BackoffPolicy } from '../util/retry.js';
 import { asRunError } from './run-error.js';
 import { runProcessor } from './runners/processor.js';
 import { runSegment, segmentLabel } from './runners/segment.js';

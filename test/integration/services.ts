@@ -35,7 +35,10 @@ export function servicesAvailable(): { ok: boolean; why: string } {
 /** `describe` for a suite that needs real services: skipped loudly without Java; in CI a failure. */
 export function describeWithServices(names: ServiceName[], title: string, fn: () => void): void {
   const { ok, why } = servicesAvailable();
-  if (ok) return describe(title, fn);
+  if (ok) {
+    describe(title, fn);
+    return;
+  }
   const banner = `\n${'!'.repeat(78)}\n!! SKIPPING "${title}": needs real ${names.join(' + ')}, but ${why}.\n!! Install Java 17 and Maven, or run \`npm run services:up\` once.\n${'!'.repeat(78)}\n`;
   if (process.env.CI === 'true' || process.env.CI === '1') {
     describe(title, () => {

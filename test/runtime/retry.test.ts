@@ -6,7 +6,7 @@ import type { PluginDef, Rec } from '../../src/api.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { loadSpec } from '../../src/spec/validate.js';
 import { runPipeline } from '../../src/runtime/run.js';
-import { backoffDelay, isTransient, retrying } from '../../src/runtime/retry.js';
+import { backoffDelay, isTransient, retrying } from '../../src/util/retry.js';
 import { testContext } from '../helpers/harness.js';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });

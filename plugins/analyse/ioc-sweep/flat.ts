@@ -39,7 +39,11 @@ function grownI32(a: Int32Array, n: number): Int32Array {
 
 // ----------------------------------------------------------------------------------------- hashing
 
-/** All hashes are masked with this; tests narrow it to force collisions (see `setHashBitsForTesting`). */
+/**
+ * All hashes are masked with this; tests narrow it to force collisions (see `setHashBitsForTesting`).
+ * Module-level, not per store, because the hash functions are free functions on the hot path and a
+ * store and its queries must hash alike; only tests ever change it.
+ */
 let hashMask = -1;
 
 /**
@@ -113,7 +117,7 @@ export const HOST_XN = 16;
  * that follows a dot (as `hashRange` would give for each), into `out` (suffix i has i + 1
  * dot-separated labels). Returns flags: `HOST_NORMAL` when the range is a host already in normal
  * form (labels of `[a-z0-9_-]` joined by single dots, no leading/trailing dot, ≤ 253 characters —
- * the host `normaliseHost` returns unchanged), plus `HOST_*` details. More than 128 suffixes:
+ * the host `parseHost` returns unchanged), plus `HOST_*` details. More than 128 suffixes:
  * returns 0 and `out.n = -1` (callers then use the general path).
  */
 export function hostSuffixes(s: string, start: number, end: number, out: Suffixes): number {

@@ -7,6 +7,7 @@ import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type
 import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
 import type { FeedConfig } from './feeds/types.js';
 import { IndicatorStore, type SharedStoreData } from './store.js';
+import { IndicatorStoreBuilder } from './store-builder.js';
 import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
 
@@ -248,7 +249,7 @@ export class FeedSet {
       }
       this.ctx.logger.error({ feed: feed.name, code, err: (e as Error).message }, 'optional feed could not be loaded; starting without it');
       this.ctx.metrics.add('feed_load_failures');
-      return { feed, store: new IndicatorStore(feed.name).seal() };
+      return { feed, store: new IndicatorStoreBuilder(feed.name).seal() };
     }
   }
 

@@ -8,13 +8,13 @@
  * - IPv6: 32 lower-case hex digits (the full address, no compression). A prefix of length L is the
  *   first ceil(L/4) digits with the last one masked, so CIDR keys are plain string slices.
  *   IPv4-mapped addresses (`::ffff:1.2.3.4`) are folded to IPv4 on both sides.
- * - Domains: lower case, trailing dots and port stripped, IDN to punycode (`domainToASCII`).
+ * - Domains: lower case, trailing dots and port stripped, IDN to punycode: `normaliseHost` (src/net/host.ts,
+ *   the same function the parser writes record hosts with), then `parseHost`'s indicator-grade checks.
  * - URLs: WHATWG-parsed; scheme and host lower-cased (host also IDN→punycode, trailing dot
  *   stripped), default port dropped, fragment and user-info dropped; path and query kept as given.
  */
-import { domainToASCII } from 'node:url';
 import { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString } from '../../../src/api.js';
-import { mappedV4, v6PrefixKey, v4PrefixKey } from '../../../src/internal.js';
+import { mappedV4, v6PrefixKey, v4PrefixKey, normaliseHost } from '../../../src/internal.js';
 
 export type IndicatorType = 'ipv4-addr' | 'ipv6-addr' | 'domain-name' | 'url';
 
@@ -49,11 +49,13 @@ function isPlainAsciiHost(s: string): boolean {
 }
 
 /**
- * Normalise a host as found in a record (`url.domain`, `destination.domain`) or a feed: trim,
- * strip `[...]` and `:port`, lower-case, strip trailing dots, IDN → punycode. IP literals come back
- * as `ip`. Returns null for what cannot be a host (spaces, empty labels, bad IDN).
+ * Read a host as found in a record (`url.domain`, `destination.domain`) or a feed: trim, strip
+ * `[...]` and `:port`, then an IP literal comes back as `ip`, and a name as `domain` in the project's
+ * one normal form (`normaliseHost`: lower case, trailing dots stripped, IDN → punycode) — provided
+ * it can be compared with a domain indicator: labels of `[a-z0-9_-]` joined by single dots, at most
+ * 253 characters. Returns null for anything else (spaces, empty labels, bad IDN, other characters).
  */
-export function normaliseHost(raw: string): HostAtom | null {
+export function parseHost(raw: string): HostAtom | null {
   let s = raw.trim();
   if (s.length === 0) return null;
   if (s.charCodeAt(0) === 91) {
@@ -71,19 +73,12 @@ export function normaliseHost(raw: string): HostAtom | null {
     }
     s = s.slice(0, colon); // host:port
   }
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 46) end--;
-  if (end !== s.length) s = s.slice(0, end);
-  if (s.length === 0) return null;
-  const v4 = parseIPv4(s);
+  const d = normaliseHost(s);
+  if (d === undefined) return null;
+  const v4 = parseIPv4(d);
   if (v4 >= 0) return { ip: { v4, v6: null }, domain: null };
-  s = s.toLowerCase();
-  if (!isPlainAsciiHost(s)) {
-    s = domainToASCII(s);
-    if (s.length === 0 || !isPlainAsciiHost(s)) return null;
-  }
-  if (s.length > 253 || s.charCodeAt(0) === 46 || s.indexOf('..') >= 0) return null;
-  return { ip: null, domain: s };
+  if (d.length > 253 || d.charCodeAt(0) === 46 || d.indexOf('..') >= 0 || !isPlainAsciiHost(d)) return null;
+  return { ip: null, domain: d };
 }
 
 /** True when `d` (normalised) is acceptable as a domain INDICATOR: ≥ 2 labels, TLD not numeric. */
@@ -154,7 +149,7 @@ export function schemeEnd(s: string): number {
 
 /**
  * True when `s` is a host already in normal form: `[a-z0-9_-]` labels joined by single dots, no
- * leading or trailing dot, at most 253 characters. For such a host `normaliseHost(s)` is `s` itself
+ * leading or trailing dot, at most 253 characters. For such a host `parseHost(s)` is `s` itself
  * (as a domain, or the IPv4 address it spells).
  */
 export function isNormalHost(s: string): boolean {
@@ -164,7 +159,10 @@ export function isNormalHost(s: string): boolean {
 // one native pass (labels start after a dot, so no backtracking)
 const NORMAL_HOST = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$/;
 
-/** The host of the last URL `fastUrlKey` accepted. */
+/**
+ * The host of the last URL `fastUrlKey` accepted: its second result, read by the caller right after
+ * the call (module-level so that the fast path returns a string, not a new object per URL).
+ */
 export let fastUrlHost = '';
 
 // The shape of a plain URL, checked in one native regex pass: http(s), a host of [a-z0-9.-], an

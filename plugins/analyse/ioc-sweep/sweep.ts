@@ -3,8 +3,9 @@
  * atom once (IP, host → label suffixes, URL → key), asks every feed store, drops allowlisted hits,
  * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
  */
-import { copyRecord, getPath, type Rec } from '../../../src/api.js';
-import { type IpAtom, normaliseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
+import { copyRecord, type Rec } from '../../../src/api.js';
+import { FieldReader } from './field-reader.js';
+import { type IpAtom, parseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
 import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
 import type { Hit, IndicatorStore } from './store.js';
 
@@ -81,6 +82,8 @@ export interface HostInfo {
 
 /** Hosts kept in a matcher's memo before it starts over. */
 const HOST_MEMO_MAX = 16384;
+/** IP field values kept in a matcher's memo before it starts over. */
+const IP_MEMO_MAX = 4096;
 
 /** The atoms the matcher pools: an Atom with its own reusable buffers. */
 interface PooledAtom extends Atom {
@@ -89,101 +92,6 @@ interface PooledAtom extends Atom {
   sufBuf: Suffixes;
   /** A domain atom's `hostSuffixes` flags. */
   hostFlags: number;
-}
-
-/**
- * Reads every configured field of a record at once, with `getPath`'s rules (own properties only; a
- * flat dotted key holding a value first, then the nested walk), reading each shared parent (`url`,
- * `destination`) once per record instead of once per field.
- *
- * The configured paths are known when the node is built, so the reader is compiled for them: each
- * property name is a constant in the generated code (names embedded as JSON string literals), so
- * V8 reads every record through monomorphic named-property loads. The own-property rule costs no
- * `Object.hasOwn` per field: for an object whose prototype is `Object.prototype`, a name that
- * `Object.prototype` does not have (checked when compiling) can only be read from the object
- * itself, so a plain load gives the own value or `undefined` — exactly `getPath`'s answer. A record
- * or parent with any other prototype (null, an array, a class instance) goes through the general
- * loop, which stays as the fallback and the reference.
- */
-export class FieldReader {
-  readonly names: string[];
-  private readonly heads: string[] = [];
-  /** Per field: index of its parent in `heads` (two-part paths), or -1 (read by `getPath`). */
-  private readonly headOf: number[] = [];
-  private readonly leaf: string[] = [];
-  private readonly parents: unknown[] = [];
-  readonly values: unknown[];
-  /** The compiled reader, or null (the general loop reads). */
-  private readonly compiled: ((rec: Rec, values: unknown[]) => void) | null;
-
-  constructor(paths: readonly string[]) {
-    this.names = paths.slice();
-    for (const p of paths) {
-      const keys = p.split('.');
-      if (keys.length !== 2) { this.headOf.push(-1); this.leaf.push(''); continue; }
-      let h = this.heads.indexOf(keys[0]!);
-      if (h < 0) { h = this.heads.length; this.heads.push(keys[0]!); }
-      this.headOf.push(h);
-      this.leaf.push(keys[1]!);
-    }
-    this.values = new Array(paths.length).fill(undefined);
-    this.compiled = this.compile();
-  }
-
-  private compile(): ((rec: Rec, values: unknown[]) => void) | null {
-    // a name Object.prototype answers to ('constructor', '__proto__', 'toString'...) needs the own check
-    const names = [...this.names, ...this.heads, ...this.leaf.filter((l) => l !== '')];
-    if (names.some((n) => n in Object.prototype)) return null;
-    const q = (s: string) => JSON.stringify(s);
-    const lines: string[] = ['if (getProto(rec) !== OP) return general(rec);'];
-    for (let h = 0; h < this.heads.length; h++) {
-      lines.push(`let p${h} = rec[${q(this.heads[h]!)}];`);
-      lines.push(`if (p${h} === null || typeof p${h} !== 'object') p${h} = undefined;`);
-      lines.push(`else if (getProto(p${h}) !== OP) return general(rec);`);
-    }
-    for (let i = 0; i < this.names.length; i++) {
-      const h = this.headOf[i]!;
-      if (h < 0) { lines.push(`values[${i}] = getPath(rec, ${q(this.names[i]!)});`); continue; }
-      lines.push(`const f${i} = rec[${q(this.names[i]!)}];`);
-      lines.push(`values[${i}] = f${i} !== undefined ? f${i} : p${h} !== undefined ? p${h}[${q(this.leaf[i]!)}] : undefined;`);
-    }
-    try {
-      const make = new Function('getProto', 'OP', 'general', 'getPath', `'use strict';\nreturn function readFields(rec, values) {\n${lines.join('\n')}\n};`);
-      return make(Object.getPrototypeOf, Object.prototype, (rec: Rec) => this.readGeneral(rec), getPath) as (rec: Rec, values: unknown[]) => void;
-    } catch {
-      return null; // code generation refused (--disallow-code-generation-from-strings): the loop reads
-    }
-  }
-
-  read(rec: Rec): unknown[] {
-    if (this.compiled !== null) {
-      this.compiled(rec, this.values);
-      return this.values;
-    }
-    return this.readGeneral(rec);
-  }
-
-  /** The general loop (and the reference the compiled reader is tested against). */
-  readGeneral(rec: Rec): unknown[] {
-    const heads = this.heads;
-    const parents = this.parents;
-    for (let h = 0; h < heads.length; h++) {
-      const x = Object.hasOwn(rec, heads[h]!) ? rec[heads[h]!] : undefined;
-      parents[h] = x !== null && typeof x === 'object' ? x : undefined;
-    }
-    const names = this.names;
-    const values = this.values;
-    for (let i = 0; i < names.length; i++) {
-      const h = this.headOf[i]!;
-      const name = names[i]!;
-      if (h < 0) { values[i] = getPath(rec, name); continue; }
-      if (Object.hasOwn(rec, name) && rec[name] !== undefined) { values[i] = rec[name]; continue; }
-      const x = parents[h] as Record<string, unknown> | undefined;
-      const b = this.leaf[i]!;
-      values[i] = x !== undefined && Object.hasOwn(x, b) ? x[b] : undefined;
-    }
-    return values;
-  }
 }
 
 export class Matcher {
@@ -199,6 +107,11 @@ export class Matcher {
   private readonly urlSuf = new Suffixes();
   /** Host fields' values seen lately (see HostInfo). */
   private readonly hostMemo: HostMemo = new Map();
+  /**
+   * `parseIp(v.trim())` of IP fields' values seen lately (IPv6 parsing builds strings, and traffic
+   * repeats its destinations). The atoms in it are shared: never mutated.
+   */
+  private readonly ipMemo = new Map<string, IpAtom | null>();
 
   constructor(fields: SweepFields) {
     this.fields = new FieldReader([...fields.ip, ...fields.host, ...fields.url]);
@@ -226,7 +139,7 @@ export class Matcher {
         if (!hasV4(out, n)) addV4(pool, out, names[i]!, v, n);
         continue;
       }
-      const ip = parseIpMemo(v);
+      const ip = this.parseIpMemo(v);
       if (ip === null || hasIp(out, ip)) continue;
       take(pool, out, names[i]!, v).ip = ip;
     }
@@ -252,6 +165,16 @@ export class Matcher {
       addHost(pool, out, names[i]!, u.host, u.host); // the URL's host: IP literal or domain
     }
     return out;
+  }
+
+  private parseIpMemo(v: string): IpAtom | null {
+    const memo = this.ipMemo;
+    let ip = memo.get(v);
+    if (ip !== undefined) return ip;
+    ip = parseIp(v.trim());
+    if (memo.size >= IP_MEMO_MAX) memo.clear();
+    memo.set(v, ip);
+    return ip;
   }
 
   /**
@@ -409,21 +332,6 @@ export class Matcher {
 }
 
 /**
- * `parseIp(v.trim())` remembered for the last few thousand distinct values: IPv6 parsing builds
- * strings, and traffic repeats its destinations. The atoms returned are shared: never mutated.
- */
-const ipMemo = new Map<string, IpAtom | null>();
-
-function parseIpMemo(v: string): IpAtom | null {
-  let ip = ipMemo.get(v);
-  if (ip !== undefined) return ip;
-  ip = parseIp(v.trim());
-  if (ipMemo.size >= 4096) ipMemo.clear();
-  ipMemo.set(v, ip);
-  return ip;
-}
-
-/**
  * Empty a reused array. `a.length = 0` goes through V8's length setter, which also drops the
  * backing store (the next push allocates a new one); popping the few items keeps it.
  */
@@ -515,7 +423,7 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
     a.host = info ?? null;
     return;
   }
-  const h = normaliseHost(raw);
+  const h = parseHost(raw);
   if (!h) return;
   if (h.ip) {
     if (hasIp(out, h.ip)) return;

@@ -5,13 +5,15 @@
  * any further trailing fields are kept in `apache.extra`.
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, ParseError, clfToIso, fillUrl, parseUint, setSource } from './common.js';
+import { ERR, ParseError } from './errors.js';
+import { parseUint } from './numbers.js';
+import { clfToIso } from './time.js';
+import { fillUrl, setSource } from './url.js';
 import { addTag, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord } from './record.js';
 import { QuoteEscape, Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
-
-const tk = new Tokens();
+import { Ch } from './charcodes.js';
 
 /** `TCP_MISS:HIER_DIRECT` — squid's status and hierarchy codes appended to combined lines. */
 function squidCodes(s: string): number {
@@ -19,18 +21,19 @@ function squidCodes(s: string): number {
   if (colon < 2 || colon === s.length - 1) return -1;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (i !== colon && !((c >= 65 && c <= 90) || c === 95)) return -1;
+    if (i !== colon && !((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) return -1;
   }
   return colon;
 }
 
-export function parseCombined(line: string): ProxyRecord | ParseError {
+/** Parse one combined line; `tk` is the caller's scratch for the line's tokens. */
+export function parseCombined(line: string, tk: Tokens): ProxyRecord | ParseError {
   tokenize(line, tk, QuoteEscape.Backslash);
   const t = tk.values;
   const count = tk.count;
   // the [time] column: the first token that starts with '['
   let b = 0;
-  while (b < count && !(t[b]!.charCodeAt(0) === 91 && !tk.quoted[b])) b++;
+  while (b < count && !(t[b]!.charCodeAt(0) === Ch.LBracket && !tk.quoted[b])) b++;
   if (b >= count) return new ParseError(ERR.SYNTAX, 'combined: no [time] column');
   if (b < 3) return new ParseError(ERR.FIELD_COUNT, `combined: expected client, ident and user before [time], found ${b} field(s)`);
   let timeText: string;

@@ -4,13 +4,16 @@
  * logs, from a named field list such as `bcreportermain_v1`. State is kept per source.
  */
 import type { Rec } from '../../../src/api.js';
-import {
-  ERR, ParseError, canonicalIp, decodeSpaces, fillUrl, defaultPort, parseUint, setSource, w3cToIso,
-} from './common.js';
+import { canonicalIp } from '../../../src/internal.js';
+import { ERR, ParseError } from './errors.js';
+import { parseUint } from './numbers.js';
+import { w3cToIso } from './time.js';
+import { defaultPort, fillUrl, setSource } from './url.js';
 import { QuoteEscape, Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
 import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
 import type { HttpFields, ProxyRecord } from './record.js';
+import { Ch } from './charcodes.js';
 
 /** Field lists of ProxySG's built-in formats that are often written without a `#Fields:` line. */
 export const ELFF_PRESETS: { readonly [name: string]: string } = {
@@ -74,7 +77,7 @@ export class ElffState {
     if (colon === -1) return;
     const name = line.slice(1, colon).trim();
     let value = line.slice(colon + 1);
-    if (value.charCodeAt(value.length - 1) === 13) value = value.slice(0, -1);
+    if (value.charCodeAt(value.length - 1) === Ch.Cr) value = value.slice(0, -1);
     value = value.trim();
     if (name === 'Fields') {
       this.setFields(value);
@@ -84,14 +87,13 @@ export class ElffState {
   }
 }
 
-const tk = new Tokens();
-
 /** `-` (quoted or not) and empty values mean "no value" in W3C logs. */
 function isPlaceholder(v: string): boolean {
   return v.length === 0 || v === '-';
 }
 
-export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError {
+/** Parse one ELFF data line under the source's state `st`; `tk` is the caller's scratch for the line's tokens. */
+export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord | ParseError {
   const declared = st.names.length;
   if (declared === 0) return new ParseError(ERR.NO_FIELDS, 'elff: no #Fields: directive before this line (set elff_fields for headerless logs)');
   tokenize(line, tk, QuoteEscape.Doubled);
@@ -165,7 +167,7 @@ export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError
       case F.Host: host = val; break;
       case F.UriPort: uriPort = val; break;
       case F.Path: path = val; break;
-      case F.Query: query = val.charCodeAt(0) === 63 ? val.slice(1) : val; break;
+      case F.Query: query = val.charCodeAt(0) === Ch.Question ? val.slice(1) : val; break;
       case F.Uri: uri = val; break;
       case F.UriExt: extension = val; break;
       case F.HostHeader: hostHeader = val; break;
@@ -195,7 +197,7 @@ export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError
   // timestamp: date + time (UTC, per W3C); a time-only layout takes the date from #Date:
   let ts: string | undefined;
   if (time !== undefined || timeLocal !== undefined) {
-    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === 45 ? st.directiveDate.slice(0, 10) : undefined);
+    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === Ch.Dash ? st.directiveDate.slice(0, 10) : undefined);
     const t = time ?? timeLocal;
     if (d !== undefined && t !== undefined) ts = w3cToIso(d, t);
     if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `elff: bad date/time '${clip(`${d ?? '?'} ${t ?? '?'}`)}'`);
@@ -208,7 +210,7 @@ export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError
   let urlOk = true;
   if (uri !== undefined && (h === undefined || uri.indexOf('://') !== -1)) {
     const c0 = uri.charCodeAt(0);
-    if (uri.indexOf('://') === -1 && c0 !== 47 && method !== 'CONNECT' && uri.indexOf('.') > 0) {
+    if (uri.indexOf('://') === -1 && c0 !== Ch.Slash && method !== 'CONNECT' && uri.indexOf('.') > 0) {
       // host/path without a scheme (Incapsula): parse as a URL of the logged (or http) scheme
       urlOk = fillUrl(rec, `${scheme ?? 'http'}://${uri}`, false);
       if (urlOk) rec.url!.original = uri;
@@ -216,7 +218,7 @@ export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError
     if (!urlOk) rec.url = newUrl(uri);
   } else if (h !== undefined) {
     const tunnel = method === 'CONNECT' || scheme === 'tcp' || scheme === 'ssl';
-    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== 91 && canonicalIp(h) !== undefined ? `[${h}]` : h;
+    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== Ch.LBracket && canonicalIp(h) !== undefined ? `[${h}]` : h;
     let port: number | undefined;
     if (uriPort !== undefined) {
       port = parseUint(uriPort);
@@ -230,7 +232,7 @@ export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError
     } else {
       const sch = scheme ?? 'http';
       const p = port === undefined || port === defaultPort(sch) ? '' : `:${port}`;
-      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === 47 ? uri : '/');
+      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === Ch.Slash ? uri : '/');
       const text = `${sch}://${hostPart}${p}${pathPart}${query !== undefined ? `?${query}` : ''}`;
       urlOk = fillUrl(rec, text, false);
       if (!urlOk) rec.url = newUrl(text);
@@ -262,4 +264,9 @@ export function parseElff(line: string, st: ElffState): ProxyRecord | ParseError
   if (st.software !== undefined) (rec.observer ??= newObserver()).product = st.software;
   rec.proxysg = vendor;
   return rec;
+}
+
+/** ProxySG writes `%20` in some text fields (content type, categories). */
+function decodeSpaces(s: string): string {
+  return s.indexOf('%20') === -1 ? s : s.replaceAll('%20', ' ');
 }

@@ -7,14 +7,16 @@ import { schemaValidator } from '../../../src/internal.js';
 import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
 import type { ValidatorSpec } from '../../../src/internal.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
-import { ERR, ParseError } from './common.js';
-import { parseSquid } from './squid.js';
+import { ERR, ParseError } from './errors.js';
+import { SquidState, parseSquid } from './squid.js';
+import { Tokens } from './lex.js';
 import { parseCombined } from './combined.js';
 import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
 import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
 import type { JsonMapping } from './json.js';
 import { addTag } from './record.js';
 import type { ProxyRecord } from './record.js';
+import { Ch } from './charcodes.js';
 
 export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
 export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
@@ -27,24 +29,25 @@ export interface ProxyLogConfig {
 }
 
 // Two of the record schema's patterns (short strings: addresses, schemes) as hand-written testers with
-// exactly the regular expressions' meaning (checked against them by a property test), about 1.5× as
-// fast. The domain pattern gets a RegExp as usual: on longer strings V8's regex is faster.
+// exactly the regular expressions' meaning (checked against them by a property test): on strings this
+// short a loop beats entering the regex engine. The domain pattern gets a RegExp as usual: on longer
+// strings V8's regex is faster.
 export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
   '^[0-9a-f.:]+$': (s) => {
     if (s.length === 0) return false;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= 48 && c <= 58) || (c >= 97 && c <= 102) || c === 46)) return false;
+      if (!((c >= Ch.Zero && c <= Ch.Colon) || (c >= Ch.a && c <= Ch.f) || c === Ch.Dot)) return false;
     }
     return true;
   },
   '^[a-z][a-z0-9+.-]*$': (s) => {
     if (s.length === 0) return false;
     const c0 = s.charCodeAt(0);
-    if (c0 < 97 || c0 > 122) return false;
+    if (c0 < Ch.a || c0 > Ch.z) return false;
     for (let i = 1; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 46 || c === 45)) return false;
+      if (!((c >= Ch.a && c <= Ch.z) || (c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Plus || c === Ch.Dot || c === Ch.Dash)) return false;
     }
     return true;
   },
@@ -64,15 +67,15 @@ patternTester.code = 'patternTester';
  * by construction (docs/ARCHITECTURE.md, "Record shapes"); every other check stays.
  * - `additionalProperties: false` on the objects of the record layout (record.ts): they are built by
  *   the layout's factories with a fixed key set, and the compiler refuses any other key. The check
- *   would cost a for-in loop per object per record (about half the validator's time) — and loops let
- *   V8 compile the validator on-stack (OSR), which it then sometimes keeps running several times slower.
- * - the `@timestamp` pattern, as a length of 24: every timestamp is made by common.ts, either as
+ *   would cost a for-in loop per object per record (a large share of the validator's time) — and loops
+ *   let V8 compile the validator on-stack (OSR), which it then sometimes keeps running much slower.
+ * - the `@timestamp` pattern, as a length of 24: every timestamp is made by time.ts, either as
  *   `YYYY-MM-DDTHH:MM:SS.mmmZ` from digits, or by `Date#toISOString`, whose text has 24 characters
  *   exactly when it has that form (other years are written `±YYYYYY-…`, 27). The pattern would make
  *   V8 flatten the concatenated string and run the regex; the length is a field read.
  * - the patterns (and, for addresses, the lengths) of the `ip` and `domain` definitions: every address
  *   in a record is the output of `canonicalIp`, every domain that of `canonicalIp` or `normaliseHost`
- *   (common.ts), which only ever return such text (property tests hold them to the patterns). The
+ *   (src/net), which only ever return such text (property tests hold them to the patterns). The
  *   domain's length limits stay: `normaliseHost` does not bound the length.
  * A record this schema refuses is checked against the published schema, whose verdict and message
  * count (they are the same as before the layout). The vendor namespaces and `origin` have no key check.
@@ -100,7 +103,7 @@ export function layoutSchema(schema: any): any {
 // `allErrors: false` stops at the first problem (the hot path);
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter);
 // `validateSchema: false`: the record schema is this project's own, checked against the meta-schema by a
-// test, so start-up does not compile the meta-schema for it (≈ 30 ms).
+// test, so start-up does not compile the meta-schema for it.
 const AJV_OPTIONS = { allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, validateSchema: false, code: { regExp: patternTester } };
 type Validator = ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
 
@@ -138,35 +141,35 @@ class SourceState {
 const W3C_DIRECTIVES = ['#Fields:', '#Software:', '#Version:', '#Date:', '#Start-Date:', '#End-Date:', '#Remark:'];
 
 function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
+  return c >= Ch.Zero && c <= Ch.Nine;
 }
 
 /** Guess the format of a source from one of its lines; undefined when the line says nothing. */
 export function detectFormat(line: string, hasMapping: boolean): Format | undefined {
   let i = 0;
-  while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++;
+  while (i < line.length && (line.charCodeAt(i) === Ch.Space || line.charCodeAt(i) === Ch.Tab)) i++;
   const c = line.charCodeAt(i);
-  if (c === 123 /* { */) {
+  if (c === Ch.LBrace) {
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
     return hasMapping ? 'json' : undefined;
   }
-  if (c === 35 /* # */) {
+  if (c === Ch.Hash) {
     for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
     return undefined;
   }
   // squid: epoch seconds with a fraction as the first column
   let k = i;
   while (k < line.length && isDigit(line.charCodeAt(k))) k++;
-  if (k - i >= 9 && line.charCodeAt(k) === 46 && isDigit(line.charCodeAt(k + 1))) return 'squid';
+  if (k - i >= 9 && line.charCodeAt(k) === Ch.Dot && isDigit(line.charCodeAt(k + 1))) return 'squid';
   // W3C: a data line starting with a date ("2024-03-22" or "\"2024-03-22\"")
-  const q = c === 34 ? i + 1 : i;
-  if (k - i === 4 && line.charCodeAt(k) === 45) return 'elff';
-  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === 45 && line.charCodeAt(q + 7) === 45) return 'elff';
+  const q = c === Ch.Quote ? i + 1 : i;
+  if (k - i === 4 && line.charCodeAt(k) === Ch.Dash) return 'elff';
+  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === Ch.Dash && line.charCodeAt(q + 7) === Ch.Dash) return 'elff';
   // combined: "client ident user [dd/Mon/yyyy:..."
   const br = line.indexOf(' [', i);
-  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === 47 && line.indexOf('"', br) !== -1) return 'combined';
+  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === Ch.Slash && line.indexOf('"', br) !== -1) return 'combined';
   return undefined;
 }
 
@@ -180,7 +183,7 @@ function sourceKey(o: Origin | null | undefined): string {
 function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c !== 32 && c !== 9 && c !== 13) return false;
+    if (c !== Ch.Space && c !== Ch.Tab && c !== Ch.Cr) return false;
   }
   return true;
 }
@@ -193,6 +196,9 @@ export class ProxyLogParser implements ProcessorInstance {
   private readonly states = new Map<string, SourceState>();
   private readonly mapping: JsonMapping | undefined;
   private readonly headerless: string | undefined;
+  /** The squid parser's line-to-line state, and the token scratch of the combined and ELFF parsers. */
+  private readonly squid = new SquidState();
+  private readonly tokens = new Tokens();
   /** Running totals, also reported as metrics. */
   readonly totals = { in: 0, out: 0, invalid: 0, directives: 0, blank: 0 };
 
@@ -260,13 +266,12 @@ export class ProxyLogParser implements ProcessorInstance {
       let format = st.format;
       const first = line.charCodeAt(0);
       // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
-      if (first === 35 && format !== 'json' && format !== 'zscaler-nss') {
+      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss') {
         if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
         if (format === 'elff') this.elffState(st).directive(line);
         directives++;
         continue;
       }
-      let parsedJson: Rec | undefined;
       if (format === undefined) {
         format = detectFormat(line, this.mapping !== undefined);
         if (format === undefined) {
@@ -277,11 +282,11 @@ export class ProxyLogParser implements ProcessorInstance {
       }
       let res: ProxyRecord | ParseError;
       switch (format) {
-        case 'squid': res = parseSquid(line); break;
-        case 'combined': res = parseCombined(line); break;
-        case 'elff': res = parseElff(line, this.elffState(st)); break;
+        case 'squid': res = parseSquid(line, this.squid); break;
+        case 'combined': res = parseCombined(line, this.tokens); break;
+        case 'elff': res = parseElff(line, this.elffState(st), this.tokens); break;
         default: {
-          const o = parsedJson ?? parseJsonObject(line);
+          const o = parseJsonObject(line);
           if (o instanceof ParseError) res = o;
           else if (format === 'zscaler-nss') res = parseZscaler(o);
           else res = parseMappedJson(o, this.mapping!);
@@ -293,7 +298,7 @@ export class ProxyLogParser implements ProcessorInstance {
         continue;
       }
       const rec = res;
-      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === Ch.Cr ? line.slice(0, -1) : line;
       if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
       if (!validateRecord(rec)) {

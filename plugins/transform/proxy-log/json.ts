@@ -2,8 +2,12 @@
  * JSON-per-line formats: Zscaler NSS web feeds, and generic JSON with a field mapping from config.
  */
 import { getPath } from '../../../src/api.js';
+import { canonicalIp, normaliseHost } from '../../../src/internal.js';
 import type { Rec } from '../../../src/api.js';
-import { ERR, ParseError, anyTimeToIso, canonicalIp, ctimeToIso, fillUrl, normaliseHost, parseUint, setSource } from './common.js';
+import { ERR, ParseError } from './errors.js';
+import { parseUint } from './numbers.js';
+import { anyTimeToIso, ctimeToIso } from './time.js';
+import { fillUrl, setSource } from './url.js';
 import { clip } from './squid.js';
 import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord } from './record.js';

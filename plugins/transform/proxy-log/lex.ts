@@ -2,6 +2,7 @@
  * One-pass, indexOf-style tokenizer for space-separated log lines with optional double-quoted values.
  * No regular expressions, no backtracking: each character is looked at once.
  */
+import { Ch } from './charcodes.js';
 
 /** Quote escaping inside a quoted value: W3C doubles the quote (`""`), squid/Apache use a backslash. */
 export const enum QuoteEscape { Doubled, Backslash }
@@ -39,7 +40,7 @@ export class Tokens {
 }
 
 function isSpace(c: number): boolean {
-  return c === 32 || c === 9;
+  return c === Ch.Space || c === Ch.Tab;
 }
 
 /**
@@ -50,7 +51,7 @@ function isSpace(c: number): boolean {
 export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0): void {
   out.reset();
   let n = line.length;
-  if (n > 0 && line.charCodeAt(n - 1) === 13) n--;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
   let i = 0;
   while (i < n) {
     while (i < n && isSpace(line.charCodeAt(i))) i++;
@@ -61,7 +62,7 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
       out.push(line.slice(i, e), i, e, false);
       return;
     }
-    if (line.charCodeAt(i) === 34 /* " */) {
+    if (line.charCodeAt(i) === Ch.Quote) {
       const start = i;
       i++;
       let segStart = i;
@@ -69,8 +70,8 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
       let closed = false;
       while (i < n) {
         const c = line.charCodeAt(i);
-        if (c === 34) {
-          if (escape === QuoteEscape.Doubled && i + 1 < n && line.charCodeAt(i + 1) === 34) {
+        if (c === Ch.Quote) {
+          if (escape === QuoteEscape.Doubled && i + 1 < n && line.charCodeAt(i + 1) === Ch.Quote) {
             value += line.slice(segStart, i + 1);
             i += 2;
             segStart = i;
@@ -79,7 +80,7 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
           closed = true;
           break;
         }
-        if (c === 92 && escape === QuoteEscape.Backslash && i + 1 < n) {
+        if (c === Ch.Backslash && escape === QuoteEscape.Backslash && i + 1 < n) {
           value += line.slice(segStart, i);
           segStart = i + 1; // keep the escaped character itself
           i += 2;
@@ -115,13 +116,13 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
 export function scanSpans(line: string, out: Tokens): boolean {
   out.reset();
   let n = line.length;
-  if (n > 0 && line.charCodeAt(n - 1) === 13) n--;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
   if (line.indexOf('\t') !== -1) return false;
   let i = 0;
   while (i < n) {
-    while (i < n && line.charCodeAt(i) === 32) i++;
+    while (i < n && line.charCodeAt(i) === Ch.Space) i++;
     if (i >= n) break;
-    if (line.charCodeAt(i) === 34) return false;
+    if (line.charCodeAt(i) === Ch.Quote) return false;
     let e = line.indexOf(' ', i);
     if (e === -1 || e > n) e = n;
     const k = out.count++;

@@ -7,12 +7,29 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { ERR, ParseError, canonicalIp, epochSecondsToIso, epochSpanToIso, fillUrl, parseUint, parseUintSpan, setSource } from './common.js';
+import { canonicalIp } from '../../../src/internal.js';
+import { ERR, ParseError } from './errors.js';
+import { parseUint, parseUintSpan } from './numbers.js';
+import { SecondCache, epochSecondsToIso, epochSpanToIso } from './time.js';
+import { fillUrl, setSource } from './url.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
+import { Ch } from './charcodes.js';
 
-const tk = new Tokens();
+/**
+ * What the squid parser keeps from line to line: one per parser instance (`ProxyLogParser`), so two
+ * parsers in one thread never see each other's lines.
+ */
+export class SquidState {
+  /** The current line's tokens: scratch, overwritten by every line. */
+  readonly tk = new Tokens();
+  /** The last second formatted (lines come in time order). */
+  readonly clock = new SecondCache();
+  /** The last hierarchy code seen, and whether it names a direct request (a handful of codes repeat). */
+  lastHierarchy = '';
+  lastDirect = false;
+}
 
 /** Is `line[from, to)` the single character `c`? */
 function is1(line: string, from: number, to: number, c: number): boolean {
@@ -23,10 +40,10 @@ function isMethodSpan(line: string, from: number, to: number): boolean {
   const n = to - from;
   if (n === 0 || n > 32) return false;
   const c0 = line.charCodeAt(from);
-  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122))) return false;
+  if (!((c0 >= Ch.A && c0 <= Ch.Z) || (c0 >= Ch.a && c0 <= Ch.z))) return false;
   for (let i = from + 1; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45 || (c >= 48 && c <= 57))) return false;
+    if (!((c >= Ch.A && c <= Ch.Z) || (c >= Ch.a && c <= Ch.z) || c === Ch.Underscore || c === Ch.Dash || (c >= Ch.Zero && c <= Ch.Nine))) return false;
   }
   return true;
 }
@@ -41,15 +58,15 @@ function hierarchySlashSpan(line: string, from: number, to: number): number {
   let i = from;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= 65 && c <= 90) || c === 95)) break;
+    if (!((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) break;
   }
-  return i < to && i - from >= 2 && line.charCodeAt(i) === 47 ? i : -1;
+  return i < to && i - from >= 2 && line.charCodeAt(i) === Ch.Slash ? i : -1;
 }
 
 function isHttpVersionSpan(line: string, from: number, to: number): boolean {
   const c0 = line.charCodeAt(from);
-  if (c0 === 72 /* H */) return to - from >= 5 && line.startsWith('HTTP/', from);
-  return to - from === 3 && line.charCodeAt(from + 1) === 46 && c0 >= 48 && c0 <= 57;
+  if (c0 === Ch.H) return to - from >= 5 && line.startsWith('HTTP/', from);
+  return to - from === 3 && line.charCodeAt(from + 1) === Ch.Dot && c0 >= Ch.Zero && c0 <= Ch.Nine;
 }
 
 // the same tests on a whole token (the general parser)
@@ -63,47 +80,48 @@ const isHttpVersion = (t: string): boolean => isHttpVersionSpan(t, 0, t.length);
  * slicing only the values the record keeps; anything else, and every error, goes through the
  * general parser, which the fast path matches field for field (a property test holds them equal).
  */
-export function parseSquid(line: string): ProxyRecord | ParseError {
-  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line);
+export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseError {
+  const tk = st.tk;
+  if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, st);
   const s = tk.starts;
   const e = tk.ends;
-  const ts = epochSpanToIso(line, s[0]!, e[0]!);
-  if (ts === undefined) return parseSquidTokens(line);
+  const ts = epochSpanToIso(line, s[0]!, e[0]!, st.clock);
+  if (ts === undefined) return parseSquidTokens(line, st);
   const duration = dashOrUint(line, s[1]!, e[1]!);
-  if (duration === -2) return parseSquidTokens(line);
+  if (duration === -2) return parseSquidTokens(line, st);
   // action/code (a client port column would have no slash here)
   const s3 = s[3]!;
   const e3 = e[3]!;
   let slash = s3;
-  while (slash < e3 && line.charCodeAt(slash) !== 47) slash++;
-  if (slash === e3 || slash === s3) return parseSquidTokens(line);
+  while (slash < e3 && line.charCodeAt(slash) !== Ch.Slash) slash++;
+  if (slash === e3 || slash === s3) return parseSquidTokens(line, st);
   const status = dashOrUint(line, slash + 1, e3);
-  if (status === -2 || status > 999) return parseSquidTokens(line);
+  if (status === -2 || status > 999) return parseSquidTokens(line, st);
   const bytes = dashOrUint(line, s[4]!, e[4]!);
-  if (bytes === -2) return parseSquidTokens(line);
-  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line);
+  if (bytes === -2) return parseSquidTokens(line, st);
+  if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, st);
   const s6 = s[6]!;
   const e6 = e[6]!;
-  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === 47 && line.charCodeAt(e6 - 2) === 47 && line.charCodeAt(e6 - 3) === 58) return parseSquidTokens(line);
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon) return parseSquidTokens(line, st);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
   const e7 = e[7]!;
-  if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line);
+  if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line, st);
   const s8 = s[8]!;
   const e8 = e[8]!;
   const hs = hierarchySlashSpan(line, s8, e8);
-  if (hs === -1) return parseSquidTokens(line);
+  if (hs === -1) return parseSquidTokens(line, st);
 
   const method = line.slice(s[5]!, e[5]!);
   const hierarchy = line.slice(s8, hs);
-  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, 45) ? undefined : line.slice(hs + 1, e8);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch.Dash) ? undefined : line.slice(hs + 1, e8);
   const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
     event: { dataset: 'squid.access', action: line.slice(s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
     source: client,
     destination: undefined,
-    user: is1(line, s7, e7, 45) ? undefined : { name: line.slice(s7, e7) },
+    user: is1(line, s7, e7, Ch.Dash) ? undefined : { name: line.slice(s7, e7) },
     url: undefined,
     http: {
       version: undefined,
@@ -111,7 +129,7 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
       response: {
         status_code: status < 0 ? undefined : status,
         bytes: bytes < 0 ? undefined : bytes,
-        mime_type: is1(line, s[9]!, e[9]!, 45) ? undefined : line.slice(s[9]!, e[9]!),
+        mime_type: is1(line, s[9]!, e[9]!, Ch.Dash) ? undefined : line.slice(s[9]!, e[9]!),
       },
     },
     user_agent: undefined,
@@ -132,13 +150,13 @@ export function parseSquid(line: string): ProxyRecord | ParseError {
     }
   }
   // the peer a DIRECT request went to is the server's address
-  if (peer !== undefined && isDirect(hierarchy)) directPeer(rec, peer);
+  if (peer !== undefined && isDirect(hierarchy, st)) directPeer(rec, peer);
   return rec;
 }
 
 /** `-` → -1; a non-negative integer → its value; anything else → -2. */
 function dashOrUint(line: string, from: number, to: number): number {
-  if (to - from === 1 && line.charCodeAt(from) === 45) return -1;
+  if (to - from === 1 && line.charCodeAt(from) === Ch.Dash) return -1;
   const v = parseUintSpan(line, from, to);
   return v < 0 ? -2 : v;
 }
@@ -150,14 +168,13 @@ function clientIp(line: string, from: number, to: number): SourceFields {
   return { ip, port: undefined, domain: ip === undefined ? text : undefined };
 }
 
-let lastHierarchy = '';
-let lastDirect = false;
-function isDirect(hierarchy: string): boolean {
-  if (hierarchy !== lastHierarchy) {
-    lastHierarchy = hierarchy;
-    lastDirect = hierarchy.indexOf('DIRECT') !== -1;
+/** Does this hierarchy code name a request squid sent to the server itself (`DIRECT`, `HIER_DIRECT`)? */
+function isDirect(hierarchy: string, st: SquidState): boolean {
+  if (hierarchy !== st.lastHierarchy) {
+    st.lastHierarchy = hierarchy;
+    st.lastDirect = hierarchy.indexOf('DIRECT') !== -1;
   }
-  return lastDirect;
+  return st.lastDirect;
 }
 
 /**
@@ -171,23 +188,23 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   let i = from;
   let scheme: string | undefined;
   // "http://" or "https://", read as characters (cheaper here than startsWith)
-  if (to - from > 8 && line.charCodeAt(from) === 104 && line.charCodeAt(from + 1) === 116 && line.charCodeAt(from + 2) === 116 && line.charCodeAt(from + 3) === 112) {
+  if (to - from > 8 && line.charCodeAt(from) === Ch.h && line.charCodeAt(from + 1) === Ch.t && line.charCodeAt(from + 2) === Ch.t && line.charCodeAt(from + 3) === Ch.p) {
     const c4 = line.charCodeAt(from + 4);
-    if (c4 === 58 && line.charCodeAt(from + 5) === 47 && line.charCodeAt(from + 6) === 47) { scheme = 'http'; i += 7; }
-    else if (c4 === 115 && line.charCodeAt(from + 5) === 58 && line.charCodeAt(from + 6) === 47 && line.charCodeAt(from + 7) === 47) { scheme = 'https'; i += 8; }
+    if (c4 === Ch.Colon && line.charCodeAt(from + 5) === Ch.Slash && line.charCodeAt(from + 6) === Ch.Slash) { scheme = 'http'; i += 7; }
+    else if (c4 === Ch.s && line.charCodeAt(from + 5) === Ch.Colon && line.charCodeAt(from + 6) === Ch.Slash && line.charCodeAt(from + 7) === Ch.Slash) { scheme = 'https'; i += 8; }
   }
   if (scheme === undefined && !connect) return false;
   const hostStart = i;
   let name = false;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if ((c >= 97 && c <= 122) || c === 45) name = true;
-    else if (!((c >= 48 && c <= 57) || c === 46)) break;
+    if ((c >= Ch.a && c <= Ch.z) || c === Ch.Dash) name = true;
+    else if (!((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Dot)) break;
   }
-  if (!name || line.charCodeAt(i - 1) === 46) return false;
+  if (!name || line.charCodeAt(i - 1) === Ch.Dot) return false;
   const hostEnd = i;
   if (scheme !== undefined) {
-    if (hostEnd === to || line.charCodeAt(hostEnd) !== 47) return false;
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Slash) return false;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
@@ -205,12 +222,12 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     return true;
   }
   // CONNECT name:port
-  if (hostEnd === to || line.charCodeAt(hostEnd) !== 58) return false;
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Colon) return false;
   const digits = to - hostEnd - 1;
   if (digits < 1 || digits > 5) return false;
   let port = 0;
   for (let k = hostEnd + 1; k < to; k++) {
-    const c = line.charCodeAt(k) - 48;
+    const c = line.charCodeAt(k) - Ch.Zero;
     if (c < 0 || c > 9) return false;
     port = port * 10 + c;
   }
@@ -233,13 +250,14 @@ function directPeer(rec: ProxyRecord, peer: string): void {
 }
 
 /** The general squid parser over tokens (every tolerated variant, and every error message). */
-export function parseSquidTokens(line: string): ProxyRecord | ParseError {
+export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | ParseError {
+  const tk = st.tk;
   tokenize(line, tk, QuoteEscape.Backslash);
   const t = tk.values;
   const count = tk.count;
   if (count < 10) return new ParseError(ERR.FIELD_COUNT, `squid: expected at least 10 fields, found ${count}`);
 
-  const ts = epochSecondsToIso(t[0]!);
+  const ts = epochSecondsToIso(t[0]!, st.clock);
   if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `squid: bad time '${clip(t[0]!)}' (want epoch seconds like 1157689312.049)`);
   const event = newEvent('squid.access', undefined, undefined);
   const rec = newRecord(ts, event);
@@ -343,7 +361,7 @@ export function parseSquidTokens(line: string): ProxyRecord | ParseError {
     addTag(rec, 'url_unparsed');
   } else if (urlForParts !== urlText) rec.url!.original = urlText;
   // the peer a DIRECT request went to is the server's address
-  if (squid.peer !== undefined && isDirect(squid.hierarchy)) directPeer(rec, squid.peer);
+  if (squid.peer !== undefined && isDirect(squid.hierarchy, st)) directPeer(rec, squid.peer);
 
   if (i < count) {
     const tailStart = tk.starts[i]!;
@@ -371,7 +389,7 @@ export function parseSquidTokens(line: string): ProxyRecord | ParseError {
 }
 
 function trimCr(s: string): string {
-  return s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
+  return s.charCodeAt(s.length - 1) === Ch.Cr ? s.slice(0, -1) : s;
 }
 
 export function clip(s: string): string {

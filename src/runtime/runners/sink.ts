@@ -11,7 +11,7 @@
 import type { SinkInstance } from '../../api.js';
 import { batchSize } from '../../record.js';
 import { recordsOf, type Ack } from '../acks.js';
-import { retrying, type BackoffPolicy, type RetryOptions } from '../retry.js';
+import { retrying, type BackoffPolicy, type RetryOptions } from '../../util/retry.js';
 import { RunError } from '../run-error.js';
 import type { RunState } from '../state.js';
 

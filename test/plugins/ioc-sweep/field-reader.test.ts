@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FieldReader } from '../../../plugins/analyse/ioc-sweep/sweep.js';
+import { FieldReader } from '../../../plugins/analyse/ioc-sweep/field-reader.js';
 import { getPath, type Rec } from '../../../src/api.js';
 
 const PATHS = ['destination.ip', 'url.domain', 'destination.domain', 'url.original', 'url.full', 'source.ip', 'a.b.c', 'host', 'x"y.z\\w', '__proto__.x'];

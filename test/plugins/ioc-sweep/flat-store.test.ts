@@ -9,9 +9,10 @@ import { Worker } from 'node:worker_threads';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import { IndicatorStore, labelSuffixes, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { setHashBitsForTesting, hostSuffixes, hashRange, Suffixes, HOST_NORMAL } from '../../../plugins/analyse/ioc-sweep/flat.js';
-import { isNormalHost, normaliseHost, normaliseUrlWhatwg, parseIPv4, parseIPv6, ipv4ToString, schemeEnd } from '../../../plugins/analyse/ioc-sweep/normalise.js';
+import { isNormalHost, parseHost, normaliseUrlWhatwg, parseIPv4, parseIPv6, ipv4ToString, schemeEnd } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 import { Matcher, type Match } from '../../../plugins/analyse/ioc-sweep/sweep.js';
 
 afterEach(() => setHashBitsForTesting(32));
@@ -50,14 +51,14 @@ describe('domain lookups agree with a brute-force reference', () => {
     it(`suffixes, near misses and exact indicators (hash bits ${bits})`, () => {
       fc.assert(fc.property(fc.array(fc.tuple(domain, fc.boolean()), { maxLength: 25 }), fc.array(domain, { minLength: 1, maxLength: 20 }), (inds, hosts) => {
         setHashBitsForTesting(bits);
-        const s = new IndicatorStore('t');
+        const bld = new IndicatorStoreBuilder('t');
         const ref = new Map<string, Set<boolean>>();
         for (const [d, exact] of inds) {
-          s.addDomain(d, s.meta({ exact }));
+          bld.addDomain(d, bld.meta({ exact }));
           if (!ref.has(d)) ref.set(d, new Set());
           ref.get(d)!.add(exact);
         }
-        s.seal();
+        const s = bld.seal();
         for (const h of hosts) {
           const want: string[] = [];
           labelSuffixes(h).forEach((suffix, i) => {
@@ -88,10 +89,10 @@ describe('IPv4 lookups agree with a brute-force scan, at range edges, through th
         fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 10 }),
         (ranges, extra) => {
           setHashBitsForTesting(bits);
-          const s = new IndicatorStore('p');
-          const meta = s.meta({ exact: false });
-          for (const [n, len] of ranges) s.add(`${toText(n)}/${len}`, 'auto', meta);
-          s.seal();
+          const bld = new IndicatorStoreBuilder('p');
+          const meta = bld.meta({ exact: false });
+          for (const [n, len] of ranges) bld.add(`${toText(n)}/${len}`, 'auto', meta);
+          const s = bld.seal();
           // probes: each range's first and last address, one either side, and random ones
           const probes = [...extra];
           for (const [n, len] of ranges) {
@@ -111,15 +112,15 @@ describe('IPv4 lookups agree with a brute-force scan, at range edges, through th
   }
 
   it('a large store (a /24-block gate, broad ranges probed around it)', () => {
-    const s = new IndicatorStore('big');
-    const meta = s.meta({ exact: false });
+    const bld = new IndicatorStoreBuilder('big');
+    const meta = bld.meta({ exact: false });
     let x = 12345;
     const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
     const ranges: [number, number][] = [];
     for (let i = 0; i < 20000; i++) ranges.push([rnd(), 32]);
     for (const len of [8, 9, 12, 15, 16, 17, 20, 23, 24, 25, 28, 31]) for (let i = 0; i < 20; i++) ranges.push([rnd(), len]);
-    for (const [n, len] of ranges) s.addV4(n, len, meta);
-    s.seal();
+    for (const [n, len] of ranges) bld.addV4(n, len, meta);
+    const s = bld.seal();
     const byLen = new Map<number, Set<number>>();
     for (const [n, len] of ranges) {
       if (!byLen.has(len)) byLen.set(len, new Set());
@@ -151,16 +152,16 @@ describe('IPv6 lookups', () => {
         fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }),
         (ranges, rand) => {
           setHashBitsForTesting(bits);
-          const s = new IndicatorStore('p');
-          const meta = s.meta({ exact: false });
+          const bld = new IndicatorStoreBuilder('p');
+          const meta = bld.meta({ exact: false });
           const ref: [string, number][] = [];
           for (const [g, len] of ranges) {
             g[0] = 0x2001; // keep clear of the v4-mapped range
             const h = hex(g);
-            s.addV6(h, len, meta);
+            bld.addV6(h, len, meta);
             ref.push([h, len]);
           }
-          s.seal();
+          const s = bld.seal();
           const bitsOf = (h: string) => [...h].map((c) => parseInt(c, 16).toString(2).padStart(4, '0')).join('');
           const probes = [hex(rand), ...ref.map(([h]) => h)];
           // the last address of each range
@@ -177,11 +178,11 @@ describe('IPv6 lookups', () => {
   }
 
   it('folds v4-mapped addresses and ranges on both sides', () => {
-    const s = new IndicatorStore('m');
-    const meta = s.meta({ exact: false });
-    expect(s.add('::ffff:192.0.2.0/120', 'auto', meta)).toBeNull();
-    expect(s.add('::ffff:198.51.100.7', 'auto', meta)).toBeNull();
-    s.seal();
+    const bld = new IndicatorStoreBuilder('m');
+    const meta = bld.meta({ exact: false });
+    expect(bld.add('::ffff:192.0.2.0/120', 'auto', meta)).toBeNull();
+    expect(bld.add('::ffff:198.51.100.7', 'auto', meta)).toBeNull();
+    const s = bld.seal();
     expect(sweep(s, { destination: { ip: '192.0.2.255' } }).map((m) => m.hit.value)).toEqual(['192.0.2.0/24']);
     expect(sweep(s, { destination: { ip: '::ffff:c000:2ff' } }).map((m) => m.hit.value)).toEqual(['192.0.2.0/24']);
     expect(sweep(s, { destination: { ip: '198.51.100.7' } }).map((m) => m.hit.value)).toEqual(['198.51.100.7']);
@@ -201,15 +202,15 @@ describe('URL lookups and the URL host gate', () => {
         setHashBitsForTesting(bits);
         const u = sc + h + t;
         const ref = normaliseUrlWhatwg(u);
-        const s = new IndicatorStore('u');
-        const meta = s.meta({ exact: false });
+        const bld = new IndicatorStoreBuilder('u');
+        const meta = bld.meta({ exact: false });
         const keys = new Set<string>();
         for (const [a, b, c] of others) {
           const k = normaliseUrlWhatwg(a + b + c);
-          if (k) { s.addUrlKey(k.key, meta); keys.add(k.key); }
+          if (k) { bld.addUrlKey(k.key, meta); keys.add(k.key); }
         }
-        if (ref && h.length % 2 === 0) { s.addUrlKey(ref.key, meta); keys.add(ref.key); }
-        s.seal();
+        if (ref && h.length % 2 === 0) { bld.addUrlKey(ref.key, meta); keys.add(ref.key); }
+        const s = bld.seal();
         if (schemeEnd(u) < 0) {
           expect(matcher.atoms({ url: { original: u } }), u).toEqual([]);
           return;
@@ -217,12 +218,12 @@ describe('URL lookups and the URL host gate', () => {
         const m = sweep(s, { url: { original: u } });
         const urlHits = m.filter((x) => x.hit.type === 'url').map((x) => x.hit.value);
         expect(urlHits, u).toEqual(ref && keys.has(ref.key) ? [ref.key] : []);
-        // the host atom (domain or IP) is what normaliseHost makes of WHATWG's host
+        // the host atom (domain or IP) is what parseHost makes of WHATWG's host
         const atoms = matcher.atoms({ url: { original: u } });
         const hostAtoms = atoms.filter((a) => !a.url);
         if (!ref) expect(atoms.length, u).toBe(0);
         else {
-          const nh = normaliseHost(ref.host);
+          const nh = parseHost(ref.host);
           const want = nh === null ? [] : [nh.ip ? JSON.stringify(nh.ip) : nh.domain];
           expect(hostAtoms.map((a) => (a.ip ? JSON.stringify(a.ip) : a.domain)), u).toEqual(want);
         }
@@ -231,9 +232,9 @@ describe('URL lookups and the URL host gate', () => {
   }
 
   it('skips URL keys on hosts without URL indicators, and computes them when the host has some', () => {
-    const s = new IndicatorStore('u');
-    s.add('http://dl.payload.example/drop/stage2.exe', 'auto', s.meta({ exact: false }));
-    s.seal();
+    const bld = new IndicatorStoreBuilder('u');
+    bld.add('http://dl.payload.example/drop/stage2.exe', 'auto', bld.meta({ exact: false }));
+    const s = bld.seal();
     // hosts without URL indicators: the key is (almost always: the gate is a bitmap) never computed
     let computed = 0;
     for (let i = 0; i < 50; i++) {
@@ -251,16 +252,16 @@ describe('URL lookups and the URL host gate', () => {
 
 describe('shared form', () => {
   function sample(): IndicatorStore {
-    const s = new IndicatorStore('shared');
-    const a = s.meta({ exact: false, tags: ['c2'], confidence: 80 });
-    const b = s.meta({ exact: true, description: 'phish' });
+    const bld = new IndicatorStoreBuilder('shared');
+    const a = bld.meta({ exact: false, tags: ['c2'], confidence: 80 });
+    const b = bld.meta({ exact: true, description: 'phish' });
     for (const v of ['203.0.113.66', '198.51.100.0/24', '10.0.0.0/8', '2001:db8:bad::/48', '2001:db8::5', 'evil.example', 'http://dl.payload.example/drop/x.exe', 'stage.bad.example/kit/', '192.0.2.1:8080']) {
-      expect(s.add(v, 'auto', a)).toBeNull();
+      expect(bld.add(v, 'auto', a)).toBeNull();
     }
-    s.add('evil.example', 'auto', b); // the same indicator with a second metadata: a list
-    s.add('login.phish.example', 'auto', b);
-    s.addDomain('bücher-ü.example', a); // a non-Latin-1 code unit widens the arena
-    return s.seal();
+    bld.add('evil.example', 'auto', b); // the same indicator with a second metadata: a list
+    bld.add('login.phish.example', 'auto', b);
+    bld.addDomain('bücher-ü.example', a); // a non-Latin-1 code unit widens the arena
+    return bld.seal();
   }
 
   const queries = (s: IndicatorStore) => {
@@ -299,7 +300,11 @@ describe('shared form', () => {
     expect(queries(copy)).toEqual(queries(s));
     expect(queries(s).length).toBeGreaterThan(10);
     expect([copy.size, copy.counts, copy.feed, copy.hasV4, copy.hasV6, copy.hasDomains, copy.hasUrls]).toEqual([s.size, s.counts, s.feed, true, true, true, true]);
-    expect(() => s.add('192.0.2.9', 'auto', s.meta({ exact: false }))).toThrow(/sealed/);
+    // a sealed store is read-only by type (no add), and the builder that sealed it refuses more values
+    expect('add' in s).toBe(false);
+    const spent = new IndicatorStoreBuilder('spent');
+    spent.seal();
+    expect(() => spent.add('192.0.2.9', 'auto', spent.meta({ exact: false }))).toThrow(/sealed/);
   });
 
   const dist = resolve('dist/plugins/analyse/ioc-sweep/store.js');

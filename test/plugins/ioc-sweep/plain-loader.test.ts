@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadPlain } from '../../../plugins/analyse/ioc-sweep/feeds/plain.js';
 import { Tally, type FeedInput, type LoadContext } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
+import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import { IndicatorStore, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { parseIPv4 } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 
@@ -47,7 +48,7 @@ function referencePlain(input: FeedInput, ctx: LoadContext): void {
 
 /** Load `text` with `loader`, recording every value offered to the store. */
 function run(loader: typeof loadPlain, text: string) {
-  const store = new IndicatorStore('f');
+  const store = new IndicatorStoreBuilder('f');
   const offered: string[] = [];
   const add = store.add.bind(store);
   store.add = (v, hint, meta) => { offered.push(v); return add(v, hint, meta); };

@@ -118,6 +118,15 @@ describe('proxy-log squid native', () => {
     expect(out[0]!.source).toEqual({ domain: 'ws-01.corp.example' });
   });
 
+  it('a dotted quad with a leading-zero octet is not an address: the peer squid connected to is destination.ip', async () => {
+    // 010 is octal 8 to inet_aton (and so to squid), decimal 10 to others: sluice reads neither (docs/feeds.md)
+    const { out } = await parse({ format: 'squid' }, lines('1699948800.007 100 010.0.0.1 TCP_MISS/200 500 GET http://010.1.2.3/x - HIER_DIRECT/8.1.2.3 text/html'));
+    const r = out[0]!;
+    expect(r.source).toEqual({ domain: '010.0.0.1' });
+    expect(r.url.domain).toBe('010.1.2.3');
+    expect(r.destination).toEqual({ ip: '8.1.2.3', port: 80, domain: '010.1.2.3' });
+  });
+
   it('rejects truncated lines, bad times and bad numbers with reason codes and the raw line', async () => {
     const text = [
       '1715680811.000    145 10.1.1.30 TCP_MISS/200 1234 GET http://www.exa',

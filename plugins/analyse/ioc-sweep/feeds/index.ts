@@ -6,7 +6,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { parseDuration } from '../../../../src/api.js';
-import { IndicatorStore } from '../store.js';
+import type { IndicatorStore } from '../store.js';
+import { IndicatorStoreBuilder } from '../store-builder.js';
 import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
 import { Tally } from './types.js';
 import { loadPlain } from './plain.js';
@@ -127,7 +128,7 @@ export function detectFormat(label: string, text: string): Exclude<FeedFormat, '
 export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.now()): Promise<FeedLoad> {
   const t0 = performance.now();
   const { inputs, mispFeed } = await readFeed(feed, opts);
-  const store = new IndicatorStore(feed.name);
+  const store = new IndicatorStoreBuilder(feed.name);
   const tally = new Tally();
   const base = store.meta({ exact: feed.exact, confidence: feed.confidence, tags: feed.tags, description: feed.description });
   const ctx: LoadContext = { store, feed, tally, base, now };
@@ -136,7 +137,7 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
     format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, input.text) : feed.format;
     switch (format) {
       case 'list': loadPlain(input, ctx); break;
-      // the CSV reader (and csv-parse) loads only for a CSV feed: ≈ 15 ms of every run's start-up otherwise
+      // the CSV reader (and csv-parse) loads only for a CSV feed: otherwise every run's start-up would pay for it
       case 'csv': (await import('./csv.js')).loadCsv(input, ctx); break;
       case 'stix': loadJson(input, ctx, 'stix'); break;
       case 'misp': loadJson(input, ctx, 'misp'); break;

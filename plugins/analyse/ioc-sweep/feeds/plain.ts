@@ -3,7 +3,7 @@
  * blocks, inline comments (`5.63.151.0/24 # scanner`), extra columns after the value (ipsum
  * `IP<TAB>count`), CRLF, a UTF-8 BOM, quoted values, and a one-word header line (`IP`, `Domain`).
  */
-import type { IndicatorStore } from '../store.js';
+import type { IndicatorStoreBuilder } from '../store-builder.js';
 import type { FeedInput, LoadContext } from './types.js';
 
 /** Below this many lines (estimated), or characters, a list is loaded without sizing the store first. */
@@ -71,7 +71,7 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
  * a million lines) and reserve room for each kind in proportion (a little more, so a fair estimate
  * does not end in one last doubling). Only capacity: what is loaded is unchanged.
  */
-function reserveFor(store: IndicatorStore, text: string): void {
+function reserveFor(store: IndicatorStoreBuilder, text: string): void {
   if (text.length < RESERVE_MIN_CHARS) return;
   let v4 = 0, v6 = 0, domains = 0, urls = 0, units = 0, sampled = 0, sampledChars = 0;
   const step = Math.floor(text.length / RESERVE_SAMPLES);

@@ -1,5 +1,6 @@
 /** Shared shapes of the feed loaders. */
-import type { IndicatorStore, Meta, TypeHint } from '../store.js';
+import type { Meta, TypeHint } from '../store.js';
+import type { IndicatorStoreBuilder } from '../store-builder.js';
 
 export type FeedFormat = 'auto' | 'list' | 'csv' | 'stix' | 'misp' | 'json';
 
@@ -69,7 +70,7 @@ export class Tally {
 
 /** What every loader receives. */
 export interface LoadContext {
-  store: IndicatorStore;
+  store: IndicatorStoreBuilder;
   feed: FeedConfig;
   tally: Tally;
   /** The feed-level Meta (shared by rows without metadata of their own). */

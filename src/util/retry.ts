@@ -12,7 +12,14 @@
  * wait, and the source's `emit` promise stays pending: the whole pipeline pauses at the pace of
  * the outage, holding at most its queues' bounded contents.
  */
-import type { Logger, Metrics } from '../api.js';
+/** What the helper logs through and counts in: a plugin's `ctx.logger` and `ctx.metrics` fit. */
+interface RetryLogger {
+  warn(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+}
+interface RetryMetrics {
+  add(name: string, n?: number): void;
+}
 
 /** Node error codes worth retrying: the peer may come back. */
 const TRANSIENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
@@ -46,9 +53,9 @@ export function backoffDelay(retry: number, policy: Pick<BackoffPolicy, 'initial
 export interface RetryOptions {
   /** What is being tried, for the log ("write", "flush", "connect"). */
   what: string;
-  logger: Logger;
+  logger: RetryLogger;
   /** Where `retries` and `outage_ms` are counted (a node's metrics). */
-  metrics?: Metrics;
+  metrics?: RetryMetrics;
   /** Named in the log lines (a plugin's `ctx.logger` names its node already). */
   node?: string;
   /** Stop retrying when this aborts. */

@@ -1,0 +1,423 @@
+/**
+ * Loading one feed (or allowlist) into an `IndicatorStore`: the builder takes values as feeds give
+ * them (`add`), normalises and classifies each, fills the flat tables, and `seal()` builds the gates
+ * and hands the tables to a read-only store. Everything here is load-time state (metadata interning,
+ * the hosts of URL keys for the URL gate); the store keeps none of it.
+ */
+import {
+  ipv4ToString, v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
+} from './normalise.js';
+import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
+import {
+  IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint,
+} from './store.js';
+
+/** Where the host of a URL key is: `[start, end)` after `scheme://`, up to the port, path, query or fragment. */
+function urlKeyHost(key: string): [number, number] {
+  const i = key.indexOf('://');
+  if (i < 0) return [0, 0];
+  const hs = i + 3;
+  if (key.charCodeAt(hs) === 91) {
+    const close = key.indexOf(']', hs);
+    return [hs, close < 0 ? key.length : close + 1];
+  }
+  let he = hs;
+  for (; he < key.length; he++) {
+    const c = key.charCodeAt(he);
+    if (c === 58 || c === 47 || c === 63 || c === 35) break;
+  }
+  return [hs, he];
+}
+
+export class IndicatorStoreBuilder {
+  readonly counts: StoreCounts = {
+    'ipv4-addr': 0, 'ipv6-addr': 0, 'ipv4-cidr': 0, 'ipv6-cidr': 0, 'domain-name': 0, url: 0, duplicates: 0, host_bits_masked: 0,
+  };
+  private readonly metas: Meta[] = [];
+  /** Meta → its index in `metas`. */
+  private readonly metaIndex = new Map<Meta, number>();
+  /** Interned metadata: the key of its fields → the one Meta object (see `meta`). */
+  private readonly metaCache = new Map<string, Meta>();
+  private readonly lists = new RefLists();
+  private readonly arena = new Arena();
+  private readonly v4 = new WordTable(1);
+  private v4Lens: number[] = [];
+  private readonly v6 = new WordTable(4);
+  private v6Lens: number[] = [];
+  private readonly domains = new StrTable(this.arena);
+  /** Bit min(labels, 31) is set when some domain indicator has that many labels. */
+  private labelMask = 0;
+  private readonly urls = new StrTable(this.arena);
+  /** The hash of the host of every URL key (the URL gate is built from them). */
+  private urlHostHashes = new Int32Array(16);
+  private urlHostCount = 0;
+  private sealed = false;
+
+  constructor(readonly feed: string) {}
+
+  get size(): number {
+    const c = this.counts;
+    return c['ipv4-addr'] + c['ipv6-addr'] + c['ipv4-cidr'] + c['ipv6-cidr'] + c['domain-name'] + c.url;
+  }
+
+  /**
+   * The shared Meta for these fields: identical metadata yields the identical object, so a feed of
+   * a million rows with a handful of distinct tag sets holds a handful of Meta objects.
+   */
+  meta(m: Omit<Meta, 'feed'>): Meta {
+    const key = `${m.exact ? 1 : 0}|${m.confidence ?? ''}|${m.port ?? ''}|${m.first_seen ?? ''}|${m.last_seen ?? ''}|${m.tags ? m.tags.join('\u0001') : ''}|${m.description ?? ''}`;
+    let out = this.metaCache.get(key);
+    if (!out) {
+      out = Object.freeze({ feed: this.feed, ...m });
+      this.metaCache.set(key, out);
+    }
+    return out;
+  }
+
+  /**
+   * The store is complete: trim the tables, build the gates, and return the read-only store over
+   * them. The builder is spent: adding afterwards throws (the store may be read by other threads).
+   */
+  seal(): IndicatorStore {
+    this.writable();
+    this.sealed = true;
+    this.arena.trim();
+    this.lists.trim();
+    this.domains.trim();
+    this.urls.trim();
+    const v4 = this.v4Gate();
+    const v6 = this.v6Gate();
+    const ug = new Bits(gateBits(this.urlHostCount));
+    const hh = this.urlHostHashes;
+    for (let i = 0; i < this.urlHostCount; i++) ug.set(hh[i]! >>> ug.shift);
+    return new IndicatorStore(this.feed, {
+      counts: { ...this.counts },
+      metas: this.metas,
+      lists: this.lists,
+      arena: this.arena,
+      v4: this.v4,
+      v4Lens: this.v4Lens,
+      v6: this.v6,
+      v6Lens: this.v6Lens,
+      domains: this.domains,
+      labelMask: this.labelMask,
+      urls: this.urls,
+      v4Gate: v4.gate,
+      v4Gated: v4.gated,
+      v4Broad: v4.broad,
+      v6Gate: v6.gate,
+      v6Gated: v6.gated,
+      v6Broad: v6.broad,
+      urlGate: ug,
+    });
+  }
+
+  /**
+   * IPv4 gate: a bitmap over the top `bits` bits of an address. A range of length ≥ bits sets one
+   * bit; a range up to 8 bits broader sets its (≤ 256) bits; broader ranges are probed always.
+   */
+  private v4Gate(): { gate: Bits; gated: number[]; broad: number[] } {
+    const bits = gateBits(this.v4.n);
+    const g = new Bits(bits);
+    const slots = this.v4.slots;
+    this.v4.forEach((k, len) => {
+      if (len < bits - 8) return;
+      const net = len === 0 ? 0 : (slots[k]! << (32 - len)) >>> 0;
+      const first = net >>> g.shift;
+      const count = len >= bits ? 1 : 2 ** (bits - len);
+      for (let i = 0; i < count; i++) g.set(first + i);
+    });
+    return { gate: g, gated: this.v4Lens.filter((l) => l >= bits - 8), broad: this.v4Lens.filter((l) => l < bits - 8) };
+  }
+
+  /** IPv6 gate: a hashed bitmap of the first 32 bits of every prefix of length ≥ 32; broader ones are probed always. */
+  private v6Gate(): { gate: Bits; gated: number[]; broad: number[] } {
+    let n = 0;
+    this.v6.forEach((_, len) => { if (len >= 32) n++; });
+    const g = new Bits(gateBits(n));
+    const slots = this.v6.slots;
+    this.v6.forEach((k, len) => { if (len >= 32) g.set(fmix(slots[k]!) >>> g.shift); });
+    return { gate: g, gated: this.v6Lens.filter((l) => l >= 32), broad: this.v6Lens.filter((l) => l < 32) };
+  }
+
+  // ---------------------------------------------------------------- insertion
+
+  /**
+   * A hint that about this many indicators of each kind are coming (`arena`: code units of domain
+   * and URL text): the tables are sized for them now instead of doubling and rehashing on the way.
+   * Only capacity changes; a wrong estimate costs memory or the usual growth, never a result.
+   */
+  reserve(n: { v4: number; v6: number; domains: number; urls: number; arena: number }): void {
+    this.writable();
+    this.v4.reserve(this.v4.n + n.v4);
+    this.v6.reserve(this.v6.n + n.v6);
+    this.domains.reserve(this.domains.n + n.domains);
+    this.urls.reserve(this.urls.n + n.urls);
+    this.arena.reserve(n.arena);
+    if (this.urlHostCount + n.urls > this.urlHostHashes.length) {
+      const b = new Int32Array(this.urlHostCount + n.urls);
+      b.set(this.urlHostHashes.subarray(0, this.urlHostCount));
+      this.urlHostHashes = b;
+    }
+  }
+
+  private writable(): void {
+    if (this.sealed) throw new Error(`indicator store '${this.feed}' is sealed`);
+  }
+
+  /** The last Meta `metaRef` resolved, and its index: a feed's rows usually share one Meta. */
+  private lastMeta: Meta | null = null;
+  private lastMetaRef = -1;
+
+  private metaRef(meta: Meta): number {
+    if (meta === this.lastMeta) return this.lastMetaRef;
+    const i = this.metaIndexOf(meta);
+    this.lastMeta = meta;
+    this.lastMetaRef = i;
+    return i;
+  }
+
+  private metaIndexOf(meta: Meta): number {
+    const idx = this.metaIndex;
+    let i = idx.get(meta);
+    if (i === undefined) {
+      i = this.metas.length;
+      this.metas.push(meta);
+      idx.set(meta, i);
+    }
+    return i;
+  }
+
+  /** `ref` with `meta` added, or null when `meta` is already there. */
+  private mergeRef(ref: number, meta: Meta): number | null {
+    const i = this.metaRef(meta);
+    if (ref >= 0) return ref === i ? null : this.lists.push([ref], 0, 1, i);
+    const d = this.lists.data;
+    const at = -ref - 1;
+    const count = d[at]!;
+    for (let k = 1; k <= count; k++) if (d[at + k] === i) return null;
+    return this.lists.push(d, at + 1, count, i);
+  }
+
+  private addLen(lens: number[], len: number): number[] {
+    return lens.includes(len) ? lens : [...lens, len].sort((a, b) => b - a);
+  }
+
+  addV4(n: number, len: number, meta: Meta): void {
+    this.writable();
+    const key = v4PrefixKey(n, len) | 0;
+    if ((len < 32 && len > 0 && ((n << len) >>> 0) !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
+    this.v4Lens = this.addLen(this.v4Lens, len);
+    const t = this.v4;
+    const slot = t.find(key, 0, 0, 0, len);
+    let added = true;
+    if (slot < 0) t.insert(key, 0, 0, 0, len, this.metaRef(meta));
+    else {
+      const r = this.mergeRef(t.ref(slot), meta);
+      if (r === null) added = false;
+      else t.setRef(slot, r);
+    }
+    if (added) this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
+    else this.counts.duplicates++;
+  }
+
+  addV6(hex: string, len: number, meta: Meta): void {
+    this.writable();
+    const w = [hexWord(hex, 0), hexWord(hex, 8), hexWord(hex, 16), hexWord(hex, 24)];
+    const m = [0, 1, 2, 3].map((i) => w[i]! & topMask(len - 32 * i));
+    if (len < 128 && (m[0] !== w[0] || m[1] !== w[1] || m[2] !== w[2] || m[3] !== w[3])) this.counts.host_bits_masked++;
+    this.v6Lens = this.addLen(this.v6Lens, len);
+    const t = this.v6;
+    const slot = t.find(m[0]!, m[1]!, m[2]!, m[3]!, len);
+    let added = true;
+    if (slot < 0) t.insert(m[0]!, m[1]!, m[2]!, m[3]!, len, this.metaRef(meta));
+    else {
+      const r = this.mergeRef(t.ref(slot), meta);
+      if (r === null) added = false;
+      else t.setRef(slot, r);
+    }
+    if (added) this.counts[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
+    else this.counts.duplicates++;
+  }
+
+  /** Add `s` to a string table; false when it was there with this meta already. */
+  private addString(t: StrTable, s: string, h: number, meta: Meta): boolean {
+    const e = t.find(s, 0, s.length, h);
+    if (e < 0) {
+      t.insert(s, h, this.metaRef(meta));
+      return true;
+    }
+    const r = this.mergeRef(t.ref(e), meta);
+    if (r === null) return false;
+    t.setRef(e, r);
+    return true;
+  }
+
+  addDomain(d: string, meta: Meta): void {
+    this.writable();
+    let labels = 1;
+    for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) labels++;
+    this.labelMask |= 1 << (labels > 31 ? 31 : labels);
+    if (this.addString(this.domains, d, hashRange(d, 0, d.length), meta)) this.counts['domain-name']++;
+    else this.counts.duplicates++;
+  }
+
+  addUrlKey(key: string, meta: Meta): void {
+    this.writable();
+    const [hs, he] = urlKeyHost(key);
+    if (this.urlHostCount === this.urlHostHashes.length) {
+      const b = new Int32Array(2 * this.urlHostCount);
+      b.set(this.urlHostHashes);
+      this.urlHostHashes = b;
+    }
+    this.urlHostHashes[this.urlHostCount++] = hashRange(key, hs, he);
+    if (this.addString(this.urls, key, hashRange(key, 0, key.length), meta)) this.counts.url++;
+    else this.counts.duplicates++;
+  }
+
+  /**
+   * Add one value as a feed gives it. `hint` narrows the type when the feed says what it is.
+   * Returns null when added, or the reason it was refused.
+   *
+   * Accepted shapes (type detected when hint is `auto`): `1.2.3.4`, `1.2.3.4:443`, `1.2.3.0/24`,
+   * `2001:db8::1`, `[2001:db8::1]:443`, `2001:db8::/32`, `evil.example`, `evil.example:8080`,
+   * `*.evil.example`, `http://…` URLs, and scheme-less URLs `evil.example/path` (stored for both
+   * http and https). IPv6 `ip:port` without brackets is split on the LAST colon (hint `ip-port`,
+   * or when the whole value is not a valid IPv6 address).
+   */
+  add(raw: string, hint: TypeHint, meta: Meta): SkipReason | null {
+    const v = raw.trim();
+    if (v.length === 0) return 'EMPTY';
+    if (hint === 'url') return this.addUrl(v, meta, schemeEnd(v) > 0);
+    if (schemeEnd(v) > 0) return hint === 'auto' ? this.addUrl(v, meta, true) : 'NOT_AN_INDICATOR';
+    // maltrail path trails (`/wp-content/x.php`) match a path on any host: not comparable whole.
+    if (v.charCodeAt(0) === 47) return 'PATH_ONLY';
+    const slash = v.indexOf('/');
+    if (slash >= 0) {
+      const cidr = this.tryCidr(v, slash, meta);
+      if (cidr !== undefined) return hint === 'domain' ? 'BAD_DOMAIN' : cidr;
+      if (hint !== 'auto') return hint === 'domain' ? 'BAD_DOMAIN' : 'BAD_IP';
+      return this.addUrl(v, meta, false);
+    }
+    if (hint === 'ip-port') return this.addIpPort(v, meta);
+    const ip = parseIp(v);
+    if (ip) {
+      if (hint === 'domain') return 'BAD_DOMAIN';
+      if (ip.v6 !== null) this.addV6(ip.v6, 128, meta);
+      else this.addV4(ip.v4, 32, meta);
+      return null;
+    }
+    // ip:port, [v6]:port, or a v6 ip:port without brackets.
+    if (v.indexOf(':') >= 0 || v.charCodeAt(0) === 91) {
+      const r = this.addIpPort(v, meta);
+      if (r === null || hint === 'ip') return r;
+    } else if (hint === 'ip') return 'BAD_IP';
+    let host = v;
+    if (host.startsWith('*.')) host = host.slice(2);
+    else if (host.charCodeAt(0) === 46) {
+      host = host.slice(1);
+      // `.xyz`: a whole top-level domain would flag a registry's worth of hosts.
+      if (host.indexOf('.') < 0) return 'TLD_ONLY';
+    }
+    const h = parseHost(host);
+    if (!h) return 'BAD_DOMAIN';
+    if (h.ip) {
+      // `1.2.3.4.` or `1.2.3.4:80` read as host: still an address.
+      if (h.ip.v6 !== null) this.addV6(h.ip.v6, 128, meta);
+      else this.addV4(h.ip.v4, 32, meta);
+      return null;
+    }
+    if (!isIndicatorDomain(h.domain!)) {
+      if (/^[\d.]+$/.test(h.domain!)) return 'BAD_IP'; // 203.0.113.300, 107.183.86
+      return hint === 'auto' && h.domain!.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
+    }
+    this.addDomain(h.domain!, meta);
+    return null;
+  }
+
+  private tryCidr(v: string, slash: number, meta: Meta): SkipReason | null | undefined {
+    const lenText = v.slice(slash + 1);
+    if (lenText.length === 0 || lenText.length > 3) return undefined;
+    let len = 0;
+    for (let i = 0; i < lenText.length; i++) {
+      const c = lenText.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      len = len * 10 + c - 48;
+    }
+    const addr = v.slice(0, slash);
+    const v4 = parseIPv4(addr);
+    if (v4 >= 0) {
+      if (len > 32) return 'BAD_CIDR';
+      if (len < MIN_V4_PREFIX) return 'CIDR_TOO_BROAD';
+      // Host bits set (89.160.20.129/24): the range is the network 89.160.20.0/24.
+      this.addV4(v4, len, meta);
+      return null;
+    }
+    if (addr.indexOf(':') < 0) return /^[\d.]+$/.test(addr) ? 'BAD_CIDR' : undefined; // evil.example/123 is a URL path
+    const hex = parseIPv6(addr);
+    if (hex === null || len > 128) return 'BAD_CIDR';
+    const m = mappedV4(hex);
+    if (m >= 0 && len >= 96) {
+      this.addV4(m, len - 96, meta);
+      return null;
+    }
+    if (len < MIN_V6_PREFIX) return 'CIDR_TOO_BROAD';
+    this.addV6(hex, len, meta);
+    return null;
+  }
+
+  private addIpPort(v: string, meta: Meta): SkipReason | null {
+    let host: string;
+    let portText: string;
+    if (v.charCodeAt(0) === 91) {
+      const close = v.indexOf(']');
+      if (close < 0 || v.charCodeAt(close + 1) !== 58) return 'BAD_IP';
+      host = v.slice(1, close);
+      portText = v.slice(close + 2);
+    } else {
+      const c = v.lastIndexOf(':');
+      if (c < 0) { host = v; portText = ''; }
+      else { host = v.slice(0, c); portText = v.slice(c + 1); }
+    }
+    const ip = parseIp(host);
+    if (!ip) return 'BAD_IP';
+    let port: number | undefined;
+    if (portText.length > 0) {
+      port = Number(portText);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return 'BAD_IP';
+    }
+    // The same address with another port is the same indicator (ports are informative): first wins.
+    const existing = ip.v6 !== null
+      ? this.v6.find(hexWord(ip.v6, 0), hexWord(ip.v6, 8), hexWord(ip.v6, 16), hexWord(ip.v6, 24), 128)
+      : this.v4.find(ip.v4 | 0, 0, 0, 0, 32);
+    if (existing >= 0) {
+      this.counts.duplicates++;
+      return null;
+    }
+    const m = port === undefined || meta.port === port ? meta : this.meta({ ...meta, port });
+    if (ip.v6 !== null) this.addV6(ip.v6, 128, m);
+    else this.addV4(ip.v4, 32, m);
+    return null;
+  }
+
+  private addUrl(v: string, meta: Meta, hasScheme: boolean): SkipReason | null {
+    if (hasScheme) {
+      const u = normaliseUrl(v);
+      if (!u) return 'BAD_URL';
+      this.addUrlKey(u.key, meta);
+      return null;
+    }
+    // Scheme-less (maltrail `domain/path`): the host must be a real host, then store http and https.
+    const slash = v.indexOf('/');
+    if (slash <= 0) return 'BAD_URL'; // `igfxtray.exe` typed as url: not a URL
+    const h = parseHost(v.slice(0, slash));
+    if (!h || (h.domain !== null && !isIndicatorDomain(h.domain))) return 'BAD_URL';
+    const a = normaliseUrl(`http://${v}`);
+    const b = normaliseUrl(`https://${v}`);
+    if (!a || !b) return 'BAD_URL';
+    this.addUrlKey(a.key, meta);
+    this.counts.url--; // one indicator, two keys
+    this.addUrlKey(b.key, meta);
+    return null;
+  }
+}
