@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import proxyLog, { ProxyLogParser } from '../plugins/transform/proxy-log/index.js';
+import proxyLog, { type ProxyLogParser } from '../plugins/transform/proxy-log/index.js';
 import type { ProxyLogConfig } from '../plugins/transform/proxy-log/index.js';
 import type { Rec } from '../src/api.js';
 import { emptyStats, logLines, type LogFormat } from './generate/logs.js';

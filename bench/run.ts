@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { ensureFeed, ensureLog, type LogFile } from './generate/files.js';
-import { LOG_FORMATS, type LogFormat } from './generate/logs.js';
+import { LOG_FORMATS } from './generate/logs.js';
 import { CLI, DATA_DIR, DIST_BENCH, ROOT } from './lib/paths.js';
 import { describeMachine, type Machine } from './lib/machine.js';
 import { countLines, measure, type Measured } from './lib/measure.js';

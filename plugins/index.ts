@@ -2,6 +2,8 @@
 import type { PluginDef } from '../src/api.js';
 import fileSource from './source/file/index.js';
 import fileSink from './sink/file/index.js';
+import hdfsSource from './source/hdfs/index.js';
+import hdfsSink from './sink/hdfs/index.js';
 import stdoutSink from './sink/stdout/index.js';
 import filter from './transform/filter/index.js';
 import route from './transform/route/index.js';
@@ -15,6 +17,8 @@ import proxyLog from './transform/proxy-log/index.js';
 export const builtinPlugins: PluginDef[] = [
   fileSource,
   fileSink,
+  hdfsSource,
+  hdfsSink,
   stdoutSink,
   filter,
   route,

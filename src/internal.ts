@@ -24,3 +24,8 @@ export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
 // Retries with backoff for transient I/O (broker or WebHDFS down): the runtime's own policy, for
 // sources and sinks that retry inside a call (a reconnect, a commit) rather than failing it.
 export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffPolicy, type RetryOptions } from './util/retry.js';
+
+// The WebHDFS client of the `hdfs` source and sink (over the `webhdfs` package): deadlines,
+// transient errors, checked uploads and reads, atomic replace on rename, the delegation token.
+export { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, encodeHdfsPath } from './hdfs/webhdfs.js';
+export type { FileStatus, HdfsConnectionConfig } from './hdfs/webhdfs.js';

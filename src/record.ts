@@ -63,13 +63,13 @@ const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);
 export function getPath(rec: unknown, path: string): any {
   if (rec === null || typeof rec !== 'object') return undefined;
   const obj = rec as Rec;
-  if (Object.prototype.hasOwnProperty.call(obj, path) && obj[path] !== undefined) return obj[path];
+  if (Object.hasOwn(obj, path) && obj[path] !== undefined) return obj[path];
   let cur: any = obj;
   let start = 0;
   for (;;) {
     const dot = path.indexOf('.', start);
     const key = dot === -1 ? path.slice(start) : path.slice(start, dot);
-    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, key)) return undefined;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
     cur = cur[key];
     if (dot === -1) return cur;
     start = dot + 1;
@@ -83,7 +83,7 @@ export function setPath(rec: Rec, path: string, value: unknown): void {
   for (let i = 0; i < parts.length - 1; i++) {
     const k = parts[i]!;
     if (FORBIDDEN.has(k)) throw new Error(`refusing to write path '${path}'`);
-    let next = Object.prototype.hasOwnProperty.call(cur, k) ? cur[k] : undefined;
+    let next = Object.hasOwn(cur, k) ? cur[k] : undefined;
     if (next === null || typeof next !== 'object' || Array.isArray(next)) {
       next = {};
       cur[k] = next;
@@ -112,7 +112,7 @@ export function copyRecord<T>(value: T): T {
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   const out: Rec = {};
   for (const k in value) {
-    if (!Object.prototype.hasOwnProperty.call(value, k)) continue;
+    if (!Object.hasOwn(value, k)) continue;
     const v = copyRecord((value as Rec)[k]);
     // an own "__proto__" key (JSON.parse makes them) stays a key, not a prototype
     if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -127,12 +127,12 @@ export function deletePath(rec: Rec, path: string): boolean {
   let cur: any = rec;
   for (let i = 0; i < parts.length - 1; i++) {
     const k = parts[i]!;
-    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, k)) return false;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k)) return false;
     cur = cur[k];
   }
   const last = parts[parts.length - 1]!;
   // a key holding undefined is absent already (records with a fixed layout keep their unset keys)
-  if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, last) || cur[last] === undefined) return false;
+  if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, last) || cur[last] === undefined) return false;
   delete cur[last];
   return true;
 }

@@ -60,7 +60,7 @@ export function weighted<T>(items: readonly (readonly [T, number])[]): (rng: Rng
 export function zipfIndex(rng: Rng, n: number, skew = 1.2): number {
   // Inverse-CDF of a continuous power law on [1, n+1), good enough for traffic shaping.
   const u = rng();
-  const x = Math.pow((Math.pow(n + 1, 1 - skew) - 1) * u + 1, 1 / (1 - skew));
+  const x = (((n + 1) ** (1 - skew) - 1) * u + 1) ** (1 / (1 - skew));
   const i = Math.floor(x) - 1;
   return i < 0 ? 0 : i >= n ? n - 1 : i;
 }

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     if (naiveSquidRecord(line, values.logs!, lines)) { records++; continue; }
     invalid++;
     const p = write(rejects, JSON.stringify({ line: lines, reason: 'NO_MATCH', original: line }) + '\n');
-    if (p) await p;
+    if (p !== undefined) await p;
   }
   await new Promise((r) => rejects.end(r));
   console.log(JSON.stringify({ lines, records, invalid, totalMs: Math.round(performance.now() - t0) }));

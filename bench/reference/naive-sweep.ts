@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     if (!m || !host) {
       invalid++;
       const p = write(rejectsOut, JSON.stringify({ line: lines, reason: m ? 'BAD_URL' : 'NO_MATCH', original: line }) + '\n');
-      if (p) await p;
+      if (p !== undefined) await p;
       continue;
     }
     host = host.toLowerCase();
@@ -185,7 +185,7 @@ async function main(): Promise<void> {
         threat: { enrichments: hits },
       };
       const p = write(alertsOut, JSON.stringify(rec) + '\n');
-      if (p) await p;
+      if (p !== undefined) await p;
     }
   }
   await Promise.all([new Promise((r) => alertsOut.end(r)), new Promise((r) => rejectsOut.end(r))]);

@@ -65,7 +65,7 @@ export function validateLogic(rule: unknown, path = ''): LogicIssue[] {
   const issues: LogicIssue[] = [];
   const walk = (node: unknown, p: string): void => {
     if (Array.isArray(node)) {
-      node.forEach((n, i) => walk(n, `${p}/${i}`));
+      for (let i = 0; i < node.length; i++) walk(node[i], `${p}/${i}`);
       return;
     }
     if (node === null || typeof node !== 'object') return;
@@ -150,9 +150,13 @@ function compileNode(node: unknown): LogicFn {
   const c = args.map(compileNode);
   const [a, b, x] = c as [LogicFn, LogicFn, LogicFn];
   switch (op) {
-    case '==': return (d) => a(d) == b(d); // eslint-disable-line eqeqeq
+    case '==':
+      // biome-ignore lint/suspicious/noDoubleEquals: json-logic's == is JavaScript's loose equality
+      return (d) => a(d) == b(d);
     case '===': return (d) => a(d) === b(d);
-    case '!=': return (d) => a(d) != b(d); // eslint-disable-line eqeqeq
+    case '!=':
+      // biome-ignore lint/suspicious/noDoubleEquals: json-logic's != is JavaScript's loose inequality
+      return (d) => a(d) != b(d);
     case '!==': return (d) => a(d) !== b(d);
     case '!': return (d) => !truthy(a(d));
     case '!!': return (d) => truthy(a(d));

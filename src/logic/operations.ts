@@ -235,7 +235,7 @@ export function checkLogicRule(rule: unknown, pointer: string, declared: ListDec
   const issues: ConfigIssue[] = validateLogic(rule, pointer).map((i) => ({ path: i.path, message: i.message, code: 'LOGIC_INVALID' }));
   if (issues.length) return issues;
   const walk = (node: unknown, p: string): void => {
-    if (Array.isArray(node)) { node.forEach((n, i) => walk(n, `${p}/${i}`)); return; }
+    if (Array.isArray(node)) { for (let i = 0; i < node.length; i++) walk(node[i], `${p}/${i}`); return; }
     if (!isOp(node)) return;
     const op = Object.keys(node)[0]!;
     const arg = node[op];
@@ -253,7 +253,7 @@ export function checkLogicRule(rule: unknown, pointer: string, declared: ListDec
       const list = args[1];
       if (typeof list !== 'string') {
         issues.push({ path: `${opPath}/1`, code: 'LOGIC_ARGS', message: 'in_list needs a list name or file path as a literal string' });
-      } else if (!Object.prototype.hasOwnProperty.call(declared, list) && !existsSync(resolve(list))) {
+      } else if (!Object.hasOwn(declared, list) && !existsSync(resolve(list))) {
         const names = Object.keys(declared);
         issues.push({
           path: `${opPath}/1`, code: 'LOGIC_UNKNOWN_LIST',
@@ -283,7 +283,7 @@ export function prepareLogicRule(rule: unknown, declared: ListDecls, resolvePath
     const arg = node[op];
     if (op === 'in_list' && Array.isArray(arg) && typeof arg[1] === 'string') {
       const name = arg[1];
-      const path = resolvePath(Object.prototype.hasOwnProperty.call(declared, name) ? declared[name]! : name);
+      const path = resolvePath(Object.hasOwn(declared, name) ? declared[name]! : name);
       loadList(path);
       return { in_list: [rewrite(arg[0]), path] };
     }

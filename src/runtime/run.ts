@@ -18,7 +18,7 @@ import { runSink } from './runners/sink.js';
 import { runSource } from './runners/source.js';
 import { findSegments, type Segment } from './segments.js';
 import { RunState } from './state.js';
-import { NodeStats, type RunSummary, summarise } from './summary.js';
+import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface RunOptions {

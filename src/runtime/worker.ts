@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     for (let k = 0; k < init.nodes.length; k++) {
       const node = init.nodes[k]!;
       const name = node.name;
-      const holder = Object.prototype.hasOwnProperty.call(shared, name) ? new SharedHolder(shared[name]) : undefined;
+      const holder = Object.hasOwn(shared, name) ? new SharedHolder(shared[name]) : undefined;
       if (holder) holders.set(name, holder);
       const counter = counters[k]!;
       const ctx = makeContext({

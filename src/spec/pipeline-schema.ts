@@ -92,6 +92,7 @@ export function generatePipelineSchema(registry: Registry): Record<string, unkno
       const p = registry.get(kind, name)!;
       branches.push({
         if: { required: [kind], properties: { [kind]: { const: name } } },
+        // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, never awaited
         then: { properties: { with: { ...p.def.schema, description: p.def.summary } } },
       });
     }

@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { parseDocument, LineCounter, type Document, type Node as YamlNode } from 'yaml';
 import { PLUGIN_KINDS } from '../api.js';
-import type { ErrorCode, SpecIssue } from '../errors.js';
+import type { ConfigIssue, ErrorCode, SpecIssue } from '../errors.js';
 import { compileOwnSchema, type AjvError, type ValidateFn } from './ajv.js';
 import { baseSchema } from './pipeline-schema.js';
 import { interpolateDocument } from './interpolate.js';
@@ -237,7 +237,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
       configOk = false;
       ajvIssues(c, ['nodes', name, 'with'], plugin.validate.errors, plugin.def.schema);
     } else if (plugin.def.check) {
-      let problems;
+      let problems: ConfigIssue[];
       try {
         problems = plugin.def.check(config);
       } catch (err) {

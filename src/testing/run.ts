@@ -177,7 +177,12 @@ export async function runTest(spec: CompiledSpec, test: TestCase, opts: RunTestO
   const stateDir = mkdtempSync(join(tmpdir(), 'sluice-test-'));
   const abort = new AbortController();
   let timedOut = false;
-  const timer = opts.timeoutMs ? setTimeout(() => ((timedOut = true), abort.abort()), opts.timeoutMs) : undefined;
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, opts.timeoutMs)
+    : undefined;
   let error: string | undefined;
   try {
     await runPipeline(testSpec(spec, test, captured), { stateDir, logger: opts.logger ?? silent, signal: abort.signal, once: true, logLevel: 'silent' });
@@ -232,7 +237,7 @@ export function check(e: Expectation, got: Json[]): Failure[] {
   if (e.contains) compare(e.contains, false);
   e.conditions.forEach((c, k) => {
     const bad: number[] = [];
-    got.forEach((r, j) => !c.logic.test(r) && bad.push(j));
+    for (let j = 0; j < got.length; j++) if (!c.logic.test(got[j])) bad.push(j);
     if (bad.length) fail(`condition ${k + 1} fails for ${plural(bad.length, 'record')} of ${n}`, [{ kind: 'text', label: 'condition:', value: c.rule }, ...listed(bad)]);
   });
   return out;

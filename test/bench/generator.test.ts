@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { mulberry32, subSeed } from '../../bench/lib/prng.js';
 import { feedLines, hitPool, HIT_POOL_SIZE } from '../../bench/generate/feed.js';
 import { emptyStats, logLines, LOG_FORMATS, type LogFormat, type LogStats } from '../../bench/generate/logs.js';

@@ -19,7 +19,7 @@ describe('copyRecord', () => {
     r.when = new Date(0);
     const c = copyRecord(r);
     expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
-    expect(Object.prototype.hasOwnProperty.call(c, '__proto__')).toBe(true);
+    expect(Object.hasOwn(c, '__proto__')).toBe(true);
     expect(c.when).toBeInstanceOf(Date);
     expect(c.when).not.toBe(r.when);
     expect(c.when.getTime()).toBe(0);

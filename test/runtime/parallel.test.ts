@@ -79,7 +79,7 @@ describe('parallel segments', () => {
     expect(results['2']!.alerts).toEqual(results['1']!.alerts);
     expect(results['2']!.windows).toEqual(results['1']!.windows);
     expect(results['2']!.rejects).toEqual(results['1']!.rejects);
-    const counts = (s: any) => s.nodes.map((n: any) => [n.node, n.in, n.out, n.metrics['indicators_loaded'] ?? null]);
+    const counts = (s: any) => s.nodes.map((n: any) => [n.node, n.in, n.out, n.metrics.indicators_loaded ?? null]);
     expect(counts(results['2']!.summary)).toEqual(counts(results['1']!.summary));
   });
 

@@ -449,7 +449,7 @@ export class Bits {
     this.shift = 32 - bits;
   }
 
-  set(i: number): void { this.words[i >>> 5] |= 1 << (i & 31); }
+  set(i: number): void { this.words[i >>> 5]! |= 1 << (i & 31); }
   has(i: number): boolean { return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0; }
 
   get bytes(): number { return this.words.byteLength; }

@@ -159,8 +159,12 @@ export default definePlugin<IocSweepConfig>({
       if (f.refresh !== undefined && !cron.validate(f.refresh)) issues.push({ path: `${at}/refresh`, code: 'IOC_BAD_CRON', message: `'${f.refresh}' is not a valid cron expression`, hint: 'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"' });
       try { parseDuration(f.timeout ?? '30s'); } catch (e) { issues.push({ path: `${at}/timeout`, code: 'IOC_BAD_DURATION', message: (e as Error).message }); }
     };
-    config.feeds.forEach((f, i) => checkFeed(f, `/feeds/${i}`));
-    (config.allowlist ?? []).forEach((f, i) => checkFeed(f, `/allowlist/${i}`));
+    config.feeds.forEach((f, i) => {
+      checkFeed(f, `/feeds/${i}`);
+    });
+    (config.allowlist ?? []).forEach((f, i) => {
+      checkFeed(f, `/allowlist/${i}`);
+    });
     if (config.suppress) {
       try {
         if (parseDuration(config.suppress.period) <= 0) throw new Error('the period must be longer than 0');
@@ -207,10 +211,10 @@ export class FeedSet {
   private allow: FeedSlot[] = [];
   private closed = false;
 
-  private constructor(private readonly config: IocSweepConfig, private readonly ctx: PrepareContext) {}
+  private constructor(private readonly ctx: PrepareContext) {}
 
   static async load(config: IocSweepConfig, ctx: PrepareContext): Promise<FeedSet> {
-    const s = new FeedSet(config, ctx);
+    const s = new FeedSet(ctx);
     const load = (f: FeedConfig) => s.loadInitial(f);
     s.feeds = await Promise.all(config.feeds.map(load));
     s.allow = await Promise.all((config.allowlist ?? []).map(load));

@@ -169,7 +169,7 @@ export let fastUrlHost = '';
 // optional decimal port, then only characters WHATWG keeps as they are in a path (RFC 3986
 // unreserved, sub-delims, ':', '@', '/', '%') and a query (the same without "'", plus '?'); then an
 // optional fragment (dropped, whatever it holds).
-const PLAIN_URL = /^https?:\/\/[a-z0-9.-]+(?::[1-9][0-9]{0,4})?(?:[/?#]|$)[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*(?:#[^]*)?$/;
+const PLAIN_URL = /^https?:\/\/[a-z0-9.-]+(?::[1-9][0-9]{0,4})?(?:[/?#]|$)[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*(?:#[\s\S]*)?$/;
 
 /**
  * The WHATWG comparison key of a plain `http(s)://host[:port][/path][?query][#fragment]` URL without

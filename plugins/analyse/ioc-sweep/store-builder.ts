@@ -5,7 +5,7 @@
  * the hosts of URL keys for the URL gate); the store keeps none of it.
  */
 import {
-  ipv4ToString, v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
+  v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
 } from './normalise.js';
 import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
 import {

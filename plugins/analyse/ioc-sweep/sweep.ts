@@ -227,7 +227,7 @@ export class Matcher {
     // the host field's atom: reuse its flags and hashes
     let f: number;
     let suf: Suffixes;
-    if (same !== null && same.suf) {
+    if (same?.suf) {
       f = same.hostFlags;
       suf = same.suf;
     } else {

@@ -84,7 +84,7 @@ export class Plan {
         const x = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
         if (Number.isFinite(x)) {
           nums[b + N]!++;
-          nums[b + SUM] += x;
+          nums[b + SUM]! += x;
           if (x < nums[b + MIN]!) nums[b + MIN] = x;
           if (x > nums[b + MAX]!) nums[b + MAX] = x;
         }

@@ -283,7 +283,7 @@ export default definePlugin<WindowConfig>({
         for (let k = 0; k < nKeys; k++) keyWriters[k]!(w, c.key.values[k]);
         plan.emit(c.panes, c.from, c.to, w, aggWriters);
         windows.push(w);
-        if (alertTest && alertTest.test(w)) {
+        if (alertTest?.test(w)) {
           const event: Rec = { kind: 'alert', dataset: 'sluice.window', provider: ctx.node, severity: alertSeverity };
           if (nSamples) {
             const original = samplesOf(c);

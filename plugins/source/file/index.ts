@@ -6,7 +6,6 @@
 import { createReadStream, statSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { join, normalize } from 'node:path';
-import { isUtf8 } from 'node:buffer';
 import { definePlugin, makeInvalid, type LineBlock, type Rec, type SourceInstance, type SourceOutputs, type PluginContext } from '../../../src/api.js';
 
 interface FileSourceConfig {

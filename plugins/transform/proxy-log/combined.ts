@@ -11,7 +11,7 @@ import { clfToIso } from './time.js';
 import { fillUrl, setSource } from './url.js';
 import { addTag, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord } from './record.js';
-import { QuoteEscape, Tokens, tokenize } from './lex.js';
+import { QuoteEscape, type Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
 import { Ch } from './charcodes.js';
 

@@ -9,7 +9,7 @@ import { ERR, ParseError } from './errors.js';
 import { parseUint } from './numbers.js';
 import { w3cToIso } from './time.js';
 import { defaultPort, fillUrl, setSource } from './url.js';
-import { QuoteEscape, Tokens, tokenize } from './lex.js';
+import { QuoteEscape, type Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
 import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
 import type { HttpFields, ProxyRecord } from './record.js';

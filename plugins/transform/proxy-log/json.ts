@@ -100,7 +100,7 @@ export function parseZscaler(o: Rec): ProxyRecord | ParseError {
   }
   let vendor: Rec | undefined;
   for (const k in e) {
-    if (ZS_MAPPED.has(k) || !Object.prototype.hasOwnProperty.call(e, k) || k === '__proto__') continue;
+    if (ZS_MAPPED.has(k) || !Object.hasOwn(e, k) || k === '__proto__') continue;
     const val = e[k];
     if (val === null || val === 'None' || val === '') continue;
     (vendor ??= {})[k] = val;

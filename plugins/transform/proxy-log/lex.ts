@@ -48,6 +48,7 @@ function isSpace(c: number): boolean {
  * the matching closing quote; the quotes are removed and escapes resolved. A line ending in `\r`
  * (CRLF files) has it ignored. `max` stops early (0 = no limit) — the rest is one last raw token.
  */
+// biome-ignore lint/suspicious/noShadowRestrictedNames: `escape` is the quote-escape mode; the deprecated global escape() is never used here
 export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0): void {
   out.reset();
   let n = line.length;

@@ -67,7 +67,9 @@ export default definePlugin<RouteConfig>({
           if (!hit) unmatched.push(r);
         }
         const result: Record<string, Rec[]> = { [RESERVED]: unmatched };
-        names.forEach((n, k) => (result[n] = outs[k]!));
+        names.forEach((n, k) => {
+          result[n] = outs[k]!;
+        });
         return result;
       },
     };

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { loadPlain } from '../../../plugins/analyse/ioc-sweep/feeds/plain.js';
 import { Tally, type FeedInput, type LoadContext } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
-import { IndicatorStore, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
+import type { Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { parseIPv4 } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 
 /** The loop as it was: slice and trim each line, cut the first token. */

@@ -243,7 +243,7 @@ describe('refresh', () => {
       const p = await sweep({ feeds: [{ name: 'h', url, refresh: '* * * * * *' }] }, ctx); // every second
       body = '192.0.2.9\n';
       const deadline = Date.now() + 10_000;
-      while (!(ctx.counters.feed_refreshes >= 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (!((ctx.counters.feed_refreshes ?? 0) >= 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(ctx.counters.feed_refreshes).toBeGreaterThanOrEqual(1);
       expect(((await p.process([rec('2026-01-10T10:00:00Z', { ip: '192.0.2.9' })])).alerts ?? []).length).toBe(1);
       ac.abort();

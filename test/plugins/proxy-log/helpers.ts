@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { expect } from 'vitest';
-import proxyLog, { ProxyLogParser, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
+import proxyLog, { type ProxyLogParser, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
 import { createProcessor, testContext } from '../../helpers/harness.js';
 import type { Rec } from '../../../src/api.js';
 

@@ -60,7 +60,7 @@ describe('rules analyser', () => {
       tags: ['malware-delivery'],
     });
     expect(a2).toMatchObject({ rule: { name: 'large-post-uncategorised', severity: 'medium' }, event: { kind: 'alert', severity: 47 }, tags: ['site-a'] });
-    expect(a2.rule.description).toBeUndefined();
+    expect(a2!.rule.description).toBeUndefined();
     expect(ctx.counters).toMatchObject({ alerts: 2, 'alerts.raw-ip-executable': 1, 'alerts.large-post-uncategorised': 1 });
   });
 
@@ -77,7 +77,7 @@ describe('rules analyser', () => {
       ['a', 1, ['shared', 't1']], ['b', 1, ['shared']], ['b', 5, ['shared']],
     ]);
     // Alerts without a timestamp get one; the records' own are kept.
-    expect(typeof out.alerts![2]['@timestamp']).toBe('string');
+    expect(typeof out.alerts![2]!['@timestamp']).toBe('string');
   });
 
   it('rules cannot read prototypes even where validation is bypassed', async () => {

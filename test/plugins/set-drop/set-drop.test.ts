@@ -78,7 +78,7 @@ describe('set', () => {
       const p = await createProcessor(setPlugin, { fields });
       const before = structuredClone(recs);
       const out = (await p.process(recs)).out!;
-      const expected = before.map((r) => { const c = structuredClone(r); chosen.forEach((path, i) => setPath(c, path, i)); return c; });
+      const expected = before.map((r) => { const c = structuredClone(r); chosen.forEach((path, i) => { setPath(c, path, i); }); return c; });
       expect(out).toEqual(expected);
       expect(recs).toEqual(before);
     }));

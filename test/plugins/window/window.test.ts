@@ -282,7 +282,7 @@ describe('window: behaviour', () => {
     const out = await processAll(p, [[rec('a', BASE), rec('a', BASE + 1), rec('b', BASE)]]);
     expect(out.windows!.map((w) => w.metrics.requests)).toEqual([2, 1]);
     expect(out.alerts!.map((a) => a.source.ip)).toEqual(['a']);
-    expect(out.alerts![0].rule.name).toBe('test'); // default: the node name
+    expect(out.alerts![0]!.rule.name).toBe('test'); // default: the node name
   });
 });
 

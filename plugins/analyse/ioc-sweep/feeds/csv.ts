@@ -6,7 +6,7 @@
  * 0-based index); without it they are recognised by common header names.
  */
 import { parse } from 'csv-parse/sync';
-import type { ColumnMap, FeedInput, LoadContext } from './types.js';
+import type { FeedInput, LoadContext } from './types.js';
 import { COLUMN_CANDIDATES, cell, hintForType, rowMeta, toConfidence, toTags } from './types.js';
 
 const HEADER_CELL = /^[A-Za-z][A-Za-z0-9_ ()-]*$/;
@@ -98,7 +98,11 @@ export function loadCsv(input: FeedInput, ctx: LoadContext): void {
       );
     }
   }
-  if (header && first === 1) tally.rows++, tally.ignored++; // the header row itself
+  if (header && first === 1) {
+    // the header row itself
+    tally.rows++;
+    tally.ignored++;
+  }
 
   for (let r = first; r < records.length; r++) {
     const { record, info } = records[r]!;
@@ -109,7 +113,7 @@ export function loadCsv(input: FeedInput, ctx: LoadContext): void {
       tally.skip('EMPTY', where, record.join(delimiter));
       continue;
     }
-    let hint = idx.type >= 0 ? hintForType(record[idx.type] ?? '') : 'auto';
+    const hint = idx.type >= 0 ? hintForType(record[idx.type] ?? '') : 'auto';
     if (hint === null) {
       tally.skip('UNSUPPORTED_TYPE', where, `${(record[idx.type] ?? '').trim()}: ${value}`);
       continue;

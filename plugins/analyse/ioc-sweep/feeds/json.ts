@@ -83,7 +83,7 @@ export function loadJson(input: FeedInput, ctx: LoadContext, forced: 'stix' | 'm
     let o: unknown;
     try {
       o = JSON.parse(line);
-    } catch (e) {
+    } catch {
       ctx.tally.rows++;
       ctx.tally.skip('BAD_JSON', `${input.label}:${lineNo}`, line);
       continue;

@@ -45,7 +45,7 @@ export function loadMispDocument(doc: any, where: string, ctx: LoadContext): voi
     return;
   }
   if (doc && Array.isArray(doc.response)) return loadMispDocument(doc.response, where, ctx);
-  if (doc && doc.__unreadable && typeof doc.__unreadable.reason === 'string') {
+  if (doc?.__unreadable && typeof doc.__unreadable.reason === 'string') {
     // A unit of a MISP feed folder that could not be read (see feeds/index.ts).
     ctx.tally.rows++;
     ctx.tally.skip(doc.__unreadable.reason, where, doc.__unreadable.message);

@@ -1,0 +1,477 @@
+/**
+ * `hdfs` source: read lines from HDFS files (paths, directories, globs) over WebHDFS, gzip by magic
+ * or suffix, in path order. Each line becomes `{ message, origin: { file: 'hdfs://host/path', line } }`
+ * (as line blocks, like the `file` source). With `checkpoint: true` the offset of the last line whose
+ * batch every sink made durable is saved per file, and a rerun resumes there. Hidden and in-progress
+ * files (`_x`, `.x`, `*.inprogress`, `*.tmp`, `*._COPYING_`) are skipped.
+ */
+import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { definePlugin, makeInvalid, parseDuration, type ConfigIssue, type LineBlock, type PluginContext, type Rec, type SourceInstance, type SourceOutputs } from '../../../src/api.js';
+import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, retrying, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
+import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
+
+interface HdfsSourceConfig extends HdfsConnectionConfig {
+  paths: string[];
+  batch_size: number;
+  max_line_bytes: number;
+  checkpoint: boolean;
+  gzip: 'auto' | boolean;
+  read_chunk_bytes: number;
+  max_backoff: string;
+}
+
+interface FileCheckpoint {
+  fileId: number | null;
+  length: number;
+  /** Bytes (of the decompressed stream, for gzip) fully delivered. */
+  offset: number;
+  line: number;
+  complete: boolean;
+}
+
+interface Checkpoints {
+  version: 1;
+  files: Record<string, FileCheckpoint>;
+}
+
+interface CommitPoint extends FileCheckpoint {
+  key: string;
+}
+
+interface Found {
+  path: string;
+  status: FileStatus;
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+
+/** The run was stopped while the source waited for HDFS. */
+class Stopped extends Error {}
+
+/** Directories a walk does not enter. */
+const SKIP_DIRS = new Set(['_temporary', '_logs']);
+
+export default definePlugin<HdfsSourceConfig>({
+  name: 'hdfs',
+  kind: 'source',
+  summary: 'Read lines from HDFS files, directories and globs over WebHDFS (gzip by magic or suffix), optionally resuming from a checkpoint.',
+  description: [
+    'Each path is an absolute HDFS path: a file, a directory (every file below it, recursively), or a glob',
+    '(`*`, `?`, `[a-z]`, `{a,b}` within a segment, `**` for any depth), e.g. `/data/proxy/dt=2026-12-0{1,2,3}/**`.',
+    'Files whose names start with `_` or `.`, or end in `.inprogress`, `.tmp` or `._COPYING_`, are skipped (files',
+    'being written, Hadoop markers), as are `.`-directories, `_temporary` and `_logs`, unless a path names the file itself.',
+    'Files are read in path order, in ranges of `read_chunk_bytes` (WebHDFS OPEN with offset and length; the',
+    'NameNode redirects to a DataNode); each range is checked against the length the listing gave.',
+    'Lines, origins, blank lines, LINE_TOO_LONG and GZIP_CORRUPT are handled as by the `file` source; origins',
+    'are `{ file: "hdfs://HOST/path", line }`.',
+    '',
+    'With `checkpoint: true`, how far each file was delivered (every sink made the lines durable) is kept in the',
+    'node\'s state directory, keyed by path and checked against the file\'s id and length: a rerun skips what was',
+    'delivered. A WebHDFS outage is retried with backoff (up to `max_backoff` between attempts) until it ends or',
+    'the run is stopped; other errors (permission denied) fail the run. A path that matches nothing is a warning.',
+  ].join('\n'),
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['paths'],
+    properties: {
+      ...connectionSchemaProperties,
+      paths: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', minLength: 1, pattern: '^/' },
+        description: 'Absolute HDFS paths: files, directories (read recursively) or glob patterns.',
+        examples: [['/data/proxy/dt=2026-12-05/', '/archive/squid/access.log-202612*.gz']],
+      },
+      batch_size: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Lines per batch.' },
+      max_line_bytes: { type: 'integer', minimum: 16, default: 1048576, description: 'Lines longer than this go to `invalid` (LINE_TOO_LONG).' },
+      checkpoint: { type: 'boolean', default: false, description: 'Save delivered offsets in the state directory and resume from them on the next run.' },
+      gzip: { enum: ['auto', true, false], default: 'auto', description: "Decompress: 'auto' decides by the .gz suffix or the gzip magic bytes." },
+      read_chunk_bytes: { type: 'integer', minimum: 4096, default: 4194304, description: 'Bytes per WebHDFS read.' },
+      max_backoff: { type: 'string', default: '30s', description: 'Longest wait between two attempts while WebHDFS is unreachable.' },
+    },
+  },
+  ports: ['out', 'invalid'],
+  reasons: {
+    LINE_TOO_LONG: 'a line longer than `max_line_bytes`; the record keeps its first `max_line_bytes` bytes',
+    GZIP_CORRUPT: 'a gzip file is truncated or corrupt; the lines before the damage were delivered',
+  },
+  configCodes: {
+    DURATION: '`max_backoff` is not a duration',
+  },
+  examples: [
+    { title: 'One day of the archive', with: { url: 'http://127.0.0.1:9870', user: 'etl', paths: ['/data/proxy/dt=2026-12-05/'] } },
+    { title: 'A week of rotated squid logs, resuming', with: { paths: ['/archive/squid/access.log-2026120[1-7].gz'], checkpoint: true } },
+  ],
+  check(config): ConfigIssue[] {
+    try {
+      parseDuration(config.max_backoff);
+      return [];
+    } catch (err) {
+      return [{ path: '/max_backoff', message: (err as Error).message, code: 'DURATION' }];
+    }
+  },
+  create(config, ctx): SourceInstance {
+    return new HdfsSource(config, ctx);
+  },
+});
+
+class HdfsSource implements SourceInstance {
+  private readonly hdfs: Hdfs;
+  private readonly maxBackoffMs: number;
+  private checkpoints: Checkpoints = { version: 1, files: {} };
+  private checkpointFile: string | undefined;
+  private seq = 0;
+  private nextToCommit = 0;
+  private readonly durable = new Map<number, CommitPoint | null>();
+  private dirty = false;
+  private lastSave = 0;
+
+  constructor(
+    private readonly config: HdfsSourceConfig,
+    private readonly ctx: PluginContext,
+  ) {
+    this.hdfs = new Hdfs(config);
+    this.maxBackoffMs = parseDuration(config.max_backoff);
+    if (config.checkpoint) {
+      this.checkpointFile = join(ctx.stateDir(), 'checkpoints.json');
+      if (existsSync(this.checkpointFile)) {
+        try {
+          this.checkpoints = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as Checkpoints;
+        } catch (err) {
+          ctx.logger.warn({ file: this.checkpointFile, err: String(err) }, 'checkpoint file unreadable; starting from the beginning');
+        }
+      }
+    }
+  }
+
+  /**
+   * Run an HDFS call, retrying transient failures with the runtime's backoff (up to `max_backoff`)
+   * until it succeeds or the run is stopped.
+   */
+  private async retrying<T>(what: string, op: () => Promise<T>): Promise<T> {
+    if (this.ctx.signal.aborted) throw new Stopped();
+    try {
+      return await retrying(op, { what, logger: this.ctx.logger, metrics: this.ctx.metrics, signal: this.ctx.signal, policy: { maxDelayMs: this.maxBackoffMs } });
+    } catch (err) {
+      if (this.ctx.signal.aborted) throw new Stopped();
+      throw err;
+    }
+  }
+
+  async run(emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
+    try {
+      const files = await this.retrying('listing', () => this.expand());
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      if (!files.length) this.ctx.logger.warn({ paths: this.config.paths }, 'no HDFS file matches the paths');
+      let total = 0;
+      for (const f of files) total += f.status.length;
+      this.ctx.metrics.set('bytes_total', total);
+      this.ctx.metrics.set('files', files.length);
+      for (const f of files) {
+        if (this.ctx.signal.aborted) break;
+        await this.readFile(f, emit);
+      }
+    } catch (err) {
+      if (err instanceof Stopped) return;
+      throw err;
+    }
+  }
+
+  /** The files the paths name, each once. */
+  private async expand(): Promise<Found[]> {
+    const found = new Map<string, Found>();
+    const add = (path: string, status: FileStatus) => {
+      if (!found.has(path)) found.set(path, { path, status });
+    };
+    const join2 = (dir: string, name: string) => (dir === '/' ? '/' + name : dir + '/' + name);
+    const allUnder = async (dir: string): Promise<void> => {
+      const entries = (await this.hdfs.list(dir)) ?? [];
+      for (const e of entries) {
+        const p = join2(dir, e.pathSuffix);
+        if (e.type === 'DIRECTORY') {
+          if (!e.pathSuffix.startsWith('.') && !SKIP_DIRS.has(e.pathSuffix)) await allUnder(p);
+        } else if (e.type === 'FILE' && !isHiddenName(e.pathSuffix)) add(p, e);
+      }
+    };
+    const walk = async (dir: string, segs: string[], i: number): Promise<void> => {
+      // Static segments need no listing.
+      while (i < segs.length && !isGlobSegment(segs[i]!)) dir = join2(dir, segs[i++]!);
+      if (i === segs.length) {
+        const st = await this.hdfs.stat(dir);
+        if (!st) return;
+        if (st.type === 'DIRECTORY') await allUnder(dir);
+        else if (st.type === 'FILE') add(dir, st);
+        return;
+      }
+      const seg = segs[i]!;
+      const entries = await this.hdfs.list(dir);
+      if (!entries) return;
+      if (seg === '**') {
+        await walk(dir, segs, i + 1);
+        for (const e of entries) {
+          if (e.type === 'DIRECTORY' && !e.pathSuffix.startsWith('.') && !SKIP_DIRS.has(e.pathSuffix)) await walk(join2(dir, e.pathSuffix), segs, i);
+        }
+        return;
+      }
+      const re = segmentRegExp(seg);
+      const last = i + 1 === segs.length;
+      for (const e of entries) {
+        if (!re.test(e.pathSuffix)) continue;
+        const p = join2(dir, e.pathSuffix);
+        if (e.type === 'DIRECTORY') {
+          if (e.pathSuffix.startsWith('.') || SKIP_DIRS.has(e.pathSuffix)) continue;
+          if (last) await allUnder(p);
+          else await walk(p, segs, i + 1);
+        } else if (e.type === 'FILE' && last && !isHiddenName(e.pathSuffix)) add(p, e);
+      }
+    };
+    for (const p of this.config.paths) await walk('/', segmentsOf(p), 0);
+    return [...found.values()];
+  }
+
+  private async readFile(f: Found, emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
+    const cfg = this.config;
+    const path = f.path;
+    const length = f.status.length;
+    const fileId = f.status.fileId ?? null;
+    const file = this.hdfs.uri(path);
+    const key = file;
+    const prev = this.checkpoints.files[key];
+    let skipBytes = 0;
+    let lineNo = 0;
+    if (prev && prev.fileId === fileId && prev.length <= length) {
+      if (prev.complete && prev.length === length) {
+        this.ctx.metrics.add('bytes_read', length);
+        return;
+      }
+      skipBytes = prev.offset;
+      lineNo = prev.line;
+    }
+    let gz: boolean;
+    if (cfg.gzip === 'auto') {
+      gz = path.endsWith('.gz');
+      if (!gz && length >= 2) {
+        const head = await this.retrying(`read ${path}`, () => this.hdfs.read(path, 0, 2));
+        gz = head.length === 2 && head[0] === 0x1f && head[1] === 0x8b;
+      }
+    } else gz = cfg.gzip;
+
+    const hdfs = this.hdfs;
+    const self = this;
+    const chunk = cfg.read_chunk_bytes;
+    async function* ranges(start: number): AsyncGenerator<Buffer> {
+      for (let off = start; off < length; ) {
+        const want = Math.min(chunk, length - off);
+        const buf = await self.retrying(`read ${path}`, async () => {
+          const b = await hdfs.read(path, off, want);
+          if (b.length !== want) throw new HdfsError(`WebHDFS read ${path} @${off}: ${b.length} bytes returned, ${want} expected`, true);
+          return b;
+        });
+        self.ctx.metrics.add('bytes_read', buf.length);
+        off += buf.length;
+        yield buf;
+      }
+    }
+
+    let source: AsyncIterable<Buffer>;
+    let raw: Readable | undefined;
+    if (gz) {
+      raw = Readable.from(ranges(0), { objectMode: false });
+      const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+      raw.on('error', (e) => gunzip.destroy(e));
+      raw.pipe(gunzip);
+      gunzip.on('close', () => raw!.destroy()); // stopped early or corrupt: stop reading HDFS too
+      source = gunzip;
+    } else {
+      if (skipBytes) this.ctx.metrics.add('bytes_read', skipBytes);
+      source = ranges(skipBytes);
+    }
+
+    const max = cfg.max_line_bytes;
+    let offset = gz ? 0 : skipBytes; // stream offset of the next byte not yet seen
+    let toSkip = gz ? skipBytes : 0;
+    let carry: Buffer | null = null; // a line without its end yet (at most max + 1 bytes kept)
+    let carryLen = 0; // its true length
+    let invalid: Rec[] = [];
+    let blank = 0;
+    const tooLong = (line: number, kept: Buffer, len: number) => {
+      invalid.push(makeInvalid(this.ctx.node, { file, line }, 'LINE_TOO_LONG', `line is ${len} bytes, longer than max_line_bytes (${max}); the first ${max} bytes are kept`, kept.subarray(0, max).toString('utf8')));
+    };
+    const send = async (block: LineBlock | null, commit: CommitPoint | null) => {
+      if (blank) {
+        this.ctx.metrics.add('blank_lines', blank);
+        blank = 0;
+      }
+      if (!block && !invalid.length && !commit) return;
+      const batch: SourceOutputs = {};
+      if (block && block.bytes.length) batch.out = block;
+      if (invalid.length) batch.invalid = invalid;
+      invalid = [];
+      const seq = this.seq++;
+      await emit(batch, () => this.onDurable(seq, commit));
+    };
+    const point = (off: number, line: number, complete: boolean): CommitPoint | null =>
+      cfg.checkpoint ? { key, fileId, length, offset: off, line, complete } : null;
+
+    /** Whole lines in `data` (starting at stream offset `start`, ending with '\n'): blocks and rejects. */
+    const lines = async (data: Buffer, start: number): Promise<boolean> => {
+      let from = 0;
+      let first = lineNo + 1;
+      let records = 0;
+      let pos = 0;
+      const cut = (to: number): LineBlock | null => (to > from ? { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records } : null);
+      while (pos < data.length) {
+        let nl = data.indexOf(NL, pos);
+        if (nl === -1) nl = data.length;
+        let len = nl - pos;
+        if (len > 0 && data[nl - 1] === CR) len--;
+        lineNo++;
+        const next = nl + 1;
+        if (len === 0) blank++;
+        else if (len > max) {
+          const block = cut(pos);
+          tooLong(lineNo, data.subarray(pos, pos + max), len);
+          await send(block, point(start + Math.min(next, data.length), lineNo, false));
+          if (this.ctx.signal.aborted) return false;
+          from = next;
+          first = lineNo + 1;
+          records = 0;
+          pos = next;
+          continue;
+        } else records++;
+        pos = next;
+        if (records >= cfg.batch_size && pos < data.length) {
+          await send(cut(pos), point(start + pos, lineNo, false));
+          if (this.ctx.signal.aborted) return false;
+          from = pos;
+          first = lineNo + 1;
+          records = 0;
+        }
+      }
+      await send(cut(Math.min(pos, data.length)), point(start + data.length, lineNo, false));
+      return !this.ctx.signal.aborted;
+    };
+
+    let corrupt: Error | undefined;
+    let stopped = false;
+    try {
+      for await (const c0 of source) {
+        if (this.ctx.signal.aborted) {
+          stopped = true;
+          break;
+        }
+        let c = c0;
+        if (toSkip > 0) {
+          const n = Math.min(toSkip, c.length);
+          toSkip -= n;
+          offset += n;
+          c = c.subarray(n);
+          if (!c.length) continue;
+        }
+        const chunkStart = offset;
+        offset += c.length;
+        let data: Buffer;
+        let dataStart: number;
+        if (carry) {
+          if (carryLen > max) {
+            // The line being gathered is already too long: find its end, reject it.
+            const nl = c.indexOf(NL);
+            if (nl === -1) {
+              carryLen += c.length;
+              continue;
+            }
+            lineNo++;
+            tooLong(lineNo, carry, carryLen + nl);
+            carry = null;
+            carryLen = 0;
+            data = c.subarray(nl + 1);
+            dataStart = chunkStart + nl + 1;
+            if (!data.length) {
+              await send(null, point(offset, lineNo, false));
+              continue;
+            }
+          } else {
+            data = Buffer.concat([carry, c]);
+            dataStart = chunkStart - carry.length;
+            carry = null;
+            carryLen = 0;
+          }
+        } else {
+          data = c;
+          dataStart = chunkStart;
+        }
+        const lastNl = data.lastIndexOf(NL);
+        if (lastNl === -1) {
+          carryLen = data.length;
+          carry = Buffer.from(data.subarray(0, Math.min(data.length, max + 1)));
+          continue;
+        }
+        if (!(await lines(data.subarray(0, lastNl + 1), dataStart))) {
+          stopped = true;
+          break;
+        }
+        const rest = data.subarray(lastNl + 1);
+        if (rest.length) {
+          carryLen = rest.length;
+          carry = Buffer.from(rest.subarray(0, Math.min(rest.length, max + 1)));
+        }
+      }
+    } catch (err) {
+      if (err instanceof Stopped) stopped = true;
+      else if (err instanceof HdfsError || !gz) throw err;
+      else corrupt = err as Error;
+    }
+    if (stopped || this.ctx.signal.aborted) {
+      await send(null, null);
+      return;
+    }
+    if (carry) {
+      if (carryLen > max) {
+        lineNo++;
+        tooLong(lineNo, carry, carryLen);
+      } else {
+        const c = carry;
+        carry = null;
+        await lines(c, offset - carryLen);
+      }
+    }
+    if (corrupt) {
+      this.ctx.metrics.add('corrupt_files', 1);
+      invalid.push(makeInvalid(this.ctx.node, { file, line: lineNo + 1 }, 'GZIP_CORRUPT', `gzip stream is truncated or corrupt after ${offset} bytes (${lineNo} lines): ${corrupt.message}`, ''));
+    }
+    await send(null, point(offset, lineNo, true));
+  }
+
+  /** Batches complete out of order; commit only the contiguous prefix. */
+  private onDurable(seq: number, commit: CommitPoint | null): void {
+    this.durable.set(seq, commit);
+    while (this.durable.has(this.nextToCommit)) {
+      const c = this.durable.get(this.nextToCommit)!;
+      this.durable.delete(this.nextToCommit);
+      this.nextToCommit++;
+      if (c) {
+        this.checkpoints.files[c.key] = { fileId: c.fileId, length: c.length, offset: c.offset, line: c.line, complete: c.complete };
+        this.dirty = true;
+      }
+    }
+    if (this.dirty && Date.now() - this.lastSave > 200) this.save();
+  }
+
+  private save(): void {
+    if (!this.checkpointFile || !this.dirty) return;
+    const tmp = `${this.checkpointFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.checkpoints));
+    renameSync(tmp, this.checkpointFile);
+    this.dirty = false;
+    this.lastSave = Date.now();
+  }
+
+  async close(): Promise<void> {
+    this.save();
+  }
+}
