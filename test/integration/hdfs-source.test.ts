@@ -86,7 +86,9 @@ describeWithServices(['hdfs'], 'hdfs source on the real HDFS', () => {
     const t = out.filter((r) => r.origin.file.endsWith('trunc.log.gz'));
     expect(t.length).toBeGreaterThan(100);
     expect(t.length).toBeLessThan(2000);
-    t.forEach((r, i) => expect(r.origin.line).toBe(i + 1));
+    t.forEach((r, i) => {
+      expect(r.origin.line).toBe(i + 1);
+    });
   });
 
   it('checkpoints: a rerun resumes after the last delivered batch, and skips a file delivered whole', async () => {

@@ -204,7 +204,7 @@ class HdfsSink implements SinkInstance {
     private readonly ctx: PluginContext,
   ) {
     this.hdfs = new Hdfs(config);
-    let tpl;
+    let tpl: ReturnType<typeof compileTemplate>;
     try {
       tpl = compileTemplate(config.path);
     } catch (err) {

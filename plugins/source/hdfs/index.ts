@@ -309,7 +309,7 @@ class HdfsSource implements SourceInstance {
       }
       if (!block && !invalid.length && !commit) return;
       const batch: SourceOutputs = {};
-      if (block && block.bytes.length) batch.out = block;
+      if (block?.bytes.length) batch.out = block;
       if (invalid.length) batch.invalid = invalid;
       invalid = [];
       const seq = this.seq++;
