@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
@@ -17,9 +17,11 @@ import { ensureFeed, ensureLog, type LogFile } from './generate/files.js';
 import { LOG_FORMATS } from './generate/logs.js';
 import { CLI, DATA_DIR, DIST_BENCH, ROOT } from './lib/paths.js';
 import { describeMachine, type Machine } from './lib/machine.js';
-import { countLines, measure, type Measured } from './lib/measure.js';
+import { measure, type Measured } from './lib/measure.js';
 import { selfTimes } from './lib/profile.js';
 import * as S from './scenarios.js';
+import * as P from './peers/peers.js';
+import { measureTree } from './peers/measure.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -34,13 +36,16 @@ const { values: argv } = parseArgs({
     'no-micro': { type: 'boolean', default: false },
     strict: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
+    // Spark (batch, streaming) and Benthos beside sluice's default sweep: bench/peers/
+    peers: { type: 'boolean', default: false },
   },
 });
 
 const quick = argv.quick!;
+const peersMode = argv.peers!;
 const seed = Number(argv.seed);
 const runs = Number(argv.runs ?? (quick ? 1 : 3));
-const sweepLines = Number(argv.lines ?? (quick ? 200_000 : 5_000_000));
+const sweepLines = Number(argv.lines ?? (quick ? 200_000 : peersMode ? 1_000_000 : 5_000_000));
 const parseLines = Number(argv['parse-lines'] ?? (quick ? 100_000 : 1_000_000));
 const indicators = Number(argv.indicators ?? (quick ? 100_000 : 1_000_000));
 const OUT_DIR = join(DATA_DIR, 'out');
@@ -74,7 +79,7 @@ async function registeredPlugins(): Promise<Set<string> | string> {
 
 interface Row {
   s: S.Scenario;
-  runs: (Measured & { alerts: number; rejects: number })[];
+  runs: (Measured & { alerts: number; rejects: number; out: S.Outputs })[];
   skip?: string;
   failure?: string;
 }
@@ -84,7 +89,7 @@ const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); cons
 async function main(): Promise<void> {
   const t0 = performance.now();
   const machine = describeMachine();
-  log(`sluice bench — ${quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; parse ${fmtInt(parseLines)} lines per format; seed ${seed}`);
+  log(`sluice bench — ${peersMode ? 'peers' : quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; ${peersMode ? '' : `parse ${fmtInt(parseLines)} lines per format; `}seed ${seed}`);
   log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
 
   // Data.
@@ -127,6 +132,21 @@ async function main(): Promise<void> {
     S.kafkaSweep(sweepInput),
     S.hdfsSweep(sweepInput),
   ];
+  let peerEnv: P.PeerEnv | undefined;
+  if (peersMode) {
+    // sluice's default sweep (and with a worker per core) beside the peers, with the references
+    const status = P.installPeers(log);
+    peerEnv = { status, streamDir: (i) => P.ensureStreamDir(logFor(i), Math.max(1, Math.ceil(i.lines / 10))) };
+    scenarios = [
+      S.ceiling(sweepInput),
+      S.naive(sweepInput),
+      S.sweep(sweepInput),
+      S.sweep(sweepInput, 'squid', 'auto'),
+      P.sparkBatch(sweepInput, peerEnv),
+      P.sparkStream(sweepInput, peerEnv),
+      P.benthos(sweepInput, peerEnv),
+    ];
+  }
   if (argv.only) {
     const want = argv.only.split(',').map((w) => w.trim()).filter(Boolean);
     const picked = scenarios.filter((s) => want.some((w) => s.id.includes(w)));
@@ -149,6 +169,7 @@ async function main(): Promise<void> {
 
   const rows: Row[] = scenarios.map((s) => ({ s, runs: [], skip: s.skip?.(env) }));
   for (const r of rows) if (!r.skip) logFor(r.s.input);
+  for (const r of rows) if (!r.skip && r.s.id === 'peer spark streaming') peerEnv!.streamDir(r.s.input);
   for (const r of rows) if (r.skip) log(`  skip ${r.s.id}: ${r.skip}`);
 
   rmSync(OUT_DIR, { recursive: true, force: true });
@@ -157,15 +178,11 @@ async function main(): Promise<void> {
       if (r.skip || r.failure) continue;
       const dir = join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'), `run-${round}`);
       mkdirSync(dir, { recursive: true });
-      const out: S.Outputs = { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
-      const m = await measure({
-        args: r.s.args(env, out),
-        cwd: ROOT,
-        watch: r.s.watch ? out[r.s.watch] : undefined,
-        stderrFile: join(dir, 'stderr.log'),
-        timeoutMs: quick ? 120_000 : 1_800_000,
-      });
-      const res = { ...m, alerts: countLines(out.alerts), rejects: countLines(out.rejects) };
+      const peer = P.isPeer(r.s) ? r.s : undefined;
+      const out: S.Outputs = peer?.dirs ? P.dirOutputs(dir) : { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
+      const common = { cwd: ROOT, watch: r.s.watch ? out[r.s.watch] : undefined, stderrFile: join(dir, 'stderr.log'), timeoutMs: quick ? 600_000 : 1_800_000 };
+      const m = peer ? await measureTree({ ...peer.command(env, out), ...common }) : await measure({ args: r.s.args(env, out), ...common });
+      const res = { ...m, alerts: P.countRecords(out.alerts), rejects: P.countRecords(out.rejects), out };
       r.runs.push(res);
       const lps = r.s.input.lines ? r.s.input.lines / (m.wallMs / 1000) : NaN;
       log(`  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(lps).padStart(10)} lines/s  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`);
@@ -174,8 +191,14 @@ async function main(): Promise<void> {
         log(`      ${r.failure}`);
       }
     }
+    // a long peers run keeps what it has: the section is written after every round, the last one final
+    if (peersMode && round < runs) reportPeers(rows, env, machine, peerEnv!, t0, `after round ${round} of ${runs}`);
   }
 
+  if (peersMode) {
+    reportPeers(rows, env, machine, peerEnv!, t0);
+    return;
+  }
   let profile: string | undefined;
   if (argv.profile) profile = await runProfile(env, sweepInput);
   const micro = argv['no-micro'] || quick ? undefined : await runMicro();
@@ -196,6 +219,53 @@ async function main(): Promise<void> {
     log(`wrote ${file}`);
   }
   if (rows.some((r) => r.failure)) process.exitCode = 1;
+}
+
+/** The peers run: the usual table for the sluice rows and the references, the peer table, the agreement checks. */
+function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerEnv, t0: number, partial?: string): void {
+  const { table, markdown } = render(rows, env);
+  console.log(table);
+  P.checkAgreement(rows, 'sweep squid', env.logs({ format: 'squid', lines: sweepLines }).path);
+  const sluiceIds = ['sweep squid', 'sweep squid (workers: auto)'].filter((id) => rows.some((r) => r.s.id === id && r.runs.length));
+  const pt = P.peerTable(rows, sluiceIds, sweepLines, indicators);
+  const t = new Table({ head: pt.head, style: { head: [], border: [] } });
+  for (const b of pt.text) t.push(b);
+  console.log(t.toString());
+  for (const v of pt.verdict) console.log(v.startsWith('**MISMATCH') ? `\n!!! ${v.replace(/\*\*/g, '')}\n` : v);
+  for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);
+  for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
+  const wrong = rows.filter((r) => !r.failure && !r.skip && !['ok', '—', ''].includes(check(r, env)));
+  for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'))})`);
+  if (!partial && argv.strict && (wrong.length || pt.verdict.some((v) => v.startsWith('**MISMATCH')))) process.exitCode = 1;
+  if (!partial && rows.some((r) => r.failure)) process.exitCode = 1;
+  const elapsed = (performance.now() - t0) / 1000;
+  log(partial ? `(${partial}: ${elapsed.toFixed(0)} s so far)` : `done in ${elapsed.toFixed(0)} s`);
+  if (argv['no-write']) return;
+  const st = peerEnv.status;
+  const inst = (name: string, i: { ok: boolean; reason?: string; installSeconds?: number; cached?: boolean }) =>
+    i.ok ? `${name}: ${i.cached ? `already installed (first install took ${i.installSeconds} s)` : `installed in ${i.installSeconds} s`}` : `${name}: skipped — ${i.reason}`;
+  const section = `## Peers (\`npm run bench -- --peers\`)
+
+Generated on ${machine.date} (${elapsed.toFixed(0)} s${partial ? `, ${partial}: not finished` : ''}) at commit ${machine.commit}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}.
+${runs} round(s); every system in a fresh process per round, on the same files (\`${basename(env.logs({ format: 'squid', lines: sweepLines }).path)}\`, \`${basename(env.feed.path)}\`).
+Install / check: ${inst('Spark (pyspark venv)', st.spark)}; ${inst('Benthos (go build)', st.benthos)}; the check itself took ${st.installWallS.toFixed(0)} s.
+
+${P.peerTable(rows, sluiceIds, sweepLines, indicators).markdown}
+
+Columns: **lines/s** input lines ÷ wall time of the whole run (start-up, feed loading, writing included); **CPU s/M lines**
+user+system CPU of the whole process tree (a JVM and its Python driver included) per million input lines; **peak RSS** of the
+whole tree; **1st alert** spawn → the first alert on disk (Spark batch commits its output at the end of the job; streaming after
+its first micro-batch of ${fmtInt(Math.ceil(sweepLines / 10))} lines); **sweep squid ×** sluice's lines/s ÷ the system's (above 1: sluice is faster), with the
+ratio of wall times within each round; **RSS ÷ sluice** the system's peak RSS ÷ sluice's default sweep's. A peer whose alerts or
+rejects differ from sluice's in any round (bench/peers/agree.ts: same lines, same indicators) has its ratios marked INVALID.
+
+The sluice rows and the references in the same run:
+
+${markdown}
+`;
+  const file = quick ? join(DATA_DIR, 'RESULTS-quick.md') : join(ROOT, 'bench', 'RESULTS.md');
+  P.writePeersSection(file, section);
+  log(`wrote the Peers section of ${file}`);
 }
 
 function lastLines(s: string, n: number): string {
@@ -329,6 +399,7 @@ async function runMicro(): Promise<string> {
 function writeResults(file: string, m: Machine, table: string, rows: Row[], env: S.Env, profile: string | undefined, micro: string | undefined, elapsed: number): void {
   // Hand-written notes below "## Profile notes" survive a rewrite.
   let notes = '## Profile notes\n\n_None yet._\n';
+  const peers = P.peersSection(file);
   if (existsSync(file)) {
     const old = readFileSync(file, 'utf8');
     const i = old.indexOf('## Profile notes');
@@ -384,7 +455,7 @@ ${failures.length ? `### Failures\n\n${failures.join('\n')}\n\n` : ''}${skips.le
 
 ${profile ?? '_Run `npm run bench -- --profile` to add a CPU profile of the default sweep._'}
 
-${micro ? `## Micro-benchmarks\n\n${micro}\n\n` : ''}${notes}`;
+${micro ? `## Micro-benchmarks\n\n${micro}\n\n` : ''}${peers ? `${peers}\n\n` : ''}${notes}`;
   writeFileSync(file, text);
 }
 

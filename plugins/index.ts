@@ -4,6 +4,8 @@ import fileSource from './source/file/index.js';
 import fileSink from './sink/file/index.js';
 import hdfsSource from './source/hdfs/index.js';
 import hdfsSink from './sink/hdfs/index.js';
+import kafkaSource from './source/kafka/index.js';
+import kafkaSink from './sink/kafka/index.js';
 import stdoutSink from './sink/stdout/index.js';
 import filter from './transform/filter/index.js';
 import route from './transform/route/index.js';
@@ -19,6 +21,8 @@ export const builtinPlugins: PluginDef[] = [
   fileSink,
   hdfsSource,
   hdfsSink,
+  kafkaSource,
+  kafkaSink,
   stdoutSink,
   filter,
   route,

@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.0';
+export const API_VERSION = '1.1';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -35,12 +35,31 @@ export interface Logger {
   error(obj: object | string, msg?: string): void;
 }
 
-/** Named counters and gauges of one node; they appear in the run summary (printed, and written by `--summary-json`). */
+/**
+ * Labels of a labelled metric, e.g. `{ feed: 'feodo' }` or `{ topic: 'proxy', partition: '3' }`.
+ * Keep their values few (feeds, partitions, rule names): never a record's value such as an address.
+ */
+export type MetricLabels = Readonly<Record<string, string | number>>;
+
+/**
+ * Named counters, gauges and observations of one node. Unlabelled counters and gauges appear in
+ * the run summary (printed, and written by `--summary-json`); every one of them is also served on
+ * `sluice run --metrics` (see docs/operating.md for the names: a few well-known ones get metrics of
+ * their own, e.g. `consumer_lag` → `sluice_kafka_consumer_lag`, the rest are
+ * `sluice_node_metric{node,name}`).
+ */
 export interface Metrics {
-  /** Add `n` (default 1) to a counter. */
-  add(name: string, n?: number): void;
-  /** Set a gauge to `value`. */
-  set(name: string, value: number): void;
+  /** Add `n` (default 1) to a counter; with `labels`, to that labelled series of it (API 1.1). */
+  add(name: string, n?: number, labels?: MetricLabels): void;
+  /** Set a gauge to `value`; with `labels`, that labelled series of it (API 1.1). */
+  set(name: string, value: number, labels?: MetricLabels): void;
+  /**
+   * Record one observation of a distribution (a latency in seconds, a size in bytes) for a
+   * histogram. Free when nothing observes the run (no `--metrics`/`--ui`): the value is dropped.
+   * Name it with its unit (`flush_seconds`, `fetch_bytes`). Optional for callers that build their
+   * own `Metrics` (API 1.1): call it as `ctx.metrics.observe?.(...)` only if you must support 1.0.
+   */
+  observe?(name: string, value: number, labels?: MetricLabels): void;
 }
 
 export interface PluginContext {

@@ -21,6 +21,9 @@ export { CowPaths, pathProblem } from './cow-paths.js';
 export { schemaValidator } from './spec/ajv.js';
 export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
 
+// The kafka source's and sink's connection options (brokers, TLS, SASL), client config and errors.
+export { connectionProperties, checkConnection, kafkaClientConfig, kafkaFailure, brokerList, rootCause, type ConnectionConfig, type TlsConfig, type SaslConfig } from './net/kafka.js';
+
 // Retries with backoff for transient I/O (broker or WebHDFS down): the runtime's own policy, for
 // sources and sinks that retry inside a call (a reconnect, a commit) rather than failing it.
 export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type BackoffPolicy, type RetryOptions } from './util/retry.js';

@@ -19,6 +19,11 @@ import { drawGraph } from '../graph/draw.js';
 import { pluginList, pluginReference } from './plugin-docs.js';
 import { createProgress } from './progress.js';
 import { redact } from '../util/redact.js';
+import { parseDuration } from '../util/duration.js';
+import { observe, RunMonitor, parseAddress, type Observing } from '../observe/index.js';
+import { topRemote, topScreen, type TopScreen } from './top.js';
+import { tapRemote } from './tap.js';
+import { registerReplay } from './replay.js';
 import { registerTestCommand } from './test-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -66,10 +71,39 @@ program
   .option('--summary-json <file>', 'also write the run summary as JSON to this file')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
   .option('--no-progress', 'no progress line on a terminal')
+  .option('--metrics <addr>', 'serve Prometheus metrics, /healthz and /readyz at HOST:PORT (e.g. 127.0.0.1:9464)')
+  .option('--ui <addr>', 'serve the status page at HOST:PORT (the same address as --metrics serves both)')
+  .option('--top', 'show per-node rates and queues live instead of the progress bar (sluice top, in this process)')
+  .option('--linger <duration>', 'after a finite run, keep serving --metrics/--ui this long (e.g. 30s) for a last scrape or look; Ctrl-C ends it')
   .action(async (file: string, opts) => {
     const spec = await compile(file, opts.var);
     if (!spec) process.exit(2);
     const logger = createLogger(opts.logLevel, spec.secrets);
+    let observing: Observing | undefined;
+    let monitor: RunMonitor | undefined;
+    let lingerMs = 0;
+    try {
+      if (opts.linger !== undefined) {
+        try {
+          lingerMs = parseDuration(opts.linger);
+        } catch (err) {
+          throw new Error(`--linger: ${(err as Error).message}`);
+        }
+      }
+      for (const a of [opts.metrics, opts.ui]) if (a !== undefined) parseAddress(a);
+      if (opts.metrics !== undefined || opts.ui !== undefined) {
+        observing = await observe(spec, { metrics: opts.metrics, ui: opts.ui });
+        monitor = observing.monitor;
+        for (const l of observing.listening) {
+          const what = l.features.map((f) => (f === 'ui' ? `status page ${l.url}/ui` : `metrics ${l.url}/metrics`)).join(', ');
+          logger.info({ url: l.url, serves: l.features }, 'serving');
+          if (process.stderr.isTTY && !opts.top) process.stderr.write(`sluice: ${what} (also /healthz /readyz /api/snapshot /tap)\n`);
+        }
+      } else if (opts.top) monitor = new RunMonitor(spec);
+    } catch (err) {
+      process.stderr.write(`sluice: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
     const hasStdoutSink = [...spec.nodes.values()].some((n) => n.kind === 'sink' && n.plugin.def.name === 'stdout');
     const report = hasStdoutSink ? process.stderr : process.stdout;
 
@@ -91,7 +125,20 @@ program
 
     const runOnce = async (): Promise<boolean> => {
       current = new AbortController();
-      const progress = opts.progress && process.stderr.isTTY ? createProgress(spec) : undefined;
+      const progress = opts.progress && !opts.top && process.stderr.isTTY ? createProgress(spec) : undefined;
+      let top: { screen: TopScreen; timer: NodeJS.Timeout } | undefined;
+      if (opts.top && monitor) {
+        const m = monitor;
+        const screen = topScreen(process.stderr, () => onSignal('SIGINT'));
+        top = { screen, timer: setInterval(() => { if (!observing) m.tick(); screen.draw(m.snapshot()); }, 1000) };
+      }
+      const endTop = () => {
+        if (!top || !monitor) return;
+        clearInterval(top.timer);
+        if (!observing) monitor.tick();
+        top.screen.end(monitor.snapshot());
+        top = undefined;
+      };
       try {
         const summary = await runPipeline(spec, {
           stateDir: resolve(opts.stateDir),
@@ -100,13 +147,16 @@ program
           once: !!opts.once,
           logLevel: opts.logLevel,
           onProgress: progress?.update,
+          observer: monitor,
         });
         progress?.stop();
+        endTop();
         report.write(renderSummary(summary) + '\n');
         if (opts.summaryJson) writeFileSync(opts.summaryJson, JSON.stringify(summary, null, 2));
         return true;
       } catch (err) {
         progress?.stop();
+        endTop();
         const e = err as Error & { summary?: import('../runtime/summary.js').RunSummary; code?: unknown };
         logger.error({ err: redact(e.stack ?? String(e), spec.secrets) }, 'run failed');
         const code = typeof e.code === 'string' && e.code.startsWith('SLUICE_E_') ? ` [${e.code}]` : '';
@@ -137,10 +187,71 @@ program
         process.on('SIGINT', () => !current && done());
         process.on('SIGTERM', () => !current && done());
       });
+      await observing?.close();
       process.exit(0);
     }
     const ok = await runOnce();
+    if (observing && lingerMs > 0 && !stopping) {
+      logger.info({ ms: lingerMs }, 'run ended; still serving metrics and the status page (--linger)');
+      if (process.stderr.isTTY) process.stderr.write(`sluice: run ended; serving for ${opts.linger} more (Ctrl-C to exit)\n`);
+      await new Promise<void>((done) => {
+        const t = setTimeout(done, lingerMs);
+        const end = () => {
+          clearTimeout(t);
+          done();
+        };
+        process.removeAllListeners('SIGINT');
+        process.removeAllListeners('SIGTERM');
+        process.once('SIGINT', end);
+        process.once('SIGTERM', end);
+      });
+    }
+    await observing?.close();
     process.exit(ok ? 0 : 1);
+  });
+
+const addrOption = () => new Option('--addr <addr>', 'where the pipeline serves (its --metrics or --ui address)').default('127.0.0.1:9464');
+const baseUrl = (addr: string): string => {
+  const a = parseAddress(addr);
+  return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+};
+
+program
+  .command('top')
+  .description('Show per-node rates, totals and queue depths of a running pipeline, live')
+  .addOption(addrOption())
+  .option('--interval <seconds>', 'seconds between refreshes', '1')
+  .option('--once', 'print one frame and exit')
+  .action(async (opts) => {
+    let base: string;
+    try {
+      base = baseUrl(opts.addr);
+    } catch (err) {
+      process.stderr.write(`sluice top: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    const interval = Math.max(0.2, Number(opts.interval) || 1) * 1000;
+    process.exit(await topRemote(base, { intervalMs: interval, once: !!opts.once }));
+  });
+
+program
+  .command('tap')
+  .description('Print a sample of the records passing NODE.PORT of a running pipeline (JSON lines)')
+  .argument('<ref>', 'NODE or NODE.PORT (default port: out), e.g. parse.invalid')
+  .addOption(addrOption())
+  .option('--rate <n>', 'at most this many records a second', '10')
+  .option('--limit <n>', 'stop after this many records')
+  .option('--pretty', 'indent each record')
+  .action(async (ref: string, opts) => {
+    let base: string;
+    try {
+      base = baseUrl(opts.addr);
+    } catch (err) {
+      process.stderr.write(`sluice tap: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    const limit = opts.limit !== undefined ? Number(opts.limit) : undefined;
+    process.exit(await tapRemote(base, ref, { rate: Number(opts.rate) || 10, limit, pretty: !!opts.pretty }));
   });
 
 program
@@ -213,6 +324,7 @@ program
     } else process.stdout.write(text);
   });
 
+registerReplay(program);
 registerTestCommand(program);
 
 program.parseAsync(process.argv).catch((err) => {

@@ -7,6 +7,8 @@ import { linesToRecords, type Batch, type Rec } from '../record.js';
  */
 export class Ack {
   private holds = 1;
+  /** When the source emitted the batch (`Date.now()`): detection latency is measured from it. */
+  readonly at = Date.now();
 
   constructor(private readonly onDurable: (() => void) | undefined) {}
 
@@ -30,6 +32,8 @@ export interface Envelope {
   records: Batch;
   /** Null for records a processor emits on its own (closed windows at finish). */
   ack: Ack | null;
+  /** The edge it came along, `node.port` (per-edge queue depths, when a run is observed). */
+  from?: string;
 }
 
 /** The records of an envelope, building them from a block of lines the first time they are needed. */

@@ -23,6 +23,8 @@ import { asRunError } from './run-error.js';
 export interface StepCounter {
   received(n: number): void;
   emitted(port: string, n: number): void;
+  /** Present to be told, once per batch, the milliseconds the step spent in `process` for it. */
+  busy?(ms: number): void;
 }
 
 export interface ChainStep {
@@ -44,16 +46,21 @@ const isPromise = <V>(x: unknown): x is Promise<V> => !!x && typeof (x as Promis
 
 export class ChainDriver<T> {
   private readonly holders: boolean;
+  /** Milliseconds each step spent in `process` for the current batch, when any step is timed. */
+  private readonly busyMs: Float64Array | undefined;
 
   constructor(
     private readonly steps: readonly ChainStep[],
     private readonly out: ChainOut<T>,
   ) {
     this.holders = steps.some((s) => s.holder !== undefined);
+    this.busyMs = steps.some((s) => s.counter.busy) ? new Float64Array(steps.length) : undefined;
   }
 
   /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
   runBatch(batch: Batch, tag: T): Promise<void> {
+    // Observed runs: the previous batch's times go out now (synchronously: no extra turn).
+    if (this.busyMs) this.reportBusy();
     if (this.holders && this.updatePending()) return this.applyUpdates().then(() => this.runChunks(batch, tag));
     // A batch of one chunk (what a main-thread processor receives from another) runs without
     // the chunk loop's extra await: a consumer must not take more turns of the microtask queue
@@ -67,8 +74,23 @@ export class ChainDriver<T> {
     for (const records of chunksOf(batch)) await this.runFrom(0, records, tag);
   }
 
+  /**
+   * Hand each timed step the milliseconds it spent in `process` since the last report (one batch:
+   * `runBatch` reports the previous batch's as it starts the next; a worker calls this before it
+   * replies, `finish` for the last batch).
+   */
+  reportBusy(): void {
+    const busy = this.busyMs;
+    if (!busy) return;
+    for (let k = 0; k < busy.length; k++) {
+      if (busy[k]! > 0) this.steps[k]!.counter.busy?.(busy[k]!);
+      busy[k] = 0;
+    }
+  }
+
   /** End of input: apply pending updates, then finish each step, feeding what it emits onward. */
   async finish(tag: T): Promise<void> {
+    this.reportBusy();
     if (!this.steps.some((s) => s.inst.finish)) return; // nothing held: no late `update` either
     if (this.holders && this.updatePending()) await this.applyUpdates();
     for (let k = 0; k < this.steps.length; k++) {
@@ -111,12 +133,14 @@ export class ChainDriver<T> {
       const step = this.steps[k]!;
       step.counter.received(input.length);
       let produced: Outputs;
+      const t0 = this.busyMs ? performance.now() : 0;
       try {
         const r = step.inst.process(input);
         produced = isPromise<Outputs>(r) ? await r : r;
       } catch (err) {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
       }
+      if (this.busyMs) this.busyMs[k]! += performance.now() - t0;
       // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
       // is a turn of the microtask queue more (see runBatch).
       let next: Rec[] | undefined;

@@ -40,6 +40,11 @@ export class BoundedQueue<T> {
     this.wakeConsumer();
   }
 
+  /** Call `fn` for each item waiting, oldest first (observers: at most `capacity` items). */
+  forEach(fn: (item: T) => void): void {
+    for (let i = this.head; i < this.items.length; i++) fn(this.items[i]!);
+  }
+
   /** One producer is done. */
   end(): void {
     this.producers--;

@@ -17,6 +17,7 @@ import { runSegment, segmentLabel } from './runners/segment.js';
 import { runSink } from './runners/sink.js';
 import { runSource } from './runners/source.js';
 import { findSegments, type Segment } from './segments.js';
+import type { RunObserver } from './observer.js';
 import { RunState } from './state.js';
 import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
@@ -34,6 +35,8 @@ export interface RunOptions {
   onProgress?: (stats: Map<string, NodeStats>) => void;
   /** Backoff of a sink's retried `write`/`flush` (default: 200 ms doubling up to 30 s, no limit). */
   sinkRetry?: Partial<BackoffPolicy>;
+  /** Something watching the run: metrics, the status page, `--top` (see observer.ts). */
+  observer?: RunObserver;
 }
 
 type Instance = SourceInstance | ProcessorInstance | SinkInstance;
@@ -48,7 +51,14 @@ interface Layout {
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   const layout = layoutOf(spec);
-  const state = new RunState(spec, layout.insideSegment, { stateDir: opts.stateDir, logger: opts.logger, once: !!opts.once });
+  const obs = opts.observer;
+  const state = new RunState(spec, layout.insideSegment, { stateDir: opts.stateDir, logger: opts.logger, once: !!opts.once, observer: obs });
+  if (obs) {
+    const hidden = new Set<string>();
+    for (const seg of layout.segments) for (const n of seg.nodes) for (const p of spec.nodes.get(n)!.ports) if (!seg.leaving[n]!.includes(p)) hidden.add(`${n}.${p}`);
+    obs.attach(state.view(hidden));
+  }
+  obs?.phase('preparing');
   const outer = opts.signal;
   const onOuterAbort = () => state.controller.abort();
   if (outer?.aborted) state.controller.abort();
@@ -57,7 +67,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   // Worker threads start now: they load their plugin modules while the prepares run here.
   const pools = new Map<string, WorkerPool>();
   for (const seg of layout.segments) {
-    const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once };
+    const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, observed: obs !== undefined };
     pools.set(seg.nodes[0]!, WorkerPool.launch(spec, seg, spec.settings.workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))));
   }
 
@@ -71,11 +81,15 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     for (const p of pools.values()) await p.terminate();
     await prepared.close(opts.logger);
     outer?.removeEventListener('abort', onOuterAbort);
-    throw asRunError(err, 'SLUICE_E_CREATE');
+    const e = asRunError(err, 'SLUICE_E_CREATE');
+    obs?.phase('failed', e);
+    throw e;
   }
 
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(state.stats), 500) : undefined;
-  await Promise.all(startRunners(state, layout, pools, created, opts));
+  const runners = startRunners(state, layout, pools, created, opts);
+  obs?.phase('running'); // every instance created (feeds loaded), every source's run() called
+  await Promise.all(runners);
   if (progressTimer) clearInterval(progressTimer);
   opts.onProgress?.(state.stats);
   outer?.removeEventListener('abort', onOuterAbort);
@@ -92,9 +106,11 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const failure = state.failure;
   if (failure !== undefined) {
     (failure as Error & { summary?: RunSummary }).summary = summary;
+    obs?.phase('failed', failure);
     throw failure;
   }
   summary.stoppedBySignal = state.signal.aborted;
+  obs?.phase('done');
   return summary;
 }
 

@@ -2,7 +2,7 @@
  * What the runners of one run share: the abort controller, the first failure, live statistics,
  * the input queue of every node and the routes from each node's ports to its consumers' queues.
  */
-import type { Logger, PluginContext, Rec } from '../api.js';
+import type { Logger, Metrics, PluginContext, Rec } from '../api.js';
 import { batchSize, type Batch, type SourceOutputs } from '../record.js';
 import type { CompiledNode, CompiledSpec } from '../graph/build.js';
 import type { Ack, Envelope } from './acks.js';
@@ -12,11 +12,14 @@ import { BoundedQueue } from './queue.js';
 import { asRunError, type RunError, type RunErrorCode } from './run-error.js';
 import { NodeStats } from './summary.js';
 import type { NodeDelta } from './wire.js';
+import type { QueueDepth, RunObserver, RunView } from './observer.js';
 
 export interface StateOptions {
   stateDir: string;
   logger: Logger & { child?(b: object): Logger };
   once: boolean;
+  /** Something watching the run (metrics, status page, top); see observer.ts. */
+  observer?: RunObserver;
 }
 
 export class RunState {
@@ -30,6 +33,9 @@ export class RunState {
   readonly queues = new Map<string, BoundedQueue<Envelope>>();
   /** node → port → the queues of its consumers outside the node's segment. */
   private readonly routes = new Map<string, Map<string, BoundedQueue<Envelope>[]>>();
+  /** Something watching the run, or undefined: then no hook costs more than this test. */
+  readonly observer: RunObserver | undefined;
+  readonly startedAt = Date.now();
 
   /** `insideSegment`: segment nodes other than heads (their edges stay in the workers). */
   constructor(
@@ -37,6 +43,7 @@ export class RunState {
     readonly insideSegment: ReadonlySet<string>,
     private readonly opts: StateOptions,
   ) {
+    this.observer = opts.observer;
     for (const name of spec.order) {
       const node = spec.nodes.get(name)!;
       this.stats.set(name, new NodeStats(node));
@@ -100,21 +107,27 @@ export class RunState {
     const n = batchSize(records);
     if (n === 0) return undefined;
     if (count) this.stats.get(name)!.emitted(port, n);
+    const obs = this.observer;
+    if (obs?.wants(name, port)) obs.records(name, port, records, ack?.at);
     const targets = this.routes.get(name)!.get(port);
     if (!targets) return undefined; // a port nobody reads: counted, then dropped (validation warned)
+    // Observed runs note the edge on the envelope (queue depth per edge); others make the same object as ever.
+    const from = obs !== undefined ? `${name}.${port}` : undefined;
     if (targets.length === 1) {
       ack?.retain();
-      return targets[0]!.push({ records, ack });
+      return targets[0]!.push(from === undefined ? { records, ack } : { records, ack, from });
     }
-    return this.fanOut(targets, records, ack);
+    return this.fanOut(targets, records, ack, from);
   }
 
-  private async fanOut(targets: BoundedQueue<Envelope>[], records: Batch, ack: Ack | null): Promise<void> {
+  private async fanOut(targets: BoundedQueue<Envelope>[], records: Batch, ack: Ack | null, from: string | undefined): Promise<void> {
     for (let i = 0; i < targets.length; i++) {
       ack?.retain();
       // Fan-out shares the records; each consumer gets its own array (or its own bytes: a
       // worker pool may transfer a block's memory to a thread).
-      await targets[i]!.push({ records: i === 0 ? records : copyBatch(records), ack });
+      const env: Envelope = { records: i === 0 ? records : copyBatch(records), ack };
+      if (from !== undefined) env.from = from;
+      await targets[i]!.push(env);
     }
   }
 
@@ -125,23 +138,66 @@ export class RunState {
 
   /** Counts a worker thread sent back for the segment's nodes. */
   applyDeltas(deltas: readonly NodeDelta[]): void {
+    const obs = this.observer;
     for (const d of deltas) {
       const st = this.stats.get(d.node)!;
       st.received(d.in);
       for (const p in d.out) st.emitted(p, d.out[p]!);
       for (const k in d.add) st.add(k, d.add[k]!);
       for (const k in d.set) st.set(k, d.set[k]!);
+      if (obs === undefined) continue;
+      if (d.ms !== undefined) obs.timing(d.node, 'process', d.ms / 1000);
+      if (d.obs) for (const [m, v, l] of d.obs) obs.observe(d.node, m, v, l);
+      if (d.lab) for (const [op, m, v, l] of d.lab) obs.labelled(d.node, op, m, v, l);
     }
+  }
+
+  /** What an observer reads of the run (observer.ts). */
+  view(hidden: ReadonlySet<string>): RunView {
+    return { spec: this.spec, stats: this.stats, startedAt: this.startedAt, queues: () => this.queueDepths(), hidden };
+  }
+
+  private queueDepths(): QueueDepth[] {
+    const out: QueueDepth[] = [];
+    for (const [node, q] of this.queues) {
+      const edges = new Map<string, { from: string; port: string; batches: number; records: number }>();
+      for (const input of this.spec.nodes.get(node)!.inputs) edges.set(`${input.node}.${input.port}`, { from: input.node, port: input.port, batches: 0, records: 0 });
+      let batches = 0;
+      let records = 0;
+      q.forEach((env) => {
+        const n = batchSize(env.records);
+        batches++;
+        records += n;
+        const e = env.from !== undefined ? edges.get(env.from) : undefined;
+        if (e) {
+          e.batches++;
+          e.records += n;
+        }
+      });
+      out.push({ node, capacity: q.capacity, batches, records, edges: [...edges.values()] });
+    }
+    return out;
   }
 
   /** A main-thread plugin's context: its node's metrics, the run's signal (or `signal`), `shared`. */
   contextFor(node: CompiledNode, shared?: SharedHolder, signal: AbortSignal = this.controller.signal): PluginContext {
     const st = this.stats.get(node.name)!;
+    const obs = this.observer;
+    const name = node.name;
+    // Unlabelled counters and gauges are the node's statistics (summary); labelled ones and
+    // observations exist only for an observer (metrics), and cost nothing without one.
+    const metrics: Metrics = obs
+      ? {
+          add: (n, v = 1, l) => (l ? obs.labelled(name, 'add', n, v, l) : st.add(n, v)),
+          set: (n, v, l) => (l ? obs.labelled(name, 'set', n, v, l) : st.set(n, v)),
+          observe: (n, v, l) => obs.observe(name, n, v, l),
+        }
+      : { add: (n, v = 1, l) => void (l || st.add(n, v)), set: (n, v, l) => void (l || st.set(n, v)), observe: () => undefined };
     return makeContext({
       pipeline: this.spec.name,
       node: node.name,
       logger: this.opts.logger,
-      metrics: { add: (n, v = 1) => st.add(n, v), set: (n, v) => st.set(n, v) },
+      metrics,
       signal,
       stateDir: this.opts.stateDir,
       once: this.opts.once,

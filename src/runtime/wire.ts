@@ -79,4 +79,10 @@ export interface NodeDelta {
   out: Record<string, number>;
   add: Record<string, number>;
   set: Record<string, number>;
+  /** Milliseconds the node spent in `process` for the batch (an observed run only). */
+  ms?: number;
+  /** `ctx.metrics.observe` calls (an observed run only). */
+  obs?: Array<[string, number, Readonly<Record<string, string | number>> | undefined]>;
+  /** Labelled `add`/`set` calls, in order (an observed run only). */
+  lab?: Array<['add' | 'set', string, number, Readonly<Record<string, string | number>>]>;
 }

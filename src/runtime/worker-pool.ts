@@ -122,14 +122,14 @@ export class WorkerPool {
    * Start `n` workers: each loads the plugin modules of the segment's nodes at once (while the main
    * thread runs the `prepare`s), then waits for `init`.
    */
-  static launch(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean }, onFatal: (e: Error) => void): WorkerPool {
+  static launch(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean }, onFatal: (e: Error) => void): WorkerPool {
     const pool = new WorkerPool(segment);
     const nodes = segment.nodes.map((name) => {
       const node = spec.nodes.get(name)!;
       return { name, kind: node.kind, plugin: node.plugin.def.name, from: node.plugin.from, config: node.config };
     });
     for (let i = 0; i < n; i++) {
-      const init: WorkerInit = { specFile: spec.file, pipeline: spec.name, nodes, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i };
+      const init: WorkerInit = { specFile: spec.file, pipeline: spec.name, nodes, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i, observed: !!o.observed };
       pool.workers.push(new SegmentWorker(init, onFatal, () => pool.wakeRoom()));
     }
     return pool;

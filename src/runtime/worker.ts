@@ -41,6 +41,8 @@ export interface WorkerInit {
   logLevel: string;
   once: boolean;
   index: number;
+  /** The run is observed: report process time per batch, labelled metrics and observations. */
+  observed?: boolean;
 }
 
 /** Records leaving the segment: [node, port, records]. */
@@ -83,6 +85,13 @@ class DeltaCounter implements StepCounter {
   }
 }
 
+/** The same, with what an observed run also reports (see observer.ts). */
+class ObservedCounter extends DeltaCounter {
+  busy(ms: number): void {
+    this.delta.ms = (this.delta.ms ?? 0) + ms;
+  }
+}
+
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const port = parentPort!;
@@ -90,7 +99,7 @@ async function main(): Promise<void> {
   const logger = createLogger(init.logLevel);
   const controller = new AbortController();
   const defs = await loadDefs(init);
-  const counters = seg.nodes.map((n) => new DeltaCounter(n));
+  const counters = seg.nodes.map((n) => (init.observed ? new ObservedCounter(n) : new DeltaCounter(n)));
   const take = (): NodeDelta[] => counters.map((c) => c.take());
   const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
 
@@ -113,8 +122,18 @@ async function main(): Promise<void> {
         node: name,
         logger: logger.child({ worker: init.index }),
         metrics: {
-          add: (m, v = 1) => { const d = counter.delta; d.add[m] = (d.add[m] ?? 0) + v; },
-          set: (m, v) => { counter.delta.set[m] = v; },
+          add: (m, v = 1, l) => {
+            const d = counter.delta;
+            if (!l) d.add[m] = (d.add[m] ?? 0) + v;
+            else if (init.observed) (d.lab ??= []).push(['add', m, v, l]);
+          },
+          set: (m, v, l) => {
+            if (!l) counter.delta.set[m] = v;
+            else if (init.observed) (counter.delta.lab ??= []).push(['set', m, v, l]);
+          },
+          observe: (m, v, l) => {
+            if (init.observed) (counter.delta.obs ??= []).push([m, v, l]);
+          },
         },
         signal: controller.signal,
         stateDir: init.stateDir,
@@ -149,6 +168,7 @@ async function main(): Promise<void> {
           const wire = msg.batch;
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
           await driver!.runBatch(wire.kind === 'block' ? wire.block : decodeBatch(wire), outputs);
+          if (init.observed) driver!.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
           return post({ type: 'result', seq: msg.seq, outputs, stats: take() });
         }

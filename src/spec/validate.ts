@@ -14,6 +14,7 @@ import type { ConfigIssue, ErrorCode, SpecIssue } from '../errors.js';
 import { compileOwnSchema, type AjvError, type ValidateFn } from './ajv.js';
 import { baseSchema } from './pipeline-schema.js';
 import { interpolateDocument } from './interpolate.js';
+import { secretValues } from './secrets.js';
 import { redact } from '../util/redact.js';
 import { locate, offsetToPosition, pointerToSegments, segmentsToPointer } from './positions.js';
 import { loadPluginModule, type Registry } from '../plugins/registry.js';
@@ -231,6 +232,8 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     }
     const config = structuredClone(raw.with ?? {});
     let configOk = true;
+    // Values of `writeOnly` (secret) fields are redacted from everything printed from now on.
+    for (const v of secretValues(plugin.def.schema, config)) if (!interp.secrets.includes(v)) interp.secrets.push(v);
     if (config === null || typeof config !== 'object' || Array.isArray(config)) {
       configOk = false; // the schema phase said so
     } else if (!plugin.validate(config)) {

@@ -253,12 +253,23 @@ export class FeedSet {
       }
       this.ctx.logger.error({ feed: feed.name, code, err: (e as Error).message }, 'optional feed could not be loaded; starting without it');
       this.ctx.metrics.add('feed_load_failures');
+      this.feedOutcome(feed.name, false, 0);
       return { feed, store: new IndicatorStoreBuilder(feed.name).seal() };
     }
   }
 
+  /** Per-feed gauges (labelled: served on --metrics and the status page, not in the summary). */
+  private feedOutcome(feed: string, ok: boolean, size: number | undefined): void {
+    const m = this.ctx.metrics;
+    const labels = { feed };
+    if (size !== undefined) m.set('feed_indicators', size, labels);
+    m.set('feed_last_refresh_timestamp_seconds', Date.now() / 1000, labels);
+    m.set('feed_last_refresh_success', ok ? 1 : 0, labels);
+  }
+
   private report(l: FeedLoad): void {
     const t = l.tally;
+    this.feedOutcome(l.store.feed, true, l.store.size);
     this.ctx.metrics.add('rows_skipped', t.skipped);
     this.ctx.logger.info(
       {
@@ -301,6 +312,7 @@ export class FeedSet {
       } catch (e) {
         ok = false;
         this.ctx.metrics.add('feed_refresh_failures');
+        this.feedOutcome(slot.feed.name, false, undefined);
         this.ctx.logger.error(
           { feed: slot.feed.name, code: e instanceof FeedError ? e.code : 'FEED_LOAD_FAILED', err: (e as Error).message, kept_indicators: slot.store.size },
           'feed refresh failed; keeping the last good set',

@@ -11,8 +11,11 @@ import type { RunState } from '../state.js';
 
 export async function runProcessor(state: RunState, name: string, inst: ProcessorInstance, holder: SharedHolder | undefined): Promise<void> {
   const queue = state.queues.get(name)!;
+  const st = state.stats.get(name)!;
+  const obs = state.observer;
+  const counter = obs ? { received: (n: number) => st.received(n), emitted: (p: string, n: number) => st.emitted(p, n), busy: (ms: number) => obs.timing(name, 'process', ms / 1000) } : st;
   const driver = new ChainDriver<Ack | null>(
-    [{ name, inst, holder, counter: state.stats.get(name)!, leaving: 'all' }],
+    [{ name, inst, holder, counter, leaving: 'all' }],
     (ack: Ack | null, _step: number, port: string, records: Rec[]) => state.dispatchPort(name, port, records, ack, false),
   );
   try {

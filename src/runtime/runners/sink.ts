@@ -28,9 +28,12 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
   const onFlush = retry('flush');
   let pending: Ack[] = []; // acks of envelopes written since the last flush
   let lastFlush = Date.now();
+  const obs = state.observer;
   const flush = async (): Promise<void> => {
+    const t0 = obs ? performance.now() : 0;
     try {
       await retrying(() => sink.flush(), onFlush);
+      obs?.timing(name, 'flush', (performance.now() - t0) / 1000);
     } catch (err) {
       throw new RunError('SLUICE_E_SINK_FLUSH', name, `flush failed: ${err instanceof Error ? err.message : String(err)}`, err);
     }
@@ -46,7 +49,9 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
       if (batch === null) break;
       for (const env of batch) {
         st.received(batchSize(env.records));
+        const t0 = obs ? performance.now() : 0;
         await retrying(() => sink.write(recordsOf(env)), onWrite);
+        obs?.timing(name, 'write', (performance.now() - t0) / 1000);
         if (env.ack) pending.push(env.ack);
       }
       if (pending.length && Date.now() - lastFlush >= interval) await flush();
