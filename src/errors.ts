@@ -28,6 +28,7 @@ export const ERRORS = {
   SLUICE_E_SHARED_VALUE: 'a value prepared or published for a node cannot be sent to its worker threads (not structured-cloneable)',
   SLUICE_E_SINK_FLUSH: "a sink's flush failed: the records it held were not made durable and their sources did not commit them",
   SLUICE_E_WORKER: 'a worker thread failed outside any plugin call (it could not start, crashed or exited with work outstanding)',
+  SLUICE_E_TEST: 'a pipeline test (tests: or NAME.test.yaml) names a node or port that does not exist, or is malformed',
 } as const;
 
 export type ErrorCode = keyof typeof ERRORS;

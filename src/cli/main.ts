@@ -24,6 +24,7 @@ import { observe, RunMonitor, parseAddress, type Observing } from '../observe/in
 import { topRemote, topScreen, type TopScreen } from './top.js';
 import { tapRemote } from './tap.js';
 import { registerReplay } from './replay.js';
+import { registerTestCommand } from './test-command.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
@@ -324,6 +325,7 @@ program
   });
 
 registerReplay(program);
+registerTestCommand(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`sluice: ${(err as Error).message}\n`);

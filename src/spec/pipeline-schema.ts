@@ -5,6 +5,7 @@
  */
 import { PLUGIN_KINDS } from '../api.js';
 import type { Registry } from '../plugins/registry.js';
+import { testsSchema } from './test-schema.js';
 
 const REF_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*(\\.[A-Za-z_][A-Za-z0-9_-]*)?$';
 const NODE_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_-]*$';
@@ -74,6 +75,7 @@ export function baseSchema(): Record<string, unknown> {
         propertyNames: { pattern: NODE_NAME_PATTERN },
         additionalProperties: nodeSchema(),
       },
+      tests: testsSchema(),
     },
   };
 }

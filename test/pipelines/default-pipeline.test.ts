@@ -39,6 +39,9 @@ describe('pipelines/proxy-ioc-sweep.yaml (the default)', () => {
     expect(rules).toEqual(['large-post-uncategorised 10.1.1.45', 'raw-ip-executable 10.1.1.21', 'raw-ip-executable 10.1.1.21']);
     const volume = alerts.filter((a) => a.rule.name === 'high-request-volume');
     expect(volume.map((a) => a.source.ip)).toEqual(['10.1.1.99', '10.1.1.99']);
+    // Every alert shows what was logged: the raw line (parse keeps it), or a window's first lines.
+    for (const a of alerts) expect(typeof a.event.original, JSON.stringify(a.rule)).toBe('string');
+    for (const a of volume) expect(a.event.original.split('\n')).toHaveLength(3);
 
     // Nothing lost: every line is a record, a reject, a directive or a blank.
     const s = JSON.parse(readFileSync(join(out, 's.json'), 'utf8'));

@@ -170,6 +170,7 @@ nodes:
         "SLUICE_E_SHARED_VALUE",
         "SLUICE_E_SINK_FLUSH",
         "SLUICE_E_WORKER",
+        "SLUICE_E_TEST",
       ]
     `);
   });

@@ -29,6 +29,8 @@ export interface Pane {
   count: number;
   nums: Float64Array | null;
   sets: Set<unknown>[] | null;
+  /** The first raw lines (`event.original`) of the pane's records, when the node keeps samples. */
+  samples: string[] | null;
 }
 
 export class Plan {
@@ -66,7 +68,7 @@ export class Plan {
     }
     let sets: Set<unknown>[] | null = null;
     if (this.nSets) { sets = new Array(this.nSets); for (let i = 0; i < this.nSets; i++) sets[i] = new Set(); }
-    return { start, count: 0, nums, sets };
+    return { start, count: 0, nums, sets, samples: null };
   }
 
   add(p: Pane, rec: Rec): void {

@@ -31,6 +31,7 @@ export interface WindowConfig {
   alert_when?: unknown;
   alert: { name?: string; description?: string; severity: Severity; tags: string[] };
   max_keys: number;
+  samples: number;
 }
 
 /** Why a record went to `late`. */
@@ -89,6 +90,8 @@ export default definePlugin<WindowConfig>({
     'When `max_keys` keys hold open windows, the key with the oldest open window is spilled: its',
     'windows are emitted at once with `window.partial: true` (aggregates of the records seen so far).',
     'At the end of a finite run every open window is emitted.',
+    'With `samples: N`, alerts carry the raw lines of the window\'s first N records (their',
+    '`event.original`, kept by `proxy-log` with `keep_original: true`) in `event.original`, one per line.',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -147,6 +150,11 @@ export default definePlugin<WindowConfig>({
           severity: { enum: ['low', 'medium', 'high', 'critical'], default: 'medium', description: 'Kept as `rule.severity`; `event.severity` carries the ECS score (21/47/73/99).' },
           tags: { type: 'array', items: { type: 'string' }, default: [], description: 'Tags of the alerts.' },
         },
+      },
+      samples: {
+        type: 'integer', minimum: 0, maximum: 100, default: 0,
+        description: 'Alerts carry, in `event.original`, the raw lines (`event.original` of the records, e.g. from `proxy-log` with `keep_original: true`) of up to this many of the window\'s first records, one per line, so that an analyst sees what was logged. 0: none.',
+        examples: [3],
       },
       max_keys: {
         type: 'integer', minimum: 1, default: 250000,
@@ -221,6 +229,16 @@ export default definePlugin<WindowConfig>({
     const alertRule: Rec = Object.freeze({ name: config.alert.name ?? ctx.node, ruleset: ctx.node, severity: config.alert.severity, ...(config.alert.description !== undefined ? { description: config.alert.description } : {}) });
     const alertSeverity = SEVERITY_SCORE[config.alert.severity];
     const alertTags = config.alert.tags;
+    const nSamples = config.samples;
+    /** The first `nSamples` raw lines of a closed window's records, one per line; undefined when none. */
+    const samplesOf = (c: ClosedWindow): string | undefined => {
+      const lines: string[] = [];
+      for (let i = c.from; i < c.to && lines.length < nSamples; i++) {
+        const s = c.panes[i]!.samples;
+        if (s) for (let k = 0; k < s.length && lines.length < nSamples; k++) lines.push(s[k]!);
+      }
+      return lines.length ? lines.join('\n') : undefined;
+    };
 
     const idleMs = config.idle_timeout === 'never' ? Infinity : parseDuration(config.idle_timeout);
     const marks = new Watermarks(idleMs);
@@ -289,9 +307,14 @@ export default definePlugin<WindowConfig>({
         plan.emit(c.panes, c.from, c.to, w, aggWriters);
         windows.push(w);
         if (alertTest?.test(w)) {
+          const event: Rec = { kind: 'alert', dataset: 'sluice.window', provider: ctx.node, severity: alertSeverity };
+          if (nSamples) {
+            const original = samplesOf(c);
+            if (original !== undefined) event.original = original;
+          }
           alerts.push({
             ...w,
-            event: { kind: 'alert', dataset: 'sluice.window', provider: ctx.node, severity: alertSeverity },
+            event,
             rule: { ...alertRule },
             ...(alertTags.length ? { tags: alertTags.slice() } : {}),
           });
@@ -358,7 +381,11 @@ export default definePlugin<WindowConfig>({
             }
             ks = state.newKey(id, values.slice());
           }
-          state.add(ks, t, rec);
+          const pane = state.add(ks, t, rec);
+          if (nSamples && (pane.samples === null || pane.samples.length < nSamples)) {
+            const original = getPath(rec, 'event.original');
+            if (typeof original === 'string') (pane.samples ??= []).push(original);
+          }
         }
         const windows: Rec[] = [];
         const alerts: Rec[] = [];

@@ -90,8 +90,8 @@ export class WindowState {
   private floorSlide(x: number): number { return Math.floor(x / this.slide) * this.slide; }
   private ceilSlide(x: number): number { return Math.ceil(x / this.slide) * this.slide; }
 
-  /** Add a record at event time `t` to `key` (created when absent). */
-  add(ks: KeyState, t: number, rec: Rec): void {
+  /** Add a record at event time `t` to `key` (created when absent); returns the pane it went to. */
+  add(ks: KeyState, t: number, rec: Rec): Pane {
     const start = Math.floor(t / this.pane) * this.pane;
     const panes = ks.panes;
     let i = panes.length - 1;
@@ -106,6 +106,7 @@ export class WindowState {
       if (i === -1) this.schedule(ks);
     }
     this.plan.add(p, rec);
+    return p;
   }
 
   /** A new key, registered in `keys` (the caller has checked it is absent). */

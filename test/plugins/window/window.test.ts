@@ -169,6 +169,21 @@ describe('window: behaviour', () => {
     expect(ctx.counters.alerts).toBe(alerts.length);
   });
 
+  it('samples: alerts carry the raw lines of the window\'s first records in event.original; windows do not', async () => {
+    const records: Rec[] = [];
+    // 601 requests at 10:00:00.000…10:00:00.600, in pane order; the raw lines say which
+    for (let i = 0; i < 601; i++) records.push({ ...rec('10.1.1.99', BASE + i), event: { original: `line ${i}` } });
+    records.push(rec('10.1.1.99', BASE + 601)); // no raw line: not sampled, still counted
+    const out = await processAll(await createProcessor(windowPlugin, { ...volume, samples: 2 }, testContext('volume')), [records.slice(0, 100), records.slice(100)]);
+    const alerts = out.alerts ?? [];
+    expect(alerts.length).toBe(5);
+    for (const a of alerts) expect(a.event).toEqual({ kind: 'alert', dataset: 'sluice.window', provider: 'volume', severity: 73, original: 'line 0\nline 1' });
+    expect(out.windows!.every((w) => w.event.original === undefined)).toBe(true);
+    // without samples (the default), nothing is kept
+    const plain = await processAll(await createProcessor(windowPlugin, volume, testContext('volume')), [records]);
+    expect(plain.alerts!.every((a) => !('original' in a.event))).toBe(true);
+  });
+
   it('closes windows as the watermark passes them and frees their keys', async () => {
     const ctx = testContext('w');
     const p = await createProcessor(windowPlugin, { key: 'source.ip', size: '1m', allowed_lateness: '10s', aggregate: { n: 'count' } }, ctx);
