@@ -11,15 +11,15 @@ import { ERR, ParseError } from './errors.js';
 import { SquidState, parseSquid } from './squid.js';
 import { Tokens } from './lex.js';
 import { parseCombined } from './combined.js';
-import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
+import { ELFF_PRESETS, ElffJsonState, ElffState, looksLikeElffObject, parseElff, parseElffObject } from './elff.js';
 import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
 import type { JsonMapping } from './json.js';
 import { addTag } from './record.js';
 import type { ProxyRecord } from './record.js';
 import { Ch } from './charcodes.js';
 
-export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
-export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
+export type Format = 'squid' | 'combined' | 'elff' | 'elff-json' | 'zscaler-nss' | 'json';
+export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'elff-json', 'zscaler-nss', 'json'];
 
 export interface ProxyLogConfig {
   format: 'auto' | Format;
@@ -153,6 +153,7 @@ export function detectFormat(line: string, hasMapping: boolean): Format | undefi
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
+    if (looksLikeElffObject(o)) return 'elff-json';
     return hasMapping ? 'json' : undefined;
   }
   if (c === Ch.Hash) {
@@ -199,6 +200,8 @@ export class ProxyLogParser implements ProcessorInstance {
   /** The squid parser's line-to-line state, and the token scratch of the combined and ELFF parsers. */
   private readonly squid = new SquidState();
   private readonly tokens = new Tokens();
+  /** The layout of the last ELFF-as-JSON key set (Cloud SWG). */
+  private readonly elffJson = new ElffJsonState();
   /** Running totals, also reported as metrics. */
   readonly totals = { in: 0, out: 0, invalid: 0, directives: 0, blank: 0 };
 
@@ -266,7 +269,7 @@ export class ProxyLogParser implements ProcessorInstance {
       let format = st.format;
       const first = line.charCodeAt(0);
       // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
-      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss') {
+      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss' && format !== 'elff-json') {
         if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
         if (format === 'elff') this.elffState(st).directive(line);
         directives++;
@@ -289,6 +292,7 @@ export class ProxyLogParser implements ProcessorInstance {
           const o = parseJsonObject(line);
           if (o instanceof ParseError) res = o;
           else if (format === 'zscaler-nss') res = parseZscaler(o);
+          else if (format === 'elff-json') res = parseElffObject(o, this.elffJson);
           else res = parseMappedJson(o, this.mapping!);
           break;
         }
@@ -341,7 +345,7 @@ function safeJson(v: unknown): string {
 export default definePlugin<ProxyLogConfig>({
   name: 'proxy-log',
   kind: 'transform',
-  summary: 'Parse web-proxy log lines (squid, combined, BlueCoat ELFF, Zscaler NSS, JSON) into ECS records.',
+  summary: 'Parse web-proxy log lines (squid, combined, BlueCoat ELFF, Cloud SWG ELFF-as-JSON, Zscaler NSS, JSON) into ECS records.',
   reasons: {
     PARSE_FIELD_COUNT: 'too few fields or values for the layout (truncated line, missing columns)',
     PARSE_TIMESTAMP: 'the time is missing or not a real instant',
