@@ -268,7 +268,10 @@ function split(line: string, lf: Logformat): ParseError | undefined {
       }
     } else {
       end = line.indexOf(next.text, i);
-      if (end === -1 || end > n) return new ParseError(ERR.SYNTAX, `logformat: expected '${next.text}' after %${it.text}, found '${clip(line.slice(i, i + 20))}'`);
+      if (end === -1 || end > n) {
+        if (next.text.charCodeAt(0) === Ch.Quote) return new ParseError(ERR.QUOTE, `logformat: no closing quote after %${it.text} (truncated line?)`);
+        return new ParseError(ERR.SYNTAX, `logformat: expected '${next.text}' after %${it.text}, found '${clip(line.slice(i, i + 20))}'`);
+      }
     }
     vals[k] = line.slice(i, end);
     i = end;
@@ -462,7 +465,7 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
     (squid ??= {}).peer = peer;
     // the server squid went to directly (no hierarchy code logged: the peer is taken as the server)
     const h = squid.hierarchy;
-    if (h === undefined || (typeof h === 'string' && h.indexOf('DIRECT') !== -1)) {
+    if (h === undefined || (typeof h === 'string' && (h.indexOf('DIRECT') !== -1 || h === 'ORIGINAL_DST'))) {
       const ip = canonicalIp(peer);
       if (ip !== undefined) {
         const d = (rec.destination ??= newDestination());

@@ -170,11 +170,12 @@ function clientIp(line: string, from: number, to: number): SourceFields {
   return { ip, port: undefined, domain: ip === undefined ? text : undefined };
 }
 
-/** Does this hierarchy code name a request squid sent to the server itself (`DIRECT`, `HIER_DIRECT`)? */
+/** Does this hierarchy code name a request squid sent to the server itself (`DIRECT`, `HIER_DIRECT`, `ORIGINAL_DST`)? */
 function isDirect(hierarchy: string, st: SquidState): boolean {
   if (hierarchy !== st.lastHierarchy) {
     st.lastHierarchy = hierarchy;
-    st.lastDirect = hierarchy.indexOf('DIRECT') !== -1;
+    // ORIGINAL_DST (interception): the peer is the address the client was going to
+    st.lastDirect = hierarchy.indexOf('DIRECT') !== -1 || hierarchy === 'ORIGINAL_DST';
   }
   return st.lastDirect;
 }
@@ -370,7 +371,7 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
   event.reason = reason;
 
   const connect = method === 'CONNECT';
-  if (reason !== undefined && isErrorText(urlText)) {
+  if (reason !== undefined && (isErrorText(urlText) || urlText === '-')) {
     // no URL: the client sent none (or junk); the error says why
   } else if (!fillUrl(rec, urlForParts, connect)) {
     // squid logs what the client sent ("error:invalid-request", junk): keep it, flag it
