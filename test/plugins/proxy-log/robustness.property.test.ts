@@ -66,20 +66,30 @@ describe('proxy-log robustness (property)', () => {
     await parse({ format: 'auto' }, [{ message: '', origin: { file: 'e', line: 1 } }]);
   });
 
+  const big = 'x'.repeat(10 * 1024 * 1024);
+  const bigLines = (): Rec[] => [
+    { message: `1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/${big} - DIRECT/192.0.2.1 -`, origin: { file: 'a', line: 1 } },
+    { message: big, origin: { file: 'b', line: 1 } },
+    { message: `"${big}`, origin: { file: 'c', line: 1 } },
+    { message: `{"eurl":"${big}`, origin: { file: 'd', line: 1 } },
+    { message: ' '.repeat(10 * 1024 * 1024), origin: { file: 'e', line: 1 } },
+  ];
+
   it('10 MB lines are parsed or rejected, not crashed on, in every format', async () => {
-    const big = 'x'.repeat(10 * 1024 * 1024);
-    const recs: Rec[] = [
-      { message: `1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/${big} - DIRECT/192.0.2.1 -`, origin: { file: 'a', line: 1 } },
-      { message: big, origin: { file: 'b', line: 1 } },
-      { message: `"${big}`, origin: { file: 'c', line: 1 } },
-      { message: `{"eurl":"${big}`, origin: { file: 'd', line: 1 } },
-      { message: ' '.repeat(10 * 1024 * 1024), origin: { file: 'e', line: 1 } },
-    ];
-    for (const config of CONFIGS) {
-      const { out, invalid, totals } = await parse(config, recs);
+    const recs = bigLines();
+    for (const format of FORMATS) {
+      const { out, invalid, totals } = await parse({ format }, recs);
       expect(out.length + invalid.length + totals.blank).toBe(5);
     }
     const { out } = await parse({ format: 'squid' }, recs.slice(0, 1));
     expect(out[0]!.url.path.length).toBeGreaterThan(10 * 1024 * 1024);
+  });
+
+  it('10 MB lines through a logformat: read in one pass, rejected or parsed', async () => {
+    const recs = bigLines();
+    for (const config of CONFIGS.filter((c) => 'logformat' in c)) {
+      const { out, invalid, totals } = await parse(config, recs);
+      expect(out.length + invalid.length + totals.blank).toBe(5);
+    }
   });
 });
