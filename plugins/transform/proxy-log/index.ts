@@ -156,8 +156,9 @@ export function detectFormat(line: string, hasMapping: boolean): Format | undefi
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
-    if (looksLikeElffObject(o)) return 'elff-json';
-    return hasMapping ? 'json' : undefined;
+    // a configured mapping is the spec's own reading of its JSON: it wins over the ELFF key guess
+    if (hasMapping) return 'json';
+    return looksLikeElffObject(o) ? 'elff-json' : undefined;
   }
   if (c === Ch.Hash) {
     for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
