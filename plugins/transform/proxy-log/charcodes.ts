@@ -26,6 +26,7 @@ export const enum Ch {
   RBracket = 0x5d, // ]
   Underscore = 0x5f, // _
   a = 0x61,
+  e = 0x65,
   f = 0x66,
   h = 0x68,
   p = 0x70,

@@ -9,7 +9,8 @@ import { ERR, ParseError } from './errors.js';
 import { parseUint } from './numbers.js';
 import { clfToIso } from './time.js';
 import { fillUrl, setSource } from './url.js';
-import { addTag, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
+import { canonicalIp, normaliseHost } from '../../../src/internal.js';
+import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord } from './record.js';
 import { QuoteEscape, type Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
@@ -36,6 +37,10 @@ export function parseCombined(line: string, tk: Tokens): ProxyRecord | ParseErro
   while (b < count && !(t[b]!.charCodeAt(0) === Ch.LBracket && !tk.quoted[b])) b++;
   if (b >= count) return new ParseError(ERR.SYNTAX, 'combined: no [time] column');
   if (b < 3) return new ParseError(ERR.FIELD_COUNT, `combined: expected client, ident and user before [time], found ${b} field(s)`);
+  // a leading field before the client: Apache `vhost_combined` (`%v:%p %h …`), or a server/host name
+  // some setups prepend. Told apart from a user name with spaces by its shape: `name:port`, or a
+  // non-address followed by an address.
+  const c = b >= 4 && leadingField(t[0]!, t[1]!) ? 1 : 0;
   let timeText: string;
   let next: number;
   if (t[b]!.endsWith(']')) {
@@ -53,8 +58,8 @@ export function parseCombined(line: string, tk: Tokens): ProxyRecord | ParseErro
   if (next + 2 >= count) return new ParseError(ERR.FIELD_COUNT, 'combined: line ends before status and size');
 
   const rec = newRecord(ts, newEvent('apache.access', undefined, undefined));
-  setSource(rec, t[0]!);
-  const user = b === 3 ? t[2]! : line.slice(tk.starts[2]!, tk.ends[b - 1]!);
+  setSource(rec, t[c]!);
+  const user = b === c + 3 ? t[c + 2]! : line.slice(tk.starts[c + 2]!, tk.ends[b - 1]!);
   if (user !== '-') rec.user = { name: user };
 
   const request = newRequest(undefined);
@@ -115,6 +120,42 @@ export function parseCombined(line: string, tk: Tokens): ProxyRecord | ParseErro
     }
     if (i < count) (apache ??= {}).extra = t.slice(i, count);
   }
+  if (c === 1) {
+    const vhost = t[0]!;
+    (apache ??= {}).vhost = vhost;
+    // a server's log (origin-form URL): the virtual host is the destination, as Elastic's apache integration reads it
+    if (rec.destination === undefined) vhostDestination(rec, vhost);
+  }
   rec.apache = apache;
   return rec;
+}
+
+/** Is `first` (before `second`, the client) a leading field rather than the client? */
+function leadingField(first: string, second: string): boolean {
+  if (canonicalIp(first) !== undefined) return false;
+  return portSuffix(first) > 0 || canonicalIp(second) !== undefined;
+}
+
+/** Index of the ':' of a `name:port` suffix, or -1. */
+function portSuffix(s: string): number {
+  const colon = s.lastIndexOf(':');
+  if (colon < 1 || colon === s.length - 1 || s.length - colon > 6) return -1;
+  for (let i = colon + 1; i < s.length; i++) {
+    const d = s.charCodeAt(i);
+    if (d < Ch.Zero || d > Ch.Nine) return -1;
+  }
+  return colon;
+}
+
+function vhostDestination(rec: ProxyRecord, vhost: string): void {
+  const colon = portSuffix(vhost);
+  const name = colon > 0 ? vhost.slice(0, colon) : vhost;
+  const port = colon > 0 ? parseUint(vhost.slice(colon + 1)) : -1;
+  const domain = canonicalIp(name) ?? normaliseHost(name);
+  if (domain === undefined) return;
+  const d = newDestination();
+  if (canonicalIp(name) !== undefined) d.ip = domain;
+  else d.domain = domain;
+  if (port >= 0 && port <= 65535) d.port = port;
+  rec.destination = d;
 }

@@ -101,7 +101,47 @@ export function parseElff(line: string, st: ElffState, tk: Tokens): ProxyRecord 
   const count = tk.count;
   const expected = st.uaAt !== -1 && count > declared ? declared + 1 : declared;
   if (count < expected) return new ParseError(ERR.FIELD_COUNT, `elff: ${declared} fields declared, line has ${count} values`);
-  const v = tk.values;
+  return elffRecord(st, tk.values, count);
+}
+
+/** Per-source state of `elff-json`: the layout of the last key set seen (a feed repeats one). */
+export class ElffJsonState extends ElffState {
+  signature = '';
+  readonly values: string[] = [];
+}
+
+/**
+ * Broadcom/Symantec Cloud SWG (and ProxySG exporters) deliver ELFF records as JSON objects keyed by the
+ * ELFF field names (`{"date":…,"time":…,"c-ip":…,"cs(User-Agent)":…,"x-cs-…":…}`). The keys are the
+ * `#Fields:` list and the values the columns: read exactly as a W3C line with that header.
+ */
+export function parseElffObject(o: Rec, st: ElffJsonState): ProxyRecord | ParseError {
+  const keys = Object.keys(o);
+  const signature = keys.join(' ');
+  if (signature !== st.signature) {
+    st.setFields(signature);
+    st.uaAt = -1;
+    st.names = keys; // names with spaces (none in ELFF) stay whole
+    st.kinds = keys.map((n) => FIELD_KIND[n] ?? FIELD_KIND[n.toLowerCase()] ?? F.Other);
+    st.signature = signature;
+  }
+  const v = st.values;
+  for (let i = 0; i < keys.length; i++) {
+    const x = o[keys[i]!];
+    v[i] = typeof x === 'string' ? x : x === null || x === undefined ? '-' : typeof x === 'object' ? JSON.stringify(x) : String(x);
+  }
+  return elffRecord(st, v, keys.length);
+}
+
+/** Does this JSON object carry ELFF field names (Cloud SWG)? Needs the client or host and a time. */
+export function looksLikeElffObject(o: Rec): boolean {
+  const hasTime = typeof o.time === 'string' || typeof o['time-local'] === 'string';
+  return hasTime && (o['c-ip'] !== undefined || o['cs-host'] !== undefined || o['cs-uri-path'] !== undefined || o['cs(User-Agent)'] !== undefined);
+}
+
+/** The record of one ELFF line (or object): `count` values under the state's field list. */
+function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | ParseError {
+  const declared = st.names.length;
   let date: string | undefined, time: string | undefined, dateLocal: string | undefined, timeLocal: string | undefined;
   let scheme: string | undefined, host: string | undefined, hostHeader: string | undefined, uriPort: string | undefined;
   let path: string | undefined, query: string | undefined, uri: string | undefined;

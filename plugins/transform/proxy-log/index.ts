@@ -11,20 +11,23 @@ import { ERR, ParseError } from './errors.js';
 import { SquidState, parseSquid } from './squid.js';
 import { Tokens } from './lex.js';
 import { parseCombined } from './combined.js';
-import { ELFF_PRESETS, ElffState, parseElff } from './elff.js';
+import { ELFF_PRESETS, ElffJsonState, ElffState, looksLikeElffObject, parseElff, parseElffObject } from './elff.js';
 import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseMappedJson, parseZscaler } from './json.js';
 import type { JsonMapping } from './json.js';
 import { addTag } from './record.js';
 import type { ProxyRecord } from './record.js';
 import { Ch } from './charcodes.js';
+import { LOGFORMAT_PRESETS, LogformatState, compileLogformat, parseLogformat } from './logformat.js';
+import type { Logformat } from './logformat.js';
 
-export type Format = 'squid' | 'combined' | 'elff' | 'zscaler-nss' | 'json';
-export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'zscaler-nss', 'json'];
+export type Format = 'squid' | 'combined' | 'elff' | 'elff-json' | 'zscaler-nss' | 'json';
+export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'elff-json', 'zscaler-nss', 'json'];
 
 export interface ProxyLogConfig {
   format: 'auto' | Format;
   keep_original: boolean;
   elff_fields?: string;
+  logformat?: string;
   fields?: { [ecsPath: string]: string };
 }
 
@@ -153,7 +156,9 @@ export function detectFormat(line: string, hasMapping: boolean): Format | undefi
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
-    return hasMapping ? 'json' : undefined;
+    // a configured mapping is the spec's own reading of its JSON: it wins over the ELFF key guess
+    if (hasMapping) return 'json';
+    return looksLikeElffObject(o) ? 'elff-json' : undefined;
   }
   if (c === Ch.Hash) {
     for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
@@ -196,15 +201,21 @@ export class ProxyLogParser implements ProcessorInstance {
   private readonly states = new Map<string, SourceState>();
   private readonly mapping: JsonMapping | undefined;
   private readonly headerless: string | undefined;
+  /** The compiled squid `logformat` of the spec, when it gives one. */
+  private readonly logformat: Logformat | undefined;
+  private readonly lfState = new LogformatState();
   /** The squid parser's line-to-line state, and the token scratch of the combined and ELFF parsers. */
   private readonly squid = new SquidState();
   private readonly tokens = new Tokens();
+  /** The layout of the last ELFF-as-JSON key set (Cloud SWG). */
+  private readonly elffJson = new ElffJsonState();
   /** Running totals, also reported as metrics. */
   readonly totals = { in: 0, out: 0, invalid: 0, directives: 0, blank: 0 };
 
   constructor(private readonly cfg: ProxyLogConfig, private readonly ctx: PluginContext) {
     this.mapping = cfg.fields ? compileMapping(cfg.fields) : undefined;
     this.headerless = cfg.elff_fields !== undefined ? fieldList(cfg.elff_fields) : undefined;
+    this.logformat = cfg.logformat !== undefined ? compileLogformat(cfg.logformat) : undefined;
   }
 
   private lastFile: string | undefined;
@@ -266,7 +277,7 @@ export class ProxyLogParser implements ProcessorInstance {
       let format = st.format;
       const first = line.charCodeAt(0);
       // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
-      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss') {
+      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss' && format !== 'elff-json') {
         if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
         if (format === 'elff') this.elffState(st).directive(line);
         directives++;
@@ -282,13 +293,14 @@ export class ProxyLogParser implements ProcessorInstance {
       }
       let res: ProxyRecord | ParseError;
       switch (format) {
-        case 'squid': res = parseSquid(line, this.squid); break;
+        case 'squid': res = this.logformat !== undefined ? parseLogformat(line, this.logformat, this.lfState) : parseSquid(line, this.squid); break;
         case 'combined': res = parseCombined(line, this.tokens); break;
         case 'elff': res = parseElff(line, this.elffState(st), this.tokens); break;
         default: {
           const o = parseJsonObject(line);
           if (o instanceof ParseError) res = o;
           else if (format === 'zscaler-nss') res = parseZscaler(o);
+          else if (format === 'elff-json') res = parseElffObject(o, this.elffJson);
           else res = parseMappedJson(o, this.mapping!);
           break;
         }
@@ -341,7 +353,7 @@ function safeJson(v: unknown): string {
 export default definePlugin<ProxyLogConfig>({
   name: 'proxy-log',
   kind: 'transform',
-  summary: 'Parse web-proxy log lines (squid, combined, BlueCoat ELFF, Zscaler NSS, JSON) into ECS records.',
+  summary: 'Parse web-proxy log lines (squid, combined, BlueCoat ELFF, Cloud SWG ELFF-as-JSON, Zscaler NSS, JSON) into ECS records.',
   reasons: {
     PARSE_FIELD_COUNT: 'too few fields or values for the layout (truncated line, missing columns)',
     PARSE_TIMESTAMP: 'the time is missing or not a real instant',
@@ -389,6 +401,12 @@ export default definePlugin<ProxyLogConfig>({
         minLength: 1,
         examples: ['bcreportermain_v1', 'date time c-ip cs-method cs-uri sc-status'],
       },
+      logformat: {
+        description: `For format \`squid\`: the squid.conf \`logformat\` the log was written with (Squid's \`%\` codes), or a built-in one (${Object.keys(LOGFORMAT_PRESETS).join(', ')}). Lines are read by it instead of by the native layout's rules.`,
+        type: 'string',
+        minLength: 1,
+        examples: ['%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt', '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %{X-Category}<h'],
+      },
       fields: {
         description: `For format \`json\`: ECS path → path in the JSON line (dotted). Targets: ${Object.keys(JSON_TARGETS).join(', ')}. \`@timestamp\` is required (epoch s/ms or ISO-8601 with a zone).`,
         type: 'object',
@@ -404,6 +422,7 @@ export default definePlugin<ProxyLogConfig>({
     { title: 'Detect the format per file', with: { format: 'auto' } },
     { title: 'Squid access.log, keeping the raw line', with: { format: 'squid', keep_original: true } },
     { title: 'Headerless BlueCoat bcreportermain_v1', with: { format: 'elff', elff_fields: 'bcreportermain_v1' } },
+    { title: 'Squid with a custom logformat', with: { format: 'squid', logformat: '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %{X-Category}<h' } },
     { title: 'Generic JSON lines', with: { format: 'json', fields: { '@timestamp': 'ts', 'source.ip': 'client', 'url.original': 'url' } } },
   ],
   check(cfg) {
@@ -415,6 +434,14 @@ export default definePlugin<ProxyLogConfig>({
       if (!('@timestamp' in cfg.fields)) issues.push({ path: '/fields', code: 'PROXY_LOG_FIELD', message: 'fields must map @timestamp' });
     }
     if (cfg.format === 'json' && !cfg.fields) issues.push({ path: '/fields', code: 'PROXY_LOG_FIELD', message: "format 'json' needs a fields mapping", hint: "or use format 'zscaler-nss' for Zscaler NSS feeds" });
+    if (cfg.logformat !== undefined) {
+      if (cfg.format !== 'squid') issues.push({ path: '/logformat', code: 'PROXY_LOG_FIELD', message: `logformat is for format 'squid' (format is '${cfg.format}')`, hint: "set format: squid" });
+      try {
+        compileLogformat(cfg.logformat);
+      } catch (e) {
+        issues.push({ path: '/logformat', code: 'PROXY_LOG_FIELD', message: (e as Error).message, hint: 'squid logformat codes: http://www.squid-cache.org/Doc/config/logformat/' });
+      }
+    }
     if (cfg.elff_fields !== undefined && ELFF_PRESETS[cfg.elff_fields] === undefined && cfg.elff_fields.trim().split(/\s+/).length < 2) {
       issues.push({ path: '/elff_fields', code: 'PROXY_LOG_FIELD', message: `'${cfg.elff_fields}' is neither a preset nor a field list`, hint: `presets: ${Object.keys(ELFF_PRESETS).join(', ')}` });
     }

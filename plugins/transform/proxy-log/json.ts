@@ -6,7 +6,7 @@ import { canonicalIp, normaliseHost } from '../../../src/internal.js';
 import type { Rec } from '../../../src/api.js';
 import { ERR, ParseError } from './errors.js';
 import { parseUint } from './numbers.js';
-import { anyTimeToIso, ctimeToIso } from './time.js';
+import { anyTimeToIso, ctimeToIso, w3cToIso } from './time.js';
 import { fillUrl, setSource } from './url.js';
 import { clip } from './squid.js';
 import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
@@ -28,7 +28,9 @@ export function parseJsonObject(line: string): Rec | ParseError {
 export function looksLikeZscaler(o: Rec): boolean {
   if (typeof o.sourcetype === 'string' && o.sourcetype.startsWith('zscalernss')) return true;
   const e = o.event !== null && typeof o.event === 'object' ? o.event : o;
-  return typeof e.eurl === 'string' || (typeof e.url === 'string' && typeof e.cip === 'string');
+  if (typeof e.eurl === 'string') return true;
+  // NSS field names (`cip`), or the names of the NSS web feed's default output (`ClientIP`, `datetime`)
+  return typeof e.url === 'string' && (typeof e.cip === 'string' || typeof e.ClientIP === 'string' || typeof e.datetime === 'string');
 }
 
 function num(v: unknown): number {
@@ -41,59 +43,110 @@ function present(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v !== 'None' && v !== 'NA' && v !== '-';
 }
 
-// NSS field → handled here; every other field is kept under `zscaler.*`.
+/** The first of `names` that holds a value. */
+function pick(e: Rec, a: string, b: string, c?: string): unknown {
+  const va = e[a];
+  if (va !== undefined && va !== null && va !== '') return va;
+  const vb = e[b];
+  if (vb !== undefined && vb !== null && vb !== '') return vb;
+  return c === undefined ? undefined : e[c];
+}
+
+/**
+ * The NSS time: `Fri Dec 31 07:07:07 2021` (the `%s{time}` default) or `2021-12-31 07:07:07`
+ * (a `%s{time}` with a date format, and the `datetime` key of the feed's default output); the feed's
+ * zone is set on the feed, not written: taken as UTC.
+ */
+function nssTimeToIso(v: string): string | undefined {
+  if (v.length === 19 && v.charCodeAt(4) === 0x2d && v.charCodeAt(10) === 0x20) return w3cToIso(v.slice(0, 10), v.slice(11));
+  return ctimeToIso(v);
+}
+
+/** Zscaler's `%`-escaped text (NSS hex-encodes some characters in names): decoded when it decodes. */
+function unescapeNss(s: string): string {
+  if (s.indexOf('%') === -1) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+// NSS field → handled here; every other field is kept under `zscaler.*`. The NSS names (`cip`, `eurl`,
+// `reqmethod` …) and the key names of the NSS web feed's default JSON output (`ClientIP`, `url`,
+// `requestmethod`, `datetime` …) both count; `login`/`user` stay in `zscaler` too (user.name is its
+// local part).
 const ZS_MAPPED = new Set([
-  'time', 'epochtime', 'login', 'cip', 'clientip', 'sip', 'serverip', 'eurl', 'url', 'proto', 'action', 'reqsize', 'respsize',
-  'reqmethod', 'requestmethod', 'respcode', 'status', 'ua', 'useragent', 'ereferer', 'referer', 'contenttype', 'urlcat', 'ctime',
+  'time', 'datetime', 'epochtime', 'cip', 'clientip', 'ClientIP', 'sip', 'serverip', 'eurl', 'url', 'proto', 'protocol', 'action',
+  'reqsize', 'requestsize', 'respsize', 'responsesize', 'reqmethod', 'requestmethod', 'respcode', 'status', 'ua', 'useragent',
+  'ereferer', 'referer', 'refererURL', 'contenttype', 'urlcat', 'urlcategory', 'ctime', 'clienttranstime', 'reason',
 ]);
 
 export function parseZscaler(o: Rec): ProxyRecord | ParseError {
   const e: Rec = o.event !== null && typeof o.event === 'object' && !Array.isArray(o.event) ? o.event : o;
-  const ts = present(e.time) ? ctimeToIso(e.time) : e.epochtime !== undefined ? anyTimeToIso(e.epochtime) : undefined;
-  if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `zscaler-nss: bad or missing time '${clip(String(e.time ?? e.epochtime ?? ''))}'`);
+  const tv = pick(e, 'time', 'datetime');
+  const ts = present(tv) ? nssTimeToIso(tv) : e.epochtime !== undefined ? anyTimeToIso(e.epochtime) : undefined;
+  if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `zscaler-nss: bad or missing time '${clip(String(tv ?? e.epochtime ?? ''))}' (want Fri Dec 31 07:07:07 2021, 2021-12-31 07:07:07 or epochtime)`);
   const event = newEvent('zscaler.nss', undefined, undefined);
   const rec = newRecord(ts, event);
-  if (present(e.action)) event.action = e.action;
-  if (e.ctime !== undefined) {
-    const ms = num(e.ctime);
-    if (ms >= 0) event.duration = ms * 1_000_000;
+  // as Elastic's Zscaler integration writes it: lower case, spaces as dashes ("Allowed" → "allowed")
+  if (present(e.action)) event.action = e.action.toLowerCase().replaceAll(' ', '-');
+  if (present(e.reason)) event.reason = e.reason;
+  const ct = pick(e, 'ctime', 'clienttranstime');
+  if (ct !== undefined) {
+    const ms = num(ct);
+    if (ms >= 0) event.duration = ms * 1_000_000; // NSS ctime: client-side transaction time, milliseconds
   }
-  const cip = e.cip ?? e.clientip;
+  const cip = pick(e, 'cip', 'clientip', 'ClientIP');
   if (present(cip)) setSource(rec, cip);
-  if (present(e.login)) rec.user = { name: e.login };
-  const method = e.reqmethod ?? e.requestmethod;
+  // login is an e-mail address ("jdoe@example.com"): user.name is its local part, as Elastic's integration splits it
+  const login = pick(e, 'login', 'user');
+  if (present(login)) {
+    const l = unescapeNss(login);
+    const at = l.lastIndexOf('@');
+    const name = at > 0 ? l.slice(0, at) : l;
+    if (name.length > 0) rec.user = { name };
+  }
+  const method = pick(e, 'reqmethod', 'requestmethod');
   const request = newRequest(undefined);
   const response = newResponse();
   if (present(method)) request.method = method;
-  const reqsize = num(e.reqsize);
+  const reqsize = num(pick(e, 'reqsize', 'requestsize'));
   if (reqsize >= 0) request.bytes = reqsize;
-  const ref = e.ereferer ?? e.referer;
+  const ref = pick(e, 'ereferer', 'referer', 'refererURL');
   if (present(ref)) request.referrer = ref;
-  const code = num(e.respcode ?? e.status);
+  const code = num(pick(e, 'respcode', 'status'));
   if (code >= 0 && code <= 999) response.status_code = code;
-  const respsize = num(e.respsize);
+  const respsize = num(pick(e, 'respsize', 'responsesize'));
   if (respsize >= 0) response.bytes = respsize;
   if (present(e.contenttype)) response.mime_type = e.contenttype;
   rec.http = newHttp(request, response);
-  const ua = e.ua ?? e.useragent;
+  const ua = pick(e, 'ua', 'useragent');
   if (present(ua)) rec.user_agent = newUserAgent(ua);
 
-  // eurl has no scheme ("www.example.com/x", "www.example.com:443"): take it from proto
-  const u = e.eurl ?? e.url;
+  // eurl has no scheme ("www.example.com/x", "www.example.com:443"). As Elastic's integration does:
+  // the scheme is the protocol when it is HTTP or HTTPS, else https (SSL, tunnels), and url.original
+  // carries it; with no protocol logged the URL is read as http and url.original stays as logged.
+  // A CONNECT target stays `host:port` (docs/formats.md, "CONNECT").
+  const u = pick(e, 'eurl', 'url');
   if (present(u)) {
     const connect = method === 'CONNECT';
     let text: string = u;
+    let original: string = u;
     if (!connect && u.indexOf('://') === -1) {
-      const proto = typeof e.proto === 'string' ? e.proto.toLowerCase() : '';
-      text = `${proto === 'https' || proto === 'ssl' ? 'https' : 'http'}://${u}`;
+      const pv = pick(e, 'proto', 'protocol');
+      const proto = present(pv) ? pv.toLowerCase() : '';
+      text = `${proto === 'http' ? 'http' : proto === '' ? 'http' : 'https'}://${u}`;
+      if (proto !== '') original = text;
     }
     if (!fillUrl(rec, text, connect)) {
       rec.url = newUrl(u);
       addTag(rec, 'url_unparsed');
-    } else rec.url!.original = u;
+    } else rec.url!.original = original;
   }
-  if (present(e.urlcat)) (rec.url ??= newUrl(undefined)).category = e.urlcat;
-  const sip = e.sip ?? e.serverip;
+  const cat = pick(e, 'urlcat', 'urlcategory');
+  if (present(cat)) (rec.url ??= newUrl(undefined)).category = cat;
+  const sip = pick(e, 'sip', 'serverip');
   if (present(sip)) {
     const ip = canonicalIp(sip);
     if (ip !== undefined) (rec.destination ??= newDestination()).ip = ip;

@@ -11,7 +11,7 @@
  */
 import type { Origin, Rec } from '../../../src/api.js';
 
-export interface EventFields { dataset: string; action: string | undefined; duration: number | undefined; original: string | undefined }
+export interface EventFields { dataset: string; action: string | undefined; duration: number | undefined; reason: string | undefined; original: string | undefined }
 export interface SourceFields { ip: string | undefined; port: number | undefined; domain: string | undefined }
 export interface DestinationFields { ip: string | undefined; port: number | undefined; domain: string | undefined }
 export interface UserFields { name: string }
@@ -77,7 +77,7 @@ export function newRecord(ts: string, event: EventFields): ProxyRecord {
 }
 
 export function newEvent(dataset: Dataset, action: string | undefined, duration: number | undefined): EventFields {
-  return { dataset, action, duration, original: undefined };
+  return { dataset, action, duration, reason: undefined, original: undefined };
 }
 
 export function newSource(ip: string | undefined, domain: string | undefined): SourceFields {

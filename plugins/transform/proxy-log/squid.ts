@@ -102,6 +102,8 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, st);
   const s6 = s[6]!;
   const e6 = e[6]!;
+  // squid's `error:*` pseudo-URLs (aborted transactions) are read by the general parser
+  if (line.charCodeAt(s6) === Ch.e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
   if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon) return parseSquidTokens(line, st);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
@@ -118,7 +120,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
-    event: { dataset: 'squid.access', action: line.slice(s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, original: undefined },
+    event: { dataset: 'squid.access', action: line.slice(s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, reason: undefined, original: undefined },
     source: client,
     destination: undefined,
     user: is1(line, s7, e7, Ch.Dash) ? undefined : { name: line.slice(s7, e7) },
@@ -168,11 +170,12 @@ function clientIp(line: string, from: number, to: number): SourceFields {
   return { ip, port: undefined, domain: ip === undefined ? text : undefined };
 }
 
-/** Does this hierarchy code name a request squid sent to the server itself (`DIRECT`, `HIER_DIRECT`)? */
+/** Does this hierarchy code name a request squid sent to the server itself (`DIRECT`, `HIER_DIRECT`, `ORIGINAL_DST`)? */
 function isDirect(hierarchy: string, st: SquidState): boolean {
   if (hierarchy !== st.lastHierarchy) {
     st.lastHierarchy = hierarchy;
-    st.lastDirect = hierarchy.indexOf('DIRECT') !== -1;
+    // ORIGINAL_DST (interception): the peer is the address the client was going to
+    st.lastDirect = hierarchy.indexOf('DIRECT') !== -1 || hierarchy === 'ORIGINAL_DST';
   }
   return st.lastDirect;
 }
@@ -305,11 +308,23 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
     if (v !== '-' && parseUint(v) < 0) break;
     i++;
   }
-  if (i >= count || !isMethod(t[i]!)) return new ParseError(ERR.SYNTAX, `squid: expected a request method, found '${clip(t[i] ?? '')}'`);
+  // an aborted transaction (squid writes `-` or `NONE` as the method and an `error:*` pseudo-URL, or the
+  // error in the method column): the '-' method was taken for a size column above, give it back
+  if (i < count && i > skipFrom && isErrorText(t[i]!) && t[i - 1] === '-') i--;
+  let reason: string | undefined;
+  let method: string | undefined;
+  const m = i < count ? t[i]! : '';
+  if (m === '-') method = undefined;
+  else if (isErrorText(m)) reason = m;
+  else if (i >= count || !isMethod(m)) return new ParseError(ERR.SYNTAX, `squid: expected a request method, found '${clip(t[i] ?? '')}'`);
+  else method = m;
   const sizes = i > skipFrom ? t.slice(skipFrom, i) : undefined;
-  const method = t[i]!;
   i++;
   if (i >= count) return new ParseError(ERR.FIELD_COUNT, 'squid: line ends before the URL');
+  if (isErrorText(t[i]!)) {
+    reason = t[i]!;
+    if (method === 'NONE') method = undefined;
+  }
   let urlText = t[i]!;
   let urlForParts = urlText;
   i++;
@@ -353,9 +368,12 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
   const http = newHttp(request, response);
   http.version = version;
   rec.http = http;
+  event.reason = reason;
 
   const connect = method === 'CONNECT';
-  if (!fillUrl(rec, urlForParts, connect)) {
+  if (reason !== undefined && (isErrorText(urlText) || urlText === '-')) {
+    // no URL: the client sent none (or junk); the error says why
+  } else if (!fillUrl(rec, urlForParts, connect)) {
     // squid logs what the client sent ("error:invalid-request", junk): keep it, flag it
     rec.url = newUrl(urlText);
     addTag(rec, 'url_unparsed');
@@ -377,15 +395,21 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
     if (quotedSeen === 0) {
       // BlueCoat's squid-compatible layout: category, then the User-Agent unquoted to the end
       const cat = t[i]!;
-      if (cat !== '-') rec.url!.category = cat;
+      if (cat !== '-') (rec.url ??= newUrl(undefined)).category = cat;
       if (i + 1 < count) {
         const ua = trimCr(line.slice(tk.starts[i + 1]!)).trimEnd();
         if (ua !== '-' && ua.length > 0) rec.user_agent = newUserAgent(ua);
       }
     }
   }
+  if (method === undefined && request.referrer === undefined) http.request = undefined;
   rec.squid = squid;
   return rec;
+}
+
+/** squid's pseudo-URL (or method) of a transaction that ended before a request: `error:transaction-end-before-headers`, `error:invalid-request` … */
+export function isErrorText(s: string): boolean {
+  return s.length > 6 && s.charCodeAt(0) === Ch.e && s.startsWith('error:');
 }
 
 function trimCr(s: string): string {

@@ -122,6 +122,16 @@ function isoFromParts(y: number, mo: number, d: number, h: number, mi: number, s
   return new Date(t).toISOString();
 }
 
+/** Calendar parts (month 0-11) and a zone offset in minutes → ISO UTC, or undefined when they name no real instant. */
+export function partsToIso(y: number, mo: number, d: number, h: number, mi: number, se: number, ms: number, offsetMin: number): string | undefined {
+  return isoFromParts(y, mo, d, h, mi, se, ms, offsetMin);
+}
+
+/** `Jan` … `Dec` → 0 … 11, or -1. */
+export function monthIndex(s: string): number {
+  return Object.hasOwn(MONTHS, s) ? MONTHS[s]! : -1;
+}
+
 /** Apache/NCSA `20/Jul/2009:22:59:26 +0000` (without the brackets) → ISO UTC. */
 export function clfToIso(s: string): string | undefined {
   if (s.length !== 26 || s.charCodeAt(2) !== Ch.Slash || s.charCodeAt(6) !== Ch.Slash || s.charCodeAt(11) !== Ch.Colon || s.charCodeAt(20) !== Ch.Space) return undefined;

@@ -39,16 +39,17 @@ describe('proxy-log zscaler-nss', () => {
     const r = at(out, 1);
     expect(r).toMatchObject({
       '@timestamp': '2024-05-14T10:00:40.000Z',
-      event: { dataset: 'zscaler.nss', action: 'Blocked', duration: 48_000_000 },
+      event: { dataset: 'zscaler.nss', action: 'blocked', duration: 48_000_000 },
       source: { ip: '10.2.0.50' },
-      user: { name: 'erin@example.com' },
+      user: { name: 'erin' },
       destination: { domain: 'www.example.com', ip: '192.0.2.10', port: 443 },
-      url: { original: 'www.example.com/join/', scheme: 'https', full: 'https://www.example.com/join/', category: 'Corporate Marketing' },
+      url: { original: 'https://www.example.com/join/', scheme: 'https', full: 'https://www.example.com/join/', category: 'Corporate Marketing' },
       http: { request: { method: 'POST', bytes: 218 }, response: { status_code: 403, bytes: 14230 } },
     });
     expect(r.http.request.referrer).toBeUndefined();
     expect(r.zscaler.malwarecat).toBeUndefined();
     expect(r.zscaler.devicehostname).toBe('WS-050');
+    expect(r.zscaler.login).toBe('erin@example.com');
     const c = at(out, 2);
     expect(c.url).toEqual({ original: 'login.example.net:443', domain: 'login.example.net', port: 443 });
     expect(c.user_agent).toBeUndefined();

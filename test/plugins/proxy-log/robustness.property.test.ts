@@ -7,17 +7,26 @@ import fc from 'fast-check';
 import { lineRecords, parse, fixture } from './helpers.js';
 import type { Rec } from '../../../src/api.js';
 
-const FORMATS = ['auto', 'squid', 'combined', 'elff', 'zscaler-nss'] as const;
+const FORMATS = ['auto', 'squid', 'combined', 'elff', 'elff-json', 'zscaler-nss'] as const;
+const LOGFORMAT = '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh %<a %{X-Category}<h %{X-Risk}<h';
+/** Every format, and squid read by a logformat (the native preset and a CLF-like one). */
+const CONFIGS = [
+  ...FORMATS.map((format) => ({ format })),
+  { format: 'squid', logformat: 'squid' },
+  { format: 'squid', logformat: LOGFORMAT },
+];
 
 const SAMPLE_LINES = [
   ...fixture('squid-native.log'), ...fixture('combined.log'), ...fixture('elff-main.log'), ...fixture('zscaler.jsonl'),
+  ...fixture('squid-aborted.log'), ...fixture('zscaler-feed.jsonl'), ...fixture('cloudswg.jsonl'), ...fixture('combined-vhost.log'),
+  ...fixture('squid-logformat.log'),
 ].map((r) => r.message as string);
 
 describe('proxy-log robustness (property)', () => {
   it('arbitrary bytes, split into lines like a file source, never crash any format', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...FORMATS), fc.uint8Array({ maxLength: 2000 }), async (format, bytes) => {
-        await parse({ format }, lineRecords(Buffer.from(bytes), 'fuzz.log'));
+      fc.asyncProperty(fc.constantFrom(...CONFIGS), fc.uint8Array({ maxLength: 2000 }), async (config, bytes) => {
+        await parse(config, lineRecords(Buffer.from(bytes), 'fuzz.log'));
       }),
       { numRuns: 300 },
     );
@@ -26,14 +35,14 @@ describe('proxy-log robustness (property)', () => {
   it('truncating or corrupting real-shaped lines anywhere never crashes and keeps the raw text', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...FORMATS),
+        fc.constantFrom(...CONFIGS),
         fc.array(fc.tuple(fc.constantFrom(...SAMPLE_LINES), fc.nat(), fc.option(fc.string({ maxLength: 8 }), { nil: undefined })), { maxLength: 30 }),
-        async (format, picks) => {
+        async (config, picks) => {
           const recs: Rec[] = picks.map(([line, cut, junk], i) => {
             const at = cut % (line.length + 1);
             return { message: junk === undefined ? line.slice(0, at) : line.slice(0, at) + junk + line.slice(at), origin: { file: `f${i % 3}.log`, line: i + 1 } };
           });
-          const { invalid } = await parse({ format }, recs);
+          const { invalid } = await parse(config, recs);
           for (const r of invalid) {
             expect(r.event.original).toBe(recs[r.origin.line - 1]!.message);
             expect(r.error.code).toMatch(/^[A-Z_]+$/);
@@ -57,20 +66,30 @@ describe('proxy-log robustness (property)', () => {
     await parse({ format: 'auto' }, [{ message: '', origin: { file: 'e', line: 1 } }]);
   });
 
+  const big = 'x'.repeat(10 * 1024 * 1024);
+  const bigLines = (): Rec[] => [
+    { message: `1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/${big} - DIRECT/192.0.2.1 -`, origin: { file: 'a', line: 1 } },
+    { message: big, origin: { file: 'b', line: 1 } },
+    { message: `"${big}`, origin: { file: 'c', line: 1 } },
+    { message: `{"eurl":"${big}`, origin: { file: 'd', line: 1 } },
+    { message: ' '.repeat(10 * 1024 * 1024), origin: { file: 'e', line: 1 } },
+  ];
+
   it('10 MB lines are parsed or rejected, not crashed on, in every format', async () => {
-    const big = 'x'.repeat(10 * 1024 * 1024);
-    const recs: Rec[] = [
-      { message: `1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/${big} - DIRECT/192.0.2.1 -`, origin: { file: 'a', line: 1 } },
-      { message: big, origin: { file: 'b', line: 1 } },
-      { message: `"${big}`, origin: { file: 'c', line: 1 } },
-      { message: `{"eurl":"${big}`, origin: { file: 'd', line: 1 } },
-      { message: ' '.repeat(10 * 1024 * 1024), origin: { file: 'e', line: 1 } },
-    ];
+    const recs = bigLines();
     for (const format of FORMATS) {
       const { out, invalid, totals } = await parse({ format }, recs);
       expect(out.length + invalid.length + totals.blank).toBe(5);
     }
     const { out } = await parse({ format: 'squid' }, recs.slice(0, 1));
     expect(out[0]!.url.path.length).toBeGreaterThan(10 * 1024 * 1024);
+  });
+
+  it('10 MB lines through a logformat: read in one pass, rejected or parsed', async () => {
+    const recs = bigLines();
+    for (const config of CONFIGS.filter((c) => 'logformat' in c)) {
+      const { out, invalid, totals } = await parse(config, recs);
+      expect(out.length + invalid.length + totals.blank).toBe(5);
+    }
   });
 });
