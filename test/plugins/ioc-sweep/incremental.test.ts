@@ -34,7 +34,7 @@ function setup() {
     open.push(p);
     if (opts.aborted) ac.abort();
     const out = opts.finish === false ? await p.process(traffic) : await processAll(p, [traffic]);
-    await p.close?.();
+    await (p as ProcessorInstance).close?.();
     open.splice(open.indexOf(p), 1);
     const alerts = (out.alerts ?? []) as Rec[];
     return { ips: alerts.map((a) => a.destination.ip as string), counters: ctx.counters };
@@ -87,7 +87,7 @@ describe('ioc-sweep since_last_run', () => {
     const ctx = testContext('retro', { stateDir: () => state });
     let p = (await createProcessor(iocSweep, cfg, ctx)) as IocSweep;
     await processAll(p, [traffic]);
-    await p.close?.();
+    await (p as ProcessorInstance).close?.();
     p = (await createProcessor(iocSweep, cfg, testContext('retro', { stateDir: () => state }))) as IocSweep;
     open.push(p);
     expect(p.stats()).toEqual([{ feed: 'f', size: 0 }]);
