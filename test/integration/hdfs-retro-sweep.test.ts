@@ -89,11 +89,11 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     await h.mkdirs(`${ROOT_DIR}/feeds`);
     await h.create(`${ROOT_DIR}/feeds/a.txt`, Buffer.from('# old indicators\nhost5.example.test\n192.0.2.17\n'));
     const state = join(work, 'state-retro');
-    const retro = async (tag: string, incremental: boolean, stateDir = state) => {
+    const retro = async (tag: string, incremental: boolean, stateDir = state, workers = 1) => {
       const summaryFile = join(work, `${tag}.json`);
       const r = await runCli(['run', 'pipelines/retro-sweep.hdfs.yaml', '--once', '--var', `ARCHIVE=${ROOT_DIR}/proxy`, '--var', 'DAYS=2026-12-0[3-4]',
         '--var', `FEEDS=${ROOT_DIR}/feeds/`, '--var', `ALERTS=${ROOT_DIR}/alerts-${tag}`, '--var', `REJECTS=${ROOT_DIR}/retro-rejects-${tag}`,
-        '--var', `INCREMENTAL=${incremental}`, '--var', 'FLUSH=500ms', '--log-level', 'warn', '--state-dir', stateDir, '--summary-json', summaryFile]);
+        '--var', `INCREMENTAL=${incremental}`, '--var', `WORKERS=${workers}`, '--var', 'FLUSH=500ms', '--log-level', 'warn', '--state-dir', stateDir, '--summary-json', summaryFile]);
       expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
       const node = (name: string) => summary.nodes.find((x: { node: string }) => x.node === name);
@@ -114,7 +114,8 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     // New indicators: a second file, and one added to the first (a domain, an IP, a URL).
     await h.create(`${ROOT_DIR}/feeds/a.txt`, Buffer.from('# old indicators\nhost5.example.test\n192.0.2.17\nhttp://host70.example.test/p/1234\n'));
     await h.create(`${ROOT_DIR}/feeds/b.txt`, Buffer.from('host11.example.test\n192.0.2.42\n'));
-    const second = await retro('second', true);
+    // In two worker threads: each copy sweeps with the new indicators, the first to finish commits.
+    const second = await retro('second', true, state, 2);
     expect(second.lines).toEqual(lineNos(newMatch));
     expect(second.lines.length).toBeGreaterThan(40);
     expect(second.metrics).toMatchObject({ indicators_loaded: 5, indicators_swept: 3, indicators_known: 2, alerts: second.lines.length });
