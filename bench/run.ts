@@ -20,6 +20,7 @@ import { describeMachine, type Machine } from './lib/machine.js';
 import { measure, type Measured } from './lib/measure.js';
 import { selfTimes } from './lib/profile.js';
 import * as S from './scenarios.js';
+import * as H from './hdfs/scenarios.js';
 import * as P from './peers/peers.js';
 import { measureTree } from './peers/measure.js';
 
@@ -130,7 +131,8 @@ async function main(): Promise<void> {
     S.window(analyseInput),
     S.rules(analyseInput),
     S.kafkaSweep(sweepInput),
-    S.hdfsSweep(sweepInput),
+    // archive to HDFS beside a local file; the retro-sweep incremental beside full (bench/hdfs/)
+    ...H.hdfsScenarios(analyseInput),
   ];
   let peerEnv: P.PeerEnv | undefined;
   if (peersMode) {
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
   const hdfs = process.env.SLUICE_BENCH_WEBHDFS ?? 'http://localhost:9870';
   if (await probe(kafka)) env.services.kafka = kafka;
   if (await probe(new URL(hdfs).host)) env.services.hdfs = hdfs;
+  if (scenarios.some((s) => s.group === 'services' && (s.id.startsWith('archive ') || s.id.startsWith('retro-sweep ')))) await H.prepareHdfs(env, analyseInput, log);
 
   const rows: Row[] = scenarios.map((s) => ({ s, runs: [], skip: s.skip?.(env) }));
   for (const r of rows) if (!r.skip) logFor(r.s.input);
@@ -203,7 +206,9 @@ async function main(): Promise<void> {
   if (argv.profile) profile = await runProfile(env, sweepInput);
   const micro = argv['no-micro'] || quick ? undefined : await runMicro();
 
-  const { table, markdown, verdict } = render(rows, env);
+  const { table, markdown, verdict: v } = render(rows, env);
+  const hdfsLines = H.hdfsSummary(rows);
+  const verdict = hdfsLines ? `${v}\n\n${hdfsLines}` : v;
   console.log(table);
   console.log(verdict);
   for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);

@@ -166,9 +166,9 @@ export function rules(input: Input): Scenario {
 }
 
 /**
- * Streaming and HDFS sweeps. They run when the services answer and the plugins exist; the data
- * loading step (produce the log to a topic / upload it over WebHDFS) is the part still to write, so
- * until then they say so instead of measuring something else.
+ * The streaming sweep. It runs when the broker answers and the plugins exist; the data loading step
+ * (produce the log to a topic) is the part still to write, so until then it says so instead of
+ * measuring something else.
  */
 export function kafkaSweep(input: Input): Scenario {
   return {
@@ -184,16 +184,5 @@ export function kafkaSweep(input: Input): Scenario {
   };
 }
 
-export function hdfsSweep(input: Input): Scenario {
-  return {
-    id: 'sweep hdfs',
-    title: 'sluice sweep from HDFS (WebHDFS)',
-    group: 'services',
-    input,
-    naive: naiveId(input),
-    skip: (env) =>
-      env.services.hdfs === undefined ? 'no WebHDFS reachable (set SLUICE_BENCH_WEBHDFS=http://host:port; the hdfs plugins and the scripts that start a mini-cluster are not built yet)'
-        : needPlugins(env, ['hdfs', 'proxy-log', 'ioc-sweep']) ?? 'HDFS scenario: uploading the log over WebHDFS is not written yet (bench/scenarios.ts hdfsSweep)',
-    args: () => [],
-  };
-}
+// The HDFS scenarios (archive to HDFS beside a local file; the retro-sweep, incremental beside full)
+// are in bench/hdfs/scenarios.ts.

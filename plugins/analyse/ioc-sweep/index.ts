@@ -10,6 +10,7 @@ import { IndicatorStore, type SharedStoreData } from './store.js';
 import { IndicatorStoreBuilder } from './store-builder.js';
 import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
+import { commit, discard, keyFiles, readKnown, splitNew, writePending, type KeyFiles } from './incremental.js';
 
 export interface IocSweepConfig {
   feeds: FeedConfig[];
@@ -17,6 +18,7 @@ export interface IocSweepConfig {
   rule_name: string;
   fields: SweepFields;
   suppress?: { key: string[]; period: string };
+  since_last_run?: boolean;
 }
 
 const column = { description: 'A header name (CSV) or field path (JSON), or a 0-based column index (CSV).', type: ['string', 'integer'] };
@@ -27,7 +29,18 @@ const feedSchema = {
   required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1, description: 'Feed name, carried into alerts as `indicator.provider` and into metrics and logs.', examples: ['feodo'] },
-    path: { type: 'string', minLength: 1, description: 'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. Give `path` or `url`, not both.', examples: ['examples/feeds/feodo.csv', 'feeds/misp/'] },
+    path: { type: 'string', minLength: 1, description: 'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, or the visible files of a directory, from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.', examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt'] },
+    hdfs: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'WebHDFS connection for an `hdfs://` path. Without `url`, the NameNode is the host of the path (port 9870), or 127.0.0.1.',
+      properties: {
+        url: { type: 'string', pattern: '^https?://[^/?#]+/?$', description: 'WebHDFS address of the NameNode.', examples: ['http://namenode.example:9870'] },
+        user: { type: 'string', minLength: 1, description: 'User name sent as `user.name` (simple authentication).' },
+        delegation_token: { type: 'string', minLength: 1, writeOnly: true, description: 'A Hadoop delegation token (secure clusters); never logged, masked in errors.' },
+        timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'Deadline of one WebHDFS call.' },
+      },
+    },
     url: { type: 'string', pattern: '^https?://', description: 'http(s) URL of the feed. A URL ending in `/manifest.json` is read as a MISP feed.', examples: ['https://feodotracker.abuse.ch/downloads/ipblocklist.csv'] },
     format: {
       enum: ['auto', 'list', 'csv', 'stix', 'misp', 'json'],
@@ -121,6 +134,11 @@ export default definePlugin<IocSweepConfig>({
           url: fieldList('Fields holding a full URL; the URL is matched whole and its host as a host. `url.full` (the URL rebuilt by proxy-log) catches formats whose `url.original` has no scheme, such as Zscaler NSS.', ['url.original', 'url.full']),
         },
       },
+      since_last_run: {
+        type: 'boolean',
+        default: false,
+        description: 'Incremental (retro-hunt) sweep: match only the indicators each feed did not have when a run of this node last reached the end of its input. The keys of every feed\'s indicators are kept in the node\'s state directory and committed when a run finishes its input without being stopped; a failed or stopped run commits nothing, so its new indicators are swept again next time. The first run (or a renamed feed) sweeps everything. Allowlists always apply in full. Metrics: `indicators_swept` (indicators matched against), `indicators_known` (skipped as swept before).',
+      },
       suppress: {
         type: 'object',
         additionalProperties: false,
@@ -184,7 +202,12 @@ export default definePlugin<IocSweepConfig>({
 /** One loaded feed: its config, its current (last good) store, and its refresh task. */
 interface FeedSlot {
   feed: FeedConfig;
+  /** The store swept with: the whole feed, or with `since_last_run` only its new indicators. */
   store: IndicatorStore;
+  /** Indicators the feed has in all (the size a reload is compared with). */
+  size: number;
+  /** `since_last_run`: the key files, and the keys committed by the last completed run (null: none). */
+  keys?: { files: KeyFiles; known: Set<string> | null; knownCount: number };
   task?: ScheduledTask;
 }
 
@@ -196,6 +219,8 @@ interface FeedSlot {
 export interface SweepShared {
   feeds: SharedStoreData[];
   allow: SharedStoreData[];
+  /** `since_last_run`: the key files each copy commits at the end of its input (the first rename wins). */
+  commit?: KeyFiles[];
 }
 
 /** Main-thread copies find the FeedSet behind a shared value here (not cloned into workers). */
@@ -211,19 +236,22 @@ export class FeedSet {
   private allow: FeedSlot[] = [];
   private closed = false;
 
-  private constructor(private readonly ctx: PrepareContext) {}
+  private constructor(private readonly ctx: PrepareContext, private readonly incremental: boolean) {}
 
   static async load(config: IocSweepConfig, ctx: PrepareContext): Promise<FeedSet> {
-    const s = new FeedSet(ctx);
-    const load = (f: FeedConfig) => s.loadInitial(f);
-    s.feeds = await Promise.all(config.feeds.map(load));
-    s.allow = await Promise.all((config.allowlist ?? []).map(load));
+    const s = new FeedSet(ctx, config.since_last_run === true);
+    s.feeds = await Promise.all(config.feeds.map((f) => s.loadInitial(f, s.incremental)));
+    s.allow = await Promise.all((config.allowlist ?? []).map((f) => s.loadInitial(f, false)));
     s.countLoaded();
     for (const slot of [...s.feeds, ...s.allow]) {
       if (slot.feed.refresh === undefined) continue;
       slot.task = cron.schedule(slot.feed.refresh, () => s.refresh(slot.feed.name), { name: `${ctx.node}:${slot.feed.name}`, noOverlap: true, unref: true });
     }
-    ctx.onClose(() => s.stop());
+    ctx.onClose(async () => {
+      await s.stop();
+      // A pending key set still there was not committed (the run did not finish its input).
+      for (const f of s.feeds) if (f.keys) await discard(f.keys.files);
+    });
     ctx.signal.addEventListener('abort', () => void s.stop(), { once: true });
     return s;
   }
@@ -231,6 +259,7 @@ export class FeedSet {
   /** The value every copy sweeps with (and, in the main thread, the way back to this set). */
   shared(): SweepShared {
     const v: SweepShared = { feeds: this.feeds.map((f) => f.store.toShared()), allow: this.allow.map((f) => f.store.toShared()) };
+    if (this.incremental) v.commit = this.feeds.flatMap((f) => (f.keys ? [f.keys.files] : []));
     Object.defineProperty(v, FEED_SET, { value: this, enumerable: false });
     return v;
   }
@@ -239,11 +268,18 @@ export class FeedSet {
     return shared && typeof shared === 'object' ? (shared as { [FEED_SET]?: FeedSet })[FEED_SET] : undefined;
   }
 
-  private async loadInitial(feed: FeedConfig): Promise<FeedSlot> {
+  private async loadInitial(feed: FeedConfig, incremental: boolean): Promise<FeedSlot> {
     try {
       const l = await loadFeed(feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
       this.report(l);
-      return { feed, store: l.store };
+      const slot: FeedSlot = { feed, store: l.store, size: l.store.size };
+      if (incremental) {
+        const files = keyFiles(this.ctx.stateDir(), feed.name);
+        const known = await readKnown(files);
+        slot.keys = { files, known, knownCount: 0 };
+        await this.split(slot, l.store);
+      }
+      return slot;
     } catch (e) {
       const code = e instanceof FeedError ? e.code : 'FEED_LOAD_FAILED';
       if (!feed.optional) {
@@ -254,8 +290,22 @@ export class FeedSet {
       this.ctx.logger.error({ feed: feed.name, code, err: (e as Error).message }, 'optional feed could not be loaded; starting without it');
       this.ctx.metrics.add('feed_load_failures');
       this.feedOutcome(feed.name, false, 0);
-      return { feed, store: new IndicatorStoreBuilder(feed.name).seal() };
+      // No pending key set either: a feed that could not be read is not committed as swept.
+      return { feed, store: new IndicatorStoreBuilder(feed.name).seal(), size: 0 };
     }
+  }
+
+  /** `since_last_run`: sweep with the indicators of `full` the last completed run did not have; stage the full key set. */
+  private async split(slot: FeedSlot, full: IndicatorStore): Promise<void> {
+    const k = slot.keys!;
+    const sp = splitNew(full, k.known);
+    await writePending(k.files, sp.keys, this.ctx.stateDir());
+    slot.store = sp.fresh;
+    k.knownCount = sp.known;
+    this.ctx.logger.info(
+      { feed: full.feed, indicators: full.size, new: sp.fresh.size, known: sp.known, removed_since_last_run: sp.removed, first_run: k.known === null },
+      'incremental sweep: only indicators new since the last completed run',
+    );
   }
 
   /** Per-feed gauges (labelled: served on --metrics and the status page, not in the summary). */
@@ -283,8 +333,19 @@ export class FeedSet {
 
   private countLoaded(): void {
     let n = 0;
-    for (const f of this.feeds) n += f.store.size;
-    this.ctx.metrics.set('indicators_loaded', n);
+    let swept = 0;
+    let known = 0;
+    for (const f of this.feeds) {
+      n += f.size;
+      swept += f.store.size;
+      known += f.keys?.knownCount ?? 0;
+    }
+    const m = this.ctx.metrics;
+    m.set('indicators_loaded', n);
+    if (this.incremental) {
+      m.set('indicators_swept', swept);
+      m.set('indicators_known', known);
+    }
   }
 
   /**
@@ -300,11 +361,13 @@ export class FeedSet {
       if (this.closed) return false;
       try {
         const l = await loadFeed(slot.feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
-        if (l.store.size === 0 && slot.store.size > 0) {
+        if (l.store.size === 0 && slot.size > 0) {
           throw new FeedError('FEED_EMPTY', `feed '${slot.feed.name}': reload read ${l.tally.rows} rows but no usable indicator (${JSON.stringify(l.tally.reasons)})`);
         }
         if (this.closed) return false;
-        slot.store = l.store;
+        if (slot.keys) await this.split(slot, l.store);
+        else slot.store = l.store;
+        slot.size = l.store.size;
         this.report(l);
         this.countLoaded();
         this.ctx.publish(this.shared());
@@ -324,7 +387,7 @@ export class FeedSet {
 
   /** Indicator counts per feed (for tests, `feeds.md` and operators). */
   stats(): { feed: string; size: number }[] {
-    return this.feeds.map((f) => ({ feed: f.feed.name, size: f.store.size }));
+    return this.feeds.map((f) => ({ feed: f.feed.name, size: f.size }));
   }
 
   async stop(): Promise<void> {
@@ -343,6 +406,7 @@ export class IocSweep implements ProcessorInstance {
   private readonly suppressor: Suppressor | null;
   private readonly matches: Match[] = [];
   private feedSet: FeedSet | undefined;
+  private commitFiles: KeyFiles[] | undefined;
 
   constructor(private readonly config: IocSweepConfig, private readonly ctx: PluginContext) {
     this.matcher = new Matcher(config.fields);
@@ -358,6 +422,7 @@ export class IocSweep implements ProcessorInstance {
     const v = shared as SweepShared;
     this.current = { stores: v.feeds.map((d) => IndicatorStore.fromShared(d)), allow: v.allow.map((d) => IndicatorStore.fromShared(d)) };
     this.feedSet = FeedSet.of(shared);
+    this.commitFiles = v.commit;
   }
 
   /** Reload feeds now (main-thread copies only: the feeds live with the node's prepared set). */
@@ -418,6 +483,13 @@ export class IocSweep implements ProcessorInstance {
     const alerts: Rec[] = [];
     if (this.suppressor) this.suppressor.flush(alerts);
     if (alerts.length) this.ctx.metrics.add('alerts', alerts.length);
+    // `since_last_run`: the input is swept to its end, so today's indicators are known from now on.
+    // Not when the run is being stopped (a signal, a failure): its new indicators are swept again.
+    if (this.commitFiles && !this.ctx.signal.aborted) {
+      for (const f of this.commitFiles) {
+        if (commit(f)) this.ctx.logger.info({ feed: f.feed }, 'incremental sweep: indicators committed as swept');
+      }
+    }
     return { alerts };
   }
 }

@@ -276,6 +276,25 @@ export class IndicatorStoreBuilder {
   }
 
   /**
+   * Add an indicator by the canonical key `IndicatorStore.forEachIndicator` gives (`4:`, `6:`, `d:`,
+   * `u:`): the key is already normalised, so it goes into its table as it is.
+   */
+  addKey(key: string, meta: Meta): void {
+    const kind = key.charCodeAt(0);
+    if (kind === 100 /* d */) return this.addDomain(key.slice(2), meta);
+    if (kind === 117 /* u */) return this.addUrlKey(key.slice(2), meta);
+    const slash = key.lastIndexOf('/');
+    const hex = key.slice(2, slash);
+    const len = Number(key.slice(slash + 1));
+    if (kind === 52 /* 4 */) {
+      const w = Number.parseInt(hex, 16);
+      return this.addV4(len === 0 ? 0 : (w << (32 - len)) >>> 0, len, meta);
+    }
+    if (kind === 54 /* 6 */) return this.addV6(hex, len, meta);
+    throw new Error(`not an indicator key: ${key}`);
+  }
+
+  /**
    * Add one value as a feed gives it. `hint` narrows the type when the feed says what it is.
    * Returns null when added, or the reason it was refused.
    *

@@ -235,6 +235,32 @@ export class IndicatorStore {
       this.v4Gate.bytes + this.v6Gate.bytes + this.urlGate.bytes;
   }
 
+  /**
+   * Every indicator as a canonical key with its metadata: `4:<hex>/<len>` and `6:<hex×4>/<len>`
+   * (masked prefix words), `d:<domain>`, `u:<URL key>`. Load-time use only (the incremental sweep
+   * compares a feed's keys with those of the last run); lookups never call it.
+   */
+  forEachIndicator(fn: (key: string, metas: readonly Meta[]) => void): void {
+    const metasOf = (ref: number): Meta[] => {
+      if (ref >= 0) return [this.metas[ref]!];
+      const d = this.lists.data;
+      const at = -ref - 1;
+      const out: Meta[] = [];
+      for (let k = 1; k <= d[at]!; k++) out.push(this.metas[d[at + k]!]!);
+      return out;
+    };
+    const s4 = this.v4.slots;
+    this.v4.forEach((k, len) => {
+      fn(`4:${wordHex(s4[k]!)}/${len}`, metasOf(this.v4.ref(k)));
+    });
+    const s6 = this.v6.slots;
+    this.v6.forEach((k, len) => {
+      fn(`6:${wordHex(s6[k]!)}${wordHex(s6[k + 1]!)}${wordHex(s6[k + 2]!)}${wordHex(s6[k + 3]!)}/${len}`, metasOf(this.v6.ref(k)));
+    });
+    for (let e = 0; e < this.domains.n; e++) fn(`d:${this.domains.text(e)}`, metasOf(this.domains.ref(e)));
+    for (let e = 0; e < this.urls.n; e++) fn(`u:${this.urls.text(e)}`, metasOf(this.urls.ref(e)));
+  }
+
   /** The structured-cloneable form of this store: the buffers are shared, not copied. */
   toShared(): SharedStoreData {
     const a = this.arena;

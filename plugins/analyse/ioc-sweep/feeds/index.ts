@@ -12,6 +12,7 @@ import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js'
 import { Tally } from './types.js';
 import { loadPlain } from './plain.js';
 import { loadJson } from './json.js';
+import { isHdfsPath, readHdfsFeed } from './hdfs.js';
 
 export class FeedError extends Error {
   constructor(readonly code: string, message: string) {
@@ -86,6 +87,7 @@ export async function readFeed(feed: FeedConfig, opts: ReadOptions): Promise<{ i
     }
     return { inputs: [{ label: feed.url, text: await fetchText(feed.url, feed, opts.signal) }], mispFeed: false };
   }
+  if (isHdfsPath(feed.path!)) return { inputs: await readHdfsFeed(feed, opts.signal), mispFeed: false };
   const p = opts.resolvePath(feed.path!);
   const st = await stat(p).catch(() => null);
   if (st?.isDirectory()) return { inputs: await readMispFeed(p, false, feed), mispFeed: true };

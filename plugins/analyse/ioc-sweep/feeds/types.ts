@@ -34,6 +34,8 @@ export interface FeedConfig {
   delimiter?: string;
   header?: 'auto' | 'yes' | 'no';
   misp_types?: string[];
+  /** WebHDFS connection for an `hdfs://` path (defaults: http://127.0.0.1:9870, 30 s per call). */
+  hdfs?: { url?: string; user?: string; delegation_token?: string; timeout_ms?: number };
 }
 
 /** One unit of feed text: a file, an HTTP body, or one MISP event of a feed folder. */
