@@ -45,6 +45,9 @@ const { values: argv } = parseArgs({
     'latency-seconds': { type: 'string', default: '60' },
     'no-latency': { type: 'boolean', default: false },
     'no-throughput': { type: 'boolean', default: false },
+    'kafka-workers': { type: 'string', default: 'auto' },
+    'kafka-also-workers': { type: 'string', default: '1' },
+    'latency-workers': { type: 'string', default: '1' },
   },
 });
 
@@ -262,7 +265,9 @@ async function runKafka(machine: Machine, t0: number): Promise<void> {
     rate: Number(argv.rate),
     seconds: argv['no-latency'] ? 0 : Number(argv['latency-seconds']),
     throughput: !argv['no-throughput'],
-    workers: 'auto',
+    workers: argv['kafka-workers']!,
+    alsoWorkers: argv['kafka-also-workers']!.split(',').map((w) => w.trim()).filter(Boolean),
+    latencyWorkers: argv['latency-workers']!,
     log,
   });
   console.log(r.text);
