@@ -161,7 +161,9 @@ async function templates(o: KafkaBenchOptions): Promise<{ malicious: string[]; b
   for (const l of readFileSync(alerts, 'utf8').split('\n')) if (l) bad.add((JSON.parse(l) as { origin: { line: number } }).origin.line);
   const malicious: string[] = [];
   const benign: string[] = [];
-  lines.forEach((l, i) => (bad.has(i + 1) ? malicious : benign).push(l));
+  lines.forEach((l, i) => {
+    (bad.has(i + 1) ? malicious : benign).push(l);
+  });
   return { malicious, benign };
 }
 
@@ -326,7 +328,7 @@ function render(o: KafkaBenchOptions, tp: Awaited<ReturnType<typeof throughput>>
     const jm = median(js.filter(Number.isFinite));
     const sm = median(ss.filter(Number.isFinite));
     const ratio = sm / jm;
-    const within = tp.rounds.map((r, i) => ss[i]! / js[i]!).filter(Number.isFinite);
+    const within = tp.rounds.map((_, i) => ss[i]! / js[i]!).filter(Number.isFinite);
     const checks = (w: string) => [...new Set(tp.rounds.map((r) => { const x = r.sluice[w]; return x ? (x.alerts === o.expectAlerts && x.rejects === o.expectRejects ? 'ok' : `alerts ${x.alerts}≠${o.expectAlerts} or rejects ${x.rejects}≠${o.expectRejects}`) : '—'; }))].join(', ');
     const tool = median(tp.rounds.map((r) => r.java?.toolRate ?? NaN).filter(Number.isFinite));
     const fetch = median(tp.rounds.map((r) => r.java?.fetchRate ?? NaN).filter(Number.isFinite));
