@@ -23,6 +23,7 @@ import * as S from './scenarios.js';
 import * as H from './hdfs/scenarios.js';
 import * as P from './peers/peers.js';
 import { measureTree } from './peers/measure.js';
+import { kafkaSection, runKafkaBench, writeKafkaSection } from './kafka/run.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -39,14 +40,24 @@ const { values: argv } = parseArgs({
     'no-write': { type: 'boolean', default: false },
     // Spark (batch, streaming) and Benthos beside sluice's default sweep: bench/peers/
     peers: { type: 'boolean', default: false },
+    // the sweep on the local broker: throughput beside Kafka's Java consumer, detection latency (bench/kafka/)
+    kafka: { type: 'boolean', default: false },
+    rate: { type: 'string', default: '20000' },
+    'latency-seconds': { type: 'string', default: '60' },
+    'no-latency': { type: 'boolean', default: false },
+    'no-throughput': { type: 'boolean', default: false },
+    'kafka-workers': { type: 'string', default: 'auto' },
+    'kafka-also-workers': { type: 'string', default: '1' },
+    'latency-workers': { type: 'string', default: '1' },
   },
 });
 
 const quick = argv.quick!;
 const peersMode = argv.peers!;
+const kafkaMode = argv.kafka!;
 const seed = Number(argv.seed);
 const runs = Number(argv.runs ?? (quick ? 1 : 3));
-const sweepLines = Number(argv.lines ?? (quick ? 200_000 : peersMode ? 1_000_000 : 5_000_000));
+const sweepLines = Number(argv.lines ?? (quick ? 200_000 : peersMode || kafkaMode ? 1_000_000 : 5_000_000));
 const parseLines = Number(argv['parse-lines'] ?? (quick ? 100_000 : 1_000_000));
 const indicators = Number(argv.indicators ?? (quick ? 100_000 : 1_000_000));
 const OUT_DIR = join(DATA_DIR, 'out');
@@ -90,6 +101,7 @@ const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); cons
 async function main(): Promise<void> {
   const t0 = performance.now();
   const machine = describeMachine();
+  if (kafkaMode) return runKafka(machine, t0);
   log(`sluice bench — ${peersMode ? 'peers' : quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; ${peersMode ? '' : `parse ${fmtInt(parseLines)} lines per format; `}seed ${seed}`);
   log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
 
@@ -224,6 +236,60 @@ async function main(): Promise<void> {
     log(`wrote ${file}`);
   }
   if (rows.some((r) => r.failure)) process.exitCode = 1;
+}
+
+/** `--kafka`: the sweep on the local broker (bench/kafka/run.ts), its own section of RESULTS.md. */
+async function runKafka(machine: Machine, t0: number): Promise<void> {
+  const brokers = process.env.SLUICE_BENCH_KAFKA ?? '127.0.0.1:9092';
+  const kRuns = Number(argv.runs ?? (quick ? 1 : 3));
+  log(`sluice bench — kafka on ${brokers}: ${kRuns} round(s) of throughput over ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; latency at ${argv.rate} lines/s for ${argv['latency-seconds']} s`);
+  log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
+  if (!(await probe(brokers))) {
+    log(`no Kafka broker at ${brokers}: start one with \`npm run services:up\` (or set SLUICE_BENCH_KAFKA=host:port)`);
+    process.exitCode = 1;
+    return;
+  }
+  const plugins = await registeredPlugins();
+  if (typeof plugins === 'string' || !plugins.has('kafka')) {
+    log(`kafka plugins not available: ${typeof plugins === 'string' ? plugins : 'not registered'}`);
+    process.exitCode = 1;
+    return;
+  }
+  const logFile = ensureLog('squid', seed, sweepLines);
+  const feed = ensureFeed(seed, indicators);
+  const r = await runKafkaBench({
+    brokers,
+    logPath: logFile.path,
+    lines: sweepLines,
+    feedPath: feed.path,
+    indicators,
+    expectAlerts: logFile.stats.malicious,
+    expectRejects: logFile.stats.invalid,
+    rounds: kRuns,
+    partitions: 4,
+    rate: Number(argv.rate),
+    seconds: argv['no-latency'] ? 0 : Number(argv['latency-seconds']),
+    throughput: !argv['no-throughput'],
+    workers: argv['kafka-workers']!,
+    alsoWorkers: argv['kafka-also-workers']!.split(',').map((w) => w.trim()).filter(Boolean),
+    latencyWorkers: argv['latency-workers']!,
+    log,
+  });
+  console.log(r.text);
+  const elapsed = (performance.now() - t0) / 1000;
+  log(`done in ${elapsed.toFixed(0)} s`);
+  if (argv['no-write']) return;
+  const endLoad = describeMachine().load;
+  const section = `## Kafka (\`npm run bench -- --kafka\`)
+
+Generated on ${machine.date} (${elapsed.toFixed(0)} s) at commit ${machine.commit}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; broker: the local Kafka of \`npm run services:up\` (${brokers}) on the same machine. Load average at start ${machine.load}, at the end ${endLoad} (a shared machine: other engineers' builds and tests ran meanwhile).
+${kRuns} throughput round(s) on \`${basename(logFile.path)}\` × \`${basename(feed.path)}\` (bench/pipelines/kafka-sweep.yaml, \`--once\`).
+
+${r.markdown}
+`;
+  const file = quick ? join(DATA_DIR, 'RESULTS-quick.md') : join(ROOT, 'bench', 'RESULTS.md');
+  writeKafkaSection(file, section);
+  log(`wrote the Kafka section of ${file}`);
 }
 
 /** The peers run: the usual table for the sluice rows and the references, the peer table, the agreement checks. */
@@ -405,6 +471,7 @@ function writeResults(file: string, m: Machine, table: string, rows: Row[], env:
   // Hand-written notes below "## Profile notes" survive a rewrite.
   let notes = '## Profile notes\n\n_None yet._\n';
   const peers = P.peersSection(file);
+  const kafkaSec = kafkaSection(file);
   if (existsSync(file)) {
     const old = readFileSync(file, 'utf8');
     const i = old.indexOf('## Profile notes');
@@ -460,7 +527,7 @@ ${failures.length ? `### Failures\n\n${failures.join('\n')}\n\n` : ''}${skips.le
 
 ${profile ?? '_Run `npm run bench -- --profile` to add a CPU profile of the default sweep._'}
 
-${micro ? `## Micro-benchmarks\n\n${micro}\n\n` : ''}${peers ? `${peers}\n\n` : ''}${notes}`;
+${micro ? `## Micro-benchmarks\n\n${micro}\n\n` : ''}${peers ? `${peers}\n\n` : ''}${kafkaSec ? `${kafkaSec}\n\n` : ''}${notes}`;
   writeFileSync(file, text);
 }
 

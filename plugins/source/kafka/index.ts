@@ -153,7 +153,7 @@ export function messageToRecord(node: string, topic: string, partition: number, 
   const rec: Rec = { message, origin };
   if (m.key?.length) rec.key = m.key.toString('utf8');
   const ts = Number(m.timestamp);
-  if (Number.isFinite(ts) && ts > 0) rec.timestamp = new Date(ts).toISOString();
+  if (Number.isFinite(ts) && ts > 0) rec.timestamp = isoTime(ts);
   const h = m.headers;
   if (h) {
     let headers: Record<string, string | string[]> | undefined;
@@ -165,6 +165,30 @@ export function messageToRecord(node: string, topic: string, partition: number, 
     if (headers) rec.headers = headers;
   }
   return { rec, invalid: false };
+}
+
+let lastSecond = NaN;
+let secondPrefix = '';
+let lastMs = NaN;
+let lastIso = '';
+const YEAR_10000 = 253402300800000;
+
+/**
+ * `new Date(ms).toISOString()`, cached: it costs ≈ 2 µs a call, as much as the rest of a message's
+ * record, and the messages of a batch mostly share their millisecond, always their second.
+ */
+export function isoTime(ms: number): string {
+  if (ms === lastMs) return lastIso;
+  if (!Number.isInteger(ms) || ms >= YEAR_10000) return new Date(ms).toISOString();
+  const sec = Math.floor(ms / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    secondPrefix = new Date(sec * 1000).toISOString().slice(0, 20); // "YYYY-MM-DDTHH:MM:SS."
+  }
+  const frac = ms - sec * 1000;
+  lastMs = ms;
+  lastIso = `${secondPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
+  return lastIso;
 }
 
 function binary(node: string, origin: object, code: string, why: string, v: Buffer, keepBytes: number): Rec {
