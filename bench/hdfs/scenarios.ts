@@ -82,7 +82,7 @@ function cli(args: string[], what: string): void {
 function retroArgs(url: string, tag: string, stateDir: string, incremental: boolean, dir: string, days = '*'): string[] {
   return [
     'run', join(ROOT, 'pipelines', 'retro-sweep.hdfs.yaml'), '--once', '--state-dir', stateDir,
-    '--var', `WEBHDFS=${url}`, '--var', `ARCHIVE=${BASE}/retro/proxy`, '--var', `DAYS=${days}`, '--var', `FEEDS=${BASE}/retro/feeds/`,
+    '--var', `WEBHDFS=${url}`, '--var', `ARCHIVE=${BASE}/retro/proxy`, '--var', `DAYS=${days}`, '--var', `FEEDS=hdfs://${BASE}/retro/feeds/`,
     '--var', `ALERTS=${BASE}/out/${tag}`, '--var', `REJECTS=${BASE}/out/${tag}-rejects`, '--var', `INCREMENTAL=${incremental}`, '--var', 'FLUSH=5s',
     '--summary-json', join(dir, 'summary.json'),
   ];

@@ -92,7 +92,7 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     const retro = async (tag: string, incremental: boolean, stateDir = state, workers = 1) => {
       const summaryFile = join(work, `${tag}.json`);
       const r = await runCli(['run', 'pipelines/retro-sweep.hdfs.yaml', '--once', '--var', `ARCHIVE=${ROOT_DIR}/proxy`, '--var', 'DAYS=2026-12-0[3-4]',
-        '--var', `FEEDS=${ROOT_DIR}/feeds/`, '--var', `ALERTS=${ROOT_DIR}/alerts-${tag}`, '--var', `REJECTS=${ROOT_DIR}/retro-rejects-${tag}`,
+        '--var', `FEEDS=hdfs://${ROOT_DIR}/feeds/`, '--var', `ALERTS=${ROOT_DIR}/alerts-${tag}`, '--var', `REJECTS=${ROOT_DIR}/retro-rejects-${tag}`,
         '--var', `INCREMENTAL=${incremental}`, '--var', `WORKERS=${workers}`, '--var', 'FLUSH=500ms', '--log-level', 'warn', '--state-dir', stateDir, '--summary-json', summaryFile]);
       expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
