@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.1';
+export const API_VERSION = '1.2';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -200,6 +200,15 @@ export type Ports<C> = readonly string[] | ((config: C) => readonly string[]);
 export interface SourceDef<C = any> extends PluginDefBase<C> {
   kind: 'source';
   ports?: Ports<C>;
+  /**
+   * How many bytes a run of this source will read, as far as it can tell before the run starts
+   * (the sizes of the files it names; gzip: their uncompressed size), `Infinity` for an unbounded
+   * stream (a topic), `undefined` when it cannot tell. Called once per run, in the main thread,
+   * before any instance exists; it must be cheap (a stat, not a read). With `settings.workers:
+   * auto` (the default) the runtime starts worker threads only when the input is large enough to
+   * repay their start-up; a source without it counts as large.
+   */
+  inputBytes?(config: C): number | undefined | Promise<number | undefined>;
   /** Build the instance. `config` is validated, defaulted and frozen. */
   create(config: C, ctx: PluginContext): SourceInstance | Promise<SourceInstance>;
 }

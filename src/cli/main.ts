@@ -2,7 +2,7 @@
 /**
  * The `sluice` command. Exit codes: 0 success, 1 runtime failure, 2 bad spec or usage.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,14 @@ function collectVars(value: string, previous: Record<string, string>): Record<st
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
+/** `--workers`: an integer 1–64, or `auto`. */
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError("an integer from 1 to 64, or 'auto'");
+  return n;
+}
+
 function printIssues(issues: SpecIssue[]): void {
   for (const i of issues) process.stderr.write(formatIssue(i) + '\n');
 }
@@ -67,6 +75,7 @@ program
   .argument('<spec>', 'pipeline YAML file')
   .option('--var <NAME=value>', 'set a ${NAME} variable (repeatable)', collectVars, {})
   .option('--once', 'run once even if the spec has a schedule; drain caught-up streams and stop')
+  .option('--workers <n>', "worker threads per parallel chain, overriding settings.workers (1: none; 'auto': the size rule)", parseWorkers)
   .option('--state-dir <dir>', 'where sources keep checkpoints', '.sluice/state')
   .option('--summary-json <file>', 'also write the run summary as JSON to this file')
   .addOption(new Option('--log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error', 'silent']).default('info'))
@@ -78,6 +87,7 @@ program
   .action(async (file: string, opts) => {
     const spec = await compile(file, opts.var);
     if (!spec) process.exit(2);
+    if (opts.workers === 'auto') spec.settings.workers = 'auto';
     const logger = createLogger(opts.logLevel, spec.secrets);
     let observing: Observing | undefined;
     let monitor: RunMonitor | undefined;
@@ -148,6 +158,7 @@ program
           logLevel: opts.logLevel,
           onProgress: progress?.update,
           observer: monitor,
+          workers: typeof opts.workers === 'number' ? opts.workers : undefined,
         });
         progress?.stop();
         endTop();
@@ -278,6 +289,7 @@ program
   .action(async (file: string, opts) => {
     const spec = await compile(file, opts.var);
     if (!spec) process.exit(2);
+    if (opts.workers === 'auto') spec.settings.workers = 'auto';
     process.stdout.write(drawGraph(spec, opts.format) + '\n');
   });
 

@@ -24,5 +24,6 @@ export function renderSummary(s: RunSummary): string {
     `records in ${fmt(s.recordsIn)} · invalid ${fmt(s.invalid)} · filtered ${fmt(s.filtered)} · alerts ${fmt(s.alerts)} · written by sinks ${fmt(s.recordsOut)}`,
     `time ${secs.toFixed(2)} s · ${fmt(Math.round(s.rate))} records/s`,
   ];
+  if (s.workers) lines.push(`${s.workers.count > 1 ? `${s.workers.count} worker threads per parallel chain` : 'one thread'}: ${s.workers.reason}`);
   return lines.join('\n');
 }

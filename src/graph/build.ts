@@ -30,8 +30,11 @@ export interface CompiledNode {
 export interface PipelineSettings {
   queueBatches: number;
   flushIntervalMs: number;
-  /** Worker threads for parallel segments; 1 means none. */
-  workers: number;
+  /**
+   * Worker threads for parallel segments: a number pins it (1: none); `'auto'` (the default) lets
+   * the runtime decide at start, from the sources' input size (`src/runtime/workers.ts`).
+   */
+  workers: number | 'auto';
 }
 
 export interface CompiledSpec {

@@ -21,6 +21,7 @@ import type { RunObserver } from './observer.js';
 import { RunState } from './state.js';
 import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
+import { chooseWorkers } from './workers.js';
 
 export interface RunOptions {
   /** Base directory for node state (checkpoints). */
@@ -37,6 +38,8 @@ export interface RunOptions {
   sinkRetry?: Partial<BackoffPolicy>;
   /** Something watching the run: metrics, the status page, `--top` (see observer.ts). */
   observer?: RunObserver;
+  /** Worker threads per parallel segment, overriding `settings.workers` (`sluice run --workers N`). */
+  workers?: number;
 }
 
 type Instance = SourceInstance | ProcessorInstance | SinkInstance;
@@ -50,7 +53,12 @@ interface Layout {
 
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const layout = layoutOf(spec);
+  const choice = await chooseWorkers(spec, { override: opts.workers });
+  const workers = choice.count;
+  const layout = layoutOf(spec, workers);
+  if (layout.segments.length || spec.settings.workers !== 1 || opts.workers !== undefined) {
+    opts.logger.info({ workers: layout.segments.length ? workers : 1, why: choice.reason, segments: layout.segments.map(segmentLabel) }, layout.segments.length ? `${workers} worker threads per parallel chain` : 'one thread (no worker threads)');
+  }
   const obs = opts.observer;
   const state = new RunState(spec, layout.insideSegment, { stateDir: opts.stateDir, logger: opts.logger, once: !!opts.once, observer: obs });
   if (obs) {
@@ -68,7 +76,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const pools = new Map<string, WorkerPool>();
   for (const seg of layout.segments) {
     const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, observed: obs !== undefined };
-    pools.set(seg.nodes[0]!, WorkerPool.launch(spec, seg, spec.settings.workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))));
+    pools.set(seg.nodes[0]!, WorkerPool.launch(spec, seg, workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))));
   }
 
   // Prepared values: built once per node, here, before any instance (see prepare.ts).
@@ -87,7 +95,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   }
 
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(state.stats), 500) : undefined;
-  const runners = startRunners(state, layout, pools, created, opts);
+  const runners = startRunners(state, layout, pools, created, opts, workers);
   obs?.phase('running'); // every instance created (feeds loaded), every source's run() called
   await Promise.all(runners);
   if (progressTimer) clearInterval(progressTimer);
@@ -103,6 +111,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     if (spec.nodes.get(name)!.kind === 'sink' && typeof t === 'string') targets.set(name, t);
   }
   const summary = summarise(spec, state.stats, Date.now() - started, state.queues, targets);
+  summary.workers = { count: layout.segments.length ? workers : 1, reason: choice.reason };
   const failure = state.failure;
   if (failure !== undefined) {
     (failure as Error & { summary?: RunSummary }).summary = summary;
@@ -114,8 +123,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   return summary;
 }
 
-function layoutOf(spec: CompiledSpec): Layout {
-  const segments = findSegments(spec);
+function layoutOf(spec: CompiledSpec, workers: number): Layout {
+  const segments = findSegments(spec, workers);
   const segmentOfHead = new Map<string, Segment>();
   const insideSegment = new Set<string>();
   for (const seg of segments) {
@@ -177,13 +186,13 @@ async function createInstances(state: RunState, layout: Layout, pools: Map<strin
 }
 
 /** One runner per main-thread node or segment; each resolves when its node is done (or the run failed). */
-function startRunners(state: RunState, layout: Layout, pools: Map<string, WorkerPool>, created: Created, opts: RunOptions): Promise<void>[] {
+function startRunners(state: RunState, layout: Layout, pools: Map<string, WorkerPool>, created: Created, opts: RunOptions, workers: number): Promise<void>[] {
   const tasks: Promise<void>[] = [];
   for (const name of state.spec.order) {
     if (layout.insideSegment.has(name)) continue;
     const seg = layout.segmentOfHead.get(name);
     if (seg) {
-      tasks.push(runSegment(state, seg, pools.get(name)!, state.spec.settings.workers));
+      tasks.push(runSegment(state, seg, pools.get(name)!, workers));
       continue;
     }
     const inst = created.instances.get(name)!;

@@ -18,8 +18,12 @@ export interface Segment {
   leaving: Record<string, string[]>;
 }
 
-export function findSegments(spec: CompiledSpec): Segment[] {
-  if (spec.settings.workers <= 1) return [];
+/**
+ * The parallel segments of a run with `workers` threads per segment (default: the spec's setting;
+ * for `'auto'`, the segments a run would have if it used workers — see workers.ts).
+ */
+export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec.settings.workers): Segment[] {
+  if (workers !== 'auto' && workers <= 1) return [];
   const consumers = new Map<string, { node: string; port: string }[]>();
   for (const name of spec.order) {
     for (const input of spec.nodes.get(name)!.inputs) {

@@ -53,6 +53,8 @@ export interface RunSummary {
   rate: number;
   nodes: NodeSummary[];
   stoppedBySignal?: boolean;
+  /** Worker threads per parallel chain (1: none) and why (`settings.workers`, `--workers`, the `auto` rule). */
+  workers?: { count: number; reason: string };
 }
 
 export function summarise(spec: CompiledSpec, stats: Map<string, NodeStats>, elapsedMs: number, queues: Map<string, BoundedQueue<unknown>>, targets: Map<string, string> = new Map()): RunSummary {

@@ -63,8 +63,8 @@ export function baseSchema(): Record<string, unknown> {
           flush_interval: { type: 'string', default: '250ms', description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).' },
           workers: {
             oneOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }],
-            default: 1,
-            description: "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep): 1 runs everything on the main thread; 'auto' uses one per CPU core.",
+            default: 'auto',
+            description: "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep). 'auto' (the default): one per CPU core when the input is large enough to repay their start-up (the sources' known size above 16 MiB, or a stream), else none; 1 runs everything on the main thread; N pins N. `sluice run --workers N` overrides it.",
           },
         },
       },

@@ -6,7 +6,6 @@
  * is skipped by the later phases rather than reported twice.
  */
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
 import { parseDocument, LineCounter, type Document, type Node as YamlNode } from 'yaml';
 import { PLUGIN_KINDS } from '../api.js';
@@ -185,7 +184,7 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const settings: PipelineSettings = {
     queueBatches: js.settings?.queue_batches ?? 8,
     flushIntervalMs: 250,
-    workers: w === 'auto' ? availableParallelism() : typeof w === 'number' && w >= 1 ? w : 1,
+    workers: typeof w === 'number' && w >= 1 ? w : 'auto',
   };
   try {
     settings.flushIntervalMs = parseDuration(js.settings?.flush_interval ?? '250ms');

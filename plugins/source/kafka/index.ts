@@ -92,6 +92,8 @@ export default definePlugin<KafkaSourceConfig>({
     },
   },
   ports: ['out', 'invalid'],
+  /** A topic is an unbounded stream: `workers: auto` always uses every core for it. */
+  inputBytes: () => Number.POSITIVE_INFINITY,
   examples: [
     { title: 'Proxy logs from a local broker', with: { brokers: ['127.0.0.1:9092'], topics: ['web.proxy'], group_id: 'proxy-sweep' } },
     {

@@ -1,0 +1,69 @@
+/**
+ * How many worker threads a run's parallel segments get (`settings.workers`, `sluice run --workers`).
+ *
+ * A number pins it (1: everything on the main thread). `'auto'`, the default, uses one worker per
+ * CPU core when the input is large enough to repay their start-up, and none otherwise:
+ * - `--workers N` (RunOptions.workers) overrides the spec;
+ * - no parallel-safe chain, or one core: one thread;
+ * - a source that is a stream (`inputBytes` = Infinity: kafka), or whose size it cannot tell (no
+ *   `inputBytes`: hdfs, a module's source), counts as large: every core;
+ * - otherwise the sources' sizes, summed: every core from `AUTO_MIN_BYTES` on, one thread below.
+ * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
+ * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
+ * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
+ */
+import { availableParallelism } from 'node:os';
+import type { CompiledSpec } from '../graph/build.js';
+import { findSegments } from './segments.js';
+
+/** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
+export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
+
+export interface WorkerChoice {
+  /** Worker threads per parallel segment; 1 means none (everything on the main thread). */
+  count: number;
+  /** Why, in words, for the log and the summary. */
+  reason: string;
+}
+
+export interface ChooseOptions {
+  /** `--workers N`: overrides the spec. */
+  override?: number;
+  /** For tests: the threshold and the core count. */
+  minBytes?: number;
+  cores?: number;
+}
+
+const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+
+export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
+  if (o.override !== undefined) return { count: o.override, reason: `--workers ${o.override}` };
+  const w = spec.settings.workers;
+  if (w !== 'auto') return { count: w, reason: `settings.workers: ${w}` };
+  const cores = o.cores ?? availableParallelism();
+  if (cores < 2) return { count: 1, reason: 'auto: one CPU core' };
+  if (findSegments(spec, cores).length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes' };
+  const minBytes = o.minBytes ?? AUTO_MIN_BYTES;
+  let total = 0;
+  const streams: string[] = [];
+  const unknown: string[] = [];
+  for (const name of spec.order) {
+    const node = spec.nodes.get(name)!;
+    const def = node.plugin.def;
+    if (def.kind !== 'source') continue;
+    let bytes: number | undefined;
+    try {
+      bytes = typeof def.inputBytes === 'function' ? await def.inputBytes(node.config) : undefined;
+    } catch {
+      bytes = undefined; // the run itself will report what is wrong with the source
+    }
+    if (bytes === undefined || Number.isNaN(bytes)) unknown.push(name);
+    else if (bytes === Number.POSITIVE_INFINITY) streams.push(name);
+    else total += bytes;
+  }
+  const list = (names: string[]) => names.map((n) => `'${n}'`).join(', ');
+  if (streams.length) return { count: cores, reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'}` };
+  if (unknown.length) return { count: cores, reason: `auto: the input size of ${list(unknown)} is not known before reading` };
+  if (total >= minBytes) return { count: cores, reason: `auto: ${mib(total)} of input, at least ${mib(minBytes)}` };
+  return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers` };
+}

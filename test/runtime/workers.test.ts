@@ -1,0 +1,100 @@
+/**
+ * How many worker threads a run uses (src/runtime/workers.ts): a pinned `settings.workers`,
+ * `--workers N` over it, and the `auto` default's size rule — the sources' known input (file sizes,
+ * gzip by its trailer) against a threshold, a stream or a source of unknown size always using every
+ * core. The CLI's summary says how many and why.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join, resolve } from 'node:path';
+import { loadSpec } from '../../src/spec/validate.js';
+import { builtinRegistry } from '../../src/plugins/builtins.js';
+import { chooseWorkers, AUTO_MIN_BYTES } from '../../src/runtime/workers.js';
+import fileSource from '../../plugins/source/file/index.js';
+import kafkaSource from '../../plugins/source/kafka/index.js';
+import { runCli, ROOT } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const DEFAULT = resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml');
+
+async function compile(dir: string, settings: string, source = 'file', withs = `{ paths: ["${dir}/a.log"] }`) {
+  writeFileSync(join(dir, 'spec.yaml'), `version: 1
+name: w
+${settings}
+nodes:
+  src: { source: ${source}, with: ${withs} }
+  parse: { transform: proxy-log, from: src, with: { format: squid } }
+  out: { sink: file, from: [parse, src.invalid, parse.invalid], with: { path: "${dir}/out.jsonl" } }
+`);
+  const { spec, issues } = await loadSpec(join(dir, 'spec.yaml'), { registry: builtinRegistry() });
+  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
+  return spec!;
+}
+
+describe('worker threads: settings.workers, --workers, the auto rule', () => {
+  it("a spec without settings.workers is 'auto'; a number pins it; --workers overrides both", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.log'), 'x\n');
+    const auto = await compile(dir, '');
+    expect(auto.settings.workers).toBe('auto');
+    expect(await chooseWorkers(auto, { cores: 2 })).toMatchObject({ count: 1 });
+    expect(await chooseWorkers(auto, { cores: 2, minBytes: 1 })).toMatchObject({ count: 2 });
+    expect(await chooseWorkers(auto, { cores: 1, minBytes: 1 })).toMatchObject({ count: 1, reason: 'auto: one CPU core' });
+    expect(await chooseWorkers(auto, { cores: 2, override: 3 })).toEqual({ count: 3, reason: '--workers 3' });
+    const pinned = await compile(dir, 'settings: { workers: 1 }');
+    expect(await chooseWorkers(pinned, { cores: 2, minBytes: 1 })).toEqual({ count: 1, reason: 'settings.workers: 1' });
+    expect(await chooseWorkers(pinned, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
+    const two = await compile(dir, 'settings: { workers: 2 }');
+    expect(await chooseWorkers(two, { cores: 8 })).toEqual({ count: 2, reason: 'settings.workers: 2' });
+  });
+
+  it('auto: the sources’ input size against the threshold; gzip counted by its uncompressed size', async () => {
+    const dir = tempDir();
+    const text = 'a line of a proxy log\n'.repeat(5000); // 110,000 bytes, gzip ≈ 1 KB
+    writeFileSync(join(dir, 'a.log'), text);
+    writeFileSync(join(dir, 'b.log.gz'), gzipSync(text));
+    expect(await fileSource.inputBytes!({ paths: [join(dir, 'a.log')], gzip: 'auto' } as never)).toBe(text.length);
+    expect(await fileSource.inputBytes!({ paths: [join(dir, '*.log*')], gzip: 'auto' } as never)).toBe(2 * text.length);
+    expect(await fileSource.inputBytes!({ paths: [join(dir, 'none-*.log')], gzip: 'auto' } as never)).toBe(0);
+    const spec = await compile(dir, '', 'file', `{ paths: ["${dir}/*.log*"] }`);
+    expect(await chooseWorkers(spec, { cores: 2, minBytes: 2 * text.length })).toMatchObject({ count: 2, reason: expect.stringContaining('at least') });
+    expect(await chooseWorkers(spec, { cores: 2, minBytes: 2 * text.length + 1 })).toMatchObject({ count: 1, reason: expect.stringContaining('below') });
+    expect(AUTO_MIN_BYTES).toBeGreaterThan(readFileSync(resolve(ROOT, 'examples/logs/squid-access.log')).length);
+  });
+
+  it('auto: a stream (kafka) or a chain-less spec', async () => {
+    const dir = tempDir();
+    expect(await kafkaSource.inputBytes!({} as never)).toBe(Number.POSITIVE_INFINITY);
+    const stream = await compile(dir, '', 'kafka', '{ brokers: ["127.0.0.1:1"], topics: [t], group_id: g }');
+    expect(await chooseWorkers(stream, { cores: 2 })).toEqual({ count: 2, reason: "auto: 'src' is a stream" });
+    writeFileSync(join(dir, 'spec2.yaml'), `version: 1
+nodes:
+  src: { source: file, with: { paths: ["${dir}/a.log"] } }
+  out: { sink: file, from: [src, src.invalid], with: { path: "${dir}/out.jsonl" } }
+`);
+    const { spec } = await loadSpec(join(dir, 'spec2.yaml'), { registry: builtinRegistry() });
+    expect(await chooseWorkers(spec!, { cores: 2, minBytes: 0 })).toEqual({ count: 1, reason: 'auto: no chain of parallel-safe nodes' });
+  });
+
+  it('the default pipeline: one thread on the bundled sample, the same output with --workers 2, and the summary says why', async () => {
+    const dir = tempDir();
+    const one = await runCli(['run', DEFAULT, '--var', `OUT=${dir}/one`, '--log-level', 'warn', '--no-progress']);
+    expect(one.code).toBe(0);
+    expect(one.stdout).toMatch(/one thread: auto: 0\.\d MiB of input, below the 16 MiB/);
+    const two = await runCli(['run', DEFAULT, '--var', `OUT=${dir}/two`, '--log-level', 'warn', '--no-progress', '--workers', '2']);
+    expect(two.code).toBe(0);
+    expect(two.stdout).toContain('2 worker threads per parallel chain: --workers 2');
+    // rejects carry the time they were made (@timestamp): compare the rest
+    const sorted = (f: string) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.stringify({ ...JSON.parse(l), '@timestamp': undefined }))
+        .sort();
+    for (const f of ['alerts.jsonl', 'rejects.jsonl', 'windows.jsonl']) expect(sorted(join(dir, 'two', f))).toEqual(sorted(join(dir, 'one', f)));
+    const bad = await runCli(['run', DEFAULT, '--workers', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("an integer from 1 to 64, or 'auto'");
+  });
+});
