@@ -30,6 +30,12 @@ export interface CompiledNode {
 export interface PipelineSettings {
   queueBatches: number;
   flushIntervalMs: number;
+  /**
+   * Longest wait between two tries of a sink's `write` or `flush` that fail while its service is
+   * away (`settings.retry_max_delay`): a service that came back waits at most this long for the
+   * next try, so it also bounds how late a stream resumes after an outage.
+   */
+  retryMaxDelayMs: number;
   /** Worker threads for parallel segments; 1 means none. */
   workers: number;
 }
