@@ -31,6 +31,12 @@ export interface PipelineSettings {
   queueBatches: number;
   flushIntervalMs: number;
   /**
+   * Longest wait between two tries of a sink's `write` or `flush` that fail while its service is
+   * away (`settings.retry_max_delay`): a service that came back waits at most this long for the
+   * next try, so it also bounds how late a stream resumes after an outage.
+   */
+  retryMaxDelayMs: number;
+  /**
    * Worker threads for parallel segments: a number pins it (1: none); `'auto'` (the default) lets
    * the runtime decide at start, from the sources' input size (`src/runtime/workers.ts`).
    */

@@ -61,6 +61,11 @@ export function baseSchema(): Record<string, unknown> {
         properties: {
           queue_batches: { type: 'integer', minimum: 1, maximum: 1024, default: 8, description: 'Capacity of each edge, in batches: a full queue pauses its producer (backpressure).' },
           flush_interval: { type: 'string', default: '250ms', description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).' },
+          retry_max_delay: {
+            type: 'string',
+            default: '5s',
+            description: "Longest wait between two tries of a sink whose service is away (the wait doubles from 200ms up to this). A service that came back waits at most this long to be tried again, so on a stream it bounds how late the run resumes after an outage; raise it (e.g. '30s') to try a service that stays away for long less often.",
+          },
           workers: {
             oneOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }],
             default: 'auto',

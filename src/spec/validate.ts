@@ -184,12 +184,19 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const settings: PipelineSettings = {
     queueBatches: js.settings?.queue_batches ?? 8,
     flushIntervalMs: 250,
+    retryMaxDelayMs: 5000,
     workers: typeof w === 'number' && w >= 1 ? w : 'auto',
   };
   try {
     settings.flushIntervalMs = parseDuration(js.settings?.flush_interval ?? '250ms');
   } catch (err) {
     c.at('SLUICE_E_SCHEMA', ['settings', 'flush_interval'], (err as Error).message);
+  }
+  try {
+    settings.retryMaxDelayMs = parseDuration(js.settings?.retry_max_delay ?? '5s');
+    if (settings.retryMaxDelayMs <= 0) c.at('SLUICE_E_SCHEMA', ['settings', 'retry_max_delay'], 'retry_max_delay must be more than 0');
+  } catch (err) {
+    c.at('SLUICE_E_SCHEMA', ['settings', 'retry_max_delay'], (err as Error).message);
   }
   if (typeof js.schedule === 'string') {
     const why = validateCron(js.schedule);

@@ -57,7 +57,7 @@ function oneNodeSpec(def: PluginDef, config: unknown, node: string): CompiledSpe
   return {
     file: '<test harness>',
     name: 'test',
-    settings: { queueBatches: 8, flushIntervalMs: 250, workers: 1 },
+    settings: { queueBatches: 8, flushIntervalMs: 250, retryMaxDelayMs: 5000, workers: 1 },
     nodes: new Map([[node, { name: node, kind: def.kind, plugin: new RegisteredPlugin(def, 'test harness'), config, inputs: [], ports: portsOf(def, config) }]]),
     order: [node],
     secrets: [],

@@ -39,18 +39,58 @@ const isJunk = (i: number) => i % JUNK === JUNK - 1;
 export const expectedAlerts = (n: number) => countWhere(n, (i) => i % BAD === BAD - 1 && !isJunk(i));
 export const expectedJunk = (n: number) => countWhere(n, isJunk);
 
-export async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await fn(admin);
-  } finally {
-    await admin.disconnect();
+/**
+ * Whether an error of the test's own clients is worth another try: a broker that just started
+ * (or restarted) answers "not the leader", "does not host this topic-partition", "the coordinator
+ * is loading", "not the correct coordinator" for a while, and kafkajs does not retry all of them.
+ */
+export function retriable(err: unknown): boolean {
+  for (let e = err as { retriable?: boolean; name?: string; code?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] } | undefined, i = 0; e && i < 10; i++) {
+    if (e.retriable === true || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSRequestTimeoutError') return true;
+    if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/.test(e.code)) return true;
+    if (Array.isArray(e.errors) && e.errors.some(retriable)) return true;
+    e = (e.cause ?? e.originalError) as typeof e;
+  }
+  return false;
+}
+
+/** `op` again (after a short wait) while it fails with retriable errors, for up to `ms`. */
+export async function again<T>(what: string, op: () => Promise<T>, ms = 60_000): Promise<T> {
+  const t0 = Date.now();
+  for (let n = 0; ; n++) {
+    try {
+      return await op();
+    } catch (err) {
+      if (!retriable(err) || Date.now() - t0 > ms) throw err;
+      if (n === 0 || n % 10 === 0) console.error(`[kafka-helpers] ${what}: ${(err as Error).message}; trying again`);
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** Math.min(n, 3))));
+    }
   }
 }
 
+export async function withAdmin<T>(fn: (a: Admin) => Promise<T>): Promise<T> {
+  return again('admin', async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  });
+}
+
 export async function createTopic(topic: string, partitions: number, config: Record<string, string> = {}): Promise<void> {
-  await withAdmin((a) => a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }], waitForLeaders: true }));
+  await withAdmin(async (a) => {
+    // a retry after a create the broker did but did not answer finds the topic there
+    if ((await a.listTopics()).includes(topic)) return;
+    await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }], waitForLeaders: true });
+  });
+  // every partition has a leader that answers before the test produces to it
+  await withAdmin(async (a) => {
+    const offsets = await a.fetchTopicOffsets(topic);
+    if (offsets.length !== partitions) throw Object.assign(new Error(`topic ${topic} has ${offsets.length}/${partitions} partitions so far`), { retriable: true });
+  });
 }
 
 export async function deleteTopics(topics: string[]): Promise<void> {
@@ -63,12 +103,24 @@ export class LineProducer {
   constructor(private readonly topic: string) {}
 
   async send(messages: Message[]): Promise<void> {
-    if (!this.producer) {
-      // idempotent: a send retried across a broker restart must not put a line in the topic twice
-      this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3000 } });
-      await this.producer.connect();
-    }
-    await this.producer.send({ topic: this.topic, acks: -1, messages });
+    // idempotent: a send kafkajs retries across a broker restart does not put a line in the topic
+    // twice. A send that fails all the same (an error kafkajs does not retry) is sent again by a
+    // new producer: at worst a line is in the input twice, at two offsets, each accounted for.
+    await again(`produce to ${this.topic}`, async () => {
+      if (!this.producer) {
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3000 } });
+        await producer.connect();
+        this.producer = producer;
+      }
+      try {
+        await this.producer.send({ topic: this.topic, acks: -1, messages });
+      } catch (err) {
+        const dead = this.producer;
+        this.producer = undefined;
+        await dead?.disconnect().catch(() => undefined);
+        throw err;
+      }
+    });
   }
 
   /** Lines `from` .. `from+n-1`, in batches, at about `rate` lines/s (as fast as possible without). */
@@ -101,6 +153,10 @@ export async function produced(topic: string): Promise<number> {
 
 /** Every message of a topic, read to the end offsets it has now. */
 export async function readAll(topic: string): Promise<Array<{ partition: number; offset: string; value: Buffer | null }>> {
+  return again(`read ${topic}`, () => readAllOnce(topic));
+}
+
+async function readAllOnce(topic: string): Promise<Array<{ partition: number; offset: string; value: Buffer | null }>> {
   // a sink creates its topic when it first sends: no topic, no messages
   if (!(await withAdmin((a) => a.listTopics())).includes(topic)) return [];
   const ends = await withAdmin((a) => a.fetchTopicOffsets(topic));

@@ -12,7 +12,7 @@ import { tempDir } from '../helpers/tmp.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
 import {
-  alertingOffsets, books, createTopic, deleteTopics, readAll, produced, withAdmin, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Topics,
+  alertingOffsets, books, createTopic, deleteTopics, readAll, produced, withAdmin, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Books, type Topics,
 } from './kafka-helpers.js';
 
 const used: Topics[] = [];
@@ -52,7 +52,13 @@ const logged = (r: Runner, re: RegExp, ms = 30_000) =>
 async function settle(t: Topics, n: number, ms = 60_000) {
   let b = await books(t);
   await waitFor(`all ${n} lines to come out`, async () => {
-    b = await books(t);
+    try {
+      b = await books(t);
+    } catch (err) {
+      // the test's own reading failed (the broker is busy): the pipeline is not to blame, look again
+      console.error(`settle: reading the books failed: ${(err as Error).message}`);
+      return false;
+    }
     return b.seen.size >= n;
   }, ms, 1000);
   return b;
@@ -62,6 +68,30 @@ const stopGracefully = async (r: Runner): Promise<CliResult> => {
   r.child.kill('SIGTERM');
   return r.done;
 };
+
+/**
+ * A failed wait, with what the runner said: its warnings and its last log lines, then its summary
+ * (stdout) after a SIGTERM — or a SIGKILL when it does not stop within 20 s.
+ */
+async function withRunnerLogs(r: Runner, stderr: string, err: unknown, state: string): Promise<Error> {
+  r.child.kill('SIGTERM');
+  const kill = setTimeout(() => r.child.kill('SIGKILL'), 20_000);
+  const res = await r.done;
+  clearTimeout(kill);
+  const lines = (res.stderr || stderr).split('\n');
+  const warnings = lines.filter((l) => /"level":(40|50|60)|warn|error/i.test(l) && !/kafkajs: /.test(l));
+  const report = [
+    `${err instanceof Error ? err.message : String(err)} (${state})`,
+    `--- runner warnings (${warnings.length}; first and last 40) ---`,
+    ...(warnings.length > 80 ? [...warnings.slice(0, 40), '...', ...warnings.slice(-40)] : warnings),
+    `--- runner stderr, last 60 lines of ${lines.length} ---`,
+    ...lines.slice(-60),
+    `--- runner exit ${res.code ?? res.signal}; summary (stdout) ---`,
+    res.stdout,
+  ].join('\n');
+  console.error(report);
+  return new Error(report, { cause: err });
+}
 
 describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
   beforeAll(async () => {
@@ -285,8 +315,14 @@ nodes:
     console.log(`(c) broker down for ${Date.now() - downAt} ms`);
     await p.lines(N1, N2); // the stream goes on after the restart
     await p.close();
-    const b = await settle(t, N1 + N2, 120_000);
+    let b: Books;
+    try {
+      b = await settle(t, N1 + N2, 120_000);
+    } catch (err) {
+      throw await withRunnerLogs(r, stderr, err, `${(await books(t)).seen.size}/${N1 + N2} lines out`);
+    }
     const res = await stopGracefully(r);
+    if (process.env.DIAG) writeFileSync(process.env.DIAG, res.stderr), console.log(`(c) DIAG runner logs in ${process.env.DIAG}`);
     expect(res.code, res.stderr.slice(-3000)).toBe(0);
     expect(await missing(t, b)).toEqual([]);
     expect(b.alertOrigins).toEqual(await alertingOffsets(t));

@@ -201,3 +201,55 @@ nodes:
     expect(warns[0]!.obj.node).toBe('out');
   });
 });
+
+describe('settings.retry_max_delay', () => {
+  it('defaults to 5s, and caps the wait between a sink\'s tries', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-retry-cap-'));
+    const registry = builtinRegistry();
+    const source: PluginDef = {
+      name: 'fake-one-batch',
+      kind: 'source',
+      summary: 'One batch of one record (test fake).',
+      schema: { type: 'object' },
+      create: () => ({ run: (emit) => emit({ out: [{ n: 1 }] }) }),
+    };
+    let fails = 8; // 200, 400, 800 ms … uncapped these 8 waits add up to 51 s
+    const sink: PluginDef = {
+      name: 'fake-refusing-sink',
+      kind: 'sink',
+      summary: 'Refuses its first flushes (test fake).',
+      schema: { type: 'object' },
+      create: () => ({
+        write() {},
+        async flush() {
+          if (fails-- > 0) throw refused();
+        },
+        async close() {},
+      }),
+    };
+    registry.register(source);
+    registry.register(sink);
+    const text = (settings: string) => `version: 1
+name: cap
+settings: { ${settings} }
+nodes:
+  src: { source: fake-one-batch }
+  out: { sink: fake-refusing-sink, from: src }
+`;
+    const dflt = await loadSpec(join(dir, 'a.yaml'), { text: text('flush_interval: 10ms'), registry });
+    expect(dflt.spec!.settings.retryMaxDelayMs).toBe(5000);
+    const bad = await loadSpec(join(dir, 'b.yaml'), { text: text('retry_max_delay: soon'), registry });
+    expect(bad.issues.map((i) => i.path)).toContainEqual(expect.stringContaining('retry_max_delay'));
+
+    const { spec, issues } = await loadSpec(join(dir, 'c.yaml'), { text: text('flush_interval: 10ms, retry_max_delay: 20ms'), registry });
+    expect(issues).toEqual([]);
+    const ctx = testContext();
+    const t0 = Date.now();
+    const summary = await runPipeline(spec!, { stateDir: dir, logger: ctx.logger });
+    rmSync(dir, { recursive: true, force: true });
+    expect(summary.recordsOut).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    const waits = (ctx.logs as Array<{ msg: string; obj: { retryInMs?: number } }>).filter((l) => l.msg === 'flush failed; retrying').map((l) => l.obj.retryInMs);
+    expect(waits).toEqual([20, 20, 20, 20, 20, 20, 20, 20]);
+  });
+});

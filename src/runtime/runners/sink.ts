@@ -4,7 +4,7 @@
  * envelopes written before it: that is when their sources' `onDurable` may run, and only then.
  *
  * `write` and `flush` are retried with backoff while they fail with transient errors (see
- * retry.ts): the sink takes nothing meanwhile, so its queue fills and the pipeline pauses behind
+ * retry.ts; the delay doubles up to `settings.retry_max_delay`): the sink takes nothing meanwhile, so its queue fills and the pipeline pauses behind
  * it (the source's `emit` stays pending). Retries stop when the run fails; a graceful stop waits
  * for the service, since its drain needs the flush (a second signal exits at once).
  */
@@ -23,7 +23,10 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
   const st = state.stats.get(name)!;
   const interval = state.spec.settings.flushIntervalMs;
   const logger = state.logger;
-  const retry = (what: string): RetryOptions => ({ what, node: name, logger, metrics: st, signal: state.failSignal, policy });
+  // settings.retry_max_delay caps the backoff (default 5 s, not retry.ts's 30 s): a stream must not
+  // sit idle for up to 30 s after its broker came back. `policy` (tests) overrides it.
+  const capped: Partial<BackoffPolicy> = { maxDelayMs: state.spec.settings.retryMaxDelayMs, ...policy };
+  const retry = (what: string): RetryOptions => ({ what, node: name, logger, metrics: st, signal: state.failSignal, policy: capped });
   const onWrite = retry('write');
   const onFlush = retry('flush');
   let pending: Ack[] = []; // acks of envelopes written since the last flush
