@@ -35,7 +35,10 @@ export interface IocLoadResult {
 
 function gc(): void {
   const g = (globalThis as { gc?: () => void }).gc;
-  if (g) { g(); g(); }
+  if (g) {
+    g();
+    g();
+  }
 }
 
 /** A parsed-like record (ECS names) whose destination is `ind` (a hit) or random (a miss). */
@@ -56,9 +59,14 @@ function recordFor(ind: Indicator, i: number): Rec {
 function silentContext(): PluginContext {
   const noop = () => {};
   return {
-    node: 'bench', pipeline: 'bench', logger: { debug: noop, info: noop, warn: noop, error: noop },
-    metrics: { add: noop, set: noop }, signal: new AbortController().signal, resolvePath: (p) => p,
-    stateDir: () => '/tmp', once: true,
+    node: 'bench',
+    pipeline: 'bench',
+    logger: { debug: noop, info: noop, warn: noop, error: noop },
+    metrics: { add: noop, set: noop },
+    signal: new AbortController().signal,
+    resolvePath: (p) => p,
+    stateDir: () => '/tmp',
+    once: true,
   };
 }
 
@@ -86,12 +94,19 @@ export async function runIocLoad(opts: { indicators: number; records: number; se
   const records: Rec[] = [];
   let hitRecords = 0;
   for (let i = 0; i < opts.records; i++) {
-    if (int(rng, 20) === 0) { records.push(recordFor(pool[int(rng, pool.length)]!, i)); hitRecords++; }
-    else records.push(recordFor(makeIndicator(rng, (['ipv4', 'domain', 'url', 'ipv6'] as const)[int(rng, 4)]!), i));
+    if (int(rng, 20) === 0) {
+      records.push(recordFor(pool[int(rng, pool.length)]!, i));
+      hitRecords++;
+    } else records.push(recordFor(makeIndicator(rng, (['ipv4', 'domain', 'url', 'ipv6'] as const)[int(rng, 4)]!), i));
   }
   const p = (await benchInstance(
     iocSweep,
-    { feeds: [feed], allowlist: [], rule_name: 'ioc-sweep', fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original'] } },
+    {
+      feeds: [feed],
+      allowlist: [],
+      rule_name: 'ioc-sweep',
+      fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original'] },
+    },
     silentContext(),
   )) as ProcessorInstance;
   const BATCH = 1000;
@@ -107,15 +122,29 @@ export async function runIocLoad(opts: { indicators: number; records: number; se
   await p.close?.();
   if (l.store.size === 0) throw new Error('nothing loaded'); // keeps the measured store alive until here
   return {
-    indicators: opts.indicators, loaded: l.store.size, skipped: l.tally.skipped, loadMs, loadCpuMs, rssDeltaMB, heapDeltaMB,
-    records: records.length, hitRecords, alerts, lookupsPerSec: records.length / (sweepMs / 1000), gcExposed: typeof (globalThis as any).gc === 'function',
+    indicators: opts.indicators,
+    loaded: l.store.size,
+    skipped: l.tally.skipped,
+    loadMs,
+    loadCpuMs,
+    rssDeltaMB,
+    heapDeltaMB,
+    records: records.length,
+    hitRecords,
+    alerts,
+    lookupsPerSec: records.length / (sweepMs / 1000),
+    gcExposed: typeof (globalThis as any).gc === 'function',
   };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({ options: { indicators: { type: 'string', default: '1000000' }, records: { type: 'string', default: '200000' }, seed: { type: 'string', default: '42' } } });
+  const { values } = parseArgs({
+    options: { indicators: { type: 'string', default: '1000000' }, records: { type: 'string', default: '200000' }, seed: { type: 'string', default: '42' } },
+  });
   const r = await runIocLoad({ indicators: Number(values.indicators), records: Number(values.records), seed: Number(values.seed) });
   console.log(JSON.stringify(r, null, 2));
   if (!r.gcExposed) console.error('note: run with node --expose-gc for a stable RSS figure');
-  console.log(`load ${r.indicators} indicators: ${(r.loadMs / 1000).toFixed(2)} s wall, ${(r.loadCpuMs / 1000).toFixed(2)} s CPU (goal ≤ 2 s), RSS +${r.rssDeltaMB.toFixed(0)} MB (goal ≤ 200 MB); sweep ${Math.round(r.lookupsPerSec).toLocaleString('en')} records/s`);
+  console.log(
+    `load ${r.indicators} indicators: ${(r.loadMs / 1000).toFixed(2)} s wall, ${(r.loadCpuMs / 1000).toFixed(2)} s CPU (goal ≤ 2 s), RSS +${r.rssDeltaMB.toFixed(0)} MB (goal ≤ 200 MB); sweep ${Math.round(r.lookupsPerSec).toLocaleString('en')} records/s`,
+  );
 }

@@ -142,7 +142,9 @@ async function measureOne(kind: Kind): Promise<void> {
   const f: Format = kind === 'naive' || kind === 'squid-file' ? 'squid' : kind;
   const ls = lines(f);
   const best: Record<string, number> = {};
-  const keep = (k: string, secs: number) => { best[k] = Math.min(best[k] ?? Infinity, secs); };
+  const keep = (k: string, secs: number) => {
+    best[k] = Math.min(best[k] ?? Infinity, secs);
+  };
   const dir = mkdtempSync(join(tmpdir(), 'sluice-parse-micro-'));
   const squidFile = join(dir, 'squid.log');
   if (kind !== f || kind === 'squid') writeFileSync(squidFile, ls.join('\n') + '\n');
@@ -196,8 +198,11 @@ async function main(): Promise<void> {
     passRatios.push(nv / child('squid-file')['sluice squid (from the file)']!);
   }
   for (const f of FORMATS) if (f !== 'squid') child(f);
-  console.log(`proxy-log micro-benchmark: ${fmt(N)} lines per format (the generator's traffic), one process per measurement, best of ${ROUNDS} rounds, node ${process.version}`);
-  for (const [k, secs] of Object.entries(best)) console.log(`  ${k.padEnd(30)} ${fmt(N / secs).padStart(12)} lines/s  ${fmt((secs / N) * 1e9).padStart(6)} ns/line`);
+  console.log(
+    `proxy-log micro-benchmark: ${fmt(N)} lines per format (the generator's traffic), one process per measurement, best of ${ROUNDS} rounds, node ${process.version}`,
+  );
+  for (const [k, secs] of Object.entries(best))
+    console.log(`  ${k.padEnd(30)} ${fmt(N / secs).padStart(12)} lines/s  ${fmt((secs / N) * 1e9).padStart(6)} ns/line`);
   const naive = best['naive squid (pre-split)']!;
   const naiveRl = best['naive squid (readline)']!;
   for (const f of FORMATS) {
@@ -206,7 +211,9 @@ async function main(): Promise<void> {
   }
   console.log(`  ratio sluice squid reading the file / naive squid reading it with readline: ${(naiveRl / best['sluice squid (from the file)']!).toFixed(2)}x`);
   const sorted = [...passRatios].sort((a, b) => a - b);
-  console.log(`  the same ratio per pass (each two children back to back): ${passRatios.map((x) => `${x.toFixed(2)}x`).join(', ')}; median ${sorted[sorted.length >> 1]!.toFixed(2)}x`);
+  console.log(
+    `  the same ratio per pass (each two children back to back): ${passRatios.map((x) => `${x.toFixed(2)}x`).join(', ')}; median ${sorted[sorted.length >> 1]!.toFixed(2)}x`,
+  );
 }
 
 await main();

@@ -70,7 +70,10 @@ async function probe(hostPort: string, timeoutMs = 700): Promise<boolean> {
   const [host, port] = hostPort.split(':');
   return new Promise((res) => {
     const s = createConnection({ host, port: Number(port) });
-    const done = (ok: boolean) => { s.destroy(); res(ok); };
+    const done = (ok: boolean) => {
+      s.destroy();
+      res(ok);
+    };
     s.setTimeout(timeoutMs, () => done(false));
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
@@ -96,13 +99,19 @@ interface Row {
   failure?: string;
 }
 
-const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2; };
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+};
 
 async function main(): Promise<void> {
   const t0 = performance.now();
   const machine = describeMachine();
   if (kafkaMode) return runKafka(machine, t0);
-  log(`sluice bench — ${peersMode ? 'peers' : quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; ${peersMode ? '' : `parse ${fmtInt(parseLines)} lines per format; `}seed ${seed}`);
+  log(
+    `sluice bench — ${peersMode ? 'peers' : quick ? 'quick' : 'full'}: ${runs} run(s) per scenario; sweep ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; ${peersMode ? '' : `parse ${fmtInt(parseLines)} lines per format; `}seed ${seed}`,
+  );
   log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
 
   // Data.
@@ -162,7 +171,10 @@ async function main(): Promise<void> {
     ];
   }
   if (argv.only) {
-    const want = argv.only.split(',').map((w) => w.trim()).filter(Boolean);
+    const want = argv.only
+      .split(',')
+      .map((w) => w.trim())
+      .filter(Boolean);
     const picked = scenarios.filter((s) => want.some((w) => s.id.includes(w)));
     // Keep the references the picked scenarios are compared with.
     const refs = new Set(picked.flatMap((s) => [S.ceilingId(s.input), s.naive ?? '']));
@@ -180,7 +192,8 @@ async function main(): Promise<void> {
   const hdfs = process.env.SLUICE_BENCH_WEBHDFS ?? 'http://localhost:9870';
   if (await probe(kafka)) env.services.kafka = kafka;
   if (await probe(new URL(hdfs).host)) env.services.hdfs = hdfs;
-  if (scenarios.some((s) => s.group === 'services' && (s.id.startsWith('archive ') || s.id.startsWith('retro-sweep ')))) await H.prepareHdfs(env, analyseInput, log);
+  if (scenarios.some((s) => s.group === 'services' && (s.id.startsWith('archive ') || s.id.startsWith('retro-sweep '))))
+    await H.prepareHdfs(env, analyseInput, log);
 
   const rows: Row[] = scenarios.map((s) => ({ s, runs: [], skip: s.skip?.(env) }));
   for (const r of rows) if (!r.skip) logFor(r.s.input);
@@ -200,7 +213,9 @@ async function main(): Promise<void> {
       const res = { ...m, alerts: P.countRecords(out.alerts), rejects: P.countRecords(out.rejects), out };
       r.runs.push(res);
       const lps = r.s.input.lines ? r.s.input.lines / (m.wallMs / 1000) : NaN;
-      log(`  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(lps).padStart(10)} lines/s  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`);
+      log(
+        `  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(lps).padStart(10)} lines/s  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`,
+      );
       if (!m.ok) {
         r.failure = `exit ${m.exitCode ?? m.signal}: ${lastLines(m.stderrTail, 3)}`;
         log(`      ${r.failure}`);
@@ -242,7 +257,9 @@ async function main(): Promise<void> {
 async function runKafka(machine: Machine, t0: number): Promise<void> {
   const brokers = process.env.SLUICE_BENCH_KAFKA ?? '127.0.0.1:9092';
   const kRuns = Number(argv.runs ?? (quick ? 1 : 3));
-  log(`sluice bench — kafka on ${brokers}: ${kRuns} round(s) of throughput over ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; latency at ${argv.rate} lines/s for ${argv['latency-seconds']} s`);
+  log(
+    `sluice bench — kafka on ${brokers}: ${kRuns} round(s) of throughput over ${fmtInt(sweepLines)} lines × ${fmtInt(indicators)} indicators; latency at ${argv.rate} lines/s for ${argv['latency-seconds']} s`,
+  );
   log(`${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB, Node ${machine.node}, load ${machine.load}`);
   if (!(await probe(brokers))) {
     log(`no Kafka broker at ${brokers}: start one with \`npm run services:up\` (or set SLUICE_BENCH_KAFKA=host:port)`);
@@ -271,7 +288,9 @@ async function runKafka(machine: Machine, t0: number): Promise<void> {
     seconds: argv['no-latency'] ? 0 : Number(argv['latency-seconds']),
     throughput: !argv['no-throughput'],
     workers: argv['kafka-workers']!,
-    alsoWorkers: argv['kafka-also-workers']!.split(',').map((w) => w.trim()).filter(Boolean),
+    alsoWorkers: argv['kafka-also-workers']!.split(',')
+      .map((w) => w.trim())
+      .filter(Boolean),
     latencyWorkers: argv['latency-workers']!,
     log,
   });
@@ -314,7 +333,9 @@ function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerE
   if (argv['no-write']) return;
   const st = peerEnv.status;
   const inst = (name: string, i: { ok: boolean; reason?: string; installSeconds?: number; cached?: boolean }) =>
-    i.ok ? `${name}: ${i.cached ? `already installed (first install took ${i.installSeconds} s)` : `installed in ${i.installSeconds} s`}` : `${name}: skipped — ${i.reason}`;
+    i.ok
+      ? `${name}: ${i.cached ? `already installed (first install took ${i.installSeconds} s)` : `installed in ${i.installSeconds} s`}`
+      : `${name}: skipped — ${i.reason}`;
   const section = `## Peers (\`npm run bench -- --peers\`)
 
 Generated on ${machine.date} (${elapsed.toFixed(0)} s${partial ? `, ${partial}: not finished` : ''}) at commit ${machine.commit}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average at start ${machine.load}.
@@ -363,26 +384,54 @@ function render(rows: Row[], env: S.Env): { table: string; markdown: string; ver
   const body: string[][] = [];
   for (const r of rows) {
     const inputDesc = `${r.s.input.format} ${fmtInt(r.s.input.lines)}`;
-    if (r.skip || !r.runs.length) { body.push([r.s.id, inputDesc, '', 'skipped', '', '', '', '', '', '', '', '', r.skip ? 'see below' : '']); continue; }
+    if (r.skip || !r.runs.length) {
+      body.push([r.s.id, inputDesc, '', 'skipped', '', '', '', '', '', '', '', '', r.skip ? 'see below' : '']);
+      continue;
+    }
     const ok = r.runs.filter((x) => x.ok);
     const f = env.logs(r.s.input);
     const rates = ok.map((x) => r.s.input.lines / (x.wallMs / 1000));
     const med = rates.length ? median(rates) : NaN;
     const mbs = ok.length ? f.bytes / 1e6 / (median(ok.map((x) => x.wallMs)) / 1000) : NaN;
     const walls = ok.map((x) => x.wallMs);
-    const spread = !r.s.input.lines && walls.length > 1 ? `±${(((Math.max(...walls) - Math.min(...walls)) / 2 / median(walls)) * 100).toFixed(0)}%` : rates.length > 1 && r.s.input.lines ? `±${(((Math.max(...rates) - Math.min(...rates)) / 2 / med) * 100).toFixed(0)}%` : 'n=1';
+    const spread =
+      !r.s.input.lines && walls.length > 1
+        ? `±${(((Math.max(...walls) - Math.min(...walls)) / 2 / median(walls)) * 100).toFixed(0)}%`
+        : rates.length > 1 && r.s.input.lines
+          ? `±${(((Math.max(...rates) - Math.min(...rates)) / 2 / med) * 100).toFixed(0)}%`
+          : 'n=1';
     const rss = ok.length ? fmtMiB(Math.max(...ok.map((x) => x.peakRss))) : '';
-    const cpu = ok.length ? (median(ok.map((x) => x.cpuMs / x.wallMs))).toFixed(2) : '';
-    const first = ok.some((x) => x.firstOutputMs !== undefined) ? `${(median(ok.filter((x) => x.firstOutputMs !== undefined).map((x) => x.firstOutputMs!)) / 1000).toFixed(2)} s` : '';
+    const cpu = ok.length ? median(ok.map((x) => x.cpuMs / x.wallMs)).toFixed(2) : '';
+    const first = ok.some((x) => x.firstOutputMs !== undefined)
+      ? `${(median(ok.filter((x) => x.firstOutputMs !== undefined).map((x) => x.firstOutputMs!)) / 1000).toFixed(2)} s`
+      : '';
     const naive = r.s.naive && r.s.naive !== r.s.id && lps.get(r.s.naive) ? `${(med / lps.get(r.s.naive)!).toFixed(2)}×` : '';
     const ceil = lps.get(S.ceilingId(r.s.input)) && r.s.id !== S.ceilingId(r.s.input) ? `${(med / lps.get(S.ceilingId(r.s.input))!).toFixed(2)}×` : '';
     const alerts = r.s.watch ? fmtInt(median(ok.map((x) => x.alerts))) : '';
     const wall = ok.length ? `${(median(ok.map((x) => x.wallMs)) / 1000).toFixed(2)} s` : '';
-    body.push([r.s.id, inputDesc, wall, ok.length ? (r.s.input.lines ? fmtInt(med) : '—') : 'failed', ok.length && r.s.input.lines ? mbs.toFixed(1) : '', spread, rss, cpu, first, naive, ceil, alerts, check(r, env)]);
+    body.push([
+      r.s.id,
+      inputDesc,
+      wall,
+      ok.length ? (r.s.input.lines ? fmtInt(med) : '—') : 'failed',
+      ok.length && r.s.input.lines ? mbs.toFixed(1) : '',
+      spread,
+      rss,
+      cpu,
+      first,
+      naive,
+      ceil,
+      alerts,
+      check(r, env),
+    ]);
   }
   const t = new Table({ head, style: { head: [], border: [] } });
   for (const b of body) t.push(b);
-  const md = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...body.map((b) => `| ${b.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`)].join('\n');
+  const md = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...body.map((b) => `| ${b.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`),
+  ].join('\n');
   return { table: t.toString(), markdown: md, verdict: verdict(rows, lps, env) };
 }
 
@@ -392,7 +441,10 @@ function render(rows: Row[], env: S.Env): { table: string; markdown: string; ver
  */
 function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
   const lines: string[] = [];
-  for (const [id, label] of [['sweep squid', 'one thread'], ['sweep squid (workers: auto)', 'workers: auto (both cores)']] as const) {
+  for (const [id, label] of [
+    ['sweep squid', 'one thread'],
+    ['sweep squid (workers: auto)', 'workers: auto (both cores)'],
+  ] as const) {
     const sw = rows.find((r) => r.s.id === id);
     if (!sw || sw.skip || sw.failure || !sw.runs.length) {
       lines.push(`Default sweep, ${label}: not measured${sw?.skip ? `: ${sw.skip}` : sw?.failure ? `: ${sw.failure}` : ''}.`);
@@ -402,19 +454,32 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
     const nv = sw.s.naive ? lps.get(sw.s.naive) : undefined;
     const ce = lps.get(S.ceilingId(sw.s.input));
     const rss = Math.max(...sw.runs.map((x) => x.peakRss));
-    if (me === undefined || nv === undefined) { lines.push(`Default sweep, ${label}: no naive reference in this run.`); continue; }
+    if (me === undefined || nv === undefined) {
+      lines.push(`Default sweep, ${label}: no naive reference in this run.`);
+      continue;
+    }
     const ratio = me / nv;
-    const rounds = roundRatios(sw, rows.find((r) => r.s.id === sw.s.naive));
-    lines.push(`Default sweep, ${label} (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× naive** (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}${rounds}), ` +
-      `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling, ` : ''}peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`);
+    const rounds = roundRatios(
+      sw,
+      rows.find((r) => r.s.id === sw.s.naive),
+    );
+    lines.push(
+      `Default sweep, ${label} (${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× naive** (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}${rounds}), ` +
+        `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling, ` : ''}peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`,
+    );
   }
   const parse = rows.find((r) => r.s.id === 'parse squid');
   const me = lps.get('parse squid');
   const nv = parse?.s.naive ? lps.get(parse.s.naive) : undefined;
   if (parse && me !== undefined && nv !== undefined) {
     const ratio = me / nv;
-    const rounds = roundRatios(parse, rows.find((r) => r.s.id === parse.s.naive));
-    lines.push(`Parse squid through the CLI, one thread (${fmtInt(parse.s.input.lines)} lines, start-up included): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× the naive parse** (readline + regex + \`new URL\`; goal ≥ 1.5×: ${ratio >= 1.5 ? 'met' : 'NOT met'}${rounds}).`);
+    const rounds = roundRatios(
+      parse,
+      rows.find((r) => r.s.id === parse.s.naive),
+    );
+    lines.push(
+      `Parse squid through the CLI, one thread (${fmtInt(parse.s.input.lines)} lines, start-up included): ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× the naive parse** (readline + regex + \`new URL\`; goal ≥ 1.5×: ${ratio >= 1.5 ? 'met' : 'NOT met'}${rounds}).`,
+    );
   }
   return lines.join('\n\n');
 }
@@ -440,10 +505,17 @@ async function runProfile(env: S.Env, input: S.Input): Promise<string> {
   const out: S.Outputs = { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
   log(`  profiling ${s.id} (node --cpu-prof)`);
   const m = await measure({ args: ['--cpu-prof', '--cpu-prof-dir', dir, ...s.args(env, out)], cwd: ROOT, stderrFile: join(dir, 'stderr.log') });
-  const prof = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  const prof = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
   if (!m.ok || !prof.length) return `_Profile run failed: ${lastLines(m.stderrTail, 2)}_`;
   const { totalMs, rows, areas } = selfTimes(prof[0]!, 25);
-  const lines = [`Profile of \`${s.id}\` (${fmtInt(input.lines)} lines, ${fmtInt(env.feed.indicators)} indicators), ${(totalMs / 1000).toFixed(1)} s sampled, main thread; file: \`${prof[0]!.slice(ROOT.length + 1)}\`.`, '', '| self ms | share | function | where |', '|---:|---:|---|---|'];
+  const lines = [
+    `Profile of \`${s.id}\` (${fmtInt(input.lines)} lines, ${fmtInt(env.feed.indicators)} indicators), ${(totalMs / 1000).toFixed(1)} s sampled, main thread; file: \`${prof[0]!.slice(ROOT.length + 1)}\`.`,
+    '',
+    '| self ms | share | function | where |',
+    '|---:|---:|---|---|',
+  ];
   for (const r of rows) lines.push(`| ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)}% | \`${r.fn}\` | ${r.where} |`);
   lines.push('', 'Self time by area:', '', '| self ms | share | area |', '|---:|---:|---|');
   for (const a of areas.filter((x) => x.share >= 0.005)) lines.push(`| ${a.ms.toFixed(0)} | ${(a.share * 100).toFixed(1)}% | ${a.area} |`);
@@ -458,16 +530,30 @@ async function runMicro(): Promise<string> {
   // feed-report.ts is a feed-coverage report over the shared samples, not a benchmark: not run here.
   for (const name of ['parse-micro', 'sweep-micro', 'ioc-load', 'window-rules']) {
     const script = join(DIST_BENCH, `${name}.js`);
-    if (!existsSync(script)) { parts.push(`### ${name}\n\n_Not there yet (bench/${name}.ts)._`); continue; }
+    if (!existsSync(script)) {
+      parts.push(`### ${name}\n\n_Not there yet (bench/${name}.ts)._`);
+      continue;
+    }
     log(`  micro ${name}`);
     const dir = join(OUT_DIR, 'micro');
     const m = await measure({ args: [script], cwd: ROOT, stderrFile: join(dir, `${name}.stderr.log`), timeoutMs: 600_000 });
-    parts.push(`### ${name}\n\n${m.ok ? '' : `_Failed (exit ${m.exitCode ?? m.signal}): ${lastLines(m.stderrTail, 3)}_\n\n`}Wall ${(m.wallMs / 1000).toFixed(1)} s, peak RSS ${fmtMiB(m.peakRss)}.\n\n\`\`\`\n${m.stdout.trim().slice(-6000)}\n\`\`\``);
+    parts.push(
+      `### ${name}\n\n${m.ok ? '' : `_Failed (exit ${m.exitCode ?? m.signal}): ${lastLines(m.stderrTail, 3)}_\n\n`}Wall ${(m.wallMs / 1000).toFixed(1)} s, peak RSS ${fmtMiB(m.peakRss)}.\n\n\`\`\`\n${m.stdout.trim().slice(-6000)}\n\`\`\``,
+    );
   }
   return parts.join('\n\n');
 }
 
-function writeResults(file: string, m: Machine, table: string, rows: Row[], env: S.Env, profile: string | undefined, micro: string | undefined, elapsed: number): void {
+function writeResults(
+  file: string,
+  m: Machine,
+  table: string,
+  rows: Row[],
+  env: S.Env,
+  profile: string | undefined,
+  micro: string | undefined,
+  elapsed: number,
+): void {
   // Hand-written notes below "## Profile notes" survive a rewrite.
   let notes = '## Profile notes\n\n_None yet._\n';
   const peers = P.peersSection(file);
@@ -480,7 +566,12 @@ function writeResults(file: string, m: Machine, table: string, rows: Row[], env:
       const j = old.indexOf('## Profile (automatic)');
       // up to the next section (the micro-benchmarks or the notes), not the rest of the file
       const k = old.indexOf('\n## ', j + 1);
-      if (j >= 0) profile = old.slice(j, k >= 0 ? k + 1 : undefined).replace(/^## Profile \(automatic\)[^\n]*\n+/, '').trim() + '\n\n_(from an earlier `--profile` run)_';
+      if (j >= 0)
+        profile =
+          old
+            .slice(j, k >= 0 ? k + 1 : undefined)
+            .replace(/^## Profile \(automatic\)[^\n]*\n+/, '')
+            .trim() + '\n\n_(from an earlier `--profile` run)_';
     }
   }
   const sweepLog = env.logs({ format: 'squid', lines: sweepLines });
@@ -508,7 +599,9 @@ round by round, and are what to compare across machines.
 
 - runs per scenario: ${runs} (each in a fresh \`node\` process; wall time includes start-up and feed loading)
 - sweep: ${fmtInt(sweepLines)} squid lines (${fmtMiB(sweepLog.bytes)}), feed of ${fmtInt(env.feed.indicators)} indicators (${fmtMiB(env.feed.bytes)}), seed ${seed}
-- injected in the sweep log: ${fmtInt(sweepLog.stats.malicious)} malicious lines (${Object.entries(sweepLog.stats.maliciousByType).map(([k, v]) => `${k} ${v}`).join(', ')}), ${fmtInt(sweepLog.stats.nearMiss)} near misses, ${fmtInt(sweepLog.stats.invalid)} broken lines
+- injected in the sweep log: ${fmtInt(sweepLog.stats.malicious)} malicious lines (${Object.entries(sweepLog.stats.maliciousByType)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}), ${fmtInt(sweepLog.stats.nearMiss)} near misses, ${fmtInt(sweepLog.stats.invalid)} broken lines
 - parse / window / rules: ${fmtInt(parseLines)} lines per format
 
 ## Results
@@ -531,4 +624,7 @@ ${micro ? `## Micro-benchmarks\n\n${micro}\n\n` : ''}${peers ? `${peers}\n\n` : 
   writeFileSync(file, text);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

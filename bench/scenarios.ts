@@ -11,7 +11,10 @@ import type { FeedFile, LogFile } from './generate/files.js';
 
 export type Group = 'reference' | 'parse' | 'sweep' | 'analyse' | 'services';
 
-export interface Input { format: LogFormat; lines: number }
+export interface Input {
+  format: LogFormat;
+  lines: number;
+}
 
 export interface Env {
   quick: boolean;
@@ -22,9 +25,15 @@ export interface Env {
   services: { kafka?: string; hdfs?: string };
 }
 
-export interface Outputs { alerts: string; rejects: string }
+export interface Outputs {
+  alerts: string;
+  rejects: string;
+}
 
-export interface Expect { alerts?: number; rejects?: number }
+export interface Expect {
+  alerts?: number;
+  rejects?: number;
+}
 
 export interface Scenario {
   id: string;
@@ -50,7 +59,18 @@ function needPlugins(env: Env, names: string[]): string | undefined {
 
 function sluice(spec: string, out: Outputs, vars: Record<string, string>): string[] {
   const dir = dirname(out.alerts);
-  const args = [CLI, 'run', join(PIPELINES_DIR, spec), '--log-level', 'warn', '--no-progress', '--state-dir', join(dir, 'state'), '--summary-json', join(dir, 'summary.json')];
+  const args = [
+    CLI,
+    'run',
+    join(PIPELINES_DIR, spec),
+    '--log-level',
+    'warn',
+    '--no-progress',
+    '--state-dir',
+    join(dir, 'state'),
+    '--summary-json',
+    join(dir, 'summary.json'),
+  ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
   return args;
 }
@@ -77,7 +97,17 @@ export function naive(input: Input): Scenario {
     input,
     naive: naiveId(input),
     watch: 'alerts',
-    args: (env, out) => [join(DIST_BENCH, 'reference', 'naive-sweep.js'), '--logs', env.logs(input).path, '--feed', env.feed.path, '--alerts', out.alerts, '--rejects', out.rejects],
+    args: (env, out) => [
+      join(DIST_BENCH, 'reference', 'naive-sweep.js'),
+      '--logs',
+      env.logs(input).path,
+      '--feed',
+      env.feed.path,
+      '--alerts',
+      out.alerts,
+      '--rejects',
+      out.rejects,
+    ],
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }
@@ -121,7 +151,15 @@ export function sweep(input: Input, format: string = input.format, workers = '1'
     naive: naiveId(input),
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
-    args: (env, out) => sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: format, WORKERS: workers, ALERTS: out.alerts, REJECTS: out.rejects }),
+    args: (env, out) =>
+      sluice('sweep.yaml', out, {
+        LOGS: env.logs(input).path,
+        FEED: env.feed.path,
+        FORMAT: format,
+        WORKERS: workers,
+        ALERTS: out.alerts,
+        REJECTS: out.rejects,
+      }),
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }
@@ -134,7 +172,8 @@ export function startup(input: Input): Scenario {
     group: 'sweep',
     input,
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
-    args: (env, out) => sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }),
+    args: (env, out) =>
+      sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }),
     expect: () => ({ alerts: 0, rejects: 0 }),
   };
 }
@@ -177,7 +216,7 @@ export function kafkaSweep(input: Input): Scenario {
     group: 'services',
     input,
     naive: naiveId(input),
-    skip: () => 'measured by `npm run bench -- --kafka` (throughput beside Kafka\'s Java consumer, detection latency; section Kafka)',
+    skip: () => "measured by `npm run bench -- --kafka` (throughput beside Kafka's Java consumer, detection latency; section Kafka)",
     args: () => [],
   };
 }

@@ -86,7 +86,12 @@ const lines = await readLines(values.logs!, N);
 const tLoad = performance.now();
 const sweep = (await benchInstance(
   iocSweep,
-  { feeds: [{ name: 'bench', path: values.feed!, format: 'list', exact: false, timeout: '30s', optional: false }], allowlist: [], rule_name: 'ioc-sweep', fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original', 'url.full'] } },
+  {
+    feeds: [{ name: 'bench', path: values.feed!, format: 'list', exact: false, timeout: '30s', optional: false }],
+    allowlist: [],
+    rule_name: 'ioc-sweep',
+    fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original', 'url.full'] },
+  },
   quietContext('sweep'),
 )) as ProcessorInstance;
 const loadMs = performance.now() - tLoad;
@@ -127,7 +132,9 @@ for (let r = 0; r < ROUNDS; r++) {
   refHits = h;
 }
 await sweep.close?.();
-console.log(`ioc-sweep micro-benchmark: ${records.toLocaleString('en-US')} squid records parsed batch by batch, feed ${values.feed} (loaded in ${Math.round(loadMs)} ms), best of ${ROUNDS} rounds, node ${process.version}`);
+console.log(
+  `ioc-sweep micro-benchmark: ${records.toLocaleString('en-US')} squid records parsed batch by batch, feed ${values.feed} (loaded in ${Math.round(loadMs)} ms), best of ${ROUNDS} rounds, node ${process.version}`,
+);
 console.log(`  sweep (IocSweep.process)   ${(best / records).toFixed(0).padStart(6)} ns/record   ${alerts} alerts`);
 console.log(`  Set reference (exact only) ${(bestRef / records).toFixed(0).padStart(6)} ns/record   ${refHits} hits`);
 console.log(`  ratio sweep / reference    ${(best / bestRef).toFixed(2)}x`);

@@ -45,7 +45,16 @@ async function make(def: PluginDef, withConfig: unknown): Promise<ProcessorInsta
 // ------------------------------------------------------------------------------------------------
 // Data
 
-const DOMAINS = ['www.example.com', 'cdn.example.net', 'api.example.org', 'login.example.com', '198.51.100.23', 'upload.unknown-host.example', 'img.example.net', 'updates.example.org'];
+const DOMAINS = [
+  'www.example.com',
+  'cdn.example.net',
+  'api.example.org',
+  'login.example.com',
+  '198.51.100.23',
+  'upload.unknown-host.example',
+  'img.example.net',
+  'updates.example.org',
+];
 const PATHS = ['/', '/index.html', '/a/b/c.js', '/images/logo.png', '/files/invoice.exe', '/put', '/api/v1/items', '/dl/setup.msi'];
 const METHODS = ['GET', 'GET', 'GET', 'GET', 'POST', 'CONNECT', 'HEAD'];
 const STATUS = [200, 200, 200, 304, 404, 407, 503];
@@ -68,7 +77,10 @@ function generate(n: number, keys: number): Rec[][] {
       user_agent: { original: 'Mozilla/5.0' },
       event: { dataset: 'squid.access', action: 'TCP_MISS' },
     });
-    if (batch.length === BATCH) { batches.push(batch); batch = []; }
+    if (batch.length === BATCH) {
+      batches.push(batch);
+      batch = [];
+    }
   }
   if (batch.length) batches.push(batch);
   return batches;
@@ -113,7 +125,10 @@ function naiveWindow(): ProcessorInstance {
 }
 
 const WINDOW_SLIDING = {
-  key: ['source.ip'], size: '5m', slide: '1m', allowed_lateness: '30s',
+  key: ['source.ip'],
+  size: '5m',
+  slide: '1m',
+  allowed_lateness: '30s',
   aggregate: { requests: 'count', bytes: { sum: 'http.response.bytes' } },
   alert_when: { '>': [{ var: 'requests' }, 600] },
   max_keys: 1_000_000,
@@ -127,18 +142,37 @@ const WINDOW_TUMBLING = { key: ['source.ip'], size: '5m', allowed_lateness: '30s
 /** 50 rules of the kinds analysts write: comparisons, CIDRs, affixes, lists, extensions. */
 function fiftyRules(): unknown[] {
   const rules: unknown[] = [];
-  for (let i = 0; i < 10; i++) rules.push({ name: `status-${i}`, when: { and: [{ '==': [{ var: 'http.response.status_code' }, 400 + i] }, { '==': [{ var: 'http.request.method' }, 'GET'] }] } });
-  for (let i = 0; i < 10; i++) rules.push({ name: `cidr-${i}`, when: { cidr_match: [{ var: 'destination.ip' }, [`192.0.${i}.0/24`, `198.18.${i}.0/24`, '2001:db8::/32']] } });
-  for (let i = 0; i < 10; i++) rules.push({ name: `suffix-${i}`, when: { ends_with: [{ lower: { var: 'url.domain' } }, [`.bad${i}.example`, `.evil${i}.test`]] } });
-  for (let i = 0; i < 10; i++) rules.push({ name: `upload-${i}`, when: { and: [{ '==': [{ var: 'http.request.method' }, 'POST'] }, { '>': [{ var: 'http.request.bytes' }, 1_000_000 + i] }] } });
+  for (let i = 0; i < 10; i++)
+    rules.push({
+      name: `status-${i}`,
+      when: { and: [{ '==': [{ var: 'http.response.status_code' }, 400 + i] }, { '==': [{ var: 'http.request.method' }, 'GET'] }] },
+    });
+  for (let i = 0; i < 10; i++)
+    rules.push({ name: `cidr-${i}`, when: { cidr_match: [{ var: 'destination.ip' }, [`192.0.${i}.0/24`, `198.18.${i}.0/24`, '2001:db8::/32']] } });
+  for (let i = 0; i < 10; i++)
+    rules.push({ name: `suffix-${i}`, when: { ends_with: [{ lower: { var: 'url.domain' } }, [`.bad${i}.example`, `.evil${i}.test`]] } });
+  for (let i = 0; i < 10; i++)
+    rules.push({
+      name: `upload-${i}`,
+      when: { and: [{ '==': [{ var: 'http.request.method' }, 'POST'] }, { '>': [{ var: 'http.request.bytes' }, 1_000_000 + i] }] },
+    });
   for (let i = 0; i < 5; i++) rules.push({ name: `prefix-${i}`, when: { starts_with: [{ var: 'url.path' }, [`/wp-admin${i}`, `/cgi-bin/${i}`]] } });
-  for (let i = 0; i < 5; i++) rules.push({ name: `raw-ip-exe-${i}`, when: { and: [{ is_ip: { var: 'url.domain' } }, { in_list: [{ file_extension: { var: 'url.path' } }, 'executables'] }] } });
+  for (let i = 0; i < 5; i++)
+    rules.push({
+      name: `raw-ip-exe-${i}`,
+      when: { and: [{ is_ip: { var: 'url.domain' } }, { in_list: [{ file_extension: { var: 'url.path' } }, 'executables'] }] },
+    });
   return rules;
 }
 
 // ------------------------------------------------------------------------------------------------
 
-interface Result { name: string; best: number; alerts: number; windows: number }
+interface Result {
+  name: string;
+  best: number;
+  alerts: number;
+  windows: number;
+}
 
 async function run(name: string, make: () => Promise<ProcessorInstance>, batches: Rec[][], results: Map<string, Result>): Promise<void> {
   if (name.includes('1k keys')) batches = fewKeysData;
@@ -151,7 +185,11 @@ async function run(name: string, make: () => Promise<ProcessorInstance>, batches
     alerts += o.alerts?.length ?? 0;
     windows += o.windows?.length ?? 0;
   }
-  if (p.finish) { const o = await p.finish(); alerts += o.alerts?.length ?? 0; windows += o.windows?.length ?? 0; }
+  if (p.finish) {
+    const o = await p.finish();
+    alerts += o.alerts?.length ?? 0;
+    windows += o.windows?.length ?? 0;
+  }
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const r = results.get(name) ?? { name, best: Infinity, alerts, windows };
   r.best = Math.min(r.best, ms);
@@ -182,7 +220,9 @@ async function main(): Promise<void> {
     for (const [name, mk] of scenarios) await run(name, mk, batches, results);
   }
   const base = results.get('pass-through (baseline)')!.best;
-  console.log(`window-rules: ${total.toLocaleString('en')} records, ${KEYS.toLocaleString('en')} distinct clients, batches of ${BATCH}, best of ${ROUNDS} rounds (node ${process.version})`);
+  console.log(
+    `window-rules: ${total.toLocaleString('en')} records, ${KEYS.toLocaleString('en')} distinct clients, batches of ${BATCH}, best of ${ROUNDS} rounds (node ${process.version})`,
+  );
   console.log('');
   console.log('| scenario | records/s | ns/record | ns/record over pass-through | alerts | windows |');
   console.log('|---|---:|---:|---:|---:|---:|');
@@ -198,4 +238,7 @@ async function main(): Promise<void> {
   console.log(`window 5m/1m vs naive window: ${(naive / win).toFixed(2)}× the naive script's speed`);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

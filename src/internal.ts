@@ -22,7 +22,17 @@ export { schemaValidator } from './spec/ajv.js';
 export type { ValidatorSpec, ValidateFn, AjvError } from './spec/ajv.js';
 
 // The kafka source's and sink's connection options (brokers, TLS, SASL), client config and errors.
-export { connectionProperties, checkConnection, kafkaClientConfig, kafkaFailure, brokerList, rootCause, type ConnectionConfig, type TlsConfig, type SaslConfig } from './net/kafka.js';
+export {
+  connectionProperties,
+  checkConnection,
+  kafkaClientConfig,
+  kafkaFailure,
+  brokerList,
+  rootCause,
+  type ConnectionConfig,
+  type TlsConfig,
+  type SaslConfig,
+} from './net/kafka.js';
 
 // Retries with backoff for transient I/O (broker or WebHDFS down): the runtime's own policy, for
 // sources and sinks that retry inside a call (a reconnect, a commit) rather than failing it.

@@ -214,7 +214,11 @@ export function* recordChunks(block: LineBlock, max: number): Generator<Rec[]> {
       if (stop > start && buf[stop - 1] === CR) stop--;
       if (stop > start) {
         out[n++] = { message: buf.toString('latin1', start, stop), origin: { file, line } };
-        if (n === max) { yield out; out = new Array(size); n = 0; }
+        if (n === max) {
+          yield out;
+          out = new Array(size);
+          n = 0;
+        }
       }
       if (last) break;
       start = nl + 1;
@@ -240,7 +244,11 @@ export function* recordChunks(block: LineBlock, max: number): Generator<Rec[]> {
           if (rec.message.includes('\uFFFD') && !isUtf8(raw)) rec.raw_base64 = raw.toString('base64');
         }
         out[n++] = rec;
-        if (n === max) { yield out; out = new Array(size); n = 0; }
+        if (n === max) {
+          yield out;
+          out = new Array(size);
+          n = 0;
+        }
       }
       if (suspicious) {
         const b = buf.indexOf(LF, bytePos);

@@ -22,11 +22,50 @@ export interface Indicator {
 export const HIT_POOL_SIZE = 1000;
 
 const pickType = weighted<IndicatorType>([
-  ['ipv4', 35], ['ipv6', 8], ['cidr4', 6], ['cidr6', 2], ['domain', 30], ['url', 19],
+  ['ipv4', 35],
+  ['ipv6', 8],
+  ['cidr4', 6],
+  ['cidr6', 2],
+  ['domain', 30],
+  ['url', 19],
 ]);
 
-const PATH_WORDS = ['wp-content', 'wp-includes', 'admin', 'images', 'uploads', 'files', 'bins', 'gate', 'panel', 'api', 'update', 'static', 'js', 'css', 'dl', 'load'];
-const FILES = ['mozi.m', 'mozi.a', 'i', 'bot.x86', 'sh', 'a.exe', 'invoice.doc', 'update.exe', 'setup.msi', 'gate.php', 'index.php', 'login.php', 'payload.bin', 'loader.dll', 'x.js', 'c.ps1'];
+const PATH_WORDS = [
+  'wp-content',
+  'wp-includes',
+  'admin',
+  'images',
+  'uploads',
+  'files',
+  'bins',
+  'gate',
+  'panel',
+  'api',
+  'update',
+  'static',
+  'js',
+  'css',
+  'dl',
+  'load',
+];
+const FILES = [
+  'mozi.m',
+  'mozi.a',
+  'i',
+  'bot.x86',
+  'sh',
+  'a.exe',
+  'invoice.doc',
+  'update.exe',
+  'setup.msi',
+  'gate.php',
+  'index.php',
+  'login.php',
+  'payload.bin',
+  'loader.dll',
+  'x.js',
+  'c.ps1',
+];
 
 function urlIndicator(rng: Rng): Indicator {
   const scheme: 'http' | 'https' = int(rng, 4) === 0 ? 'https' : 'http';
@@ -42,12 +81,26 @@ function urlIndicator(rng: Rng): Indicator {
 
 export function makeIndicator(rng: Rng, type: IndicatorType): Indicator {
   switch (type) {
-    case 'ipv4': { const ip = v4(rng, BAD_V4_OCTETS); return { type, value: ip, host: ip }; }
-    case 'ipv6': { const ip = v6(rng, BAD_V6_PREFIXES); return { type, value: ip, host: ip }; }
-    case 'cidr4': { const c = cidr4(rng, BAD_V4_OCTETS); return { type, value: c.value, host: c.host }; }
-    case 'cidr6': { const c = cidr6(rng, BAD_V6_PREFIXES); return { type, value: c.value, host: c.host }; }
-    case 'domain': return { type, value: badDomain(rng) };
-    case 'url': return urlIndicator(rng);
+    case 'ipv4': {
+      const ip = v4(rng, BAD_V4_OCTETS);
+      return { type, value: ip, host: ip };
+    }
+    case 'ipv6': {
+      const ip = v6(rng, BAD_V6_PREFIXES);
+      return { type, value: ip, host: ip };
+    }
+    case 'cidr4': {
+      const c = cidr4(rng, BAD_V4_OCTETS);
+      return { type, value: c.value, host: c.host };
+    }
+    case 'cidr6': {
+      const c = cidr6(rng, BAD_V6_PREFIXES);
+      return { type, value: c.value, host: c.host };
+    }
+    case 'domain':
+      return { type, value: badDomain(rng) };
+    case 'url':
+      return urlIndicator(rng);
   }
 }
 
@@ -64,7 +117,10 @@ export function hitPool(seed: number): Indicator[] {
   return pool;
 }
 
-export interface FeedOptions { seed: number; indicators: number }
+export interface FeedOptions {
+  seed: number;
+  indicators: number;
+}
 
 /**
  * The feed's lines (without newlines): a header, `# section` comments and a few blank lines, the hit
@@ -82,8 +138,14 @@ export function* feedLines(opts: FeedOptions): Generator<string> {
   const every = Math.floor(indicators / HIT_POOL_SIZE);
   let p = 0;
   for (let i = 0; i < indicators; i++) {
-    if (i > 0 && i % 100_000 === 0) { yield ''; yield `# section ${i / 100_000}`; }
-    if (p < HIT_POOL_SIZE && i % every === 0) { yield pool[p++]!.value; continue; }
+    if (i > 0 && i % 100_000 === 0) {
+      yield '';
+      yield `# section ${i / 100_000}`;
+    }
+    if (p < HIT_POOL_SIZE && i % every === 0) {
+      yield pool[p++]!.value;
+      continue;
+    }
     yield makeIndicator(rng, pickType(rng)).value;
   }
 }

@@ -11,8 +11,20 @@ import { logLines, emptyStats, type LogFormat, type LogStats } from './logs.js';
 /** Bump when the generator's output changes, so stale files are not reused. */
 export const GENERATOR_VERSION = 1;
 
-export interface LogFile { path: string; bytes: number; format: LogFormat; seed: number; stats: LogStats }
-export interface FeedFile { path: string; bytes: number; seed: number; indicators: number; hitPool: number }
+export interface LogFile {
+  path: string;
+  bytes: number;
+  format: LogFormat;
+  seed: number;
+  stats: LogStats;
+}
+export interface FeedFile {
+  path: string;
+  bytes: number;
+  seed: number;
+  indicators: number;
+  hitPool: number;
+}
 
 const EXT: Record<LogFormat, string> = { squid: 'log', combined: 'log', elff: 'log', 'zscaler-nss': 'jsonl' };
 

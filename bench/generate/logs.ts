@@ -64,8 +64,29 @@ interface Ev {
   category: string;
 }
 
-const CATEGORIES = ['Technology/Internet', 'Business/Economy', 'News/Media', 'Search Engines/Portals', 'Web Ads/Analytics', 'Content Servers', 'Software Downloads', 'Social Networking', 'Reference', 'Entertainment'];
-const BAD_PATHS = ['/bins/mozi.m', '/i', '/gate.php', '/wp-admin/css/colors/blue/x.php', '/update/check', '/c2/beacon', '/load.php?id=7', '/dl/invoice.doc', '/a.exe'];
+const CATEGORIES = [
+  'Technology/Internet',
+  'Business/Economy',
+  'News/Media',
+  'Search Engines/Portals',
+  'Web Ads/Analytics',
+  'Content Servers',
+  'Software Downloads',
+  'Social Networking',
+  'Reference',
+  'Entertainment',
+];
+const BAD_PATHS = [
+  '/bins/mozi.m',
+  '/i',
+  '/gate.php',
+  '/wp-admin/css/colors/blue/x.php',
+  '/update/check',
+  '/c2/beacon',
+  '/load.php?id=7',
+  '/dl/invoice.doc',
+  '/a.exe',
+];
 
 function stripBrackets(h: string): string {
   return h.charCodeAt(0) === 91 /* [ */ ? h.slice(1, -1) : h;
@@ -93,14 +114,36 @@ class Traffic {
     if (method === 'GET' && rng() < site.https * 0.6) method = 'CONNECT';
     const res = resource(rng);
     const ev: Ev = {
-      ms: this.ms, elapsed: 0, clientIp: c.ip, user: c.user, ua: c.ua, method, scheme: 'http',
-      host: site.host, port: 0, path: res.path, query: res.query,
-      status: 200, bytes: res.size, reqBytes: between(rng, 200, 1400), mime: res.mime, action: 'TCP_MISS',
-      hier: 'HIER_DIRECT', server: site.ip, referer: '-', category: pick(rng, CATEGORIES),
+      ms: this.ms,
+      elapsed: 0,
+      clientIp: c.ip,
+      user: c.user,
+      ua: c.ua,
+      method,
+      scheme: 'http',
+      host: site.host,
+      port: 0,
+      path: res.path,
+      query: res.query,
+      status: 200,
+      bytes: res.size,
+      reqBytes: between(rng, 200, 1400),
+      mime: res.mime,
+      action: 'TCP_MISS',
+      hier: 'HIER_DIRECT',
+      server: site.ip,
+      referer: '-',
+      category: pick(rng, CATEGORIES),
     };
     if (method === 'CONNECT') {
-      ev.scheme = 'https'; ev.port = 443; ev.path = ''; ev.query = ''; ev.mime = '-';
-      ev.action = 'TCP_TUNNEL'; ev.bytes = between(rng, 3_000, 2_000_000); ev.elapsed = between(rng, 50, 120_000);
+      ev.scheme = 'https';
+      ev.port = 443;
+      ev.path = '';
+      ev.query = '';
+      ev.mime = '-';
+      ev.action = 'TCP_TUNNEL';
+      ev.bytes = between(rng, 3_000, 2_000_000);
+      ev.elapsed = between(rng, 50, 120_000);
       return ev;
     }
     if (method === 'POST' || method === 'PUT') ev.reqBytes = between(rng, 500, 200_000);
@@ -108,18 +151,42 @@ class Traffic {
     const r = rng();
     if (r < 0.22) {
       ev.action = pick(rng, ['TCP_HIT', 'TCP_MEM_HIT', 'TCP_REFRESH_UNMODIFIED', 'TCP_IMS_HIT']);
-      ev.hier = 'HIER_NONE'; ev.server = '-'; ev.elapsed = between(rng, 0, 5);
-      if (ev.action === 'TCP_IMS_HIT') { ev.status = 304; ev.bytes = between(rng, 200, 400); ev.mime = '-'; }
+      ev.hier = 'HIER_NONE';
+      ev.server = '-';
+      ev.elapsed = between(rng, 0, 5);
+      if (ev.action === 'TCP_IMS_HIT') {
+        ev.status = 304;
+        ev.bytes = between(rng, 200, 400);
+        ev.mime = '-';
+      }
     } else if (r < 0.24) {
-      ev.action = 'TCP_DENIED'; ev.status = pick(rng, [403, 403, 407]); ev.hier = 'HIER_NONE'; ev.server = '-';
-      ev.bytes = between(rng, 3_500, 4_200); ev.mime = 'text/html'; ev.elapsed = between(rng, 0, 3);
+      ev.action = 'TCP_DENIED';
+      ev.status = pick(rng, [403, 403, 407]);
+      ev.hier = 'HIER_NONE';
+      ev.server = '-';
+      ev.bytes = between(rng, 3_500, 4_200);
+      ev.mime = 'text/html';
+      ev.elapsed = between(rng, 0, 3);
     } else {
       ev.elapsed = between(rng, 5, 3_000);
       const s = rng();
-      if (s < 0.06) { ev.status = 304; ev.bytes = between(rng, 200, 500); ev.mime = '-'; }
-      else if (s < 0.10) { ev.status = 302; ev.bytes = between(rng, 300, 900); ev.mime = 'text/html'; }
-      else if (s < 0.13) { ev.status = 404; ev.bytes = between(rng, 500, 9000); ev.mime = 'text/html'; }
-      else if (s < 0.14) { ev.status = pick(rng, [500, 502, 503, 504]); ev.bytes = between(rng, 300, 4000); ev.mime = 'text/html'; }
+      if (s < 0.06) {
+        ev.status = 304;
+        ev.bytes = between(rng, 200, 500);
+        ev.mime = '-';
+      } else if (s < 0.1) {
+        ev.status = 302;
+        ev.bytes = between(rng, 300, 900);
+        ev.mime = 'text/html';
+      } else if (s < 0.13) {
+        ev.status = 404;
+        ev.bytes = between(rng, 500, 9000);
+        ev.mime = 'text/html';
+      } else if (s < 0.14) {
+        ev.status = pick(rng, [500, 502, 503, 504]);
+        ev.bytes = between(rng, 300, 4000);
+        ev.mime = 'text/html';
+      }
     }
     return ev;
   }
@@ -146,14 +213,21 @@ class Traffic {
   /** Turn a benign event into a request that hits `ind` (and only through the URL host or URL). */
   private aim(ev: Ev, ind: Indicator): void {
     const rng = this.rng;
-    ev.action = 'TCP_MISS'; ev.hier = 'HIER_DIRECT'; ev.category = 'Suspicious';
+    ev.action = 'TCP_MISS';
+    ev.hier = 'HIER_DIRECT';
+    ev.category = 'Suspicious';
     const tunnel = int(rng, 4) === 0;
     if (ind.type === 'url') {
       const u = ind.url!;
-      ev.method = 'GET'; ev.scheme = u.scheme; ev.host = u.host; ev.path = u.path; ev.query = u.query;
+      ev.method = 'GET';
+      ev.scheme = u.scheme;
+      ev.host = u.host;
+      ev.path = u.path;
+      ev.query = u.query;
       ev.port = int(rng, 10) === 0 ? 80 : 0; // a default port the URL normaliser must drop
       ev.server = u.host.startsWith('[') || /^\d/.test(u.host) ? stripBrackets(u.host) : ev.server === '-' ? '13.107.42.14' : ev.server;
-      ev.status = 200; ev.mime = 'application/octet-stream';
+      ev.status = 200;
+      ev.mime = 'application/octet-stream';
       return;
     }
     if (ind.type === 'domain') {
@@ -165,10 +239,21 @@ class Traffic {
       ev.server = ip;
     }
     if (tunnel) {
-      ev.method = 'CONNECT'; ev.scheme = 'https'; ev.port = 443; ev.path = ''; ev.query = ''; ev.mime = '-'; ev.action = 'TCP_TUNNEL';
+      ev.method = 'CONNECT';
+      ev.scheme = 'https';
+      ev.port = 443;
+      ev.path = '';
+      ev.query = '';
+      ev.mime = '-';
+      ev.action = 'TCP_TUNNEL';
     } else {
-      ev.method = 'GET'; ev.scheme = 'http'; ev.port = 0; ev.path = pick(rng, BAD_PATHS); ev.query = '';
-      ev.status = 200; ev.mime = 'application/octet-stream';
+      ev.method = 'GET';
+      ev.scheme = 'http';
+      ev.port = 0;
+      ev.path = pick(rng, BAD_PATHS);
+      ev.query = '';
+      ev.status = 200;
+      ev.mime = 'application/octet-stream';
     }
   }
 }
@@ -193,7 +278,9 @@ class Clock {
     if (sec === this.sec) return this;
     this.sec = sec;
     const d = new Date(sec * 1000);
-    const Y = d.getUTCFullYear(), M = d.getUTCMonth(), D = d.getUTCDate();
+    const Y = d.getUTCFullYear(),
+      M = d.getUTCMonth(),
+      D = d.getUTCDate();
     const t = `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`;
     this.clf = `${p2(D)}/${MONTHS[M]}/${Y}:${t} +0000`;
     this.w3c = `${Y}-${p2(M + 1)}-${p2(D)} ${t}`;
@@ -212,8 +299,10 @@ function combined(ev: Ev, clock: Clock): string {
   return `${ev.clientIp} - ${ev.user} [${clock.at(ev.ms).clf}] "${ev.method} ${url(ev)} HTTP/1.1" ${ev.status} ${ev.bytes} "${ev.referer}" "${ev.ua}" ${ev.action}:${ev.hier}`;
 }
 
-const ELFF_FIELDS_A = 'date time time-taken c-ip cs-username s-action sc-status sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port cs-uri-path cs-uri-query s-supplier-name rs(Content-Type) cs(Referer) cs(User-Agent) sc-filter-result cs-categories s-ip';
-const ELFF_FIELDS_B = 'date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port cs-uri-path cs-uri-query cs-username s-supplier-name rs(Content-Type) cs(Referer) sc-filter-result cs-categories x-virus-id s-ip cs(User-Agent)';
+const ELFF_FIELDS_A =
+  'date time time-taken c-ip cs-username s-action sc-status sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port cs-uri-path cs-uri-query s-supplier-name rs(Content-Type) cs(Referer) cs(User-Agent) sc-filter-result cs-categories s-ip';
+const ELFF_FIELDS_B =
+  'date time time-taken c-ip sc-status s-action sc-bytes cs-bytes cs-method cs-uri-scheme cs-host cs-uri-port cs-uri-path cs-uri-query cs-username s-supplier-name rs(Content-Type) cs(Referer) sc-filter-result cs-categories x-virus-id s-ip cs(User-Agent)';
 
 function elffHeader(clock: Clock, ms: number, fields: string): string[] {
   const w = clock.at(ms).w3c;
@@ -263,7 +352,10 @@ function broken(rng: Rng, good: string, format: LogFormat): string {
     let fields = 0;
     let end = good.length;
     for (let i = 1; i < good.length; i++) {
-      if (good.charCodeAt(i) !== 32 && good.charCodeAt(i - 1) === 32 && ++fields === 6) { end = i; break; }
+      if (good.charCodeAt(i) !== 32 && good.charCodeAt(i - 1) === 32 && ++fields === 6) {
+        end = i;
+        break;
+      }
     }
     return good.slice(0, between(rng, 8, end - 2)).trimEnd();
   }
@@ -299,7 +391,10 @@ export function* logLines(opts: LogOptions, stats: LogStats): Generator<string> 
     if (format === 'elff' && (i === 0 || i === Math.floor(lines / 2))) {
       // A device restart mid-file: new directives and a different column order.
       layoutB = i > 0;
-      for (const h of elffHeader(clock, ev.ms, layoutB ? ELFF_FIELDS_B : ELFF_FIELDS_A)) { stats.headerLines++; yield h; }
+      for (const h of elffHeader(clock, ev.ms, layoutB ? ELFF_FIELDS_B : ELFF_FIELDS_A)) {
+        stats.headerLines++;
+        yield h;
+      }
     }
     let line = format === 'squid' ? squid(ev) : format === 'combined' ? combined(ev, clock) : format === 'elff' ? elff(ev, clock, layoutB) : zscaler(ev, clock);
     stats.lines++;

@@ -8,8 +8,7 @@ import { groupsToString } from '../../src/net/ip.js';
 
 export const BENIGN_V4_OCTETS = [13, 20, 23, 34, 35, 52, 54, 104, 142, 151, 157, 199, 216] as const;
 export const BAD_V4_OCTETS = [
-  5, 31, 37, 45, 46, 62, 77, 78, 79, 80, 82, 85, 89, 91, 92, 93, 94, 95, 103, 109, 117, 141, 146, 159,
-  162, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217,
+  5, 31, 37, 45, 46, 62, 77, 78, 79, 80, 82, 85, 89, 91, 92, 93, 94, 95, 103, 109, 117, 141, 146, 159, 162, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217,
 ] as const;
 export const BENIGN_V6_PREFIXES = [0x2606, 0x2a00, 0x2620, 0x2404] as const;
 export const BAD_V6_PREFIXES = [0x2a01, 0x2a02, 0x2a05, 0x2a06, 0x2a0b, 0x2a10, 0x2a12, 0x2a14] as const;
@@ -48,7 +47,12 @@ function v6Hextets(rng: Rng, prefixes: readonly number[]): number[] {
   // Real allocations are sparse: a /32 or so, then mostly-zero subnets and hosts.
   const h = [pick(rng, prefixes), int(rng, 0x10000), int(rng, 4) === 0 ? 0 : int(rng, 0x10000), int(rng, 0x100), 0, 0, 0, 0];
   if (int(rng, 2) === 0) h[7] = between(rng, 1, 0xffff);
-  else { h[4] = int(rng, 0x10000); h[5] = int(rng, 0x10000); h[6] = int(rng, 0x10000); h[7] = int(rng, 0x10000); }
+  else {
+    h[4] = int(rng, 0x10000);
+    h[5] = int(rng, 0x10000);
+    h[6] = int(rng, 0x10000);
+    h[7] = int(rng, 0x10000);
+  }
   return h;
 }
 

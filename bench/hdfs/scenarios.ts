@@ -46,10 +46,11 @@ let prepared: Prepared | undefined;
 let notReady = 'not prepared (bench/hdfs/scenarios.ts prepareHdfs)';
 
 function archiveSpec(sink: 'hdfs' | 'file', url: string): string {
-  const archive = sink === 'hdfs'
-    ? `    sink: hdfs
+  const archive =
+    sink === 'hdfs'
+      ? `    sink: hdfs
     with: { url: "${url}", user: sluice, path: "\${ARCHIVE}/dt=%Y-%m-%d/", gzip: true, roll_bytes: 134217728 }`
-    : `    sink: file
+      : `    sink: file
     with: { path: "\${ARCHIVE}", fsync: true }`;
   return `# Written by bench/hdfs/scenarios.ts: the archive pipeline, ${sink} variant.
 version: 1
@@ -81,10 +82,29 @@ function cli(args: string[], what: string): void {
 
 function retroArgs(url: string, tag: string, stateDir: string, incremental: boolean, dir: string, days = '*'): string[] {
   return [
-    'run', join(ROOT, 'pipelines', 'retro-sweep.hdfs.yaml'), '--once', '--state-dir', stateDir,
-    '--var', `WEBHDFS=${url}`, '--var', `ARCHIVE=${BASE}/retro/proxy`, '--var', `DAYS=${days}`, '--var', `FEEDS=hdfs://${BASE}/retro/feeds/`,
-    '--var', `ALERTS=${BASE}/out/${tag}`, '--var', `REJECTS=${BASE}/out/${tag}-rejects`, '--var', `INCREMENTAL=${incremental}`, '--var', 'FLUSH=5s',
-    '--summary-json', join(dir, 'summary.json'),
+    'run',
+    join(ROOT, 'pipelines', 'retro-sweep.hdfs.yaml'),
+    '--once',
+    '--state-dir',
+    stateDir,
+    '--var',
+    `WEBHDFS=${url}`,
+    '--var',
+    `ARCHIVE=${BASE}/retro/proxy`,
+    '--var',
+    `DAYS=${days}`,
+    '--var',
+    `FEEDS=hdfs://${BASE}/retro/feeds/`,
+    '--var',
+    `ALERTS=${BASE}/out/${tag}`,
+    '--var',
+    `REJECTS=${BASE}/out/${tag}-rejects`,
+    '--var',
+    `INCREMENTAL=${incremental}`,
+    '--var',
+    'FLUSH=5s',
+    '--summary-json',
+    join(dir, 'summary.json'),
   ];
 }
 
@@ -111,10 +131,31 @@ export async function prepareHdfs(env: Env, input: Input, log: (m: string) => vo
     writeFileSync(specs.file, archiveSpec('file', url));
     // The archive the retro-sweep reads: the log archived once by the shipped pipeline.
     const logs = env.logs(input).path;
-    cli(['run', join(ROOT, 'pipelines', 'proxy-archive.hdfs.yaml'), '--state-dir', join(WORK, 'state-archive'), '--var', `LOGS=${logs}`, '--var', 'FORMAT=squid',
-      '--var', `WEBHDFS=${url}`, '--var', `ARCHIVE=${BASE}/retro/proxy`, '--var', `REJECTS=${BASE}/retro/rejects`, '--var', 'FLUSH=5s'], 'archiving the log for the retro-sweep');
+    cli(
+      [
+        'run',
+        join(ROOT, 'pipelines', 'proxy-archive.hdfs.yaml'),
+        '--state-dir',
+        join(WORK, 'state-archive'),
+        '--var',
+        `LOGS=${logs}`,
+        '--var',
+        'FORMAT=squid',
+        '--var',
+        `WEBHDFS=${url}`,
+        '--var',
+        `ARCHIVE=${BASE}/retro/proxy`,
+        '--var',
+        `REJECTS=${BASE}/retro/rejects`,
+        '--var',
+        'FLUSH=5s',
+      ],
+      'archiving the log for the retro-sweep',
+    );
     // The feed in HDFS, in two parts: what the last run knew, and what was added since.
-    const lines = readFileSync(env.feed.path, 'utf8').split('\n').filter((l) => l.length > 0 && !l.startsWith('#'));
+    const lines = readFileSync(env.feed.path, 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0 && !l.startsWith('#'));
     const known = lines.filter((_, i) => !isAdded(i));
     const added = lines.filter((_, i) => isAdded(i));
     await h.create(`${BASE}/retro/feeds/a-known.txt`, Buffer.from(`${known.join('\n')}\n`));
@@ -124,7 +165,9 @@ export async function prepareHdfs(env: Env, input: Input, log: (m: string) => vo
     cli(retroArgs(url, 'prep', baseState, true, join(WORK, 'prep'), '1970-01-01'), 'committing the known indicators');
     await h.create(`${BASE}/retro/feeds/b-added.txt`, Buffer.from(`${added.join('\n')}\n`));
     prepared = { url, specs, baseState, newIndicators: added.length };
-    log(`  hdfs: archived ${input.lines.toLocaleString('en-US')} lines for the retro-sweep, feed split ${known.length.toLocaleString('en-US')} known + ${added.length.toLocaleString('en-US')} added, in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `  hdfs: archived ${input.lines.toLocaleString('en-US')} lines for the retro-sweep, feed split ${known.length.toLocaleString('en-US')} known + ${added.length.toLocaleString('en-US')} added, in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     return undefined;
   } catch (e) {
     return (notReady = `HDFS set-up failed: ${(e as Error).message.split('\n')[0]}`);
@@ -144,8 +187,24 @@ export function archive(input: Input, sink: 'hdfs' | 'file'): Scenario {
       const dir = join(out.alerts, '..');
       const run = dir.slice(dir.lastIndexOf('run-'));
       const target = sink === 'hdfs' ? `${BASE}/out/archive-${run}` : join(dir, 'archive.jsonl.gz');
-      return [CLI, 'run', prepared!.specs[sink], '--log-level', 'warn', '--no-progress', '--state-dir', join(dir, 'state'), '--summary-json', join(dir, 'summary.json'),
-        '--var', `LOGS=${env.logs(input).path}`, '--var', `ARCHIVE=${target}`, '--var', `REJECTS=${out.rejects}`];
+      return [
+        CLI,
+        'run',
+        prepared!.specs[sink],
+        '--log-level',
+        'warn',
+        '--no-progress',
+        '--state-dir',
+        join(dir, 'state'),
+        '--summary-json',
+        join(dir, 'summary.json'),
+        '--var',
+        `LOGS=${env.logs(input).path}`,
+        '--var',
+        `ARCHIVE=${target}`,
+        '--var',
+        `REJECTS=${out.rejects}`,
+      ];
     },
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
   };
@@ -175,14 +234,22 @@ export function hdfsScenarios(input: Input): Scenario[] {
   return [archive(input, 'hdfs'), archive(input, 'file'), retro(input, false), retro(input, true)];
 }
 
-interface RunLike { ok: boolean; wallMs: number; out: Outputs }
+interface RunLike {
+  ok: boolean;
+  wallMs: number;
+  out: Outputs;
+}
 
 function summaryOf(out: Outputs): any {
   const f = join(out.alerts, '..', 'summary.json');
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined;
 }
 
-const med = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2; };
+const med = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+};
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /** The report's lines for the HDFS scenarios: archived records/s HDFS vs file, incremental vs full retro-sweep. */
@@ -192,11 +259,14 @@ export function hdfsSummary(rows: { s: Scenario; runs: RunLike[]; skip?: string;
   const lines: string[] = [];
   const a = { hdfs: get('archive hdfs'), file: get('archive file') };
   if (a.hdfs && a.file) {
-    const rate = (r: NonNullable<typeof a.hdfs>) => med(r.runs.filter((x) => x.ok).map((x) => (node(summaryOf(x.out), 'archive')?.in ?? 0) / (x.wallMs / 1000)));
+    const rate = (r: NonNullable<typeof a.hdfs>) =>
+      med(r.runs.filter((x) => x.ok).map((x) => (node(summaryOf(x.out), 'archive')?.in ?? 0) / (x.wallMs / 1000)));
     const h = rate(a.hdfs);
     const f = rate(a.file);
     const recs = node(summaryOf(a.hdfs.runs[0]!.out), 'archive')?.in ?? 0;
-    lines.push(`Archive (${int(recs)} records as gzip JSON lines, same pipeline, same rounds): **HDFS ${int(h)} records/s**, local file ${int(f)} records/s (HDFS ÷ file ${(h / f).toFixed(2)}×).`);
+    lines.push(
+      `Archive (${int(recs)} records as gzip JSON lines, same pipeline, same rounds): **HDFS ${int(h)} records/s**, local file ${int(f)} records/s (HDFS ÷ file ${(h / f).toFixed(2)}×).`,
+    );
   }
   const r = { full: get('retro-sweep full'), inc: get('retro-sweep incremental') };
   if (r.full && r.inc) {

@@ -115,7 +115,9 @@ export function kafkaToolsClasspath(): string | undefined {
   for (const d of dirs) {
     try {
       if (existsSync(d) && readdirSync(d).some((f) => /^kafka-tools-\d.*\.jar$/.test(f))) return join(d, '*');
-    } catch { /* next */ }
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }

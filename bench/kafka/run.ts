@@ -44,7 +44,11 @@ export interface KafkaBenchOptions {
   log: (msg: string) => void;
 }
 
-export interface ThroughputRound { round: number; java?: Measured & { toolRate?: number; fetchRate?: number }; sluice: Record<string, Measured & { alerts: number; rejects: number }> }
+export interface ThroughputRound {
+  round: number;
+  java?: Measured & { toolRate?: number; fetchRate?: number };
+  sluice: Record<string, Measured & { alerts: number; rejects: number }>;
+}
 
 export interface LatencyResult {
   rate: number;
@@ -62,13 +66,28 @@ export interface LatencyResult {
 }
 
 const OUT = join(DATA_DIR, 'out', 'kafka');
-const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length ? (a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2) : NaN; };
-const q = (sorted: number[], p: number) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : NaN;
-const fmtInt = (n: number) => Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length ? (a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2) : NaN;
+};
+const q = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! : NaN);
+const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sluiceArgs(dir: string, vars: Record<string, string>, once: boolean): string[] {
-  const args = [CLI, 'run', join(PIPELINES_DIR, 'kafka-sweep.yaml'), '--log-level', 'warn', '--no-progress', '--state-dir', join(dir, 'state'), '--summary-json', join(dir, 'summary.json')];
+  const args = [
+    CLI,
+    'run',
+    join(PIPELINES_DIR, 'kafka-sweep.yaml'),
+    '--log-level',
+    'warn',
+    '--no-progress',
+    '--state-dir',
+    join(dir, 'state'),
+    '--summary-json',
+    join(dir, 'summary.json'),
+  ];
   if (once) args.push('--once');
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
   return args;
@@ -76,7 +95,10 @@ function sluiceArgs(dir: string, vars: Record<string, string>, once: boolean): s
 
 /** The Java tool's own summary line: nMsg.sec over its whole run, and fetch.nMsg.sec (rebalance time excluded). */
 function parseConsumerPerf(stdout: string): { toolRate?: number; fetchRate?: number } {
-  const lines = stdout.trim().split('\n').filter((l) => /^\d{4}-/.test(l.trim()));
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => /^\d{4}-/.test(l.trim()));
   const last = lines.at(-1);
   if (!last) return {};
   const f = last.split(',').map((x) => x.trim());
@@ -84,7 +106,11 @@ function parseConsumerPerf(stdout: string): { toolRate?: number; fetchRate?: num
   return { toolRate: Number(f[5]), fetchRate: Number(f[9]) };
 }
 
-export async function throughput(o: KafkaBenchOptions, kafka: Kafka, stamp: string): Promise<{ rounds: ThroughputRound[]; topic: string; loadMs: number; skipJava?: string }> {
+export async function throughput(
+  o: KafkaBenchOptions,
+  kafka: Kafka,
+  stamp: string,
+): Promise<{ rounds: ThroughputRound[]; topic: string; loadMs: number; skipJava?: string }> {
   const topic = `bench.kafka.${stamp}.logs`;
   await freshTopic(kafka, topic, o.partitions);
   o.log(`  loading ${fmtInt(o.lines)} lines into ${topic} (${o.partitions} partitions; not timed)`);
@@ -106,13 +132,30 @@ export async function throughput(o: KafkaBenchOptions, kafka: Kafka, stamp: stri
       if (who === 'java' && cp) {
         const m = await measureTree({
           command: 'java',
-          args: ['-Xmx512m', '-cp', cp, 'org.apache.kafka.tools.ConsumerPerformance', '--bootstrap-server', o.brokers, '--topic', topic, '--messages', String(load.lines), '--group', `bench-java-${stamp}-${round}`, '--timeout', '60000'],
+          args: [
+            '-Xmx512m',
+            '-cp',
+            cp,
+            'org.apache.kafka.tools.ConsumerPerformance',
+            '--bootstrap-server',
+            o.brokers,
+            '--topic',
+            topic,
+            '--messages',
+            String(load.lines),
+            '--group',
+            `bench-java-${stamp}-${round}`,
+            '--timeout',
+            '60000',
+          ],
           cwd: ROOT,
           stderrFile: join(dir, 'stderr.log'),
           timeoutMs: 900_000,
         });
         r.java = { ...m, ...parseConsumerPerf(m.stdout) };
-        o.log(`  [${round}/${o.rounds}] java ConsumerPerformance ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(load.lines / (m.wallMs / 1000)).padStart(9)} lines/s (tool's own: ${fmtInt(r.java.toolRate ?? NaN)} msg/s, fetch ${fmtInt(r.java.fetchRate ?? NaN)})${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`);
+        o.log(
+          `  [${round}/${o.rounds}] java ConsumerPerformance ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(load.lines / (m.wallMs / 1000)).padStart(9)} lines/s (tool's own: ${fmtInt(r.java.toolRate ?? NaN)} msg/s, fetch ${fmtInt(r.java.fetchRate ?? NaN)})${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`,
+        );
         writeFileSync(join(dir, 'stdout.txt'), m.stdout);
       } else if (who.startsWith('sluice-w')) {
         const workers = who.slice('sluice-w'.length);
@@ -121,7 +164,19 @@ export async function throughput(o: KafkaBenchOptions, kafka: Kafka, stamp: stri
         await freshTopic(kafka, alertsTopic, 1);
         await freshTopic(kafka, rejectsTopic, 1);
         const m = await measure({
-          args: sluiceArgs(dir, { KAFKA_BROKERS: o.brokers, TOPIC: topic, GROUP: `bench-sluice-${stamp}-${round}-w${workers}`, FEED: o.feedPath, ALERTS_TOPIC: alertsTopic, REJECTS_TOPIC: rejectsTopic, WORKERS: workers }, true),
+          args: sluiceArgs(
+            dir,
+            {
+              KAFKA_BROKERS: o.brokers,
+              TOPIC: topic,
+              GROUP: `bench-sluice-${stamp}-${round}-w${workers}`,
+              FEED: o.feedPath,
+              ALERTS_TOPIC: alertsTopic,
+              REJECTS_TOPIC: rejectsTopic,
+              WORKERS: workers,
+            },
+            true,
+          ),
           cwd: ROOT,
           stderrFile: join(dir, 'stderr.log'),
           timeoutMs: 900_000,
@@ -129,7 +184,9 @@ export async function throughput(o: KafkaBenchOptions, kafka: Kafka, stamp: stri
         const alerts = await topicCount(kafka, alertsTopic);
         const rejects = await topicCount(kafka, rejectsTopic);
         r.sluice[workers] = { ...m, alerts, rejects };
-        o.log(`  [${round}/${o.rounds}] sluice --once workers ${workers.padEnd(4)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(load.lines / (m.wallMs / 1000)).padStart(9)} lines/s  alerts ${alerts}/${o.expectAlerts} rejects ${rejects}/${o.expectRejects}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal}): ${m.stderrTail.trim().split('\n').slice(-3).join(' | ')}`}`);
+        o.log(
+          `  [${round}/${o.rounds}] sluice --once workers ${workers.padEnd(4)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(load.lines / (m.wallMs / 1000)).padStart(9)} lines/s  alerts ${alerts}/${o.expectAlerts} rejects ${rejects}/${o.expectRejects}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal}): ${m.stderrTail.trim().split('\n').slice(-3).join(' | ')}`}`,
+        );
         await deleteTopics(kafka, [alertsTopic, rejectsTopic]);
       }
     }
@@ -152,7 +209,24 @@ async function templates(o: KafkaBenchOptions): Promise<{ malicious: string[]; b
   writeFileSync(head, `${lines.join('\n')}\n`);
   const alerts = join(dir, 'alerts.jsonl');
   const m = await measure({
-    args: [CLI, 'run', join(PIPELINES_DIR, 'sweep.yaml'), '--log-level', 'warn', '--no-progress', '--state-dir', join(dir, 'state'), '--var', `LOGS=${head}`, '--var', `FEED=${o.feedPath}`, '--var', `ALERTS=${alerts}`, '--var', `REJECTS=${join(dir, 'rejects.jsonl')}`],
+    args: [
+      CLI,
+      'run',
+      join(PIPELINES_DIR, 'sweep.yaml'),
+      '--log-level',
+      'warn',
+      '--no-progress',
+      '--state-dir',
+      join(dir, 'state'),
+      '--var',
+      `LOGS=${head}`,
+      '--var',
+      `FEED=${o.feedPath}`,
+      '--var',
+      `ALERTS=${alerts}`,
+      '--var',
+      `REJECTS=${join(dir, 'rejects.jsonl')}`,
+    ],
     cwd: ROOT,
     stderrFile: join(dir, 'stderr.log'),
   });
@@ -204,7 +278,6 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
   await producer.connect();
   await producer.send({ topic: rejectsTopic, acks: 1, messages: [] }).catch(() => undefined);
 
-
   function finish(produced: Map<string, number>, achievedRate: number, startupMs: number, lagMaxMs: number): LatencyResult {
     const lat: number[] = [];
     const timeline: Array<[string, number, number | null]> = [];
@@ -235,7 +308,26 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
 
   const errFd = openSync(join(dir, 'stderr.log'), 'w');
   const t0 = Date.now();
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.SLUICE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...sluiceArgs(dir, { KAFKA_BROKERS: o.brokers, TOPIC: topic, GROUP: `bench-latency-${stamp}`, FEED: o.feedPath, ALERTS_TOPIC: alertsTopic, REJECTS_TOPIC: rejectsTopic, WORKERS: o.latencyWorkers }, false)], { cwd: ROOT, stdio: ['ignore', errFd, errFd] });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...(process.env.SLUICE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...sluiceArgs(
+        dir,
+        {
+          KAFKA_BROKERS: o.brokers,
+          TOPIC: topic,
+          GROUP: `bench-latency-${stamp}`,
+          FEED: o.feedPath,
+          ALERTS_TOPIC: alertsTopic,
+          REJECTS_TOPIC: rejectsTopic,
+          WORKERS: o.latencyWorkers,
+        },
+        false,
+      ),
+    ],
+    { cwd: ROOT, stdio: ['ignore', errFd, errFd] },
+  );
   let exited = false;
   child.on('exit', () => (exited = true));
   try {
@@ -245,9 +337,13 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
       const id = `lat-w${k}`;
       await producer.send({ topic, acks: 1, messages: [{ value: mark(malicious[k % malicious.length]!, id) }] });
       await sleep(500);
-      if ([...readable.keys()].some((x) => x.startsWith('lat-w'))) { startupMs = Date.now() - t0; break; }
+      if ([...readable.keys()].some((x) => x.startsWith('lat-w'))) {
+        startupMs = Date.now() - t0;
+        break;
+      }
     }
-    if (exited || !Number.isFinite(startupMs)) throw new Error(`latency: sluice did not come up (${exited ? `exited ${child.exitCode}` : 'no alert in 200 s'}); see ${join(dir, 'stderr.log')}`);
+    if (exited || !Number.isFinite(startupMs))
+      throw new Error(`latency: sluice did not come up (${exited ? `exited ${child.exitCode}` : 'no alert in 200 s'}); see ${join(dir, 'stderr.log')}`);
     await sleep(2_000);
     o.log(`  latency: sluice up and caught up ${(startupMs / 1000).toFixed(1)} s after spawn; streaming`);
 
@@ -261,7 +357,29 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
     writeFileSync(benignFile, `${benign.filter((l) => l.length).join('\n')}\n`);
     const total = o.rate * (o.seconds + 30);
     const perfOut = openSync(join(dir, 'producer-perf.txt'), 'w');
-    const perf = spawn('java', ['-Xmx256m', '-cp', cp, 'org.apache.kafka.tools.ProducerPerformance', '--topic', topic, '--num-records', String(total), '--throughput', String(o.rate), '--payload-file', benignFile, '--producer-props', `bootstrap.servers=${o.brokers}`, 'acks=1', 'linger.ms=5', 'batch.size=65536'], { cwd: ROOT, stdio: ['ignore', perfOut, perfOut] });
+    const perf = spawn(
+      'java',
+      [
+        '-Xmx256m',
+        '-cp',
+        cp,
+        'org.apache.kafka.tools.ProducerPerformance',
+        '--topic',
+        topic,
+        '--num-records',
+        String(total),
+        '--throughput',
+        String(o.rate),
+        '--payload-file',
+        benignFile,
+        '--producer-props',
+        `bootstrap.servers=${o.brokers}`,
+        'acks=1',
+        'linger.ms=5',
+        'batch.size=65536',
+      ],
+      { cwd: ROOT, stdio: ['ignore', perfOut, perfOut] },
+    );
     let perfExited = false;
     perf.on('exit', () => (perfExited = true));
     try {
@@ -308,7 +426,10 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
   }
 }
 
-export interface KafkaReport { markdown: string; text: string }
+export interface KafkaReport {
+  markdown: string;
+  text: string;
+}
 
 export async function runKafkaBench(o: KafkaBenchOptions): Promise<KafkaReport> {
   const kafka = client(o.brokers);
@@ -329,32 +450,76 @@ function render(o: KafkaBenchOptions, tp: Awaited<ReturnType<typeof throughput>>
     const sm = median(ss.filter(Number.isFinite));
     const ratio = sm / jm;
     const within = tp.rounds.map((_, i) => ss[i]! / js[i]!).filter(Number.isFinite);
-    const checks = (w: string) => [...new Set(tp.rounds.map((r) => { const x = r.sluice[w]; return x ? (x.alerts === o.expectAlerts && x.rejects === o.expectRejects ? 'ok' : `alerts ${x.alerts}≠${o.expectAlerts} or rejects ${x.rejects}≠${o.expectRejects}`) : '—'; }))].join(', ');
+    const checks = (w: string) =>
+      [
+        ...new Set(
+          tp.rounds.map((r) => {
+            const x = r.sluice[w];
+            return x
+              ? x.alerts === o.expectAlerts && x.rejects === o.expectRejects
+                ? 'ok'
+                : `alerts ${x.alerts}≠${o.expectAlerts} or rejects ${x.rejects}≠${o.expectRejects}`
+              : '—';
+          }),
+        ),
+      ].join(', ');
     const tool = median(tp.rounds.map((r) => r.java?.toolRate ?? NaN).filter(Number.isFinite));
     const fetch = median(tp.rounds.map((r) => r.java?.fetchRate ?? NaN).filter(Number.isFinite));
-    out.push('| system | lines/s (median) | rounds (lines/s) | wall (median) | CPU s (median) | CPU/wall | peak RSS | check |', '|---|---:|---|---:|---:|---:|---:|---|');
+    out.push(
+      '| system | lines/s (median) | rounds (lines/s) | wall (median) | CPU s (median) | CPU/wall | peak RSS | check |',
+      '|---|---:|---|---:|---:|---:|---:|---|',
+    );
     const row = (name: string, xs: number[], ms: (Measured | undefined)[], check: string) => {
       const ok = ms.filter((m): m is Measured => !!m?.ok);
-      out.push(`| ${name} | ${fmtInt(median(xs.filter(Number.isFinite)))} | ${xs.map(fmtInt).join(', ')} | ${ok.length ? `${(median(ok.map((m) => m.wallMs)) / 1000).toFixed(2)} s` : '—'} | ${ok.length ? (median(ok.map((m) => m.cpuMs)) / 1000).toFixed(1) : '—'} | ${ok.length ? median(ok.map((m) => m.cpuMs / m.wallMs)).toFixed(2) : '—'} | ${ok.length ? `${(Math.max(...ok.map((m) => m.peakRss)) / 2 ** 20).toFixed(0)} MiB` : '—'} | ${check} |`);
+      out.push(
+        `| ${name} | ${fmtInt(median(xs.filter(Number.isFinite)))} | ${xs.map(fmtInt).join(', ')} | ${ok.length ? `${(median(ok.map((m) => m.wallMs)) / 1000).toFixed(2)} s` : '—'} | ${ok.length ? (median(ok.map((m) => m.cpuMs)) / 1000).toFixed(1) : '—'} | ${ok.length ? median(ok.map((m) => m.cpuMs / m.wallMs)).toFixed(2) : '—'} | ${ok.length ? `${(Math.max(...ok.map((m) => m.peakRss)) / 2 ** 20).toFixed(0)} MiB` : '—'} | ${check} |`,
+      );
     };
-    row(`Kafka \`ConsumerPerformance\` (Java, reads only)${tp.skipJava ? ` — skipped: ${tp.skipJava}` : ''}`, js, tp.rounds.map((r) => r.java), '—');
-    row(`sluice \`run --once\` kafka → parse → ioc-sweep → kafka (workers ${o.workers})`, ss, tp.rounds.map((r) => r.sluice[o.workers]), checks(o.workers));
+    row(
+      `Kafka \`ConsumerPerformance\` (Java, reads only)${tp.skipJava ? ` — skipped: ${tp.skipJava}` : ''}`,
+      js,
+      tp.rounds.map((r) => r.java),
+      '—',
+    );
+    row(
+      `sluice \`run --once\` kafka → parse → ioc-sweep → kafka (workers ${o.workers})`,
+      ss,
+      tp.rounds.map((r) => r.sluice[o.workers]),
+      checks(o.workers),
+    );
     for (const w of o.alsoWorkers) {
       const xs = tp.rounds.map((r) => rate(r.sluice[w]));
-      row(`sluice, the same with workers ${w} (${(median(xs.filter(Number.isFinite)) / jm).toFixed(2)}× the Java consumer)`, xs, tp.rounds.map((r) => r.sluice[w]), checks(w));
+      row(
+        `sluice, the same with workers ${w} (${(median(xs.filter(Number.isFinite)) / jm).toFixed(2)}× the Java consumer)`,
+        xs,
+        tp.rounds.map((r) => r.sluice[w]),
+        checks(w),
+      );
     }
     out.push('');
-    out.push(`**Throughput: sluice ${fmtInt(sm)} lines/s = ${ratio.toFixed(2)}× the Java consumer** (goal ≥ 100,000 lines/s: ${sm >= 100_000 ? 'met' : `NOT met (${((sm / 100_000) * 100).toFixed(0)}% of it)`}; goal ≥ 0.5×: ${ratio >= 0.5 ? 'met' : 'NOT met'}; ratio within each round ${within.map((x) => `${x.toFixed(2)}×`).join(', ')}).`);
-    out.push(`Both are whole processes timed from spawn to exit: the JVM's start-up and group join; sluice's start-up, spec validation, loading the ${fmtInt(o.indicators)}-indicator feed, group join, and the final flush and commit. The Java tool's own figure (from its first fetch request; rebalance time excluded): ${fmtInt(tool)} msg/s (fetch only ${fmtInt(fetch)} msg/s). The topic: ${fmtInt(o.lines)} squid lines, ${o.partitions} partitions, loaded by kafkajs in ${(tp.loadMs / 1000).toFixed(1)} s (not timed). Rounds alternate which system goes first.`);
+    out.push(
+      `**Throughput: sluice ${fmtInt(sm)} lines/s = ${ratio.toFixed(2)}× the Java consumer** (goal ≥ 100,000 lines/s: ${sm >= 100_000 ? 'met' : `NOT met (${((sm / 100_000) * 100).toFixed(0)}% of it)`}; goal ≥ 0.5×: ${ratio >= 0.5 ? 'met' : 'NOT met'}; ratio within each round ${within.map((x) => `${x.toFixed(2)}×`).join(', ')}).`,
+    );
+    out.push(
+      `Both are whole processes timed from spawn to exit: the JVM's start-up and group join; sluice's start-up, spec validation, loading the ${fmtInt(o.indicators)}-indicator feed, group join, and the final flush and commit. The Java tool's own figure (from its first fetch request; rebalance time excluded): ${fmtInt(tool)} msg/s (fetch only ${fmtInt(fetch)} msg/s). The topic: ${fmtInt(o.lines)} squid lines, ${o.partitions} partitions, loaded by kafkajs in ${(tp.loadMs / 1000).toFixed(1)} s (not timed). Rounds alternate which system goes first.`,
+    );
   }
   if (lt) {
     if (out.length) out.push('');
     out.push('| detection latency (produce → alert readable on the alerts topic) | |', '|---|---:|');
     out.push(`| target rate / achieved | ${fmtInt(lt.rate)} / ${fmtInt(lt.achievedRate)} lines/s for ${lt.seconds} s |`);
     out.push(`| malicious lines injected / alerts read | ${lt.injected} / ${lt.received} |`);
-    out.push(`| p50 | ${fmtInt(lt.p50)} ms |`, `| p90 | ${fmtInt(lt.p90)} ms |`, `| **p99** | **${fmtInt(lt.p99)} ms** |`, `| max | ${fmtInt(lt.max)} ms |`, `| mean | ${fmtInt(lt.mean)} ms |`);
+    out.push(
+      `| p50 | ${fmtInt(lt.p50)} ms |`,
+      `| p90 | ${fmtInt(lt.p90)} ms |`,
+      `| **p99** | **${fmtInt(lt.p99)} ms** |`,
+      `| max | ${fmtInt(lt.max)} ms |`,
+      `| mean | ${fmtInt(lt.mean)} ms |`,
+    );
     out.push('');
-    out.push(`**Detection latency p99 ${fmtInt(lt.p99)} ms** at ${fmtInt(lt.achievedRate)} lines/s (goal p99 < 250 ms: ${lt.p99 < 250 && lt.received === lt.injected ? 'met' : 'NOT met'}${lt.received < lt.injected ? `; ${lt.injected - lt.received} alerts not read within 15 s of the end` : ''}). sluice was up and caught up ${(lt.startupMs / 1000).toFixed(1)} s after spawn (feed load included) before the clock started. Settings: \`flush_interval: 100ms\` (what the shipped Kafka pipeline uses), the kafka sink's default \`linger\` (5 ms), the source's default \`max_wait\` (100 ms), \`workers: ${o.latencyWorkers}\`, acks=all on the alerts topic; the steady lines come from Kafka's Java \`ProducerPerformance\` (\`--throughput\`, acks=1, linger.ms=5), the marked lines from a kafkajs producer in the bench (one request each, acks=1; the clock starts when its produce request is issued); the alerts reader long-polls (max wait 100 ms, min 1 byte).`);
+    out.push(
+      `**Detection latency p99 ${fmtInt(lt.p99)} ms** at ${fmtInt(lt.achievedRate)} lines/s (goal p99 < 250 ms: ${lt.p99 < 250 && lt.received === lt.injected ? 'met' : 'NOT met'}${lt.received < lt.injected ? `; ${lt.injected - lt.received} alerts not read within 15 s of the end` : ''}). sluice was up and caught up ${(lt.startupMs / 1000).toFixed(1)} s after spawn (feed load included) before the clock started. Settings: \`flush_interval: 100ms\` (what the shipped Kafka pipeline uses), the kafka sink's default \`linger\` (5 ms), the source's default \`max_wait\` (100 ms), \`workers: ${o.latencyWorkers}\`, acks=all on the alerts topic; the steady lines come from Kafka's Java \`ProducerPerformance\` (\`--throughput\`, acks=1, linger.ms=5), the marked lines from a kafkajs producer in the bench (one request each, acks=1; the clock starts when its produce request is issued); the alerts reader long-polls (max wait 100 ms, min 1 byte).`,
+    );
   }
   const md = out.join('\n');
   return { markdown: md, text: md };

@@ -59,13 +59,19 @@ export async function measure(opts: MeasureOptions): Promise<Measured> {
   });
   let stdout = '';
   child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => { if (stdout.length < 1 << 20) stdout += d; });
+  child.stdout!.on('data', (d: string) => {
+    if (stdout.length < 1 << 20) stdout += d;
+  });
   let firstOutputMs: number | undefined;
   let hwm = 0;
   const poll = setInterval(() => {
     if (child.pid) hwm = Math.max(hwm, readVmHwm(child.pid));
     if (opts.watch && firstOutputMs === undefined) {
-      try { if (statSync(opts.watch).size > 0) firstOutputMs = performance.now() - t0; } catch { /* not yet */ }
+      try {
+        if (statSync(opts.watch).size > 0) firstOutputMs = performance.now() - t0;
+      } catch {
+        /* not yet */
+      }
     }
   }, 20);
   const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
@@ -86,7 +92,9 @@ export async function measure(opts: MeasureOptions): Promise<Measured> {
   try {
     const e = readFileSync(opts.stderrFile, 'utf8');
     stderrTail = e.slice(-4000);
-  } catch { /* none */ }
+  } catch {
+    /* none */
+  }
   return { ok: exitCode === 0, exitCode, signal, wallMs, peakRss, cpuMs, firstOutputMs, stdout, stderrTail };
 }
 

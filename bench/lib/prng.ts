@@ -43,14 +43,18 @@ export function weighted<T>(items: readonly (readonly [T, number])[]): (rng: Rng
   const values = items.map((i) => i[0]);
   const cum: number[] = [];
   let total = 0;
-  for (const [, w] of items) { total += w; cum.push(total); }
+  for (const [, w] of items) {
+    total += w;
+    cum.push(total);
+  }
   return (rng) => {
     const x = rng() * total;
     let lo = 0;
     let hi = cum.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (cum[mid]! > x) hi = mid; else lo = mid + 1;
+      if (cum[mid]! > x) hi = mid;
+      else lo = mid + 1;
     }
     return values[lo]!;
   };

@@ -4,15 +4,34 @@ import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROOT } from './paths.js';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface SelfTime { fn: string; where: string; ms: number; share: number }
+export interface SelfTime {
+  fn: string;
+  where: string;
+  ms: number;
+  share: number;
+}
 
 function shortUrl(url: string): string {
   if (!url) return '';
   let p = url;
-  if (url.startsWith('file://')) { try { p = relative(ROOT, fileURLToPath(url)); } catch { /* keep */ } }
+  if (url.startsWith('file://')) {
+    try {
+      p = relative(ROOT, fileURLToPath(url));
+    } catch {
+      /* keep */
+    }
+  }
   return p.replace(/^node_modules\//, 'npm:');
 }
 
@@ -45,11 +64,17 @@ export function selfTimes(path: string, top = 20): { totalMs: number; rows: Self
     const where = cf.url ? `${shortUrl(cf.url)}:${cf.lineNumber + 1}` : '';
     const key = `${fn}@${where}`;
     const e = us.get(key);
-    if (e) e.us += dt; else us.set(key, { fn, where, us: dt });
+    if (e) e.us += dt;
+    else us.set(key, { fn, where, us: dt });
   }
   const areas = new Map<string, number>();
-  for (const r of us.values()) { const a = area(r.where, r.fn); areas.set(a, (areas.get(a) ?? 0) + r.us); }
-  const rows = [...us.values()].sort((a, b) => b.us - a.us).slice(0, top)
+  for (const r of us.values()) {
+    const a = area(r.where, r.fn);
+    areas.set(a, (areas.get(a) ?? 0) + r.us);
+  }
+  const rows = [...us.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, top)
     .map((r) => ({ fn: r.fn, where: r.where, ms: r.us / 1000, share: total ? r.us / total : 0 }));
   return {
     totalMs: total / 1000,

@@ -10,6 +10,8 @@ if (out) {
     const u = process.resourceUsage();
     try {
       writeFileSync(out, JSON.stringify({ maxRssKiB: u.maxRSS, userUs: u.userCPUTime, systemUs: u.systemCPUTime }));
-    } catch { /* measuring must never change the exit */ }
+    } catch {
+      /* measuring must never change the exit */
+    }
   });
 }

@@ -14,7 +14,10 @@ import { join } from 'node:path';
 import { ipv4ToString, ipv6ToString, parseIPv4, parseIPv6 } from '../../src/api.js';
 import { normaliseUrl } from '../../plugins/analyse/ioc-sweep/normalise.js';
 
-export interface Side { alerts: number; rejects: number }
+export interface Side {
+  alerts: number;
+  rejects: number;
+}
 
 export interface Agreement {
   ok: boolean;
@@ -32,7 +35,10 @@ export interface Agreement {
 export function readJsonLines(path: string): Record<string, unknown>[] {
   if (!existsSync(path)) return [];
   const files = statSync(path).isDirectory()
-    ? readdirSync(path).filter((f) => f.startsWith('part-')).sort().map((f) => join(path, f))
+    ? readdirSync(path)
+        .filter((f) => f.startsWith('part-'))
+        .sort()
+        .map((f) => join(path, f))
     : [path];
   const out: Record<string, unknown>[] = [];
   for (const f of files) {

@@ -29,7 +29,11 @@ export interface TreeOptions {
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 const PAGE = 4096;
 
-interface Stat { pgrp: number; cpuTicks: number; rssBytes: number }
+interface Stat {
+  pgrp: number;
+  cpuTicks: number;
+  rssBytes: number;
+}
 
 function readStat(pid: string): Stat | undefined {
   try {
@@ -61,7 +65,9 @@ export function hasOutput(watch: string): boolean {
     for (const name of readdirSync(watch)) {
       if (name.startsWith('part-') && statSync(join(watch, name)).size > 0) return true;
     }
-  } catch { /* not yet */ }
+  } catch {
+    /* not yet */
+  }
   return false;
 }
 
@@ -90,7 +96,9 @@ export async function measureTree(opts: TreeOptions): Promise<Measured> {
   const pgid = child.pid!;
   let stdout = '';
   child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => { if (stdout.length < 1 << 20) stdout += d; });
+  child.stdout!.on('data', (d: string) => {
+    if (stdout.length < 1 << 20) stdout += d;
+  });
   let firstOutputMs: number | undefined;
   const cpuByPid = new Map<string, number>();
   let peakSum = 0;
@@ -109,10 +117,20 @@ export async function measureTree(opts: TreeOptions): Promise<Measured> {
   };
   const poll = setInterval(sample, 100);
   const watch = opts.watch;
-  const watcher = watch ? setInterval(() => {
-    if (firstOutputMs === undefined && hasOutput(watch)) firstOutputMs = performance.now() - t0;
-  }, 20) : undefined;
-  const timer = opts.timeoutMs ? setTimeout(() => { try { process.kill(-pgid, 'SIGKILL'); } catch { /* gone */ } }, opts.timeoutMs) : undefined;
+  const watcher = watch
+    ? setInterval(() => {
+        if (firstOutputMs === undefined && hasOutput(watch)) firstOutputMs = performance.now() - t0;
+      }, 20)
+    : undefined;
+  const timer = opts.timeoutMs
+    ? setTimeout(() => {
+        try {
+          process.kill(-pgid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, opts.timeoutMs)
+    : undefined;
   const [exitCode, signal] = await new Promise<[number | null, string | null]>((res) => child.on('close', (c, s) => res([c, s])));
   const wallMs = performance.now() - t0;
   clearInterval(poll);
@@ -120,13 +138,21 @@ export async function measureTree(opts: TreeOptions): Promise<Measured> {
   if (timer) clearTimeout(timer);
   closeSync(errFd);
   // whatever the group left behind (a daemon nobody stopped) is ended now
-  try { process.kill(-pgid, 'SIGKILL'); } catch { /* none left */ }
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    /* none left */
+  }
   if (watch && firstOutputMs === undefined && hasOutput(watch)) firstOutputMs = wallMs;
   let polledCpu = 0;
   for (const t of cpuByPid.values()) polledCpu += t * TICK_MS;
   const waited = existsSync(timesFile) ? parseTimes(readFileSync(timesFile, 'utf8')) : undefined;
   const cpuMs = Math.max(polledCpu, waited ?? 0);
   let stderrTail = '';
-  try { stderrTail = readFileSync(opts.stderrFile, 'utf8').slice(-4000); } catch { /* none */ }
+  try {
+    stderrTail = readFileSync(opts.stderrFile, 'utf8').slice(-4000);
+  } catch {
+    /* none */
+  }
   return { ok: exitCode === 0, exitCode, signal, wallMs, peakRss: Math.max(peakSum, peakHwm), cpuMs, firstOutputMs, stdout, stderrTail };
 }

@@ -17,14 +17,30 @@ import { agree, readJsonLines, type Agreement } from './agree.js';
 const HERE = join(ROOT, 'bench', 'peers');
 export const PEERS_CACHE = process.env.SLUICE_PEERS_CACHE ?? join(ROOT, 'bench', '.peers-cache');
 
-interface Installed { ok: boolean; reason?: string; python?: string; bin?: string; installSeconds?: number; cached?: boolean }
-export interface PeerStatus { spark: Installed; benthos: Installed; installWallS: number }
+interface Installed {
+  ok: boolean;
+  reason?: string;
+  python?: string;
+  bin?: string;
+  installSeconds?: number;
+  cached?: boolean;
+}
+export interface PeerStatus {
+  spark: Installed;
+  benthos: Installed;
+  installWallS: number;
+}
 
 /** Run install.sh (it keeps what is already installed) and read what it could install. */
 export function installPeers(log: (s: string) => void): PeerStatus {
   const t = performance.now();
   log('  peers: installing / checking (bench/peers/install.sh) ...');
-  const r = spawnSync('/bin/sh', [join(HERE, 'install.sh')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, SLUICE_PEERS_CACHE: PEERS_CACHE } });
+  const r = spawnSync('/bin/sh', [join(HERE, 'install.sh')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    env: { ...process.env, SLUICE_PEERS_CACHE: PEERS_CACHE },
+  });
   const installWallS = (performance.now() - t) / 1000;
   const statusFile = join(PEERS_CACHE, 'status.json');
   if (r.status !== 0 || !existsSync(statusFile)) {
@@ -69,7 +85,10 @@ export function ensureStreamDir(logFile: LogFile, perFile: number): string {
   return dir;
 }
 
-export interface PeerEnv { status: PeerStatus; streamDir: (input: Input) => string }
+export interface PeerEnv {
+  status: PeerStatus;
+  streamDir: (input: Input) => string;
+}
 
 /** Outputs of a peer that writes directories of part files (Spark) instead of one file. */
 export function dirOutputs(dir: string): Outputs {
@@ -109,7 +128,10 @@ export function sparkBatch(input: Input, peers: PeerEnv): PeerScenario {
     peerKind: 'spark',
     skip: () => notInstalled(peers.status.spark, 'Spark'),
     args: () => [],
-    command: (env, out) => ({ command: peers.status.spark.python!, args: [join(HERE, 'spark', 'sweep.py'), '--logs', env.logs(input).path, '--feed', env.feed.path, '--alerts', out.alerts, '--rejects', out.rejects] }),
+    command: (env, out) => ({
+      command: peers.status.spark.python!,
+      args: [join(HERE, 'spark', 'sweep.py'), '--logs', env.logs(input).path, '--feed', env.feed.path, '--alerts', out.alerts, '--rejects', out.rejects],
+    }),
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }
@@ -128,7 +150,22 @@ export function sparkStream(input: Input, peers: PeerEnv): PeerScenario {
     command: (env, out) => {
       const run = dirname(out.alerts);
       rmSync(join(run, 'checkpoint'), { recursive: true, force: true });
-      return { command: peers.status.spark.python!, args: [join(HERE, 'spark', 'stream.py'), '--logs-dir', peers.streamDir(input), '--feed', env.feed.path, '--alerts', out.alerts, '--rejects', out.rejects, '--checkpoint', join(run, 'checkpoint')] };
+      return {
+        command: peers.status.spark.python!,
+        args: [
+          join(HERE, 'spark', 'stream.py'),
+          '--logs-dir',
+          peers.streamDir(input),
+          '--feed',
+          env.feed.path,
+          '--alerts',
+          out.alerts,
+          '--rejects',
+          out.rejects,
+          '--checkpoint',
+          join(run, 'checkpoint'),
+        ],
+      };
     },
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
@@ -157,10 +194,24 @@ export const isPeer = (s: Scenario): s is PeerScenario => typeof (s as Partial<P
 
 // ------------------------------------------------------------------------------------ the table
 
-export interface PeerRun extends Measured { alerts: number; rejects: number; out: Outputs; agreement?: Agreement }
-export interface PeerRow { s: Scenario; runs: PeerRun[]; skip?: string; failure?: string }
+export interface PeerRun extends Measured {
+  alerts: number;
+  rejects: number;
+  out: Outputs;
+  agreement?: Agreement;
+}
+export interface PeerRow {
+  s: Scenario;
+  runs: PeerRun[];
+  skip?: string;
+  failure?: string;
+}
 
-const median = (xs: number[]) => { const a = [...xs].sort((x, y) => x - y); const m = a.length >> 1; return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2; };
+const median = (xs: number[]) => {
+  const a = [...xs].sort((x, y) => x - y);
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+};
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
@@ -178,7 +229,12 @@ export function checkAgreement(rows: PeerRow[], sluiceId: string, logPath: strin
   }
 }
 
-export interface PeerTable { text: string[][]; head: string[]; verdict: string[]; markdown: string }
+export interface PeerTable {
+  text: string[][];
+  head: string[];
+  verdict: string[];
+  markdown: string;
+}
 
 /**
  * One row per system: lines/s, CPU seconds per million lines, CPU/wall, peak RSS, time to first
@@ -186,7 +242,20 @@ export interface PeerTable { text: string[][]; head: string[]; verdict: string[]
  * ratio of wall times within each round), and the agreement with sluice.
  */
 export function peerTable(rows: PeerRow[], sluiceIds: string[], lines: number, indicators: number): PeerTable {
-  const head = ['system', 'wall', 'lines/s', 'CPU s/M lines', 'CPU/wall', 'peak RSS', '1st alert', 'alerts', 'rejects', ...sluiceIds.map((id) => `${id} × (lines/s; rounds)`), 'RSS ÷ sluice', 'same alerts/rejects as sluice'];
+  const head = [
+    'system',
+    'wall',
+    'lines/s',
+    'CPU s/M lines',
+    'CPU/wall',
+    'peak RSS',
+    '1st alert',
+    'alerts',
+    'rejects',
+    ...sluiceIds.map((id) => `${id} × (lines/s; rounds)`),
+    'RSS ÷ sluice',
+    'same alerts/rejects as sluice',
+  ];
   const stat = (r: PeerRow) => {
     const ok = r.runs.filter((x) => x.ok);
     if (!ok.length) return undefined;
@@ -207,11 +276,23 @@ export function peerTable(rows: PeerRow[], sluiceIds: string[], lines: number, i
   const refs = sluiceIds.map((id) => rows.find((r) => r.s.id === id));
   const primary = refs[0] ? stat(refs[0]) : undefined;
   for (const r of rows) {
-    if (r.skip) { text.push([r.s.id, '', 'skipped', '', '', '', '', '', '', ...sluiceIds.map(() => ''), '', r.skip]); continue; }
+    if (r.skip) {
+      text.push([r.s.id, '', 'skipped', '', '', '', '', '', '', ...sluiceIds.map(() => ''), '', r.skip]);
+      continue;
+    }
     const st = stat(r);
-    if (!st) { text.push([r.s.id, '', 'failed', '', '', '', '', '', '', ...sluiceIds.map(() => ''), '', r.failure ?? '']); continue; }
+    if (!st) {
+      text.push([r.s.id, '', 'failed', '', '', '', '', '', '', ...sluiceIds.map(() => ''), '', r.failure ?? '']);
+      continue;
+    }
     const agreements = r.runs.map((x) => x.agreement).filter((a): a is Agreement => a !== undefined);
-    const agreed = !isPeer(r.s) ? '' : agreements.length === 0 ? 'not checked' : agreements.every((a) => a.ok) ? `yes (${agreements.length}/${agreements.length} rounds)` : `**NO** (${agreements.filter((a) => !a.ok).length}/${agreements.length} rounds differ)`;
+    const agreed = !isPeer(r.s)
+      ? ''
+      : agreements.length === 0
+        ? 'not checked'
+        : agreements.every((a) => a.ok)
+          ? `yes (${agreements.length}/${agreements.length} rounds)`
+          : `**NO** (${agreements.filter((a) => !a.ok).length}/${agreements.length} rounds differ)`;
     const invalid = isPeer(r.s) && !agreements.every((a) => a.ok);
     const ratios = refs.map((ref) => {
       if (!ref || ref === r || !isPeer(r.s)) return '';
@@ -222,16 +303,38 @@ export function peerTable(rows: PeerRow[], sluiceIds: string[], lines: number, i
       return invalid ? `${v} INVALID` : v;
     });
     const rssRatio = isPeer(r.s) && primary ? `${(st.rss / primary.rss).toFixed(2)}×` : '';
-    text.push([r.s.id, `${(st.wall / 1000).toFixed(2)} s`, fmtInt(st.lps), st.cpuPerM.toFixed(2), st.cpuWall.toFixed(2), fmtMiB(st.rss), st.first !== undefined ? `${(st.first / 1000).toFixed(2)} s` : '', fmtInt(st.alerts), fmtInt(st.rejects), ...ratios, rssRatio, agreed]);
+    text.push([
+      r.s.id,
+      `${(st.wall / 1000).toFixed(2)} s`,
+      fmtInt(st.lps),
+      st.cpuPerM.toFixed(2),
+      st.cpuWall.toFixed(2),
+      fmtMiB(st.rss),
+      st.first !== undefined ? `${(st.first / 1000).toFixed(2)} s` : '',
+      fmtInt(st.alerts),
+      fmtInt(st.rejects),
+      ...ratios,
+      rssRatio,
+      agreed,
+    ]);
     if (isPeer(r.s)) {
       for (const [i, a] of agreements.entries()) {
         if (a.ok) continue;
-        verdict.push(`**MISMATCH ${r.s.id} (round ${i + 1})**: sluice ${a.sluice.alerts} alerts / ${a.sluice.rejects} rejects, peer ${a.peer.alerts} / ${a.peer.rejects}; alerts only in sluice ${a.missingAlerts}, only in the peer ${a.extraAlerts}; rejects only in sluice ${a.missingRejects}, only in the peer ${a.extraRejects}. Ratios for it are INVALID.${a.examples.length ? `\n${a.examples.map((e) => `  - ${e}`).join('\n')}` : ''}`);
+        verdict.push(
+          `**MISMATCH ${r.s.id} (round ${i + 1})**: sluice ${a.sluice.alerts} alerts / ${a.sluice.rejects} rejects, peer ${a.peer.alerts} / ${a.peer.rejects}; alerts only in sluice ${a.missingAlerts}, only in the peer ${a.extraAlerts}; rejects only in sluice ${a.missingRejects}, only in the peer ${a.extraRejects}. Ratios for it are INVALID.${a.examples.length ? `\n${a.examples.map((e) => `  - ${e}`).join('\n')}` : ''}`,
+        );
       }
-      if (primary && !invalid) verdict.push(`${r.s.id}: sluice's default sweep is ${(primary.lps / st.lps).toFixed(2)}× its lines/s, uses ${(primary.cpuPerM / st.cpuPerM).toFixed(2)}× its CPU per line and ${(primary.rss / st.rss).toFixed(2)}× its peak RSS; same alerts and rejects in every round.`);
+      if (primary && !invalid)
+        verdict.push(
+          `${r.s.id}: sluice's default sweep is ${(primary.lps / st.lps).toFixed(2)}× its lines/s, uses ${(primary.cpuPerM / st.cpuPerM).toFixed(2)}× its CPU per line and ${(primary.rss / st.rss).toFixed(2)}× its peak RSS; same alerts and rejects in every round.`,
+        );
     }
   }
-  const md = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...text.map((b) => `| ${b.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`)].join('\n');
+  const md = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...text.map((b) => `| ${b.map((c) => c.replace(/\|/g, '\\|').replace(/\n/g, ' ')).join(' | ')} |`),
+  ].join('\n');
   const intro = `${fmtInt(lines)} squid lines × ${fmtInt(indicators)} indicators.`;
   return { text, head, verdict, markdown: `${intro}\n\n${verdict.map((v) => `- ${v}`).join('\n')}\n\n${md}` };
 }
@@ -261,5 +364,9 @@ export function peersSection(file: string): string | undefined {
 }
 
 export function listDir(dir: string): string[] {
-  try { return readdirSync(dir); } catch { return []; }
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
 }

@@ -31,7 +31,10 @@ async function main(): Promise<void> {
   const rl = createInterface({ input: createReadStream(values.logs!), crlfDelay: Infinity });
   for await (const line of rl) {
     lines++;
-    if (naiveSquidRecord(line, values.logs!, lines)) { records++; continue; }
+    if (naiveSquidRecord(line, values.logs!, lines)) {
+      records++;
+      continue;
+    }
     invalid++;
     const p = write(rejects, JSON.stringify({ line: lines, reason: 'NO_MATCH', original: line }) + '\n');
     if (p !== undefined) await p;
@@ -40,4 +43,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ lines, records, invalid, totalMs: Math.round(performance.now() - t0) }));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

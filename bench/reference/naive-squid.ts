@@ -21,10 +21,18 @@ export function naiveSquidRecord(line: string, file: string, n: number): Rec | u
     event: { dataset: 'squid.access', duration: Number(m[2]) * 1e6, action: m[4] },
     source: { ip: m[3] },
     http: { request: { method: m[7] }, response: { status_code: Number(m[5]), bytes: Number(m[6]), mime_type: m[12] } },
-    url: url ? { original: m[8], scheme: url.protocol.slice(0, -1), domain: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query: url.search.slice(1) } : { original: m[8] },
+    url: url
+      ? {
+          original: m[8],
+          scheme: url.protocol.slice(0, -1),
+          domain: url.hostname,
+          port: url.port ? Number(url.port) : undefined,
+          path: url.pathname,
+          query: url.search.slice(1),
+        }
+      : { original: m[8] },
     user: m[9] === '-' ? undefined : { name: m[9] },
     squid: { hierarchy: m[10], peer: m[11] },
     origin: { file, line: n },
   };
 }
-

@@ -76,7 +76,11 @@ async function loadFeed(path: string): Promise<number> {
     const v = raw.trim();
     if (!v || v[0] === '#') continue;
     n++;
-    if (v.includes('://')) { const u = normUrl(v); if (u) urls.add(u); continue; }
+    if (v.includes('://')) {
+      const u = normUrl(v);
+      if (u) urls.add(u);
+      continue;
+    }
     const slash = v.indexOf('/');
     if (slash > 0) {
       const prefix = Number(v.slice(slash + 1));
@@ -95,13 +99,20 @@ async function loadFeed(path: string): Promise<number> {
       }
       continue;
     }
-    if (IPV4.test(v) || v.includes(':')) { ips.add(v.toLowerCase()); continue; }
+    if (IPV4.test(v) || v.includes(':')) {
+      ips.add(v.toLowerCase());
+      continue;
+    }
     domains.add(v.toLowerCase().replace(/\.$/, ''));
   }
   return n;
 }
 
-interface Match { type: string; value: string; field: string }
+interface Match {
+  type: string;
+  value: string;
+  field: string;
+}
 
 function matchIp(ip: string, field: string, out: Match[]): void {
   if (ips.has(ip)) out.push({ type: 'ip', value: ip, field });
@@ -132,7 +143,9 @@ async function main(): Promise<void> {
   const tFeed = performance.now();
   const alertsOut = createWriteStream(values.alerts!);
   const rejectsOut = createWriteStream(values.rejects!);
-  let lines = 0, invalid = 0, alerts = 0;
+  let lines = 0,
+    invalid = 0,
+    alerts = 0;
   const rl = createInterface({ input: createReadStream(values.logs!), crlfDelay: Infinity });
   for await (const line of rl) {
     lines++;
@@ -150,7 +163,9 @@ async function main(): Promise<void> {
           if (host[0] === '[') host = host.slice(1, -1);
           url.hash = '';
           href = url.href;
-        } catch { /* rejected below */ }
+        } catch {
+          /* rejected below */
+        }
       }
     }
     if (!m || !host) {
@@ -164,7 +179,7 @@ async function main(): Promise<void> {
     if (href !== undefined && urls.has(href)) hits.push({ type: 'url', value: href, field: 'url.original' });
     if (IPV4.test(host) || host.includes(':')) matchIp(host, 'url.domain', hits);
     else {
-      for (let d = host; ;) {
+      for (let d = host; ; ) {
         if (domains.has(d)) hits.push({ type: 'domain', value: d, field: 'url.domain' });
         const dot = d.indexOf('.');
         if (dot < 0) break;
@@ -178,7 +193,9 @@ async function main(): Promise<void> {
       const rec = {
         '@timestamp': new Date(Number(m[1]) * 1000).toISOString(),
         'rule.name': 'naive-ioc-sweep',
-        source: { ip: m[3] }, user: { name: m[9] }, url: { original: m[8], domain: host },
+        source: { ip: m[3] },
+        user: { name: m[9] },
+        url: { original: m[8], domain: host },
         destination: { ip: peer === '-' ? undefined : peer },
         http: { request: { method: m[7] }, response: { status_code: Number(m[5]), bytes: Number(m[6]) } },
         event: { action: m[4], duration: Number(m[2]) * 1e6 },
@@ -193,4 +210,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ lines, invalid, alerts, indicators, feedMs: Math.round(tFeed - t0), totalMs: Math.round(t1 - t0) }));
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -9,7 +9,9 @@ import { createReadStream } from 'node:fs';
 
 async function main(path: string): Promise<void> {
   const t0 = performance.now();
-  let lines = 0, fields = 0, bytes = 0;
+  let lines = 0,
+    fields = 0,
+    bytes = 0;
   let carry = '';
   for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
     const text = carry + (chunk as string);
@@ -21,9 +23,18 @@ async function main(path: string): Promise<void> {
       fields += line.split(' ').length;
     }
   }
-  if (carry) { lines++; fields += carry.split(' ').length; }
+  if (carry) {
+    lines++;
+    fields += carry.split(' ').length;
+  }
   console.log(JSON.stringify({ lines, fields, bytes, totalMs: Math.round(performance.now() - t0) }));
 }
 
-if (!process.argv[2]) { console.error('usage: tokenize-ceiling FILE'); process.exit(2); }
-main(process.argv[2]).catch((e) => { console.error(e); process.exit(1); });
+if (!process.argv[2]) {
+  console.error('usage: tokenize-ceiling FILE');
+  process.exit(2);
+}
+main(process.argv[2]).catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -35,19 +35,48 @@ const squid = [
   squidLine(T0 + 5, 0, 812, '10.1.1.20', 'TCP_MISS/200', 512, 'GET', 'http://203.0.113.66:8080/gate.php', '-', 'DIRECT/203.0.113.66', 'text/plain'),
   squidLine(T0 + 6, 250, 1372, '10.1.1.12', 'TCP_MISS/200', 30169, 'GET', 'http://notevil.example/', '-', 'DIRECT/192.0.2.30', 'text/html'),
   squidLine(T0 + 7, 10, 990, '10.1.1.12', 'TCP_MISS/200', 2048, 'GET', 'http://evil.example.org/index.html', '-', 'DIRECT/192.0.2.31', 'text/html'),
-  squidLine(T0 + 8, 733, 2401, '10.1.1.21', 'TCP_MISS/200', 48213, 'GET', 'http://198.51.100.23/files/invoice.exe', 'bob', 'DIRECT/198.51.100.23', 'application/octet-stream'),
+  squidLine(
+    T0 + 8,
+    733,
+    2401,
+    '10.1.1.21',
+    'TCP_MISS/200',
+    48213,
+    'GET',
+    'http://198.51.100.23/files/invoice.exe',
+    'bob',
+    'DIRECT/198.51.100.23',
+    'application/octet-stream',
+  ),
   squidLine(T0 + 9, 1, 4, '10.1.1.13', 'TCP_DENIED/407', 1661, 'GET', 'http://www.example.org/login?next=%2F', '-', 'NONE/-', 'text/html'),
   squidLine(T0 + 10, 500, 3657, '10.1.1.22', 'TCP_TUNNEL/200', 12569, 'CONNECT', '[2001:db8:bad::5]:443', '-', 'HIER_DIRECT/2001:db8:bad::5', '-'),
   // broken: truncated mid-URL, garbage bytes, bad timestamp
   '1715680811.000    145 10.1.1.30 TCP_MISS/200 1234 GET http://www.exa',
   GARBAGE,
-  squidLine(0, 0, 12, '10.1.1.31', 'TCP_MISS/200', 99, 'GET', 'http://www.example.com/x', '-', 'DIRECT/192.0.2.10', 'text/html').replace(/^0\.000/, '17156808I2.000'),
+  squidLine(0, 0, 12, '10.1.1.31', 'TCP_MISS/200', 99, 'GET', 'http://www.example.com/x', '-', 'DIRECT/192.0.2.10', 'text/html').replace(
+    /^0\.000/,
+    '17156808I2.000',
+  ),
   squidLine(T0 + 12, 0, 0, '10.1.1.14', 'NONE/400', 3700, 'NONE', 'error:invalid-request', '-', 'NONE/-', 'text/html'),
 ];
 // the burst: 10.1.1.99 makes 720 requests within 4 minutes (window alert requests > 600 per 5m)
 for (let i = 0; i < 720; i++) {
   const at = T0 + 60 + Math.floor((i * 240) / 720);
-  squid.push(squidLine(at, (i * 37) % 1000, 20 + (i % 50), '10.1.1.99', i % 5 === 0 ? 'TCP_HIT/200' : 'TCP_MISS/200', 300 + (i % 700), 'GET', `http://api.example.com/poll?n=${i}`, '-', i % 5 === 0 ? 'NONE/-' : 'DIRECT/192.0.2.40', 'application/json'));
+  squid.push(
+    squidLine(
+      at,
+      (i * 37) % 1000,
+      20 + (i % 50),
+      '10.1.1.99',
+      i % 5 === 0 ? 'TCP_HIT/200' : 'TCP_MISS/200',
+      300 + (i % 700),
+      'GET',
+      `http://api.example.com/poll?n=${i}`,
+      '-',
+      i % 5 === 0 ? 'NONE/-' : 'DIRECT/192.0.2.40',
+      'application/json',
+    ),
+  );
 }
 squid.push(squidLine(T0 + 400, 0, 77, '10.1.1.10', 'TCP_MISS/304', 214, 'GET', 'http://www.example.com/', 'alice', 'DIRECT/192.0.2.10', '-'));
 writeFileSync(join(here, 'squid-access.log'), lines(squid));
@@ -113,15 +142,38 @@ const nssTime = (sec) => {
   const mon = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getUTCMonth()];
   return `${wd} ${mon} ${String(d.getUTCDate()).padStart(2, '0')} ${d.toISOString().slice(11, 19)} ${d.getUTCFullYear()}`;
 };
-const nss = (sec, o) => JSON.stringify({
-  sourcetype: 'zscalernss-web',
-  event: {
-    time: nssTime(sec), login: 'erin@example.com', proto: 'HTTPS', eurl: 'www.example.com/', action: 'Allowed', appname: 'General Browsing',
-    reqsize: '512', respsize: '10240', stime: '12', ctime: '48', urlclass: 'Business Use', urlsupercat: 'Information Technology', urlcat: 'Web Search',
-    malwarecat: 'None', threatname: 'None', riskscore: '0', cip: '10.1.1.50', sip: '192.0.2.10', reqmethod: 'GET', respcode: '200', ua: UA, ereferer: 'None',
-    contenttype: 'text/html', deviceowner: 'erin', devicehostname: 'WS-050', ...o,
-  },
-});
+const nss = (sec, o) =>
+  JSON.stringify({
+    sourcetype: 'zscalernss-web',
+    event: {
+      time: nssTime(sec),
+      login: 'erin@example.com',
+      proto: 'HTTPS',
+      eurl: 'www.example.com/',
+      action: 'Allowed',
+      appname: 'General Browsing',
+      reqsize: '512',
+      respsize: '10240',
+      stime: '12',
+      ctime: '48',
+      urlclass: 'Business Use',
+      urlsupercat: 'Information Technology',
+      urlcat: 'Web Search',
+      malwarecat: 'None',
+      threatname: 'None',
+      riskscore: '0',
+      cip: '10.1.1.50',
+      sip: '192.0.2.10',
+      reqmethod: 'GET',
+      respcode: '200',
+      ua: UA,
+      ereferer: 'None',
+      contenttype: 'text/html',
+      deviceowner: 'erin',
+      devicehostname: 'WS-050',
+      ...o,
+    },
+  });
 const zscaler = [
   nss(T0 + 40, {}),
   nss(T0 + 41, { eurl: 'phish-login.example/signin', urlcat: 'Phishing', action: 'Allowed', sip: '192.0.2.60', reqmethod: 'POST' }),

@@ -140,7 +140,13 @@ program
       if (opts.top && monitor) {
         const m = monitor;
         const screen = topScreen(process.stderr, () => onSignal('SIGINT'));
-        top = { screen, timer: setInterval(() => { if (!observing) m.tick(); screen.draw(m.snapshot()); }, 1000) };
+        top = {
+          screen,
+          timer: setInterval(() => {
+            if (!observing) m.tick();
+            screen.draw(m.snapshot());
+          }, 1000),
+        };
       }
       const endTop = () => {
         if (!top || !monitor) return;

@@ -8,7 +8,10 @@ export function pluginList(registry: Registry): string {
   const rows = registry.all().map((p) => [p.def.kind, p.def.name, p.def.summary, p.from === 'built-in' ? '' : `(${p.from})`]);
   const w0 = Math.max(...rows.map((r) => r[0]!.length));
   const w1 = Math.max(...rows.map((r) => r[1]!.length));
-  return rows.map((r) => `${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]} ${r[3]}`.trimEnd()).join('\n') + `\n\nRun 'sluice plugins NAME' for a plugin's configuration reference.`;
+  return (
+    rows.map((r) => `${r[0]!.padEnd(w0)}  ${r[1]!.padEnd(w1)}  ${r[2]} ${r[3]}`.trimEnd()).join('\n') +
+    `\n\nRun 'sluice plugins NAME' for a plugin's configuration reference.`
+  );
 }
 
 function typeOf(s: any): string {

@@ -60,8 +60,16 @@ async function* lines(files: string[], loop: boolean, perFile: Map<string, { lin
 
 export async function replay(files: string[], o: ReplayOptions, signal?: AbortSignal): Promise<ReplayResult> {
   const { Kafka, Partitioners, CompressionTypes, logLevel } = await import('kafkajs'); // ≈ 200 ms to load: only here
-  const brokers = o.brokers.split(',').map((b) => b.trim()).filter(Boolean);
-  const kafka = new Kafka({ clientId: 'sluice-replay', brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000 } });
+  const brokers = o.brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const kafka = new Kafka({
+    clientId: 'sluice-replay',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   let created = false;
@@ -164,7 +172,9 @@ export function registerReplay(program: Command): void {
         if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
         else {
           for (const f of r.files) process.stdout.write(`${f.file}: ${f.lines} lines read\n`);
-          process.stdout.write(`sent ${r.lines} lines (${r.bytes} bytes) to ${r.topic}${r.created ? ` (created, ${partitions} partitions)` : ''} in ${r.seconds.toFixed(1)} s, ${Math.round(r.lines / Math.max(r.seconds, 0.001))} lines/s\n`);
+          process.stdout.write(
+            `sent ${r.lines} lines (${r.bytes} bytes) to ${r.topic}${r.created ? ` (created, ${partitions} partitions)` : ''} in ${r.seconds.toFixed(1)} s, ${Math.round(r.lines / Math.max(r.seconds, 0.001))} lines/s\n`,
+          );
         }
         process.exit(0);
       } catch (err) {

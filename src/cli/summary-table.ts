@@ -6,7 +6,9 @@ import { groupDigits as fmt } from '../util/digits.js';
 export function renderSummary(s: RunSummary): string {
   const t = new Table({ head: ['node', 'kind / plugin', 'in', 'out (per port)', 'notes'], style: { head: [], border: [] } });
   for (const n of s.nodes) {
-    const ports = Object.entries(n.out).map(([p, v]) => `${p}: ${fmt(v)}`).join('\n');
+    const ports = Object.entries(n.out)
+      .map(([p, v]) => `${p}: ${fmt(v)}`)
+      .join('\n');
     const notes = Object.entries(n.metrics)
       .filter(([k]) => !k.startsWith('bytes_'))
       .map(([k, v]) => `${k}: ${fmt(v)}`)

@@ -18,7 +18,9 @@ export async function tapRemote(base: string, ref: string, opts: { rate: number;
   try {
     res = await fetch(`${base}/tap?${q}`, { signal: controller.signal });
   } catch (err) {
-    process.stderr.write(`sluice tap: nothing answers at ${base} (${(err as Error).message}). Start the pipeline with 'sluice run SPEC --metrics ADDR' or '--ui ADDR'.\n`);
+    process.stderr.write(
+      `sluice tap: nothing answers at ${base} (${(err as Error).message}). Start the pipeline with 'sluice run SPEC --metrics ADDR' or '--ui ADDR'.\n`,
+    );
     return 1;
   }
   if (!res.ok) {
@@ -32,7 +34,9 @@ export async function tapRemote(base: string, ref: string, opts: { rate: number;
     process.stderr.write(`sluice tap: ${msg || `${base}/tap answered ${res.status}`}\n`);
     return res.status === 400 ? 2 : 1;
   }
-  process.stderr.write(`sluice tap: ${node}.${port} at ${base}, up to ${opts.rate}/s${opts.limit !== undefined ? `, ${opts.limit} in all` : ''} (Ctrl-C to stop)\n`);
+  process.stderr.write(
+    `sluice tap: ${node}.${port} at ${base}, up to ${opts.rate}/s${opts.limit !== undefined ? `, ${opts.limit} in all` : ''} (Ctrl-C to stop)\n`,
+  );
   let n = 0;
   let rest = '';
   const decoder = new TextDecoder();

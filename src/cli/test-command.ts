@@ -19,7 +19,7 @@ function collectVars(value: string, previous: Record<string, string>): Record<st
 export function registerTestCommand(program: Command): void {
   program
     .command('test')
-    .description('Run pipeline tests (a spec\'s tests: and NAME.test.yaml beside it) in memory, with no services')
+    .description("Run pipeline tests (a spec's tests: and NAME.test.yaml beside it) in memory, with no services")
     .argument('<spec...>', 'pipeline YAML files or their NAME.test.yaml files')
     .option('--filter <text>', 'run only tests whose name contains this text (case-insensitive)')
     .option('--show', 'print the records each expectation looked at (JSON lines), to write or fix a test')
@@ -47,7 +47,9 @@ export function registerTestCommand(program: Command): void {
         const specFile = target.specFile;
         const loaded = await loadPipelineTests(target, { vars: opts.var, registry: builtinRegistry() });
         const errors = loaded.issues.filter((i) => i.severity === 'error');
-        const heading = target.inline ? rel(specFile) + (loaded.testFile ? ` (+ ${rel(loaded.testFile)})` : '') : `${rel(loaded.testFile!)} (for ${rel(specFile)})`;
+        const heading = target.inline
+          ? rel(specFile) + (loaded.testFile ? ` (+ ${rel(loaded.testFile)})` : '')
+          : `${rel(loaded.testFile!)} (for ${rel(specFile)})`;
         if (errors.length || !loaded.spec) {
           totals.broken++;
           for (const i of errors) process.stderr.write(formatIssue({ ...i, file: rel(i.file) }) + '\n');

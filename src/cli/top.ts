@@ -43,12 +43,25 @@ export function renderTop(s: Snapshot, width = 100): string[] {
   // A finished run: its mean rate (the last tick's says little).
   const ended = s.phase === 'done' || s.phase === 'failed';
   const inRate = ended ? (s.elapsedMs > 0 ? (t.recordsIn * 1000) / s.elapsedMs : 0) : t.inRate;
-  lines.push(`sluice top — ${s.pipeline} · ${s.phase}${s.runs > 1 ? ` (run ${s.runs})` : ''} · ${duration(s.elapsedMs)} · in ${rate(inRate)} rec/s${ended ? ' (mean)' : ''}`);
-  lines.push(`records in ${groupDigits(t.recordsIn)} · invalid ${groupDigits(t.invalid)} · alerts ${groupDigits(t.alerts)} · written ${groupDigits(t.written)}${s.error ? ` · error: ${s.error}` : ''}`);
+  lines.push(
+    `sluice top — ${s.pipeline} · ${s.phase}${s.runs > 1 ? ` (run ${s.runs})` : ''} · ${duration(s.elapsedMs)} · in ${rate(inRate)} rec/s${ended ? ' (mean)' : ''}`,
+  );
+  lines.push(
+    `records in ${groupDigits(t.recordsIn)} · invalid ${groupDigits(t.invalid)} · alerts ${groupDigits(t.alerts)} · written ${groupDigits(t.written)}${s.error ? ` · error: ${s.error}` : ''}`,
+  );
   lines.push('');
   const cols: [string, number, boolean][] = [
-    ['NODE', 12, false], ['KIND', 9, false], ['PLUGIN', 11, false], ['IN/s', 9, true], ['OUT/s', 9, true], ['IN', 11, true], ['OUT', 11, true],
-    ['INVALID', 8, true], ['ALERTS', 7, true], ['QUEUE', 7, true], ['BUSY', 5, true],
+    ['NODE', 12, false],
+    ['KIND', 9, false],
+    ['PLUGIN', 11, false],
+    ['IN/s', 9, true],
+    ['OUT/s', 9, true],
+    ['IN', 11, true],
+    ['OUT', 11, true],
+    ['INVALID', 8, true],
+    ['ALERTS', 7, true],
+    ['QUEUE', 7, true],
+    ['BUSY', 5, true],
   ];
   const row = (cells: string[]) => cells.map((c, i) => pad(c, cols[i]![1], cols[i]![2])).join(' ');
   lines.push(row(cols.map((c) => c[0])));
@@ -160,7 +173,9 @@ export async function topRemote(base: string, opts: { intervalMs: number; once: 
   try {
     first = await get();
   } catch (err) {
-    process.stderr.write(`sluice top: nothing answers at ${base} (${(err as Error).message}). Start the pipeline with 'sluice run SPEC --metrics ADDR' or '--ui ADDR'.\n`);
+    process.stderr.write(
+      `sluice top: nothing answers at ${base} (${(err as Error).message}). Start the pipeline with 'sluice run SPEC --metrics ADDR' or '--ui ADDR'.\n`,
+    );
     return 1;
   }
   if (opts.once) {

@@ -106,7 +106,12 @@ export function buildGraph(report: ReportIssue, rawNodes: Record<string, any>, n
     const raw = rawNodes[n.name];
     const fromIsList = Array.isArray(raw.from);
     if (n.kind === 'source' && n.inputs.length) {
-      report('SLUICE_E_SOURCE_INPUT', ['nodes', n.name, 'from'], `source '${n.name}' cannot have a from:`, 'sources read from outside the pipeline; remove from:');
+      report(
+        'SLUICE_E_SOURCE_INPUT',
+        ['nodes', n.name, 'from'],
+        `source '${n.name}' cannot have a from:`,
+        'sources read from outside the pipeline; remove from:',
+      );
     }
     if (n.kind !== 'source' && raw.from === undefined) {
       report('SLUICE_E_NO_INPUT', ['nodes', n.name], `${n.kind} '${n.name}' has no from:`, `add from: <node> or from: <node>.<port>`, true);
@@ -115,14 +120,22 @@ export function buildGraph(report: ReportIssue, rawNodes: Record<string, any>, n
       const seg = fromIsList ? ['nodes', n.name, 'from', i] : ['nodes', n.name, 'from'];
       if (!names.includes(input.node)) {
         const s = suggest(input.node, names);
-        report('SLUICE_E_UNKNOWN_NODE', seg, `'${n.name}' reads from '${input.node}', which is not a node`, s ? `did you mean '${s}'?` : `nodes: ${names.join(', ')}`);
+        report(
+          'SLUICE_E_UNKNOWN_NODE',
+          seg,
+          `'${n.name}' reads from '${input.node}', which is not a node`,
+          s ? `did you mean '${s}'?` : `nodes: ${names.join(', ')}`,
+        );
         return;
       }
       const up = nodes.get(input.node);
       if (!up || broken.has(input.node)) return; // reported already
       if (!up.ports.includes(input.port)) {
         const s = suggest(input.port, up.ports as string[]);
-        const hint = up.kind === 'sink' ? 'a sink has no output ports' : `${s ? `did you mean '${input.node}.${s}'? ` : ''}'${input.node}' (${up.kind} ${up.plugin.def.name}) emits: ${up.ports.join(', ')}`;
+        const hint =
+          up.kind === 'sink'
+            ? 'a sink has no output ports'
+            : `${s ? `did you mean '${input.node}.${s}'? ` : ''}'${input.node}' (${up.kind} ${up.plugin.def.name}) emits: ${up.ports.join(', ')}`;
         report('SLUICE_E_UNKNOWN_PORT', seg, `'${input.node}' has no output port '${input.port}'`, hint);
         return;
       }
@@ -133,9 +146,22 @@ export function buildGraph(report: ReportIssue, rawNodes: Record<string, any>, n
     if (n.kind === 'sink') continue;
     const read = consumers.get(n.name);
     if (!read) {
-      report('SLUICE_E_NO_CONSUMER', ['nodes', n.name], `no node reads from ${n.kind} '${n.name}'`, `add a node with from: ${n.name}${n.ports.length > 1 ? ` (ports: ${n.ports.join(', ')})` : ''}, or remove it`, true);
+      report(
+        'SLUICE_E_NO_CONSUMER',
+        ['nodes', n.name],
+        `no node reads from ${n.kind} '${n.name}'`,
+        `add a node with from: ${n.name}${n.ports.length > 1 ? ` (ports: ${n.ports.join(', ')})` : ''}, or remove it`,
+        true,
+      );
     } else if (n.ports.includes('invalid') && !read.has('invalid')) {
-      report('SLUICE_E_NO_CONSUMER', ['nodes', n.name], `'${n.name}.invalid' is not read: rejected records will be counted but not kept`, `route it to a sink: from: ${n.name}.invalid`, true, 'warning');
+      report(
+        'SLUICE_E_NO_CONSUMER',
+        ['nodes', n.name],
+        `'${n.name}.invalid' is not read: rejected records will be counted but not kept`,
+        `route it to a sink: from: ${n.name}.invalid`,
+        true,
+        'warning',
+      );
     }
   }
   // Cycles, and a topological order for start-up.
@@ -152,7 +178,12 @@ export function buildGraph(report: ReportIssue, rawNodes: Record<string, any>, n
       if (!reported.has(key)) {
         reported.add(key);
         const first = cycle[0]!;
-        report('SLUICE_E_CYCLE', ['nodes', first, 'from'], `cycle: ${[...cycle, name].join(' → ')}`, 'a pipeline is a DAG: remove one of these from: references');
+        report(
+          'SLUICE_E_CYCLE',
+          ['nodes', first, 'from'],
+          `cycle: ${[...cycle, name].join(' → ')}`,
+          'a pipeline is a DAG: remove one of these from: references',
+        );
       }
       return;
     }

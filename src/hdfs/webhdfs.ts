@@ -55,7 +55,8 @@ export const connectionSchemaProperties = {
   delegation_token: {
     type: 'string',
     minLength: 1,
-    description: 'A Hadoop delegation token, sent as `delegation` on every request (secure clusters). Give it from the environment (`${HDFS_DELEGATION_TOKEN}`); it is never logged and is masked in errors.',
+    description:
+      'A Hadoop delegation token, sent as `delegation` on every request (secure clusters). Give it from the environment (`${HDFS_DELEGATION_TOKEN}`); it is never logged and is masked in errors.',
   },
   timeout_ms: {
     type: 'integer',
@@ -84,13 +85,27 @@ export class HdfsError extends Error {
   }
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ESOCKETTIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
-const TRANSIENT_TEXT = /safe ?mode|RetriableException|StandbyException|Unknown error|Unexpected redirect|socket hang up|Failed to find datanode|could only be (?:replicated|written)|Service Unavailable|not ready/i;
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'ESOCKETTIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
+const TRANSIENT_TEXT =
+  /safe ?mode|RetriableException|StandbyException|Unknown error|Unexpected redirect|socket hang up|Failed to find datanode|could only be (?:replicated|written)|Service Unavailable|not ready/i;
 const NOT_FOUND_TEXT = /does not exist|FileNotFoundException|not found/i;
 
 /** Percent-encode each segment of an absolute HDFS path (the package puts it into the URL as given). */
 export function encodeHdfsPath(path: string): string {
-  return path.split('/').map((s) => encodeURIComponent(s)).join('/');
+  return path
+    .split('/')
+    .map((s) => encodeURIComponent(s))
+    .join('/');
 }
 
 type Callback = (err?: any, ...rest: any[]) => void;
@@ -178,7 +193,11 @@ export class Hdfs {
       const timer = setTimeout(() => {
         if (done) return;
         done = true;
-        try { req?.abort?.(); } catch { /* already gone */ }
+        try {
+          req?.abort?.();
+        } catch {
+          /* already gone */
+        }
         reject(new HdfsError(this.mask(`WebHDFS ${what}: no answer within ${this.cfg.timeout_ms} ms`), true, 'ETIMEDOUT'));
       }, this.cfg.timeout_ms + 1000);
       try {

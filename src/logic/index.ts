@@ -32,9 +32,41 @@ jsonLogic.add_operation('var', safeVar);
 
 /** Operations json-logic-js implements; checked so that a typo is a validation error, not a runtime one. */
 const LIBRARY_OPS = new Set([
-  '==', '===', '!=', '!==', '!', '!!', '%', 'log', 'in', 'cat', 'substr', '+', '*', '-', '/', 'min', 'max',
-  'merge', 'var', 'missing', 'missing_some', '<', '<=', '>', '>=', 'if', '?:', 'and', 'or', 'filter', 'map',
-  'reduce', 'all', 'none', 'some',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '!',
+  '!!',
+  '%',
+  'log',
+  'in',
+  'cat',
+  'substr',
+  '+',
+  '*',
+  '-',
+  '/',
+  'min',
+  'max',
+  'merge',
+  'var',
+  'missing',
+  'missing_some',
+  '<',
+  '<=',
+  '>',
+  '>=',
+  'if',
+  '?:',
+  'and',
+  'or',
+  'filter',
+  'map',
+  'reduce',
+  'all',
+  'none',
+  'some',
 ]);
 
 export type LogicFn = (data: unknown) => unknown;
@@ -153,25 +185,53 @@ function compileNode(node: unknown): LogicFn {
     case '==':
       // biome-ignore lint/suspicious/noDoubleEquals: json-logic's == is JavaScript's loose equality
       return (d) => a(d) == b(d);
-    case '===': return (d) => a(d) === b(d);
+    case '===':
+      return (d) => a(d) === b(d);
     case '!=':
       // biome-ignore lint/suspicious/noDoubleEquals: json-logic's != is JavaScript's loose inequality
       return (d) => a(d) != b(d);
-    case '!==': return (d) => a(d) !== b(d);
-    case '!': return (d) => !truthy(a(d));
-    case '!!': return (d) => truthy(a(d));
-    case '>': return (d) => (a(d) as any) > (b(d) as any);
-    case '>=': return (d) => (a(d) as any) >= (b(d) as any);
+    case '!==':
+      return (d) => a(d) !== b(d);
+    case '!':
+      return (d) => !truthy(a(d));
+    case '!!':
+      return (d) => truthy(a(d));
+    case '>':
+      return (d) => (a(d) as any) > (b(d) as any);
+    case '>=':
+      return (d) => (a(d) as any) >= (b(d) as any);
     case '<':
-      if (c.length === 3) return (d) => { const m = b(d) as any; return (a(d) as any) < m && m < (x(d) as any); };
+      if (c.length === 3)
+        return (d) => {
+          const m = b(d) as any;
+          return (a(d) as any) < m && m < (x(d) as any);
+        };
       return (d) => (a(d) as any) < (b(d) as any);
     case '<=':
-      if (c.length === 3) return (d) => { const m = b(d) as any; return (a(d) as any) <= m && m <= (x(d) as any); };
+      if (c.length === 3)
+        return (d) => {
+          const m = b(d) as any;
+          return (a(d) as any) <= m && m <= (x(d) as any);
+        };
       return (d) => (a(d) as any) <= (b(d) as any);
     case 'and':
-      return (d) => { let v: unknown; for (const f of c) { v = f(d); if (!truthy(v)) return v; } return v; };
+      return (d) => {
+        let v: unknown;
+        for (const f of c) {
+          v = f(d);
+          if (!truthy(v)) return v;
+        }
+        return v;
+      };
     case 'or':
-      return (d) => { let v: unknown; for (const f of c) { v = f(d); if (truthy(v)) return v; } return v; };
+      return (d) => {
+        let v: unknown;
+        for (const f of c) {
+          v = f(d);
+          if (truthy(v)) return v;
+        }
+        return v;
+      };
     case 'if':
     case '?:':
       return (d) => {
@@ -181,8 +241,18 @@ function compileNode(node: unknown): LogicFn {
       };
     case 'in':
       // As json-logic-js: a falsy haystack ("", 0, null) contains nothing.
-      return (d) => { const hay = b(d) as any; return !!hay && typeof hay.indexOf === 'function' && hay.indexOf(a(d)) !== -1; };
-    case 'cat': return (d) => c.map((f) => { const v = f(d); return v === null || v === undefined ? '' : String(v); }).join('');
+      return (d) => {
+        const hay = b(d) as any;
+        return !!hay && typeof hay.indexOf === 'function' && hay.indexOf(a(d)) !== -1;
+      };
+    case 'cat':
+      return (d) =>
+        c
+          .map((f) => {
+            const v = f(d);
+            return v === null || v === undefined ? '' : String(v);
+          })
+          .join('');
     default: {
       const custom = customOps.get(op);
       if (custom) {

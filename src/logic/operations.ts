@@ -26,9 +26,17 @@ function parseV6(s: string): string | null {
   return parseIPv6(text);
 }
 
-interface Cidr4 { v4: true; net: number; mask: number }
+interface Cidr4 {
+  v4: true;
+  net: number;
+  mask: number;
+}
 /** `key`: the network's prefix key of `bits` bits (see `v6PrefixKey`). */
-interface Cidr6 { v4: false; key: string; bits: number }
+interface Cidr6 {
+  v4: false;
+  key: string;
+  bits: number;
+}
 type Cidr = Cidr4 | Cidr6;
 
 /** Parse `10.0.0.0/8`, `2001:db8::/32`, or a bare address (a /32 or /128). Undefined when malformed. */
@@ -80,7 +88,11 @@ function cidrsOf(arg: unknown): Cidr[] {
   let list = cidrListCache.get(arg);
   if (!list) {
     list = [];
-    for (const x of arg) if (typeof x === 'string') { const c = cidrOf(x); if (c) list.push(c); }
+    for (const x of arg)
+      if (typeof x === 'string') {
+        const c = cidrOf(x);
+        if (c) list.push(c);
+      }
     cidrListCache.set(arg, list);
   }
   return list;
@@ -100,7 +112,7 @@ export function cidrMatch(value: unknown, ranges: unknown): boolean {
   }
   for (const c of cidrs) {
     if (c.v4) {
-      if (v4 >= 0 && ((v4 & c.mask) >>> 0) === c.net) return true;
+      if (v4 >= 0 && (v4 & c.mask) >>> 0 === c.net) return true;
     } else if (v6 && v6PrefixKey(v6, c.bits) === c.key) {
       return true;
     }
@@ -235,18 +247,28 @@ export function checkLogicRule(rule: unknown, pointer: string, declared: ListDec
   const issues: ConfigIssue[] = validateLogic(rule, pointer).map((i) => ({ path: i.path, message: i.message, code: 'LOGIC_INVALID' }));
   if (issues.length) return issues;
   const walk = (node: unknown, p: string): void => {
-    if (Array.isArray(node)) { for (let i = 0; i < node.length; i++) walk(node[i], `${p}/${i}`); return; }
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) walk(node[i], `${p}/${i}`);
+      return;
+    }
     if (!isOp(node)) return;
     const op = Object.keys(node)[0]!;
     const arg = node[op];
     const opPath = `${p}/${op.replace(/~/g, '~0').replace(/\//g, '~1')}`;
     const args = Array.isArray(arg) ? arg : [arg];
     if (op === 'cidr_match') {
-      if (args.length !== 2) issues.push({ path: opPath, code: 'LOGIC_ARGS', message: `cidr_match takes [address, cidr or list of cidrs], got ${args.length} argument(s)` });
+      if (args.length !== 2)
+        issues.push({ path: opPath, code: 'LOGIC_ARGS', message: `cidr_match takes [address, cidr or list of cidrs], got ${args.length} argument(s)` });
       const ranges = args[1];
       const consts = typeof ranges === 'string' ? [[ranges, `${opPath}/1`]] : Array.isArray(ranges) ? ranges.map((r, i) => [r, `${opPath}/1/${i}`]) : [];
       for (const [r, rp] of consts) {
-        if (typeof r === 'string' && !parseCidr(r)) issues.push({ path: rp as string, code: 'LOGIC_BAD_CIDR', message: `'${r}' is not an IPv4/IPv6 address or CIDR range`, hint: 'write e.g. 10.0.0.0/8 or 2001:db8::/32' });
+        if (typeof r === 'string' && !parseCidr(r))
+          issues.push({
+            path: rp as string,
+            code: 'LOGIC_BAD_CIDR',
+            message: `'${r}' is not an IPv4/IPv6 address or CIDR range`,
+            hint: 'write e.g. 10.0.0.0/8 or 2001:db8::/32',
+          });
       }
     } else if (op === 'in_list') {
       if (args.length !== 2) issues.push({ path: opPath, code: 'LOGIC_ARGS', message: `in_list takes [value, list], got ${args.length} argument(s)` });
@@ -256,13 +278,19 @@ export function checkLogicRule(rule: unknown, pointer: string, declared: ListDec
       } else if (!Object.hasOwn(declared, list) && !existsSync(resolve(list))) {
         const names = Object.keys(declared);
         issues.push({
-          path: `${opPath}/1`, code: 'LOGIC_UNKNOWN_LIST',
+          path: `${opPath}/1`,
+          code: 'LOGIC_UNKNOWN_LIST',
           message: `in_list: '${list}' is neither a declared list nor an existing file`,
           hint: names.length ? `declared lists: ${names.join(', ')}` : 'declare it under lists: { name: path/to/file.txt } or give a file path',
         });
       }
     } else if (op === 'starts_with' || op === 'ends_with') {
-      if (args.length !== 2) issues.push({ path: opPath, code: 'LOGIC_ARGS', message: `${op} takes [string, ${op === 'starts_with' ? 'prefix' : 'suffix'} or list of them], got ${args.length} argument(s)` });
+      if (args.length !== 2)
+        issues.push({
+          path: opPath,
+          code: 'LOGIC_ARGS',
+          message: `${op} takes [string, ${op === 'starts_with' ? 'prefix' : 'suffix'} or list of them], got ${args.length} argument(s)`,
+        });
     }
     for (let i = 0; i < args.length; i++) walk(args[i], Array.isArray(arg) ? `${opPath}/${i}` : opPath);
   };

@@ -96,7 +96,10 @@ export function parseIPv6(s: string): string | null {
     if (nd === 0) return null;
     groups.push(val);
     if (groups.length > 8) return null;
-    if (j === len) { i = len; break; }
+    if (j === len) {
+      i = len;
+      break;
+    }
     if (s.charCodeAt(j) !== Ch.Colon) return null;
     if (j + 1 < len && s.charCodeAt(j + 1) === Ch.Colon) {
       if (dbl >= 0) return null;
@@ -135,10 +138,16 @@ export function zeroRun(g: ArrayLike<number>): { start: number; length: number }
   let start = -1;
   let length = 1;
   for (let i = 0; i < 8; ) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > length) { start = i; length = j - i; }
+    if (j - i > length) {
+      start = i;
+      length = j - i;
+    }
     i = j;
   }
   return { start, length };
@@ -222,8 +231,10 @@ function plainIpv6(s: string): string | null {
       let d: number;
       if (c >= Ch.Zero && c <= Ch.Nine) d = c - Ch.Zero;
       else if (c >= Ch.a && c <= Ch.f) d = c - Ch.a + 10;
-      else if (c >= Ch.A && c <= Ch.F) { d = c - Ch.A + 10; canonicalDigits = false; }
-      else break;
+      else if (c >= Ch.A && c <= Ch.F) {
+        d = c - Ch.A + 10;
+        canonicalDigits = false;
+      } else break;
       v = v * 16 + d;
     }
     const len = i - start;

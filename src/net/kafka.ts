@@ -70,12 +70,16 @@ export function connectionProperties(): Record<string, JsonSchema> {
           type: 'object',
           additionalProperties: false,
           properties: {
-            ca_file: { type: 'string', minLength: 1, description: 'PEM file of the CA(s) that signed the brokers\' certificates.' },
+            ca_file: { type: 'string', minLength: 1, description: "PEM file of the CA(s) that signed the brokers' certificates." },
             cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (mutual TLS).' },
             key_file: { type: 'string', minLength: 1, description: 'PEM private key of the client certificate.' },
             key_passphrase: { type: 'string', writeOnly: true, description: 'Passphrase of `key_file` (a secret: redacted from all output).' },
             servername: { type: 'string', minLength: 1, description: 'Server name for SNI and certificate checks, when it differs from the broker host.' },
-            reject_unauthorized: { type: 'boolean', default: true, description: 'Refuse brokers whose certificate does not verify. Turn off only for a test broker.' },
+            reject_unauthorized: {
+              type: 'boolean',
+              default: true,
+              description: 'Refuse brokers whose certificate does not verify. Turn off only for a test broker.',
+            },
           },
         },
       ],
@@ -88,7 +92,12 @@ export function connectionProperties(): Record<string, JsonSchema> {
       properties: {
         mechanism: { enum: ['plain', 'scram-sha-256', 'scram-sha-512'], description: 'SASL mechanism.' },
         username: { type: 'string', minLength: 1, description: 'User name.' },
-        password: { type: 'string', minLength: 1, writeOnly: true, description: 'Password (a secret: redacted from all output). Write it as `${KAFKA_PASSWORD}` rather than in the spec.' },
+        password: {
+          type: 'string',
+          minLength: 1,
+          writeOnly: true,
+          description: 'Password (a secret: redacted from all output). Write it as `${KAFKA_PASSWORD}` rather than in the spec.',
+        },
       },
     },
     connection_timeout: { type: 'string', default: '5s', description: 'Time allowed to open a connection to a broker (duration).' },
@@ -98,7 +107,10 @@ export function connectionProperties(): Record<string, JsonSchema> {
 
 /** Brokers as host:port strings: one item holding commas (an interpolated `${KAFKA_BROKERS}`) is split. */
 export function brokerList(brokers: readonly string[]): string[] {
-  return brokers.flatMap((b) => b.split(',')).map((b) => b.trim()).filter(Boolean);
+  return brokers
+    .flatMap((b) => b.split(','))
+    .map((b) => b.trim())
+    .filter(Boolean);
 }
 
 export function checkConnection(cfg: ConnectionConfig): ConfigIssue[] {
@@ -126,15 +138,16 @@ const LEVEL = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
  * idempotent producer — at-least-once does not need its exactly-once promise): those are debug.
  */
 function logCreatorFor(logger: Logger): logCreator {
-  return () => ({ level, log }) => {
-    const { message, ...extra } = log as { message: string } & Record<string, unknown>;
-    delete extra.timestamp;
-    delete extra.logger;
-    const obj = { kafkajs: log.namespace, ...extra };
-    if (level === LEVEL.ERROR) logger.warn(obj, `kafkajs: ${message}`);
-    else if (level === LEVEL.WARN && !/partitioner|Limiting retries/i.test(message)) logger.info(obj, `kafkajs: ${message}`);
-    else logger.debug(obj, `kafkajs: ${message}`);
-  };
+  return () =>
+    ({ level, log }) => {
+      const { message, ...extra } = log as { message: string } & Record<string, unknown>;
+      delete extra.timestamp;
+      delete extra.logger;
+      const obj = { kafkajs: log.namespace, ...extra };
+      if (level === LEVEL.ERROR) logger.warn(obj, `kafkajs: ${message}`);
+      else if (level === LEVEL.WARN && !/partitioner|Limiting retries/i.test(message)) logger.info(obj, `kafkajs: ${message}`);
+      else logger.debug(obj, `kafkajs: ${message}`);
+    };
 }
 
 export function kafkaClientConfig(cfg: ConnectionConfig, ctx: KafkaClientContext, retries = 5): KafkaConfig {
@@ -167,7 +180,8 @@ export function kafkaClientConfig(cfg: ConnectionConfig, ctx: KafkaClientContext
 }
 
 /** kafkajs errors that no retry can fix: a spec, credential or permission problem. */
-const PERMANENT = /SASL|authenticat|AUTHORIZATION_FAILED|INVALID_TOPIC|UNSUPPORTED|INVALID_CONFIG|RECORD_LIST_TOO_LARGE|MESSAGE_TOO_LARGE|INVALID_REQUIRED_ACKS|POLICY_VIOLATION/i;
+const PERMANENT =
+  /SASL|authenticat|AUTHORIZATION_FAILED|INVALID_TOPIC|UNSUPPORTED|INVALID_CONFIG|RECORD_LIST_TOO_LARGE|MESSAGE_TOO_LARGE|INVALID_REQUIRED_ACKS|POLICY_VIOLATION/i;
 
 /** The innermost cause of a kafkajs error (NumberOfRetriesExceeded wraps the real one). */
 export function rootCause(err: unknown): unknown {
@@ -185,7 +199,10 @@ export function kafkaFailure(what: string, err: unknown): Error & { transient: b
   const root = rootCause(err) as { message?: string; type?: string; name?: string; code?: string } | undefined;
   const text = [(err as Error)?.message, root?.message, root?.type].filter(Boolean).join(' ');
   const transient = (err as { transient?: boolean })?.transient !== false && !PERMANENT.test(text) && !(err instanceof TypeError);
-  const why = root && root !== err && root.message && root.message !== (err as Error).message ? `${(err as Error).message} (${root.message})` : String((err as Error)?.message ?? err);
+  const why =
+    root && root !== err && root.message && root.message !== (err as Error).message
+      ? `${(err as Error).message} (${root.message})`
+      : String((err as Error)?.message ?? err);
   const out = new Error(`${what}: ${why}`, { cause: err }) as Error & { transient: boolean; code?: string };
   out.transient = transient;
   if (root?.type) out.code = `KAFKA_${root.type}`;

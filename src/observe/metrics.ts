@@ -22,15 +22,27 @@ const EVENT_LAG_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 21600, 8
  * Any other labelled metric is `sluice_node_labelled_metric{node,name,labels}`.
  */
 const WELL_KNOWN: Record<string, [string, string, string[]]> = {
-  consumer_lag: ['sluice_kafka_consumer_lag', 'Messages between the consumer group\'s position and the end of the partition (Kafka sources).', ['topic', 'partition']],
+  consumer_lag: [
+    'sluice_kafka_consumer_lag',
+    "Messages between the consumer group's position and the end of the partition (Kafka sources).",
+    ['topic', 'partition'],
+  ],
   feed_indicators: ['sluice_feed_indicators', 'Indicators loaded from a threat-intel feed (the set in use).', ['feed']],
   feed_last_refresh_timestamp_seconds: ['sluice_feed_last_refresh_timestamp_seconds', 'Unix time of the last load or refresh attempt of a feed.', ['feed']],
-  feed_last_refresh_success: ['sluice_feed_last_refresh_success', '1 if the last load or refresh of a feed succeeded, 0 if it failed (the last good set is kept).', ['feed']],
+  feed_last_refresh_success: [
+    'sluice_feed_last_refresh_success',
+    '1 if the last load or refresh of a feed succeeded, 0 if it failed (the last good set is kept).',
+    ['feed'],
+  ],
 };
 
 /** Plugin observations with a histogram of their own; others go to sluice_node_observation. */
 const WELL_KNOWN_OBSERVATIONS: Record<string, [string, string, number[]]> = {
-  flush_seconds: ['sluice_plugin_flush_duration_seconds', 'Time a plugin reports for one flush of its own (e.g. a Kafka produce, an HDFS close and rename).', BATCH_BUCKETS],
+  flush_seconds: [
+    'sluice_plugin_flush_duration_seconds',
+    'Time a plugin reports for one flush of its own (e.g. a Kafka produce, an HDFS close and rename).',
+    BATCH_BUCKETS,
+  ],
 };
 
 const labelText = (l: Record<string, string>): string =>
@@ -55,25 +67,35 @@ export class PipelineMetrics {
     const spec = monitor.spec;
 
     new Gauge({
-      name: 'sluice_pipeline_info', help: 'The pipeline this process runs: its spec file (value 1).', labelNames: ['spec'], registers: [r],
+      name: 'sluice_pipeline_info',
+      help: 'The pipeline this process runs: its spec file (value 1).',
+      labelNames: ['spec'],
+      registers: [r],
       collect() {
         this.set({ spec: spec.file }, 1);
       },
     });
     new Gauge({
-      name: 'sluice_run_phase', help: 'The current run phase: 1 for the phase the run is in (preparing, running, done, failed, idle).', labelNames: ['phase'], registers: [r],
+      name: 'sluice_run_phase',
+      help: 'The current run phase: 1 for the phase the run is in (preparing, running, done, failed, idle).',
+      labelNames: ['phase'],
+      registers: [r],
       collect() {
         for (const p of ['idle', 'preparing', 'running', 'done', 'failed']) this.set({ phase: p }, monitor.phaseName === p ? 1 : 0);
       },
     });
     new Gauge({
-      name: 'sluice_ready', help: '1 when feeds are loaded, instances created and sources started (what /readyz answers).', registers: [r],
+      name: 'sluice_ready',
+      help: '1 when feeds are loaded, instances created and sources started (what /readyz answers).',
+      registers: [r],
       collect() {
         this.set(monitor.ready ? 1 : 0);
       },
     });
     new Counter({
-      name: 'sluice_runs_total', help: 'Runs started by this process (a scheduled pipeline runs many times).', registers: [r],
+      name: 'sluice_runs_total',
+      help: 'Runs started by this process (a scheduled pipeline runs many times).',
+      registers: [r],
       collect() {
         this.reset();
         this.inc(monitor.runCount);
@@ -81,56 +103,80 @@ export class PipelineMetrics {
     });
 
     new Counter({
-      name: 'sluice_records_in_total', help: 'Records a node took from its input (sources: none; see sluice_records_out_total).', labelNames: ['node'], registers: [r],
+      name: 'sluice_records_in_total',
+      help: 'Records a node took from its input (sources: none; see sluice_records_out_total).',
+      labelNames: ['node'],
+      registers: [r],
       collect() {
         this.reset();
         for (const [node, t] of monitor.totals()) if (spec.nodes.get(node)!.kind !== 'source') this.inc({ node }, t.in);
       },
     });
     new Counter({
-      name: 'sluice_records_out_total', help: 'Records a node emitted, per output port (invalid, alerts, ... included).', labelNames: ['node', 'port'], registers: [r],
+      name: 'sluice_records_out_total',
+      help: 'Records a node emitted, per output port (invalid, alerts, ... included).',
+      labelNames: ['node', 'port'],
+      registers: [r],
       collect() {
         this.reset();
         for (const [node, t] of monitor.totals()) for (const port in t.out) this.inc({ node, port }, t.out[port]!);
       },
     });
     new Counter({
-      name: 'sluice_rejects_total', help: 'Records a node sent to its invalid port, by reason code (error.code).', labelNames: ['node', 'reason'], registers: [r],
+      name: 'sluice_rejects_total',
+      help: 'Records a node sent to its invalid port, by reason code (error.code).',
+      labelNames: ['node', 'reason'],
+      registers: [r],
       collect() {
         this.reset();
         for (const x of monitor.rejects()) this.inc({ node: x.node, reason: x.reason }, x.count);
       },
     });
     new Gauge({
-      name: 'sluice_queue_batches', help: 'Batches waiting in a node\'s input queue, per edge they came along (from = producer.port).', labelNames: ['node', 'from'], registers: [r],
+      name: 'sluice_queue_batches',
+      help: "Batches waiting in a node's input queue, per edge they came along (from = producer.port).",
+      labelNames: ['node', 'from'],
+      registers: [r],
       collect() {
         this.reset();
         for (const q of monitor.queues()) for (const e of q.edges) this.set({ node: q.node, from: `${e.from}.${e.port}` }, e.batches);
       },
     });
     new Gauge({
-      name: 'sluice_queue_records', help: 'Records waiting in a node\'s input queue, per edge.', labelNames: ['node', 'from'], registers: [r],
+      name: 'sluice_queue_records',
+      help: "Records waiting in a node's input queue, per edge.",
+      labelNames: ['node', 'from'],
+      registers: [r],
       collect() {
         this.reset();
         for (const q of monitor.queues()) for (const e of q.edges) this.set({ node: q.node, from: `${e.from}.${e.port}` }, e.records);
       },
     });
     new Gauge({
-      name: 'sluice_queue_capacity_batches', help: 'Capacity of a node\'s input queue, in batches (settings.queue_batches).', labelNames: ['node'], registers: [r],
+      name: 'sluice_queue_capacity_batches',
+      help: "Capacity of a node's input queue, in batches (settings.queue_batches).",
+      labelNames: ['node'],
+      registers: [r],
       collect() {
         this.reset();
         for (const q of monitor.queues()) this.set({ node: q.node }, q.capacity);
       },
     });
     new Gauge({
-      name: 'sluice_node_metric', help: 'A plugin\'s own counter or gauge (ctx.metrics.add/set without labels), as the run summary shows it.', labelNames: ['node', 'name'], registers: [r],
+      name: 'sluice_node_metric',
+      help: "A plugin's own counter or gauge (ctx.metrics.add/set without labels), as the run summary shows it.",
+      labelNames: ['node', 'name'],
+      registers: [r],
       collect() {
         this.reset();
         for (const [node, t] of monitor.totals()) for (const name in t.metrics) this.set({ node, name }, t.metrics[name]!);
       },
     });
     new Gauge({
-      name: 'sluice_node_labelled_metric', help: 'A plugin\'s labelled counter or gauge without a metric of its own; labels as k=v,k=v.', labelNames: ['node', 'name', 'labels'], registers: [r],
+      name: 'sluice_node_labelled_metric',
+      help: "A plugin's labelled counter or gauge without a metric of its own; labels as k=v,k=v.",
+      labelNames: ['node', 'name', 'labels'],
+      registers: [r],
       collect() {
         this.reset();
         for (const v of monitor.labelledMetrics()) if (!WELL_KNOWN[v.name]) this.set({ node: v.node, name: v.name, labels: labelText(v.labels) }, v.value);
@@ -138,7 +184,10 @@ export class PipelineMetrics {
     });
     for (const [plugin, [name, help, labels]] of Object.entries(WELL_KNOWN)) {
       new Gauge({
-        name, help, labelNames: ['node', ...labels], registers: [r],
+        name,
+        help,
+        labelNames: ['node', ...labels],
+        registers: [r],
         collect() {
           this.reset();
           for (const v of monitor.labelledMetrics()) {
@@ -152,28 +201,44 @@ export class PipelineMetrics {
     }
 
     this.batch = new Histogram({
-      name: 'sluice_batch_duration_seconds', help: 'Time one batch took in a node: a processor\'s process (summed over chunks; in worker threads too), a sink\'s write.',
-      labelNames: ['node', 'stage'], buckets: BATCH_BUCKETS, registers: [r],
+      name: 'sluice_batch_duration_seconds',
+      help: "Time one batch took in a node: a processor's process (summed over chunks; in worker threads too), a sink's write.",
+      labelNames: ['node', 'stage'],
+      buckets: BATCH_BUCKETS,
+      registers: [r],
     });
     this.flush = new Histogram({
-      name: 'sluice_sink_flush_duration_seconds', help: 'Time a sink took to make what it was given durable (flush: fsync, HDFS close/rename, Kafka acks), retries included.',
-      labelNames: ['node'], buckets: BATCH_BUCKETS, registers: [r],
+      name: 'sluice_sink_flush_duration_seconds',
+      help: 'Time a sink took to make what it was given durable (flush: fsync, HDFS close/rename, Kafka acks), retries included.',
+      labelNames: ['node'],
+      buckets: BATCH_BUCKETS,
+      registers: [r],
     });
     this.detection = new Histogram({
-      name: 'sluice_detection_latency_seconds', help: 'Ingest to alert: from the source handing sluice the batch that held the event to the analyser emitting the alert.',
-      labelNames: ['node'], buckets: DETECTION_BUCKETS, registers: [r],
+      name: 'sluice_detection_latency_seconds',
+      help: 'Ingest to alert: from the source handing sluice the batch that held the event to the analyser emitting the alert.',
+      labelNames: ['node'],
+      buckets: DETECTION_BUCKETS,
+      registers: [r],
     });
     this.eventLag = new Histogram({
-      name: 'sluice_alert_event_lag_seconds', help: 'Event time to alert: from the event\'s @timestamp to the analyser emitting the alert (includes delivery delay; replays are old).',
-      labelNames: ['node'], buckets: EVENT_LAG_BUCKETS, registers: [r],
+      name: 'sluice_alert_event_lag_seconds',
+      help: "Event time to alert: from the event's @timestamp to the analyser emitting the alert (includes delivery delay; replays are old).",
+      labelNames: ['node'],
+      buckets: EVENT_LAG_BUCKETS,
+      registers: [r],
     });
     this.nodeObservation = new Histogram({
-      name: 'sluice_node_observation', help: 'A plugin\'s own observation (ctx.metrics.observe) without a metric of its own; labels as k=v,k=v. Units are in name.',
-      labelNames: ['node', 'name', 'labels'], buckets: BATCH_BUCKETS, registers: [r],
+      name: 'sluice_node_observation',
+      help: "A plugin's own observation (ctx.metrics.observe) without a metric of its own; labels as k=v,k=v. Units are in name.",
+      labelNames: ['node', 'name', 'labels'],
+      buckets: BATCH_BUCKETS,
+      registers: [r],
     });
 
     monitor.addTimingSink({
-      timing: (node: string, what: TimingKind, s: number) => (what === 'flush' ? this.flush.observe({ node }, s) : this.batch.observe({ node, stage: what }, s)),
+      timing: (node: string, what: TimingKind, s: number) =>
+        what === 'flush' ? this.flush.observe({ node }, s) : this.batch.observe({ node, stage: what }, s),
       observe: (node: string, name: string, v: number, labels: MetricLabels | undefined) => this.observation(node, name, v, labels),
       detection: (node: string, s: number) => this.detection.observe({ node }, s),
       eventLag: (node: string, s: number) => this.eventLag.observe({ node }, s),

@@ -274,7 +274,8 @@ export class RunMonitor implements RunObserver {
     if (!n) return `no node named '${node}' (nodes: ${this.spec.order.join(', ')})`;
     if (n.kind === 'sink') return `'${node}' is a sink: it has no output ports; tap what it reads (${n.inputs.map((i) => `${i.node}.${i.port}`).join(', ')})`;
     if (!n.ports.includes(port)) return `node '${node}' has no port '${port}' (ports: ${n.ports.join(', ')})`;
-    if (this.view?.hidden.has(`${node}.${port}`)) return `'${node}.${port}' is passed on inside worker threads (settings.workers > 1) and never reaches the main thread; run with workers: 1 to tap it`;
+    if (this.view?.hidden.has(`${node}.${port}`))
+      return `'${node}.${port}' is passed on inside worker threads (settings.workers > 1) and never reaches the main thread; run with workers: 1 to tap it`;
     return undefined;
   }
 
@@ -331,8 +332,15 @@ export class RunMonitor implements RunObserver {
       for (const p in t.out) outRate[p] = this.rates.out.get(`${name}.${p}`) ?? 0;
       const q = queues.get(name);
       nodes.push({
-        name, kind: n.kind, plugin: n.plugin.def.name, in: t.in, out: t.out, metrics: t.metrics,
-        inRate: this.rates.in.get(name) ?? 0, outRate, busy: this.rates.busy.get(name) ?? 0,
+        name,
+        kind: n.kind,
+        plugin: n.plugin.def.name,
+        in: t.in,
+        out: t.out,
+        metrics: t.metrics,
+        inRate: this.rates.in.get(name) ?? 0,
+        outRate,
+        busy: this.rates.busy.get(name) ?? 0,
         queue: q ? { batches: q.batches, records: q.records, capacity: q.capacity } : undefined,
       });
       if (n.kind === 'source') {
@@ -347,7 +355,9 @@ export class RunMonitor implements RunObserver {
       for (const input of n.inputs) {
         const e = q?.edges.find((x) => x.from === input.node && x.port === input.port);
         edges.push({
-          from: input.node, port: input.port, to: name,
+          from: input.node,
+          port: input.port,
+          to: name,
           records: totals.get(input.node)?.out[input.port] ?? 0,
           rate: this.rates.out.get(`${input.node}.${input.port}`) ?? 0,
           queued: { batches: e?.batches ?? 0, records: e?.records ?? 0 },
@@ -472,7 +482,11 @@ export function alertView(r: Rec, node: string, at: string): AlertView {
   const source = r.source as { ip?: unknown } | undefined;
   const user = r.user as { name?: unknown } | undefined;
   const win = r.window as { start?: unknown; end?: unknown } | undefined;
-  const subject = [source?.ip !== undefined ? `source.ip ${str(source.ip)}` : '', user?.name !== undefined ? `user ${str(user.name)}` : '', win?.start !== undefined ? `window ${str(win.start)} – ${str(win.end)}` : '']
+  const subject = [
+    source?.ip !== undefined ? `source.ip ${str(source.ip)}` : '',
+    user?.name !== undefined ? `user ${str(user.name)}` : '',
+    win?.start !== undefined ? `window ${str(win.start)} – ${str(win.end)}` : '',
+  ]
     .filter(Boolean)
     .join(' · ');
   return {

@@ -127,7 +127,8 @@ export class ObserveServer {
       case '/':
       case '/ui':
       case '/ui/':
-        if (!this.features.has('ui')) return this.send(res, 404, 'text/plain', 'the status page is served with --ui; here: /metrics /healthz /readyz /api/snapshot /events /tap\n');
+        if (!this.features.has('ui'))
+          return this.send(res, 404, 'text/plain', 'the status page is served with --ui; here: /metrics /healthz /readyz /api/snapshot /events /tap\n');
         this.page ??= readFileSync(uiFile(), 'utf8');
         return this.send(res, 200, 'text/html; charset=utf-8', this.page);
       case '/api/graph':
@@ -171,12 +172,16 @@ export class ObserveServer {
     const limit = limitParam ? Math.max(1, Math.floor(Number(limitParam)) || 1) : Number.POSITIVE_INFINITY;
     const why = this.monitor.untappable(node, port);
     if (why) return this.json(res, 400, { error: why });
-    if (this.monitor.phaseName === 'done' || this.monitor.phaseName === 'failed') return this.json(res, 410, { error: `the run has ended (${this.monitor.phaseName})` });
+    if (this.monitor.phaseName === 'done' || this.monitor.phaseName === 'failed')
+      return this.json(res, 410, { error: `the run has ended (${this.monitor.phaseName})` });
     res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
     res.flushHeaders();
     this.open.add(res);
     const detach = this.monitor.attachTap({
-      node, port, rate, limit,
+      node,
+      port,
+      rate,
+      limit,
       send: (record) => {
         // A slow reader loses samples rather than making the pipeline wait or memory grow.
         if (res.writableLength > 1 << 20) return;

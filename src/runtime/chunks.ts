@@ -26,4 +26,3 @@ export function* chunksOf(batch: Batch): Generator<Rec[]> {
   }
   yield* recordChunks(batch, CHUNK);
 }
-

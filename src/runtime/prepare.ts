@@ -46,7 +46,10 @@ export class Prepared {
   private ended = false;
 
   /** The signal prepare contexts see: aborted with the run, or when clean-ups start. */
-  constructor(runSignal: AbortSignal, private readonly onPublishError: (node: string, err: unknown) => void) {
+  constructor(
+    runSignal: AbortSignal,
+    private readonly onPublishError: (node: string, err: unknown) => void,
+  ) {
     if (runSignal.aborted) this.controller.abort();
     else runSignal.addEventListener('abort', () => this.controller.abort(), { once: true });
   }

@@ -71,7 +71,11 @@ export class BoundedQueue<T> {
       let timedOut = false;
       await new Promise<void>((resolve) => {
         this.dataWaiter = resolve;
-        if (timeoutMs !== undefined) timer = setTimeout(() => { timedOut = true; resolve(); }, timeoutMs);
+        if (timeoutMs !== undefined)
+          timer = setTimeout(() => {
+            timedOut = true;
+            resolve();
+          }, timeoutMs);
       });
       if (timer) clearTimeout(timer);
       this.dataWaiter = null;

@@ -57,13 +57,17 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const workers = choice.count;
   const layout = layoutOf(spec, workers);
   if (layout.segments.length || spec.settings.workers !== 1 || opts.workers !== undefined) {
-    opts.logger.info({ workers: layout.segments.length ? workers : 1, why: choice.reason, segments: layout.segments.map(segmentLabel) }, layout.segments.length ? `${workers} worker threads per parallel chain` : 'one thread (no worker threads)');
+    opts.logger.info(
+      { workers: layout.segments.length ? workers : 1, why: choice.reason, segments: layout.segments.map(segmentLabel) },
+      layout.segments.length ? `${workers} worker threads per parallel chain` : 'one thread (no worker threads)',
+    );
   }
   const obs = opts.observer;
   const state = new RunState(spec, layout.insideSegment, { stateDir: opts.stateDir, logger: opts.logger, once: !!opts.once, observer: obs });
   if (obs) {
     const hidden = new Set<string>();
-    for (const seg of layout.segments) for (const n of seg.nodes) for (const p of spec.nodes.get(n)!.ports) if (!seg.leaving[n]!.includes(p)) hidden.add(`${n}.${p}`);
+    for (const seg of layout.segments)
+      for (const n of seg.nodes) for (const p of spec.nodes.get(n)!.ports) if (!seg.leaving[n]!.includes(p)) hidden.add(`${n}.${p}`);
     obs.attach(state.view(hidden));
   }
   obs?.phase('preparing');
@@ -76,7 +80,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const pools = new Map<string, WorkerPool>();
   for (const seg of layout.segments) {
     const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, observed: obs !== undefined };
-    pools.set(seg.nodes[0]!, WorkerPool.launch(spec, seg, workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))));
+    pools.set(
+      seg.nodes[0]!,
+      WorkerPool.launch(spec, seg, workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))),
+    );
   }
 
   // Prepared values: built once per node, here, before any instance (see prepare.ts).

@@ -161,7 +161,8 @@ export class RunState {
     const out: QueueDepth[] = [];
     for (const [node, q] of this.queues) {
       const edges = new Map<string, { from: string; port: string; batches: number; records: number }>();
-      for (const input of this.spec.nodes.get(node)!.inputs) edges.set(`${input.node}.${input.port}`, { from: input.node, port: input.port, batches: 0, records: 0 });
+      for (const input of this.spec.nodes.get(node)!.inputs)
+        edges.set(`${input.node}.${input.port}`, { from: input.node, port: input.port, batches: 0, records: 0 });
       let batches = 0;
       let records = 0;
       q.forEach((env) => {

@@ -57,7 +57,13 @@ export interface RunSummary {
   workers?: { count: number; reason: string };
 }
 
-export function summarise(spec: CompiledSpec, stats: Map<string, NodeStats>, elapsedMs: number, queues: Map<string, BoundedQueue<unknown>>, targets: Map<string, string> = new Map()): RunSummary {
+export function summarise(
+  spec: CompiledSpec,
+  stats: Map<string, NodeStats>,
+  elapsedMs: number,
+  queues: Map<string, BoundedQueue<unknown>>,
+  targets: Map<string, string> = new Map(),
+): RunSummary {
   let recordsIn = 0;
   let recordsOut = 0;
   let invalid = 0;
@@ -72,7 +78,16 @@ export function summarise(spec: CompiledSpec, stats: Map<string, NodeStats>, ela
     invalid += st.out.invalid ?? 0;
     alerts += st.out.alerts ?? 0;
     filtered += st.metrics.filtered ?? 0;
-    nodes.push({ node: name, kind: n.kind, plugin: n.plugin.def.name, in: st.in, out: { ...st.out }, metrics: { ...st.metrics }, queueHighWater: queues.get(name)?.highWater, target: targets.get(name) });
+    nodes.push({
+      node: name,
+      kind: n.kind,
+      plugin: n.plugin.def.name,
+      in: st.in,
+      out: { ...st.out },
+      metrics: { ...st.metrics },
+      queueHighWater: queues.get(name)?.highWater,
+      target: targets.get(name),
+    });
   }
   return { pipeline: spec.name, elapsedMs, recordsIn, recordsOut, invalid, filtered, alerts, rate: elapsedMs > 0 ? (recordsIn * 1000) / elapsedMs : 0, nodes };
 }

@@ -48,7 +48,11 @@ class SegmentWorker {
     return this.failed !== undefined;
   }
 
-  constructor(init: WorkerInit, onFatal: (e: Error) => void, private readonly onResult: () => void) {
+  constructor(
+    init: WorkerInit,
+    onFatal: (e: Error) => void,
+    private readonly onResult: () => void,
+  ) {
     const label = init.segment.nodes.join('→');
     this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker.on('message', (m: FromWorker) => {
@@ -68,7 +72,11 @@ class SegmentWorker {
         this.outstanding--;
         this.onResult();
       }
-      p.resolve(m.type === 'result' || m.type === 'finished' || m.type === 'ready' ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats } : { outputs: [], stats: [] });
+      p.resolve(
+        m.type === 'result' || m.type === 'finished' || m.type === 'ready'
+          ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats }
+          : { outputs: [], stats: [] },
+      );
     });
     this.worker.on('error', (err) => {
       const e = new RunError('SLUICE_E_WORKER', label, `worker thread ${init.index} failed: ${err.message}`, err);
@@ -122,14 +130,30 @@ export class WorkerPool {
    * Start `n` workers: each loads the plugin modules of the segment's nodes at once (while the main
    * thread runs the `prepare`s), then waits for `init`.
    */
-  static launch(spec: CompiledSpec, segment: Segment, n: number, o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean }, onFatal: (e: Error) => void): WorkerPool {
+  static launch(
+    spec: CompiledSpec,
+    segment: Segment,
+    n: number,
+    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean },
+    onFatal: (e: Error) => void,
+  ): WorkerPool {
     const pool = new WorkerPool(segment);
     const nodes = segment.nodes.map((name) => {
       const node = spec.nodes.get(name)!;
       return { name, kind: node.kind, plugin: node.plugin.def.name, from: node.plugin.from, config: node.config };
     });
     for (let i = 0; i < n; i++) {
-      const init: WorkerInit = { specFile: spec.file, pipeline: spec.name, nodes, segment, stateDir: o.stateDir, logLevel: o.logLevel, once: o.once, index: i, observed: !!o.observed };
+      const init: WorkerInit = {
+        specFile: spec.file,
+        pipeline: spec.name,
+        nodes,
+        segment,
+        stateDir: o.stateDir,
+        logLevel: o.logLevel,
+        once: o.once,
+        index: i,
+        observed: !!o.observed,
+      };
       pool.workers.push(new SegmentWorker(init, onFatal, () => pool.wakeRoom()));
     }
     return pool;

@@ -21,12 +21,7 @@ export interface InterpolationResult {
   secrets: string[];
 }
 
-export function interpolateString(
-  value: string,
-  vars: Record<string, string | undefined>,
-  onMissing: (name: string) => void,
-  secrets: string[],
-): string {
+export function interpolateString(value: string, vars: Record<string, string | undefined>, onMissing: (name: string) => void, secrets: string[]): string {
   if (!value.includes('${')) return value;
   return value.replace(REF, (whole, name: string | undefined, dflt: string | undefined) => {
     if (whole === '$${') return '${';

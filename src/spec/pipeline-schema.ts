@@ -53,23 +53,38 @@ export function baseSchema(): Record<string, unknown> {
         description: 'Extra plugin modules: paths relative to this file, or package names. Nothing else is loaded.',
         default: [],
       },
-      schedule: { type: 'string', description: 'Cron expression (node-cron, optional seconds field): rerun this finite pipeline on that schedule, never overlapping.' },
+      schedule: {
+        type: 'string',
+        description: 'Cron expression (node-cron, optional seconds field): rerun this finite pipeline on that schedule, never overlapping.',
+      },
       settings: {
         type: 'object',
         additionalProperties: false,
         description: 'Runtime tuning.',
         properties: {
-          queue_batches: { type: 'integer', minimum: 1, maximum: 1024, default: 8, description: 'Capacity of each edge, in batches: a full queue pauses its producer (backpressure).' },
-          flush_interval: { type: 'string', default: '250ms', description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).' },
+          queue_batches: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1024,
+            default: 8,
+            description: 'Capacity of each edge, in batches: a full queue pauses its producer (backpressure).',
+          },
+          flush_interval: {
+            type: 'string',
+            default: '250ms',
+            description: 'Longest time a sink holds written records before flushing them (and acknowledging their batches).',
+          },
           retry_max_delay: {
             type: 'string',
             default: '5s',
-            description: "Longest wait between two tries of a sink whose service is away (the wait doubles from 200ms up to this). A service that came back waits at most this long to be tried again, so on a stream it bounds how late the run resumes after an outage; raise it (e.g. '30s') to try a service that stays away for long less often.",
+            description:
+              "Longest wait between two tries of a sink whose service is away (the wait doubles from 200ms up to this). A service that came back waits at most this long to be tried again, so on a stream it bounds how late the run resumes after an outage; raise it (e.g. '30s') to try a service that stays away for long less often.",
           },
           workers: {
             oneOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }],
             default: 'auto',
-            description: "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep). 'auto' (the default): one per CPU core when the input is large enough to repay their start-up (the sources' known size above 16 MiB, or a stream), else none; 1 runs everything on the main thread; N pins N. `sluice run --workers N` overrides it.",
+            description:
+              "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep). 'auto' (the default): one per CPU core when the input is large enough to repay their start-up (the sources' known size above 16 MiB, or a stream), else none; 1 runs everything on the main thread; N pins N. `sluice run --workers N` overrides it.",
           },
         },
       },

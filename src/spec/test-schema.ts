@@ -22,7 +22,7 @@ function inputSchema(): Record<string, unknown> {
       at: {
         type: 'string',
         pattern: NODE_PATTERN,
-        description: 'The node that receives the input. Default: the pipeline\'s source, when it has exactly one.',
+        description: "The node that receives the input. Default: the pipeline's source, when it has exactly one.",
       },
       lines: {
         type: 'array',
@@ -33,7 +33,8 @@ function inputSchema(): Record<string, unknown> {
       file: {
         type: 'string',
         minLength: 1,
-        description: '`origin.file` of the lines (default `test.log`). A parser that keeps per-file state (ELFF `#Fields`, `auto` detection) sees each file apart.',
+        description:
+          '`origin.file` of the lines (default `test.log`). A parser that keeps per-file state (ELFF `#Fields`, `auto` detection) sees each file apart.',
       },
       first_line: { type: 'integer', minimum: 1, default: 1, description: '`origin.line` of the first line; the next lines count up from it.' },
       topic: {
@@ -42,7 +43,12 @@ function inputSchema(): Record<string, unknown> {
         description: 'Give the lines Kafka origins instead of file ones, as the `kafka` source does: `{message, origin: {topic, partition, offset}}`.',
       },
       partition: { type: 'integer', minimum: 0, default: 0, description: '`origin.partition` of the lines (with `topic`).' },
-      first_offset: { type: 'integer', minimum: 0, default: 0, description: '`origin.offset` of the first line (with `topic`); the next lines count up from it.' },
+      first_offset: {
+        type: 'integer',
+        minimum: 0,
+        default: 0,
+        description: '`origin.offset` of the first line (with `topic`); the next lines count up from it.',
+      },
       records: {
         type: 'array',
         items: { type: 'object' },

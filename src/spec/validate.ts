@@ -53,7 +53,15 @@ class IssueCollector {
   }
 
   /** Report at a spec path; `reason` is a plugin's own code for a `SLUICE_E_CONFIG_CHECK` problem. */
-  at(code: ErrorCode, segments: readonly (string | number)[], message: string, hint?: string, atKey = false, severity: 'error' | 'warning' = 'error', reason?: string): void {
+  at(
+    code: ErrorCode,
+    segments: readonly (string | number)[],
+    message: string,
+    hint?: string,
+    atKey = false,
+    severity: 'error' | 'warning' = 'error',
+    reason?: string,
+  ): void {
     const pos = locate(this.doc, this.lc, segments, atKey);
     this.push(code, segments, pos.line, pos.col, message, hint, severity, reason);
   }
@@ -63,7 +71,16 @@ class IssueCollector {
     this.push(code, [], pos.line, pos.col, message, hint, 'error');
   }
 
-  private push(code: ErrorCode, segments: readonly (string | number)[], line: number, col: number, message: string, hint: string | undefined, severity: 'error' | 'warning', reason?: string): void {
+  private push(
+    code: ErrorCode,
+    segments: readonly (string | number)[],
+    line: number,
+    col: number,
+    message: string,
+    hint: string | undefined,
+    severity: 'error' | 'warning',
+    reason?: string,
+  ): void {
     const issue: SpecIssue = {
       code,
       message: redact(message, this.secrets),
@@ -108,7 +125,13 @@ function ajvIssues(c: IssueCollector, base: (string | number)[], errors: AjvErro
       const id = `${segs.join('/')}/${key}:unknown`;
       if (seen.has(id)) continue;
       seen.add(id);
-      c.at('SLUICE_E_UNKNOWN_KEY', [...segs, key], `unknown key '${key}'`, s ? `did you mean '${s}'?` : allowed.length ? `allowed keys: ${allowed.join(', ')}` : undefined, true);
+      c.at(
+        'SLUICE_E_UNKNOWN_KEY',
+        [...segs, key],
+        `unknown key '${key}'`,
+        s ? `did you mean '${s}'?` : allowed.length ? `allowed keys: ${allowed.join(', ')}` : undefined,
+        true,
+      );
       continue;
     }
     let message = e.message ?? e.keyword;
@@ -143,7 +166,9 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     try {
       text = readFileSync(file, 'utf8');
     } catch (err) {
-      return { issues: [{ code: 'SLUICE_E_FILE', message: `cannot read spec: ${(err as Error).message}`, path: '', file, line: 1, col: 1, severity: 'error' }] };
+      return {
+        issues: [{ code: 'SLUICE_E_FILE', message: `cannot read spec: ${(err as Error).message}`, path: '', file, line: 1, col: 1, severity: 'error' }],
+      };
     }
   }
   const lc = new LineCounter();
@@ -166,7 +191,12 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
   const interp = interpolateDocument(doc, vars);
   c.setSecrets(interp.secrets);
   for (const p of interp.problems) {
-    c.atOffset('SLUICE_E_INTERPOLATION', p.offset, `\${${p.name}} is not set and has no default`, `set it in the environment, pass --var ${p.name}=VALUE, or write \${${p.name}:-default}`);
+    c.atOffset(
+      'SLUICE_E_INTERPOLATION',
+      p.offset,
+      `\${${p.name}} is not set and has no default`,
+      `set it in the environment, pass --var ${p.name}=VALUE, or write \${${p.name}:-default}`,
+    );
   }
 
   const js = doc.toJS({ maxAliasCount: 100 }) as any;
@@ -222,7 +252,12 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     if (broken.has(name) || !raw || typeof raw !== 'object') continue;
     const kinds = PLUGIN_KINDS.filter((k) => raw[k] !== undefined);
     if (kinds.length !== 1) {
-      c.at('SLUICE_E_NODE_KIND', ['nodes', name], kinds.length ? `node '${name}' names several kinds (${kinds.join(', ')})` : `node '${name}' names no kind`, 'write one of source: NAME, transform: NAME, analyse: NAME, sink: NAME');
+      c.at(
+        'SLUICE_E_NODE_KIND',
+        ['nodes', name],
+        kinds.length ? `node '${name}' names several kinds (${kinds.join(', ')})` : `node '${name}' names no kind`,
+        'write one of source: NAME, transform: NAME, analyse: NAME, sink: NAME',
+      );
       continue;
     }
     const kind = kinds[0]!;
@@ -232,7 +267,11 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     if (!plugin) {
       const s = suggest(pluginName, registry.names(kind));
       const other = PLUGIN_KINDS.filter((k) => k !== kind && registry.get(k, pluginName));
-      const hint = s ? `did you mean '${s}'?` : other.length ? `'${pluginName}' is a ${other.join('/')} plugin, not a ${kind}` : `${kind} plugins: ${registry.names(kind).join(', ')}`;
+      const hint = s
+        ? `did you mean '${s}'?`
+        : other.length
+          ? `'${pluginName}' is a ${other.join('/')} plugin, not a ${kind}`
+          : `${kind} plugins: ${registry.names(kind).join(', ')}`;
       c.at('SLUICE_E_UNKNOWN_PLUGIN', ['nodes', name, kind], `unknown ${kind} plugin '${pluginName}'`, hint);
       continue;
     }

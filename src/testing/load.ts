@@ -129,7 +129,16 @@ class Located {
   }
   issue(segments: readonly (string | number)[], message: string, hint?: string, atKey = false): SpecIssue {
     const pos = locate(this.doc, this.lc, segments, atKey);
-    return { code: 'SLUICE_E_TEST', message, path: segments.length ? '/' + segments.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/') : '', file: this.file, line: pos.line, col: pos.col, hint, severity: 'error' };
+    return {
+      code: 'SLUICE_E_TEST',
+      message,
+      path: segments.length ? '/' + segments.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/') : '',
+      file: this.file,
+      line: pos.line,
+      col: pos.col,
+      hint,
+      severity: 'error',
+    };
   }
 }
 
@@ -148,7 +157,14 @@ export async function loadPipelineTests(target: TestTarget, opts: { vars?: Recor
     try {
       text = readFileSync(testFile, 'utf8');
     } catch (err) {
-      return { specFile, testFile, tests: [], issues: [{ code: 'SLUICE_E_FILE', message: `cannot read tests: ${(err as Error).message}`, path: '', file: testFile, line: 1, col: 1, severity: 'error' }] };
+      return {
+        specFile,
+        testFile,
+        tests: [],
+        issues: [
+          { code: 'SLUICE_E_FILE', message: `cannot read tests: ${(err as Error).message}`, path: '', file: testFile, line: 1, col: 1, severity: 'error' },
+        ],
+      };
     }
     const located = new Located(testFile, text);
     for (const e of located.doc.errors) {
@@ -180,7 +196,10 @@ export async function loadPipelineTests(target: TestTarget, opts: { vars?: Recor
       if (!t) return;
       const where = `${t.file}:${t.line}`;
       const before = names.get(t.name);
-      if (before) issues.push(located.issue([...base, i, 'name'], `two tests are named '${t.name}' (the other at ${before})`, 'give every test of a pipeline its own name'));
+      if (before)
+        issues.push(
+          located.issue([...base, i, 'name'], `two tests are named '${t.name}' (the other at ${before})`, 'give every test of a pipeline its own name'),
+        );
       else names.set(t.name, where);
       tests.push(t);
     });
@@ -199,7 +218,11 @@ export async function loadPipelineTests(target: TestTarget, opts: { vars?: Recor
   return { specFile, testFile, spec, tests, issues };
 }
 
-function schemaIssues(located: Located, base: (string | number)[], errors: { instancePath: string; keyword: string; message?: string; params: any }[]): SpecIssue[] {
+function schemaIssues(
+  located: Located,
+  base: (string | number)[],
+  errors: { instancePath: string; keyword: string; message?: string; params: any }[],
+): SpecIssue[] {
   const out: SpecIssue[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
@@ -228,7 +251,9 @@ function compileTest(located: Located, spec: CompiledSpec, raw: any, at: (string
   const sources = nodeNames.filter((n) => spec.nodes.get(n)!.kind === 'source');
   const unknownNode = (name: string, segs: (string | number)[], what: string) => {
     const s = suggest(name, nodeNames);
-    issues.push(located.issue(segs, `${what} '${name}' is not a node of ${basename(spec.file)}`, s ? `did you mean '${s}'?` : `nodes: ${nodeNames.join(', ')}`));
+    issues.push(
+      located.issue(segs, `${what} '${name}' is not a node of ${basename(spec.file)}`, s ? `did you mean '${s}'?` : `nodes: ${nodeNames.join(', ')}`),
+    );
   };
 
   const rawInputs: any[] = Array.isArray(raw.input) ? raw.input : [raw.input];
@@ -246,7 +271,13 @@ function compileTest(located: Located, spec: CompiledSpec, raw: any, at: (string
       unknownNode(node, [...segs, 'at'], 'input at');
       return;
     } else if (spec.nodes.get(node)!.kind === 'sink') {
-      issues.push(located.issue([...segs, 'at'], `input at '${node}': a sink emits nothing, so input there reaches no expectation`, 'give the input to a source, transform or analyser'));
+      issues.push(
+        located.issue(
+          [...segs, 'at'],
+          `input at '${node}': a sink emits nothing, so input there reaches no expectation`,
+          'give the input to a source, transform or analyser',
+        ),
+      );
       return;
     }
     if (inp.lines) {
@@ -256,7 +287,15 @@ function compileTest(located: Located, spec: CompiledSpec, raw: any, at: (string
         return;
       }
     }
-    inputs.push({ at: node, lines: inp.lines, records: inp.records, file: inp.file ?? 'test.log', firstLine: inp.first_line ?? 1, repeat: inp.repeat ?? 1, kafka: inp.topic === undefined ? undefined : { topic: inp.topic, partition: inp.partition ?? 0, firstOffset: inp.first_offset ?? 0 } });
+    inputs.push({
+      at: node,
+      lines: inp.lines,
+      records: inp.records,
+      file: inp.file ?? 'test.log',
+      firstLine: inp.first_line ?? 1,
+      repeat: inp.repeat ?? 1,
+      kafka: inp.topic === undefined ? undefined : { topic: inp.topic, partition: inp.partition ?? 0, firstOffset: inp.first_offset ?? 0 },
+    });
   });
 
   const expects: Expectation[] = [];
@@ -277,7 +316,14 @@ function compileTest(located: Located, spec: CompiledSpec, raw: any, at: (string
       p = undefined;
     } else if (!n.ports.includes(port)) {
       const s = suggest(port, n.ports as string[]);
-      issues.push(located.issue(segs, `'${node}' has no output port '${port}'`, `${s ? `did you mean '${node}.${s}'? ` : ''}'${node}' (${n.kind} ${n.plugin.def.name}) emits: ${n.ports.join(', ')}`, true));
+      issues.push(
+        located.issue(
+          segs,
+          `'${node}' has no output port '${port}'`,
+          `${s ? `did you mean '${node}.${s}'? ` : ''}'${node}' (${n.kind} ${n.plugin.def.name}) emits: ${n.ports.join(', ')}`,
+          true,
+        ),
+      );
       continue;
     }
     const conditions: Expectation['conditions'] = [];
@@ -289,7 +335,17 @@ function compileTest(located: Located, spec: CompiledSpec, raw: any, at: (string
       }
       conditions.push({ rule, logic: compileLogic(rule) });
     });
-    expects.push({ ref, node, port: p, count: e.count, records: e.records, contains: e.contains, exact: e.exact ?? false, ordered: e.ordered ?? false, conditions });
+    expects.push({
+      ref,
+      node,
+      port: p,
+      count: e.count,
+      records: e.records,
+      contains: e.contains,
+      exact: e.exact ?? false,
+      ordered: e.ordered ?? false,
+      conditions,
+    });
   }
   if (issues.length > before) return undefined;
   const pos = locate(located.doc, located.lc, at);

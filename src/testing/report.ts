@@ -39,7 +39,9 @@ function detailLines(d: Detail): string[] {
 
 /** The lines of one test's result. */
 export function formatResult(r: TestResult, style: Style = plainStyle): string {
-  const head = r.ok ? `  ${style.ok('ok  ')} ${r.test.name} ${style.dim(`(${ms(r.elapsedMs)})`)}` : `  ${style.fail('FAIL')} ${r.test.name} ${style.dim(`(${ms(r.elapsedMs)})`)}`;
+  const head = r.ok
+    ? `  ${style.ok('ok  ')} ${r.test.name} ${style.dim(`(${ms(r.elapsedMs)})`)}`
+    : `  ${style.fail('FAIL')} ${r.test.name} ${style.dim(`(${ms(r.elapsedMs)})`)}`;
   if (r.ok) return head;
   const pad = '       ';
   const lines = [head, `${pad}${style.dim(`at ${rel(r.test.file)}:${r.test.line}`)}`];

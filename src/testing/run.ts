@@ -33,9 +33,7 @@ export interface Failure {
   details: Detail[];
 }
 
-export type Detail =
-  | { kind: 'record'; label: string; diffs: FieldDiff[] }
-  | { kind: 'text'; label: string; value?: unknown };
+export type Detail = { kind: 'record'; label: string; diffs: FieldDiff[] } | { kind: 'text'; label: string; value?: unknown };
 
 export interface TestResult {
   test: TestCase;
@@ -54,7 +52,13 @@ const CAPTURE_PREFIX = '__test_capture_';
 function lineBlock(input: TestInput): LineBlock {
   const text = (input.lines!.join('\n') + '\n').repeat(input.repeat);
   const bytes = new Uint8Array(Buffer.from(text, 'utf8'));
-  return { kind: 'lines', file: input.file, firstLine: input.firstLine, bytes, records: input.lines!.filter((l) => l.replace(/\r$/, '') !== '').length * input.repeat };
+  return {
+    kind: 'lines',
+    file: input.file,
+    firstLine: input.firstLine,
+    bytes,
+    records: input.lines!.filter((l) => l.replace(/\r$/, '') !== '').length * input.repeat,
+  };
 }
 
 /** Lines as the `kafka` source makes its records: one message each, origins topic/partition/offset. */
@@ -215,7 +219,11 @@ export function check(e: Expectation, got: Json[]): Failure[] {
   const out: Failure[] = [];
   const fail = (summary: string, details: Detail[] = []) => out.push({ ref: e.ref, summary, details });
   const n = got.length;
-  const listed = (idx: number[]): Detail[] => idx.slice(0, 5).map((j) => ({ kind: 'text', label: `got record ${j + 1}${whereFrom(got[j])}:`, value: got[j] }) as Detail).concat(idx.length > 5 ? [{ kind: 'text', label: `… and ${idx.length - 5} more` }] : []);
+  const listed = (idx: number[]): Detail[] =>
+    idx
+      .slice(0, 5)
+      .map((j) => ({ kind: 'text', label: `got record ${j + 1}${whereFrom(got[j])}:`, value: got[j] }) as Detail)
+      .concat(idx.length > 5 ? [{ kind: 'text', label: `… and ${idx.length - 5} more` }] : []);
 
   const countWanted = e.count ?? (e.records ? e.records.length : undefined);
   if (countWanted !== undefined && countWanted !== n) {
@@ -226,8 +234,12 @@ export function check(e: Expectation, got: Json[]): Failure[] {
     const m = matchList(list, got, { exact: e.exact, ordered: e.ordered });
     for (const u of m.unmatched) {
       const label = `${whole ? 'records' : 'contains'}[${u.expected}]`;
-      if (u.actual === -1) fail(`${label}: no record ${e.ordered ? 'at that position' : 'left to match'}`, [{ kind: 'text', label: 'expected:', value: list[u.expected] }]);
-      else fail(`${label} does not match${e.ordered ? '' : ' any record'}; closest is record ${u.actual + 1} of ${n}`, [{ kind: 'record', label: `record ${u.actual + 1}${whereFrom(got[u.actual])}`, diffs: u.diffs }]);
+      if (u.actual === -1)
+        fail(`${label}: no record ${e.ordered ? 'at that position' : 'left to match'}`, [{ kind: 'text', label: 'expected:', value: list[u.expected] }]);
+      else
+        fail(`${label} does not match${e.ordered ? '' : ' any record'}; closest is record ${u.actual + 1} of ${n}`, [
+          { kind: 'record', label: `record ${u.actual + 1}${whereFrom(got[u.actual])}`, diffs: u.diffs },
+        ]);
     }
     if (whole && m.unused.length) {
       fail(`${plural(m.unused.length, 'record')} not expected`, listed(m.unused));
@@ -238,7 +250,8 @@ export function check(e: Expectation, got: Json[]): Failure[] {
   e.conditions.forEach((c, k) => {
     const bad: number[] = [];
     for (let j = 0; j < got.length; j++) if (!c.logic.test(got[j])) bad.push(j);
-    if (bad.length) fail(`condition ${k + 1} fails for ${plural(bad.length, 'record')} of ${n}`, [{ kind: 'text', label: 'condition:', value: c.rule }, ...listed(bad)]);
+    if (bad.length)
+      fail(`condition ${k + 1} fails for ${plural(bad.length, 'record')} of ${n}`, [{ kind: 'text', label: 'condition:', value: c.rule }, ...listed(bad)]);
   });
   return out;
 }

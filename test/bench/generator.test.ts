@@ -26,7 +26,9 @@ const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex')
 
 describe('mulberry32', () => {
   it('is a pure function of its seed', () => {
-    const a = mulberry32(7), b = mulberry32(7), c = mulberry32(8);
+    const a = mulberry32(7),
+      b = mulberry32(7),
+      c = mulberry32(8);
     const xs = Array.from({ length: 5 }, () => a());
     expect(Array.from({ length: 5 }, () => b())).toEqual(xs);
     expect(Array.from({ length: 5 }, () => c())).not.toEqual(xs);
@@ -40,7 +42,9 @@ describe('mulberry32', () => {
 describe('log generator', () => {
   for (const format of LOG_FORMATS) {
     it(`${format}: same seed, same bytes; another seed, other bytes`, () => {
-      const a = generate(format, 1, 3000), b = generate(format, 1, 3000), c = generate(format, 2, 3000);
+      const a = generate(format, 1, 3000),
+        b = generate(format, 1, 3000),
+        c = generate(format, 2, 3000);
       expect(sha(a.text)).toBe(sha(b.text));
       expect(a.stats).toEqual(b.stats);
       expect(sha(c.text)).not.toBe(sha(a.text));
@@ -83,7 +87,7 @@ describe('feed generator', () => {
     const kinds = { cidr4: 0, cidr6: 0, ipv6: 0, url: 0 };
     for (const v of values) {
       if (v.includes('://')) kinds.url++;
-      else if (v.includes('/')) (v.includes(':') ? kinds.cidr6++ : kinds.cidr4++);
+      else if (v.includes('/')) v.includes(':') ? kinds.cidr6++ : kinds.cidr4++;
       else if (v.includes(':')) kinds.ipv6++;
     }
     for (const n of Object.values(kinds)) expect(n).toBeGreaterThan(100);

@@ -30,7 +30,7 @@ describe('sluice CLI', () => {
     const r = await runCli(['plugins', 'route']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('routes  (object, required)');
-    expect(r.stdout).toContain("mode  (\"first\" | \"all\", default \"first\")");
+    expect(r.stdout).toContain('mode  ("first" | "all", default "first")');
     expect(r.stdout).toMatch(/Example — .*:\n {2}my-route:\n {4}transform: route/);
     const missing = await runCli(['plugins', 'nope']);
     expect(missing.code).toBe(2);
@@ -60,11 +60,14 @@ describe('sluice CLI', () => {
   it('run exits 2 on a bad spec and 1 when a plugin fails at runtime', async () => {
     expect((await runCli(['run', join(dir, 'missing.yaml')])).code).toBe(2);
     const unreadable = join(dir, 'fail.yaml');
-    writeFileSync(unreadable, `version: 1
+    writeFileSync(
+      unreadable,
+      `version: 1
 nodes:
   logs: { source: file, with: { paths: ["${dir}/*.log"] } }
   out: { sink: file, from: [logs, logs.invalid], with: { path: "${dir}/a-file/sub/out.jsonl" } }
-`);
+`,
+    );
     writeFileSync(join(dir, 'a.log'), 'x\n');
     writeFileSync(join(dir, 'a-file'), ''); // a file where the sink needs a directory
     const r = await runCli(['run', unreadable, '--log-level', 'silent']);

@@ -68,10 +68,21 @@ describe('sluice test', () => {
 
   it('exits 2 on a broken test, naming file, line, column and a hint', async () => {
     const dir = tempDir('pipetest-');
-    writeFileSync(join(dir, 'p.yaml'), 'version: 1\nnodes:\n  src: { source: file, with: { paths: [x.log] } }\n  parse: { transform: proxy-log, from: src }\n  out: { sink: stdout, from: [parse, parse.invalid] }\n');
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      'version: 1\nnodes:\n  src: { source: file, with: { paths: [x.log] } }\n  parse: { transform: proxy-log, from: src }\n  out: { sink: stdout, from: [parse, parse.invalid] }\n',
+    );
     writeFileSync(
       join(dir, 'p.test.yaml'),
-      ['tests:', '  - name: t', '    input: { at: pars, lines: [a] }', '    expect:', '      parse.invald: { count: 1 }', '      out: { count: 1, conditions: [{ nope: 1 }] }', ''].join('\n'),
+      [
+        'tests:',
+        '  - name: t',
+        '    input: { at: pars, lines: [a] }',
+        '    expect:',
+        '      parse.invald: { count: 1 }',
+        '      out: { count: 1, conditions: [{ nope: 1 }] }',
+        '',
+      ].join('\n'),
     );
     const res = await runCli(['test', join(dir, 'p.yaml')]);
     expect(res.code).toBe(2);
@@ -120,7 +131,9 @@ tests:
     const res = await runCli(['test', join(dir, 'p.yaml')]);
     expect(res.stdout).toMatch(/ok +records straight into the sweep/);
     expect(res.stdout).toMatch(/ok +lines with Kafka origins/);
-    expect(res.stdout).toMatch(/FAIL exact records show unexpected fields[\s\S]*tag: records\[0\] does not match any record; closest is record 1 of 1\n\s+record 1:\n\s+seen: not expected; got true\n/);
+    expect(res.stdout).toMatch(
+      /FAIL exact records show unexpected fields[\s\S]*tag: records\[0\] does not match any record; closest is record 1 of 1\n\s+record 1:\n\s+seen: not expected; got true\n/,
+    );
     expect(res.code).toBe(1);
   });
 });

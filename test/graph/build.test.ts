@@ -17,7 +17,12 @@ function graphOf(spec: Record<string, [PluginKind, string | string[] | undefined
     nodes.set(name, { name, kind, plugin: p, config: {}, ...nodeLinks(p.def, from, kind === 'transform' ? { when: true } : {}) });
   }
   const issues: { code: string; at: string; severity: string }[] = [];
-  const order = buildGraph((code, segments, _message, _hint, _atKey, severity = 'error') => issues.push({ code, at: segments.join('/'), severity }), raw, nodes, new Set());
+  const order = buildGraph(
+    (code, segments, _message, _hint, _atKey, severity = 'error') => issues.push({ code, at: segments.join('/'), severity }),
+    raw,
+    nodes,
+    new Set(),
+  );
   return { order, issues };
 }
 
@@ -35,11 +40,13 @@ describe('buildGraph', () => {
       b: ['transform', 'a'],
       out: ['sink', ['a', 'src.nope', 'ghost', 'src.invalid']],
     });
-    expect(issues).toEqual(expect.arrayContaining([
-      { code: 'SLUICE_E_UNKNOWN_PORT', at: 'nodes/out/from/1', severity: 'error' },
-      { code: 'SLUICE_E_UNKNOWN_NODE', at: 'nodes/out/from/2', severity: 'error' },
-      { code: 'SLUICE_E_CYCLE', at: expect.stringMatching(/^nodes\/(a|b)\/from$/), severity: 'error' },
-    ]));
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        { code: 'SLUICE_E_UNKNOWN_PORT', at: 'nodes/out/from/1', severity: 'error' },
+        { code: 'SLUICE_E_UNKNOWN_NODE', at: 'nodes/out/from/2', severity: 'error' },
+        { code: 'SLUICE_E_CYCLE', at: expect.stringMatching(/^nodes\/(a|b)\/from$/), severity: 'error' },
+      ]),
+    );
     expect(issues.filter((i) => i.code === 'SLUICE_E_CYCLE')).toHaveLength(1);
   });
 

@@ -58,7 +58,9 @@ function oneNodeSpec(def: PluginDef, config: unknown, node: string): CompiledSpe
     file: '<test harness>',
     name: 'test',
     settings: { queueBatches: 8, flushIntervalMs: 250, retryMaxDelayMs: 5000, workers: 1 },
-    nodes: new Map([[node, { name: node, kind: def.kind, plugin: new RegisteredPlugin(def, 'test harness'), config, inputs: [], ports: portsOf(def, config) }]]),
+    nodes: new Map([
+      [node, { name: node, kind: def.kind, plugin: new RegisteredPlugin(def, 'test harness'), config, inputs: [], ports: portsOf(def, config) }],
+    ]),
     order: [node],
     secrets: [],
     warnings: [],

@@ -45,7 +45,12 @@ nodes:
   return { dir, file, text };
 }
 
-export async function compileSlow(opts: { copies: number; msPerBatch: number; batchSize?: number; workers?: number }): Promise<{ spec: CompiledSpec; dir: string; file: string }> {
+export async function compileSlow(opts: {
+  copies: number;
+  msPerBatch: number;
+  batchSize?: number;
+  workers?: number;
+}): Promise<{ spec: CompiledSpec; dir: string; file: string }> {
   const { dir, file, text } = slowSpecText(opts);
   const { spec, issues } = await loadSpec(file, { text, registry: builtinRegistry() });
   if (!spec) throw new Error(issues.map((i) => i.message).join('\n'));

@@ -71,7 +71,12 @@ function expectEveryLineOnce(records: any[], n: number): void {
   }
   const missing: number[] = [];
   for (let i = 1; i <= n; i++) if (!seen[i]) missing.push(i);
-  expect({ missing: missing.slice(0, 20), missingCount: missing.length, dups: dups.slice(0, 20), dupCount: dups.length }).toEqual({ missing: [], missingCount: 0, dups: [], dupCount: 0 });
+  expect({ missing: missing.slice(0, 20), missingCount: missing.length, dups: dups.slice(0, 20), dupCount: dups.length }).toEqual({
+    missing: [],
+    missingCount: 0,
+    dups: [],
+    dupCount: 0,
+  });
   expect(records.length).toBe(n);
 }
 
@@ -147,7 +152,9 @@ describeWithServices(['hdfs'], 'hdfs sink and source on the real HDFS', () => {
     // Read the archive back with the hdfs source (globs, gzip by suffix) into a local file.
     const out = join(work, 'readback.jsonl');
     const back = join(work, 'readback.yaml');
-    writeFileSync(back, `version: 1
+    writeFileSync(
+      back,
+      `version: 1
 name: it-readback
 nodes:
   archive:
@@ -157,12 +164,19 @@ nodes:
     sink: file
     from: archive
     with: { path: "${out}", mode: overwrite }
-`);
+`,
+    );
     const rb = await runCli(['run', back, '--log-level', 'warn', '--state-dir', join(work, 'state-rb')]);
     expect(rb.code, rb.stderr).toBe(0);
-    const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = readFileSync(out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines[0].origin.file.startsWith(`hdfs://127.0.0.1${base}/`)).toBe(true);
-    expectEveryLineOnce(lines.map((l) => JSON.parse(l.message)), n);
+    expectEveryLineOnce(
+      lines.map((l) => JSON.parse(l.message)),
+      n,
+    );
 
     // A second run over the same input is a replay of everything: nothing is added.
     const again = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-count2')]);
@@ -207,7 +221,14 @@ nodes:
     const input = join(work, 'csv.log');
     writeFileSync(input, squidLines(n, 0, 3 * 3600));
     const spec = join(work, 'csv.yaml');
-    writeFileSync(spec, archiveSpec(input, base, { batch: 2000, flush: '10s', extra: ', format: csv, gzip: false, roll_records: 150, csv: { columns: [origin.line, "@timestamp", url.original, source.ip] }' }));
+    writeFileSync(
+      spec,
+      archiveSpec(input, base, {
+        batch: 2000,
+        flush: '10s',
+        extra: ', format: csv, gzip: false, roll_records: 150, csv: { columns: [origin.line, "@timestamp", url.original, source.ip] }',
+      }),
+    );
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-csv')]);
     expect(r.code, r.stderr).toBe(0);
     let total = 0;
@@ -292,7 +313,22 @@ nodes:
   it('pipelines/proxy-archive.hdfs.yaml archives the sample logs: every record and every reject, by day', async () => {
     const base = `${ROOT_DIR}/shipped`;
     const summaryFile = join(work, 'shipped.json');
-    const r = await runCli(['run', 'pipelines/proxy-archive.hdfs.yaml', '--var', `ARCHIVE=${base}/proxy`, '--var', `REJECTS=${base}/rejects`, '--var', 'FLUSH=1s', '--log-level', 'warn', '--state-dir', join(work, 'state-shipped'), '--summary-json', summaryFile]);
+    const r = await runCli([
+      'run',
+      'pipelines/proxy-archive.hdfs.yaml',
+      '--var',
+      `ARCHIVE=${base}/proxy`,
+      '--var',
+      `REJECTS=${base}/rejects`,
+      '--var',
+      'FLUSH=1s',
+      '--log-level',
+      'warn',
+      '--state-dir',
+      join(work, 'state-shipped'),
+      '--summary-json',
+      summaryFile,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
     const proxy = await archived(h, `${base}/proxy`);
@@ -313,7 +349,9 @@ nodes:
     // raw lines are records { message, origin }: the partition value is the line itself
     writeFileSync(input, ['../../etc', '..', '/abs/path', 'ok-value'].join('\n') + '\n');
     const spec = join(work, 'escape.yaml');
-    writeFileSync(spec, `version: 1
+    writeFileSync(
+      spec,
+      `version: 1
 name: it-escape
 nodes:
   src:
@@ -323,7 +361,8 @@ nodes:
     sink: hdfs
     from: src
     with: { url: "${WEBHDFS_URL}", user: sluice, path: "${base}/in/u=%{message}/", gzip: false }
-`);
+`,
+    );
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-escape')]);
     expect(r.code, r.stderr).toBe(0);
     const files = await walk(h, ROOT_DIR);

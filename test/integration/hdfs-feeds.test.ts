@@ -15,7 +15,11 @@ import type { ProcessorInstance, Rec } from '../../src/api.js';
 
 const URL_ = 'http://127.0.0.1:9870';
 const ROOT = `/sluice-feeds-${randomUUID().slice(0, 8)}`;
-const rec = (ip: string, host = 'benign.example'): Rec => ({ '@timestamp': '2026-12-01T10:00:00Z', destination: { ip }, url: { domain: host, original: `http://${host}/x` } });
+const rec = (ip: string, host = 'benign.example'): Rec => ({
+  '@timestamp': '2026-12-01T10:00:00Z',
+  destination: { ip },
+  url: { domain: host, original: `http://${host}/x` },
+});
 
 describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
   let h: Hdfs;
@@ -33,7 +37,12 @@ describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
     await h.create(`${ROOT}/one.txt`, Buffer.from('203.0.113.1\nevil.example\n'));
     await h.create(`${ROOT}/two.txt.gz`, gzipSync('198.51.100.0/24\n'));
     await h.create(`${ROOT}/dir/a.csv`, Buffer.from('ioc,ioc_type\n192.0.2.5,ip\nbad.example,domain\n'));
-    await h.create(`${ROOT}/dir/b.jsonl`, Buffer.from('{"type":"indicator","spec_version":"2.1","id":"indicator--1","pattern":"[ipv4-addr:value = \'192.0.2.6\']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}\n'));
+    await h.create(
+      `${ROOT}/dir/b.jsonl`,
+      Buffer.from(
+        '{"type":"indicator","spec_version":"2.1","id":"indicator--1","pattern":"[ipv4-addr:value = \'192.0.2.6\']","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}\n',
+      ),
+    );
     await h.create(`${ROOT}/dir/_tmp.c.txt`, Buffer.from('192.0.2.7\n'));
   });
 
@@ -48,8 +57,19 @@ describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
       { name: 'two', path: `hdfs://127.0.0.1${ROOT}/two.txt.gz`, hdfs: { user: 'sluice' } },
       { name: 'dir', path: `hdfs://${ROOT}/dir/` },
     ]);
-    expect(p.stats()).toEqual([{ feed: 'one', size: 2 }, { feed: 'two', size: 1 }, { feed: 'dir', size: 3 }]);
-    const out = await p.process([rec('203.0.113.1'), rec('198.51.100.9'), rec('192.0.2.5'), rec('192.0.2.6'), rec('192.0.2.7'), rec('10.0.0.1', 'x.bad.example')]);
+    expect(p.stats()).toEqual([
+      { feed: 'one', size: 2 },
+      { feed: 'two', size: 1 },
+      { feed: 'dir', size: 3 },
+    ]);
+    const out = await p.process([
+      rec('203.0.113.1'),
+      rec('198.51.100.9'),
+      rec('192.0.2.5'),
+      rec('192.0.2.6'),
+      rec('192.0.2.7'),
+      rec('10.0.0.1', 'x.bad.example'),
+    ]);
     expect((out.alerts as Rec[]).map((a) => a.destination.ip)).toEqual(['203.0.113.1', '198.51.100.9', '192.0.2.5', '192.0.2.6', '10.0.0.1']);
   });
 
@@ -69,7 +89,7 @@ describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
     expect(p.stats()).toEqual([{ feed: 'r', size: 2 }]);
   });
 
-  it('the NameNode of an hdfs:// path: the feed\'s hdfs.url, else the path\'s host on 9870, else 127.0.0.1', () => {
+  it("the NameNode of an hdfs:// path: the feed's hdfs.url, else the path's host on 9870, else 127.0.0.1", () => {
     const at = (path: string, hdfs?: object) => hdfsTarget({ name: 'x', path, hdfs } as never);
     expect(at('hdfs:///a/b.txt').client.authority).toBe('127.0.0.1:9870');
     expect(at('hdfs://nn.example:8020/a/').path).toBe('/a');

@@ -75,11 +75,29 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     if (h && (await hdfsUp())) await h.delete(ROOT_DIR, true).catch(() => {});
   });
 
-  it('archive a day, add indicators to a feed, run the retro pipeline: exactly the lines matching the new indicators alert, swept against only them', { timeout: 240_000 }, async () => {
+  it('archive a day, add indicators to a feed, run the retro pipeline: exactly the lines matching the new indicators alert, swept against only them', {
+    timeout: 240_000,
+  }, async () => {
     const logs = join(work, 'access.log');
     writeFileSync(logs, day());
-    const archive = await runCli(['run', 'pipelines/proxy-archive.hdfs.yaml', '--var', `LOGS=${logs}`, '--var', 'FORMAT=squid', '--var', `ARCHIVE=${ROOT_DIR}/proxy`,
-      '--var', `REJECTS=${ROOT_DIR}/proxy-rejects`, '--var', 'FLUSH=500ms', '--log-level', 'warn', '--state-dir', join(work, 'state-archive')]);
+    const archive = await runCli([
+      'run',
+      'pipelines/proxy-archive.hdfs.yaml',
+      '--var',
+      `LOGS=${logs}`,
+      '--var',
+      'FORMAT=squid',
+      '--var',
+      `ARCHIVE=${ROOT_DIR}/proxy`,
+      '--var',
+      `REJECTS=${ROOT_DIR}/proxy-rejects`,
+      '--var',
+      'FLUSH=500ms',
+      '--log-level',
+      'warn',
+      '--state-dir',
+      join(work, 'state-archive'),
+    ]);
     expect(archive.code, archive.stderr).toBe(0);
     const bad = Math.floor(N / BAD_EVERY);
     expect((await records(h, `${ROOT_DIR}/proxy`)).length).toBe(N - bad);
@@ -91,9 +109,33 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     const state = join(work, 'state-retro');
     const retro = async (tag: string, incremental: boolean, stateDir = state, workers = 1) => {
       const summaryFile = join(work, `${tag}.json`);
-      const r = await runCli(['run', 'pipelines/retro-sweep.hdfs.yaml', '--once', '--var', `ARCHIVE=${ROOT_DIR}/proxy`, '--var', 'DAYS=2026-12-0[3-4]',
-        '--var', `FEEDS=hdfs://${ROOT_DIR}/feeds/`, '--var', `ALERTS=${ROOT_DIR}/alerts-${tag}`, '--var', `REJECTS=${ROOT_DIR}/retro-rejects-${tag}`,
-        '--var', `INCREMENTAL=${incremental}`, '--var', `WORKERS=${workers}`, '--var', 'FLUSH=500ms', '--log-level', 'warn', '--state-dir', stateDir, '--summary-json', summaryFile]);
+      const r = await runCli([
+        'run',
+        'pipelines/retro-sweep.hdfs.yaml',
+        '--once',
+        '--var',
+        `ARCHIVE=${ROOT_DIR}/proxy`,
+        '--var',
+        'DAYS=2026-12-0[3-4]',
+        '--var',
+        `FEEDS=hdfs://${ROOT_DIR}/feeds/`,
+        '--var',
+        `ALERTS=${ROOT_DIR}/alerts-${tag}`,
+        '--var',
+        `REJECTS=${ROOT_DIR}/retro-rejects-${tag}`,
+        '--var',
+        `INCREMENTAL=${incremental}`,
+        '--var',
+        `WORKERS=${workers}`,
+        '--var',
+        'FLUSH=500ms',
+        '--log-level',
+        'warn',
+        '--state-dir',
+        stateDir,
+        '--summary-json',
+        summaryFile,
+      ]);
       expect(r.code, r.stderr).toBe(0);
       const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
       const node = (name: string) => summary.nodes.find((x: { node: string }) => x.node === name);
@@ -119,7 +161,9 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     expect(second.lines).toEqual(lineNos(newMatch));
     expect(second.lines.length).toBeGreaterThan(40);
     expect(second.metrics).toMatchObject({ indicators_loaded: 5, indicators_swept: 3, indicators_known: 2, alerts: second.lines.length });
-    expect(second.alerts.every((a) => a.rule.name === 'retro-sweep' && a.threat.enrichments.every((e: any) => e.indicator.provider === 'hdfs-feeds'))).toBe(true);
+    expect(second.alerts.every((a) => a.rule.name === 'retro-sweep' && a.threat.enrichments.every((e: any) => e.indicator.provider === 'hdfs-feeds'))).toBe(
+      true,
+    );
     expect(new Set(second.alerts.flatMap((a) => a.threat.enrichments.map((e: any) => e.indicator.value)))).toEqual(
       new Set(['host11.example.test', '192.0.2.42', 'http://host70.example.test/p/1234']),
     );

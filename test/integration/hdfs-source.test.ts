@@ -16,7 +16,11 @@ import { linesToRecords, isLineBlock } from '../../src/record.js';
 const URL_ = 'http://127.0.0.1:9870';
 const ROOT = `/sluice-src-${randomUUID().slice(0, 8)}`;
 
-async function drain(config: object, ctx = testContext('src'), stopAfter = Infinity): Promise<{ out: Rec[]; invalid: Rec[]; ctx: ReturnType<typeof testContext> }> {
+async function drain(
+  config: object,
+  ctx = testContext('src'),
+  stopAfter = Infinity,
+): Promise<{ out: Rec[]; invalid: Rec[]; ctx: ReturnType<typeof testContext> }> {
   const src = await createSource(hdfsSource, { url: URL_, user: 'sluice', ...config }, ctx);
   const out: Rec[] = [];
   const invalid: Rec[] = [];
@@ -81,7 +85,10 @@ describeWithServices(['hdfs'], 'hdfs source on the real HDFS', () => {
       { message: 'ok 1', origin: { file: `hdfs://127.0.0.1${ROOT}/dt=2026-12-03/long.log`, line: 1 } },
       { message: 'ok 4 no newline', origin: { file: `hdfs://127.0.0.1${ROOT}/dt=2026-12-03/long.log`, line: 4 } },
     ]);
-    expect(invalid.map((r) => [r.error.code, r.origin.line])).toEqual([['LINE_TOO_LONG', 2], ['GZIP_CORRUPT', expect.any(Number)]]);
+    expect(invalid.map((r) => [r.error.code, r.origin.line])).toEqual([
+      ['LINE_TOO_LONG', 2],
+      ['GZIP_CORRUPT', expect.any(Number)],
+    ]);
     expect(invalid[0]!.event.original.length).toBe(1000);
     const t = out.filter((r) => r.origin.file.endsWith('trunc.log.gz'));
     expect(t.length).toBeGreaterThan(100);

@@ -13,7 +13,12 @@ import { KAFKA_BROKERS } from './services.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const FEED = resolve(ROOT, 'examples/feeds/bad-ips.txt');
 
-export const kafka = new Kafka({ clientId: 'sluice-it', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 3000 } });
+export const kafka = new Kafka({
+  clientId: 'sluice-it',
+  brokers: KAFKA_BROKERS,
+  logLevel: logLevel.NOTHING,
+  retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 3000 },
+});
 
 export const unique = (what: string) => `it-${what}-${randomUUID().slice(0, 8)}`;
 
@@ -45,8 +50,13 @@ export const expectedJunk = (n: number) => countWhere(n, isJunk);
  * is loading", "not the correct coordinator" for a while, and kafkajs does not retry all of them.
  */
 export function retriable(err: unknown): boolean {
-  for (let e = err as { retriable?: boolean; name?: string; code?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] } | undefined, i = 0; e && i < 10; i++) {
-    if (e.retriable === true || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSRequestTimeoutError') return true;
+  for (
+    let e = err as { retriable?: boolean; name?: string; code?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] } | undefined, i = 0;
+    e && i < 10;
+    i++
+  ) {
+    if (e.retriable === true || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSRequestTimeoutError')
+      return true;
     if (typeof e.code === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT)$/.test(e.code)) return true;
     if (Array.isArray(e.errors) && e.errors.some(retriable)) return true;
     e = (e.cause ?? e.originalError) as typeof e;
@@ -84,12 +94,16 @@ export async function createTopic(topic: string, partitions: number, config: Rec
   await withAdmin(async (a) => {
     // a retry after a create the broker did but did not answer finds the topic there
     if ((await a.listTopics()).includes(topic)) return;
-    await a.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }], waitForLeaders: true });
+    await a.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+      waitForLeaders: true,
+    });
   });
   // every partition has a leader that answers before the test produces to it
   await withAdmin(async (a) => {
     const offsets = await a.fetchTopicOffsets(topic);
-    if (offsets.length !== partitions) throw Object.assign(new Error(`topic ${topic} has ${offsets.length}/${partitions} partitions so far`), { retriable: true });
+    if (offsets.length !== partitions)
+      throw Object.assign(new Error(`topic ${topic} has ${offsets.length}/${partitions} partitions so far`), { retriable: true });
   });
 }
 
@@ -108,7 +122,12 @@ export class LineProducer {
     // new producer: at worst a line is in the input twice, at two offsets, each accounted for.
     await again(`produce to ${this.topic}`, async () => {
       if (!this.producer) {
-        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner, retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3000 } });
+        const producer = kafka.producer({
+          idempotent: true,
+          maxInFlightRequests: 1,
+          createPartitioner: Partitioners.DefaultPartitioner,
+          retry: { retries: 30, initialRetryTime: 300, maxRetryTime: 3000 },
+        });
         await producer.connect();
         this.producer = producer;
       }

@@ -12,7 +12,24 @@ import { tempDir } from '../helpers/tmp.js';
 import { runCli, startCli, type CliResult } from '../helpers/cli.js';
 import { describeWithServices, useServices, stopKafka, startKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
 import {
-  alertingOffsets, books, createTopic, deleteTopics, readAll, produced, withAdmin, duplicates, expectedAlerts, expectedJunk, LineProducer, missing, topicsFor, waitFor, writeSpec, proxyLine, type Books, type Topics,
+  alertingOffsets,
+  books,
+  createTopic,
+  deleteTopics,
+  readAll,
+  produced,
+  withAdmin,
+  duplicates,
+  expectedAlerts,
+  expectedJunk,
+  LineProducer,
+  missing,
+  topicsFor,
+  waitFor,
+  writeSpec,
+  proxyLine,
+  type Books,
+  type Topics,
 } from './kafka-helpers.js';
 
 const used: Topics[] = [];
@@ -26,7 +43,9 @@ type Runner = ReturnType<typeof startCli>;
 /** Runners still alive: a failed test must not leave one consuming after the suite. */
 const live = new Set<Runner>();
 const run = (spec: string, ...args: string[]): Runner => {
-  const r = startCli(['run', spec, '--log-level', 'info', '--no-progress', '--state-dir', `${spec}.state`, ...args], { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const r = startCli(['run', spec, '--log-level', 'info', '--no-progress', '--state-dir', `${spec}.state`, ...args], {
+    env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
+  });
   live.add(r);
   void r.done.then(() => live.delete(r));
   return r;
@@ -51,16 +70,21 @@ const logged = (r: Runner, re: RegExp, ms = 30_000) =>
 /** Books of the pipeline once every input offset is accounted for (or the time is up). */
 async function settle(t: Topics, n: number, ms = 60_000) {
   let b = await books(t);
-  await waitFor(`all ${n} lines to come out`, async () => {
-    try {
-      b = await books(t);
-    } catch (err) {
-      // the test's own reading failed (the broker is busy): the pipeline is not to blame, look again
-      console.error(`settle: reading the books failed: ${(err as Error).message}`);
-      return false;
-    }
-    return b.seen.size >= n;
-  }, ms, 1000);
+  await waitFor(
+    `all ${n} lines to come out`,
+    async () => {
+      try {
+        b = await books(t);
+      } catch (err) {
+        // the test's own reading failed (the broker is busy): the pipeline is not to blame, look again
+        console.error(`settle: reading the books failed: ${(err as Error).message}`);
+        return false;
+      }
+      return b.seen.size >= n;
+    },
+    ms,
+    1000,
+  );
   return b;
 }
 
@@ -157,7 +181,9 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     expect(last.code, last.stderr.slice(-3000)).toBe(0);
     const b = await books(t);
     const lost = await missing(t, b);
-    console.log(`(b) killed after ${kills.join(', ')} ms of consuming; ${N} lines → ${b.seen.size} accounted, ${lost.length} lost, ${duplicates(b)} duplicates`);
+    console.log(
+      `(b) killed after ${kills.join(', ')} ms of consuming; ${N} lines → ${b.seen.size} accounted, ${lost.length} lost, ${duplicates(b)} duplicates`,
+    );
     expect(lost).toEqual([]);
     expect(b.seen.size).toBe(N);
     expect(b.alertOrigins).toEqual(await alertingOffsets(t));
@@ -232,7 +258,9 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     const dir = tempDir('kafka-stall-');
     const out = join(dir, 'out.jsonl');
     const spec = join(dir, 'spec.yaml');
-    writeFileSync(spec, `version: 1
+    writeFileSync(
+      spec,
+      `version: 1
 plugins: [${resolve(import.meta.dirname, '../fixtures/plugins/stall.mjs')}]
 settings: { flush_interval: 100ms, queue_batches: 2 }
 nodes:
@@ -243,14 +271,23 @@ nodes:
     sink: stall-sink
     from: [src, src.invalid]
     with: { path: ${out}, stall_ms: 15000 }
-`);
+`,
+    );
     const r = await run(spec, '--once').done;
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
     // one assignment, no rebalance: the member stayed in its group through the 15 s stall
     expect(r.stderr.match(/kafka partitions assigned/g)).toHaveLength(1);
     expect(r.stdout).toMatch(/pauses: \d/);
     expect(r.stdout).not.toMatch(/rebalances|consumer_restarts/);
-    const offsets = new Set(readFileSync(out, 'utf8').trim().split('\n').map((l) => { const o = JSON.parse(l).origin; return `${o.partition}/${o.offset}`; }));
+    const offsets = new Set(
+      readFileSync(out, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => {
+          const o = JSON.parse(l).origin;
+          return `${o.partition}/${o.offset}`;
+        }),
+    );
     expect(offsets.size).toBe(N);
   }, 90_000);
 
@@ -258,7 +295,10 @@ nodes:
     const topic = `${topicsFor('replay').input}`;
     used.push({ input: topic, records: topic, alerts: topic, rejects: topic, group: '' });
     const t0 = Date.now();
-    const r = await runCli(['replay', 'examples/logs/squid-access.log', '--topic', topic, '--rate', '1000/s', '--limit', '500', '--partitions', '3', '--json'], { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+    const r = await runCli(
+      ['replay', 'examples/logs/squid-access.log', '--topic', topic, '--rate', '1000/s', '--limit', '500', '--partitions', '3', '--json'],
+      { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
+    );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ topic, lines: 500, created: true });
@@ -269,16 +309,33 @@ nodes:
     expect(msgs.map((m) => m.value!.toString()).sort()[0]).toMatch(/^\d+\.\d{3} /);
   }, 60_000);
 
-  it('the README\'s three commands: replay the sample log, run pipelines/proxy-ioc-sweep.kafka.yaml, alerts on the topic and in the file', async () => {
+  it("the README's three commands: replay the sample log, run pipelines/proxy-ioc-sweep.kafka.yaml, alerts on the topic and in the file", async () => {
     const t = topics('readme');
     const out = tempDir('kafka-readme-');
     const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1' };
     const replayed = await runCli(['replay', 'examples/logs/squid-access.log', '--topic', t.input, '--partitions', '1', '--rate', '5000/s', '--json'], { env });
     expect(replayed.code, replayed.stderr).toBe(0);
-    const vars = ['--var', `TOPIC=${t.input}`, '--var', `GROUP=${t.group}`, '--var', `ALERTS_TOPIC=${t.alerts}`, '--var', `REJECTS_TOPIC=${t.rejects}`, '--var', `OUT=${out}`];
-    const r = await runCli(['run', 'pipelines/proxy-ioc-sweep.kafka.yaml', '--once', '--no-progress', '--log-level', 'warn', '--state-dir', join(out, 'state'), ...vars], { env });
+    const vars = [
+      '--var',
+      `TOPIC=${t.input}`,
+      '--var',
+      `GROUP=${t.group}`,
+      '--var',
+      `ALERTS_TOPIC=${t.alerts}`,
+      '--var',
+      `REJECTS_TOPIC=${t.rejects}`,
+      '--var',
+      `OUT=${out}`,
+    ];
+    const r = await runCli(
+      ['run', 'pipelines/proxy-ioc-sweep.kafka.yaml', '--once', '--no-progress', '--log-level', 'warn', '--state-dir', join(out, 'state'), ...vars],
+      { env },
+    );
     expect(r.code, r.stderr.slice(-3000)).toBe(0);
-    const fileAlerts = readFileSync(join(out, 'kafka-alerts.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const fileAlerts = readFileSync(join(out, 'kafka-alerts.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const topicAlerts = (await readAll(t.alerts)).map((m) => JSON.parse(m.value!.toString()));
     expect(fileAlerts.length).toBeGreaterThan(0);
     expect(topicAlerts.map((a) => `${a.rule.name}@${a.origin?.offset}`).sort()).toEqual(fileAlerts.map((a) => `${a.rule.name}@${a.origin?.offset}`).sort());
@@ -330,6 +387,8 @@ nodes:
     expect(res.stderr).toMatch(/kafka sink: cannot deliver|flush failed; retrying|kafka consumer lost the brokers/);
     expect(res.stdout).toMatch(/retries|send_failures|outages|consumer_restarts/);
     const notes = (name: string) => [...res.stdout.matchAll(new RegExp(`(${name}): ([\\d,]+)`, 'g'))].map((m) => `${m[1]} ${m[2]}`).join(', ');
-    console.log(`(c) ${N1 + N2} lines across a 20 s outage: all accounted, ${duplicates(b)} duplicates; ${notes('commits|commit_failures|consumer_restarts|rebalances|retries|outage_ms|send_failures')}`);
+    console.log(
+      `(c) ${N1 + N2} lines across a 20 s outage: all accounted, ${duplicates(b)} duplicates; ${notes('commits|commit_failures|consumer_restarts|rebalances|retries|outage_ms|send_failures')}`,
+    );
   }, 240_000);
 });

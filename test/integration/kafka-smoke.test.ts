@@ -78,20 +78,22 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
       return c;
     };
     // manual commit: after the batch is processed, its partition's next offset is committed
-    const eachBatchOf = (c: Consumer) => async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
-      let last: string | undefined;
-      for (const m of batch.messages) {
-        if (!isRunning() || isStale()) break;
-        const v = m.value!.toString();
-        seen.set(v, (seen.get(v) ?? 0) + 1);
-        resolveOffset(m.offset);
-        last = m.offset;
-      }
-      if (last !== undefined) {
-        await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-      }
-      await heartbeat();
-    };
+    const eachBatchOf =
+      (c: Consumer) =>
+      async ({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) => {
+        let last: string | undefined;
+        for (const m of batch.messages) {
+          if (!isRunning() || isStale()) break;
+          const v = m.value!.toString();
+          seen.set(v, (seen.get(v) ?? 0) + 1);
+          resolveOffset(m.offset);
+          last = m.offset;
+        }
+        if (last !== undefined) {
+          await c.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
+        }
+        await heartbeat();
+      };
 
     const a = member('a');
     await a.connect();

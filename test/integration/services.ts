@@ -27,7 +27,8 @@ let availability: { ok: boolean; why: string } | undefined;
 export function servicesAvailable(): { ok: boolean; why: string } {
   if (availability) return availability;
   if (!svc.javaAvailable()) availability = { ok: false, why: 'Java 17 (java, javac) is not on the PATH' };
-  else if (!svc.jarsReady() && !svc.mavenAvailable()) availability = { ok: false, why: `the Kafka/Hadoop jars are not in ${svc.cacheDir()} and Maven (mvn) is not on the PATH to fetch them` };
+  else if (!svc.jarsReady() && !svc.mavenAvailable())
+    availability = { ok: false, why: `the Kafka/Hadoop jars are not in ${svc.cacheDir()} and Maven (mvn) is not on the PATH to fetch them` };
   else availability = { ok: true, why: '' };
   return availability;
 }

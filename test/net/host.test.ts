@@ -28,20 +28,23 @@ function endsInNumber(h: string): boolean {
 describe('normaliseHost', () => {
   it('agrees with the WHATWG URL host on names (property)', () => {
     const unit = fc.constantFrom('a', 'Z', 'q', '0', '9', '-', '_', '.', '..', 'xn--', 'é', 'ß', 'Ä', '\u0130', '\u212a', '\uff21', '\u3002', 'ü', 'bücher');
-    fc.assert(fc.property(fc.array(unit, { minLength: 1, maxLength: 12 }), (a) => {
-      const h = a.join('');
-      const ref = whatwg(h);
-      const got = normaliseHost(h);
-      if (ref === null) {
-        // WHATWG refuses: so does normaliseHost, except that an ASCII name is not checked for valid punycode
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is "is every character ASCII"
-        if (/^[\x00-\x7f]*$/.test(h)) return;
-        expect(got, h).toBeUndefined();
-        return;
-      }
-      if ((ref !== undefined && endsInNumber(ref)) || (got !== undefined && endsInNumber(got))) return;
-      expect(got, h).toBe(ref);
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.array(unit, { minLength: 1, maxLength: 12 }), (a) => {
+        const h = a.join('');
+        const ref = whatwg(h);
+        const got = normaliseHost(h);
+        if (ref === null) {
+          // WHATWG refuses: so does normaliseHost, except that an ASCII name is not checked for valid punycode
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: the test is "is every character ASCII"
+          if (/^[\x00-\x7f]*$/.test(h)) return;
+          expect(got, h).toBeUndefined();
+          return;
+        }
+        if ((ref !== undefined && endsInNumber(ref)) || (got !== undefined && endsInNumber(got))) return;
+        expect(got, h).toBe(ref);
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it('keeps a name already in normal form as it is (the same string)', () => {

@@ -25,12 +25,18 @@ describe('IPv4: decimal octets without leading zeros', () => {
 
   it('agrees with inet_pton (net.isIPv4) on text made of digits and dots (property)', () => {
     const tok = fc.constantFrom('0', '1', '9', '00', '01', '010', '25', '255', '256', '999', '1000', '.', '..', 'a', ':', '-', ' ', '+1', '0x1');
-    fc.assert(fc.property(fc.array(tok, { minLength: 1, maxLength: 12 }), (parts) => agrees(parts.join(''))), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.array(tok, { minLength: 1, maxLength: 12 }), (parts) => agrees(parts.join(''))),
+      { numRuns: 20000 },
+    );
   });
 
   it('agrees with inet_pton on four octets, some written with leading zeros (property)', () => {
     const octet = fc.tuple(fc.integer({ min: 0, max: 300 }), fc.constantFrom('', '', '', '0', '00')).map(([n, pad]) => pad + String(n));
-    fc.assert(fc.property(fc.array(octet, { minLength: 4, maxLength: 4 }), (o) => agrees(o.join('.'))), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.array(octet, { minLength: 4, maxLength: 4 }), (o) => agrees(o.join('.'))),
+      { numRuns: 20000 },
+    );
   });
 
   it('refuses a leading zero: `010` is octal 8 to inet_aton and WHATWG URL, decimal 10 to others', () => {
@@ -61,12 +67,14 @@ describe('IPv6', () => {
   });
 
   it('round-trips any IPv6 address through its RFC 5952 text (property)', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), (groups) => {
-      const hex = groups.map((g) => g.toString(16).padStart(4, '0')).join('');
-      const text = ipv6ToString(hex);
-      expect(parseIPv6(text)).toBe(hex);
-      expect(parseIPv6(text.toUpperCase())).toBe(hex);
-    }));
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), (groups) => {
+        const hex = groups.map((g) => g.toString(16).padStart(4, '0')).join('');
+        const text = ipv6ToString(hex);
+        expect(parseIPv6(text)).toBe(hex);
+        expect(parseIPv6(text.toUpperCase())).toBe(hex);
+      }),
+    );
   });
 });
 
@@ -93,19 +101,32 @@ describe('IPv6 canonical text (canonicalIpv6) against ipaddr.js', () => {
 
   it('agrees with ipaddr.js on any spelling of any address (property)', () => {
     const group = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0xffff }));
-    fc.assert(fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), (g, style, upper) => {
-      const ip = new ipaddr.IPv6(g);
-      let text = style === 0 ? ip.toRFC5952String() : style === 1 ? ip.toNormalizedString() : style === 2 ? (ip as typeof ip & { toFixedLengthString(): string }).toFixedLengthString() /* not in ipaddr.js's typings */ : ip.toString();
-      if (upper) text = text.toUpperCase();
-      expect(canonicalIpv6(text), text).toBe(reference(text));
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.array(group, { minLength: 8, maxLength: 8 }), fc.integer({ min: 0, max: 3 }), fc.boolean(), (g, style, upper) => {
+        const ip = new ipaddr.IPv6(g);
+        let text =
+          style === 0
+            ? ip.toRFC5952String()
+            : style === 1
+              ? ip.toNormalizedString()
+              : style === 2
+                ? (ip as typeof ip & { toFixedLengthString(): string }).toFixedLengthString() /* not in ipaddr.js's typings */
+                : ip.toString();
+        if (upper) text = text.toUpperCase();
+        expect(canonicalIpv6(text), text).toBe(reference(text));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('agrees with ipaddr.js on junk made of hex digits and colons (property)', () => {
     const tok = fc.constantFrom('0', '1', 'a', 'F', '00', '0db8', 'ffff', '12345', ':', '::', ':::', '.', '1.2.3.4', '%eth0');
-    fc.assert(fc.property(fc.array(tok, { minLength: 1, maxLength: 18 }), (parts) => {
-      const text = parts.join('');
-      expect(canonicalIpv6(text), text).toBe(reference(text));
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.array(tok, { minLength: 1, maxLength: 18 }), (parts) => {
+        const text = parts.join('');
+        expect(canonicalIpv6(text), text).toBe(reference(text));
+      }),
+      { numRuns: 20000 },
+    );
   });
 });

@@ -35,8 +35,10 @@ describe('metrics during a run', () => {
       // Equal to the summary, node by node and port by port.
       for (const n of summary.nodes) {
         if (n.kind !== 'source') expect(m.get(`sluice_records_in_total{node="${n.node}"}`), n.node).toBe(n.in);
-        for (const [port, count] of Object.entries(n.out)) expect(m.get(`sluice_records_out_total{node="${n.node}",port="${port}"}`), `${n.node}.${port}`).toBe(count);
-        for (const [name, value] of Object.entries(n.metrics)) expect(m.get(`sluice_node_metric{name="${name}",node="${n.node}"}`), `${n.node} ${name}`).toBe(value);
+        for (const [port, count] of Object.entries(n.out))
+          expect(m.get(`sluice_records_out_total{node="${n.node}",port="${port}"}`), `${n.node}.${port}`).toBe(count);
+        for (const [name, value] of Object.entries(n.metrics))
+          expect(m.get(`sluice_node_metric{name="${name}",node="${n.node}"}`), `${n.node} ${name}`).toBe(value);
       }
       expect(summary.invalid).toBeGreaterThan(0);
       expect(summary.alerts).toBeGreaterThan(0);
@@ -53,7 +55,9 @@ describe('metrics during a run', () => {
       expect(m.get('sluice_batch_duration_seconds_count{node="records",stage="write"}')).toBeGreaterThan(10);
       expect(m.get('sluice_sink_flush_duration_seconds_count{node="records"}')).toBeGreaterThan(0);
       // The slow sink spends ≥ 15 ms per batch.
-      expect(m.get('sluice_batch_duration_seconds_sum{node="records",stage="write"}')! / m.get('sluice_batch_duration_seconds_count{node="records",stage="write"}')!).toBeGreaterThan(0.012);
+      expect(
+        m.get('sluice_batch_duration_seconds_sum{node="records",stage="write"}')! / m.get('sluice_batch_duration_seconds_count{node="records",stage="write"}')!,
+      ).toBeGreaterThan(0.012);
       // Feeds: sizes and the outcome of the last load, per feed.
       expect(m.get('sluice_feed_indicators{feed="bad-ips",node="sweep"}')).toBeGreaterThan(0);
       expect(m.get('sluice_feed_last_refresh_success{feed="feodo",node="sweep"}')).toBe(1);
@@ -103,7 +107,9 @@ describe('metrics with worker threads', () => {
       expect(((await refused.json()) as { error: string }).error).toMatch(/inside worker threads/);
       const summary = await run;
       const m = parseProm(await (await fetch(`${base}/metrics`)).text());
-      for (const n of summary.nodes) for (const [port, count] of Object.entries(n.out)) expect(m.get(`sluice_records_out_total{node="${n.node}",port="${port}"}`), `${n.node}.${port}`).toBe(count);
+      for (const n of summary.nodes)
+        for (const [port, count] of Object.entries(n.out))
+          expect(m.get(`sluice_records_out_total{node="${n.node}",port="${port}"}`), `${n.node}.${port}`).toBe(count);
       expect(m.get('sluice_batch_duration_seconds_count{node="parse",stage="process"}')).toBeGreaterThan(0);
       expect(m.get('sluice_batch_duration_seconds_count{node="sweep",stage="process"}')).toBeGreaterThan(0);
       expect(m.get('sluice_detection_latency_seconds_count{node="sweep"}')).toBe(summary.alerts);

@@ -91,7 +91,8 @@ describe('layout', () => {
     expect(Math.max(...l.nodes.map((n) => n.x + n.w))).toBeLessThanOrEqual(l.width);
     expect(l.edges).toHaveLength([...spec.nodes.values()].reduce((a, n) => a + n.inputs.length, 0));
     // No two nodes overlap.
-    for (const a of l.nodes) for (const b of l.nodes) if (a !== b) expect(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y).toBe(true);
+    for (const a of l.nodes)
+      for (const b of l.nodes) if (a !== b) expect(a.x + a.w <= b.x || b.x + b.w <= a.x || a.y + a.h <= b.y || b.y + b.h <= a.y).toBe(true);
   });
 });
 

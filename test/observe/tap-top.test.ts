@@ -80,7 +80,10 @@ describe('sluice tap and sluice top (CLI)', () => {
       const top = startCli(['top', '--addr', addr, '--interval', '0.3']);
       const tap = await runCli(['tap', 'parse.invalid', '--addr', addr, '--limit', '3']);
       expect(tap.code, tap.stderr).toBe(0);
-      const recs = tap.stdout.trim().split('\n').map((l) => JSON.parse(l) as { error: { code: string } });
+      const recs = tap.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { error: { code: string } });
       expect(recs, tap.stderr).toHaveLength(3);
       for (const r of recs) expect(r.error.code).toMatch(/^PARSE_/);
       expect(tap.stderr).toMatch(/3 records/);

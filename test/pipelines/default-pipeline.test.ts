@@ -5,12 +5,18 @@ import { join } from 'node:path';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const read = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const read = (f: string) =>
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 describe('pipelines/proxy-ioc-sweep.yaml (the default)', () => {
   it('validates, runs on the bundled data and finds every planted detection and nothing else', async () => {
     const out = tempDir('default-');
-    const res = await runCli(['run', 'pipelines/proxy-ioc-sweep.yaml', '--var', `OUT=${out}`, '--summary-json', join(out, 's.json'), '--log-level', 'warn'], { cwd: ROOT });
+    const res = await runCli(['run', 'pipelines/proxy-ioc-sweep.yaml', '--var', `OUT=${out}`, '--summary-json', join(out, 's.json'), '--log-level', 'warn'], {
+      cwd: ROOT,
+    });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/alerts +14 records → .*alerts\.jsonl/);
@@ -18,7 +24,10 @@ describe('pipelines/proxy-ioc-sweep.yaml (the default)', () => {
     const alerts = read(join(out, 'alerts.jsonl'));
     const ioc = alerts
       .filter((a) => a.rule.name === 'ioc-sweep')
-      .map((a) => `${a.origin.file.split('/').pop()}:${a.origin.line} ${a.threat.enrichments.map((e: any) => `${e.indicator.provider}/${e.matched.atomic}`).join(',')}`)
+      .map(
+        (a) =>
+          `${a.origin.file.split('/').pop()}:${a.origin.line} ${a.threat.enrichments.map((e: any) => `${e.indicator.provider}/${e.matched.atomic}`).join(',')}`,
+      )
       .sort();
     expect(ioc).toEqual(
       [
@@ -35,7 +44,10 @@ describe('pipelines/proxy-ioc-sweep.yaml (the default)', () => {
     );
     // Look-alikes never match.
     expect(JSON.stringify(alerts)).not.toMatch(/notevil\.example|evil\.example\.org/);
-    const rules = alerts.filter((a) => a.rule.ruleset === 'detect').map((a) => `${a.rule.name} ${a.source.ip}`).sort();
+    const rules = alerts
+      .filter((a) => a.rule.ruleset === 'detect')
+      .map((a) => `${a.rule.name} ${a.source.ip}`)
+      .sort();
     expect(rules).toEqual(['large-post-uncategorised 10.1.1.45', 'raw-ip-executable 10.1.1.21', 'raw-ip-executable 10.1.1.21']);
     const volume = alerts.filter((a) => a.rule.name === 'high-request-volume');
     expect(volume.map((a) => a.source.ip)).toEqual(['10.1.1.99', '10.1.1.99']);

@@ -150,7 +150,10 @@ async function checkProcessor(def: PluginDef, ex: PluginExample): Promise<void> 
     await p.close?.();
   }
   await p.close?.(); // a second close is safe
-  expect(Object.values(emitted).reduce((a, b) => a + b, 0), 'the example emits something over the samples').toBeGreaterThan(0);
+  expect(
+    Object.values(emitted).reduce((a, b) => a + b, 0),
+    'the example emits something over the samples',
+  ).toBeGreaterThan(0);
 }
 
 async function checkSink(def: PluginDef, ex: PluginExample): Promise<void> {

@@ -5,13 +5,15 @@ import { copyRecord } from '../../src/api.js';
 describe('copyRecord', () => {
   it('equals structuredClone on JSON-like records and shares nothing mutable (property)', () => {
     const rec = fc.jsonValue().map((v) => ({ v, u: undefined, nested: { a: [v, undefined], b: undefined } }));
-    fc.assert(fc.property(rec, (r) => {
-      const c = copyRecord(r);
-      expect(c).toStrictEqual(structuredClone(r));
-      expect(Object.keys(c.nested)).toEqual(['a', 'b']); // keys holding undefined kept, in order
-      expect(c.nested).not.toBe(r.nested);
-      expect(c.nested.a).not.toBe(r.nested.a);
-    }));
+    fc.assert(
+      fc.property(rec, (r) => {
+        const c = copyRecord(r);
+        expect(c).toStrictEqual(structuredClone(r));
+        expect(Object.keys(c.nested)).toEqual(['a', 'b']); // keys holding undefined kept, in order
+        expect(c.nested).not.toBe(r.nested);
+        expect(c.nested.a).not.toBe(r.nested.a);
+      }),
+    );
   });
 
   it('keeps an own __proto__ key a key, and copies non-plain values by structuredClone', () => {

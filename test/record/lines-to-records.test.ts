@@ -27,24 +27,30 @@ const line = fc.array(char, { maxLength: 12 }).map((cs) => cs.join(''));
 
 describe('linesToRecords', () => {
   it('gives the reference records for ASCII and non-ASCII blocks (property)', () => {
-    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), fc.boolean(), (lines, finalNl) => {
-      const text = lines.join('\n') + (finalNl ? '\n' : '');
-      const want = reference(text, 'x.log', 3);
-      const got = linesToRecords(block(Buffer.from(text, 'utf8'), want.length));
-      expect(got).toEqual(want);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), fc.boolean(), (lines, finalNl) => {
+        const text = lines.join('\n') + (finalNl ? '\n' : '');
+        const want = reference(text, 'x.log', 3);
+        const got = linesToRecords(block(Buffer.from(text, 'utf8'), want.length));
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('recordChunks: the chunks give the same records, in order, at most `max` each (property)', () => {
-    fc.assert(fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 8 }), (lines, finalNl, max) => {
-      const text = lines.join('\n') + (finalNl ? '\n' : '');
-      const want = reference(text, 'x.log', 3);
-      const chunks = [...recordChunks(block(Buffer.from(text, 'utf8'), want.length), max)];
-      for (const c of chunks) {
-        expect(c.length).toBeGreaterThan(0);
-        expect(c.length).toBeLessThanOrEqual(max);
-      }
-      expect(chunks.flat()).toEqual(want);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 8 }), (lines, finalNl, max) => {
+        const text = lines.join('\n') + (finalNl ? '\n' : '');
+        const want = reference(text, 'x.log', 3);
+        const chunks = [...recordChunks(block(Buffer.from(text, 'utf8'), want.length), max)];
+        for (const c of chunks) {
+          expect(c.length).toBeGreaterThan(0);
+          expect(c.length).toBeLessThanOrEqual(max);
+        }
+        expect(chunks.flat()).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -51,20 +51,34 @@ function collector() {
 describe('chain driver', () => {
   it('gives a processor CHUNK records at a time, in order, and counts what goes in and out', async () => {
     const calls: Call[] = [];
-    const s = step('a', fakeProcessor('a', calls, (r) => ({ out: r.filter((x) => (x.n as number) % 2 === 0), odd: r.filter((x) => (x.n as number) % 2 === 1) })));
+    const s = step(
+      'a',
+      fakeProcessor('a', calls, (r) => ({ out: r.filter((x) => (x.n as number) % 2 === 0), odd: r.filter((x) => (x.n as number) % 2 === 1) })),
+    );
     const { got, out } = collector();
     const driver = new ChainDriver([s], out);
     await driver.runBatch(recs(2 * CHUNK + 10), 'b1');
-    expect(calls).toEqual([['a.process', CHUNK], ['a.process', CHUNK], ['a.process', 10]]);
+    expect(calls).toEqual([
+      ['a.process', CHUNK],
+      ['a.process', CHUNK],
+      ['a.process', 10],
+    ]);
     expect(s.counter.in).toBe(2 * CHUNK + 10);
     expect(s.counter.out).toEqual({ out: CHUNK + 5, odd: CHUNK + 5 });
     // each chunk's outputs leave before the next chunk runs, tagged with the batch
     expect(got.map((g) => [g.tag, g.port, g.n.length])).toEqual([
-      ['b1', 'out', CHUNK / 2], ['b1', 'odd', CHUNK / 2],
-      ['b1', 'out', CHUNK / 2], ['b1', 'odd', CHUNK / 2],
-      ['b1', 'out', 5], ['b1', 'odd', 5],
+      ['b1', 'out', CHUNK / 2],
+      ['b1', 'odd', CHUNK / 2],
+      ['b1', 'out', CHUNK / 2],
+      ['b1', 'odd', CHUNK / 2],
+      ['b1', 'out', 5],
+      ['b1', 'odd', 5],
     ]);
-    expect(got.flatMap((g) => (g.port === 'out' ? g.n : []))).toEqual(recs(2 * CHUNK + 10).map((r) => r.n).filter((n) => (n as number) % 2 === 0));
+    expect(got.flatMap((g) => (g.port === 'out' ? g.n : []))).toEqual(
+      recs(2 * CHUNK + 10)
+        .map((r) => r.n)
+        .filter((n) => (n as number) % 2 === 0),
+    );
   });
 
   it('makes the records of a block of lines chunk by chunk', async () => {
@@ -80,25 +94,58 @@ describe('chain driver', () => {
   it('runs each chunk through the whole chain: the feed port goes on, the leaving ports come out', async () => {
     const calls: Call[] = [];
     // parse: out → next step; invalid leaves. enrich: out leaves, and is also read outside.
-    const parse = step('parse', fakeProcessor('parse', calls, (r) => ({ out: r.slice(1), invalid: r.slice(0, 1) })), { feed: 'out', leaving: ['invalid'] });
-    const enrich = step('enrich', fakeProcessor('enrich', calls, (r) => ({ out: r, dropped: [] })), { leaving: ['out'] });
+    const parse = step(
+      'parse',
+      fakeProcessor('parse', calls, (r) => ({ out: r.slice(1), invalid: r.slice(0, 1) })),
+      { feed: 'out', leaving: ['invalid'] },
+    );
+    const enrich = step(
+      'enrich',
+      fakeProcessor('enrich', calls, (r) => ({ out: r, dropped: [] })),
+      { leaving: ['out'] },
+    );
     const { got, out } = collector();
     const driver = new ChainDriver([parse, enrich], out);
     await driver.runBatch(recs(CHUNK + 4), 't');
-    expect(calls).toEqual([['parse.process', CHUNK], ['enrich.process', CHUNK - 1], ['parse.process', 4], ['enrich.process', 3]]);
-    expect(got.map((g) => [g.step, g.port, g.n.length])).toEqual([[0, 'invalid', 1], [1, 'out', CHUNK - 1], [0, 'invalid', 1], [1, 'out', 3]]);
+    expect(calls).toEqual([
+      ['parse.process', CHUNK],
+      ['enrich.process', CHUNK - 1],
+      ['parse.process', 4],
+      ['enrich.process', 3],
+    ]);
+    expect(got.map((g) => [g.step, g.port, g.n.length])).toEqual([
+      [0, 'invalid', 1],
+      [1, 'out', CHUNK - 1],
+      [0, 'invalid', 1],
+      [1, 'out', 3],
+    ]);
     expect(parse.counter).toMatchObject({ in: CHUNK + 4, out: { out: CHUNK + 2, invalid: 2 } });
     expect(enrich.counter).toMatchObject({ in: CHUNK + 2, out: { out: CHUNK + 2 } }); // empty ports are not counted
   });
 
   it('a port that is both fed on and read outside does both; a step with no input is not called', async () => {
     const calls: Call[] = [];
-    const a = step('a', fakeProcessor('a', calls, (r) => ({ out: r })), { feed: 'out', leaving: ['out'] });
-    const b = step('b', fakeProcessor('b', calls, () => ({ out: [] })), { feed: 'out', leaving: [] });
-    const c = step('c', fakeProcessor('c', calls, (r) => ({ out: r })), { leaving: ['out'] });
+    const a = step(
+      'a',
+      fakeProcessor('a', calls, (r) => ({ out: r })),
+      { feed: 'out', leaving: ['out'] },
+    );
+    const b = step(
+      'b',
+      fakeProcessor('b', calls, () => ({ out: [] })),
+      { feed: 'out', leaving: [] },
+    );
+    const c = step(
+      'c',
+      fakeProcessor('c', calls, (r) => ({ out: r })),
+      { leaving: ['out'] },
+    );
     const { got, out } = collector();
     await new ChainDriver([a, b, c], out).runBatch(recs(3), 't');
-    expect(calls).toEqual([['a.process', 3], ['b.process', 3]]);
+    expect(calls).toEqual([
+      ['a.process', 3],
+      ['b.process', 3],
+    ]);
     expect(got.map((g) => [g.step, g.port])).toEqual([[0, 'out']]);
   });
 
@@ -144,8 +191,16 @@ describe('chain driver', () => {
 
   it('finishes the steps in order; what a step holds goes through the steps after it before they finish', async () => {
     const calls: Call[] = [];
-    const a = step('a', fakeProcessor('a', calls, (r) => ({ out: r }), { finish: () => (calls.push(['a.finish']), { out: recs(CHUNK + 2, 100) }) }), { feed: 'out', leaving: [] });
-    const b = step('b', fakeProcessor('b', calls, (r) => ({ out: r }), { finish: () => (calls.push(['b.finish']), { out: recs(1, 900) }) }), { leaving: ['out'] });
+    const a = step(
+      'a',
+      fakeProcessor('a', calls, (r) => ({ out: r }), { finish: () => (calls.push(['a.finish']), { out: recs(CHUNK + 2, 100) }) }),
+      { feed: 'out', leaving: [] },
+    );
+    const b = step(
+      'b',
+      fakeProcessor('b', calls, (r) => ({ out: r }), { finish: () => (calls.push(['b.finish']), { out: recs(1, 900) }) }),
+      { leaving: ['out'] },
+    );
     const { got, out } = collector();
     await new ChainDriver([a, b], out).finish('end');
     expect(calls).toEqual([['a.finish'], ['b.process', CHUNK], ['b.process', 2], ['b.finish']]);
@@ -156,7 +211,16 @@ describe('chain driver', () => {
   it('without a finish anywhere, finishing calls nothing (not even a pending update)', async () => {
     const calls: Call[] = [];
     const holder = new SharedHolder(1);
-    const driver = new ChainDriver([step('p', fakeProcessor('p', calls, () => ({}), { update: () => void calls.push(['p.update']) }), { holder })], () => undefined);
+    const driver = new ChainDriver(
+      [
+        step(
+          'p',
+          fakeProcessor('p', calls, () => ({}), { update: () => void calls.push(['p.update']) }),
+          { holder },
+        ),
+      ],
+      () => undefined,
+    );
     holder.offer(2);
     await driver.finish(null);
     expect(calls).toEqual([]);
@@ -193,19 +257,35 @@ describe('chain driver in a pipeline', () => {
     let maxLag = 0;
     const registry = builtinRegistry();
     registry.register({
-      name: 'fake-array-source', kind: 'source', summary: 'Emits 20 batches of 2,000 records (test fake).', schema: { type: 'object' },
-      create: () => ({ async run(emit) { for (let b = 0; b < 20; b++) await emit({ out: recs(2000, b * 2000) }); } }),
+      name: 'fake-array-source',
+      kind: 'source',
+      summary: 'Emits 20 batches of 2,000 records (test fake).',
+      schema: { type: 'object' },
+      create: () => ({
+        async run(emit) {
+          for (let b = 0; b < 20; b++) await emit({ out: recs(2000, b * 2000) });
+        },
+      }),
     });
     registry.register({
-      name: 'fake-producer', kind: 'transform', summary: 'Passes chunks on, counting them (test fake).', schema: { type: 'object' },
+      name: 'fake-producer',
+      kind: 'transform',
+      summary: 'Passes chunks on, counting them (test fake).',
+      schema: { type: 'object' },
       create: () => ({ process: (r: Rec[]) => (produced++, { out: r }) }),
     });
     registry.register({
-      name: 'fake-consumer', kind: 'transform', summary: 'Counts chunks and how far behind it is (test fake).', schema: { type: 'object' },
+      name: 'fake-consumer',
+      kind: 'transform',
+      summary: 'Counts chunks and how far behind it is (test fake).',
+      schema: { type: 'object' },
       create: () => ({ process: () => (consumed++, (maxLag = Math.max(maxLag, produced - consumed)), {}) }),
     });
     registry.register({
-      name: 'fake-null-sink', kind: 'sink', summary: 'Accepts nothing in particular (test fake).', schema: { type: 'object' },
+      name: 'fake-null-sink',
+      kind: 'sink',
+      summary: 'Accepts nothing in particular (test fake).',
+      schema: { type: 'object' },
       create: () => ({ write() {}, async flush() {}, async close() {} }),
     });
     const text = `version: 1

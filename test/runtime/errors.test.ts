@@ -33,7 +33,10 @@ const fakes: PluginDef[] = [
     prepare: (c: { at?: string }) => (c.at === 'prepare' ? boom('feed unreachable')() : {}),
     create: (c: { at?: string }) => {
       if (c.at === 'create') boom('cannot open')();
-      return { process: c.at === 'process' ? boom('bad record') : (r: Rec[]) => ({ out: r }), finish: c.at === 'finish' ? boom('cannot close window') : () => ({}) };
+      return {
+        process: c.at === 'process' ? boom('bad record') : (r: Rec[]) => ({ out: r }),
+        finish: c.at === 'finish' ? boom('cannot close window') : () => ({}),
+      };
     },
   },
   {

@@ -50,12 +50,17 @@ beforeAll(() => {
   const parts: Buffer[] = [];
   const text = (s: string) => parts.push(Buffer.from(s, 'utf8'));
   for (let i = 1; i <= 3000; i++) {
-    if (i % 97 === 0) text('\n'); // blank
-    else if (i % 101 === 0) text('\r\n'); // blank once the CR is removed
+    if (i % 97 === 0)
+      text('\n'); // blank
+    else if (i % 101 === 0)
+      text('\r\n'); // blank once the CR is removed
     else if (i % 89 === 0) parts.push(Buffer.concat([Buffer.from(`bad utf8 ${i} `), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n')]));
-    else if (i % 83 === 0) text(`valid replacement char \uFFFD ${i} é ü 漢\n`); // valid UTF-8: no raw_base64
-    else if (i % 211 === 0) text(`${'L'.repeat(MAX + 50)} ${i}\n`); // over-long inside a read chunk
-    else if (i === 1500) text(`${'Z'.repeat(9000)}\n`); // over-long across read chunks
+    else if (i % 83 === 0)
+      text(`valid replacement char \uFFFD ${i} é ü 漢\n`); // valid UTF-8: no raw_base64
+    else if (i % 211 === 0)
+      text(`${'L'.repeat(MAX + 50)} ${i}\n`); // over-long inside a read chunk
+    else if (i === 1500)
+      text(`${'Z'.repeat(9000)}\n`); // over-long across read chunks
     else if (i % 7 === 0) text(`crlf line ${i}\r\n`);
     else text(`line ${i} ${'x'.repeat(i % 60)}\n`);
   }
@@ -92,14 +97,23 @@ describe('line sources: every line accounted for, exactly', () => {
       expect(res.code).toBe(0);
       const a = reference(join(dir, 'a.log'), files['a.log']!);
       const b = reference(join(dir, 'b.log.gz'), files['b.log.gz']!);
-      const got = readFileSync(join(dir, `out-${workers}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const got = readFileSync(join(dir, `out-${workers}.jsonl`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       const key = (r: any) => `${r.origin.file}:${String(r.origin.line).padStart(6, '0')}`;
       got.sort((x, y) => (key(x) < key(y) ? -1 : 1));
       expect(got).toEqual([...a.out, ...b.out]);
       // The same lines also went straight to a main-thread sink (fan-out: each consumer its own bytes).
-      const raw = readFileSync(join(dir, `raw-${workers}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const raw = readFileSync(join(dir, `raw-${workers}.jsonl`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       expect(raw).toEqual([...a.out, ...b.out]);
-      const bad = readFileSync(join(dir, `bad-${workers}.jsonl`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const bad = readFileSync(join(dir, `bad-${workers}.jsonl`), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       expect(bad.map((r) => ({ line: r.origin.line, code: r.error.code, original: r.event.original }))).toEqual([...a.invalid, ...b.invalid]);
       expect(bad.every((r) => r.error.node === 'src')).toBe(true);
       const s = JSON.parse(readFileSync(join(dir, `s-${workers}.json`), 'utf8'));
@@ -114,7 +128,7 @@ describe('line sources: every line accounted for, exactly', () => {
 
 describe('line sources: random content, batch and read sizes', () => {
   // A small deterministic PRNG: the same cases on every run.
-  const rng = (seed: number) => () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rng = (seed: number) => () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (const seed of [1, 2, 3]) {
     it(`seed ${seed}`, async () => {
       const r = rng(seed);
@@ -146,9 +160,15 @@ nodes:
       const res = await runCli(['run', join(d, 'spec.yaml'), '--state-dir', join(d, 'state'), '--log-level', 'warn']);
       expect(res.code).toBe(0);
       const ref = reference(join(d, 'in.log'), buf);
-      const got = readFileSync(join(d, 'out.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const got = readFileSync(join(d, 'out.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       expect(got).toEqual(ref.out);
-      const bad = readFileSync(join(d, 'bad.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const bad = readFileSync(join(d, 'bad.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
       expect(bad.map((x) => ({ line: x.origin.line, code: x.error.code, original: x.event.original }))).toEqual(ref.invalid);
       // The final checkpoint is the whole file.
       const cp = JSON.parse(readFileSync(join(d, 'state/rnd/src/checkpoints.json'), 'utf8'));

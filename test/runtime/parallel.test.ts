@@ -32,7 +32,10 @@ describe('parallel segments', () => {
     const wire = encodeBatch(recs);
     expect(wire.kind).toBe('lines');
     expect(decodeBatch(structuredClone(wire))).toEqual(recs);
-    const odd = [{ message: 'x', origin: { file: 'f.log', line: 1 } }, { message: 'y', origin: { file: 'f.log', line: 3 } }];
+    const odd = [
+      { message: 'x', origin: { file: 'f.log', line: 1 } },
+      { message: 'y', origin: { file: 'f.log', line: 3 } },
+    ];
     expect(encodeBatch(odd).kind).toBe('records');
     expect(decodeBatch(encodeBatch(odd))).toEqual(odd);
   });
@@ -72,7 +75,13 @@ describe('parallel segments', () => {
       results[w] = {
         alerts: lines(join(out, 'alerts.jsonl')).sort(),
         windows: lines(join(out, 'windows.jsonl')).sort(),
-        rejects: lines(join(out, 'rejects.jsonl')).map((l) => { const j = JSON.parse(l); delete j['@timestamp']; return JSON.stringify(j); }).sort(),
+        rejects: lines(join(out, 'rejects.jsonl'))
+          .map((l) => {
+            const j = JSON.parse(l);
+            delete j['@timestamp'];
+            return JSON.stringify(j);
+          })
+          .sort(),
         summary: JSON.parse(readFileSync(join(out, 's.json'), 'utf8')),
       };
     }
@@ -86,10 +95,16 @@ describe('parallel segments', () => {
   it('keeps at-least-once delivery: SIGTERM mid-run with workers drains and commits exactly what was delivered', async () => {
     const dir = tempDir('par-stop-');
     const n = 40_000;
-    const logLines = Array.from({ length: n }, (_, i) => `1715680800.${String(i % 1000).padStart(3, '0')}    120 10.1.1.${i % 200} TCP_MISS/200 512 GET http://h${i % 50}.example/p${i} - DIRECT/192.0.2.${i % 250} text/html`);
+    const logLines = Array.from(
+      { length: n },
+      (_, i) =>
+        `1715680800.${String(i % 1000).padStart(3, '0')}    120 10.1.1.${i % 200} TCP_MISS/200 512 GET http://h${i % 50}.example/p${i} - DIRECT/192.0.2.${i % 250} text/html`,
+    );
     writeFileSync(join(dir, 'a.log'), logLines.join('\n') + '\n');
     const slow = resolve(import.meta.dirname, '../fixtures/plugins/slow.mjs');
-    writeFileSync(join(dir, 'spec.yaml'), `version: 1
+    writeFileSync(
+      join(dir, 'spec.yaml'),
+      `version: 1
 name: par-stop
 plugins: [${JSON.stringify(slow)}]
 settings: { workers: 2, flush_interval: 50ms }
@@ -99,14 +114,19 @@ nodes:
   keep: { transform: filter, from: parse, with: { when: true } }
   slow: { transform: slow-pass, from: keep, with: { ms_per_batch: 25 } }
   out: { sink: file, from: [slow, src.invalid, parse.invalid], with: { path: "${dir}/out.jsonl" } }
-`);
+`,
+    );
     const { startCli } = await import('../helpers/cli.js');
     const run = startCli(['run', join(dir, 'spec.yaml'), '--state-dir', join(dir, 'state'), '--log-level', 'warn']);
     const t0 = Date.now();
     while (Date.now() - t0 < 30_000) {
       await new Promise((r) => setTimeout(r, 100));
       let have = 0;
-      try { have = lines(join(dir, 'out.jsonl')).length; } catch { /* not yet */ }
+      try {
+        have = lines(join(dir, 'out.jsonl')).length;
+      } catch {
+        /* not yet */
+      }
       if (have > 4000) break;
     }
     run.child.kill('SIGTERM');

@@ -100,7 +100,9 @@ nodes:
     const res = await runCli(['run', join(d, 'spec.yaml'), '--log-level', 'warn']);
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const messages = lines(readFileSync(join(d, 'out.jsonl'), 'utf8')).map((l) => JSON.parse(l).message).sort();
+    const messages = lines(readFileSync(join(d, 'out.jsonl'), 'utf8'))
+      .map((l) => JSON.parse(l).message)
+      .sort();
     // a.log named twice and matched by the glob; c[1].log only named (`?.log` does not match it)
     expect(messages).toEqual(['a1', 'a2', 'b1', 'c1', 'c2', 'c3']);
   });

@@ -12,7 +12,11 @@ import { createProcessor } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const plugin = resolve(import.meta.dirname, '../fixtures/plugins/shared.mjs');
-const readJsonLines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l.endsWith('}')).map((l) => JSON.parse(l));
+const readJsonLines = (f: string) =>
+  readFileSync(f, 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith('}'))
+    .map((l) => JSON.parse(l));
 
 function setup(n: number, workers: number, stamp: string, pad = 0): { dir: string; spec: string } {
   const dir = tempDir('prepare-');

@@ -77,7 +77,9 @@ describe('retry with backoff', () => {
 
     const last = refused();
     const b = fakeFlakyOp([refused(), refused(), last, refused()]);
-    await expect(retrying(b.op, { what: 'connect', logger: ctx.logger, metrics: ctx.metrics, policy: { initialDelayMs: 1, maxAttempts: 3 } })).rejects.toBe(last);
+    await expect(retrying(b.op, { what: 'connect', logger: ctx.logger, metrics: ctx.metrics, policy: { initialDelayMs: 1, maxAttempts: 3 } })).rejects.toBe(
+      last,
+    );
     expect(b.calls()).toBe(3);
     expect(ctx.counters.retries).toBe(2);
     expect((ctx.logs.at(-1) as { msg: string }).msg).toBe('connect: gave up retrying');
@@ -151,7 +153,7 @@ describe('a sink retrying through an outage pauses the pipeline', () => {
         return {
           write(records: Rec[]) {
             const now = Date.now();
-            if (downFrom === 0) ((downFrom = now), (downUntil = now + OUTAGE_MS));
+            if (downFrom === 0) (downFrom = now), (downUntil = now + OUTAGE_MS);
             if (now < downUntil) throw refused();
             for (const r of records) written.add(r.batch as number);
             n += records.length;
@@ -203,7 +205,7 @@ nodes:
 });
 
 describe('settings.retry_max_delay', () => {
-  it('defaults to 5s, and caps the wait between a sink\'s tries', async () => {
+  it("defaults to 5s, and caps the wait between a sink's tries", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-retry-cap-'));
     const registry = builtinRegistry();
     const source: PluginDef = {
@@ -249,7 +251,9 @@ nodes:
     rmSync(dir, { recursive: true, force: true });
     expect(summary.recordsOut).toBe(1);
     expect(Date.now() - t0).toBeLessThan(5_000);
-    const waits = (ctx.logs as Array<{ msg: string; obj: { retryInMs?: number } }>).filter((l) => l.msg === 'flush failed; retrying').map((l) => l.obj.retryInMs);
+    const waits = (ctx.logs as Array<{ msg: string; obj: { retryInMs?: number } }>)
+      .filter((l) => l.msg === 'flush failed; retrying')
+      .map((l) => l.obj.retryInMs);
     expect(waits).toEqual([20, 20, 20, 20, 20, 20, 20, 20]);
   });
 });

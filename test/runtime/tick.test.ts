@@ -13,7 +13,10 @@ import { runPipeline } from '../../src/runtime/run.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
 
-interface Shared { sunk: Record<string, unknown>[]; events: string[] }
+interface Shared {
+  sunk: Record<string, unknown>[];
+  events: string[];
+}
 const g = globalThis as unknown as { __sluiceTickTest?: Shared };
 
 // Plugins written to a temporary module: a stream source that emits its records and then stays
@@ -87,7 +90,9 @@ async function until(cond: () => boolean, ms: number): Promise<void> {
   }
 }
 
-afterEach(() => { delete g.__sluiceTickTest; });
+afterEach(() => {
+  delete g.__sluiceTickTest;
+});
 
 describe('processor tick', () => {
   it('is called on a quiet queue, between batches, and its outputs reach the sinks', async () => {

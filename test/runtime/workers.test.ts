@@ -19,14 +19,17 @@ import { tempDir } from '../helpers/tmp.js';
 const DEFAULT = resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml');
 
 async function compile(dir: string, settings: string, source = 'file', withs = `{ paths: ["${dir}/a.log"] }`) {
-  writeFileSync(join(dir, 'spec.yaml'), `version: 1
+  writeFileSync(
+    join(dir, 'spec.yaml'),
+    `version: 1
 name: w
 ${settings}
 nodes:
   src: { source: ${source}, with: ${withs} }
   parse: { transform: proxy-log, from: src, with: { format: squid } }
   out: { sink: file, from: [parse, src.invalid, parse.invalid], with: { path: "${dir}/out.jsonl" } }
-`);
+`,
+  );
   const { spec, issues } = await loadSpec(join(dir, 'spec.yaml'), { registry: builtinRegistry() });
   expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
   return spec!;
@@ -68,11 +71,14 @@ describe('worker threads: settings.workers, --workers, the auto rule', () => {
     expect(await kafkaSource.inputBytes!({} as never)).toBe(Number.POSITIVE_INFINITY);
     const stream = await compile(dir, '', 'kafka', '{ brokers: ["127.0.0.1:1"], topics: [t], group_id: g }');
     expect(await chooseWorkers(stream, { cores: 2 })).toEqual({ count: 2, reason: "auto: 'src' is a stream" });
-    writeFileSync(join(dir, 'spec2.yaml'), `version: 1
+    writeFileSync(
+      join(dir, 'spec2.yaml'),
+      `version: 1
 nodes:
   src: { source: file, with: { paths: ["${dir}/a.log"] } }
   out: { sink: file, from: [src, src.invalid], with: { path: "${dir}/out.jsonl" } }
-`);
+`,
+    );
     const { spec } = await loadSpec(join(dir, 'spec2.yaml'), { registry: builtinRegistry() });
     expect(await chooseWorkers(spec!, { cores: 2, minBytes: 0 })).toEqual({ count: 1, reason: 'auto: no chain of parallel-safe nodes' });
   });

@@ -50,10 +50,7 @@ export const cacheDir = () => path.resolve(process.env.SLUICE_SERVICES_DIR || pa
 // The ports are the machine's, so by default so are the pid files, logs and data dirs: one set of
 // services per machine, which every work tree (and test) can see, stop and start again.
 export const runDir = () =>
-  path.resolve(
-    process.env.SLUICE_SERVICES_RUN ||
-      path.join(process.env.SLUICE_CACHE || path.join(os.homedir(), '.cache', 'sluice'), 'run'),
-  );
+  path.resolve(process.env.SLUICE_SERVICES_RUN || path.join(process.env.SLUICE_CACHE || path.join(os.homedir(), '.cache', 'sluice'), 'run'));
 
 const SERVICES = ['kafka', 'hdfs'];
 const log = (...a) => console.error('[services]', ...a);
@@ -90,10 +87,7 @@ function fingerprint() {
 export function jarsReady() {
   const dir = cacheDir();
   try {
-    return (
-      fs.readFileSync(path.join(dir, '.stamp'), 'utf8').trim() === fingerprint() &&
-      fs.existsSync(path.join(dir, 'hdfs/classes/SluiceMiniHdfs.class'))
-    );
+    return fs.readFileSync(path.join(dir, '.stamp'), 'utf8').trim() === fingerprint() && fs.existsSync(path.join(dir, 'hdfs/classes/SluiceMiniHdfs.class'));
   } catch {
     return false;
   }
@@ -148,7 +142,8 @@ export async function withLock(name, fn, timeoutMs = 600_000) {
       try {
         owner = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
       } catch {}
-      const stale = (Number.isFinite(owner) && owner > 0 && !alive(owner)) ||
+      const stale =
+        (Number.isFinite(owner) && owner > 0 && !alive(owner)) ||
         (!Number.isFinite(owner) && Date.now() - fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs > 10_000);
       if (stale) {
         fs.rmSync(lock, { recursive: true, force: true });
@@ -367,13 +362,10 @@ export async function stopKafka() {
 /** True when WebHDFS answers GETFILESTATUS / with 200 (and the DataNode's HTTP port is open). */
 export async function hdfsUp() {
   const ok = await new Promise((resolve) => {
-    const req = http.get(
-      { host: HOST, port: HDFS_HTTP_PORT, path: '/webhdfs/v1/?op=GETFILESTATUS', timeout: 3000 },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      },
-    );
+    const req = http.get({ host: HOST, port: HDFS_HTTP_PORT, path: '/webhdfs/v1/?op=GETFILESTATUS', timeout: 3000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(false));
   });
@@ -428,7 +420,9 @@ export async function startHdfs({ timeoutMs = 120_000 } = {}) {
     String(HDFS_DATANODE_HTTP_PORT),
   ]);
   await waitFor('hdfs', pid, async () => readyLine(since) && (await hdfsUp()), timeoutMs);
-  log(`hdfs up: ${HDFS_URL}, WebHDFS http://${HOST}:${HDFS_HTTP_PORT}, DataNode http://${HOST}:${HDFS_DATANODE_HTTP_PORT} (pid ${pid}) in ${((Date.now() - t0) / 1000).toFixed(1)} s${format ? ', formatted' : ''}`);
+  log(
+    `hdfs up: ${HDFS_URL}, WebHDFS http://${HOST}:${HDFS_HTTP_PORT}, DataNode http://${HOST}:${HDFS_DATANODE_HTTP_PORT} (pid ${pid}) in ${((Date.now() - t0) / 1000).toFixed(1)} s${format ? ', formatted' : ''}`,
+  );
   return true;
 }
 
@@ -508,9 +502,10 @@ async function status() {
     const pid = servicePid(s);
     const isUp = await up[s]();
     allUp &&= isUp;
-    const where = s === 'kafka'
-      ? `${HOST}:${KAFKA_PORT} (controller ${KAFKA_CONTROLLER_PORT})`
-      : `NameNode ${HOST}:${HDFS_RPC_PORT}, WebHDFS ${HOST}:${HDFS_HTTP_PORT}, DataNode HTTP ${HOST}:${HDFS_DATANODE_HTTP_PORT}`;
+    const where =
+      s === 'kafka'
+        ? `${HOST}:${KAFKA_PORT} (controller ${KAFKA_CONTROLLER_PORT})`
+        : `NameNode ${HOST}:${HDFS_RPC_PORT}, WebHDFS ${HOST}:${HDFS_HTTP_PORT}, DataNode HTTP ${HOST}:${HDFS_DATANODE_HTTP_PORT}`;
     let who = pid ? `pid ${pid}` : isUp ? 'not started from this run dir' : 'not running';
     if (!pid && isUp) {
       const owner = portOwner(s === 'kafka' ? KAFKA_PORT : HDFS_HTTP_PORT);
@@ -553,8 +548,7 @@ async function main(argv) {
           const owner = portOwner(s === 'kafka' ? KAFKA_PORT : HDFS_HTTP_PORT);
           const by = owner ? ` (pid ${owner.pid}, cwd ${owner.cwd})` : '';
           console.log(`${s}: running${by} but not from ${runDir()} (no pid file there): left alone`);
-        }
-        else console.log(`${s}: not running`);
+        } else console.log(`${s}: not running`);
       }
       return 0;
     }

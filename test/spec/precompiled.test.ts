@@ -87,7 +87,12 @@ describe('validators generated ahead of time', () => {
   it('check parsed records as ajv does, valid and broken', async () => {
     const [layout, published] = [byId('proxy-log-record-layout')[0]!, byId('proxy-log-record')[0]!];
     const recs: unknown[] = [];
-    for (const [name, format] of [['squid-native.log', 'squid'], ['combined.log', 'combined'], ['elff-main.log', 'elff'], ['zscaler.jsonl', 'zscaler-nss']] as const) {
+    for (const [name, format] of [
+      ['squid-native.log', 'squid'],
+      ['combined.log', 'combined'],
+      ['elff-main.log', 'elff'],
+      ['zscaler.jsonl', 'zscaler-nss'],
+    ] as const) {
       recs.push(...(await parse({ format }, fixture(name))).out);
     }
     expect(recs.length).toBeGreaterThan(20);
@@ -99,12 +104,30 @@ describe('validators generated ahead of time', () => {
     for (const r of recs) {
       for (const spec of [layout, published]) {
         expect(agree(spec, r)).toBe(true);
-        agree(spec, broken(r, (c) => (c['@timestamp'] = 'yesterday')));
-        agree(spec, broken(r, (c) => (c.url = { ...c.url, scheme: 'HTTP' })));
-        agree(spec, broken(r, (c) => (c.destination = { port: 70000 })));
-        agree(spec, broken(r, (c) => (c.source = { ip: '1.2.3.4 ' })));
-        agree(spec, broken(r, (c) => (c.http = { response: { status_code: '200' } })));
-        agree(spec, broken(r, (c) => (c.extra_top_level = true)));
+        agree(
+          spec,
+          broken(r, (c) => (c['@timestamp'] = 'yesterday')),
+        );
+        agree(
+          spec,
+          broken(r, (c) => (c.url = { ...c.url, scheme: 'HTTP' })),
+        );
+        agree(
+          spec,
+          broken(r, (c) => (c.destination = { port: 70000 })),
+        );
+        agree(
+          spec,
+          broken(r, (c) => (c.source = { ip: '1.2.3.4 ' })),
+        );
+        agree(
+          spec,
+          broken(r, (c) => (c.http = { response: { status_code: '200' } })),
+        );
+        agree(
+          spec,
+          broken(r, (c) => (c.extra_top_level = true)),
+        );
       }
     }
   });

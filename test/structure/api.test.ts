@@ -11,7 +11,19 @@ const read = (p: string) => readFileSync(join(ROOT, p), 'utf8');
 function exportedNames(text: string): string[] {
   const names = [...text.matchAll(/^export (?:const|function|interface|type|class) ([A-Za-z0-9_]+)/gm)].map((m) => m[1]!);
   for (const m of text.matchAll(/^export (?:type )?\{([^}]*)\}/gm)) {
-    names.push(...m[1]!.split(',').map((s) => s.trim().replace(/^type /, '').split(' as ').pop()!.trim()).filter(Boolean));
+    names.push(
+      ...m[1]!
+        .split(',')
+        .map((s) =>
+          s
+            .trim()
+            .replace(/^type /, '')
+            .split(' as ')
+            .pop()!
+            .trim(),
+        )
+        .filter(Boolean),
+    );
   }
   return [...new Set(names)].sort();
 }

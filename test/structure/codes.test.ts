@@ -112,7 +112,8 @@ const CODES_DOC = read('docs/error-codes.md');
 
 describe('SLUICE_E_* codes', () => {
   it('every code the sources use is in the ERRORS table', () => {
-    const used = files(join(ROOT, 'src')).concat(files(join(ROOT, 'plugins')))
+    const used = files(join(ROOT, 'src'))
+      .concat(files(join(ROOT, 'plugins')))
       .flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'(SLUICE_E_[A-Z_]+)'/g)].map((m) => m[1]!));
     expect(used.length).toBeGreaterThan(10);
     expect(sorted(used).filter((c) => !(c in ERRORS))).toEqual([]);

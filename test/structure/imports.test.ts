@@ -23,7 +23,12 @@ function importsOf(file: string): string[] {
   for (const re of patterns) for (const m of text.matchAll(re)) specs.push(m[1]!);
   return specs
     .filter((s) => s.startsWith('.'))
-    .map((s) => relative(ROOT, resolve(dirname(file), s)).split('\\').join('/').replace(/\.js$/, '.ts'));
+    .map((s) =>
+      relative(ROOT, resolve(dirname(file), s))
+        .split('\\')
+        .join('/')
+        .replace(/\.js$/, '.ts'),
+    );
 }
 
 type Layer = 'cli' | 'testing' | 'observe' | 'runtime' | 'spec' | 'graph' | 'registry' | 'log' | 'api' | 'internal' | 'foundation' | 'plugins' | 'outside';
@@ -63,7 +68,7 @@ const MAY_IMPORT: Record<Exclude<Layer, 'outside'>, readonly Layer[]> = {
 /** The only modules of src/ that load plugins/, and why. */
 const LOADS_BUILTINS: Record<string, string> = {
   'src/plugins/builtins.ts': 'the built-in registry: imports the list plugins/index.ts',
-  'src/spec/precompile.ts': 'the build step that generates validators for the built-ins\' schemas',
+  'src/spec/precompile.ts': "the build step that generates validators for the built-ins' schemas",
 };
 
 /** The folder of the plugin a path belongs to (`plugins/analyse/rules`), or undefined for plugins/index.ts. */

@@ -2,7 +2,12 @@
 import { describe, it, expect } from 'vitest';
 import { exactDiff, matchList, subsetDiff } from '../../src/testing/match.js';
 
-const rec = { rule: { name: 'ioc-sweep' }, source: { ip: '10.1.1.20' }, threat: { enrichments: [{ indicator: { provider: 'feodo', value: '203.0.113.66' } }] }, 'flat.key': 1 };
+const rec = {
+  rule: { name: 'ioc-sweep' },
+  source: { ip: '10.1.1.20' },
+  threat: { enrichments: [{ indicator: { provider: 'feodo', value: '203.0.113.66' } }] },
+  'flat.key': 1,
+};
 
 describe('subsetDiff', () => {
   it('checks only the fields given, nested or dotted, and reads a literal dotted key first', () => {
@@ -33,17 +38,38 @@ describe('exactDiff', () => {
 
 describe('matchList', () => {
   it('unordered: each expected record takes a matching one; a miss is shown against the closest record left', () => {
-    const got = [{ n: 1, k: 'a' }, { n: 2, k: 'b' }, { n: 3, k: 'c' }];
+    const got = [
+      { n: 1, k: 'a' },
+      { n: 2, k: 'b' },
+      { n: 3, k: 'c' },
+    ];
     expect(matchList([{ n: 3 }, { n: 1 }], got, { exact: false, ordered: false })).toEqual({ unmatched: [], unused: [1] });
-    const m = matchList([{ n: 2, k: 'x' }, { n: 9, k: 'z' }], got, { exact: false, ordered: false });
+    const m = matchList(
+      [
+        { n: 2, k: 'x' },
+        { n: 9, k: 'z' },
+      ],
+      got,
+      { exact: false, ordered: false },
+    );
     expect(m.unmatched).toEqual([
       { expected: 0, actual: 1, diffs: [{ path: 'k', kind: 'differs', expected: 'x', actual: 'b' }] },
-      { expected: 1, actual: 0, diffs: [{ path: 'n', kind: 'differs', expected: 9, actual: 1 }, { path: 'k', kind: 'differs', expected: 'z', actual: 'a' }] },
+      {
+        expected: 1,
+        actual: 0,
+        diffs: [
+          { path: 'n', kind: 'differs', expected: 9, actual: 1 },
+          { path: 'k', kind: 'differs', expected: 'z', actual: 'a' },
+        ],
+      },
     ]);
   });
   it('ordered: position by position', () => {
     const m = matchList([{ n: 2 }, { n: 1 }], [{ n: 1 }, { n: 2 }, { n: 3 }], { exact: false, ordered: true });
-    expect(m.unmatched.map((u) => [u.expected, u.actual])).toEqual([[0, 0], [1, 1]]);
+    expect(m.unmatched.map((u) => [u.expected, u.actual])).toEqual([
+      [0, 0],
+      [1, 1],
+    ]);
     expect(m.unused).toEqual([2]);
   });
 });

@@ -22,14 +22,26 @@ if (!have) {
 }
 
 /** The flags the machine needs: no sandbox as root, no network of Chromium's own. */
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe.skipIf(!have)('status page in headless Chromium', () => {
   it('shows the DAG, moving counts and an alert with its indicator, feed and line; saves a screenshot', async () => {
     const { spec, dir } = await compileSlow({ copies: 30, msPerBatch: 25 });
     const { obs, base, run } = await startObservedRun(spec, dir);
     const browser = await chromium.launchPersistentContext(tempDir('chromium-'), {
-      executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 1000 },
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1400, height: 1000 },
     });
     try {
       const page = await browser.newPage();
@@ -56,7 +68,10 @@ describe.skipIf(!have)('status page in headless Chromium', () => {
       expect(text).toMatch(/destination\.ip = /);
       expect(text).toMatch(/in\.log:\d+/);
       // Rejects by reason and feeds.
-      await page.locator('#rejects td', { hasText: /^PARSE_/ }).first().waitFor();
+      await page
+        .locator('#rejects td', { hasText: /^PARSE_/ })
+        .first()
+        .waitFor();
       await page.locator('#feeds td', { hasText: 'feodo' }).first().waitFor();
       expect(await page.locator('#phase').textContent()).toMatch(/running/);
       const out = join(ROOT, 'test-output');

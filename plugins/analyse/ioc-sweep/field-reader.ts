@@ -30,9 +30,16 @@ export class FieldReader {
     this.names = paths.slice();
     for (const p of paths) {
       const keys = p.split('.');
-      if (keys.length !== 2) { this.headOf.push(-1); this.leaf.push(''); continue; }
+      if (keys.length !== 2) {
+        this.headOf.push(-1);
+        this.leaf.push('');
+        continue;
+      }
       let h = this.heads.indexOf(keys[0]!);
-      if (h < 0) { h = this.heads.length; this.heads.push(keys[0]!); }
+      if (h < 0) {
+        h = this.heads.length;
+        this.heads.push(keys[0]!);
+      }
       this.headOf.push(h);
       this.leaf.push(keys[1]!);
     }
@@ -53,7 +60,10 @@ export class FieldReader {
     }
     for (let i = 0; i < this.names.length; i++) {
       const h = this.headOf[i]!;
-      if (h < 0) { lines.push(`values[${i}] = getPath(rec, ${q(this.names[i]!)});`); continue; }
+      if (h < 0) {
+        lines.push(`values[${i}] = getPath(rec, ${q(this.names[i]!)});`);
+        continue;
+      }
       lines.push(`const f${i} = rec[${q(this.names[i]!)}];`);
       lines.push(`values[${i}] = f${i} !== undefined ? f${i} : p${h} !== undefined ? p${h}[${q(this.leaf[i]!)}] : undefined;`);
     }
@@ -86,8 +96,14 @@ export class FieldReader {
     for (let i = 0; i < names.length; i++) {
       const h = this.headOf[i]!;
       const name = names[i]!;
-      if (h < 0) { values[i] = getPath(rec, name); continue; }
-      if (Object.hasOwn(rec, name) && rec[name] !== undefined) { values[i] = rec[name]; continue; }
+      if (h < 0) {
+        values[i] = getPath(rec, name);
+        continue;
+      }
+      if (Object.hasOwn(rec, name) && rec[name] !== undefined) {
+        values[i] = rec[name];
+        continue;
+      }
       const x = parents[h] as Record<string, unknown> | undefined;
       const b = this.leaf[i]!;
       values[i] = x !== undefined && Object.hasOwn(x, b) ? x[b] : undefined;

@@ -135,7 +135,10 @@ export function hostSuffixes(s: string, start: number, end: number, out: Suffixe
   for (let i = end - 1; i >= start; i--) {
     const c = s.charCodeAt(i);
     if (c === 46) {
-      if (n >= 128) { out.n = -1; return 0; }
+      if (n >= 128) {
+        out.n = -1;
+        return 0;
+      }
       starts[n] = i + 1;
       hashes[n] = fmix(h);
       n++;
@@ -147,7 +150,9 @@ export function hostSuffixes(s: string, start: number, end: number, out: Suffixe
       labelLen = 0;
     } else {
       labelLen++;
-      if (c >= 48 && c <= 57) { /* digit */ } else {
+      if (c >= 48 && c <= 57) {
+        /* digit */
+      } else {
         digits = false;
         if (firstLabel) tldDigits = false;
         if (!((c >= 97 && c <= 122) || c === 45)) {
@@ -181,7 +186,9 @@ export class Arena {
     this.used = used;
   }
 
-  get wide(): boolean { return this.data instanceof Uint16Array; }
+  get wide(): boolean {
+    return this.data instanceof Uint16Array;
+  }
 
   /** Append `s`; returns its offset. */
   add(s: string): number {
@@ -245,7 +252,11 @@ export class Arena {
 // -------------------------------------------------------------------------------------- StrTable
 
 /** The flat form of a `StrTable` (buffers shared, not copied). */
-export interface StrTableData { slots: SharedArrayBuffer; entries: SharedArrayBuffer; n: number }
+export interface StrTableData {
+  slots: SharedArrayBuffer;
+  entries: SharedArrayBuffer;
+  n: number;
+}
 
 export class StrTable {
   /** `[hash, entry + 1]` per slot; 0 in the second word is an empty slot. */
@@ -255,7 +266,10 @@ export class StrTable {
   entries: Int32Array;
   n = 0;
 
-  constructor(readonly arena: Arena, data?: StrTableData) {
+  constructor(
+    readonly arena: Arena,
+    data?: StrTableData,
+  ) {
     if (data) {
       this.slots = new Int32Array(data.slots);
       this.entries = new Int32Array(data.entries);
@@ -285,8 +299,12 @@ export class StrTable {
     }
   }
 
-  ref(entry: number): number { return this.entries[3 * entry + 2]!; }
-  setRef(entry: number, ref: number): void { this.entries[3 * entry + 2] = ref; }
+  ref(entry: number): number {
+    return this.entries[3 * entry + 2]!;
+  }
+  setRef(entry: number, ref: number): void {
+    this.entries[3 * entry + 2] = ref;
+  }
 
   /** Room for `n` entries in all without growing (a load sized ahead avoids the rehashes of doubling). */
   reserve(n: number): void {
@@ -327,18 +345,25 @@ export class StrTable {
     if (this.entries.length !== 3 * this.n) this.entries = grownI32(this.entries, 3 * this.n);
   }
 
-  text(entry: number): string { return this.arena.text(this.entries[3 * entry]!, this.entries[3 * entry + 1]!); }
+  text(entry: number): string {
+    return this.arena.text(this.entries[3 * entry]!, this.entries[3 * entry + 1]!);
+  }
 
   data(): StrTableData {
     return { slots: this.slots.buffer as SharedArrayBuffer, entries: this.entries.buffer as SharedArrayBuffer, n: this.n };
   }
 
-  get bytes(): number { return this.slots.byteLength + this.entries.byteLength; }
+  get bytes(): number {
+    return this.slots.byteLength + this.entries.byteLength;
+  }
 }
 
 // ------------------------------------------------------------------------------------- WordTable
 
-export interface WordTableData { slots: SharedArrayBuffer; n: number }
+export interface WordTableData {
+  slots: SharedArrayBuffer;
+  n: number;
+}
 
 /** Hash of a prefix key: its words and its length. */
 export function wordHash(w0: number, w1: number, w2: number, w3: number, len: number): number {
@@ -356,7 +381,10 @@ export class WordTable {
   n = 0;
   readonly stride: number;
 
-  constructor(readonly words: 1 | 4, data?: WordTableData) {
+  constructor(
+    readonly words: 1 | 4,
+    data?: WordTableData,
+  ) {
     this.stride = words + 2;
     this.slots = data ? new Int32Array(data.slots) : sharedI32(this.stride * 16);
     this.n = data?.n ?? 0;
@@ -379,8 +407,12 @@ export class WordTable {
     }
   }
 
-  ref(slot: number): number { return this.slots[slot + this.stride - 1]!; }
-  setRef(slot: number, ref: number): void { this.slots[slot + this.stride - 1] = ref; }
+  ref(slot: number): number {
+    return this.slots[slot + this.stride - 1]!;
+  }
+  setRef(slot: number, ref: number): void {
+    this.slots[slot + this.stride - 1] = ref;
+  }
 
   /** Room for `n` keys in all without growing. */
   reserve(n: number): void {
@@ -403,7 +435,11 @@ export class WordTable {
     while (slots[i * stride + stride - 2] !== 0) i = (i + 1) & mask;
     const k = i * stride;
     slots[k] = w0;
-    if (stride === 6) { slots[k + 1] = w1; slots[k + 2] = w2; slots[k + 3] = w3; }
+    if (stride === 6) {
+      slots[k + 1] = w1;
+      slots[k + 2] = w2;
+      slots[k + 3] = w3;
+    }
     slots[k + stride - 2] = len + 1;
     slots[k + stride - 1] = ref;
   }
@@ -431,9 +467,13 @@ export class WordTable {
     }
   }
 
-  data(): WordTableData { return { slots: this.slots.buffer as SharedArrayBuffer, n: this.n }; }
+  data(): WordTableData {
+    return { slots: this.slots.buffer as SharedArrayBuffer, n: this.n };
+  }
 
-  get bytes(): number { return this.slots.byteLength; }
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
 }
 
 // ------------------------------------------------------------------------------------------- bits
@@ -444,15 +484,24 @@ export class Bits {
   /** 32 - bits: a 32-bit value's top `bits` bits are `v >>> shift`. */
   readonly shift: number;
 
-  constructor(readonly bits: number, buf?: SharedArrayBuffer) {
+  constructor(
+    readonly bits: number,
+    buf?: SharedArrayBuffer,
+  ) {
     this.words = buf ? new Int32Array(buf) : sharedI32(Math.max(1, 2 ** bits / 32));
     this.shift = 32 - bits;
   }
 
-  set(i: number): void { this.words[i >>> 5]! |= 1 << (i & 31); }
-  has(i: number): boolean { return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0; }
+  set(i: number): void {
+    this.words[i >>> 5]! |= 1 << (i & 31);
+  }
+  has(i: number): boolean {
+    return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0;
+  }
 
-  get bytes(): number { return this.words.byteLength; }
+  get bytes(): number {
+    return this.words.byteLength;
+  }
 }
 
 /** Bits for a gate over `n` keys: about 32 bits per key (≈ 3% false positives), 2^8 … 2^24 bits. */

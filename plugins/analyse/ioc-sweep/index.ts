@@ -28,8 +28,19 @@ const feedSchema = {
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', minLength: 1, description: 'Feed name, carried into alerts as `indicator.provider` and into metrics and logs.', examples: ['feodo'] },
-    path: { type: 'string', minLength: 1, description: 'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, or the visible files of a directory, from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.', examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt'] },
+    name: {
+      type: 'string',
+      minLength: 1,
+      description: 'Feed name, carried into alerts as `indicator.provider` and into metrics and logs.',
+      examples: ['feodo'],
+    },
+    path: {
+      type: 'string',
+      minLength: 1,
+      description:
+        'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, or the visible files of a directory, from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.',
+      examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt'],
+    },
     hdfs: {
       type: 'object',
       additionalProperties: false,
@@ -37,31 +48,62 @@ const feedSchema = {
       properties: {
         url: { type: 'string', pattern: '^https?://[^/?#]+/?$', description: 'WebHDFS address of the NameNode.', examples: ['http://namenode.example:9870'] },
         user: { type: 'string', minLength: 1, description: 'User name sent as `user.name` (simple authentication).' },
-        delegation_token: { type: 'string', minLength: 1, writeOnly: true, description: 'A Hadoop delegation token (secure clusters); never logged, masked in errors.' },
+        delegation_token: {
+          type: 'string',
+          minLength: 1,
+          writeOnly: true,
+          description: 'A Hadoop delegation token (secure clusters); never logged, masked in errors.',
+        },
         timeout_ms: { type: 'integer', minimum: 100, default: 30000, description: 'Deadline of one WebHDFS call.' },
       },
     },
-    url: { type: 'string', pattern: '^https?://', description: 'http(s) URL of the feed. A URL ending in `/manifest.json` is read as a MISP feed.', examples: ['https://feodotracker.abuse.ch/downloads/ipblocklist.csv'] },
+    url: {
+      type: 'string',
+      pattern: '^https?://',
+      description: 'http(s) URL of the feed. A URL ending in `/manifest.json` is read as a MISP feed.',
+      examples: ['https://feodotracker.abuse.ch/downloads/ipblocklist.csv'],
+    },
     format: {
       enum: ['auto', 'list', 'csv', 'stix', 'misp', 'json'],
       default: 'auto',
-      description: '`list`: one indicator per line, type detected per line. `csv`: columns mapped by `columns` or by common header names. `stix`: STIX 2.x bundle or objects one per line. `misp`: MISP event(s) or feed folder. `json`: JSON document or JSON lines mapped by `columns`. `auto`: from the extension and the first bytes.',
+      description:
+        '`list`: one indicator per line, type detected per line. `csv`: columns mapped by `columns` or by common header names. `stix`: STIX 2.x bundle or objects one per line. `misp`: MISP event(s) or feed folder. `json`: JSON document or JSON lines mapped by `columns`. `auto`: from the extension and the first bytes.',
     },
     exact: { type: 'boolean', default: false, description: 'Domain indicators match only the host itself, not its subdomains.' },
-    confidence: { type: 'number', minimum: 0, maximum: 100, description: 'Confidence (0–100) given to indicators that do not carry their own.', examples: [75] },
+    confidence: {
+      type: 'number',
+      minimum: 0,
+      maximum: 100,
+      description: 'Confidence (0–100) given to indicators that do not carry their own.',
+      examples: [75],
+    },
     tags: { type: 'array', items: { type: 'string' }, description: 'Tags added to every indicator of the feed.', examples: [['botnet', 'c2']] },
     description: { type: 'string', description: 'Description given to indicators that do not carry their own.' },
-    refresh: { type: 'string', description: 'Cron expression (node-cron, 5 or 6 fields) to reload the feed. The new set replaces the old one between batches; a failed reload keeps the last good set.', examples: ['0 */6 * * *'] },
+    refresh: {
+      type: 'string',
+      description:
+        'Cron expression (node-cron, 5 or 6 fields) to reload the feed. The new set replaces the old one between batches; a failed reload keeps the last good set.',
+      examples: ['0 */6 * * *'],
+    },
     timeout: { type: 'string', default: '30s', description: 'Time allowed for an http(s) download.', examples: ['30s'] },
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra HTTP request headers (e.g. an API key header).' },
-    optional: { type: 'boolean', default: false, description: 'When the feed cannot be read at start-up, log it and start with no indicators from it (retrying at each refresh) instead of failing the run.' },
+    optional: {
+      type: 'boolean',
+      default: false,
+      description:
+        'When the feed cannot be read at start-up, log it and start with no indicators from it (retrying at each refresh) instead of failing the run.',
+    },
     columns: {
       type: 'object',
       additionalProperties: false,
-      description: 'Which column (CSV) or field (JSON) holds what. Omitted roles are found by common names (`ioc`, `url`, `dst_ip`, `ip_address`, `domain`, `ioc_type`, `dst_port`, `first_seen_utc`, `dateadded`, `last_online`, `tags`, `malware`, `confidence_level`...).',
+      description:
+        'Which column (CSV) or field (JSON) holds what. Omitted roles are found by common names (`ioc`, `url`, `dst_ip`, `ip_address`, `domain`, `ioc_type`, `dst_port`, `first_seen_utc`, `dateadded`, `last_online`, `tags`, `malware`, `confidence_level`...).',
       properties: {
         value: { ...column, description: 'The indicator value. ' + column.description },
-        type: { ...column, description: 'Its type label (`ip`, `ip:port`, `domain`, `url`, `sha256`...); unsupported types are skipped. ' + column.description },
+        type: {
+          ...column,
+          description: 'Its type label (`ip`, `ip:port`, `domain`, `url`, `sha256`...); unsupported types are skipped. ' + column.description,
+        },
         port: { ...column, description: 'A port to keep with an address (informative). ' + column.description },
         first_seen: { ...column, description: 'First-seen date. ' + column.description },
         last_seen: { ...column, description: 'Last-seen date. ' + column.description },
@@ -73,7 +115,11 @@ const feedSchema = {
     },
     delimiter: { type: 'string', minLength: 1, maxLength: 1, description: 'CSV delimiter (default `,`).' },
     header: { enum: ['auto', 'yes', 'no'], default: 'auto', description: 'CSV header row: `auto` detects a (possibly `#`-commented) header.' },
-    misp_types: { type: 'array', items: { type: 'string' }, description: 'MISP attribute types to read (default: ip-dst, ip-src, ip-dst|port, ip-src|port, domain, hostname, hostname|port, domain|ip, url).' },
+    misp_types: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'MISP attribute types to read (default: ip-dst, ip-src, ip-dst|port, ip-src|port, domain, hostname, hostname|port, domain|ip, url).',
+    },
   },
 } as const;
 
@@ -92,7 +138,7 @@ export default definePlugin<IocSweepConfig>({
   description: [
     'Records pass through unchanged on `out`. A record that matches one or more indicators yields ONE alert on `alerts`',
     '(ECS: `event.kind: alert`, `rule.name`, `threat.enrichments[]` with `indicator.type/value/provider/confidence/description/first_seen/last_seen/tags`',
-    'and `matched.field/atomic`), with the record\'s own fields.',
+    "and `matched.field/atomic`), with the record's own fields.",
     '',
     'Matching (both sides normalised the same way): domains lower-cased, trailing dot and port stripped, IDN → punycode, and a domain',
     'indicator matches the host and every subdomain on a label boundary (unless `exact`); IPv4/IPv6 compared as numbers (IPv4-mapped IPv6',
@@ -120,7 +166,8 @@ export default definePlugin<IocSweepConfig>({
         type: 'array',
         items: feedSchema,
         default: [],
-        description: 'Feeds of values never to alert on (same formats and matching rules). A hit is dropped when its matched value is allowlisted; for URL hits, also when the URL\'s host is.',
+        description:
+          "Feeds of values never to alert on (same formats and matching rules). A hit is dropped when its matched value is allowlisted; for URL hits, also when the URL's host is.",
       },
       rule_name: { type: 'string', default: 'ioc-sweep', description: 'The `rule.name` of the alerts.' },
       fields: {
@@ -131,21 +178,31 @@ export default definePlugin<IocSweepConfig>({
         properties: {
           ip: fieldList('Fields holding an IP address.', ['destination.ip']),
           host: fieldList('Fields holding a host name (or IP literal, possibly with a port).', ['url.domain', 'destination.domain']),
-          url: fieldList('Fields holding a full URL; the URL is matched whole and its host as a host. `url.full` (the URL rebuilt by proxy-log) catches formats whose `url.original` has no scheme, such as Zscaler NSS.', ['url.original', 'url.full']),
+          url: fieldList(
+            'Fields holding a full URL; the URL is matched whole and its host as a host. `url.full` (the URL rebuilt by proxy-log) catches formats whose `url.original` has no scheme, such as Zscaler NSS.',
+            ['url.original', 'url.full'],
+          ),
         },
       },
       since_last_run: {
         type: 'boolean',
         default: false,
-        description: 'Incremental (retro-hunt) sweep: match only the indicators each feed did not have when a run of this node last reached the end of its input. The keys of every feed\'s indicators are kept in the node\'s state directory and committed when a run finishes its input without being stopped; a failed or stopped run commits nothing, so its new indicators are swept again next time. The first run (or a renamed feed) sweeps everything. Allowlists always apply in full. Metrics: `indicators_swept` (indicators matched against), `indicators_known` (skipped as swept before).',
+        description:
+          "Incremental (retro-hunt) sweep: match only the indicators each feed did not have when a run of this node last reached the end of its input. The keys of every feed's indicators are kept in the node's state directory and committed when a run finishes its input without being stopped; a failed or stopped run commits nothing, so its new indicators are swept again next time. The first run (or a renamed feed) sweeps everything. Allowlists always apply in full. Metrics: `indicators_swept` (indicators matched against), `indicators_known` (skipped as swept before).",
       },
       suppress: {
         type: 'object',
         additionalProperties: false,
         required: ['period'],
-        description: 'Alert-flood suppression: the first alert of a key is emitted at once; repeats within `period` (event time) are counted and reported by one summary alert (`suppression.count`) when the period ends or the input does.',
+        description:
+          'Alert-flood suppression: the first alert of a key is emitted at once; repeats within `period` (event time) are counted and reported by one summary alert (`suppression.count`) when the period ends or the input does.',
         properties: {
-          key: { type: 'array', items: { type: 'string' }, default: ['source.ip', 'indicator'], description: 'Alert fields forming the key; `indicator` means the set of matched indicators.' },
+          key: {
+            type: 'array',
+            items: { type: 'string' },
+            default: ['source.ip', 'indicator'],
+            description: 'Alert fields forming the key; `indicator` means the set of matched indicators.',
+          },
           period: { type: 'string', description: 'Suppression period.', examples: ['10m'] },
         },
       },
@@ -171,11 +228,22 @@ export default definePlugin<IocSweepConfig>({
     const issues: ConfigIssue[] = [];
     const names = new Set<string>();
     const checkFeed = (f: FeedConfig, at: string) => {
-      if ((f.path === undefined) === (f.url === undefined)) issues.push({ path: at, code: 'IOC_FEED_SOURCE', message: `feed '${f.name}' needs exactly one of 'path' or 'url'` });
+      if ((f.path === undefined) === (f.url === undefined))
+        issues.push({ path: at, code: 'IOC_FEED_SOURCE', message: `feed '${f.name}' needs exactly one of 'path' or 'url'` });
       if (names.has(f.name)) issues.push({ path: `${at}/name`, code: 'IOC_FEED_DUPLICATE', message: `feed name '${f.name}' is used twice` });
       names.add(f.name);
-      if (f.refresh !== undefined && !cron.validate(f.refresh)) issues.push({ path: `${at}/refresh`, code: 'IOC_BAD_CRON', message: `'${f.refresh}' is not a valid cron expression`, hint: 'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"' });
-      try { parseDuration(f.timeout ?? '30s'); } catch (e) { issues.push({ path: `${at}/timeout`, code: 'IOC_BAD_DURATION', message: (e as Error).message }); }
+      if (f.refresh !== undefined && !cron.validate(f.refresh))
+        issues.push({
+          path: `${at}/refresh`,
+          code: 'IOC_BAD_CRON',
+          message: `'${f.refresh}' is not a valid cron expression`,
+          hint: 'five fields: minute hour day-of-month month day-of-week, e.g. "0 */6 * * *"',
+        });
+      try {
+        parseDuration(f.timeout ?? '30s');
+      } catch (e) {
+        issues.push({ path: `${at}/timeout`, code: 'IOC_BAD_DURATION', message: (e as Error).message });
+      }
     };
     config.feeds.forEach((f, i) => {
       checkFeed(f, `/feeds/${i}`);
@@ -186,7 +254,9 @@ export default definePlugin<IocSweepConfig>({
     if (config.suppress) {
       try {
         if (parseDuration(config.suppress.period) <= 0) throw new Error('the period must be longer than 0');
-      } catch (e) { issues.push({ path: '/suppress/period', code: 'IOC_BAD_DURATION', message: (e as Error).message }); }
+      } catch (e) {
+        issues.push({ path: '/suppress/period', code: 'IOC_BAD_DURATION', message: (e as Error).message });
+      }
     }
     return issues;
   },
@@ -236,7 +306,10 @@ export class FeedSet {
   private allow: FeedSlot[] = [];
   private closed = false;
 
-  private constructor(private readonly ctx: PrepareContext, private readonly incremental: boolean) {}
+  private constructor(
+    private readonly ctx: PrepareContext,
+    private readonly incremental: boolean,
+  ) {}
 
   static async load(config: IocSweepConfig, ctx: PrepareContext): Promise<FeedSet> {
     const s = new FeedSet(ctx, config.since_last_run === true);
@@ -323,9 +396,18 @@ export class FeedSet {
     this.ctx.metrics.add('rows_skipped', t.skipped);
     this.ctx.logger.info(
       {
-        feed: l.store.feed, format: l.format, inputs: l.inputs.length, indicators: l.store.size, by_type: l.store.counts,
-        table_bytes: l.store.flatBytes, rows: t.rows, skipped: t.skipped, reasons: t.reasons, ignored_objects: t.ignored,
-        samples: t.samples.slice(0, 3), ms: Math.round(l.ms),
+        feed: l.store.feed,
+        format: l.format,
+        inputs: l.inputs.length,
+        indicators: l.store.size,
+        by_type: l.store.counts,
+        table_bytes: l.store.flatBytes,
+        rows: t.rows,
+        skipped: t.skipped,
+        reasons: t.reasons,
+        ignored_objects: t.ignored,
+        samples: t.samples.slice(0, 3),
+        ms: Math.round(l.ms),
       },
       'feed loaded',
     );
@@ -362,7 +444,10 @@ export class FeedSet {
       try {
         const l = await loadFeed(slot.feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
         if (l.store.size === 0 && slot.size > 0) {
-          throw new FeedError('FEED_EMPTY', `feed '${slot.feed.name}': reload read ${l.tally.rows} rows but no usable indicator (${JSON.stringify(l.tally.reasons)})`);
+          throw new FeedError(
+            'FEED_EMPTY',
+            `feed '${slot.feed.name}': reload read ${l.tally.rows} rows but no usable indicator (${JSON.stringify(l.tally.reasons)})`,
+          );
         }
         if (this.closed) return false;
         if (slot.keys) await this.split(slot, l.store);
@@ -408,7 +493,10 @@ export class IocSweep implements ProcessorInstance {
   private feedSet: FeedSet | undefined;
   private commitFiles: KeyFiles[] | undefined;
 
-  constructor(private readonly config: IocSweepConfig, private readonly ctx: PluginContext) {
+  constructor(
+    private readonly config: IocSweepConfig,
+    private readonly ctx: PluginContext,
+  ) {
     this.matcher = new Matcher(config.fields);
     this.suppressor = config.suppress
       ? new Suppressor(config.suppress.key ?? ['source.ip', 'indicator'], parseDuration(config.suppress.period), config.suppress.period)

@@ -21,7 +21,10 @@ export type IndicatorType = 'ipv4-addr' | 'ipv6-addr' | 'domain-name' | 'url';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString, mappedV4, v6PrefixKey, v4PrefixKey };
 
 /** An address atom: IPv4 (v4 ≥ 0) or IPv6 (v6 hex). */
-export interface IpAtom { v4: number; v6: string | null }
+export interface IpAtom {
+  v4: number;
+  v6: string | null;
+}
 
 /** Parse an IP literal (IPv4, IPv6, bracketed IPv6), folding IPv4-mapped IPv6 to IPv4. */
 export function parseIp(s: string): IpAtom | null {
@@ -37,7 +40,10 @@ export function parseIp(s: string): IpAtom | null {
 }
 
 /** A host from a record or a feed: either an IP atom or a normalised domain name. */
-export interface HostAtom { ip: IpAtom | null; domain: string | null }
+export interface HostAtom {
+  ip: IpAtom | null;
+  domain: string | null;
+}
 
 function isPlainAsciiHost(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
@@ -201,7 +207,10 @@ export function fastUrlKey(raw: string): string | null {
   let numeric = true;
   for (let k = ll; k < he; k++) {
     const c = raw.charCodeAt(k);
-    if (c < 48 || c > 57) { numeric = false; break; }
+    if (c < 48 || c > 57) {
+      numeric = false;
+      break;
+    }
   }
   const host = raw.slice(hs, he);
   if (numeric && parseIPv4(host) < 0) return null;

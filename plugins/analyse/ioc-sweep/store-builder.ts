@@ -4,13 +4,9 @@
  * and hands the tables to a read-only store. Everything here is load-time state (metadata interning,
  * the hosts of URL keys for the URL gate); the store keeps none of it.
  */
-import {
-  v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd,
-} from './normalise.js';
+import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd } from './normalise.js';
 import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
-import {
-  IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint,
-} from './store.js';
+import { IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint } from './store.js';
 
 /** Where the host of a URL key is: `[start, end)` after `scheme://`, up to the port, path, query or fragment. */
 function urlKeyHost(key: string): [number, number] {
@@ -31,7 +27,14 @@ function urlKeyHost(key: string): [number, number] {
 
 export class IndicatorStoreBuilder {
   readonly counts: StoreCounts = {
-    'ipv4-addr': 0, 'ipv6-addr': 0, 'ipv4-cidr': 0, 'ipv6-cidr': 0, 'domain-name': 0, url: 0, duplicates: 0, host_bits_masked: 0,
+    'ipv4-addr': 0,
+    'ipv6-addr': 0,
+    'ipv4-cidr': 0,
+    'ipv6-cidr': 0,
+    'domain-name': 0,
+    url: 0,
+    duplicates: 0,
+    host_bits_masked: 0,
   };
   private readonly metas: Meta[] = [];
   /** Meta → its index in `metas`. */
@@ -133,10 +136,14 @@ export class IndicatorStoreBuilder {
   /** IPv6 gate: a hashed bitmap of the first 32 bits of every prefix of length ≥ 32; broader ones are probed always. */
   private v6Gate(): { gate: Bits; gated: number[]; broad: number[] } {
     let n = 0;
-    this.v6.forEach((_, len) => { if (len >= 32) n++; });
+    this.v6.forEach((_, len) => {
+      if (len >= 32) n++;
+    });
     const g = new Bits(gateBits(n));
     const slots = this.v6.slots;
-    this.v6.forEach((k, len) => { if (len >= 32) g.set(fmix(slots[k]!) >>> g.shift); });
+    this.v6.forEach((k, len) => {
+      if (len >= 32) g.set(fmix(slots[k]!) >>> g.shift);
+    });
     return { gate: g, gated: this.v6Lens.filter((l) => l >= 32), broad: this.v6Lens.filter((l) => l < 32) };
   }
 
@@ -206,7 +213,7 @@ export class IndicatorStoreBuilder {
   addV4(n: number, len: number, meta: Meta): void {
     this.writable();
     const key = v4PrefixKey(n, len) | 0;
-    if ((len < 32 && len > 0 && ((n << len) >>> 0) !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
+    if ((len < 32 && len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
     this.v4Lens = this.addLen(this.v4Lens, len);
     const t = this.v4;
     const slot = t.find(key, 0, 0, 0, len);
@@ -395,8 +402,13 @@ export class IndicatorStoreBuilder {
       portText = v.slice(close + 2);
     } else {
       const c = v.lastIndexOf(':');
-      if (c < 0) { host = v; portText = ''; }
-      else { host = v.slice(0, c); portText = v.slice(c + 1); }
+      if (c < 0) {
+        host = v;
+        portText = '';
+      } else {
+        host = v.slice(0, c);
+        portText = v.slice(c + 1);
+      }
     }
     const ip = parseIp(host);
     if (!ip) return 'BAD_IP';
@@ -406,9 +418,8 @@ export class IndicatorStoreBuilder {
       if (!Number.isInteger(port) || port < 0 || port > 65535) return 'BAD_IP';
     }
     // The same address with another port is the same indicator (ports are informative): first wins.
-    const existing = ip.v6 !== null
-      ? this.v6.find(hexWord(ip.v6, 0), hexWord(ip.v6, 8), hexWord(ip.v6, 16), hexWord(ip.v6, 24), 128)
-      : this.v4.find(ip.v4 | 0, 0, 0, 0, 32);
+    const existing =
+      ip.v6 !== null ? this.v6.find(hexWord(ip.v6, 0), hexWord(ip.v6, 8), hexWord(ip.v6, 16), hexWord(ip.v6, 24), 128) : this.v4.find(ip.v4 | 0, 0, 0, 0, 32);
     if (existing >= 0) {
       this.counts.duplicates++;
       return null;

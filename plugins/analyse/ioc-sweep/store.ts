@@ -22,10 +22,7 @@
  * rebuilt from the key on a hit.
  */
 import { type IndicatorType, ipv4ToString, ipv6ToString, v4PrefixKey } from './normalise.js';
-import {
-  Arena, Bits, RefLists, StrTable, Suffixes, WordTable, hashRange, hostSuffixes, fmix,
-  type StrTableData, type WordTableData,
-} from './flat.js';
+import { Arena, Bits, RefLists, StrTable, Suffixes, WordTable, hashRange, hostSuffixes, fmix, type StrTableData, type WordTableData } from './flat.js';
 
 /** Metadata carried into alerts. Shared between indicators (interned per store). */
 export interface Meta {
@@ -41,7 +38,6 @@ export interface Meta {
   readonly port?: number;
 }
 
-
 /** One matched indicator. */
 export interface Hit {
   type: IndicatorType;
@@ -53,16 +49,7 @@ export interface Hit {
 export type TypeHint = 'auto' | 'ip' | 'ip-port' | 'domain' | 'url';
 
 /** Reason codes for values a store refuses (counted per feed, never fatal). */
-export type SkipReason =
-  | 'EMPTY'
-  | 'BAD_IP'
-  | 'BAD_CIDR'
-  | 'CIDR_TOO_BROAD'
-  | 'BAD_DOMAIN'
-  | 'BAD_URL'
-  | 'NOT_AN_INDICATOR'
-  | 'PATH_ONLY'
-  | 'TLD_ONLY';
+export type SkipReason = 'EMPTY' | 'BAD_IP' | 'BAD_CIDR' | 'CIDR_TOO_BROAD' | 'BAD_DOMAIN' | 'BAD_URL' | 'NOT_AN_INDICATOR' | 'PATH_ONLY' | 'TLD_ONLY';
 
 export interface StoreCounts {
   'ipv4-addr': number;
@@ -78,7 +65,6 @@ export interface StoreCounts {
 /** Smallest CIDR prefix accepted: broader ranges would flag a large share of the Internet. */
 export const MIN_V4_PREFIX = 8;
 export const MIN_V6_PREFIX = 16;
-
 
 /**
  * A sealed store in structured-cloneable form: SharedArrayBuffers (shared between threads, never
@@ -170,7 +156,10 @@ export class IndicatorStore {
   private readonly urlGate: Bits;
 
   /** A store over sealed tables: made by `IndicatorStoreBuilder.seal()` or `fromShared()`. */
-  constructor(readonly feed: string, t: StoreTables) {
+  constructor(
+    readonly feed: string,
+    t: StoreTables,
+  ) {
     this.counts = t.counts;
     this.metas = t.metas;
     this.lists = t.lists;
@@ -224,15 +213,32 @@ export class IndicatorStore {
     return c['ipv4-addr'] + c['ipv6-addr'] + c['ipv4-cidr'] + c['ipv6-cidr'] + c['domain-name'] + c.url;
   }
 
-  get hasDomains(): boolean { return this.domains.n > 0; }
-  get hasUrls(): boolean { return this.urls.n > 0; }
-  get hasV4(): boolean { return this.v4Lens.length > 0; }
-  get hasV6(): boolean { return this.v6Lens.length > 0; }
+  get hasDomains(): boolean {
+    return this.domains.n > 0;
+  }
+  get hasUrls(): boolean {
+    return this.urls.n > 0;
+  }
+  get hasV4(): boolean {
+    return this.v4Lens.length > 0;
+  }
+  get hasV6(): boolean {
+    return this.v6Lens.length > 0;
+  }
 
   /** Bytes held by the flat tables (what `toShared()` shares), metadata objects not included. */
   get flatBytes(): number {
-    return this.arena.data.byteLength + this.lists.data.byteLength + this.v4.bytes + this.v6.bytes + this.domains.bytes + this.urls.bytes +
-      this.v4Gate.bytes + this.v6Gate.bytes + this.urlGate.bytes;
+    return (
+      this.arena.data.byteLength +
+      this.lists.data.byteLength +
+      this.v4.bytes +
+      this.v6.bytes +
+      this.domains.bytes +
+      this.urls.bytes +
+      this.v4Gate.bytes +
+      this.v6Gate.bytes +
+      this.urlGate.bytes
+    );
   }
 
   /**

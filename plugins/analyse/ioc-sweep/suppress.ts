@@ -22,7 +22,11 @@ export class Suppressor {
   private nextExpiry = Infinity;
   suppressed = 0;
 
-  constructor(private readonly keyFields: readonly string[], private readonly periodMs: number, private readonly periodText: string) {}
+  constructor(
+    private readonly keyFields: readonly string[],
+    private readonly periodMs: number,
+    private readonly periodText: string,
+  ) {}
 
   private key(alert: Rec): string {
     const parts: unknown[] = [];
@@ -30,7 +34,14 @@ export class Suppressor {
       if (f === 'indicator') {
         // The matched indicators, as a set: the same hits in another order are the same key.
         const en = alert.threat?.enrichments;
-        parts.push(Array.isArray(en) ? en.map((e: any) => `${e.indicator?.type}:${e.indicator?.value}`).sort().join(' ') : null);
+        parts.push(
+          Array.isArray(en)
+            ? en
+                .map((e: any) => `${e.indicator?.type}:${e.indicator?.value}`)
+                .sort()
+                .join(' ')
+            : null,
+        );
       } else parts.push(getPath(alert, f) ?? null);
     }
     return JSON.stringify(parts);

@@ -200,7 +200,11 @@ export class Matcher {
       if (d === null || !v.startsWith(d, hs)) continue;
       const e = hs + d.length;
       c = e < len ? v.charCodeAt(e) : 0;
-      if (e === len || c === 58 || c === 47 || c === 63 || c === 35) { same = out[k] as PooledAtom; he = e; break; }
+      if (e === len || c === 58 || c === 47 || c === 63 || c === 35) {
+        same = out[k] as PooledAtom;
+        he = e;
+        break;
+      }
     }
     if (same === null) {
       for (; he < len; he++) {
@@ -279,8 +283,9 @@ export class Matcher {
       for (let s = 0; s < stores.length; s++) {
         const st = stores[s]!;
         if (atom.ip) {
-          if (atom.ip.v6 === null) { if (st.hasV4) st.matchV4(atom.ip.v4, tmp); }
-          else if (st.hasV6) st.matchV6(atom.ip.v6, tmp);
+          if (atom.ip.v6 === null) {
+            if (st.hasV4) st.matchV4(atom.ip.v4, tmp);
+          } else if (st.hasV6) st.matchV6(atom.ip.v6, tmp);
         } else if (atom.domain !== null) {
           if (st.hasDomains) {
             const suf = atom.suf;
@@ -352,7 +357,21 @@ function take(pool: PooledAtom[], out: Atom[], field: string, atomic: string): P
 function peek(pool: PooledAtom[], k: number): PooledAtom {
   let a = pool[k];
   if (a === undefined) {
-    a = { field: '', atomic: '', ip: null, domain: null, urlKey: null, url: false, urlPending: false, urlHostHash: 0, suf: null, host: null, ipBuf: { v4: -1, v6: null }, sufBuf: new Suffixes(), hostFlags: 0 };
+    a = {
+      field: '',
+      atomic: '',
+      ip: null,
+      domain: null,
+      urlKey: null,
+      url: false,
+      urlPending: false,
+      urlHostHash: 0,
+      suf: null,
+      host: null,
+      ipBuf: { v4: -1, v6: null },
+      sufBuf: new Suffixes(),
+      hostFlags: 0,
+    };
     pool[k] = a;
   } else {
     a.ip = null;

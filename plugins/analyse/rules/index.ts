@@ -35,15 +35,17 @@ const RULE_SCHEMA = {
     name: { type: 'string', minLength: 1, description: 'Rule name; alerts carry it as `rule.name`. Unique within the node.', examples: ['raw-ip-executable'] },
     description: { type: 'string', description: 'What the rule detects; alerts carry it as `rule.description`.' },
     when: {
-      description: 'json-logic condition over the record (ECS field names with `var`, e.g. `{"var": "url.domain"}`). See docs/rules.md for the operations available.',
+      description:
+        'json-logic condition over the record (ECS field names with `var`, e.g. `{"var": "url.domain"}`). See docs/rules.md for the operations available.',
       examples: [{ '>': [{ var: 'http.request.bytes' }, 1000000] }],
     },
     severity: {
       enum: ['low', 'medium', 'high', 'critical'],
       default: 'medium',
-      description: 'Severity label, kept as `rule.severity`; alerts carry the matching ECS score in `event.severity` (low 21, medium 47, high 73, critical 99).',
+      description:
+        'Severity label, kept as `rule.severity`; alerts carry the matching ECS score in `event.severity` (low 21, medium 47, high 73, critical 99).',
     },
-    tags: { type: 'array', items: { type: 'string' }, default: [], description: 'Tags added to the alert\'s `tags` (after the record\'s own).' },
+    tags: { type: 'array', items: { type: 'string' }, default: [], description: "Tags added to the alert's `tags` (after the record's own)." },
   },
 };
 
@@ -58,7 +60,7 @@ export default definePlugin<RulesConfig>({
   },
   description: [
     'Every input record passes through on `out`. For each rule it matches, one alert goes to `alerts`:',
-    'the record\'s fields plus `event.kind: alert`, `event.severity` (numeric), `rule.name`,',
+    "the record's fields plus `event.kind: alert`, `event.severity` (numeric), `rule.name`,",
     '`rule.description`, `rule.severity` (label), `rule.ruleset` (the node name) and `tags`.',
     'Rules are validated and compiled once; besides the standard json-logic operations they may use',
     '`cidr_match`, `is_ip`, `starts_with`, `ends_with`, `lower`, `file_extension` and `in_list`',
@@ -104,7 +106,13 @@ export default definePlugin<RulesConfig>({
     const lists: ListDecls = config.lists ?? {};
     config.rules.forEach((rule, i) => {
       const prev = seen.get(rule.name);
-      if (prev !== undefined) issues.push({ path: `/rules/${i}/name`, code: 'RULE_DUPLICATE', message: `rule name '${rule.name}' is already used by rules[${prev}]`, hint: 'rule names must be unique within a node' });
+      if (prev !== undefined)
+        issues.push({
+          path: `/rules/${i}/name`,
+          code: 'RULE_DUPLICATE',
+          message: `rule name '${rule.name}' is already used by rules[${prev}]`,
+          hint: 'rule names must be unique within a node',
+        });
       else seen.set(rule.name, i);
       issues.push(...checkLogicRule(rule.when, `/rules/${i}/when`, lists));
     });
@@ -146,7 +154,10 @@ export default definePlugin<RulesConfig>({
             } catch (err) {
               // Operations do not throw on record data; a library operation might. Count and say so once.
               failed[i]!++;
-              if (!warned[i]) { warned[i] = true; ctx.logger.warn({ rule: names[i], err: (err as Error).message }, 'rule evaluation failed; treated as no match'); }
+              if (!warned[i]) {
+                warned[i] = true;
+                ctx.logger.warn({ rule: names[i], err: (err as Error).message }, 'rule evaluation failed; treated as no match');
+              }
               continue;
             }
             if (hit) {
@@ -156,8 +167,15 @@ export default definePlugin<RulesConfig>({
           }
         }
         for (let i = 0; i < n; i++) {
-          if (matched[i]) { ctx.metrics.add(`alerts.${names[i]}`, matched[i]); ctx.metrics.add('alerts', matched[i]); matched[i] = 0; }
-          if (failed[i]) { ctx.metrics.add(`errors.${names[i]}`, failed[i]); failed[i] = 0; }
+          if (matched[i]) {
+            ctx.metrics.add(`alerts.${names[i]}`, matched[i]);
+            ctx.metrics.add('alerts', matched[i]);
+            matched[i] = 0;
+          }
+          if (failed[i]) {
+            ctx.metrics.add(`errors.${names[i]}`, failed[i]);
+            failed[i] = 0;
+          }
         }
         return { out: records, alerts };
       },
@@ -188,5 +206,9 @@ function escapePointer(s: string): string {
 }
 
 function existsSyncSafe(p: string): boolean {
-  try { return existsSync(resolve(p)); } catch { return false; }
+  try {
+    return existsSync(resolve(p));
+  } catch {
+    return false;
+  }
 }

@@ -22,7 +22,11 @@ export interface Aggregate {
 
 /** Per field: [present, n numeric, sum, min, max]. */
 const SLOTS = 5;
-const PRESENT = 0, N = 1, SUM = 2, MIN = 3, MAX = 4;
+const PRESENT = 0,
+  N = 1,
+  SUM = 2,
+  MIN = 3,
+  MAX = 4;
 
 export interface Pane {
   start: number;
@@ -64,10 +68,16 @@ export class Plan {
     let nums: Float64Array | null = null;
     if (this.fields.length) {
       nums = new Float64Array(this.fields.length * SLOTS);
-      for (let f = 0; f < this.fields.length; f++) { nums[f * SLOTS + MIN] = Infinity; nums[f * SLOTS + MAX] = -Infinity; }
+      for (let f = 0; f < this.fields.length; f++) {
+        nums[f * SLOTS + MIN] = Infinity;
+        nums[f * SLOTS + MAX] = -Infinity;
+      }
     }
     let sets: Set<unknown>[] | null = null;
-    if (this.nSets) { sets = new Array(this.nSets); for (let i = 0; i < this.nSets; i++) sets[i] = new Set(); }
+    if (this.nSets) {
+      sets = new Array(this.nSets);
+      for (let i = 0; i < this.nSets; i++) sets[i] = new Set();
+    }
     return { start, count: 0, nums, sets, samples: null };
   }
 
@@ -110,7 +120,10 @@ export class Plan {
         let nonEmpty = 0;
         for (let i = from; i < to; i++) {
           const size = panes[i]!.sets![si]!.size;
-          if (size) { nonEmpty++; if (largest === -1 || size > panes[largest]!.sets![si]!.size) largest = i; }
+          if (size) {
+            nonEmpty++;
+            if (largest === -1 || size > panes[largest]!.sets![si]!.size) largest = i;
+          }
         }
         if (nonEmpty <= 1) value = largest === -1 ? 0 : panes[largest]!.sets![si]!.size;
         else {
@@ -120,7 +133,11 @@ export class Plan {
         }
       } else {
         const b = a.field * SLOTS;
-        let present = 0, n = 0, sum = 0, min = Infinity, max = -Infinity;
+        let present = 0,
+          n = 0,
+          sum = 0,
+          min = Infinity,
+          max = -Infinity;
         for (let i = from; i < to; i++) {
           const nums = panes[i]!.nums!;
           present += nums[b + PRESENT]!;
@@ -130,11 +147,21 @@ export class Plan {
           if (nums[b + MAX]! > max) max = nums[b + MAX]!;
         }
         switch (a.kind) {
-          case 'count': value = present; break;
-          case 'sum': value = sum; break;
-          case 'min': value = n ? min : null; break;
-          case 'max': value = n ? max : null; break;
-          case 'avg': value = n ? sum / n : null; break;
+          case 'count':
+            value = present;
+            break;
+          case 'sum':
+            value = sum;
+            break;
+          case 'min':
+            value = n ? min : null;
+            break;
+          case 'max':
+            value = n ? max : null;
+            break;
+          case 'avg':
+            value = n ? sum / n : null;
+            break;
         }
       }
       writers[ai]!(out, value);
@@ -151,13 +178,19 @@ export type FieldWriter = (rec: Rec, value: unknown) => void;
 export function fieldWriter(path: string): FieldWriter {
   const parts = path.split('.');
   const last = parts.pop()!;
-  if (parts.length === 0) return (rec, v) => { rec[last] = v; };
+  if (parts.length === 0)
+    return (rec, v) => {
+      rec[last] = v;
+    };
   return (rec, v) => {
     let cur = rec;
     for (let i = 0; i < parts.length; i++) {
       const k = parts[i]!;
       let next = cur[k];
-      if (next === undefined) { next = {}; cur[k] = next; }
+      if (next === undefined) {
+        next = {};
+        cur[k] = next;
+      }
       cur = next;
     }
     cur[last] = v;

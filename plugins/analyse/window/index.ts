@@ -8,10 +8,7 @@
  *   alerts  closed windows for which `alert_when` holds (`event.kind: alert`)
  *   late    records the window could not count (too late, no event time, no key), with the reason
  */
-import {
-  definePlugin, compileLogic, parseDuration, getPath,
-  type Rec, type ConfigIssue, type CompiledLogic,
-} from '../../../src/api.js';
+import { definePlugin, compileLogic, parseDuration, getPath, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec } from './aggregates.js';
 import { WindowState, type ClosedWindow } from './state.js';
@@ -75,12 +72,12 @@ export default definePlugin<WindowConfig>({
   description: [
     'Windows are aligned to the Unix epoch (UTC): a `5m` window with `slide: 1m` covers',
     '[12:00, 12:05), [12:01, 12:06), ... Without `slide` windows tumble (slide = size).',
-    'Each source partition (a Kafka topic partition, a file: the record\'s `origin`) has its own',
+    "Each source partition (a Kafka topic partition, a file: the record's `origin`) has its own",
     'watermark, the greatest event time seen from it minus `allowed_lateness`; windows close once the',
     'smallest watermark of the partitions that are not idle passes their end. A partition that sent',
     'nothing for `idle_timeout` (wall-clock) stops holding the others back, and when every partition',
     'is idle the watermark advances with wall-clock time, so a quiet stream still emits its windows',
-    'and alerts. A record older than its partition\'s watermark, or falling before windows already',
+    "and alerts. A record older than its partition's watermark, or falling before windows already",
     'emitted, goes to `late` (reason `LATE`), as do records without a parseable `time_field`',
     '(`NO_TIMESTAMP`) or without a key field (`MISSING_KEY`). Every input record also passes through',
     'on `out`.',
@@ -90,7 +87,7 @@ export default definePlugin<WindowConfig>({
     'When `max_keys` keys hold open windows, the key with the oldest open window is spilled: its',
     'windows are emitted at once with `window.partial: true` (aggregates of the records seen so far).',
     'At the end of a finite run every open window is emitted.',
-    'With `samples: N`, alerts carry the raw lines of the window\'s first N records (their',
+    "With `samples: N`, alerts carry the raw lines of the window's first N records (their",
     '`event.original`, kept by `proxy-log` with `keep_original: true`) in `event.original`, one per line.',
   ].join('\n'),
   schema: {
@@ -99,7 +96,10 @@ export default definePlugin<WindowConfig>({
     required: ['size', 'aggregate'],
     properties: {
       key: {
-        anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true }],
+        anyOf: [
+          { type: 'string', minLength: 1 },
+          { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+        ],
         default: [],
         description: 'Field(s) to group by, e.g. `[source.ip]`. Empty: one window series for all records.',
         examples: [['source.ip'], ['source.ip', 'url.domain']],
@@ -110,24 +110,29 @@ export default definePlugin<WindowConfig>({
       allowed_lateness: {
         ...DURATION,
         default: '1m',
-        description: 'How far behind the greatest event time seen a record may be and still be counted. Larger values hold windows open longer (more memory, later alerts).',
+        description:
+          'How far behind the greatest event time seen a record may be and still be counted. Larger values hold windows open longer (more memory, later alerts).',
         examples: ['30s', '1h'],
       },
       idle_timeout: {
         anyOf: [...DURATION.anyOf, { const: 'never' }],
         default: '30s',
-        description: 'Wall-clock time after which a source partition that sent nothing stops holding back the watermark of the others; when every partition is idle, the watermark advances with wall-clock time from then on, so windows of a quiet stream close at most this much later than on a busy one. `never`: windows close on event time only (and at the end of a finite run).',
+        description:
+          'Wall-clock time after which a source partition that sent nothing stops holding back the watermark of the others; when every partition is idle, the watermark advances with wall-clock time from then on, so windows of a quiet stream close at most this much later than on a busy one. `never`: windows close on event time only (and at the end of a finite run).',
         examples: ['30s', '2m', 'never'],
       },
       aggregate: {
         type: 'object',
         minProperties: 1,
-        description: 'Output name → `count`, or `{count|sum|min|max|avg|distinct: field}`. `distinct` counts distinct values exactly; `{count: f}` counts records that have f.',
+        description:
+          'Output name → `count`, or `{count|sum|min|max|avg|distinct: field}`. `distinct` counts distinct values exactly; `{count: f}` counts records that have f.',
         additionalProperties: {
           anyOf: [
             { const: 'count' },
             {
-              type: 'object', minProperties: 1, maxProperties: 1,
+              type: 'object',
+              minProperties: 1,
+              maxProperties: 1,
               propertyNames: { enum: ['count', 'sum', 'min', 'max', 'avg', 'distinct'] },
               additionalProperties: { type: 'string', minLength: 1 },
             },
@@ -136,7 +141,8 @@ export default definePlugin<WindowConfig>({
         examples: [{ requests: 'count', bytes: { sum: 'http.response.bytes' }, hosts: { distinct: 'url.domain' } }],
       },
       alert_when: {
-        description: 'json-logic condition over a closed window record (aggregates by name, e.g. `{">": [{var: requests}, 600]}`); matching windows are also emitted on `alerts`.',
+        description:
+          'json-logic condition over a closed window record (aggregates by name, e.g. `{">": [{var: requests}, 600]}`); matching windows are also emitted on `alerts`.',
         examples: [{ '>': [{ var: 'requests' }, 600] }],
       },
       alert: {
@@ -147,18 +153,29 @@ export default definePlugin<WindowConfig>({
         properties: {
           name: { type: 'string', minLength: 1, description: '`rule.name` of the alerts; default: the node name.' },
           description: { type: 'string', description: '`rule.description` of the alerts.' },
-          severity: { enum: ['low', 'medium', 'high', 'critical'], default: 'medium', description: 'Kept as `rule.severity`; `event.severity` carries the ECS score (21/47/73/99).' },
+          severity: {
+            enum: ['low', 'medium', 'high', 'critical'],
+            default: 'medium',
+            description: 'Kept as `rule.severity`; `event.severity` carries the ECS score (21/47/73/99).',
+          },
           tags: { type: 'array', items: { type: 'string' }, default: [], description: 'Tags of the alerts.' },
         },
       },
       samples: {
-        type: 'integer', minimum: 0, maximum: 100, default: 0,
-        description: 'Alerts carry, in `event.original`, the raw lines (`event.original` of the records, e.g. from `proxy-log` with `keep_original: true`) of up to this many of the window\'s first records, one per line, so that an analyst sees what was logged. 0: none.',
+        type: 'integer',
+        minimum: 0,
+        maximum: 100,
+        default: 0,
+        description:
+          "Alerts carry, in `event.original`, the raw lines (`event.original` of the records, e.g. from `proxy-log` with `keep_original: true`) of up to this many of the window's first records, one per line, so that an analyst sees what was logged. 0: none.",
         examples: [3],
       },
       max_keys: {
-        type: 'integer', minimum: 1, default: 250000,
-        description: 'Most keys with open windows held at once; beyond it the key with the oldest open window is emitted early, flagged `window.partial: true`.',
+        type: 'integer',
+        minimum: 1,
+        default: 250000,
+        description:
+          'Most keys with open windows held at once; beyond it the key with the oldest open window is emitted early, flagged `window.partial: true`.',
       },
     },
   },
@@ -167,7 +184,9 @@ export default definePlugin<WindowConfig>({
     {
       title: 'Requests per client over 5 minutes, every minute; alert above 600',
       with: {
-        key: ['source.ip'], size: '5m', slide: '1m',
+        key: ['source.ip'],
+        size: '5m',
+        slide: '1m',
         aggregate: { requests: 'count', bytes: { sum: 'http.response.bytes' }, hosts: { distinct: 'url.domain' } },
         alert_when: { '>': [{ var: 'requests' }, 600] },
         alert: { name: 'high-request-rate', severity: 'medium' },
@@ -189,25 +208,43 @@ export default definePlugin<WindowConfig>({
     if (ms.size !== undefined && Math.round(ms.size) < 1) issues.push({ path: '/size', code: 'DURATION', message: 'size must be at least 1ms' });
     if (ms.slide !== undefined && Math.round(ms.slide) < 1) issues.push({ path: '/slide', code: 'DURATION', message: 'slide must be at least 1ms' });
     if (ms.size !== undefined && ms.slide !== undefined && ms.slide > ms.size) {
-      issues.push({ path: '/slide', code: 'WINDOW_SLIDE', message: `slide (${config.slide}) is longer than size (${config.size}): records between windows would be counted nowhere`, hint: 'use slide ≤ size, or omit slide for tumbling windows' });
+      issues.push({
+        path: '/slide',
+        code: 'WINDOW_SLIDE',
+        message: `slide (${config.slide}) is longer than size (${config.size}): records between windows would be counted nowhere`,
+        hint: 'use slide ≤ size, or omit slide for tumbling windows',
+      });
     }
     const keys = keyFields(config);
     keys.forEach((k, i) => {
       const where = typeof config.key === 'string' ? '/key' : `/key/${i}`;
-      if (RESERVED.has(k.split('.')[0]!)) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `key field '${k}' clashes with the window record's own '${k.split('.')[0]}'` });
-      if (k.split('.').some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === '')) issues.push({ path: where, code: 'FIELD_PATH', message: `'${k}' is not a usable field path` });
+      if (RESERVED.has(k.split('.')[0]!))
+        issues.push({ path: where, code: 'WINDOW_RESERVED', message: `key field '${k}' clashes with the window record's own '${k.split('.')[0]}'` });
+      if (k.split('.').some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === ''))
+        issues.push({ path: where, code: 'FIELD_PATH', message: `'${k}' is not a usable field path` });
       const inside = keys.find((o, j) => j < i && overlaps(o, k));
       if (inside) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `key field '${k}' overlaps key field '${inside}'` });
     });
     const names: string[] = [];
     for (const [name, spec] of Object.entries(config.aggregate)) {
       const where = `/aggregate/${escapePointer(name)}`;
-      try { parseAgg(spec); } catch (err) { issues.push({ path: where, code: 'WINDOW_AGGREGATE', message: (err as Error).message }); }
+      try {
+        parseAgg(spec);
+      } catch (err) {
+        issues.push({ path: where, code: 'WINDOW_AGGREGATE', message: (err as Error).message });
+      }
       const parts = name.split('.');
-      if (parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === '')) issues.push({ path: where, code: 'FIELD_PATH', message: `'${name}' is not a usable output name` });
-      else if (RESERVED.has(parts[0]!)) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with the window record's own '${parts[0]}'` });
+      if (parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype' || p === ''))
+        issues.push({ path: where, code: 'FIELD_PATH', message: `'${name}' is not a usable output name` });
+      else if (RESERVED.has(parts[0]!))
+        issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with the window record's own '${parts[0]}'` });
       const clash = keys.find((k) => overlaps(k, name)) ?? names.find((n) => overlaps(n, name));
-      if (clash) issues.push({ path: where, code: 'WINDOW_RESERVED', message: `aggregate name '${name}' clashes with ${keys.includes(clash) ? 'key field' : 'aggregate'} '${clash}'` });
+      if (clash)
+        issues.push({
+          path: where,
+          code: 'WINDOW_RESERVED',
+          message: `aggregate name '${name}' clashes with ${keys.includes(clash) ? 'key field' : 'aggregate'} '${clash}'`,
+        });
       names.push(name);
     }
     if (config.alert_when !== undefined) issues.push(...checkLogicRule(config.alert_when, '/alert_when'));
@@ -225,8 +262,14 @@ export default definePlugin<WindowConfig>({
     const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;
-    const alertTest: CompiledLogic | undefined = config.alert_when === undefined ? undefined : compileLogic(prepareLogicRule(config.alert_when, {}, ctx.resolvePath));
-    const alertRule: Rec = Object.freeze({ name: config.alert.name ?? ctx.node, ruleset: ctx.node, severity: config.alert.severity, ...(config.alert.description !== undefined ? { description: config.alert.description } : {}) });
+    const alertTest: CompiledLogic | undefined =
+      config.alert_when === undefined ? undefined : compileLogic(prepareLogicRule(config.alert_when, {}, ctx.resolvePath));
+    const alertRule: Rec = Object.freeze({
+      name: config.alert.name ?? ctx.node,
+      ruleset: ctx.node,
+      severity: config.alert.severity,
+      ...(config.alert.description !== undefined ? { description: config.alert.description } : {}),
+    });
     const alertSeverity = SEVERITY_SCORE[config.alert.severity];
     const alertTags = config.alert.tags;
     const nSamples = config.samples;
@@ -329,16 +372,18 @@ export default definePlugin<WindowConfig>({
     const clock = idleMs === Infinity ? () => 0 : () => Date.now();
     return {
       // Tick often enough that a quiet stream's windows close within about a tenth of idle_timeout.
-      ...(idleMs === Infinity ? {} : {
-        tickIntervalMs: Math.min(1000, Math.max(10, Math.round(idleMs / 10))),
-        tick(nowMs: number) {
-          if (marks.size === 0) return {};
-          const windows: Rec[] = [];
-          const alerts: Rec[] = [];
-          advance(nowMs, windows, alerts);
-          return { windows, alerts };
-        },
-      }),
+      ...(idleMs === Infinity
+        ? {}
+        : {
+            tickIntervalMs: Math.min(1000, Math.max(10, Math.round(idleMs / 10))),
+            tick(nowMs: number) {
+              if (marks.size === 0) return {};
+              const windows: Rec[] = [];
+              const alerts: Rec[] = [];
+              advance(nowMs, windows, alerts);
+              return { windows, alerts };
+            },
+          }),
       process(records: Rec[]) {
         let late: Rec[] | undefined;
         const values: unknown[] = new Array(nKeys);
@@ -347,7 +392,10 @@ export default definePlugin<WindowConfig>({
         for (let r = 0; r < records.length; r++) {
           const rec = records[r]!;
           const t = timeOf(rec);
-          if (Number.isNaN(t)) { (late ??= []).push(lateRecord(rec, 'NO_TIMESTAMP')); continue; }
+          if (Number.isNaN(t)) {
+            (late ??= []).push(lateRecord(rec, 'NO_TIMESTAMP'));
+            continue;
+          }
           let id = '';
           let missing = false;
           if (nKeys === 1) {
@@ -359,25 +407,44 @@ export default definePlugin<WindowConfig>({
           } else if (nKeys > 1) {
             for (let k = 0; k < nKeys; k++) {
               const v = getPath(rec, keys[k]!);
-              if (v === undefined || v === null) { missing = true; break; }
+              if (v === undefined || v === null) {
+                missing = true;
+                break;
+              }
               values[k] = v;
             }
             if (!missing) id = JSON.stringify(values);
           }
-          if (missing) { (late ??= []).push(lateRecord(rec, 'MISSING_KEY')); continue; }
+          if (missing) {
+            (late ??= []).push(lateRecord(rec, 'MISSING_KEY'));
+            continue;
+          }
           // Records of one batch nearly always share their partition: look it up only when it changes.
           part = marks.of(rec.origin, part);
           part.lastSeen = now;
-          if (t < part.wm) { (late ??= []).push(lateRecord(rec, 'LATE', part.wm)); continue; }
-          if (t > part.maxT) { part.maxT = t; part.wm = t - lateness; }
+          if (t < part.wm) {
+            (late ??= []).push(lateRecord(rec, 'LATE', part.wm));
+            continue;
+          }
+          if (t > part.maxT) {
+            part.maxT = t;
+            part.wm = t - lateness;
+          }
           // Within the partition's lateness, but its windows were already emitted (the partition
           // was idle, or joined after the others had moved on).
-          if (t < marks.closed) { (late ??= []).push(lateRecord(rec, 'LATE', marks.closed)); continue; }
+          if (t < marks.closed) {
+            (late ??= []).push(lateRecord(rec, 'LATE', marks.closed));
+            continue;
+          }
           let ks = state.keys.get(id);
           if (ks === undefined) {
             if (state.keys.size >= maxKeys) {
               const victim = state.oldest();
-              if (victim) { state.spill(victim, closed); spilled++; ctx.metrics.add('spilled_keys'); }
+              if (victim) {
+                state.spill(victim, closed);
+                spilled++;
+                ctx.metrics.add('spilled_keys');
+              }
             }
             ks = state.newKey(id, values.slice());
           }

@@ -41,8 +41,12 @@ function gcd(a: number, b: number): number {
 /** Min-heap of numbers (distinct close times; there are few of them). */
 class TimeHeap {
   private readonly a: number[] = [];
-  get size(): number { return this.a.length; }
-  peek(): number { return this.a[0]!; }
+  get size(): number {
+    return this.a.length;
+  }
+  peek(): number {
+    return this.a[0]!;
+  }
   push(x: number): void {
     const a = this.a;
     let i = a.length;
@@ -83,12 +87,20 @@ export class WindowState {
   private readonly buckets = new Map<number, KeyState[]>();
   private readonly times = new TimeHeap();
 
-  constructor(readonly size: number, readonly slide: number, private readonly plan: Plan) {
+  constructor(
+    readonly size: number,
+    readonly slide: number,
+    private readonly plan: Plan,
+  ) {
     this.pane = gcd(size, slide);
   }
 
-  private floorSlide(x: number): number { return Math.floor(x / this.slide) * this.slide; }
-  private ceilSlide(x: number): number { return Math.ceil(x / this.slide) * this.slide; }
+  private floorSlide(x: number): number {
+    return Math.floor(x / this.slide) * this.slide;
+  }
+  private ceilSlide(x: number): number {
+    return Math.ceil(x / this.slide) * this.slide;
+  }
 
   /** Add a record at event time `t` to `key` (created when absent); returns the pane it went to. */
   add(ks: KeyState, t: number, rec: Rec): Pane {

@@ -42,10 +42,14 @@ export class Watermarks {
     private readonly idleMs: number,
   ) {}
 
-  get size(): number { return this.parts.size; }
+  get size(): number {
+    return this.parts.size;
+  }
 
   /** The partitions, for tests and metrics. */
-  partitions(): IterableIterator<Partition> { return this.parts.values(); }
+  partitions(): IterableIterator<Partition> {
+    return this.parts.values();
+  }
 
   /** The partition of a record with `origin`; `prev` (the last record's) is reused when it matches. */
   of(o: Origin | null | undefined, prev: Partition | undefined): Partition {

@@ -36,11 +36,12 @@ interface HdfsSinkConfig extends HdfsConnectionConfig {
 export default definePlugin<HdfsSinkConfig>({
   name: 'hdfs',
   kind: 'sink',
-  summary: 'Write records into HDFS (WebHDFS) under event-time partitions, JSON lines or CSV, gzip; temporary names renamed when complete; replays skip what is archived.',
+  summary:
+    'Write records into HDFS (WebHDFS) under event-time partitions, JSON lines or CSV, gzip; temporary names renamed when complete; replays skip what is archived.',
   description: [
-    '`path` is a directory template: `%Y %y %m %d %H %M %S %j %s` from the record\'s event time (`time_field`, UTC;',
+    "`path` is a directory template: `%Y %y %m %d %H %M %S %j %s` from the record's event time (`time_field`, UTC;",
     'an ISO-8601 string or epoch milliseconds), `%{field.path}` from a record field, `%%` for a percent sign, e.g.',
-    '`/data/proxy/dt=%Y-%m-%d/hour=%H/` or Flume\'s `/flume/%Y%m%d`. The leading directories without placeholders are',
+    "`/data/proxy/dt=%Y-%m-%d/hour=%H/` or Flume's `/flume/%Y%m%d`. The leading directories without placeholders are",
     'the base directory. A record value is sanitised before it becomes part of a path: characters outside',
     '`[A-Za-z0-9._-]` and leading dots become `_`, and a changed value gets `~` and 8 hex digits of its hash, so',
     '`../../etc` lands in a directory named `___.._etc~…` inside the base. A missing field or time gives',
@@ -52,13 +53,13 @@ export default definePlugin<HdfsSinkConfig>({
     'A file is uploaded as `_tmp.NAME` (hidden: Hadoop tools and the `hdfs` source skip `_` and `.` names) and',
     'renamed to `NAME` when its length was checked; the rename replaces a file of the same name atomically.',
     '',
-    'Names are `PREFIX-STREAM-FIRST-LAST.jsonl[.gz]`: STREAM is `topic.partition` or the source file\'s name and',
+    "Names are `PREFIX-STREAM-FIRST-LAST.jsonl[.gz]`: STREAM is `topic.partition` or the source file's name and",
     'a hash of its path; FIRST and LAST are the offsets or line numbers of the first and last record inside.',
     'With `idempotent: true` the sink lists a directory the first time it writes to it in a run, and drops a',
     'record whose stream position lies in the range of a file already there (`replay_skipped`): a source that',
     'replays batches after a crash (its checkpoint lags what the sinks made durable) does not duplicate them,',
     'whatever its batch boundaries are this time. This needs (1) each stream to reach the sink in origin order —',
-    'one path from the source; when two paths carry one stream (a source\'s `invalid` and a parser\'s `invalid`',
+    "one path from the source; when two paths carry one stream (a source's `invalid` and a parser's `invalid`",
     'into one rejects sink), split it by a field that tells them apart (`stream_fields: [error.node]`); a record',
     'that arrives out of order fails the run with ORIGIN_ORDER (nothing is lost: its batch is not acknowledged);',
     'and (2) a position to name one record for ever: true of Kafka offsets and of files that are never rewritten',
@@ -84,8 +85,19 @@ export default definePlugin<HdfsSinkConfig>({
         description: 'Directory template (absolute HDFS path) with time escapes (%Y %m %d %H ...) and record fields (%{field.path}).',
         examples: ['/data/proxy/dt=%Y-%m-%d/hour=%H/', '/flume/proxy/%Y%m%d'],
       },
-      time_field: { type: 'string', minLength: 1, default: '@timestamp', description: 'Record field holding the event time (ISO-8601 string or epoch milliseconds), read as UTC.' },
-      missing_value: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.-]+$', default: '__HIVE_DEFAULT_PARTITION__', description: 'Path value used when a field or the time is missing (Hive\'s default partition name).' },
+      time_field: {
+        type: 'string',
+        minLength: 1,
+        default: '@timestamp',
+        description: 'Record field holding the event time (ISO-8601 string or epoch milliseconds), read as UTC.',
+      },
+      missing_value: {
+        type: 'string',
+        minLength: 1,
+        pattern: '^[A-Za-z0-9_.-]+$',
+        default: '__HIVE_DEFAULT_PARTITION__',
+        description: "Path value used when a field or the time is missing (Hive's default partition name).",
+      },
       format: { enum: ['json', 'csv'], default: 'json', description: 'JSON lines, or CSV with the `csv.columns` fields.' },
       csv: {
         type: 'object',
@@ -93,30 +105,85 @@ export default definePlugin<HdfsSinkConfig>({
         description: 'CSV output: columns (record field paths), header row, delimiter.',
         default: { columns: [], header: true, delimiter: ',' },
         properties: {
-          columns: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Field paths, one per column (objects are written as JSON text).' },
+          columns: {
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            default: [],
+            description: 'Field paths, one per column (objects are written as JSON text).',
+          },
           header: { type: 'boolean', default: true, description: 'Start each file with a header row of the column paths.' },
           delimiter: { type: 'string', minLength: 1, maxLength: 1, default: ',', description: 'Field delimiter.' },
         },
       },
       gzip: { type: 'boolean', default: true, description: 'Compress each file (gzip; the name ends in .gz).' },
-      file_prefix: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._]*$', default: 'part', description: 'First part of every file name (letters, digits, dot, underscore; no dash).' },
+      file_prefix: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._]*$',
+        default: 'part',
+        description: 'First part of every file name (letters, digits, dot, underscore; no dash).',
+      },
       roll_records: { type: 'integer', minimum: 1, default: 1000000, description: 'Close a file after this many records (at a change of origin position).' },
-      roll_bytes: { type: 'integer', minimum: 1024, default: 134217728, description: 'Close a file once its serialised records (before gzip) reach this many bytes.' },
-      roll_interval: { type: 'string', default: '10m', description: 'Close a file this long after its first record at the latest (a flush closes every file anyway).' },
-      max_buffer_bytes: { type: 'integer', minimum: 65536, default: 268435456, description: 'Upload closed files before accepting more records once this many bytes are held in memory.' },
-      idempotent: { type: 'boolean', default: true, description: 'Name files by stream and position range and skip records already archived in a directory (see the description); false names files by run and sequence.' },
-      origin_field: { type: 'string', minLength: 1, default: 'origin', description: 'Record field holding the origin ({file, line} or {topic, partition, offset}).' },
-      stream_fields: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'Fields whose values split a stream further (e.g. error.node when two paths carry records of one source).', examples: [['error.node']] },
-      upload_concurrency: { type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'Files uploaded at the same time (files of one stream and directory go in order).' },
+      roll_bytes: {
+        type: 'integer',
+        minimum: 1024,
+        default: 134217728,
+        description: 'Close a file once its serialised records (before gzip) reach this many bytes.',
+      },
+      roll_interval: {
+        type: 'string',
+        default: '10m',
+        description: 'Close a file this long after its first record at the latest (a flush closes every file anyway).',
+      },
+      max_buffer_bytes: {
+        type: 'integer',
+        minimum: 65536,
+        default: 268435456,
+        description: 'Upload closed files before accepting more records once this many bytes are held in memory.',
+      },
+      idempotent: {
+        type: 'boolean',
+        default: true,
+        description:
+          'Name files by stream and position range and skip records already archived in a directory (see the description); false names files by run and sequence.',
+      },
+      origin_field: {
+        type: 'string',
+        minLength: 1,
+        default: 'origin',
+        description: 'Record field holding the origin ({file, line} or {topic, partition, offset}).',
+      },
+      stream_fields: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        default: [],
+        description: 'Fields whose values split a stream further (e.g. error.node when two paths carry records of one source).',
+        examples: [['error.node']],
+      },
+      upload_concurrency: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 32,
+        default: 4,
+        description: 'Files uploaded at the same time (files of one stream and directory go in order).',
+      },
     },
   },
   examples: [
     { title: 'Daily and hourly partitions, gzip JSON lines', with: { url: 'http://127.0.0.1:9870', user: 'etl', path: '/data/proxy/dt=%Y-%m-%d/hour=%H/' } },
-    { title: "Flume-style day directories, CSV", with: { path: '/flume/proxy/%Y%m%d', format: 'csv', gzip: false, csv: { columns: ['@timestamp', 'source.ip', 'url.original', 'http.response.status_code'] } } },
+    {
+      title: 'Flume-style day directories, CSV',
+      with: {
+        path: '/flume/proxy/%Y%m%d',
+        format: 'csv',
+        gzip: false,
+        csv: { columns: ['@timestamp', 'source.ip', 'url.original', 'http.response.status_code'] },
+      },
+    },
     { title: 'Rejects, split by the node that refused them', with: { path: '/data/proxy-rejects/dt=%Y-%m-%d/', stream_fields: ['error.node'] } },
   ],
   configCodes: {
-    PATH_TEMPLATE: '`path` is not a usable template: relative, an unknown `%` escape, a `%{field}` that is not a field path, `.`/`..` segments or characters outside the safe set',
+    PATH_TEMPLATE:
+      '`path` is not a usable template: relative, an unknown `%` escape, a `%{field}` that is not a field path, `.`/`..` segments or characters outside the safe set',
     DURATION: '`roll_interval` is not a duration',
     CSV_COLUMNS: '`format: csv` without `csv.columns`',
   },
@@ -181,7 +248,10 @@ class HdfsSink implements SinkInstance {
   private readonly expander: PathExpander;
   private readonly ext: string;
   private readonly rollIntervalMs: number;
-  private readonly runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.${randomBytes(3).toString('hex')}`;
+  private readonly runId = `${new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.${randomBytes(3).toString('hex')}`;
   private seq = 0;
   private readonly buckets = new Map<string, Bucket>();
   private pending: PendingFile[] = [];
@@ -215,7 +285,8 @@ class HdfsSink implements SinkInstance {
     this.ext = (config.format === 'csv' ? '.csv' : '.jsonl') + (config.gzip ? '.gz' : '');
     this.rollIntervalMs = parseDuration(config.roll_interval);
     this.target = this.hdfs.uri(tpl.base === '/' ? '/' : tpl.base + '/');
-    this.header = config.format === 'csv' && config.csv.header ? config.csv.columns.map((c) => csvField(c, config.csv.delimiter)).join(config.csv.delimiter) + '\n' : '';
+    this.header =
+      config.format === 'csv' && config.csv.header ? config.csv.columns.map((c) => csvField(c, config.csv.delimiter)).join(config.csv.delimiter) + '\n' : '';
   }
 
   private serialise(rec: Rec): string {

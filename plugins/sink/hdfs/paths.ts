@@ -19,10 +19,7 @@ export const TIME_ESCAPES: Readonly<Record<string, string>> = {
   s: 'seconds since the epoch',
 };
 
-export type TemplatePart =
-  | { kind: 'lit'; text: string }
-  | { kind: 'time'; spec: string }
-  | { kind: 'field'; path: string };
+export type TemplatePart = { kind: 'lit'; text: string } | { kind: 'time'; spec: string } | { kind: 'field'; path: string };
 
 export interface TemplateSegment {
   parts: TemplatePart[];
@@ -75,7 +72,11 @@ function parseSegment(seg: string, template: string): TemplatePart[] {
       continue;
     }
     if (!(n in TIME_ESCAPES)) {
-      throw new TemplateError(`'${template}': unknown escape '%${n}' (time: ${Object.keys(TIME_ESCAPES).map((k) => '%' + k).join(' ')}; a record field: %{field.path}; a percent sign: %%)`);
+      throw new TemplateError(
+        `'${template}': unknown escape '%${n}' (time: ${Object.keys(TIME_ESCAPES)
+          .map((k) => '%' + k)
+          .join(' ')}; a record field: %{field.path}; a percent sign: %%)`,
+      );
     }
     if (lit) parts.push({ kind: 'lit', text: lit });
     lit = '';
@@ -126,7 +127,15 @@ export function compileTemplate(template: string): CompiledTemplate {
 
 /** The UTC calendar fields of a time, as the escapes print them. */
 export interface TimeParts {
-  Y: string; y: string; m: string; d: string; H: string; M: string; S: string; j: string; s: string;
+  Y: string;
+  y: string;
+  m: string;
+  d: string;
+  H: string;
+  M: string;
+  S: string;
+  j: string;
+  s: string;
 }
 
 const pad2 = (n: number) => (n < 10 ? '0' + n : String(n));
@@ -221,7 +230,15 @@ export class PathExpander {
     if (t.usesTime) {
       const v = getPath(rec, this.opts.timeField);
       if (v === this.lastTime && v !== undefined) parts = this.lastParts;
-      else if (this.hourly && typeof v === 'string' && v.length >= 20 && v.charCodeAt(10) === 84 /* T */ && v.charCodeAt(v.length - 1) === 90 /* Z */ && this.lastParts !== undefined && v.startsWith(this.lastHour)) {
+      else if (
+        this.hourly &&
+        typeof v === 'string' &&
+        v.length >= 20 &&
+        v.charCodeAt(10) === 84 /* T */ &&
+        v.charCodeAt(v.length - 1) === 90 /* Z */ &&
+        this.lastParts !== undefined &&
+        v.startsWith(this.lastHour)
+      ) {
         // Same UTC hour as the last parsed time (logs are mostly in time order): the escapes used
         // read nothing finer, so its parts serve.
         parts = this.lastParts;
@@ -230,7 +247,10 @@ export class PathExpander {
         parts = ms === undefined ? undefined : partsOfDate(ms);
         this.lastTime = v;
         this.lastParts = parts;
-        this.lastHour = parts !== undefined && typeof v === 'string' && v.length >= 20 && v.charCodeAt(10) === 84 && v.charCodeAt(v.length - 1) === 90 ? v.slice(0, 13) : '\u0000';
+        this.lastHour =
+          parts !== undefined && typeof v === 'string' && v.length >= 20 && v.charCodeAt(10) === 84 && v.charCodeAt(v.length - 1) === 90
+            ? v.slice(0, 13)
+            : '\u0000';
       }
       missingTime = parts === undefined;
     }
@@ -294,12 +314,17 @@ export function streamOf(origin: unknown, extra: readonly unknown[] = []): Strea
     }
     label = l;
     pos = o.line;
-  } else if (typeof o.topic === 'string' && (typeof o.partition === 'number' || typeof o.partition === 'string') && (typeof o.offset === 'string' || typeof o.offset === 'number')) {
+  } else if (
+    typeof o.topic === 'string' &&
+    (typeof o.partition === 'number' || typeof o.partition === 'string') &&
+    (typeof o.offset === 'string' || typeof o.offset === 'number')
+  ) {
     pos = Number(o.offset);
     if (!Number.isSafeInteger(pos) || pos < 0) return undefined;
     label = `${labelPart(o.topic, 80)}.${labelPart(String(o.partition), 10)}`;
   } else return undefined;
-  for (const v of extra) label += '~' + (v === undefined || v === null || v === '' ? '_' : labelPart(typeof v === 'object' ? JSON.stringify(v) : String(v), 40));
+  for (const v of extra)
+    label += '~' + (v === undefined || v === null || v === '' ? '_' : labelPart(typeof v === 'object' ? JSON.stringify(v) : String(v), 40));
   return { label, pos };
 }
 

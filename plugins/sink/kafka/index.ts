@@ -49,7 +49,7 @@ export default definePlugin<KafkaSinkConfig>({
     '',
     'The topic is checked (and created, unless `create_topic: false`) when the sink first connects.',
     '',
-    'A record whose JSON is larger than `max_message_bytes` fails the run naming its origin (raise the topic\'s',
+    "A record whose JSON is larger than `max_message_bytes` fails the run naming its origin (raise the topic's",
     '`max.message.bytes` and this setting together).',
   ].join('\n'),
   schema: {
@@ -58,23 +58,63 @@ export default definePlugin<KafkaSinkConfig>({
     required: ['brokers', 'topic'],
     properties: {
       ...connectionProperties(),
-      topic: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$', description: 'Topic to produce to (it must exist, or the broker must create topics automatically).', examples: ['proxy.alerts'] },
+      topic: {
+        type: 'string',
+        minLength: 1,
+        pattern: '^[A-Za-z0-9._-]+$',
+        description: 'Topic to produce to (it must exist, or the broker must create topics automatically).',
+        examples: ['proxy.alerts'],
+      },
       key: { type: 'string', minLength: 1, description: 'Record field (dotted path) whose value is the message key.', examples: ['source.ip'] },
-      headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Constant headers added to every message.', examples: [{ producer: 'sluice' }] },
-      header_fields: { type: 'object', additionalProperties: { type: 'string', minLength: 1 }, description: 'Headers taken from record fields: header name → dotted path. Absent values give no header.', examples: [{ rule: 'rule.name' }] },
+      headers: {
+        type: 'object',
+        additionalProperties: { type: 'string' },
+        description: 'Constant headers added to every message.',
+        examples: [{ producer: 'sluice' }],
+      },
+      header_fields: {
+        type: 'object',
+        additionalProperties: { type: 'string', minLength: 1 },
+        description: 'Headers taken from record fields: header name → dotted path. Absent values give no header.',
+        examples: [{ rule: 'rule.name' }],
+      },
       compression: { enum: ['none', 'gzip'], default: 'gzip', description: 'Compression of message batches.' },
-      linger: { type: 'string', default: '5ms', description: 'How long the first buffered record waits for others before a send (duration); lower is sooner, higher batches more.' },
+      linger: {
+        type: 'string',
+        default: '5ms',
+        description: 'How long the first buffered record waits for others before a send (duration); lower is sooner, higher batches more.',
+      },
       batch_bytes: { type: 'integer', minimum: 1024, default: 1048576, description: 'Buffered bytes (JSON) that trigger a send at once.' },
-      max_message_bytes: { type: 'integer', minimum: 1024, default: 1000000, description: "Largest message (JSON bytes) sent; match the topic's max.message.bytes." },
-      idempotent: { type: 'boolean', default: true, description: 'Idempotent producer (no duplicates from the producer\'s own retries). Turn off only for brokers older than 0.11.' },
+      max_message_bytes: {
+        type: 'integer',
+        minimum: 1024,
+        default: 1000000,
+        description: "Largest message (JSON bytes) sent; match the topic's max.message.bytes.",
+      },
+      idempotent: {
+        type: 'boolean',
+        default: true,
+        description: "Idempotent producer (no duplicates from the producer's own retries). Turn off only for brokers older than 0.11.",
+      },
       send_timeout: { type: 'string', default: '30s', description: 'Time the broker has to acknowledge one send (duration).' },
-      create_topic: { type: 'boolean', default: true, description: 'Create the topic when it does not exist (with `partitions`, and the broker\'s default replication). When false, a missing topic fails the run.' },
+      create_topic: {
+        type: 'boolean',
+        default: true,
+        description:
+          "Create the topic when it does not exist (with `partitions`, and the broker's default replication). When false, a missing topic fails the run.",
+      },
       partitions: { type: 'integer', minimum: 1, description: "Partitions of a topic the sink creates; default: the broker's `num.partitions`." },
     },
   },
   examples: [
-    { title: 'Alerts keyed by client address', with: { brokers: ['127.0.0.1:9092'], topic: 'proxy.alerts', key: 'source.ip', header_fields: { rule: 'rule.name' } } },
-    { title: 'Rejected records, uncompressed, sent as soon as possible', with: { brokers: ['127.0.0.1:9092'], topic: 'proxy.rejects', compression: 'none', linger: '0ms' } },
+    {
+      title: 'Alerts keyed by client address',
+      with: { brokers: ['127.0.0.1:9092'], topic: 'proxy.alerts', key: 'source.ip', header_fields: { rule: 'rule.name' } },
+    },
+    {
+      title: 'Rejected records, uncompressed, sent as soon as possible',
+      with: { brokers: ['127.0.0.1:9092'], topic: 'proxy.rejects', compression: 'none', linger: '0ms' },
+    },
   ],
   check(cfg): ConfigIssue[] {
     const issues = checkConnection(cfg);
@@ -128,7 +168,12 @@ class KafkaSink implements SinkInstance {
       const r = records[i]!;
       const value = JSON.stringify(r);
       if (value.length > cfg.max_message_bytes / 3 && Buffer.byteLength(value) > cfg.max_message_bytes) {
-        throw Object.assign(new Error(`kafka sink: a record from ${describeOrigin(r)} is ${Buffer.byteLength(value)} bytes as JSON, more than max_message_bytes (${cfg.max_message_bytes}) for topic '${cfg.topic}'`), { transient: false });
+        throw Object.assign(
+          new Error(
+            `kafka sink: a record from ${describeOrigin(r)} is ${Buffer.byteLength(value)} bytes as JSON, more than max_message_bytes (${cfg.max_message_bytes}) for topic '${cfg.topic}'`,
+          ),
+          { transient: false },
+        );
       }
       const m: Message = { value };
       if (cfg.key !== undefined) {
@@ -206,7 +251,10 @@ class KafkaSink implements SinkInstance {
         if (!this.cfg.create_topic) {
           throw Object.assign(new Error(`kafka sink: topic '${this.cfg.topic}' does not exist (create it, or set create_topic: true)`), { transient: false });
         }
-        await admin.createTopics({ topics: [{ topic: this.cfg.topic, numPartitions: this.cfg.partitions ?? -1, replicationFactor: -1 }], waitForLeaders: true });
+        await admin.createTopics({
+          topics: [{ topic: this.cfg.topic, numPartitions: this.cfg.partitions ?? -1, replicationFactor: -1 }],
+          waitForLeaders: true,
+        });
         this.ctx.logger.info({ topic: this.cfg.topic, partitions: this.cfg.partitions ?? 'broker default' }, 'kafka sink: topic created');
       }
       this.topicChecked = true;
@@ -239,7 +287,10 @@ class KafkaSink implements SinkInstance {
     if (!this.outageSince) {
       this.outageSince = Date.now();
       this.ctx.metrics.add('outages', 1);
-      this.ctx.logger.warn({ topic: this.cfg.topic, err: f.message, transient: f.transient }, 'kafka sink: cannot deliver; messages kept and sent again when the broker answers');
+      this.ctx.logger.warn(
+        { topic: this.cfg.topic, err: f.message, transient: f.transient },
+        'kafka sink: cannot deliver; messages kept and sent again when the broker answers',
+      );
     }
     return f;
   }
@@ -273,7 +324,11 @@ class KafkaSink implements SinkInstance {
     this.closed = true;
     if (this.linger) clearTimeout(this.linger);
     const unsent = this.failed.length + this.buffer.length;
-    if (unsent) this.ctx.logger.warn({ topic: this.cfg.topic, unsent }, 'kafka sink closed with unsent messages (their batches were not acknowledged: the source did not commit them)');
+    if (unsent)
+      this.ctx.logger.warn(
+        { topic: this.cfg.topic, unsent },
+        'kafka sink closed with unsent messages (their batches were not acknowledged: the source did not commit them)',
+      );
     await this.producer?.disconnect().catch(() => undefined);
   }
 }

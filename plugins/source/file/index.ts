@@ -103,7 +103,8 @@ export default definePlugin<FileSourceConfig>({
         type: 'array',
         minItems: 1,
         items: { type: 'string', minLength: 1 },
-        description: 'Files or glob patterns (fast-glob syntax), relative to the working directory. A path naming an existing file is read as written, even if it holds glob characters; a file named twice, or named and matched, is read once.',
+        description:
+          'Files or glob patterns (fast-glob syntax), relative to the working directory. A path naming an existing file is read as written, even if it holds glob characters; a file named twice, or named and matched, is read once.',
         examples: [['examples/logs/*.log', 'examples/logs/*.log.gz']],
       },
       batch_size: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Lines per batch.' },
@@ -219,7 +220,15 @@ class FileSource implements SourceInstance {
     raw.on('data', (c: Buffer | string) => this.ctx.metrics.add('bytes_read', c.length));
 
     const tooLong = (line: number, bytes: Buffer, length: number) => {
-      invalid.push(makeInvalid(this.ctx.node, { file, line }, 'LINE_TOO_LONG', `line is ${length} bytes, longer than max_line_bytes (${cfg.max_line_bytes}); the first ${cfg.max_line_bytes} bytes are kept`, bytes.subarray(0, cfg.max_line_bytes).toString('utf8')));
+      invalid.push(
+        makeInvalid(
+          this.ctx.node,
+          { file, line },
+          'LINE_TOO_LONG',
+          `line is ${length} bytes, longer than max_line_bytes (${cfg.max_line_bytes}); the first ${cfg.max_line_bytes} bytes are kept`,
+          bytes.subarray(0, cfg.max_line_bytes).toString('utf8'),
+        ),
+      );
     };
 
     const flushBatch = async (commit: CommitPoint | null) => {
@@ -274,7 +283,8 @@ class FileSource implements SourceInstance {
       let pos = 0;
       while (pos < len) {
         let nl: number;
-        if (pos < preLen) nl = preLen - 1; // pre is one line
+        if (pos < preLen)
+          nl = preLen - 1; // pre is one line
         else {
           nl = buf.indexOf(NL, pos - preLen);
           nl = nl === -1 ? len : nl + preLen;
@@ -348,7 +358,10 @@ class FileSource implements SourceInstance {
             chunk = chunk.subarray(firstNl + 1);
             const ln = chunk.lastIndexOf(NL);
             if (ln === -1) {
-              if (chunk.length) { carry.push(chunk); carryLen = chunk.length; }
+              if (chunk.length) {
+                carry.push(chunk);
+                carryLen = chunk.length;
+              }
               offset += chunk.length;
               await flushBatch(null);
               continue;
@@ -357,7 +370,10 @@ class FileSource implements SourceInstance {
             offset += head.length;
             if (!(await consume(head, offset))) break;
             const rest = chunk.subarray(ln + 1);
-            if (rest.length) { carry.push(rest); carryLen = rest.length; }
+            if (rest.length) {
+              carry.push(rest);
+              carryLen = rest.length;
+            }
             offset += rest.length;
             continue;
           }
@@ -397,7 +413,15 @@ class FileSource implements SourceInstance {
       }
       if (corrupt) {
         this.ctx.metrics.add('corrupt_files', 1);
-        invalid.push(makeInvalid(this.ctx.node, { file, line: lineNo + 1 }, gz ? 'GZIP_CORRUPT' : 'READ_ERROR', `${gz ? 'gzip stream is truncated or corrupt' : 'read failed'} after ${offset} bytes (${lineNo} lines): ${corrupt.message}`, ''));
+        invalid.push(
+          makeInvalid(
+            this.ctx.node,
+            { file, line: lineNo + 1 },
+            gz ? 'GZIP_CORRUPT' : 'READ_ERROR',
+            `${gz ? 'gzip stream is truncated or corrupt' : 'read failed'} after ${offset} bytes (${lineNo} lines): ${corrupt.message}`,
+            '',
+          ),
+        );
       }
       await flushBatch(this.config.checkpoint && !aborted ? { file, ino, size, offset: offset + carryLen, line: lineNo, complete: true } : null);
     } else {

@@ -9,7 +9,17 @@ import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { definePlugin, makeInvalid, parseDuration, type ConfigIssue, type LineBlock, type PluginContext, type Rec, type SourceInstance, type SourceOutputs } from '../../../src/api.js';
+import {
+  definePlugin,
+  makeInvalid,
+  parseDuration,
+  type ConfigIssue,
+  type LineBlock,
+  type PluginContext,
+  type Rec,
+  type SourceInstance,
+  type SourceOutputs,
+} from '../../../src/api.js';
 import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, retrying, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
 import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
 
@@ -70,7 +80,7 @@ export default definePlugin<HdfsSourceConfig>({
     'are `{ file: "hdfs://HOST/path", line }`.',
     '',
     'With `checkpoint: true`, how far each file was delivered (every sink made the lines durable) is kept in the',
-    'node\'s state directory, keyed by path and checked against the file\'s id and length: a rerun skips what was',
+    "node's state directory, keyed by path and checked against the file's id and length: a rerun skips what was",
     'delivered. A WebHDFS outage is retried with backoff (up to `max_backoff` between attempts) until it ends or',
     'the run is stopped; other errors (permission denied) fail the run. A path that matches nothing is a warning.',
   ].join('\n'),
@@ -156,7 +166,13 @@ class HdfsSource implements SourceInstance {
   private async retrying<T>(what: string, op: () => Promise<T>): Promise<T> {
     if (this.ctx.signal.aborted) throw new Stopped();
     try {
-      return await retrying(op, { what, logger: this.ctx.logger, metrics: this.ctx.metrics, signal: this.ctx.signal, policy: { maxDelayMs: this.maxBackoffMs } });
+      return await retrying(op, {
+        what,
+        logger: this.ctx.logger,
+        metrics: this.ctx.metrics,
+        signal: this.ctx.signal,
+        policy: { maxDelayMs: this.maxBackoffMs },
+      });
     } catch (err) {
       if (this.ctx.signal.aborted) throw new Stopped();
       throw err;
@@ -300,7 +316,15 @@ class HdfsSource implements SourceInstance {
     let invalid: Rec[] = [];
     let blank = 0;
     const tooLong = (line: number, kept: Buffer, len: number) => {
-      invalid.push(makeInvalid(this.ctx.node, { file, line }, 'LINE_TOO_LONG', `line is ${len} bytes, longer than max_line_bytes (${max}); the first ${max} bytes are kept`, kept.subarray(0, max).toString('utf8')));
+      invalid.push(
+        makeInvalid(
+          this.ctx.node,
+          { file, line },
+          'LINE_TOO_LONG',
+          `line is ${len} bytes, longer than max_line_bytes (${max}); the first ${max} bytes are kept`,
+          kept.subarray(0, max).toString('utf8'),
+        ),
+      );
     };
     const send = async (block: LineBlock | null, commit: CommitPoint | null) => {
       if (blank) {
@@ -324,7 +348,8 @@ class HdfsSource implements SourceInstance {
       let first = lineNo + 1;
       let records = 0;
       let pos = 0;
-      const cut = (to: number): LineBlock | null => (to > from ? { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records } : null);
+      const cut = (to: number): LineBlock | null =>
+        to > from ? { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records } : null;
       while (pos < data.length) {
         let nl = data.indexOf(NL, pos);
         if (nl === -1) nl = data.length;
@@ -442,7 +467,15 @@ class HdfsSource implements SourceInstance {
     }
     if (corrupt) {
       this.ctx.metrics.add('corrupt_files', 1);
-      invalid.push(makeInvalid(this.ctx.node, { file, line: lineNo + 1 }, 'GZIP_CORRUPT', `gzip stream is truncated or corrupt after ${offset} bytes (${lineNo} lines): ${corrupt.message}`, ''));
+      invalid.push(
+        makeInvalid(
+          this.ctx.node,
+          { file, line: lineNo + 1 },
+          'GZIP_CORRUPT',
+          `gzip stream is truncated or corrupt after ${offset} bytes (${lineNo} lines): ${corrupt.message}`,
+          '',
+        ),
+      );
     }
     await send(null, point(offset, lineNo, true));
   }

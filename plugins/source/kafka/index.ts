@@ -12,7 +12,17 @@
 import { isAscii, isUtf8 } from 'node:buffer';
 // Types only: kafkajs takes ≈ 200 ms to load; it is loaded when a kafka node is created.
 import type { Admin, Batch as KafkaBatch, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { definePlugin, makeInvalid, parseDuration, type ConfigIssue, type OnDurable, type PluginContext, type Rec, type SourceInstance, type SourceOutputs } from '../../../src/api.js';
+import {
+  definePlugin,
+  makeInvalid,
+  parseDuration,
+  type ConfigIssue,
+  type OnDurable,
+  type PluginContext,
+  type Rec,
+  type SourceInstance,
+  type SourceOutputs,
+} from '../../../src/api.js';
 import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../../src/internal.js';
 import { OffsetTracker, partitionKey, type BatchRef, type CommitPoint } from './offsets.js';
 
@@ -51,11 +61,11 @@ export default definePlugin<KafkaSourceConfig>({
     '`\\r\\n` is removed. Messages are emitted in batches of at most `batch_size`, never mixing partitions, so',
     '`by-origin` processors keep the order of each partition.',
     '',
-    '**Delivery.** At-least-once: a partition\'s offset is committed (every `commit_interval`, on a rebalance and',
+    "**Delivery.** At-least-once: a partition's offset is committed (every `commit_interval`, on a rebalance and",
     'at the end) only up to the first message not yet durable in every sink it reached, whatever order batches',
     'complete in. A crash, a broker outage or a rebalance re-reads what was not committed: duplicates, never a gap.',
     'Where the group has no committed offset, reading starts at the earliest offset (`from_beginning: true`) or at',
-    'the end. `reset` moves the group\'s offsets before the run starts (no other member may be running).',
+    "the end. `reset` moves the group's offsets before the run starts (no other member may be running).",
     '',
     '**Backpressure.** When `buffer_batches` batches wait to enter the pipeline, the partitions are paused; the',
     'consumer keeps its group membership meanwhile, however long a sink retries.',
@@ -76,18 +86,59 @@ export default definePlugin<KafkaSourceConfig>({
     required: ['brokers', 'topics'],
     properties: {
       ...connectionProperties(),
-      topics: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$' }, description: 'Topics to consume.', examples: [['web.proxy']] },
-      group_id: { type: 'string', minLength: 1, description: 'Consumer group; default `sluice-PIPELINE-NODE`. Runners with the same group split the partitions.' },
-      from_beginning: { type: 'boolean', default: true, description: 'Where the group has no committed offset for a partition: read it from the earliest offset (true) or only new messages (false).' },
-      reset: { enum: ['none', 'earliest', 'latest'], default: 'none', description: "Before starting, move the group's committed offsets to the earliest or latest offsets of each topic ('none': keep them). Fails when another member of the group is running." },
+      topics: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9._-]+$' },
+        description: 'Topics to consume.',
+        examples: [['web.proxy']],
+      },
+      group_id: {
+        type: 'string',
+        minLength: 1,
+        description: 'Consumer group; default `sluice-PIPELINE-NODE`. Runners with the same group split the partitions.',
+      },
+      from_beginning: {
+        type: 'boolean',
+        default: true,
+        description: 'Where the group has no committed offset for a partition: read it from the earliest offset (true) or only new messages (false).',
+      },
+      reset: {
+        enum: ['none', 'earliest', 'latest'],
+        default: 'none',
+        description:
+          "Before starting, move the group's committed offsets to the earliest or latest offsets of each topic ('none': keep them). Fails when another member of the group is running.",
+      },
       batch_size: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Most records per emitted batch (a fetched batch is split).' },
       max_message_bytes: { type: 'integer', minimum: 16, default: 1048576, description: 'Messages larger than this go to `invalid` (MESSAGE_TOO_LARGE).' },
-      invalid_keep_bytes: { type: 'integer', minimum: 0, default: 65536, description: 'Bytes of an invalid message kept in the invalid record (the message stays in its topic at the offset given).' },
-      buffer_batches: { type: 'integer', minimum: 1, default: 8, description: 'Fetched batches waiting to enter the pipeline before the partitions are paused.' },
-      commit_interval: { type: 'string', default: '1s', description: 'How often durable offsets are committed (duration). A crash re-reads at most about this much besides what was in flight.' },
-      session_timeout: { type: 'string', default: '30s', description: 'Group session timeout (duration): a member silent this long is removed and its partitions reassigned.' },
+      invalid_keep_bytes: {
+        type: 'integer',
+        minimum: 0,
+        default: 65536,
+        description: 'Bytes of an invalid message kept in the invalid record (the message stays in its topic at the offset given).',
+      },
+      buffer_batches: {
+        type: 'integer',
+        minimum: 1,
+        default: 8,
+        description: 'Fetched batches waiting to enter the pipeline before the partitions are paused.',
+      },
+      commit_interval: {
+        type: 'string',
+        default: '1s',
+        description: 'How often durable offsets are committed (duration). A crash re-reads at most about this much besides what was in flight.',
+      },
+      session_timeout: {
+        type: 'string',
+        default: '30s',
+        description: 'Group session timeout (duration): a member silent this long is removed and its partitions reassigned.',
+      },
       heartbeat_interval: { type: 'string', default: '3s', description: 'Heartbeat interval (duration), well below session_timeout.' },
-      max_wait: { type: 'string', default: '100ms', description: 'Longest a fetch waits for new messages on a quiet topic (duration); lower is sooner to detection.' },
+      max_wait: {
+        type: 'string',
+        default: '100ms',
+        description: 'Longest a fetch waits for new messages on a quiet topic (duration); lower is sooner to detection.',
+      },
       max_bytes_per_partition: { type: 'integer', minimum: 1024, default: 1048576, description: 'Most bytes fetched per partition per request.' },
     },
   },
@@ -98,7 +149,12 @@ export default definePlugin<KafkaSourceConfig>({
     { title: 'Proxy logs from a local broker', with: { brokers: ['127.0.0.1:9092'], topics: ['web.proxy'], group_id: 'proxy-sweep' } },
     {
       title: 'SASL/SCRAM over TLS, password from the environment',
-      with: { brokers: ['kafka-1.example.net:9093'], topics: ['web.proxy'], tls: { ca_file: '/etc/ssl/kafka-ca.pem' }, sasl: { mechanism: 'scram-sha-512', username: 'sluice', password: '${KAFKA_PASSWORD}' } },
+      with: {
+        brokers: ['kafka-1.example.net:9093'],
+        topics: ['web.proxy'],
+        tls: { ca_file: '/etc/ssl/kafka-ca.pem' },
+        sasl: { mechanism: 'scram-sha-512', username: 'sluice', password: '${KAFKA_PASSWORD}' },
+      },
     },
   ],
   check(cfg): ConfigIssue[] {
@@ -135,19 +191,37 @@ const CR = 0x0d;
  * The record of one message, or an invalid record. `value` is kafkajs's Buffer (null for a
  * tombstone). Hot path: one string per message, no copies of the bytes for valid messages.
  */
-export function messageToRecord(node: string, topic: string, partition: number, m: KafkaMessage, maxBytes: number, keepBytes: number): { rec: Rec; invalid: boolean } {
+export function messageToRecord(
+  node: string,
+  topic: string,
+  partition: number,
+  m: KafkaMessage,
+  maxBytes: number,
+  keepBytes: number,
+): { rec: Rec; invalid: boolean } {
   const origin = { topic, partition, offset: m.offset };
   let v = m.value;
   let len = v ? v.length : 0;
   if (len && v![len - 1] === NL) len--;
   if (len && v![len - 1] === CR) len--;
-  if (!v || len === 0) return { rec: makeInvalid(node, origin, ERR.EMPTY, v ? 'message is empty' : 'message has no value (null / tombstone)', ''), invalid: true };
+  if (!v || len === 0)
+    return { rec: makeInvalid(node, origin, ERR.EMPTY, v ? 'message is empty' : 'message has no value (null / tombstone)', ''), invalid: true };
   if (len > maxBytes) {
     const kept = v.subarray(0, Math.min(len, keepBytes));
-    return { rec: makeInvalid(node, origin, ERR.TOO_LARGE, `message is ${len} bytes, more than max_message_bytes (${maxBytes}); the first ${kept.length} bytes are kept, the whole message stays at ${topic}/${partition}@${m.offset}`, kept.toString('utf8')), invalid: true };
+    return {
+      rec: makeInvalid(
+        node,
+        origin,
+        ERR.TOO_LARGE,
+        `message is ${len} bytes, more than max_message_bytes (${maxBytes}); the first ${kept.length} bytes are kept, the whole message stays at ${topic}/${partition}@${m.offset}`,
+        kept.toString('utf8'),
+      ),
+      invalid: true,
+    };
   }
   if (len !== v.length) v = v.subarray(0, len);
-  if (v.indexOf(0) !== -1) return { rec: binary(node, origin, ERR.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
+  if (v.indexOf(0) !== -1)
+    return { rec: binary(node, origin, ERR.BINARY, 'message holds NUL bytes (binary data, not a log line)', v, keepBytes), invalid: true };
   let message: string;
   if (isAscii(v)) message = v.toString('latin1');
   else if (isUtf8(v)) message = v.toString('utf8');
@@ -259,19 +333,23 @@ class KafkaSource implements SourceInstance {
     const onAbort = () => this.notify();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (cfg.reset !== 'none' || ctx.once) await this.withAdmin(async (admin) => {
-        if (cfg.reset !== 'none') {
-          for (const topic of topics) {
-            try {
-              await admin.resetOffsets({ groupId: this.groupId, topic, earliest: cfg.reset === 'earliest' });
-            } catch (err) {
-              throw kafkaFailure(`cannot reset group '${this.groupId}' on topic '${topic}' to the ${cfg.reset} offsets (is another member of the group running?)`, err);
+      if (cfg.reset !== 'none' || ctx.once)
+        await this.withAdmin(async (admin) => {
+          if (cfg.reset !== 'none') {
+            for (const topic of topics) {
+              try {
+                await admin.resetOffsets({ groupId: this.groupId, topic, earliest: cfg.reset === 'earliest' });
+              } catch (err) {
+                throw kafkaFailure(
+                  `cannot reset group '${this.groupId}' on topic '${topic}' to the ${cfg.reset} offsets (is another member of the group running?)`,
+                  err,
+                );
+              }
             }
+            ctx.logger.info({ group: this.groupId, topics, reset: cfg.reset }, 'group offsets reset');
           }
-          ctx.logger.info({ group: this.groupId, topics, reset: cfg.reset }, 'group offsets reset');
-        }
-        if (ctx.once) await this.captureEnds(admin);
-      });
+          if (ctx.once) await this.captureEnds(admin);
+        });
       if (ctx.signal.aborted) return;
 
       const ev = consumer.events;
@@ -304,7 +382,14 @@ class KafkaSource implements SourceInstance {
           await consumer.disconnect().catch(() => undefined);
           await new Promise<void>((r) => {
             const t = setTimeout(r, wait);
-            ctx.signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+            ctx.signal.addEventListener(
+              'abort',
+              () => {
+                clearTimeout(t);
+                r();
+              },
+              { once: true },
+            );
           });
           if (ctx.signal.aborted) return;
         }
@@ -353,7 +438,9 @@ class KafkaSource implements SourceInstance {
       await admin.connect();
       await fn(admin);
     } catch (err) {
-      throw (err as { transient?: boolean }).transient !== undefined ? err : kafkaFailure(`kafka source cannot reach the brokers ${brokerList(this.cfg.brokers).join(',')}`, err);
+      throw (err as { transient?: boolean }).transient !== undefined
+        ? err
+        : kafkaFailure(`kafka source cannot reach the brokers ${brokerList(this.cfg.brokers).join(',')}`, err);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
@@ -492,7 +579,10 @@ class KafkaSource implements SourceInstance {
       } catch (err) {
         this.tracker.untake(points);
         this.ctx.metrics.add('commit_failures', 1);
-        this.ctx.logger.warn({ group: this.groupId, err: kafkaFailure('commit', err).message }, 'kafka offset commit failed; will commit again (messages after the last commit may be read twice)');
+        this.ctx.logger.warn(
+          { group: this.groupId, err: kafkaFailure('commit', err).message },
+          'kafka offset commit failed; will commit again (messages after the last commit may be read twice)',
+        );
       }
     });
     return this.committing;
@@ -503,7 +593,8 @@ class KafkaSource implements SourceInstance {
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.started) {
       await this.commitNow();
-      if (this.tracker.outstanding) this.ctx.logger.info({ outstanding: this.tracker.outstanding }, 'kafka batches not durable at stop: they will be read again');
+      if (this.tracker.outstanding)
+        this.ctx.logger.info({ outstanding: this.tracker.outstanding }, 'kafka batches not durable at stop: they will be read again');
     }
     await this.consumer.disconnect().catch((err) => this.ctx.logger.warn({ err: String(err) }, 'kafka consumer disconnect failed'));
   }

@@ -34,22 +34,79 @@ export const ELFF_PRESETS: { readonly [name: string]: string } = {
 };
 
 const enum F {
-  Other, Date, Time, DateLocal, TimeLocal, TimeTaken, CIp, CPort, User, Status, Action, ScBytes, CsBytes,
-  Method, Scheme, Host, UriPort, Path, Query, Uri, UriExt, HostHeader, Referer, UserAgent, ContentType,
-  SupplierIp, SupplierName, RIp, SIp, SComputerName, Category, HttpVersion,
+  Other,
+  Date,
+  Time,
+  DateLocal,
+  TimeLocal,
+  TimeTaken,
+  CIp,
+  CPort,
+  User,
+  Status,
+  Action,
+  ScBytes,
+  CsBytes,
+  Method,
+  Scheme,
+  Host,
+  UriPort,
+  Path,
+  Query,
+  Uri,
+  UriExt,
+  HostHeader,
+  Referer,
+  UserAgent,
+  ContentType,
+  SupplierIp,
+  SupplierName,
+  RIp,
+  SIp,
+  SComputerName,
+  Category,
+  HttpVersion,
 }
 
 const FIELD_KIND: { [name: string]: F } = {
-  date: F.Date, time: F.Time, 'date-local': F.DateLocal, 'time-local': F.TimeLocal,
-  'time-taken': F.TimeTaken, 'c-ip': F.CIp, 'c-port': F.CPort,
-  'cs-username': F.User, 'c-auth-id': F.User, 'cs-userdn': F.Other,
-  'sc-status': F.Status, 's-action': F.Action, 'sc-bytes': F.ScBytes, bytes: F.ScBytes, 'cs-bytes': F.CsBytes,
-  'cs-method': F.Method, 'cs-uri-scheme': F.Scheme, 'cs-host': F.Host, 'cs-uri-port': F.UriPort,
-  'cs-uri-path': F.Path, 'cs-uri-stem': F.Path, 'cs-uri-query': F.Query, 'cs-uri': F.Uri, 'cs-uri-extension': F.UriExt,
-  'cs(Host)': F.HostHeader, 'cs(Referer)': F.Referer, 'cs(Referrer)': F.Referer, 'cs(User-Agent)': F.UserAgent,
-  'rs(Content-Type)': F.ContentType, 's-supplier-ip': F.SupplierIp, 's-supplier-name': F.SupplierName, 'r-ip': F.RIp,
-  's-ip': F.SIp, 's-computername': F.SComputerName, 'cs-categories': F.Category, 'sc-filter-category': F.Category,
-  'cs-category': F.Category, 'cs-version': F.HttpVersion,
+  date: F.Date,
+  time: F.Time,
+  'date-local': F.DateLocal,
+  'time-local': F.TimeLocal,
+  'time-taken': F.TimeTaken,
+  'c-ip': F.CIp,
+  'c-port': F.CPort,
+  'cs-username': F.User,
+  'c-auth-id': F.User,
+  'cs-userdn': F.Other,
+  'sc-status': F.Status,
+  's-action': F.Action,
+  'sc-bytes': F.ScBytes,
+  bytes: F.ScBytes,
+  'cs-bytes': F.CsBytes,
+  'cs-method': F.Method,
+  'cs-uri-scheme': F.Scheme,
+  'cs-host': F.Host,
+  'cs-uri-port': F.UriPort,
+  'cs-uri-path': F.Path,
+  'cs-uri-stem': F.Path,
+  'cs-uri-query': F.Query,
+  'cs-uri': F.Uri,
+  'cs-uri-extension': F.UriExt,
+  'cs(Host)': F.HostHeader,
+  'cs(Referer)': F.Referer,
+  'cs(Referrer)': F.Referer,
+  'cs(User-Agent)': F.UserAgent,
+  'rs(Content-Type)': F.ContentType,
+  's-supplier-ip': F.SupplierIp,
+  's-supplier-name': F.SupplierName,
+  'r-ip': F.RIp,
+  's-ip': F.SIp,
+  's-computername': F.SComputerName,
+  'cs-categories': F.Category,
+  'sc-filter-category': F.Category,
+  'cs-category': F.Category,
+  'cs-version': F.HttpVersion,
 };
 
 /** Per-source ELFF state: the current field list and what the directives said. */
@@ -166,30 +223,44 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
     const val = v[j]!;
     if (isPlaceholder(val)) continue;
     switch (st.kinds[f]) {
-      case F.Date: date = val; break;
-      case F.Time: time = val; break;
-      case F.DateLocal: dateLocal = val; break;
-      case F.TimeLocal: timeLocal = val; break;
+      case F.Date:
+        date = val;
+        break;
+      case F.Time:
+        time = val;
+        break;
+      case F.DateLocal:
+        dateLocal = val;
+        break;
+      case F.TimeLocal:
+        timeLocal = val;
+        break;
       case F.TimeTaken: {
         const ms = parseUint(val);
         if (ms < 0) return new ParseError(ERR.NUMBER, `elff: bad time-taken '${clip(val)}'`);
         event.duration = ms * 1_000_000;
         break;
       }
-      case F.CIp: setSource(rec, val); break;
+      case F.CIp:
+        setSource(rec, val);
+        break;
       case F.CPort: {
         const p = parseUint(val);
         if (p >= 0 && p <= 65535) (rec.source ??= newSource(undefined, undefined)).port = p;
         break;
       }
-      case F.User: rec.user = { name: val }; break;
+      case F.User:
+        rec.user = { name: val };
+        break;
       case F.Status: {
         const s = parseUint(val);
         if (s < 0 || s > 999) return new ParseError(ERR.NUMBER, `elff: bad sc-status '${clip(val)}'`);
         response.status_code = s;
         break;
       }
-      case F.Action: event.action = val; break;
+      case F.Action:
+        event.action = val;
+        break;
       case F.ScBytes: {
         const b = parseUint(val);
         if (b < 0) return new ParseError(ERR.NUMBER, `elff: bad sc-bytes '${clip(val)}'`);
@@ -202,30 +273,69 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
         request.bytes = b;
         break;
       }
-      case F.Method: request.method = val; break;
-      case F.Scheme: scheme = val.toLowerCase(); break;
-      case F.Host: host = val; break;
-      case F.UriPort: uriPort = val; break;
-      case F.Path: path = val; break;
-      case F.Query: query = val.charCodeAt(0) === Ch.Question ? val.slice(1) : val; break;
-      case F.Uri: uri = val; break;
-      case F.UriExt: extension = val; break;
-      case F.HostHeader: hostHeader = val; break;
-      case F.Referer: request.referrer = val; break;
-      case F.UserAgent: ua = val; break;
-      case F.ContentType: response.mime_type = decodeSpaces(val); break;
-      case F.SupplierIp: supplierIp = val; (vendor ??= {})[st.names[f]!] = val; break;
-      case F.SupplierName: if (supplierIp === undefined && canonicalIp(val) !== undefined) supplierIp = val; (vendor ??= {})[st.names[f]!] = val; break;
-      case F.RIp: rIp = val; (vendor ??= {})[st.names[f]!] = val; break;
+      case F.Method:
+        request.method = val;
+        break;
+      case F.Scheme:
+        scheme = val.toLowerCase();
+        break;
+      case F.Host:
+        host = val;
+        break;
+      case F.UriPort:
+        uriPort = val;
+        break;
+      case F.Path:
+        path = val;
+        break;
+      case F.Query:
+        query = val.charCodeAt(0) === Ch.Question ? val.slice(1) : val;
+        break;
+      case F.Uri:
+        uri = val;
+        break;
+      case F.UriExt:
+        extension = val;
+        break;
+      case F.HostHeader:
+        hostHeader = val;
+        break;
+      case F.Referer:
+        request.referrer = val;
+        break;
+      case F.UserAgent:
+        ua = val;
+        break;
+      case F.ContentType:
+        response.mime_type = decodeSpaces(val);
+        break;
+      case F.SupplierIp:
+        supplierIp = val;
+        (vendor ??= {})[st.names[f]!] = val;
+        break;
+      case F.SupplierName:
+        if (supplierIp === undefined && canonicalIp(val) !== undefined) supplierIp = val;
+        (vendor ??= {})[st.names[f]!] = val;
+        break;
+      case F.RIp:
+        rIp = val;
+        (vendor ??= {})[st.names[f]!] = val;
+        break;
       case F.SIp: {
         const ip = canonicalIp(val);
         if (ip !== undefined) (rec.observer ??= newObserver()).ip = ip;
         else (vendor ??= {})[st.names[f]!] = val;
         break;
       }
-      case F.SComputerName: (rec.observer ??= newObserver()).hostname = val; break;
-      case F.Category: category = decodeSpaces(val); break;
-      case F.HttpVersion: (http ??= newHttp(undefined, undefined)).version = val.startsWith('HTTP/') ? val.slice(5) : val; break;
+      case F.SComputerName:
+        (rec.observer ??= newObserver()).hostname = val;
+        break;
+      case F.Category:
+        category = decodeSpaces(val);
+        break;
+      case F.HttpVersion:
+        (http ??= newHttp(undefined, undefined)).version = val.startsWith('HTTP/') ? val.slice(5) : val;
+        break;
       default: {
         const name = st.names[f]!;
         (vendor ??= {})[name === '__proto__' ? 'x-__proto__' : name] = val;
@@ -276,7 +386,10 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
       const text = `${sch}://${hostPart}${p}${pathPart}${query !== undefined ? `?${query}` : ''}`;
       urlOk = fillUrl(rec, text, false);
       if (!urlOk) rec.url = newUrl(text);
-      else if (port !== undefined) { rec.url!.port = port; (rec.destination ??= newDestination()).port = port; }
+      else if (port !== undefined) {
+        rec.url!.port = port;
+        (rec.destination ??= newDestination()).port = port;
+      }
     }
   } else if (path !== undefined || uri !== undefined) {
     const text = query !== undefined ? `${path ?? uri}?${query}` : (path ?? uri)!;
@@ -293,8 +406,15 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
     const ip = canonicalIp(dip);
     if (ip !== undefined) (rec.destination ??= newDestination()).ip = ip;
   }
-  if (method !== undefined || request.referrer !== undefined || request.bytes !== undefined || response.status_code !== undefined ||
-      response.bytes !== undefined || response.mime_type !== undefined || http !== undefined) {
+  if (
+    method !== undefined ||
+    request.referrer !== undefined ||
+    request.bytes !== undefined ||
+    response.status_code !== undefined ||
+    response.bytes !== undefined ||
+    response.mime_type !== undefined ||
+    http !== undefined
+  ) {
     http ??= newHttp(undefined, undefined);
     if (method !== undefined || request.referrer !== undefined || request.bytes !== undefined) http.request = request;
     if (response.status_code !== undefined || response.bytes !== undefined || response.mime_type !== undefined) http.response = response;

@@ -2,7 +2,10 @@
 
 /** A parse failure: a reason code (UPPER_SNAKE) and a message for a person. */
 export class ParseError {
-  constructor(readonly code: string, readonly message: string) {}
+  constructor(
+    readonly code: string,
+    readonly message: string,
+  ) {}
 }
 
 export const ERR = {

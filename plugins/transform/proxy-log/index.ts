@@ -107,10 +107,24 @@ export function layoutSchema(schema: any): any {
 // `unicode: false` measures lengths in code units, sparing a scan of every string (only 0/1 and caps matter);
 // `validateSchema: false`: the record schema is this project's own, checked against the meta-schema by a
 // test, so start-up does not compile the meta-schema for it.
-const AJV_OPTIONS = { allErrors: false, strict: false, allowUnionTypes: true, unicode: false, logger: false, validateSchema: false, code: { regExp: patternTester } };
+const AJV_OPTIONS = {
+  allErrors: false,
+  strict: false,
+  allowUnionTypes: true,
+  unicode: false,
+  logger: false,
+  validateSchema: false,
+  code: { regExp: patternTester },
+};
 type Validator = ((r: unknown) => boolean) & { errors?: { instancePath: string; message?: string; keyword: string }[] | null };
 
-const layoutSpec: ValidatorSpec = { id: 'proxy-log-record-layout', schema: layoutSchema(recordSchema), options: AJV_OPTIONS, formats: false, helpers: { patternTester } };
+const layoutSpec: ValidatorSpec = {
+  id: 'proxy-log-record-layout',
+  schema: layoutSchema(recordSchema),
+  options: AJV_OPTIONS,
+  formats: false,
+  helpers: { patternTester },
+};
 const publishedSpec: ValidatorSpec = { id: 'proxy-log-record', schema: recordSchema, options: AJV_OPTIONS, formats: false, helpers: { patternTester } };
 /** The record validators, for the build to generate (src/spec/precompile.ts). */
 export function recordValidatorSpecs(): ValidatorSpec[] {
@@ -212,7 +226,10 @@ export class ProxyLogParser implements ProcessorInstance {
   /** Running totals, also reported as metrics. */
   readonly totals = { in: 0, out: 0, invalid: 0, directives: 0, blank: 0 };
 
-  constructor(private readonly cfg: ProxyLogConfig, private readonly ctx: PluginContext) {
+  constructor(
+    private readonly cfg: ProxyLogConfig,
+    private readonly ctx: PluginContext,
+  ) {
     this.mapping = cfg.fields ? compileMapping(cfg.fields) : undefined;
     this.headerless = cfg.elff_fields !== undefined ? fieldList(cfg.elff_fields) : undefined;
     this.logformat = cfg.logformat !== undefined ? compileLogformat(cfg.logformat) : undefined;
@@ -286,16 +303,31 @@ export class ProxyLogParser implements ProcessorInstance {
       if (format === undefined) {
         format = detectFormat(line, this.mapping !== undefined);
         if (format === undefined) {
-          invalid.push(makeInvalid(node, origin, ERR.FORMAT, 'auto: cannot tell the log format from this line (squid, combined, elff, zscaler-nss or mapped json)', line, b64));
+          invalid.push(
+            makeInvalid(
+              node,
+              origin,
+              ERR.FORMAT,
+              'auto: cannot tell the log format from this line (squid, combined, elff, zscaler-nss or mapped json)',
+              line,
+              b64,
+            ),
+          );
           continue;
         }
         st.format = format;
       }
       let res: ProxyRecord | ParseError;
       switch (format) {
-        case 'squid': res = this.logformat !== undefined ? parseLogformat(line, this.logformat, this.lfState) : parseSquid(line, this.squid); break;
-        case 'combined': res = parseCombined(line, this.tokens); break;
-        case 'elff': res = parseElff(line, this.elffState(st), this.tokens); break;
+        case 'squid':
+          res = this.logformat !== undefined ? parseLogformat(line, this.logformat, this.lfState) : parseSquid(line, this.squid);
+          break;
+        case 'combined':
+          res = parseCombined(line, this.tokens);
+          break;
+        case 'elff':
+          res = parseElff(line, this.elffState(st), this.tokens);
+          break;
         default: {
           const o = parseJsonObject(line);
           if (o instanceof ParseError) res = o;
@@ -405,7 +437,10 @@ export default definePlugin<ProxyLogConfig>({
         description: `For format \`squid\`: the squid.conf \`logformat\` the log was written with (Squid's \`%\` codes), or a built-in one (${Object.keys(LOGFORMAT_PRESETS).join(', ')}). Lines are read by it instead of by the native layout's rules.`,
         type: 'string',
         minLength: 1,
-        examples: ['%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt', '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %{X-Category}<h'],
+        examples: [
+          '%ts.%03tu %6tr %>a %Ss/%03>Hs %<st %rm %ru %[un %Sh/%<a %mt',
+          '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %{X-Category}<h',
+        ],
       },
       fields: {
         description: `For format \`json\`: ECS path → path in the JSON line (dotted). Targets: ${Object.keys(JSON_TARGETS).join(', ')}. \`@timestamp\` is required (epoch s/ms or ISO-8601 with a zone).`,
@@ -422,28 +457,59 @@ export default definePlugin<ProxyLogConfig>({
     { title: 'Detect the format per file', with: { format: 'auto' } },
     { title: 'Squid access.log, keeping the raw line', with: { format: 'squid', keep_original: true } },
     { title: 'Headerless BlueCoat bcreportermain_v1', with: { format: 'elff', elff_fields: 'bcreportermain_v1' } },
-    { title: 'Squid with a custom logformat', with: { format: 'squid', logformat: '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %{X-Category}<h' } },
+    {
+      title: 'Squid with a custom logformat',
+      with: { format: 'squid', logformat: '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %{X-Category}<h' },
+    },
     { title: 'Generic JSON lines', with: { format: 'json', fields: { '@timestamp': 'ts', 'source.ip': 'client', 'url.original': 'url' } } },
   ],
   check(cfg) {
     const issues: ConfigIssue[] = [];
     if (cfg.fields) {
       for (const t of Object.keys(cfg.fields)) {
-        if (!(t in JSON_TARGETS)) issues.push({ path: `/fields/${t.replace(/~/g, '~0').replace(/\//g, '~1')}`, code: 'PROXY_LOG_FIELD', message: `unknown target '${t}'`, hint: `one of: ${Object.keys(JSON_TARGETS).join(', ')}` });
+        if (!(t in JSON_TARGETS))
+          issues.push({
+            path: `/fields/${t.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+            code: 'PROXY_LOG_FIELD',
+            message: `unknown target '${t}'`,
+            hint: `one of: ${Object.keys(JSON_TARGETS).join(', ')}`,
+          });
       }
       if (!('@timestamp' in cfg.fields)) issues.push({ path: '/fields', code: 'PROXY_LOG_FIELD', message: 'fields must map @timestamp' });
     }
-    if (cfg.format === 'json' && !cfg.fields) issues.push({ path: '/fields', code: 'PROXY_LOG_FIELD', message: "format 'json' needs a fields mapping", hint: "or use format 'zscaler-nss' for Zscaler NSS feeds" });
+    if (cfg.format === 'json' && !cfg.fields)
+      issues.push({
+        path: '/fields',
+        code: 'PROXY_LOG_FIELD',
+        message: "format 'json' needs a fields mapping",
+        hint: "or use format 'zscaler-nss' for Zscaler NSS feeds",
+      });
     if (cfg.logformat !== undefined) {
-      if (cfg.format !== 'squid') issues.push({ path: '/logformat', code: 'PROXY_LOG_FIELD', message: `logformat is for format 'squid' (format is '${cfg.format}')`, hint: "set format: squid" });
+      if (cfg.format !== 'squid')
+        issues.push({
+          path: '/logformat',
+          code: 'PROXY_LOG_FIELD',
+          message: `logformat is for format 'squid' (format is '${cfg.format}')`,
+          hint: 'set format: squid',
+        });
       try {
         compileLogformat(cfg.logformat);
       } catch (e) {
-        issues.push({ path: '/logformat', code: 'PROXY_LOG_FIELD', message: (e as Error).message, hint: 'squid logformat codes: http://www.squid-cache.org/Doc/config/logformat/' });
+        issues.push({
+          path: '/logformat',
+          code: 'PROXY_LOG_FIELD',
+          message: (e as Error).message,
+          hint: 'squid logformat codes: http://www.squid-cache.org/Doc/config/logformat/',
+        });
       }
     }
     if (cfg.elff_fields !== undefined && ELFF_PRESETS[cfg.elff_fields] === undefined && cfg.elff_fields.trim().split(/\s+/).length < 2) {
-      issues.push({ path: '/elff_fields', code: 'PROXY_LOG_FIELD', message: `'${cfg.elff_fields}' is neither a preset nor a field list`, hint: `presets: ${Object.keys(ELFF_PRESETS).join(', ')}` });
+      issues.push({
+        path: '/elff_fields',
+        code: 'PROXY_LOG_FIELD',
+        message: `'${cfg.elff_fields}' is neither a preset nor a field list`,
+        hint: `presets: ${Object.keys(ELFF_PRESETS).join(', ')}`,
+      });
     }
     return issues;
   },

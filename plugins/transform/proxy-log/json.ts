@@ -77,16 +77,49 @@ function unescapeNss(s: string): string {
 // `requestmethod`, `datetime` …) both count; `login`/`user` stay in `zscaler` too (user.name is its
 // local part).
 const ZS_MAPPED = new Set([
-  'time', 'datetime', 'epochtime', 'cip', 'clientip', 'ClientIP', 'sip', 'serverip', 'eurl', 'url', 'proto', 'protocol', 'action',
-  'reqsize', 'requestsize', 'respsize', 'responsesize', 'reqmethod', 'requestmethod', 'respcode', 'status', 'ua', 'useragent',
-  'ereferer', 'referer', 'refererURL', 'contenttype', 'urlcat', 'urlcategory', 'ctime', 'clienttranstime', 'reason',
+  'time',
+  'datetime',
+  'epochtime',
+  'cip',
+  'clientip',
+  'ClientIP',
+  'sip',
+  'serverip',
+  'eurl',
+  'url',
+  'proto',
+  'protocol',
+  'action',
+  'reqsize',
+  'requestsize',
+  'respsize',
+  'responsesize',
+  'reqmethod',
+  'requestmethod',
+  'respcode',
+  'status',
+  'ua',
+  'useragent',
+  'ereferer',
+  'referer',
+  'refererURL',
+  'contenttype',
+  'urlcat',
+  'urlcategory',
+  'ctime',
+  'clienttranstime',
+  'reason',
 ]);
 
 export function parseZscaler(o: Rec): ProxyRecord | ParseError {
   const e: Rec = o.event !== null && typeof o.event === 'object' && !Array.isArray(o.event) ? o.event : o;
   const tv = pick(e, 'time', 'datetime');
   const ts = present(tv) ? nssTimeToIso(tv) : e.epochtime !== undefined ? anyTimeToIso(e.epochtime) : undefined;
-  if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `zscaler-nss: bad or missing time '${clip(String(tv ?? e.epochtime ?? ''))}' (want Fri Dec 31 07:07:07 2021, 2021-12-31 07:07:07 or epochtime)`);
+  if (ts === undefined)
+    return new ParseError(
+      ERR.TIMESTAMP,
+      `zscaler-nss: bad or missing time '${clip(String(tv ?? e.epochtime ?? ''))}' (want Fri Dec 31 07:07:07 2021, 2021-12-31 07:07:07 or epochtime)`,
+    );
   const event = newEvent('zscaler.nss', undefined, undefined);
   const rec = newRecord(ts, event);
   // as Elastic's Zscaler integration writes it: lower case, spaces as dashes ("Allowed" → "allowed")
@@ -213,14 +246,22 @@ function rank(t: string): number {
 /** The object that holds target `a.b` (created with the record layout on first use). */
 function holder(rec: ProxyRecord, a: string): Rec {
   switch (a) {
-    case 'source': return (rec.source ??= newSource(undefined, undefined));
-    case 'destination': return (rec.destination ??= newDestination());
-    case 'user': return (rec.user ??= { name: '' });
-    case 'url': return (rec.url ??= newUrl(undefined));
-    case 'user_agent': return (rec.user_agent ??= newUserAgent(''));
-    case 'event': return rec.event;
-    case 'observer': return (rec.observer ??= newObserver());
-    default: throw new Error(`proxy-log: no record object for '${a}'`); // JSON_TARGETS names only these
+    case 'source':
+      return (rec.source ??= newSource(undefined, undefined));
+    case 'destination':
+      return (rec.destination ??= newDestination());
+    case 'user':
+      return (rec.user ??= { name: '' });
+    case 'url':
+      return (rec.url ??= newUrl(undefined));
+    case 'user_agent':
+      return (rec.user_agent ??= newUserAgent(''));
+    case 'event':
+      return rec.event;
+    case 'observer':
+      return (rec.observer ??= newObserver());
+    default:
+      throw new Error(`proxy-log: no record object for '${a}'`); // JSON_TARGETS names only these
   }
 }
 
@@ -257,7 +298,8 @@ export function parseMappedJson(o: Rec, m: JsonMapping): ProxyRecord | ParseErro
       case 'port':
       case 'ms': {
         const n = num(raw);
-        if (n < 0 || (kind === 'port' && n > 65535)) return new ParseError(ERR.NUMBER, `json: ${target} '${clip(String(raw))}' is not a ${kind === 'port' ? 'port' : 'non-negative integer'}`);
+        if (n < 0 || (kind === 'port' && n > 65535))
+          return new ParseError(ERR.NUMBER, `json: ${target} '${clip(String(raw))}' is not a ${kind === 'port' ? 'port' : 'non-negative integer'}`);
         if (kind === 'ms') put(rec, 'event', 'duration', n * 1_000_000);
         else if (a === 'http') putHttp(rec, b.startsWith('request.') ? 'request' : 'response', b.slice(b.indexOf('.') + 1), n);
         else put(rec, a, b, n);

@@ -5,7 +5,10 @@
 import { Ch } from './charcodes.js';
 
 /** Quote escaping inside a quoted value: W3C doubles the quote (`""`), squid/Apache use a backslash. */
-export const enum QuoteEscape { Doubled, Backslash }
+export const enum QuoteEscape {
+  Doubled,
+  Backslash,
+}
 
 /** Reusable scratch: the tokens of the last line (quotes removed), where each starts and ends, whether quoted. */
 export class Tokens {
@@ -33,9 +36,15 @@ export class Tokens {
 
   grow(): void {
     const n = this.starts.length * 2;
-    const s = new Int32Array(n); s.set(this.starts); this.starts = s;
-    const e = new Int32Array(n); e.set(this.ends); this.ends = e;
-    const q = new Uint8Array(n); q.set(this.quoted); this.quoted = q;
+    const s = new Int32Array(n);
+    s.set(this.starts);
+    this.starts = s;
+    const e = new Int32Array(n);
+    e.set(this.ends);
+    this.ends = e;
+    const q = new Uint8Array(n);
+    q.set(this.quoted);
+    this.quoted = q;
   }
 }
 

@@ -22,26 +22,103 @@ import { Ch } from './charcodes.js';
 
 /** What a field's value is for. */
 const enum K {
-  Other, Ts, Tu, TimeLocal, TimeGmt, Tr, ClientIp, ClientName, ClientPort, ServerIp, ServerName, ServerPort,
-  User, Action, Hierarchy, Status, Mime, Method, Url, Version, ReqBytes, RespBytes, Referer, UserAgent,
+  Other,
+  Ts,
+  Tu,
+  TimeLocal,
+  TimeGmt,
+  Tr,
+  ClientIp,
+  ClientName,
+  ClientPort,
+  ServerIp,
+  ServerName,
+  ServerPort,
+  User,
+  Action,
+  Hierarchy,
+  Status,
+  Mime,
+  Method,
+  Url,
+  Version,
+  ReqBytes,
+  RespBytes,
+  Referer,
+  UserAgent,
 }
 
 /** Squid's codes, longest first where one is a prefix of another (`>Hs` before `>h`, `<st` before `<s…`). */
 const CODES: [string, K][] = [
-  ['ts', K.Ts], ['tu', K.Tu], ['tl', K.TimeLocal], ['tg', K.TimeGmt], ['tr', K.Tr], ['tS', K.Other], ['dt', K.Other],
-  ['>Hs', K.Status], ['<Hs', K.Other], ['Hs', K.Status],
-  ['>eui', K.Other], ['>la', K.Other], ['>lp', K.Other], ['<la', K.Other], ['<lp', K.Other],
-  ['>a', K.ClientIp], ['>A', K.ClientName], ['>p', K.ClientPort], ['<a', K.ServerIp], ['<A', K.ServerName], ['<p', K.ServerPort],
-  ['la', K.Other], ['lp', K.Other], ['lA', K.Other],
-  ['un', K.User], ['ul', K.User], ['ui', K.User], ['us', K.User], ['ue', K.User],
-  ['Ss', K.Action], ['Sh', K.Hierarchy], ['mt', K.Mime],
-  ['>rm', K.Method], ['>ru', K.Url], ['>rv', K.Version], ['>rp', K.Other], ['>rs', K.Other], ['>rd', K.Other], ['>rP', K.Other],
-  ['rm', K.Method], ['ru', K.Url], ['rv', K.Version], ['rp', K.Other], ['rs', K.Other], ['rd', K.Other],
-  ['>st', K.ReqBytes], ['<st', K.RespBytes], ['>sh', K.Other], ['<sh', K.Other], ['st', K.Other],
-  ['>ha', K.Other], ['<ha', K.Other], ['>h', K.Other], ['<h', K.Other],
-  ['<bs', K.Other], ['<tt', K.Other], ['<pt', K.Other], ['err_code', K.Other], ['err_detail', K.Other],
-  ['et', K.Other], ['ea', K.Other], ['note', K.Other], ['>qos', K.Other], ['>nfmark', K.Other], ['<qos', K.Other], ['<nfmark', K.Other],
-  ['master_xaction', K.Other], ['transport::>connection_id', K.Other], ['credentials', K.Other],
+  ['ts', K.Ts],
+  ['tu', K.Tu],
+  ['tl', K.TimeLocal],
+  ['tg', K.TimeGmt],
+  ['tr', K.Tr],
+  ['tS', K.Other],
+  ['dt', K.Other],
+  ['>Hs', K.Status],
+  ['<Hs', K.Other],
+  ['Hs', K.Status],
+  ['>eui', K.Other],
+  ['>la', K.Other],
+  ['>lp', K.Other],
+  ['<la', K.Other],
+  ['<lp', K.Other],
+  ['>a', K.ClientIp],
+  ['>A', K.ClientName],
+  ['>p', K.ClientPort],
+  ['<a', K.ServerIp],
+  ['<A', K.ServerName],
+  ['<p', K.ServerPort],
+  ['la', K.Other],
+  ['lp', K.Other],
+  ['lA', K.Other],
+  ['un', K.User],
+  ['ul', K.User],
+  ['ui', K.User],
+  ['us', K.User],
+  ['ue', K.User],
+  ['Ss', K.Action],
+  ['Sh', K.Hierarchy],
+  ['mt', K.Mime],
+  ['>rm', K.Method],
+  ['>ru', K.Url],
+  ['>rv', K.Version],
+  ['>rp', K.Other],
+  ['>rs', K.Other],
+  ['>rd', K.Other],
+  ['>rP', K.Other],
+  ['rm', K.Method],
+  ['ru', K.Url],
+  ['rv', K.Version],
+  ['rp', K.Other],
+  ['rs', K.Other],
+  ['rd', K.Other],
+  ['>st', K.ReqBytes],
+  ['<st', K.RespBytes],
+  ['>sh', K.Other],
+  ['<sh', K.Other],
+  ['st', K.Other],
+  ['>ha', K.Other],
+  ['<ha', K.Other],
+  ['>h', K.Other],
+  ['<h', K.Other],
+  ['<bs', K.Other],
+  ['<tt', K.Other],
+  ['<pt', K.Other],
+  ['err_code', K.Other],
+  ['err_detail', K.Other],
+  ['et', K.Other],
+  ['ea', K.Other],
+  ['note', K.Other],
+  ['>qos', K.Other],
+  ['>nfmark', K.Other],
+  ['<qos', K.Other],
+  ['<nfmark', K.Other],
+  ['master_xaction', K.Other],
+  ['transport::>connection_id', K.Other],
+  ['credentials', K.Other],
 ];
 
 /** One step of a compiled logformat. */
@@ -64,7 +141,10 @@ interface Item {
 export class Logformat {
   readonly values: string[];
   readonly present: boolean[];
-  constructor(readonly source: string, readonly items: Item[]) {
+  constructor(
+    readonly source: string,
+    readonly items: Item[],
+  ) {
     this.values = new Array<string>(items.length).fill('');
     this.present = new Array<boolean>(items.length).fill(false);
   }
@@ -107,7 +187,10 @@ export function compileLogformat(spec: string): Logformat {
   let i = 0;
   let litStart = 0;
   while (i < src.length) {
-    if (src.charCodeAt(i) !== 0x25 /* % */) { i++; continue; }
+    if (src.charCodeAt(i) !== 0x25 /* % */) {
+      i++;
+      continue;
+    }
     if (src.charCodeAt(i + 1) === 0x25) {
       lit(src.slice(litStart, i + 1));
       i += 2;
@@ -121,7 +204,10 @@ export function compileLogformat(spec: string): Logformat {
     // modifiers: escaping, alignment, width, precision
     for (;;) {
       const c = src[i];
-      if (c === '"') { quoted = true; i++; } else if (c === '[' || c === '#' || c === "'" || c === '/' || c === '-') i++;
+      if (c === '"') {
+        quoted = true;
+        i++;
+      } else if (c === '[' || c === '#' || c === "'" || c === '/' || c === '-') i++;
       else break;
     }
     while (i < src.length && ((src.charCodeAt(i) >= Ch.Zero && src.charCodeAt(i) <= Ch.Nine) || src[i] === '.')) i++;
@@ -135,7 +221,11 @@ export function compileLogformat(spec: string): Logformat {
     let code: string | undefined;
     let kind = K.Other;
     for (const [c, k] of CODES) {
-      if (src.startsWith(c, i)) { code = c; kind = k; break; }
+      if (src.startsWith(c, i)) {
+        code = c;
+        kind = k;
+        break;
+      }
     }
     if (code === undefined) {
       // a code this table does not know (ssl::>sni, adapt::…): letters, digits, '_', ':', '<', '>'
@@ -161,7 +251,8 @@ export function compileLogformat(spec: string): Logformat {
       for (let k = 0; k < strftime.length; k++) {
         if (strftime[k] === '%') {
           const d = strftime[k + 1] ?? '';
-          if (!STRFTIME_OK.has(d)) throw new Error(`logformat: %${code}: time format directive '%${d}' is not supported (use %d %e %m %b %Y %y %H %M %S %T %F %z)`);
+          if (!STRFTIME_OK.has(d))
+            throw new Error(`logformat: %${code}: time format directive '%${d}' is not supported (use %d %e %m %b %Y %y %H %M %S %T %F %z)`);
           k++;
         } else if (strftime[k] === ' ') inner++;
       }
@@ -178,7 +269,16 @@ export function compileLogformat(spec: string): Logformat {
     if (f.kind === null) continue;
     const before = items[k - 1];
     const after = items[k + 1];
-    if (before && before.kind === null && !before.spaces && before.text.endsWith('"') && after && after.kind === null && !after.spaces && after.text.startsWith('"')) {
+    if (
+      before &&
+      before.kind === null &&
+      !before.spaces &&
+      before.text.endsWith('"') &&
+      after &&
+      after.kind === null &&
+      !after.spaces &&
+      after.text.startsWith('"')
+    ) {
       before.text = before.text.slice(0, -1);
       after.text = after.text.slice(1);
       f.quoted = true;
@@ -187,7 +287,8 @@ export function compileLogformat(spec: string): Logformat {
   const out = items.filter((it) => it.kind !== null || it.spaces || it.text.length > 0);
   // two fields can now touch where the quotes were between them ("%a""%b" is not a squid habit): refuse
   for (let k = 1; k < out.length; k++) {
-    if (out[k]!.kind !== null && out[k - 1]!.kind !== null && !(out[k]!.quoted && out[k - 1]!.quoted)) throw new Error(`logformat: %${out[k - 1]!.text} and %${out[k]!.text} have nothing between them`);
+    if (out[k]!.kind !== null && out[k - 1]!.kind !== null && !(out[k]!.quoted && out[k - 1]!.quoted))
+      throw new Error(`logformat: %${out[k - 1]!.text} and %${out[k]!.text} have nothing between them`);
   }
   const kinds = out.filter((it) => it.kind !== null).map((it) => it.kind);
   if (!kinds.includes(K.Ts) && !kinds.includes(K.TimeLocal) && !kinds.includes(K.TimeGmt)) {
@@ -219,7 +320,8 @@ function split(line: string, lf: Logformat): ParseError | undefined {
     const it = items[k]!;
     if (it.kind === null) {
       if (it.spaces) {
-        if (i < n && !isSpace(line.charCodeAt(i))) return new ParseError(ERR.SYNTAX, `logformat: expected a space at column ${i + 1}, found '${clip(line.slice(i, i + 20))}'`);
+        if (i < n && !isSpace(line.charCodeAt(i)))
+          return new ParseError(ERR.SYNTAX, `logformat: expected a space at column ${i + 1}, found '${clip(line.slice(i, i + 20))}'`);
         if (i >= n) return new ParseError(ERR.FIELD_COUNT, `logformat: line ends before %${nextField(items, k)}`);
         while (i < n && isSpace(line.charCodeAt(i))) i++;
       } else {
@@ -240,7 +342,10 @@ function split(line: string, lf: Logformat): ParseError | undefined {
       let closed = false;
       while (i < n) {
         const c = line.charCodeAt(i);
-        if (c === Ch.Quote) { closed = true; break; }
+        if (c === Ch.Quote) {
+          closed = true;
+          break;
+        }
         if (c === Ch.Backslash && i + 1 < n) {
           v += line.slice(seg, i);
           seg = i + 1;
@@ -295,7 +400,13 @@ function absent(v: string): boolean {
 /** A strftime-formatted time (`%tl`/`%tg`) → ISO UTC; undefined when it does not fit the format. */
 export function strftimeToIso(v: string, fmt: string, gmt: boolean): string | undefined {
   // -9: not in the format (an error at the end); -1/-2: a directive that did not read
-  let y = -9, mo = -9, d = -9, h = 0, mi = 0, se = 0, off = 0;
+  let y = -9,
+    mo = -9,
+    d = -9,
+    h = 0,
+    mi = 0,
+    se = 0,
+    off = 0;
   let i = 0;
   const num = (w: number, min = w): number => {
     let k = 0;
@@ -318,17 +429,51 @@ export function strftimeToIso(v: string, fmt: string, gmt: boolean): string | un
     }
     const dir = fmt[++f];
     switch (dir) {
-      case 'd': d = num(2); break;
-      case 'e': if (v[i] === ' ') i++; d = num(2, 1); break;
-      case 'm': mo = num(2) - 1; break;
-      case 'b': mo = monthIndex(v.slice(i, i + 3)); i += 3; break;
-      case 'Y': y = num(4); break;
-      case 'y': { const yy = num(2); y = yy < 0 ? -1 : yy < 70 ? 2000 + yy : 1900 + yy; break; }
-      case 'H': h = num(2); break;
-      case 'M': mi = num(2); break;
-      case 'S': se = num(2); break;
-      case 'T': h = num(2); if (v[i++] !== ':') return undefined; mi = num(2); if (v[i++] !== ':') return undefined; se = num(2); break;
-      case 'F': y = num(4); if (v[i++] !== '-') return undefined; mo = num(2) - 1; if (v[i++] !== '-') return undefined; d = num(2); break;
+      case 'd':
+        d = num(2);
+        break;
+      case 'e':
+        if (v[i] === ' ') i++;
+        d = num(2, 1);
+        break;
+      case 'm':
+        mo = num(2) - 1;
+        break;
+      case 'b':
+        mo = monthIndex(v.slice(i, i + 3));
+        i += 3;
+        break;
+      case 'Y':
+        y = num(4);
+        break;
+      case 'y': {
+        const yy = num(2);
+        y = yy < 0 ? -1 : yy < 70 ? 2000 + yy : 1900 + yy;
+        break;
+      }
+      case 'H':
+        h = num(2);
+        break;
+      case 'M':
+        mi = num(2);
+        break;
+      case 'S':
+        se = num(2);
+        break;
+      case 'T':
+        h = num(2);
+        if (v[i++] !== ':') return undefined;
+        mi = num(2);
+        if (v[i++] !== ':') return undefined;
+        se = num(2);
+        break;
+      case 'F':
+        y = num(4);
+        if (v[i++] !== '-') return undefined;
+        mo = num(2) - 1;
+        if (v[i++] !== '-') return undefined;
+        d = num(2);
+        break;
       case 'z': {
         const sign = v.charCodeAt(i);
         if (sign !== Ch.Plus && sign !== Ch.Dash) return undefined;
@@ -339,8 +484,11 @@ export function strftimeToIso(v: string, fmt: string, gmt: boolean): string | un
         off = (sign === Ch.Dash ? -1 : 1) * (hh * 60 + mm);
         break;
       }
-      case '%': if (v[i++] !== '%') return undefined; break;
-      default: return undefined;
+      case '%':
+        if (v[i++] !== '%') return undefined;
+        break;
+      default:
+        return undefined;
     }
     if (y === -1 || mo === -1 || mo === -2 || d === -1 || h < 0 || mi < 0 || se < 0) return undefined;
   }
@@ -375,8 +523,12 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
     if (kind === null || !lf.present[k]) continue;
     const v = vals[k]!;
     switch (kind) {
-      case K.Ts: tsText = v; break;
-      case K.Tu: tuText = v; break;
+      case K.Ts:
+        tsText = v;
+        break;
+      case K.Tu:
+        tuText = v;
+        break;
       case K.TimeLocal:
       case K.TimeGmt: {
         ts = strftimeToIso(v, it.strftime, kind === K.TimeGmt);
@@ -390,8 +542,12 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
         event.duration = ms * 1_000_000;
         break;
       }
-      case K.ClientIp: if (!absent(v)) clientIp = v; break;
-      case K.ClientName: if (!absent(v)) clientName = v; break;
+      case K.ClientIp:
+        if (!absent(v)) clientIp = v;
+        break;
+      case K.ClientName:
+        if (!absent(v)) clientName = v;
+        break;
       case K.ClientPort: {
         if (absent(v)) break;
         const p = parseUint(v);
@@ -399,10 +555,18 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
         clientPort = p;
         break;
       }
-      case K.ServerIp: if (!absent(v)) peer = v; break;
-      case K.User: if (!absent(v) && rec.user === undefined) rec.user = { name: v }; break;
-      case K.Action: if (!absent(v)) event.action = v; break;
-      case K.Hierarchy: if (!absent(v)) (squid ??= {}).hierarchy = v; break;
+      case K.ServerIp:
+        if (!absent(v)) peer = v;
+        break;
+      case K.User:
+        if (!absent(v) && rec.user === undefined) rec.user = { name: v };
+        break;
+      case K.Action:
+        if (!absent(v)) event.action = v;
+        break;
+      case K.Hierarchy:
+        if (!absent(v)) (squid ??= {}).hierarchy = v;
+        break;
       case K.Status: {
         if (absent(v)) break;
         const s = parseUint(v);
@@ -410,15 +574,21 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
         response.status_code = s;
         break;
       }
-      case K.Mime: if (!absent(v)) response.mime_type = v; break;
+      case K.Mime:
+        if (!absent(v)) response.mime_type = v;
+        break;
       case K.Method: {
         if (absent(v)) break;
         if (isErrorText(v)) event.reason = v;
         else request.method = v;
         break;
       }
-      case K.Url: if (!absent(v)) urlText = v; break;
-      case K.Version: if (!absent(v)) http.version = v.startsWith('HTTP/') ? v.slice(5) : v; break;
+      case K.Url:
+        if (!absent(v)) urlText = v;
+        break;
+      case K.Version:
+        if (!absent(v)) http.version = v.startsWith('HTTP/') ? v.slice(5) : v;
+        break;
       case K.ReqBytes:
       case K.RespBytes: {
         if (absent(v)) break;
@@ -428,8 +598,12 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
         else response.bytes = b;
         break;
       }
-      case K.Referer: if (!absent(v)) request.referrer = v; break;
-      case K.UserAgent: if (!absent(v)) rec.user_agent = newUserAgent(v); break;
+      case K.Referer:
+        if (!absent(v)) request.referrer = v;
+        break;
+      case K.UserAgent:
+        if (!absent(v)) rec.user_agent = newUserAgent(v);
+        break;
       case K.ServerName:
       case K.ServerPort:
       default: {
@@ -442,7 +616,8 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
   if (ts === undefined) {
     if (tsText === undefined) return new ParseError(ERR.TIMESTAMP, 'logformat: no time on this line');
     ts = epochSecondsToIso(tuText !== undefined ? `${tsText}.${tuText}` : tsText, st.clock);
-    if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `logformat: bad time '${clip(tuText !== undefined ? `${tsText}.${tuText}` : tsText)}' (%ts: epoch seconds)`);
+    if (ts === undefined)
+      return new ParseError(ERR.TIMESTAMP, `logformat: bad time '${clip(tuText !== undefined ? `${tsText}.${tuText}` : tsText)}' (%ts: epoch seconds)`);
   }
   rec['@timestamp'] = ts;
   const client = clientIp ?? clientName;

@@ -11,10 +11,26 @@
  */
 import type { Origin, Rec } from '../../../src/api.js';
 
-export interface EventFields { dataset: string; action: string | undefined; duration: number | undefined; reason: string | undefined; original: string | undefined }
-export interface SourceFields { ip: string | undefined; port: number | undefined; domain: string | undefined }
-export interface DestinationFields { ip: string | undefined; port: number | undefined; domain: string | undefined }
-export interface UserFields { name: string }
+export interface EventFields {
+  dataset: string;
+  action: string | undefined;
+  duration: number | undefined;
+  reason: string | undefined;
+  original: string | undefined;
+}
+export interface SourceFields {
+  ip: string | undefined;
+  port: number | undefined;
+  domain: string | undefined;
+}
+export interface DestinationFields {
+  ip: string | undefined;
+  port: number | undefined;
+  domain: string | undefined;
+}
+export interface UserFields {
+  name: string;
+}
 export interface UrlFields {
   original: string | undefined;
   full: string | undefined;
@@ -27,11 +43,29 @@ export interface UrlFields {
   extension: string | undefined;
   category: string | undefined;
 }
-export interface RequestFields { method: string | undefined; referrer: string | undefined; bytes: number | undefined }
-export interface ResponseFields { status_code: number | undefined; bytes: number | undefined; mime_type: string | undefined }
-export interface HttpFields { version: string | undefined; request: RequestFields | undefined; response: ResponseFields | undefined }
-export interface UserAgentFields { original: string }
-export interface ObserverFields { ip: string | undefined; hostname: string | undefined; product: string | undefined }
+export interface RequestFields {
+  method: string | undefined;
+  referrer: string | undefined;
+  bytes: number | undefined;
+}
+export interface ResponseFields {
+  status_code: number | undefined;
+  bytes: number | undefined;
+  mime_type: string | undefined;
+}
+export interface HttpFields {
+  version: string | undefined;
+  request: RequestFields | undefined;
+  response: ResponseFields | undefined;
+}
+export interface UserAgentFields {
+  original: string;
+}
+export interface ObserverFields {
+  ip: string | undefined;
+  hostname: string | undefined;
+  product: string | undefined;
+}
 
 export interface ProxyRecord {
   '@timestamp': string;

@@ -104,7 +104,8 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const e6 = e[6]!;
   // squid's `error:*` pseudo-URLs (aborted transactions) are read by the general parser
   if (line.charCodeAt(s6) === Ch.e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
-  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon) return parseSquidTokens(line, st);
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon)
+    return parseSquidTokens(line, st);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
   const e7 = e[7]!;
@@ -120,7 +121,13 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const client = clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
-    event: { dataset: 'squid.access', action: line.slice(s3, slash), duration: duration < 0 ? undefined : duration * 1_000_000, reason: undefined, original: undefined },
+    event: {
+      dataset: 'squid.access',
+      action: line.slice(s3, slash),
+      duration: duration < 0 ? undefined : duration * 1_000_000,
+      reason: undefined,
+      original: undefined,
+    },
     source: client,
     destination: undefined,
     user: is1(line, s7, e7, Ch.Dash) ? undefined : { name: line.slice(s7, e7) },
@@ -191,10 +198,21 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   let i = from;
   let scheme: string | undefined;
   // "http://" or "https://", read as characters (cheaper here than startsWith)
-  if (to - from > 8 && line.charCodeAt(from) === Ch.h && line.charCodeAt(from + 1) === Ch.t && line.charCodeAt(from + 2) === Ch.t && line.charCodeAt(from + 3) === Ch.p) {
+  if (
+    to - from > 8 &&
+    line.charCodeAt(from) === Ch.h &&
+    line.charCodeAt(from + 1) === Ch.t &&
+    line.charCodeAt(from + 2) === Ch.t &&
+    line.charCodeAt(from + 3) === Ch.p
+  ) {
     const c4 = line.charCodeAt(from + 4);
-    if (c4 === Ch.Colon && line.charCodeAt(from + 5) === Ch.Slash && line.charCodeAt(from + 6) === Ch.Slash) { scheme = 'http'; i += 7; }
-    else if (c4 === Ch.s && line.charCodeAt(from + 5) === Ch.Colon && line.charCodeAt(from + 6) === Ch.Slash && line.charCodeAt(from + 7) === Ch.Slash) { scheme = 'https'; i += 8; }
+    if (c4 === Ch.Colon && line.charCodeAt(from + 5) === Ch.Slash && line.charCodeAt(from + 6) === Ch.Slash) {
+      scheme = 'http';
+      i += 7;
+    } else if (c4 === Ch.s && line.charCodeAt(from + 5) === Ch.Colon && line.charCodeAt(from + 6) === Ch.Slash && line.charCodeAt(from + 7) === Ch.Slash) {
+      scheme = 'https';
+      i += 8;
+    }
   }
   if (scheme === undefined && !connect) return false;
   const hostStart = i;

@@ -134,7 +134,8 @@ export function monthIndex(s: string): number {
 
 /** Apache/NCSA `20/Jul/2009:22:59:26 +0000` (without the brackets) → ISO UTC. */
 export function clfToIso(s: string): string | undefined {
-  if (s.length !== 26 || s.charCodeAt(2) !== Ch.Slash || s.charCodeAt(6) !== Ch.Slash || s.charCodeAt(11) !== Ch.Colon || s.charCodeAt(20) !== Ch.Space) return undefined;
+  if (s.length !== 26 || s.charCodeAt(2) !== Ch.Slash || s.charCodeAt(6) !== Ch.Slash || s.charCodeAt(11) !== Ch.Colon || s.charCodeAt(20) !== Ch.Space)
+    return undefined;
   const mo = MONTHS[s.slice(3, 6)];
   if (mo === undefined) return undefined;
   const sign = s.charCodeAt(21);
@@ -168,7 +169,8 @@ export function w3cToIso(date: string, time: string): string | undefined {
 /** Zscaler NSS `Fri Dec 31 07:07:07 2021` (the feed's configured zone; taken as UTC) → ISO UTC. */
 export function ctimeToIso(s: string): string | undefined {
   // "Www Mmm dd hh:mm:ss yyyy"; the day may be space-padded ("Dec  1")
-  if (s.length !== 24 || s.charCodeAt(3) !== Ch.Space || s.charCodeAt(7) !== Ch.Space || s.charCodeAt(10) !== Ch.Space || s.charCodeAt(19) !== Ch.Space) return undefined;
+  if (s.length !== 24 || s.charCodeAt(3) !== Ch.Space || s.charCodeAt(7) !== Ch.Space || s.charCodeAt(10) !== Ch.Space || s.charCodeAt(19) !== Ch.Space)
+    return undefined;
   const mo = MONTHS[s.slice(4, 7)];
   if (mo === undefined) return undefined;
   const day = s.charCodeAt(8) === Ch.Space ? s.charCodeAt(9) - Ch.Zero : d2(s, 8);
@@ -197,7 +199,10 @@ export function anyTimeToIso(v: unknown): string | undefined {
   let dot = false;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c === Ch.Dot && !dot) { dot = true; continue; }
+    if (c === Ch.Dot && !dot) {
+      dot = true;
+      continue;
+    }
     if (c < Ch.Zero || c > Ch.Nine) return undefined;
   }
   return anyTimeToIso(Number(v));

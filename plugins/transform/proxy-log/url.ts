@@ -33,7 +33,10 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     for (let k = 0; k < sep; k++) {
       const c = raw.charCodeAt(k);
       if ((c >= Ch.a && c <= Ch.z) || (k > 0 && ((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Plus || c === Ch.Dash || c === Ch.Dot))) continue;
-      if (c >= Ch.A && c <= Ch.Z) { upper = true; continue; }
+      if (c >= Ch.A && c <= Ch.Z) {
+        upper = true;
+        continue;
+      }
       ok = false;
       break;
     }
@@ -60,8 +63,15 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     while (end < n) {
       const c = raw.charCodeAt(end);
       if (c === Ch.Slash || c === Ch.Question || c === Ch.Hash) break;
-      if (c === Ch.At) { at = end; colons = 0; colon = -1; } // userinfo is dropped from the host
-      else if (c === Ch.Colon) { colons++; colon = end; }
+      if (c === Ch.At) {
+        at = end;
+        colons = 0;
+        colon = -1;
+      } // userinfo is dropped from the host
+      else if (c === Ch.Colon) {
+        colons++;
+        colon = end;
+      }
       end++;
     }
     const hs = at === -1 ? i : at + 1;
@@ -119,8 +129,15 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
   url.fragment = fragment;
   if (scheme !== undefined && domain !== undefined) {
     // already in normal form (the usual case): the full URL is the text itself
-    const same = !upper && at === -1 && port === undefined && fragment === undefined && path !== undefined && path.length > 0 &&
-      domain === host && host.indexOf(':') === -1;
+    const same =
+      !upper &&
+      at === -1 &&
+      port === undefined &&
+      fragment === undefined &&
+      path !== undefined &&
+      path.length > 0 &&
+      domain === host &&
+      host.indexOf(':') === -1;
     url.full = same ? raw : fullUrl(scheme, domain, port, url.path, query);
   }
   rec.url = url;

@@ -58,7 +58,10 @@ export default definePlugin<SetConfig>({
   parallel: 'any',
   examples: [
     { title: 'Flag large uploads', with: { fields: { 'labels.big_upload': { '>': [{ var: 'http.request.bytes' }, 1000000] } } } },
-    { title: 'Lower-case host and file extension', with: { fields: { 'url.domain': { lower: { var: 'url.domain' } }, 'url.extension': { file_extension: { var: 'url.path' } } } } },
+    {
+      title: 'Lower-case host and file extension',
+      with: { fields: { 'url.domain': { lower: { var: 'url.domain' } }, 'url.extension': { file_extension: { var: 'url.path' } } } },
+    },
   ],
   check(config) {
     const issues: ConfigIssue[] = [];
@@ -106,5 +109,9 @@ export default definePlugin<SetConfig>({
 });
 
 function safeJson(rec: Rec): string {
-  try { return JSON.stringify(rec); } catch { return String(rec); }
+  try {
+    return JSON.stringify(rec);
+  } catch {
+    return String(rec);
+  }
 }

@@ -17,7 +17,13 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
   const queue = state.queues.get(name)!;
   const st = state.stats.get(name)!;
   const obs = state.observer;
-  const counter = obs ? { received: (n: number) => st.received(n), emitted: (p: string, n: number) => st.emitted(p, n), busy: (ms: number) => obs.timing(name, 'process', ms / 1000) } : st;
+  const counter = obs
+    ? {
+        received: (n: number) => st.received(n),
+        emitted: (p: string, n: number) => st.emitted(p, n),
+        busy: (ms: number) => obs.timing(name, 'process', ms / 1000),
+      }
+    : st;
   const driver = new ChainDriver<Ack | null>(
     [{ name, inst, holder, counter, leaving: 'all' }],
     (ack: Ack | null, _step: number, port: string, records: Rec[]) => state.dispatchPort(name, port, records, ack, false),

@@ -22,10 +22,13 @@ describe('hdfs sink without a cluster', () => {
     for (const batch of [
       [rec(5), rec(3, { origin: { file: '/logs/b.log', line: 3 } })],
       [rec(5), rec(3, { '@timestamp': '2026-12-06T10:00:00.000Z' })],
-    ]) expect((await Promise.resolve(sink.write(batch)).catch((e: any) => e)).transient).toBe(true);
+    ])
+      expect((await Promise.resolve(sink.write(batch)).catch((e: any) => e)).transient).toBe(true);
     await sink.close();
     const split = await createSink(hdfsSink, { url: CLOSED, path: '/d/', stream_fields: ['error.node'] });
-    expect((await Promise.resolve(split.write([rec(5, { error: { node: 'parse' } }), rec(3, { error: { node: 'proxy' } })])).catch((e: any) => e)).transient).toBe(true);
+    expect(
+      (await Promise.resolve(split.write([rec(5, { error: { node: 'parse' } }), rec(3, { error: { node: 'proxy' } })])).catch((e: any) => e)).transient,
+    ).toBe(true);
     await split.close();
     const loose = await createSink(hdfsSink, { url: CLOSED, path: '/d/', idempotent: false });
     expect((await Promise.resolve(loose.write([rec(5), rec(3)])).catch((e: any) => e)).transient).toBe(true);

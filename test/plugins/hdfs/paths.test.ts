@@ -2,7 +2,19 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { posix } from 'node:path';
-import { compileTemplate, PathExpander, sanitiseValue, streamOf, fileName, parseFileName, tempName, ArchivedRanges, csvField, timeOf, TemplateError } from '../../../plugins/sink/hdfs/paths.js';
+import {
+  compileTemplate,
+  PathExpander,
+  sanitiseValue,
+  streamOf,
+  fileName,
+  parseFileName,
+  tempName,
+  ArchivedRanges,
+  csvField,
+  timeOf,
+  TemplateError,
+} from '../../../plugins/sink/hdfs/paths.js';
 import { segmentRegExp, isGlobSegment } from '../../../plugins/source/hdfs/glob.js';
 import { isHiddenName, encodeHdfsPath, Hdfs } from '../../../src/hdfs/webhdfs.js';
 
@@ -67,20 +79,24 @@ describe('the sanitiser', () => {
   it('any value gives one safe segment inside the base (property)', () => {
     const e = expander('/base/k=%{v}/%{w}');
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constantFrom('..', '.', '/', '../../etc', '\\..\\', '%2e%2e', 'a/../../b', '\u0000')), fc.string(), (v, w) => {
-        const dir = e.expand({ v, w }).dir;
-        const segs = dir.split('/');
-        expect(segs[0]).toBe('');
-        expect(segs[1]).toBe('base');
-        expect(segs).toHaveLength(4);
-        for (const s of segs.slice(2)) {
-          expect(s).not.toBe('.');
-          expect(s).not.toBe('..');
-          expect(s.startsWith('.')).toBe(false);
-          expect(s).toMatch(/^[A-Za-z0-9._=~-]+$/);
-        }
-        expect(posix.normalize(dir)).toBe(dir);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('..', '.', '/', '../../etc', '\\..\\', '%2e%2e', 'a/../../b', '\u0000')),
+        fc.string(),
+        (v, w) => {
+          const dir = e.expand({ v, w }).dir;
+          const segs = dir.split('/');
+          expect(segs[0]).toBe('');
+          expect(segs[1]).toBe('base');
+          expect(segs).toHaveLength(4);
+          for (const s of segs.slice(2)) {
+            expect(s).not.toBe('.');
+            expect(s).not.toBe('..');
+            expect(s.startsWith('.')).toBe(false);
+            expect(s).toMatch(/^[A-Za-z0-9._=~-]+$/);
+          }
+          expect(posix.normalize(dir)).toBe(dir);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -135,7 +151,17 @@ describe('file names and ranges', () => {
     r.add('s', 50, 150);
     r.add('t', 1000, 1000);
     r.seal();
-    for (const [p, want] of [[0, false], [1, true], [100, true], [150, true], [151, false], [200, false], [201, true], [300, true], [301, false]] as const) {
+    for (const [p, want] of [
+      [0, false],
+      [1, true],
+      [100, true],
+      [150, true],
+      [151, false],
+      [200, false],
+      [201, true],
+      [300, true],
+      [301, false],
+    ] as const) {
       expect(r.has('s', p), String(p)).toBe(want);
     }
     expect(r.has('t', 1000)).toBe(true);

@@ -20,10 +20,26 @@ function feed(path: string, extra: Partial<FeedConfig> = {}): FeedConfig {
 
 const nonZero = (l: FeedLoad) => Object.fromEntries(Object.entries(l.store.counts).filter(([, v]) => v !== 0));
 
-function v4(l: FeedLoad, ip: string): Hit[] { const o: Hit[] = []; l.store.matchV4(parseIPv4(ip), o); return o; }
-function v6(l: FeedLoad, ip: string): Hit[] { const o: Hit[] = []; l.store.matchV6(parseIPv6(ip)!, o); return o; }
-function dom(l: FeedLoad, d: string): Hit[] { const o: Hit[] = []; l.store.matchDomain([d], o); return o; }
-function url(l: FeedLoad, u: string): Hit[] { const o: Hit[] = []; l.store.matchUrl(u, o); return o; }
+function v4(l: FeedLoad, ip: string): Hit[] {
+  const o: Hit[] = [];
+  l.store.matchV4(parseIPv4(ip), o);
+  return o;
+}
+function v6(l: FeedLoad, ip: string): Hit[] {
+  const o: Hit[] = [];
+  l.store.matchV6(parseIPv6(ip)!, o);
+  return o;
+}
+function dom(l: FeedLoad, d: string): Hit[] {
+  const o: Hit[] = [];
+  l.store.matchDomain([d], o);
+  return o;
+}
+function url(l: FeedLoad, u: string): Hit[] {
+  const o: Hit[] = [];
+  l.store.matchUrl(u, o);
+  return o;
+}
 
 /** Every row is accounted for: loaded (indicators + duplicates), skipped, or ignored. */
 function accounted(l: FeedLoad): void {
@@ -94,7 +110,10 @@ describe('CSV', () => {
 describe('STIX', () => {
   it('parses OR patterns and refuses AND, qualifiers and non-equality', () => {
     expect(parsePattern("[ipv4-addr:value = '1.2.3.4' OR domain-name:value = 'a.example']")).toEqual({
-      comparisons: [{ path: 'ipv4-addr:value', op: '=', value: '1.2.3.4' }, { path: 'domain-name:value', op: '=', value: 'a.example' }],
+      comparisons: [
+        { path: 'ipv4-addr:value', op: '=', value: '1.2.3.4' },
+        { path: 'domain-name:value', op: '=', value: 'a.example' },
+      ],
     });
     expect(parsePattern("[file:hashes.'SHA-256' = 'ab']")).toEqual({ comparisons: [{ path: "file:hashes.'SHA-256'", op: '=', value: 'ab' }] });
     expect(parsePattern("[url:value = 'http://x.example/it\\'s']")).toEqual({ comparisons: [{ path: 'url:value', op: '=', value: "http://x.example/it's" }] });
@@ -123,7 +142,11 @@ describe('STIX', () => {
     const l = await loadFeed(feed(`${EX}/stix-bundle.json`), opts);
     expect(nonZero(l)).toEqual({ 'ipv4-addr': 1, 'domain-name': 2 });
     expect(l.tally.reasons).toEqual({ REVOKED: 1, EXPIRED: 1, UNSUPPORTED_PATTERN: 1 });
-    expect(dom(l, 'phish-login.example')[0]!.meta).toMatchObject({ confidence: 80, tags: ['phishing'], description: 'Phishing login page impersonating a bank' });
+    expect(dom(l, 'phish-login.example')[0]!.meta).toMatchObject({
+      confidence: 80,
+      tags: ['phishing'],
+      description: 'Phishing login page impersonating a bank',
+    });
   });
 });
 
@@ -180,8 +203,13 @@ describe('sources', () => {
 
   it('fetches http(s) feeds from a real local server, and reports HTTP errors', async () => {
     const server: Server = createServer((req, res) => {
-      if (req.url === '/list.txt') { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('# list\n192.0.2.33\nhttp.bad.example\n'); return; }
-      res.writeHead(503); res.end('down');
+      if (req.url === '/list.txt') {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('# list\n192.0.2.33\nhttp.bad.example\n');
+        return;
+      }
+      res.writeHead(503);
+      res.end('down');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -31,15 +31,18 @@ describe('host pass', () => {
   it('hashes every label suffix as hashRange does, and tells normal hosts exactly as isNormalHost', () => {
     const suf = new Suffixes();
     const host = fc.array(fc.constantFrom('a', 'Z', '1', '.', '-', '_', ':', ' ', 'é', 'xn--', '0x', '255'), { maxLength: 14 }).map((a) => a.join(''));
-    fc.assert(fc.property(host, (h) => {
-      const f = hostSuffixes(h, 0, h.length, suf);
-      expect((f & HOST_NORMAL) !== 0, h).toBe(isNormalHost(h));
-      const dots = [...h].filter((c) => c === '.').length;
-      expect(suf.n).toBe(dots + 1);
-      for (let i = 0; i < suf.n; i++) expect(suf.hash[i]).toBe(hashRange(h, suf.start[i]!, h.length));
-      // suffix i has i + 1 labels: it starts after the (i + 1)-th dot from the right, or at 0
-      expect(suf.start[suf.n - 1]).toBe(0);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(host, (h) => {
+        const f = hostSuffixes(h, 0, h.length, suf);
+        expect((f & HOST_NORMAL) !== 0, h).toBe(isNormalHost(h));
+        const dots = [...h].filter((c) => c === '.').length;
+        expect(suf.n).toBe(dots + 1);
+        for (let i = 0; i < suf.n; i++) expect(suf.hash[i]).toBe(hashRange(h, suf.start[i]!, h.length));
+        // suffix i has i + 1 labels: it starts after the (i + 1)-th dot from the right, or at 0
+        expect(suf.start[suf.n - 1]).toBe(0);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 
@@ -49,33 +52,36 @@ describe('domain lookups agree with a brute-force reference', () => {
 
   for (const bits of HASH_BITS) {
     it(`suffixes, near misses and exact indicators (hash bits ${bits})`, () => {
-      fc.assert(fc.property(fc.array(fc.tuple(domain, fc.boolean()), { maxLength: 25 }), fc.array(domain, { minLength: 1, maxLength: 20 }), (inds, hosts) => {
-        setHashBitsForTesting(bits);
-        const bld = new IndicatorStoreBuilder('t');
-        const ref = new Map<string, Set<boolean>>();
-        for (const [d, exact] of inds) {
-          bld.addDomain(d, bld.meta({ exact }));
-          if (!ref.has(d)) ref.set(d, new Set());
-          ref.get(d)!.add(exact);
-        }
-        const s = bld.seal();
-        for (const h of hosts) {
-          const want: string[] = [];
-          labelSuffixes(h).forEach((suffix, i) => {
-            for (const exact of ref.get(suffix) ?? []) if (!(i > 0 && exact)) want.push(`domain-name:${suffix}:${exact ? 'x' : ''}`);
-          });
-          const got: Hit[] = [];
-          s.matchHost(h, got);
-          expect(sig(got), h).toEqual(want.sort());
-          const viaList: Hit[] = [];
-          s.matchDomain(labelSuffixes(h), viaList);
-          expect(sig(viaList), h).toEqual(want.sort());
-          // and through the matcher, as records give hosts
-          if (parseIPv4(h) >= 0) continue;
-          const m = sweep(s, { url: { domain: h.toUpperCase() + '.' } });
-          expect(m.map((x) => `${x.hit.type}:${x.hit.value}:${x.hit.meta.exact ? 'x' : ''}`).sort(), h).toEqual([...new Set(want)].sort());
-        }
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(fc.array(fc.tuple(domain, fc.boolean()), { maxLength: 25 }), fc.array(domain, { minLength: 1, maxLength: 20 }), (inds, hosts) => {
+          setHashBitsForTesting(bits);
+          const bld = new IndicatorStoreBuilder('t');
+          const ref = new Map<string, Set<boolean>>();
+          for (const [d, exact] of inds) {
+            bld.addDomain(d, bld.meta({ exact }));
+            if (!ref.has(d)) ref.set(d, new Set());
+            ref.get(d)!.add(exact);
+          }
+          const s = bld.seal();
+          for (const h of hosts) {
+            const want: string[] = [];
+            labelSuffixes(h).forEach((suffix, i) => {
+              for (const exact of ref.get(suffix) ?? []) if (!(i > 0 && exact)) want.push(`domain-name:${suffix}:${exact ? 'x' : ''}`);
+            });
+            const got: Hit[] = [];
+            s.matchHost(h, got);
+            expect(sig(got), h).toEqual(want.sort());
+            const viaList: Hit[] = [];
+            s.matchDomain(labelSuffixes(h), viaList);
+            expect(sig(viaList), h).toEqual(want.sort());
+            // and through the matcher, as records give hosts
+            if (parseIPv4(h) >= 0) continue;
+            const m = sweep(s, { url: { domain: h.toUpperCase() + '.' } });
+            expect(m.map((x) => `${x.hit.type}:${x.hit.value}:${x.hit.meta.exact ? 'x' : ''}`).sort(), h).toEqual([...new Set(want)].sort());
+          }
+        }),
+        { numRuns: 300 },
+      );
     });
   }
 });
@@ -84,30 +90,35 @@ describe('IPv4 lookups agree with a brute-force scan, at range edges, through th
   const toText = ipv4ToString;
   for (const bits of HASH_BITS) {
     it(`small stores (hash bits ${bits})`, () => {
-      fc.assert(fc.property(
-        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 30 }),
-        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 10 }),
-        (ranges, extra) => {
-          setHashBitsForTesting(bits);
-          const bld = new IndicatorStoreBuilder('p');
-          const meta = bld.meta({ exact: false });
-          for (const [n, len] of ranges) bld.add(`${toText(n)}/${len}`, 'auto', meta);
-          const s = bld.seal();
-          // probes: each range's first and last address, one either side, and random ones
-          const probes = [...extra];
-          for (const [n, len] of ranges) {
-            const size = 2 ** (32 - len);
-            const first = Math.floor(n / size) * size;
-            probes.push(first, first + size - 1, (first - 1) >>> 0, (first + size) >>> 0);
-          }
-          for (const p of probes) {
-            const out: Hit[] = [];
-            s.matchV4(p >>> 0, out);
-            const want = [...new Set(ranges.filter(([n, len]) => (n >>> (32 - len)) === (p >>> (32 - len)) || len === 0).map(([, len]) => len))].sort((a, b) => b - a);
-            expect(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 32))).toEqual(want);
-          }
-        },
-      ), { numRuns: 200 });
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 30 }),
+          fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 10 }),
+          (ranges, extra) => {
+            setHashBitsForTesting(bits);
+            const bld = new IndicatorStoreBuilder('p');
+            const meta = bld.meta({ exact: false });
+            for (const [n, len] of ranges) bld.add(`${toText(n)}/${len}`, 'auto', meta);
+            const s = bld.seal();
+            // probes: each range's first and last address, one either side, and random ones
+            const probes = [...extra];
+            for (const [n, len] of ranges) {
+              const size = 2 ** (32 - len);
+              const first = Math.floor(n / size) * size;
+              probes.push(first, first + size - 1, (first - 1) >>> 0, (first + size) >>> 0);
+            }
+            for (const p of probes) {
+              const out: Hit[] = [];
+              s.matchV4(p >>> 0, out);
+              const want = [...new Set(ranges.filter(([n, len]) => n >>> (32 - len) === p >>> (32 - len) || len === 0).map(([, len]) => len))].sort(
+                (a, b) => b - a,
+              );
+              expect(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 32))).toEqual(want);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
     });
   }
 
@@ -137,8 +148,14 @@ describe('IPv4 lookups agree with a brute-force scan, at range edges, through th
     for (const p of probes) {
       const out: Hit[] = [];
       s.matchV4(p, out);
-      const want = [...byLen.entries()].filter(([len, keys]) => keys.has(p >>> (32 - len))).map(([len]) => len).sort((a, b) => b - a);
-      expect(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 32)), ipv4ToString(p)).toEqual(want);
+      const want = [...byLen.entries()]
+        .filter(([len, keys]) => keys.has(p >>> (32 - len)))
+        .map(([len]) => len)
+        .sort((a, b) => b - a);
+      expect(
+        out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 32)),
+        ipv4ToString(p),
+      ).toEqual(want);
     }
   });
 });
@@ -147,33 +164,46 @@ describe('IPv6 lookups', () => {
   const hex = (groups: number[]) => groups.map((g) => g.toString(16).padStart(4, '0')).join('');
   for (const bits of HASH_BITS) {
     it(`agree with a prefix scan, v4-mapped folded to v4 (hash bits ${bits})`, () => {
-      fc.assert(fc.property(
-        fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 16, max: 128 })), { minLength: 1, maxLength: 15 }),
-        fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }),
-        (ranges, rand) => {
-          setHashBitsForTesting(bits);
-          const bld = new IndicatorStoreBuilder('p');
-          const meta = bld.meta({ exact: false });
-          const ref: [string, number][] = [];
-          for (const [g, len] of ranges) {
-            g[0] = 0x2001; // keep clear of the v4-mapped range
-            const h = hex(g);
-            bld.addV6(h, len, meta);
-            ref.push([h, len]);
-          }
-          const s = bld.seal();
-          const bitsOf = (h: string) => [...h].map((c) => parseInt(c, 16).toString(2).padStart(4, '0')).join('');
-          const probes = [hex(rand), ...ref.map(([h]) => h)];
-          // the last address of each range
-          for (const [h, len] of ref) probes.push(BigInt('0b' + bitsOf(h).slice(0, len).padEnd(128, '1')).toString(16).padStart(32, '0'));
-          for (const p of probes) {
-            const out: Hit[] = [];
-            s.matchV6(p, out);
-            const want = [...new Set(ref.filter(([h, len]) => bitsOf(h).slice(0, len) === bitsOf(p).slice(0, len)).map(([, len]) => len))].sort((a, b) => b - a);
-            expect(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 128))).toEqual(want);
-          }
-        },
-      ), { numRuns: 200 });
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 16, max: 128 })), {
+            minLength: 1,
+            maxLength: 15,
+          }),
+          fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }),
+          (ranges, rand) => {
+            setHashBitsForTesting(bits);
+            const bld = new IndicatorStoreBuilder('p');
+            const meta = bld.meta({ exact: false });
+            const ref: [string, number][] = [];
+            for (const [g, len] of ranges) {
+              g[0] = 0x2001; // keep clear of the v4-mapped range
+              const h = hex(g);
+              bld.addV6(h, len, meta);
+              ref.push([h, len]);
+            }
+            const s = bld.seal();
+            const bitsOf = (h: string) => [...h].map((c) => parseInt(c, 16).toString(2).padStart(4, '0')).join('');
+            const probes = [hex(rand), ...ref.map(([h]) => h)];
+            // the last address of each range
+            for (const [h, len] of ref)
+              probes.push(
+                BigInt('0b' + bitsOf(h).slice(0, len).padEnd(128, '1'))
+                  .toString(16)
+                  .padStart(32, '0'),
+              );
+            for (const p of probes) {
+              const out: Hit[] = [];
+              s.matchV6(p, out);
+              const want = [...new Set(ref.filter(([h, len]) => bitsOf(h).slice(0, len) === bitsOf(p).slice(0, len)).map(([, len]) => len))].sort(
+                (a, b) => b - a,
+              );
+              expect(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 128))).toEqual(want);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
     });
   }
 
@@ -193,41 +223,55 @@ describe('IPv6 lookups', () => {
 describe('URL lookups and the URL host gate', () => {
   const alphabet = fc.constantFrom(...'aZ09.-_:/?#%@\\ \t'.split(''), 'é', '..', '/.', '/..', 'xn--', ':80', ':443', ':8080', '%2e', '0x');
   const tail = fc.array(alphabet, { maxLength: 16 }).map((a) => a.join(''));
-  const host = fc.array(fc.constantFrom('a', 'b', '1', '0', '255', '.', '-', 'x', '0x', 'Q', '_', 'xn--'), { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
+  const host = fc
+    .array(fc.constantFrom('a', 'b', '1', '0', '255', '.', '-', 'x', '0x', 'Q', '_', 'xn--'), { minLength: 1, maxLength: 8 })
+    .map((a) => a.join(''));
   const scheme = fc.constantFrom('http://', 'https://', 'HTTP://', 'ftp://', 'http:/');
 
   for (const bits of HASH_BITS) {
     it(`a record URL matches exactly the indicators WHATWG normalises it to, and its host is the WHATWG host (hash bits ${bits})`, () => {
-      fc.assert(fc.property(scheme, host, tail, fc.array(fc.tuple(scheme, host, tail), { maxLength: 5 }), (sc, h, t, others) => {
-        setHashBitsForTesting(bits);
-        const u = sc + h + t;
-        const ref = normaliseUrlWhatwg(u);
-        const bld = new IndicatorStoreBuilder('u');
-        const meta = bld.meta({ exact: false });
-        const keys = new Set<string>();
-        for (const [a, b, c] of others) {
-          const k = normaliseUrlWhatwg(a + b + c);
-          if (k) { bld.addUrlKey(k.key, meta); keys.add(k.key); }
-        }
-        if (ref && h.length % 2 === 0) { bld.addUrlKey(ref.key, meta); keys.add(ref.key); }
-        const s = bld.seal();
-        if (schemeEnd(u) < 0) {
-          expect(matcher.atoms({ url: { original: u } }), u).toEqual([]);
-          return;
-        }
-        const m = sweep(s, { url: { original: u } });
-        const urlHits = m.filter((x) => x.hit.type === 'url').map((x) => x.hit.value);
-        expect(urlHits, u).toEqual(ref && keys.has(ref.key) ? [ref.key] : []);
-        // the host atom (domain or IP) is what parseHost makes of WHATWG's host
-        const atoms = matcher.atoms({ url: { original: u } });
-        const hostAtoms = atoms.filter((a) => !a.url);
-        if (!ref) expect(atoms.length, u).toBe(0);
-        else {
-          const nh = parseHost(ref.host);
-          const want = nh === null ? [] : [nh.ip ? JSON.stringify(nh.ip) : nh.domain];
-          expect(hostAtoms.map((a) => (a.ip ? JSON.stringify(a.ip) : a.domain)), u).toEqual(want);
-        }
-      }), { numRuns: 3000 });
+      fc.assert(
+        fc.property(scheme, host, tail, fc.array(fc.tuple(scheme, host, tail), { maxLength: 5 }), (sc, h, t, others) => {
+          setHashBitsForTesting(bits);
+          const u = sc + h + t;
+          const ref = normaliseUrlWhatwg(u);
+          const bld = new IndicatorStoreBuilder('u');
+          const meta = bld.meta({ exact: false });
+          const keys = new Set<string>();
+          for (const [a, b, c] of others) {
+            const k = normaliseUrlWhatwg(a + b + c);
+            if (k) {
+              bld.addUrlKey(k.key, meta);
+              keys.add(k.key);
+            }
+          }
+          if (ref && h.length % 2 === 0) {
+            bld.addUrlKey(ref.key, meta);
+            keys.add(ref.key);
+          }
+          const s = bld.seal();
+          if (schemeEnd(u) < 0) {
+            expect(matcher.atoms({ url: { original: u } }), u).toEqual([]);
+            return;
+          }
+          const m = sweep(s, { url: { original: u } });
+          const urlHits = m.filter((x) => x.hit.type === 'url').map((x) => x.hit.value);
+          expect(urlHits, u).toEqual(ref && keys.has(ref.key) ? [ref.key] : []);
+          // the host atom (domain or IP) is what parseHost makes of WHATWG's host
+          const atoms = matcher.atoms({ url: { original: u } });
+          const hostAtoms = atoms.filter((a) => !a.url);
+          if (!ref) expect(atoms.length, u).toBe(0);
+          else {
+            const nh = parseHost(ref.host);
+            const want = nh === null ? [] : [nh.ip ? JSON.stringify(nh.ip) : nh.domain];
+            expect(
+              hostAtoms.map((a) => (a.ip ? JSON.stringify(a.ip) : a.domain)),
+              u,
+            ).toEqual(want);
+          }
+        }),
+        { numRuns: 3000 },
+      );
     });
   }
 
@@ -255,7 +299,17 @@ describe('shared form', () => {
     const bld = new IndicatorStoreBuilder('shared');
     const a = bld.meta({ exact: false, tags: ['c2'], confidence: 80 });
     const b = bld.meta({ exact: true, description: 'phish' });
-    for (const v of ['203.0.113.66', '198.51.100.0/24', '10.0.0.0/8', '2001:db8:bad::/48', '2001:db8::5', 'evil.example', 'http://dl.payload.example/drop/x.exe', 'stage.bad.example/kit/', '192.0.2.1:8080']) {
+    for (const v of [
+      '203.0.113.66',
+      '198.51.100.0/24',
+      '10.0.0.0/8',
+      '2001:db8:bad::/48',
+      '2001:db8::5',
+      'evil.example',
+      'http://dl.payload.example/drop/x.exe',
+      'stage.bad.example/kit/',
+      '192.0.2.1:8080',
+    ]) {
       expect(bld.add(v, 'auto', a)).toBeNull();
     }
     bld.add('evil.example', 'auto', b); // the same indicator with a second metadata: a list
@@ -299,7 +353,15 @@ describe('shared form', () => {
     const copy = IndicatorStore.fromShared(structuredClone(data));
     expect(queries(copy)).toEqual(queries(s));
     expect(queries(s).length).toBeGreaterThan(10);
-    expect([copy.size, copy.counts, copy.feed, copy.hasV4, copy.hasV6, copy.hasDomains, copy.hasUrls]).toEqual([s.size, s.counts, s.feed, true, true, true, true]);
+    expect([copy.size, copy.counts, copy.feed, copy.hasV4, copy.hasV6, copy.hasDomains, copy.hasUrls]).toEqual([
+      s.size,
+      s.counts,
+      s.feed,
+      true,
+      true,
+      true,
+      true,
+    ]);
     // a sealed store is read-only by type (no add), and the builder that sealed it refuses more values
     expect('add' in s).toBe(false);
     const spent = new IndicatorStoreBuilder('spent');
@@ -328,9 +390,18 @@ describe('shared form', () => {
     const w = new Worker(code, { eval: true });
     try {
       const q: [string, unknown][] = [
-        ['matchV4', parseIPv4('203.0.113.66')], ['matchV4', parseIPv4('10.1.2.3')], ['matchV4', parseIPv4('198.51.100.200')], ['matchV4', parseIPv4('192.0.2.1')],
-        ['matchV6', parseIPv6('2001:db8:bad::77')], ['matchV6', parseIPv6('2001:db8::5')], ['matchHost', 'a.evil.example'], ['matchHost', 'login.phish.example'],
-        ['matchHost', 'x.login.phish.example'], ['matchHost', 'bücher-ü.example'], ['matchUrl', 'http://dl.payload.example/drop/x.exe'], ['matchUrl', 'https://stage.bad.example/kit/'],
+        ['matchV4', parseIPv4('203.0.113.66')],
+        ['matchV4', parseIPv4('10.1.2.3')],
+        ['matchV4', parseIPv4('198.51.100.200')],
+        ['matchV4', parseIPv4('192.0.2.1')],
+        ['matchV6', parseIPv6('2001:db8:bad::77')],
+        ['matchV6', parseIPv6('2001:db8::5')],
+        ['matchHost', 'a.evil.example'],
+        ['matchHost', 'login.phish.example'],
+        ['matchHost', 'x.login.phish.example'],
+        ['matchHost', 'bücher-ü.example'],
+        ['matchUrl', 'http://dl.payload.example/drop/x.exe'],
+        ['matchUrl', 'https://stage.bad.example/kit/'],
       ];
       const reply = await new Promise<{ hits: unknown[]; before: number; shared: boolean }>((res, rej) => {
         w.once('message', res);

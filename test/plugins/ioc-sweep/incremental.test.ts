@@ -14,12 +14,23 @@ import type { ProcessorInstance, Rec } from '../../../src/api.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const open: ProcessorInstance[] = [];
-afterEach(async () => { for (const p of open.splice(0)) await p.close?.(); });
+afterEach(async () => {
+  for (const p of open.splice(0)) await p.close?.();
+});
 
-const rec = (ip: string, host = 'benign.example'): Rec => ({ '@timestamp': '2026-12-01T10:00:00Z', destination: { ip }, url: { domain: host, original: `http://${host}/x` } });
+const rec = (ip: string, host = 'benign.example'): Rec => ({
+  '@timestamp': '2026-12-01T10:00:00Z',
+  destination: { ip },
+  url: { domain: host, original: `http://${host}/x` },
+});
 const traffic: Rec[] = [
-  rec('203.0.113.1'), rec('203.0.113.2'), rec('198.51.100.7'), rec('192.0.2.9', 'c2.evil.example'), rec('192.0.2.10', 'www.new-bad.example'),
-  rec('2001:db8:bad::5'), rec('192.0.2.11', 'dl.example'),
+  rec('203.0.113.1'),
+  rec('203.0.113.2'),
+  rec('198.51.100.7'),
+  rec('192.0.2.9', 'c2.evil.example'),
+  rec('192.0.2.10', 'www.new-bad.example'),
+  rec('2001:db8:bad::5'),
+  rec('192.0.2.11', 'dl.example'),
 ];
 
 function setup() {
@@ -108,7 +119,14 @@ describe('splitNew (store keys round trip)', () => {
     const full = b.seal();
     const keys: string[] = [];
     full.forEachIndicator((k) => keys.push(k));
-    expect(keys.sort()).toEqual(['4:0000000a/8', '4:c0000201/32', '6:20010db8000000000000000000000001/128', '6:20010db8000100000000000000000000/48', 'd:evil.example', 'u:http://evil.example/a?b=1']);
+    expect(keys.sort()).toEqual([
+      '4:0000000a/8',
+      '4:c0000201/32',
+      '6:20010db8000000000000000000000001/128',
+      '6:20010db8000100000000000000000000/48',
+      'd:evil.example',
+      'u:http://evil.example/a?b=1',
+    ]);
     const none = splitNew(full, new Set());
     const again: [string, number][] = [];
     none.fresh.forEachIndicator((k, metas) => again.push([k, metas.length]));

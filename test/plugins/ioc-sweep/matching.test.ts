@@ -3,9 +3,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import { type IndicatorStore, labelSuffixes, type Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
-import {
-  parseHost, normaliseUrl, parseIPv4, parseIPv6, parseIp,
-} from '../../../plugins/analyse/ioc-sweep/normalise.js';
+import { parseHost, normaliseUrl, parseIPv4, parseIPv6, parseIp } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 import { Matcher, type Match } from '../../../plugins/analyse/ioc-sweep/sweep.js';
 
 function storeOf(values: string[], opts: { exact?: boolean } = {}): IndicatorStore {
@@ -51,7 +49,8 @@ describe('host and URL normalisation', () => {
       'HTTP://DL.Payload.Example:80/drop/stage2.exe#frag',
       'http://dl.payload.example./drop/stage2.exe',
       'http://user:pw@dl.payload.example/drop/stage2.exe',
-    ]) expect(normaliseUrl(u)!.key).toBe(key);
+    ])
+      expect(normaliseUrl(u)!.key).toBe(key);
     expect(normaliseUrl('https://x.example:443/a')!.key).toBe('https://x.example/a');
     expect(normaliseUrl('http://x.example:8080/a')!.key).toBe('http://x.example:8080/a');
     // Path case is significant; a different port is a different URL.
@@ -139,23 +138,25 @@ describe('IP and CIDR matching', () => {
   });
 
   it('matches ranges exactly as a brute-force scan would (property)', () => {
-    fc.assert(fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 30 }),
-      fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 30 }),
-      (ranges, probes) => {
-        const bld = new IndicatorStoreBuilder('p');
-        const meta = bld.meta({ exact: false });
-        const toText = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-        for (const [n, len] of ranges) bld.add(`${toText(n)}/${len}`, 'auto', meta);
-        const s = bld.seal();
-        for (const p of probes) {
-          const out: Hit[] = [];
-          s.matchV4(p >>> 0, out);
-          const expected = new Set(ranges.filter(([n, len]) => (len === 0 ? true : (n >>> (32 - len)) === (p >>> (32 - len)))).map(([, len]) => len));
-          expect(new Set(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 32)))).toEqual(expected);
-        }
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 8, max: 32 })), { minLength: 1, maxLength: 30 }),
+        fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: 1, maxLength: 30 }),
+        (ranges, probes) => {
+          const bld = new IndicatorStoreBuilder('p');
+          const meta = bld.meta({ exact: false });
+          const toText = (n: number) => `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+          for (const [n, len] of ranges) bld.add(`${toText(n)}/${len}`, 'auto', meta);
+          const s = bld.seal();
+          for (const p of probes) {
+            const out: Hit[] = [];
+            s.matchV4(p >>> 0, out);
+            const expected = new Set(ranges.filter(([n, len]) => (len === 0 ? true : n >>> (32 - len) === p >>> (32 - len))).map(([, len]) => len));
+            expect(new Set(out.map((h) => (h.value.includes('/') ? Number(h.value.split('/')[1]) : 32)))).toEqual(expected);
+          }
+        },
+      ),
+    );
   });
 });
 
@@ -170,9 +171,12 @@ describe('URL matching', () => {
 
   it('compares whole: another path, port, query or scheme does not match', () => {
     for (const u of [
-      'http://dl.payload.example/drop/stage3.exe', 'http://dl.payload.example:8080/drop/stage2.exe',
-      'http://dl.payload.example/drop/stage2.exe?x=1', 'https://dl.payload.example/drop/stage2.exe',
-    ]) expect(hits(s, { url: { original: u } })).toEqual([]);
+      'http://dl.payload.example/drop/stage3.exe',
+      'http://dl.payload.example:8080/drop/stage2.exe',
+      'http://dl.payload.example/drop/stage2.exe?x=1',
+      'https://dl.payload.example/drop/stage2.exe',
+    ])
+      expect(hits(s, { url: { original: u } })).toEqual([]);
   });
 
   it('stores a scheme-less URL (maltrail `host/path`) for http and https', () => {
@@ -192,9 +196,17 @@ describe('feed values', () => {
     const bld = new IndicatorStoreBuilder('t');
     const meta = bld.meta({ exact: false });
     const cases: [string, string | null][] = [
-      ['192.0.2.1:8080', null], ['[2001:db8::1]:443', null], ['2a02:cf40:1::5:40669', null], ['*.wild.example', null],
-      ['.xyz', 'TLD_ONLY'], ['/wp-login.php', 'PATH_ONLY'], ['IP', 'NOT_AN_INDICATOR'], ['203.0.113.300', 'BAD_IP'],
-      ['a b.example', 'BAD_DOMAIN'], ['', 'EMPTY'], ['http://', 'BAD_URL'],
+      ['192.0.2.1:8080', null],
+      ['[2001:db8::1]:443', null],
+      ['2a02:cf40:1::5:40669', null],
+      ['*.wild.example', null],
+      ['.xyz', 'TLD_ONLY'],
+      ['/wp-login.php', 'PATH_ONLY'],
+      ['IP', 'NOT_AN_INDICATOR'],
+      ['203.0.113.300', 'BAD_IP'],
+      ['a b.example', 'BAD_DOMAIN'],
+      ['', 'EMPTY'],
+      ['http://', 'BAD_URL'],
     ];
     for (const [v, want] of cases) expect([v, bld.add(v, 'auto', meta)]).toEqual([v, want]);
     const s = bld.seal();
@@ -234,8 +246,10 @@ describe('URL and host fields together (property)', () => {
     const out: Hit[] = [];
     const host = (raw: string) => {
       const h = parseHost(raw);
-      if (h?.ip) { if (h.ip.v6 === null) store.matchV4(h.ip.v4, out); else store.matchV6(h.ip.v6, out); }
-      else if (h?.domain) store.matchHost(h.domain, out);
+      if (h?.ip) {
+        if (h.ip.v6 === null) store.matchV4(h.ip.v4, out);
+        else store.matchV6(h.ip.v6, out);
+      } else if (h?.domain) store.matchHost(h.domain, out);
     };
     const d = rec.url.domain;
     if (typeof d === 'string' && d.length > 0) host(d);
@@ -252,12 +266,15 @@ describe('URL and host fields together (property)', () => {
   const hostArb = fc.constantFrom('a.example', 'ab.example', 'b.a.example', 'A.example', 'a.example.', '1.2.3.4', 'a.exampl', 'x.ab.example', '');
   const rest = fc.constantFrom('', '/', '/x', ':80/x', ':8443/x', '?q', '#f', ':0/x', 'x/x', '.', ':', '@h/x');
   it('agree with each value matched on its own', () => {
-    fc.assert(fc.property(hostArb, fc.constantFrom('http://', 'https://', 'HTTP://', ''), hostArb, rest, fc.boolean(), (d, scheme, uh, r, full) => {
-      const url = scheme + uh + r;
-      const rec = { url: { domain: d === '' ? undefined : d, original: url, full: full ? url : undefined } };
-      const out: Match[] = [];
-      m.match(m.atoms(rec), [store], out);
-      expect(values(out)).toEqual(general(rec));
-    }), { numRuns: 4000 });
+    fc.assert(
+      fc.property(hostArb, fc.constantFrom('http://', 'https://', 'HTTP://', ''), hostArb, rest, fc.boolean(), (d, scheme, uh, r, full) => {
+        const url = scheme + uh + r;
+        const rec = { url: { domain: d === '' ? undefined : d, original: url, full: full ? url : undefined } };
+        const out: Match[] = [];
+        m.match(m.atoms(rec), [store], out);
+        expect(values(out)).toEqual(general(rec));
+      }),
+      { numRuns: 4000 },
+    );
   });
 });

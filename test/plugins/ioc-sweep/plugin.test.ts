@@ -31,7 +31,9 @@ function rec(ts: string, fields: { src?: string; ip?: string; domain?: string; u
 }
 
 const open: ProcessorInstance[] = []; // the harness gives every instance a close()
-afterEach(async () => { for (const p of open.splice(0)) await p.close?.(); });
+afterEach(async () => {
+  for (const p of open.splice(0)) await p.close?.();
+});
 async function sweep(withConfig: unknown, ctx = testContext('sweep')): Promise<IocSweep> {
   const p = (await createProcessor(iocSweep, withConfig, ctx)) as IocSweep;
   open.push(p);
@@ -41,7 +43,10 @@ async function sweep(withConfig: unknown, ctx = testContext('sweep')): Promise<I
 describe('the sample scenario', () => {
   const malicious: [string, Rec][] = [
     ['feodo ip', rec('2026-01-10T10:00:00Z', { src: '10.1.1.20', ip: '203.0.113.66', url: 'http://203.0.113.66:8080/gate.php', domain: '203.0.113.66' })],
-    ['bad-ips cidr', rec('2026-01-10T10:00:01Z', { src: '10.1.1.21', ip: '198.51.100.23', url: 'http://198.51.100.23/files/invoice.exe', domain: '198.51.100.23' })],
+    [
+      'bad-ips cidr',
+      rec('2026-01-10T10:00:01Z', { src: '10.1.1.21', ip: '198.51.100.23', url: 'http://198.51.100.23/files/invoice.exe', domain: '198.51.100.23' }),
+    ],
     ['bad-ips v6 cidr (CONNECT)', rec('2026-01-10T10:00:02Z', { url: '[2001:db8:bad::5]:443', ddomain: '[2001:db8:bad::5]:443' })],
     ['bad-ips domain', rec('2026-01-10T10:00:03Z', { url: 'http://cdn.Update-Check.Evil.example./a.js', domain: 'cdn.Update-Check.Evil.example.' })],
     ['urlhaus url', rec('2026-01-10T10:00:04Z', { url: 'http://dl.payload.example:80/drop/stage2.exe#frag', domain: 'dl.payload.example' })],
@@ -94,10 +99,21 @@ describe('the sample scenario', () => {
       source: { ip: '10.1.1.20' },
       destination: { ip: '203.0.113.66' },
     });
-    expect(a.threat.enrichments).toEqual([{
-      indicator: { type: 'ipv4-addr', value: '203.0.113.66', provider: 'feodo', confidence: 90, description: 'ExampleBot', first_seen: '2026-01-10 08:15:02', last_seen: '2026-01-11', port: 8080 },
-      matched: { field: 'destination.ip', atomic: '203.0.113.66', type: 'indicator_match_rule' },
-    }]);
+    expect(a.threat.enrichments).toEqual([
+      {
+        indicator: {
+          type: 'ipv4-addr',
+          value: '203.0.113.66',
+          provider: 'feodo',
+          confidence: 90,
+          description: 'ExampleBot',
+          first_seen: '2026-01-10 08:15:02',
+          last_seen: '2026-01-11',
+          port: 8080,
+        },
+        matched: { field: 'destination.ip', atomic: '203.0.113.66', type: 'indicator_match_rule' },
+      },
+    ]);
     // The alert is a copy: the passed-through record is unchanged.
     expect(malicious[0]![1].event).toEqual({ dataset: 'test' });
     expect(malicious[0]![1].threat).toBeUndefined();
@@ -157,7 +173,14 @@ describe('config checks', () => {
     expect(() => configFor(iocSweep, { feeds: [{ name: 'a', path: 'x', refresh: 'every hour' }] })).toThrow(/refresh.*not a valid cron/);
     expect(() => configFor(iocSweep, { feeds: [{ name: 'a' }] })).toThrow(/exactly one of 'path' or 'url'/);
     expect(() => configFor(iocSweep, { feeds: [{ name: 'a', path: 'x', url: 'http://x.example/' }] })).toThrow(/exactly one/);
-    expect(() => configFor(iocSweep, { feeds: [{ name: 'a', path: 'x' }, { name: 'a', path: 'y' }] })).toThrow(/used twice/);
+    expect(() =>
+      configFor(iocSweep, {
+        feeds: [
+          { name: 'a', path: 'x' },
+          { name: 'a', path: 'y' },
+        ],
+      }),
+    ).toThrow(/used twice/);
     expect(() => configFor(iocSweep, { feeds: [{ name: 'a', path: 'x', colour: 'red' }] })).toThrow();
   });
 
@@ -234,7 +257,11 @@ describe('refresh', () => {
   it('reloads an http feed on its cron schedule, and stops scheduling on abort', async () => {
     let body = '192.0.2.1\n';
     let requests = 0;
-    const server = createServer((_req, res) => { requests++; res.writeHead(200); res.end(body); });
+    const server = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200);
+      res.end(body);
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed.txt`;
     const ac = new AbortController();

@@ -21,15 +21,45 @@ describe('kafka client helpers, with fake kafkajs errors', () => {
   });
 
   it('authentication, authorisation and oversized records are permanent', () => {
-    expect(kafkaFailure('x', kafkajsError('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed: invalid credentials')).transient).toBe(false);
-    expect(kafkaFailure('x', kafkajsError('KafkaJSProtocolError', 'Not authorized to access topics: [Topic authorization failed]', { type: 'TOPIC_AUTHORIZATION_FAILED' })).transient).toBe(false);
-    expect(kafkaFailure('x', kafkajsError('KafkaJSProtocolError', 'The request included a message larger than the max message size the server will accept', { type: 'MESSAGE_TOO_LARGE' })).transient).toBe(false);
+    expect(kafkaFailure('x', kafkajsError('KafkaJSSASLAuthenticationError', 'SASL SCRAM SHA512 authentication failed: invalid credentials')).transient).toBe(
+      false,
+    );
+    expect(
+      kafkaFailure(
+        'x',
+        kafkajsError('KafkaJSProtocolError', 'Not authorized to access topics: [Topic authorization failed]', { type: 'TOPIC_AUTHORIZATION_FAILED' }),
+      ).transient,
+    ).toBe(false);
+    expect(
+      kafkaFailure(
+        'x',
+        kafkajsError('KafkaJSProtocolError', 'The request included a message larger than the max message size the server will accept', {
+          type: 'MESSAGE_TOO_LARGE',
+        }),
+      ).transient,
+    ).toBe(false);
     expect(kafkaFailure('x', Object.assign(new Error('topic missing'), { transient: false })).transient).toBe(false);
   });
 
   it('builds the kafkajs config: SASL and TLS passed on, timeouts parsed', () => {
     const ctx = { pipeline: 'p', node: 'n', logger: { debug() {}, info() {}, warn() {} }, resolvePath: (p: string) => p };
-    const c = kafkaClientConfig({ brokers: ['a:1,b:2'], tls: true, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'pw' }, connection_timeout: '2s', request_timeout: '10s' }, ctx);
-    expect(c).toMatchObject({ clientId: 'sluice-p-n', brokers: ['a:1', 'b:2'], ssl: true, sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'pw' }, connectionTimeout: 2000, requestTimeout: 10000 });
+    const c = kafkaClientConfig(
+      {
+        brokers: ['a:1,b:2'],
+        tls: true,
+        sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'pw' },
+        connection_timeout: '2s',
+        request_timeout: '10s',
+      },
+      ctx,
+    );
+    expect(c).toMatchObject({
+      clientId: 'sluice-p-n',
+      brokers: ['a:1', 'b:2'],
+      ssl: true,
+      sasl: { mechanism: 'scram-sha-256', username: 'u', password: 'pw' },
+      connectionTimeout: 2000,
+      requestTimeout: 10000,
+    });
   });
 });

@@ -63,9 +63,11 @@ describe('kafka source: messages to records, with fake kafkajs messages', () => 
 describe('isoTime (the cached message timestamp)', () => {
   it('is new Date(ms).toISOString() for any millisecond, in any order', async () => {
     const { isoTime } = await import('../../../plugins/source/kafka/index.js');
-    const cases = [1, 9, 99, 999, 1000, 1001, 86_399_999, 1_764_990_000_000, 1_764_990_000_009, 1_764_990_000_090, 253_402_300_799_999, 253_402_300_800_000, 1.5, 8.64e15];
+    const cases = [
+      1, 9, 99, 999, 1000, 1001, 86_399_999, 1_764_990_000_000, 1_764_990_000_009, 1_764_990_000_090, 253_402_300_799_999, 253_402_300_800_000, 1.5, 8.64e15,
+    ];
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 5000; i++) {
       const base = Math.floor(rnd() * 2.5e14) + 1;
       cases.push(base, base, base + 1, base + 999, base - 1000);

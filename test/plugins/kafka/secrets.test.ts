@@ -31,7 +31,11 @@ nodes:
 
 describe('kafka credentials are secrets', () => {
   it('are collected for redaction whether literal or interpolated from an innocent-looking variable', async () => {
-    const { spec } = await loadSpec('/virtual/k.yaml', { text: SPEC('${PW_FOR_TEST}'), vars: { PW_FOR_TEST: 'sw0rdfish-literal' }, registry: builtinRegistry() });
+    const { spec } = await loadSpec('/virtual/k.yaml', {
+      text: SPEC('${PW_FOR_TEST}'),
+      vars: { PW_FOR_TEST: 'sw0rdfish-literal' },
+      registry: builtinRegistry(),
+    });
     expect(spec?.secrets).toEqual(expect.arrayContaining(['sw0rdfish-literal', 'pass-phrase-value']));
   });
 
@@ -46,7 +50,10 @@ describe('kafka credentials are secrets', () => {
     expect(v.stdout + v.stderr).not.toContain('sw0rdfish');
 
     const good = join(dir, 'good.yaml');
-    writeFileSync(good, SPEC('sw0rdfish-literal').replace('reject_unauthorized: false', 'reject_unauthorized: false, ca_file: /nonexistent/sw0rdfish-literal.pem'));
+    writeFileSync(
+      good,
+      SPEC('sw0rdfish-literal').replace('reject_unauthorized: false', 'reject_unauthorized: false, ca_file: /nonexistent/sw0rdfish-literal.pem'),
+    );
     const g = await runCli(['graph', good]);
     expect(g.stdout + g.stderr).not.toContain('sw0rdfish');
 

@@ -18,20 +18,30 @@ describe('proxy-log auto detection', () => {
   });
 
   it('keeps one format per source: files of different formats interleaved in one batch', async () => {
-    const batch = [...fixture('squid-native.log'), ...fixture('elff-main.log'), ...fixture('zscaler.jsonl'), ...fixture('combined.log')]
-      .sort((a, b) => a.origin.line - b.origin.line);
+    const batch = [...fixture('squid-native.log'), ...fixture('elff-main.log'), ...fixture('zscaler.jsonl'), ...fixture('combined.log')].sort(
+      (a, b) => a.origin.line - b.origin.line,
+    );
     const { out, invalid } = await parse({ format: 'auto' }, batch);
     const datasets = new Map(out.map((r) => [r.origin.file, r.event.dataset]));
     expect(Object.fromEntries(datasets)).toEqual({
-      'squid-native.log': 'squid.access', 'elff-main.log': 'proxysg.elff', 'zscaler.jsonl': 'zscaler.nss', 'combined.log': 'apache.access',
+      'squid-native.log': 'squid.access',
+      'elff-main.log': 'proxysg.elff',
+      'zscaler.jsonl': 'zscaler.nss',
+      'combined.log': 'apache.access',
     });
     expect(invalid.map((r) => `${r.origin.file}:${r.origin.line} ${r.error.code}`).sort()).toEqual([
-      'combined.log:6 PARSE_FIELD_COUNT', 'combined.log:7 PARSE_QUOTE', 'combined.log:8 PARSE_TIMESTAMP', 'elff-main.log:14 PARSE_FIELD_COUNT',
+      'combined.log:6 PARSE_FIELD_COUNT',
+      'combined.log:7 PARSE_QUOTE',
+      'combined.log:8 PARSE_TIMESTAMP',
+      'elff-main.log:14 PARSE_FIELD_COUNT',
     ]);
   });
 
   it('lines before the format is known that say nothing go to invalid with PARSE_FORMAT; comments wait', async () => {
-    const { out, invalid, totals } = await parse({ format: 'auto' }, lines('# a comment\ngarbage first line\n1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.1 -'));
+    const { out, invalid, totals } = await parse(
+      { format: 'auto' },
+      lines('# a comment\ngarbage first line\n1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.1 -'),
+    );
     expect(codes(invalid)).toEqual([[2, 'PARSE_FORMAT']]);
     expect(totals.directives).toBe(1);
     expect(out[0]!.event.dataset).toBe('squid.access');
@@ -40,7 +50,10 @@ describe('proxy-log auto detection', () => {
   it('topic/partition origins are separate sources too', async () => {
     const recs = [
       { message: '#Fields: date time c-ip cs-uri sc-status', origin: { topic: 'proxy', partition: 0, offset: '1' } },
-      { message: '1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.1 -', origin: { topic: 'proxy', partition: 1, offset: '1' } },
+      {
+        message: '1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.1 -',
+        origin: { topic: 'proxy', partition: 1, offset: '1' },
+      },
       { message: '2024-05-14 10:00:00 10.0.0.2 http://b.example/ 200', origin: { topic: 'proxy', partition: 0, offset: '2' } },
     ];
     const { out, invalid } = await parse({}, recs);
@@ -50,19 +63,65 @@ describe('proxy-log auto detection', () => {
   });
 
   it('an input that is not a line record goes to invalid with INPUT_TYPE', async () => {
-    const { invalid } = await parse({}, [{ origin: { file: 'x', line: 1 }, msg: 'oops' }, { message: 42, origin: { file: 'x', line: 2 } }]);
-    expect(codes(invalid)).toEqual([[1, 'INPUT_TYPE'], [2, 'INPUT_TYPE']]);
+    const { invalid } = await parse({}, [
+      { origin: { file: 'x', line: 1 }, msg: 'oops' },
+      { message: 42, origin: { file: 'x', line: 2 } },
+    ]);
+    expect(codes(invalid)).toEqual([
+      [1, 'INPUT_TYPE'],
+      [2, 'INPUT_TYPE'],
+    ]);
     expect(invalid[0]!.event.original).toBe('{"origin":{"file":"x","line":1},"msg":"oops"}');
   });
 });
 
 describe('proxy-log on the bundled examples/logs', () => {
   const expected: [string, number, number, number, [number, string][]][] = [
-    ['squid-access.log', 731, 3, 0, [[10, 'PARSE_FIELD_COUNT'], [11, 'PARSE_FIELD_COUNT'], [12, 'PARSE_TIMESTAMP']]],
+    [
+      'squid-access.log',
+      731,
+      3,
+      0,
+      [
+        [10, 'PARSE_FIELD_COUNT'],
+        [11, 'PARSE_FIELD_COUNT'],
+        [12, 'PARSE_TIMESTAMP'],
+      ],
+    ],
     ['squid-access-2.log.gz', 3, 1, 0, [[4, 'PARSE_FIELD_COUNT']]],
-    ['combined-access.log', 8, 3, 0, [[8, 'PARSE_QUOTE'], [9, 'PARSE_SYNTAX'], [10, 'PARSE_TIMESTAMP']]],
-    ['proxysg-elff.log', 8, 3, 7, [[11, 'PARSE_QUOTE'], [12, 'PARSE_TIMESTAMP'], [18, 'PARSE_FIELD_COUNT']]],
-    ['zscaler-nss.jsonl', 5, 3, 0, [[5, 'PARSE_JSON'], [6, 'PARSE_JSON'], [7, 'PARSE_TIMESTAMP']]],
+    [
+      'combined-access.log',
+      8,
+      3,
+      0,
+      [
+        [8, 'PARSE_QUOTE'],
+        [9, 'PARSE_SYNTAX'],
+        [10, 'PARSE_TIMESTAMP'],
+      ],
+    ],
+    [
+      'proxysg-elff.log',
+      8,
+      3,
+      7,
+      [
+        [11, 'PARSE_QUOTE'],
+        [12, 'PARSE_TIMESTAMP'],
+        [18, 'PARSE_FIELD_COUNT'],
+      ],
+    ],
+    [
+      'zscaler-nss.jsonl',
+      5,
+      3,
+      0,
+      [
+        [5, 'PARSE_JSON'],
+        [6, 'PARSE_JSON'],
+        [7, 'PARSE_TIMESTAMP'],
+      ],
+    ],
   ];
   it.each(expected)('%s: %i parsed, %i invalid, %i directives', async (file, nOut, nInvalid, nDirectives, invalidCodes) => {
     const { out, invalid, totals } = await parse({ format: 'auto' }, example(file));
@@ -87,7 +146,10 @@ describe('proxy-log on the bundled examples/logs', () => {
     expect(sq(9).destination).toEqual({ ip: '2001:db8:bad::5', port: 443 });
     expect(at(out, 7, 'proxysg-elff.log').url.domain).toBe('cdn.update-check.evil.example');
     expect(at(out, 9, 'proxysg-elff.log').destination).toEqual({ ip: '192.0.2.77', port: 8080 });
-    expect(at(out, 15, 'proxysg-elff.log')).toMatchObject({ http: { request: { method: 'POST', bytes: 5000000 } }, url: { domain: 'upload.unknown-host.example', category: 'none' } });
+    expect(at(out, 15, 'proxysg-elff.log')).toMatchObject({
+      http: { request: { method: 'POST', bytes: 5000000 } },
+      url: { domain: 'upload.unknown-host.example', category: 'none' },
+    });
     expect(at(out, 3, 'combined-access.log').url.full).toBe('http://dl.payload.example/drop/stage2.exe');
     expect(at(out, 2, 'zscaler-nss.jsonl').url).toMatchObject({ domain: 'phish-login.example', full: 'https://phish-login.example/signin' });
     const burst = out.filter((r) => r.source?.ip === '10.1.1.99');

@@ -28,7 +28,11 @@ describe('proxy-log combined', () => {
     expect(f.url).toMatchObject({ port: 80, fragment: 'frag', full: 'http://dl.example.net/x.exe' });
     expect(f.user_agent.original).toBe('Mozilla/5.0 "quoted" (X11)');
     expect(f.apache).toEqual({ extra: ['-'] });
-    expect(codes(invalid)).toEqual([[6, 'PARSE_FIELD_COUNT'], [7, 'PARSE_QUOTE'], [8, 'PARSE_TIMESTAMP']]);
+    expect(codes(invalid)).toEqual([
+      [6, 'PARSE_FIELD_COUNT'],
+      [7, 'PARSE_QUOTE'],
+      [8, 'PARSE_TIMESTAMP'],
+    ]);
   });
 });
 
@@ -59,24 +63,50 @@ describe('proxy-log zscaler-nss', () => {
   });
 
   it('rejects truncated JSON, non-objects and bad times', async () => {
-    const { invalid } = await parse({ format: 'zscaler-nss' }, lines('{"event":{"time":"Tue May 14 10:00:40 2024","eurl":"a.exa\n[1,2]\n{"event":{"time":"yesterday","eurl":"a.example"}}'));
-    expect(codes(invalid)).toEqual([[1, 'PARSE_JSON'], [2, 'PARSE_JSON'], [3, 'PARSE_TIMESTAMP']]);
+    const { invalid } = await parse(
+      { format: 'zscaler-nss' },
+      lines('{"event":{"time":"Tue May 14 10:00:40 2024","eurl":"a.exa\n[1,2]\n{"event":{"time":"yesterday","eurl":"a.example"}}'),
+    );
+    expect(codes(invalid)).toEqual([
+      [1, 'PARSE_JSON'],
+      [2, 'PARSE_JSON'],
+      [3, 'PARSE_TIMESTAMP'],
+    ]);
   });
 });
 
 describe('proxy-log json with a field mapping', () => {
-  const withConfig = { format: 'json', fields: { '@timestamp': 'ts', 'source.ip': 'client.ip', 'url.original': 'req.url', 'http.response.status_code': 'status', 'http.request.bytes': 'up', 'event.duration_ms': 'ms', 'url.category': 'cat' } };
+  const withConfig = {
+    format: 'json',
+    fields: {
+      '@timestamp': 'ts',
+      'source.ip': 'client.ip',
+      'url.original': 'req.url',
+      'http.response.status_code': 'status',
+      'http.request.bytes': 'up',
+      'event.duration_ms': 'ms',
+      'url.category': 'cat',
+    },
+  };
 
   it('maps nested source paths to ECS and converts types', async () => {
-    const { out, invalid } = await parse(withConfig, lines([
-      '{"ts":"2024-05-14T10:00:00Z","client":{"ip":"10.0.0.1"},"req":{"url":"https://A.Example./p?q=1"},"status":"200","up":5000000,"ms":12,"cat":"none"}',
-      '{"ts":1715680800,"client":{"ip":"::FFFF:10.0.0.2"},"req":{"url":"http://b.example/"},"status":404}',
-      '{"ts":1715680800123,"client":{"ip":"2001:DB8::1"}}',
-    ].join('\n')));
+    const { out, invalid } = await parse(
+      withConfig,
+      lines(
+        [
+          '{"ts":"2024-05-14T10:00:00Z","client":{"ip":"10.0.0.1"},"req":{"url":"https://A.Example./p?q=1"},"status":"200","up":5000000,"ms":12,"cat":"none"}',
+          '{"ts":1715680800,"client":{"ip":"::FFFF:10.0.0.2"},"req":{"url":"http://b.example/"},"status":404}',
+          '{"ts":1715680800123,"client":{"ip":"2001:DB8::1"}}',
+        ].join('\n'),
+      ),
+    );
     expect(invalid).toEqual([]);
     expect(out[0]).toMatchObject({
-      '@timestamp': '2024-05-14T10:00:00.000Z', source: { ip: '10.0.0.1' }, url: { domain: 'a.example', full: 'https://a.example/p?q=1', category: 'none' },
-      http: { response: { status_code: 200 }, request: { bytes: 5000000 } }, event: { dataset: 'json', duration: 12_000_000 },
+      '@timestamp': '2024-05-14T10:00:00.000Z',
+      source: { ip: '10.0.0.1' },
+      url: { domain: 'a.example', full: 'https://a.example/p?q=1', category: 'none' },
+      http: { response: { status_code: 200 }, request: { bytes: 5000000 } },
+      event: { dataset: 'json', duration: 12_000_000 },
     });
     expect(out[1]!.source.ip).toBe('10.0.0.2');
     expect(out[2]!['@timestamp']).toBe('2024-05-14T10:00:00.123Z');
@@ -84,8 +114,15 @@ describe('proxy-log json with a field mapping', () => {
   });
 
   it('rejects records without a usable timestamp, or with bad numbers', async () => {
-    const { invalid } = await parse(withConfig, lines('{"client":{"ip":"10.0.0.1"}}\n{"ts":"2024-05-14T10:00:00","status":"x"}\n{"ts":"2024-05-14T10:00:00Z","status":"x"}'));
-    expect(codes(invalid)).toEqual([[1, 'PARSE_TIMESTAMP'], [2, 'PARSE_TIMESTAMP'], [3, 'PARSE_NUMBER']]);
+    const { invalid } = await parse(
+      withConfig,
+      lines('{"client":{"ip":"10.0.0.1"}}\n{"ts":"2024-05-14T10:00:00","status":"x"}\n{"ts":"2024-05-14T10:00:00Z","status":"x"}'),
+    );
+    expect(codes(invalid)).toEqual([
+      [1, 'PARSE_TIMESTAMP'],
+      [2, 'PARSE_TIMESTAMP'],
+      [3, 'PARSE_NUMBER'],
+    ]);
   });
 
   it('check() refuses unknown targets, a missing @timestamp, and json without fields', () => {

@@ -12,9 +12,14 @@ describe('proxy-log elff (W3C extended, BlueCoat ProxySG)', () => {
     expect(r['@timestamp']).toBe('2024-05-14T10:00:30.000Z');
     expect(r.event).toEqual({ dataset: 'proxysg.elff', duration: 48_000_000, action: 'TCP_NC_MISS' });
     expect(r.url).toEqual({
-      original: 'https://track.example.com/sync?id=1&u=https%3A%2F%2Fx.example%2F', scheme: 'https', domain: 'track.example.com',
-      path: '/sync', query: 'id=1&u=https%3A%2F%2Fx.example%2F', full: 'https://track.example.com/sync?id=1&u=https%3A%2F%2Fx.example%2F',
-      port: 443, category: 'Web Ads/Analytics;Tracking',
+      original: 'https://track.example.com/sync?id=1&u=https%3A%2F%2Fx.example%2F',
+      scheme: 'https',
+      domain: 'track.example.com',
+      path: '/sync',
+      query: 'id=1&u=https%3A%2F%2Fx.example%2F',
+      full: 'https://track.example.com/sync?id=1&u=https%3A%2F%2Fx.example%2F',
+      port: 443,
+      category: 'Web Ads/Analytics;Tracking',
     });
     expect(r.observer).toEqual({ ip: '192.0.2.2', product: 'SGOS 7.3.5.1' });
     expect(r.http.request).toEqual({ bytes: 969, method: 'GET', referrer: 'https://ref.example.com/' });
@@ -43,7 +48,13 @@ describe('proxy-log elff (W3C extended, BlueCoat ProxySG)', () => {
 
   it('CONNECT with scheme tcp, and unknown/ssl tunnels, give host:port', async () => {
     const { out } = await parse({ format: 'elff' }, fixture('elff-main.log'));
-    expect(at(out, 8).url).toEqual({ original: 'tunnel.example.com:443', domain: 'tunnel.example.com', port: 443, scheme: 'tcp', category: 'Technology/Internet' });
+    expect(at(out, 8).url).toEqual({
+      original: 'tunnel.example.com:443',
+      domain: 'tunnel.example.com',
+      port: 443,
+      scheme: 'tcp',
+      category: 'Technology/Internet',
+    });
     expect(at(out, 8).destination).toEqual({ domain: 'tunnel.example.com', port: 443 });
     const t = at(out, 9);
     expect(t.http.response.status_code).toBe(0);
@@ -70,8 +81,16 @@ describe('proxy-log elff (W3C extended, BlueCoat ProxySG)', () => {
     const b = lines('#Fields: date time sc-status cs-uri cs-method c-ip\n2024-05-14 10:00:01 404 http://b.example/x POST 10.0.0.2', 'b.log');
     const { out, invalid } = await parse({ format: 'elff' }, [a[0]!, b[0]!, a[1]!, b[1]!]);
     expect(invalid).toEqual([]);
-    expect(at(out, 2, 'a.log')).toMatchObject({ source: { ip: '10.0.0.1' }, url: { domain: 'a.example' }, http: { request: { method: 'GET' }, response: { status_code: 200 } } });
-    expect(at(out, 2, 'b.log')).toMatchObject({ source: { ip: '10.0.0.2' }, url: { domain: 'b.example' }, http: { request: { method: 'POST' }, response: { status_code: 404 } } });
+    expect(at(out, 2, 'a.log')).toMatchObject({
+      source: { ip: '10.0.0.1' },
+      url: { domain: 'a.example' },
+      http: { request: { method: 'GET' }, response: { status_code: 200 } },
+    });
+    expect(at(out, 2, 'b.log')).toMatchObject({
+      source: { ip: '10.0.0.2' },
+      url: { domain: 'b.example' },
+      http: { request: { method: 'POST' }, response: { status_code: 404 } },
+    });
   });
 
   it('headerless bcreportermain_v1: named field list, quoted "None", doubled spaces, no final newline', async () => {
@@ -92,7 +111,11 @@ describe('proxy-log elff (W3C extended, BlueCoat ProxySG)', () => {
 
   it('headerless lines without a configured field list are rejected with PARSE_NO_FIELDS', async () => {
     const { invalid } = await parse({ format: 'elff' }, fixture('elff-bcreportermain.log'));
-    expect(codes(invalid)).toEqual([[1, 'PARSE_NO_FIELDS'], [2, 'PARSE_NO_FIELDS'], [3, 'PARSE_NO_FIELDS']]);
+    expect(codes(invalid)).toEqual([
+      [1, 'PARSE_NO_FIELDS'],
+      [2, 'PARSE_NO_FIELDS'],
+      [3, 'PARSE_NO_FIELDS'],
+    ]);
     expect(invalid[0]!.error.message).toMatch(/elff_fields/);
   });
 
@@ -122,7 +145,13 @@ describe('proxy-log elff (W3C extended, BlueCoat ProxySG)', () => {
     ].join('\r\n');
     const { out, invalid } = await parse({ format: 'elff' }, lines(text));
     expect(out).toEqual([]);
-    expect(codes(invalid)).toEqual([[2, 'PARSE_QUOTE'], [3, 'PARSE_TIMESTAMP'], [4, 'PARSE_TIMESTAMP'], [5, 'PARSE_NUMBER'], [6, 'PARSE_NUMBER']]);
+    expect(codes(invalid)).toEqual([
+      [2, 'PARSE_QUOTE'],
+      [3, 'PARSE_TIMESTAMP'],
+      [4, 'PARSE_TIMESTAMP'],
+      [5, 'PARSE_NUMBER'],
+      [6, 'PARSE_NUMBER'],
+    ]);
   });
 
   it('a #Fields naming __proto__ cannot pollute prototypes', async () => {

@@ -28,15 +28,21 @@ function both(line: string): [string, string] {
 
 describe('squid fast path', () => {
   it('equals the general parser on every fixture and sample line', () => {
-    const files = [resolve(FIXTURES, 'squid-native.log'), resolve(FIXTURES, 'squid-custom.log'), resolve(FIXTURES, 'bluecoat-squid.log'), resolve(EXAMPLES, 'squid-access.log')];
+    const files = [
+      resolve(FIXTURES, 'squid-native.log'),
+      resolve(FIXTURES, 'squid-custom.log'),
+      resolve(FIXTURES, 'bluecoat-squid.log'),
+      resolve(EXAMPLES, 'squid-access.log'),
+    ];
     const texts = files.map((f) => readFileSync(f, 'utf8'));
     texts.push(gunzipSync(readFileSync(resolve(EXAMPLES, 'squid-access-2.log.gz'))).toString('utf8'));
     let n = 0;
-    for (const t of texts) for (const line of t.split('\n')) {
-      const [fast, general] = both(line);
-      expect(fast, line).toBe(general);
-      n++;
-    }
+    for (const t of texts)
+      for (const line of t.split('\n')) {
+        const [fast, general] = both(line);
+        expect(fast, line).toBe(general);
+        n++;
+      }
     expect(n).toBeGreaterThan(50);
   });
 
@@ -50,24 +56,68 @@ describe('squid fast path', () => {
       pick('759', '-', 'abc', '0'),
       pick('GET', 'CONNECT', 'get', '-', '12', 'M_X-1', '"GET'),
       fc.oneof(
-        pick('http://fonts.googleapis.com/search?q=a', 'app.example.fr:443', 'http://', 'http:// x.example/', 'HTTP://X.Example.:80/a#f', 'error:invalid-request', 'http://[2001:db8::1]:8080/p', '/rel', '*', 'http://1.2.3.4/'),
+        pick(
+          'http://fonts.googleapis.com/search?q=a',
+          'app.example.fr:443',
+          'http://',
+          'http:// x.example/',
+          'HTTP://X.Example.:80/a#f',
+          'error:invalid-request',
+          'http://[2001:db8::1]:8080/p',
+          '/rel',
+          '*',
+          'http://1.2.3.4/',
+        ),
         // the forms the fast URL reader takes, and their near misses
-        fc.tuple(pick('http://', 'https://', '', 'ftp://', 'Http://', 'http:/', 'https:/', 'httpx://', 'https//', 'http:///'), pick('a.example', 'a-b.example', '1.2.3.4', '1.2.3', 'a.example.', 'a_b.example', 'A.example', 'user@a.example', '-', 'xn--bcher-kva.example', '010.1.2.3', ''),
-          pick('', '/', '/x', '/x?q=1', '?q', '/x#f', '/x?q#f', ':443', ':', ':99999', ':0443', ':8080/x', '/a?b?c', ':443/x', '/x?')).map(([a, b, c]) => a + b + c),
+        fc
+          .tuple(
+            pick('http://', 'https://', '', 'ftp://', 'Http://', 'http:/', 'https:/', 'httpx://', 'https//', 'http:///'),
+            pick(
+              'a.example',
+              'a-b.example',
+              '1.2.3.4',
+              '1.2.3',
+              'a.example.',
+              'a_b.example',
+              'A.example',
+              'user@a.example',
+              '-',
+              'xn--bcher-kva.example',
+              '010.1.2.3',
+              '',
+            ),
+            pick('', '/', '/x', '/x?q=1', '?q', '/x#f', '/x?q#f', ':443', ':', ':99999', ':0443', ':8080/x', '/a?b?c', ':443/x', '/x?'),
+          )
+          .map(([a, b, c]) => a + b + c),
       ),
       pick('walter.moore', '-', 'HTTP/1.1', '1.0', 'DIRECT/1.2.3.4', '"CN=A B"', 'CN=Agent Smith', 'H', 'HTTP', 'HTTP/', 'HI/x', 'DI-RECT/1.2.3.4'),
-      pick('HIER_DIRECT/34.250.45.16', 'HIER_NONE/-', 'DIRECT/2620:70a3::ebab', 'HIER_DIRECT/', 'X/1.2.3.4', 'hier/x', 'PARENT_HIT/proxy.example', 'HIER_DIRECT', 'HIER-DIRECT/1.2.3.4', 'HIER_DIRECTx/1.2.3.4', '/1.2.3.4'),
+      pick(
+        'HIER_DIRECT/34.250.45.16',
+        'HIER_NONE/-',
+        'DIRECT/2620:70a3::ebab',
+        'HIER_DIRECT/',
+        'X/1.2.3.4',
+        'hier/x',
+        'PARENT_HIT/proxy.example',
+        'HIER_DIRECT',
+        'HIER-DIRECT/1.2.3.4',
+        'HIER_DIRECTx/1.2.3.4',
+        '/1.2.3.4',
+      ),
       pick('text/html', '-', '"-"', 'image/png'),
     ];
     const extra = fc.array(pick('"http://ref.example/"', '"Mozilla/5.0"', 'cat', '-', '80', '\t', '"unterminated'), { maxLength: 3 });
     const sep = pick(' ', '  ', ' \t', '   ');
-    fc.assert(fc.property(fc.tuple(...col), extra, sep, pick('', '\r', ' '), fc.integer({ min: 0, max: 12 }), (cols, more, sp, end, drop) => {
-      const parts = [...cols, ...more];
-      if (drop < parts.length && drop >= 10) parts.splice(drop, 1);
-      const line = parts.join(sp) + end;
-      const [fast, general] = both(line);
-      expect(fast, JSON.stringify(line)).toBe(general);
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.tuple(...col), extra, sep, pick('', '\r', ' '), fc.integer({ min: 0, max: 12 }), (cols, more, sp, end, drop) => {
+        const parts = [...cols, ...more];
+        if (drop < parts.length && drop >= 10) parts.splice(drop, 1);
+        const line = parts.join(sp) + end;
+        const [fast, general] = both(line);
+        expect(fast, JSON.stringify(line)).toBe(general);
+      }),
+      { numRuns: 20000 },
+    );
   });
 });
 
@@ -85,14 +135,34 @@ describe('record schema patterns', () => {
       fc.constantFrom(...'0123456789abcdefzAFZ.:-T/+ \t\n\u000b\f\r\u00a0\u1680\u2000\u200a\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\ud800'.split('')),
       fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
     );
-    const text = fc.oneof(fc.array(unit, { maxLength: 30 }).map((a) => a.join('')), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
-    for (const p of Object.keys(FAST_PATTERNS)) for (const flags of ['', 'u']) {
-      const re = new RegExp(p, flags);
-      const fast = FAST_PATTERNS[p]!;
-      fc.assert(fc.property(text, (s) => { expect(fast(s), JSON.stringify([p, s])).toBe(re.test(s)); }), { numRuns: 5000 });
-      for (const s of ['2024-03-22T16:16:01.000Z', '2024-03-22T16:16:01.000Zx', '10.0.0.1', '2001:db8::1', 'a.example', 'http', 'h2c+x-y.z', '', '\ud83d\ude00', 'a\udc00']) {
-        expect(fast(s), JSON.stringify([p, s])).toBe(re.test(s));
+    const text = fc.oneof(
+      fc.array(unit, { maxLength: 30 }).map((a) => a.join('')),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    );
+    for (const p of Object.keys(FAST_PATTERNS))
+      for (const flags of ['', 'u']) {
+        const re = new RegExp(p, flags);
+        const fast = FAST_PATTERNS[p]!;
+        fc.assert(
+          fc.property(text, (s) => {
+            expect(fast(s), JSON.stringify([p, s])).toBe(re.test(s));
+          }),
+          { numRuns: 5000 },
+        );
+        for (const s of [
+          '2024-03-22T16:16:01.000Z',
+          '2024-03-22T16:16:01.000Zx',
+          '10.0.0.1',
+          '2001:db8::1',
+          'a.example',
+          'http',
+          'h2c+x-y.z',
+          '',
+          '\ud83d\ude00',
+          'a\udc00',
+        ]) {
+          expect(fast(s), JSON.stringify([p, s])).toBe(re.test(s));
+        }
       }
-    }
   });
 });

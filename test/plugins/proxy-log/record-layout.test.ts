@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 import { layoutSchema, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
 import { JSON_TARGETS } from '../../../plugins/transform/proxy-log/json.js';
 import {
-  newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent,
+  newDestination,
+  newEvent,
+  newHttp,
+  newObserver,
+  newRecord,
+  newRequest,
+  newResponse,
+  newSource,
+  newUrl,
+  newUserAgent,
 } from '../../../plugins/transform/proxy-log/record.js';
 import { SquidState, parseSquid } from '../../../plugins/transform/proxy-log/squid.js';
 import { ParseError } from '../../../plugins/transform/proxy-log/errors.js';
@@ -48,7 +57,7 @@ describe('record layout', () => {
     expect(ajv.validateSchema({ ...schema, properties: { ...schema.properties, '@timestamp': { type: 'no-such-type' } } })).toBe(false);
   });
 
-  it('the parser\'s schema differs from the published one only by the key checks and the timestamp pattern', () => {
+  it("the parser's schema differs from the published one only by the key checks and the timestamp pattern", () => {
     const strip = (o: any): any => {
       if (Array.isArray(o)) return o.map(strip);
       if (o === null || typeof o !== 'object') return o;
@@ -72,12 +81,27 @@ describe('record layout', () => {
     r.source = { ip: '10.0.0.1', port: 5, domain: 'client.example' };
     r.destination = { ip: '10.0.0.2', port: 443, domain: 'server.example' };
     r.user = { name: 'u' };
-    r.url = { original: 'o', full: 'f', scheme: 'https', domain: 'server.example', port: 443, path: '/', query: 'q', fragment: 'f', extension: 'js', category: 'c' };
+    r.url = {
+      original: 'o',
+      full: 'f',
+      scheme: 'https',
+      domain: 'server.example',
+      port: 443,
+      path: '/',
+      query: 'q',
+      fragment: 'f',
+      extension: 'js',
+      category: 'c',
+    };
     r.http = { version: '1.1', request: { method: 'GET', referrer: 'r', bytes: 1 }, response: { status_code: 200, bytes: 2, mime_type: 'text/html' } };
     r.user_agent = { original: 'ua' };
     r.observer = { ip: '10.0.0.3', hostname: 'h', product: 'p' };
     r.tags = ['t'];
-    r.squid = {}; r.apache = {}; r.proxysg = {}; r.zscaler = {}; r.json = {};
+    r.squid = {};
+    r.apache = {};
+    r.proxysg = {};
+    r.zscaler = {};
+    r.json = {};
     r.origin = { file: 'f', line: 1 };
     const v = publishedValidator();
     expect(v(r), JSON.stringify(v.errors)).toBe(true);
@@ -86,8 +110,16 @@ describe('record layout', () => {
 
   it('JSON mapping targets are layout keys', () => {
     const holders: { [k: string]: object } = {
-      '@timestamp': rec, source: newSource(undefined, undefined), destination: newDestination(), user: { name: '' }, url: newUrl(undefined),
-      event: rec.event, observer: newObserver(), user_agent: newUserAgent(''), 'http.request': newRequest(undefined), 'http.response': newResponse(),
+      '@timestamp': rec,
+      source: newSource(undefined, undefined),
+      destination: newDestination(),
+      user: { name: '' },
+      url: newUrl(undefined),
+      event: rec.event,
+      observer: newObserver(),
+      user_agent: newUserAgent(''),
+      'http.request': newRequest(undefined),
+      'http.response': newResponse(),
     };
     for (const t of Object.keys(JSON_TARGETS)) {
       if (t === '@timestamp') continue;
@@ -115,10 +147,27 @@ describe('record layout', () => {
   it('mapped JSON records pass the published schema', async () => {
     const fields = Object.fromEntries(Object.keys(JSON_TARGETS).map((t) => [t, `v.${t.replace(/\./g, '_')}`]));
     const v = {
-      '@timestamp': 1700000000, source_ip: '10.0.0.1', source_port: 5, user_name: 'u', destination_ip: '10.0.0.2', destination_port: 443,
-      destination_domain: 'Server.Example', url_original: 'https://server.example/p?q', url_category: 'c', http_request_method: 'GET',
-      http_request_referrer: 'r', http_request_bytes: 1, http_response_status_code: 200, http_response_bytes: 2, http_response_mime_type: 'text/html',
-      user_agent_original: 'ua', event_action: 'allowed', event_duration: 7, event_duration_ms: 3, observer_hostname: 'h', observer_ip: '10.0.0.3',
+      '@timestamp': 1700000000,
+      source_ip: '10.0.0.1',
+      source_port: 5,
+      user_name: 'u',
+      destination_ip: '10.0.0.2',
+      destination_port: 443,
+      destination_domain: 'Server.Example',
+      url_original: 'https://server.example/p?q',
+      url_category: 'c',
+      http_request_method: 'GET',
+      http_request_referrer: 'r',
+      http_request_bytes: 1,
+      http_response_status_code: 200,
+      http_response_bytes: 2,
+      http_response_mime_type: 'text/html',
+      user_agent_original: 'ua',
+      event_action: 'allowed',
+      event_duration: 7,
+      event_duration_ms: 3,
+      observer_hostname: 'h',
+      observer_ip: '10.0.0.3',
     };
     const { out } = await parse({ format: 'json', fields }, lines(JSON.stringify({ v })));
     expect(out.length).toBe(1);
@@ -133,53 +182,112 @@ describe('record layout', () => {
     const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
     const pad = (n: number, w: number) => String(n).padStart(w, '0');
     const year = fc.oneof(fc.integer({ min: 0, max: 9999 }), fc.constantFrom(0, 1, 999, 1000, 1969, 1970, 9999));
-    const parts = fc.record({ y: year, mo: fc.integer({ min: 0, max: 11 }), d: fc.integer({ min: 1, max: 31 }), h: fc.integer({ min: 0, max: 23 }), mi: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), oh: fc.integer({ min: 0, max: 23 }), om: fc.integer({ min: 0, max: 59 }), neg: fc.boolean() });
-    fc.assert(fc.property(parts, (p) => {
-      check(clfToIso(`${pad(p.d, 2)}/${MON[p.mo]}/${pad(p.y, 4)}:${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)} ${p.neg ? '-' : '+'}${pad(p.oh, 2)}${pad(p.om, 2)}`));
-      check(w3cToIso(`${pad(p.y, 4)}-${pad(p.mo + 1, 2)}-${pad(p.d, 2)}`, `${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${pad(p.om, 2)}`));
-      check(ctimeToIso(`Mon ${MON[p.mo]} ${pad(p.d, 2)} ${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)} ${pad(p.y, 4)}`));
-    }), { numRuns: 5000 });
-    fc.assert(fc.property(fc.oneof(fc.double({ min: -1e15, max: 1e16, noNaN: true }), fc.integer({ min: 0, max: 253402300799 }), fc.constantFrom(0, 253402300799, 253402300800, 253402300799999, 253402300800000)), (v) => {
-      check(anyTimeToIso(v));
-      check(anyTimeToIso(String(v)));
-      check(epochSecondsToIso(String(v)));
-      check(epochSecondsToIso(`${Math.floor(Math.abs(v))}.${pad(Math.floor(Math.abs(v) % 1000), 3)}`));
-    }), { numRuns: 5000 });
+    const parts = fc.record({
+      y: year,
+      mo: fc.integer({ min: 0, max: 11 }),
+      d: fc.integer({ min: 1, max: 31 }),
+      h: fc.integer({ min: 0, max: 23 }),
+      mi: fc.integer({ min: 0, max: 59 }),
+      s: fc.integer({ min: 0, max: 59 }),
+      oh: fc.integer({ min: 0, max: 23 }),
+      om: fc.integer({ min: 0, max: 59 }),
+      neg: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(parts, (p) => {
+        check(
+          clfToIso(
+            `${pad(p.d, 2)}/${MON[p.mo]}/${pad(p.y, 4)}:${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)} ${p.neg ? '-' : '+'}${pad(p.oh, 2)}${pad(p.om, 2)}`,
+          ),
+        );
+        check(w3cToIso(`${pad(p.y, 4)}-${pad(p.mo + 1, 2)}-${pad(p.d, 2)}`, `${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)}.${pad(p.om, 2)}`));
+        check(ctimeToIso(`Mon ${MON[p.mo]} ${pad(p.d, 2)} ${pad(p.h, 2)}:${pad(p.mi, 2)}:${pad(p.s, 2)} ${pad(p.y, 4)}`));
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ min: -1e15, max: 1e16, noNaN: true }),
+          fc.integer({ min: 0, max: 253402300799 }),
+          fc.constantFrom(0, 253402300799, 253402300800, 253402300799999, 253402300800000),
+        ),
+        (v) => {
+          check(anyTimeToIso(v));
+          check(anyTimeToIso(String(v)));
+          check(epochSecondsToIso(String(v)));
+          check(epochSecondsToIso(`${Math.floor(Math.abs(v))}.${pad(Math.floor(Math.abs(v) % 1000), 3)}`));
+        },
+      ),
+      { numRuns: 5000 },
+    );
     // the edges: years 0 and 9999 after a zone offset, and ISO text with a zone
     for (const t of ['01/Jan/0000:00:30:00 +0100', '31/Dec/9999:23:59:59 -0100', '01/Jan/1000:00:00:00 +0000']) check(clfToIso(t));
     for (const t of ['0000-01-01T00:00:00+01:00', '9999-12-31T23:00:00-02:00', '2024-03-22T16:16:01.123456Z', '2024-03-22']) check(anyTimeToIso(t));
     expect(clfToIso('31/Dec/9999:23:59:59 -0100')!.length).not.toBe(24); // such lines fail the schema, as before
   });
 
-  it('every address canonicalIp returns fits the schema\'s ip definition (property)', () => {
+  it("every address canonicalIp returns fits the schema's ip definition (property)", () => {
     const ip = schema.$defs.ip;
     const re = new RegExp(ip.pattern);
     const check = (text: string): void => {
       const v = canonicalIp(text);
       if (v !== undefined) expect(re.test(v) && v.length >= ip.minLength && v.length <= ip.maxLength, `${text} -> ${v}`).toBe(true);
     };
-    const tok = fc.constantFrom('0', '1', '9', '00', '01', '255', '256', '0db8', 'FFFF', 'ffff', 'aBcD', '12345', ':', '::', '.', '[', ']', '%eth0', '1.2.3.4', '010.1.2.3', 'g', ' ');
-    fc.assert(fc.property(fc.array(tok, { minLength: 1, maxLength: 20 }), (parts) => check(parts.join(''))), { numRuns: 20000 });
+    const tok = fc.constantFrom(
+      '0',
+      '1',
+      '9',
+      '00',
+      '01',
+      '255',
+      '256',
+      '0db8',
+      'FFFF',
+      'ffff',
+      'aBcD',
+      '12345',
+      ':',
+      '::',
+      '.',
+      '[',
+      ']',
+      '%eth0',
+      '1.2.3.4',
+      '010.1.2.3',
+      'g',
+      ' ',
+    );
+    fc.assert(
+      fc.property(fc.array(tok, { minLength: 1, maxLength: 20 }), (parts) => check(parts.join(''))),
+      { numRuns: 20000 },
+    );
     fc.assert(fc.property(fc.string({ maxLength: 50 }), check), { numRuns: 5000 });
     const g = fc.integer({ min: 0, max: 0xffff });
-    fc.assert(fc.property(fc.array(g, { minLength: 8, maxLength: 8 }), fc.boolean(), (a, up) => {
-      const full = a.map((x) => x.toString(16)).join(':');
-      check(up ? full.toUpperCase() : full);
-      check(`[${full}]`);
-      check(`::ffff:${a[0]! & 255}.${a[1]! & 255}.${a[2]! & 255}.${a[3]! & 255}`);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.array(g, { minLength: 8, maxLength: 8 }), fc.boolean(), (a, up) => {
+        const full = a.map((x) => x.toString(16)).join(':');
+        check(up ? full.toUpperCase() : full);
+        check(`[${full}]`);
+        check(`::ffff:${a[0]! & 255}.${a[1]! & 255}.${a[2]! & 255}.${a[3]! & 255}`);
+      }),
+      { numRuns: 5000 },
+    );
   });
 
-  it('every name normaliseHost returns fits the schema\'s domain pattern (property)', () => {
+  it("every name normaliseHost returns fits the schema's domain pattern (property)", () => {
     const re = new RegExp(schema.$defs.domain.pattern, 'u');
     const unit = fc.oneof(
       fc.constantFrom(...'aZ09.-_/\\" \t\n\u000b\f\r\u00a0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeffÄéß\u0130\u212a\uff21\u3002\ufe52'.split('')),
       fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
     );
-    fc.assert(fc.property(fc.array(unit, { minLength: 1, maxLength: 20 }), (a) => {
-      const text = a.join('');
-      const v = normaliseHost(text);
-      if (v !== undefined) expect(re.test(v), JSON.stringify([text, v])).toBe(true);
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.array(unit, { minLength: 1, maxLength: 20 }), (a) => {
+        const text = a.join('');
+        const v = normaliseHost(text);
+        if (v !== undefined) expect(re.test(v), JSON.stringify([text, v])).toBe(true);
+      }),
+      { numRuns: 20000 },
+    );
   });
 });

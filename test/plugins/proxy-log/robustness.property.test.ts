@@ -10,15 +10,17 @@ import type { Rec } from '../../../src/api.js';
 const FORMATS = ['auto', 'squid', 'combined', 'elff', 'elff-json', 'zscaler-nss'] as const;
 const LOGFORMAT = '%>a %[ui %[un [%{%d/%m/%Y %H:%M:%S}tl] "%rm %ru HTTP/%rv" %>Hs %<st %Ss:%Sh %<a %{X-Category}<h %{X-Risk}<h';
 /** Every format, and squid read by a logformat (the native preset and a CLF-like one). */
-const CONFIGS = [
-  ...FORMATS.map((format) => ({ format })),
-  { format: 'squid', logformat: 'squid' },
-  { format: 'squid', logformat: LOGFORMAT },
-];
+const CONFIGS = [...FORMATS.map((format) => ({ format })), { format: 'squid', logformat: 'squid' }, { format: 'squid', logformat: LOGFORMAT }];
 
 const SAMPLE_LINES = [
-  ...fixture('squid-native.log'), ...fixture('combined.log'), ...fixture('elff-main.log'), ...fixture('zscaler.jsonl'),
-  ...fixture('squid-aborted.log'), ...fixture('zscaler-feed.jsonl'), ...fixture('cloudswg.jsonl'), ...fixture('combined-vhost.log'),
+  ...fixture('squid-native.log'),
+  ...fixture('combined.log'),
+  ...fixture('elff-main.log'),
+  ...fixture('zscaler.jsonl'),
+  ...fixture('squid-aborted.log'),
+  ...fixture('zscaler-feed.jsonl'),
+  ...fixture('cloudswg.jsonl'),
+  ...fixture('combined-vhost.log'),
   ...fixture('squid-logformat.log'),
 ].map((r) => r.message as string);
 
@@ -40,7 +42,10 @@ describe('proxy-log robustness (property)', () => {
         async (config, picks) => {
           const recs: Rec[] = picks.map(([line, cut, junk], i) => {
             const at = cut % (line.length + 1);
-            return { message: junk === undefined ? line.slice(0, at) : line.slice(0, at) + junk + line.slice(at), origin: { file: `f${i % 3}.log`, line: i + 1 } };
+            return {
+              message: junk === undefined ? line.slice(0, at) : line.slice(0, at) + junk + line.slice(at),
+              origin: { file: `f${i % 3}.log`, line: i + 1 },
+            };
           });
           const { invalid } = await parse(config, recs);
           for (const r of invalid) {
@@ -54,7 +59,10 @@ describe('proxy-log robustness (property)', () => {
   });
 
   it('invalid UTF-8 keeps its bytes; empty input and empty lines are fine', async () => {
-    const bytes = Buffer.concat([Buffer.from('1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/\xff - DIRECT/192.0.2.1 -\n', 'latin1'), Buffer.from([0xc3, 0x28, 0x0a, 0x0a])]);
+    const bytes = Buffer.concat([
+      Buffer.from('1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/\xff - DIRECT/192.0.2.1 -\n', 'latin1'),
+      Buffer.from([0xc3, 0x28, 0x0a, 0x0a]),
+    ]);
     const recs = lineRecords(bytes, 'bad-utf8.log');
     const { out, invalid, totals } = await parse({ format: 'squid' }, recs);
     expect(out).toHaveLength(1);

@@ -47,8 +47,14 @@ describe('proxy-log squid native', () => {
     expect(at(out, 4).url).toMatchObject({ path: '/login', query: '', full: 'http://www.example.org/login?' });
     expect(at(out, 5).url.path).toBe('/a;jsessionid=1/b.gif');
     expect(at(out, 8).url).toEqual({
-      original: 'http://WWW.Example.COM.:8080/x?y=1#top', scheme: 'http', domain: 'www.example.com', port: 8080,
-      path: '/x', query: 'y=1', fragment: 'top', full: 'http://www.example.com:8080/x?y=1',
+      original: 'http://WWW.Example.COM.:8080/x?y=1#top',
+      scheme: 'http',
+      domain: 'www.example.com',
+      port: 8080,
+      path: '/x',
+      query: 'y=1',
+      fragment: 'top',
+      full: 'http://www.example.com:8080/x?y=1',
     });
   });
 
@@ -115,13 +121,19 @@ describe('proxy-log squid native', () => {
   });
 
   it('client logged by name (log_fqdn) goes to source.domain', async () => {
-    const { out } = await parse({ format: 'squid' }, lines('1715680801.120 1 ws-01.corp.example TCP_MISS/200 10 GET http://www.example.com/ - DIRECT/192.0.2.10 text/html'));
+    const { out } = await parse(
+      { format: 'squid' },
+      lines('1715680801.120 1 ws-01.corp.example TCP_MISS/200 10 GET http://www.example.com/ - DIRECT/192.0.2.10 text/html'),
+    );
     expect(out[0]!.source).toEqual({ domain: 'ws-01.corp.example' });
   });
 
   it('a dotted quad with a leading-zero octet is not an address: the peer squid connected to is destination.ip', async () => {
     // 010 is octal 8 to inet_aton (and so to squid), decimal 10 to others: sluice reads neither (docs/feeds.md)
-    const { out } = await parse({ format: 'squid' }, lines('1699948800.007 100 010.0.0.1 TCP_MISS/200 500 GET http://010.1.2.3/x - HIER_DIRECT/8.1.2.3 text/html'));
+    const { out } = await parse(
+      { format: 'squid' },
+      lines('1699948800.007 100 010.0.0.1 TCP_MISS/200 500 GET http://010.1.2.3/x - HIER_DIRECT/8.1.2.3 text/html'),
+    );
     const r = out[0]!;
     expect(r.source).toEqual({ domain: '010.0.0.1' });
     expect(r.url.domain).toBe('010.1.2.3');
@@ -141,8 +153,13 @@ describe('proxy-log squid native', () => {
     const { out, invalid } = await parse({ format: 'squid' }, lines(text, 'bad.log'));
     expect(out).toEqual([]);
     expect(codes(invalid)).toEqual([
-      [1, 'PARSE_FIELD_COUNT'], [2, 'PARSE_TIMESTAMP'], [3, 'PARSE_NUMBER'], [4, 'PARSE_NUMBER'],
-      [5, 'PARSE_NUMBER'], [6, 'PARSE_FIELD_COUNT'], [7, 'PARSE_TIMESTAMP'],
+      [1, 'PARSE_FIELD_COUNT'],
+      [2, 'PARSE_TIMESTAMP'],
+      [3, 'PARSE_NUMBER'],
+      [4, 'PARSE_NUMBER'],
+      [5, 'PARSE_NUMBER'],
+      [6, 'PARSE_FIELD_COUNT'],
+      [7, 'PARSE_TIMESTAMP'],
     ]);
     const first = invalid[0]!;
     expect(first.event.original).toBe('1715680811.000    145 10.1.1.30 TCP_MISS/200 1234 GET http://www.exa');
@@ -152,7 +169,10 @@ describe('proxy-log squid native', () => {
   });
 
   it('keep_original: true puts the raw line (without CR) in event.original', async () => {
-    const { out } = await parse({ format: 'squid', keep_original: true }, lines('1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.10 text/html\r'));
+    const { out } = await parse(
+      { format: 'squid', keep_original: true },
+      lines('1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.10 text/html\r'),
+    );
     expect(out[0]!.event.original).toBe('1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.10 text/html');
   });
 });

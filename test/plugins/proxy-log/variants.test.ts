@@ -47,8 +47,17 @@ describe('zscaler-nss: the NSS web feed default output (datetime, ClientIP, user
       source: { ip: '10.2.0.60' },
       user: { name: 'frank' },
       destination: { ip: '192.0.2.30', domain: 'docs.example.com', port: 443 },
-      url: { original: 'https://docs.example.com/guide/index.html?lang=en', scheme: 'https', path: '/guide/index.html', query: 'lang=en', category: 'Professional Services' },
-      http: { request: { method: 'GET', bytes: 662, referrer: 'https://portal.example.com/' }, response: { status_code: 200, bytes: 15210, mime_type: 'text/html' } },
+      url: {
+        original: 'https://docs.example.com/guide/index.html?lang=en',
+        scheme: 'https',
+        path: '/guide/index.html',
+        query: 'lang=en',
+        category: 'Professional Services',
+      },
+      http: {
+        request: { method: 'GET', bytes: 662, referrer: 'https://portal.example.com/' },
+        response: { status_code: 200, bytes: 15210, mime_type: 'text/html' },
+      },
       user_agent: { original: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' },
     });
     expect(r.zscaler).toMatchObject({ user: 'frank@example.com', department: 'Engineering', hostname: 'docs.example.com' });
@@ -63,7 +72,11 @@ describe('zscaler-nss: the NSS web feed default output (datetime, ClientIP, user
     expect(at(out, 3).destination).toEqual({ ip: '192.0.2.31', domain: 'mail.example.org', port: 443 });
     expect(at(out, 3).event.duration).toBe(1_200_000_000);
     // NSS names with a date-format time; SSL → https
-    expect(at(out, 4)).toMatchObject({ '@timestamp': '2024-05-14T10:00:43.000Z', url: { original: 'https://api.example.com/v1/items' }, user: { name: 'ivan' } });
+    expect(at(out, 4)).toMatchObject({
+      '@timestamp': '2024-05-14T10:00:43.000Z',
+      url: { original: 'https://api.example.com/v1/items' },
+      user: { name: 'ivan' },
+    });
   });
 });
 
@@ -78,12 +91,21 @@ describe('elff-json: Cloud SWG ELFF records as JSON objects', () => {
       user: { name: 'jdoe' },
       destination: { ip: '203.0.113.80', domain: 'download.example.net', port: 443 },
       url: { original: 'https://download.example.net/files/setup.exe?v=2&lang=en', query: 'v=2&lang=en', extension: 'exe', category: 'Technology/Internet' },
-      http: { request: { method: 'GET', bytes: 612, referrer: 'https://www.example.org/' }, response: { status_code: 200, bytes: 48213, mime_type: 'text/html; charset=UTF-8' } },
+      http: {
+        request: { method: 'GET', bytes: 612, referrer: 'https://www.example.org/' },
+        response: { status_code: 200, bytes: 48213, mime_type: 'text/html; charset=UTF-8' },
+      },
       user_agent: { original: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64)' },
       observer: { ip: '10.20.0.5' },
       proxysg: { 'x-cs-client-ip-country': 'US', 'sc-filter-result': 'OBSERVED' },
     });
-    expect(at(out, 2).url).toEqual({ original: 'bad.example.com:443', scheme: 'tcp', domain: 'bad.example.com', port: 443, category: 'Malicious Sources/Malnets' });
+    expect(at(out, 2).url).toEqual({
+      original: 'bad.example.com:443',
+      scheme: 'tcp',
+      domain: 'bad.example.com',
+      port: 443,
+      category: 'Malicious Sources/Malnets',
+    });
     expect(at(out, 2).user).toBeUndefined();
   });
 
@@ -107,7 +129,12 @@ describe('combined variants', () => {
     });
     expect(at(out, 1).user).toBeUndefined();
     // a proxy's log: the URL's host is the destination, the leading field only kept
-    expect(at(out, 2)).toMatchObject({ source: { ip: '192.0.2.45' }, user: { name: 'alice' }, destination: { domain: 'www.example.org', port: 80 }, apache: { vhost: 'proxy-02' } });
+    expect(at(out, 2)).toMatchObject({
+      source: { ip: '192.0.2.45' },
+      user: { name: 'alice' },
+      destination: { domain: 'www.example.org', port: 80 },
+      apache: { vhost: 'proxy-02' },
+    });
     // no leading field: a user name with spaces stays one user
     expect(at(out, 3).user).toEqual({ name: 'CN=Agent Smith,OU=fr' });
     expect(at(out, 3).apache).toBeUndefined();
@@ -120,15 +147,22 @@ describe('squid with a logformat', () => {
 
   it('reads a CLF-like layout with dd/mm/yyyy times and trailing category fields', async () => {
     const { out, invalid } = await parse({ format: 'squid', logformat }, fixture('squid-logformat.log'));
-    expect(codes(invalid)).toEqual([[4, 'PARSE_TIMESTAMP'], [5, 'PARSE_NUMBER'], [6, 'PARSE_SYNTAX'], [7, 'PARSE_QUOTE']]);
-    expect(at(out, 1)).toEqual(expect.objectContaining({
-      '@timestamp': '2024-12-05T10:15:42.000Z',
-      event: { dataset: 'squid.access', action: 'TCP_MISS' },
-      source: { ip: '192.0.2.31' },
-      user: { name: 'jdoe' },
-      destination: { ip: '203.0.113.9', domain: 'news.example.com', port: 80 },
-      squid: { hierarchy: 'HIER_DIRECT', peer: '203.0.113.9', '{X-Category}<h': 'News/Media', '{X-Risk}<h': 'low' },
-    }));
+    expect(codes(invalid)).toEqual([
+      [4, 'PARSE_TIMESTAMP'],
+      [5, 'PARSE_NUMBER'],
+      [6, 'PARSE_SYNTAX'],
+      [7, 'PARSE_QUOTE'],
+    ]);
+    expect(at(out, 1)).toEqual(
+      expect.objectContaining({
+        '@timestamp': '2024-12-05T10:15:42.000Z',
+        event: { dataset: 'squid.access', action: 'TCP_MISS' },
+        source: { ip: '192.0.2.31' },
+        user: { name: 'jdoe' },
+        destination: { ip: '203.0.113.9', domain: 'news.example.com', port: 80 },
+        squid: { hierarchy: 'HIER_DIRECT', peer: '203.0.113.9', '{X-Category}<h': 'News/Media', '{X-Risk}<h': 'low' },
+      }),
+    );
     expect(at(out, 1).http).toEqual({ version: '1.1', request: { method: 'GET' }, response: { status_code: 200, bytes: 18234 } });
     expect(at(out, 2).url).toEqual({ original: 'login.example.net:443', domain: 'login.example.net', port: 443 });
     expect(at(out, 3).event.reason).toBe('error:transaction-end-before-headers');
@@ -152,7 +186,10 @@ describe('squid with a logformat', () => {
 
   it('quoted codes hold spaces and escaped quotes; %tl default is CLF time with its zone', async () => {
     const lf = '%>a [%tl] "%rm %ru HTTP/%rv" %Hs %<st "%{Referer}>h" "%{User-Agent}>h" %tr';
-    const { out, invalid } = await parse({ format: 'squid', logformat: lf }, lines('192.0.2.9 [05/Dec/2024:10:00:00 +0200] "GET http://a.example/ HTTP/1.1" 200 10 "-" "Agent \\"x\\" (y z)" 42'));
+    const { out, invalid } = await parse(
+      { format: 'squid', logformat: lf },
+      lines('192.0.2.9 [05/Dec/2024:10:00:00 +0200] "GET http://a.example/ HTTP/1.1" 200 10 "-" "Agent \\"x\\" (y z)" 42'),
+    );
     expect(invalid).toEqual([]);
     expect(out[0]).toMatchObject({ '@timestamp': '2024-12-05T08:00:00.000Z', user_agent: { original: 'Agent "x" (y z)' }, event: { duration: 42_000_000 } });
     expect(out[0]!.http.request.referrer).toBeUndefined();

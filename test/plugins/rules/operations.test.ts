@@ -3,7 +3,16 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  cidrMatch, isIp, startsWithOp, endsWithOp, lower, fileExtension, inList, parseCidr, checkLogicRule, prepareLogicRule,
+  cidrMatch,
+  isIp,
+  startsWithOp,
+  endsWithOp,
+  lower,
+  fileExtension,
+  inList,
+  parseCidr,
+  checkLogicRule,
+  prepareLogicRule,
 } from '../../../src/logic/operations.js';
 import { parseIPv4 } from '../../../src/api.js';
 import { compileLogic, applyLogicReference } from '../../../src/logic/index.js';
@@ -49,13 +58,15 @@ describe('cidr_match', () => {
   });
 
   it('agrees with arithmetic on random IPv4 addresses and prefixes', () => {
-    fc.assert(fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (a, n, bits) => {
-      const toIp = (x: number) => [x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255].join('.');
-      const mask = bits === 0 ? 0 : Number((0xffffffffn << BigInt(32 - bits)) & 0xffffffffn);
-      const expected = ((a & mask) >>> 0) === ((n & mask) >>> 0);
-      expect(cidrMatch(toIp(a), `${toIp(n)}/${bits}`)).toBe(expected);
-      expect(parseIPv4(toIp(a))).toBe(a);
-    }));
+    fc.assert(
+      fc.property(fc.nat({ max: 0xffffffff }), fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (a, n, bits) => {
+        const toIp = (x: number) => [x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255].join('.');
+        const mask = bits === 0 ? 0 : Number((0xffffffffn << BigInt(32 - bits)) & 0xffffffffn);
+        const expected = (a & mask) >>> 0 === (n & mask) >>> 0;
+        expect(cidrMatch(toIp(a), `${toIp(n)}/${bits}`)).toBe(expected);
+        expect(parseIPv4(toIp(a))).toBe(a);
+      }),
+    );
   });
 
   it('parses only well-formed CIDRs', () => {
@@ -141,22 +152,28 @@ describe('operations inside compiled rules', () => {
   });
 
   it('compiled evaluation equals the json-logic-js reference', () => {
-    fc.assert(fc.property(recArb, (r) => {
-      for (const rule of rules) expect(compileLogic(rule).evaluate(r)).toEqual(applyLogicReference(rule, r));
-    }));
+    fc.assert(
+      fc.property(recArb, (r) => {
+        for (const rule of rules) expect(compileLogic(rule).evaluate(r)).toEqual(applyLogicReference(rule, r));
+      }),
+    );
   });
 });
 
 describe('checkLogicRule', () => {
   it('points at unknown operations and prototype access', () => {
-    expect(checkLogicRule({ and: [true, { cidr_matches: [1, 2] }] }, '/rules/2/when')).toMatchObject([{ path: '/rules/2/when/and/1/cidr_matches', code: 'LOGIC_INVALID' }]);
+    expect(checkLogicRule({ and: [true, { cidr_matches: [1, 2] }] }, '/rules/2/when')).toMatchObject([
+      { path: '/rules/2/when/and/1/cidr_matches', code: 'LOGIC_INVALID' },
+    ]);
     expect(checkLogicRule({ var: '__proto__' }, '/w')).toMatchObject([{ path: '/w/var' }]);
     expect(checkLogicRule({ '==': [{ var: 'constructor.prototype' }, 1] }, '/w')).toMatchObject([{ path: '/w/==/0/var' }]);
     expect(checkLogicRule({ '==': [{ var: 'a.__proto__.b' }, 1] }, '/w')).toHaveLength(1);
   });
 
   it('checks constant CIDRs, in_list names and argument counts', () => {
-    expect(checkLogicRule({ cidr_match: [{ var: 'x' }, ['10.0.0.0/8', '10.0.0.0/99']] }, '/w')).toMatchObject([{ path: '/w/cidr_match/1/1', code: 'LOGIC_BAD_CIDR' }]);
+    expect(checkLogicRule({ cidr_match: [{ var: 'x' }, ['10.0.0.0/8', '10.0.0.0/99']] }, '/w')).toMatchObject([
+      { path: '/w/cidr_match/1/1', code: 'LOGIC_BAD_CIDR' },
+    ]);
     expect(checkLogicRule({ cidr_match: [{ var: 'x' }, 'nope'] }, '/w')).toMatchObject([{ path: '/w/cidr_match/1', code: 'LOGIC_BAD_CIDR' }]);
     expect(checkLogicRule({ in_list: [{ var: 'x' }, 'executables'] }, '/w', { executables: 'whatever.txt' })).toEqual([]);
     expect(checkLogicRule({ in_list: [{ var: 'x' }, listFile] }, '/w')).toEqual([]);

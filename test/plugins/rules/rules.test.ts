@@ -41,7 +41,11 @@ describe('rules analyser', () => {
     const ctx = testContext('detect');
     const p = await createProcessor(rulesPlugin, { lists: { executables: EXECUTABLES }, rules: [rawIpExe, bigPost] }, ctx);
     const exe = proxyRec({ url: { original: 'http://198.51.100.23/files/invoice.exe', domain: '198.51.100.23', path: '/files/invoice.exe' } });
-    const post = proxyRec({ url: { domain: 'upload.unknown-host.example', path: '/put' }, http: { request: { method: 'POST', bytes: 5_000_000 } }, tags: ['site-a'] });
+    const post = proxyRec({
+      url: { domain: 'upload.unknown-host.example', path: '/put' },
+      http: { request: { method: 'POST', bytes: 5_000_000 } },
+      tags: ['site-a'],
+    });
     const benign = proxyRec({ url: { domain: 'www.example.com', path: '/setup.exe' } });
     const before = structuredClone([exe, post, benign]);
     const out = await processAll(p, [[exe, post], [benign]]);
@@ -74,7 +78,9 @@ describe('rules analyser', () => {
     });
     const out = await processAll(p, [[{ x: 1, tags: ['shared'] }, { x: 5 }, { y: 1 }]]);
     expect(out.alerts!.map((a) => [a.rule.name, a.x, a.tags])).toEqual([
-      ['a', 1, ['shared', 't1']], ['b', 1, ['shared']], ['b', 5, ['shared']],
+      ['a', 1, ['shared', 't1']],
+      ['b', 1, ['shared']],
+      ['b', 5, ['shared']],
     ]);
     // Alerts without a timestamp get one; the records' own are kept.
     expect(typeof out.alerts![2]!['@timestamp']).toBe('string');
@@ -115,8 +121,9 @@ describe('rules analyser', () => {
   });
 
   it('reports a missing list file at its declaration', () => {
-    expect(issues({ lists: { exes: 'examples/lists/nope.txt' }, rules: [{ name: 'r', when: { in_list: [{ var: 'a' }, 'exes'] } }] }))
-      .toMatchObject([{ path: '/lists/exes', code: 'LIST_NOT_FOUND' }]);
+    expect(issues({ lists: { exes: 'examples/lists/nope.txt' }, rules: [{ name: 'r', when: { in_list: [{ var: 'a' }, 'exes'] } }] })).toMatchObject([
+      { path: '/lists/exes', code: 'LIST_NOT_FOUND' },
+    ]);
   });
 
   it('rejects unknown keys and severities at the schema', () => {

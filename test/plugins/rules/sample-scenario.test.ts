@@ -12,7 +12,11 @@ import { runPipeline } from '../../../src/runtime/run.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const readJsonl = (p: string) => readFileSync(p, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const readJsonl = (p: string) =>
+  readFileSync(p, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 
 async function runExample(vars: Record<string, string>) {
   const dir = tempDir('wr-');
@@ -51,7 +55,8 @@ describe('examples/window-and-rules.yaml on examples/logs', () => {
     expect(windows.reduce((n, w) => n + w.requests, 0) / 5 + late.length).toBe(parsed);
     expect(late.length).toBeLessThan(700);
     expect(alerts.filter((a) => a.rule.name === 'high-request-volume').map((a) => `${a.window.start} ${a.requests}`)).toEqual([
-      '2024-05-14T10:00:00.000Z 720', '2024-05-14T10:01:00.000Z 720',
+      '2024-05-14T10:00:00.000Z 720',
+      '2024-05-14T10:01:00.000Z 720',
     ]);
   });
 });

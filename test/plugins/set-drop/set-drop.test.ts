@@ -72,16 +72,27 @@ describe('set', () => {
   it('equals cloning and setPath for random records', async () => {
     const paths = ['a', 'a.b', 'a.c.d', 'e.f', 'g'];
     const valueArb: fc.Arbitrary<unknown> = fc.oneof(fc.integer(), fc.string(), fc.constant(null));
-    const recArb = fc.dictionary(fc.constantFrom('a', 'e', 'g', 'h'), fc.oneof(valueArb, fc.dictionary(fc.constantFrom('b', 'c', 'f', 'z'), fc.oneof(valueArb, fc.dictionary(fc.constantFrom('d', 'y'), valueArb)))));
-    await fc.assert(fc.asyncProperty(fc.array(recArb, { maxLength: 10 }), fc.subarray(paths, { minLength: 1 }), async (recs, chosen) => {
-      const fields = Object.fromEntries(chosen.map((p, i) => [p, i]));
-      const p = await createProcessor(setPlugin, { fields });
-      const before = structuredClone(recs);
-      const out = (await p.process(recs)).out!;
-      const expected = before.map((r) => { const c = structuredClone(r); chosen.forEach((path, i) => { setPath(c, path, i); }); return c; });
-      expect(out).toEqual(expected);
-      expect(recs).toEqual(before);
-    }));
+    const recArb = fc.dictionary(
+      fc.constantFrom('a', 'e', 'g', 'h'),
+      fc.oneof(valueArb, fc.dictionary(fc.constantFrom('b', 'c', 'f', 'z'), fc.oneof(valueArb, fc.dictionary(fc.constantFrom('d', 'y'), valueArb)))),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(recArb, { maxLength: 10 }), fc.subarray(paths, { minLength: 1 }), async (recs, chosen) => {
+        const fields = Object.fromEntries(chosen.map((p, i) => [p, i]));
+        const p = await createProcessor(setPlugin, { fields });
+        const before = structuredClone(recs);
+        const out = (await p.process(recs)).out!;
+        const expected = before.map((r) => {
+          const c = structuredClone(r);
+          chosen.forEach((path, i) => {
+            setPath(c, path, i);
+          });
+          return c;
+        });
+        expect(out).toEqual(expected);
+        expect(recs).toEqual(before);
+      }),
+    );
   });
 
   it('checks field paths and expressions with pointers', () => {
@@ -121,16 +132,27 @@ describe('drop', () => {
 
   it('equals cloning and deletePath for random records', async () => {
     const paths = ['a', 'a.b', 'a.c.d', 'e.f', 'g'];
-    const recArb = fc.dictionary(fc.constantFrom('a', 'e', 'g', 'h'), fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('b', 'c', 'f'), fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('d', 'y'), fc.integer())))));
-    await fc.assert(fc.asyncProperty(fc.array(recArb, { maxLength: 10 }), fc.uniqueArray(fc.constantFrom(...paths), { minLength: 1 }), async (recs, chosen) => {
-      const p = await createProcessor(dropPlugin, { fields: chosen });
-      const before = structuredClone(recs);
-      const out = (await p.process(recs)).out!;
-      const expected = before.map((r) => { const c = structuredClone(r); for (const path of chosen) deletePath(c, path); return c; });
-      expect(out).toEqual(expected);
-      expect(recs).toEqual(before);
-      out.forEach((r, i) => { if (chosen.every((path) => getPath(before[i], path) === undefined)) expect(r).toBe(recs[i]); });
-    }));
+    const recArb = fc.dictionary(
+      fc.constantFrom('a', 'e', 'g', 'h'),
+      fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('b', 'c', 'f'), fc.oneof(fc.integer(), fc.dictionary(fc.constantFrom('d', 'y'), fc.integer())))),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(recArb, { maxLength: 10 }), fc.uniqueArray(fc.constantFrom(...paths), { minLength: 1 }), async (recs, chosen) => {
+        const p = await createProcessor(dropPlugin, { fields: chosen });
+        const before = structuredClone(recs);
+        const out = (await p.process(recs)).out!;
+        const expected = before.map((r) => {
+          const c = structuredClone(r);
+          for (const path of chosen) deletePath(c, path);
+          return c;
+        });
+        expect(out).toEqual(expected);
+        expect(recs).toEqual(before);
+        out.forEach((r, i) => {
+          if (chosen.every((path) => getPath(before[i], path) === undefined)) expect(r).toBe(recs[i]);
+        });
+      }),
+    );
   });
 
   it('refuses prototype paths', () => {

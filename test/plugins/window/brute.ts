@@ -4,8 +4,23 @@
  */
 import type { Rec } from '../../../src/api.js';
 
-export interface BruteOptions { size: number; slide: number; lateness: number; key: string; }
-export interface BruteWindow { key: string; start: number; end: number; requests: number; bytes: number; max_bytes: number | null; min_bytes: number | null; avg_bytes: number | null; hosts: number; }
+export interface BruteOptions {
+  size: number;
+  slide: number;
+  lateness: number;
+  key: string;
+}
+export interface BruteWindow {
+  key: string;
+  start: number;
+  end: number;
+  requests: number;
+  bytes: number;
+  max_bytes: number | null;
+  min_bytes: number | null;
+  avg_bytes: number | null;
+  hosts: number;
+}
 
 export function bruteForce(records: Rec[], o: BruteOptions): { windows: BruteWindow[]; late: Rec[] } {
   let maxT = -Infinity;
@@ -14,7 +29,10 @@ export function bruteForce(records: Rec[], o: BruteOptions): { windows: BruteWin
   for (const rec of records) {
     const t = typeof rec['@timestamp'] === 'string' ? Date.parse(rec['@timestamp']) : NaN;
     const k = rec.source?.ip;
-    if (Number.isNaN(t) || k === undefined || k === null || t < maxT - o.lateness) { late.push(rec); continue; }
+    if (Number.isNaN(t) || k === undefined || k === null || t < maxT - o.lateness) {
+      late.push(rec);
+      continue;
+    }
     maxT = Math.max(maxT, t);
     accepted.push(rec);
   }
@@ -36,12 +54,21 @@ export function bruteForcePartitioned(batches: Rec[][], o: BruteOptions, partOf:
     for (const rec of batch) {
       const t = typeof rec['@timestamp'] === 'string' ? Date.parse(rec['@timestamp']) : NaN;
       const k = rec.source?.ip;
-      if (Number.isNaN(t) || k === undefined || k === null) { late.push(rec); continue; }
+      if (Number.isNaN(t) || k === undefined || k === null) {
+        late.push(rec);
+        continue;
+      }
       const p = partOf(rec);
       const m = maxT.get(p) ?? -Infinity;
-      if (t < m - o.lateness) { late.push(rec); continue; }
+      if (t < m - o.lateness) {
+        late.push(rec);
+        continue;
+      }
       maxT.set(p, Math.max(m, t));
-      if (t < closed) { late.push(rec); continue; }
+      if (t < closed) {
+        late.push(rec);
+        continue;
+      }
       accepted.push(rec);
     }
     if (maxT.size) closed = Math.max(closed, Math.min(...maxT.values()) - o.lateness);
@@ -68,7 +95,10 @@ function aggregate(records: Rec[], o: BruteOptions): BruteWindow[] {
     const nums = recs.map((r) => r.http?.response?.bytes).filter((b): b is number => typeof b === 'number');
     const hosts = new Set(recs.map((r) => r.url?.domain).filter((d) => d !== undefined && d !== null));
     windows.push({
-      key, start: Number(s), end: Number(s) + o.size, requests: recs.length,
+      key,
+      start: Number(s),
+      end: Number(s) + o.size,
+      requests: recs.length,
       bytes: nums.reduce((a, b) => a + b, 0),
       max_bytes: nums.length ? Math.max(...nums) : null,
       min_bytes: nums.length ? Math.min(...nums) : null,
@@ -81,10 +111,19 @@ function aggregate(records: Rec[], o: BruteOptions): BruteWindow[] {
 
 /** The window records emitted by the plugin, in the brute-force shape, sorted. */
 export function normalise(ws: Rec[]): BruteWindow[] {
-  return ws.map((w) => ({
-    key: w.source.ip, start: Date.parse(w.window.start), end: Date.parse(w.window.end), requests: w.requests, bytes: w.bytes,
-    max_bytes: w.max_bytes, min_bytes: w.min_bytes, avg_bytes: w.avg_bytes, hosts: w.hosts,
-  })).sort(byKeyStart);
+  return ws
+    .map((w) => ({
+      key: w.source.ip,
+      start: Date.parse(w.window.start),
+      end: Date.parse(w.window.end),
+      requests: w.requests,
+      bytes: w.bytes,
+      max_bytes: w.max_bytes,
+      min_bytes: w.min_bytes,
+      avg_bytes: w.avg_bytes,
+      hosts: w.hosts,
+    }))
+    .sort(byKeyStart);
 }
 
 export function byKeyStart(a: BruteWindow, b: BruteWindow): number {
@@ -92,6 +131,10 @@ export function byKeyStart(a: BruteWindow, b: BruteWindow): number {
 }
 
 export const AGGREGATE = {
-  requests: 'count', bytes: { sum: 'http.response.bytes' }, max_bytes: { max: 'http.response.bytes' },
-  min_bytes: { min: 'http.response.bytes' }, avg_bytes: { avg: 'http.response.bytes' }, hosts: { distinct: 'url.domain' },
+  requests: 'count',
+  bytes: { sum: 'http.response.bytes' },
+  max_bytes: { max: 'http.response.bytes' },
+  min_bytes: { min: 'http.response.bytes' },
+  avg_bytes: { avg: 'http.response.bytes' },
+  hosts: { distinct: 'url.domain' },
 };

@@ -26,8 +26,12 @@ function rec(ip: string, t: number, partition: number | string, extra: { bytes?:
 
 /** The fake wall clock: `advance` moves it on; `tick` calls the processor's tick at the fake now. */
 const fakeClock = {
-  advance(ms: number) { vi.setSystemTime(Date.now() + ms); },
-  async tick(p: ProcessorInstance): Promise<Outputs> { return await p.tick!(Date.now()); },
+  advance(ms: number) {
+    vi.setSystemTime(Date.now() + ms);
+  },
+  async tick(p: ProcessorInstance): Promise<Outputs> {
+    return await p.tick!(Date.now());
+  },
 };
 
 const windowsOf = (o: Outputs) => (o.windows ?? []).map((w) => `${w.source.ip} ${w.window.start.slice(11, 16)} n=${w.n}`);
@@ -36,12 +40,14 @@ beforeEach(() => {
   vi.useFakeTimers({ toFake: ['Date'] });
   vi.setSystemTime(WALL);
 });
-afterEach(() => { vi.useRealTimers(); });
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('window: a watermark per source partition', () => {
   const oneMinute = { key: 'source.ip', size: '1m', allowed_lateness: '10s', aggregate: { n: 'count' } };
 
-  it('a fast partition does not make a slower one\'s records late', async () => {
+  it("a fast partition does not make a slower one's records late", async () => {
     const ctx = testContext('w');
     const p = await createProcessor(windowPlugin, oneMinute, ctx);
     // Partition 0 is 10 minutes ahead of partition 1 in event time (a consumer catching up, a
@@ -60,7 +66,7 @@ describe('window: a watermark per source partition', () => {
     expect(windowsOf(rest)).toEqual(['b 10:01 n=1', 'a 10:10 n=2']);
   });
 
-  it('late is per partition: older than its own partition\'s watermark', async () => {
+  it("late is per partition: older than its own partition's watermark", async () => {
     const ctx = testContext('w');
     const p = await createProcessor(windowPlugin, oneMinute, ctx);
     await p.process([rec('a', BASE + 300_000, 0), rec('b', BASE + 100_000, 1)]);
@@ -93,7 +99,10 @@ describe('window: a watermark per source partition', () => {
       domain: fc.option(fc.constantFrom('a.example', 'b.example', 'c.example'), { nil: undefined }),
     });
     const shapeArb = fc.constantFrom(
-      { size: 60_000, slide: 60_000 }, { size: 300_000, slide: 60_000 }, { size: 90_000, slide: 40_000 }, { size: 7_000, slide: 7_000 },
+      { size: 60_000, slide: 60_000 },
+      { size: 300_000, slide: 60_000 },
+      { size: 90_000, slide: 40_000 },
+      { size: 7_000, slide: 7_000 },
     );
     await fc.assert(
       fc.asyncProperty(
@@ -105,9 +114,17 @@ describe('window: a watermark per source partition', () => {
         async (rawBatches, offsets, shape, lateness) => {
           const batches = rawBatches.map((b) => b.map((r) => rec(r.ip, BASE + r.t + offsets[r.partition]!, r.partition, { bytes: r.bytes, domain: r.domain })));
           const ctx = testContext('volume');
-          const p = await createProcessor(windowPlugin, {
-            key: ['source.ip'], size: shape.size, slide: shape.slide, allowed_lateness: lateness, aggregate: AGGREGATE,
-          }, ctx);
+          const p = await createProcessor(
+            windowPlugin,
+            {
+              key: ['source.ip'],
+              size: shape.size,
+              slide: shape.slide,
+              allowed_lateness: lateness,
+              aggregate: AGGREGATE,
+            },
+            ctx,
+          );
           const out = await processAll(p, batches);
           const expected = bruteForcePartitioned(batches, { ...shape, lateness, key: 'source.ip' }, (r) => String(r.origin.partition));
           expect(normalise(out.windows ?? [])).toEqual(expected.windows.sort(byKeyStart));
@@ -123,7 +140,11 @@ describe('window: a watermark per source partition', () => {
 
 describe('window: idle partitions and quiet streams (fake clock)', () => {
   const cfg = {
-    key: 'source.ip', size: '1m', allowed_lateness: '10s', idle_timeout: '30s', aggregate: { n: 'count' },
+    key: 'source.ip',
+    size: '1m',
+    allowed_lateness: '10s',
+    idle_timeout: '30s',
+    aggregate: { n: 'count' },
     alert_when: { '>=': [{ var: 'n' }, 3] },
   };
 

@@ -15,7 +15,10 @@ import { loadJson } from './json.js';
 import { isHdfsPath, readHdfsFeed } from './hdfs.js';
 
 export class FeedError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -57,7 +60,9 @@ async function readMispFeed(base: string, isUrl: boolean, feed: FeedConfig, sign
   try {
     manifest = JSON.parse(await get('manifest.json'));
   } catch (e) {
-    throw e instanceof FeedError ? e : new FeedError('FEED_BAD_MANIFEST', `feed '${feed.name}': cannot read ${base}${sep}manifest.json: ${(e as Error).message}`);
+    throw e instanceof FeedError
+      ? e
+      : new FeedError('FEED_BAD_MANIFEST', `feed '${feed.name}': cannot read ${base}${sep}manifest.json: ${(e as Error).message}`);
   }
   const out: FeedInput[] = [];
   for (const uuid of Object.keys(manifest)) {
@@ -138,12 +143,22 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
   for (const input of inputs) {
     format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, input.text) : feed.format;
     switch (format) {
-      case 'list': loadPlain(input, ctx); break;
+      case 'list':
+        loadPlain(input, ctx);
+        break;
       // the CSV reader (and csv-parse) loads only for a CSV feed: otherwise every run's start-up would pay for it
-      case 'csv': (await import('./csv.js')).loadCsv(input, ctx); break;
-      case 'stix': loadJson(input, ctx, 'stix'); break;
-      case 'misp': loadJson(input, ctx, 'misp'); break;
-      case 'json': loadJson(input, ctx, null); break;
+      case 'csv':
+        (await import('./csv.js')).loadCsv(input, ctx);
+        break;
+      case 'stix':
+        loadJson(input, ctx, 'stix');
+        break;
+      case 'misp':
+        loadJson(input, ctx, 'misp');
+        break;
+      case 'json':
+        loadJson(input, ctx, null);
+        break;
     }
   }
   return { store: store.seal(), tally, format, inputs: inputs.map((i) => i.label), ms: performance.now() - t0 };

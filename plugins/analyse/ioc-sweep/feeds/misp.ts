@@ -35,8 +35,12 @@ function tagNames(tags: unknown): string[] | undefined {
 
 /** True when `o` looks like MISP (an event wrapper, a bare event, or a search answer). */
 export function isMisp(o: any): boolean {
-  return o !== null && typeof o === 'object' && !Array.isArray(o) &&
-    ((o.Event && typeof o.Event === 'object') || Array.isArray(o.Attribute) || Array.isArray(o.response));
+  return (
+    o !== null &&
+    typeof o === 'object' &&
+    !Array.isArray(o) &&
+    ((o.Event && typeof o.Event === 'object') || Array.isArray(o.Attribute) || Array.isArray(o.response))
+  );
 }
 
 export function loadMispDocument(doc: any, where: string, ctx: LoadContext): void {
@@ -66,7 +70,15 @@ export function loadMispDocument(doc: any, where: string, ctx: LoadContext): voi
   for (let k = 0; k < attrs.length; k++) loadAttribute(attrs[k], `${where} attribute ${k}`, ctx, types, evTags, evInfo, evDate);
 }
 
-function loadAttribute(a: any, where: string, ctx: LoadContext, types: Set<string> | null, evTags: string[] | undefined, evInfo: string | undefined, evDate: string | undefined): void {
+function loadAttribute(
+  a: any,
+  where: string,
+  ctx: LoadContext,
+  types: Set<string> | null,
+  evTags: string[] | undefined,
+  evInfo: string | undefined,
+  evDate: string | undefined,
+): void {
   const { tally, store } = ctx;
   tally.rows++;
   if (!a || typeof a !== 'object' || typeof a.value !== 'string') return tally.skip('BAD_ATTRIBUTE', where, JSON.stringify(a)?.slice(0, 120));

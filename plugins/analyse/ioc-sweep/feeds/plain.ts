@@ -49,10 +49,16 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
     let cut = e;
     for (let i = s; i < e; i++) {
       const c = line.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 0xa0) { cut = i; break; }
+      if (c === 32 || c === 9 || c === 0xa0) {
+        cut = i;
+        break;
+      }
     }
     if (line.charCodeAt(cut - 1) === 44) cut--; // `1.2.3.4,`
-    if (cut - s >= 2 && line.charCodeAt(s) === 34 && line.charCodeAt(cut - 1) === 34) { s++; cut--; } // `"value"`
+    if (cut - s >= 2 && line.charCodeAt(s) === 34 && line.charCodeAt(cut - 1) === 34) {
+      s++;
+      cut--;
+    } // `"value"`
     const value = s === 0 && cut === line.length ? line : line.slice(s, cut);
     tally.rows++;
     const reason = store.add(value, 'auto', base);
@@ -73,7 +79,13 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
  */
 function reserveFor(store: IndicatorStoreBuilder, text: string): void {
   if (text.length < RESERVE_MIN_CHARS) return;
-  let v4 = 0, v6 = 0, domains = 0, urls = 0, units = 0, sampled = 0, sampledChars = 0;
+  let v4 = 0,
+    v6 = 0,
+    domains = 0,
+    urls = 0,
+    units = 0,
+    sampled = 0,
+    sampledChars = 0;
   const step = Math.floor(text.length / RESERVE_SAMPLES);
   for (let k = 0; k < RESERVE_SAMPLES; k++) {
     // the line after the one holding position k * step: picked independently of its own length
@@ -86,10 +98,15 @@ function reserveFor(store: IndicatorStoreBuilder, text: string): void {
     const line = text.slice(at + 1, end).trim();
     const c0 = line.charCodeAt(0);
     if (line.length === 0 || c0 === 35 || c0 === 59) continue;
-    if (line.indexOf('://') >= 0) { urls++; units += line.length; }
-    else if (line.indexOf(':') >= 0) v6++;
+    if (line.indexOf('://') >= 0) {
+      urls++;
+      units += line.length;
+    } else if (line.indexOf(':') >= 0) v6++;
     else if (/^[\d./]+(?:\s|$)/.test(line)) v4++;
-    else { domains++; units += line.length; }
+    else {
+      domains++;
+      units += line.length;
+    }
   }
   if (sampled < RESERVE_SAMPLES / 2) return;
   const lines = (text.length * sampled) / sampledChars;

@@ -17,7 +17,11 @@ const PATHS: Record<string, TypeHint> = {
   'url:value': 'url',
 };
 
-export interface Comparison { path: string; op: string; value: string }
+export interface Comparison {
+  path: string;
+  op: string;
+  value: string;
+}
 export type ParsedPattern = { comparisons: Comparison[] } | { error: string };
 
 const UNSUPPORTED_KEYWORDS = new Set(['AND', 'FOLLOWEDBY', 'NOT', 'WITHIN', 'REPEATS', 'START', 'STOP']);

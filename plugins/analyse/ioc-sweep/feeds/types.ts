@@ -86,14 +86,36 @@ export function hintForType(t: string): TypeHint | null {
   switch (t.trim().toLowerCase()) {
     case '':
       return 'auto';
-    case 'ip': case 'ipv4': case 'ipv6': case 'ipv4-addr': case 'ipv6-addr': case 'ip-dst': case 'ip-src':
-    case 'ipaddress': case 'ip address': case 'ip_address': case 'ip-address': case 'cidr': case 'netblock': case 'ip-range':
+    case 'ip':
+    case 'ipv4':
+    case 'ipv6':
+    case 'ipv4-addr':
+    case 'ipv6-addr':
+    case 'ip-dst':
+    case 'ip-src':
+    case 'ipaddress':
+    case 'ip address':
+    case 'ip_address':
+    case 'ip-address':
+    case 'cidr':
+    case 'netblock':
+    case 'ip-range':
       return 'ip';
-    case 'ip:port': case 'ip-port': case 'ip-dst|port': case 'ip-src|port':
+    case 'ip:port':
+    case 'ip-port':
+    case 'ip-dst|port':
+    case 'ip-src|port':
       return 'ip-port';
-    case 'domain': case 'domainname': case 'domain-name': case 'hostname': case 'host': case 'fqdn':
+    case 'domain':
+    case 'domainname':
+    case 'domain-name':
+    case 'hostname':
+    case 'host':
+    case 'fqdn':
       return 'domain';
-    case 'url': case 'uri': case 'link':
+    case 'url':
+    case 'uri':
+    case 'link':
       return 'url';
     default:
       return null;
@@ -123,9 +145,20 @@ export function cell(v: unknown): string | undefined {
 }
 
 /** Merge feed-level and row-level metadata into one shared Meta. */
-export function rowMeta(ctx: LoadContext, row: { first_seen?: string; last_seen?: string; tags?: string[]; description?: string; confidence?: number; port?: number }): Meta {
+export function rowMeta(
+  ctx: LoadContext,
+  row: { first_seen?: string; last_seen?: string; tags?: string[]; description?: string; confidence?: number; port?: number },
+): Meta {
   const b = ctx.base;
-  if (row.first_seen === undefined && row.last_seen === undefined && row.tags === undefined && row.description === undefined && row.confidence === undefined && row.port === undefined) return b;
+  if (
+    row.first_seen === undefined &&
+    row.last_seen === undefined &&
+    row.tags === undefined &&
+    row.description === undefined &&
+    row.confidence === undefined &&
+    row.port === undefined
+  )
+    return b;
   const tags = row.tags ? (b.tags ? [...b.tags, ...row.tags] : row.tags) : b.tags;
   return ctx.store.meta({
     exact: b.exact,
@@ -146,10 +179,14 @@ export function toConfidence(v: unknown): number | undefined {
   const n = Number(s);
   if (Number.isFinite(n)) return Math.max(0, Math.min(100, n));
   switch (s.toLowerCase()) {
-    case 'high': return 85;
-    case 'medium': return 50;
-    case 'low': return 15;
-    default: return undefined;
+    case 'high':
+      return 85;
+    case 'medium':
+      return 50;
+    case 'low':
+      return 15;
+    default:
+      return undefined;
   }
 }
 
