@@ -536,7 +536,10 @@ class KafkaSource implements SourceInstance {
     }
     this.ctx.metrics.add('messages', msgs.length);
     this.ctx.metrics.add('bytes', bytes);
-    this.lag.set(key, Number(batch.offsetLag()));
+    const partitionLag = Number(batch.offsetLag());
+    this.lag.set(key, partitionLag);
+    // Per partition for `--metrics` (sluice_kafka_consumer_lag{topic,partition}); free when unobserved.
+    this.ctx.metrics.set('consumer_lag', partitionLag, { topic, partition: String(partition) });
     let lag = 0;
     for (const v of this.lag.values()) lag += v;
     this.ctx.metrics.set('lag', lag);
