@@ -122,8 +122,9 @@ export default definePlugin<KafkaSourceConfig>({
       buffer_batches: {
         type: 'integer',
         minimum: 1,
-        default: 8,
-        description: 'Fetched batches waiting to enter the pipeline before the partitions are paused.',
+        default: 32,
+        description:
+          'Fetched batches waiting to enter the pipeline before the partitions are paused (resumed below half of it). One fetch can bring several: keep room for two.',
       },
       commit_interval: {
         type: 'string',
