@@ -43,7 +43,7 @@ type Runner = ReturnType<typeof startCli>;
 /** Runners still alive: a failed test must not leave one consuming after the suite. */
 const live = new Set<Runner>();
 const run = (spec: string, ...args: string[]): Runner => {
-  const r = startCli(['run', spec, '--log-level', 'info', '--no-progress', '--state-dir', `${spec}.state`, ...args], {
+  const r = startCli(['run', spec, '--log-level', process.env.DIAG ? 'debug' : 'info', '--no-progress', '--state-dir', `${spec}.state`, ...args], {
     env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' },
   });
   live.add(r);
@@ -297,7 +297,7 @@ nodes:
     const t0 = Date.now();
     const r = await runCli(
       ['replay', 'examples/logs/squid-access.log', '--topic', topic, '--rate', '1000/s', '--limit', '500', '--partitions', '3', '--json'],
-      { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1' } },
+      { env: { KAFKAJS_NO_PARTITIONER_WARNING: '1', KAFKA_BROKERS: KAFKA_BROKERS.join(',') } },
     );
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
@@ -312,7 +312,8 @@ nodes:
   it("the README's three commands: replay the sample log, run pipelines/proxy-ioc-sweep.kafka.yaml, alerts on the topic and in the file", async () => {
     const t = topics('readme');
     const out = tempDir('kafka-readme-');
-    const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+    // the brokers the tests use (SLUICE_KAFKA_PORT), for replay's default and the pipeline's ${KAFKA_BROKERS}
+    const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1', KAFKA_BROKERS: KAFKA_BROKERS.join(',') };
     const replayed = await runCli(['replay', 'examples/logs/squid-access.log', '--topic', t.input, '--partitions', '1', '--rate', '5000/s', '--json'], { env });
     expect(replayed.code, replayed.stderr).toBe(0);
     const vars = [
@@ -386,6 +387,13 @@ nodes:
     // the outage is in the logs and in the summary
     expect(res.stderr).toMatch(/kafka sink: cannot deliver|flush failed; retrying|kafka consumer lost the brokers/);
     expect(res.stdout).toMatch(/retries|send_failures|outages|consumer_restarts/);
+    // Durable work is never read again: after the rejoin the consumer reads on from the first
+    // message not yet durable, not from the (lagging) broker commit. What is produced twice is
+    // what the sinks had sent without an acknowledgement when the broker went away. (Before:
+    // 16,000+ of 24,000, everything out since the last commit that reached the broker.)
+    const dups = duplicates(b);
+    console.log(`(c) duplicates: ${dups}`);
+    expect(dups).toBeLessThan(N1 / 4);
     const notes = (name: string) => [...res.stdout.matchAll(new RegExp(`(${name}): ([\\d,]+)`, 'g'))].map((m) => `${m[1]} ${m[2]}`).join(', ');
     console.log(
       `(c) ${N1 + N2} lines across a 20 s outage: all accounted, ${duplicates(b)} duplicates; ${notes('commits|commit_failures|consumer_restarts|rebalances|retries|outage_ms|send_failures')}`,

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer, type EachBatchPayload } from 'kafkajs';
 import { randomUUID } from 'node:crypto';
 import { describeWithServices, useServices, restartService, servicePid, stopKafka, kafkaUp, KAFKA_BROKERS } from './services.js';
+import { again } from './kafka-helpers.js';
 
 const waitUntil = async (what: string, cond: () => boolean, ms = 30_000) => {
   const t0 = Date.now();
@@ -137,7 +138,8 @@ describeWithServices(['kafka'], 'kafka (real broker) with kafkajs', () => {
     const admin = kafka.admin();
     await admin.connect();
     expect(await admin.listTopics()).toContain(topic);
-    const ends = await admin.fetchTopicOffsets(topic);
+    // the partition's leader may not be elected yet right after the restart ("not the leader": retriable)
+    const ends = await again('end offsets after the restart', () => admin.fetchTopicOffsets(topic));
     expect(ends.reduce((n, p) => n + Number(p.high), 0)).toBe(400);
     // Right after a restart the group coordinator is still loading the offsets topic and says so
     // (a retriable error kafkajs's admin does not retry here): ask again until it has loaded.

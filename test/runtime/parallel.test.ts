@@ -41,6 +41,44 @@ describe('parallel segments', () => {
     expect(decodeBatch(encodeBatch(odd))).toEqual(odd);
   });
 
+  it('kafka records of one partition cross threads as one string, first offset and timestamp runs, and come back identical', () => {
+    const rec = (offset: string, message: string, timestamp?: string) => ({
+      message,
+      origin: { topic: 'web.proxy', partition: 3, offset },
+      ...(timestamp === undefined ? {} : { timestamp }),
+    });
+    const recs = [
+      rec('41', 'a b', '2026-12-06T04:00:00.001Z'),
+      rec('42', 'c\u00e9', '2026-12-06T04:00:00.001Z'),
+      rec('43', '', '2026-12-06T04:00:00.002Z'),
+      rec('44', 'd', '2026-12-06T04:00:00.001Z'),
+    ];
+    const wire = encodeBatch(recs);
+    expect(wire).toMatchObject({
+      kind: 'kafka',
+      first: 41,
+      tsRuns: ['2026-12-06T04:00:00.001Z', '2026-12-06T04:00:00.002Z', '2026-12-06T04:00:00.001Z'],
+      tsCounts: [2, 1, 1],
+    });
+    const back = decodeBatch(structuredClone(wire));
+    expect(back).toEqual(recs);
+    expect(JSON.stringify(back)).toBe(JSON.stringify(recs)); // same keys in the same order
+    const untimed = [rec('9', 'x'), rec('10', 'y')];
+    expect(encodeBatch(untimed).kind).toBe('kafka');
+    expect(decodeBatch(structuredClone(encodeBatch(untimed)))).toEqual(untimed);
+    // What the compact form cannot carry goes as records, unchanged.
+    for (const odd of [
+      [rec('1', 'x', 't'), rec('3', 'y', 't')], // a gap in the offsets
+      [rec('1', 'x\ny', 't')], // a newline in a message
+      [rec('1', 'x', 't'), rec('2', 'y')], // a timestamp on some only
+      [{ ...rec('1', 'x', 't'), key: 'k' }], // a key
+      [rec('1', 'x', 't'), { ...rec('2', 'y', 't'), origin: { topic: 'web.proxy', partition: 4, offset: '2' } }], // two partitions
+    ]) {
+      expect(encodeBatch(odd).kind).toBe('records');
+      expect(decodeBatch(encodeBatch(odd))).toEqual(odd);
+    }
+  });
+
   it('blocks of lines cross threads as their bytes, transferred when the block owns its memory', () => {
     const text = Buffer.concat([Buffer.from('a b\r\n\n\r\nd '), Buffer.from([0xff]), Buffer.from('\nlast')]);
     const own = new Uint8Array(text.length);

@@ -47,7 +47,7 @@ export default definePlugin<KafkaSinkConfig>({
     'Replays after a crash may produce duplicates (at-least-once); within one producer session the idempotent',
     'producer prevents duplicates from its own retries.',
     '',
-    'The topic is checked (and created, unless `create_topic: false`) when the sink first connects.',
+    'The topic is checked (and created, unless `create_topic: false`) as the sink starts, and it connects then.',
     '',
     "A record whose JSON is larger than `max_message_bytes` fails the run naming its origin (raise the topic's",
     '`max.message.bytes` and this setting together).',
@@ -160,6 +160,12 @@ class KafkaSink implements SinkInstance {
     this.lingerMs = parseDuration(cfg.linger);
     this.timeoutMs = parseDuration(cfg.send_timeout);
     this.headerFields = Object.entries(cfg.header_fields ?? {});
+    // Check the topic and connect now, while the source starts: a first flush that has to create
+    // the topic and connect first holds the first commit back by as long. A failure here is
+    // only logged: the first send connects again and reports it.
+    this.connected().catch((err) =>
+      this.ctx.logger.debug({ topic: cfg.topic, err: String(err) }, 'kafka sink: early connect failed; the first send tries again'),
+    );
   }
 
   write(records: Rec[]): void {
@@ -329,6 +335,7 @@ class KafkaSink implements SinkInstance {
         { topic: this.cfg.topic, unsent },
         'kafka sink closed with unsent messages (their batches were not acknowledged: the source did not commit them)',
       );
+    await this.connecting?.catch(() => undefined);
     await this.producer?.disconnect().catch(() => undefined);
   }
 }

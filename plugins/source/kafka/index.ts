@@ -63,7 +63,9 @@ export default definePlugin<KafkaSourceConfig>({
     '',
     "**Delivery.** At-least-once: a partition's offset is committed (every `commit_interval`, on a rebalance and",
     'at the end) only up to the first message not yet durable in every sink it reached, whatever order batches',
-    'complete in. A crash, a broker outage or a rebalance re-reads what was not committed: duplicates, never a gap.',
+    'complete in. A crash re-reads what was not committed: duplicates, never a gap. When the consumer rejoins its',
+    'group (a rebalance, a broker outage) a partition it keeps is read on from its first message not yet durable,',
+    'not from the commit the broker has (commits cannot reach it during an outage).',
     'Where the group has no committed offset, reading starts at the earliest offset (`from_beginning: true`) or at',
     "the end. `reset` moves the group's offsets before the run starts (no other member may be running).",
     '',
@@ -120,8 +122,9 @@ export default definePlugin<KafkaSourceConfig>({
       buffer_batches: {
         type: 'integer',
         minimum: 1,
-        default: 8,
-        description: 'Fetched batches waiting to enter the pipeline before the partitions are paused.',
+        default: 32,
+        description:
+          'Fetched batches waiting to enter the pipeline before the partitions are paused (resumed below half of it). One fetch can bring several: keep room for two.',
       },
       commit_interval: {
         type: 'string',
@@ -292,6 +295,8 @@ class KafkaSource implements SourceInstance {
   private readonly position = new Map<string, bigint>();
   private readonly lag = new Map<string, number>();
   private outageSince = 0;
+  /** Commits the coordinator accepted (kafkajs's COMMIT_OFFSETS events). */
+  private commitsSent = 0;
 
   constructor(
     private readonly cfg: KafkaSourceConfig,
@@ -359,41 +364,24 @@ class KafkaSource implements SourceInstance {
         void this.commitNow(); // never rejects (failures are logged and retried); what is durable, before the partitions may move
       });
       consumer.on(ev.END_BATCH_PROCESS, (e) => this.advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n));
+      // kafkajs emits this only once the coordinator accepted a commit: a commitOffsets that
+      // resolves without it was dropped (kafkajs does so while its consumer restarts).
+      consumer.on(ev.COMMIT_OFFSETS, () => this.commitsSent++);
       consumer.on(ev.CRASH, (e) => {
-        if (!e.payload.restart && !this.stopping) {
-          this.fatal = kafkaFailure(`kafka consumer of group '${this.groupId}' stopped`, e.payload.error);
-          this.notify();
+        if (e.payload.restart || this.stopping) return;
+        const f = kafkaFailure(`kafka consumer of group '${this.groupId}' stopped`, e.payload.error);
+        // kafkajs gives up on some errors an outage causes ("Failed to find group coordinator" while
+        // the broker goes down): those are ridden out here, by starting the consumer again.
+        if (f.transient && !ctx.signal.aborted) {
+          void this.restartOnFailure(e.payload.error).then((again) => {
+            if (again) void this.startConsumer(1).catch((err) => this.failWith(err));
+          });
+          return;
         }
+        this.failWith(f);
       });
 
-      // A broker that is not up yet is waited for (a stream runner may start before Kafka does);
-      // a permanent problem (credentials, no such topic) fails the run at once.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await consumer.connect();
-          await consumer.subscribe({ topics, fromBeginning: cfg.from_beginning });
-          await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
-          break;
-        } catch (err) {
-          const f = kafkaFailure(`kafka source cannot start (brokers ${brokerList(cfg.brokers).join(',')}, topics ${topics.join(',')})`, err);
-          if (!f.transient || ctx.signal.aborted) throw f;
-          const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
-          ctx.logger.warn({ err: f.message, attempt, retryInMs: wait }, 'kafka source: brokers not reachable; retrying');
-          await consumer.disconnect().catch(() => undefined);
-          await new Promise<void>((r) => {
-            const t = setTimeout(r, wait);
-            ctx.signal.addEventListener(
-              'abort',
-              () => {
-                clearTimeout(t);
-                r();
-              },
-              { once: true },
-            );
-          });
-          if (ctx.signal.aborted) return;
-        }
-      }
+      if (!(await this.startConsumer(0))) return;
       this.started = true;
       ctx.logger.info({ group: this.groupId, topics, once: ctx.once }, 'kafka source started');
       this.commitTimer = setInterval(() => this.commitNow(), parseDuration(cfg.commit_interval));
@@ -429,6 +417,49 @@ class KafkaSource implements SourceInstance {
         }
       }
       this.queue.length = 0; // never emitted: not committed, read again next time
+    }
+  }
+
+  private failWith(err: unknown): void {
+    this.fatal = err instanceof Error ? err : new Error(String(err));
+    this.notify();
+  }
+
+  /**
+   * Connect, subscribe and run the consumer. A broker that is not up yet is waited for (a stream
+   * runner may start before Kafka does, a restart may come in an outage); a permanent problem
+   * (credentials, no such topic) fails at once. False when the run was stopped meanwhile.
+   */
+  private async startConsumer(firstAttempt: number): Promise<boolean> {
+    const { consumer, cfg, ctx } = this;
+    const topics = cfg.topics;
+    for (let attempt = firstAttempt; ; attempt++) {
+      if (attempt > 0) {
+        const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, wait);
+          ctx.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(t);
+              r();
+            },
+            { once: true },
+          );
+        });
+        if (ctx.signal.aborted || this.stopping) return false;
+      }
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: cfg.from_beginning });
+        await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
+        return true;
+      } catch (err) {
+        const f = kafkaFailure(`kafka source cannot start (brokers ${brokerList(cfg.brokers).join(',')}, topics ${topics.join(',')})`, err);
+        if (!f.transient || ctx.signal.aborted) throw f;
+        ctx.logger.warn({ err: f.message, attempt }, 'kafka source: brokers not reachable; retrying');
+        await consumer.disconnect().catch(() => undefined);
+      }
     }
   }
 
@@ -492,6 +523,21 @@ class KafkaSource implements SourceInstance {
     }
     this.joined = true;
     const dropped = this.tracker.assigned(this.assignedKeys);
+    // Partitions kept across the rejoin: read on from the first message not yet durable rather
+    // than from the broker's commit, which lags when commits could not be made (an outage, a
+    // consumer restart). Set now, before the consumer's first fetch in this generation.
+    const skipped: string[] = [];
+    for (const p of this.tracker.resumePoints()) {
+      try {
+        this.consumer.seek(p);
+        skipped.push(`${p.topic}/${p.partition}@${p.offset}`);
+      } catch (err) {
+        this.ctx.logger.warn(
+          { err: String(err), partition: `${p.topic}/${p.partition}` },
+          'kafka: cannot seek to the durable offset; the partition is read from its last commit',
+        );
+      }
+    }
     // Batches of partitions now owned by another member: their new owner reads them from the last commit.
     for (let i = this.queue.length - 1; i >= 0; i--) if (!this.assignedKeys.has(this.queue[i]!.key)) this.queue.splice(i, 1);
     for (const k of [...this.paused.keys()]) if (!this.assignedKeys.has(k)) this.paused.delete(k);
@@ -500,7 +546,10 @@ class KafkaSource implements SourceInstance {
       this.outageSince = 0;
     }
     this.ctx.metrics.set('partitions', this.assignedKeys.size);
-    this.ctx.logger.info({ group: this.groupId, partitions: list, given_up: dropped.length ? dropped : undefined }, 'kafka partitions assigned');
+    this.ctx.logger.info(
+      { group: this.groupId, resumed_at: skipped.length ? skipped : undefined, partitions: list, given_up: dropped.length ? dropped : undefined },
+      'kafka partitions assigned',
+    );
     this.notify();
   }
 
@@ -576,11 +625,24 @@ class KafkaSource implements SourceInstance {
       const points: CommitPoint[] = this.tracker.take();
       if (!points.length) return;
       try {
+        const sent = this.commitsSent;
         await this.consumer.commitOffsets(points);
+        if (this.commitsSent === sent) {
+          // Dropped by kafkajs (its consumer is not running: restarting, or rejoining): offered again.
+          this.tracker.untake(points);
+          this.ctx.metrics.add('commits_deferred', 1);
+          this.ctx.logger.debug({ offsets: points }, 'kafka consumer not running: commit deferred');
+          return;
+        }
         this.ctx.metrics.add('commits', 1);
         this.ctx.logger.debug({ offsets: points }, 'kafka offsets committed');
       } catch (err) {
         this.tracker.untake(points);
+        if (/consumer#run must be called first/.test(String((err as Error)?.message))) {
+          // Between a crash and the restart kafkajs has no consumer group at all: deferred too.
+          this.ctx.metrics.add('commits_deferred', 1);
+          return;
+        }
         this.ctx.metrics.add('commit_failures', 1);
         this.ctx.logger.warn(
           { group: this.groupId, err: kafkaFailure('commit', err).message },

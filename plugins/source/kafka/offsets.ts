@@ -121,6 +121,22 @@ export class OffsetTracker {
     return dropped;
   }
 
+  /**
+   * Where each kept partition may be read from again without re-reading durable work: its
+   * committable offset (the first message not yet durable in every sink), for partitions that have
+   * one. After the consumer rejoined its group, reading from there instead of from the broker's
+   * commit skips what was made durable while no commit could reach the broker (an outage, a
+   * consumer restart); a batch still in flight is at or after it, so it is read again, never skipped.
+   */
+  resumePoints(): CommitPoint[] {
+    const out: CommitPoint[] = [];
+    for (const st of this.parts.values()) {
+      const c = this.committable(st);
+      if (c !== undefined) out.push({ topic: st.topic, partition: st.partition, offset: c.toString() });
+    }
+    return out;
+  }
+
   /** Batches handed over and not yet durable, all partitions. */
   get outstanding(): number {
     let n = 0;
