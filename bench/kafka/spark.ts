@@ -68,6 +68,8 @@ export interface SparkKafkaOptions {
 }
 
 const SCRIPT = join(ROOT, 'bench', 'peers', 'spark', 'kafka_stream.py');
+/** How long a latency run waits for Spark's last alerts after the stream ends. */
+const DRAIN_S = 120;
 const median = (xs: number[]) => {
   const a = xs.filter(Number.isFinite).sort((x, y) => x - y);
   const m = a.length >> 1;
@@ -149,10 +151,43 @@ export function compare(sluice: Keys, peer: Keys): Agreement {
   };
 }
 
+/**
+ * Process groups of the Spark jobs started for the latency runs (detached, so that the driver and its
+ * JVM can be ended together). Ended when the bench exits or is interrupted, too: a detached group is
+ * not ended with the bench's own group, and a Spark job left running would load the machine for
+ * whoever measures next.
+ */
+const live = new Set<number>();
+function endAll(): void {
+  for (const pgid of live) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+  live.clear();
+}
+let hooked = false;
+function track(child: ChildProcess): ChildProcess {
+  if (child.pid) live.add(child.pid);
+  if (!hooked) {
+    hooked = true;
+    process.on('exit', endAll);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+      process.once(sig, () => {
+        endAll();
+        process.kill(process.pid, sig);
+      });
+  }
+  return child;
+}
+
 /** Ends a process group started with `detached: true` (Python driver and its JVM): TERM, KILL 15 s later. */
 function stopGroup(child: ChildProcess): void {
   const pgid = child.pid;
   if (!pgid) return;
+  live.delete(pgid);
   const kill = (sig: NodeJS.Signals) => {
     try {
       process.kill(-pgid, sig);
@@ -233,13 +268,15 @@ export function sparkKafkaPeer(so: SparkKafkaOptions): KafkaPeer {
             const r = await latency({
               id,
               upTimeoutS: 900,
-              drainS: 120,
+              drainS: DRAIN_S,
               spawn: ({ topic, alertsTopic, rejectsTopic, dir, outFd }) =>
-                spawn(so.python, args(topic, alertsTopic, rejectsTopic, join(dir, 'checkpoint'), trigger), {
-                  cwd: ROOT,
-                  stdio: ['ignore', outFd, outFd],
-                  detached: true,
-                }),
+                track(
+                  spawn(so.python, args(topic, alertsTopic, rejectsTopic, join(dir, 'checkpoint'), trigger), {
+                    cwd: ROOT,
+                    stdio: ['ignore', outFd, outFd],
+                    detached: true,
+                  }),
+                ),
               stop: stopGroup,
             });
             lat.push({ trigger, r });
@@ -277,6 +314,7 @@ function render(
       : '—';
   const cpu = (ms: (Measured | undefined)[]) => (ok(ms).length ? (median(ok(ms).map((m) => m.cpuMs)) / 1000).toFixed(1) : '—');
   const rss = (ms: (Measured | undefined)[]) => (ok(ms).length ? `${(Math.max(...ok(ms).map((m) => m.peakRss)) / 2 ** 20).toFixed(0)} MiB` : '—');
+  const ratio = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '—');
   const lps = (ms: (Measured | undefined)[]) => `${fmtInt(median(ms.map(rate)))}${ms.length > 1 ? ` (${ms.map((m) => fmtInt(rate(m))).join(', ')})` : ''}`;
   const agreements = sparkRuns.map((p) => p?.agreement);
   const agreed = agreements.filter((a): a is Agreement => !!a);
@@ -293,7 +331,7 @@ function render(
   );
   const javaRuns = rs.map((r) => r.java);
   out.push(
-    `| Kafka \`ConsumerPerformance\` (Java; reads only) | ${lps(javaRuns)} | ${cpu(javaRuns)} | ${rss(javaRuns)} | — | ${(sLps / median(javaRuns.map(rate))).toFixed(2)}× | — | — |`,
+    `| Kafka \`ConsumerPerformance\` (Java; reads only) | ${lps(javaRuns)} | ${cpu(javaRuns)} | ${rss(javaRuns)} | — | ${ratio(sLps / median(javaRuns.map(rate)))} | — | — |`,
   );
   out.push(
     `| sluice: \`run --once\` (workers ${o.workers}); latency run workers ${o.latencyWorkers} | ${lps(sluiceRuns)} | ${cpu(sluiceRuns)} | ${rss(sluiceRuns)} | ${det(sl)} | 1.00× | 1.00× | — |`,
@@ -301,7 +339,7 @@ function render(
   const p99ratio = (r?: LatencyResult) => (r && sl ? `${(r.p99 / sl.p99).toFixed(1)}×` : '—');
   const first = lat[0];
   out.push(
-    `| Spark Structured Streaming: \`availableNow\`; latency run trigger ${first ? `\`${first.trigger}\`` : '—'} | ${lps(sparkRuns)} | ${cpu(sparkRuns)} | ${rss(sparkRuns)} | ${first?.error ? `failed: ${first.error}` : det(first?.r)} | ${(sLps / pLps).toFixed(2)}×${invalid ? ' INVALID' : ''} | ${p99ratio(first?.r)} | ${same} |`,
+    `| Spark Structured Streaming: \`availableNow\`; latency run trigger ${first ? `\`${first.trigger}\`` : '—'} | ${lps(sparkRuns)} | ${cpu(sparkRuns)} | ${rss(sparkRuns)} | ${first?.error ? `failed: ${first.error}` : det(first?.r)} | ${ratio(sLps / pLps)}${invalid && rs.length ? ' INVALID' : ''} | ${p99ratio(first?.r)} | ${same} |`,
   );
   for (const l of lat.slice(1))
     out.push(
@@ -319,7 +357,7 @@ function render(
   const tot = median(sparkRuns.map((p) => p?.summary?.totalS ?? NaN));
   const best = lat.find((l) => l.r)?.r;
   out.push(
-    `**Throughput: sluice ${(sLps / pLps).toFixed(2)}× Spark Structured Streaming** on the same topic${invalid ? ' (INVALID: the alerts differ or were not checked)' : ', same alerts and rejects message by message'}${best && sl ? `; **detection p99: sluice ${fmtMs(sl.p99)}, Spark ${fmtMs(best.p99)} (${(best.p99 / sl.p99).toFixed(1)}×)**` : ''}.`,
+    `${rs.length ? `**Throughput: sluice ${(sLps / pLps).toFixed(2)}× Spark Structured Streaming** on the same topic${invalid ? ' (INVALID: the alerts differ or were not checked)' : ', same alerts and rejects message by message'}` : 'No throughput rounds'}${best && sl ? `; **detection p99: sluice ${fmtMs(sl.p99)}, Spark ${fmtMs(best.p99)} (${(best.p99 / sl.p99).toFixed(1)}×)**` : ''}${best && best.received < best.injected ? ` — and that p99 is of the alerts Spark wrote at all: ${best.injected - best.received} of ${best.injected} were not out ${DRAIN_S} s after the stream ended (Spark fell behind the stream; its percentiles are a lower bound)` : ''}.`,
   );
   out.push(
     `Spark: \`bench/peers/spark/kafka_stream.py\`, \`local[*]\`, Spark's defaults; \`readStream.format("kafka")\` from the earliest offset → \`foreachBatch\`: the sweep of the other Spark peers (regex parse, one broadcast join against the ${fmtInt(o.indicators)}-indicator feed, loaded and cached at start) → \`write.format("kafka")\` of JSON alerts (key \`source.ip\`) and rejects, each with its message's \`origin\`. Throughput: \`trigger(availableNow)\`, the whole process tree (Python driver and JVM) timed from spawn to exit like sluice's \`--once\`${Number.isFinite(feedS) ? `; of its median ${tot.toFixed(0)} s (its own clock), ${feedS.toFixed(0)} s were start-up and feed load` : ''}${spark1 ? `, the topic was read in ${spark1.batches.length} micro-batch(es)` : ''}. Its alerts and rejects were read back and compared with sluice's of the same round by message (partition, offset) and by indicator. Detection latency: the same run as sluice's above (the same steady ${fmtInt(o.rate)} lines/s from Java \`ProducerPerformance\`, one marked malicious line per 1,000 from kafkajs, the same alerts reader), Spark started instead of sluice on topics of its own; \`default\` is Spark's default trigger (the next micro-batch as soon as the previous one ends: the lowest latency micro-batch mode offers), \`processing-time:MS\` a fixed interval.${lat
