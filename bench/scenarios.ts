@@ -57,7 +57,7 @@ function needPlugins(env: Env, names: string[]): string | undefined {
   return missing.length ? `plugin${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not registered yet` : undefined;
 }
 
-function sluice(spec: string, out: Outputs, vars: Record<string, string>): string[] {
+function sluice(spec: string, out: Outputs, vars: Record<string, string>, flags: string[] = []): string[] {
   const dir = dirname(out.alerts);
   const args = [
     CLI,
@@ -72,6 +72,7 @@ function sluice(spec: string, out: Outputs, vars: Record<string, string>): strin
     join(dir, 'summary.json'),
   ];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
+  args.push(...flags);
   return args;
 }
 
@@ -138,28 +139,34 @@ export function parse(input: Input): Scenario {
 }
 
 /**
- * The sweep with the log's format named, on the main thread (`workers: 1`). Variants: `format: auto`,
- * and worker threads (`workers: auto`, one per core) to show how it scales on the machine at hand.
+ * The sweep with the log's format named. `workers` undefined: the spec as a user writes it (no
+ * `settings:`), the runtime decides the worker threads; a value is passed as `--workers N` on the
+ * command line (`1`: everything on the main thread). Variant: `format: auto`.
  */
-export function sweep(input: Input, format: string = input.format, workers = '1'): Scenario {
-  const variant = [format !== input.format ? `format: ${format}` : '', workers !== '1' ? `workers: ${workers}` : ''].filter(Boolean).join(', ');
+export function sweep(input: Input, format: string = input.format, workers?: string): Scenario {
+  const variant = [format !== input.format ? `format: ${format}` : '', workers !== undefined ? `--workers ${workers}` : ''].filter(Boolean).join(', ');
+  const threads = workers === undefined ? 'no settings, workers decided by the runtime' : workers === '1' ? 'one thread (--workers 1)' : `--workers ${workers}`;
   return {
     id: `sweep ${input.format}${variant ? ` (${variant})` : ''}`,
-    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file, workers: ${workers})`,
+    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file, ${threads})`,
     group: 'sweep',
     input,
     naive: naiveId(input),
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
     args: (env, out) =>
-      sluice('sweep.yaml', out, {
-        LOGS: env.logs(input).path,
-        FEED: env.feed.path,
-        FORMAT: format,
-        WORKERS: workers,
-        ALERTS: out.alerts,
-        REJECTS: out.rejects,
-      }),
+      sluice(
+        'sweep.yaml',
+        out,
+        {
+          LOGS: env.logs(input).path,
+          FEED: env.feed.path,
+          FORMAT: format,
+          ALERTS: out.alerts,
+          REJECTS: out.rejects,
+        },
+        workers === undefined ? [] : ['--workers', workers],
+      ),
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }

@@ -11,12 +11,12 @@ import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
 import { RunError } from './run-error.js';
 
 /**
- * Young-generation size of a worker thread. A worker's records live for one batch and die young;
- * with V8's default for threads the scavenger ran often enough to show. 32 MB cut the default
- * sweep's worker CPU by 10–20% in paired runs (1M lines, 2 workers), without raising peak RSS;
- * 64 MB gained less and used more memory.
+ * Young-generation size of a worker thread. A worker's records live for one chunk (`CHUNK`) and die
+ * young, so the young generation needs room for a few chunks, not more: each worker keeps what it
+ * is given committed, which counts in the run's peak RSS once per worker. (Measurements behind the
+ * size: bench/RESULTS.md, "Figures behind code comments".)
  */
-const WORKER_YOUNG_GENERATION_MB = 32;
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 export interface SegmentResult {
   outputs: Array<[string, string, Rec[]]>;
@@ -121,14 +121,44 @@ function cloneError(err: unknown, nodes: string[]): Error {
 }
 
 export class WorkerPool {
+  /** The copies started, in the order they were. */
   private readonly workers: SegmentWorker[] = [];
+  /** By copy index (`target`'s choice): undefined until that copy is started. */
+  private readonly slots: Array<SegmentWorker | undefined>;
   private seq = 0;
+  /** A by-origin segment's copy for each source (file, or topic/partition) seen so far. */
+  private readonly byOrigin = new Map<string, SegmentWorker>();
+  private dealt = 0;
+  /** The prepared values given to the copies (kept current by `publish`), for a copy started later. */
+  private shared: Record<string, unknown> | undefined;
 
-  private constructor(readonly segment: Segment) {}
+  private constructor(
+    readonly segment: Segment,
+    private readonly n: number,
+    private readonly initFor: (index: number) => WorkerInit,
+    private readonly onFatal: (e: Error) => void,
+  ) {
+    this.slots = new Array(n).fill(undefined);
+  }
+
+  /** Copies started so far (a by-origin segment starts the others when a source first needs them). */
+  get started(): number {
+    return this.workers.length;
+  }
+
+  private start(index: number): SegmentWorker {
+    const w = new SegmentWorker(this.initFor(index), this.onFatal, () => this.wakeRoom());
+    this.slots[index] = w;
+    this.workers.push(w);
+    return w;
+  }
 
   /**
-   * Start `n` workers: each loads the plugin modules of the segment's nodes at once (while the main
-   * thread runs the `prepare`s), then waits for `init`.
+   * Start the workers: each loads the plugin modules of the segment's nodes at once (while the main
+   * thread runs the `prepare`s), then waits for `init`. A segment that keeps state per source
+   * (`by-origin`) sends all of one source's batches to one copy, so it starts one copy now and each
+   * other copy when a source is first given to it: a sweep of one file never starts a copy it
+   * cannot use (a worker's isolate and modules are ≈ 17 MiB).
    */
   static launch(
     spec: CompiledSpec,
@@ -137,25 +167,24 @@ export class WorkerPool {
     o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean },
     onFatal: (e: Error) => void,
   ): WorkerPool {
-    const pool = new WorkerPool(segment);
     const nodes = segment.nodes.map((name) => {
       const node = spec.nodes.get(name)!;
       return { name, kind: node.kind, plugin: node.plugin.def.name, from: node.plugin.from, config: node.config };
     });
-    for (let i = 0; i < n; i++) {
-      const init: WorkerInit = {
-        specFile: spec.file,
-        pipeline: spec.name,
-        nodes,
-        segment,
-        stateDir: o.stateDir,
-        logLevel: o.logLevel,
-        once: o.once,
-        index: i,
-        observed: !!o.observed,
-      };
-      pool.workers.push(new SegmentWorker(init, onFatal, () => pool.wakeRoom()));
-    }
+    const initFor = (index: number): WorkerInit => ({
+      specFile: spec.file,
+      pipeline: spec.name,
+      nodes,
+      segment,
+      stateDir: o.stateDir,
+      logLevel: o.logLevel,
+      once: o.once,
+      index,
+      observed: !!o.observed,
+    });
+    const pool = new WorkerPool(segment, n, initFor, onFatal);
+    const now = segment.mode === 'by-origin' ? Math.min(1, n) : n;
+    for (let i = 0; i < now; i++) pool.start(i);
     return pool;
   }
 
@@ -165,6 +194,7 @@ export class WorkerPool {
    * (create-time counters, once).
    */
   async init(shared: Record<string, unknown>): Promise<NodeDelta[]> {
+    this.shared = { ...shared };
     const ready = this.workers.map((w) =>
       w.request('ready', { type: 'init', shared }).catch((err) => {
         throw cloneError(err, Object.keys(shared));
@@ -180,12 +210,28 @@ export class WorkerPool {
   private target(records: Batch): SegmentWorker {
     if (this.segment.mode === 'by-origin') {
       const key = originKey(records);
-      let h = 0;
-      for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) | 0;
-      return this.workers[Math.abs(h) % this.workers.length]!;
+      let w = this.byOrigin.get(key);
+      if (w === undefined) {
+        // sources are dealt to the copies in turn, as they first appear
+        const index = this.dealt++ % this.n;
+        w = this.slots[index] ?? this.startLate(index);
+        this.byOrigin.set(key, w);
+      }
+      return w;
     }
     let w = this.workers[0]!;
     for (let i = 1; i < this.workers.length; i++) if (this.workers[i]!.outstanding < w.outstanding) w = this.workers[i]!;
+    return w;
+  }
+
+  /** A by-origin copy first needed now: started and given the current prepared values. */
+  private startLate(index: number): SegmentWorker {
+    const w = this.start(index);
+    const shared = this.shared ?? {};
+    // Its failures reach onFatal through the worker's own handlers; a value that cannot be sent, here.
+    w.request('ready', { type: 'init', shared }).catch((err) => {
+      if ((err as Error)?.name === 'DataCloneError') this.onFatal(cloneError(err, Object.keys(shared)));
+    });
     return w;
   }
 
@@ -223,6 +269,7 @@ export class WorkerPool {
    * in the value are shared with the copies; everything else is cloned.
    */
   publish(node: string, value: unknown): void {
+    if (this.shared) this.shared[node] = value;
     for (const w of this.workers) {
       try {
         w.worker.postMessage({ type: 'update', node, value } satisfies ToWorker);

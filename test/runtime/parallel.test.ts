@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { findSegments } from '../../src/runtime/segments.js';
+import { WorkerPool } from '../../src/runtime/worker-pool.js';
 import { encodeBatch, decodeBatch, encodeForWorker, originKey } from '../../src/runtime/wire.js';
 import { linesToRecords, type LineBlock } from '../../src/record.js';
 import { runCli, ROOT } from '../helpers/cli.js';
@@ -64,6 +65,36 @@ describe('parallel segments', () => {
     const sent = encodeForWorker(view);
     expect(sent.transfer).toEqual([]);
     expect(decodeBatch(structuredClone(sent.wire))).toEqual(expected);
+  });
+
+  it('a by-origin segment starts a copy only when a source is first given to it', async () => {
+    const spec = (await loadSpec(resolve(ROOT, 'test/fixtures/proxy-log/specs/parse.yaml'), { registry: builtinRegistry(), vars: { LOGS: 'x.log' } })).spec!;
+    const [seg] = findSegments(spec, 2);
+    expect(seg!.mode).toBe('by-origin'); // format: auto
+    const failures: Error[] = [];
+    const pool = WorkerPool.launch(spec, seg!, 2, { stateDir: tempDir('pool-'), logLevel: 'warn', once: true }, (e) => failures.push(e));
+    try {
+      expect(pool.started).toBe(1);
+      await pool.init({});
+      const line = '1699948800.007 12 10.0.0.1 TCP_MISS/200 500 GET http://a.example/x - HIER_DIRECT/1.2.3.4 text/html';
+      const batch = (file: string) => [{ message: line, origin: { file, line: 1 } }];
+      // one source: every batch goes to the same copy, and no other copy starts
+      for (let i = 0; i < 3; i++) expect((await pool.submit(batch('a.log'))).outputs.find(([, port]) => port === 'out')![2]).toHaveLength(1);
+      expect(pool.started).toBe(1);
+      // sources spread over both copies: the second starts on demand (given the prepared values) and parses alike
+      const files = Array.from({ length: 8 }, (_, i) => `f${i}.log`);
+      const outs = await Promise.all(files.map((f) => pool.submit(batch(f))));
+      expect(pool.started).toBe(2);
+      for (const [i, r] of outs.entries()) {
+        const out = r.outputs.find(([, port]) => port === 'out')![2];
+        expect(out).toHaveLength(1);
+        expect((out[0] as { origin: { file: string } }).origin.file).toBe(files[i]);
+      }
+      await pool.finish();
+      expect(failures).toEqual([]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('the default pipeline gives the same results with two workers as with none', async () => {

@@ -144,6 +144,26 @@ function validateRecord(rec: ProxyRecord): boolean {
   return validateLayout(rec) || publishedValidator()(rec);
 }
 
+/** A count as the validator reads `type: integer, minimum: 0` (it takes Infinity: no `strictNumbers`). */
+function isCount(v: unknown): boolean {
+  return typeof v === 'number' && !(v % 1) && !Number.isNaN(v) && v >= 0;
+}
+
+/** Would the record schema take this `origin`? (Its properties' types; the schema allows any other key.) */
+export function originValid(o: unknown): boolean {
+  if (o === null || o === undefined) return true;
+  if (typeof o !== 'object' || Array.isArray(o)) return false;
+  const r = o as Record<string, unknown>;
+  const { file, line, topic, partition, offset } = r;
+  return (
+    (file === undefined || typeof file === 'string') &&
+    (line === undefined || isCount(line)) &&
+    (topic === undefined || typeof topic === 'string') &&
+    (partition === undefined || isCount(partition)) &&
+    (offset === undefined || typeof offset === 'string')
+  );
+}
+
 function schemaMessage(): string {
   const e = publishedValidator().errors?.[0];
   return e ? `record fails proxy-record schema: ${e.instancePath || '/'} ${e.message ?? e.keyword}` : 'record fails proxy-record schema';
@@ -318,9 +338,15 @@ export class ProxyLogParser implements ProcessorInstance {
         st.format = format;
       }
       let res: ProxyRecord | ParseError;
+      // set where the parser vouches for its record (see SquidState.valid)
+      let built = false;
       switch (format) {
         case 'squid':
-          res = this.logformat !== undefined ? parseLogformat(line, this.logformat, this.lfState) : parseSquid(line, this.squid);
+          if (this.logformat !== undefined) res = parseLogformat(line, this.logformat, this.lfState);
+          else {
+            res = parseSquid(line, this.squid);
+            built = this.squid.valid;
+          }
           break;
         case 'combined':
           res = parseCombined(line, this.tokens);
@@ -345,7 +371,8 @@ export class ProxyLogParser implements ProcessorInstance {
       if (keep) rec.event.original = line.charCodeAt(line.length - 1) === Ch.Cr ? line.slice(0, -1) : line;
       if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
-      if (!validateRecord(rec)) {
+      // a record the parser built valid needs only its origin checked (it comes from the input)
+      if (!(built && originValid(origin)) && !validateRecord(rec)) {
         invalid.push(makeInvalid(node, origin, ERR.SCHEMA, schemaMessage(), line, b64));
         continue;
       }

@@ -29,6 +29,14 @@ export class SquidState {
   /** The last hierarchy code seen, and whether it names a direct request (a handful of codes repeat). */
   lastHierarchy = '';
   lastDirect = false;
+  /**
+   * Whether the record `parseSquid` last returned holds to the record schema by construction (the fast
+   * path, a host of at most 253 characters): every value it sets is a slice checked character by
+   * character, a bounded number, a timestamp of time.ts or an address of `canonicalIp`. A property
+   * test holds every such record to the published schema. Only `origin`, which the parser copies from
+   * its input, is left to the caller to check.
+   */
+  valid = false;
 }
 
 /** Is `line[from, to)` the single character `c`? */
@@ -82,6 +90,7 @@ const isHttpVersion = (t: string): boolean => isHttpVersionSpan(t, 0, t.length);
  */
 export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseError {
   const tk = st.tk;
+  st.valid = false;
   if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, st);
   const s = tk.starts;
   const e = tk.ends;
@@ -151,13 +160,14 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
     json: undefined,
     origin: undefined,
   };
-  if (!commonUrl(rec, line, s6, e6, method === 'CONNECT')) {
+  const host = commonUrl(rec, line, s6, e6, method === 'CONNECT');
+  if (host === -1) {
     const urlText = line.slice(s6, e6);
     if (!fillUrl(rec, urlText, method === 'CONNECT')) {
       rec.url = newUrl(urlText);
       addTag(rec, 'url_unparsed');
     }
-  }
+  } else st.valid = host <= MAX_DOMAIN;
   // the peer a DIRECT request went to is the server's address
   if (peer !== undefined && isDirect(hierarchy, st)) directPeer(rec, peer);
   return rec;
@@ -187,14 +197,17 @@ function isDirect(hierarchy: string, st: SquidState): boolean {
   return st.lastDirect;
 }
 
+/** The record schema's longest domain. */
+const MAX_DOMAIN = 253;
+
 /**
  * The two URL forms nearly every squid line has, read from the line without the general splitter:
  * `http(s)://name/path[?query]` and, for CONNECT, `name:port`, where the name is lower-case letters,
  * digits, '-' and '.' (not only digits and dots: that may be an address), not ending in '.'.
  * Fills `url` and `destination` exactly as fillUrl would (a property test holds them equal) and
- * returns true; returns false, having changed nothing, for anything else.
+ * returns the host name's length; returns -1, having changed nothing, for anything else.
  */
-function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, connect: boolean): boolean {
+function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, connect: boolean): number {
   let i = from;
   let scheme: string | undefined;
   // "http://" or "https://", read as characters (cheaper here than startsWith)
@@ -214,7 +227,7 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
       i += 8;
     }
   }
-  if (scheme === undefined && !connect) return false;
+  if (scheme === undefined && !connect) return -1;
   const hostStart = i;
   let name = false;
   for (; i < to; i++) {
@@ -222,14 +235,14 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     if ((c >= Ch.a && c <= Ch.z) || c === Ch.Dash) name = true;
     else if (!((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Dot)) break;
   }
-  if (!name || line.charCodeAt(i - 1) === Ch.Dot) return false;
+  if (!name || line.charCodeAt(i - 1) === Ch.Dot) return -1;
   const hostEnd = i;
   if (scheme !== undefined) {
-    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Slash) return false;
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Slash) return -1;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
-    if (hash !== -1 && hash < to) return false;
+    if (hash !== -1 && hash < to) return -1;
     const host = line.slice(hostStart, hostEnd);
     const original = line.slice(from, to);
     const url = newUrl(original);
@@ -240,26 +253,26 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     if (q !== -1) url.query = line.slice(q + 1, to);
     rec.url = url;
     rec.destination = { ip: undefined, port: scheme === 'http' ? 80 : 443, domain: host };
-    return true;
+    return hostEnd - hostStart;
   }
   // CONNECT name:port
-  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Colon) return false;
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Colon) return -1;
   const digits = to - hostEnd - 1;
-  if (digits < 1 || digits > 5) return false;
+  if (digits < 1 || digits > 5) return -1;
   let port = 0;
   for (let k = hostEnd + 1; k < to; k++) {
     const c = line.charCodeAt(k) - Ch.Zero;
-    if (c < 0 || c > 9) return false;
+    if (c < 0 || c > 9) return -1;
     port = port * 10 + c;
   }
-  if (port > 65535) return false;
+  if (port > 65535) return -1;
   const host = line.slice(hostStart, hostEnd);
   const url = newUrl(line.slice(from, to));
   url.domain = host;
   url.port = port;
   rec.url = url;
   rec.destination = { ip: undefined, port, domain: host };
-  return true;
+  return hostEnd - hostStart;
 }
 
 function directPeer(rec: ProxyRecord, peer: string): void {

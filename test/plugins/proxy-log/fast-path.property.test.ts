@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { SquidState, parseSquid, parseSquidTokens } from '../../../plugins/transform/proxy-log/squid.js';
 import { ParseError } from '../../../plugins/transform/proxy-log/errors.js';
 import type { ProxyRecord } from '../../../plugins/transform/proxy-log/record.js';
-import { FAST_PATTERNS } from '../../../plugins/transform/proxy-log/index.js';
+import { FAST_PATTERNS, originValid, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
 import { FIXTURES, EXAMPLES } from './helpers.js';
 
 /** The result as text, absent (`undefined`) values included: the two paths must build the same layout too. */
@@ -24,6 +24,79 @@ const generalState = new SquidState();
 
 function both(line: string): [string, string] {
   return [show(parseSquid(line, fastState)), show(parseSquidTokens(line, generalState))];
+}
+
+/** Squid lines: the ten default columns and their variants, near misses, extra columns and separators. */
+function squidLines(): fc.Arbitrary<string> {
+  const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+  const col = [
+    pick('1699948800.007', '1699948800', '1699948800.', '-', '1e9', '0.5', '99999999999999.1234', '253402300799.999', '253402300800.000'),
+    pick('1344', '-', '0', 'x', '  12'),
+    pick('10.11.65.43', '010.1.2.3', '2001:DB8::1', 'host.example', '-', '10.0.0.1 55123'),
+    pick('TCP_MISS/302', 'TCP_MISS/-', 'TCP_MISS/', '/200', 'TCP_MISS/1000', 'NONE/000', 'TCP_MISS/2/0', '55123'),
+    pick('759', '-', 'abc', '0', '999999999999999', '1000000000000000'),
+    pick('GET', 'CONNECT', 'get', '-', '12', 'M_X-1', '"GET'),
+    fc.oneof(
+      pick(
+        'http://fonts.googleapis.com/search?q=a',
+        'app.example.fr:443',
+        'http://',
+        'http:// x.example/',
+        'HTTP://X.Example.:80/a#f',
+        'error:invalid-request',
+        'http://[2001:db8::1]:8080/p',
+        '/rel',
+        '*',
+        'http://1.2.3.4/',
+      ),
+      // the forms the fast URL reader takes, and their near misses
+      fc
+        .tuple(
+          pick('http://', 'https://', '', 'ftp://', 'Http://', 'http:/', 'https:/', 'httpx://', 'https//', 'http:///'),
+          pick(
+            'a.example',
+            'a-b.example',
+            '1.2.3.4',
+            '1.2.3',
+            'a.example.',
+            'a_b.example',
+            'A.example',
+            'user@a.example',
+            '-',
+            'xn--bcher-kva.example',
+            '010.1.2.3',
+            '',
+            // the record schema's longest domain (253), and one longer
+            `${'a'.repeat(245)}.example`,
+            `${'b'.repeat(246)}.example`,
+          ),
+          pick('', '/', '/x', '/x?q=1', '?q', '/x#f', '/x?q#f', ':443', ':', ':99999', ':0443', ':8080/x', '/a?b?c', ':443/x', '/x?'),
+        )
+        .map(([a, b, c]) => a + b + c),
+    ),
+    pick('walter.moore', '-', 'HTTP/1.1', '1.0', 'DIRECT/1.2.3.4', '"CN=A B"', 'CN=Agent Smith', 'H', 'HTTP', 'HTTP/', 'HI/x', 'DI-RECT/1.2.3.4'),
+    pick(
+      'HIER_DIRECT/34.250.45.16',
+      'HIER_NONE/-',
+      'DIRECT/2620:70a3::ebab',
+      'HIER_DIRECT/',
+      'X/1.2.3.4',
+      'hier/x',
+      'PARENT_HIT/proxy.example',
+      'HIER_DIRECT',
+      'HIER-DIRECT/1.2.3.4',
+      'HIER_DIRECTx/1.2.3.4',
+      '/1.2.3.4',
+    ),
+    pick('text/html', '-', '"-"', 'image/png'),
+  ];
+  const extra = fc.array(pick('"http://ref.example/"', '"Mozilla/5.0"', 'cat', '-', '80', '\t', '"unterminated'), { maxLength: 3 });
+  const sep = pick(' ', '  ', ' \t', '   ');
+  return fc.tuple(fc.tuple(...col), extra, sep, pick('', '\r', ' '), fc.integer({ min: 0, max: 12 })).map(([cols, more, sp, end, drop]) => {
+    const parts = [...cols, ...more];
+    if (drop < parts.length && drop >= 10) parts.splice(drop, 1);
+    return parts.join(sp) + end;
+  });
 }
 
 describe('squid fast path', () => {
@@ -47,74 +120,96 @@ describe('squid fast path', () => {
   });
 
   it('equals the general parser on generated lines (property)', () => {
-    const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
-    const col = [
-      pick('1699948800.007', '1699948800', '1699948800.', '-', '1e9', '0.5', '99999999999999.1234'),
-      pick('1344', '-', '0', 'x', '  12'),
-      pick('10.11.65.43', '010.1.2.3', '2001:DB8::1', 'host.example', '-', '10.0.0.1 55123'),
-      pick('TCP_MISS/302', 'TCP_MISS/-', 'TCP_MISS/', '/200', 'TCP_MISS/1000', 'NONE/000', 'TCP_MISS/2/0', '55123'),
-      pick('759', '-', 'abc', '0'),
-      pick('GET', 'CONNECT', 'get', '-', '12', 'M_X-1', '"GET'),
-      fc.oneof(
-        pick(
-          'http://fonts.googleapis.com/search?q=a',
-          'app.example.fr:443',
-          'http://',
-          'http:// x.example/',
-          'HTTP://X.Example.:80/a#f',
-          'error:invalid-request',
-          'http://[2001:db8::1]:8080/p',
-          '/rel',
-          '*',
-          'http://1.2.3.4/',
-        ),
-        // the forms the fast URL reader takes, and their near misses
-        fc
-          .tuple(
-            pick('http://', 'https://', '', 'ftp://', 'Http://', 'http:/', 'https:/', 'httpx://', 'https//', 'http:///'),
-            pick(
-              'a.example',
-              'a-b.example',
-              '1.2.3.4',
-              '1.2.3',
-              'a.example.',
-              'a_b.example',
-              'A.example',
-              'user@a.example',
-              '-',
-              'xn--bcher-kva.example',
-              '010.1.2.3',
-              '',
-            ),
-            pick('', '/', '/x', '/x?q=1', '?q', '/x#f', '/x?q#f', ':443', ':', ':99999', ':0443', ':8080/x', '/a?b?c', ':443/x', '/x?'),
-          )
-          .map(([a, b, c]) => a + b + c),
-      ),
-      pick('walter.moore', '-', 'HTTP/1.1', '1.0', 'DIRECT/1.2.3.4', '"CN=A B"', 'CN=Agent Smith', 'H', 'HTTP', 'HTTP/', 'HI/x', 'DI-RECT/1.2.3.4'),
-      pick(
-        'HIER_DIRECT/34.250.45.16',
-        'HIER_NONE/-',
-        'DIRECT/2620:70a3::ebab',
-        'HIER_DIRECT/',
-        'X/1.2.3.4',
-        'hier/x',
-        'PARENT_HIT/proxy.example',
-        'HIER_DIRECT',
-        'HIER-DIRECT/1.2.3.4',
-        'HIER_DIRECTx/1.2.3.4',
-        '/1.2.3.4',
-      ),
-      pick('text/html', '-', '"-"', 'image/png'),
-    ];
-    const extra = fc.array(pick('"http://ref.example/"', '"Mozilla/5.0"', 'cat', '-', '80', '\t', '"unterminated'), { maxLength: 3 });
-    const sep = pick(' ', '  ', ' \t', '   ');
     fc.assert(
-      fc.property(fc.tuple(...col), extra, sep, pick('', '\r', ' '), fc.integer({ min: 0, max: 12 }), (cols, more, sp, end, drop) => {
-        const parts = [...cols, ...more];
-        if (drop < parts.length && drop >= 10) parts.splice(drop, 1);
-        const line = parts.join(sp) + end;
+      fc.property(squidLines(), (line) => {
         const [fast, general] = both(line);
         expect(fast, JSON.stringify(line)).toBe(general);
+      }),
+      { numRuns: 20000 },
+    );
+  });
+});
+
+describe('records the squid parser vouches for (SquidState.valid: not validated again)', () => {
+  const st = new SquidState();
+  const validate = publishedValidator();
+  const vouched = (line: string): ProxyRecord | undefined => {
+    const r = parseSquid(line, st);
+    return r instanceof ParseError || !st.valid ? undefined : r;
+  };
+
+  it('pass the published record schema (property; fixtures and samples)', () => {
+    let n = 0;
+    const files = [resolve(FIXTURES, 'squid-native.log'), resolve(FIXTURES, 'squid-custom.log'), resolve(EXAMPLES, 'squid-access.log')];
+    for (const f of files)
+      for (const line of readFileSync(f, 'utf8').split('\n')) {
+        const rec = vouched(line);
+        if (rec === undefined) continue;
+        n++;
+        expect(validate(rec), `${line} ${JSON.stringify(validate.errors)}`).toBe(true);
+      }
+    expect(n).toBeGreaterThan(10);
+    // lines in the default layout (most take the fast path), then the variants and near misses
+    const pick = <T>(...xs: T[]) => fc.constantFrom(...xs);
+    const host = fc.oneof(
+      fc.stringMatching(/^[a-z0-9-]{1,20}(\.[a-z0-9-]{1,12}){0,3}$/),
+      pick(`${'a'.repeat(245)}.example`, `${'b'.repeat(246)}.example`, '1.2.3.4', 'xn--bcher-kva.example', 'a.example.'),
+    );
+    const defaultLayout = fc
+      .tuple(
+        fc.integer({ min: 0, max: 253402300799 }),
+        fc.integer({ min: 0, max: 999 }),
+        fc.oneof(fc.nat(), fc.constant('-')),
+        pick('10.11.65.43', '2001:DB8::1', '::ffff:10.0.0.1', 'host.example', 'fe80::1%eth0'),
+        pick('TCP_MISS', 'TCP_TUNNEL', 'NONE'),
+        fc.oneof(fc.integer({ min: 0, max: 999 }), fc.constant('-')),
+        fc.oneof(fc.nat(), fc.constant('-'), fc.constant('999999999999999')),
+        pick('GET', 'POST', 'CONNECT', 'M_X-1', 'PROPFIND'),
+        fc.tuple(pick('http://', 'https://', ''), host, pick('/', '/x?q=1', '/a?b?c', ':443', ':8080', '/x?')).map(([a, b, c]) => a + b + c),
+        pick('-', 'walter.moore', 'CN=x'),
+        pick('HIER_DIRECT/34.250.45.16', 'HIER_NONE/-', 'DIRECT/2620:70a3::EBAB', 'PARENT_HIT/proxy.example', 'ORIGINAL_DST/10.0.0.9'),
+        pick('text/html', '-', 'image/png'),
+      )
+      .map(([sec, ms, el, client, act, code, size, method, url, user, hier, mime]) =>
+        [`${sec}.${String(ms).padStart(3, '0')}`, el, client, `${act}/${code}`, size, method, url, user, hier, mime].join(' '),
+      );
+    let m = 0;
+    fc.assert(
+      fc.property(fc.oneof(defaultLayout, squidLines()), (line) => {
+        const rec = vouched(line);
+        if (rec === undefined) return;
+        m++;
+        expect(validate(rec), `${JSON.stringify(line)} ${JSON.stringify(validate.errors)}`).toBe(true);
+      }),
+      { numRuns: 20000 },
+    );
+    // the generator reaches the fast path often enough for the property to say something
+    expect(m).toBeGreaterThan(2000);
+  });
+
+  it('a host longer than the schema allows is left to the validator', () => {
+    const line = `1699948800.007 1 10.0.0.1 TCP_MISS/200 5 GET http://${'b'.repeat(246)}.example/ - HIER_DIRECT/1.2.3.4 text/html`;
+    const rec = parseSquid(line, st);
+    expect(rec).not.toBeInstanceOf(ParseError);
+    expect(st.valid).toBe(false);
+    expect(validate(rec)).toBe(false);
+  });
+
+  it('originValid answers as the schema does about `origin` (property)', () => {
+    const base = { '@timestamp': '2023-11-14T08:00:00.007Z', event: { dataset: 'squid.access' } };
+    const value = fc.oneof(
+      fc.constantFrom(undefined, null, 0, -1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY, -0, '', 'x', '7', true, [], {}),
+      fc.integer(),
+      fc.string({ maxLength: 4 }),
+    );
+    const origin = fc.oneof(
+      value,
+      fc.record({ file: value, line: value, topic: value, partition: value, offset: value, other: value }, { requiredKeys: [] }),
+      fc.array(value, { maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(origin, (o) => {
+        expect(originValid(o), JSON.stringify(o)).toBe(validate({ ...base, origin: o }));
       }),
       { numRuns: 20000 },
     );
