@@ -24,6 +24,7 @@ import * as H from './hdfs/scenarios.js';
 import * as P from './peers/peers.js';
 import { measureTree } from './peers/measure.js';
 import { kafkaSection, runKafkaBench, writeKafkaSection } from './kafka/run.js';
+import { sparkKafkaPeer } from './kafka/spark.js';
 
 const { values: argv } = parseArgs({
   options: {
@@ -49,6 +50,8 @@ const { values: argv } = parseArgs({
     'kafka-workers': { type: 'string', default: 'auto' },
     'kafka-also-workers': { type: 'string', default: '1' },
     'latency-workers': { type: 'string', default: '1' },
+    // with --kafka --peers: the triggers of Spark Structured Streaming's latency runs (default, processing-time:MS)
+    'spark-triggers': { type: 'string', default: 'default' },
   },
 });
 
@@ -275,6 +278,24 @@ async function runKafka(machine: Machine, t0: number): Promise<void> {
   }
   const logFile = ensureLog('squid', seed, sweepLines);
   const feed = ensureFeed(seed, indicators);
+  // --peers: Spark Structured Streaming on the same topic (bench/kafka/spark.ts)
+  let peer: ReturnType<typeof sparkKafkaPeer> | undefined;
+  if (peersMode) {
+    const st = P.installPeers(log);
+    const why = !st.spark.ok ? st.spark.reason : !st.sparkKafka.ok ? st.sparkKafka.reason : undefined;
+    if (why) log(`  peers: SKIPPING Spark Structured Streaming on Kafka: ${why}`);
+    else
+      peer = sparkKafkaPeer({
+        python: st.spark.python!,
+        jars: st.sparkKafka.jars!,
+        brokers,
+        feedPath: feed.path,
+        triggers: argv['spark-triggers']!.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+        log,
+      });
+  }
   const r = await runKafkaBench({
     brokers,
     logPath: logFile.path,
@@ -293,6 +314,7 @@ async function runKafka(machine: Machine, t0: number): Promise<void> {
       .map((w) => w.trim())
       .filter(Boolean),
     latencyWorkers: argv['latency-workers']!,
+    peer,
     log,
   });
   console.log(r.text);

@@ -20,6 +20,7 @@ import { CLI, DATA_DIR, PIPELINES_DIR, ROOT } from '../lib/paths.js';
 import { measure, type Measured } from '../lib/measure.js';
 import { measureTree } from '../peers/measure.js';
 import { client, deleteTopics, freshTopic, kafkaToolsClasspath, loadFile, topicCount } from './broker.js';
+import type { KafkaPeer, PeerThroughput } from './spark.js';
 
 export interface KafkaBenchOptions {
   brokers: string;
@@ -41,6 +42,8 @@ export interface KafkaBenchOptions {
   alsoWorkers: string[];
   /** `workers` of the latency run. */
   latencyWorkers: string;
+  /** A peer measured beside sluice in the same rounds and the same way (bench/kafka/spark.ts). */
+  peer?: KafkaPeer;
   log: (msg: string) => void;
 }
 
@@ -48,6 +51,7 @@ export interface ThroughputRound {
   round: number;
   java?: Measured & { toolRate?: number; fetchRate?: number };
   sluice: Record<string, Measured & { alerts: number; rejects: number }>;
+  peer?: PeerThroughput;
 }
 
 export interface LatencyResult {
@@ -123,7 +127,7 @@ export async function throughput(
   for (let round = 1; round <= o.rounds; round++) {
     const r: ThroughputRound = { round, sluice: {} };
     // alternate which goes first, so neither always gets the quieter minute
-    const systems = ['java', ...[o.workers, ...o.alsoWorkers].map((w) => `sluice-w${w}`)];
+    const systems = ['java', ...[o.workers, ...o.alsoWorkers].map((w) => `sluice-w${w}`), ...(o.peer ? ['peer'] : [])];
     const order = round % 2 ? systems : [...systems].reverse();
     for (const who of order) {
       const dir = join(OUT, `throughput-${who}-${round}`);
@@ -157,6 +161,8 @@ export async function throughput(
           `  [${round}/${o.rounds}] java ConsumerPerformance ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(load.lines / (m.wallMs / 1000)).padStart(9)} lines/s (tool's own: ${fmtInt(r.java.toolRate ?? NaN)} msg/s, fetch ${fmtInt(r.java.fetchRate ?? NaN)})${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`,
         );
         writeFileSync(join(dir, 'stdout.txt'), m.stdout);
+      } else if (who === 'peer' && o.peer) {
+        r.peer = await o.peer.throughput({ kafka, topic, lines: load.lines, round, rounds: o.rounds, dir, stamp });
       } else if (who.startsWith('sluice-w')) {
         const workers = who.slice('sluice-w'.length);
         const alertsTopic = `bench.kafka.${stamp}.alerts-${round}-w${workers}`;
@@ -187,6 +193,8 @@ export async function throughput(
         o.log(
           `  [${round}/${o.rounds}] sluice --once workers ${workers.padEnd(4)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(load.lines / (m.wallMs / 1000)).padStart(9)} lines/s  alerts ${alerts}/${o.expectAlerts} rejects ${rejects}/${o.expectRejects}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal}): ${m.stderrTail.trim().split('\n').slice(-3).join(' | ')}`}`,
         );
+        // the peer's outputs of this round are checked against these
+        if (o.peer && workers === o.workers) await o.peer.reference(kafka, round, alertsTopic, rejectsTopic);
         await deleteTopics(kafka, [alertsTopic, rejectsTopic]);
       }
     }
@@ -248,22 +256,40 @@ function mark(line: string, marker: string): string {
   return parts.join('');
 }
 
-export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string): Promise<LatencyResult> {
+/** Another system measured by the same latency run: how to start it on the run's topics. */
+export interface LatencySystem {
+  /** Short name for topics, directories and logs. */
+  id: string;
+  /** Starts the system reading `topic` (from the beginning) and writing alerts and rejects to their topics; output to `outFd`. */
+  spawn(v: { topic: string; alertsTopic: string; rejectsTopic: string; group: string; dir: string; outFd: number }): ChildProcess;
+  /** Stops it (default: SIGTERM, then SIGKILL after 10 s). */
+  stop?(child: ChildProcess): void;
+  /** How long it may take to come up and raise its first alert (default 200 s). */
+  upTimeoutS?: number;
+  /** How long the last alerts are waited for after the stream ends (default 15 s). */
+  drainS?: number;
+}
+
+export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string, system?: LatencySystem): Promise<LatencyResult> {
   const { malicious, benign } = await templates(o);
-  o.log(`  latency: ${malicious.length} malicious template lines, ${benign.length} others; ${fmtInt(o.rate)} lines/s for ${o.seconds} s, 1 in 1,000 malicious`);
-  const topic = `bench.kafka.${stamp}.live`;
-  const alertsTopic = `bench.kafka.${stamp}.live-alerts`;
-  const rejectsTopic = `bench.kafka.${stamp}.live-rejects`;
+  const who = system?.id ?? 'sluice';
+  o.log(
+    `  latency (${who}): ${malicious.length} malicious template lines, ${benign.length} others; ${fmtInt(o.rate)} lines/s for ${o.seconds} s, 1 in 1,000 malicious`,
+  );
+  const suffix = system ? `-${system.id}` : '';
+  const topic = `bench.kafka.${stamp}.live${suffix}`;
+  const alertsTopic = `bench.kafka.${stamp}.live${suffix}-alerts`;
+  const rejectsTopic = `bench.kafka.${stamp}.live${suffix}-rejects`;
   await freshTopic(kafka, topic, o.partitions);
   await freshTopic(kafka, alertsTopic, 1);
   await freshTopic(kafka, rejectsTopic, 1);
-  const dir = join(OUT, 'latency');
+  const dir = join(OUT, `latency${suffix}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
 
   // the alerts reader: readable time of every marked alert
   const readable = new Map<string, number>();
-  const consumer = kafka.consumer({ groupId: `bench-latency-reader-${stamp}`, maxWaitTimeInMs: 100, minBytes: 1 });
+  const consumer = kafka.consumer({ groupId: `bench-latency-reader-${stamp}${suffix}`, maxWaitTimeInMs: 100, minBytes: 1 });
   await consumer.connect();
   await consumer.subscribe({ topics: [alertsTopic], fromBeginning: true });
   await consumer.run({
@@ -308,32 +334,35 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
 
   const errFd = openSync(join(dir, 'stderr.log'), 'w');
   const t0 = Date.now();
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...(process.env.SLUICE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      ...sluiceArgs(
-        dir,
-        {
-          KAFKA_BROKERS: o.brokers,
-          TOPIC: topic,
-          GROUP: `bench-latency-${stamp}`,
-          FEED: o.feedPath,
-          ALERTS_TOPIC: alertsTopic,
-          REJECTS_TOPIC: rejectsTopic,
-          WORKERS: o.latencyWorkers,
-        },
-        false,
-      ),
-    ],
-    { cwd: ROOT, stdio: ['ignore', errFd, errFd] },
-  );
+  const child: ChildProcess = system
+    ? system.spawn({ topic, alertsTopic, rejectsTopic, group: `bench-latency-${stamp}${suffix}`, dir, outFd: errFd })
+    : spawn(
+        process.execPath,
+        [
+          ...(process.env.SLUICE_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+          ...sluiceArgs(
+            dir,
+            {
+              KAFKA_BROKERS: o.brokers,
+              TOPIC: topic,
+              GROUP: `bench-latency-${stamp}`,
+              FEED: o.feedPath,
+              ALERTS_TOPIC: alertsTopic,
+              REJECTS_TOPIC: rejectsTopic,
+              WORKERS: o.latencyWorkers,
+            },
+            false,
+          ),
+        ],
+        { cwd: ROOT, stdio: ['ignore', errFd, errFd] },
+      );
   let exited = false;
   child.on('exit', () => (exited = true));
   try {
     // started and caught up: a marked line every 500 ms until its alert comes back
     let startupMs = NaN;
-    for (let k = 0; k < 400 && !exited; k++) {
+    const upTries = (system?.upTimeoutS ?? 200) * 2;
+    for (let k = 0; k < upTries && !exited; k++) {
       const id = `lat-w${k}`;
       await producer.send({ topic, acks: 1, messages: [{ value: mark(malicious[k % malicious.length]!, id) }] });
       await sleep(500);
@@ -343,9 +372,11 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
       }
     }
     if (exited || !Number.isFinite(startupMs))
-      throw new Error(`latency: sluice did not come up (${exited ? `exited ${child.exitCode}` : 'no alert in 200 s'}); see ${join(dir, 'stderr.log')}`);
+      throw new Error(
+        `latency: ${who} did not come up (${exited ? `exited ${child.exitCode}` : `no alert in ${upTries / 2} s`}); see ${join(dir, 'stderr.log')}`,
+      );
     await sleep(2_000);
-    o.log(`  latency: sluice up and caught up ${(startupMs / 1000).toFixed(1)} s after spawn; streaming`);
+    o.log(`  latency: ${who} up and caught up ${(startupMs / 1000).toFixed(1)} s after spawn; streaming`);
 
     // The steady stream: Kafka's Java ProducerPerformance writes the other lines (picked at random
     // from the log's head) at `rate` lines/s — a JVM producer that keeps the rate with little CPU,
@@ -406,8 +437,8 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
       }
       const wallS = (Date.now() - start) / 1000;
       const c1 = await topicCount(kafka, topic);
-      // the last alerts: up to 15 s
-      for (let i = 0; i < 150 && [...produced.keys()].some((id) => !readable.has(id)); i++) await sleep(100);
+      // the last alerts: up to 15 s (or the system's own drain time)
+      for (let i = 0; i < (system?.drainS ?? 15) * 10 && [...produced.keys()].some((id) => !readable.has(id)); i++) await sleep(100);
       return finish(produced, (c1 - c0) / wallS, startupMs, lagMaxMs);
     } finally {
       if (!perfExited) perf.kill('SIGTERM');
@@ -415,7 +446,8 @@ export async function latency(o: KafkaBenchOptions, kafka: Kafka, stamp: string)
     }
   } finally {
     if (!exited) {
-      child.kill('SIGTERM');
+      if (system?.stop) system.stop(child);
+      else child.kill('SIGTERM');
       for (let i = 0; i < 100 && !exited; i++) await sleep(100);
       if (!exited) child.kill('SIGKILL');
     }
@@ -437,7 +469,11 @@ export async function runKafkaBench(o: KafkaBenchOptions): Promise<KafkaReport> 
   mkdirSync(OUT, { recursive: true });
   const tp = o.throughput ? await throughput(o, kafka, stamp) : undefined;
   const lt = o.seconds > 0 ? await latency(o, kafka, stamp) : undefined;
-  return render(o, tp, lt);
+  const report = render(o, tp, lt);
+  if (!o.peer) return report;
+  // the peer's latency runs after sluice's, on topics of its own, measured the same way
+  const peer = await o.peer.finish({ o, kafka, stamp, throughput: tp?.rounds, sluiceLatency: lt, latency: (s) => latency(o, kafka, stamp, s) });
+  return { markdown: `${report.markdown}\n\n${peer}`, text: `${report.text}\n\n${peer}` };
 }
 
 function render(o: KafkaBenchOptions, tp: Awaited<ReturnType<typeof throughput>> | undefined, lt: LatencyResult | undefined): KafkaReport {

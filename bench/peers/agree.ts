@@ -98,14 +98,14 @@ function alertKey(line: string, a: Record<string, unknown>): string {
 const original = (r: Record<string, unknown>) => String((r.event as { original?: unknown } | undefined)?.original ?? '');
 const originLine = (r: Record<string, unknown>) => Number((r.origin as { line?: unknown } | undefined)?.line ?? NaN);
 
-function count(keys: string[]): Map<string, number> {
+export function count(keys: string[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const k of keys) m.set(k, (m.get(k) ?? 0) + 1);
   return m;
 }
 
 /** Keys in `a` more often than in `b`, each as many times as it is missing. */
-function minus(a: Map<string, number>, b: Map<string, number>): string[] {
+export function minus(a: Map<string, number>, b: Map<string, number>): string[] {
   const out: string[] = [];
   for (const [k, n] of a) for (let i = b.get(k) ?? 0; i < n; i++) out.push(k);
   return out;

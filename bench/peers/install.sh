@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs the benchmark's peers into a git-ignored cache (bench/.peers-cache/, or $SLUICE_PEERS_CACHE):
 #   - Spark: a Python venv with pyspark (needs python3 >= 3.10 and Java 17+ on the PATH);
+#   - Spark's Kafka connector (spark-sql-kafka and the jars it needs that pyspark lacks), fetched from
+#     Maven Central with `mvn dependency:copy-dependencies` on spark/pom.xml into $CACHE/spark-kafka-jars
+#     (needs Maven), for the Kafka peer (spark/kafka_stream.py, `npm run bench -- --kafka`);
 #   - Benthos: `go build` of bench/peers/benthos (needs Go; modules come from the Go module proxy).
 # Each is skipped, with the reason, when its toolchain is missing. Idempotent: what is already there
 # is kept (delete the cache to start over). Writes $CACHE/status.json for `npm run bench -- --peers`.
@@ -10,7 +13,9 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${SLUICE_PEERS_CACHE:-$ROOT/bench/.peers-cache}
-PYSPARK_VERSION=4.3.0
+# 4.2.0, not the newest (4.3.0): the Kafka connector must be of the same Spark version, and
+# spark-sql-kafka-0-10_2.13 4.3.0 is not served by the Maven Central this machine reaches; 4.2.0 is.
+PYSPARK_VERSION=4.2.0
 mkdir -p "$CACHE/bin"
 
 now() { date +%s; }
@@ -44,6 +49,32 @@ else
   fi
 fi
 
+# ---------------------------------------------------------------------------- Spark's Kafka connector
+kafka_status=""
+JARS="$CACHE/spark-kafka-jars"
+jar_list() { ls "$JARS"/*.jar 2>/dev/null | tr '\n' ',' | sed 's/,$//'; }
+if ! printf '%s' "$spark_status" | grep -q '"ok":true'; then
+  kafka_status='{"ok":false,"reason":"Spark itself is not installed (see spark)"}'
+elif ! command -v mvn >/dev/null 2>&1; then
+  kafka_status='{"ok":false,"reason":"mvn not found on the PATH (Maven fetches the Spark Kafka connector)"}'
+elif [ -f "$JARS/.spark-$PYSPARK_VERSION" ] && [ "$JARS/.spark-$PYSPARK_VERSION" -nt "$HERE/spark/pom.xml" ]; then
+  echo "peers: spark-kafka: connector for Spark $PYSPARK_VERSION already in $JARS" >&2
+  kafka_status="{\"ok\":true,\"jars\":\"$(jar_list)\",\"installSeconds\":$(cat "$JARS/.spark-$PYSPARK_VERSION"),\"cached\":true}"
+else
+  echo "peers: spark-kafka: fetching spark-sql-kafka-0-10_2.13 $PYSPARK_VERSION and its jars (mvn, Maven Central) ..." >&2
+  t=$(now)
+  rm -rf "$JARS"
+  if mvn -q -B -f "$HERE/spark/pom.xml" dependency:copy-dependencies -DexcludeTransitive=true \
+      "-Dspark.version=$PYSPARK_VERSION" "-DoutputDirectory=$JARS" >&2 && [ -n "$(jar_list)" ]; then
+    s=$(( $(now) - t ))
+    echo "$s" > "$JARS/.spark-$PYSPARK_VERSION"
+    echo "peers: spark-kafka: fetched in $s s: $(ls "$JARS" | tr '\n' ' ')" >&2
+    kafka_status="{\"ok\":true,\"jars\":\"$(jar_list)\",\"installSeconds\":$s,\"cached\":false}"
+  else
+    kafka_status="{\"ok\":false,\"reason\":\"mvn could not fetch spark-sql-kafka-0-10_2.13 $PYSPARK_VERSION (see the output above)\"}"
+  fi
+fi
+
 # ---------------------------------------------------------------------------- Benthos (Go)
 benthos_status=""
 BIN="$CACHE/bin/sluice-benthos-peer"
@@ -71,5 +102,5 @@ else
   fi
 fi
 
-printf '{"spark":%s,"benthos":%s}\n' "$spark_status" "$benthos_status" > "$CACHE/status.json"
+printf '{"spark":%s,"sparkKafka":%s,"benthos":%s}\n' "$spark_status" "$kafka_status" "$benthos_status" > "$CACHE/status.json"
 cat "$CACHE/status.json"

@@ -22,11 +22,15 @@ interface Installed {
   reason?: string;
   python?: string;
   bin?: string;
+  /** Spark's Kafka connector: comma-separated jar files for `spark.jars`. */
+  jars?: string;
   installSeconds?: number;
   cached?: boolean;
 }
 export interface PeerStatus {
   spark: Installed;
+  /** The Kafka connector of Spark (only `--kafka` uses it). */
+  sparkKafka: Installed;
   benthos: Installed;
   installWallS: number;
 }
@@ -45,12 +49,12 @@ export function installPeers(log: (s: string) => void): PeerStatus {
   const statusFile = join(PEERS_CACHE, 'status.json');
   if (r.status !== 0 || !existsSync(statusFile)) {
     const reason = `bench/peers/install.sh failed (exit ${r.status ?? r.signal})`;
-    return { spark: { ok: false, reason }, benthos: { ok: false, reason }, installWallS };
+    return { spark: { ok: false, reason }, sparkKafka: { ok: false, reason }, benthos: { ok: false, reason }, installWallS };
   }
-  const s = JSON.parse(readFileSync(statusFile, 'utf8')) as { spark: Installed; benthos: Installed };
+  const s = JSON.parse(readFileSync(statusFile, 'utf8')) as { spark: Installed; sparkKafka?: Installed; benthos: Installed };
   if (!s.spark.ok) log(`  peers: SKIPPING Spark (batch and streaming): ${s.spark.reason}`);
   if (!s.benthos.ok) log(`  peers: SKIPPING Benthos: ${s.benthos.reason}`);
-  return { ...s, installWallS };
+  return { ...s, sparkKafka: s.sparkKafka ?? { ok: false, reason: 'install.sh did not report it' }, installWallS };
 }
 
 /**

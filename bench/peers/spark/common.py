@@ -31,19 +31,23 @@ LINE = (
     r"^(\d+\.\d+)\s+(-|\d+)\s+(\S+)\s+([A-Z_]+)/(-|\d{3})\s+(-|\d+)\s+([A-Z_]+)\s+(\S+)\s+(\S+)"
     r"\s+([A-Z_]+)/(\S+)\s+(\S+)$"
 )
-G_TS, G_CLIENT, G_METHOD, G_URL, G_HIER, G_PEER = 1, 3, 7, 8, 10, 11
+G_TS, G_CLIENT, G_METHOD, G_URL, G_USER, G_HIER, G_PEER = 1, 3, 7, 8, 9, 10, 11
 
 # scheme://authority path query fragment
 URL_RE = r"^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(\?[^#]*)?"
 IPV4_RE = r"^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$"
 
 
-def spark_session(app: str) -> SparkSession:
-    spark = (
+def spark_session(app: str, jars: str | None = None) -> SparkSession:
+    """`local[*]` with Spark's defaults; `jars`: a comma-separated list of jar files for `spark.jars`
+    (the Kafka connector, fetched by install.sh)."""
+    builder = (
         SparkSession.builder.master("local[*]").appName(app)
         .config("spark.ui.showConsoleProgress", "false")  # a progress bar on stderr, nothing else
-        .getOrCreate()
     )
+    if jars:
+        builder = builder.config("spark.jars", jars)
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
@@ -166,10 +170,12 @@ def prefix_lengths(feed: DataFrame) -> tuple[list[int], list[int]]:
 
 # ----------------------------------------------------------------------------- the sweep
 
-def parse(lines: DataFrame) -> DataFrame:
-    """Text lines -> (line, ok, method, url, hier, peer)."""
+def parse(lines: DataFrame, carry: tuple[str, ...] = ()) -> DataFrame:
+    """Text lines -> (line, ok, method, url, hier, peer, *carry); `carry` names columns of `lines`
+    passed through to the alerts (the Kafka job's `origin`)."""
     v = F.col("value")
     return lines.select(
+        *carry,
         v.alias("line"),
         v.rlike(LINE).alias("ok"),
         F.regexp_extract(v, LINE, G_METHOD).alias("method"),
@@ -179,20 +185,22 @@ def parse(lines: DataFrame) -> DataFrame:
     )
 
 
-def rejects(lines: DataFrame) -> DataFrame:
+def rejects(lines: DataFrame, carry: tuple[str, ...] = ()) -> DataFrame:
     v = F.col("value")
     return lines.where(~v.rlike(LINE)).select(
+        *carry,
         F.struct(F.lit("pipeline_error").alias("kind"), v.alias("original")).alias("event"),
         F.struct(F.lit("NO_MATCH").alias("code"), F.lit("not a squid native line").alias("message")).alias("error"),
     )
 
 
-def alerts(parsed: DataFrame, feed: DataFrame, lens4: list[int], lens6: list[int]) -> DataFrame:
-    """Valid parsed lines -> one alert per line with at least one hit (all its indicators)."""
+def alerts(parsed: DataFrame, feed: DataFrame, lens4: list[int], lens6: list[int], carry: tuple[str, ...] = ()) -> DataFrame:
+    """Valid parsed lines -> one alert per line with at least one hit (all its indicators), with
+    the `carry` columns of `parsed` first."""
     connect = F.col("method") == "CONNECT"
     host = F.when(connect, host_of_authority(F.col("url"))).otherwise(host_of_authority(F.regexp_extract("url", URL_RE, 2)))
     peer = F.when(F.col("hier").contains("DIRECT") & (F.col("peer") != "-"), F.lower(F.col("peer")))
-    p = parsed.where("ok").select(F.monotonically_increasing_id().alias("id"), "line", "url", "peer",
+    p = parsed.where("ok").select(F.monotonically_increasing_id().alias("id"), *carry, "line", "url", "peer",
                                   host.alias("host"), peer.alias("dst"), F.when(~connect, url_key(F.col("url"))).alias("ukey"))
     p = p.select("*", *addr_columns(F.col("host"), "h"), *addr_columns(F.col("dst"), "d"))
     empty = F.array().cast("array<struct<key:string,field:string>>")
@@ -204,11 +212,11 @@ def alerts(parsed: DataFrame, feed: DataFrame, lens4: list[int], lens6: list[int
     url_atoms = F.when(F.col("ukey").isNotNull(), F.array(F.struct(F.concat(F.lit("u|"), F.col("ukey")).alias("key"), F.lit("url.original").alias("field")))).otherwise(empty)
     dst_ip = ip_keys(F.col("d4"), F.col("d6"), lens4, lens6)
     peer_atoms = F.when(dst_ip.isNotNull() & (F.col("dst") != h), tag(dst_ip, "destination.ip")).otherwise(empty)
-    atoms = p.select("id", "line", "url", "peer", F.explode(F.concat(url_atoms, host_atoms, peer_atoms)).alias("a"))
+    atoms = p.select("id", *carry, "line", "url", "peer", F.explode(F.concat(url_atoms, host_atoms, peer_atoms)).alias("a"))
     hits = atoms.join(F.broadcast(feed), F.col("a.key") == feed.key)
     hits = hits.withColumn("ivalue", F.coalesce(F.col("ivalue"), F.substring(F.col("key"), 3, 1 << 20)))
     per_line = hits.groupBy("id").agg(
-        F.first("line").alias("line"), F.first("url").alias("url"), F.first("peer").alias("peer"),
+        *[F.first(c).alias(c) for c in carry], F.first("line").alias("line"), F.first("url").alias("url"), F.first("peer").alias("peer"),
         F.collect_list(F.struct(F.col("itype").alias("type"), F.col("ivalue").alias("value"), F.col("a.field").alias("field"))).alias("hits"),
     )
     # each indicator once (an address may match through the URL host and the peer), with its first field
@@ -219,12 +227,15 @@ def alerts(parsed: DataFrame, feed: DataFrame, lens4: list[int], lens6: list[int
     ))
     per_line = per_line.withColumn("enrichments", enrichments)
     ts = F.regexp_extract("line", LINE, G_TS).cast("double")
+    user = F.regexp_extract("line", LINE, G_USER)
     return per_line.select(
+        *carry,
         F.date_format(F.timestamp_seconds(ts), "yyyy-MM-dd'T'HH:mm:ss.SSSXXX").alias("@timestamp"),
         F.struct(F.lit("alert").alias("kind"), F.col("line").alias("original")).alias("event"),
         F.struct(F.regexp_extract("line", LINE, G_CLIENT).alias("ip")).alias("source"),
         F.struct(F.col("url").alias("original")).alias("url"),
         F.struct(F.when(F.col("peer") != "-", F.col("peer")).alias("ip")).alias("destination"),
+        F.struct(F.when(user != "-", user).alias("name")).alias("user"),
         F.struct(F.lit("spark-ioc-sweep").alias("name")).alias("rule"),
         F.struct(F.col("enrichments")).alias("threat"),
     )
