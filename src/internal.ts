@@ -42,3 +42,7 @@ export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type Backo
 // transient errors, checked uploads and reads, atomic replace on rename, the delegation token.
 export { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, encodeHdfsPath } from './hdfs/webhdfs.js';
 export type { FileStatus, HdfsConnectionConfig } from './hdfs/webhdfs.js';
+
+// Line pre-filters a node offers to a line source of the same run (the incremental ioc-sweep's,
+// applied by the `hdfs` source before any record is built).
+export { offerLineFilter, lineFilterOf, type LineFilter, type LineFilterOffer } from './line-filter.js';

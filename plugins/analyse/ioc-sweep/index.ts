@@ -11,6 +11,8 @@ import { IndicatorStoreBuilder } from './store-builder.js';
 import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
 import { commit, discard, keyFiles, readKnown, splitNew, writePending, type KeyFiles } from './incremental.js';
+import { offerLineFilter } from '../../../src/internal.js';
+import { LinePrefilter } from './prefilter.js';
 
 export interface IocSweepConfig {
   feeds: FeedConfig[];
@@ -326,7 +328,25 @@ export class FeedSet {
       for (const f of s.feeds) if (f.keys) await discard(f.keys.files);
     });
     ctx.signal.addEventListener('abort', () => void s.stop(), { once: true });
+    // The raw-line pre-filter a line source of the run may ask for (`prefilter` of the hdfs source).
+    ctx.onClose(offerLineFilter(ctx.stateDir(), { current: () => s.lineFilter() }));
     return s;
+  }
+
+  private prefilter: LinePrefilter | null = null;
+
+  /**
+   * `since_last_run`: the pre-filter over the indicators being swept (rebuilt after a reload), which
+   * keeps every line whose record could match one of them. Without `since_last_run`, none.
+   */
+  lineFilter(): { filter: LinePrefilter | null; why: string } {
+    if (!this.incremental) return { filter: null, why: 'since_last_run is off: every indicator is swept, every line is kept' };
+    if (this.prefilter === null) this.prefilter = new LinePrefilter(this.feeds.map((f) => f.store));
+    const first = this.feeds.some((f) => f.keys?.known === null);
+    return {
+      filter: this.prefilter,
+      why: `${this.prefilter.indicators} indicator(s) swept${first ? ' (a first run: whole feeds)' : ' (new since the last run)'}`,
+    };
   }
 
   /** The value every copy sweeps with (and, in the main thread, the way back to this set). */
@@ -452,6 +472,7 @@ export class FeedSet {
         if (this.closed) return false;
         if (slot.keys) await this.split(slot, l.store);
         else slot.store = l.store;
+        this.prefilter = null;
         slot.size = l.store.size;
         this.report(l);
         this.countLoaded();

@@ -20,7 +20,18 @@ import {
   type SourceInstance,
   type SourceOutputs,
 } from '../../../src/api.js';
-import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, retrying, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
+import {
+  Hdfs,
+  HdfsError,
+  connectionSchemaProperties,
+  isHiddenName,
+  lineFilterOf,
+  retrying,
+  type FileStatus,
+  type HdfsConnectionConfig,
+  type LineFilter,
+  type LineFilterOffer,
+} from '../../../src/internal.js';
 import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
 
 interface HdfsSourceConfig extends HdfsConnectionConfig {
@@ -31,6 +42,7 @@ interface HdfsSourceConfig extends HdfsConnectionConfig {
   gzip: 'auto' | boolean;
   read_chunk_bytes: number;
   max_backoff: string;
+  prefilter?: { ioc_sweep: string };
 }
 
 interface FileCheckpoint {
@@ -83,6 +95,15 @@ export default definePlugin<HdfsSourceConfig>({
     "node's state directory, keyed by path and checked against the file's id and length: a rerun skips what was",
     'delivered. A WebHDFS outage is retried with backoff (up to `max_backoff` between attempts) until it ends or',
     'the run is stopped; other errors (permission denied) fail the run. A path that matches nothing is a warning.',
+    '',
+    'With `prefilter: { ioc_sweep: NODE }` (a retro-hunt over an archive of JSON lines), each line is first asked of the',
+    'raw-line pre-filter of that `ioc-sweep` node of the pipeline: with `since_last_run`, a line whose text cannot hold a',
+    'value matching one of the indicators being swept (new since the last run) is dropped before any record is built',
+    'from it, so the parse and the sweep run only on candidate lines. It keeps every line that could match (hosts, parent',
+    'domains, IPv4/IPv6 and CIDRs, URL hosts, read the way the sweep normalises them; lines with JSON escapes or non-ASCII',
+    'bytes are always kept). A dropped line still counts for origins and checkpoints (its line number is kept), but is',
+    'not parsed, so it cannot be rejected downstream either. Without `since_last_run` on that node, every line is kept.',
+    'Metrics: `lines_checked`, `lines_skipped`.',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -103,6 +124,16 @@ export default definePlugin<HdfsSourceConfig>({
       gzip: { enum: ['auto', true, false], default: 'auto', description: "Decompress: 'auto' decides by the .gz suffix or the gzip magic bytes." },
       read_chunk_bytes: { type: 'integer', minimum: 4096, default: 4194304, description: 'Bytes per WebHDFS read.' },
       max_backoff: { type: 'string', default: '30s', description: 'Longest wait between two attempts while WebHDFS is unreachable.' },
+      prefilter: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['ioc_sweep'],
+        description:
+          "Drop, before any record is built, the lines that cannot match the indicators an `ioc-sweep` node with `since_last_run` sweeps (the archive's JSON lines, read as text). Every line that could match is kept.",
+        properties: {
+          ioc_sweep: { type: 'string', minLength: 1, description: 'The `ioc-sweep` node of this pipeline whose indicators decide.', examples: ['sweep'] },
+        },
+      },
     },
   },
   ports: ['out', 'invalid'],
@@ -116,6 +147,10 @@ export default definePlugin<HdfsSourceConfig>({
   examples: [
     { title: 'One day of the archive', with: { url: 'http://127.0.0.1:9870', user: 'etl', paths: ['/data/proxy/dt=2026-12-05/'] } },
     { title: 'A week of rotated squid logs, resuming', with: { paths: ['/archive/squid/access.log-2026120[1-7].gz'], checkpoint: true } },
+    {
+      title: 'Retro-hunt: only the archived lines that may match the new indicators of node `sweep`',
+      with: { paths: ['/data/proxy/dt=2026-12-0[1-7]/'], prefilter: { ioc_sweep: 'sweep' } },
+    },
   ],
   check(config): ConfigIssue[] {
     try {
@@ -140,6 +175,8 @@ class HdfsSource implements SourceInstance {
   private readonly durable = new Map<number, CommitPoint | null>();
   private dirty = false;
   private lastSave = 0;
+  private filterOffer: LineFilterOffer | undefined;
+  private lastWhy: string | undefined;
 
   constructor(
     private readonly config: HdfsSourceConfig,
@@ -180,6 +217,13 @@ class HdfsSource implements SourceInstance {
   }
 
   async run(emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
+    const pf = this.config.prefilter;
+    if (pf) {
+      // Offered by the node's prepare, which ran before any instance was made.
+      this.filterOffer = lineFilterOf(this.ctx.stateDir(), pf.ioc_sweep);
+      if (!this.filterOffer)
+        throw new Error(`hdfs: prefilter: node '${pf.ioc_sweep}' offers no line pre-filter (it must be an ioc-sweep node of this pipeline)`);
+    }
     try {
       const files = await this.retrying('listing', () => this.expand());
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -348,8 +392,12 @@ class HdfsSource implements SourceInstance {
       let first = lineNo + 1;
       let records = 0;
       let pos = 0;
-      const cut = (to: number): LineBlock | null =>
-        to > from ? { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records } : null;
+      const cut = (to: number): LineBlock | null => {
+        if (to <= from) return null;
+        const filter = this.filterNow();
+        if (filter) return filterBlock(filter, data, from, to, file, first, this.ctx.metrics);
+        return { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records };
+      };
       while (pos < data.length) {
         let nl = data.indexOf(NL, pos);
         if (nl === -1) nl = data.length;
@@ -480,6 +528,17 @@ class HdfsSource implements SourceInstance {
     await send(null, point(offset, lineNo, true));
   }
 
+  /** The pre-filter to apply to the next block (it changes when the sweep reloads a feed), or null. */
+  private filterNow(): LineFilter | null {
+    if (!this.filterOffer) return null;
+    const { filter, why } = this.filterOffer.current();
+    if (why !== this.lastWhy) {
+      this.lastWhy = why;
+      this.ctx.logger.info({ ioc_sweep: this.config.prefilter!.ioc_sweep, filtering: filter !== null, why }, 'line pre-filter');
+    }
+    return filter;
+  }
+
   /** Batches complete out of order; commit only the contiguous prefix. */
   private onDurable(seq: number, commit: CommitPoint | null): void {
     this.durable.set(seq, commit);
@@ -507,4 +566,45 @@ class HdfsSource implements SourceInstance {
   async close(): Promise<void> {
     this.save();
   }
+}
+
+/**
+ * The block of lines `data[from, to)` (whole lines, each ended by `\n`; blank and over-long lines
+ * already handled) with every line the filter rejects replaced by an empty line: the block keeps its
+ * line numbering (origins, checkpoints), and an empty line gives no record.
+ */
+function filterBlock(
+  filter: LineFilter,
+  data: Buffer,
+  from: number,
+  to: number,
+  file: string,
+  firstLine: number,
+  metrics: PluginContext['metrics'],
+): LineBlock | null {
+  const out = new Uint8Array(to - from);
+  let w = 0;
+  let kept = 0;
+  let checked = 0;
+  let pos = from;
+  while (pos < to) {
+    let nl = data.indexOf(NL, pos);
+    if (nl === -1 || nl >= to) nl = to;
+    let end = nl;
+    if (end > pos && data[end - 1] === CR) end--;
+    if (end > pos) {
+      checked++;
+      if (filter.mayMatch(data, pos, end)) {
+        out.set(data.subarray(pos, end), w);
+        w += end - pos;
+        kept++;
+      }
+    }
+    if (nl < to) out[w++] = NL;
+    pos = nl + 1;
+  }
+  metrics.add('lines_checked', checked);
+  if (checked > kept) metrics.add('lines_skipped', checked - kept);
+  if (kept === 0) return null;
+  return { kind: 'lines', file, firstLine, bytes: out.subarray(0, w), records: kept };
 }
