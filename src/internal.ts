@@ -46,3 +46,6 @@ export type { FileStatus, HdfsConnectionConfig } from './hdfs/webhdfs.js';
 // Line pre-filters a node offers to a line source of the same run (the incremental ioc-sweep's,
 // applied by the `hdfs` source before any record is built).
 export { offerLineFilter, lineFilterOf, type LineFilter, type LineFilterOffer } from './line-filter.js';
+
+// The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.
+export { cutLines, Checkpoints, lineSourceProperties, type CutLines } from './line-reader.js';

@@ -5,8 +5,6 @@
  * batch every sink made durable is saved per file, and a rerun resumes there. Hidden and in-progress
  * files (`_x`, `.x`, `*.inprogress`, `*.tmp`, `*._COPYING_`) are skipped.
  */
-import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import {
@@ -23,9 +21,12 @@ import {
 import {
   Hdfs,
   HdfsError,
+  Checkpoints,
   connectionSchemaProperties,
+  cutLines,
   isHiddenName,
   lineFilterOf,
+  lineSourceProperties,
   retrying,
   type FileStatus,
   type HdfsConnectionConfig,
@@ -54,11 +55,6 @@ interface FileCheckpoint {
   complete: boolean;
 }
 
-interface Checkpoints {
-  version: 1;
-  files: Record<string, FileCheckpoint>;
-}
-
 interface CommitPoint extends FileCheckpoint {
   key: string;
 }
@@ -70,6 +66,8 @@ interface Found {
 
 const NL = 0x0a;
 const CR = 0x0d;
+
+const checkpointOf = (c: CommitPoint): FileCheckpoint => ({ fileId: c.fileId, length: c.length, offset: c.offset, line: c.line, complete: c.complete });
 
 /** The run was stopped while the source waited for HDFS. */
 class Stopped extends Error {}
@@ -118,9 +116,7 @@ export default definePlugin<HdfsSourceConfig>({
         description: 'Absolute HDFS paths: files, directories (read recursively) or glob patterns.',
         examples: [['/data/proxy/dt=2026-12-05/', '/archive/squid/access.log-202612*.gz']],
       },
-      batch_size: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Lines per batch.' },
-      max_line_bytes: { type: 'integer', minimum: 16, default: 1048576, description: 'Lines longer than this go to `invalid` (LINE_TOO_LONG).' },
-      checkpoint: { type: 'boolean', default: false, description: 'Save delivered offsets in the state directory and resume from them on the next run.' },
+      ...lineSourceProperties,
       gzip: { enum: ['auto', true, false], default: 'auto', description: "Decompress: 'auto' decides by the .gz suffix or the gzip magic bytes." },
       read_chunk_bytes: { type: 'integer', minimum: 4096, default: 4194304, description: 'Bytes per WebHDFS read.' },
       max_backoff: { type: 'string', default: '30s', description: 'Longest wait between two attempts while WebHDFS is unreachable.' },
@@ -168,13 +164,7 @@ export default definePlugin<HdfsSourceConfig>({
 class HdfsSource implements SourceInstance {
   private readonly hdfs: Hdfs;
   private readonly maxBackoffMs: number;
-  private checkpoints: Checkpoints = { version: 1, files: {} };
-  private checkpointFile: string | undefined;
-  private seq = 0;
-  private nextToCommit = 0;
-  private readonly durable = new Map<number, CommitPoint | null>();
-  private dirty = false;
-  private lastSave = 0;
+  private readonly checkpoints: Checkpoints<FileCheckpoint>;
   private filterOffer: LineFilterOffer | undefined;
   private lastWhy: string | undefined;
 
@@ -184,16 +174,7 @@ class HdfsSource implements SourceInstance {
   ) {
     this.hdfs = new Hdfs(config);
     this.maxBackoffMs = parseDuration(config.max_backoff);
-    if (config.checkpoint) {
-      this.checkpointFile = join(ctx.stateDir(), 'checkpoints.json');
-      if (existsSync(this.checkpointFile)) {
-        try {
-          this.checkpoints = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as Checkpoints;
-        } catch (err) {
-          ctx.logger.warn({ file: this.checkpointFile, err: String(err) }, 'checkpoint file unreadable; starting from the beginning');
-        }
-      }
-    }
+    this.checkpoints = new Checkpoints<FileCheckpoint>(config.checkpoint ? ctx.stateDir() : undefined, ctx.logger);
   }
 
   /**
@@ -380,53 +361,35 @@ class HdfsSource implements SourceInstance {
       if (block?.bytes.length) batch.out = block;
       if (invalid.length) batch.invalid = invalid;
       invalid = [];
-      const seq = this.seq++;
-      await emit(batch, () => this.onDurable(seq, commit));
+      const seq = this.checkpoints.nextBatch();
+      await emit(batch, () => this.checkpoints.durable(seq, commit && { key: commit.key, point: checkpointOf(commit) }));
     };
     const point = (off: number, line: number, complete: boolean): CommitPoint | null =>
       cfg.checkpoint ? { key, fileId, length, offset: off, line, complete } : null;
 
     /** Whole lines in `data` (starting at stream offset `start`, ending with '\n'): blocks and rejects. */
     const lines = async (data: Buffer, start: number): Promise<boolean> => {
-      let from = 0;
-      let first = lineNo + 1;
-      let records = 0;
-      let pos = 0;
-      const cut = (to: number): LineBlock | null => {
-        if (to <= from) return null;
-        const filter = this.filterNow();
-        if (filter) return filterBlock(filter, data, from, to, file, first, this.ctx.metrics);
-        return { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records };
-      };
-      while (pos < data.length) {
-        let nl = data.indexOf(NL, pos);
-        if (nl === -1) nl = data.length;
-        let len = nl - pos;
-        if (len > 0 && data[nl - 1] === CR) len--;
-        lineNo++;
-        const next = nl + 1;
-        if (len === 0) blank++;
-        else if (len > max) {
-          const block = cut(pos);
-          tooLong(lineNo, data.subarray(pos, pos + max), len);
-          await send(block, point(start + Math.min(next, data.length), lineNo, false));
-          if (this.ctx.signal.aborted) return false;
-          from = next;
-          first = lineNo + 1;
-          records = 0;
-          pos = next;
-          continue;
-        } else records++;
-        pos = next;
-        if (records >= cfg.batch_size && pos < data.length) {
-          await send(cut(pos), point(start + pos, lineNo, false));
-          if (this.ctx.signal.aborted) return false;
-          from = pos;
-          first = lineNo + 1;
-          records = 0;
-        }
-      }
-      await send(cut(Math.min(pos, data.length)), point(start + data.length, lineNo, false));
+      const last = await cutLines(data, start + data.length, {
+        file,
+        batchSize: cfg.batch_size,
+        maxLineBytes: max,
+        line: lineNo,
+        emit: async (block, end, line) => {
+          lineNo = line;
+          const filter = block && this.filterNow();
+          await send(filter ? filterBlock(filter, block, this.ctx.metrics) : block, point(end, line, false));
+          return !this.ctx.signal.aborted;
+        },
+        tooLong: (line, kept, len) => {
+          lineNo = line;
+          tooLong(line, kept, len);
+        },
+        blank: () => {
+          blank++;
+        },
+      });
+      if (last < 0) return false;
+      lineNo = last;
       return !this.ctx.signal.aborted;
     };
 
@@ -539,57 +502,26 @@ class HdfsSource implements SourceInstance {
     return filter;
   }
 
-  /** Batches complete out of order; commit only the contiguous prefix. */
-  private onDurable(seq: number, commit: CommitPoint | null): void {
-    this.durable.set(seq, commit);
-    while (this.durable.has(this.nextToCommit)) {
-      const c = this.durable.get(this.nextToCommit)!;
-      this.durable.delete(this.nextToCommit);
-      this.nextToCommit++;
-      if (c) {
-        this.checkpoints.files[c.key] = { fileId: c.fileId, length: c.length, offset: c.offset, line: c.line, complete: c.complete };
-        this.dirty = true;
-      }
-    }
-    if (this.dirty && Date.now() - this.lastSave > 200) this.save();
-  }
-
-  private save(): void {
-    if (!this.checkpointFile || !this.dirty) return;
-    const tmp = `${this.checkpointFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.checkpoints));
-    renameSync(tmp, this.checkpointFile);
-    this.dirty = false;
-    this.lastSave = Date.now();
-  }
-
   async close(): Promise<void> {
-    this.save();
+    this.checkpoints.save();
   }
 }
 
 /**
- * The block of lines `data[from, to)` (whole lines, each ended by `\n`; blank and over-long lines
- * already handled) with every line the filter rejects replaced by an empty line: the block keeps its
- * line numbering (origins, checkpoints), and an empty line gives no record.
+ * `block` with every line the filter rejects replaced by an empty line: the block keeps its line
+ * numbering (origins, checkpoints), and an empty line gives no record. Null when no line is left.
  */
-function filterBlock(
-  filter: LineFilter,
-  data: Buffer,
-  from: number,
-  to: number,
-  file: string,
-  firstLine: number,
-  metrics: PluginContext['metrics'],
-): LineBlock | null {
-  const out = new Uint8Array(to - from);
+function filterBlock(filter: LineFilter, block: LineBlock, metrics: PluginContext['metrics']): LineBlock | null {
+  const data = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
+  const to = data.length;
+  const out = new Uint8Array(to);
   let w = 0;
   let kept = 0;
   let checked = 0;
-  let pos = from;
+  let pos = 0;
   while (pos < to) {
     let nl = data.indexOf(NL, pos);
-    if (nl === -1 || nl >= to) nl = to;
+    if (nl === -1) nl = to;
     let end = nl;
     if (end > pos && data[end - 1] === CR) end--;
     if (end > pos) {
@@ -606,5 +538,5 @@ function filterBlock(
   metrics.add('lines_checked', checked);
   if (checked > kept) metrics.add('lines_skipped', checked - kept);
   if (kept === 0) return null;
-  return { kind: 'lines', file, firstLine, bytes: out.subarray(0, w), records: kept };
+  return { kind: 'lines', file: block.file, firstLine: block.firstLine, bytes: out.subarray(0, w), records: kept };
 }
