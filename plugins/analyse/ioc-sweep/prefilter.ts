@@ -42,8 +42,11 @@ import type { LineFilter } from '../../../src/internal.js';
 import { parseIPv4, parseIp } from './normalise.js';
 import type { Hit, IndicatorStore } from './store.js';
 
-/** Token verdicts kept before the memo starts over (logs repeat their hosts and keys). */
-const MEMO_MAX = 65536;
+/**
+ * Token verdicts kept before a memo starts over (logs repeat their hosts). Small: a memo that
+ * grows into the old generation costs more in collections than it saves.
+ */
+const MEMO_MAX = 4096;
 
 // Byte flags: TOK a host-token character ([A-Za-z0-9._%-]), then what the token holds; HEXCH an
 // IPv6-text character ([0-9A-Fa-f:.]); BAD a byte that keeps the whole line (≥ 0x80, `\\`).
@@ -123,6 +126,19 @@ function dottedQuad(b: Uint8Array, s: number, e: number): number {
   return n * 256 + part;
 }
 
+/**
+ * Whether a token starting at `s` can be the host of a URL (what follows `scheme:`, `//` or
+ * user-info `@`): the byte before it is `/` or `@`, or a `:` after a letter. A JSON number value
+ * (`"port":443`) follows `":`, a path segment `/`: those are looked at too, which only keeps more.
+ */
+function urlHostAt(b: Uint8Array, s: number): boolean {
+  const p = s > 0 ? b[s - 1]! : 0;
+  if (p === 47 || p === 64) return true;
+  if (p !== 58 || s < 2) return false;
+  const q = b[s - 2]! | 32;
+  return q >= 97 && q <= 122;
+}
+
 /** The label `b[s, e)` is decimal digits or `0x` hex (WHATWG "ends in a number"). */
 function lastLabelNumeric(b: Uint8Array, s: number, e: number): boolean {
   if (s >= e) return false;
@@ -151,6 +167,7 @@ export class LinePrefilter implements LineFilter {
   private readonly anyV6: boolean;
   private readonly anyHost: boolean;
   private readonly memo = new Map<string, boolean>();
+  private readonly v6Memo = new Map<string, boolean>();
   private readonly tmp: Hit[] = [];
 
   /** How many indicators it filters for (the stores' sizes). */
@@ -286,29 +303,28 @@ export class LinePrefilter implements LineFilter {
   private check(b: Uint8Array, s: number, e: number, fl: number, d1: number, d2: number): boolean {
     if (fl & PCT || d1 === e - 1) return this.anyHostOrV4() && this.token(b, s, e);
     if ((fl & DOT) === 0) {
+      // A number (`2130706433`, octal `017700000001`, `0x7f000001`) is an address only as a URL's
+      // host, read by WHATWG; IP and host fields take dotted quads only.
+      if (!this.anyV4 || !urlHostAt(b, s)) return this.dotlessUrlHost && this.token(b, s, e);
       if ((fl & NONDIGIT) === 0) {
-        // digits only: a URL host WHATWG reads as a 32-bit number (a leading 0: octal, by text)
-        if (!this.anyV4) return false;
         if (b[s] === 48 && e - s > 1) return this.token(b, s, e);
         if (e - s > 10) return false;
         let n = 0;
         for (let k = s; k < e; k++) n = n * 10 + b[k]! - 48;
         return n <= 0xffffffff && this.v4(n);
       }
-      if (this.dotlessUrlHost) return this.token(b, s, e);
-      // `0x…`: a hex number host
-      if (this.anyV4 && b[s] === 48 && (b[s + 1]! | 32) === 120) return this.token(b, s, e);
-      return false;
+      if (b[s] === 48 && (b[s + 1]! | 32) === 120) return this.token(b, s, e);
+      return this.dotlessUrlHost && this.token(b, s, e);
     }
     if ((fl & NONDIGIT) === 0) {
-      // digits and dots: a dotted quad, or another WHATWG number form
+      // digits and dots: a dotted quad (in any field), or another WHATWG number form (a URL's host)
       if (!this.anyV4) return false;
       const n = dottedQuad(b, s, e);
       if (n >= 0) return this.v4(n);
-      return this.token(b, s, e);
+      return urlHostAt(b, s) && this.token(b, s, e);
     }
-    // a name: its last label a number (`0x7f.1`, `a.0x10`) is read as IPv4 by WHATWG
-    if (this.anyV4 && (b[d1 + 1] === 48 || (F[b[d1 + 1]!]! & NONDIGIT) === 0)) {
+    // a name whose last label is a number (`0x7f.1`): WHATWG reads a URL host so as IPv4
+    if (this.anyV4 && (b[d1 + 1] === 48 || (F[b[d1 + 1]!]! & NONDIGIT) === 0) && urlHostAt(b, s)) {
       if (lastLabelNumeric(b, d1 + 1, e)) return this.token(b, s, e);
     }
     if (!this.anyHost) return false;
@@ -395,15 +411,14 @@ export class LinePrefilter implements LineFilter {
   /** An IPv6 token `b[s, e)` (two or more colons). */
   private v6Token(b: Uint8Array, s: number, e: number): boolean {
     const raw = latin1(b, s, e);
-    const memo = this.memo;
-    const key = `[${raw}`;
-    const known = memo.get(key);
+    const memo = this.v6Memo;
+    const known = memo.get(raw);
     if (known !== undefined) return known;
     const ip = parseIp(raw.toLowerCase());
     let v = false;
     if (ip) v = ip.v6 === null ? this.v4(ip.v4) : this.v6(ip.v6);
     if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(key, v);
+    memo.set(raw, v);
     return v;
   }
 
