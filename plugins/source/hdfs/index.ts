@@ -305,16 +305,29 @@ class HdfsSource implements SourceInstance {
     const hdfs = this.hdfs;
     const self = this;
     const chunk = cfg.read_chunk_bytes;
+    /** One range of the file, read (with retries) from `off`. */
+    const readRange = (off: number): Promise<Buffer> => {
+      const want = Math.min(chunk, length - off);
+      return self.retrying(`read ${path}`, async () => {
+        const b = await hdfs.read(path, off, want);
+        if (b.length !== want) throw new HdfsError(`WebHDFS read ${path} @${off}: ${b.length} bytes returned, ${want} expected`, true);
+        return b;
+      });
+    };
+    /**
+     * The file's ranges from `start`, in order, each read while the one before is consumed (one
+     * range ahead): the WebHDFS round trip overlaps the gunzip and the line work instead of waiting
+     * for it. A read left pending when the consumer stops is not awaited (its failure is ignored).
+     */
     async function* ranges(start: number): AsyncGenerator<Buffer> {
-      for (let off = start; off < length; ) {
-        const want = Math.min(chunk, length - off);
-        const buf = await self.retrying(`read ${path}`, async () => {
-          const b = await hdfs.read(path, off, want);
-          if (b.length !== want) throw new HdfsError(`WebHDFS read ${path} @${off}: ${b.length} bytes returned, ${want} expected`, true);
-          return b;
-        });
-        self.ctx.metrics.add('bytes_read', buf.length);
+      let off = start;
+      let ahead: Promise<Buffer> | null = off < length ? readRange(off) : null;
+      while (ahead !== null) {
+        const buf = await ahead;
         off += buf.length;
+        ahead = off < length ? readRange(off) : null;
+        ahead?.catch(() => undefined);
+        self.ctx.metrics.add('bytes_read', buf.length);
         yield buf;
       }
     }
