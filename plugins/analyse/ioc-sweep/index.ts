@@ -40,8 +40,8 @@ const feedSchema = {
       type: 'string',
       minLength: 1,
       description:
-        'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, or the visible files of a directory, from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.',
-      examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt'],
+        'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, the visible files of a directory, or what a glob matches (`*`, `?`, `[a-z]`, `{a,b}` within a segment; a matched directory gives its visible files), from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.',
+      examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt', 'hdfs:///feeds/dt=2026-12-0*/ips-*.txt'],
     },
     hdfs: {
       type: 'object',

@@ -24,16 +24,18 @@ import {
   Checkpoints,
   connectionSchemaProperties,
   cutLines,
+  isGlobSegment,
   isHiddenName,
   lineFilterOf,
   lineSourceProperties,
   retrying,
+  segmentRegExp,
+  segmentsOf,
   type FileStatus,
   type HdfsConnectionConfig,
   type LineFilter,
   type LineFilterOffer,
 } from '../../../src/internal.js';
-import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
 
 interface HdfsSourceConfig extends HdfsConnectionConfig {
   paths: string[];
