@@ -103,7 +103,17 @@ export interface PrepareContext extends Omit<PluginContext, 'shared'> {
    * run has ended — normally, on a signal, or after a failure — after every instance was closed,
    * last registered first; the run waits for them. `signal` is aborted at the same moment.
    */
-  onClose(fn: () => void | Promise<void>): void;
+  onClose(fn: (end: RunEnd) => void | Promise<void>): void;
+}
+
+/**
+ * How the run ended, as prepare clean-ups see it: `failed` when a node failed (a sink's last flush
+ * included), `stopped` when a signal stopped it before its input ended. A clean-up that makes a
+ * run's work count (commits a state) should do so only when neither is set.
+ */
+export interface RunEnd {
+  failed: boolean;
+  stopped: boolean;
 }
 
 /** Called by a source for each batch it emitted, once every sink that batch reached made it durable. */

@@ -42,3 +42,12 @@ export { retrying, isTransient, backoffDelay, sleep, DEFAULT_BACKOFF, type Backo
 // transient errors, checked uploads and reads, atomic replace on rename, the delegation token.
 export { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, encodeHdfsPath } from './hdfs/webhdfs.js';
 export type { FileStatus, HdfsConnectionConfig } from './hdfs/webhdfs.js';
+// Glob patterns over HDFS paths, one segment at a time (the `hdfs` source, `hdfs://` feeds).
+export { isGlobSegment, segmentRegExp, segmentsOf } from './hdfs/glob.js';
+
+// Line pre-filters a node offers to a line source of the same run (the incremental ioc-sweep's,
+// applied by the `hdfs` source before any record is built).
+export { offerLineFilter, lineFilterOf, type LineFilter, type LineFilterOffer } from './line-filter.js';
+
+// The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.
+export { cutLines, Checkpoints, lineSourceProperties, type CutLines } from './line-reader.js';

@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import type { PluginContext, PluginDef, PluginInstance } from '../../src/api.js';
+import type { PluginContext, PluginDef, PluginInstance, RunEnd } from '../../src/api.js';
 
 /** A plugin context for in-process micro-benchmarks: silent logger and metrics, nothing measured but the plugin. */
 export function quietContext(node: string): PluginContext {
@@ -22,13 +22,13 @@ export function quietContext(node: string): PluginContext {
  */
 export async function benchInstance(def: PluginDef, config: unknown, ctx: PluginContext): Promise<PluginInstance> {
   if (typeof def.prepare !== 'function') return def.create(config, ctx);
-  const closers: Array<() => void | Promise<void>> = [];
+  const closers: Array<(end: RunEnd) => void | Promise<void>> = [];
   const shared = await def.prepare(config, { ...ctx, publish() {}, onClose: (fn) => void closers.push(fn) });
   const inst = await def.create(config, { ...ctx, shared });
   const close = inst.close?.bind(inst);
   inst.close = async () => {
     await close?.();
-    while (closers.length) await closers.pop()!();
+    while (closers.length) await closers.pop()!({ failed: false, stopped: false });
   };
   return inst;
 }

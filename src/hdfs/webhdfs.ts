@@ -97,7 +97,7 @@ const TRANSIENT_CODES = new Set([
   'ECONNABORTED',
 ]);
 const TRANSIENT_TEXT =
-  /safe ?mode|RetriableException|StandbyException|Unknown error|Unexpected redirect|socket hang up|Failed to find datanode|could only be (?:replicated|written)|Service Unavailable|not ready/i;
+  /safe ?mode|RetriableException|StandbyException|Unknown error|Unexpected redirect|socket hang up|Failed to find datanode|could only be (?:replicated|written)|Service Unavailable|not ready|All datanodes .* are bad/i;
 const NOT_FOUND_TEXT = /does not exist|FileNotFoundException|not found/i;
 
 /** Percent-encode each segment of an absolute HDFS path (the package puts it into the URL as given). */

@@ -6,7 +6,7 @@
  * worker copies receive a message that their worker handles between two batches. Clean-ups
  * registered with `onClose` run when the run ends, whatever the reason, newest first.
  */
-import type { Logger, PluginContext, PrepareContext } from '../api.js';
+import type { Logger, PluginContext, PrepareContext, RunEnd } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { asRunError } from './run-error.js';
 
@@ -41,7 +41,7 @@ interface Slot {
 
 export class Prepared {
   private readonly slots = new Map<string, Slot>();
-  private readonly closers: Array<{ node: string; fn: () => void | Promise<void> }> = [];
+  private readonly closers: Array<{ node: string; fn: (end: RunEnd) => void | Promise<void> }> = [];
   private readonly controller = new AbortController();
   private ended = false;
 
@@ -83,7 +83,7 @@ export class Prepared {
       try {
         slot.value = await def.prepare(node.config, ctx);
       } catch (err) {
-        await this.close(logger);
+        await this.close(logger, { failed: true, stopped: false });
         throw asRunError(err, 'SLUICE_E_PREPARE', name, 'prepare failed');
       }
       // A publish during prepare (before the slot existed) is superseded by the returned value.
@@ -125,15 +125,18 @@ export class Prepared {
     }
   }
 
-  /** End of run: no more publishing, abort the prepare signal, run the clean-ups newest first. */
-  async close(logger: Logger): Promise<void> {
+  /**
+   * End of run: no more publishing, abort the prepare signal, run the clean-ups newest first, telling
+   * them how the run ended.
+   */
+  async close(logger: Logger, end: RunEnd = { failed: false, stopped: false }): Promise<void> {
     if (this.ended && this.closers.length === 0) return;
     this.ended = true;
     this.controller.abort();
     while (this.closers.length) {
       const { node, fn } = this.closers.pop()!;
       try {
-        await fn();
+        await fn(end);
       } catch (err) {
         logger.error({ node, err: String(err) }, 'prepare clean-up failed');
       }

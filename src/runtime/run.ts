@@ -94,7 +94,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     created = await createInstances(state, layout, pools, prepared);
   } catch (err) {
     for (const p of pools.values()) await p.terminate();
-    await prepared.close(opts.logger);
+    await prepared.close(opts.logger, { failed: true, stopped: state.signal.aborted });
     outer?.removeEventListener('abort', onOuterAbort);
     const e = asRunError(err, 'SLUICE_E_CREATE');
     obs?.phase('failed', e);
@@ -111,7 +111,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
   await closeAll(created.instances, opts.logger);
   for (const p of pools.values()) await p.close();
-  await prepared.close(opts.logger); // prepare's clean-ups, once every instance and copy is closed
+  // prepare's clean-ups, once every instance and copy is closed (and every sink's last flush done)
+  await prepared.close(opts.logger, { failed: state.failure !== undefined, stopped: state.failure === undefined && state.signal.aborted });
   const targets = new Map<string, string>();
   for (const [name, inst] of created.instances) {
     const t = (inst as SinkInstance).target;

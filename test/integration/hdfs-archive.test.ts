@@ -14,7 +14,8 @@ import { runCli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Hdfs, isHiddenName, type FileStatus } from '../../src/hdfs/webhdfs.js';
 
-const WEBHDFS_URL = 'http://127.0.0.1:9870';
+// The cluster test/services/ starts (SLUICE_HDFS_HTTP_PORT moves it).
+const WEBHDFS_URL = `http://127.0.0.1:${process.env.SLUICE_HDFS_HTTP_PORT ?? 9870}`;
 const ROOT_DIR = `/sluice-it-${randomUUID().slice(0, 8)}`;
 
 /** Squid native lines over `span` seconds of event time (two days: three dates); every `badEvery`-th line is broken. */
@@ -316,6 +317,8 @@ nodes:
     const r = await runCli([
       'run',
       'pipelines/proxy-archive.hdfs.yaml',
+      '--var',
+      `WEBHDFS=${WEBHDFS_URL}`,
       '--var',
       `ARCHIVE=${base}/proxy`,
       '--var',

@@ -1,7 +1,7 @@
 /**
  * ioc-sweep feeds read from the real HDFS (no mocks): a single file, a gzip file, a directory of
- * feed files of different formats, a missing path (FEED_NOT_FOUND), and a refresh that picks up a
- * changed file.
+ * feed files of different formats, a glob over files and directories, a missing path
+ * (FEED_NOT_FOUND), and a refresh that picks up a changed file.
  */
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -13,7 +13,8 @@ import { hdfsTarget } from '../../plugins/analyse/ioc-sweep/feeds/hdfs.js';
 import { Hdfs } from '../../src/hdfs/webhdfs.js';
 import type { ProcessorInstance, Rec } from '../../src/api.js';
 
-const URL_ = 'http://127.0.0.1:9870';
+// The cluster test/services/ starts (SLUICE_HDFS_HTTP_PORT moves it).
+const URL_ = `http://127.0.0.1:${process.env.SLUICE_HDFS_HTTP_PORT ?? 9870}`;
 const ROOT = `/sluice-feeds-${randomUUID().slice(0, 8)}`;
 const rec = (ip: string, host = 'benign.example'): Rec => ({
   '@timestamp': '2026-12-01T10:00:00Z',
@@ -71,6 +72,33 @@ describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
       rec('10.0.0.1', 'x.bad.example'),
     ]);
     expect((out.alerts as Rec[]).map((a) => a.destination.ip)).toEqual(['203.0.113.1', '198.51.100.9', '192.0.2.5', '192.0.2.6', '10.0.0.1']);
+  });
+
+  it('a glob names files and directories (`*`, `{a,b}`, `[0-9]`), hidden ones skipped; one that matches nothing is FEED_NOT_FOUND', async () => {
+    await h.mkdirs(`${ROOT}/g/day=1`);
+    await h.mkdirs(`${ROOT}/g/day=2`);
+    await h.mkdirs(`${ROOT}/g/_day=3`);
+    await h.create(`${ROOT}/g/day=1/ips-1.txt`, Buffer.from('192.0.2.101\n'));
+    await h.create(`${ROOT}/g/day=1/ips-2.txt`, Buffer.from('192.0.2.102\n'));
+    await h.create(`${ROOT}/g/day=1/other.txt`, Buffer.from('192.0.2.103\n'));
+    await h.create(`${ROOT}/g/day=2/ips-1.txt`, Buffer.from('192.0.2.104\n'));
+    await h.create(`${ROOT}/g/_day=3/ips-1.txt`, Buffer.from('192.0.2.105\n'));
+    await h.create(`${ROOT}/g/day=2/.ips-9.txt`, Buffer.from('192.0.2.106\n'));
+    const conn = { url: URL_, user: 'sluice' };
+    const p = await sweep([
+      { name: 'files', path: `hdfs://${ROOT}/g/day=*/ips-[0-9].txt`, hdfs: conn },
+      { name: 'alt', path: `hdfs://${ROOT}/g/day={1,9}/{other,none}.txt`, hdfs: conn },
+      { name: 'dirs', path: `hdfs://${ROOT}/g/*`, hdfs: conn },
+    ]);
+    expect(p.stats()).toEqual([
+      { feed: 'files', size: 3 },
+      { feed: 'alt', size: 1 },
+      { feed: 'dirs', size: 4 },
+    ]);
+    const ips = ['192.0.2.101', '192.0.2.102', '192.0.2.103', '192.0.2.104', '192.0.2.105', '192.0.2.106'];
+    const out = await p.process(ips.map((ip) => rec(ip)));
+    expect((out.alerts as Rec[]).map((a) => a.destination.ip)).toEqual(ips.slice(0, 4));
+    await expect(sweep([{ name: 'none', path: `hdfs://${ROOT}/g/day=*/nothing-*.txt`, hdfs: conn }])).rejects.toThrow(/FEED_NOT_FOUND/);
   });
 
   it('a missing path fails the start with FEED_NOT_FOUND; an optional one starts empty', async () => {

@@ -13,7 +13,8 @@ import { Hdfs } from '../../src/hdfs/webhdfs.js';
 import type { Rec, SourceOutputs } from '../../src/api.js';
 import { linesToRecords, isLineBlock } from '../../src/record.js';
 
-const URL_ = 'http://127.0.0.1:9870';
+// The cluster test/services/ starts (SLUICE_HDFS_HTTP_PORT moves it).
+const URL_ = `http://127.0.0.1:${process.env.SLUICE_HDFS_HTTP_PORT ?? 9870}`;
 const ROOT = `/sluice-src-${randomUUID().slice(0, 8)}`;
 
 async function drain(

@@ -4,9 +4,11 @@
  * had when a run last finished its input (`<feed>.keys`). At load (and at each refresh) the full
  * store is compared with them: the indicators whose key is not there go into a small store of
  * their own, the one the sweep uses; the full key set is written beside as `<feed>.keys.pending`.
- * When the run reaches the end of its input without being stopped, the pending file replaces the
- * committed one (a rename), so the next run treats today's indicators as known. A run that fails or
- * is stopped commits nothing: the next run sweeps the same new indicators again.
+ * When the sweep reaches the end of its input without being stopped, the pending file becomes
+ * `<feed>.keys.swept` (a rename: staged); when the run then ends without a failure — every sink's
+ * last flush done — the staged file replaces the committed one, so the next run treats today's
+ * indicators as known. A run that fails (its last flush included) or is stopped commits nothing:
+ * the next run sweeps the same new indicators again.
  *
  * "New" is decided by the indicator's canonical key (normalised value, masked prefix), never by
  * its metadata: a confidence or tag change does not make an indicator new. An indicator removed
@@ -26,11 +28,13 @@ export interface KeyFiles {
   feed: string;
   committed: string;
   pending: string;
+  /** The pending set once the sweep has seen all its input (committed when the run ends well). */
+  swept: string;
 }
 
 export function keyFiles(stateDir: string, feed: string): KeyFiles {
   const base = join(stateDir, `${encodeURIComponent(feed)}.keys`);
-  return { feed, committed: base, pending: `${base}.pending` };
+  return { feed, committed: base, pending: `${base}.pending`, swept: `${base}.swept` };
 }
 
 /** The keys committed by the last completed run, or null when there is none (first run). */
@@ -89,10 +93,9 @@ export async function writePending(files: KeyFiles, keys: string[], dir: string)
   await rename(tmp, files.pending);
 }
 
-/** Make the pending key set the committed one. False when there was nothing pending (already committed). */
-export function commit(files: KeyFiles): boolean {
+function move(from: string, to: string): boolean {
   try {
-    renameSync(files.pending, files.committed);
+    renameSync(from, to);
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
@@ -100,7 +103,18 @@ export function commit(files: KeyFiles): boolean {
   }
 }
 
-/** Drop an uncommitted pending set (the run did not finish its input). */
+/** The sweep saw all its input: stage the pending key set. False when there was nothing pending (already staged). */
+export function stage(files: KeyFiles): boolean {
+  return move(files.pending, files.swept);
+}
+
+/** The run ended well: make the staged key set the committed one. False when nothing was staged. */
+export function commit(files: KeyFiles): boolean {
+  return move(files.swept, files.committed);
+}
+
+/** Drop an uncommitted pending or staged set (the run did not finish its input, or failed). */
 export async function discard(files: KeyFiles): Promise<void> {
   await rm(files.pending, { force: true });
+  await rm(files.swept, { force: true });
 }

@@ -10,7 +10,9 @@ import { IndicatorStore, type SharedStoreData } from './store.js';
 import { IndicatorStoreBuilder } from './store-builder.js';
 import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
-import { commit, discard, keyFiles, readKnown, splitNew, writePending, type KeyFiles } from './incremental.js';
+import { commit, discard, keyFiles, readKnown, splitNew, stage, writePending, type KeyFiles } from './incremental.js';
+import { offerLineFilter } from '../../../src/internal.js';
+import { LinePrefilter } from './prefilter.js';
 
 export interface IocSweepConfig {
   feeds: FeedConfig[];
@@ -38,8 +40,8 @@ const feedSchema = {
       type: 'string',
       minLength: 1,
       description:
-        'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, or the visible files of a directory, from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.',
-      examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt'],
+        'File, glob, or MISP feed folder (holding `manifest.json`). Relative paths are taken from the working directory. `hdfs:///dir/file` (or `hdfs://namenode/...`) reads a file, the visible files of a directory, or what a glob matches (`*`, `?`, `[a-z]`, `{a,b}` within a segment; a matched directory gives its visible files), from HDFS over WebHDFS (see `hdfs`); `.gz` is decompressed. Give `path` or `url`, not both.',
+      examples: ['examples/feeds/feodo.csv', 'feeds/misp/', 'hdfs:///feeds/bad-ips.txt', 'hdfs:///feeds/dt=2026-12-0*/ips-*.txt'],
     },
     hdfs: {
       type: 'object',
@@ -188,7 +190,7 @@ export default definePlugin<IocSweepConfig>({
         type: 'boolean',
         default: false,
         description:
-          "Incremental (retro-hunt) sweep: match only the indicators each feed did not have when a run of this node last reached the end of its input. The keys of every feed's indicators are kept in the node's state directory and committed when a run finishes its input without being stopped; a failed or stopped run commits nothing, so its new indicators are swept again next time. The first run (or a renamed feed) sweeps everything. Allowlists always apply in full. Metrics: `indicators_swept` (indicators matched against), `indicators_known` (skipped as swept before).",
+          "Incremental (retro-hunt) sweep: match only the indicators each feed did not have when a run of this node last reached the end of its input. The keys of every feed's indicators are kept in the node's state directory and committed when a run has swept all its input and ended without a failure (every sink's last flush included); a failed or stopped run commits nothing, so its new indicators are swept again next time. An `hdfs` source with `prefilter: { ioc_sweep: NODE }` drops the archived lines that cannot match the indicators swept before they are parsed. The first run (or a renamed feed) sweeps everything. Allowlists always apply in full. Metrics: `indicators_swept` (indicators matched against), `indicators_known` (skipped as swept before).",
       },
       suppress: {
         type: 'object',
@@ -289,7 +291,7 @@ interface FeedSlot {
 export interface SweepShared {
   feeds: SharedStoreData[];
   allow: SharedStoreData[];
-  /** `since_last_run`: the key files each copy commits at the end of its input (the first rename wins). */
+  /** `since_last_run`: the key files each copy stages at the end of its input (the first rename wins). */
   commit?: KeyFiles[];
 }
 
@@ -320,13 +322,37 @@ export class FeedSet {
       if (slot.feed.refresh === undefined) continue;
       slot.task = cron.schedule(slot.feed.refresh, () => s.refresh(slot.feed.name), { name: `${ctx.node}:${slot.feed.name}`, noOverlap: true, unref: true });
     }
-    ctx.onClose(async () => {
+    ctx.onClose(async (end) => {
       await s.stop();
-      // A pending key set still there was not committed (the run did not finish its input).
-      for (const f of s.feeds) if (f.keys) await discard(f.keys.files);
+      // A key set staged by a copy that swept all its input becomes the committed one, but only
+      // now that the run has ended without a failure — every sink's last flush done. Whatever is
+      // left (not staged: the input was not finished; or the run failed) is dropped.
+      for (const f of s.feeds) {
+        if (!f.keys) continue;
+        if (!end.failed && !end.stopped && commit(f.keys.files)) ctx.logger.info({ feed: f.feed.name }, 'incremental sweep: indicators committed as swept');
+        await discard(f.keys.files);
+      }
     });
     ctx.signal.addEventListener('abort', () => void s.stop(), { once: true });
+    // The raw-line pre-filter a line source of the run may ask for (`prefilter` of the hdfs source).
+    ctx.onClose(offerLineFilter(ctx.stateDir(), { current: () => s.lineFilter() }));
     return s;
+  }
+
+  private prefilter: LinePrefilter | null = null;
+
+  /**
+   * `since_last_run`: the pre-filter over the indicators being swept (rebuilt after a reload), which
+   * keeps every line whose record could match one of them. Without `since_last_run`, none.
+   */
+  lineFilter(): { filter: LinePrefilter | null; why: string } {
+    if (!this.incremental) return { filter: null, why: 'since_last_run is off: every indicator is swept, every line is kept' };
+    if (this.prefilter === null) this.prefilter = new LinePrefilter(this.feeds.map((f) => f.store));
+    const first = this.feeds.some((f) => f.keys?.known === null);
+    return {
+      filter: this.prefilter,
+      why: `${this.prefilter.indicators} indicator(s) swept${first ? ' (a first run: whole feeds)' : ' (new since the last run)'}`,
+    };
   }
 
   /** The value every copy sweeps with (and, in the main thread, the way back to this set). */
@@ -452,6 +478,7 @@ export class FeedSet {
         if (this.closed) return false;
         if (slot.keys) await this.split(slot, l.store);
         else slot.store = l.store;
+        this.prefilter = null;
         slot.size = l.store.size;
         this.report(l);
         this.countLoaded();
@@ -571,12 +598,11 @@ export class IocSweep implements ProcessorInstance {
     const alerts: Rec[] = [];
     if (this.suppressor) this.suppressor.flush(alerts);
     if (alerts.length) this.ctx.metrics.add('alerts', alerts.length);
-    // `since_last_run`: the input is swept to its end, so today's indicators are known from now on.
-    // Not when the run is being stopped (a signal, a failure): its new indicators are swept again.
+    // `since_last_run`: the input is swept to its end: stage today's key set, committed when the run
+    // ends without a failure (after the sinks' last flush; see FeedSet.load). Not when the run is
+    // being stopped (a signal, a failure): its new indicators are swept again.
     if (this.commitFiles && !this.ctx.signal.aborted) {
-      for (const f of this.commitFiles) {
-        if (commit(f)) this.ctx.logger.info({ feed: f.feed }, 'incremental sweep: indicators committed as swept');
-      }
+      for (const f of this.commitFiles) stage(f);
     }
     return { alerts };
   }

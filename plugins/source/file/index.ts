@@ -3,10 +3,11 @@
  * Each line becomes `{ message, origin: { file, line } }`. With `checkpoint: true` the byte offset
  * of the last line whose batch every sink made durable is saved, and a rerun resumes there.
  */
-import { createReadStream, statSync, readFileSync, writeFileSync, renameSync, existsSync, openSync, readSync, closeSync } from 'node:fs';
+import { createReadStream, statSync, openSync, readSync, closeSync } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { join, normalize } from 'node:path';
+import { normalize } from 'node:path';
 import { definePlugin, makeInvalid, type LineBlock, type Rec, type SourceInstance, type SourceOutputs, type PluginContext } from '../../../src/api.js';
+import { Checkpoints, cutLines, lineSourceProperties } from '../../../src/internal.js';
 
 interface FileSourceConfig {
   paths: string[];
@@ -27,11 +28,6 @@ interface FileCheckpoint {
   complete: boolean;
 }
 
-interface Checkpoints {
-  version: 1;
-  files: Record<string, FileCheckpoint>;
-}
-
 /** What a batch commits when it is durable. */
 interface CommitPoint {
   file: string;
@@ -41,6 +37,8 @@ interface CommitPoint {
   line: number;
   complete: boolean;
 }
+
+const checkpointOf = (c: CommitPoint): FileCheckpoint => ({ ino: c.ino, size: c.size, offset: c.offset, line: c.line, complete: c.complete });
 
 /**
  * The files the paths name: a path naming an existing file is taken as written; any other is a
@@ -71,7 +69,6 @@ async function matchFiles(paths: string[]): Promise<string[]> {
 }
 
 const NL = 0x0a;
-const CR = 0x0d;
 
 export default definePlugin<FileSourceConfig>({
   name: 'file',
@@ -107,9 +104,7 @@ export default definePlugin<FileSourceConfig>({
           'Files or glob patterns (fast-glob syntax), relative to the working directory. A path naming an existing file is read as written, even if it holds glob characters; a file named twice, or named and matched, is read once.',
         examples: [['examples/logs/*.log', 'examples/logs/*.log.gz']],
       },
-      batch_size: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Lines per batch.' },
-      max_line_bytes: { type: 'integer', minimum: 16, default: 1048576, description: 'Lines longer than this go to `invalid` (LINE_TOO_LONG).' },
-      checkpoint: { type: 'boolean', default: false, description: 'Save delivered offsets in the state directory and resume from them on the next run.' },
+      ...lineSourceProperties,
       gzip: { enum: ['auto', true, false], default: 'auto', description: "Decompress: 'auto' decides by the .gz extension." },
       read_chunk_bytes: { type: 'integer', minimum: 4096, default: 1048576, description: 'Read size; larger is faster, smaller uses less memory.' },
     },
@@ -152,28 +147,13 @@ function sizeOf(file: string, gz: boolean): number {
 }
 
 class FileSource implements SourceInstance {
-  private checkpoints: Checkpoints = { version: 1, files: {} };
-  private checkpointFile: string | undefined;
-  private seq = 0;
-  private nextToCommit = 0;
-  private readonly durable = new Map<number, CommitPoint | null>();
-  private dirty = false;
-  private lastSave = 0;
+  private readonly checkpoints: Checkpoints<FileCheckpoint>;
 
   constructor(
     private readonly config: FileSourceConfig,
     private readonly ctx: PluginContext,
   ) {
-    if (config.checkpoint) {
-      this.checkpointFile = join(ctx.stateDir(), 'checkpoints.json');
-      if (existsSync(this.checkpointFile)) {
-        try {
-          this.checkpoints = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as Checkpoints;
-        } catch (err) {
-          ctx.logger.warn({ file: this.checkpointFile, err: String(err) }, 'checkpoint file unreadable; starting from the beginning');
-        }
-      }
-    }
+    this.checkpoints = new Checkpoints<FileCheckpoint>(config.checkpoint ? ctx.stateDir() : undefined, ctx.logger);
   }
 
   async run(emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
@@ -242,82 +222,39 @@ class FileSource implements SourceInstance {
       if (invalid.length) batch.invalid = invalid;
       block = null;
       invalid = [];
-      const seq = this.seq++;
-      await emit(batch, () => this.onDurable(seq, commit));
+      const seq = this.checkpoints.nextBatch();
+      await emit(batch, () => this.checkpoints.durable(seq, commit && { key: commit.file, point: checkpointOf(commit) }));
     };
 
     /**
-     * Split whole lines into blocks of `batch_size` records, emitting each. The lines are `pre` (one
-     * line: the bytes carried over from the previous chunk and the end of that line) followed by
-     * `buf`; positions below run over both as if they were one buffer, so that a chunk is never
-     * copied just to join a line cut in two. Only the last line of a file may lack its '\n'. Lines
-     * are only delimited here — records are built where a node reads them. Returns false when the
-     * run was stopped between two batches.
+     * Cut whole lines (`pre`, one line carried over, then `buf`) into blocks of `batch_size` records
+     * and emit each (`cutLines`). Lines are only delimited here — records are built where a node
+     * reads them. Returns false when the run was stopped between two batches.
      */
     const consume = async (buf: Buffer, endOffset: number, pre?: Buffer): Promise<boolean> => {
-      const preLen = pre ? pre.length : 0;
-      const len = preLen + buf.length;
-      const startOffset = endOffset - len;
-      const max = cfg.max_line_bytes;
-      const byteAt = (i: number) => (i < preLen ? pre![i]! : buf[i - preLen]!);
-      const slice = (from: number, to: number): Buffer => {
-        if (from >= preLen) return buf.subarray(from - preLen, to - preLen);
-        if (to <= preLen) return pre!.subarray(from, to);
-        return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
-      };
-      /**
-       * Lines [from, to) (the first numbered `first`) become the pending block, copied into memory
-       * of its own: the stream reuses its chunks, and the runtime may transfer a block's memory to a
-       * worker thread.
-       */
-      const cut = (from: number, to: number, first: number, records: number) => {
-        if (to <= from) return;
-        const bytes = new Uint8Array(to - from);
-        if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
-        if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
-        block = { kind: 'lines', file, firstLine: first, bytes, records };
-      };
-      let from = 0; // start of the block being gathered
-      let first = lineNo + 1;
-      let records = 0;
-      let pos = 0;
-      while (pos < len) {
-        let nl: number;
-        if (pos < preLen)
-          nl = preLen - 1; // pre is one line
-        else {
-          nl = buf.indexOf(NL, pos - preLen);
-          nl = nl === -1 ? len : nl + preLen;
-        }
-        let bytes = nl - pos;
-        if (bytes > 0 && byteAt(nl - 1) === CR) bytes--;
-        lineNo++;
-        const next = nl + 1;
-        if (bytes === 0) blank++;
-        else if (bytes > max) {
-          // Rejected here, with its bytes: the block ends before it, the next one starts after it.
-          cut(from, pos, first, records);
-          tooLong(lineNo, slice(pos, pos + Math.min(bytes, max)), bytes);
-          await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + Math.min(next, len), line: lineNo, complete: false } : null);
-          if (this.ctx.signal.aborted) return false;
-          from = next;
-          first = lineNo + 1;
-          records = 0;
-          pos = next;
-          continue;
-        } else records++;
-        pos = next;
-        if (records >= cfg.batch_size && pos < len) {
-          cut(from, pos, first, records);
-          await flushBatch(cfg.checkpoint ? { file, ino, size, offset: startOffset + pos, line: lineNo, complete: false } : null);
-          if (this.ctx.signal.aborted) return false;
-          from = pos;
-          first = lineNo + 1;
-          records = 0;
-        }
-      }
-      cut(from, len, first, records);
-      await flushBatch(cfg.checkpoint ? { file, ino, size, offset: endOffset, line: lineNo, complete: false } : null);
+      const last = await cutLines(
+        buf,
+        endOffset,
+        {
+          file,
+          batchSize: cfg.batch_size,
+          maxLineBytes: cfg.max_line_bytes,
+          line: lineNo,
+          emit: async (b, end, line) => {
+            block = b;
+            lineNo = line;
+            await flushBatch(cfg.checkpoint ? { file, ino, size, offset: end, line, complete: false } : null);
+            return !this.ctx.signal.aborted;
+          },
+          tooLong,
+          blank: () => {
+            blank++;
+          },
+        },
+        pre,
+      );
+      if (last < 0) return false;
+      lineNo = last;
       return !this.ctx.signal.aborted;
     };
 
@@ -429,31 +366,7 @@ class FileSource implements SourceInstance {
     }
   }
 
-  /** Batches complete out of order; commit only the contiguous prefix. */
-  private onDurable(seq: number, commit: CommitPoint | null): void {
-    this.durable.set(seq, commit);
-    while (this.durable.has(this.nextToCommit)) {
-      const c = this.durable.get(this.nextToCommit)!;
-      this.durable.delete(this.nextToCommit);
-      this.nextToCommit++;
-      if (c) {
-        this.checkpoints.files[c.file] = { ino: c.ino, size: c.size, offset: c.offset, line: c.line, complete: c.complete };
-        this.dirty = true;
-      }
-    }
-    if (this.dirty && Date.now() - this.lastSave > 200) this.save();
-  }
-
-  private save(): void {
-    if (!this.checkpointFile || !this.dirty) return;
-    const tmp = `${this.checkpointFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.checkpoints));
-    renameSync(tmp, this.checkpointFile);
-    this.dirty = false;
-    this.lastSave = Date.now();
-  }
-
   async close(): Promise<void> {
-    this.save();
+    this.checkpoints.save();
   }
 }

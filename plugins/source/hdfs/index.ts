@@ -5,8 +5,6 @@
  * batch every sink made durable is saved per file, and a rerun resumes there. Hidden and in-progress
  * files (`_x`, `.x`, `*.inprogress`, `*.tmp`, `*._COPYING_`) are skipped.
  */
-import { readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import {
@@ -20,8 +18,24 @@ import {
   type SourceInstance,
   type SourceOutputs,
 } from '../../../src/api.js';
-import { Hdfs, HdfsError, connectionSchemaProperties, isHiddenName, retrying, type FileStatus, type HdfsConnectionConfig } from '../../../src/internal.js';
-import { isGlobSegment, segmentRegExp, segmentsOf } from './glob.js';
+import {
+  Hdfs,
+  HdfsError,
+  Checkpoints,
+  connectionSchemaProperties,
+  cutLines,
+  isGlobSegment,
+  isHiddenName,
+  lineFilterOf,
+  lineSourceProperties,
+  retrying,
+  segmentRegExp,
+  segmentsOf,
+  type FileStatus,
+  type HdfsConnectionConfig,
+  type LineFilter,
+  type LineFilterOffer,
+} from '../../../src/internal.js';
 
 interface HdfsSourceConfig extends HdfsConnectionConfig {
   paths: string[];
@@ -31,6 +45,7 @@ interface HdfsSourceConfig extends HdfsConnectionConfig {
   gzip: 'auto' | boolean;
   read_chunk_bytes: number;
   max_backoff: string;
+  prefilter?: { ioc_sweep: string };
 }
 
 interface FileCheckpoint {
@@ -40,11 +55,6 @@ interface FileCheckpoint {
   offset: number;
   line: number;
   complete: boolean;
-}
-
-interface Checkpoints {
-  version: 1;
-  files: Record<string, FileCheckpoint>;
 }
 
 interface CommitPoint extends FileCheckpoint {
@@ -58,6 +68,8 @@ interface Found {
 
 const NL = 0x0a;
 const CR = 0x0d;
+
+const checkpointOf = (c: CommitPoint): FileCheckpoint => ({ fileId: c.fileId, length: c.length, offset: c.offset, line: c.line, complete: c.complete });
 
 /** The run was stopped while the source waited for HDFS. */
 class Stopped extends Error {}
@@ -83,6 +95,15 @@ export default definePlugin<HdfsSourceConfig>({
     "node's state directory, keyed by path and checked against the file's id and length: a rerun skips what was",
     'delivered. A WebHDFS outage is retried with backoff (up to `max_backoff` between attempts) until it ends or',
     'the run is stopped; other errors (permission denied) fail the run. A path that matches nothing is a warning.',
+    '',
+    'With `prefilter: { ioc_sweep: NODE }` (a retro-hunt over an archive of JSON lines), each line is first asked of the',
+    'raw-line pre-filter of that `ioc-sweep` node of the pipeline: with `since_last_run`, a line whose text cannot hold a',
+    'value matching one of the indicators being swept (new since the last run) is dropped before any record is built',
+    'from it, so the parse and the sweep run only on candidate lines. It keeps every line that could match (hosts, parent',
+    'domains, IPv4/IPv6 and CIDRs, URL hosts, read the way the sweep normalises them; lines with JSON escapes or non-ASCII',
+    'bytes are always kept). A dropped line still counts for origins and checkpoints (its line number is kept), but is',
+    'not parsed, so it cannot be rejected downstream either. Without `since_last_run` on that node, every line is kept.',
+    'Metrics: `lines_checked`, `lines_skipped`.',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -97,12 +118,20 @@ export default definePlugin<HdfsSourceConfig>({
         description: 'Absolute HDFS paths: files, directories (read recursively) or glob patterns.',
         examples: [['/data/proxy/dt=2026-12-05/', '/archive/squid/access.log-202612*.gz']],
       },
-      batch_size: { type: 'integer', minimum: 1, maximum: 100000, default: 2000, description: 'Lines per batch.' },
-      max_line_bytes: { type: 'integer', minimum: 16, default: 1048576, description: 'Lines longer than this go to `invalid` (LINE_TOO_LONG).' },
-      checkpoint: { type: 'boolean', default: false, description: 'Save delivered offsets in the state directory and resume from them on the next run.' },
+      ...lineSourceProperties,
       gzip: { enum: ['auto', true, false], default: 'auto', description: "Decompress: 'auto' decides by the .gz suffix or the gzip magic bytes." },
       read_chunk_bytes: { type: 'integer', minimum: 4096, default: 4194304, description: 'Bytes per WebHDFS read.' },
       max_backoff: { type: 'string', default: '30s', description: 'Longest wait between two attempts while WebHDFS is unreachable.' },
+      prefilter: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['ioc_sweep'],
+        description:
+          "Drop, before any record is built, the lines that cannot match the indicators an `ioc-sweep` node with `since_last_run` sweeps (the archive's JSON lines, read as text). Every line that could match is kept.",
+        properties: {
+          ioc_sweep: { type: 'string', minLength: 1, description: 'The `ioc-sweep` node of this pipeline whose indicators decide.', examples: ['sweep'] },
+        },
+      },
     },
   },
   ports: ['out', 'invalid'],
@@ -116,6 +145,10 @@ export default definePlugin<HdfsSourceConfig>({
   examples: [
     { title: 'One day of the archive', with: { url: 'http://127.0.0.1:9870', user: 'etl', paths: ['/data/proxy/dt=2026-12-05/'] } },
     { title: 'A week of rotated squid logs, resuming', with: { paths: ['/archive/squid/access.log-2026120[1-7].gz'], checkpoint: true } },
+    {
+      title: 'Retro-hunt: only the archived lines that may match the new indicators of node `sweep`',
+      with: { paths: ['/data/proxy/dt=2026-12-0[1-7]/'], prefilter: { ioc_sweep: 'sweep' } },
+    },
   ],
   check(config): ConfigIssue[] {
     try {
@@ -133,13 +166,9 @@ export default definePlugin<HdfsSourceConfig>({
 class HdfsSource implements SourceInstance {
   private readonly hdfs: Hdfs;
   private readonly maxBackoffMs: number;
-  private checkpoints: Checkpoints = { version: 1, files: {} };
-  private checkpointFile: string | undefined;
-  private seq = 0;
-  private nextToCommit = 0;
-  private readonly durable = new Map<number, CommitPoint | null>();
-  private dirty = false;
-  private lastSave = 0;
+  private readonly checkpoints: Checkpoints<FileCheckpoint>;
+  private filterOffer: LineFilterOffer | undefined;
+  private lastWhy: string | undefined;
 
   constructor(
     private readonly config: HdfsSourceConfig,
@@ -147,16 +176,7 @@ class HdfsSource implements SourceInstance {
   ) {
     this.hdfs = new Hdfs(config);
     this.maxBackoffMs = parseDuration(config.max_backoff);
-    if (config.checkpoint) {
-      this.checkpointFile = join(ctx.stateDir(), 'checkpoints.json');
-      if (existsSync(this.checkpointFile)) {
-        try {
-          this.checkpoints = JSON.parse(readFileSync(this.checkpointFile, 'utf8')) as Checkpoints;
-        } catch (err) {
-          ctx.logger.warn({ file: this.checkpointFile, err: String(err) }, 'checkpoint file unreadable; starting from the beginning');
-        }
-      }
-    }
+    this.checkpoints = new Checkpoints<FileCheckpoint>(config.checkpoint ? ctx.stateDir() : undefined, ctx.logger);
   }
 
   /**
@@ -180,6 +200,13 @@ class HdfsSource implements SourceInstance {
   }
 
   async run(emit: (batch: SourceOutputs, onDurable?: () => void) => Promise<void>): Promise<void> {
+    const pf = this.config.prefilter;
+    if (pf) {
+      // Offered by the node's prepare, which ran before any instance was made.
+      this.filterOffer = lineFilterOf(this.ctx.stateDir(), pf.ioc_sweep);
+      if (!this.filterOffer)
+        throw new Error(`hdfs: prefilter: node '${pf.ioc_sweep}' offers no line pre-filter (it must be an ioc-sweep node of this pipeline)`);
+    }
     try {
       const files = await this.retrying('listing', () => this.expand());
       files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -280,16 +307,29 @@ class HdfsSource implements SourceInstance {
     const hdfs = this.hdfs;
     const self = this;
     const chunk = cfg.read_chunk_bytes;
+    /** One range of the file, read (with retries) from `off`. */
+    const readRange = (off: number): Promise<Buffer> => {
+      const want = Math.min(chunk, length - off);
+      return self.retrying(`read ${path}`, async () => {
+        const b = await hdfs.read(path, off, want);
+        if (b.length !== want) throw new HdfsError(`WebHDFS read ${path} @${off}: ${b.length} bytes returned, ${want} expected`, true);
+        return b;
+      });
+    };
+    /**
+     * The file's ranges from `start`, in order, each read while the one before is consumed (one
+     * range ahead): the WebHDFS round trip overlaps the gunzip and the line work instead of waiting
+     * for it. A read left pending when the consumer stops is not awaited (its failure is ignored).
+     */
     async function* ranges(start: number): AsyncGenerator<Buffer> {
-      for (let off = start; off < length; ) {
-        const want = Math.min(chunk, length - off);
-        const buf = await self.retrying(`read ${path}`, async () => {
-          const b = await hdfs.read(path, off, want);
-          if (b.length !== want) throw new HdfsError(`WebHDFS read ${path} @${off}: ${b.length} bytes returned, ${want} expected`, true);
-          return b;
-        });
-        self.ctx.metrics.add('bytes_read', buf.length);
+      let off = start;
+      let ahead: Promise<Buffer> | null = off < length ? readRange(off) : null;
+      while (ahead !== null) {
+        const buf = await ahead;
         off += buf.length;
+        ahead = off < length ? readRange(off) : null;
+        ahead?.catch(() => undefined);
+        self.ctx.metrics.add('bytes_read', buf.length);
         yield buf;
       }
     }
@@ -336,49 +376,35 @@ class HdfsSource implements SourceInstance {
       if (block?.bytes.length) batch.out = block;
       if (invalid.length) batch.invalid = invalid;
       invalid = [];
-      const seq = this.seq++;
-      await emit(batch, () => this.onDurable(seq, commit));
+      const seq = this.checkpoints.nextBatch();
+      await emit(batch, () => this.checkpoints.durable(seq, commit && { key: commit.key, point: checkpointOf(commit) }));
     };
     const point = (off: number, line: number, complete: boolean): CommitPoint | null =>
       cfg.checkpoint ? { key, fileId, length, offset: off, line, complete } : null;
 
     /** Whole lines in `data` (starting at stream offset `start`, ending with '\n'): blocks and rejects. */
     const lines = async (data: Buffer, start: number): Promise<boolean> => {
-      let from = 0;
-      let first = lineNo + 1;
-      let records = 0;
-      let pos = 0;
-      const cut = (to: number): LineBlock | null =>
-        to > from ? { kind: 'lines', file, firstLine: first, bytes: new Uint8Array(data.subarray(from, to)), records } : null;
-      while (pos < data.length) {
-        let nl = data.indexOf(NL, pos);
-        if (nl === -1) nl = data.length;
-        let len = nl - pos;
-        if (len > 0 && data[nl - 1] === CR) len--;
-        lineNo++;
-        const next = nl + 1;
-        if (len === 0) blank++;
-        else if (len > max) {
-          const block = cut(pos);
-          tooLong(lineNo, data.subarray(pos, pos + max), len);
-          await send(block, point(start + Math.min(next, data.length), lineNo, false));
-          if (this.ctx.signal.aborted) return false;
-          from = next;
-          first = lineNo + 1;
-          records = 0;
-          pos = next;
-          continue;
-        } else records++;
-        pos = next;
-        if (records >= cfg.batch_size && pos < data.length) {
-          await send(cut(pos), point(start + pos, lineNo, false));
-          if (this.ctx.signal.aborted) return false;
-          from = pos;
-          first = lineNo + 1;
-          records = 0;
-        }
-      }
-      await send(cut(Math.min(pos, data.length)), point(start + data.length, lineNo, false));
+      const last = await cutLines(data, start + data.length, {
+        file,
+        batchSize: cfg.batch_size,
+        maxLineBytes: max,
+        line: lineNo,
+        emit: async (block, end, line) => {
+          lineNo = line;
+          const filter = block && this.filterNow();
+          await send(filter ? filterBlock(filter, block, this.ctx.metrics) : block, point(end, line, false));
+          return !this.ctx.signal.aborted;
+        },
+        tooLong: (line, kept, len) => {
+          lineNo = line;
+          tooLong(line, kept, len);
+        },
+        blank: () => {
+          blank++;
+        },
+      });
+      if (last < 0) return false;
+      lineNo = last;
       return !this.ctx.signal.aborted;
     };
 
@@ -480,31 +506,52 @@ class HdfsSource implements SourceInstance {
     await send(null, point(offset, lineNo, true));
   }
 
-  /** Batches complete out of order; commit only the contiguous prefix. */
-  private onDurable(seq: number, commit: CommitPoint | null): void {
-    this.durable.set(seq, commit);
-    while (this.durable.has(this.nextToCommit)) {
-      const c = this.durable.get(this.nextToCommit)!;
-      this.durable.delete(this.nextToCommit);
-      this.nextToCommit++;
-      if (c) {
-        this.checkpoints.files[c.key] = { fileId: c.fileId, length: c.length, offset: c.offset, line: c.line, complete: c.complete };
-        this.dirty = true;
-      }
+  /** The pre-filter to apply to the next block (it changes when the sweep reloads a feed), or null. */
+  private filterNow(): LineFilter | null {
+    if (!this.filterOffer) return null;
+    const { filter, why } = this.filterOffer.current();
+    if (why !== this.lastWhy) {
+      this.lastWhy = why;
+      this.ctx.logger.info({ ioc_sweep: this.config.prefilter!.ioc_sweep, filtering: filter !== null, why }, 'line pre-filter');
     }
-    if (this.dirty && Date.now() - this.lastSave > 200) this.save();
-  }
-
-  private save(): void {
-    if (!this.checkpointFile || !this.dirty) return;
-    const tmp = `${this.checkpointFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.checkpoints));
-    renameSync(tmp, this.checkpointFile);
-    this.dirty = false;
-    this.lastSave = Date.now();
+    return filter;
   }
 
   async close(): Promise<void> {
-    this.save();
+    this.checkpoints.save();
   }
+}
+
+/**
+ * `block` with every line the filter rejects replaced by an empty line: the block keeps its line
+ * numbering (origins, checkpoints), and an empty line gives no record. Null when no line is left.
+ */
+function filterBlock(filter: LineFilter, block: LineBlock, metrics: PluginContext['metrics']): LineBlock | null {
+  const data = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
+  const to = data.length;
+  const out = new Uint8Array(to);
+  let w = 0;
+  let kept = 0;
+  let checked = 0;
+  let pos = 0;
+  while (pos < to) {
+    let nl = data.indexOf(NL, pos);
+    if (nl === -1) nl = to;
+    let end = nl;
+    if (end > pos && data[end - 1] === CR) end--;
+    if (end > pos) {
+      checked++;
+      if (filter.mayMatch(data, pos, end)) {
+        out.set(data.subarray(pos, end), w);
+        w += end - pos;
+        kept++;
+      }
+    }
+    if (nl < to) out[w++] = NL;
+    pos = nl + 1;
+  }
+  metrics.add('lines_checked', checked);
+  if (checked > kept) metrics.add('lines_skipped', checked - kept);
+  if (kept === 0) return null;
+  return { kind: 'lines', file: block.file, firstLine: block.firstLine, bytes: out.subarray(0, w), records: kept };
 }

@@ -15,7 +15,7 @@ import {
   timeOf,
   TemplateError,
 } from '../../../plugins/sink/hdfs/paths.js';
-import { segmentRegExp, isGlobSegment } from '../../../plugins/source/hdfs/glob.js';
+import { segmentRegExp, isGlobSegment } from '../../../src/hdfs/glob.js';
 import { isHiddenName, encodeHdfsPath, Hdfs } from '../../../src/hdfs/webhdfs.js';
 
 const MISSING = '__HIVE_DEFAULT_PARTITION__';

@@ -4,8 +4,9 @@
  * end-to-end run is test/integration/hdfs-retro-sweep.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { runCli } from '../../helpers/cli.js';
 import iocSweep, { type IocSweep } from '../../../plugins/analyse/ioc-sweep/index.js';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import { splitNew } from '../../../plugins/analyse/ioc-sweep/incremental.js';
@@ -13,6 +14,7 @@ import { createProcessor, processAll, testContext } from '../../helpers/harness.
 import type { ProcessorInstance, Rec } from '../../../src/api.js';
 import { tempDir } from '../../helpers/tmp.js';
 
+const failFlush = resolve(import.meta.dirname, '../../fixtures/plugins/fail-flush.mjs');
 const open: ProcessorInstance[] = [];
 afterEach(async () => {
   for (const p of open.splice(0)) await p.close?.();
@@ -106,6 +108,55 @@ describe('ioc-sweep since_last_run', () => {
     expect(await p.refresh()).toBe(true);
     const out = await p.process(traffic);
     expect((out.alerts as Rec[]).map((a) => a.destination.ip)).toEqual(['203.0.113.2']);
+  });
+});
+
+describe('ioc-sweep since_last_run: commit after the last flush', () => {
+  it('a run whose last sink flush fails commits nothing: the next run sweeps the same new indicators', async () => {
+    const dir = tempDir('incr-flush-');
+    const feed = join(dir, 'feed.txt');
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, `${traffic.map((r) => JSON.stringify(r)).join('\n')}\n`);
+    const spec = (sink: string) => {
+      const f = join(dir, `spec-${sink}.yaml`);
+      writeFileSync(
+        f,
+        `version: 1
+name: retro
+plugins: [${JSON.stringify(failFlush)}]
+settings: { workers: 1, flush_interval: 1h }
+nodes:
+  src: { source: file, with: { paths: ["${input}"] } }
+  recs: { transform: proxy-log, from: src, with: { format: json, fields: { "@timestamp": "@timestamp", destination.ip: destination.ip, url.original: url.original } } }
+  sweep: { analyse: ioc-sweep, from: recs, with: { since_last_run: true, feeds: [{ name: f, path: "${feed}" }] } }
+  alerts: ${sink === 'file' ? `{ sink: file, from: sweep.alerts, with: { path: "${dir}/alerts.jsonl", mode: overwrite } }` : '{ sink: fail-flush, from: sweep.alerts, with: { fail_at: 1 } }'}
+`,
+      );
+      return f;
+    };
+    const state = join(dir, 'state');
+    const run = (sink: string) => runCli(['run', spec(sink), '--once', '--state-dir', state, '--log-level', 'error']);
+    const alerted = () =>
+      readFileSync(join(dir, 'alerts.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l).destination.ip);
+
+    writeFileSync(feed, '203.0.113.1\n');
+    expect((await run('file')).code).toBe(0);
+    expect(alerted()).toEqual(['203.0.113.1']);
+    writeFileSync(feed, '203.0.113.1\n198.51.100.0/24\n');
+    // the sweep reaches the end of its input, then the alert sink's last flush fails
+    const failed = await run('fail');
+    expect(failed.code).not.toBe(0);
+    expect(failed.stderr).toMatch(/flush refused/);
+    expect(readdirSync(join(state, 'retro', 'sweep')).sort()).toEqual(['f.keys']);
+    expect(readFileSync(join(state, 'retro', 'sweep', 'f.keys'), 'utf8')).not.toContain('/24');
+    // so the next run sweeps the new range again, and commits it
+    expect((await run('file')).code).toBe(0);
+    expect(alerted()).toEqual(['198.51.100.7']);
+    expect((await run('file')).code).toBe(0);
+    expect(alerted()).toEqual([]);
   });
 });
 

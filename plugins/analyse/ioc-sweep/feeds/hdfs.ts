@@ -8,7 +8,7 @@
 import { gunzipSync } from 'node:zlib';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../../../../src/api.js';
-import { Hdfs, HdfsError, isHiddenName } from '../../../../src/internal.js';
+import { Hdfs, HdfsError, isGlobSegment, isHiddenName, segmentRegExp, segmentsOf } from '../../../../src/internal.js';
 import type { FeedConfig, FeedInput } from './types.js';
 import { FeedError } from './index.js';
 
@@ -61,17 +61,54 @@ export async function readHdfsFeed(feed: FeedConfig, signal?: AbortSignal): Prom
       }
     }
   };
+  const join = (dir: string, name: string) => `${dir === '/' ? '' : dir}/${name}`;
+  /** The visible files of a directory, in name order. */
+  const filesIn = async (dir: string, out: { path: string; length: number }[]) => {
+    const list = (await attempt(() => client.list(dir))) ?? [];
+    for (const f of list.sort((a, b) => (a.pathSuffix < b.pathSuffix ? -1 : 1))) {
+      if (f.type === 'FILE' && !isHiddenName(f.pathSuffix)) out.push({ path: join(dir, f.pathSuffix), length: f.length });
+    }
+  };
   try {
-    const st = await attempt(() => client.stat(path));
-    if (!st) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': ${feed.path} does not exist`);
     const files: { path: string; length: number }[] = [];
-    if (st.type === 'DIRECTORY') {
-      const list = (await attempt(() => client.list(path))) ?? [];
-      for (const f of list.sort((a, b) => (a.pathSuffix < b.pathSuffix ? -1 : 1))) {
-        if (f.type === 'FILE' && !isHiddenName(f.pathSuffix)) files.push({ path: `${path === '/' ? '' : path}/${f.pathSuffix}`, length: f.length });
+    const segs = segmentsOf(path);
+    if (segs.some(isGlobSegment)) {
+      // A glob: walk the segments, listing only where a segment is a pattern.
+      let dirs = ['/'];
+      for (let i = 0; i < segs.length; i++) {
+        const seg = segs[i]!;
+        const last = i === segs.length - 1;
+        const next: string[] = [];
+        for (const dir of dirs) {
+          if (!isGlobSegment(seg)) {
+            const p = join(dir, seg);
+            const st = await attempt(() => client.stat(p));
+            if (!st) continue;
+            if (st.type === 'DIRECTORY') next.push(p);
+            else if (last && st.type === 'FILE') files.push({ path: p, length: st.length });
+            continue;
+          }
+          const re = segmentRegExp(seg);
+          for (const e of (await attempt(() => client.list(dir))) ?? []) {
+            if (!re.test(e.pathSuffix) || isHiddenName(e.pathSuffix)) continue;
+            const p = join(dir, e.pathSuffix);
+            if (e.type === 'DIRECTORY') next.push(p);
+            else if (last && e.type === 'FILE') files.push({ path: p, length: e.length });
+          }
+        }
+        dirs = next;
       }
-      if (files.length === 0) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': no file in ${feed.path}`);
-    } else files.push({ path, length: st.length });
+      for (const d of dirs) await filesIn(d, files); // directories the last segment matched
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      if (files.length === 0) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': no file matches ${feed.path}`);
+    } else {
+      const st = await attempt(() => client.stat(path));
+      if (!st) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': ${feed.path} does not exist`);
+      if (st.type === 'DIRECTORY') {
+        await filesIn(path, files);
+        if (files.length === 0) throw new FeedError('FEED_NOT_FOUND', `feed '${feed.name}': no file in ${feed.path}`);
+      } else files.push({ path, length: st.length });
+    }
     const out: FeedInput[] = [];
     for (const f of files) out.push({ label: client.uri(f.path), text: text(await attempt(() => readWhole(client, f.path, f.length)), f.path) });
     return out;
