@@ -55,9 +55,14 @@ export default definePlugin<FileSinkConfig>({
   },
 });
 
+/** Buffers (of `buffer_bytes`) queued for writing before `write` makes the runner wait. */
+const MAX_BUFFERS_IN_FLIGHT = 4;
+
 class FileSink implements SinkInstance {
   private parts: string[] = [];
   private bufferedChars = 0;
+  /** Characters handed to `writing` and not yet written (gzip and the disk may be slower than the pipeline). */
+  private inFlightChars = 0;
   private writing: Promise<void> = Promise.resolve();
   private failed: unknown;
   private closing: Promise<void> | undefined;
@@ -69,13 +74,16 @@ class FileSink implements SinkInstance {
     readonly target: string,
   ) {}
 
-  write(records: Rec[]): void {
+  write(records: Rec[]): void | Promise<void> {
     if (this.failed) throw this.failed;
     let s = '';
     for (let i = 0; i < records.length; i++) s += JSON.stringify(records[i]) + '\n';
     this.parts.push(s);
     this.bufferedChars += s.length;
     if (this.bufferedChars >= this.config.buffer_bytes) this.issueWrite();
+    // Backpressure: with more than a few buffers queued behind gzip or the disk, the runner waits
+    // (and the pipeline behind it) instead of the queue growing in memory.
+    if (this.inFlightChars > MAX_BUFFERS_IN_FLIGHT * this.config.buffer_bytes) return this.writing;
   }
 
   private issueWrite(): void {
@@ -83,9 +91,14 @@ class FileSink implements SinkInstance {
     const text = this.parts.join('');
     this.parts = [];
     this.bufferedChars = 0;
+    this.inFlightChars += text.length;
     this.writing = this.writing.then(async () => {
-      const data = this.gz ? await gzip(text) : Buffer.from(text);
-      await this.fh.write(data);
+      try {
+        const data = this.gz ? await gzip(text) : Buffer.from(text);
+        await this.fh.write(data);
+      } finally {
+        this.inFlightChars -= text.length;
+      }
     });
     this.writing.catch((err) => (this.failed = err));
   }
