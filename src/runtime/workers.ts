@@ -7,14 +7,19 @@
  * - no parallel-safe chain, or one core: one thread;
  * - a source that is a stream (`inputBytes` = Infinity: kafka), or whose size it cannot tell (no
  *   `inputBytes`: hdfs, a module's source), counts as large: every core;
- * - otherwise the sources' sizes, summed: every core from `AUTO_MIN_BYTES` on, one thread below.
+ * - otherwise the sources' sizes, summed: every core from `AUTO_MIN_BYTES` on, one thread below;
+ * - but one thread, whatever the input, when a chain's main output (`out`: every record it passes
+ *   on) is read by a node outside the chain — a parse whose records go to a sink, or to windows and
+ *   rules beside the sweep. Each such record would be cloned in the worker and again in the main
+ *   thread, which costs more than the threads save and piles up in memory (measured on the default
+ *   pipeline and the archive pipeline: bench/RESULTS.md, "Quiet runs after the merges").
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
  */
 import { availableParallelism } from 'node:os';
 import type { CompiledSpec } from '../graph/build.js';
-import { findSegments } from './segments.js';
+import { findSegments, type Segment } from './segments.js';
 
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
@@ -42,7 +47,8 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
   if (w !== 'auto') return { count: w, reason: `settings.workers: ${w}` };
   const cores = o.cores ?? availableParallelism();
   if (cores < 2) return { count: 1, reason: 'auto: one CPU core' };
-  if (findSegments(spec, cores).length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes' };
+  const segments = findSegments(spec, cores);
+  if (segments.length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes' };
   const minBytes = o.minBytes ?? AUTO_MIN_BYTES;
   let total = 0;
   const streams: string[] = [];
@@ -62,8 +68,22 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
     else total += bytes;
   }
   const list = (names: string[]) => names.map((n) => `'${n}'`).join(', ');
-  if (streams.length) return { count: cores, reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'}` };
-  if (unknown.length) return { count: cores, reason: `auto: the input size of ${list(unknown)} is not known before reading` };
-  if (total >= minBytes) return { count: cores, reason: `auto: ${mib(total)} of input, at least ${mib(minBytes)}` };
-  return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers` };
+  let many: WorkerChoice;
+  if (streams.length) many = { count: cores, reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'}` };
+  else if (unknown.length) many = { count: cores, reason: `auto: the input size of ${list(unknown)} is not known before reading` };
+  else if (total >= minBytes) many = { count: cores, reason: `auto: ${mib(total)} of input, at least ${mib(minBytes)}` };
+  else return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers` };
+  const passing = passThrough(segments);
+  if (passing)
+    return {
+      count: 1,
+      reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
+    };
+  return many;
+}
+
+/** The first node of a chain whose main output (`out`) is read outside the chain, if any. */
+function passThrough(segments: readonly Segment[]): string | undefined {
+  for (const seg of segments) for (const n of seg.nodes) if (seg.leaving[n]?.includes('out')) return n;
+  return undefined;
 }

@@ -84,7 +84,7 @@ export function baseSchema(): Record<string, unknown> {
             oneOf: [{ type: 'integer', minimum: 1, maximum: 64 }, { const: 'auto' }],
             default: 'auto',
             description:
-              "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep). 'auto' (the default): one per CPU core when the input is large enough to repay their start-up (the sources' known size above 16 MiB, or a stream), else none; 1 runs everything on the main thread; N pins N. `sluice run --workers N` overrides it.",
+              "Worker threads for chains of parallel-safe transforms and analysers (e.g. proxy-log → ioc-sweep). 'auto' (the default): one per CPU core when the input is large enough to repay their start-up (the sources' known size above 16 MiB, or a stream) and only a chain's alerts and rejects, not its every record, leave it, else none; 1 runs everything on the main thread; N pins N. `sluice run --workers N` overrides it.",
           },
         },
       },

@@ -18,7 +18,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const DEFAULT = resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml');
 
-async function compile(dir: string, settings: string, source = 'file', withs = `{ paths: ["${dir}/a.log"] }`) {
+async function compile(dir: string, settings: string, source = 'file', withs = `{ paths: ["${dir}/a.log"] }`, out = 'src.invalid, parse.invalid') {
   writeFileSync(
     join(dir, 'spec.yaml'),
     `version: 1
@@ -27,7 +27,7 @@ ${settings}
 nodes:
   src: { source: ${source}, with: ${withs} }
   parse: { transform: proxy-log, from: src, with: { format: squid } }
-  out: { sink: file, from: [parse, src.invalid, parse.invalid], with: { path: "${dir}/out.jsonl" } }
+  out: { sink: file, from: [${out}], with: { path: "${dir}/out.jsonl" } }
 `,
   );
   const { spec, issues } = await loadSpec(join(dir, 'spec.yaml'), { registry: builtinRegistry() });
@@ -64,6 +64,27 @@ describe('worker threads: settings.workers, --workers, the auto rule', () => {
     expect(await chooseWorkers(spec, { cores: 2, minBytes: 2 * text.length })).toMatchObject({ count: 2, reason: expect.stringContaining('at least') });
     expect(await chooseWorkers(spec, { cores: 2, minBytes: 2 * text.length + 1 })).toMatchObject({ count: 1, reason: expect.stringContaining('below') });
     expect(AUTO_MIN_BYTES).toBeGreaterThan(readFileSync(resolve(ROOT, 'examples/logs/squid-access.log')).length);
+  });
+
+  it('auto: one thread when every record of a chain leaves it (parse → a sink of records), whatever the input', async () => {
+    const dir = tempDir();
+    const passing = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`, 'parse, src.invalid, parse.invalid');
+    expect(await chooseWorkers(passing, { cores: 2, minBytes: 0 })).toEqual({
+      count: 1,
+      reason: "auto: every record of 'parse' leaves its parallel chain; moving them back from worker threads costs more than the threads save",
+    });
+    const stream = await compile(dir, '', 'kafka', '{ brokers: ["127.0.0.1:1"], topics: [t], group_id: g }', 'parse, src.invalid');
+    expect(await chooseWorkers(stream, { cores: 2 })).toMatchObject({ count: 1, reason: expect.stringContaining("'parse' leaves") });
+    // only what a chain keeps back (rejects here) leaving it: the size rule decides
+    const keeping = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`);
+    expect(await chooseWorkers(keeping, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
+    // pinned or on the command line, the user's number stands
+    expect(await chooseWorkers(passing, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
+    // the shipped pipelines whose parsed records feed windows, rules or an archive
+    for (const p of ['proxy-ioc-sweep.yaml', 'proxy-ioc-sweep.kafka.yaml', 'proxy-archive.hdfs.yaml']) {
+      const { spec } = await loadSpec(resolve(ROOT, 'pipelines', p), { registry: builtinRegistry() });
+      expect(await chooseWorkers(spec!, { cores: 2, minBytes: 0 }), p).toMatchObject({ count: 1, reason: expect.stringContaining("'parse' leaves") });
+    }
   });
 
   it('auto: a stream (kafka) or a chain-less spec', async () => {
