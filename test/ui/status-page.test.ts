@@ -59,6 +59,8 @@ describe.skipIf(!have)('status page in headless Chromium', () => {
       await page.waitForFunction(`document.getElementById('t-in').textContent !== ${JSON.stringify(first.total)}`, undefined, { timeout: 10_000 });
       const second = await read();
       expect(second.parse).not.toBe(first.parse);
+      // Edge rates come from the monitor's rate sampler, a tick behind the counts: wait for one to move.
+      await page.locator('svg g.edge.moving').first().waitFor({ timeout: 10_000 });
       expect(await page.locator('svg g.edge.moving').count()).toBeGreaterThan(0);
       // An alert: rule, indicator, feed, matched field and the line it came from.
       const row = page.locator('#alerts tr', { hasText: 'bad-ips' }).first();
