@@ -5,7 +5,8 @@
  * the sluice scenarios, so that ratios hold on a noisy shared machine.
  */
 import { dirname, join } from 'node:path';
-import { CLI, DIST_BENCH, PIPELINES_DIR } from './lib/paths.js';
+import { DIST_BENCH, PIPELINES_DIR } from './lib/paths.js';
+import { sluiceRunArgs } from './lib/sluice-args.js';
 import type { LogFormat } from './generate/logs.js';
 import type { FeedFile, LogFile } from './generate/files.js';
 
@@ -58,22 +59,7 @@ function needPlugins(env: Env, names: string[]): string | undefined {
 }
 
 function sluice(spec: string, out: Outputs, vars: Record<string, string>, flags: string[] = []): string[] {
-  const dir = dirname(out.alerts);
-  const args = [
-    CLI,
-    'run',
-    join(PIPELINES_DIR, spec),
-    '--log-level',
-    'warn',
-    '--no-progress',
-    '--state-dir',
-    join(dir, 'state'),
-    '--summary-json',
-    join(dir, 'summary.json'),
-  ];
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
-  args.push(...flags);
-  return args;
+  return sluiceRunArgs(join(PIPELINES_DIR, spec), dirname(out.alerts), vars, flags);
 }
 
 export const ceilingId = (i: Input) => `ceiling ${i.format} ${i.lines}`;

@@ -22,6 +22,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Hdfs } from '../../src/hdfs/webhdfs.js';
 import { CLI, DATA_DIR, ROOT } from '../lib/paths.js';
+import { sluiceRunArgs } from '../lib/sluice-args.js';
 import type { Env, Input, Outputs, Scenario } from '../scenarios.js';
 
 const BASE = '/sluice-bench';
@@ -192,24 +193,7 @@ export function archive(input: Input, sink: 'hdfs' | 'file'): Scenario {
       const dir = join(out.alerts, '..');
       const run = dir.slice(dir.lastIndexOf('run-'));
       const target = sink === 'hdfs' ? `${BASE}/out/archive-${run}` : join(dir, 'archive.jsonl.gz');
-      return [
-        CLI,
-        'run',
-        prepared!.specs[sink],
-        '--log-level',
-        'warn',
-        '--no-progress',
-        '--state-dir',
-        join(dir, 'state'),
-        '--summary-json',
-        join(dir, 'summary.json'),
-        '--var',
-        `LOGS=${env.logs(input).path}`,
-        '--var',
-        `ARCHIVE=${target}`,
-        '--var',
-        `REJECTS=${out.rejects}`,
-      ];
+      return sluiceRunArgs(prepared!.specs[sink], dir, { LOGS: env.logs(input).path, ARCHIVE: target, REJECTS: out.rejects });
     },
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
   };

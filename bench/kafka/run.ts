@@ -13,11 +13,13 @@
  *    becomes readable. Latency = readable − the moment its produce request was sent.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { CLI, DATA_DIR, PIPELINES_DIR, ROOT } from '../lib/paths.js';
 import { measure, type Measured } from '../lib/measure.js';
+import { readSection, writeSection } from '../lib/results.js';
+import { sluiceRunArgs } from '../lib/sluice-args.js';
 import { measureTree } from '../peers/measure.js';
 import { client, deleteTopics, freshTopic, kafkaToolsClasspath, loadFile, topicCount } from './broker.js';
 import type { KafkaPeer, PeerThroughput } from './spark.js';
@@ -80,21 +82,7 @@ const fmtInt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sluiceArgs(dir: string, vars: Record<string, string>, once: boolean): string[] {
-  const args = [
-    CLI,
-    'run',
-    join(PIPELINES_DIR, 'kafka-sweep.yaml'),
-    '--log-level',
-    'warn',
-    '--no-progress',
-    '--state-dir',
-    join(dir, 'state'),
-    '--summary-json',
-    join(dir, 'summary.json'),
-  ];
-  if (once) args.push('--once');
-  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}=${v}`);
-  return args;
+  return sluiceRunArgs(join(PIPELINES_DIR, 'kafka-sweep.yaml'), dir, vars, once ? ['--once'] : []);
 }
 
 /** The Java tool's own summary line: nMsg.sec over its whole run, and fetch.nMsg.sec (rebalance time excluded). */
@@ -562,25 +550,7 @@ function render(o: KafkaBenchOptions, tp: Awaited<ReturnType<typeof throughput>>
 }
 
 /** Replace (or add, before `## Profile notes`) the `## Kafka` section of a RESULTS file. */
-export function writeKafkaSection(file: string, section: string): void {
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n\n## Profile notes\n\n_None yet._\n';
-  const i = text.indexOf('\n## Kafka');
-  if (i >= 0) {
-    const j = text.indexOf('\n## ', i + 1);
-    text = `${text.slice(0, i + 1)}${section.trim()}\n${j >= 0 ? text.slice(j) : ''}`;
-  } else {
-    const k = text.indexOf('\n## Profile notes');
-    text = k >= 0 ? `${text.slice(0, k + 1)}${section.trim()}\n\n${text.slice(k + 1)}` : `${text.trimEnd()}\n\n${section.trim()}\n`;
-  }
-  writeFileSync(file, text);
-}
+export const writeKafkaSection = (file: string, section: string): void => writeSection(file, '## Kafka', section);
 
 /** The `## Kafka` section of a RESULTS file, kept when a full run rewrites the file. */
-export function kafkaSection(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, 'utf8');
-  const i = text.indexOf('\n## Kafka');
-  if (i < 0) return undefined;
-  const j = text.indexOf('\n## ', i + 1);
-  return text.slice(i + 1, j >= 0 ? j + 1 : undefined).trim();
-}
+export const kafkaSection = (file: string): string | undefined => readSection(file, '## Kafka');

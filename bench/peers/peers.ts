@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import type { LogFile } from '../generate/files.js';
 import type { Measured } from '../lib/measure.js';
 import { DATA_DIR, ROOT } from '../lib/paths.js';
+import { readSection, writeSection } from '../lib/results.js';
 import type { Env, Input, Outputs, Scenario } from '../scenarios.js';
 import { agree, readJsonLines, type Agreement } from './agree.js';
 
@@ -344,28 +345,10 @@ export function peerTable(rows: PeerRow[], sluiceIds: string[], lines: number, i
 }
 
 /** Put `section` (starting `## Peers`) into a RESULTS file, replacing the one there or before the notes. */
-export function writePeersSection(file: string, section: string): void {
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmark results\n\n## Profile notes\n\n_None yet._\n';
-  const i = text.indexOf('\n## Peers');
-  if (i >= 0) {
-    const j = text.indexOf('\n## ', i + 1);
-    text = `${text.slice(0, i + 1)}${section.trim()}\n${j >= 0 ? text.slice(j) : ''}`;
-  } else {
-    const k = text.indexOf('\n## Profile notes');
-    text = k >= 0 ? `${text.slice(0, k + 1)}${section.trim()}\n\n${text.slice(k + 1)}` : `${text.trimEnd()}\n\n${section.trim()}\n`;
-  }
-  writeFileSync(file, text);
-}
+export const writePeersSection = (file: string, section: string): void => writeSection(file, '## Peers', section);
 
 /** The `## Peers` section of a RESULTS file, if it has one (kept when a full run rewrites the file). */
-export function peersSection(file: string): string | undefined {
-  if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, 'utf8');
-  const i = text.indexOf('\n## Peers');
-  if (i < 0) return undefined;
-  const j = text.indexOf('\n## ', i + 1);
-  return text.slice(i + 1, j >= 0 ? j + 1 : undefined).trim();
-}
+export const peersSection = (file: string): string | undefined => readSection(file, '## Peers');
 
 export function listDir(dir: string): string[] {
   try {
