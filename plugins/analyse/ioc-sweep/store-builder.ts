@@ -8,6 +8,19 @@ import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normal
 import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
 import { IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint } from './store.js';
 
+/** Labels of a domain (dots + 1). */
+export function domainLabels(d: string): number {
+  let labels = 1;
+  for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) labels++;
+  return labels;
+}
+
+/** The hash of the host of a URL key (the URL gate is built from them). */
+export function urlKeyHostHash(key: string): number {
+  const [hs, he] = urlKeyHost(key);
+  return hashRange(key, hs, he);
+}
+
 /** Where the host of a URL key is: `[start, end)` after `scheme://`, up to the port, path, query or fragment. */
 function urlKeyHost(key: string): [number, number] {
   const i = key.indexOf('://');
@@ -25,7 +38,166 @@ function urlKeyHost(key: string): [number, number] {
   return [hs, he];
 }
 
-export class IndicatorStoreBuilder {
+/**
+ * The parse half of loading: reads one value as a feed gives it (`add`), and hands what it found,
+ * normalised and classified, to the `add*` methods of a subclass. Nothing here reads a table, so a
+ * value parses alike wherever it is parsed: `IndicatorStoreBuilder` inserts at once, the recorder of
+ * the parallel list loader (feeds/split.ts) writes the same calls down, in order, for the builder to
+ * replay.
+ */
+export abstract class IndicatorParser {
+  abstract addV4(n: number, len: number, meta: Meta): void;
+  abstract addV6(hex: string, len: number, meta: Meta): void;
+  abstract addDomain(d: string, meta: Meta): void;
+  abstract addUrlKey(key: string, meta: Meta): void;
+  /** A scheme-less URL: one indicator stored under two keys (`http://…` and `https://…`). */
+  abstract addUrlPair(http: string, https: string, meta: Meta): void;
+  /** `ip:port` (port -1: none given): added unless the address is there already (first wins). */
+  abstract addV4Port(n: number, port: number, meta: Meta): void;
+  abstract addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void;
+
+  /**
+   * Add one value as a feed gives it. `hint` narrows the type when the feed says what it is.
+   * Returns null when added, or the reason it was refused.
+   *
+   * Accepted shapes (type detected when hint is `auto`): `1.2.3.4`, `1.2.3.4:443`, `1.2.3.0/24`,
+   * `2001:db8::1`, `[2001:db8::1]:443`, `2001:db8::/32`, `evil.example`, `evil.example:8080`,
+   * `*.evil.example`, `http://…` URLs, and scheme-less URLs `evil.example/path` (stored for both
+   * http and https). IPv6 `ip:port` without brackets is split on the LAST colon (hint `ip-port`,
+   * or when the whole value is not a valid IPv6 address).
+   */
+  add(raw: string, hint: TypeHint, meta: Meta): SkipReason | null {
+    const v = raw.trim();
+    if (v.length === 0) return 'EMPTY';
+    if (hint === 'url') return this.addUrl(v, meta, schemeEnd(v) > 0);
+    if (schemeEnd(v) > 0) return hint === 'auto' ? this.addUrl(v, meta, true) : 'NOT_AN_INDICATOR';
+    // maltrail path trails (`/wp-content/x.php`) match a path on any host: not comparable whole.
+    if (v.charCodeAt(0) === 47) return 'PATH_ONLY';
+    const slash = v.indexOf('/');
+    if (slash >= 0) {
+      const cidr = this.tryCidr(v, slash, meta);
+      if (cidr !== undefined) return hint === 'domain' ? 'BAD_DOMAIN' : cidr;
+      if (hint !== 'auto') return hint === 'domain' ? 'BAD_DOMAIN' : 'BAD_IP';
+      return this.addUrl(v, meta, false);
+    }
+    if (hint === 'ip-port') return this.addIpPort(v, meta);
+    const ip = parseIp(v);
+    if (ip) {
+      if (hint === 'domain') return 'BAD_DOMAIN';
+      if (ip.v6 !== null) this.addV6(ip.v6, 128, meta);
+      else this.addV4(ip.v4, 32, meta);
+      return null;
+    }
+    // ip:port, [v6]:port, or a v6 ip:port without brackets.
+    if (v.indexOf(':') >= 0 || v.charCodeAt(0) === 91) {
+      const r = this.addIpPort(v, meta);
+      if (r === null || hint === 'ip') return r;
+    } else if (hint === 'ip') return 'BAD_IP';
+    let host = v;
+    if (host.startsWith('*.')) host = host.slice(2);
+    else if (host.charCodeAt(0) === 46) {
+      host = host.slice(1);
+      // `.xyz`: a whole top-level domain would flag a registry's worth of hosts.
+      if (host.indexOf('.') < 0) return 'TLD_ONLY';
+    }
+    const h = parseHost(host);
+    if (!h) return 'BAD_DOMAIN';
+    if (h.ip) {
+      // `1.2.3.4.` or `1.2.3.4:80` read as host: still an address.
+      if (h.ip.v6 !== null) this.addV6(h.ip.v6, 128, meta);
+      else this.addV4(h.ip.v4, 32, meta);
+      return null;
+    }
+    if (!isIndicatorDomain(h.domain!)) {
+      if (/^[\d.]+$/.test(h.domain!)) return 'BAD_IP'; // 203.0.113.300, 107.183.86
+      return hint === 'auto' && h.domain!.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
+    }
+    this.addDomain(h.domain!, meta);
+    return null;
+  }
+
+  private tryCidr(v: string, slash: number, meta: Meta): SkipReason | null | undefined {
+    const lenText = v.slice(slash + 1);
+    if (lenText.length === 0 || lenText.length > 3) return undefined;
+    let len = 0;
+    for (let i = 0; i < lenText.length; i++) {
+      const c = lenText.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+      len = len * 10 + c - 48;
+    }
+    const addr = v.slice(0, slash);
+    const v4 = parseIPv4(addr);
+    if (v4 >= 0) {
+      if (len > 32) return 'BAD_CIDR';
+      if (len < MIN_V4_PREFIX) return 'CIDR_TOO_BROAD';
+      // Host bits set (89.160.20.129/24): the range is the network 89.160.20.0/24.
+      this.addV4(v4, len, meta);
+      return null;
+    }
+    if (addr.indexOf(':') < 0) return /^[\d.]+$/.test(addr) ? 'BAD_CIDR' : undefined; // evil.example/123 is a URL path
+    const hex = parseIPv6(addr);
+    if (hex === null || len > 128) return 'BAD_CIDR';
+    const m = mappedV4(hex);
+    if (m >= 0 && len >= 96) {
+      this.addV4(m, len - 96, meta);
+      return null;
+    }
+    if (len < MIN_V6_PREFIX) return 'CIDR_TOO_BROAD';
+    this.addV6(hex, len, meta);
+    return null;
+  }
+
+  private addIpPort(v: string, meta: Meta): SkipReason | null {
+    let host: string;
+    let portText: string;
+    if (v.charCodeAt(0) === 91) {
+      const close = v.indexOf(']');
+      if (close < 0 || v.charCodeAt(close + 1) !== 58) return 'BAD_IP';
+      host = v.slice(1, close);
+      portText = v.slice(close + 2);
+    } else {
+      const c = v.lastIndexOf(':');
+      if (c < 0) {
+        host = v;
+        portText = '';
+      } else {
+        host = v.slice(0, c);
+        portText = v.slice(c + 1);
+      }
+    }
+    const ip = parseIp(host);
+    if (!ip) return 'BAD_IP';
+    let port = -1;
+    if (portText.length > 0) {
+      port = Number(portText);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) return 'BAD_IP';
+    }
+    if (ip.v6 !== null) this.addV6Port(hexWord(ip.v6, 0), hexWord(ip.v6, 8), hexWord(ip.v6, 16), hexWord(ip.v6, 24), port, meta);
+    else this.addV4Port(ip.v4, port, meta);
+    return null;
+  }
+
+  private addUrl(v: string, meta: Meta, hasScheme: boolean): SkipReason | null {
+    if (hasScheme) {
+      const u = normaliseUrl(v);
+      if (!u) return 'BAD_URL';
+      this.addUrlKey(u.key, meta);
+      return null;
+    }
+    // Scheme-less (maltrail `domain/path`): the host must be a real host, then store http and https.
+    const slash = v.indexOf('/');
+    if (slash <= 0) return 'BAD_URL'; // `igfxtray.exe` typed as url: not a URL
+    const h = parseHost(v.slice(0, slash));
+    if (!h || (h.domain !== null && !isIndicatorDomain(h.domain))) return 'BAD_URL';
+    const a = normaliseUrl(`http://${v}`);
+    const b = normaliseUrl(`https://${v}`);
+    if (!a || !b) return 'BAD_URL';
+    this.addUrlPair(a.key, b.key, meta);
+    return null;
+  }
+}
+
+export class IndicatorStoreBuilder extends IndicatorParser {
   readonly counts: StoreCounts = {
     'ipv4-addr': 0,
     'ipv6-addr': 0,
@@ -56,7 +228,9 @@ export class IndicatorStoreBuilder {
   private urlHostCount = 0;
   private sealed = false;
 
-  constructor(readonly feed: string) {}
+  constructor(readonly feed: string) {
+    super();
+  }
 
   get size(): number {
     const c = this.counts;
@@ -229,8 +403,13 @@ export class IndicatorStoreBuilder {
   }
 
   addV6(hex: string, len: number, meta: Meta): void {
+    this.addV6Words(hexWord(hex, 0), hexWord(hex, 8), hexWord(hex, 16), hexWord(hex, 24), len, meta);
+  }
+
+  /** An IPv6 prefix given as its four 32-bit words (host bits may be set: they are masked). */
+  addV6Words(w0: number, w1: number, w2: number, w3: number, len: number, meta: Meta): void {
     this.writable();
-    const w = [hexWord(hex, 0), hexWord(hex, 8), hexWord(hex, 16), hexWord(hex, 24)];
+    const w = [w0, w1, w2, w3];
     const m = [0, 1, 2, 3].map((i) => w[i]! & topMask(len - 32 * i));
     if (len < 128 && (m[0] !== w[0] || m[1] !== w[1] || m[2] !== w[2] || m[3] !== w[3])) this.counts.host_bits_masked++;
     this.v6Lens = this.addLen(this.v6Lens, len);
@@ -261,25 +440,66 @@ export class IndicatorStoreBuilder {
   }
 
   addDomain(d: string, meta: Meta): void {
+    this.addDomainHashed(d, hashRange(d, 0, d.length), domainLabels(d), meta);
+  }
+
+  /** `addDomain` with the hash and label count of `d` computed already (`hashRange`, `domainLabels`). */
+  addDomainHashed(d: string, h: number, labels: number, meta: Meta): void {
     this.writable();
-    let labels = 1;
-    for (let i = d.indexOf('.'); i >= 0; i = d.indexOf('.', i + 1)) labels++;
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
-    if (this.addString(this.domains, d, hashRange(d, 0, d.length), meta)) this.counts['domain-name']++;
+    if (this.addString(this.domains, d, h, meta)) this.counts['domain-name']++;
     else this.counts.duplicates++;
   }
 
   addUrlKey(key: string, meta: Meta): void {
+    this.addUrlKeyHashed(key, hashRange(key, 0, key.length), urlKeyHostHash(key), meta);
+  }
+
+  /** `addUrlKey` with the hash of the key and of its host computed already (`hashRange`, `urlKeyHostHash`). */
+  addUrlKeyHashed(key: string, h: number, hostHash: number, meta: Meta): void {
     this.writable();
-    const [hs, he] = urlKeyHost(key);
     if (this.urlHostCount === this.urlHostHashes.length) {
       const b = new Int32Array(2 * this.urlHostCount);
       b.set(this.urlHostHashes);
       this.urlHostHashes = b;
     }
-    this.urlHostHashes[this.urlHostCount++] = hashRange(key, hs, he);
-    if (this.addString(this.urls, key, hashRange(key, 0, key.length), meta)) this.counts.url++;
+    this.urlHostHashes[this.urlHostCount++] = hostHash;
+    if (this.addString(this.urls, key, h, meta)) this.counts.url++;
     else this.counts.duplicates++;
+  }
+
+  addUrlPair(http: string, https: string, meta: Meta): void {
+    this.addUrlKey(http, meta);
+    this.counts.url--; // one indicator, two keys
+    this.addUrlKey(https, meta);
+  }
+
+  /** `addUrlPair` with both keys' hashes computed already. */
+  addUrlPairHashed(http: string, hHttp: number, hostHttp: number, https: string, hHttps: number, hostHttps: number, meta: Meta): void {
+    this.addUrlKeyHashed(http, hHttp, hostHttp, meta);
+    this.counts.url--;
+    this.addUrlKeyHashed(https, hHttps, hostHttps, meta);
+  }
+
+  // The same address with another port is the same indicator (ports are informative): first wins.
+  addV4Port(n: number, port: number, meta: Meta): void {
+    if (this.v4.find(n | 0, 0, 0, 0, 32) >= 0) {
+      this.counts.duplicates++;
+      return;
+    }
+    this.addV4(n, 32, this.portMeta(meta, port));
+  }
+
+  addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void {
+    if (this.v6.find(w0, w1, w2, w3, 128) >= 0) {
+      this.counts.duplicates++;
+      return;
+    }
+    this.addV6Words(w0, w1, w2, w3, 128, this.portMeta(meta, port));
+  }
+
+  private portMeta(meta: Meta, port: number): Meta {
+    return port < 0 || meta.port === port ? meta : this.meta({ ...meta, port });
   }
 
   /**
@@ -299,155 +519,5 @@ export class IndicatorStoreBuilder {
     }
     if (kind === 54 /* 6 */) return this.addV6(hex, len, meta);
     throw new Error(`not an indicator key: ${key}`);
-  }
-
-  /**
-   * Add one value as a feed gives it. `hint` narrows the type when the feed says what it is.
-   * Returns null when added, or the reason it was refused.
-   *
-   * Accepted shapes (type detected when hint is `auto`): `1.2.3.4`, `1.2.3.4:443`, `1.2.3.0/24`,
-   * `2001:db8::1`, `[2001:db8::1]:443`, `2001:db8::/32`, `evil.example`, `evil.example:8080`,
-   * `*.evil.example`, `http://…` URLs, and scheme-less URLs `evil.example/path` (stored for both
-   * http and https). IPv6 `ip:port` without brackets is split on the LAST colon (hint `ip-port`,
-   * or when the whole value is not a valid IPv6 address).
-   */
-  add(raw: string, hint: TypeHint, meta: Meta): SkipReason | null {
-    const v = raw.trim();
-    if (v.length === 0) return 'EMPTY';
-    if (hint === 'url') return this.addUrl(v, meta, schemeEnd(v) > 0);
-    if (schemeEnd(v) > 0) return hint === 'auto' ? this.addUrl(v, meta, true) : 'NOT_AN_INDICATOR';
-    // maltrail path trails (`/wp-content/x.php`) match a path on any host: not comparable whole.
-    if (v.charCodeAt(0) === 47) return 'PATH_ONLY';
-    const slash = v.indexOf('/');
-    if (slash >= 0) {
-      const cidr = this.tryCidr(v, slash, meta);
-      if (cidr !== undefined) return hint === 'domain' ? 'BAD_DOMAIN' : cidr;
-      if (hint !== 'auto') return hint === 'domain' ? 'BAD_DOMAIN' : 'BAD_IP';
-      return this.addUrl(v, meta, false);
-    }
-    if (hint === 'ip-port') return this.addIpPort(v, meta);
-    const ip = parseIp(v);
-    if (ip) {
-      if (hint === 'domain') return 'BAD_DOMAIN';
-      if (ip.v6 !== null) this.addV6(ip.v6, 128, meta);
-      else this.addV4(ip.v4, 32, meta);
-      return null;
-    }
-    // ip:port, [v6]:port, or a v6 ip:port without brackets.
-    if (v.indexOf(':') >= 0 || v.charCodeAt(0) === 91) {
-      const r = this.addIpPort(v, meta);
-      if (r === null || hint === 'ip') return r;
-    } else if (hint === 'ip') return 'BAD_IP';
-    let host = v;
-    if (host.startsWith('*.')) host = host.slice(2);
-    else if (host.charCodeAt(0) === 46) {
-      host = host.slice(1);
-      // `.xyz`: a whole top-level domain would flag a registry's worth of hosts.
-      if (host.indexOf('.') < 0) return 'TLD_ONLY';
-    }
-    const h = parseHost(host);
-    if (!h) return 'BAD_DOMAIN';
-    if (h.ip) {
-      // `1.2.3.4.` or `1.2.3.4:80` read as host: still an address.
-      if (h.ip.v6 !== null) this.addV6(h.ip.v6, 128, meta);
-      else this.addV4(h.ip.v4, 32, meta);
-      return null;
-    }
-    if (!isIndicatorDomain(h.domain!)) {
-      if (/^[\d.]+$/.test(h.domain!)) return 'BAD_IP'; // 203.0.113.300, 107.183.86
-      return hint === 'auto' && h.domain!.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
-    }
-    this.addDomain(h.domain!, meta);
-    return null;
-  }
-
-  private tryCidr(v: string, slash: number, meta: Meta): SkipReason | null | undefined {
-    const lenText = v.slice(slash + 1);
-    if (lenText.length === 0 || lenText.length > 3) return undefined;
-    let len = 0;
-    for (let i = 0; i < lenText.length; i++) {
-      const c = lenText.charCodeAt(i);
-      if (c < 48 || c > 57) return undefined;
-      len = len * 10 + c - 48;
-    }
-    const addr = v.slice(0, slash);
-    const v4 = parseIPv4(addr);
-    if (v4 >= 0) {
-      if (len > 32) return 'BAD_CIDR';
-      if (len < MIN_V4_PREFIX) return 'CIDR_TOO_BROAD';
-      // Host bits set (89.160.20.129/24): the range is the network 89.160.20.0/24.
-      this.addV4(v4, len, meta);
-      return null;
-    }
-    if (addr.indexOf(':') < 0) return /^[\d.]+$/.test(addr) ? 'BAD_CIDR' : undefined; // evil.example/123 is a URL path
-    const hex = parseIPv6(addr);
-    if (hex === null || len > 128) return 'BAD_CIDR';
-    const m = mappedV4(hex);
-    if (m >= 0 && len >= 96) {
-      this.addV4(m, len - 96, meta);
-      return null;
-    }
-    if (len < MIN_V6_PREFIX) return 'CIDR_TOO_BROAD';
-    this.addV6(hex, len, meta);
-    return null;
-  }
-
-  private addIpPort(v: string, meta: Meta): SkipReason | null {
-    let host: string;
-    let portText: string;
-    if (v.charCodeAt(0) === 91) {
-      const close = v.indexOf(']');
-      if (close < 0 || v.charCodeAt(close + 1) !== 58) return 'BAD_IP';
-      host = v.slice(1, close);
-      portText = v.slice(close + 2);
-    } else {
-      const c = v.lastIndexOf(':');
-      if (c < 0) {
-        host = v;
-        portText = '';
-      } else {
-        host = v.slice(0, c);
-        portText = v.slice(c + 1);
-      }
-    }
-    const ip = parseIp(host);
-    if (!ip) return 'BAD_IP';
-    let port: number | undefined;
-    if (portText.length > 0) {
-      port = Number(portText);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) return 'BAD_IP';
-    }
-    // The same address with another port is the same indicator (ports are informative): first wins.
-    const existing =
-      ip.v6 !== null ? this.v6.find(hexWord(ip.v6, 0), hexWord(ip.v6, 8), hexWord(ip.v6, 16), hexWord(ip.v6, 24), 128) : this.v4.find(ip.v4 | 0, 0, 0, 0, 32);
-    if (existing >= 0) {
-      this.counts.duplicates++;
-      return null;
-    }
-    const m = port === undefined || meta.port === port ? meta : this.meta({ ...meta, port });
-    if (ip.v6 !== null) this.addV6(ip.v6, 128, m);
-    else this.addV4(ip.v4, 32, m);
-    return null;
-  }
-
-  private addUrl(v: string, meta: Meta, hasScheme: boolean): SkipReason | null {
-    if (hasScheme) {
-      const u = normaliseUrl(v);
-      if (!u) return 'BAD_URL';
-      this.addUrlKey(u.key, meta);
-      return null;
-    }
-    // Scheme-less (maltrail `domain/path`): the host must be a real host, then store http and https.
-    const slash = v.indexOf('/');
-    if (slash <= 0) return 'BAD_URL'; // `igfxtray.exe` typed as url: not a URL
-    const h = parseHost(v.slice(0, slash));
-    if (!h || (h.domain !== null && !isIndicatorDomain(h.domain))) return 'BAD_URL';
-    const a = normaliseUrl(`http://${v}`);
-    const b = normaliseUrl(`https://${v}`);
-    if (!a || !b) return 'BAD_URL';
-    this.addUrlKey(a.key, meta);
-    this.counts.url--; // one indicator, two keys
-    this.addUrlKey(b.key, meta);
-    return null;
   }
 }

@@ -3,9 +3,12 @@
  * blocks, inline comments (`5.63.151.0/24 # scanner`), extra columns after the value (ipsum
  * `IP<TAB>count`), CRLF, a UTF-8 BOM, quoted values, and a one-word header line (`IP`, `Domain`).
  */
-import type { IndicatorStoreBuilder } from '../store-builder.js';
+import type { IndicatorParser, IndicatorStoreBuilder } from '../store-builder.js';
+import type { Meta } from '../store.js';
 import type { FeedInput, LoadContext } from './types.js';
 
+/** From this many characters on, a list is parsed on two threads where there are two cores (split.ts). */
+export const SPLIT_MIN_CHARS = 4 << 20;
 /** Below this many lines (estimated), or characters, a list is loaded without sizing the store first. */
 const RESERVE_MIN_LINES = 4096;
 const RESERVE_MIN_CHARS = 32768;
@@ -21,13 +24,37 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
   const { store, tally, base } = ctx;
   const text = input.text;
   reserveFor(store, text);
-  const len = text.length;
-  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  let lineNo = 0;
-  let firstData = true;
-  while (start < len) {
+  const at: PlainPosition = { lineNo: 0, firstData: true };
+  plainLines(text, text.charCodeAt(0) === 0xfeff ? 1 : 0, text.length, store, base, at, (reason, lineNo, value) => {
+    tally.skip(reason, `${input.label}:${lineNo}`, value);
+  });
+  tally.rows += at.rows ?? 0;
+}
+
+/** Where a pass over a list is: the number of the last line read, and whether a data line was seen yet. */
+export interface PlainPosition {
+  lineNo: number;
+  firstData: boolean;
+  /** Data lines (rows) offered to the parser so far. */
+  rows?: number;
+}
+
+/** What `plainLines` reports for a row the parser refused (`HEADER`: a lone word on the first data line). */
+export type PlainSkip = (reason: string, lineNo: number, value: string) => void;
+
+/**
+ * The lines of `text[from, to)` (`from` at a line start; `to` at the end of the text or just after a
+ * newline): each data line's value goes to `parser.add`, refusals to `skip`. `at` carries the line
+ * number and the first-data-line state from one call to the next, so a list can be read in pieces.
+ */
+export function plainLines(text: string, from: number, to: number, parser: IndicatorParser, base: Meta, at: PlainPosition, skip: PlainSkip): void {
+  let start = from;
+  let lineNo = at.lineNo;
+  let firstData = at.firstData;
+  let rows = 0;
+  while (start < to) {
     let end = text.indexOf('\n', start);
-    if (end < 0) end = len;
+    if (end < 0 || end > to) end = to;
     lineNo++;
     // the line trimmed, as `[s, e)` of the text while both ends are ASCII; else as its own string
     let line = text;
@@ -60,15 +87,18 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
       cut--;
     } // `"value"`
     const value = s === 0 && cut === line.length ? line : line.slice(s, cut);
-    tally.rows++;
-    const reason = store.add(value, 'auto', base);
+    rows++;
+    const reason = parser.add(value, 'auto', base);
     if (reason !== null) {
       // A lone word on the first data line (`IP`, `URL`, `Domain`) is a column header.
       const header = firstData && reason === 'NOT_AN_INDICATOR' && /^[A-Za-z][A-Za-z_ ]*$/.test(value);
-      tally.skip(header ? 'HEADER' : reason, `${input.label}:${lineNo}`, value);
+      skip(header ? 'HEADER' : reason, lineNo, value);
     }
     firstData = false;
   }
+  at.lineNo = lineNo;
+  at.firstData = firstData;
+  at.rows = (at.rows ?? 0) + rows;
 }
 
 /**
@@ -77,7 +107,7 @@ export function loadPlain(input: FeedInput, ctx: LoadContext): void {
  * a million lines) and reserve room for each kind in proportion (a little more, so a fair estimate
  * does not end in one last doubling). Only capacity: what is loaded is unchanged.
  */
-function reserveFor(store: IndicatorStoreBuilder, text: string): void {
+export function reserveFor(store: IndicatorStoreBuilder, text: string): void {
   if (text.length < RESERVE_MIN_CHARS) return;
   let v4 = 0,
     v6 = 0,
