@@ -10,19 +10,15 @@ import { builtinRegistry } from '../plugins/builtins.js';
 import { loadSpec } from '../spec/validate.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { formatIssue, type SpecIssue } from '../errors.js';
-import { generatePipelineSchema } from '../spec/pipeline-schema.js';
 import { runPipeline } from '../runtime/run.js';
-import { scheduleWithoutOverlap } from '../runtime/schedule.js';
 import { createLogger } from '../log/logger.js';
 import { renderSummary } from './summary-table.js';
-import { drawGraph } from '../graph/draw.js';
-import { pluginList, pluginReference } from './plugin-docs.js';
-import { createProgress } from './progress.js';
 import { redact } from '../util/redact.js';
 import { parseDuration } from '../util/duration.js';
-import { observe, RunMonitor, parseAddress, type Observing } from '../observe/index.js';
-import { topRemote, topScreen, type TopScreen } from './top.js';
-import { tapRemote } from './tap.js';
+// Loaded when a command or option needs them (start-up time of every run): the metrics server and
+// status page, the progress bar, --top, node-cron, graph drawing, plugin docs, the schema generator.
+import type { Observing, RunMonitor } from '../observe/index.js';
+import type { TopScreen } from './top.js';
 import { registerReplay } from './replay.js';
 import { registerTestCommand } from './test-command.js';
 
@@ -100,16 +96,18 @@ program
           throw new Error(`--linger: ${(err as Error).message}`);
         }
       }
-      for (const a of [opts.metrics, opts.ui]) if (a !== undefined) parseAddress(a);
-      if (opts.metrics !== undefined || opts.ui !== undefined) {
-        observing = await observe(spec, { metrics: opts.metrics, ui: opts.ui });
+      const watched = opts.metrics !== undefined || opts.ui !== undefined;
+      const obs = watched || opts.top ? await import('../observe/index.js') : undefined;
+      for (const a of [opts.metrics, opts.ui]) if (a !== undefined) obs!.parseAddress(a);
+      if (watched) {
+        observing = await obs!.observe(spec, { metrics: opts.metrics, ui: opts.ui });
         monitor = observing.monitor;
         for (const l of observing.listening) {
           const what = l.features.map((f) => (f === 'ui' ? `status page ${l.url}/ui` : `metrics ${l.url}/metrics`)).join(', ');
           logger.info({ url: l.url, serves: l.features }, 'serving');
           if (process.stderr.isTTY && !opts.top) process.stderr.write(`sluice: ${what} (also /healthz /readyz /api/snapshot /tap)\n`);
         }
-      } else if (opts.top) monitor = new RunMonitor(spec);
+      } else if (opts.top) monitor = new obs!.RunMonitor(spec);
     } catch (err) {
       process.stderr.write(`sluice: ${(err as Error).message}\n`);
       process.exit(2);
@@ -135,11 +133,11 @@ program
 
     const runOnce = async (): Promise<boolean> => {
       current = new AbortController();
-      const progress = opts.progress && !opts.top && process.stderr.isTTY ? createProgress(spec) : undefined;
+      const progress = opts.progress && !opts.top && process.stderr.isTTY ? (await import('./progress.js')).createProgress(spec) : undefined;
       let top: { screen: TopScreen; timer: NodeJS.Timeout } | undefined;
       if (opts.top && monitor) {
         const m = monitor;
-        const screen = topScreen(process.stderr, () => onSignal('SIGINT'));
+        const screen = (await import('./top.js')).topScreen(process.stderr, () => onSignal('SIGINT'));
         top = {
           screen,
           timer: setInterval(() => {
@@ -191,6 +189,7 @@ program
     let scheduler: { stop(): void } | undefined;
     if (spec.schedule && !opts.once) {
       logger.info({ schedule: spec.schedule }, 'waiting for the schedule (Ctrl-C to stop)');
+      const { scheduleWithoutOverlap } = await import('../runtime/schedule.js');
       await new Promise<void>((done) => {
         scheduler = scheduleWithoutOverlap(
           spec.schedule!,
@@ -228,8 +227,8 @@ program
   });
 
 const addrOption = () => new Option('--addr <addr>', 'where the pipeline serves (its --metrics or --ui address)').default('127.0.0.1:9464');
-const baseUrl = (addr: string): string => {
-  const a = parseAddress(addr);
+const baseUrl = async (addr: string): Promise<string> => {
+  const a = (await import('../observe/index.js')).parseAddress(addr);
   return `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
 };
 
@@ -242,13 +241,13 @@ program
   .action(async (opts) => {
     let base: string;
     try {
-      base = baseUrl(opts.addr);
+      base = await baseUrl(opts.addr);
     } catch (err) {
       process.stderr.write(`sluice top: ${(err as Error).message}\n`);
       process.exit(2);
     }
     const interval = Math.max(0.2, Number(opts.interval) || 1) * 1000;
-    process.exit(await topRemote(base, { intervalMs: interval, once: !!opts.once }));
+    process.exit(await (await import('./top.js')).topRemote(base, { intervalMs: interval, once: !!opts.once }));
   });
 
 program
@@ -262,13 +261,13 @@ program
   .action(async (ref: string, opts) => {
     let base: string;
     try {
-      base = baseUrl(opts.addr);
+      base = await baseUrl(opts.addr);
     } catch (err) {
       process.stderr.write(`sluice tap: ${(err as Error).message}\n`);
       process.exit(2);
     }
     const limit = opts.limit !== undefined ? Number(opts.limit) : undefined;
-    process.exit(await tapRemote(base, ref, { rate: Number(opts.rate) || 10, limit, pretty: !!opts.pretty }));
+    process.exit(await (await import('./tap.js')).tapRemote(base, ref, { rate: Number(opts.rate) || 10, limit, pretty: !!opts.pretty }));
   });
 
 program
@@ -296,14 +295,15 @@ program
     const spec = await compile(file, opts.var);
     if (!spec) process.exit(2);
     if (opts.workers === 'auto') spec.settings.workers = 'auto';
-    process.stdout.write(drawGraph(spec, opts.format) + '\n');
+    process.stdout.write((await import('../graph/draw.js')).drawGraph(spec, opts.format) + '\n');
   });
 
 program
   .command('plugins')
   .description('List plugins, or print the configuration reference of one')
   .argument('[name]', 'plugin name')
-  .action((name?: string) => {
+  .action(async (name?: string) => {
+    const { pluginList, pluginReference } = await import('./plugin-docs.js');
     const registry = builtinRegistry();
     if (!name) {
       process.stdout.write(pluginList(registry) + '\n');
@@ -322,7 +322,8 @@ program
   .description('Print the pipeline JSON Schema generated from the registered plugins')
   .option('--write', `write it to schemas/pipeline.schema.json`)
   .option('--check', 'exit 1 if schemas/pipeline.schema.json differs from the generated one')
-  .action((opts) => {
+  .action(async (opts) => {
+    const { generatePipelineSchema } = await import('../spec/pipeline-schema.js');
     const text = JSON.stringify(generatePipelineSchema(builtinRegistry()), null, 2) + '\n';
     if (opts.write) {
       writeFileSync(PIPELINE_SCHEMA_PATH, text);

@@ -6,9 +6,9 @@ import { Option, type Command } from 'commander';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { formatIssue } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { loadPipelineTests, targetKey, targetOf, type TestTarget } from '../testing/load.js';
-import { runTest } from '../testing/run.js';
-import { colourStyle, formatCaptured, formatResult, formatSummary, plainStyle, rel, type Totals } from '../testing/report.js';
+// the test harness loads when `sluice test` runs, not with every command (start-up time of `sluice run`)
+import type { TestTarget } from '../testing/load.js';
+import type { Totals } from '../testing/report.js';
 
 function collectVars(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -28,6 +28,9 @@ export function registerTestCommand(program: Command): void {
     .addOption(new Option('--log-level <level>', 'log level of the plugins under test').choices(['debug', 'info', 'warn', 'error', 'silent']).default('error'))
     .action(async (args: string[], opts) => {
       const started = Date.now();
+      const { loadPipelineTests, targetKey, targetOf } = await import('../testing/load.js');
+      const { runTest } = await import('../testing/run.js');
+      const { colourStyle, formatCaptured, formatResult, formatSummary, plainStyle, rel } = await import('../testing/report.js');
       const style = process.stdout.isTTY && !process.env.NO_COLOR ? colourStyle : plainStyle;
       const filter = typeof opts.filter === 'string' ? opts.filter.toLowerCase() : undefined;
       const targets = new Map<string, TestTarget>();

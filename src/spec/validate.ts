@@ -21,7 +21,6 @@ import { buildGraph, nodeLinks, type CompiledNode, type CompiledSpec, type Pipel
 import { suggest } from '../util/suggest.js';
 import { parseDuration } from '../util/duration.js';
 import { deepFreeze } from '../util/freeze.js';
-import { validateCron } from './cron.js';
 
 export interface LoadOptions {
   vars?: Record<string, string | undefined>;
@@ -229,6 +228,8 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     c.at('SLUICE_E_SCHEMA', ['settings', 'retry_max_delay'], (err as Error).message);
   }
   if (typeof js.schedule === 'string') {
+    // node-cron loads only for a spec with a schedule (start-up time of every other run)
+    const { validateCron } = await import('./cron.js');
     const why = validateCron(js.schedule);
     if (why) c.at('SLUICE_E_SCHEDULE', ['schedule'], why, "cron fields: [second] minute hour day-of-month month day-of-week, e.g. '*/5 * * * *'");
   }

@@ -2,7 +2,8 @@
  * `ioc-sweep`: match parsed proxy records against indicators of compromise (IPs, CIDRs, domains,
  * URLs) from threat-intelligence feeds; pass records through on `out`, raise alerts on `alerts`.
  */
-import cron, { type ScheduledTask } from 'node-cron';
+import { createRequire } from 'node:module';
+import type { ScheduledTask } from 'node-cron';
 import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type PrepareContext, type ProcessorInstance, type Rec } from '../../../src/api.js';
 import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
 import type { FeedConfig } from './feeds/types.js';
@@ -13,6 +14,10 @@ import { Suppressor } from './suppress.js';
 import { commit, discard, keyFiles, readKnown, splitNew, stage, writePending, type KeyFiles } from './incremental.js';
 import { offerLineFilter } from '../../../src/internal.js';
 import { LinePrefilter } from './prefilter.js';
+
+/** node-cron, loaded when a feed has a `refresh` (start-up time of every other run; `check` is synchronous). */
+const requireHere = createRequire(import.meta.url);
+const cron = (): typeof import('node-cron').default => (requireHere('node-cron') as { default: typeof import('node-cron').default }).default;
 
 export interface IocSweepConfig {
   feeds: FeedConfig[];
@@ -234,7 +239,7 @@ export default definePlugin<IocSweepConfig>({
         issues.push({ path: at, code: 'IOC_FEED_SOURCE', message: `feed '${f.name}' needs exactly one of 'path' or 'url'` });
       if (names.has(f.name)) issues.push({ path: `${at}/name`, code: 'IOC_FEED_DUPLICATE', message: `feed name '${f.name}' is used twice` });
       names.add(f.name);
-      if (f.refresh !== undefined && !cron.validate(f.refresh))
+      if (f.refresh !== undefined && !cron().validate(f.refresh))
         issues.push({
           path: `${at}/refresh`,
           code: 'IOC_BAD_CRON',
@@ -320,7 +325,7 @@ export class FeedSet {
     s.countLoaded();
     for (const slot of [...s.feeds, ...s.allow]) {
       if (slot.feed.refresh === undefined) continue;
-      slot.task = cron.schedule(slot.feed.refresh, () => s.refresh(slot.feed.name), { name: `${ctx.node}:${slot.feed.name}`, noOverlap: true, unref: true });
+      slot.task = cron().schedule(slot.feed.refresh, () => s.refresh(slot.feed.name), { name: `${ctx.node}:${slot.feed.name}`, noOverlap: true, unref: true });
     }
     ctx.onClose(async (end) => {
       await s.stop();
