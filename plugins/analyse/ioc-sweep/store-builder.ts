@@ -4,7 +4,7 @@
  * and hands the tables to a read-only store. Everything here is load-time state (metadata interning,
  * the hosts of URL keys for the URL gate); the store keeps none of it.
  */
-import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, schemeEnd } from './normalise.js';
+import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, isNormalHost, schemeEnd } from './normalise.js';
 import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
 import { IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint } from './store.js';
 
@@ -100,19 +100,31 @@ export abstract class IndicatorParser {
       // `.xyz`: a whole top-level domain would flag a registry's worth of hosts.
       if (host.indexOf('.') < 0) return 'TLD_ONLY';
     }
-    const h = parseHost(host);
-    if (!h) return 'BAD_DOMAIN';
-    if (h.ip) {
-      // `1.2.3.4.` or `1.2.3.4:80` read as host: still an address.
-      if (h.ip.v6 !== null) this.addV6(h.ip.v6, 128, meta);
-      else this.addV4(h.ip.v4, 32, meta);
-      return null;
+    let domain: string;
+    if (isNormalHost(host)) {
+      // Already in normal form (most of a feed): what parseHost returns for it, without its passes.
+      const v4 = parseIPv4(host);
+      if (v4 >= 0) {
+        this.addV4(v4, 32, meta);
+        return null;
+      }
+      domain = host;
+    } else {
+      const h = parseHost(host);
+      if (!h) return 'BAD_DOMAIN';
+      if (h.ip) {
+        // `1.2.3.4.` or `1.2.3.4:80` read as host: still an address.
+        if (h.ip.v6 !== null) this.addV6(h.ip.v6, 128, meta);
+        else this.addV4(h.ip.v4, 32, meta);
+        return null;
+      }
+      domain = h.domain!;
     }
-    if (!isIndicatorDomain(h.domain!)) {
-      if (/^[\d.]+$/.test(h.domain!)) return 'BAD_IP'; // 203.0.113.300, 107.183.86
-      return hint === 'auto' && h.domain!.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
+    if (!isIndicatorDomain(domain)) {
+      if (/^[\d.]+$/.test(domain)) return 'BAD_IP'; // 203.0.113.300, 107.183.86
+      return hint === 'auto' && domain.indexOf('.') < 0 ? 'NOT_AN_INDICATOR' : 'BAD_DOMAIN';
     }
-    this.addDomain(h.domain!, meta);
+    this.addDomain(domain, meta);
     return null;
   }
 
