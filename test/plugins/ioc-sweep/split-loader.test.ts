@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadPlain } from '../../../plugins/analyse/ioc-sweep/feeds/plain.js';
-import { loadPlainSplit, OpRecorder, replayOps } from '../../../plugins/analyse/ioc-sweep/feeds/split.js';
+import { claim, loadPlainSplit, OpRecorder, replayOps } from '../../../plugins/analyse/ioc-sweep/feeds/split.js';
 import { Tally, type FeedConfig } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import type { Hit, IndicatorStore } from '../../../plugins/analyse/ioc-sweep/store.js';
@@ -27,9 +27,10 @@ function sequential(text: string) {
   return { store: ctx.store.seal(), tally: ctx.tally };
 }
 
-async function split(text: string, workerShare: number, chunkChars: number) {
+/** Load on two threads; `noStealing`: the worker parses every chunk of the tail (so that a test knows it ran). */
+async function split(text: string, headShare: number, chunkChars: number, noStealing = true) {
   const ctx = fresh();
-  const byWorker = await loadPlainSplit({ label: 'list', text }, ctx, { workerShare, chunkChars });
+  const byWorker = await loadPlainSplit({ label: 'list', text }, ctx, { headShare, chunkChars, noStealing });
   return { store: ctx.store.seal(), tally: ctx.tally, byWorker };
 }
 
@@ -149,14 +150,16 @@ describe('plain lists on two threads', () => {
     for (const header of [null, 'Domain', 'IP address']) {
       const text = mixedList(6000, header);
       const a = sequential(text);
-      for (const [share, chunk] of [
-        [0.7, 4096],
+      for (const [head, chunk] of [
+        [0.3, 4096],
         [0.5, 1 << 20],
-        [0.95, 777],
+        [0.05, 777],
       ] as const) {
-        const b = await split(text, share, chunk);
+        const b = await split(text, head, chunk);
         expect(b.byWorker).toBeGreaterThan(0);
         expectSame(a, b);
+        // the main thread takes chunks from the back while the worker takes them from the front
+        expectSame(a, await split(text, head, chunk, false));
       }
     }
   });
@@ -165,10 +168,11 @@ describe('plain lists on two threads', () => {
     const text = `${'# comment\n'.repeat(50)}\ufeffIP\n${mixedList(3001, null)}`;
     const comments = 50 * '# comment\n'.length;
     const a = sequential(`\ufeff${text}`);
-    const b = await split(`\ufeff${text}`, 1 - comments / (text.length + 1), 1000);
+    const b = await split(`\ufeff${text}`, comments / (text.length + 1), 1000);
     expect(b.byWorker).toBeGreaterThan(0);
     expectSame(a, b);
-    const c = await split('# c\nIP\n1.2.3.4\n'.repeat(1).concat('a.example\n'.repeat(100)), 0.99, 64);
+    expectSame(a, await split(`\ufeff${text}`, comments / (text.length + 1), 1000, false));
+    const c = await split('# c\nIP\n1.2.3.4\n'.concat('a.example\n'.repeat(100)), 0.01, 64);
     expect(c.tally.reasons).toEqual(sequential('# c\nIP\n1.2.3.4\n'.concat('a.example\n'.repeat(100))).tally.reasons);
     expect(c.tally.reasons.HEADER).toBe(1);
   });
@@ -196,12 +200,15 @@ describe('plain lists on two threads', () => {
     );
     const line = fc.array(piece, { minLength: 1, maxLength: 3 }).map((a) => a.join(''));
     await fc.assert(
-      fc.asyncProperty(fc.array(line, { minLength: 2, maxLength: 200 }), fc.double({ min: 0.05, max: 0.95, noNaN: true }), async (lines, share) => {
-        const text = lines.join('\n');
-        const a = sequential(text);
-        const b = await split(text, share, 50);
-        expectSame(a, b);
-      }),
+      fc.asyncProperty(
+        fc.array(line, { minLength: 2, maxLength: 200 }),
+        fc.double({ min: 0.05, max: 0.95, noNaN: true }),
+        fc.boolean(),
+        async (lines, head, steal) => {
+          const text = lines.join('\n');
+          expectSame(sequential(text), await split(text, head, 50, !steal));
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -209,7 +216,7 @@ describe('plain lists on two threads', () => {
   it('answers the same lookups', async () => {
     const text = mixedList(4000, null);
     const a = sequential(text).store;
-    const b = (await split(text, 0.6, 2048)).store;
+    const b = (await split(text, 0.4, 2048, false)).store;
     const probes = ['host5.example', 'a.w7.example', 'x3.example.org', 'xn--n-ppa.example'];
     for (const h of probes) {
       const ha: Hit[] = [];
@@ -242,5 +249,25 @@ describe('plain lists on two threads', () => {
     const { ops, strs } = rec.take();
     replayOps(ctx.store, ops, strs, ctx.base);
     expect(ctx.store.seal().counts).toEqual(a.store.counts);
+  });
+});
+
+describe('claiming chunks from both ends', () => {
+  it('gives every chunk to exactly one side, the front in order and the back in reverse', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.array(fc.boolean(), { maxLength: 400 }), (n, sides) => {
+        const claims = new Int32Array(new SharedArrayBuffer(4));
+        claims[0] = n << 16;
+        const front: number[] = [];
+        const back: number[] = [];
+        for (const fromBack of sides) {
+          const i = claim(claims, fromBack);
+          if (i >= 0) (fromBack ? back : front).push(i);
+        }
+        for (let i = claim(claims, false); i >= 0; i = claim(claims, false)) front.push(i);
+        expect(claim(claims, true)).toBe(-1);
+        expect([...front, ...back.slice().reverse()]).toEqual(Array.from({ length: n }, (_, i) => i));
+      }),
+    );
   });
 });

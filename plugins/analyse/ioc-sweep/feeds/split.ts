@@ -19,10 +19,10 @@ import { IndicatorParser, domainLabels, urlKeyHostHash, type IndicatorStoreBuild
 import { SPLIT_MIN_CHARS, loadPlain, plainLines, reserveFor, type PlainPosition } from './plain.js';
 import type { FeedInput, LoadContext } from './types.js';
 
-/** The share of the text the worker parses: inserting everything is left to the main thread. */
-const WORKER_SHARE = 0.62;
-/** Characters of text per posted chunk (about 40 000 lines of a typical list). */
-const CHUNK_CHARS = 1 << 20;
+/** The share of the text the main thread reads straight into the store, while the worker starts on the rest. */
+const HEAD_SHARE = 0.35;
+/** Characters of text per chunk of the rest (about 20 000 lines of a typical list). */
+const CHUNK_CHARS = 1 << 19;
 
 const OP_V4 = 1;
 const OP_V6 = 2;
@@ -160,46 +160,61 @@ export function replayOps(b: IndicatorStoreBuilder, ops: Int32Array, strs: reado
   }
 }
 
-/** What the worker posts per chunk of its text. */
+/** The record of one chunk of the tail: what the worker posts, or what the main thread keeps of a chunk it took. */
 export interface SplitChunk {
+  /** Its index among the tail's chunks. */
+  index: number;
   ops: Int32Array;
   strs: string[];
   rows: number;
-  /** Refused rows: reason, line number within the worker's text, value. */
+  /** Refused rows: reason, line number within the chunk (from 1), value. */
   skips: Array<[string, number, string]>;
-  /** Characters of the worker's text read, and its lines read, after this chunk. */
-  end: number;
+  /** Lines in the chunk. */
   lines: number;
-  /** A data line was read by now (the first one may be a header). */
+  /** The chunk has a data line (its first one was checked as a possible header). */
   sawData: boolean;
-  done: boolean;
 }
 
 export interface SplitWorkerData {
   text: string;
-  chunkChars: number;
+  /** Chunk `i` is `text[bounds[i], bounds[i + 1])`; each starts at a line start. */
+  bounds: Int32Array;
+  /** `[next chunk from the front, next from the back]`, packed in one word (see `claim`). */
+  claims: Int32Array;
 }
 
 /**
- * The worker's side: parse `text` in chunks of about `chunkChars` (ending at a line end) and hand
- * each chunk's record to `post`. The text starts at a line start; its line numbers count from 1.
+ * Claim the next chunk from the front (the worker) or the back (the main thread, once it would
+ * otherwise wait): `-1` when every chunk is taken. The two ends are packed in one Int32 (front in
+ * the low 16 bits, back + 1 in the high) so that one compare-exchange takes a chunk for one side.
  */
-export function recordChunks(text: string, chunkChars: number, post: (c: SplitChunk) => void): void {
-  const rec = new OpRecorder();
-  const at: PlainPosition = { lineNo: 0, firstData: true };
+export function claim(claims: Int32Array, fromBack: boolean): number {
+  for (;;) {
+    const w = Atomics.load(claims, 0);
+    const front = w & 0xffff;
+    const end = w >>> 16; // one past the last unclaimed chunk
+    if (front >= end) return -1;
+    const next = fromBack ? front | ((end - 1) << 16) : (front + 1) | (end << 16);
+    if (Atomics.compareExchange(claims, 0, w, next) === w) return fromBack ? end - 1 : front;
+  }
+}
+
+/** Parse chunk `index` of `text` into its record. */
+export function recordChunk(text: string, bounds: Int32Array, index: number, rec: OpRecorder): SplitChunk {
   // the meta is not recorded: `replayOps` supplies the feed's own
-  const meta = Object.freeze({ feed: '', exact: false }) as Meta;
-  let pos = 0;
-  do {
-    let to = pos + chunkChars >= text.length ? text.length : text.indexOf('\n', pos + chunkChars);
-    to = to < 0 ? text.length : to === text.length ? to : to + 1;
-    const skips: Array<[string, number, string]> = [];
-    at.rows = 0;
-    plainLines(text, pos, to, rec, meta, at, (reason, lineNo, value) => skips.push([reason, lineNo, value]));
-    pos = to;
-    const { ops, strs } = rec.take();
-    post({ ops, strs, rows: at.rows, skips, end: pos, lines: at.lineNo, sawData: !at.firstData, done: pos >= text.length });
-  } while (pos < text.length);
+  const at: PlainPosition = { lineNo: 0, firstData: true, rows: 0 };
+  const skips: Array<[string, number, string]> = [];
+  plainLines(text, bounds[index]!, bounds[index + 1]!, rec, RECORDED_META, at, (reason, lineNo, value) => skips.push([reason, lineNo, value]));
+  const { ops, strs } = rec.take();
+  return { index, ops, strs, rows: at.rows!, skips, lines: at.lineNo, sawData: !at.firstData };
+}
+
+const RECORDED_META = Object.freeze({ feed: '', exact: false }) as Meta;
+
+/** The worker's side: take chunks from the front until none is left, posting each one's record. */
+export function recordChunks(d: SplitWorkerData, post: (c: SplitChunk) => void): void {
+  const rec = new OpRecorder();
+  for (let i = claim(d.claims, false); i >= 0; i = claim(d.claims, false)) post(recordChunk(d.text, d.bounds, i, rec));
 }
 
 /** The compiled worker script (tests run the TypeScript sources; threads always run the build). */
@@ -212,9 +227,11 @@ function workerScript(): string | null {
 }
 
 export interface SplitOptions {
-  /** Share of the text given to the worker (default 0.62). */
-  workerShare?: number;
+  /** Share of the text read by the main thread straight into the store before it turns to the tail (default 0.35). */
+  headShare?: number;
   chunkChars?: number;
+  /** Tests: the main thread takes no chunk of the tail itself. */
+  noStealing?: boolean;
 }
 
 /**
@@ -227,26 +244,47 @@ export async function loadPlainMaybeSplit(input: FeedInput, ctx: LoadContext): P
   else loadPlain(input, ctx);
 }
 
+/** Line-aligned chunk bounds of `text[from, end)`, relative to `from`. */
+function chunkBounds(text: string, from: number, chunkChars: number): Int32Array {
+  const b: number[] = [0];
+  let pos = from;
+  while (pos < text.length) {
+    const nl = pos + chunkChars >= text.length ? -1 : text.indexOf('\n', pos + chunkChars);
+    pos = nl < 0 ? text.length : nl + 1;
+    b.push(pos - from);
+  }
+  return Int32Array.from(b);
+}
+
 /**
- * Load a plain list as `loadPlain` does, the tail parsed by a worker thread (see the top of the
- * file). Same store, counts and tally as `loadPlain`; falls back to the main thread for whatever
- * the worker did not deliver. Returns how many characters of the text the worker parsed.
+ * Load a plain list as `loadPlain` does, on two threads (see the top of the file). The main thread
+ * reads the head straight into the store while the worker takes chunks of the tail from the front;
+ * the main thread then replays the chunks in order, and when the next one is not ready it takes
+ * (records) a chunk from the back itself, so neither thread waits while the other has work. Same
+ * store, counts and tally as `loadPlain`; whatever the worker did not deliver (it failed, or could
+ * not start) is read on the main thread. Returns the number of chunks the worker parsed.
  */
 export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: SplitOptions = {}): Promise<number> {
   const { store, tally, base } = ctx;
   const text = input.text;
   const label = input.label;
   const first = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const nl = text.indexOf('\n', Math.floor(text.length * (1 - (opts.workerShare ?? WORKER_SHARE))));
+  const nl = text.indexOf('\n', Math.floor(text.length * (opts.headShare ?? HEAD_SHARE)));
   const script = workerScript();
   if (nl < 0 || nl + 1 >= text.length || script === null) {
     loadPlain(input, ctx);
     return 0;
   }
   const split = nl + 1;
+  const tail = text.slice(split);
+  const bounds = chunkBounds(text, split, opts.chunkChars ?? CHUNK_CHARS);
+  const n = bounds.length - 1;
+  if (n > 0xfffe) throw new Error('feed loader: too many chunks'); // CHUNK_CHARS keeps it far below
+  const claims = new Int32Array(new SharedArrayBuffer(4));
+  claims[0] = n << 16;
 
   // The worker starts first, so that its start-up overlaps the main thread's part.
-  const chunks: SplitChunk[] = [];
+  const chunks: Array<SplitChunk | undefined> = new Array(n);
   let wake: (() => void) | null = null;
   let failed: Error | null = null;
   let exited = false;
@@ -255,10 +293,10 @@ export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: S
     wake = null;
     w?.();
   };
-  const data: SplitWorkerData = { text: text.slice(split), chunkChars: opts.chunkChars ?? CHUNK_CHARS };
+  const data: SplitWorkerData = { text: tail, bounds, claims };
   const worker = new Worker(script, { workerData: data });
   worker.on('message', (c: SplitChunk) => {
-    chunks.push(c);
+    chunks[c.index] = c;
     notify();
   });
   worker.on('error', (e) => {
@@ -274,38 +312,42 @@ export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: S
   const at: PlainPosition = { lineNo: 0, firstData: true, rows: 0 };
   plainLines(text, first, split, store, base, at, (reason, lineNo, value) => tally.skip(reason, `${label}:${lineNo}`, value));
   tally.rows += at.rows!;
-  const headLines = at.lineNo;
-  const headHadData = !at.firstData;
+  let lines = at.lineNo;
+  let sawData = !at.firstData;
 
-  // Replay the worker's chunks in order; whatever it did not deliver is read here.
-  let done = 0;
-  let lines = 0;
-  let sawData = false;
+  // Replay the chunks in order; when the next one is not there, record one from the back here.
+  const rec = new OpRecorder();
+  const mine = new Uint8Array(n);
+  let byWorker = 0;
   try {
-    for (let k = 0; ; k++) {
-      while (chunks.length <= k && failed === null && !exited) await new Promise<void>((r) => (wake = r));
-      const c = chunks[k];
-      if (c === undefined) break;
+    for (let k = 0; k < n; k++) {
+      let c = chunks[k];
+      while (c === undefined) {
+        const j = opts.noStealing ? -1 : claim(claims, true);
+        if (j >= 0) {
+          chunks[j] = recordChunk(tail, bounds, j, rec);
+          mine[j] = 1;
+        } else if (failed !== null || exited) {
+          // the worker is gone: whatever it claimed and did not deliver is read here
+          chunks[k] = recordChunk(tail, bounds, k, rec);
+          mine[k] = 1;
+        } else await new Promise<void>((r) => (wake = r));
+        c = chunks[k];
+      }
+      if (!mine[k]) byWorker++;
+      chunks[k] = undefined;
       replayOps(store, c.ops, c.strs, base);
       tally.rows += c.rows;
       for (const [reason, lineNo, value] of c.skips) {
-        // The worker took its first data line for a header; only the text's first data line can be one.
-        const r = reason === 'HEADER' && headHadData ? 'NOT_AN_INDICATOR' : reason;
-        tally.skip(r, `${label}:${headLines + lineNo}`, value);
+        // A chunk checks its own first data line as a header; only the text's first data line can be one.
+        const r = reason === 'HEADER' && sawData ? 'NOT_AN_INDICATOR' : reason;
+        tally.skip(r, `${label}:${lines + lineNo}`, value);
       }
-      chunks[k] = undefined as unknown as SplitChunk;
-      done = c.end;
-      lines = c.lines;
-      sawData = c.sawData;
-      if (c.done) break;
+      lines += c.lines;
+      sawData ||= c.sawData;
     }
   } finally {
     if (!exited) void worker.terminate();
   }
-  if (split + done < text.length) {
-    const rest: PlainPosition = { lineNo: headLines + lines, firstData: !headHadData && !sawData, rows: 0 };
-    plainLines(text, split + done, text.length, store, base, rest, (reason, lineNo, value) => tally.skip(reason, `${label}:${lineNo}`, value));
-    tally.rows += rest.rows!;
-  }
-  return done;
+  return byWorker;
 }
