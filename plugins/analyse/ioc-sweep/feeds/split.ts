@@ -294,7 +294,14 @@ export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: S
     w?.();
   };
   const data: SplitWorkerData = { text: tail, bounds, claims };
-  const worker = new Worker(script, { workerData: data });
+  let worker: Worker;
+  try {
+    worker = new Worker(script, { workerData: data });
+  } catch {
+    // no thread to be had (resource limits): one thread it is
+    loadPlain(input, ctx);
+    return 0;
+  }
   worker.on('message', (c: SplitChunk) => {
     chunks[c.index] = c;
     notify();
