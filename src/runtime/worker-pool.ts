@@ -6,8 +6,8 @@ import { resolve, dirname } from 'node:path';
 import type { Batch, Rec } from '../record.js';
 import type { CompiledSpec } from '../graph/build.js';
 import type { Segment } from './segments.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
-import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
+import type { FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
+import { decodeBatch, encodeForWorker, originKey, type NodeDelta } from './wire.js';
 import { RunError } from './run-error.js';
 
 /**
@@ -19,8 +19,29 @@ import { RunError } from './run-error.js';
 const WORKER_YOUNG_GENERATION_MB = 16;
 
 export interface SegmentResult {
-  outputs: Array<[string, string, Rec[]]>;
+  readonly outputs: Array<[string, string, Rec[]]>;
   stats: NodeDelta[];
+}
+
+/**
+ * A worker's result, its records built from their wire form when first read: when the runner
+ * dispatches them, not when the message arrives (results arrive ahead of their turn, and records
+ * built early would outlive the young generation's collections while they wait).
+ */
+class WireResult implements SegmentResult {
+  private built: Array<[string, string, Rec[]]> | undefined;
+  constructor(
+    private wire: LeavingWire | undefined,
+    readonly stats: NodeDelta[],
+  ) {}
+  get outputs(): Array<[string, string, Rec[]]> {
+    if (this.built === undefined) {
+      // keep: records handed on to another segment's workers cross as they came (wire.ts)
+      this.built = (this.wire ?? []).map(([node, port, w]) => [node, port, decodeBatch(w, true)]);
+      this.wire = undefined;
+    }
+    return this.built;
+  }
 }
 
 /** The compiled worker script (tests run the TypeScript sources; workers always run the build). */
@@ -74,8 +95,8 @@ class SegmentWorker {
       }
       p.resolve(
         m.type === 'result' || m.type === 'finished' || m.type === 'ready'
-          ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats }
-          : { outputs: [], stats: [] },
+          ? new WireResult('outputs' in m ? m.outputs : undefined, m.stats)
+          : new WireResult(undefined, []),
       );
     });
     this.worker.on('error', (err) => {
