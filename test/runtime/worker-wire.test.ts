@@ -11,6 +11,9 @@ import { resolve } from 'node:path';
 import { decodeBatch, decodeShaped, encodeBatch, encodeForWorker, encodeShaped, transferOf, type ShapedWire, type WireBatch } from '../../src/runtime/wire.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { makeContext } from '../../src/runtime/context.js';
+import { findSegments } from '../../src/runtime/segments.js';
+import { forwardedPorts } from '../../src/runtime/worker-pool.js';
+import { loadSpec } from '../../src/spec/validate.js';
 import type { ProcessorInstance, Rec } from '../../src/api.js';
 import { ROOT } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -159,5 +162,19 @@ describe('records in the shaped wire form', () => {
     changed[7] = { a: 'other', n: 7, o: { file: 'f', line: 7 } };
     const sent = encodeForWorker(changed);
     expect(decodeBatch(cross(sent.wire))[7]).toStrictEqual(changed[7]);
+  });
+});
+
+describe('which outputs keep their wire to go on to other workers', () => {
+  it("the default pipeline's parsed records (read by the rules' workers); an archive's are not kept", async () => {
+    const ports = async (file: string) => {
+      const { spec } = await loadSpec(resolve(ROOT, 'pipelines', file), { registry: builtinRegistry() });
+      return findSegments(spec!, 2).map((seg) => [seg.nodes.join('→'), [...forwardedPorts(spec!, seg, 2)]]);
+    };
+    expect(await ports('proxy-ioc-sweep.yaml')).toEqual([
+      ['parse→sweep', ['parse\u0000out']],
+      ['detect', []],
+    ]);
+    expect(await ports('proxy-archive.hdfs.yaml')).toEqual([['parse', []]]);
   });
 });
