@@ -82,7 +82,12 @@ export class BoundedQueue<T> {
       if (timedOut && this.length === 0) return this.ended ? null : [];
     }
     const n = Math.min(max, this.length);
-    const out = this.items.slice(this.head, this.head + n);
+    const items = this.items;
+    const out = items.slice(this.head, this.head + n);
+    // The slots taken are cleared at once: a queue that is never empty (a producer ahead of its
+    // consumer) is compacted only every 1,024 items, and until then its array would keep every
+    // batch already taken alive (with its records), up to a thousand batches.
+    for (let i = this.head; i < this.head + n; i++) items[i] = undefined as T;
     this.head += n;
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);

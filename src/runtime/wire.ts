@@ -1,8 +1,10 @@
 /**
- * How batches cross to worker threads. A block of lines from a line source crosses as its bytes,
- * transferred (not copied) when the block owns its whole ArrayBuffer; the worker builds the
+ * How batches cross between threads, both ways. A block of lines from a line source crosses as its
+ * bytes, transferred (not copied) when the block owns its whole ArrayBuffer; the worker builds the
  * records. Raw line records from one file with consecutive line numbers travel as one joined
- * string, far cheaper to copy than thousands of small objects; anything else is structured-cloned.
+ * string, Kafka records of one partition likewise; other records (parsed records, alerts, rejects:
+ * what leaves a worker's chain, and what the main thread hands to a chain that reads them) travel
+ * in the shaped form (`ShapedWire`); only a batch that form cannot carry is structured-cloned.
  */
 import { linesToRecords, type Batch, type LineBlock, type Rec } from '../record.js';
 
@@ -10,6 +12,7 @@ export type WireBatch =
   | { kind: 'block'; block: LineBlock }
   | { kind: 'lines'; file: string; first: number; text: string; raw: Array<[number, string]> }
   | KafkaWire
+  | ShapedWire
   | { kind: 'records'; records: Rec[] };
 
 /**
@@ -31,7 +34,11 @@ export interface KafkaWire {
 
 /** A batch ready to post, and the memory to transfer with it. */
 export function encodeForWorker(b: Batch): { wire: WireBatch; transfer: ArrayBuffer[] } {
-  if (Array.isArray(b)) return { wire: encodeBatch(b), transfer: [] };
+  if (Array.isArray(b)) {
+    // Records that arrived from a worker in this shape go on as they came (not encoded again).
+    const wire = takeReceived(b) ?? encodeBatch(b);
+    return { wire, transfer: transferOf(wire) };
+  }
   const bytes = b.bytes;
   const ab = bytes.buffer;
   if (ab instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === ab.byteLength) return { wire: { kind: 'block', block: b }, transfer: [ab] };
@@ -42,7 +49,7 @@ export function encodeForWorker(b: Batch): { wire: WireBatch; transfer: ArrayBuf
 export function encodeBatch(records: Rec[]): WireBatch {
   const n = records.length;
   const r0 = records[0];
-  if (n > 0 && typeof r0?.origin?.topic === 'string') return encodeKafka(records) ?? { kind: 'records', records };
+  if (n > 0 && typeof r0?.origin?.topic === 'string') return encodeKafka(records) ?? encodeShaped(records) ?? { kind: 'records', records };
   const file = r0?.origin?.file;
   const first = r0?.origin?.line;
   if (n > 0 && typeof file === 'string' && typeof first === 'number') {
@@ -70,7 +77,13 @@ export function encodeBatch(records: Rec[]): WireBatch {
     }
     if (ok) return { kind: 'lines', file, first, text: messages.join('\n'), raw };
   }
-  return { kind: 'records', records };
+  return (n > 0 ? encodeShaped(records) : undefined) ?? { kind: 'records', records };
+}
+
+/** The memory a wire batch can hand over to the receiving thread instead of copying it. */
+export function transferOf(w: WireBatch): ArrayBuffer[] {
+  if (w.kind !== 'shaped') return [];
+  return [w.ids.buffer, w.tags.buffer, w.nums.buffer, w.refs.buffer] as ArrayBuffer[];
 }
 
 /**
@@ -83,7 +96,8 @@ function encodeKafka(records: Rec[]): KafkaWire | undefined {
   const topic = o0.topic as string;
   const partition = o0.partition;
   const first = Number(o0.offset);
-  if (typeof partition !== 'number' || typeof o0.offset !== 'string' || !Number.isSafeInteger(first + n)) return undefined;
+  // the first offset is sent as a number: only a canonical decimal comes back as the same text
+  if (typeof partition !== 'number' || typeof o0.offset !== 'string' || String(first) !== o0.offset || !Number.isSafeInteger(first + n)) return undefined;
   const withTs = records[0]!.timestamp !== undefined;
   const keys = withTs ? 3 : 2;
   const messages: string[] = new Array(n);
@@ -136,7 +150,16 @@ function decodeKafka(b: KafkaWire): Rec[] {
   return out;
 }
 
-export function decodeBatch(b: WireBatch): Rec[] {
+/**
+ * The records of a wire batch. `keep`: remember a shaped batch's wire beside its records, so that
+ * the same records handed on to another worker's chain cross as they came (`encodeForWorker`).
+ */
+export function decodeBatch(b: WireBatch, keep = false): Rec[] {
+  if (b.kind === 'shaped') {
+    const recs = decodeShaped(b);
+    if (keep && recs.length > 0) received.set(recs[0]!, { records: recs, wire: b });
+    return recs;
+  }
   if (b.kind === 'records') return b.records;
   if (b.kind === 'kafka') return decodeKafka(b);
   if (b.kind === 'block') return linesToRecords(b.block);
@@ -168,4 +191,354 @@ export interface NodeDelta {
   obs?: Array<[string, number, Readonly<Record<string, string | number>> | undefined]>;
   /** Labelled `add`/`set` calls, in order (an observed run only). */
   lab?: Array<['add' | 'set', string, number, Readonly<Record<string, string | number>>]>;
+}
+
+/**
+ * Records in the shaped form: the keys of a batch's records sent once per distinct layout (shape),
+ * the values as typed arrays and one table of distinct strings. The receiving thread rebuilds each
+ * record with a function compiled for its shape (object literals: every record of a shape gets the
+ * same keys in the same order, keys holding `undefined` kept, so the rebuilt records share hidden
+ * classes as the originals did). Far cheaper than structured-cloning nested records one by one,
+ * and lighter for the receiver: a value repeated across the batch (a file name, a dataset, a
+ * method) arrives as one string. Arrays and objects that are not plain (a Date, a Map, a typed
+ * array) travel beside, structured-cloned as before.
+ */
+export interface ShapedWire {
+  kind: 'shaped';
+  /** The layouts this batch uses (see Shape), indexed by `ids`. */
+  shapes: Shape[];
+  /** Per record: its layout. */
+  ids: Uint16Array;
+  /** Per leaf value, in record order (depth first, key order): what it is (see `Leaf`). */
+  tags: Uint8Array;
+  /** Number leaves, in order (-0, NaN and infinities kept). */
+  nums: Float64Array;
+  /** String leaves, in order: indexes into `strings`. */
+  refs: Uint32Array;
+  strings: string[];
+  /** Leaves that are neither primitives nor plain objects (arrays, Dates…), in order, cloned. */
+  extras: unknown[];
+}
+
+/** A layout: each key of an object in order, a plain key for a value, `[key, Shape]` for a nested plain object. */
+export type Shape = Array<string | [string, Shape]>;
+
+/** What a leaf holds. */
+const enum Leaf {
+  Undefined = 0,
+  Null = 1,
+  False = 2,
+  True = 3,
+  Number = 4,
+  String = 5,
+  Extra = 6,
+}
+
+/** Deepest nesting the shaped form follows (deeper, or a cycle: the batch is structured-cloned). */
+const MAX_DEPTH = 64;
+/** Trie nodes an encoder keeps before it starts afresh (records whose keys vary without end). */
+const MAX_NODES = 50_000;
+
+const OP = Object.prototype;
+
+/** A node of an encoder's trie of layouts: where the keys met so far in a record lead. */
+class LayoutNode {
+  readonly leaves = new Map<string, LayoutNode>();
+  readonly opens = new Map<string, LayoutNode>();
+  closer: LayoutNode | undefined;
+  /** The last step taken from here (records of a batch mostly take the same): checked before the maps. */
+  hotKey: string | undefined;
+  hotOpen = false;
+  hotNext: LayoutNode | undefined;
+  /** The layout of a record that ends here, made the first time one does. */
+  shape: Shape | undefined;
+  /** Index in the batch being encoded, valid when `batch` is the encoder's current batch. */
+  id = 0;
+  batch = -1;
+  constructor(
+    readonly parent: LayoutNode | undefined,
+    /** How it was reached: a value's key, a nested object's key (open), or that object's end. */
+    readonly step: 'leaf' | 'open' | 'close',
+    readonly key: string,
+  ) {}
+
+  /** The layout of the path from the root to this node. */
+  layout(): Shape {
+    if (this.shape) return this.shape;
+    const path: LayoutNode[] = [];
+    for (let n: LayoutNode | undefined = this; n?.parent; n = n.parent) path.push(n);
+    const root: Shape = [];
+    const stack: Shape[] = [root];
+    for (let i = path.length - 1; i >= 0; i--) {
+      const n = path[i]!;
+      const top = stack[stack.length - 1]!;
+      if (n.step === 'leaf') top.push(n.key);
+      else if (n.step === 'open') {
+        const inner: Shape = [];
+        top.push([n.key, inner]);
+        stack.push(inner);
+      } else stack.pop();
+    }
+    this.shape = root;
+    return root;
+  }
+}
+
+/** Thrown inside the encoder for a batch the shaped form cannot carry. */
+const NOT_SHAPED = new Error('not shaped');
+
+/** Encodes batches in the shaped form; one per thread (it keeps the layouts it has met). */
+class ShapedEncoder {
+  private root = new LayoutNode(undefined, 'leaf', '');
+  private nodes = 1;
+  private batch = 0;
+  private tags: number[] = [];
+  private nums: number[] = [];
+  private refs: number[] = [];
+  private strings: string[] = [];
+  /**
+   * Per leaf position in a record (its n-th leaf): the last string sent there and its index. A value
+   * that repeats from record to record (a file name, a dataset, a method) is sent once per run of it;
+   * comparing with the previous record's costs far less than a hash table of every string.
+   */
+  private lastStr: Array<string | undefined> = new Array(64).fill(undefined);
+  private lastRef: number[] = new Array(64).fill(0);
+  private pos = 0;
+  private extras: unknown[] = [];
+
+  encode(records: Rec[]): ShapedWire | undefined {
+    if (this.nodes > MAX_NODES) {
+      this.root = new LayoutNode(undefined, 'leaf', '');
+      this.nodes = 1;
+    }
+    const batch = ++this.batch;
+    const n = records.length;
+    const ids = new Uint16Array(n);
+    const shapes: Shape[] = [];
+    try {
+      for (let i = 0; i < n; i++) {
+        const r = records[i];
+        if (!isPlain(r)) return undefined;
+        this.pos = 0;
+        const end = this.walk(r as Rec, this.root, 0);
+        if (end.batch !== batch) {
+          if (shapes.length === 0xffff) return undefined;
+          end.batch = batch;
+          end.id = shapes.length;
+          shapes.push(end.layout());
+        }
+        ids[i] = end.id;
+      }
+      return {
+        kind: 'shaped',
+        shapes,
+        ids,
+        tags: new Uint8Array(this.tags),
+        nums: new Float64Array(this.nums),
+        refs: new Uint32Array(this.refs),
+        strings: this.strings,
+        extras: this.extras,
+      };
+    } catch (err) {
+      if (err === NOT_SHAPED || err instanceof RangeError) return undefined; // RangeError: a cycle, too deep for the stack
+      throw err;
+    } finally {
+      this.tags = [];
+      this.nums = [];
+      this.refs = [];
+      this.strings = [];
+      this.lastStr.fill(undefined);
+      this.extras = [];
+    }
+  }
+
+  private walk(o: Rec, at: LayoutNode, depth: number): LayoutNode {
+    if (depth > MAX_DEPTH) throw NOT_SHAPED;
+    let node = at;
+    const keys = Object.keys(o);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      // an own "__proto__" key cannot be written back by an object literal
+      if (k === '__proto__') throw NOT_SHAPED;
+      const v = o[k];
+      if (typeof v === 'object' && v !== null && isPlain(v)) {
+        let next = node.hotKey === k && node.hotOpen ? node.hotNext : node.opens.get(k);
+        if (next === undefined) {
+          next = new LayoutNode(node, 'open', k);
+          node.opens.set(k, next);
+          this.nodes++;
+        }
+        node.hotKey = k;
+        node.hotOpen = true;
+        node.hotNext = next;
+        const inner = this.walk(v as Rec, next, depth + 1);
+        node = inner.closer ??= this.count(new LayoutNode(inner, 'close', ''));
+      } else {
+        this.leaf(v);
+        let next = node.hotKey === k && !node.hotOpen ? node.hotNext : node.leaves.get(k);
+        if (next === undefined) {
+          next = new LayoutNode(node, 'leaf', k);
+          node.leaves.set(k, next);
+          this.nodes++;
+        }
+        node.hotKey = k;
+        node.hotOpen = false;
+        node.hotNext = next;
+        node = next;
+      }
+    }
+    return node;
+  }
+
+  private count(n: LayoutNode): LayoutNode {
+    this.nodes++;
+    return n;
+  }
+
+  private leaf(v: unknown): void {
+    const pos = this.pos++;
+    switch (typeof v) {
+      case 'string': {
+        this.tags.push(Leaf.String);
+        if (pos < 64) {
+          if (this.lastStr[pos] === v) {
+            this.refs.push(this.lastRef[pos]!);
+            return;
+          }
+          const at = this.strings.push(v) - 1;
+          this.lastStr[pos] = v;
+          this.lastRef[pos] = at;
+          this.refs.push(at);
+          return;
+        }
+        this.refs.push(this.strings.push(v) - 1);
+        return;
+      }
+      case 'number':
+        this.tags.push(Leaf.Number);
+        this.nums.push(v);
+        return;
+      case 'undefined':
+        this.tags.push(Leaf.Undefined);
+        return;
+      case 'boolean':
+        this.tags.push(v ? Leaf.True : Leaf.False);
+        return;
+      default:
+        if (v === null) {
+          this.tags.push(Leaf.Null);
+          return;
+        }
+        // arrays, Dates, Maps, typed arrays, bigints: cloned beside (a function or symbol fails there, as before)
+        this.tags.push(Leaf.Extra);
+        this.extras.push(v);
+    }
+  }
+}
+
+/** A plain object: what the shaped form rebuilds as an object literal (a null prototype becomes Object's, as in a structured clone). */
+function isPlain(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === OP || p === null;
+}
+
+let encoder: ShapedEncoder | undefined;
+
+/** The shaped form of a batch, or undefined when it cannot carry it (see ShapedWire). */
+export function encodeShaped(records: Rec[]): ShapedWire | undefined {
+  encoder ??= new ShapedEncoder();
+  return encoder.encode(records);
+}
+
+/** Reads a shaped batch's leaf values in order (the builders call `v()` once per leaf). */
+class LeafReader {
+  private t = 0;
+  private n = 0;
+  private s = 0;
+  private x = 0;
+  private readonly tags: Uint8Array;
+  private readonly nums: Float64Array;
+  private readonly refs: Uint32Array;
+  private readonly strings: string[];
+  private readonly extras: unknown[];
+  constructor(w: ShapedWire) {
+    this.tags = w.tags;
+    this.nums = w.nums;
+    this.refs = w.refs;
+    this.strings = w.strings;
+    this.extras = w.extras;
+  }
+  v(): unknown {
+    const tag = this.tags[this.t++];
+    if (tag === Leaf.String) return this.strings[this.refs[this.s++]!];
+    if (tag === Leaf.Number) return this.nums[this.n++];
+    if (tag === Leaf.Undefined) return undefined;
+    if (tag === Leaf.Null) return null;
+    if (tag === Leaf.Extra) return this.extras[this.x++];
+    return tag === Leaf.True;
+  }
+}
+
+type Builder = (r: LeafReader) => Rec;
+
+/** Builders by layout (its JSON), in this thread. */
+const builders = new Map<string, Builder>();
+/** Layouts a thread keeps builders for before it starts afresh. */
+const MAX_BUILDERS = 10_000;
+
+/**
+ * The function that builds a record of a layout: one object literal, keys as constants in the
+ * generated code (written as JSON string literals, never as code), values read in key order. Where
+ * code generation is refused (--disallow-code-generation-from-strings) a loop builds it.
+ */
+function builderFor(shape: Shape): Builder {
+  const key = JSON.stringify(shape);
+  let b = builders.get(key);
+  if (b !== undefined) return b;
+  if (builders.size >= MAX_BUILDERS) builders.clear();
+  const literal = (s: Shape): string =>
+    `{${s.map((e) => (typeof e === 'string' ? `${JSON.stringify(e)}: r.v()` : `${JSON.stringify(e[0])}: ${literal(e[1])}`)).join(', ')}}`;
+  try {
+    b = new Function('r', `'use strict';\nreturn ${literal(shape)};`) as Builder;
+  } catch {
+    b = (r) => buildLoop(shape, r);
+  }
+  builders.set(key, b);
+  return b;
+}
+
+/** A record of a layout, built by a loop (the fallback of the generated builders, and their reference). */
+function buildLoop(shape: Shape, r: LeafReader): Rec {
+  const o: Rec = {};
+  for (const e of shape) {
+    if (typeof e === 'string') o[e] = r.v();
+    else o[e[0]] = buildLoop(e[1], r);
+  }
+  return o;
+}
+
+export function decodeShaped(w: ShapedWire, generated = true): Rec[] {
+  const build = w.shapes.map((s) => (generated ? builderFor(s) : (r: LeafReader) => buildLoop(s, r)));
+  const r = new LeafReader(w);
+  const ids = w.ids;
+  const n = ids.length;
+  const out: Rec[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = build[ids[i]!]!(r);
+  return out;
+}
+
+/** Shaped batches that arrived from a worker, by their first record (see `decodeBatch`'s `keep`). */
+const received = new WeakMap<Rec, { records: Rec[]; wire: ShapedWire }>();
+
+/** The wire the records arrived in, if they are exactly those records (the same objects in the same order); once. */
+function takeReceived(records: Rec[]): ShapedWire | undefined {
+  const first = records[0];
+  if (first === undefined || typeof first !== 'object') return undefined;
+  const got = received.get(first);
+  if (got === undefined || got.records.length !== records.length) return undefined;
+  const same = got.records;
+  for (let i = 0; i < same.length; i++) if (same[i] !== records[i]) return undefined;
+  received.delete(first);
+  return got.wire;
 }

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
 import type { Batch, Rec } from '../record.js';
 import type { CompiledSpec } from '../graph/build.js';
-import type { Segment } from './segments.js';
-import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
-import { encodeForWorker, originKey, type NodeDelta } from './wire.js';
+import { findSegments, type Segment } from './segments.js';
+import type { FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
+import { decodeBatch, encodeForWorker, originKey, type NodeDelta } from './wire.js';
 import { RunError } from './run-error.js';
 
 /**
@@ -19,8 +19,47 @@ import { RunError } from './run-error.js';
 const WORKER_YOUNG_GENERATION_MB = 16;
 
 export interface SegmentResult {
-  outputs: Array<[string, string, Rec[]]>;
+  readonly outputs: Array<[string, string, Rec[]]>;
   stats: NodeDelta[];
+}
+
+/**
+ * A worker's result, its records built from their wire form when first read: when the runner
+ * dispatches them, not when the message arrives (results arrive ahead of their turn, and records
+ * built early would outlive the young generation's collections while they wait).
+ */
+class WireResult implements SegmentResult {
+  private built: Array<[string, string, Rec[]]> | undefined;
+  constructor(
+    private wire: LeavingWire | undefined,
+    readonly stats: NodeDelta[],
+    /** `node\0port` of the outputs read by another segment's workers (see `forwardedPorts`). */
+    private readonly forwarded: ReadonlySet<string>,
+  ) {}
+  get outputs(): Array<[string, string, Rec[]]> {
+    if (this.built === undefined) {
+      // kept: records handed on to another segment's workers cross in the wire they came in (wire.ts)
+      const keep = this.forwarded;
+      this.built = (this.wire ?? []).map(([node, port, w]) => [node, port, decodeBatch(w, keep.size > 0 && keep.has(`${node}\0${port}`))]);
+      this.wire = undefined;
+    }
+    return this.built;
+  }
+}
+
+/**
+ * The outputs of `segment` (as `node\0port`) that the head of another parallel segment reads: their
+ * records go on to worker threads again, so their wire is kept beside them to be sent as it came.
+ * Others (a sink's, a window's input) are not kept: the wire's memory is freed with the message.
+ */
+export function forwardedPorts(spec: CompiledSpec, segment: Segment, n: number): Set<string> {
+  const heads = new Set(findSegments(spec, n).map((s) => s.nodes[0]!));
+  const out = new Set<string>();
+  for (const name of heads) {
+    if (segment.nodes.includes(name)) continue;
+    for (const input of spec.nodes.get(name)!.inputs) if (segment.nodes.includes(input.node)) out.add(`${input.node}\0${input.port}`);
+  }
+  return out;
 }
 
 /** The compiled worker script (tests run the TypeScript sources; workers always run the build). */
@@ -52,6 +91,7 @@ class SegmentWorker {
     init: WorkerInit,
     onFatal: (e: Error) => void,
     private readonly onResult: () => void,
+    forwarded: ReadonlySet<string>,
   ) {
     const label = init.segment.nodes.join('→');
     this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
@@ -74,8 +114,8 @@ class SegmentWorker {
       }
       p.resolve(
         m.type === 'result' || m.type === 'finished' || m.type === 'ready'
-          ? { outputs: 'outputs' in m ? m.outputs : [], stats: m.stats }
-          : { outputs: [], stats: [] },
+          ? new WireResult('outputs' in m ? m.outputs : undefined, m.stats, forwarded)
+          : new WireResult(undefined, [], forwarded),
       );
     });
     this.worker.on('error', (err) => {
@@ -137,6 +177,7 @@ export class WorkerPool {
     private readonly n: number,
     private readonly initFor: (index: number) => WorkerInit,
     private readonly onFatal: (e: Error) => void,
+    private readonly forwarded: ReadonlySet<string>,
   ) {
     this.slots = new Array(n).fill(undefined);
   }
@@ -147,7 +188,7 @@ export class WorkerPool {
   }
 
   private start(index: number): SegmentWorker {
-    const w = new SegmentWorker(this.initFor(index), this.onFatal, () => this.wakeRoom());
+    const w = new SegmentWorker(this.initFor(index), this.onFatal, () => this.wakeRoom(), this.forwarded);
     this.slots[index] = w;
     this.workers.push(w);
     return w;
@@ -182,7 +223,7 @@ export class WorkerPool {
       index,
       observed: !!o.observed,
     });
-    const pool = new WorkerPool(segment, n, initFor, onFatal);
+    const pool = new WorkerPool(segment, n, initFor, onFatal, forwardedPorts(spec, segment, n));
     const now = segment.mode === 'by-origin' ? Math.min(1, n) : n;
     for (let i = 0; i < now; i++) pool.start(i);
     return pool;

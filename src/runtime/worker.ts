@@ -14,7 +14,7 @@ import { loadPluginModule } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
-import { decodeBatch, type NodeDelta, type WireBatch } from './wire.js';
+import { decodeBatch, encodeBatch, transferOf, type NodeDelta, type WireBatch } from './wire.js';
 import { ChainDriver, type ChainStep, type StepCounter } from './chain.js';
 import { asRunError, RunError, type RunErrorCode } from './run-error.js';
 import { deepFreeze } from '../util/freeze.js';
@@ -47,6 +47,8 @@ export interface WorkerInit {
 
 /** Records leaving the segment: [node, port, records]. */
 export type Leaving = Array<[string, string, Rec[]]>;
+/** The same, as they cross to the main thread (see wire.ts). */
+export type LeavingWire = Array<[string, string, WireBatch]>;
 
 export type ToWorker =
   /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
@@ -57,8 +59,8 @@ export type ToWorker =
   | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
-  | { type: 'result'; seq: number; outputs: Leaving; stats: NodeDelta[] }
-  | { type: 'finished'; outputs: Leaving; stats: NodeDelta[] }
+  | { type: 'result'; seq: number; outputs: LeavingWire; stats: NodeDelta[] }
+  | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[] }
   | { type: 'closed' }
   /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
   | { type: 'error'; message: string; stack?: string; node?: string; code?: RunErrorCode };
@@ -170,7 +172,8 @@ async function main(): Promise<void> {
           await driver!.runBatch(wire.kind === 'block' ? wire.block : decodeBatch(wire), outputs);
           if (init.observed) driver!.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
-          return post({ type: 'result', seq: msg.seq, outputs, stats: take() });
+          const transfer: ArrayBuffer[] = [];
+          return post({ type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer), stats: take() }, transfer);
         }
         case 'update':
           // Applied by the driver before the next batch (or finish): messages are handled in the
@@ -180,7 +183,8 @@ async function main(): Promise<void> {
           const outputs: Leaving = [];
           await driver!.finish(outputs);
           joinOutputs(outputs);
-          return post({ type: 'finished', outputs, stats: take() });
+          const transfer: ArrayBuffer[] = [];
+          return post({ type: 'finished', outputs: toWire(outputs, transfer), stats: take() }, transfer);
         }
         case 'close':
           controller.abort();
@@ -221,6 +225,18 @@ function postError(err: unknown): void {
   const e = err instanceof RunError ? err : asRunError(err, 'SLUICE_E_WORKER');
   const cause = e.cause as Error | undefined;
   parentPort!.postMessage({ type: 'error', message: e.detail, stack: cause?.stack ?? e.stack, node: e.node, code: e.code } satisfies FromWorker);
+}
+
+/** The records leaving the segment in their wire form (see wire.ts), the memory to transfer added to `transfer`. */
+function toWire(outputs: Leaving, transfer: ArrayBuffer[]): LeavingWire {
+  const out: LeavingWire = new Array(outputs.length);
+  for (let i = 0; i < outputs.length; i++) {
+    const [node, port, records] = outputs[i]!;
+    const wire = encodeBatch(records);
+    for (const b of transferOf(wire)) transfer.push(b);
+    out[i] = [node, port, wire];
+  }
+  return out;
 }
 
 /**

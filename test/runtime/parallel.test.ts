@@ -37,7 +37,7 @@ describe('parallel segments', () => {
       { message: 'x', origin: { file: 'f.log', line: 1 } },
       { message: 'y', origin: { file: 'f.log', line: 3 } },
     ];
-    expect(encodeBatch(odd).kind).toBe('records');
+    expect(encodeBatch(odd).kind).toBe('shaped');
     expect(decodeBatch(encodeBatch(odd))).toEqual(odd);
   });
 
@@ -66,7 +66,7 @@ describe('parallel segments', () => {
     const untimed = [rec('9', 'x'), rec('10', 'y')];
     expect(encodeBatch(untimed).kind).toBe('kafka');
     expect(decodeBatch(structuredClone(encodeBatch(untimed)))).toEqual(untimed);
-    // What the compact form cannot carry goes as records, unchanged.
+    // What the compact form cannot carry goes in the shaped form (test/runtime/worker-wire.test.ts), unchanged.
     for (const odd of [
       [rec('1', 'x', 't'), rec('3', 'y', 't')], // a gap in the offsets
       [rec('1', 'x\ny', 't')], // a newline in a message
@@ -74,7 +74,7 @@ describe('parallel segments', () => {
       [{ ...rec('1', 'x', 't'), key: 'k' }], // a key
       [rec('1', 'x', 't'), { ...rec('2', 'y', 't'), origin: { topic: 'web.proxy', partition: 4, offset: '2' } }], // two partitions
     ]) {
-      expect(encodeBatch(odd).kind).toBe('records');
+      expect(encodeBatch(odd).kind).toBe('shaped');
       expect(decodeBatch(encodeBatch(odd))).toEqual(odd);
     }
   });
