@@ -25,6 +25,7 @@ import {
 } from '../../../src/api.js';
 import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../../src/internal.js';
 import { OffsetTracker, partitionKey, type BatchRef, type CommitPoint } from './offsets.js';
+import { installFastFetch } from './record-batch.js';
 
 export interface KafkaSourceConfig extends ConnectionConfig {
   topics: string[];
@@ -175,7 +176,10 @@ export default definePlugin<KafkaSourceConfig>({
     return issues;
   },
   async create(config, ctx): Promise<SourceInstance> {
+    // before kafkajs is loaded: its fetch decoding replaced by the faster one of record-batch.ts
+    const fast = installFastFetch();
     const { Kafka } = await import('kafkajs');
+    if (!fast.decoder || !fast.batch) ctx.logger.debug(fast, "kafka source: kafkajs's own fetch decoding in use (kafkajs was loaded first)");
     const source = new KafkaSource(config, ctx, new Kafka(kafkaClientConfig(config, ctx, 8)));
     source.begin();
     return source;
