@@ -407,6 +407,12 @@ class KafkaSource implements SourceInstance {
     return true;
   }
 
+  /** Stopped while connecting: disconnect what the start-up connected (close() may have come first). */
+  private async leave(): Promise<false> {
+    await this.consumer.disconnect().catch(() => undefined);
+    return false;
+  }
+
   private halted(): boolean {
     return this.ctx.signal.aborted || this.halt.signal.aborted;
   }
@@ -417,7 +423,9 @@ class KafkaSource implements SourceInstance {
     const onAbort = () => this.notify();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (!(await (this.starting ??= this.start()))) return;
+      // a stop while it still connects (a broker not up yet) ends the run now, as a stop, not a failure
+      const aborted = new Promise<false>((r) => (ctx.signal.aborted ? r(false) : ctx.signal.addEventListener('abort', () => r(false), { once: true })));
+      if (!(await Promise.race([(this.starting ??= this.start()), aborted]))) return;
       if (ctx.signal.aborted) return;
       this.ready = true;
       this.ungate();
@@ -487,12 +495,15 @@ class KafkaSource implements SourceInstance {
       }
       try {
         await consumer.connect();
+        if (this.halted()) return this.leave();
         await consumer.subscribe({ topics, fromBeginning: cfg.from_beginning });
         await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
+        if (this.halted()) return this.leave();
         return true;
       } catch (err) {
         const f = kafkaFailure(`kafka source cannot start (brokers ${brokerList(cfg.brokers).join(',')}, topics ${topics.join(',')})`, err);
-        if (!f.transient || this.halted()) throw f;
+        if (this.halted()) return false; // stopped (or closed) while starting: not a failure
+        if (!f.transient) throw f;
         ctx.logger.warn({ err: f.message, attempt }, 'kafka source: brokers not reachable; retrying');
         await consumer.disconnect().catch(() => undefined);
       }
@@ -710,7 +721,9 @@ class KafkaSource implements SourceInstance {
   async close(): Promise<void> {
     this.stopping = true;
     this.halt.abort();
-    await this.starting?.catch(() => undefined); // closed before run(): the run failed while the pipeline was created
+    // Closed while still starting (the run stopped or failed while the pipeline was created, or a
+    // broker is not up yet): not waited for — kafkajs's connect retries run their course — the
+    // consumer is disconnected below, and again by the start-up if its connect succeeds later.
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.started) {
       await this.commitNow();
