@@ -89,10 +89,14 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   // Prepared values: built once per node, here, before any instance (see prepare.ts).
   const prepared = new Prepared(state.signal, (node, err) => state.fail(err, 'SLUICE_E_SHARED_VALUE', node));
   let created: Created;
+  // Sources without a `prepare` are created while the prepares run (a source may start connecting
+  // in `create`: the kafka source joins its group while the feeds load). run() still comes after.
+  const early = createEarlySources(state, layout);
   try {
     await prepared.prepareAll(spec, (name, signal) => state.contextFor(spec.nodes.get(name)!, undefined, signal), opts.logger);
-    created = await createInstances(state, layout, pools, prepared);
+    created = await createInstances(state, layout, pools, prepared, early);
   } catch (err) {
+    await closeEarly(early, state.logger);
     for (const p of pools.values()) await p.terminate();
     await prepared.close(opts.logger, { failed: true, stopped: state.signal.aborted });
     outer?.removeEventListener('abort', onOuterAbort);
@@ -154,7 +158,13 @@ interface Created {
  * here, segment copies in their workers (`init` hands them the prepared values). On a failure the
  * instances created so far are closed and the error names the node.
  */
-async function createInstances(state: RunState, layout: Layout, pools: Map<string, WorkerPool>, prepared: Prepared): Promise<Created> {
+async function createInstances(
+  state: RunState,
+  layout: Layout,
+  pools: Map<string, WorkerPool>,
+  prepared: Prepared,
+  early: Map<string, Promise<Instance>>,
+): Promise<Created> {
   const { spec } = state;
   const instances = new Map<string, Instance>();
   const holders = new Map<string, SharedHolder>();
@@ -176,6 +186,12 @@ async function createInstances(state: RunState, layout: Layout, pools: Map<strin
         }
         continue;
       }
+      const made = early.get(name);
+      if (made !== undefined) {
+        early.delete(name); // closed from `instances` from now on
+        instances.set(name, await made);
+        continue;
+      }
       let holder: SharedHolder | undefined;
       if (prepared.has(name)) {
         const h = (holder = new SharedHolder(prepared.value(name)));
@@ -191,6 +207,33 @@ async function createInstances(state: RunState, layout: Layout, pools: Map<strin
     throw asRunError(err, 'SLUICE_E_CREATE', current);
   }
   return { instances, holders };
+}
+
+/** Main-thread sources without a `prepare`, created now (createInstances takes them in order). */
+function createEarlySources(state: RunState, layout: Layout): Map<string, Promise<Instance>> {
+  const early = new Map<string, Promise<Instance>>();
+  for (const name of state.spec.order) {
+    const node = state.spec.nodes.get(name)!;
+    if (node.kind !== 'source' || layout.insideSegment.has(name) || layout.segmentOfHead.has(name) || typeof node.plugin.def.prepare === 'function') continue;
+    const made = (async () => node.plugin.def.create(node.config, state.contextFor(node, undefined)))() as Promise<Instance>;
+    made.catch(() => undefined); // reported when createInstances awaits it
+    early.set(name, made);
+  }
+  return early;
+}
+
+/** After a failed start: close the early sources createInstances did not take over. */
+async function closeEarly(early: Map<string, Promise<Instance>>, logger: Logger): Promise<void> {
+  const made = new Map<string, Instance>();
+  for (const [name, p] of early) {
+    try {
+      made.set(name, await p);
+    } catch {
+      // its failure is the run's error, or the run failed before it mattered
+    }
+  }
+  early.clear();
+  await closeAll(made, logger);
 }
 
 /** One runner per main-thread node or segment; each resolves when its node is done (or the run failed). */

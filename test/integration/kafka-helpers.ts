@@ -12,6 +12,7 @@ import { KAFKA_BROKERS } from './services.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const FEED = resolve(ROOT, 'examples/feeds/bad-ips.txt');
+export const SLOW_PREPARE_PLUGIN = resolve(ROOT, 'test/fixtures/plugins/slow-prepare.mjs');
 
 export const kafka = new Kafka({
   clientId: 'sluice-it',
@@ -220,16 +221,24 @@ export function topicsFor(name: string): Topics {
   return { input: `${id}.in`, records: `${id}.records`, alerts: `${id}.alerts`, rejects: `${id}.rejects`, group: `${id}.group` };
 }
 
-/** The test pipeline: kafka → proxy-log → ioc-sweep → records, alerts, rejects each to a topic. */
-export function writeSpec(t: Topics, opts: { workers?: number; session?: string; heartbeat?: string; maxMessageBytes?: number } = {}): string {
+/**
+ * The test pipeline: kafka → proxy-log → ioc-sweep → records, alerts, rejects each to a topic.
+ * `slowPrepareMs`: the records pass through a node whose `prepare` takes that long (the source is
+ * created, and joins its group, meanwhile).
+ */
+export function writeSpec(
+  t: Topics,
+  opts: { workers?: number; session?: string; heartbeat?: string; maxMessageBytes?: number; slowPrepareMs?: number } = {},
+): string {
   const dir = tempDir('kafka-it-');
   const file = join(dir, 'spec.yaml');
+  const slow = opts.slowPrepareMs !== undefined;
   const sink = (topic: string, extra = '') => `{ brokers: ["${KAFKA_BROKERS.join(',')}"], topic: ${topic}, partitions: 2${extra} }`;
   writeFileSync(
     file,
     `version: 1
 name: kafka-it
-settings: { workers: ${opts.workers ?? 1}, flush_interval: 100ms }
+settings: { workers: ${opts.workers ?? 1}, flush_interval: 100ms }${slow ? `\nplugins: [${JSON.stringify(SLOW_PREPARE_PLUGIN)}]` : ''}
 nodes:
   src:
     source: kafka
@@ -249,9 +258,9 @@ nodes:
     analyse: ioc-sweep
     from: parse
     with: { feeds: [{ name: bad, path: ${FEED}, format: list }] }
-  records:
+${slow ? `  hold:\n    transform: slow-prepare\n    from: sweep\n    with: { ms: ${opts.slowPrepareMs} }\n` : ''}  records:
     sink: kafka
-    from: sweep
+    from: ${slow ? 'hold' : 'sweep'}
     with: ${sink(t.records)}
   alerts:
     sink: kafka

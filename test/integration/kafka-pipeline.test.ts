@@ -167,7 +167,8 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     const kills: number[] = [];
     for (let k = 0; k < 3; k++) {
       const r = run(spec);
-      await logged(r, /kafka partitions assigned/);
+      // "started": fetching begins (the group is joined earlier, while the pipeline is created)
+      await logged(r, /kafka source started/);
       const at = 300 + Math.floor(Math.random() * 1500);
       await new Promise((res) => setTimeout(res, at));
       r.child.kill('SIGKILL');
@@ -215,6 +216,53 @@ describeWithServices(['kafka'], 'kafka pipelines on the real broker', () => {
     expect(await missing(t, books1)).toEqual([]);
     expect(books1.alertOrigins).toEqual(await alertingOffsets(t));
     console.log(`(d) ${N} lines over 2 runners, one killed: all accounted, ${duplicates(books1)} duplicates`);
+  }, 150_000);
+
+  it('(f) a runner joins its group while its pipeline is created: nothing fetched until ready, a rebalance meanwhile, nothing lost', async () => {
+    const t = topics('early');
+    const N = 8_000;
+    await createTopic(t.input, 4);
+    const p = new LineProducer(t.input);
+    await p.lines(0, N);
+    await p.close();
+    // A: a prepare of 15 s, well past its 6 s session: it keeps its membership meanwhile (paused, heartbeating)
+    const a = run(writeSpec(t, { session: '6s', heartbeat: '1s', slowPrepareMs: 15_000 }));
+    let aLog = '';
+    a.child.stderr!.on('data', (d) => (aLog += d));
+    await logged(a, /kafka partitions assigned/);
+    // B joins while A is still preparing: the group rebalances, two partitions each
+    const b = run(writeSpec(t, { session: '6s', heartbeat: '1s' }));
+    let bLog = '';
+    b.child.stderr!.on('data', (d) => (bLog += d));
+    await logged(b, /"partitions":\["[^"]+","[^"]+"\],"msg":"kafka partitions assigned"/);
+    const bParts = new Set(
+      (JSON.parse(bLog.split('\n').find((l) => l.includes('"msg":"kafka partitions assigned"'))!) as { partitions: string[] }).partitions.map((x) =>
+        x.slice(x.lastIndexOf('/') + 1),
+      ),
+    );
+    // B's share comes out; A's does not, while A prepares
+    await waitFor("B's first records", async () => (await books(t)).seen.size > 0, 30_000, 200);
+    await new Promise((res) => setTimeout(res, 2000));
+    const early = await books(t);
+    expect(aLog, 'the check must come while A still prepares').not.toMatch(/slow prepare done/);
+    const seenParts = new Set([...early.seen.keys()].map((k) => k.split('/')[0]));
+    expect(
+      [...seenParts].every((x) => bParts.has(x!)),
+      `seen ${[...seenParts]}, B has ${[...bParts]}`,
+    ).toBe(true);
+    // then A's share, once its pipeline is ready
+    const all = await settle(t, N, 90_000);
+    const resA = await stopGracefully(a);
+    const resB = await stopGracefully(b);
+    expect(resA.code, resA.stderr.slice(-3000)).toBe(0);
+    expect(resB.code, resB.stderr.slice(-3000)).toBe(0);
+    expect(await missing(t, all)).toEqual([]);
+    expect(duplicates(all)).toBe(0);
+    const at = (re: RegExp) => aLog.search(re);
+    expect(at(/"msg":"kafka partitions assigned"/)).toBeLessThan(at(/slow prepare done/));
+    expect(at(/slow prepare done/)).toBeLessThan(at(/kafka source started/));
+    expect(aLog.match(/"msg":"kafka partitions assigned"/g)!.length).toBeGreaterThanOrEqual(2);
+    console.log(`(f) ${N} lines; B read partitions ${[...bParts].join(',')} while A prepared; A then the rest; 0 duplicates`);
   }, 150_000);
 
   it('(e) malformed messages (binary, invalid UTF-8, empty, null, 2 MB) go to invalid with topic/partition/offset; none crash', async () => {

@@ -14,6 +14,7 @@ import type { Kafka, Message, Producer } from 'kafkajs';
 
 type KafkaJs = typeof import('kafkajs');
 import { definePlugin, getPath, parseDuration, type ConfigIssue, type PluginContext, type Rec, type SinkInstance } from '../../../src/api.js';
+import { installGzipCodec } from './gzip.js';
 import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../../src/internal.js';
 
 export interface KafkaSinkConfig extends ConnectionConfig {
@@ -128,7 +129,9 @@ export default definePlugin<KafkaSinkConfig>({
     return issues;
   },
   async create(config, ctx): Promise<SinkInstance> {
-    return new KafkaSink(config, ctx, await import('kafkajs'));
+    const kafkajs = await import('kafkajs');
+    installGzipCodec();
+    return new KafkaSink(config, ctx, kafkajs);
   },
 });
 

@@ -25,6 +25,7 @@ import {
 } from '../../../src/api.js';
 import { brokerList, checkConnection, connectionProperties, kafkaClientConfig, kafkaFailure, type ConnectionConfig } from '../../../src/internal.js';
 import { OffsetTracker, partitionKey, type BatchRef, type CommitPoint } from './offsets.js';
+import { installFastFetch } from './record-batch.js';
 
 export interface KafkaSourceConfig extends ConnectionConfig {
   topics: string[];
@@ -175,8 +176,13 @@ export default definePlugin<KafkaSourceConfig>({
     return issues;
   },
   async create(config, ctx): Promise<SourceInstance> {
+    // before kafkajs is loaded: its fetch decoding replaced by the faster one of record-batch.ts
+    const fast = installFastFetch();
     const { Kafka } = await import('kafkajs');
-    return new KafkaSource(config, ctx, new Kafka(kafkaClientConfig(config, ctx, 8)));
+    if (!fast.decoder || !fast.batch) ctx.logger.debug(fast, "kafka source: kafkajs's own fetch decoding in use (kafkajs was loaded first)");
+    const source = new KafkaSource(config, ctx, new Kafka(kafkaClientConfig(config, ctx, 8)));
+    source.begin();
+    return source;
   },
 });
 
@@ -297,6 +303,12 @@ class KafkaSource implements SourceInstance {
   private outageSince = 0;
   /** Commits the coordinator accepted (kafkajs's COMMIT_OFFSETS events). */
   private commitsSent = 0;
+  /** Connecting and joining, begun in `create` (see begin()). */
+  private starting: Promise<boolean> | undefined;
+  /** Set by run(): until then the subscribed topics stay paused, so nothing is fetched. */
+  private ready = false;
+  /** Aborted by close(): ends a start-up still waiting for the brokers. */
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly cfg: KafkaSourceConfig,
@@ -332,57 +344,91 @@ class KafkaSource implements SourceInstance {
     w?.();
   }
 
+  /**
+   * Connect, capture the `--once` end offsets and join the group now, while the rest of the
+   * pipeline is created (feeds load): the runtime creates sources while the prepares run. The
+   * topics stay paused until run() — the consumer keeps its membership (a paused consumer still
+   * heartbeats), so a long feed load or a rebalance meanwhile does no harm, and nothing is fetched
+   * before the pipeline can take it.
+   */
+  begin(): void {
+    this.starting = this.start();
+    this.starting.catch(() => undefined); // reported by run(); close() only waits for it
+  }
+
+  private async start(): Promise<boolean> {
+    const { consumer, cfg, ctx } = this;
+    const topics = cfg.topics;
+    if (cfg.reset !== 'none' || ctx.once)
+      await this.withAdmin(async (admin) => {
+        if (cfg.reset !== 'none') {
+          for (const topic of topics) {
+            try {
+              await admin.resetOffsets({ groupId: this.groupId, topic, earliest: cfg.reset === 'earliest' });
+            } catch (err) {
+              throw kafkaFailure(
+                `cannot reset group '${this.groupId}' on topic '${topic}' to the ${cfg.reset} offsets (is another member of the group running?)`,
+                err,
+              );
+            }
+          }
+          ctx.logger.info({ group: this.groupId, topics, reset: cfg.reset }, 'group offsets reset');
+        }
+        if (ctx.once) await this.captureEnds(admin);
+      });
+    if (this.halted()) return false;
+
+    const ev = consumer.events;
+    consumer.on(ev.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
+    consumer.on(ev.REBALANCING, () => {
+      ctx.metrics.add('rebalances', 1);
+      void this.commitNow(); // never rejects (failures are logged and retried); what is durable, before the partitions may move
+    });
+    consumer.on(ev.END_BATCH_PROCESS, (e) => this.advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n));
+    // kafkajs emits this only once the coordinator accepted a commit: a commitOffsets that
+    // resolves without it was dropped (kafkajs does so while its consumer restarts).
+    consumer.on(ev.COMMIT_OFFSETS, () => this.commitsSent++);
+    consumer.on(ev.CRASH, (e) => {
+      if (e.payload.restart || this.stopping) return;
+      const f = kafkaFailure(`kafka consumer of group '${this.groupId}' stopped`, e.payload.error);
+      // kafkajs gives up on some errors an outage causes ("Failed to find group coordinator" while
+      // the broker goes down): those are ridden out here, by starting the consumer again.
+      if (f.transient && !ctx.signal.aborted) {
+        void this.restartOnFailure(e.payload.error).then((again) => {
+          if (again) void this.startConsumer(1).catch((err) => this.failWith(err));
+        });
+        return;
+      }
+      this.failWith(f);
+    });
+
+    if (!(await this.startConsumer(0))) return false;
+    this.started = true;
+    return true;
+  }
+
+  /** Stopped while connecting: disconnect what the start-up connected (close() may have come first). */
+  private async leave(): Promise<false> {
+    await this.consumer.disconnect().catch(() => undefined);
+    return false;
+  }
+
+  private halted(): boolean {
+    return this.ctx.signal.aborted || this.halt.signal.aborted;
+  }
+
   async run(emit: (batch: SourceOutputs, onDurable?: OnDurable) => Promise<void>): Promise<void> {
     const { consumer, cfg, ctx } = this;
     const topics = cfg.topics;
     const onAbort = () => this.notify();
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     try {
-      if (cfg.reset !== 'none' || ctx.once)
-        await this.withAdmin(async (admin) => {
-          if (cfg.reset !== 'none') {
-            for (const topic of topics) {
-              try {
-                await admin.resetOffsets({ groupId: this.groupId, topic, earliest: cfg.reset === 'earliest' });
-              } catch (err) {
-                throw kafkaFailure(
-                  `cannot reset group '${this.groupId}' on topic '${topic}' to the ${cfg.reset} offsets (is another member of the group running?)`,
-                  err,
-                );
-              }
-            }
-            ctx.logger.info({ group: this.groupId, topics, reset: cfg.reset }, 'group offsets reset');
-          }
-          if (ctx.once) await this.captureEnds(admin);
-        });
+      // a stop while it still connects (a broker not up yet) ends the run now, as a stop, not a failure
+      const aborted = new Promise<false>((r) => (ctx.signal.aborted ? r(false) : ctx.signal.addEventListener('abort', () => r(false), { once: true })));
+      if (!(await Promise.race([(this.starting ??= this.start()), aborted]))) return;
       if (ctx.signal.aborted) return;
-
-      const ev = consumer.events;
-      consumer.on(ev.GROUP_JOIN, (e) => this.onJoin(e.payload.memberAssignment));
-      consumer.on(ev.REBALANCING, () => {
-        ctx.metrics.add('rebalances', 1);
-        void this.commitNow(); // never rejects (failures are logged and retried); what is durable, before the partitions may move
-      });
-      consumer.on(ev.END_BATCH_PROCESS, (e) => this.advance(e.payload.topic, e.payload.partition, BigInt(e.payload.lastOffset) + 1n));
-      // kafkajs emits this only once the coordinator accepted a commit: a commitOffsets that
-      // resolves without it was dropped (kafkajs does so while its consumer restarts).
-      consumer.on(ev.COMMIT_OFFSETS, () => this.commitsSent++);
-      consumer.on(ev.CRASH, (e) => {
-        if (e.payload.restart || this.stopping) return;
-        const f = kafkaFailure(`kafka consumer of group '${this.groupId}' stopped`, e.payload.error);
-        // kafkajs gives up on some errors an outage causes ("Failed to find group coordinator" while
-        // the broker goes down): those are ridden out here, by starting the consumer again.
-        if (f.transient && !ctx.signal.aborted) {
-          void this.restartOnFailure(e.payload.error).then((again) => {
-            if (again) void this.startConsumer(1).catch((err) => this.failWith(err));
-          });
-          return;
-        }
-        this.failWith(f);
-      });
-
-      if (!(await this.startConsumer(0))) return;
-      this.started = true;
+      this.ready = true;
+      this.ungate();
       ctx.logger.info({ group: this.groupId, topics, once: ctx.once }, 'kafka source started');
       this.commitTimer = setInterval(() => this.commitNow(), parseDuration(cfg.commit_interval));
       this.commitTimer.unref();
@@ -438,25 +484,26 @@ class KafkaSource implements SourceInstance {
         const wait = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
         await new Promise<void>((r) => {
           const t = setTimeout(r, wait);
-          ctx.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(t);
-              r();
-            },
-            { once: true },
-          );
+          const end = () => {
+            clearTimeout(t);
+            r();
+          };
+          ctx.signal.addEventListener('abort', end, { once: true });
+          this.halt.signal.addEventListener('abort', end, { once: true });
         });
-        if (ctx.signal.aborted || this.stopping) return false;
+        if (this.halted() || this.stopping) return false;
       }
       try {
         await consumer.connect();
+        if (this.halted()) return this.leave();
         await consumer.subscribe({ topics, fromBeginning: cfg.from_beginning });
         await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
+        if (this.halted()) return this.leave();
         return true;
       } catch (err) {
         const f = kafkaFailure(`kafka source cannot start (brokers ${brokerList(cfg.brokers).join(',')}, topics ${topics.join(',')})`, err);
-        if (!f.transient || ctx.signal.aborted) throw f;
+        if (this.halted()) return false; // stopped (or closed) while starting: not a failure
+        if (!f.transient) throw f;
         ctx.logger.warn({ err: f.message, attempt }, 'kafka source: brokers not reachable; retrying');
         await consumer.disconnect().catch(() => undefined);
       }
@@ -522,6 +569,7 @@ class KafkaSource implements SourceInstance {
       }
     }
     this.joined = true;
+    if (!this.ready) this.gate();
     const dropped = this.tracker.assigned(this.assignedKeys);
     // Partitions kept across the rejoin: read on from the first message not yet durable rather
     // than from the broker's commit, which lags when commits could not be made (an outage, a
@@ -604,6 +652,23 @@ class KafkaSource implements SourceInstance {
     await p.heartbeat();
   }
 
+  /** Before run(): keep every subscribed topic paused (called on each join, before kafkajs's first fetch). */
+  private gate(): void {
+    try {
+      this.consumer.pause(this.cfg.topics.map((topic) => ({ topic })));
+    } catch (err) {
+      this.ctx.logger.warn({ err: String(err) }, 'kafka: cannot pause the topics until the pipeline is ready');
+    }
+  }
+
+  private ungate(): void {
+    try {
+      this.consumer.resume(this.cfg.topics.map((topic) => ({ topic })));
+    } catch (err) {
+      this.ctx.logger.warn({ err: String(err) }, 'kafka: resume failed');
+    }
+  }
+
   private resumeAll(): void {
     if (!this.paused.size || this.stopping) return;
     const parts = [...this.paused.values()];
@@ -655,6 +720,10 @@ class KafkaSource implements SourceInstance {
 
   async close(): Promise<void> {
     this.stopping = true;
+    this.halt.abort();
+    // Closed while still starting (the run stopped or failed while the pipeline was created, or a
+    // broker is not up yet): not waited for — kafkajs's connect retries run their course — the
+    // consumer is disconnected below, and again by the start-up if its connect succeeds later.
     if (this.commitTimer) clearInterval(this.commitTimer);
     if (this.started) {
       await this.commitNow();
