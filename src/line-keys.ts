@@ -1,0 +1,232 @@
+/**
+ * Key indexes of archived lines: the tokens of a block of lines that a line pre-filter
+ * (`LineFilter.mayMatchKey`, the incremental ioc-sweep's) looks at, written by the `hdfs` sink
+ * beside each archived file (`key_index`) so that the `hdfs` source can skip the blocks of lines
+ * none of whose tokens can match, without fetching or gunzipping them.
+ *
+ * What a key is — the contract between this cutter and `LinePrefilter.mayMatch` in
+ * plugins/analyse/ioc-sweep/prefilter.ts, which decides a line only from such tokens:
+ *
+ * - a host token: a maximal run of `[A-Za-z0-9._%-]` holding a `.` or `%`, as `h` + its text; or,
+ *   when it stands where a URL's host can (after `/`, `@`, or `:` after a letter), as `u` + its
+ *   text, then also when it holds only a digit (a WHATWG number host: `http://2130706433/`);
+ * - an IPv6 run: at a colon, the maximal run of `[0-9A-Fa-f:.]` around it when it holds `::` or six
+ *   colons, as `v` + its text;
+ * - a line with a byte ≥ 0x80 or a backslash has no keys: its block is always read (the filter keeps
+ *   such lines whole).
+ *
+ * A token without `.`, `%` or digit (a word), or with digits only away from a URL host's place, is
+ * never a key: the filter looks at those only when a URL indicator names a dotless host, and then
+ * it says the index cannot be used (`keyIndexUsable` false). Text is kept as written (the filter
+ * lower-cases). The filter answers a key as it answers a line holding just that token in that
+ * place, so a block's verdict "no key may match" equals "the filter drops every line of it".
+ *
+ * Bump KEY_INDEX_VERSION whenever what is a key changes: indexes of another version are ignored.
+ */
+
+export const KEY_INDEX_VERSION = 1;
+
+const TOK = 1;
+const DOT = 2;
+const PCT = 4;
+const DIGIT = 8;
+const HEXCH = 16;
+const F = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const lower = c >= 97 && c <= 122;
+  const upper = c >= 65 && c <= 90;
+  const digit = c >= 48 && c <= 57;
+  const hexLetter = (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+  let k = 0;
+  if (lower || upper || digit || c === 45 || c === 46 || c === 95 || c === 37) k |= TOK;
+  if (c === 46) k |= DOT;
+  if (c === 37) k |= PCT;
+  if (digit) k |= DIGIT;
+  if (digit || hexLetter || c === 58 || c === 46) k |= HEXCH;
+  F[c] = k;
+}
+
+/** The code unit before `s` makes a token there a URL host's place: `/`, `@`, or `:` after a letter. */
+function urlHostAt(t: string, s: number, lineStart: number): boolean {
+  if (s <= lineStart) return false;
+  const p = t.charCodeAt(s - 1);
+  if (p === 47 || p === 64) return true;
+  if (p !== 58 || s - 2 < lineStart) return false;
+  const q = t.charCodeAt(s - 2) | 32;
+  return q >= 97 && q <= 122;
+}
+
+/**
+ * Add the keys of the lines in `text` (lines ended by `\n`; the last may lack it) to `out`. Returns
+ * false when some line holds a byte ≥ 0x80 or a backslash: the block must always be read (the keys
+ * gathered are then incomplete and of no use).
+ */
+export function addLineKeys(text: string, out: Set<string>): boolean {
+  const n = text.length;
+  let lineStart = 0;
+  let ts = -1; // start of the host token being read
+  let fl = 0; // its flags, or-ed
+  let v6Done = -1; // the IPv6 run looked at last ends here
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 10;
+    if (c >= 128 || c === 92) return false;
+    const f = F[c]!;
+    if ((f & TOK) !== 0) {
+      if (ts < 0) {
+        ts = i;
+        fl = f;
+      } else fl |= f;
+      continue;
+    }
+    if (c === 58 && i >= v6Done) v6Done = v6Run(text, lineStart, n, i, out);
+    if (ts >= 0) {
+      if ((fl & (DOT | PCT)) !== 0) out.add((urlHostAt(text, ts, lineStart) ? 'u' : 'h') + text.slice(ts, i));
+      else if ((fl & DIGIT) !== 0 && urlHostAt(text, ts, lineStart)) out.add(`u${text.slice(ts, i)}`);
+      ts = -1;
+    }
+    if (c === 10) lineStart = i + 1;
+  }
+  return true;
+}
+
+/** The IPv6 run around the colon at `i` (a key when it holds `::` or six colons); returns where it ends. */
+function v6Run(t: string, lineStart: number, n: number, i: number, out: Set<string>): number {
+  let s = i;
+  while (s > lineStart && (F[t.charCodeAt(s - 1)]! & HEXCH) !== 0) s--;
+  let e = i;
+  let colons = 0;
+  let dbl = false;
+  for (; e < n; e++) {
+    const c = t.charCodeAt(e);
+    if (c >= 128 || (F[c]! & HEXCH) === 0) break;
+    if (c === 58) {
+      colons++;
+      if (e > s && t.charCodeAt(e - 1) === 58) dbl = true;
+    }
+  }
+  if (dbl || colons >= 6) out.add(`v${t.slice(s, e)}`);
+  return e;
+}
+
+/**
+ * A key as a line of its own, for a filter that decides lines: the token in the place it was found
+ * (`/` before a `u` key, a space before the others) and a space after.
+ */
+export function keyAsLine(key: string, into: Uint8Array): number {
+  const len = key.length + 1;
+  into[0] = key.charCodeAt(0) === 117 /* u */ ? 47 : 32;
+  for (let k = 1; k < key.length; k++) into[k] = key.charCodeAt(k);
+  into[len - 1] = 32;
+  return len;
+}
+
+/** One block of an indexed file: a gzip member of `bytes` compressed bytes holding `lines` lines. */
+export interface IndexedBlock {
+  offset: number;
+  bytes: number;
+  firstLine: number;
+  lines: number;
+  /** Read whatever the keys say (a line without keys: non-ASCII or a backslash). */
+  always: boolean;
+}
+
+/**
+ * The sidecar text (`.NAME.keys`, gzip): a header line, one line of blocks (`BYTES:LINES`, `!` after
+ * a block always read), then one line per key: the key, a tab, the numbers of the blocks holding
+ * it, ascending, as base-36 gaps separated by commas (first number absolute).
+ */
+export function formatKeyIndex(dataLength: number, blocks: { bytes: number; lines: number; keys: Set<string> | null }[]): string {
+  const postings = new Map<string, number[]>();
+  let lines = 0;
+  const head: string[] = [];
+  for (let b = 0; b < blocks.length; b++) {
+    const blk = blocks[b]!;
+    lines += blk.lines;
+    head.push(`${blk.bytes}:${blk.lines}${blk.keys === null ? '!' : ''}`);
+    if (blk.keys === null) continue;
+    for (const k of blk.keys) {
+      const p = postings.get(k);
+      if (p) p.push(b);
+      else postings.set(k, [b]);
+    }
+  }
+  const out: string[] = [`sluice-key-index ${KEY_INDEX_VERSION} length=${dataLength} blocks=${blocks.length} lines=${lines}`, head.join(' ')];
+  for (const [k, p] of postings) {
+    let s = p[0]!.toString(36);
+    for (let i = 1; i < p.length; i++) s += `,${(p[i]! - p[i - 1]!).toString(36)}`;
+    out.push(`${k}\t${s}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export class KeyIndexError extends Error {}
+
+/** A parsed sidecar: its blocks, and the keys (still text) with their postings. */
+export interface KeyIndex {
+  dataLength: number;
+  lines: number;
+  blocks: IndexedBlock[];
+  /** Lines 2.. of the text: `key\tpostings`. */
+  text: string;
+  keysFrom: number;
+}
+
+export function parseKeyIndex(text: string): KeyIndex {
+  const l1 = text.indexOf('\n');
+  const l2 = l1 < 0 ? -1 : text.indexOf('\n', l1 + 1);
+  if (l2 < 0) throw new KeyIndexError('truncated key index');
+  const m = /^sluice-key-index (\d+) length=(\d+) blocks=(\d+) lines=(\d+)$/.exec(text.slice(0, l1));
+  if (!m) throw new KeyIndexError('not a key index');
+  if (Number(m[1]) !== KEY_INDEX_VERSION) throw new KeyIndexError(`key index version ${m[1]}, not ${KEY_INDEX_VERSION}`);
+  const dataLength = Number(m[2]);
+  const n = Number(m[3]);
+  const parts = l2 > l1 + 1 ? text.slice(l1 + 1, l2).split(' ') : [];
+  if (parts.length !== n) throw new KeyIndexError(`key index announces ${n} blocks, lists ${parts.length}`);
+  const blocks: IndexedBlock[] = new Array(n);
+  let off = 0;
+  let line = 1;
+  for (let b = 0; b < n; b++) {
+    const p = parts[b]!;
+    const always = p.endsWith('!');
+    const c = p.indexOf(':');
+    const bytes = Number(p.slice(0, c));
+    const lines = Number(p.slice(c + 1, always ? -1 : undefined));
+    if (!(c > 0 && Number.isSafeInteger(bytes) && bytes > 0 && Number.isSafeInteger(lines) && lines >= 0)) throw new KeyIndexError(`bad block ${b}: ${p}`);
+    blocks[b] = { offset: off, bytes, firstLine: line, lines, always };
+    off += bytes;
+    line += lines;
+  }
+  if (off !== dataLength) throw new KeyIndexError(`key index blocks cover ${off} bytes, not ${dataLength}`);
+  if (line - 1 !== Number(m[4])) throw new KeyIndexError('key index line count does not add up');
+  return { dataLength, lines: line - 1, blocks, text, keysFrom: l2 + 1 };
+}
+
+/**
+ * The blocks to read: those marked always, and those holding a key `mayMatch` says yes to (each
+ * distinct key asked once; the postings of the others are never parsed).
+ */
+export function blocksToRead(ix: KeyIndex, mayMatch: (key: string) => boolean): Uint8Array {
+  const want = new Uint8Array(ix.blocks.length);
+  for (let b = 0; b < ix.blocks.length; b++) if (ix.blocks[b]!.always) want[b] = 1;
+  const t = ix.text;
+  let pos = ix.keysFrom;
+  while (pos < t.length) {
+    let nl = t.indexOf('\n', pos);
+    if (nl < 0) nl = t.length;
+    const tab = t.indexOf('\t', pos);
+    if (tab < 0 || tab > nl) throw new KeyIndexError('bad key line');
+    if (mayMatch(t.slice(pos, tab))) {
+      let b = 0;
+      let first = true;
+      for (const g of t.slice(tab + 1, nl).split(',')) {
+        const v = Number.parseInt(g, 36);
+        b = first ? v : b + v;
+        first = false;
+        if (!(b >= 0 && b < want.length)) throw new KeyIndexError('bad posting');
+        want[b] = 1;
+      }
+    }
+    pos = nl + 1;
+  }
+  return want;
+}
