@@ -51,6 +51,7 @@ export { offerLineFilter, lineFilterOf, type LineFilter, type LineFilterOffer } 
 // Key indexes of archived lines (the `hdfs` sink's `key_index` sidecars, read by the `hdfs` source).
 export {
   addLineKeys,
+  RecordKeys,
   keyAsLine,
   formatKeyIndex,
   parseKeyIndex,
@@ -59,6 +60,7 @@ export {
   KEY_INDEX_VERSION,
   type KeyIndex,
   type IndexedBlock,
+  type KeyBlock,
 } from './line-keys.js';
 
 // The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.

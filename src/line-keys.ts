@@ -62,6 +62,15 @@ function urlHostAt(t: string, s: number, lineStart: number): boolean {
  * gathered are then incomplete and of no use).
  */
 export function addLineKeys(text: string, out: Set<string>): boolean {
+  return cutKeys(text, false, (k) => out.add(k));
+}
+
+/**
+ * The cutter behind `addLineKeys`, giving each key to `emit` (a key may come more than once). With
+ * `json` the text is one JSON string's content, and a character JSON escapes (`"`, control
+ * characters) also returns false. Keys given before a false are of no use.
+ */
+export function cutKeys(text: string, json: boolean, emit: (key: string) => void): boolean {
   const n = text.length;
   let lineStart = 0;
   let ts = -1; // start of the host token being read
@@ -78,10 +87,11 @@ export function addLineKeys(text: string, out: Set<string>): boolean {
       } else fl |= f;
       continue;
     }
-    if (c === 58 && i >= v6Done) v6Done = v6Run(text, lineStart, n, i, out);
+    if (json && i < n && (c < 32 || c === 34)) return false;
+    if (c === 58 && i >= v6Done) v6Done = v6Run(text, lineStart, n, i, emit);
     if (ts >= 0) {
-      if ((fl & (DOT | PCT)) !== 0) out.add((urlHostAt(text, ts, lineStart) ? 'u' : 'h') + text.slice(ts, i));
-      else if ((fl & DIGIT) !== 0 && urlHostAt(text, ts, lineStart)) out.add(`u${text.slice(ts, i)}`);
+      if ((fl & (DOT | PCT)) !== 0) emit((urlHostAt(text, ts, lineStart) ? 'u' : 'h') + text.slice(ts, i));
+      else if ((fl & DIGIT) !== 0 && urlHostAt(text, ts, lineStart)) emit(`u${text.slice(ts, i)}`);
       ts = -1;
     }
     if (c === 10) lineStart = i + 1;
@@ -89,8 +99,151 @@ export function addLineKeys(text: string, out: Set<string>): boolean {
   return true;
 }
 
+/**
+ * The keys of records written as `JSON.stringify(record)` lines, from the records themselves: the
+ * same keys as `addLineKeys` on the line, without scanning the JSON around the values, each key
+ * given an integer id so that a block lists it once without a Set of strings. Why the same: in
+ * such a line no host token or IPv6 run crosses a string's quotes (`"`, `{`, `,`... are no token
+ * characters; a run of IPv6 characters across `":` holds that one colon only), a string's first
+ * token follows `"` (no URL host's place, as at the start of a text), and numbers are tokens of
+ * their own after `:`, `[` or `,` (so only a non-integer, whose text has a dot, gives a key). A
+ * string JSON escapes (`"`, `\`, control characters) or holding a character ≥ 0x80 makes the
+ * record's line one the filter keeps whole.
+ */
+export class RecordKeys {
+  private ids = new Map<string, number>();
+  private keys: string[] = [];
+  /** Per key id, the serial of the last block it was listed in. */
+  private stamp = new Int32Array(1 << 12);
+  private serial = 0;
+  private block: KeyBlock = { serial: 0, ids: [] };
+
+  /** An empty block to gather keys into (each key listed once). */
+  newBlock(): KeyBlock {
+    return { serial: ++this.serial, ids: [] };
+  }
+
+  keyOf(id: number): string {
+    return this.keys[id]!;
+  }
+
+  /** Keys known by id. */
+  get size(): number {
+    return this.keys.length;
+  }
+
+  /** Forget every key: only when no block gathered so far is still to be written (ids start over). */
+  reset(): void {
+    this.ids = new Map();
+    this.keys = [];
+    this.stamp = new Int32Array(1 << 12);
+  }
+
+  /**
+   * Add the keys of `JSON.stringify(rec)` to `block`. Returns false when the line would hold a byte
+   * ≥ 0x80 or a backslash (its block must always be read), undefined when the record holds a value
+   * this walk does not mirror (a Date, a `toJSON`, a class instance: use `addLine` on its text).
+   */
+  addRecord(rec: unknown, block: KeyBlock): boolean | undefined {
+    this.block = block;
+    return this.value(rec);
+  }
+
+  /** Add the keys of lines of text (`addLineKeys`) to `block`; false as there. */
+  addLine(text: string, block: KeyBlock): boolean {
+    const found = new Set<string>();
+    if (!addLineKeys(text, found)) return false;
+    for (const k of found) this.push(this.idOf(k), block);
+    return true;
+  }
+
+  /** The keys of `JSON.stringify(rec)` added to `out` (as `addRecord`, in strings). */
+  add(rec: unknown, out: Set<string>): boolean | undefined {
+    const b = this.newBlock();
+    const r = this.addRecord(rec, b);
+    for (const id of b.ids) out.add(this.keys[id]!);
+    return r;
+  }
+
+  private idOf(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.keys.length;
+      this.keys.push(key);
+      this.ids.set(key, id);
+      if (id >= this.stamp.length) {
+        const grown = new Int32Array(this.stamp.length * 2);
+        grown.set(this.stamp);
+        this.stamp = grown;
+      }
+    }
+    return id;
+  }
+
+  private push(id: number, block: KeyBlock): void {
+    if (this.stamp[id] !== block.serial) {
+      this.stamp[id] = block.serial;
+      block.ids.push(id);
+    }
+  }
+
+  private value(v: unknown): boolean | undefined {
+    switch (typeof v) {
+      case 'string':
+        return this.str(v);
+      case 'number':
+        // an integer below 1e21 is written without a dot (no key); NaN and infinities as null
+        return (Number.isInteger(v) && Math.abs(v) < 1e21) || !Number.isFinite(v) ? true : this.str(String(v));
+      case 'boolean':
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return true;
+      case 'object': {
+        if (v === null) return true;
+        if (Array.isArray(v)) {
+          let ok: boolean | undefined = true;
+          for (const x of v) {
+            const r = this.value(x);
+            if (r === undefined) return undefined;
+            if (!r) ok = false;
+          }
+          return ok;
+        }
+        const proto = Object.getPrototypeOf(v);
+        if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return undefined;
+        let ok: boolean | undefined = true;
+        for (const k of Object.keys(v)) {
+          const x = (v as Record<string, unknown>)[k];
+          const t = typeof x;
+          if (t === 'undefined' || t === 'function' || t === 'symbol') continue; // not written
+          if (!this.str(k)) ok = false;
+          const r = this.value(x);
+          if (r === undefined) return undefined;
+          if (!r) ok = false;
+        }
+        return ok;
+      }
+      default:
+        return undefined; // bigint: JSON.stringify throws
+    }
+  }
+
+  private readonly emit = (key: string): void => this.push(this.idOf(key), this.block);
+
+  private str(s: string): boolean {
+    return cutKeys(s, true, this.emit);
+  }
+}
+
+/** The keys of one block, as ids of a `RecordKeys`. */
+export interface KeyBlock {
+  serial: number;
+  ids: number[];
+}
+
 /** The IPv6 run around the colon at `i` (a key when it holds `::` or six colons); returns where it ends. */
-function v6Run(t: string, lineStart: number, n: number, i: number, out: Set<string>): number {
+function v6Run(t: string, lineStart: number, n: number, i: number, emit: (key: string) => void): number {
   let s = i;
   while (s > lineStart && (F[t.charCodeAt(s - 1)]! & HEXCH) !== 0) s--;
   let e = i;
@@ -104,7 +257,7 @@ function v6Run(t: string, lineStart: number, n: number, i: number, out: Set<stri
       if (e > s && t.charCodeAt(e - 1) === 58) dbl = true;
     }
   }
-  if (dbl || colons >= 6) out.add(`v${t.slice(s, e)}`);
+  if (dbl || colons >= 6) emit(`v${t.slice(s, e)}`);
   return e;
 }
 
@@ -135,8 +288,12 @@ export interface IndexedBlock {
  * a block always read), then one line per key: the key, a tab, the numbers of the blocks holding
  * it, ascending, as base-36 gaps separated by commas (first number absolute).
  */
-export function formatKeyIndex(dataLength: number, blocks: { bytes: number; lines: number; keys: Set<string> | null }[]): string {
-  const postings = new Map<string, number[]>();
+export function formatKeyIndex<K = string>(
+  dataLength: number,
+  blocks: { bytes: number; lines: number; keys: Iterable<K> | null }[],
+  keyOf: (k: K) => string = String,
+): string {
+  const postings = new Map<K, number[]>();
   let lines = 0;
   const head: string[] = [];
   for (let b = 0; b < blocks.length; b++) {
@@ -146,15 +303,15 @@ export function formatKeyIndex(dataLength: number, blocks: { bytes: number; line
     if (blk.keys === null) continue;
     for (const k of blk.keys) {
       const p = postings.get(k);
-      if (p) p.push(b);
-      else postings.set(k, [b]);
+      if (!p) postings.set(k, [b]);
+      else if (p[p.length - 1] !== b) p.push(b);
     }
   }
   const out: string[] = [`sluice-key-index ${KEY_INDEX_VERSION} length=${dataLength} blocks=${blocks.length} lines=${lines}`, head.join(' ')];
   for (const [k, p] of postings) {
     let s = p[0]!.toString(36);
     for (let i = 1; i < p.length; i++) s += `,${(p[i]! - p[i - 1]!).toString(36)}`;
-    out.push(`${k}\t${s}`);
+    out.push(`${keyOf(k)}\t${s}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import { definePlugin, getPath, parseDuration, type PluginContext, type Rec, type SinkInstance, type ConfigIssue } from '../../../src/api.js';
-import { Hdfs, HdfsError, addLineKeys, connectionSchemaProperties, formatKeyIndex, type HdfsConnectionConfig } from '../../../src/internal.js';
+import { Hdfs, HdfsError, RecordKeys, connectionSchemaProperties, formatKeyIndex, type HdfsConnectionConfig, type KeyBlock } from '../../../src/internal.js';
 import { compileTemplate, PathExpander, TemplateError, streamOf, fileName, parseFileName, tempName, ArchivedRanges, csvField } from './paths.js';
 
 const gzip = promisify(gzipCb);
@@ -246,6 +246,10 @@ interface Bucket {
   parts: Array<Promise<Buffer>>;
   /** With `key_index`: one entry per part (lines, and keys or null when the block is always read). */
   blocks: IndexBlock[] | undefined;
+  /** With `key_index`: the block being gathered (its text is `text`): lines, keys, always read. */
+  blkLines: number;
+  blkKeys: KeyBlock;
+  blkBad: boolean;
   /** Serialised records of the current write call, not yet made a part. */
   text: string;
   records: number;
@@ -259,7 +263,8 @@ interface Bucket {
 /** A block of an indexed file: its lines and their keys (null: read it whatever the keys). */
 interface IndexBlock {
   lines: number;
-  keys: Set<string> | null;
+  /** Key ids (of the sink's RecordKeys), or null when the block is always read. */
+  keys: number[] | null;
 }
 
 /** A file closed for writing, waiting for its upload. */
@@ -305,6 +310,8 @@ class HdfsSink implements SinkInstance {
   /** Temporary files this run may have left (deleted at close if still there). */
   private readonly temps = new Set<string>();
   private readonly header: string;
+  /** `key_index`: the keys of records, with a memo of the keys of each string. */
+  private readonly recordKeys = new RecordKeys();
 
   constructor(
     private readonly config: HdfsSinkConfig,
@@ -410,6 +417,9 @@ class HdfsSink implements SinkInstance {
           label,
           parts: [],
           blocks: cfg.key_index ? [] : undefined,
+          blkLines: this.header ? 1 : 0,
+          blkKeys: this.recordKeys.newBlock(),
+          blkBad: false,
           text: this.header,
           records: 0,
           bytes: 0,
@@ -418,10 +428,12 @@ class HdfsSink implements SinkInstance {
           opened: now,
         };
         this.buckets.set(key, b);
+        if (b.blocks && this.header && !this.recordKeys.addLine(this.header, b.blkKeys)) b.blkBad = true;
       }
       touched.add(b);
       const line = this.serialise(records[i]!);
       b.text += line;
+      if (b.blocks) this.indexLine(b, records[i]!, line);
       b.records++;
       b.last = pos;
       b.bytes += line.length;
@@ -442,31 +454,26 @@ class HdfsSink implements SinkInstance {
     const text = b.text;
     b.text = '';
     if (b.blocks) {
-      // Indexed: one gzip member per block of key_block_lines lines, with the block's keys.
-      const per = this.config.key_block_lines;
-      let from = 0;
-      while (from < text.length) {
-        let to = from;
-        let lines = 0;
-        while (lines < per) {
-          const nl = text.indexOf('\n', to);
-          lines++;
-          if (nl < 0) {
-            to = text.length;
-            break;
-          }
-          to = nl + 1;
-          if (to === text.length) break;
-        }
-        const block = text.slice(from, to);
-        const keys = new Set<string>();
-        b.blocks.push({ lines, keys: addLineKeys(block, keys) ? keys : null });
-        this.pushPart(b, block);
-        from = to;
-      }
-      return;
+      b.blocks.push({ lines: b.blkLines, keys: b.blkBad ? null : b.blkKeys.ids });
+      b.blkLines = 0;
+      b.blkKeys = this.recordKeys.newBlock();
+      b.blkBad = false;
     }
     this.pushPart(b, text);
+  }
+
+  /**
+   * `key_index`: a record's line joined the bucket's block: its keys (from the record for JSON lines,
+   * else from the text); a block of key_block_lines lines becomes a gzip member of its own.
+   */
+  private indexLine(b: Bucket, rec: Rec, line: string): void {
+    if (this.config.format === 'json') b.blkLines++;
+    else for (let k = line.indexOf('\n'); k >= 0; k = line.indexOf('\n', k + 1)) b.blkLines++; // CSV: a quoted field may hold line ends
+    if (!b.blkBad) {
+      const r = this.config.format === 'json' ? this.recordKeys.addRecord(rec, b.blkKeys) : undefined;
+      if (r === false || (r === undefined && !this.recordKeys.addLine(line, b.blkKeys))) b.blkBad = true;
+    }
+    if (b.blkLines >= this.config.key_block_lines) this.seal(b);
   }
 
   private pushPart(b: Bucket, text: string): void {
@@ -492,6 +499,8 @@ class HdfsSink implements SinkInstance {
   async flush(): Promise<void> {
     for (const b of [...this.buckets.values()]) this.closeBucket(b);
     await this.uploadPending();
+    // key ids are held by open and pending files only: with none, a large table can start over
+    if (!this.buckets.size && !this.pending.length && this.recordKeys.size > 1 << 20) this.recordKeys.reset();
   }
 
   /**
@@ -573,7 +582,7 @@ class HdfsSink implements SinkInstance {
       // The sidecar: uploaded before, renamed in after the file; the old one (a rewrite under the
       // same name) goes before the file is replaced, so it never describes other bytes.
       const blocks = f.blocks.map((blk, i) => ({ bytes: parts[i]!.length, lines: blk.lines, keys: blk.keys }));
-      const text = formatKeyIndex(data.length, blocks);
+      const text = formatKeyIndex(data.length, blocks, (id) => this.recordKeys.keyOf(id));
       index = { temp: `${f.dir}/${tempName(`${f.name}.keys`)}`, final: `${f.dir}/${keyIndexName(f.name)}` };
       this.temps.add(index.temp);
       const gz = await gzip(text);
