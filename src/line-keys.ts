@@ -62,15 +62,22 @@ function urlHostAt(t: string, s: number, lineStart: number): boolean {
  * gathered are then incomplete and of no use).
  */
 export function addLineKeys(text: string, out: Set<string>): boolean {
-  return cutKeys(text, false, (k) => out.add(k));
+  return cutKeys(text, false, (kind, t, s, e) => out.add(String.fromCharCode(kind) + t.slice(s, e)));
 }
+
+/** A key found by `cutKeys`: its kind (`h`, `u` or `v` as a char code) and its text, `text[s, e)`. */
+export type KeyEmit = (kind: number, text: string, s: number, e: number) => void;
+
+const H = 104;
+const U = 117;
+const V = 118;
 
 /**
  * The cutter behind `addLineKeys`, giving each key to `emit` (a key may come more than once). With
  * `json` the text is one JSON string's content, and a character JSON escapes (`"`, control
  * characters) also returns false. Keys given before a false are of no use.
  */
-export function cutKeys(text: string, json: boolean, emit: (key: string) => void): boolean {
+export function cutKeys(text: string, json: boolean, emit: KeyEmit): boolean {
   const n = text.length;
   let lineStart = 0;
   let ts = -1; // start of the host token being read
@@ -90,8 +97,8 @@ export function cutKeys(text: string, json: boolean, emit: (key: string) => void
     if (json && i < n && (c < 32 || c === 34)) return false;
     if (c === 58 && i >= v6Done) v6Done = v6Run(text, lineStart, n, i, emit);
     if (ts >= 0) {
-      if ((fl & (DOT | PCT)) !== 0) emit((urlHostAt(text, ts, lineStart) ? 'u' : 'h') + text.slice(ts, i));
-      else if ((fl & DIGIT) !== 0 && urlHostAt(text, ts, lineStart)) emit(`u${text.slice(ts, i)}`);
+      if ((fl & (DOT | PCT)) !== 0) emit(urlHostAt(text, ts, lineStart) ? U : H, text, ts, i);
+      else if ((fl & DIGIT) !== 0 && urlHostAt(text, ts, lineStart)) emit(U, text, ts, i);
       ts = -1;
     }
     if (c === 10) lineStart = i + 1;
@@ -111,7 +118,9 @@ export function cutKeys(text: string, json: boolean, emit: (key: string) => void
  * record's line one the filter keeps whole.
  */
 export class RecordKeys {
-  private ids = new Map<string, number>();
+  /** Open-addressed table of key ids (-1: empty), by a hash of the key's kind and text. */
+  private table = new Int32Array(1 << 14).fill(-1);
+  private hashes: number[] = [];
   private keys: string[] = [];
   /** Per key id, the serial of the last block it was listed in. */
   private stamp = new Int32Array(1 << 12);
@@ -134,7 +143,8 @@ export class RecordKeys {
 
   /** Forget every key: only when no block gathered so far is still to be written (ids start over). */
   reset(): void {
-    this.ids = new Map();
+    this.table = new Int32Array(1 << 14).fill(-1);
+    this.hashes = [];
     this.keys = [];
     this.stamp = new Int32Array(1 << 12);
   }
@@ -153,7 +163,7 @@ export class RecordKeys {
   addLine(text: string, block: KeyBlock): boolean {
     const found = new Set<string>();
     if (!addLineKeys(text, found)) return false;
-    for (const k of found) this.push(this.idOf(k), block);
+    for (const k of found) this.push(this.idOf(k.charCodeAt(0), k, 1, k.length), block);
     return true;
   }
 
@@ -165,19 +175,53 @@ export class RecordKeys {
     return r;
   }
 
-  private idOf(key: string): number {
-    let id = this.ids.get(key);
-    if (id === undefined) {
-      id = this.keys.length;
-      this.keys.push(key);
-      this.ids.set(key, id);
-      if (id >= this.stamp.length) {
-        const grown = new Int32Array(this.stamp.length * 2);
-        grown.set(this.stamp);
-        this.stamp = grown;
+  /**
+   * The id of the key of kind `kind` and text `text[s, e)`, found without making a string (the
+   * record's strings hold the same hosts again and again); a new key is made and numbered.
+   */
+  private idOf(kind: number, text: string, s: number, e: number): number {
+    let h = Math.imul(0x811c9dc5 ^ kind, 0x01000193);
+    for (let k = s; k < e; k++) h = Math.imul(h ^ text.charCodeAt(k), 0x01000193);
+    h >>>= 0;
+    const table = this.table;
+    const mask = table.length - 1;
+    const len = e - s + 1;
+    let slot = h & mask;
+    for (;;) {
+      const id = table[slot]!;
+      if (id < 0) break;
+      if (this.hashes[id] === h) {
+        const key = this.keys[id]!;
+        if (key.length === len && key.charCodeAt(0) === kind) {
+          let k = 1;
+          while (k < len && key.charCodeAt(k) === text.charCodeAt(s + k - 1)) k++;
+          if (k === len) return id;
+        }
       }
+      slot = (slot + 1) & mask;
     }
+    const id = this.keys.length;
+    this.keys.push(String.fromCharCode(kind) + text.slice(s, e));
+    this.hashes.push(h);
+    table[slot] = id;
+    if (id >= this.stamp.length) {
+      const grown = new Int32Array(this.stamp.length * 2);
+      grown.set(this.stamp);
+      this.stamp = grown;
+    }
+    if ((id + 1) * 2 > table.length) this.grow();
     return id;
+  }
+
+  private grow(): void {
+    const table = new Int32Array(this.table.length * 2).fill(-1);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.keys.length; id++) {
+      let slot = this.hashes[id]! & mask;
+      while (table[slot]! >= 0) slot = (slot + 1) & mask;
+      table[slot] = id;
+    }
+    this.table = table;
   }
 
   private push(id: number, block: KeyBlock): void {
@@ -229,7 +273,7 @@ export class RecordKeys {
     }
   }
 
-  private readonly emit = (key: string): void => this.push(this.idOf(key), this.block);
+  private readonly emit: KeyEmit = (kind, text, s, e) => this.push(this.idOf(kind, text, s, e), this.block);
 
   private str(s: string): boolean {
     return cutKeys(s, true, this.emit);
@@ -243,7 +287,7 @@ export interface KeyBlock {
 }
 
 /** The IPv6 run around the colon at `i` (a key when it holds `::` or six colons); returns where it ends. */
-function v6Run(t: string, lineStart: number, n: number, i: number, emit: (key: string) => void): number {
+function v6Run(t: string, lineStart: number, n: number, i: number, emit: KeyEmit): number {
   let s = i;
   while (s > lineStart && (F[t.charCodeAt(s - 1)]! & HEXCH) !== 0) s--;
   let e = i;
@@ -257,7 +301,7 @@ function v6Run(t: string, lineStart: number, n: number, i: number, emit: (key: s
       if (e > s && t.charCodeAt(e - 1) === 58) dbl = true;
     }
   }
-  if (dbl || colons >= 6) emit(`v${t.slice(s, e)}`);
+  if (dbl || colons >= 6) emit(V, t, s, e);
   return e;
 }
 
