@@ -418,7 +418,7 @@ nodes:
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-escape')]);
     expect(r.code, r.stderr).toBe(0);
     const files = await walk(h, ROOT_DIR);
-    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv)\//.test(f.path));
+    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv|keys-json|keys-csv)\//.test(f.path));
     expect(written).toHaveLength(4);
     for (const f of written) expect(f.path.startsWith(`${base}/in/u=`)).toBe(true);
     expect(await h.stat('/etc')).toBeNull();
