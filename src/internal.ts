@@ -48,6 +48,20 @@ export { isGlobSegment, segmentRegExp, segmentsOf } from './hdfs/glob.js';
 // Line pre-filters a node offers to a line source of the same run (the incremental ioc-sweep's,
 // applied by the `hdfs` source before any record is built).
 export { offerLineFilter, lineFilterOf, type LineFilter, type LineFilterOffer } from './line-filter.js';
+// Key indexes of archived lines (the `hdfs` sink's `key_index` sidecars, read by the `hdfs` source).
+export {
+  addLineKeys,
+  RecordKeys,
+  keyAsLine,
+  formatKeyIndex,
+  parseKeyIndex,
+  blocksToRead,
+  KeyIndexError,
+  KEY_INDEX_VERSION,
+  type KeyIndex,
+  type IndexedBlock,
+  type KeyBlock,
+} from './line-keys.js';
 
 // The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.
 export { cutLines, Checkpoints, lineSourceProperties, type CutLines } from './line-reader.js';

@@ -15,6 +15,13 @@ export interface LineFilter {
    * dropping it changes nothing the node emits. True when it may.
    */
   mayMatch(bytes: Uint8Array, start: number, end: number): boolean;
+  /**
+   * Key indexes (src/line-keys.ts): false when some key of a line may matter, true when no key
+   * that `mayMatchKey` says no to can make a line matter. Absent or false: read every line.
+   */
+  readonly keyIndexUsable?: boolean;
+  /** For a key of a key index (src/line-keys.ts): may a line holding it matter? */
+  mayMatchKey?(key: string): boolean;
 }
 
 /** The filter to apply to the next block of lines, or null (keep every line), with why. */

@@ -2,17 +2,20 @@
  * The HDFS scenarios of `npm run bench` (group `services`), against the WebHDFS of
  * SLUICE_BENCH_WEBHDFS (default http://127.0.0.1:9870; `npm run services:up` starts a mini-cluster):
  *
- * - `archive hdfs` / `archive file`: the same pipeline (file → proxy-log → gzip JSON lines, rejects to
- *   a local file) with the archive node writing to HDFS (`dt=` partitions, every file renamed when
- *   complete) or to one local `.jsonl.gz` file, interleaved in the same rounds. Reported as archived
- *   records/s (input lines less the broken ones ÷ wall time).
+ * - `archive hdfs` / `archive hdfs-keys` / `archive file`: the same pipeline (file → proxy-log → gzip
+ *   JSON lines, rejects to a local file) with the archive node writing to HDFS (`dt=` partitions, every
+ *   file renamed when complete), to HDFS with sidecar key indexes (`key_index: true`, as
+ *   proxy-archive.hdfs.yaml), or to one local `.jsonl.gz` file, interleaved in the same rounds.
+ *   Reported as archived records/s (input lines less the broken ones ÷ wall time).
  * - `retro-sweep full` / `retro-sweep incremental`: pipelines/retro-sweep.hdfs.yaml over the same log,
  *   archived once in HDFS beforehand, against the bench feed kept in HDFS. The feed is split: 99% of
  *   it is committed as swept by a preparatory run (its key set copied into each measured run's state
  *   directory), the other 1% is "added since"; the incremental run sweeps only that 1%, the full run
- *   (`since_last_run: false`) everything. Both read and gunzip the whole archive; the incremental
- *   run's source drops the lines that cannot match the new indicators before they are parsed (the
- *   shipped pipeline's `prefilter`), the full run parses and sweeps every record.
+ *   (`since_last_run: false`) everything. The archive is written by the shipped
+ *   proxy-archive.hdfs.yaml, with key indexes: the full run reads, gunzips, parses and sweeps every
+ *   record; the incremental run's source (the shipped pipeline's `prefilter`) reads each file's
+ *   sidecar, fetches and gunzips only the blocks holding a token that may match a new indicator, and
+ *   drops the lines of those that cannot before they are parsed.
  *
  * `prepareHdfs` does the set-up (uploads, the archive for the retro-sweep, the committed key set)
  * before the rounds; `hdfsSummary` turns the rows into the records/s lines of the report.
@@ -36,8 +39,8 @@ const isAdded = (i: number) => i % 100 === 50 || i % 1000 === 0;
 
 interface Prepared {
   url: string;
-  /** The spec files of the two archive variants. */
-  specs: { hdfs: string; file: string };
+  /** The spec files of the archive variants. */
+  specs: Record<ArchiveSink, string>;
   /** The committed key set of the retro-sweep (the feed less its new part). */
   baseState: string;
   /** Indicators in the added part. */
@@ -47,11 +50,13 @@ interface Prepared {
 let prepared: Prepared | undefined;
 let notReady = 'not prepared (bench/hdfs/scenarios.ts prepareHdfs)';
 
-function archiveSpec(sink: 'hdfs' | 'file', url: string): string {
+type ArchiveSink = 'hdfs' | 'hdfs-keys' | 'file';
+
+function archiveSpec(sink: ArchiveSink, url: string): string {
   const archive =
-    sink === 'hdfs'
+    sink !== 'file'
       ? `    sink: hdfs
-    with: { url: "${url}", user: sluice, path: "\${ARCHIVE}/dt=%Y-%m-%d/", gzip: true, roll_bytes: 134217728 }`
+    with: { url: "${url}", user: sluice, path: "\${ARCHIVE}/dt=%Y-%m-%d/", gzip: true, roll_bytes: 134217728${sink === 'hdfs-keys' ? ', key_index: true' : ''} }`
       : `    sink: file
     with: { path: "\${ARCHIVE}", fsync: true }`;
   return `# Written by bench/hdfs/scenarios.ts: the archive pipeline, ${sink} variant.
@@ -128,9 +133,8 @@ export async function prepareHdfs(env: Env, input: Input, log: (m: string) => vo
     await h.mkdirs(`${BASE}/retro/feeds`);
     rmSync(WORK, { recursive: true, force: true });
     mkdirSync(WORK, { recursive: true });
-    const specs = { hdfs: join(WORK, 'archive-hdfs.yaml'), file: join(WORK, 'archive-file.yaml') };
-    writeFileSync(specs.hdfs, archiveSpec('hdfs', url));
-    writeFileSync(specs.file, archiveSpec('file', url));
+    const specs = { hdfs: join(WORK, 'archive-hdfs.yaml'), 'hdfs-keys': join(WORK, 'archive-hdfs-keys.yaml'), file: join(WORK, 'archive-file.yaml') };
+    for (const k of ['hdfs', 'hdfs-keys', 'file'] as const) writeFileSync(specs[k], archiveSpec(k, url));
     // The archive the retro-sweep reads: the log archived once by the shipped pipeline.
     const logs = env.logs(input).path;
     cli(
@@ -182,17 +186,17 @@ export async function prepareHdfs(env: Env, input: Input, log: (m: string) => vo
 
 const skip = () => (prepared ? undefined : notReady);
 
-export function archive(input: Input, sink: 'hdfs' | 'file'): Scenario {
+export function archive(input: Input, sink: ArchiveSink): Scenario {
   return {
     id: `archive ${sink}`,
-    title: `sluice archive: file → proxy-log → gzip JSON lines ${sink === 'hdfs' ? 'in HDFS (WebHDFS)' : 'in a local file'}`,
+    title: `sluice archive: file → proxy-log → gzip JSON lines ${sink === 'file' ? 'in a local file' : sink === 'hdfs' ? 'in HDFS (WebHDFS)' : 'in HDFS with key indexes'}`,
     group: 'services',
     input,
     skip,
     args: (env, out) => {
       const dir = join(out.alerts, '..');
       const run = dir.slice(dir.lastIndexOf('run-'));
-      const target = sink === 'hdfs' ? `${BASE}/out/archive-${run}` : join(dir, 'archive.jsonl.gz');
+      const target = sink !== 'file' ? `${BASE}/out/archive-${sink}-${run}` : join(dir, 'archive.jsonl.gz');
       return sluiceRunArgs(prepared!.specs[sink], dir, { LOGS: env.logs(input).path, ARCHIVE: target, REJECTS: out.rejects });
     },
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
@@ -220,7 +224,7 @@ export function retro(input: Input, incremental: boolean): Scenario {
 }
 
 export function hdfsScenarios(input: Input): Scenario[] {
-  return [archive(input, 'hdfs'), archive(input, 'file'), retro(input, false), retro(input, true)];
+  return [archive(input, 'hdfs'), archive(input, 'hdfs-keys'), archive(input, 'file'), retro(input, false), retro(input, true)];
 }
 
 interface RunLike {
@@ -246,7 +250,7 @@ export function hdfsSummary(rows: { s: Scenario; runs: RunLike[]; skip?: string;
   const get = (id: string) => rows.find((r) => r.s.id === id && !r.skip && !r.failure && r.runs.some((x) => x.ok));
   const node = (s: any, name: string) => s?.nodes?.find((n: { node: string }) => n.node === name);
   const lines: string[] = [];
-  const a = { hdfs: get('archive hdfs'), file: get('archive file') };
+  const a = { hdfs: get('archive hdfs'), keys: get('archive hdfs-keys'), file: get('archive file') };
   if (a.hdfs && a.file) {
     const rate = (r: NonNullable<typeof a.hdfs>) =>
       med(r.runs.filter((x) => x.ok).map((x) => (node(summaryOf(x.out), 'archive')?.in ?? 0) / (x.wallMs / 1000)));
@@ -254,7 +258,8 @@ export function hdfsSummary(rows: { s: Scenario; runs: RunLike[]; skip?: string;
     const f = rate(a.file);
     const recs = node(summaryOf(a.hdfs.runs[0]!.out), 'archive')?.in ?? 0;
     lines.push(
-      `Archive (${int(recs)} records as gzip JSON lines, same pipeline, same rounds): **HDFS ${int(h)} records/s**, local file ${int(f)} records/s (HDFS ÷ file ${(h / f).toFixed(2)}×).`,
+      `Archive (${int(recs)} records as gzip JSON lines, same pipeline, same rounds): **HDFS ${int(h)} records/s**, local file ${int(f)} records/s (HDFS ÷ file ${(h / f).toFixed(2)}×)` +
+        (a.keys ? `; HDFS with key indexes ${int(rate(a.keys))} records/s (${(rate(a.keys) / h).toFixed(2)}× plain HDFS).` : '.'),
     );
   }
   const r = { full: get('retro-sweep full'), inc: get('retro-sweep incremental') };
@@ -262,12 +267,13 @@ export function hdfsSummary(rows: { s: Scenario; runs: RunLike[]; skip?: string;
     const wall = (x: NonNullable<typeof r.full>) => med(x.runs.filter((y) => y.ok).map((y) => y.wallMs));
     const s = { full: summaryOf(r.full.runs[0]!.out), inc: summaryOf(r.inc.runs[0]!.out) };
     const sw = { full: node(s.full, 'sweep'), inc: node(s.inc, 'sweep') };
+    const rd = node(s.inc, 'archive')?.metrics;
     const recs = node(s.full, 'records')?.in ?? 0;
     const wf = wall(r.full);
     const wi = wall(r.inc);
     lines.push(
       `Retro-sweep over ${int(recs)} archived records: full ${(wf / 1000).toFixed(2)} s (${int(recs / (wf / 1000))} records/s, ${int(sw.full?.metrics?.indicators_loaded ?? 0)} indicators, ${int(sw.full?.metrics?.alerts ?? 0)} alerts); ` +
-        `**incremental ${(wi / 1000).toFixed(2)} s** (${int(recs / (wi / 1000))} records/s, ${int(sw.inc?.metrics?.indicators_swept ?? 0)} new indicators swept, ${int(sw.inc?.metrics?.indicators_known ?? 0)} known skipped, ${int(node(s.inc, 'records')?.in ?? 0)} records parsed after the pre-filter, ${int(sw.inc?.metrics?.alerts ?? 0)} alerts): ${(wi / wf).toFixed(2)} of the full run's time.`,
+        `**incremental ${(wi / 1000).toFixed(2)} s** (${int(recs / (wi / 1000))} records/s, ${int(sw.inc?.metrics?.indicators_swept ?? 0)} new indicators swept, ${int(sw.inc?.metrics?.indicators_known ?? 0)} known skipped, ${int(node(s.inc, 'records')?.in ?? 0)} records parsed after the pre-filter, ${int(rd?.lines_unread ?? 0)} lines left unread by the key indexes, ${int(rd?.files_skipped ?? 0)} of ${int(rd?.files ?? 0)} files skipped, ${int(sw.inc?.metrics?.alerts ?? 0)} alerts): ${(wi / wf).toFixed(2)} of the full run's time.`,
     );
   }
   return lines.length ? lines.join('\n\n') : undefined;

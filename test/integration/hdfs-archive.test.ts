@@ -13,6 +13,7 @@ import { describeWithServices, useServices, restartService, stopHdfs, hdfsUp, HD
 import { runCli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 import { Hdfs, isHiddenName, type FileStatus } from '../../src/hdfs/webhdfs.js';
+import { addLineKeys, parseKeyIndex } from '../../src/line-keys.js';
 
 // The cluster test/services/ starts (SLUICE_HDFS_HTTP_PORT moves it).
 const WEBHDFS_URL = `http://127.0.0.1:${process.env.SLUICE_HDFS_HTTP_PORT ?? 9870}`;
@@ -247,6 +248,54 @@ nodes:
     expect(total).toBe(n);
   });
 
+  for (const format of ['json', 'csv'] as const) {
+    it(`key_index (${format}): a sidecar beside each file whose blocks are gzip members of the lines and keys it announces`, async () => {
+      const n = 700;
+      const base = `${ROOT_DIR}/keys-${format}`;
+      const input = join(work, `keys-${format}.log`);
+      writeFileSync(input, squidLines(n, 0, 2 * 3600));
+      const spec = join(work, `keys-${format}.yaml`);
+      const csv = format === 'csv' ? ', format: csv, csv: { columns: [origin.line, url.original, destination.ip] }' : '';
+      writeFileSync(spec, archiveSpec(input, base, { batch: 100, flush: '10s', extra: `, key_index: true, key_block_lines: 16${csv}` }));
+      const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, `state-keys-${format}`)]);
+      expect(r.code, r.stderr).toBe(0);
+      const files = await walk(h, `${base}/proxy`);
+      const data = files.filter((f) => !isHiddenName(f.path.slice(f.path.lastIndexOf('/') + 1)));
+      expect(data.length).toBeGreaterThanOrEqual(2); // two hours
+      let records = 0;
+      for (const f of data) {
+        const slash = f.path.lastIndexOf('/');
+        const side = files.find((x) => x.path === `${f.path.slice(0, slash + 1)}.${f.path.slice(slash + 1)}.keys`);
+        expect(side, f.path).toBeDefined();
+        const ix = parseKeyIndex(gunzipSync(await h.read(side!.path, 0, side!.st.length)).toString('latin1'));
+        expect(ix.dataLength).toBe(f.st.length);
+        const bytes = await h.read(f.path, 0, f.st.length);
+        const keysOf = new Map<number, Set<string>>();
+        for (const line of ix.text.slice(ix.keysFrom).split('\n').filter(Boolean)) {
+          const [key, post] = line.split('\t');
+          let b = 0;
+          post!.split(',').forEach((g, i) => {
+            b = i === 0 ? Number.parseInt(g, 36) : b + Number.parseInt(g, 36);
+            if (!keysOf.has(b)) keysOf.set(b, new Set());
+            keysOf.get(b)!.add(key!);
+          });
+        }
+        ix.blocks.forEach((blk, i) => {
+          // each block alone is a gzip member of exactly its lines, and its keys are those of its text
+          const text = gunzipSync(bytes.subarray(blk.offset, blk.offset + blk.bytes)).toString('utf8');
+          expect(text.endsWith('\n')).toBe(true);
+          expect(text.split('\n').length - 1).toBe(blk.lines);
+          expect(blk.lines).toBeLessThanOrEqual(16);
+          const want = new Set<string>();
+          expect(addLineKeys(text, want)).toBe(!blk.always);
+          if (!blk.always) expect([...(keysOf.get(i) ?? [])].sort()).toEqual([...want].sort());
+        });
+        records += ix.lines - (format === 'csv' ? 1 : 0);
+      }
+      expect(records).toBe(n);
+    });
+  }
+
   it('SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
     const n = 60000;
     const base = `${ROOT_DIR}/kill`;
@@ -369,7 +418,7 @@ nodes:
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-escape')]);
     expect(r.code, r.stderr).toBe(0);
     const files = await walk(h, ROOT_DIR);
-    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv)\//.test(f.path));
+    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv|keys-json|keys-csv)\//.test(f.path));
     expect(written).toHaveLength(4);
     for (const f of written) expect(f.path.startsWith(`${base}/in/u=`)).toBe(true);
     expect(await h.stat('/etc')).toBeNull();

@@ -7,7 +7,10 @@
  * `indicators_known`); a full run beside it finds old and new; a third incremental run finds
  * nothing new. Every line is accounted for: archived or rejected by the archive, then read back (or
  * rejected) by the retro run — and an incremental run parses only the lines its source's pre-filter
- * kept as candidates of the new indicators (`lines_checked`, `lines_skipped`).
+ * kept as candidates of the new indicators (`lines_checked`, `lines_skipped`). The archive carries
+ * key indexes (`key_index` of proxy-archive.hdfs.yaml): a quiet day whose traffic matches no
+ * indicator is skipped unread (`files_skipped`), and in the busy day only the blocks holding a
+ * candidate token are fetched (`blocks_skipped`, `lines_unread`).
  */
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -39,13 +42,24 @@ function day(): string {
   }
   return s;
 }
+/** A quiet day (2026-12-03): traffic that matches no indicator of the test, old or new. */
+const Q = 2000;
+function quietDay(): string {
+  const start = Date.UTC(2026, 11, 3, 0, 0, 0) / 1000;
+  let s = '';
+  for (let i = 1; i <= Q; i++) {
+    const t = start + Math.floor((i * 86000) / Q);
+    s += `${t}.000    ${50 + (i % 900)} 10.9.${(i >> 8) & 255}.${i & 255} TCP_MISS/200 ${1000 + i} GET http://quiet${i % 13}.example.org/q/${i} - HIER_DIRECT/198.51.100.${i % 200} text/html\n`;
+  }
+  return s;
+}
 const lineNos = (pred: (i: number) => boolean) => Array.from({ length: N }, (_, k) => k + 1).filter((i) => i % BAD_EVERY !== 0 && pred(i));
 
 async function walk(h: Hdfs, dir: string, out: Array<{ path: string; st: FileStatus }> = []): Promise<Array<{ path: string; st: FileStatus }>> {
   for (const e of (await h.list(dir)) ?? []) {
     const p = `${dir}/${e.pathSuffix}`;
     if (e.type === 'DIRECTORY') await walk(h, p, out);
-    else if (!e.pathSuffix.startsWith('_')) out.push({ path: p, st: e });
+    else if (!e.pathSuffix.startsWith('_') && !e.pathSuffix.startsWith('.')) out.push({ path: p, st: e });
   }
   return out;
 }
@@ -80,8 +94,9 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
   it('archive a day, add indicators to a feed, run the retro pipeline: exactly the lines matching the new indicators alert, swept against only them', {
     timeout: 240_000,
   }, async () => {
-    const logs = join(work, 'access.log');
-    writeFileSync(logs, day());
+    writeFileSync(join(work, 'access.log'), day());
+    writeFileSync(join(work, 'access-quiet.log'), quietDay());
+    const logs = join(work, 'access*.log');
     const archive = await runCli([
       'run',
       'pipelines/proxy-archive.hdfs.yaml',
@@ -104,14 +119,25 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     ]);
     expect(archive.code, archive.stderr).toBe(0);
     const bad = Math.floor(N / BAD_EVERY);
-    expect((await records(h, `${ROOT_DIR}/proxy`)).length).toBe(N - bad);
+    const total = N - bad + Q;
+    expect((await records(h, `${ROOT_DIR}/proxy`)).length).toBe(total);
+    // beside every archived file, its key index (hidden)
+    const all = ((await h.list(`${ROOT_DIR}/proxy/dt=2026-12-03`)) ?? []).concat((await h.list(`${ROOT_DIR}/proxy/dt=2026-12-04`)) ?? []);
+    const data = all.filter((e) => !e.pathSuffix.startsWith('.')).map((e) => e.pathSuffix);
+    expect(data.length).toBeGreaterThanOrEqual(2);
+    expect(
+      all
+        .filter((e) => e.pathSuffix.endsWith('.keys'))
+        .map((e) => e.pathSuffix)
+        .sort(),
+    ).toEqual(data.map((d) => `.${d}.keys`).sort());
     expect((await records(h, `${ROOT_DIR}/proxy-rejects`)).length).toBe(bad);
 
     // The feed lives in HDFS: a directory, every visible file in it read.
     await h.mkdirs(`${ROOT_DIR}/feeds`);
     await h.create(`${ROOT_DIR}/feeds/a.txt`, Buffer.from('# old indicators\nhost5.example.test\n192.0.2.17\n'));
     const state = join(work, 'state-retro');
-    const retro = async (tag: string, incremental: boolean, stateDir = state, workers = 1) => {
+    const retro = async (tag: string, incremental: boolean, stateDir = state, workers = 1, unindexed = 0) => {
       const summaryFile = join(work, `${tag}.json`);
       const r = await runCli([
         'run',
@@ -150,16 +176,19 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
       const read = node('archive').metrics;
       const parsed = node('records').in ?? 0;
       if (incremental) {
-        expect(read.lines_checked).toBe(N - bad);
-        expect(parsed).toBe(N - bad - (read.lines_skipped ?? 0));
+        // lines of blocks the key index ruled out are not even read; the others are checked
+        expect((read.lines_checked ?? 0) + (read.lines_unread ?? 0)).toBe(total);
+        expect(parsed).toBe(total - (read.lines_skipped ?? 0));
+        expect(read.files_indexed ?? 0).toBe(data.length - unindexed);
       } else {
         expect(read.lines_checked).toBeUndefined();
-        expect(parsed).toBe(N - bad);
+        expect(read.files_indexed).toBeUndefined();
+        expect(parsed).toBe(total);
       }
       expect(node('rejects').in ?? 0).toBe(0);
       const alerts = await records(h, `${ROOT_DIR}/alerts-${tag}`);
       expect(node('alerts').in).toBe(alerts.length);
-      return { lines: alerts.map(lineOf).sort((a, b) => a - b), metrics: node('sweep').metrics, alerts, parsed };
+      return { lines: alerts.map(lineOf).sort((a, b) => a - b), metrics: node('sweep').metrics, alerts, parsed, read };
     };
     const oldMatch = (i: number) => i % 97 === 5 || i % 250 === 17;
     const newMatch = (i: number) => i % 97 === 11 || i % 250 === 42 || i === 1234;
@@ -183,6 +212,11 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     // indicators (the domain's host, the address, the URL's host), not the day
     expect(second.parsed).toBeGreaterThanOrEqual(second.lines.length);
     expect(second.parsed).toBeLessThan((N - bad) / 10);
+    // the quiet day is skipped whole, without a fetch; of the busy day only candidate blocks are read
+    expect(second.read.files_skipped).toBeGreaterThanOrEqual(1);
+    expect(second.read.lines_unread).toBeGreaterThanOrEqual(Q);
+    expect(second.read.blocks_skipped).toBeGreaterThan(0);
+    expect(second.read.blocks_read).toBeGreaterThan(0);
     expect(second.alerts.every((a) => a.rule.name === 'retro-sweep' && a.threat.enrichments.every((e: any) => e.indicator.provider === 'hdfs-feeds'))).toBe(
       true,
     );
@@ -200,5 +234,28 @@ describeWithServices(['hdfs'], 'retro-sweep on the real HDFS', () => {
     expect(third.lines).toEqual([]);
     expect(third.metrics).toMatchObject({ indicators_swept: 0, indicators_known: 5 });
     expect(third.parsed).toBe(0);
+    // no indicator to sweep: no file is even fetched
+    expect(third.read.files_skipped).toBe(data.length);
+    expect(third.read.lines_unread).toBe(total);
+
+    // Correctness first: a file whose sidecar is gone, and one whose sidecar does not describe it
+    // (another writer replaced the file), are read whole. A first run (fresh state: every indicator
+    // new) finds what the full run found.
+    const [gone, stale] = all.filter((e) => e.pathSuffix.endsWith('.keys')).map((e) => e.pathSuffix);
+    const dirOf = async (name: string) =>
+      ((await h.list(`${ROOT_DIR}/proxy/dt=2026-12-03`)) ?? []).some((e) => e.pathSuffix === name) ? 'dt=2026-12-03' : 'dt=2026-12-04';
+    await h.delete(`${ROOT_DIR}/proxy/${await dirOf(gone!)}/${gone}`);
+    const staleDir = await dirOf(stale!);
+    const staleText = gunzipSync(await h.read(`${ROOT_DIR}/proxy/${staleDir}/${stale}`, 0, all.find((e) => e.pathSuffix === stale)!.length)).toString('latin1');
+    await h.create(
+      `${ROOT_DIR}/proxy/${staleDir}/${stale}`,
+      Buffer.from(
+        staleText.replace(/length=(\d+)/, (_, n) => `length=${Number(n) + 1}`),
+        'latin1',
+      ),
+    );
+    const fresh = await retro('fresh', true, join(work, 'state-fresh'), 1, 2);
+    expect(fresh.lines).toEqual(full.lines);
+    expect(fresh.read.key_index_unusable).toBe(1);
   });
 });

@@ -11,7 +11,7 @@ import { IndicatorStore, type SharedStoreData } from './store.js';
 import { IndicatorStoreBuilder } from './store-builder.js';
 import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
 import { Suppressor } from './suppress.js';
-import { commit, discard, keyFiles, readKnown, splitNew, stage, writePending, type KeyFiles } from './incremental.js';
+import { commit, discard, keyFiles, readKnown, splitNew, stage, writePending, type KeyFiles, type KnownKeys } from './incremental.js';
 import { offerLineFilter } from '../../../src/internal.js';
 import { LinePrefilter } from './prefilter.js';
 
@@ -284,7 +284,7 @@ interface FeedSlot {
   /** Indicators the feed has in all (the size a reload is compared with). */
   size: number;
   /** `since_last_run`: the key files, and the keys committed by the last completed run (null: none). */
-  keys?: { files: KeyFiles; known: Set<string> | null; knownCount: number };
+  keys?: { files: KeyFiles; known: KnownKeys | null; knownCount: number };
   task?: ScheduledTask;
 }
 

@@ -38,7 +38,7 @@
  * matches only a URL on that host); everything else is looked up in the stores themselves, so the
  * filter costs no copy of a feed.
  */
-import type { LineFilter } from '../../../src/internal.js';
+import { keyAsLine, type LineFilter } from '../../../src/internal.js';
 import { parseIPv4, parseIp } from './normalise.js';
 import type { Hit, IndicatorStore } from './store.js';
 
@@ -191,6 +191,23 @@ export class LinePrefilter implements LineFilter {
     this.anyV4 = this.v4Stores.length > 0 || this.urlV4.size > 0;
     this.anyV6 = this.anyV4 || this.v6Stores.length > 0 || this.urlV6.size > 0; // mapped IPv6 folds to IPv4
     this.anyHost = this.domainStores.length > 0 || this.urlHosts.size > 0;
+  }
+
+  /**
+   * A key index (src/line-keys.ts) holds no word without dot, digit or `%`: those matter only when
+   * a URL indicator names a dotless host.
+   */
+  get keyIndexUsable(): boolean {
+    return !this.dotlessUrlHost;
+  }
+
+  private keyLine = new Uint8Array(256);
+
+  /** A key of a key index: answered as the line holding only that token, in the place it was found. */
+  mayMatchKey(key: string): boolean {
+    if (key.length + 1 > this.keyLine.length) this.keyLine = new Uint8Array(2 * key.length + 2);
+    const n = keyAsLine(key, this.keyLine);
+    return this.mayMatch(this.keyLine, 0, n);
   }
 
   /** True when the filter can drop nothing (no indicator at all: it drops everything instead). */

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import { definePlugin, getPath, parseDuration, type PluginContext, type Rec, type SinkInstance, type ConfigIssue } from '../../../src/api.js';
-import { Hdfs, HdfsError, connectionSchemaProperties, type HdfsConnectionConfig } from '../../../src/internal.js';
+import { Hdfs, HdfsError, RecordKeys, connectionSchemaProperties, formatKeyIndex, type HdfsConnectionConfig, type KeyBlock } from '../../../src/internal.js';
 import { compileTemplate, PathExpander, TemplateError, streamOf, fileName, parseFileName, tempName, ArchivedRanges, csvField } from './paths.js';
 
 const gzip = promisify(gzipCb);
@@ -31,7 +31,12 @@ interface HdfsSinkConfig extends HdfsConnectionConfig {
   origin_field: string;
   stream_fields: string[];
   upload_concurrency: number;
+  key_index: boolean;
+  key_block_lines: number;
 }
+
+/** The sidecar key index of an archived file `NAME` (hidden, like Hadoop's `.NAME.crc`). */
+export const keyIndexName = (name: string) => `.${name}.keys`;
 
 export default definePlugin<HdfsSinkConfig>({
   name: 'hdfs',
@@ -71,6 +76,14 @@ export default definePlugin<HdfsSinkConfig>({
     'A WebHDFS outage (connection refused, timeouts, safe mode, a standby NameNode) is a transient error: the',
     'runtime retries with backoff and the source waits; the files of an interrupted flush are uploaded again',
     'under the same names. Records are held in memory until their file is uploaded (`max_buffer_bytes`).',
+    '',
+    'With `key_index: true` (an archive a retro-hunt reads back with the `hdfs` source and `prefilter`) each file is',
+    'written as gzip members of at most `key_block_lines` lines, and beside it goes a hidden sidecar `.NAME.keys`',
+    '(gzip text): per member its compressed size and line count, and the distinct host, address and URL-host tokens',
+    'of its lines (src/line-keys.ts) with the members holding each. A reader whose pre-filter says no to every token',
+    "of a member skips it unread. The sidecar's old version is deleted before the file is renamed into place and the",
+    'new one renamed in after it, so a sidecar never describes other bytes than those of its file (a file without one',
+    'is read whole). Costs the archive a pass over every line it writes (see docs/feeds.md, key indexes).',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -166,6 +179,19 @@ export default definePlugin<HdfsSinkConfig>({
         default: 4,
         description: 'Files uploaded at the same time (files of one stream and directory go in order).',
       },
+      key_index: {
+        type: 'boolean',
+        default: false,
+        description:
+          'Write beside each file a sidecar key index (`.NAME.keys`: the host/address tokens of each block of lines) so that a retro-sweep can skip blocks unread; needs gzip.',
+      },
+      key_block_lines: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1000000,
+        default: 64,
+        description: 'With `key_index`: lines per indexed block (one gzip member each); smaller blocks skip more and compress a little worse.',
+      },
     },
   },
   examples: [
@@ -186,6 +212,7 @@ export default definePlugin<HdfsSinkConfig>({
       '`path` is not a usable template: relative, an unknown `%` escape, a `%{field}` that is not a field path, `.`/`..` segments or characters outside the safe set',
     DURATION: '`roll_interval` is not a duration',
     CSV_COLUMNS: '`format: csv` without `csv.columns`',
+    KEY_INDEX: '`key_index: true` without `gzip: true` (blocks are gzip members)',
   },
   check(config): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
@@ -202,6 +229,7 @@ export default definePlugin<HdfsSinkConfig>({
     if (config.format === 'csv' && !(config.csv?.columns?.length > 0)) {
       issues.push({ path: '/csv/columns', message: 'format csv needs at least one column', code: 'CSV_COLUMNS' });
     }
+    if (config.key_index && !config.gzip) issues.push({ path: '/key_index', message: 'key_index needs gzip: true', code: 'KEY_INDEX' });
     return issues;
   },
   async create(config, ctx): Promise<SinkInstance> {
@@ -216,6 +244,12 @@ interface Bucket {
   label: string | undefined;
   /** The file's bytes so far, one part per write call (gzip members when gzip), off the JS heap. */
   parts: Array<Promise<Buffer>>;
+  /** With `key_index`: one entry per part (lines, and keys or null when the block is always read). */
+  blocks: IndexBlock[] | undefined;
+  /** With `key_index`: the block being gathered (its text is `text`): lines, keys, always read. */
+  blkLines: number;
+  blkKeys: KeyBlock;
+  blkBad: boolean;
   /** Serialised records of the current write call, not yet made a part. */
   text: string;
   records: number;
@@ -226,12 +260,20 @@ interface Bucket {
   opened: number;
 }
 
+/** A block of an indexed file: its lines and their keys (null: read it whatever the keys). */
+interface IndexBlock {
+  lines: number;
+  /** Key ids (of the sink's RecordKeys), or null when the block is always read. */
+  keys: number[] | null;
+}
+
 /** A file closed for writing, waiting for its upload. */
 interface PendingFile {
   key: string;
   dir: string;
   name: string;
   parts: Array<Promise<Buffer>>;
+  blocks: IndexBlock[] | undefined;
   records: number;
   bytes: number;
 }
@@ -268,6 +310,8 @@ class HdfsSink implements SinkInstance {
   /** Temporary files this run may have left (deleted at close if still there). */
   private readonly temps = new Set<string>();
   private readonly header: string;
+  /** `key_index`: the keys of records, with a memo of the keys of each string. */
+  private readonly recordKeys = new RecordKeys();
 
   constructor(
     private readonly config: HdfsSinkConfig,
@@ -367,12 +411,29 @@ class HdfsSink implements SinkInstance {
         b = undefined;
       }
       if (!b) {
-        b = { key, dir: dirs[i]!, label, parts: [], text: this.header, records: 0, bytes: 0, first: pos, last: pos, opened: now };
+        b = {
+          key,
+          dir: dirs[i]!,
+          label,
+          parts: [],
+          blocks: cfg.key_index ? [] : undefined,
+          blkLines: this.header ? 1 : 0,
+          blkKeys: this.recordKeys.newBlock(),
+          blkBad: false,
+          text: this.header,
+          records: 0,
+          bytes: 0,
+          first: pos,
+          last: pos,
+          opened: now,
+        };
         this.buckets.set(key, b);
+        if (b.blocks && this.header && !this.recordKeys.addLine(this.header, b.blkKeys)) b.blkBad = true;
       }
       touched.add(b);
       const line = this.serialise(records[i]!);
       b.text += line;
+      if (b.blocks) this.indexLine(b, records[i]!, line);
       b.records++;
       b.last = pos;
       b.bytes += line.length;
@@ -392,6 +453,30 @@ class HdfsSink implements SinkInstance {
     if (!b.text) return;
     const text = b.text;
     b.text = '';
+    if (b.blocks) {
+      b.blocks.push({ lines: b.blkLines, keys: b.blkBad ? null : b.blkKeys.ids });
+      b.blkLines = 0;
+      b.blkKeys = this.recordKeys.newBlock();
+      b.blkBad = false;
+    }
+    this.pushPart(b, text);
+  }
+
+  /**
+   * `key_index`: a record's line joined the bucket's block: its keys (from the record for JSON lines,
+   * else from the text); a block of key_block_lines lines becomes a gzip member of its own.
+   */
+  private indexLine(b: Bucket, rec: Rec, line: string): void {
+    if (this.config.format === 'json') b.blkLines++;
+    else for (let k = line.indexOf('\n'); k >= 0; k = line.indexOf('\n', k + 1)) b.blkLines++; // CSV: a quoted field may hold line ends
+    if (!b.blkBad) {
+      const r = this.config.format === 'json' ? this.recordKeys.addRecord(rec, b.blkKeys) : undefined;
+      if (r === false || (r === undefined && !this.recordKeys.addLine(line, b.blkKeys))) b.blkBad = true;
+    }
+    if (b.blkLines >= this.config.key_block_lines) this.seal(b);
+  }
+
+  private pushPart(b: Bucket, text: string): void {
     const part = this.config.gzip ? gzip(text) : Promise.resolve(Buffer.from(text));
     part.catch(() => {}); // awaited at upload; no unhandled rejection meanwhile
     b.parts.push(part);
@@ -407,13 +492,15 @@ class HdfsSink implements SinkInstance {
       b.label !== undefined
         ? fileName({ prefix: this.config.file_prefix, label: b.label, first: b.first, last: b.last, ext: this.ext })
         : `${this.config.file_prefix}.${this.runId}.${this.seq++}${this.ext}`;
-    this.pending.push({ key: b.key, dir: b.dir, name, parts: b.parts, records: b.records, bytes: b.bytes });
+    this.pending.push({ key: b.key, dir: b.dir, name, parts: b.parts, blocks: b.blocks, records: b.records, bytes: b.bytes });
     this.pendingBytes += b.bytes;
   }
 
   async flush(): Promise<void> {
     for (const b of [...this.buckets.values()]) this.closeBucket(b);
     await this.uploadPending();
+    // key ids are held by open and pending files only: with none, a large table can start over
+    if (!this.buckets.size && !this.pending.length && this.recordKeys.size > 1 << 20) this.recordKeys.reset();
   }
 
   /**
@@ -484,15 +571,33 @@ class HdfsSink implements SinkInstance {
   }
 
   private async upload(f: PendingFile): Promise<void> {
-    const data = Buffer.concat(await Promise.all(f.parts));
+    const parts = await Promise.all(f.parts);
+    const data = Buffer.concat(parts);
     const final = `${f.dir}/${f.name}`;
     const temp = `${f.dir}/${tempName(f.name)}`;
     this.temps.add(temp);
     await this.hdfs.create(temp, data);
+    let index: { temp: string; final: string } | undefined;
+    if (f.blocks) {
+      // The sidecar: uploaded before, renamed in after the file; the old one (a rewrite under the
+      // same name) goes before the file is replaced, so it never describes other bytes.
+      const blocks = f.blocks.map((blk, i) => ({ bytes: parts[i]!.length, lines: blk.lines, keys: blk.keys }));
+      const text = formatKeyIndex(data.length, blocks, (id) => this.recordKeys.keyOf(id));
+      index = { temp: `${f.dir}/${tempName(`${f.name}.keys`)}`, final: `${f.dir}/${keyIndexName(f.name)}` };
+      this.temps.add(index.temp);
+      const gz = await gzip(text);
+      await this.hdfs.create(index.temp, gz);
+      await this.hdfs.delete(index.final);
+      this.ctx.metrics.add('key_index_bytes', gz.length);
+    }
     await this.hdfs.renameOverwrite(temp, final);
     this.temps.delete(temp);
     const st = await this.hdfs.stat(final);
     if (!st || st.length !== data.length) throw new HdfsError(`WebHDFS rename ${temp} → ${final}: the file is not in place after the rename`, true);
+    if (index) {
+      await this.hdfs.renameOverwrite(index.temp, index.final);
+      this.temps.delete(index.temp);
+    }
     this.ctx.metrics.add('files_written', 1);
     this.ctx.metrics.add('records_written', f.records);
     this.ctx.metrics.add('bytes_written', data.length);

@@ -189,3 +189,33 @@ describe('splitNew (store keys round trip)', () => {
     expect(some.fresh.size).toBe(4);
   });
 });
+
+describe('key files (64-bit hashes)', () => {
+  it('reads back what writePending wrote, and still reads a v1 text key file', async () => {
+    const { keyFiles, readKnown, writePending, splitNew: split } = await import('../../../plugins/analyse/ioc-sweep/incremental.js');
+    const dir = tempDir('keys-');
+    const b = new IndicatorStoreBuilder('x');
+    const m = b.meta({ exact: false });
+    for (const v of ['192.0.2.1', '10.0.0.0/8', '2001:db8::1', 'evil.example', 'http://evil.example/a']) b.add(v, 'auto', m);
+    const full = b.seal();
+    const first = split(full, null);
+    const files = keyFiles(dir, 'f');
+    await writePending(files, first.keys, dir);
+    writeFileSync(files.committed, readFileSync(files.pending));
+    const known = await readKnown(files);
+    expect(known?.size).toBe(5);
+    const again = split(full, known);
+    expect(again).toMatchObject({ known: 5, removed: 0 });
+    expect(again.fresh.size).toBe(0);
+
+    const keys: string[] = [];
+    full.forEachIndicator((k) => keys.push(k));
+    writeFileSync(files.committed, `# sluice ioc-sweep known indicators v1\n${keys.slice(0, 3).join('\n')}\ngone\n`);
+    const v1 = await readKnown(files);
+    const fromV1 = split(full, v1);
+    expect(fromV1).toMatchObject({ known: 3, removed: 1 });
+    expect(fromV1.fresh.size).toBe(2);
+    writeFileSync(files.committed, 'something else\n');
+    await expect(readKnown(files)).rejects.toThrow(/not an ioc-sweep key file/);
+  });
+});

@@ -7,7 +7,10 @@
  *
  * The property: sweeping only the lines the filter keeps, with `since_last_run`, raises exactly the
  * alerts of a full sweep of every line restricted to the indicators new since the last run. The
- * real-HDFS run is test/integration/hdfs-retro-sweep.test.ts.
+ * same holds when the lines are first cut into blocks with a key index (src/line-keys.ts, what the
+ * `hdfs` sink writes with `key_index`) and only the blocks the index says may match are read: the
+ * index never rules out a block holding a line the filter keeps. The real-HDFS run is
+ * test/integration/hdfs-retro-sweep.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -15,7 +18,7 @@ import { basename, dirname, join } from 'node:path';
 import iocSweep from '../../../plugins/analyse/ioc-sweep/index.js';
 import { LinePrefilter, endsInNumber, whatwgIPv4 } from '../../../plugins/analyse/ioc-sweep/prefilter.js';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
-import { lineFilterOf } from '../../../src/internal.js';
+import { addLineKeys, blocksToRead, formatKeyIndex, lineFilterOf, parseKeyIndex, type LineFilter } from '../../../src/internal.js';
 import { mulberry32, type Rng } from '../../../bench/lib/prng.js';
 import { createProcessor, processAll, testContext } from '../../helpers/harness.js';
 import type { ProcessorInstance, Rec } from '../../../src/api.js';
@@ -156,6 +159,8 @@ describe('ioc-sweep raw-line pre-filter', () => {
       const known = u.indicators.filter((_, i) => i % 5 !== 2);
       const added = u.indicators.filter((_, i) => i % 5 === 2);
       const records = Array.from({ length: 3000 }, (_, i) => record(r, u, i));
+      // a few lines the filter keeps whole (non-ASCII, a JSON escape): their blocks are always read
+      for (let i = 0; i < records.length; i += 211) (records[i]!.user as Rec).name = i % 2 ? 'jos\u00e9' : 'a\\b';
       const lines = records.map((x) => JSON.stringify(x));
       const dir = tempDir('prefilter-');
       const feed = join(dir, 'feed.txt');
@@ -179,6 +184,11 @@ describe('ioc-sweep raw-line pre-filter', () => {
         const b = Buffer.from(line);
         if (filter!.mayMatch(b, 0, b.length)) keptRecords.push(JSON.parse(line));
       }
+      // the same lines through a key index over blocks of 1..12 lines
+      const viaIndex = indexedRead(filter!, lines, mulberry32(seed + 100));
+      expect(viaIndex.kept).toEqual(keptRecords.map((x) => JSON.stringify(x)));
+      expect(viaIndex.blocksSkipped).toBeGreaterThan(0);
+      expect(viaIndex.linesUnread).toBeGreaterThan(0);
       const incAlerts = ((await processAll(inc.p, [keptRecords])).alerts ?? []) as Rec[];
 
       // the reference: every line, every indicator, keeping the enrichments of the added ones
@@ -219,6 +229,36 @@ describe('ioc-sweep raw-line pre-filter', () => {
     const state2 = join(dir, 'state', 'plain');
     await sweeper(feed, state2, false);
     expect(lineFilterOf(join(dirname(state2), 'src'), 'plain')!.current().filter).toBeNull();
+  });
+
+  it('key index contract: a line the filter keeps has a key the filter keeps, or no keys (fuzzed lines)', () => {
+    const r = mulberry32(7);
+    const u = universe(r, 140);
+    const b = new IndicatorStoreBuilder('f');
+    for (const v of u.indicators) b.add(v, 'auto', { feed: 'f', exact: false });
+    const f = new LinePrefilter([b.seal()]);
+    expect(f.keyIndexUsable).toBe(true);
+    const values = [...u.hosts, ...u.ips, ...u.urls];
+    const glue = ['"', ':', '/', '//', '@', ' ', '.', ',', '%2e', '?', '#', '[', ']', '::', '-', 'x', '0', '\\', '\u00e9', '\n'];
+    let kept = 0;
+    for (let i = 0; i < 20000; i++) {
+      let line = '';
+      for (let k = 1 + n(r, 6); k > 0; k--) line += pick(r, glue) + (r() < 0.7 ? pick(r, values) : n(r, 1e6).toString(r() < 0.5 ? 10 : 16)) + pick(r, glue);
+      const bytes = Buffer.from(line, 'utf8');
+      if (!f.mayMatch(bytes, 0, bytes.length)) continue;
+      kept++;
+      const keys = new Set<string>();
+      if (!addLineKeys(line, keys)) continue; // kept whole: its block is always read
+      const ok = [...keys].some((k) => f.mayMatchKey(k));
+      if (!ok) expect.fail(`the filter keeps ${JSON.stringify(line)} but none of its keys ${JSON.stringify([...keys])}`);
+    }
+    expect(kept).toBeGreaterThan(1000);
+  });
+
+  it('says a key index cannot be used when a URL indicator names a dotless host', () => {
+    const b = new IndicatorStoreBuilder('f');
+    b.add('http://intranet/x', 'auto', { feed: 'f', exact: false });
+    expect(new LinePrefilter([b.seal()]).keyIndexUsable).toBe(false);
   });
 
   it('reads number hosts as WHATWG does', () => {
@@ -265,4 +305,37 @@ function normal(v: string): string {
     key = k;
   });
   return key;
+}
+
+/**
+ * Lines read as the `hdfs` source reads an indexed file: cut into blocks of 1..12 lines, each block's
+ * keys indexed as the `hdfs` sink does (through the sidecar text and back), only the blocks the index
+ * says may match read, and their lines through the filter.
+ */
+function indexedRead(filter: LineFilter, lines: string[], r: Rng): { kept: string[]; blocksSkipped: number; linesUnread: number } {
+  const blocks: { bytes: number; lines: number; keys: Set<string> | null; text: string[] }[] = [];
+  for (let i = 0; i < lines.length; ) {
+    const k = Math.min(lines.length - i, 1 + n(r, 12));
+    const text = lines.slice(i, i + k);
+    const keys = new Set<string>();
+    blocks.push({ bytes: 100, lines: k, keys: addLineKeys(`${text.join('\n')}\n`, keys) ? keys : null, text });
+    i += k;
+  }
+  const ix = parseKeyIndex(formatKeyIndex(100 * blocks.length, blocks));
+  const want = blocksToRead(ix, (key) => filter.mayMatchKey!(key));
+  const kept: string[] = [];
+  let blocksSkipped = 0;
+  let linesUnread = 0;
+  blocks.forEach((blk, b) => {
+    if (!want[b]) {
+      blocksSkipped++;
+      linesUnread += blk.lines;
+      return;
+    }
+    for (const line of blk.text) {
+      const bytes = Buffer.from(line);
+      if (filter.mayMatch(bytes, 0, bytes.length)) kept.push(line);
+    }
+  });
+  return { kept, blocksSkipped, linesUnread };
 }
