@@ -26,25 +26,43 @@
 
 export const KEY_INDEX_VERSION = 1;
 
-const TOK = 1;
-const DOT = 2;
-const PCT = 4;
-const DIGIT = 8;
-const HEXCH = 16;
-const F = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
+/**
+ * Byte classes of the token grammar, shared with the pre-filter (plugins/analyse/ioc-sweep/prefilter.ts)
+ * so that the keys cut here and the tokens it reads are cut by one definition. TOK a host-token
+ * character (`[A-Za-z0-9._%-]`), then what the token holds (DOT, PCT, DIGIT, NONDIGIT: a token
+ * character other than a digit or `.`); HEXCH an IPv6-text character (`[0-9A-Fa-f:.]`); BAD a byte
+ * that keeps a whole line (≥ 0x80, `\\`).
+ */
+export const TOKEN_TOK = 1;
+export const TOKEN_DOT = 2;
+export const TOKEN_PCT = 4;
+export const TOKEN_NONDIGIT = 8;
+export const TOKEN_HEXCH = 16;
+export const TOKEN_BAD = 32;
+export const TOKEN_DIGIT = 64;
+/** The class bits of each byte value (0–255). */
+export const TOKEN_CLASS: Uint8Array = new Uint8Array(256);
+for (let c = 0; c < 256; c++) {
   const lower = c >= 97 && c <= 122;
   const upper = c >= 65 && c <= 90;
   const digit = c >= 48 && c <= 57;
   const hexLetter = (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
   let k = 0;
-  if (lower || upper || digit || c === 45 || c === 46 || c === 95 || c === 37) k |= TOK;
-  if (c === 46) k |= DOT;
-  if (c === 37) k |= PCT;
-  if (digit) k |= DIGIT;
-  if (digit || hexLetter || c === 58 || c === 46) k |= HEXCH;
-  F[c] = k;
+  if (lower || upper || digit || c === 45 || c === 46 || c === 95 || c === 37) k |= TOKEN_TOK;
+  if (c === 46) k |= TOKEN_DOT;
+  if (c === 37) k |= TOKEN_PCT;
+  if ((k & TOKEN_TOK) !== 0 && !digit && c !== 46) k |= TOKEN_NONDIGIT;
+  if (digit || hexLetter || c === 58 || c === 46) k |= TOKEN_HEXCH;
+  if (digit) k |= TOKEN_DIGIT;
+  if (c >= 128 || c === 92) k |= TOKEN_BAD;
+  TOKEN_CLASS[c] = k;
 }
+const F = TOKEN_CLASS;
+const TOK = TOKEN_TOK;
+const DOT = TOKEN_DOT;
+const PCT = TOKEN_PCT;
+const DIGIT = TOKEN_DIGIT;
+const HEXCH = TOKEN_HEXCH;
 
 /** The code unit before `s` makes a token there a URL host's place: `/`, `@`, or `:` after a letter. */
 function urlHostAt(t: string, s: number, lineStart: number): boolean {

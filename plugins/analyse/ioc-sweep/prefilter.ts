@@ -38,7 +38,18 @@
  * matches only a URL on that host); everything else is looked up in the stores themselves, so the
  * filter costs no copy of a feed.
  */
-import { keyAsLine, type LineFilter } from '../../../src/internal.js';
+import {
+  keyAsLine,
+  type LineFilter,
+  TOKEN_BAD,
+  TOKEN_CLASS,
+  TOKEN_DIGIT,
+  TOKEN_DOT,
+  TOKEN_HEXCH,
+  TOKEN_NONDIGIT,
+  TOKEN_PCT,
+  TOKEN_TOK,
+} from '../../../src/internal.js';
 import { parseIPv4, parseIp } from './normalise.js';
 import type { Hit, IndicatorStore } from './store.js';
 
@@ -48,31 +59,15 @@ import type { Hit, IndicatorStore } from './store.js';
  */
 const MEMO_MAX = 4096;
 
-// Byte flags: TOK a host-token character ([A-Za-z0-9._%-]), then what the token holds; HEXCH an
-// IPv6-text character ([0-9A-Fa-f:.]); BAD a byte that keeps the whole line (≥ 0x80, `\\`).
-const TOK = 1;
-const DOT = 2;
-const PCT = 4;
-const NONDIGIT = 8;
-const HEXCH = 16;
-const BAD = 32;
-const DIGIT = 64;
-const F = new Uint8Array(256);
-for (let c = 0; c < 256; c++) {
-  const lower = c >= 97 && c <= 122;
-  const upper = c >= 65 && c <= 90;
-  const digit = c >= 48 && c <= 57;
-  const hexLetter = (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-  let k = 0;
-  if (lower || upper || digit || c === 45 || c === 46 || c === 95 || c === 37) k |= TOK;
-  if (c === 46) k |= DOT;
-  if (c === 37) k |= PCT;
-  if ((k & TOK) !== 0 && !digit && c !== 46) k |= NONDIGIT;
-  if (digit || hexLetter || c === 58 || c === 46) k |= HEXCH;
-  if (digit) k |= DIGIT;
-  if (c >= 128 || c === 92) k |= BAD;
-  F[c] = k;
-}
+// Byte classes: one table with the key cutter of the archive's key indexes (src/line-keys.ts).
+const F = TOKEN_CLASS;
+const TOK = TOKEN_TOK;
+const DOT = TOKEN_DOT;
+const PCT = TOKEN_PCT;
+const NONDIGIT = TOKEN_NONDIGIT;
+const HEXCH = TOKEN_HEXCH;
+const BAD = TOKEN_BAD;
+const DIGIT = TOKEN_DIGIT;
 
 /** FNV-1a of the bytes `b[s, e)`, ASCII letters lower-cased (the same for a string: `fnvText`). */
 function fnv(b: Uint8Array, s: number, e: number): number {
