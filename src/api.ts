@@ -12,7 +12,7 @@ export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString } from './net/ip.js';
 export { compileLogic, validateLogic } from './logic/index.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
-import type { Rec, Outputs, SourceOutputs } from './record.js';
+import type { Rec, Origin, Outputs, SourceOutputs } from './record.js';
 import type { ConfigIssue } from './errors.js';
 
 /**
@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.2';
+export const API_VERSION = '1.3';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -152,6 +152,25 @@ export interface ProcessorInstance {
   tick?(nowMs: number): Outputs | Promise<Outputs>;
   /** How long the input must be quiet before `tick` is called, in ms (default 1000). */
   readonly tickIntervalMs?: number;
+  /**
+   * A `by-origin` processor's state for the source of `origin`, once it has settled (API 1.3): it
+   * will not change for the rest of that source, and given to another copy through `adoptState` it
+   * makes that copy process the source's later batches exactly as this one would. Undefined while
+   * the state may still change (or, for a plugin without it, always). Asked in worker-thread copies
+   * after a batch of the source, until it answers; the value must be structured-cloneable and
+   * small (it travels with every later batch of the source). Once every `by-origin` node of a
+   * parallel chain answered for a source, the runtime deals its later batches to any copy, as for
+   * an `'any'` chain (results are still dispatched in batch order). `origin` is any record's origin
+   * of the source: key the state by its file, or topic and partition, as the plugin keeps it.
+   */
+  settledState?(origin: Origin | null): unknown;
+  /**
+   * Take on the settled state another copy reported for the source of `origin` (API 1.3): called
+   * before `process` is given a batch of that source, once per source and copy, when the copy is
+   * given that source's batches after its state settled elsewhere. The copy may never have seen
+   * the source's earlier batches; after this call it must process the batch as the copy that did.
+   */
+  adoptState?(origin: Origin | null, state: unknown): void;
   close?(): Promise<void>;
 }
 
@@ -230,8 +249,9 @@ export interface ProcessorDef<C = any> extends PluginDefBase<C> {
   /**
    * Whether copies of this processor may run in worker threads, each seeing part of the batches:
    * `'any'` when each batch can be processed on its own, `'by-origin'` when state is kept per source
-   * (all batches of one file or partition then go to the same copy), `'none'` (the default) when the
-   * node needs to see every record (windows, suppression). May depend on the config.
+   * (all batches of one file or partition then go to the same copy, until the state settles: see
+   * `ProcessorInstance.settledState`), `'none'` (the default) when the node needs to see every
+   * record (windows, suppression). May depend on the config.
    */
   parallel?: ParallelMode | ((config: C) => ParallelMode);
   /** Build the instance. `config` is validated, defaulted and frozen. */

@@ -16,6 +16,11 @@ export interface Segment {
   feeds: Record<string, string>;
   /** For each node: the ports read by nodes outside the segment (their records come back). */
   leaving: Record<string, string[]>;
+  /**
+   * The nodes that keep state per source (`by-origin`), in chain order: a source's batches may go
+   * to any copy once each of them reported its state for the source settled (worker-pool.ts).
+   */
+  byOrigin?: string[];
 }
 
 /**
@@ -61,7 +66,9 @@ export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec
       for (const c of consumers.get(n) ?? []) if (!(inside && c.node === inside.node && c.port === inside.port)) ports.add(c.port);
       leaving[n] = [...ports];
     });
-    segments.push({ nodes: chain, mode, feeds, leaving });
+    const seg: Segment = { nodes: chain, mode, feeds, leaving };
+    if (mode === 'by-origin') seg.byOrigin = chain.filter((n) => modeOf(n) === 'by-origin');
+    segments.push(seg);
   }
   return segments;
 }

@@ -21,6 +21,8 @@ const WORKER_YOUNG_GENERATION_MB = 16;
 export interface SegmentResult {
   readonly outputs: Array<[string, string, Rec[]]>;
   stats: NodeDelta[];
+  /** The batch's source settled in the copy that ran it: the states its other copies adopt. */
+  readonly settled?: unknown[];
 }
 
 /**
@@ -35,6 +37,7 @@ class WireResult implements SegmentResult {
     readonly stats: NodeDelta[],
     /** `node\0port` of the outputs read by another segment's workers (see `forwardedPorts`). */
     private readonly forwarded: ReadonlySet<string>,
+    readonly settled?: unknown[],
   ) {}
   get outputs(): Array<[string, string, Rec[]]> {
     if (this.built === undefined) {
@@ -114,7 +117,7 @@ class SegmentWorker {
       }
       p.resolve(
         m.type === 'result' || m.type === 'finished' || m.type === 'ready'
-          ? new WireResult('outputs' in m ? m.outputs : undefined, m.stats, forwarded)
+          ? new WireResult('outputs' in m ? m.outputs : undefined, m.stats, forwarded, m.type === 'result' ? m.settled : undefined)
           : new WireResult(undefined, [], forwarded),
       );
     });
@@ -168,6 +171,12 @@ export class WorkerPool {
   private seq = 0;
   /** A by-origin segment's copy for each source (file, or topic/partition) seen so far. */
   private readonly byOrigin = new Map<string, SegmentWorker>();
+  /**
+   * The sources of a by-origin segment whose state has settled (every by-origin node's
+   * `settledState` answered in the copy that had them), with those states: their later batches go
+   * to any copy, carrying the states for a copy that has not seen the source.
+   */
+  private readonly settled = new Map<string, unknown[]>();
   private dealt = 0;
   /** The prepared values given to the copies (kept current by `publish`), for a copy started later. */
   private shared: Record<string, unknown> | undefined;
@@ -197,9 +206,10 @@ export class WorkerPool {
   /**
    * Start the workers: each loads the plugin modules of the segment's nodes at once (while the main
    * thread runs the `prepare`s), then waits for `init`. A segment that keeps state per source
-   * (`by-origin`) sends all of one source's batches to one copy, so it starts one copy now and each
-   * other copy when a source is first given to it: a sweep of one file never starts a copy it
-   * cannot use (a worker's isolate and modules are ≈ 17 MiB).
+   * (`by-origin`) sends all of one source's batches to one copy (until the source's state settles,
+   * see `settled`), so it starts one copy now and each other copy when a source is first given to
+   * it, or a settled source's batch finds every started copy busy: a sweep of one file whose state
+   * never settles never starts a copy it cannot use (a worker's isolate and modules are ≈ 17 MiB).
    */
   static launch(
     spec: CompiledSpec,
@@ -247,10 +257,14 @@ export class WorkerPool {
     return (all[0] as PromiseFulfilledResult<SegmentResult>).value.stats;
   }
 
-  /** The copy a batch goes to: by source when state is kept per source, else the least busy. */
+  /**
+   * The copy a batch goes to: by source when state is kept per source and the source's state has
+   * not settled, else the least busy.
+   */
   private target(records: Batch): SegmentWorker {
     if (this.segment.mode === 'by-origin') {
       const key = originKey(records);
+      if (this.settled.has(key)) return this.leastBusy(true);
       let w = this.byOrigin.get(key);
       if (w === undefined) {
         // sources are dealt to the copies in turn, as they first appear
@@ -260,8 +274,20 @@ export class WorkerPool {
       }
       return w;
     }
+    return this.leastBusy(false);
+  }
+
+  /**
+   * The started copy with the fewest batches outstanding; with `grow` (a by-origin segment, whose
+   * copies start on demand), a copy not started yet when every started one is busy.
+   */
+  private leastBusy(grow: boolean): SegmentWorker {
     let w = this.workers[0]!;
     for (let i = 1; i < this.workers.length; i++) if (this.workers[i]!.outstanding < w.outstanding) w = this.workers[i]!;
+    if (grow && w.outstanding > 0) {
+      const idle = this.slots.indexOf(undefined);
+      if (idle !== -1) return this.startLate(idle);
+    }
     return w;
   }
 
@@ -300,8 +326,16 @@ export class WorkerPool {
   submit(records: Batch): Promise<SegmentResult> {
     const w = this.target(records);
     const seq = this.seq++;
+    const key = this.segment.mode === 'by-origin' ? originKey(records) : undefined;
     const { wire, transfer } = encodeForWorker(records);
-    return w.request(seq, { type: 'batch', seq, batch: wire }, transfer);
+    if (key === undefined) return w.request(seq, { type: 'batch', seq, batch: wire }, transfer);
+    const settled = this.settled.get(key);
+    const msg: ToWorker = settled ? { type: 'batch', seq, batch: wire, settled } : { type: 'batch', seq, batch: wire };
+    return w.request(seq, msg, transfer).then((r) => {
+      // from now on the source's batches may go to any copy (those already sent stay where they are)
+      if (r.settled && !this.settled.has(key)) this.settled.set(key, r.settled);
+      return r;
+    });
   }
 
   /**

@@ -8,13 +8,14 @@
  * the same code that drives a main-thread processor.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PluginDef, PluginKind, ProcessorInstance, Rec } from '../api.js';
+import type { Origin, PluginDef, PluginKind, ProcessorInstance, Rec } from '../api.js';
+import type { Batch } from '../record.js';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { loadPluginModule } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
-import { decodeBatch, encodeBatch, transferOf, type NodeDelta, type WireBatch } from './wire.js';
+import { decodeBatch, encodeBatch, originKey, transferOf, type NodeDelta, type WireBatch } from './wire.js';
 import { ChainDriver, type ChainStep, type StepCounter } from './chain.js';
 import { asRunError, RunError, type RunErrorCode } from './run-error.js';
 import { deepFreeze } from '../util/freeze.js';
@@ -53,13 +54,18 @@ export type LeavingWire = Array<[string, string, WireBatch]>;
 export type ToWorker =
   /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
   | { type: 'init'; shared: Record<string, unknown> }
-  | { type: 'batch'; seq: number; batch: WireBatch }
+  /**
+   * `settled`: the settled states of the segment's by-origin nodes (`Segment.byOrigin` order) for
+   * the batch's source, when that source's batches may go to any copy (see `OriginStates`).
+   */
+  | { type: 'batch'; seq: number; batch: WireBatch; settled?: unknown[] }
   | { type: 'update'; node: string; value: unknown }
   | { type: 'finish' }
   | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
-  | { type: 'result'; seq: number; outputs: LeavingWire; stats: NodeDelta[] }
+  /** `settled`: the batch's source has settled in this copy (its states, as in `batch`); sent once per source. */
+  | { type: 'result'; seq: number; outputs: LeavingWire; stats: NodeDelta[]; settled?: unknown[] }
   | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[] }
   | { type: 'closed' }
   /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
@@ -108,6 +114,7 @@ async function main(): Promise<void> {
   const instances: ProcessorInstance[] = [];
   const holders = new Map<string, SharedHolder>();
   let driver: ChainDriver<Leaving> | undefined;
+  let origins: OriginStates | undefined;
 
   /** Create the copies, once the main thread has sent what its `prepare`s built. */
   const setup = async (shared: Record<string, unknown>): Promise<void> => {
@@ -152,6 +159,7 @@ async function main(): Promise<void> {
       steps.push({ name, inst, holder, counter, feed: seg.feeds[name], leaving: seg.leaving[name]! });
     }
     driver = new ChainDriver<Leaving>(steps, collect);
+    if (seg.byOrigin?.length) origins = new OriginStates(seg.byOrigin.map((n) => ({ name: n, inst: instances[seg.nodes.indexOf(n)]! })));
     post({ type: 'ready', stats: take() });
   };
 
@@ -169,11 +177,16 @@ async function main(): Promise<void> {
           const outputs: Leaving = [];
           const wire = msg.batch;
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
-          await driver!.runBatch(wire.kind === 'block' ? wire.block : decodeBatch(wire), outputs);
+          const input = wire.kind === 'block' ? wire.block : decodeBatch(wire);
+          if (msg.settled) origins?.adopt(input, msg.settled);
+          await driver!.runBatch(input, outputs);
+          const settled = origins?.settled(input);
           if (init.observed) driver!.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
-          return post({ type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer), stats: take() }, transfer);
+          const result: FromWorker = { type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer), stats: take() };
+          if (settled) result.settled = settled;
+          return post(result, transfer);
         }
         case 'update':
           // Applied by the driver before the next batch (or finish): messages are handled in the
@@ -206,6 +219,58 @@ async function main(): Promise<void> {
   /** The driver's `out`: records of a port read outside the segment. */
   function collect(outputs: Leaving, step: number, p: string, records: Rec[]): void {
     outputs.push([seg.nodes[step]!, p, records]);
+  }
+}
+
+/**
+ * The per-source state of a by-origin segment's nodes in this copy, as far as the pool must know it:
+ * after a batch, whether its source has settled in every by-origin node (`settledState`), reported
+ * once; before a batch dealt here after it settled elsewhere, the states to adopt (`adoptState`),
+ * once. A node without `settledState` never settles: its sources stay with one copy.
+ */
+class OriginStates {
+  /** Sources whose settled state this copy reported or adopted. */
+  private readonly known = new Set<string>();
+  constructor(private readonly nodes: Array<{ name: string; inst: ProcessorInstance }>) {}
+
+  private static origin(batch: Batch): Origin | null {
+    if (!Array.isArray(batch)) return { file: batch.file };
+    return batch[0]?.origin ?? null;
+  }
+
+  adopt(batch: Batch, states: unknown[]): void {
+    const key = originKey(batch);
+    if (this.known.has(key)) return;
+    const origin = OriginStates.origin(batch);
+    for (let i = 0; i < this.nodes.length; i++) {
+      const { name, inst } = this.nodes[i]!;
+      try {
+        inst.adoptState?.(origin, states[i]);
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_RUNTIME', name, 'adoptState failed');
+      }
+    }
+    this.known.add(key);
+  }
+
+  settled(batch: Batch): unknown[] | undefined {
+    const key = originKey(batch);
+    if (this.known.has(key)) return undefined;
+    const origin = OriginStates.origin(batch);
+    const states: unknown[] = [];
+    for (const { name, inst } of this.nodes) {
+      if (inst.settledState === undefined || inst.adoptState === undefined) return undefined;
+      let s: unknown;
+      try {
+        s = inst.settledState(origin);
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_RUNTIME', name, 'settledState failed');
+      }
+      if (s === undefined) return undefined;
+      states.push(s);
+    }
+    this.known.add(key);
+    return states;
   }
 }
 

@@ -290,6 +290,24 @@ export class ProxyLogParser implements ProcessorInstance {
     return st.elff;
   }
 
+  /**
+   * A source's state settles once its format is known, except ELFF's (a later `#Fields:` can change
+   * the header mid-file): every later line is then parsed alike whichever copy reads it.
+   */
+  settledState(origin: Origin | null): { format: Format } | undefined {
+    const format = this.states.get(sourceKey(origin))?.format;
+    return format === undefined || format === 'elff' ? undefined : { format };
+  }
+
+  /** Take on the format another copy detected for the source (see `settledState`). */
+  adoptState(origin: Origin | null, state: unknown): void {
+    const format = (state as { format?: unknown } | null)?.format;
+    if (typeof format !== 'string' || format === 'elff' || !(FORMATS as readonly string[]).includes(format)) {
+      throw new Error(`proxy-log: cannot adopt source state ${JSON.stringify(state)}`);
+    }
+    this.lookup(origin).format = format as Format;
+  }
+
   process(records: Rec[]): { out: Rec[]; invalid: Rec[] } {
     const out: Rec[] = [];
     const invalid: Rec[] = [];
@@ -479,6 +497,7 @@ export default definePlugin<ProxyLogConfig>({
   },
   ports: ['out', 'invalid'],
   // Detection (auto) and the ELFF #Fields header are kept per source: all of a file's batches go to one copy.
+  // auto: the detected format is per source, but settles (settledState), so one file spreads too
   parallel: (cfg) => (cfg.format === 'auto' || cfg.format === 'elff' ? 'by-origin' : 'any'),
   examples: [
     { title: 'Detect the format per file', with: { format: 'auto' } },
