@@ -95,35 +95,33 @@ export class KnownKeys {
     this.size = size;
   }
 
-  private insert(lo: number, hi: number): boolean {
-    if (lo === 0 && hi === 0) hi = 1;
+  /** The slot holding the hash (lo, hi), or the empty slot where it would go. */
+  private slot(lo: number, hi: number): number {
     const t = this.table;
     let s = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
     for (;;) {
       const l = t[2 * s]!;
       const h = t[2 * s + 1]!;
-      if (l === 0 && h === 0) {
-        t[2 * s] = lo;
-        t[2 * s + 1] = hi;
-        return true;
-      }
-      if (l === lo && h === hi) return false;
+      if ((l === lo && h === hi) || (l === 0 && h === 0)) return s;
       s = (s + 1) & this.mask;
     }
+  }
+
+  private insert(lo: number, hi: number): boolean {
+    if (lo === 0 && hi === 0) hi = 1;
+    const s = this.slot(lo, hi);
+    const t = this.table;
+    if (t[2 * s] === lo && t[2 * s + 1] === hi) return false;
+    t[2 * s] = lo;
+    t[2 * s + 1] = hi;
+    return true;
   }
 
   /** Whether the hash (lo, hi) is in the set. */
   hasHash(lo: number, hi: number): boolean {
     if (lo === 0 && hi === 0) hi = 1;
-    const t = this.table;
-    let s = (lo ^ Math.imul(hi, 0x9e3779b1)) & this.mask;
-    for (;;) {
-      const l = t[2 * s]!;
-      const h = t[2 * s + 1]!;
-      if (l === lo && h === hi) return true;
-      if (l === 0 && h === 0) return false;
-      s = (s + 1) & this.mask;
-    }
+    const s = this.slot(lo, hi);
+    return this.table[2 * s] === lo && this.table[2 * s + 1] === hi;
   }
 
   has(key: string): boolean {

@@ -41,14 +41,14 @@
 import {
   keyAsLine,
   type LineFilter,
-  TOKEN_BAD,
-  TOKEN_CLASS,
-  TOKEN_DIGIT,
-  TOKEN_DOT,
-  TOKEN_HEXCH,
-  TOKEN_NONDIGIT,
-  TOKEN_PCT,
-  TOKEN_TOK,
+  TOKEN_BAD as BAD,
+  TOKEN_CLASS as F,
+  TOKEN_DIGIT as DIGIT,
+  TOKEN_DOT as DOT,
+  TOKEN_HEXCH as HEXCH,
+  TOKEN_NONDIGIT as NONDIGIT,
+  TOKEN_PCT as PCT,
+  TOKEN_TOK as TOK,
 } from '../../../src/internal.js';
 import { parseIPv4, parseIp } from './normalise.js';
 import type { Hit, IndicatorStore } from './store.js';
@@ -59,15 +59,8 @@ import type { Hit, IndicatorStore } from './store.js';
  */
 const MEMO_MAX = 4096;
 
-// Byte classes: one table with the key cutter of the archive's key indexes (src/line-keys.ts).
-const F = TOKEN_CLASS;
-const TOK = TOKEN_TOK;
-const DOT = TOKEN_DOT;
-const PCT = TOKEN_PCT;
-const NONDIGIT = TOKEN_NONDIGIT;
-const HEXCH = TOKEN_HEXCH;
-const BAD = TOKEN_BAD;
-const DIGIT = TOKEN_DIGIT;
+// Byte classes (F and its bits, imported above): one table with the key cutter of the archive's key
+// indexes (src/line-keys.ts).
 
 /** FNV-1a of the bytes `b[s, e)`, ASCII letters lower-cased (the same for a string: `fnvText`). */
 function fnv(b: Uint8Array, s: number, e: number): number {
