@@ -64,8 +64,9 @@ export function fmix(h: number): number {
   return (h ^ (h >>> 16)) & hashMask;
 }
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+/** FNV-1a's offset basis and prime (`hashRange`; exported for loops that hash as they scan). */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 
 /**
  * Hash of `s[start, end)`, reading right to left (FNV-1a then `fmix`). Right to left so that one
@@ -74,6 +75,16 @@ const FNV_PRIME = 0x01000193;
 export function hashRange(s: string, start: number, end: number): number {
   let h = FNV_OFFSET;
   for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return fmix(h);
+}
+
+/**
+ * `hashRange` of the text whose code units are the bytes `b[start, end)` (ASCII text read straight
+ * from a feed file's bytes): the same hash, with no string made.
+ */
+export function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = FNV_OFFSET;
+  for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ b[i]!, FNV_PRIME);
   return fmix(h);
 }
 
@@ -212,6 +223,17 @@ export class Arena {
     return off;
   }
 
+  /** Append the units `b[start, end)` (bytes of ASCII text); returns their offset. */
+  addBytes(b: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (this.used + n > this.data.length) this.resize(Math.max(this.data.length * 2, this.used + n));
+    const off = this.used;
+    const d = this.data;
+    for (let i = 0; i < n; i++) d[off + i] = b[start + i]!;
+    this.used += n;
+    return off;
+  }
+
   /** Room for `n` more units without growing. */
   reserve(n: number): void {
     if (this.used + n > this.data.length) this.resize(this.used + n);
@@ -238,6 +260,13 @@ export class Arena {
   equals(off: number, len: number, s: string, start: number): boolean {
     const d = this.data;
     for (let i = 0; i < len; i++) if (d[off + i] !== s.charCodeAt(start + i)) return false;
+    return true;
+  }
+
+  /** The bytes `b[start, start + len)` equal the stored `[off, off + len)`. */
+  equalsBytes(off: number, len: number, b: Uint8Array, start: number): boolean {
+    const d = this.data;
+    for (let i = 0; i < len; i++) if (d[off + i] !== b[start + i]) return false;
     return true;
   }
 
@@ -299,6 +328,24 @@ export class StrTable {
     }
   }
 
+  /** `find` for the text whose code units are the bytes `b[start, end)`. */
+  findBytes(b: Uint8Array, start: number, end: number, h: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const len = end - start;
+    let i = h & mask;
+    for (;;) {
+      const e = slots[2 * i + 1]!;
+      if (e === 0) return -1;
+      if (slots[2 * i] === h) {
+        const k = 3 * (e - 1);
+        const entries = this.entries;
+        if (entries[k + 1] === len && this.arena.equalsBytes(entries[k]!, len, b, start)) return e - 1;
+      }
+      i = (i + 1) & mask;
+    }
+  }
+
   ref(entry: number): number {
     return this.entries[3 * entry + 2]!;
   }
@@ -321,6 +368,17 @@ export class StrTable {
     const e = this.n++;
     this.entries[3 * e] = this.arena.add(s);
     this.entries[3 * e + 1] = s.length;
+    this.entries[3 * e + 2] = ref;
+    this.place(h, e + 1);
+  }
+
+  /** `insert` for the text whose code units are the bytes `b[start, end)`. */
+  insertBytes(b: Uint8Array, start: number, end: number, h: number, ref: number): void {
+    if ((this.n + 1) * 2 > this.mask + 1) this.rehash(2 * (this.mask + 1));
+    if (3 * (this.n + 1) > this.entries.length) this.entries = grownI32(this.entries, 6 * (this.n + 1));
+    const e = this.n++;
+    this.entries[3 * e] = this.arena.addBytes(b, start, end);
+    this.entries[3 * e + 1] = end - start;
     this.entries[3 * e + 2] = ref;
     this.place(h, e + 1);
   }

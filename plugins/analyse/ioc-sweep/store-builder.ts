@@ -55,6 +55,13 @@ export abstract class IndicatorParser {
   /** `ip:port` (port -1: none given): added unless the address is there already (first wins). */
   abstract addV4Port(n: number, port: number, meta: Meta): void;
   abstract addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void;
+  /**
+   * A domain in normal form given as the bytes `b[s, e)` of a feed file (ASCII), with its
+   * `hashBytes` and label count: what `addDomain` does for the same text, with no string made.
+   */
+  abstract addDomainBytes(b: Uint8Array, s: number, e: number, h: number, labels: number, meta: Meta): void;
+  /** A URL key given as the bytes `b[s, e)` (ASCII), with its `hashBytes` and the hash of its host: `addUrlKey` without a string. */
+  abstract addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void;
 
   /**
    * Add one value as a feed gives it. `hint` narrows the type when the feed says what it is.
@@ -451,6 +458,42 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     return true;
   }
 
+  /** `addString` for the text whose code units are the bytes `b[s, e)`. */
+  private addBytes(t: StrTable, b: Uint8Array, s: number, e: number, h: number, meta: Meta): boolean {
+    const at = t.findBytes(b, s, e, h);
+    if (at < 0) {
+      t.insertBytes(b, s, e, h, this.metaRef(meta));
+      return true;
+    }
+    const r = this.mergeRef(t.ref(at), meta);
+    if (r === null) return false;
+    t.setRef(at, r);
+    return true;
+  }
+
+  addDomainBytes(b: Uint8Array, s: number, e: number, h: number, labels: number, meta: Meta): void {
+    this.writable();
+    this.labelMask |= 1 << (labels > 31 ? 31 : labels);
+    if (this.addBytes(this.domains, b, s, e, h, meta)) this.counts['domain-name']++;
+    else this.counts.duplicates++;
+  }
+
+  addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void {
+    this.writable();
+    this.noteUrlHost(hostHash);
+    if (this.addBytes(this.urls, b, s, e, h, meta)) this.counts.url++;
+    else this.counts.duplicates++;
+  }
+
+  private noteUrlHost(hostHash: number): void {
+    if (this.urlHostCount === this.urlHostHashes.length) {
+      const b = new Int32Array(2 * this.urlHostCount);
+      b.set(this.urlHostHashes);
+      this.urlHostHashes = b;
+    }
+    this.urlHostHashes[this.urlHostCount++] = hostHash;
+  }
+
   addDomain(d: string, meta: Meta): void {
     this.addDomainHashed(d, hashRange(d, 0, d.length), domainLabels(d), meta);
   }
@@ -470,12 +513,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   /** `addUrlKey` with the hash of the key and of its host computed already (`hashRange`, `urlKeyHostHash`). */
   addUrlKeyHashed(key: string, h: number, hostHash: number, meta: Meta): void {
     this.writable();
-    if (this.urlHostCount === this.urlHostHashes.length) {
-      const b = new Int32Array(2 * this.urlHostCount);
-      b.set(this.urlHostHashes);
-      this.urlHostHashes = b;
-    }
-    this.urlHostHashes[this.urlHostCount++] = hostHash;
+    this.noteUrlHost(hostHash);
     if (this.addString(this.urls, key, h, meta)) this.counts.url++;
     else this.counts.duplicates++;
   }

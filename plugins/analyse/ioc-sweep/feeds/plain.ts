@@ -2,14 +2,22 @@
  * Plain indicator lists: one value per line, type detected per line. Handles `#` comment lines and
  * blocks, inline comments (`5.63.151.0/24 # scanner`), extra columns after the value (ipsum
  * `IP<TAB>count`), CRLF, a UTF-8 BOM, quoted values, and a one-word header line (`IP`, `Domain`).
+ *
+ * A list is read as bytes (`plainBytes`): the shapes most of a feed is made of — a dotted IPv4
+ * address or CIDR, a domain already in normal form, an `http(s)://` URL that is its own comparison
+ * key — are recognised and hashed in the bytes and go into the store with no string made. Any other
+ * value is decoded and offered to `IndicatorParser.add` as before, and a line that is not ASCII goes
+ * whole through the string loop (`plainLines`: Unicode trims, IDN). Each byte shape is accepted only
+ * where `add` provably stores the same thing (tests compare the two loops store byte for byte).
  */
+import { FNV_OFFSET, FNV_PRIME, fmix, hashBytes } from '../flat.js';
 import type { IndicatorParser, IndicatorStoreBuilder } from '../store-builder.js';
-import type { Meta } from '../store.js';
+import { MIN_V4_PREFIX, type Meta } from '../store.js';
 import type { FeedInput, LoadContext } from './types.js';
 
-/** From this many characters on, a list is parsed on two threads where there are two cores (split.ts). */
+/** From this many bytes on, a list is parsed on two threads where there are two cores (split.ts). */
 export const SPLIT_MIN_CHARS = 4 << 20;
-/** Below this many lines (estimated), or characters, a list is loaded without sizing the store first. */
+/** Below this many lines (estimated), or bytes, a list is loaded without sizing the store first. */
 const RESERVE_MIN_LINES = 4096;
 const RESERVE_MIN_CHARS = 32768;
 /** Lines sampled (evenly over the text) to estimate the mix of indicator kinds. */
@@ -20,12 +28,22 @@ function isAsciiSpace(c: number): boolean {
   return c === 32 || (c >= 9 && c <= 13);
 }
 
+/** The bytes of a feed input: the file's own, or its text encoded as UTF-8. */
+export function feedBytes(input: FeedInput): Buffer {
+  return input.bytes ?? Buffer.from(input.text, 'utf8');
+}
+
+/** Bytes of a UTF-8 byte order mark at the start of `b` (3 or 0). */
+export function bomLength(b: Uint8Array): number {
+  return b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
+}
+
 export function loadPlain(input: FeedInput, ctx: LoadContext): void {
   const { store, tally, base } = ctx;
-  const text = input.text;
-  reserveFor(store, text);
-  const at: PlainPosition = { lineNo: 0, firstData: true };
-  plainLines(text, text.charCodeAt(0) === 0xfeff ? 1 : 0, text.length, store, base, at, (reason, lineNo, value) => {
+  const bytes = feedBytes(input);
+  reserveFor(store, bytes);
+  const at: PlainPosition = { lineNo: 0, firstData: true, rows: 0 };
+  plainBytes(bytes, bomLength(bytes), bytes.length, store, base, at, (reason, lineNo, value) => {
     tally.skip(reason, `${input.label}:${lineNo}`, value);
   });
   tally.rows += at.rows ?? 0;
@@ -102,13 +120,253 @@ export function plainLines(text: string, from: number, to: number, parser: Indic
 }
 
 /**
- * Size the store for a large list before loading it: look at a sample of lines spread evenly over
- * the text, estimate the number of lines from their mean length (a count would be one more pass over
- * a million lines) and reserve room for each kind in proportion (a little more, so a fair estimate
- * does not end in one last doubling). Only capacity: what is loaded is unchanged.
+ * The lines of the bytes `b[from, to)` (`from` at a line start; `to` at the end or just after a
+ * newline), as `plainLines` reads the same text decoded: each data line's value goes into `parser`,
+ * refusals to `skip`, `at` carries the position from one call to the next.
  */
-export function reserveFor(store: IndicatorStoreBuilder, text: string): void {
-  if (text.length < RESERVE_MIN_CHARS) return;
+export function plainBytes(b: Buffer, from: number, to: number, parser: IndicatorParser, base: Meta, at: PlainPosition, skip: PlainSkip): void {
+  let start = from;
+  let lineNo = at.lineNo;
+  let firstData = at.firstData;
+  let rows = 0;
+  while (start < to) {
+    let end = start;
+    let high = 0;
+    for (; end < to; end++) {
+      const c = b[end]!;
+      if (c === 10) break;
+      high |= c;
+    }
+    lineNo++;
+    let s = start;
+    let e = end;
+    start = end + 1;
+    if (high >= 128) {
+      // not ASCII: the line decoded, through the string loop (Unicode spaces, IDN, U+FEFF...)
+      const line = b.toString('utf8', s, e);
+      const p: PlainPosition = { lineNo: lineNo - 1, firstData, rows: 0 };
+      plainLines(line, 0, line.length, parser, base, p, skip);
+      firstData = p.firstData;
+      rows += p.rows!;
+      continue;
+    }
+    while (s < e && isAsciiSpace(b[s]!)) s++;
+    while (e > s && isAsciiSpace(b[e - 1]!)) e--;
+    if (s === e) continue;
+    const c0 = b[s]!;
+    if (c0 === 35 /* # */ || c0 === 59 /* ; */ || (c0 === 47 && e - s > 1 && b[s + 1] === 47)) continue;
+    let cut = e;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      if (c === 32 || c === 9) {
+        cut = i;
+        break;
+      }
+    }
+    if (b[cut - 1] === 44) cut--; // `1.2.3.4,`
+    if (cut - s >= 2 && b[s] === 34 && b[cut - 1] === 34) {
+      s++;
+      cut--;
+    } // `"value"`
+    rows++;
+    if (!addFast(b, s, cut, parser, base)) {
+      const value = b.toString('latin1', s, cut); // ASCII: latin1 is its text
+      const reason = parser.add(value, 'auto', base);
+      if (reason !== null) {
+        const header = firstData && reason === 'NOT_AN_INDICATOR' && /^[A-Za-z][A-Za-z_ ]*$/.test(value);
+        skip(header ? 'HEADER' : reason, lineNo, value);
+      }
+    }
+    firstData = false;
+  }
+  at.lineNo = lineNo;
+  at.firstData = firstData;
+  at.rows = (at.rows ?? 0) + rows;
+}
+
+/**
+ * Add the ASCII value `b[s, e)` when it has one of the common shapes, as `parser.add(value, 'auto')`
+ * would add it, and return true; false (nothing added) for anything else.
+ */
+function addFast(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: Meta): boolean {
+  if (e - s < 3) return false;
+  const c0 = b[s]!;
+  if (c0 === 104 /* h */ && e - s > 8 && b[s + 1] === 116 && b[s + 2] === 116 && b[s + 3] === 112) {
+    const colon = b[s + 4] === 115 ? s + 5 : s + 4;
+    if (b[colon] === 58 && b[colon + 1] === 47 && b[colon + 2] === 47) return addFastUrl(b, s, colon + 3, e, p, meta);
+  }
+  if (c0 >= 48 && c0 <= 57 && addFastV4(b, s, e, p, meta)) return true;
+  return addFastDomain(b, s, e, p, meta);
+}
+
+/** `a.b.c.d` or `a.b.c.d/len` (len 8…32): a strict dotted quad as `parseIPv4` reads one. */
+function addFastV4(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: Meta): boolean {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let lead0 = false;
+  let i = s;
+  for (; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && lead0) return false;
+      if (digits === 0) lead0 = c === 48;
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return false;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else break;
+  }
+  if (dots !== 3 || digits === 0) return false;
+  const v4 = n * 256 + part;
+  if (i === e) {
+    p.addV4(v4, 32, meta);
+    return true;
+  }
+  // `/len` of 1 to 3 digits, as tryCidr reads it; lengths it refuses are left to it
+  if (b[i] !== 47 || e - i - 1 < 1 || e - i - 1 > 3) return false;
+  let len = 0;
+  for (let k = i + 1; k < e; k++) {
+    const c = b[k]!;
+    if (c < 48 || c > 57) return false;
+    len = len * 10 + c - 48;
+  }
+  if (len > 32 || len < MIN_V4_PREFIX) return false;
+  p.addV4(v4, len, meta);
+  return true;
+}
+
+/**
+ * A domain already in normal form and usable as an indicator: labels of `[a-z0-9_-]` joined by
+ * single dots, ≤ 253 bytes, at least two labels, a top-level label that is not all digits (so not an
+ * address either). Hashed right to left as `hashRange` hashes its text, labels counted on the way.
+ */
+function addFastDomain(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: Meta): boolean {
+  if (e - s > 253) return false;
+  let h = FNV_OFFSET;
+  let labels = 1;
+  let prevDot = true; // a trailing dot is refused like an empty label
+  let inTld = true;
+  let tldAlpha = false;
+  for (let i = e - 1; i >= s; i--) {
+    const c = b[i]!;
+    if (c === 46) {
+      if (prevDot) return false;
+      prevDot = true;
+      inTld = false;
+      labels++;
+    } else {
+      prevDot = false;
+      if ((c >= 97 && c <= 122) || c === 45 || c === 95) {
+        if (inTld) tldAlpha = true;
+      } else if (c < 48 || c > 57) return false;
+    }
+    h = Math.imul(h ^ c, FNV_PRIME);
+  }
+  if (prevDot || labels < 2 || !tldAlpha) return false;
+  p.addDomainBytes(b, s, e, fmix(h), labels, meta);
+  return true;
+}
+
+/** Bytes a plain URL keeps as they are after its host (normalise.ts `PLAIN_URL`, without `#`). */
+const URL_KEPT = (() => {
+  const t = new Uint8Array(256);
+  for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/%?") t[c.charCodeAt(0)] = 1;
+  return t;
+})();
+
+/**
+ * An `http(s)://` URL (lower-case scheme, host from `hs`) that is its own comparison key: the cases
+ * where `fastUrlKey` returns the value unchanged — a host of `[a-z0-9.-]` (no `xn--`, no empty label,
+ * a numeric last label only in a canonical dotted quad), no port, a path, only kept characters, no
+ * fragment, no empty query, no `'` in the query, no dot segments. Anything else is left to `add`.
+ */
+function addFastUrl(b: Uint8Array, s: number, hs: number, e: number, p: IndicatorParser, meta: Meta): boolean {
+  let he = hs;
+  let lastDot = hs - 1;
+  for (; he < e; he++) {
+    const c = b[he]!;
+    if (c === 46) {
+      if (lastDot === he - 1) return false; // `..`, or a leading dot
+      lastDot = he;
+    } else if (c === 47) break;
+    else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+  }
+  if (he === e || he === hs || lastDot === he - 1) return false;
+  for (let i = hs; i + 3 < he; i++) if (b[i] === 120 && b[i + 1] === 110 && b[i + 2] === 45 && b[i + 3] === 45) return false; // xn--
+  const ll = lastDot + 1;
+  if (b[ll] === 48 && b[ll + 1] === 120) return false; // 0x…: WHATWG reads a number
+  let numeric = true;
+  for (let k = ll; k < he; k++) {
+    const c = b[k]!;
+    if (c < 48 || c > 57) {
+      numeric = false;
+      break;
+    }
+  }
+  if (numeric && !isQuad(b, hs, he)) return false;
+  let q = -1;
+  for (let i = he; i < e; i++) {
+    const c = b[i]!;
+    if (URL_KEPT[c] === 0) return false;
+    if (c === 63) {
+      if (q < 0) q = i;
+    } else if (c === 39 && q >= 0) return false; // `'` is encoded in a query
+  }
+  if (q >= 0 && q + 1 === e) return false; // an empty query is dropped
+  const pathEnd = q < 0 ? e : q;
+  for (let d = he; d < pathEnd; d++) {
+    const c = b[d]!;
+    if (c === 47 && d + 1 < e && b[d + 1] === 46) {
+      // dot segments (`/./`, `/../`, at the end too) are resolved by WHATWG
+      if (isPathEnd(b, d + 2, pathEnd) || (d + 2 < e && b[d + 2] === 46 && isPathEnd(b, d + 3, pathEnd))) return false;
+    } else if (c === 37 && d + 2 < e && b[d + 1] === 50 && (b[d + 2]! | 32) === 101) return false; // %2e
+  }
+  p.addUrlKeyBytes(b, s, e, hashBytes(b, s, e), hashBytes(b, hs, he), meta);
+  return true;
+}
+
+function isPathEnd(b: Uint8Array, i: number, end: number): boolean {
+  if (i >= end) return true;
+  const c = b[i];
+  return c === 47 || c === 63;
+}
+
+/** `parseIPv4(text of b[s, e)) >= 0`. */
+function isQuad(b: Uint8Array, s: number, e: number): boolean {
+  if (e - s < 7 || e - s > 15) return false;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  let lead0 = false;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && lead0) return false;
+      if (digits === 0) lead0 = c === 48;
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return false;
+    } else if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      part = 0;
+      digits = 0;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
+/**
+ * Size the store for a large list before loading it: look at a sample of lines spread evenly over
+ * the bytes, estimate the number of lines from their mean length (a count would be one more pass
+ * over a million lines) and reserve room for each kind in proportion (a little more, so a fair
+ * estimate does not end in one last doubling). Only capacity: what is loaded is unchanged.
+ */
+export function reserveFor(store: IndicatorStoreBuilder, b: Buffer): void {
+  if (b.length < RESERVE_MIN_CHARS) return;
   let v4 = 0,
     v6 = 0,
     domains = 0,
@@ -116,16 +374,16 @@ export function reserveFor(store: IndicatorStoreBuilder, text: string): void {
     units = 0,
     sampled = 0,
     sampledChars = 0;
-  const step = Math.floor(text.length / RESERVE_SAMPLES);
+  const step = Math.floor(b.length / RESERVE_SAMPLES);
   for (let k = 0; k < RESERVE_SAMPLES; k++) {
     // the line after the one holding position k * step: picked independently of its own length
-    const at = text.indexOf('\n', k * step);
+    const at = b.indexOf(10, k * step);
     if (at < 0) break;
-    let end = text.indexOf('\n', at + 1);
-    if (end < 0) end = text.length;
+    let end = b.indexOf(10, at + 1);
+    if (end < 0) end = b.length;
     sampled++;
     sampledChars += end - at;
-    const line = text.slice(at + 1, end).trim();
+    const line = b.toString('utf8', at + 1, end).trim();
     const c0 = line.charCodeAt(0);
     if (line.length === 0 || c0 === 35 || c0 === 59) continue;
     if (line.indexOf('://') >= 0) {
@@ -139,7 +397,7 @@ export function reserveFor(store: IndicatorStoreBuilder, text: string): void {
     }
   }
   if (sampled < RESERVE_SAMPLES / 2) return;
-  const lines = (text.length * sampled) / sampledChars;
+  const lines = (b.length * sampled) / sampledChars;
   if (lines < RESERVE_MIN_LINES) return;
   const scale = (1.05 * lines) / sampled;
   const est = (n: number) => (n === 0 ? 0 : Math.ceil(n * scale) + 16);
