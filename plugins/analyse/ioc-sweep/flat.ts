@@ -78,16 +78,6 @@ export function hashRange(s: string, start: number, end: number): number {
   return fmix(h);
 }
 
-/**
- * `hashRange` of the text whose code units are the bytes `b[start, end)` (ASCII text read straight
- * from a feed file's bytes): the same hash, with no string made.
- */
-export function hashBytes(b: Uint8Array, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = end - 1; i >= start; i--) h = Math.imul(h ^ b[i]!, FNV_PRIME);
-  return fmix(h);
-}
-
 /** The suffixes of a host, as `hostSuffixes` computes them. Index 0 is the last label; n - 1 is the whole host. */
 export class Suffixes {
   n = 0;
@@ -328,24 +318,6 @@ export class StrTable {
     }
   }
 
-  /** `find` for the text whose code units are the bytes `b[start, end)`. */
-  findBytes(b: Uint8Array, start: number, end: number, h: number): number {
-    const slots = this.slots;
-    const mask = this.mask;
-    const len = end - start;
-    let i = h & mask;
-    for (;;) {
-      const e = slots[2 * i + 1]!;
-      if (e === 0) return -1;
-      if (slots[2 * i] === h) {
-        const k = 3 * (e - 1);
-        const entries = this.entries;
-        if (entries[k + 1] === len && this.arena.equalsBytes(entries[k]!, len, b, start)) return e - 1;
-      }
-      i = (i + 1) & mask;
-    }
-  }
-
   ref(entry: number): number {
     return this.entries[3 * entry + 2]!;
   }
@@ -372,15 +344,38 @@ export class StrTable {
     this.place(h, e + 1);
   }
 
-  /** `insert` for the text whose code units are the bytes `b[start, end)`. */
-  insertBytes(b: Uint8Array, start: number, end: number, h: number, ref: number): void {
-    if ((this.n + 1) * 2 > this.mask + 1) this.rehash(2 * (this.mask + 1));
+  /**
+   * The entry of the text whose code units are the bytes `b[start, end)` (hash `h`), or, when it is
+   * not there, -1 after adding it with `ref`: `find` then `insert` in one probe (the table ends up
+   * exactly as after the two).
+   */
+  findOrAddBytes(b: Uint8Array, start: number, end: number, h: number, ref: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const len = end - start;
+    let i = h & mask;
+    for (;;) {
+      const e = slots[2 * i + 1]!;
+      if (e === 0) break;
+      if (slots[2 * i] === h) {
+        const k = 3 * (e - 1);
+        if (this.entries[k + 1] === len && this.arena.equalsBytes(this.entries[k]!, len, b, start)) return e - 1;
+      }
+      i = (i + 1) & mask;
+    }
     if (3 * (this.n + 1) > this.entries.length) this.entries = grownI32(this.entries, 6 * (this.n + 1));
     const e = this.n++;
     this.entries[3 * e] = this.arena.addBytes(b, start, end);
-    this.entries[3 * e + 1] = end - start;
+    this.entries[3 * e + 1] = len;
     this.entries[3 * e + 2] = ref;
-    this.place(h, e + 1);
+    if (this.n * 2 > mask + 1) {
+      this.rehash(2 * (mask + 1));
+      this.place(h, e + 1);
+    } else {
+      slots[2 * i] = h;
+      slots[2 * i + 1] = e + 1;
+    }
+    return -1;
   }
 
   private place(h: number, e1: number): void {
@@ -483,6 +478,42 @@ export class WordTable {
     if ((this.n + 1) * 2 > this.mask + 1) this.rehash(2 * (this.mask + 1));
     this.n++;
     this.place(w0, w1, w2, w3, len, ref);
+  }
+
+  /**
+   * The slot of the key, or, when it is not there, -1 after adding it with `ref`: `find` then
+   * `insert` in one probe (the table ends up exactly as after the two).
+   */
+  findOrAdd(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): number {
+    const slots = this.slots;
+    const stride = this.stride;
+    const mask = this.mask;
+    const tag = len + 1;
+    let i = wordHash(w0, w1, w2, w3, len) & mask;
+    let k: number;
+    for (;;) {
+      k = i * stride;
+      const t = slots[k + stride - 2]!;
+      if (t === 0) break;
+      if (t === tag && slots[k] === w0 && (stride === 3 || (slots[k + 1] === w1 && slots[k + 2] === w2 && slots[k + 3] === w3))) return k;
+      i = (i + 1) & mask;
+    }
+    if ((this.n + 1) * 2 > mask + 1) {
+      this.rehash(2 * (mask + 1));
+      this.n++;
+      this.place(w0, w1, w2, w3, len, ref);
+      return -1;
+    }
+    this.n++;
+    slots[k] = w0;
+    if (stride === 6) {
+      slots[k + 1] = w1;
+      slots[k + 2] = w2;
+      slots[k + 3] = w3;
+    }
+    slots[k + stride - 2] = tag;
+    slots[k + stride - 1] = ref;
+    return -1;
   }
 
   private place(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): void {

@@ -4,15 +4,15 @@
  * `IP<TAB>count`), CRLF, a UTF-8 BOM, quoted values, and a one-word header line (`IP`, `Domain`).
  *
  * A list is read as bytes (`plainBytes`): the shapes most of a feed is made of — a dotted IPv4
- * address or CIDR, a domain already in normal form, an `http(s)://` URL that is its own comparison
- * key — are recognised and hashed in the bytes and go into the store with no string made. Any other
+ * address or CIDR, an IPv6 address or CIDR of hex groups, a domain already in normal form, an
+ * `http(s)://` URL that is its own comparison key — are recognised and hashed in the bytes and go into the store with no string made. Any other
  * value is decoded and offered to `IndicatorParser.add` as before, and a line that is not ASCII goes
  * whole through the string loop (`plainLines`: Unicode trims, IDN). Each byte shape is accepted only
  * where `add` provably stores the same thing (tests compare the two loops store byte for byte).
  */
-import { FNV_OFFSET, FNV_PRIME, fmix, hashBytes } from '../flat.js';
+import { FNV_OFFSET, FNV_PRIME, fmix } from '../flat.js';
 import type { IndicatorParser, IndicatorStoreBuilder } from '../store-builder.js';
-import { MIN_V4_PREFIX, type Meta } from '../store.js';
+import { MIN_V4_PREFIX, MIN_V6_PREFIX, type Meta } from '../store.js';
 import type { FeedInput, LoadContext } from './types.js';
 
 /** From this many bytes on, a list is parsed on two threads where there are two cores (split.ts). */
@@ -132,10 +132,12 @@ export function plainBytes(b: Buffer, from: number, to: number, parser: Indicato
   while (start < to) {
     let end = start;
     let high = 0;
+    let spaced = false; // a byte ≤ 32 (space, tab, CR...): trim and cut the token; else the line is the token
     for (; end < to; end++) {
       const c = b[end]!;
       if (c === 10) break;
       high |= c;
+      if (c <= 32) spaced = true;
     }
     lineNo++;
     let s = start;
@@ -150,17 +152,21 @@ export function plainBytes(b: Buffer, from: number, to: number, parser: Indicato
       rows += p.rows!;
       continue;
     }
-    while (s < e && isAsciiSpace(b[s]!)) s++;
-    while (e > s && isAsciiSpace(b[e - 1]!)) e--;
+    if (spaced) {
+      while (s < e && isAsciiSpace(b[s]!)) s++;
+      while (e > s && isAsciiSpace(b[e - 1]!)) e--;
+    }
     if (s === e) continue;
     const c0 = b[s]!;
     if (c0 === 35 /* # */ || c0 === 59 /* ; */ || (c0 === 47 && e - s > 1 && b[s + 1] === 47)) continue;
     let cut = e;
-    for (let i = s; i < e; i++) {
-      const c = b[i]!;
-      if (c === 32 || c === 9) {
-        cut = i;
-        break;
+    if (spaced) {
+      for (let i = s; i < e; i++) {
+        const c = b[i]!;
+        if (c === 32 || c === 9) {
+          cut = i;
+          break;
+        }
       }
     }
     if (b[cut - 1] === 44) cut--; // `1.2.3.4,`
@@ -196,7 +202,7 @@ function addFast(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: 
     if (b[colon] === 58 && b[colon + 1] === 47 && b[colon + 2] === 47) return addFastUrl(b, s, colon + 3, e, p, meta);
   }
   if (c0 >= 48 && c0 <= 57 && addFastV4(b, s, e, p, meta)) return true;
-  return addFastDomain(b, s, e, p, meta);
+  return addFastDomain(b, s, e, p, meta) || addFastV6(b, s, e, p, meta);
 }
 
 /** `a.b.c.d` or `a.b.c.d/len` (len 8…32): a strict dotted quad as `parseIPv4` reads one. */
@@ -237,6 +243,78 @@ function addFastV4(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta
   }
   if (len > 32 || len < MIN_V4_PREFIX) return false;
   p.addV4(v4, len, meta);
+  return true;
+}
+
+/** The groups of an IPv6 address as read (`addFastV6`), and the eight of the full address. */
+const v6Read = new Int32Array(8);
+const v6Full = new Int32Array(8);
+
+/**
+ * An IPv6 address of hex groups and colons only (any case, one `::` at most; no embedded IPv4, no
+ * zone), or such an address `/len` (len 16…128), read as `parseIPv6` reads it. An IPv4-mapped address
+ * (folded to IPv4) and everything else are left to `add`.
+ */
+function addFastV6(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: Meta): boolean {
+  let end = s;
+  while (end < e && b[end] !== 47) end++;
+  if (end - s < 2 || end - s > 45) return false;
+  let count = 0;
+  let dbl = -1;
+  let i = s;
+  if (b[s] === 58) {
+    if (b[s + 1] !== 58) return false;
+    dbl = 0;
+    i = s + 2;
+  }
+  while (i < end) {
+    let val = 0;
+    let nd = 0;
+    for (; i < end; i++) {
+      const c = b[i]!;
+      let d: number;
+      if (c >= 48 && c <= 57) d = c - 48;
+      else if (c >= 97 && c <= 102) d = c - 87;
+      else if (c >= 65 && c <= 70) d = c - 55;
+      else break;
+      val = val * 16 + d;
+      if (++nd > 4) return false;
+    }
+    if (nd === 0 || count === 8) return false;
+    v6Read[count++] = val;
+    if (i === end) break;
+    if (b[i] !== 58) return false; // a dot (IPv4 tail), `%` (zone), anything else
+    if (i + 1 < end && b[i + 1] === 58) {
+      if (dbl >= 0) return false;
+      dbl = count;
+      i += 2;
+    } else if (++i === end) return false; // a trailing single colon
+  }
+  if (dbl >= 0) {
+    if (count > 7) return false;
+    const gap = 8 - count;
+    for (let k = 0; k < 8; k++) v6Full[k] = k < dbl ? v6Read[k]! : k < dbl + gap ? 0 : v6Read[k - gap]!;
+  } else {
+    if (count !== 8) return false;
+    v6Full.set(v6Read);
+  }
+  const w0 = (v6Full[0]! << 16) | v6Full[1]!;
+  const w1 = (v6Full[2]! << 16) | v6Full[3]!;
+  const w2 = (v6Full[4]! << 16) | v6Full[5]!;
+  const w3 = (v6Full[6]! << 16) | v6Full[7]!;
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return false; // IPv4-mapped
+  let len = 128;
+  if (end < e) {
+    if (e - end - 1 < 1 || e - end - 1 > 3) return false;
+    len = 0;
+    for (let k = end + 1; k < e; k++) {
+      const c = b[k]!;
+      if (c < 48 || c > 57) return false;
+      len = len * 10 + c - 48;
+    }
+    if (len > 128 || len < MIN_V6_PREFIX) return false;
+  }
+  p.addV6Words(w0, w1, w2, w3, len, meta);
   return true;
 }
 
@@ -288,16 +366,19 @@ const URL_KEPT = (() => {
 function addFastUrl(b: Uint8Array, s: number, hs: number, e: number, p: IndicatorParser, meta: Meta): boolean {
   let he = hs;
   let lastDot = hs - 1;
+  let xn = false;
   for (; he < e; he++) {
     const c = b[he]!;
     if (c === 46) {
       if (lastDot === he - 1) return false; // `..`, or a leading dot
       lastDot = he;
     } else if (c === 47) break;
-    else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+    else if (c >= 97 && c <= 122) {
+      // `xn--` (a match cannot run past the host: a `/` ends it)
+      if (c === 120 && b[he + 1] === 110 && b[he + 2] === 45 && b[he + 3] === 45) xn = true;
+    } else if (!((c >= 48 && c <= 57) || c === 45)) return false;
   }
-  if (he === e || he === hs || lastDot === he - 1) return false;
-  for (let i = hs; i + 3 < he; i++) if (b[i] === 120 && b[i + 1] === 110 && b[i + 2] === 45 && b[i + 3] === 45) return false; // xn--
+  if (he === e || he === hs || lastDot === he - 1 || xn) return false;
   const ll = lastDot + 1;
   if (b[ll] === 48 && b[ll + 1] === 120) return false; // 0x…: WHATWG reads a number
   let numeric = true;
@@ -309,29 +390,38 @@ function addFastUrl(b: Uint8Array, s: number, hs: number, e: number, p: Indicato
     }
   }
   if (numeric && !isQuad(b, hs, he)) return false;
+  // the path and query: kept characters only; `'` not in the query; before the query no dot
+  // segment (`/./`, `/../`, also at the end: WHATWG resolves them) and no `%2e`
   let q = -1;
   for (let i = he; i < e; i++) {
     const c = b[i]!;
     if (URL_KEPT[c] === 0) return false;
-    if (c === 63) {
+    if (c === 47) {
+      if (q < 0 && i + 1 < e && b[i + 1] === 46 && (isPathEnd(b, i + 2, e) || (i + 2 < e && b[i + 2] === 46 && isPathEnd(b, i + 3, e)))) return false;
+    } else if (c === 37) {
+      if (q < 0 && i + 2 < e && b[i + 1] === 50 && (b[i + 2]! | 32) === 101) return false;
+    } else if (c === 63) {
       if (q < 0) q = i;
-    } else if (c === 39 && q >= 0) return false; // `'` is encoded in a query
+    } else if (c === 39 && q >= 0) return false;
   }
   if (q >= 0 && q + 1 === e) return false; // an empty query is dropped
-  const pathEnd = q < 0 ? e : q;
-  for (let d = he; d < pathEnd; d++) {
-    const c = b[d]!;
-    if (c === 47 && d + 1 < e && b[d + 1] === 46) {
-      // dot segments (`/./`, `/../`, at the end too) are resolved by WHATWG
-      if (isPathEnd(b, d + 2, pathEnd) || (d + 2 < e && b[d + 2] === 46 && isPathEnd(b, d + 3, pathEnd))) return false;
-    } else if (c === 37 && d + 2 < e && b[d + 1] === 50 && (b[d + 2]! | 32) === 101) return false; // %2e
+  // `hashRange` of the key and of its host, right to left, sharing the pass over the host
+  let hk = FNV_OFFSET;
+  for (let i = e - 1; i >= he; i--) hk = Math.imul(hk ^ b[i]!, FNV_PRIME);
+  let hh = FNV_OFFSET;
+  for (let i = he - 1; i >= hs; i--) {
+    const c = b[i]!;
+    hk = Math.imul(hk ^ c, FNV_PRIME);
+    hh = Math.imul(hh ^ c, FNV_PRIME);
   }
-  p.addUrlKeyBytes(b, s, e, hashBytes(b, s, e), hashBytes(b, hs, he), meta);
+  for (let i = hs - 1; i >= s; i--) hk = Math.imul(hk ^ b[i]!, FNV_PRIME);
+  p.addUrlKeyBytes(b, s, e, fmix(hk), fmix(hh), meta);
   return true;
 }
 
-function isPathEnd(b: Uint8Array, i: number, end: number): boolean {
-  if (i >= end) return true;
+/** A dot segment ends at `i`: the end of the path, a `/`, or the `?` of the query. */
+function isPathEnd(b: Uint8Array, i: number, e: number): boolean {
+  if (i >= e) return true;
   const c = b[i];
   return c === 47 || c === 63;
 }

@@ -80,6 +80,16 @@ export class OpRecorder extends IndicatorParser {
     o[this.n++] = len;
   }
 
+  addV6Words(w0: number, w1: number, w2: number, w3: number, len: number, _meta: Meta): void {
+    const o = this.room(6);
+    o[this.n++] = OP_V6;
+    o[this.n++] = w0;
+    o[this.n++] = w1;
+    o[this.n++] = w2;
+    o[this.n++] = w3;
+    o[this.n++] = len;
+  }
+
   addDomain(d: string, _meta: Meta): void {
     const o = this.room(3);
     o[this.n++] = OP_DOMAIN;
