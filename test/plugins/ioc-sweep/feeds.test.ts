@@ -224,7 +224,7 @@ describe('sources', () => {
 
   it('reads a file as bytes: a large file detects its format from its head, a list from a file loads as from its text', async () => {
     const { writeFileSync } = await import('node:fs');
-    const { loadPlain } = await import('../../../plugins/analyse/ioc-sweep/feeds/plain.js');
+    const { loadPlain, SPLIT_MIN_CHARS } = await import('../../../plugins/analyse/ioc-sweep/feeds/plain.js');
     const { IndicatorStoreBuilder } = await import('../../../plugins/analyse/ioc-sweep/store-builder.js');
     const { Tally } = await import('../../../plugins/analyse/ioc-sweep/feeds/types.js');
     const dir = tempDir('ioc-');
@@ -233,12 +233,12 @@ describe('sources', () => {
     expect((await loadFeed(feed(`${dir}/big-csv`), opts)).format).toBe('csv');
     writeFileSync(`${dir}/spaced`, `${'\n'.repeat(70000)}"value","b"\n"x.example","y"\n`);
     expect((await loadFeed(feed(`${dir}/spaced`), opts)).format).toBe('csv');
-    // a list of ≥ 4 MiB (read on two threads where there are two cores) with a BOM, IDN and bad rows
+    // a list large enough to be read on two threads (where there are two cores), with a BOM, IDN and bad rows
     const rows: string[] = [];
-    for (let i = 0; i < 200000; i++) rows.push(i % 50 === 0 ? `bücher${i % 7}.example` : i % 97 === 0 ? `bad..${i}` : `h${i}.example.org\t# n`);
+    for (let i = 0; i < 420000; i++) rows.push(i % 50 === 0 ? `bücher${i % 7}.example` : i % 97 === 0 ? `bad..${i}` : `h${i}.example.org\t# n`);
     const text = `\ufeffDomain\n${rows.join('\n')}\n`;
     writeFileSync(`${dir}/big.txt`, text);
-    expect(Buffer.byteLength(text)).toBeGreaterThan(4 << 20);
+    expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(SPLIT_MIN_CHARS);
     const l = await loadFeed(feed(`${dir}/big.txt`), opts);
     const store = new IndicatorStoreBuilder('f');
     const tally = new Tally();

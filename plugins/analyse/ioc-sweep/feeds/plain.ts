@@ -15,8 +15,11 @@ import type { IndicatorParser, IndicatorStoreBuilder } from '../store-builder.js
 import { MIN_V4_PREFIX, MIN_V6_PREFIX, type Meta } from '../store.js';
 import type { FeedInput, LoadContext } from './types.js';
 
-/** From this many bytes on, a list is parsed on two threads where there are two cores (split.ts). */
-export const SPLIT_MIN_CHARS = 4 << 20;
+/**
+ * From this many bytes on, a list is parsed on two threads where there are two cores (split.ts).
+ * Below it the worker's start (≈ 0.1 s of CPU: an isolate, the modules, a cold JIT) is not repaid.
+ */
+export const SPLIT_MIN_CHARS = 8 << 20;
 /** Below this many lines (estimated), or bytes, a list is loaded without sizing the store first. */
 const RESERVE_MIN_LINES = 4096;
 const RESERVE_MIN_CHARS = 32768;
