@@ -210,6 +210,29 @@ const EDGES = [
   'http://a.b/x{y}',
   "http://a.b/!$&'()*+,;=:@~_-.%20",
   'http://[::1]/x',
+  'http://[::]/x',
+  'http://[2a01:84d2:0:90::ca8]/c.ps1?id=r&v=54',
+  'http://[2a01:84d2:0:90::CA8]/x',
+  'http://[2a01:84d2:0:090::ca8]/x',
+  'http://[2a01:84d2:0:90:0:0:0:ca8]/x',
+  'http://[2a01:0:0:90::ca8]/x',
+  'http://[2a01::90:0:0:ca8]/x',
+  'http://[1:0:0:2:0:0:3:4]/x',
+  'http://[1::2:0:0:3:4]/x',
+  'http://[1:2:3:4:5:6:7:8]/x',
+  'http://[1:2:3:4:5:6:7::]/x',
+  'http://[1:2:3:4:5:6::8]/x',
+  'http://[1:2:3:4:5:6:0:8]/x',
+  'http://[::ffff:102:304]/x',
+  'http://[::ffff:1.2.3.4]/x',
+  'http://[fe80::1%25eth0]/x',
+  'http://[2a01::1]:8080/x',
+  'http://[2a01::1]:80/x',
+  'http://[2a01::1]',
+  'http://[2a01::1]?q',
+  'http://[2a01::1/x',
+  'http://[2a01::1]x/y',
+  'https://[2a01::1]/./x',
   'http://user@a.b/x',
   '2001:db8::1',
   '2001:DB8::C2f7',
@@ -257,8 +280,9 @@ describe('plain lists: the line loop', () => {
   });
 
   it('stores generated values near the byte shapes as add() does', () => {
-    const ch = fc.constantFrom(..."ahtpsx019:/.?#%2eE-_'n[]@A".split(''));
-    const value = fc.tuple(fc.constantFrom('', '', 'http://', 'https://', '1.2.3.', 'a.b'), fc.array(ch, { maxLength: 14 })).map(([p, cs]) => p + cs.join(''));
+    const ch = fc.constantFrom(..."ahtpsx019:/.?#%2eE-_'n[]@AfF0:]".split(''));
+    const prefix = fc.constantFrom('', '', 'http://', 'https://', '1.2.3.', 'a.b', '2001:db8:', '::', 'http://[', 'http://[1:0:0:', 'http://[2001:db8::');
+    const value = fc.tuple(prefix, fc.array(ch, { maxLength: 14 })).map(([p, cs]) => p + cs.join(''));
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 20 }), (values) => {
         sameLoad(values.join('\n'));

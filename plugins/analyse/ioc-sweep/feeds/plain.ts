@@ -261,6 +261,29 @@ const v6Full = new Int32Array(8);
 function addFastV6(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: Meta): boolean {
   let end = s;
   while (end < e && b[end] !== 47) end++;
+  if (!readV6(b, s, end)) return false;
+  const w0 = (v6Full[0]! << 16) | v6Full[1]!;
+  const w1 = (v6Full[2]! << 16) | v6Full[3]!;
+  const w2 = (v6Full[4]! << 16) | v6Full[5]!;
+  const w3 = (v6Full[6]! << 16) | v6Full[7]!;
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return false; // IPv4-mapped
+  let len = 128;
+  if (end < e) {
+    if (e - end - 1 < 1 || e - end - 1 > 3) return false;
+    len = 0;
+    for (let k = end + 1; k < e; k++) {
+      const c = b[k]!;
+      if (c < 48 || c > 57) return false;
+      len = len * 10 + c - 48;
+    }
+    if (len > 128 || len < MIN_V6_PREFIX) return false;
+  }
+  p.addV6Words(w0, w1, w2, w3, len, meta);
+  return true;
+}
+
+/** Read `b[s, end)` as `parseIPv6` would, hex groups and colons only, into `v6Full`; false for anything else. */
+function readV6(b: Uint8Array, s: number, end: number): boolean {
   if (end - s < 2 || end - s > 45) return false;
   let count = 0;
   let dbl = -1;
@@ -301,24 +324,45 @@ function addFastV6(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta
     if (count !== 8) return false;
     v6Full.set(v6Read);
   }
-  const w0 = (v6Full[0]! << 16) | v6Full[1]!;
-  const w1 = (v6Full[2]! << 16) | v6Full[3]!;
-  const w2 = (v6Full[4]! << 16) | v6Full[5]!;
-  const w3 = (v6Full[6]! << 16) | v6Full[7]!;
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return false; // IPv4-mapped
-  let len = 128;
-  if (end < e) {
-    if (e - end - 1 < 1 || e - end - 1 > 3) return false;
-    len = 0;
-    for (let k = end + 1; k < e; k++) {
-      const c = b[k]!;
-      if (c < 48 || c > 57) return false;
-      len = len * 10 + c - 48;
-    }
-    if (len > 128 || len < MIN_V6_PREFIX) return false;
-  }
-  p.addV6Words(w0, w1, w2, w3, len, meta);
   return true;
+}
+
+/**
+ * True when `b[s, end)` is the IPv6 address in `v6Full` as the WHATWG URL serializer writes it:
+ * lower-case groups without leading zeros, the first longest run of two or more zero groups as `::`.
+ */
+function isWhatwgV6(b: Uint8Array, s: number, end: number): boolean {
+  let zs = -1;
+  let zl = 1;
+  for (let i = 0; i < 8; ) {
+    if (v6Full[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && v6Full[j] === 0) j++;
+    if (j - i > zl) {
+      zs = i;
+      zl = j - i;
+    }
+    i = j;
+  }
+  let at = s;
+  for (let k = 0; k < 8; k++) {
+    if (k === zs) {
+      if (k === 0 && b[at++] !== 58) return false;
+      if (b[at++] !== 58) return false;
+      k += zl - 1;
+      continue;
+    }
+    const g = v6Full[k]!;
+    for (let shift = g >= 0x1000 ? 12 : g >= 0x100 ? 8 : g >= 0x10 ? 4 : 0; shift >= 0; shift -= 4) {
+      const d = (g >>> shift) & 15;
+      if (b[at++] !== (d < 10 ? 48 + d : 87 + d)) return false;
+    }
+    if (k < 7 && b[at++] !== 58) return false;
+  }
+  return at === end;
 }
 
 /**
@@ -364,26 +408,49 @@ const URL_KEPT = (() => {
  * An `http(s)://` URL (lower-case scheme, host from `hs`) that is its own comparison key: the cases
  * where `fastUrlKey` returns the value unchanged — a host of `[a-z0-9.-]` (no `xn--`, no empty label,
  * a numeric last label only in a canonical dotted quad), no port, a path, only kept characters, no
- * fragment, no empty query, no `'` in the query, no dot segments. Anything else is left to `add`.
+ * fragment, no empty query, no `'` in the query, no dot segments — and the same with a bracketed
+ * IPv6 host already in the form WHATWG serialises (which `fastUrlKey` leaves to the WHATWG parser).
+ * Anything else is left to `add`.
  */
 function addFastUrl(b: Uint8Array, s: number, hs: number, e: number, p: IndicatorParser, meta: Meta): boolean {
+  let he: number;
+  if (b[hs] === 91) {
+    // `[IPv6]`, written as WHATWG writes it back
+    let close = hs + 1;
+    while (close < e && b[close] !== 93) close++;
+    if (close === e || !readV6(b, hs + 1, close) || !isWhatwgV6(b, hs + 1, close)) return false;
+    he = close + 1;
+    if (he === e || b[he] !== 47) return false;
+  } else {
+    he = hostEnd(b, hs, e);
+    if (he < 0) return false;
+  }
+  return addUrlPath(b, s, hs, he, e, p, meta);
+}
+
+/**
+ * Where a host of `[a-z0-9.-]` labels starting at `hs` ends (at its path's `/`), when `fastUrlKey`
+ * would keep it as it is: no empty label, no `xn--`, a numeric last label only in a dotted quad.
+ * -1 otherwise.
+ */
+function hostEnd(b: Uint8Array, hs: number, e: number): number {
   let he = hs;
   let lastDot = hs - 1;
   let xn = false;
   for (; he < e; he++) {
     const c = b[he]!;
     if (c === 46) {
-      if (lastDot === he - 1) return false; // `..`, or a leading dot
+      if (lastDot === he - 1) return -1; // `..`, or a leading dot
       lastDot = he;
     } else if (c === 47) break;
     else if (c >= 97 && c <= 122) {
       // `xn--` (a match cannot run past the host: a `/` ends it)
       if (c === 120 && b[he + 1] === 110 && b[he + 2] === 45 && b[he + 3] === 45) xn = true;
-    } else if (!((c >= 48 && c <= 57) || c === 45)) return false;
+    } else if (!((c >= 48 && c <= 57) || c === 45)) return -1;
   }
-  if (he === e || he === hs || lastDot === he - 1 || xn) return false;
+  if (he === e || he === hs || lastDot === he - 1 || xn) return -1;
   const ll = lastDot + 1;
-  if (b[ll] === 48 && b[ll + 1] === 120) return false; // 0x…: WHATWG reads a number
+  if (b[ll] === 48 && b[ll + 1] === 120) return -1; // 0x…: WHATWG reads a number
   let numeric = true;
   for (let k = ll; k < he; k++) {
     const c = b[k]!;
@@ -392,7 +459,11 @@ function addFastUrl(b: Uint8Array, s: number, hs: number, e: number, p: Indicato
       break;
     }
   }
-  if (numeric && !isQuad(b, hs, he)) return false;
+  return numeric && !isQuad(b, hs, he) ? -1 : he;
+}
+
+/** The rest of `addFastUrl`: the path and query from `he` (a `/`) kept as they are, then the key added. */
+function addUrlPath(b: Uint8Array, s: number, hs: number, he: number, e: number, p: IndicatorParser, meta: Meta): boolean {
   // the path and query: kept characters only; `'` not in the query; before the query no dot
   // segment (`/./`, `/../`, also at the end: WHATWG resolves them) and no `%2e`
   let q = -1;
