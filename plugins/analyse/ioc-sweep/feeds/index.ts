@@ -10,7 +10,7 @@ import type { IndicatorStore } from '../store.js';
 import { IndicatorStoreBuilder } from '../store-builder.js';
 import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
 import { FileFeedInput, Tally } from './types.js';
-import { loadPlain, SPLIT_MIN_CHARS } from './plain.js';
+import { loadPlain, SPLIT_MIN_CHARS, splitWanted } from './plain.js';
 import { loadJson } from './json.js';
 import { isHdfsPath, readHdfsFeed } from './hdfs.js';
 
@@ -184,8 +184,8 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
     format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, formatHead(input)) : feed.format;
     switch (format) {
       case 'list':
-        // a large list is parsed on two threads (split.ts); its module loads only for one
-        if ((input.bytes?.length ?? input.text.length) >= SPLIT_MIN_CHARS) await (await import('./split.js')).loadPlainMaybeSplit(input, ctx);
+        // a large list may be parsed on two threads (split.ts, opt-in); its module loads only then
+        if ((input.bytes?.length ?? input.text.length) >= SPLIT_MIN_CHARS && splitWanted()) await (await import('./split.js')).loadPlainMaybeSplit(input, ctx);
         else loadPlain(input, ctx);
         break;
       // the CSV reader (and csv-parse) loads only for a CSV feed: otherwise every run's start-up would pay for it

@@ -16,10 +16,22 @@ import { MIN_V4_PREFIX, MIN_V6_PREFIX, type Meta } from '../store.js';
 import type { FeedInput, LoadContext } from './types.js';
 
 /**
- * From this many bytes on, a list is parsed on two threads where there are two cores (split.ts).
- * Below it the worker's start (≈ 0.1 s of CPU: an isolate, the modules, a cold JIT) is not repaid.
+ * From this many bytes on, a list may be parsed on two threads where there are two cores (split.ts,
+ * `splitWanted`). Below it the worker's start (≈ 0.1 s of CPU: an isolate, the modules, a cold JIT)
+ * is not repaid.
  */
 export const SPLIT_MIN_CHARS = 8 << 20;
+
+/**
+ * Whether large lists are parsed on two threads: only with `SLUICE_FEED_THREADS=2` in the
+ * environment. With the byte loop one thread loads the 1M-indicator bench feed in less wall time
+ * than two in a fresh process on the shared two-core machine, and with ~0.3 s less CPU
+ * (bench/RESULTS.md, "Feed load from bytes"); the worker's start and a second cold JIT cost more
+ * than the parsing it takes over.
+ */
+export function splitWanted(): boolean {
+  return process.env.SLUICE_FEED_THREADS === '2';
+}
 /** Below this many lines (estimated), or bytes, a list is loaded without sizing the store first. */
 const RESERVE_MIN_LINES = 4096;
 const RESERVE_MIN_CHARS = 32768;

@@ -278,12 +278,10 @@ export interface SplitOptions {
 
 /**
  * `loadPlainSplit` for a list of at least `SPLIT_MIN_CHARS` on a machine with a second core, else
- * `loadPlain`. `SLUICE_FEED_THREADS=1` in the environment keeps every list on the main thread (for
- * comparing the two).
+ * `loadPlain`. The loader calls it only when `splitWanted()`.
  */
 export async function loadPlainMaybeSplit(input: FeedInput, ctx: LoadContext): Promise<void> {
-  if ((input.bytes?.length ?? input.text.length) >= SPLIT_MIN_CHARS && availableParallelism() > 1 && process.env.SLUICE_FEED_THREADS !== '1')
-    await loadPlainSplit(input, ctx);
+  if ((input.bytes?.length ?? input.text.length) >= SPLIT_MIN_CHARS && availableParallelism() > 1) await loadPlainSplit(input, ctx);
   else loadPlain(input, ctx);
 }
 
