@@ -5,10 +5,11 @@
  *
  * A list is read as bytes (`plainBytes`): the shapes most of a feed is made of — a dotted IPv4
  * address or CIDR, an IPv6 address or CIDR of hex groups, a domain already in normal form, an
- * `http(s)://` URL that is its own comparison key — are recognised and hashed in the bytes and go into the store with no string made. Any other
- * value is decoded and offered to `IndicatorParser.add` as before, and a line that is not ASCII goes
- * whole through the string loop (`plainLines`: Unicode trims, IDN). Each byte shape is accepted only
- * where `add` provably stores the same thing (tests compare the two loops store byte for byte).
+ * `http(s)://` URL that is its own comparison key — are recognised and hashed in the bytes and go
+ * into the store with no string made. Any other value is decoded and offered to
+ * `IndicatorParser.add` as before, and a line that is not ASCII goes whole through the string loop
+ * (`plainLines`: Unicode trims, IDN). Each byte shape is accepted only where `add` stores the same
+ * thing (tests compare the two loops, store byte for byte).
  */
 import { FNV_OFFSET, FNV_PRIME, fmix } from '../flat.js';
 import type { IndicatorParser, IndicatorStoreBuilder } from '../store-builder.js';
@@ -32,6 +33,7 @@ export const SPLIT_MIN_CHARS = 8 << 20;
 export function splitWanted(): boolean {
   return process.env.SLUICE_FEED_THREADS === '2';
 }
+
 /** Below this many lines (estimated), or bytes, a list is loaded without sizing the store first. */
 const RESERVE_MIN_LINES = 4096;
 const RESERVE_MIN_CHARS = 32768;
