@@ -64,8 +64,9 @@ export function fmix(h: number): number {
   return (h ^ (h >>> 16)) & hashMask;
 }
 
-const FNV_OFFSET = 0x811c9dc5 | 0;
-const FNV_PRIME = 0x01000193;
+/** FNV-1a's offset basis and prime (`hashRange`; exported for loops that hash as they scan). */
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 
 /**
  * Hash of `s[start, end)`, reading right to left (FNV-1a then `fmix`). Right to left so that one
@@ -212,6 +213,17 @@ export class Arena {
     return off;
   }
 
+  /** Append the units `b[start, end)` (bytes of ASCII text); returns their offset. */
+  addBytes(b: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    if (this.used + n > this.data.length) this.resize(Math.max(this.data.length * 2, this.used + n));
+    const off = this.used;
+    const d = this.data;
+    for (let i = 0; i < n; i++) d[off + i] = b[start + i]!;
+    this.used += n;
+    return off;
+  }
+
   /** Room for `n` more units without growing. */
   reserve(n: number): void {
     if (this.used + n > this.data.length) this.resize(this.used + n);
@@ -238,6 +250,13 @@ export class Arena {
   equals(off: number, len: number, s: string, start: number): boolean {
     const d = this.data;
     for (let i = 0; i < len; i++) if (d[off + i] !== s.charCodeAt(start + i)) return false;
+    return true;
+  }
+
+  /** The bytes `b[start, start + len)` equal the stored `[off, off + len)`. */
+  equalsBytes(off: number, len: number, b: Uint8Array, start: number): boolean {
+    const d = this.data;
+    for (let i = 0; i < len; i++) if (d[off + i] !== b[start + i]) return false;
     return true;
   }
 
@@ -323,6 +342,40 @@ export class StrTable {
     this.entries[3 * e + 1] = s.length;
     this.entries[3 * e + 2] = ref;
     this.place(h, e + 1);
+  }
+
+  /**
+   * The entry of the text whose code units are the bytes `b[start, end)` (hash `h`), or, when it is
+   * not there, -1 after adding it with `ref`: `find` then `insert` in one probe (the table ends up
+   * exactly as after the two).
+   */
+  findOrAddBytes(b: Uint8Array, start: number, end: number, h: number, ref: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const len = end - start;
+    let i = h & mask;
+    for (;;) {
+      const e = slots[2 * i + 1]!;
+      if (e === 0) break;
+      if (slots[2 * i] === h) {
+        const k = 3 * (e - 1);
+        if (this.entries[k + 1] === len && this.arena.equalsBytes(this.entries[k]!, len, b, start)) return e - 1;
+      }
+      i = (i + 1) & mask;
+    }
+    if (3 * (this.n + 1) > this.entries.length) this.entries = grownI32(this.entries, 6 * (this.n + 1));
+    const e = this.n++;
+    this.entries[3 * e] = this.arena.addBytes(b, start, end);
+    this.entries[3 * e + 1] = len;
+    this.entries[3 * e + 2] = ref;
+    if (this.n * 2 > mask + 1) {
+      this.rehash(2 * (mask + 1));
+      this.place(h, e + 1);
+    } else {
+      slots[2 * i] = h;
+      slots[2 * i + 1] = e + 1;
+    }
+    return -1;
   }
 
   private place(h: number, e1: number): void {
@@ -425,6 +478,42 @@ export class WordTable {
     if ((this.n + 1) * 2 > this.mask + 1) this.rehash(2 * (this.mask + 1));
     this.n++;
     this.place(w0, w1, w2, w3, len, ref);
+  }
+
+  /**
+   * The slot of the key, or, when it is not there, -1 after adding it with `ref`: `find` then
+   * `insert` in one probe (the table ends up exactly as after the two).
+   */
+  findOrAdd(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): number {
+    const slots = this.slots;
+    const stride = this.stride;
+    const mask = this.mask;
+    const tag = len + 1;
+    let i = wordHash(w0, w1, w2, w3, len) & mask;
+    let k: number;
+    for (;;) {
+      k = i * stride;
+      const t = slots[k + stride - 2]!;
+      if (t === 0) break;
+      if (t === tag && slots[k] === w0 && (stride === 3 || (slots[k + 1] === w1 && slots[k + 2] === w2 && slots[k + 3] === w3))) return k;
+      i = (i + 1) & mask;
+    }
+    if ((this.n + 1) * 2 > mask + 1) {
+      this.rehash(2 * (mask + 1));
+      this.n++;
+      this.place(w0, w1, w2, w3, len, ref);
+      return -1;
+    }
+    this.n++;
+    slots[k] = w0;
+    if (stride === 6) {
+      slots[k + 1] = w1;
+      slots[k + 2] = w2;
+      slots[k + 3] = w3;
+    }
+    slots[k + stride - 2] = tag;
+    slots[k + stride - 1] = ref;
+    return -1;
   }
 
   private place(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): void {

@@ -48,6 +48,8 @@ function urlKeyHost(key: string): [number, number] {
 export abstract class IndicatorParser {
   abstract addV4(n: number, len: number, meta: Meta): void;
   abstract addV6(hex: string, len: number, meta: Meta): void;
+  /** An IPv6 prefix given as its four 32-bit words (host bits may be set: they are masked). */
+  abstract addV6Words(w0: number, w1: number, w2: number, w3: number, len: number, meta: Meta): void;
   abstract addDomain(d: string, meta: Meta): void;
   abstract addUrlKey(key: string, meta: Meta): void;
   /** A scheme-less URL: one indicator stored under two keys (`http://…` and `https://…`). */
@@ -55,6 +57,13 @@ export abstract class IndicatorParser {
   /** `ip:port` (port -1: none given): added unless the address is there already (first wins). */
   abstract addV4Port(n: number, port: number, meta: Meta): void;
   abstract addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void;
+  /**
+   * A domain in normal form given as the bytes `b[s, e)` of a feed file (ASCII), with its
+   * `hashRange` (of its text) and label count: what `addDomain` does for the same text, with no string made.
+   */
+  abstract addDomainBytes(b: Uint8Array, s: number, e: number, h: number, labels: number, meta: Meta): void;
+  /** A URL key given as the bytes `b[s, e)` (ASCII), with its `hashRange` and that of its host: `addUrlKey` without a string. */
+  abstract addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void;
 
   /**
    * Add one value as a feed gives it. `hint` narrows the type when the feed says what it is.
@@ -402,10 +411,9 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     if ((len < 32 && len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
     this.v4Lens = this.addLen(this.v4Lens, len);
     const t = this.v4;
-    const slot = t.find(key, 0, 0, 0, len);
+    const slot = t.findOrAdd(key, 0, 0, 0, len, this.metaRef(meta));
     let added = true;
-    if (slot < 0) t.insert(key, 0, 0, 0, len, this.metaRef(meta));
-    else {
+    if (slot >= 0) {
       const r = this.mergeRef(t.ref(slot), meta);
       if (r === null) added = false;
       else t.setRef(slot, r);
@@ -421,15 +429,16 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   /** An IPv6 prefix given as its four 32-bit words (host bits may be set: they are masked). */
   addV6Words(w0: number, w1: number, w2: number, w3: number, len: number, meta: Meta): void {
     this.writable();
-    const w = [w0, w1, w2, w3];
-    const m = [0, 1, 2, 3].map((i) => w[i]! & topMask(len - 32 * i));
-    if (len < 128 && (m[0] !== w[0] || m[1] !== w[1] || m[2] !== w[2] || m[3] !== w[3])) this.counts.host_bits_masked++;
+    const m0 = w0 & topMask(len);
+    const m1 = w1 & topMask(len - 32);
+    const m2 = w2 & topMask(len - 64);
+    const m3 = w3 & topMask(len - 96);
+    if (len < 128 && (m0 !== w0 || m1 !== w1 || m2 !== w2 || m3 !== w3)) this.counts.host_bits_masked++;
     this.v6Lens = this.addLen(this.v6Lens, len);
     const t = this.v6;
-    const slot = t.find(m[0]!, m[1]!, m[2]!, m[3]!, len);
+    const slot = t.findOrAdd(m0, m1, m2, m3, len, this.metaRef(meta));
     let added = true;
-    if (slot < 0) t.insert(m[0]!, m[1]!, m[2]!, m[3]!, len, this.metaRef(meta));
-    else {
+    if (slot >= 0) {
       const r = this.mergeRef(t.ref(slot), meta);
       if (r === null) added = false;
       else t.setRef(slot, r);
@@ -451,6 +460,39 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     return true;
   }
 
+  /** `addString` for the text whose code units are the bytes `b[s, e)`. */
+  private addBytes(t: StrTable, b: Uint8Array, s: number, e: number, h: number, meta: Meta): boolean {
+    const at = t.findOrAddBytes(b, s, e, h, this.metaRef(meta));
+    if (at < 0) return true;
+    const r = this.mergeRef(t.ref(at), meta);
+    if (r === null) return false;
+    t.setRef(at, r);
+    return true;
+  }
+
+  addDomainBytes(b: Uint8Array, s: number, e: number, h: number, labels: number, meta: Meta): void {
+    this.writable();
+    this.labelMask |= 1 << (labels > 31 ? 31 : labels);
+    if (this.addBytes(this.domains, b, s, e, h, meta)) this.counts['domain-name']++;
+    else this.counts.duplicates++;
+  }
+
+  addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void {
+    this.writable();
+    this.noteUrlHost(hostHash);
+    if (this.addBytes(this.urls, b, s, e, h, meta)) this.counts.url++;
+    else this.counts.duplicates++;
+  }
+
+  private noteUrlHost(hostHash: number): void {
+    if (this.urlHostCount === this.urlHostHashes.length) {
+      const b = new Int32Array(2 * this.urlHostCount);
+      b.set(this.urlHostHashes);
+      this.urlHostHashes = b;
+    }
+    this.urlHostHashes[this.urlHostCount++] = hostHash;
+  }
+
   addDomain(d: string, meta: Meta): void {
     this.addDomainHashed(d, hashRange(d, 0, d.length), domainLabels(d), meta);
   }
@@ -470,12 +512,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   /** `addUrlKey` with the hash of the key and of its host computed already (`hashRange`, `urlKeyHostHash`). */
   addUrlKeyHashed(key: string, h: number, hostHash: number, meta: Meta): void {
     this.writable();
-    if (this.urlHostCount === this.urlHostHashes.length) {
-      const b = new Int32Array(2 * this.urlHostCount);
-      b.set(this.urlHostHashes);
-      this.urlHostHashes = b;
-    }
-    this.urlHostHashes[this.urlHostCount++] = hostHash;
+    this.noteUrlHost(hostHash);
     if (this.addString(this.urls, key, h, meta)) this.counts.url++;
     else this.counts.duplicates++;
   }

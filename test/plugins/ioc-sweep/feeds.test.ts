@@ -221,4 +221,48 @@ describe('sources', () => {
       await new Promise((r) => server.close(r));
     }
   });
+
+  it('reads a file as bytes: a large file detects its format from its head, a list from a file loads as from its text', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { loadPlain, SPLIT_MIN_CHARS } = await import('../../../plugins/analyse/ioc-sweep/feeds/plain.js');
+    const { IndicatorStoreBuilder } = await import('../../../plugins/analyse/ioc-sweep/store-builder.js');
+    const { Tally } = await import('../../../plugins/analyse/ioc-sweep/feeds/types.js');
+    const dir = tempDir('ioc-');
+    // > 64 KiB, unnamed: CSV by its quoted header, and a list after more leading space than the decoded head holds
+    writeFileSync(`${dir}/big-csv`, `"value","type"\n${'"192.0.2.7","ip"\n'.repeat(5000)}`);
+    expect((await loadFeed(feed(`${dir}/big-csv`), opts)).format).toBe('csv');
+    writeFileSync(`${dir}/spaced`, `${'\n'.repeat(70000)}"value","b"\n"x.example","y"\n`);
+    expect((await loadFeed(feed(`${dir}/spaced`), opts)).format).toBe('csv');
+    // a list large enough to be read on two threads when asked (SLUICE_FEED_THREADS=2), with a BOM, IDN and bad rows
+    const rows: string[] = [];
+    for (let i = 0; i < 420000; i++) rows.push(i % 50 === 0 ? `bücher${i % 7}.example` : i % 97 === 0 ? `bad..${i}` : `h${i}.example.org\t# n`);
+    const text = `\ufeffDomain\n${rows.join('\n')}\n`;
+    writeFileSync(`${dir}/big.txt`, text);
+    expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(SPLIT_MIN_CHARS);
+    const store = new IndicatorStoreBuilder('f');
+    const tally = new Tally();
+    loadPlain({ label: `${dir}/big.txt`, text }, { store, tally, base: store.meta({ exact: false }), feed: feed(''), now: 0 });
+    const ref = store.seal();
+    const keys = (st: typeof ref) => {
+      const out: string[] = [];
+      st.forEachIndicator((k) => out.push(k));
+      return out;
+    };
+    const before = process.env.SLUICE_FEED_THREADS;
+    try {
+      for (const threads of ['1', '2']) {
+        process.env.SLUICE_FEED_THREADS = threads;
+        const l = await loadFeed(feed(`${dir}/big.txt`), opts);
+        expect(l.format).toBe('list');
+        expect(l.store.counts).toEqual(ref.counts);
+        expect(l.tally).toEqual(tally);
+        expect(l.tally.reasons.HEADER).toBe(1);
+        expect(dom(l, (await import('node:url')).domainToASCII('bücher0.example'))).toHaveLength(1);
+        expect(keys(l.store)).toEqual(keys(ref));
+      }
+    } finally {
+      if (before === undefined) delete process.env.SLUICE_FEED_THREADS;
+      else process.env.SLUICE_FEED_THREADS = before;
+    }
+  });
 });

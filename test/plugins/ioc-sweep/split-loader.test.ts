@@ -63,7 +63,7 @@ function mixedList(n: number, header: string | null): string {
   for (let i = 0; i < n; i++) {
     const a = i & 255;
     const b = (i >> 8) & 255;
-    switch (i % 23) {
+    switch (i % 26) {
       case 0:
         rows.push(`10.${b}.${a}.7`);
         break;
@@ -133,6 +133,15 @@ function mixedList(n: number, header: string | null): string {
         break;
       case 21:
         rows.push('\u00a0 \u2003');
+        break;
+      case 22:
+        rows.push(`http://p${i % 509}.example/a/${b}?x=${a % 7}`); // a URL that is its own key; repeats
+        break;
+      case 23:
+        rows.push(`2001:DB8:${a.toString(16)}::${b.toString(16)}/64`); // upper case, host bits set
+        break;
+      case 24:
+        rows.push(`${(a % 3) + 1}.${b}.0.0/${8 + (a % 25)}`); // CIDRs of every accepted length
         break;
       default:
         rows.push(`x${i % 89}.example.org`);
@@ -247,7 +256,7 @@ describe('plain lists on two threads', () => {
       if (r !== null) skips.push(r);
     }
     const { ops, strs } = rec.take();
-    replayOps(ctx.store, ops, strs, ctx.base);
+    replayOps(ctx.store, ops, strs, ctx.base, new Uint8Array(0));
     expect(ctx.store.seal().counts).toEqual(a.store.counts);
   });
 });

@@ -3,14 +3,14 @@
  * URL), pick the format (explicit or detected), run the loader, and return the store with its tally.
  * A feed that cannot be read at all throws a FeedError; rows that cannot be used are only counted.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { parseDuration } from '../../../../src/api.js';
 import type { IndicatorStore } from '../store.js';
 import { IndicatorStoreBuilder } from '../store-builder.js';
 import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
-import { Tally } from './types.js';
-import { loadPlain, SPLIT_MIN_CHARS } from './plain.js';
+import { FileFeedInput, Tally } from './types.js';
+import { loadPlain, SPLIT_MIN_CHARS, splitWanted } from './plain.js';
 import { loadJson } from './json.js';
 import { isHdfsPath, readHdfsFeed } from './hdfs.js';
 
@@ -103,12 +103,52 @@ export async function readFeed(feed: FeedConfig, opts: ReadOptions): Promise<{ i
   const inputs: FeedInput[] = [];
   for (const f of files) {
     try {
-      inputs.push({ label: f, text: await readFile(f, 'utf8') });
+      inputs.push(new FileFeedInput(f, await readShared(f)));
     } catch (e) {
       throw new FeedError('FEED_READ_FAILED', `feed '${feed.name}': cannot read ${f}: ${(e as Error).message}`);
     }
   }
   return { inputs, mispFeed: false };
+}
+
+/** A file's bytes, read into a SharedArrayBuffer (a plain list's loader thread reads the same memory). */
+async function readShared(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) return shared(await fh.readFile()); // a pipe, a device: no size to read by
+    const size = st.size;
+    const out = Buffer.from(new SharedArrayBuffer(size));
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(out, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    // a file that shrank while read: what was there; one that grew: read again, whole
+    if (got < size) return out.subarray(0, got);
+    if ((await fh.read(Buffer.alloc(1), 0, 1, size)).bytesRead === 0) return out;
+    return shared(await fh.readFile());
+  } finally {
+    await fh.close();
+  }
+}
+
+function shared(b: Buffer): Buffer {
+  const out = Buffer.from(new SharedArrayBuffer(b.length));
+  b.copy(out);
+  return out;
+}
+
+/** Enough of an input's text for `detectFormat` (a file's head decoded, not all of it). */
+function formatHead(input: FeedInput): string {
+  const b = input.bytes;
+  if (b === undefined || b.length <= 65536) return input.text;
+  const head = b.toString('utf8', 0, 65536);
+  let i = head.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (i < head.length && /\s/.test(head[i]!)) i++;
+  // detectFormat looks at 4096 characters after the leading space; a margin for a character cut at the end
+  return i + 4096 + 8 < head.length ? head : input.text;
 }
 
 /** Pick a format from the name and the first bytes: cheap, and explicit `format:` always wins. */
@@ -141,11 +181,11 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
   const ctx: LoadContext = { store, feed, tally, base, now };
   let format: Exclude<FeedFormat, 'auto'> = feed.format === 'auto' ? 'list' : feed.format;
   for (const input of inputs) {
-    format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, input.text) : feed.format;
+    format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, formatHead(input)) : feed.format;
     switch (format) {
       case 'list':
-        // a large list is parsed on two threads (split.ts); its module loads only for one
-        if (input.text.length >= SPLIT_MIN_CHARS) await (await import('./split.js')).loadPlainMaybeSplit(input, ctx);
+        // a large list may be parsed on two threads (split.ts, opt-in); its module loads only then
+        if ((input.bytes?.length ?? input.text.length) >= SPLIT_MIN_CHARS && splitWanted()) await (await import('./split.js')).loadPlainMaybeSplit(input, ctx);
         else loadPlain(input, ctx);
         break;
       // the CSV reader (and csv-parse) loads only for a CSV feed: otherwise every run's start-up would pay for it

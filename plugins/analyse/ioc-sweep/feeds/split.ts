@@ -1,12 +1,14 @@
 /**
- * A large plain list loaded on two threads. Most of a list's load time is parsing (trim, classify,
- * parse addresses, normalise hosts and URLs, hash); the rest is inserting into the tables, which
- * only one thread can do. So the main thread reads the head of the text into the store as usual,
- * while a worker thread parses the tail into a record of the store calls it would make (`OpRecorder`:
- * numbers and canonical strings with their hashes), posted in chunks; the main thread then replays
- * the chunks in order (`replayOps`). Every call reaches the store in line order, exactly as the
- * sequential loader makes it, so the store, its counts and the tally are the same (the tests check).
- * A worker that cannot start or fails leaves the rest of the text to the main thread.
+ * A large plain list loaded on two threads. Part of a list's load time is parsing (split lines,
+ * classify, parse addresses, normalise hosts and URLs, hash); the rest is inserting into the tables,
+ * which only one thread can do. So the main thread reads the head of the bytes into the store as
+ * usual, while a worker thread parses the tail into a record of the store calls it would make
+ * (`OpRecorder`: numbers, hashes, and where in the bytes a domain or URL key is — the bytes are one
+ * SharedArrayBuffer both threads read — or a canonical string for the values the byte loop leaves to
+ * `add`), posted in chunks; the main thread then replays the chunks in order (`replayOps`). Every
+ * call reaches the store in line order, exactly as the sequential loader makes it, so the store, its
+ * counts and the tally are the same (the tests check). A worker that cannot start or fails leaves
+ * the rest to the main thread.
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -16,12 +18,12 @@ import { Worker } from 'node:worker_threads';
 import { hashRange } from '../flat.js';
 import { hexWord, type Meta } from '../store.js';
 import { IndicatorParser, domainLabels, urlKeyHostHash, type IndicatorStoreBuilder } from '../store-builder.js';
-import { SPLIT_MIN_CHARS, loadPlain, plainLines, reserveFor, type PlainPosition } from './plain.js';
+import { SPLIT_MIN_CHARS, bomLength, feedBytes, loadPlain, plainBytes, reserveFor, type PlainPosition } from './plain.js';
 import type { FeedInput, LoadContext } from './types.js';
 
 /** The share of the text the main thread reads straight into the store, while the worker starts on the rest. */
 const HEAD_SHARE = 0.35;
-/** Characters of text per chunk of the rest (about 20 000 lines of a typical list). */
+/** Bytes per chunk of the rest (about 20 000 lines of a typical list). */
 const CHUNK_CHARS = 1 << 19;
 
 const OP_V4 = 1;
@@ -31,6 +33,8 @@ const OP_URL = 4;
 const OP_URL_PAIR = 5;
 const OP_V4_PORT = 6;
 const OP_V6_PORT = 7;
+const OP_DOMAIN_AT = 8;
+const OP_URL_AT = 9;
 
 /**
  * Parses values like the builder and writes down, instead of inserting, what it would insert: an
@@ -76,6 +80,16 @@ export class OpRecorder extends IndicatorParser {
     o[this.n++] = len;
   }
 
+  addV6Words(w0: number, w1: number, w2: number, w3: number, len: number, _meta: Meta): void {
+    const o = this.room(6);
+    o[this.n++] = OP_V6;
+    o[this.n++] = w0;
+    o[this.n++] = w1;
+    o[this.n++] = w2;
+    o[this.n++] = w3;
+    o[this.n++] = len;
+  }
+
   addDomain(d: string, _meta: Meta): void {
     const o = this.room(3);
     o[this.n++] = OP_DOMAIN;
@@ -102,6 +116,24 @@ export class OpRecorder extends IndicatorParser {
     this.strs.push(http, https);
   }
 
+  addDomainBytes(_b: Uint8Array, s: number, e: number, h: number, labels: number, _meta: Meta): void {
+    const o = this.room(5);
+    o[this.n++] = OP_DOMAIN_AT;
+    o[this.n++] = s;
+    o[this.n++] = e;
+    o[this.n++] = h;
+    o[this.n++] = labels;
+  }
+
+  addUrlKeyBytes(_b: Uint8Array, s: number, e: number, h: number, hostHash: number, _meta: Meta): void {
+    const o = this.room(5);
+    o[this.n++] = OP_URL_AT;
+    o[this.n++] = s;
+    o[this.n++] = e;
+    o[this.n++] = h;
+    o[this.n++] = hostHash;
+  }
+
   addV4Port(n: number, port: number, _meta: Meta): void {
     const o = this.room(3);
     o[this.n++] = OP_V4_PORT;
@@ -120,8 +152,8 @@ export class OpRecorder extends IndicatorParser {
   }
 }
 
-/** Make the store calls `OpRecorder` wrote down, in order, with `meta`. */
-export function replayOps(b: IndicatorStoreBuilder, ops: Int32Array, strs: readonly string[], meta: Meta): void {
+/** Make the store calls `OpRecorder` wrote down, in order, with `meta`; `bytes` are the ones the recorder read. */
+export function replayOps(b: IndicatorStoreBuilder, ops: Int32Array, strs: readonly string[], meta: Meta, bytes: Uint8Array): void {
   let s = 0;
   for (let i = 0; i < ops.length; ) {
     switch (ops[i]) {
@@ -154,6 +186,14 @@ export function replayOps(b: IndicatorStoreBuilder, ops: Int32Array, strs: reado
         b.addV6Port(ops[i + 1]!, ops[i + 2]!, ops[i + 3]!, ops[i + 4]!, ops[i + 5]!, meta);
         i += 6;
         break;
+      case OP_DOMAIN_AT:
+        b.addDomainBytes(bytes, ops[i + 1]!, ops[i + 2]!, ops[i + 3]!, ops[i + 4]!, meta);
+        i += 5;
+        break;
+      case OP_URL_AT:
+        b.addUrlKeyBytes(bytes, ops[i + 1]!, ops[i + 2]!, ops[i + 3]!, ops[i + 4]!, meta);
+        i += 5;
+        break;
       default:
         throw new Error(`feed loader: unknown recorded operation ${ops[i]} at ${i}`);
     }
@@ -176,8 +216,9 @@ export interface SplitChunk {
 }
 
 export interface SplitWorkerData {
-  text: string;
-  /** Chunk `i` is `text[bounds[i], bounds[i + 1])`; each starts at a line start. */
+  /** The list's bytes, over a SharedArrayBuffer (both threads read them; recorded offsets point into them). */
+  bytes: Uint8Array;
+  /** Chunk `i` is `bytes[bounds[i], bounds[i + 1])`; each starts at a line start. */
   bounds: Int32Array;
   /** `[next chunk from the front, next from the back]`, packed in one word (see `claim`). */
   claims: Int32Array;
@@ -199,12 +240,12 @@ export function claim(claims: Int32Array, fromBack: boolean): number {
   }
 }
 
-/** Parse chunk `index` of `text` into its record. */
-export function recordChunk(text: string, bounds: Int32Array, index: number, rec: OpRecorder): SplitChunk {
+/** Parse chunk `index` of `bytes` into its record. */
+export function recordChunk(bytes: Buffer, bounds: Int32Array, index: number, rec: OpRecorder): SplitChunk {
   // the meta is not recorded: `replayOps` supplies the feed's own
   const at: PlainPosition = { lineNo: 0, firstData: true, rows: 0 };
   const skips: Array<[string, number, string]> = [];
-  plainLines(text, bounds[index]!, bounds[index + 1]!, rec, RECORDED_META, at, (reason, lineNo, value) => skips.push([reason, lineNo, value]));
+  plainBytes(bytes, bounds[index]!, bounds[index + 1]!, rec, RECORDED_META, at, (reason, lineNo, value) => skips.push([reason, lineNo, value]));
   const { ops, strs } = rec.take();
   return { index, ops, strs, rows: at.rows!, skips, lines: at.lineNo, sawData: !at.firstData };
 }
@@ -214,7 +255,8 @@ const RECORDED_META = Object.freeze({ feed: '', exact: false }) as Meta;
 /** The worker's side: take chunks from the front until none is left, posting each one's record. */
 export function recordChunks(d: SplitWorkerData, post: (c: SplitChunk) => void): void {
   const rec = new OpRecorder();
-  for (let i = claim(d.claims, false); i >= 0; i = claim(d.claims, false)) post(recordChunk(d.text, d.bounds, i, rec));
+  const bytes = Buffer.from(d.bytes.buffer, d.bytes.byteOffset, d.bytes.length);
+  for (let i = claim(d.claims, false); i >= 0; i = claim(d.claims, false)) post(recordChunk(bytes, d.bounds, i, rec));
 }
 
 /** The compiled worker script (tests run the TypeScript sources; threads always run the build). */
@@ -227,7 +269,7 @@ function workerScript(): string | null {
 }
 
 export interface SplitOptions {
-  /** Share of the text read by the main thread straight into the store before it turns to the tail (default 0.35). */
+  /** Share of the bytes read by the main thread straight into the store before it turns to the tail (default 0.35). */
   headShare?: number;
   chunkChars?: number;
   /** Tests: the main thread takes no chunk of the tail itself. */
@@ -236,24 +278,31 @@ export interface SplitOptions {
 
 /**
  * `loadPlainSplit` for a list of at least `SPLIT_MIN_CHARS` on a machine with a second core, else
- * `loadPlain`. `SLUICE_FEED_THREADS=1` in the environment keeps every list on the main thread (for
- * comparing the two).
+ * `loadPlain`. The loader calls it only when `splitWanted()`.
  */
 export async function loadPlainMaybeSplit(input: FeedInput, ctx: LoadContext): Promise<void> {
-  if (input.text.length >= SPLIT_MIN_CHARS && availableParallelism() > 1 && process.env.SLUICE_FEED_THREADS !== '1') await loadPlainSplit(input, ctx);
+  if ((input.bytes?.length ?? input.text.length) >= SPLIT_MIN_CHARS && availableParallelism() > 1) await loadPlainSplit(input, ctx);
   else loadPlain(input, ctx);
 }
 
-/** Line-aligned chunk bounds of `text[from, end)`, relative to `from`. */
-function chunkBounds(text: string, from: number, chunkChars: number): Int32Array {
-  const b: number[] = [0];
+/** Line-aligned chunk bounds of `bytes[from, end)`. */
+function chunkBounds(bytes: Buffer, from: number, chunkChars: number): Int32Array {
+  const b: number[] = [from];
   let pos = from;
-  while (pos < text.length) {
-    const nl = pos + chunkChars >= text.length ? -1 : text.indexOf('\n', pos + chunkChars);
-    pos = nl < 0 ? text.length : nl + 1;
-    b.push(pos - from);
+  while (pos < bytes.length) {
+    const nl = pos + chunkChars >= bytes.length ? -1 : bytes.indexOf(10, pos + chunkChars);
+    pos = nl < 0 ? bytes.length : nl + 1;
+    b.push(pos);
   }
   return Int32Array.from(b);
+}
+
+/** `bytes` over a SharedArrayBuffer (a copy when they are not), so that a worker reads the same memory. */
+function sharedBytes(bytes: Buffer): Buffer {
+  if (bytes.buffer instanceof SharedArrayBuffer) return bytes;
+  const out = Buffer.from(new SharedArrayBuffer(bytes.length));
+  bytes.copy(out);
+  return out;
 }
 
 /**
@@ -266,18 +315,17 @@ function chunkBounds(text: string, from: number, chunkChars: number): Int32Array
  */
 export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: SplitOptions = {}): Promise<number> {
   const { store, tally, base } = ctx;
-  const text = input.text;
+  const bytes = sharedBytes(feedBytes(input));
   const label = input.label;
-  const first = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const nl = text.indexOf('\n', Math.floor(text.length * (opts.headShare ?? HEAD_SHARE)));
+  const first = bomLength(bytes);
+  const nl = bytes.indexOf(10, Math.floor(bytes.length * (opts.headShare ?? HEAD_SHARE)));
   const script = workerScript();
-  if (nl < 0 || nl + 1 >= text.length || script === null) {
+  if (nl < 0 || nl + 1 >= bytes.length || script === null) {
     loadPlain(input, ctx);
     return 0;
   }
   const split = nl + 1;
-  const tail = text.slice(split);
-  const bounds = chunkBounds(text, split, opts.chunkChars ?? CHUNK_CHARS);
+  const bounds = chunkBounds(bytes, split, opts.chunkChars ?? CHUNK_CHARS);
   const n = bounds.length - 1;
   if (n > 0xfffe) throw new Error('feed loader: too many chunks'); // CHUNK_CHARS keeps it far below
   const claims = new Int32Array(new SharedArrayBuffer(4));
@@ -293,7 +341,7 @@ export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: S
     wake = null;
     w?.();
   };
-  const data: SplitWorkerData = { text: tail, bounds, claims };
+  const data: SplitWorkerData = { bytes, bounds, claims };
   let worker: Worker;
   try {
     worker = new Worker(script, { workerData: data });
@@ -315,9 +363,9 @@ export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: S
     notify();
   });
 
-  reserveFor(store, text);
+  reserveFor(store, bytes);
   const at: PlainPosition = { lineNo: 0, firstData: true, rows: 0 };
-  plainLines(text, first, split, store, base, at, (reason, lineNo, value) => tally.skip(reason, `${label}:${lineNo}`, value));
+  plainBytes(bytes, first, split, store, base, at, (reason, lineNo, value) => tally.skip(reason, `${label}:${lineNo}`, value));
   tally.rows += at.rows!;
   let lines = at.lineNo;
   let sawData = !at.firstData;
@@ -332,18 +380,18 @@ export async function loadPlainSplit(input: FeedInput, ctx: LoadContext, opts: S
       while (c === undefined) {
         const j = opts.noStealing ? -1 : claim(claims, true);
         if (j >= 0) {
-          chunks[j] = recordChunk(tail, bounds, j, rec);
+          chunks[j] = recordChunk(bytes, bounds, j, rec);
           mine[j] = 1;
         } else if (failed !== null || exited) {
           // the worker is gone: whatever it claimed and did not deliver is read here
-          chunks[k] = recordChunk(tail, bounds, k, rec);
+          chunks[k] = recordChunk(bytes, bounds, k, rec);
           mine[k] = 1;
         } else await new Promise<void>((r) => (wake = r));
         c = chunks[k];
       }
       if (!mine[k]) byWorker++;
       chunks[k] = undefined;
-      replayOps(store, c.ops, c.strs, base);
+      replayOps(store, c.ops, c.strs, base, bytes);
       tally.rows += c.rows;
       for (const [reason, lineNo, value] of c.skips) {
         // A chunk checks its own first data line as a header; only the text's first data line can be one.

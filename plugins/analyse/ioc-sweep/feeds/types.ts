@@ -41,7 +41,25 @@ export interface FeedConfig {
 /** One unit of feed text: a file, an HTTP body, or one MISP event of a feed folder. */
 export interface FeedInput {
   label: string;
-  text: string;
+  /** The text (UTF-8). */
+  readonly text: string;
+  /** The bytes, for a unit read from a file (over a SharedArrayBuffer: a loader thread reads them too). */
+  readonly bytes?: Buffer;
+}
+
+/** A feed file read as bytes: the plain-list loader reads the bytes; other formats decode the text on first use. */
+export class FileFeedInput implements FeedInput {
+  private decoded: string | undefined;
+
+  constructor(
+    readonly label: string,
+    readonly bytes: Buffer,
+  ) {}
+
+  get text(): string {
+    this.decoded ??= this.bytes.toString('utf8');
+    return this.decoded;
+  }
 }
 
 export interface SkipSample {
