@@ -102,3 +102,17 @@ export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec
   }
   return segments;
 }
+
+/** How a segment is named in logs and errors: `parse→sweep`, or `parse→{sweep, detect}` for a tree. */
+export function segmentLabel(seg: Segment): string {
+  const label = (i: number): string => {
+    const n = seg.nodes[i]!;
+    const kids: number[] = [];
+    if (seg.feeds[n] !== undefined && i + 1 < seg.nodes.length) kids.push(i + 1);
+    for (const [, c] of seg.branches?.[n] ?? []) kids.push(seg.nodes.indexOf(c));
+    if (kids.length === 0) return n;
+    if (kids.length === 1) return `${n}→${label(kids[0]!)}`;
+    return `${n}→{${kids.map(label).join(', ')}}`;
+  };
+  return label(0);
+}

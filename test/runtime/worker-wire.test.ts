@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { decodeBatch, decodeShaped, encodeBatch, encodeForWorker, encodeShaped, transferOf, type ShapedWire, type WireBatch } from '../../src/runtime/wire.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { makeContext } from '../../src/runtime/context.js';
-import { findSegments } from '../../src/runtime/segments.js';
+import { findSegments, segmentLabel } from '../../src/runtime/segments.js';
 import { forwardedPorts } from '../../src/runtime/worker-pool.js';
 import { loadSpec } from '../../src/spec/validate.js';
 import type { ProcessorInstance, Rec } from '../../src/api.js';
@@ -169,10 +169,10 @@ describe('which outputs keep their wire to go on to other workers', () => {
   it("parsed records read by another segment's head are kept; the default pipeline's and an archive's are not", async () => {
     const ports = async (file: string) => {
       const { spec } = await loadSpec(file, { registry: builtinRegistry() });
-      return findSegments(spec!, 2).map((seg) => [seg.nodes.join('→'), [...forwardedPorts(spec!, seg, 2)]]);
+      return findSegments(spec!, 2).map((seg) => [segmentLabel(seg), [...forwardedPorts(spec!, seg, 2)]]);
     };
     // the rules run in the parse's copies (one segment): nothing goes on to other workers
-    expect(await ports(resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml'))).toEqual([['parse→sweep→detect', []]]);
+    expect(await ports(resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml'))).toEqual([['parse→{sweep, detect}', []]]);
     expect(await ports(resolve(ROOT, 'pipelines/proxy-archive.hdfs.yaml'))).toEqual([['parse', []]]);
     // rules reading two ports cannot join the parse's segment: they head their own, fed from it
     const dir = tempDir('fwd-');
