@@ -197,7 +197,8 @@ export class ChainDriver<T> {
         if (br !== undefined) {
           for (let b = br.length - 1; b >= 0; b--) {
             const out = produced[br[b]![0]];
-            if (out && out.length > 0) (waiting ??= []).push(br[b]![1], out);
+            // each reader its own array (the records are shared), as the main thread's fan-out does
+            if (out && out.length > 0) (waiting ??= []).push(br[b]![1], out.slice());
           }
         }
       }
@@ -229,11 +230,10 @@ export class ChainDriver<T> {
       }
       if (port === step.feed) next = records;
     }
+    // each branch its own array (the records are shared), taken before the next step runs
+    const forks = step.branches?.map(([port, b]) => [b, produced[port]?.slice()] as const);
     if (next !== undefined && k + 1 < this.steps.length) for (const chunk of chunksOf(next)) await this.runFrom(k + 1, chunk, tag);
-    if (step.branches !== undefined)
-      for (const [port, b] of step.branches) {
-        const records = produced[port];
-        if (records && records.length > 0) for (const chunk of chunksOf(records)) await this.runFrom(b, chunk, tag);
-      }
+    if (forks !== undefined)
+      for (const [b, records] of forks) if (records && records.length > 0) for (const chunk of chunksOf(records)) await this.runFrom(b, chunk, tag);
   }
 }

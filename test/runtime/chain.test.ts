@@ -193,6 +193,21 @@ describe('chain driver', () => {
     expect(got).toEqual([{ tag: 'end', step: 3, port: 'alerts', n: [-(CHUNK + 2)] }]);
   });
 
+  it('a tree: each reader of a port gets its own array, as fan-out on the main thread gives', async () => {
+    const seen: number[][] = [];
+    // `a` empties the array it was given; `b`, reading the same port, still sees every record
+    const head = step('head', { process: (r) => ({ out: r }), finish: () => ({ out: recs(2, 50) }) }, { feed: 'out', branches: [['out', 2]], leaving: [] });
+    const a = step('a', { process: (r) => ({ out: r.splice(0) }) }, { leaving: [] });
+    const b = step('b', { process: (r) => (seen.push(r.map((x) => x.n as number)), {}) }, { leaving: [] });
+    const driver = new ChainDriver([head, a, b], () => undefined);
+    await driver.runBatch(recs(3), 't');
+    await driver.finish('end');
+    expect(seen).toEqual([
+      [0, 1, 2],
+      [50, 51],
+    ]);
+  });
+
   it('a tree: what a step emits at the end goes through its subtree and its branches', async () => {
     const calls: Call[] = [];
     const head = step(
