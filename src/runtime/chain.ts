@@ -9,6 +9,8 @@
  * - Each step's outputs are counted; the port that feeds the next step is passed on, and the ports
  *   read outside the chain are handed to the caller's `out` with the batch's `tag` (the main
  *   thread dispatches them to queues with the batch's ack; a worker collects them for its reply).
+ *   A chain may be a tree (one port read by several steps, `branches`): steps are in depth-first
+ *   order, each step's subtree runs before its next branch, so one chunk goes through every step.
  * - `finish` finishes the steps in order; what a step emits at the end goes through the steps
  *   after it before they finish in turn.
  * - `tick` (wall-clock time passing on a quiet input) calls each step's `tick` in order, feeding
@@ -36,8 +38,13 @@ export interface ChainStep {
   /** Present when the node has a prepared value: pending values are applied between batches. */
   holder?: SharedHolder;
   counter: StepCounter;
-  /** The port whose records the next step processes (none for the last step). */
+  /** The port whose records the next step processes (none for the last step, or a leaf of a tree). */
   feed?: string;
+  /**
+   * Further steps fed by this step (a segment that is a tree, segments.ts): `[port, step index]`,
+   * each after the step's own subtree in step order. Run after the `feed` step and its subtree.
+   */
+  branches?: ReadonlyArray<readonly [string, number]>;
   /** The ports whose records are handed to `out`; `'all'` for a chain of one. */
   leaving: readonly string[] | 'all';
 }
@@ -106,8 +113,7 @@ export class ChainDriver<T> {
       } catch (err) {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'finish failed');
       }
-      const next = await this.route(k, held, tag);
-      if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
+      await this.route(k, held, tag);
     }
   }
 
@@ -133,8 +139,7 @@ export class ChainDriver<T> {
       } catch (err) {
         throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'tick failed');
       }
-      const next = await this.route(k, produced, tag);
-      if (next !== undefined) for (const records of chunksOf(next)) await this.runFrom(k + 1, records, tag);
+      await this.route(k, produced, tag);
     }
   }
 
@@ -159,38 +164,60 @@ export class ChainDriver<T> {
   /** Process `records` in step `first` and every step after it that their outputs feed. */
   private async runFrom(first: number, records: Rec[], tag: T): Promise<void> {
     let input = records;
-    for (let k = first; k < this.steps.length && input.length > 0; k++) {
-      const step = this.steps[k]!;
-      step.counter.received(input.length);
-      let produced: Outputs;
-      const t0 = this.busyMs ? performance.now() : 0;
-      try {
-        const r = step.inst.process(input);
-        produced = isPromise<Outputs>(r) ? await r : r;
-      } catch (err) {
-        throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
-      }
-      if (this.busyMs) this.busyMs[k]! += performance.now() - t0;
-      // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
-      // is a turn of the microtask queue more (see runBatch).
+    let k = first;
+    // Branches waiting for the current subtree to finish, as [step, records] pairs (last first).
+    let waiting: Array<number | Rec[]> | undefined;
+    for (;;) {
       let next: Rec[] | undefined;
-      for (const port in produced) {
-        const out = produced[port];
-        if (!out || out.length === 0) continue;
-        step.counter.emitted(port, out.length);
-        if (step.leaving === 'all' || step.leaving.includes(port)) {
-          const w = this.out(tag, k, port, out);
-          if (w !== undefined) await w;
+      const step = this.steps[k]!;
+      if (input.length > 0) {
+        step.counter.received(input.length);
+        let produced: Outputs;
+        const t0 = this.busyMs ? performance.now() : 0;
+        try {
+          const r = step.inst.process(input);
+          produced = isPromise<Outputs>(r) ? await r : r;
+        } catch (err) {
+          throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
         }
-        if (port === step.feed) next = out;
+        if (this.busyMs) this.busyMs[k]! += performance.now() - t0;
+        // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
+        // is a turn of the microtask queue more (see runBatch).
+        for (const port in produced) {
+          const out = produced[port];
+          if (!out || out.length === 0) continue;
+          step.counter.emitted(port, out.length);
+          if (step.leaving === 'all' || step.leaving.includes(port)) {
+            const w = this.out(tag, k, port, out);
+            if (w !== undefined) await w;
+          }
+          if (port === step.feed) next = out;
+        }
+        const br = step.branches;
+        if (br !== undefined) {
+          for (let b = br.length - 1; b >= 0; b--) {
+            const out = produced[br[b]![0]];
+            // each reader its own array (the records are shared), as the main thread's fan-out does
+            if (out && out.length > 0) (waiting ??= []).push(br[b]![1], out.slice());
+          }
+        }
       }
-      if (next === undefined) return;
-      input = next;
+      if (next !== undefined && k + 1 < this.steps.length) {
+        k++;
+        input = next;
+        continue;
+      }
+      if (waiting === undefined || waiting.length === 0) return;
+      input = waiting.pop() as Rec[];
+      k = waiting.pop() as number;
     }
   }
 
-  /** Count step k's outputs, hand the leaving ports to `out`; return the records for the next step. */
-  private async route(k: number, produced: Outputs, tag: T): Promise<Rec[] | undefined> {
+  /**
+   * Count step k's outputs (what it emitted at the end, or on a tick), hand the leaving ports to
+   * `out`, and run the steps they feed: the next step's subtree, then each branch's.
+   */
+  private async route(k: number, produced: Outputs, tag: T): Promise<void> {
     const step = this.steps[k]!;
     let next: Rec[] | undefined;
     for (const port in produced) {
@@ -203,6 +230,10 @@ export class ChainDriver<T> {
       }
       if (port === step.feed) next = records;
     }
-    return next;
+    // each branch its own array (the records are shared), taken before the next step runs
+    const forks = step.branches?.map(([port, b]) => [b, produced[port]?.slice()] as const);
+    if (next !== undefined && k + 1 < this.steps.length) for (const chunk of chunksOf(next)) await this.runFrom(k + 1, chunk, tag);
+    if (forks !== undefined)
+      for (const [b, records] of forks) if (records && records.length > 0) for (const chunk of chunksOf(records)) await this.runFrom(b, chunk, tag);
   }
 }

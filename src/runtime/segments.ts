@@ -3,17 +3,30 @@
  * (`parallel: 'any' | 'by-origin'`). A segment runs in worker threads; only the outputs that leave
  * it (ports read by nodes outside the chain) come back to the main thread, so a chain such as
  * proxy-log → ioc-sweep sends back alerts and rejects, not every parsed record.
+ *
+ * A segment is a tree: every parallel-safe node with one input that reads a node of the segment
+ * joins it, so a parse read by both a sweep and the rules runs all three in the same copy
+ * (`parse → {sweep, rules}`), and the parsed records cross to the main thread only if a node
+ * outside (a window, a sink) reads them too.
  */
 import type { ParallelMode } from '../api.js';
 import { parallelOf } from '../plugins/def.js';
 import type { CompiledSpec } from '../graph/build.js';
 
 export interface Segment {
-  /** Nodes in chain order; the first is the head, whose input queue feeds the segment. */
+  /**
+   * Nodes in depth-first order (each node's subtree before its next sibling); the first is the
+   * head, whose input queue feeds the segment.
+   */
   nodes: string[];
   mode: Exclude<ParallelMode, 'none'>;
-  /** For each node but the last: the port that feeds the next node. */
+  /** For each node whose next node in `nodes` reads it: the port that feeds that node. */
   feeds: Record<string, string>;
+  /**
+   * For each node read by nodes of the segment other than its next one (a tree): `[port, node]`
+   * for each of them, in `nodes` order. Absent for a plain chain.
+   */
+  branches?: Record<string, Array<[string, string]>>;
   /** For each node: the ports read by nodes outside the segment (their records come back). */
   leaving: Record<string, string[]>;
   /**
@@ -42,33 +55,64 @@ export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec
   };
   const taken = new Set<string>();
   const segments: Segment[] = [];
+  /** May `c` join a segment holding `chain`: parallel-safe, one input, not taken. */
+  const joins = (c: { node: string }, chain: readonly string[]): boolean => {
+    const n = spec.nodes.get(c.node)!;
+    return !taken.has(c.node) && !chain.includes(c.node) && n.inputs.length === 1 && modeOf(c.node) !== 'none';
+  };
   for (const name of spec.order) {
     if (taken.has(name) || modeOf(name) === 'none') continue;
-    const chain = [name];
-    const feeds: Record<string, string> = {};
+    const chain: string[] = [];
+    /** The segment node and port each non-head node reads. */
+    const input = new Map<string, { node: string; port: string }>();
     let mode: Segment['mode'] = modeOf(name) as Segment['mode'];
-    for (;;) {
-      const tail = chain[chain.length - 1]!;
-      const next = (consumers.get(tail) ?? []).find((c) => {
-        const n = spec.nodes.get(c.node)!;
-        return !taken.has(c.node) && !chain.includes(c.node) && n.inputs.length === 1 && modeOf(c.node) !== 'none';
-      });
-      if (!next) break;
-      feeds[tail] = next.port;
-      chain.push(next.node);
-      if (modeOf(next.node) === 'by-origin') mode = 'by-origin';
-    }
+    // Depth first: a node, then each subtree of the nodes reading it, in the spec's order.
+    const visit = (n: string): void => {
+      chain.push(n);
+      if (modeOf(n) === 'by-origin') mode = 'by-origin';
+      for (const c of consumers.get(n) ?? []) {
+        if (!joins(c, chain)) continue;
+        input.set(c.node, { node: n, port: c.port });
+        visit(c.node);
+      }
+    };
+    visit(name);
     for (const n of chain) taken.add(n);
-    const leaving: Record<string, string[]> = {};
+    const feeds: Record<string, string> = {};
+    const branches: Record<string, Array<[string, string]>> = {};
     chain.forEach((n, i) => {
-      const inside = i < chain.length - 1 ? { node: chain[i + 1]!, port: feeds[n]! } : undefined;
-      const ports = new Set<string>();
-      for (const c of consumers.get(n) ?? []) if (!(inside && c.node === inside.node && c.port === inside.port)) ports.add(c.port);
-      leaving[n] = [...ports];
+      if (i === 0) return;
+      const from = input.get(n)!;
+      if (chain[i - 1] === from.node) feeds[from.node] = from.port;
+      else (branches[from.node] ??= []).push([from.port, n]);
     });
+    const leaving: Record<string, string[]> = {};
+    for (const n of chain) {
+      const ports = new Set<string>();
+      for (const c of consumers.get(n) ?? []) {
+        const inside = input.get(c.node);
+        if (!(chain.includes(c.node) && inside?.node === n && inside.port === c.port)) ports.add(c.port);
+      }
+      leaving[n] = [...ports];
+    }
     const seg: Segment = { nodes: chain, mode, feeds, leaving };
+    if (Object.keys(branches).length) seg.branches = branches;
     if (mode === 'by-origin') seg.byOrigin = chain.filter((n) => modeOf(n) === 'by-origin');
     segments.push(seg);
   }
   return segments;
+}
+
+/** How a segment is named in logs and errors: `parse→sweep`, or `parse→{sweep, detect}` for a tree. */
+export function segmentLabel(seg: Segment): string {
+  const label = (i: number): string => {
+    const n = seg.nodes[i]!;
+    const kids: number[] = [];
+    if (seg.feeds[n] !== undefined && i + 1 < seg.nodes.length) kids.push(i + 1);
+    for (const [, c] of seg.branches?.[n] ?? []) kids.push(seg.nodes.indexOf(c));
+    if (kids.length === 0) return n;
+    if (kids.length === 1) return `${n}→${label(kids[0]!)}`;
+    return `${n}→{${kids.map(label).join(', ')}}`;
+  };
+  return label(0);
 }

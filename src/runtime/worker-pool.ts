@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
 import type { Batch, Rec } from '../record.js';
 import type { CompiledSpec } from '../graph/build.js';
-import { findSegments, type Segment } from './segments.js';
+import { findSegments, segmentLabel, type Segment } from './segments.js';
 import type { FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
 import { decodeBatch, encodeForWorker, originKey, type NodeDelta } from './wire.js';
 import { RunError } from './run-error.js';
@@ -96,7 +96,7 @@ class SegmentWorker {
     private readonly onResult: () => void,
     forwarded: ReadonlySet<string>,
   ) {
-    const label = init.segment.nodes.join('→');
+    const label = segmentLabel(init.segment);
     this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') {

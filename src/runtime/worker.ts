@@ -156,7 +156,8 @@ async function main(): Promise<void> {
         throw asRunError(err, 'SLUICE_E_CREATE', name);
       }
       instances.push(inst);
-      steps.push({ name, inst, holder, counter, feed: seg.feeds[name], leaving: seg.leaving[name]! });
+      const branches = seg.branches?.[name]?.map(([p, n]) => [p, seg.nodes.indexOf(n)] as const);
+      steps.push({ name, inst, holder, counter, feed: seg.feeds[name], branches, leaving: seg.leaving[name]! });
     }
     driver = new ChainDriver<Leaving>(steps, collect);
     if (seg.byOrigin?.length) origins = new OriginStates(seg.byOrigin.map((n) => ({ name: n, inst: instances[seg.nodes.indexOf(n)]! })));

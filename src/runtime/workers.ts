@@ -9,12 +9,14 @@
  *   `inputBytes`: hdfs, a module's source), counts as large: every core;
  * - otherwise the sources' sizes, summed: every core from `AUTO_MIN_BYTES` on, one thread below;
  * - but one thread, whatever the input, when a chain's main output (`out`: every record it passes
- *   on) is read by a node outside the chain — a parse whose records go to a sink, or to windows and
- *   rules beside the sweep. Every record then crosses back to the main thread (in the shaped wire
- *   form, wire.ts), and the main thread keeps the nodes that read them (windows, sinks): the
- *   crossing costs more CPU than the second core gives, so two threads were slower than one on the
- *   default pipeline and the archive pipeline (bench/RESULTS.md, "Quiet runs after the merges" for
- *   the structured clone; "Records leaving worker chains" for the shaped form).
+ *   on) is read by a node outside the chain — a parse whose records go to a sink, or to a window
+ *   beside the sweep (the default and the Kafka pipelines). Every record then crosses back to the
+ *   main thread (in the shaped wire form, wire.ts), and the main thread keeps the nodes that read
+ *   them (windows, sinks): the crossing costs more CPU than the second core gives, so two threads
+ *   were slower than one on the default pipeline and the archive pipeline (bench/RESULTS.md, "Quiet
+ *   runs after the merges" for the structured clone; "Records leaving worker chains" for the shaped
+ *   form; "Rules inside the parse's worker copies" once the rules stopped reading them across).
+ *   Parallel-safe readers (rules beside the sweep) are no reason: they join the chain (segments.ts).
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").

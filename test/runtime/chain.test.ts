@@ -123,6 +123,120 @@ describe('chain driver', () => {
     expect(enrich.counter).toMatchObject({ in: CHUNK + 2, out: { out: CHUNK + 2 } }); // empty ports are not counted
   });
 
+  it('a tree: one port feeds several steps; each chunk goes through every subtree in order, finish too', async () => {
+    const calls: Call[] = [];
+    // parse → {sweep → tag, rules}; parse.invalid → count (a second branch on another port)
+    const parse = step(
+      'parse',
+      fakeProcessor('parse', calls, (r) => ({ out: r.slice(1), invalid: r.slice(0, 1) })),
+      {
+        feed: 'out',
+        branches: [
+          ['out', 3],
+          ['invalid', 4],
+        ],
+        leaving: [],
+      },
+    );
+    const sweep = step(
+      'sweep',
+      fakeProcessor('sweep', calls, (r) => ({ out: r, alerts: r.filter((x) => (x.n as number) % 3 === 0) })),
+      { feed: 'alerts', leaving: [] },
+    );
+    const tag = step(
+      'tag',
+      fakeProcessor('tag', calls, (r) => ({ out: r })),
+      { leaving: ['out'] },
+    );
+    let held = 0;
+    const rules = step(
+      'rules',
+      fakeProcessor(
+        'rules',
+        calls,
+        (r) => {
+          held += r.length;
+          return { alerts: r.filter((x) => (x.n as number) % 2 === 0) };
+        },
+        { finish: () => ({ alerts: [{ n: -held }] }) },
+      ),
+      { leaving: ['alerts'] },
+    );
+    const count = step(
+      'count',
+      fakeProcessor('count', calls, (r) => ({ out: r })),
+      { leaving: ['out'] },
+    );
+    const { got, out } = collector();
+    const driver = new ChainDriver([parse, sweep, tag, rules, count], out);
+    await driver.runBatch(recs(CHUNK + 4), 't');
+    expect(calls).toEqual([
+      ['parse.process', CHUNK],
+      ['sweep.process', CHUNK - 1],
+      ['tag.process', Array.from({ length: CHUNK - 1 }, (_, i) => i + 1).filter((i) => i % 3 === 0).length],
+      ['rules.process', CHUNK - 1],
+      ['count.process', 1],
+      ['parse.process', 4],
+      ['sweep.process', 3],
+      ['tag.process', 1],
+      ['rules.process', 3],
+      ['count.process', 1],
+    ]);
+    expect(got.filter((g) => g.step === 4).map((g) => g.n)).toEqual([[0], [CHUNK]]);
+    expect(got.filter((g) => g.step === 3).flatMap((g) => g.n)).toEqual(
+      Array.from({ length: CHUNK + 4 }, (_, i) => i).filter((i) => i !== 0 && i !== CHUNK && i % 2 === 0),
+    );
+    expect(rules.counter).toMatchObject({ in: CHUNK + 2 });
+    expect(count.counter).toMatchObject({ in: 2, out: { out: 2 } });
+    got.length = 0;
+    await driver.finish('end');
+    expect(got).toEqual([{ tag: 'end', step: 3, port: 'alerts', n: [-(CHUNK + 2)] }]);
+  });
+
+  it('a tree: each reader of a port gets its own array, as fan-out on the main thread gives', async () => {
+    const seen: number[][] = [];
+    // `a` empties the array it was given; `b`, reading the same port, still sees every record
+    const head = step('head', { process: (r) => ({ out: r }), finish: () => ({ out: recs(2, 50) }) }, { feed: 'out', branches: [['out', 2]], leaving: [] });
+    const a = step('a', { process: (r) => ({ out: r.splice(0) }) }, { leaving: [] });
+    const b = step('b', { process: (r) => (seen.push(r.map((x) => x.n as number)), {}) }, { leaving: [] });
+    const driver = new ChainDriver([head, a, b], () => undefined);
+    await driver.runBatch(recs(3), 't');
+    await driver.finish('end');
+    expect(seen).toEqual([
+      [0, 1, 2],
+      [50, 51],
+    ]);
+  });
+
+  it('a tree: what a step emits at the end goes through its subtree and its branches', async () => {
+    const calls: Call[] = [];
+    const head = step(
+      'head',
+      fakeProcessor('head', calls, () => ({}), { finish: () => ({ out: recs(2), side: recs(1, 10) }) }),
+      { feed: 'out', branches: [['side', 2]], leaving: [] },
+    );
+    const a = step(
+      'a',
+      fakeProcessor('a', calls, (r) => ({ out: r })),
+      { leaving: ['out'] },
+    );
+    const b = step(
+      'b',
+      fakeProcessor('b', calls, (r) => ({ out: r })),
+      { leaving: ['out'] },
+    );
+    const { got, out } = collector();
+    await new ChainDriver([head, a, b], out).finish('end');
+    expect(calls).toEqual([
+      ['a.process', 2],
+      ['b.process', 1],
+    ]);
+    expect(got.map((g) => [g.step, g.n])).toEqual([
+      [1, [0, 1]],
+      [2, [10]],
+    ]);
+  });
+
   it('a port that is both fed on and read outside does both; a step with no input is not called', async () => {
     const calls: Call[] = [];
     const a = step(

@@ -17,10 +17,13 @@ describe('parallel segments', () => {
   it('group parallel-safe chains and send back only what leaves them', async () => {
     const { spec } = await loadSpec(DEFAULT, { registry: builtinRegistry(), vars: { WORKERS: '2' } });
     const segs = findSegments(spec!);
-    expect(segs.map((s) => s.nodes)).toEqual([['parse', 'sweep'], ['detect']]);
+    // one tree: the rules read the parsed records in the copy that parsed them
+    expect(segs.map((s) => s.nodes)).toEqual([['parse', 'sweep', 'detect']]);
     expect(segs[0]!.mode).toBe('by-origin'); // format: auto keeps state per source
     expect(segs[0]!.feeds).toEqual({ parse: 'out' });
-    expect(segs[0]!.leaving).toEqual({ parse: ['out', 'invalid'], sweep: ['alerts'] });
+    expect(segs[0]!.branches).toEqual({ parse: [['out', 'detect']] });
+    // the parsed records still leave: the window (not parallel-safe) reads them
+    expect(segs[0]!.leaving).toEqual({ parse: ['out', 'invalid'], sweep: ['alerts'], detect: ['alerts'] });
     const { spec: serial } = await loadSpec(DEFAULT, { registry: builtinRegistry(), vars: { WORKERS: '1' } });
     expect(findSegments(serial!)).toEqual([]);
   });

@@ -6,12 +6,12 @@
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { decodeBatch, decodeShaped, encodeBatch, encodeForWorker, encodeShaped, transferOf, type ShapedWire, type WireBatch } from '../../src/runtime/wire.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { makeContext } from '../../src/runtime/context.js';
-import { findSegments } from '../../src/runtime/segments.js';
+import { findSegments, segmentLabel } from '../../src/runtime/segments.js';
 import { forwardedPorts } from '../../src/runtime/worker-pool.js';
 import { loadSpec } from '../../src/spec/validate.js';
 import type { ProcessorInstance, Rec } from '../../src/api.js';
@@ -166,15 +166,36 @@ describe('records in the shaped wire form', () => {
 });
 
 describe('which outputs keep their wire to go on to other workers', () => {
-  it("the default pipeline's parsed records (read by the rules' workers); an archive's are not kept", async () => {
+  it("parsed records read by another segment's head are kept; the default pipeline's and an archive's are not", async () => {
     const ports = async (file: string) => {
-      const { spec } = await loadSpec(resolve(ROOT, 'pipelines', file), { registry: builtinRegistry() });
-      return findSegments(spec!, 2).map((seg) => [seg.nodes.join('→'), [...forwardedPorts(spec!, seg, 2)]]);
+      const { spec } = await loadSpec(file, { registry: builtinRegistry() });
+      return findSegments(spec!, 2).map((seg) => [segmentLabel(seg), [...forwardedPorts(spec!, seg, 2)]]);
     };
-    expect(await ports('proxy-ioc-sweep.yaml')).toEqual([
-      ['parse→sweep', ['parse\u0000out']],
+    // the rules run in the parse's copies (one segment): nothing goes on to other workers
+    expect(await ports(resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml'))).toEqual([['parse→{sweep, detect}', []]]);
+    expect(await ports(resolve(ROOT, 'pipelines/proxy-archive.hdfs.yaml'))).toEqual([['parse', []]]);
+    // rules reading two ports cannot join the parse's segment: they head their own, fed from it
+    const dir = tempDir('fwd-');
+    const file = resolve(dir, 'two.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'name: two',
+        'nodes:',
+        '  src: { source: file, with: { paths: [x.log] } }',
+        '  parse: { transform: proxy-log, from: src, with: { format: squid } }',
+        '  detect:',
+        '    analyse: rules',
+        '    from: [parse.out, parse.invalid]',
+        '    with: { rules: [{ name: r, when: { "==": [{ var: url.domain }, x] } }] }',
+        '  alerts: { sink: file, from: detect.alerts, with: { path: out.jsonl } }',
+        '',
+      ].join('\n'),
+    );
+    expect(await ports(file)).toEqual([
+      ['parse', ['parse\u0000out', 'parse\u0000invalid']],
       ['detect', []],
     ]);
-    expect(await ports('proxy-archive.hdfs.yaml')).toEqual([['parse', []]]);
   });
 });

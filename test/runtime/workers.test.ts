@@ -80,7 +80,20 @@ describe('worker threads: settings.workers, --workers, the auto rule', () => {
     expect(await chooseWorkers(keeping, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
     // pinned or on the command line, the user's number stands
     expect(await chooseWorkers(passing, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
-    // the shipped pipelines whose parsed records feed windows, rules or an archive
+    // rules reading the parsed records join the parse's chain: only their alerts leave it
+    writeFileSync(
+      join(dir, 'rules.yaml'),
+      `version: 1
+nodes:
+  src: { source: file, with: { paths: ["${dir}/a.log"] } }
+  parse: { transform: proxy-log, from: src, with: { format: squid } }
+  detect: { analyse: rules, from: parse, with: { rules: [{ name: r, when: { "==": [{ var: url.domain }, x] } }] } }
+  out: { sink: file, from: [detect.alerts, parse.invalid], with: { path: "${dir}/out.jsonl" } }
+`,
+    );
+    const rules = (await loadSpec(join(dir, 'rules.yaml'), { registry: builtinRegistry() })).spec!;
+    expect(await chooseWorkers(rules, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
+    // the shipped pipelines whose parsed records feed a window or an archive
     for (const p of ['proxy-ioc-sweep.yaml', 'proxy-ioc-sweep.kafka.yaml', 'proxy-archive.hdfs.yaml']) {
       const { spec } = await loadSpec(resolve(ROOT, 'pipelines', p), { registry: builtinRegistry() });
       expect(await chooseWorkers(spec!, { cores: 2, minBytes: 0 }), p).toMatchObject({ count: 1, reason: expect.stringContaining("'parse' leaves") });

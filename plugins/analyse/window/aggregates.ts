@@ -5,7 +5,7 @@
  * the panes it covers, so a sliding window costs one update per record, not one per window.
  * Each field a record is read for is read once, whatever number of aggregates use it.
  */
-import { getPath, type Rec } from '../../../src/api.js';
+import type { Rec } from '../../../src/api.js';
 
 export type AggKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'distinct';
 export const AGG_KINDS: readonly AggKind[] = ['count', 'sum', 'min', 'max', 'avg', 'distinct'];
@@ -31,7 +31,12 @@ const PRESENT = 0,
 export interface Pane {
   start: number;
   count: number;
-  nums: Float64Array | null;
+  /**
+   * Per field, SLOTS numbers. A plain array of doubles, not a Float64Array: a pane is small and
+   * short-lived, and a typed array of this size gets a backing store of its own (an allocation
+   * outside the heap, freed by a finaliser), which cost more than the arithmetic.
+   */
+  nums: number[] | null;
   sets: Set<unknown>[] | null;
   /** The first raw lines (`event.original`) of the pane's records, when the node keeps samples. */
   samples: string[] | null;
@@ -41,6 +46,8 @@ export class Plan {
   readonly aggregates: Aggregate[] = [];
   readonly fields: string[] = [];
   private readonly numeric: boolean[] = [];
+  /** A reader per field (`fieldReader`), in `fields` order. */
+  private readonly readers: FieldReader[] = [];
   /** Index into a pane's `sets` per field, -1 when the field has no `distinct`. */
   private readonly setIndex: number[] = [];
   private nSets = 0;
@@ -54,6 +61,7 @@ export class Plan {
         if (f === -1) {
           f = this.fields.length;
           this.fields.push(field);
+          this.readers.push(fieldReader(field));
           this.numeric.push(false);
           this.setIndex.push(-1);
         }
@@ -65,13 +73,10 @@ export class Plan {
   }
 
   newPane(start: number): Pane {
-    let nums: Float64Array | null = null;
+    let nums: number[] | null = null;
     if (this.fields.length) {
-      nums = new Float64Array(this.fields.length * SLOTS);
-      for (let f = 0; f < this.fields.length; f++) {
-        nums[f * SLOTS + MIN] = Infinity;
-        nums[f * SLOTS + MAX] = -Infinity;
-      }
+      nums = [];
+      for (let f = 0; f < this.fields.length; f++) nums.push(0, 0, 0, Infinity, -Infinity); // SLOTS: present, n, sum, min, max
     }
     let sets: Set<unknown>[] | null = null;
     if (this.nSets) {
@@ -83,9 +88,9 @@ export class Plan {
 
   add(p: Pane, rec: Rec): void {
     p.count++;
-    const fields = this.fields;
-    for (let f = 0; f < fields.length; f++) {
-      const v = getPath(rec, fields[f]!);
+    const readers = this.readers;
+    for (let f = 0; f < readers.length; f++) {
+      const v = readers[f]!(rec);
       if (v === undefined || v === null) continue;
       const nums = p.nums!;
       const b = f * SLOTS;
@@ -127,9 +132,21 @@ export class Plan {
         }
         if (nonEmpty <= 1) value = largest === -1 ? 0 : panes[largest]!.sets![si]!.size;
         else {
-          const union = new Set<unknown>(panes[largest]!.sets![si]!);
-          for (let i = from; i < to; i++) if (i !== largest) for (const x of panes[i]!.sets![si]!) union.add(x);
-          value = union.size;
+          // The size of the union, without building it: a value of another pane counts unless the
+          // largest set or an earlier pane holds it (copying the largest set cost more than this).
+          const big = panes[largest]!.sets![si]!;
+          let size = big.size;
+          for (let i = from; i < to; i++) {
+            if (i === largest) continue;
+            const set = panes[i]!.sets![si]!;
+            if (set.size === 0) continue;
+            next: for (const x of set) {
+              if (big.has(x)) continue;
+              for (let j = from; j < i; j++) if (j !== largest && panes[j]!.sets![si]!.has(x)) continue next;
+              size++;
+            }
+          }
+          value = size;
         }
       } else {
         const b = a.field * SLOTS;
@@ -170,6 +187,29 @@ export class Plan {
 }
 
 export type FieldWriter = (rec: Rec, value: unknown) => void;
+export type FieldReader = (rec: Rec) => unknown;
+
+/**
+ * A reader of one dotted path, split once: what `getPath(rec, path)` returns (a key holding the
+ * dotted name itself first, unless it holds `undefined`; then the nested own properties), without
+ * cutting the path into new strings on every read.
+ */
+export function fieldReader(path: string): FieldReader {
+  const parts = path.split('.');
+  if (parts.length === 1) return (rec) => (Object.hasOwn(rec, path) ? rec[path] : undefined);
+  const n = parts.length;
+  return (rec) => {
+    let cur: unknown = rec[path];
+    if (cur !== undefined && Object.hasOwn(rec, path)) return cur;
+    cur = rec;
+    for (let i = 0; i < n; i++) {
+      const k = parts[i]!;
+      if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k)) return undefined;
+      cur = (cur as Rec)[k];
+    }
+    return cur;
+  };
+}
 
 /**
  * A writer of one dotted path into a record the window analyser builds itself (fresh objects, names

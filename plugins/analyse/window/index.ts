@@ -8,9 +8,9 @@
  *   alerts  closed windows for which `alert_when` holds (`event.kind: alert`)
  *   late    records the window could not count (too late, no event time, no key), with the reason
  */
-import { definePlugin, compileLogic, parseDuration, getPath, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
+import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
-import { Plan, parseAgg, fieldWriter, type AggSpec } from './aggregates.js';
+import { Plan, parseAgg, fieldReader, fieldWriter, type AggSpec } from './aggregates.js';
 import { WindowState, type ClosedWindow } from './state.js';
 import { Watermarks, type Partition } from './watermarks.js';
 
@@ -256,9 +256,11 @@ export default definePlugin<WindowConfig>({
     const lateness = parseDuration(config.allowed_lateness);
     const keys = keyFields(config);
     const nKeys = keys.length;
-    const timeField = config.time_field;
     const plan = new Plan(config.aggregate);
     const keyWriters = keys.map(fieldWriter);
+    const keyReaders = keys.map(fieldReader);
+    const readTime = fieldReader(config.time_field);
+    const readOriginal = fieldReader('event.original');
     const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;
@@ -304,7 +306,7 @@ export default definePlugin<WindowConfig>({
     let spilled = 0;
 
     const timeOf = (rec: Rec): number => {
-      const v = getPath(rec, timeField);
+      const v = readTime(rec);
       if (v === lastTs) return lastMs;
       let ms: number;
       if (typeof v === 'string') ms = Date.parse(v);
@@ -399,14 +401,14 @@ export default definePlugin<WindowConfig>({
           let id = '';
           let missing = false;
           if (nKeys === 1) {
-            const v = getPath(rec, keys[0]!);
+            const v = keyReaders[0]!(rec);
             if (v === undefined || v === null) missing = true;
             // Strings (nearly every key) are their own id; other types are tagged so 1 and "1" differ.
             else id = typeof v === 'string' ? v : '\u0001' + JSON.stringify(v);
             values[0] = v;
           } else if (nKeys > 1) {
             for (let k = 0; k < nKeys; k++) {
-              const v = getPath(rec, keys[k]!);
+              const v = keyReaders[k]!(rec);
               if (v === undefined || v === null) {
                 missing = true;
                 break;
@@ -450,7 +452,7 @@ export default definePlugin<WindowConfig>({
           }
           const pane = state.add(ks, t, rec);
           if (nSamples && (pane.samples === null || pane.samples.length < nSamples)) {
-            const original = getPath(rec, 'event.original');
+            const original = readOriginal(rec);
             if (typeof original === 'string') (pane.samples ??= []).push(original);
           }
         }

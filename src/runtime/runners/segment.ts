@@ -6,7 +6,7 @@
  */
 import type { Ack, Envelope } from '../acks.js';
 import { BoundedQueue } from '../queue.js';
-import type { Segment } from '../segments.js';
+import { segmentLabel, type Segment } from '../segments.js';
 import type { RunState } from '../state.js';
 import type { SegmentResult, WorkerPool } from '../worker-pool.js';
 
@@ -15,7 +15,7 @@ const PER_COPY = 2;
 /** The in-order window, per copy: room for a few more so a slow batch does not idle the others. */
 const WINDOW_PER_COPY = 4;
 
-export const segmentLabel = (seg: Segment): string => seg.nodes.join('→');
+export { segmentLabel };
 
 export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool, copies: number): Promise<void> {
   const queue = state.queues.get(seg.nodes[0]!)!;
