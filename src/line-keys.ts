@@ -185,6 +185,16 @@ export class RecordKeys {
     return true;
   }
 
+  /** The id of a key given as text (`h…`, `u…`, `v…`, as `keyOf` gives it), made when new. */
+  intern(key: string): number {
+    return this.idOf(key.charCodeAt(0), key, 1, key.length);
+  }
+
+  /** List key `id` in `block` (once: a key already listed there is not listed again). */
+  addId(id: number, block: KeyBlock): void {
+    this.push(id, block);
+  }
+
   /** The keys of `JSON.stringify(rec)` added to `out` (as `addRecord`, in strings). */
   add(rec: unknown, out: Set<string>): boolean | undefined {
     const b = this.newBlock();
