@@ -7,7 +7,7 @@
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describeWithServices, useServices, restartService, stopHdfs, hdfsUp, HDFS_URL } from './services.js';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -295,6 +295,52 @@ nodes:
       expect(records).toBe(n);
     });
   }
+
+  it('the same archive, byte for byte, whether the sink encodes in worker threads or in the main thread (JSON, key_index, CSV)', async () => {
+    const n = 3000;
+    const input = join(work, 'encode.log');
+    // some lines with UTF-8 (bytes ≠ characters) and with a backslash (blocks read whole)
+    const text = squidLines(n, 400, 3 * 3600)
+      .split('\n')
+      .map((l, i) => (i % 37 === 5 ? l.replace('/p/', '/caf\u00e9/') : i % 53 === 7 ? l.replace('/p/', '/a\\b/') : l))
+      .join('\n');
+    writeFileSync(input, text);
+    const variants: Record<string, string> = {
+      keys: ', key_index: true, key_block_lines: 16, roll_bytes: 200000',
+      plain: ', roll_records: 700',
+      csv: ', format: csv, key_index: true, csv: { columns: [origin.line, url.original, destination.ip, user_agent.original] }',
+    };
+    for (const [name, extra] of Object.entries(variants)) {
+      const digests: string[][] = [];
+      for (const workers of [1, 2]) {
+        const base = `${ROOT_DIR}/encode-${name}-${workers}`;
+        const spec = join(work, `encode-${name}-${workers}.yaml`);
+        // batches of at most one chunk: the sink gets the same batches from a main-thread parser as from its copies
+        writeFileSync(spec, archiveSpec(input, base, { batch: 256, flush: '60s', extra }));
+        const r = await runCli([
+          'run',
+          spec,
+          '--workers',
+          String(workers),
+          '--log-level',
+          'warn',
+          '--state-dir',
+          join(work, `state-encode-${name}-${workers}`),
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr + r.stdout).toContain(workers === 1 ? '--workers 1' : '2 worker threads');
+        const files = await walk(h, `${base}/proxy`);
+        const list: string[] = [];
+        for (const f of files) {
+          const bytes = f.st.length ? await h.read(f.path, 0, f.st.length) : Buffer.alloc(0);
+          list.push(`${f.path.slice(base.length)} ${createHash('sha256').update(bytes).digest('hex')}`);
+        }
+        digests.push(list.sort());
+      }
+      expect(digests[0]!.length, name).toBeGreaterThan(name === 'plain' ? 3 : 1);
+      expect(digests[1], name).toEqual(digests[0]);
+    }
+  });
 
   it('SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
     const n = 60000;
