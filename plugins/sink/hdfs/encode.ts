@@ -10,6 +10,12 @@ import { getPath, type EncodedBatch, type Rec, type SinkEncoder } from '../../..
 import { RecordKeys } from '../../../src/internal.js';
 import { compileTemplate, csvField, PathExpander, streamOf } from './paths.js';
 
+/**
+ * Keys an encoder's table holds before it starts afresh: each thread that encodes keeps one, and
+ * a batch needs only its own (a few thousand), so a small table saves the worker's memory.
+ */
+const MAX_KEYS = 1 << 16;
+
 /** What the encoder needs of the sink's config. */
 export interface EncodeConfig {
   path: string;
@@ -112,7 +118,8 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
     let text = '';
     // key_index
     const indexed = cfg.key_index;
-    if (indexed && this.keyTable.size > 1 << 20) this.keyTable = new RecordKeys(); // ids are the batch's business only
+    // ids are the batch's business only: a table kept small keeps the worker's heap small
+    if (indexed && this.keyTable.size > MAX_KEYS) this.keyTable = new RecordKeys();
     const serial = ++this.serial;
     const keys: string[] = [];
     const keyIds: number[] = [];
