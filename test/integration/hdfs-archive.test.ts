@@ -342,69 +342,72 @@ nodes:
     }
   });
 
-  it('SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
-    const n = 60000;
-    const base = `${ROOT_DIR}/kill`;
-    const input = join(work, 'kill.log');
-    writeFileSync(input, squidLines(n, 5000));
-    const spec = join(work, 'kill.yaml');
-    writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 400, flush: '150ms', extra: ', roll_records: 3000' }));
-    const state = join(work, 'state-kill');
-    // A clean stop first (SIGTERM mid-run): drained, flushed, every file renamed, exit 0.
-    {
-      const { child, done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
-      // once it is writing (its signal handlers are in place by then)
-      for (let i = 0; i < 200 && (await walk(h, base).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      child.kill('SIGTERM');
+  // with and without worker threads: the sink's batches encoded in the workers or in the main thread
+  for (const workers of ['1', '2']) {
+    it(`SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated (--workers ${workers})`, async () => {
+      const n = 60000;
+      const base = `${ROOT_DIR}/kill-${workers}`;
+      const input = join(work, `kill-${workers}.log`);
+      writeFileSync(input, squidLines(n, 5000));
+      const spec = join(work, `kill-${workers}.yaml`);
+      writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 400, flush: '150ms', extra: ', roll_records: 3000' }));
+      const state = join(work, `state-kill-${workers}`);
+      // A clean stop first (SIGTERM mid-run): drained, flushed, every file renamed, exit 0.
+      {
+        const { child, done } = startCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', state]);
+        // once it is writing (its signal handlers are in place by then)
+        for (let i = 0; i < 200 && (await walk(h, base).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        child.kill('SIGTERM');
+        const r = await done;
+        expect(r.code, r.stderr).toBe(0);
+        const after = await archived(h, base);
+        expect(after.hidden).toEqual([]);
+        expect(after.records.length).toBeLessThan(n);
+      }
+      let kills = 0;
+      for (let i = 0; i < 4; i++) {
+        const { child, done } = startCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', state]);
+        const wait = 900 + Math.floor(Math.random() * 1500);
+        const timer = setTimeout(() => child.kill('SIGKILL'), wait);
+        const r = await done;
+        clearTimeout(timer);
+        if (r.signal === 'SIGKILL') kills++;
+        else {
+          expect(r.code, r.stderr).toBe(0);
+          break;
+        }
+      }
+      expect(kills).toBeGreaterThan(0);
+      const last = await runCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', state]);
+      expect(last.code, last.stderr).toBe(0);
+      const { records, hidden } = await archived(h, base);
+      expect(hidden).toEqual([]); // the last run cleaned what the killed runs left
+      expectEveryLineOnce(records, n);
+    }, 180_000);
+
+    it(`HDFS stopped for 20 s mid-run: the sink retries with backoff, the run finishes, nothing lost, no temporary file left (--workers ${workers})`, async () => {
+      const n = 40000;
+      const base = `${ROOT_DIR}/outage-${workers}`;
+      const input = join(work, `outage-${workers}.log`);
+      writeFileSync(input, squidLines(n));
+      const spec = join(work, `outage-${workers}.yaml`);
+      writeFileSync(spec, archiveSpec(input, base, { batch: 200, flush: '100ms' }));
+      const { done } = startCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', join(work, `state-outage-${workers}`)]);
+      // Let it write some files, then take HDFS away while it runs.
+      for (let i = 0; i < 100 && (await walk(h, base).catch(() => [])).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      const before = (await archived(h, base)).records.length;
+      expect(before).toBeLessThan(n);
+      await stopHdfs();
+      await new Promise((r) => setTimeout(r, 20_000));
+      await restartService('hdfs');
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
-      const after = await archived(h, base);
-      expect(after.hidden).toEqual([]);
-      expect(after.records.length).toBeLessThan(n);
-    }
-    let kills = 0;
-    for (let i = 0; i < 4; i++) {
-      const { child, done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
-      const wait = 900 + Math.floor(Math.random() * 1500);
-      const timer = setTimeout(() => child.kill('SIGKILL'), wait);
-      const r = await done;
-      clearTimeout(timer);
-      if (r.signal === 'SIGKILL') kills++;
-      else {
-        expect(r.code, r.stderr).toBe(0);
-        break;
-      }
-    }
-    expect(kills).toBeGreaterThan(0);
-    const last = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
-    expect(last.code, last.stderr).toBe(0);
-    const { records, hidden } = await archived(h, base);
-    expect(hidden).toEqual([]); // the last run cleaned what the killed runs left
-    expectEveryLineOnce(records, n);
-  }, 180_000);
-
-  it('HDFS stopped for 20 s mid-run: the sink retries with backoff, the run finishes, nothing lost, no temporary file left', async () => {
-    const n = 40000;
-    const base = `${ROOT_DIR}/outage`;
-    const input = join(work, 'outage.log');
-    writeFileSync(input, squidLines(n));
-    const spec = join(work, 'outage.yaml');
-    writeFileSync(spec, archiveSpec(input, base, { batch: 200, flush: '100ms' }));
-    const { done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-outage')]);
-    // Let it write some files, then take HDFS away while it runs.
-    for (let i = 0; i < 100 && (await walk(h, base).catch(() => [])).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
-    const before = (await archived(h, base)).records.length;
-    expect(before).toBeLessThan(n);
-    await stopHdfs();
-    await new Promise((r) => setTimeout(r, 20_000));
-    await restartService('hdfs');
-    const r = await done;
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/failed; retrying/);
-    const { records, hidden } = await archived(h, base);
-    expect(hidden).toEqual([]);
-    expectEveryLineOnce(records, n);
-  }, 240_000);
+      expect(r.stderr).toMatch(/failed; retrying/);
+      const { records, hidden } = await archived(h, base);
+      expect(hidden).toEqual([]);
+      expectEveryLineOnce(records, n);
+    }, 240_000);
+  }
 
   it('pipelines/proxy-archive.hdfs.yaml archives the sample logs: every record and every reject, by day', async () => {
     const base = `${ROOT_DIR}/shipped`;
@@ -464,7 +467,7 @@ nodes:
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-escape')]);
     expect(r.code, r.stderr).toBe(0);
     const files = await walk(h, ROOT_DIR);
-    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv|keys-json|keys-csv)\//.test(f.path));
+    const written = files.filter((f) => !/^\/[^/]+\/(count|kill-\d|outage-\d|client|shipped|replay|csv|keys-json|keys-csv|encode-[a-z]+-\d)\//.test(f.path));
     expect(written).toHaveLength(4);
     for (const f of written) expect(f.path.startsWith(`${base}/in/u=`)).toBe(true);
     expect(await h.stat('/etc')).toBeNull();

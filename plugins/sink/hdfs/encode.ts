@@ -48,6 +48,8 @@ export interface HdfsLines {
   pos: Float64Array;
   /** `key_index`: the keys of the batch, once each (`h…`, `u…`, `v…`). */
   keys?: string[];
+  /** `key_index`: each key's hash (`RecordKeys.hashOf`), so that the sink files it without hashing it again. */
+  keyHashes?: Uint32Array;
   /** `key_index`: each record's keys as indexes into `keys`, record after record, in the order found. */
   keyIds?: Uint32Array;
   /** `key_index`: where each record's keys end in `keyIds`. */
@@ -122,7 +124,9 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
     if (indexed && this.keyTable.size > MAX_KEYS) this.keyTable = new RecordKeys();
     const serial = ++this.serial;
     const keys: string[] = [];
+    const keyHashes: number[] = [];
     const keyIds: number[] = [];
+    const blk = indexed ? this.keyTable.newBlock() : undefined;
     const keyEnds = indexed ? new Uint32Array(n) : undefined;
     const unkeyed = indexed ? new Uint8Array(n) : undefined;
     const lines = indexed && !json ? new Uint32Array(n) : undefined;
@@ -143,8 +147,8 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
       lineTexts[i] = line;
       chars[i] = line.length;
       text += line;
-      if (indexed) {
-        const blk = this.keyTable.newBlock();
+      if (blk) {
+        this.keyTable.clearBlock(blk);
         let ok: boolean;
         if (json) {
           const r = this.keyTable.addRecord(rec, blk);
@@ -156,7 +160,7 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
           lines![i] = k;
         }
         if (!ok) unkeyed![i] = 1;
-        else for (const id of blk.ids) keyIds.push(this.batchKey(id, serial, keys));
+        else for (const id of blk.ids) keyIds.push(this.batchKey(id, serial, keys, keyHashes));
         keyEnds![i] = keyIds.length;
       }
     }
@@ -173,11 +177,13 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
     const transfer = [data.buffer, ends.buffer, chars.buffer, dirOf.buffer, labelOf.buffer, pos.buffer] as ArrayBuffer[];
     if (indexed) {
       const ids = Uint32Array.from(keyIds);
+      const hashes = Uint32Array.from(keyHashes);
       value.keys = keys;
+      value.keyHashes = hashes;
       value.keyIds = ids;
       value.keyEnds = keyEnds;
       value.unkeyed = unkeyed;
-      transfer.push(ids.buffer, keyEnds!.buffer, unkeyed!.buffer);
+      transfer.push(ids.buffer, hashes.buffer, keyEnds!.buffer, unkeyed!.buffer);
       if (lines) {
         value.lines = lines;
         transfer.push(lines.buffer);
@@ -187,7 +193,7 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
   }
 
   /** The batch's index of key `id` of the key table, listing the key in `keys` the first time. */
-  private batchKey(id: number, serial: number, keys: string[]): number {
+  private batchKey(id: number, serial: number, keys: string[], hashes: number[]): number {
     if (id >= this.stamp.length) {
       let size = this.stamp.length;
       while (size <= id) size *= 2;
@@ -201,6 +207,7 @@ export class HdfsEncoder implements SinkEncoder<HdfsLines> {
     if (this.stamp[id] === serial) return this.batchIndex[id]!;
     this.stamp[id] = serial;
     const at = keys.push(this.keyTable.keyOf(id)) - 1;
+    hashes.push(this.keyTable.hashOf(id));
     this.batchIndex[id] = at;
     return at;
   }

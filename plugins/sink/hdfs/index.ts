@@ -414,7 +414,7 @@ class HdfsSink implements SinkInstance {
     for (const [k, v] of seen) this.lastPos.set(k, v);
     if (enc.missingTime) this.ctx.metrics.add('missing_time', enc.missingTime);
     // key_index: the batch's keys as ids of the sink's table (each distinct key looked up once)
-    const keyIds = enc.keys ? this.keyIdsOf(enc.keys) : undefined;
+    const keyIds = enc.keys ? this.keyIdsOf(enc.keys, enc.keyHashes!) : undefined;
 
     const now = Date.now();
     const touched = new Set<Bucket>();
@@ -480,9 +480,9 @@ class HdfsSink implements SinkInstance {
   }
 
   /** The sink's key ids of a batch's keys. */
-  private keyIdsOf(keys: string[]): Int32Array {
+  private keyIdsOf(keys: string[], hashes: Uint32Array): Int32Array {
     const ids = new Int32Array(keys.length);
-    for (let k = 0; k < keys.length; k++) ids[k] = this.recordKeys.intern(keys[k]!);
+    for (let k = 0; k < keys.length; k++) ids[k] = this.recordKeys.internHashed(keys[k]!, hashes[k]!);
     return ids;
   }
 
