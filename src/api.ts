@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.3';
+export const API_VERSION = '1.4';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -177,8 +177,19 @@ export interface ProcessorInstance {
 export interface SinkInstance {
   /** Where the records go (a file path, a topic), shown in the run summary. */
   readonly target?: string;
-  /** Accept a batch (may buffer). */
+  /**
+   * Accept a batch (may buffer). A sink whose definition has an `encoder` and whose instance has
+   * `writeEncoded` is given its batches through `writeEncoded` instead: the runtime does not call
+   * `write` (a direct caller may; make it `writeEncoded(encode(records))`).
+   */
   write(records: Rec[]): void | Promise<void>;
+  /**
+   * Accept a batch its definition's `encoder` made (API 1.4; see `SinkEncoder`), in a worker thread
+   * or in the main thread: the sink must not care which. Same contract as `write`: batches in
+   * order, may buffer, a transient error is retried with the same batch (so take all of it or
+   * nothing), made durable by the next `flush`.
+   */
+  writeEncoded?(batch: EncodedBatch): void | Promise<void>;
   /** Make everything written so far durable (fsync, close and rename, broker ack). */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -262,6 +273,11 @@ export interface SinkDef<C = any> extends PluginDefBase<C> {
   kind: 'sink';
   /** Build the instance. `config` is validated, defaulted and frozen. */
   create(config: C, ctx: PluginContext): SinkInstance | Promise<SinkInstance>;
+  /**
+   * The sink's encoding of records (API 1.4; see `SinkEncoder`): made once per thread that
+   * encodes for this node, from the validated, defaulted and frozen config alone. Optional.
+   */
+  encoder?(config: C): SinkEncoder;
 }
 
 /** A plugin: one object whose `kind` decides what `create` must return. */
@@ -279,3 +295,42 @@ export function definePlugin(def: PluginDef): PluginDef {
 }
 
 export type ParallelMode = 'none' | 'any' | 'by-origin';
+
+// ---------------------------------------------------------------------------------------------
+// Sink encoders (API 1.4): a sink's per-record work done where its records are produced.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a sink does to each record before it buffers, compresses and writes (serialise to JSON or
+ * CSV, pick the partition directory, cut index keys), as a function of its config alone. When the
+ * records a sink reads are produced in worker threads (the outputs of a parallel chain), the
+ * runtime encodes them there, at the end of the chain, and only the encoded batch crosses to the
+ * main thread, where the sink's `writeEncoded` batches, compresses, writes and acknowledges. The
+ * records of main-thread nodes are encoded by the runtime in the main thread, so `writeEncoded`
+ * sees every batch and the sink has one path whatever the threads.
+ *
+ * An encoder must be parallel-safe: what `encode` returns for a batch depends on the config and
+ * the batch only, never on the batches before it or on which copy encoded it (one copy per worker
+ * thread and one in the main thread, each fed a different share of the batches). Caches that do
+ * not change results (memos of a serialised value) are fine. It must not touch the outside world
+ * (files, sockets, metrics): report counts in the encoded value and let `writeEncoded` add them.
+ * An exception fails the run, naming the sink.
+ */
+export interface SinkEncoder<E = unknown> {
+  /** Encode a batch (in record order; the runtime never gives an empty one). */
+  encode(records: Rec[]): EncodedBatch<E>;
+}
+
+/** An encoded batch: what crosses from a worker thread to the sink's `writeEncoded`. */
+export interface EncodedBatch<E = unknown> {
+  /** How many records it encodes (the sink's received count in the run summary). */
+  readonly count: number;
+  /** The encoding: anything structured-cloneable, typically bytes and typed arrays of per-record data. */
+  readonly value: E;
+  /**
+   * The ArrayBuffers inside `value` to move to the main thread rather than copy (the sink's bytes):
+   * unusable in the encoding thread afterwards, so each must be this batch's own, never a pool or a
+   * cache the encoder keeps. Ignored when the batch is encoded in the main thread.
+   */
+  readonly transfer?: readonly ArrayBuffer[];
+}

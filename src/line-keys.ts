@@ -150,6 +150,12 @@ export class RecordKeys {
     return { serial: ++this.serial, ids: [] };
   }
 
+  /** Empty a block to gather keys into again (as `newBlock`, without making one). */
+  clearBlock(block: KeyBlock): void {
+    block.serial = ++this.serial;
+    block.ids.length = 0;
+  }
+
   keyOf(id: number): string {
     return this.keys[id]!;
   }
@@ -185,6 +191,35 @@ export class RecordKeys {
     return true;
   }
 
+  /** The id of a key given as text (`h…`, `u…`, `v…`, as `keyOf` gives it), made when new. */
+  intern(key: string): number {
+    return this.idOf(key.charCodeAt(0), key, 1, key.length);
+  }
+
+  /** The hash a key of this table was filed under (`internHashed` takes it: no second hashing). */
+  hashOf(id: number): number {
+    return this.hashes[id]!;
+  }
+
+  /** As `intern`, given the key's hash from another table's `hashOf` (the same function). */
+  internHashed(key: string, h: number): number {
+    const table = this.table;
+    const mask = table.length - 1;
+    let slot = h & mask;
+    for (;;) {
+      const id = table[slot]!;
+      if (id < 0) break;
+      if (this.hashes[id] === h && this.keys[id] === key) return id;
+      slot = (slot + 1) & mask;
+    }
+    return this.insert(key, h, slot);
+  }
+
+  /** List key `id` in `block` (once: a key already listed there is not listed again). */
+  addId(id: number, block: KeyBlock): void {
+    this.push(id, block);
+  }
+
   /** The keys of `JSON.stringify(rec)` added to `out` (as `addRecord`, in strings). */
   add(rec: unknown, out: Set<string>): boolean | undefined {
     const b = this.newBlock();
@@ -218,16 +253,21 @@ export class RecordKeys {
       }
       slot = (slot + 1) & mask;
     }
+    return this.insert(String.fromCharCode(kind) + text.slice(s, e), h, slot);
+  }
+
+  /** File a new key in its empty slot of the table; returns its id. */
+  private insert(key: string, h: number, slot: number): number {
     const id = this.keys.length;
-    this.keys.push(String.fromCharCode(kind) + text.slice(s, e));
+    this.keys.push(key);
     this.hashes.push(h);
-    table[slot] = id;
+    this.table[slot] = id;
     if (id >= this.stamp.length) {
       const grown = new Int32Array(this.stamp.length * 2);
       grown.set(this.stamp);
       this.stamp = grown;
     }
-    if ((id + 1) * 2 > table.length) this.grow();
+    if ((id + 1) * 2 > this.table.length) this.grow();
     return id;
   }
 

@@ -1,3 +1,4 @@
+import type { EncodedBatch } from '../api.js';
 import { linesToRecords, type Batch, type Rec } from '../record.js';
 /**
  * End-to-end acknowledgement of one source batch. The batch starts with one hold (its source's);
@@ -34,6 +35,13 @@ export interface Envelope {
   ack: Ack | null;
   /** The edge it came along, `node.port` (per-edge queue depths, when a run is observed). */
   from?: string;
+  /** For a sink that encodes in worker threads: the batch, encoded (`records` is then empty). */
+  encoded?: EncodedBatch;
+}
+
+/** How many records an envelope carries. */
+export function envelopeSize(env: Envelope): number {
+  return env.encoded !== undefined ? env.encoded.count : Array.isArray(env.records) ? env.records.length : env.records.records;
 }
 
 /** The records of an envelope, building them from a block of lines the first time they are needed. */

@@ -7,7 +7,7 @@
  * The first failure wins: every queue is abandoned and the run ends with that error, a `RunError`
  * carrying a code from src/errors.ts and naming the node.
  */
-import type { Logger, ProcessorInstance, SinkInstance, SourceInstance } from '../api.js';
+import type { Logger, ProcessorInstance, SinkDef, SinkEncoder, SinkInstance, SourceInstance } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { Prepared, SharedHolder } from './prepare.js';
 import type { BackoffPolicy } from '../util/retry.js';
@@ -22,6 +22,7 @@ import { RunState } from './state.js';
 import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
 import { chooseWorkers } from './workers.js';
+import { encodedRoutes, encodes, makeEncoder, type EncodedRoute } from './sink-encode.js';
 
 export interface RunOptions {
   /** Base directory for node state (checkpoints). */
@@ -64,8 +65,20 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   }
   const obs = opts.observer;
   const state = new RunState(spec, layout.insideSegment, { stateDir: opts.stateDir, logger: opts.logger, once: !!opts.once, observer: obs });
+  // Outputs read by sinks that encode (API 1.4): encoded in the workers, sent to the sinks as such.
+  const encodedOnly = new Set<string>();
+  const routesOf = new Map<Segment, EncodedRoute[]>();
+  for (const seg of layout.segments) {
+    const routes = encodedRoutes(spec, seg);
+    // What an observer reads from the start (rejects' reasons, alerts' latencies) still crosses as records.
+    for (const r of routes) if (obs?.wants(r.node, r.port)) r.records = true;
+    state.encodeInWorkers(routes);
+    routesOf.set(seg, routes);
+    for (const r of routes) if (!r.records) encodedOnly.add(`${r.node}.${r.port}`);
+  }
   if (obs) {
-    const hidden = new Set<string>();
+    // their records stay in the workers too: only the encoded batches cross
+    const hidden = new Set<string>(encodedOnly);
     for (const seg of layout.segments)
       for (const n of seg.nodes) for (const p of spec.nodes.get(n)!.ports) if (!seg.leaving[n]!.includes(p)) hidden.add(`${n}.${p}`);
     obs.attach(state.view(hidden));
@@ -79,7 +92,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   // Worker threads start now: they load their plugin modules while the prepares run here.
   const pools = new Map<string, WorkerPool>();
   for (const seg of layout.segments) {
-    const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, observed: obs !== undefined };
+    const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, observed: obs !== undefined, encoded: routesOf.get(seg) };
     pools.set(
       seg.nodes[0]!,
       WorkerPool.launch(spec, seg, workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))),
@@ -151,6 +164,8 @@ interface Created {
   instances: Map<string, Instance>;
   /** What a main-thread processor's `ctx.shared` reads, for nodes with a prepared value. */
   holders: Map<string, SharedHolder>;
+  /** The main-thread encoders of the sinks that have one (API 1.4). */
+  encoders: Map<string, SinkEncoder>;
 }
 
 /**
@@ -168,6 +183,7 @@ async function createInstances(
   const { spec } = state;
   const instances = new Map<string, Instance>();
   const holders = new Map<string, SharedHolder>();
+  const encoders = new Map<string, SinkEncoder>();
   let current: string | undefined;
   try {
     for (const name of spec.order) {
@@ -200,13 +216,19 @@ async function createInstances(
         const between = node.kind === 'transform' || node.kind === 'analyse';
         prepared.subscribe(name, between ? (v) => h.offer(v) : (v) => void (h.current = v));
       }
-      instances.set(name, await node.plugin.def.create(node.config, state.contextFor(node, holder)));
+      const inst = await node.plugin.def.create(node.config, state.contextFor(node, holder));
+      instances.set(name, inst);
+      if (encodes(spec, name)) {
+        if (typeof (inst as SinkInstance).writeEncoded !== 'function')
+          throw new Error(`sink plugin '${node.plugin.def.name}' declares an encoder but its instance has no writeEncoded`);
+        encoders.set(name, makeEncoder(node.plugin.def as SinkDef, node.config));
+      }
     }
   } catch (err) {
     await closeAll(instances, state.logger);
     throw asRunError(err, 'SLUICE_E_CREATE', current);
   }
-  return { instances, holders };
+  return { instances, holders, encoders };
 }
 
 /** Main-thread sources without a `prepare`, created now (createInstances takes them in order). */
@@ -249,7 +271,7 @@ function startRunners(state: RunState, layout: Layout, pools: Map<string, Worker
     const inst = created.instances.get(name)!;
     const kind = state.spec.nodes.get(name)!.kind;
     if (kind === 'source') tasks.push(runSource(state, name, inst as SourceInstance));
-    else if (kind === 'sink') tasks.push(runSink(state, name, inst as SinkInstance, opts.sinkRetry));
+    else if (kind === 'sink') tasks.push(runSink(state, name, inst as SinkInstance, opts.sinkRetry, created.encoders.get(name)));
     else tasks.push(runProcessor(state, name, inst as ProcessorInstance, created.holders.get(name)));
   }
   return tasks;

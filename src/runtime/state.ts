@@ -2,10 +2,10 @@
  * What the runners of one run share: the abort controller, the first failure, live statistics,
  * the input queue of every node and the routes from each node's ports to its consumers' queues.
  */
-import type { Logger, Metrics, PluginContext, Rec } from '../api.js';
+import type { EncodedBatch, Logger, Metrics, PluginContext, Rec } from '../api.js';
 import { batchSize, type Batch, type SourceOutputs } from '../record.js';
 import type { CompiledNode, CompiledSpec } from '../graph/build.js';
-import type { Ack, Envelope } from './acks.js';
+import { envelopeSize, type Ack, type Envelope } from './acks.js';
 import { makeContext } from './context.js';
 import type { SharedHolder } from './prepare.js';
 import { BoundedQueue } from './queue.js';
@@ -13,6 +13,7 @@ import { asRunError, type RunError, type RunErrorCode } from './run-error.js';
 import { NodeStats } from './summary.js';
 import type { NodeDelta } from './wire.js';
 import type { QueueDepth, RunObserver, RunView } from './observer.js';
+import type { EncodedRoute } from './sink-encode.js';
 
 export interface StateOptions {
   stateDir: string;
@@ -131,9 +132,43 @@ export class RunState {
     }
   }
 
+  /**
+   * Sinks fed encoded batches by a segment's workers (sink-encode.ts): their queues leave the routes
+   * of those outputs (the records no longer go to them) and are reached by `dispatchEncoded`.
+   */
+  encodeInWorkers(routes: readonly EncodedRoute[]): void {
+    for (const r of routes) {
+      const ports = this.routes.get(r.node)!;
+      const queues = ports.get(r.port) ?? [];
+      const moved = r.sinks.map((s) => this.queues.get(s.sink)!);
+      const left = queues.filter((q) => !moved.includes(q));
+      if (left.length) ports.set(r.port, left);
+      else ports.delete(r.port);
+      let extra = this.encodedRoutes.get(r.node);
+      if (!extra) this.encodedRoutes.set(r.node, (extra = []));
+      extra.push(...moved);
+    }
+  }
+
+  /** Queues reached by `dispatchEncoded` from each node: they end with it too. */
+  private readonly encodedRoutes = new Map<string, BoundedQueue<Envelope>[]>();
+
+  /** A batch a worker encoded for `sink` from `node.port` (counted there): to the sink's queue. */
+  dispatchEncoded(node: string, port: string, sink: string, batch: EncodedBatch, ack: Ack | null): Promise<void> | undefined {
+    if (batch.count === 0) return undefined;
+    const q = this.queues.get(sink)!;
+    ack?.retain();
+    const env: Envelope = { records: NO_RECORDS, ack, encoded: batch };
+    if (this.observer !== undefined) env.from = `${node}.${port}`;
+    return q.push(env);
+  }
+
   /** The node produces nothing more: each consumer's queue loses one producer. */
   endOutputs(name: string): void {
     for (const qs of this.routes.get(name)!.values()) for (const q of qs) q.end();
+    // A sink reading several ports of the node counts it once per edge, as its routes above do.
+    const enc = this.encodedRoutes.get(name);
+    if (enc) for (const q of enc) q.end();
   }
 
   /** Counts a worker thread sent back for the segment's nodes. */
@@ -166,7 +201,7 @@ export class RunState {
       let batches = 0;
       let records = 0;
       q.forEach((env) => {
-        const n = batchSize(env.records);
+        const n = envelopeSize(env);
         batches++;
         records += n;
         const e = env.from !== undefined ? edges.get(env.from) : undefined;
@@ -206,6 +241,9 @@ export class RunState {
     });
   }
 }
+
+/** The records of an envelope that carries an encoded batch (never written to). */
+const NO_RECORDS: Rec[] = Object.freeze([]) as unknown as Rec[];
 
 function copyBatch(b: Batch): Batch {
   return Array.isArray(b) ? (b as Rec[]).slice() : { ...b, bytes: b.bytes.slice() };

@@ -6,7 +6,8 @@ import { resolve, dirname } from 'node:path';
 import type { Batch, Rec } from '../record.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, segmentLabel, type Segment } from './segments.js';
-import type { FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
+import type { EncodedWire, FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
+import type { EncodedRoute } from './sink-encode.js';
 import { decodeBatch, encodeForWorker, originKey, type NodeDelta } from './wire.js';
 import { RunError } from './run-error.js';
 
@@ -23,6 +24,8 @@ export interface SegmentResult {
   stats: NodeDelta[];
   /** The batch's source settled in the copy that ran it: the states its other copies adopt. */
   readonly settled?: unknown[];
+  /** Batches encoded for sinks in the worker (sink-encode.ts): [node, port, sink, batch]. */
+  readonly encoded?: EncodedWire;
 }
 
 /**
@@ -38,6 +41,7 @@ class WireResult implements SegmentResult {
     /** `node\0port` of the outputs read by another segment's workers (see `forwardedPorts`). */
     private readonly forwarded: ReadonlySet<string>,
     readonly settled?: unknown[],
+    readonly encoded?: EncodedWire,
   ) {}
   get outputs(): Array<[string, string, Rec[]]> {
     if (this.built === undefined) {
@@ -117,7 +121,13 @@ class SegmentWorker {
       }
       p.resolve(
         m.type === 'result' || m.type === 'finished' || m.type === 'ready'
-          ? new WireResult('outputs' in m ? m.outputs : undefined, m.stats, forwarded, m.type === 'result' ? m.settled : undefined)
+          ? new WireResult(
+              'outputs' in m ? m.outputs : undefined,
+              m.stats,
+              forwarded,
+              m.type === 'result' ? m.settled : undefined,
+              m.type === 'ready' ? undefined : m.encoded,
+            )
           : new WireResult(undefined, [], forwarded),
       );
     });
@@ -215,13 +225,14 @@ export class WorkerPool {
     spec: CompiledSpec,
     segment: Segment,
     n: number,
-    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean },
+    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean; encoded?: EncodedRoute[] },
     onFatal: (e: Error) => void,
   ): WorkerPool {
     const nodes = segment.nodes.map((name) => {
       const node = spec.nodes.get(name)!;
       return { name, kind: node.kind, plugin: node.plugin.def.name, from: node.plugin.from, config: node.config };
     });
+    const encoded = o.encoded ?? [];
     const initFor = (index: number): WorkerInit => ({
       specFile: spec.file,
       pipeline: spec.name,
@@ -232,6 +243,7 @@ export class WorkerPool {
       once: o.once,
       index,
       observed: !!o.observed,
+      ...(encoded.length ? { encoded } : {}),
     });
     const pool = new WorkerPool(segment, n, initFor, onFatal, forwardedPorts(spec, segment, n));
     const now = segment.mode === 'by-origin' ? Math.min(1, n) : n;

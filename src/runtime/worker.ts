@@ -8,7 +8,7 @@
  * the same code that drives a main-thread processor.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Origin, PluginDef, PluginKind, ProcessorInstance, Rec } from '../api.js';
+import type { EncodedBatch, Origin, PluginDef, PluginKind, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
 import type { Batch } from '../record.js';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { loadPluginModule } from '../plugins/registry.js';
@@ -20,6 +20,7 @@ import { ChainDriver, type ChainStep, type StepCounter } from './chain.js';
 import { asRunError, RunError, type RunErrorCode } from './run-error.js';
 import { deepFreeze } from '../util/freeze.js';
 import type { Segment } from './segments.js';
+import { checkEncoded, makeEncoder, transferOfEncoded, type EncodedRoute } from './sink-encode.js';
 
 /** One node of the segment as the main thread compiled it. */
 export interface WorkerNode {
@@ -44,12 +45,16 @@ export interface WorkerInit {
   index: number;
   /** The run is observed: report process time per batch, labelled metrics and observations. */
   observed?: boolean;
+  /** Outputs read by sinks that encode in the workers (sink-encode.ts): encoded here, at the chain's end. */
+  encoded?: EncodedRoute[];
 }
 
 /** Records leaving the segment: [node, port, records]. */
 export type Leaving = Array<[string, string, Rec[]]>;
 /** The same, as they cross to the main thread (see wire.ts). */
 export type LeavingWire = Array<[string, string, WireBatch]>;
+/** Encoded batches for sinks: [node, port, sink, batch] (the batch's `transfer` list left out). */
+export type EncodedWire = Array<[string, string, string, EncodedBatch]>;
 
 export type ToWorker =
   /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
@@ -65,8 +70,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
   /** `settled`: the batch's source has settled in this copy (its states, as in `batch`); sent once per source. */
-  | { type: 'result'; seq: number; outputs: LeavingWire; stats: NodeDelta[]; settled?: unknown[] }
-  | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[] }
+  | { type: 'result'; seq: number; outputs: LeavingWire; stats: NodeDelta[]; settled?: unknown[]; encoded?: EncodedWire }
+  | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[]; encoded?: EncodedWire }
   | { type: 'closed' }
   /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
   | { type: 'error'; message: string; stack?: string; node?: string; code?: RunErrorCode };
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
   const logger = createLogger(init.logLevel);
   const controller = new AbortController();
   const defs = await loadDefs(init);
+  const encoders = await loadEncoders(init);
   const counters = seg.nodes.map((n) => (init.observed ? new ObservedCounter(n) : new DeltaCounter(n)));
   const take = (): NodeDelta[] => counters.map((c) => c.take());
   const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
@@ -185,8 +191,10 @@ async function main(): Promise<void> {
           if (init.observed) driver!.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
+          const encoded = encoders && encodeOutputs(encoders, outputs, transfer);
           const result: FromWorker = { type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer), stats: take() };
           if (settled) result.settled = settled;
+          if (encoded) result.encoded = encoded;
           return post(result, transfer);
         }
         case 'update':
@@ -198,7 +206,10 @@ async function main(): Promise<void> {
           await driver!.finish(outputs);
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
-          return post({ type: 'finished', outputs: toWire(outputs, transfer), stats: take() }, transfer);
+          const encoded = encoders && encodeOutputs(encoders, outputs, transfer);
+          const done: FromWorker = { type: 'finished', outputs: toWire(outputs, transfer), stats: take() };
+          if (encoded) done.encoded = encoded;
+          return post(done, transfer);
         }
         case 'close':
           controller.abort();
@@ -284,6 +295,61 @@ async function loadDefs(init: WorkerInit): Promise<PluginDef[]> {
     if (!p) throw new Error(`worker: no ${n.kind} plugin '${n.plugin}' after loading ${n.from}`);
     return p.def;
   });
+}
+
+/** The encoders of the sinks fed by the segment's outputs, by `node\0port`; undefined when none. */
+type Encoders = Map<string, { route: EncodedRoute; encoders: Array<[string, SinkEncoder]> }>;
+
+async function loadEncoders(init: WorkerInit): Promise<Encoders | undefined> {
+  if (!init.encoded?.length) return undefined;
+  const registry = builtinRegistry();
+  const froms = new Set(init.encoded.flatMap((r) => r.sinks.map((s) => s.from)));
+  for (const from of froms) if (from !== 'built-in') await loadPluginModule(registry, from, init.specFile);
+  const out: Encoders = new Map();
+  for (const route of init.encoded) {
+    const encoders: Array<[string, SinkEncoder]> = [];
+    for (const s of route.sinks) {
+      const p = registry.get('sink', s.plugin);
+      if (!p) throw new Error(`worker: no sink plugin '${s.plugin}' after loading ${s.from}`);
+      try {
+        encoders.push([s.sink, makeEncoder(p.def as SinkDef, deepFreeze(s.config))]);
+      } catch (err) {
+        throw asRunError(err, 'SLUICE_E_CREATE', s.sink);
+      }
+    }
+    out.set(`${route.node}\u0000${route.port}`, { route, encoders });
+  }
+  return out;
+}
+
+/**
+ * Encode the outputs that encoding sinks read (one batch per sink), and drop from `outputs` those
+ * no other node reads: their records do not cross. The encoded memory is added to `transfer`.
+ */
+function encodeOutputs(encoders: Encoders, outputs: Leaving, transfer: ArrayBuffer[]): EncodedWire | undefined {
+  let out: EncodedWire | undefined;
+  let w = 0;
+  for (let i = 0; i < outputs.length; i++) {
+    const entry = outputs[i]!;
+    const [node, port, records] = entry;
+    const e = records.length ? encoders.get(`${node}\u0000${port}`) : undefined;
+    if (e !== undefined) {
+      for (const [sink, enc] of e.encoders) {
+        let b: EncodedBatch;
+        try {
+          b = checkEncoded(enc.encode(records), records.length, sink);
+        } catch (err) {
+          throw asRunError(err, 'SLUICE_E_RUNTIME', sink, 'encode failed');
+        }
+        transferOfEncoded(b, transfer);
+        (out ??= []).push([node, port, sink, { count: b.count, value: b.value }]);
+      }
+      if (!e.route.records) continue;
+    }
+    outputs[w++] = entry;
+  }
+  outputs.length = w;
+  return out;
 }
 
 /** Report a failure to the main thread: a plugin's names its node, anything else is the worker's. */

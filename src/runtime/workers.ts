@@ -9,14 +9,17 @@
  *   `inputBytes`: hdfs, a module's source), counts as large: every core;
  * - otherwise the sources' sizes, summed: every core from `AUTO_MIN_BYTES` on, one thread below;
  * - but one thread, whatever the input, when a chain's main output (`out`: every record it passes
- *   on) is read by a node outside the chain — a parse whose records go to a sink, or to a window
- *   beside the sweep (the default and the Kafka pipelines). Every record then crosses back to the
- *   main thread (in the shaped wire form, wire.ts), and the main thread keeps the nodes that read
- *   them (windows, sinks): the crossing costs more CPU than the second core gives, so two threads
- *   were slower than one on the default pipeline and the archive pipeline (bench/RESULTS.md, "Quiet
- *   runs after the merges" for the structured clone; "Records leaving worker chains" for the shaped
- *   form; "Rules inside the parse's worker copies" once the rules stopped reading them across).
+ *   on) is read by a node outside the chain — a parse whose records go to a window beside the sweep
+ *   (the default and the Kafka pipelines), or to a sink that does not encode. Every record then
+ *   crosses back to the main thread (in the shaped wire form, wire.ts), and the main thread keeps the
+ *   nodes that read them: the crossing costs more CPU than the second core gives, so two threads were
+ *   slower than one on the default pipeline and the archive pipeline (bench/RESULTS.md, "Quiet runs
+ *   after the merges" for the structured clone; "Records leaving worker chains" for the shaped form;
+ *   "Rules inside the parse's worker copies" once the rules stopped reading them across).
  *   Parallel-safe readers (rules beside the sweep) are no reason: they join the chain (segments.ts).
+ *   An `out` read only by sinks that encode (API 1.4, sink-encode.ts: the archive's `hdfs` and `file`
+ *   sinks) is no reason either: its records are serialised in the workers and only bytes cross
+ *   (bench/RESULTS.md, "Sinks encoding in the worker threads").
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
@@ -24,6 +27,7 @@
 import { availableParallelism } from 'node:os';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, type Segment } from './segments.js';
+import { encodedRoutes } from './sink-encode.js';
 
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
@@ -77,7 +81,7 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
   else if (unknown.length) many = { count: cores, reason: `auto: the input size of ${list(unknown)} is not known before reading` };
   else if (total >= minBytes) many = { count: cores, reason: `auto: ${mib(total)} of input, at least ${mib(minBytes)}` };
   else return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers` };
-  const passing = passThrough(segments);
+  const passing = passThrough(spec, segments);
   if (passing)
     return {
       count: 1,
@@ -86,8 +90,14 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
   return many;
 }
 
-/** The first node of a chain whose main output (`out`) is read outside the chain, if any. */
-function passThrough(segments: readonly Segment[]): string | undefined {
-  for (const seg of segments) for (const n of seg.nodes) if (seg.leaving[n]?.includes('out')) return n;
+/**
+ * The first node of a chain whose main output (`out`) is read outside the chain as records, if
+ * any: not when only sinks that encode in the workers read it.
+ */
+function passThrough(spec: CompiledSpec, segments: readonly Segment[]): string | undefined {
+  for (const seg of segments) {
+    const encoded = new Set(encodedRoutes(spec, seg).flatMap((r) => (r.records ? [] : [`${r.node}\0${r.port}`])));
+    for (const n of seg.nodes) if (seg.leaving[n]?.includes('out') && !encoded.has(`${n}\0out`)) return n;
+  }
   return undefined;
 }

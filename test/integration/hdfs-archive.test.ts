@@ -7,7 +7,7 @@
 import { beforeAll, afterAll, expect, it } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describeWithServices, useServices, restartService, stopHdfs, hdfsUp, HDFS_URL } from './services.js';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -296,69 +296,118 @@ nodes:
     });
   }
 
-  it('SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated', async () => {
-    const n = 60000;
-    const base = `${ROOT_DIR}/kill`;
-    const input = join(work, 'kill.log');
-    writeFileSync(input, squidLines(n, 5000));
-    const spec = join(work, 'kill.yaml');
-    writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 400, flush: '150ms', extra: ', roll_records: 3000' }));
-    const state = join(work, 'state-kill');
-    // A clean stop first (SIGTERM mid-run): drained, flushed, every file renamed, exit 0.
-    {
-      const { child, done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
-      // once it is writing (its signal handlers are in place by then)
-      for (let i = 0; i < 200 && (await walk(h, base).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-      child.kill('SIGTERM');
+  it('the same archive, byte for byte, whether the sink encodes in worker threads or in the main thread (JSON, key_index, CSV)', async () => {
+    const n = 3000;
+    const input = join(work, 'encode.log');
+    // some lines with UTF-8 (bytes ≠ characters) and with a backslash (blocks read whole)
+    const text = squidLines(n, 400, 3 * 3600)
+      .split('\n')
+      .map((l, i) => (i % 37 === 5 ? l.replace('/p/', '/caf\u00e9/') : i % 53 === 7 ? l.replace('/p/', '/a\\b/') : l))
+      .join('\n');
+    writeFileSync(input, text);
+    const variants: Record<string, string> = {
+      keys: ', key_index: true, key_block_lines: 16, roll_bytes: 200000',
+      plain: ', roll_records: 700',
+      csv: ', format: csv, key_index: true, csv: { columns: [origin.line, url.original, destination.ip, user_agent.original] }',
+    };
+    for (const [name, extra] of Object.entries(variants)) {
+      const digests: string[][] = [];
+      for (const workers of [1, 2]) {
+        const base = `${ROOT_DIR}/encode-${name}-${workers}`;
+        const spec = join(work, `encode-${name}-${workers}.yaml`);
+        // batches of at most one chunk: the sink gets the same batches from a main-thread parser as from its copies
+        writeFileSync(spec, archiveSpec(input, base, { batch: 256, flush: '60s', extra }));
+        const r = await runCli([
+          'run',
+          spec,
+          '--workers',
+          String(workers),
+          '--log-level',
+          'warn',
+          '--state-dir',
+          join(work, `state-encode-${name}-${workers}`),
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr + r.stdout).toContain(workers === 1 ? '--workers 1' : '2 worker threads');
+        const files = await walk(h, `${base}/proxy`);
+        const list: string[] = [];
+        for (const f of files) {
+          const bytes = f.st.length ? await h.read(f.path, 0, f.st.length) : Buffer.alloc(0);
+          list.push(`${f.path.slice(base.length)} ${createHash('sha256').update(bytes).digest('hex')}`);
+        }
+        digests.push(list.sort());
+      }
+      expect(digests[0]!.length, name).toBeGreaterThan(name === 'plain' ? 3 : 1);
+      expect(digests[1], name).toEqual(digests[0]);
+    }
+  });
+
+  // with and without worker threads: the sink's batches encoded in the workers or in the main thread
+  for (const workers of ['1', '2']) {
+    it(`SIGTERM leaves no temporary file; SIGKILL of the runner at random moments, then a rerun: no record lost, none duplicated (--workers ${workers})`, async () => {
+      const n = 60000;
+      const base = `${ROOT_DIR}/kill-${workers}`;
+      const input = join(work, `kill-${workers}.log`);
+      writeFileSync(input, squidLines(n, 5000));
+      const spec = join(work, `kill-${workers}.yaml`);
+      writeFileSync(spec, archiveSpec(input, base, { checkpoint: true, batch: 400, flush: '150ms', extra: ', roll_records: 3000' }));
+      const state = join(work, `state-kill-${workers}`);
+      // A clean stop first (SIGTERM mid-run): drained, flushed, every file renamed, exit 0.
+      {
+        const { child, done } = startCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', state]);
+        // once it is writing (its signal handlers are in place by then)
+        for (let i = 0; i < 200 && (await walk(h, base).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+        child.kill('SIGTERM');
+        const r = await done;
+        expect(r.code, r.stderr).toBe(0);
+        const after = await archived(h, base);
+        expect(after.hidden).toEqual([]);
+        expect(after.records.length).toBeLessThan(n);
+      }
+      let kills = 0;
+      for (let i = 0; i < 4; i++) {
+        const { child, done } = startCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', state]);
+        const wait = 900 + Math.floor(Math.random() * 1500);
+        const timer = setTimeout(() => child.kill('SIGKILL'), wait);
+        const r = await done;
+        clearTimeout(timer);
+        if (r.signal === 'SIGKILL') kills++;
+        else {
+          expect(r.code, r.stderr).toBe(0);
+          break;
+        }
+      }
+      expect(kills).toBeGreaterThan(0);
+      const last = await runCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', state]);
+      expect(last.code, last.stderr).toBe(0);
+      const { records, hidden } = await archived(h, base);
+      expect(hidden).toEqual([]); // the last run cleaned what the killed runs left
+      expectEveryLineOnce(records, n);
+    }, 180_000);
+
+    it(`HDFS stopped for 20 s mid-run: the sink retries with backoff, the run finishes, nothing lost, no temporary file left (--workers ${workers})`, async () => {
+      const n = 40000;
+      const base = `${ROOT_DIR}/outage-${workers}`;
+      const input = join(work, `outage-${workers}.log`);
+      writeFileSync(input, squidLines(n));
+      const spec = join(work, `outage-${workers}.yaml`);
+      writeFileSync(spec, archiveSpec(input, base, { batch: 200, flush: '100ms' }));
+      const { done } = startCli(['run', spec, '--workers', workers, '--log-level', 'warn', '--state-dir', join(work, `state-outage-${workers}`)]);
+      // Let it write some files, then take HDFS away while it runs.
+      for (let i = 0; i < 100 && (await walk(h, base).catch(() => [])).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      const before = (await archived(h, base)).records.length;
+      expect(before).toBeLessThan(n);
+      await stopHdfs();
+      await new Promise((r) => setTimeout(r, 20_000));
+      await restartService('hdfs');
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
-      const after = await archived(h, base);
-      expect(after.hidden).toEqual([]);
-      expect(after.records.length).toBeLessThan(n);
-    }
-    let kills = 0;
-    for (let i = 0; i < 4; i++) {
-      const { child, done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
-      const wait = 900 + Math.floor(Math.random() * 1500);
-      const timer = setTimeout(() => child.kill('SIGKILL'), wait);
-      const r = await done;
-      clearTimeout(timer);
-      if (r.signal === 'SIGKILL') kills++;
-      else {
-        expect(r.code, r.stderr).toBe(0);
-        break;
-      }
-    }
-    expect(kills).toBeGreaterThan(0);
-    const last = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', state]);
-    expect(last.code, last.stderr).toBe(0);
-    const { records, hidden } = await archived(h, base);
-    expect(hidden).toEqual([]); // the last run cleaned what the killed runs left
-    expectEveryLineOnce(records, n);
-  }, 180_000);
-
-  it('HDFS stopped for 20 s mid-run: the sink retries with backoff, the run finishes, nothing lost, no temporary file left', async () => {
-    const n = 40000;
-    const base = `${ROOT_DIR}/outage`;
-    const input = join(work, 'outage.log');
-    writeFileSync(input, squidLines(n));
-    const spec = join(work, 'outage.yaml');
-    writeFileSync(spec, archiveSpec(input, base, { batch: 200, flush: '100ms' }));
-    const { done } = startCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-outage')]);
-    // Let it write some files, then take HDFS away while it runs.
-    for (let i = 0; i < 100 && (await walk(h, base).catch(() => [])).length < 3; i++) await new Promise((r) => setTimeout(r, 100));
-    const before = (await archived(h, base)).records.length;
-    expect(before).toBeLessThan(n);
-    await stopHdfs();
-    await new Promise((r) => setTimeout(r, 20_000));
-    await restartService('hdfs');
-    const r = await done;
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/failed; retrying/);
-    const { records, hidden } = await archived(h, base);
-    expect(hidden).toEqual([]);
-    expectEveryLineOnce(records, n);
-  }, 240_000);
+      expect(r.stderr).toMatch(/failed; retrying/);
+      const { records, hidden } = await archived(h, base);
+      expect(hidden).toEqual([]);
+      expectEveryLineOnce(records, n);
+    }, 240_000);
+  }
 
   it('pipelines/proxy-archive.hdfs.yaml archives the sample logs: every record and every reject, by day', async () => {
     const base = `${ROOT_DIR}/shipped`;
@@ -418,7 +467,7 @@ nodes:
     const r = await runCli(['run', spec, '--log-level', 'warn', '--state-dir', join(work, 'state-escape')]);
     expect(r.code, r.stderr).toBe(0);
     const files = await walk(h, ROOT_DIR);
-    const written = files.filter((f) => !/^\/[^/]+\/(count|kill|outage|client|shipped|replay|csv|keys-json|keys-csv)\//.test(f.path));
+    const written = files.filter((f) => !/^\/[^/]+\/(count|kill-\d|outage-\d|client|shipped|replay|csv|keys-json|keys-csv|encode-[a-z]+-\d)\//.test(f.path));
     expect(written).toHaveLength(4);
     for (const f of written) expect(f.path.startsWith(`${base}/in/u=`)).toBe(true);
     expect(await h.stat('/etc')).toBeNull();

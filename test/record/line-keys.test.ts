@@ -114,4 +114,24 @@ describe('key indexes', () => {
     expect([...blocksToRead(ix, () => false)]).toEqual([0, 1, 0]);
     expect(() => parseKeyIndex(formatKeyIndex(23, blocks))).toThrow(/cover 22 bytes/);
   });
+
+  it('a key filed in one table with the hash another gave it is the key that table finds from text', () => {
+    const worker = new RecordKeys();
+    const sink = new RecordKeys();
+    const block = worker.newBlock();
+    worker.addLine('GET http://a.example/x 10.0.0.1 2001:db8::1 via proxy.example:8080\n', block);
+    const ids = block.ids.map((id) => sink.internHashed(worker.keyOf(id), worker.hashOf(id)));
+    expect(ids.map((id) => sink.keyOf(id))).toEqual(block.ids.map((id) => worker.keyOf(id)));
+    // the same ids when asked again, by hash or by text, and for keys the sink cut itself
+    expect(block.ids.map((id) => sink.internHashed(worker.keyOf(id), worker.hashOf(id)))).toEqual(ids);
+    expect(block.ids.map((id) => sink.intern(worker.keyOf(id)))).toEqual(ids);
+    const own = sink.newBlock();
+    sink.addLine('again http://a.example/ and 10.0.0.1\n', own);
+    expect(own.ids.every((id) => ids.includes(id))).toBe(true);
+    // a reused block starts empty
+    worker.clearBlock(block);
+    expect(block.ids).toEqual([]);
+    worker.addLine('a.example\n', block);
+    expect(block.ids.map((id) => worker.keyOf(id))).toEqual(['ha.example']);
+  });
 });

@@ -18,7 +18,14 @@ import { tempDir } from '../helpers/tmp.js';
 
 const DEFAULT = resolve(ROOT, 'pipelines/proxy-ioc-sweep.yaml');
 
-async function compile(dir: string, settings: string, source = 'file', withs = `{ paths: ["${dir}/a.log"] }`, out = 'src.invalid, parse.invalid') {
+async function compile(
+  dir: string,
+  settings: string,
+  source = 'file',
+  withs = `{ paths: ["${dir}/a.log"] }`,
+  out = 'src.invalid, parse.invalid',
+  sink = `file, from: [${out}], with: { path: "${dir}/out.jsonl" }`,
+) {
   writeFileSync(
     join(dir, 'spec.yaml'),
     `version: 1
@@ -27,7 +34,7 @@ ${settings}
 nodes:
   src: { source: ${source}, with: ${withs} }
   parse: { transform: proxy-log, from: src, with: { format: squid } }
-  out: { sink: file, from: [${out}], with: { path: "${dir}/out.jsonl" } }
+  out: { sink: ${sink} }
 `,
   );
   const { spec, issues } = await loadSpec(join(dir, 'spec.yaml'), { registry: builtinRegistry() });
@@ -68,13 +75,18 @@ describe('worker threads: settings.workers, --workers, the auto rule', () => {
 
   it('auto: one thread when every record of a chain leaves it (parse → a sink of records), whatever the input', async () => {
     const dir = tempDir();
-    const passing = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`, 'parse, src.invalid, parse.invalid');
+    // stdout: a sink without an encoder (API 1.4), so the records themselves cross
+    const passing = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`, '', 'stdout, from: [parse, src.invalid, parse.invalid]');
     expect(await chooseWorkers(passing, { cores: 2, minBytes: 0 })).toEqual({
       count: 1,
       reason: "auto: every record of 'parse' leaves its parallel chain; moving them back from worker threads costs more than the threads save",
     });
-    const stream = await compile(dir, '', 'kafka', '{ brokers: ["127.0.0.1:1"], topics: [t], group_id: g }', 'parse, src.invalid');
+    const stream = await compile(dir, '', 'kafka', '{ brokers: ["127.0.0.1:1"], topics: [t], group_id: g }', '', 'stdout, from: [parse, src.invalid]');
     expect(await chooseWorkers(stream, { cores: 2 })).toMatchObject({ count: 1, reason: expect.stringContaining("'parse' leaves") });
+    // read only by sinks that encode in the workers (the file sink): bytes cross, not records; the size rule decides
+    const encoded = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`, 'parse, src.invalid, parse.invalid');
+    expect(await chooseWorkers(encoded, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
+    expect(await chooseWorkers(encoded, { cores: 2 })).toMatchObject({ count: 1, reason: expect.stringContaining('below') });
     // only what a chain keeps back (rejects here) leaving it: the size rule decides
     const keeping = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`);
     expect(await chooseWorkers(keeping, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
@@ -93,11 +105,14 @@ nodes:
     );
     const rules = (await loadSpec(join(dir, 'rules.yaml'), { registry: builtinRegistry() })).spec!;
     expect(await chooseWorkers(rules, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
-    // the shipped pipelines whose parsed records feed a window or an archive
-    for (const p of ['proxy-ioc-sweep.yaml', 'proxy-ioc-sweep.kafka.yaml', 'proxy-archive.hdfs.yaml']) {
+    // the shipped pipelines whose parsed records feed a window
+    for (const p of ['proxy-ioc-sweep.yaml', 'proxy-ioc-sweep.kafka.yaml']) {
       const { spec } = await loadSpec(resolve(ROOT, 'pipelines', p), { registry: builtinRegistry() });
       expect(await chooseWorkers(spec!, { cores: 2, minBytes: 0 }), p).toMatchObject({ count: 1, reason: expect.stringContaining("'parse' leaves") });
     }
+    // the archive's parsed records go only to the hdfs sink, which encodes in the workers
+    const { spec: archive } = await loadSpec(resolve(ROOT, 'pipelines', 'proxy-archive.hdfs.yaml'), { registry: builtinRegistry() });
+    expect(await chooseWorkers(archive!, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
   });
 
   it('auto: a stream (kafka) or a chain-less spec', async () => {

@@ -3,14 +3,15 @@
  * serialising the next batch overlaps the disk; `flush` writes what is buffered and fsyncs, and
  * only then does the runtime acknowledge the batches. Gzip output is a series of complete gzip
  * members (one per write), so the file is a valid gzip stream after every flush, even if the
- * process is killed later.
+ * process is killed later. The JSON lines are made by the sink's encoder (API 1.4), in the worker
+ * threads when the records come from a parallel chain: here, only bytes are buffered and written.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
-import { definePlugin, type Rec, type SinkInstance } from '../../../src/api.js';
+import { definePlugin, type EncodedBatch, type Rec, type SinkEncoder, type SinkInstance } from '../../../src/api.js';
 
 const gzip = promisify(gzipCb);
 
@@ -47,6 +48,7 @@ export default definePlugin<FileSinkConfig>({
     { title: 'Alerts as JSON lines', with: { path: 'out/alerts.jsonl', mode: 'overwrite' } },
     { title: 'Compressed archive', with: { path: 'out/records.jsonl.gz' } },
   ],
+  encoder: () => jsonLinesEncoder,
   async create(config, ctx): Promise<SinkInstance> {
     const path = ctx.resolvePath(config.path);
     mkdirSync(dirname(path), { recursive: true });
@@ -55,11 +57,29 @@ export default definePlugin<FileSinkConfig>({
   },
 });
 
+/** A batch as JSON lines: their UTF-8 bytes, and their length in characters (what `buffer_bytes` counts). */
+interface JsonLines {
+  data: Uint8Array;
+  chars: number;
+}
+
+/** Records → JSON lines (`JSON.stringify` of each, `\n` after each): the same bytes in any thread. */
+const jsonLinesEncoder: SinkEncoder<JsonLines> = {
+  encode(records: Rec[]): EncodedBatch<JsonLines> {
+    let s = '';
+    for (let i = 0; i < records.length; i++) s += JSON.stringify(records[i]) + '\n';
+    // its own ArrayBuffer (never a slice of Buffer's pool): moved to the main thread, not copied
+    const data = Buffer.allocUnsafeSlow(Buffer.byteLength(s));
+    data.write(s, 'utf8');
+    return { count: records.length, value: { data, chars: s.length }, transfer: [data.buffer as ArrayBuffer] };
+  },
+};
+
 /** Buffers (of `buffer_bytes`) queued for writing before `write` makes the runner wait. */
 const MAX_BUFFERS_IN_FLIGHT = 4;
 
 class FileSink implements SinkInstance {
-  private parts: string[] = [];
+  private parts: Uint8Array[] = [];
   private bufferedChars = 0;
   /** Characters handed to `writing` and not yet written (gzip and the disk may be slower than the pipeline). */
   private inFlightChars = 0;
@@ -75,11 +95,14 @@ class FileSink implements SinkInstance {
   ) {}
 
   write(records: Rec[]): void | Promise<void> {
+    return this.writeEncoded(jsonLinesEncoder.encode(records));
+  }
+
+  writeEncoded(batch: EncodedBatch): void | Promise<void> {
     if (this.failed) throw this.failed;
-    let s = '';
-    for (let i = 0; i < records.length; i++) s += JSON.stringify(records[i]) + '\n';
-    this.parts.push(s);
-    this.bufferedChars += s.length;
+    const { data, chars } = batch.value as JsonLines;
+    this.parts.push(data);
+    this.bufferedChars += chars;
     if (this.bufferedChars >= this.config.buffer_bytes) this.issueWrite();
     // Backpressure: with more than a few buffers queued behind gzip or the disk, the runner waits
     // (and the pipeline behind it) instead of the queue growing in memory.
@@ -88,16 +111,17 @@ class FileSink implements SinkInstance {
 
   private issueWrite(): void {
     if (!this.parts.length) return;
-    const text = this.parts.join('');
+    const bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    const chars = this.bufferedChars;
     this.parts = [];
     this.bufferedChars = 0;
-    this.inFlightChars += text.length;
+    this.inFlightChars += chars;
     this.writing = this.writing.then(async () => {
       try {
-        const data = this.gz ? await gzip(text) : Buffer.from(text);
+        const data = this.gz ? await gzip(bytes) : bytes;
         await this.fh.write(data);
       } finally {
-        this.inFlightChars -= text.length;
+        this.inFlightChars -= chars;
       }
     });
     this.writing.catch((err) => (this.failed = err));

@@ -9,9 +9,10 @@
 import { randomBytes } from 'node:crypto';
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
-import { definePlugin, getPath, parseDuration, type PluginContext, type Rec, type SinkInstance, type ConfigIssue } from '../../../src/api.js';
+import { definePlugin, parseDuration, type ConfigIssue, type EncodedBatch, type PluginContext, type Rec, type SinkInstance } from '../../../src/api.js';
 import { Hdfs, HdfsError, RecordKeys, connectionSchemaProperties, formatKeyIndex, type HdfsConnectionConfig, type KeyBlock } from '../../../src/internal.js';
-import { compileTemplate, PathExpander, TemplateError, streamOf, fileName, parseFileName, tempName, ArchivedRanges, csvField } from './paths.js';
+import { compileTemplate, TemplateError, fileName, parseFileName, tempName, ArchivedRanges, csvField } from './paths.js';
+import { HdfsEncoder, type HdfsLines } from './encode.js';
 
 const gzip = promisify(gzipCb);
 
@@ -232,6 +233,9 @@ export default definePlugin<HdfsSinkConfig>({
     if (config.key_index && !config.gzip) issues.push({ path: '/key_index', message: 'key_index needs gzip: true', code: 'KEY_INDEX' });
     return issues;
   },
+  // Lines, directories, streams and index keys are made where the records are (API 1.4): in the
+  // worker threads when they come from a parallel chain.
+  encoder: (config) => new HdfsEncoder(config),
   async create(config, ctx): Promise<SinkInstance> {
     return new HdfsSink(config, ctx);
   },
@@ -250,14 +254,44 @@ interface Bucket {
   blkLines: number;
   blkKeys: KeyBlock;
   blkBad: boolean;
-  /** Serialised records of the current write call, not yet made a part. */
-  text: string;
+  /**
+   * The lines of the current write call (or block), not yet made a part: earlier pieces in
+   * `chunks`, the last as a range of an encoded batch's bytes that grows while lines follow on.
+   */
+  chunks: Uint8Array[];
+  runData: Uint8Array | undefined;
+  runStart: number;
+  runEnd: number;
   records: number;
   /** Serialised bytes (before gzip). */
   bytes: number;
   first: number;
   last: number;
   opened: number;
+}
+
+/** Add bytes `[start, end)` of `data` to the bucket's current text. */
+function appendBytes(b: Bucket, data: Uint8Array, start: number, end: number): void {
+  if (b.runData === data && b.runEnd === start) {
+    b.runEnd = end;
+    return;
+  }
+  if (b.runData !== undefined) b.chunks.push(b.runData.subarray(b.runStart, b.runEnd));
+  b.runData = data;
+  b.runStart = start;
+  b.runEnd = end;
+}
+
+/** The bucket's current text as one piece of bytes (cleared), or undefined when it has none. */
+function takeBytes(b: Bucket): Uint8Array | undefined {
+  if (b.runData !== undefined) {
+    b.chunks.push(b.runData.subarray(b.runStart, b.runEnd));
+    b.runData = undefined;
+  }
+  const c = b.chunks;
+  if (c.length === 0) return undefined;
+  b.chunks = [];
+  return c.length === 1 ? c[0]! : Buffer.concat(c);
 }
 
 /** A block of an indexed file: its lines and their keys (null: read it whatever the keys). */
@@ -287,7 +321,6 @@ class OriginOrderError extends Error {
 class HdfsSink implements SinkInstance {
   readonly target: string;
   private readonly hdfs: Hdfs;
-  private readonly expander: PathExpander;
   private readonly ext: string;
   private readonly rollIntervalMs: number;
   private readonly runId = `${new Date()
@@ -310,8 +343,11 @@ class HdfsSink implements SinkInstance {
   /** Temporary files this run may have left (deleted at close if still there). */
   private readonly temps = new Set<string>();
   private readonly header: string;
-  /** `key_index`: the keys of records, with a memo of the keys of each string. */
+  private readonly headerBytes: Uint8Array;
+  /** `key_index`: the keys of the files open or waiting, by id. */
   private readonly recordKeys = new RecordKeys();
+  /** For `write` (a direct call): the runtime encodes with an encoder of its own. */
+  private readonly encoder: HdfsEncoder;
 
   constructor(
     private readonly config: HdfsSinkConfig,
@@ -325,85 +361,76 @@ class HdfsSink implements SinkInstance {
       if (err instanceof TemplateError) throw new Error(`hdfs sink: ${err.message}`);
       throw err;
     }
-    this.expander = new PathExpander(tpl, { timeField: config.time_field, missing: config.missing_value });
     this.ext = (config.format === 'csv' ? '.csv' : '.jsonl') + (config.gzip ? '.gz' : '');
     this.rollIntervalMs = parseDuration(config.roll_interval);
     this.target = this.hdfs.uri(tpl.base === '/' ? '/' : tpl.base + '/');
     this.header =
       config.format === 'csv' && config.csv.header ? config.csv.columns.map((c) => csvField(c, config.csv.delimiter)).join(config.csv.delimiter) + '\n' : '';
+    this.headerBytes = Buffer.from(this.header);
+    this.encoder = new HdfsEncoder(config);
   }
 
-  private serialise(rec: Rec): string {
-    if (this.config.format === 'json') return JSON.stringify(rec) + '\n';
-    const { columns, delimiter } = this.config.csv;
-    let s = '';
-    for (let i = 0; i < columns.length; i++) {
-      if (i) s += delimiter;
-      s += csvField(getPath(rec, columns[i]!), delimiter);
-    }
-    return s + '\n';
+  /** Take a batch: encoded here (a direct call), as the runtime does for batches from this thread. */
+  write(records: Rec[]): Promise<void> {
+    return this.writeEncoded(this.encoder.encode(records));
   }
 
   /**
-   * Take a batch. Everything that can fail — placing records, the order check, creating and
+   * Take an encoded batch (encode.ts). Everything that can fail — the order check, creating and
    * listing a directory met for the first time (transient when HDFS is down), making room — happens
    * before any record is taken, so that the runtime's retry of a failed call cannot take a record
    * twice. Records already archived in their directory by an earlier run are dropped here.
    */
-  async write(records: Rec[]): Promise<void> {
+  async writeEncoded(batch: EncodedBatch): Promise<void> {
     const cfg = this.config;
-    const idem = cfg.idempotent;
-    const n = records.length;
-    const dirs: string[] = new Array(n);
-    const labels: Array<string | undefined> = new Array(n);
-    const positions: number[] = new Array(n);
+    const enc = batch.value as HdfsLines;
+    const n = batch.count;
+    const { dirs, dirOf, labels, labelOf, pos: positions } = enc;
     const seen = new Map<string, number>();
-    const dirSet = new Set<string>();
-    let missingTime = 0;
     for (let i = 0; i < n; i++) {
-      const rec = records[i]!;
-      const e = this.expander.expand(rec);
-      if (e.missingTime) missingTime++;
-      dirs[i] = e.dir;
-      dirSet.add(e.dir);
-      if (!idem) continue;
-      const extra = cfg.stream_fields.length ? cfg.stream_fields.map((f) => getPath(rec, f)) : undefined;
-      const sp = streamOf(getPath(rec, cfg.origin_field), extra);
-      if (!sp) continue;
-      labels[i] = sp.label;
-      positions[i] = sp.pos;
-      const k = e.dir + '\0' + sp.label;
+      const l = labelOf[i]!;
+      if (l < 0) continue;
+      const dir = dirs[dirOf[i]!]!;
+      const label = labels[l]!;
+      const p = positions[i]!;
+      const k = dir + '\0' + label;
       const prev = seen.get(k) ?? this.lastPos.get(k);
-      if (prev !== undefined && sp.pos < prev) {
+      if (prev !== undefined && p < prev) {
         throw new OriginOrderError(
-          `hdfs sink: a record from ${sp.label} position ${sp.pos} arrived after position ${prev} of the same stream (directory ${e.dir}); ` +
+          `hdfs sink: a record from ${label} position ${p} arrived after position ${prev} of the same stream (directory ${dir}); ` +
             'file ranges would not hold every record they name. Two paths carry this stream into the sink: give each its own sink, ' +
             'split the stream with `stream_fields` (e.g. [error.node]), or set `idempotent: false`.',
         );
       }
-      seen.set(k, sp.pos);
+      seen.set(k, p);
     }
-    const ranges = new Map<string, ArchivedRanges>();
-    for (const d of dirSet) ranges.set(d, await this.prepareDir(d));
+    const ranges: ArchivedRanges[] = new Array(dirs.length);
+    for (let d = 0; d < dirs.length; d++) ranges[d] = await this.prepareDir(dirs[d]!);
     if (this.pendingBytes + this.openBytes >= cfg.max_buffer_bytes) {
       for (const b of [...this.buckets.values()]) this.closeBucket(b);
       await this.uploadPending();
     }
     // Nothing below throws: the batch is taken.
     for (const [k, v] of seen) this.lastPos.set(k, v);
-    if (missingTime) this.ctx.metrics.add('missing_time', missingTime);
+    if (enc.missingTime) this.ctx.metrics.add('missing_time', enc.missingTime);
+    // key_index: the batch's keys as ids of the sink's table (each distinct key looked up once)
+    const keyIds = enc.keys ? this.keyIdsOf(enc.keys, enc.keyHashes!) : undefined;
 
     const now = Date.now();
     const touched = new Set<Bucket>();
     let skipped = 0;
+    const { data, ends, chars } = enc;
     for (let i = 0; i < n; i++) {
-      const label = labels[i];
+      const l = labelOf[i]!;
+      const label = l < 0 ? undefined : labels[l]!;
       const pos = positions[i]!;
-      if (label !== undefined && ranges.get(dirs[i]!)!.has(label, pos)) {
+      const d = dirOf[i]!;
+      if (label !== undefined && ranges[d]!.has(label, pos)) {
         skipped++;
         continue;
       }
-      const key = dirs[i]! + '\0' + (label ?? '');
+      const dir = dirs[d]!;
+      const key = dir + '\0' + (label ?? '');
       let b = this.buckets.get(key);
       // Roll by records, never between two records of one origin position (ranges stay exact).
       if (b && b.records >= cfg.roll_records && (label === undefined || b.last !== pos)) {
@@ -413,14 +440,17 @@ class HdfsSink implements SinkInstance {
       if (!b) {
         b = {
           key,
-          dir: dirs[i]!,
+          dir,
           label,
           parts: [],
           blocks: cfg.key_index ? [] : undefined,
           blkLines: this.header ? 1 : 0,
           blkKeys: this.recordKeys.newBlock(),
           blkBad: false,
-          text: this.header,
+          chunks: this.header ? [this.headerBytes] : [],
+          runData: undefined,
+          runStart: 0,
+          runEnd: 0,
           records: 0,
           bytes: 0,
           first: pos,
@@ -431,14 +461,15 @@ class HdfsSink implements SinkInstance {
         if (b.blocks && this.header && !this.recordKeys.addLine(this.header, b.blkKeys)) b.blkBad = true;
       }
       touched.add(b);
-      const line = this.serialise(records[i]!);
-      b.text += line;
-      if (b.blocks) this.indexLine(b, records[i]!, line);
+      const start = i === 0 ? 0 : ends[i - 1]!;
+      appendBytes(b, data, start, ends[i]!);
+      if (b.blocks) this.indexLine(b, enc, i, keyIds!);
       b.records++;
       b.last = pos;
-      b.bytes += line.length;
-      this.openBytes += line.length;
-      if (b.bytes >= cfg.roll_bytes && (label === undefined || i + 1 >= n || positions[i + 1] !== pos || labels[i + 1] !== label)) this.closeBucket(b);
+      const len = chars[i]!;
+      b.bytes += len;
+      this.openBytes += len;
+      if (b.bytes >= cfg.roll_bytes && (label === undefined || i + 1 >= n || positions[i + 1] !== pos || labelOf[i + 1] !== l)) this.closeBucket(b);
     }
     for (const b of touched) this.seal(b);
     if (skipped) {
@@ -448,36 +479,44 @@ class HdfsSink implements SinkInstance {
     for (const b of [...this.buckets.values()]) if (now - b.opened >= this.rollIntervalMs) this.closeBucket(b);
   }
 
+  /** The sink's key ids of a batch's keys. */
+  private keyIdsOf(keys: string[], hashes: Uint32Array): Int32Array {
+    const ids = new Int32Array(keys.length);
+    for (let k = 0; k < keys.length; k++) ids[k] = this.recordKeys.internHashed(keys[k]!, hashes[k]!);
+    return ids;
+  }
+
   /** Turn the text gathered by a write call into a part (compressed in the thread pool). */
   private seal(b: Bucket): void {
-    if (!b.text) return;
-    const text = b.text;
-    b.text = '';
+    const bytes = takeBytes(b);
+    if (bytes === undefined) return;
     if (b.blocks) {
       b.blocks.push({ lines: b.blkLines, keys: b.blkBad ? null : b.blkKeys.ids });
       b.blkLines = 0;
       b.blkKeys = this.recordKeys.newBlock();
       b.blkBad = false;
     }
-    this.pushPart(b, text);
+    this.pushPart(b, bytes);
   }
 
   /**
    * `key_index`: a record's line joined the bucket's block: its keys (from the record for JSON lines,
    * else from the text); a block of key_block_lines lines becomes a gzip member of its own.
    */
-  private indexLine(b: Bucket, rec: Rec, line: string): void {
-    if (this.config.format === 'json') b.blkLines++;
-    else for (let k = line.indexOf('\n'); k >= 0; k = line.indexOf('\n', k + 1)) b.blkLines++; // CSV: a quoted field may hold line ends
+  private indexLine(b: Bucket, enc: HdfsLines, i: number, keyIds: Int32Array): void {
+    b.blkLines += enc.lines ? enc.lines[i]! : 1; // CSV: a quoted field may hold line ends
     if (!b.blkBad) {
-      const r = this.config.format === 'json' ? this.recordKeys.addRecord(rec, b.blkKeys) : undefined;
-      if (r === false || (r === undefined && !this.recordKeys.addLine(line, b.blkKeys))) b.blkBad = true;
+      if (enc.unkeyed![i]) b.blkBad = true;
+      else {
+        const ids = enc.keyIds!;
+        for (let k = i === 0 ? 0 : enc.keyEnds![i - 1]!, e = enc.keyEnds![i]!; k < e; k++) this.recordKeys.addId(keyIds[ids[k]!]!, b.blkKeys);
+      }
     }
     if (b.blkLines >= this.config.key_block_lines) this.seal(b);
   }
 
-  private pushPart(b: Bucket, text: string): void {
-    const part = this.config.gzip ? gzip(text) : Promise.resolve(Buffer.from(text));
+  private pushPart(b: Bucket, bytes: Uint8Array): void {
+    const part = this.config.gzip ? gzip(bytes) : Promise.resolve(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     part.catch(() => {}); // awaited at upload; no unhandled rejection meanwhile
     b.parts.push(part);
   }

@@ -23,6 +23,7 @@ export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool
   const deliver = async (r: SegmentResult, ack: Ack | null): Promise<void> => {
     state.applyDeltas(r.stats);
     for (const [node, port, records] of r.outputs) await state.dispatchPort(node, port, records, ack, false);
+    if (r.encoded) for (const [node, port, sink, batch] of r.encoded) await state.dispatchEncoded(node, port, sink, batch, ack);
   };
   const feeder = (async () => {
     try {

@@ -7,10 +7,13 @@
  * retry.ts; the delay doubles up to `settings.retry_max_delay`): the sink takes nothing meanwhile, so its queue fills and the pipeline pauses behind
  * it (the source's `emit` stays pending). Retries stop when the run fails; a graceful stop waits
  * for the service, since its drain needs the flush (a second signal exits at once).
+ *
+ * A sink with an encoder (API 1.4, sink-encode.ts) is given every batch through `writeEncoded`:
+ * batches a worker encoded as they come, the others encoded here first (once, before the retries).
  */
-import type { SinkInstance } from '../../api.js';
-import { batchSize } from '../../record.js';
-import { recordsOf, type Ack } from '../acks.js';
+import type { EncodedBatch, SinkEncoder, SinkInstance } from '../../api.js';
+import { envelopeSize, recordsOf, type Ack, type Envelope } from '../acks.js';
+import { checkEncoded } from '../sink-encode.js';
 import { retrying, type BackoffPolicy, type RetryOptions } from '../../util/retry.js';
 import { RunError } from '../run-error.js';
 import type { RunState } from '../state.js';
@@ -18,7 +21,7 @@ import type { RunState } from '../state.js';
 /** Envelopes a sink takes from its queue at once. */
 const SINK_PULL = 64;
 
-export async function runSink(state: RunState, name: string, sink: SinkInstance, policy?: Partial<BackoffPolicy>): Promise<void> {
+export async function runSink(state: RunState, name: string, sink: SinkInstance, policy?: Partial<BackoffPolicy>, encoder?: SinkEncoder): Promise<void> {
   const queue = state.queues.get(name)!;
   const st = state.stats.get(name)!;
   const interval = state.spec.settings.flushIntervalMs;
@@ -55,9 +58,12 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
       const batch = await queue.pull(SINK_PULL, dirty ? wait : undefined);
       if (batch === null) break;
       for (const env of batch) {
-        st.received(batchSize(env.records));
+        st.received(envelopeSize(env));
         const t0 = obs ? performance.now() : 0;
-        await retrying(() => sink.write(recordsOf(env)), onWrite);
+        if (encoder !== undefined) {
+          const enc = encodedOf(env, encoder, name);
+          await retrying(() => sink.writeEncoded!(enc), onWrite);
+        } else await retrying(() => sink.write(recordsOf(env)), onWrite);
         obs?.timing(name, 'write', (performance.now() - t0) / 1000);
         if (env.ack) pending.push(env.ack);
         dirty = true;
@@ -67,5 +73,16 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
     if (!state.failed) await flush();
   } catch (err) {
     state.fail(err, 'SLUICE_E_RUNTIME', name);
+  }
+}
+
+/** The envelope's batch encoded for the sink: as a worker encoded it, or encoded now. */
+function encodedOf(env: Envelope, encoder: SinkEncoder, name: string): EncodedBatch {
+  if (env.encoded !== undefined) return env.encoded;
+  const records = recordsOf(env);
+  try {
+    return checkEncoded(encoder.encode(records), records.length, name);
+  } catch (err) {
+    throw new RunError('SLUICE_E_RUNTIME', name, `encode failed: ${err instanceof Error ? err.message : String(err)}`, err);
   }
 }
