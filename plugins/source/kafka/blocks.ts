@@ -40,6 +40,8 @@ export interface CutOptions {
 const NL = 0x0a;
 const CR = 0x0d;
 const REC = 7;
+/** Buffer's `indexOf` (memchr) on a plain Uint8Array view: a typed array's own is a slower loop. */
+const bytesIndexOf = Buffer.prototype.indexOf as (this: Uint8Array, value: number) => number;
 
 /**
  * Batches of at most `batchSize` messages from the kept spans of one fetch of one partition, in
@@ -102,7 +104,7 @@ function cutOne(segs: ViewSpan[], o: CutOptions): CutBatch {
       let ascii = true;
       if (ok) {
         const v = new Uint8Array(ab, base + vs, len);
-        if (v.indexOf(0) !== -1) ok = false;
+        if (bytesIndexOf.call(v, 0) !== -1) ok = false;
         else if (!isAscii(v)) {
           ascii = false;
           ok = isUtf8(v);
