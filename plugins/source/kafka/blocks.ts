@@ -4,8 +4,9 @@
  * keys in typed arrays), which the runtime turns into records where a node reads them — in a
  * worker thread for a parallel chain — instead of a record object per message here on the main
  * thread. The checks that send a message to `invalid` run here, on the bytes (native calls, no
- * string), and an invalid message's record is made by `messageToRecord`, as on the per-message
- * path: the records are the same either way (test/plugins/kafka/blocks.test.ts).
+ * string; one for a whole batch of plain ASCII lines), and an invalid message's record is made by
+ * `messageToRecord`, as on the per-message path: the records are the same either way
+ * (test/plugins/kafka/blocks.test.ts).
  */
 import { isAscii, isUtf8 } from 'node:buffer';
 import type { MessageBlock, Rec, SourceOutputs } from '../../../src/api.js';
@@ -67,12 +68,120 @@ export function cutBlocks(spans: readonly ViewSpan[], o: CutOptions): CutBatch[]
       i += take;
     }
   }
-  return groups.map((g) => cutOne(g, o));
+  return groups.map((g) => {
+    let n = 0;
+    for (const s of g) n += s.to - s.from;
+    return cutClean(g, n, o) ?? cutChecked(g, n, o);
+  });
 }
 
-function cutOne(segs: ViewSpan[], o: CutOptions): CutBatch {
-  let n = 0;
-  for (const s of segs) n += s.to - s.from;
+/**
+ * A batch whose messages are all plain text, the common case: their texts copied one after
+ * another (keys after them), then one check of all the texts at once (ASCII, no NUL byte). Empty
+ * and too large messages go to `invalid` as they are met. Undefined when some text is not plain
+ * ASCII: `cutChecked` looks at each message then.
+ */
+function cutClean(segs: ViewSpan[], n: number, o: CutOptions): CutBatch | undefined {
+  const buf = segs[0]!.view.buf;
+  const ab = buf.buffer;
+  const base = buf.byteOffset;
+  const { maxBytes } = o;
+  const lens = new Int32Array(n);
+  let textBytes = 0;
+  let keyBytes = 0;
+  let bytes = 0;
+  let j = 0;
+  for (const { view, from, to } of segs) {
+    const rec = view.rec;
+    for (let r = from * REC, end = to * REC; r < end; r += REC, j++) {
+      const vs = rec[r + R.VALUE]!;
+      let len = rec[r + R.VALUE_LEN]!;
+      if (len > 0) {
+        bytes += len;
+        if (buf[vs + len - 1] === NL) len--;
+        if (len > 0 && buf[vs + len - 1] === CR) len--;
+      }
+      if (len > 0 && len <= maxBytes) {
+        lens[j] = len;
+        textBytes += len;
+        const kl = rec[r + R.KEY_LEN]!;
+        if (kl > 0) keyBytes += kl;
+      } else lens[j] = -1;
+    }
+  }
+  const copy = new Uint8Array(textBytes + keyBytes); // owns its memory: transferred to a worker as it is
+  const spans = new Uint32Array(2 * n);
+  const offsets = new Uint32Array(n);
+  const times = new Float64Array(n);
+  let keys: Uint32Array | undefined;
+  let headers: Array<[number, Record<string, unknown>]> | undefined;
+  let invalid: Rec[] | undefined;
+  let first = Number.NaN;
+  let at = 0;
+  let keyAt = textBytes;
+  let k = 0;
+  j = 0;
+  for (const { view, from, to } of segs) {
+    const rec = view.rec;
+    for (let i = from, r = from * REC; i < to; i++, r += REC, j++) {
+      const len = lens[j]!;
+      if (len < 0) {
+        (invalid ??= []).push(o.invalid(view, i));
+        continue;
+      }
+      copy.set(new Uint8Array(ab, base + rec[r + R.VALUE]!, len), at);
+      spans[2 * k] = at;
+      spans[2 * k + 1] = at += len;
+      const offset = view.baseNum + rec[r + R.OFFSET_DELTA]!;
+      if (k === 0) first = offset;
+      offsets[k] = offset - first;
+      times[k] = view.time(i);
+      const kl = rec[r + R.KEY_LEN]!;
+      if (kl > 0) {
+        keys ??= new Uint32Array(2 * n);
+        copy.set(new Uint8Array(ab, base + rec[r + R.KEY]!, kl), keyAt);
+        keys[2 * k] = keyAt;
+        keys[2 * k + 1] = keyAt += kl;
+      }
+      // a header count of 0 is the one byte 0 (zigzag varint)
+      if (buf[rec[r + R.HEADERS]!] !== 0) {
+        const h = o.headers(view, i);
+        if (h) (headers ??= []).push([k, h]);
+      }
+      k++;
+    }
+  }
+  const texts = keyBytes ? copy.subarray(0, textBytes) : copy;
+  if (!isAscii(texts) || bytesIndexOf.call(texts, 0) !== -1) return undefined;
+  const outputs: SourceOutputs = {};
+  if (k > 0) {
+    const block: { -readonly [K in keyof MessageBlock]: MessageBlock[K] } = {
+      kind: 'messages',
+      topic: o.topic,
+      partition: o.partition,
+      records: k,
+      bytes: copy,
+      spans,
+      firstOffset: first,
+      offsets,
+      times,
+    };
+    if (keys) block.keys = keys;
+    if (headers) block.headers = headers;
+    outputs.out = block;
+  }
+  if (invalid) outputs.invalid = invalid;
+  return done(segs, outputs, n, bytes, invalid?.length ?? 0);
+}
+
+function done(segs: ViewSpan[], outputs: SourceOutputs, n: number, bytes: number, invalid: number): CutBatch {
+  const s0 = segs[0]!;
+  const sl = segs[segs.length - 1]!;
+  return { outputs, first: s0.view.offset(s0.from), last: sl.view.offset(sl.to - 1), messages: n, bytes, invalid };
+}
+
+/** A batch, each message checked on its own (NUL bytes, UTF-8) before it is copied. */
+function cutChecked(segs: ViewSpan[], n: number, o: CutOptions): CutBatch {
   const buf = segs[0]!.view.buf;
   const { maxBytes } = o;
   const spans = new Uint32Array(2 * n);
@@ -160,7 +269,5 @@ function cutOne(segs: ViewSpan[], o: CutOptions): CutBatch {
     outputs.out = block;
   }
   if (invalid) outputs.invalid = invalid;
-  const s0 = segs[0]!;
-  const sl = segs[segs.length - 1]!;
-  return { outputs, first: s0.view.offset(s0.from), last: sl.view.offset(sl.to - 1), messages: n, bytes, invalid: invalid?.length ?? 0 };
+  return done(segs, outputs, n, bytes, invalid?.length ?? 0);
 }

@@ -253,14 +253,17 @@ describe('kafka source: message blocks against the per-message path (generated b
     );
   });
 
-  it('tells deliberately broken blocks apart (the comparison can fail)', async () => {
-    // Messages that each break shows on: a CR-LF line, a UTF-8 line, a key, a time, a header.
+  it.each([
+    ['a UTF-8 line (each message checked)', 'user=José'],
+    ['plain ASCII lines (one check for the batch)', 'user=Jose'],
+  ])('tells deliberately broken blocks apart (the comparison can fail): %s', async (_label, second) => {
+    // Messages that each break shows on: a CR-LF line, a key, a time, a header (and UTF-8).
     const f: GenFetch = {
       batches: [
         {
           records: [
             { value: Buffer.from('a b c\r\n'), key: null, headers: {}, gap: 0, tsDelta: 0 },
-            { value: Buffer.from('user=José'), key: Buffer.from('10.0.0.1'), headers: { h: Buffer.from('v') }, gap: 0, tsDelta: 1 },
+            { value: Buffer.from(second), key: Buffer.from('10.0.0.1'), headers: { h: Buffer.from('v') }, gap: 0, tsDelta: 1 },
             { value: Buffer.from('plain'), key: null, headers: {}, gap: 2, tsDelta: 2 },
           ],
           gzip: false,
@@ -284,7 +287,10 @@ describe('kafka source: message blocks against the per-message path (generated b
       ['time shifted', (b) => void (b.times[0]! += 1)],
       ['headers dropped', (b) => void delete b.headers],
     ];
+    const utf8 = second !== 'user=Jose';
+    expect((good[0]!.outputs.out as MessageBlock).utf8 !== undefined).toBe(utf8);
     for (const [what, brk] of breaks) {
+      if (what === 'UTF-8 read as Latin-1' && !utf8) continue;
       const cut = await blocks(buf, '100', 10);
       brk(cut[0]!.outputs.out as { -readonly [K in keyof MessageBlock]: MessageBlock[K] });
       expect(records(cut, 256), what).not.toEqual(ref);
