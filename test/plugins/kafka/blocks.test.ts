@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { cutBlocks, type CutBatch } from '../../../plugins/source/kafka/blocks.js';
 import { headersText, messageToRecord } from '../../../plugins/source/kafka/index.js';
 import { decodeRecordBatchView, fastBatchClass, type FastBatch } from '../../../plugins/source/kafka/record-batch.js';
-import { recordChunks, type MessageBlock, type Rec } from '../../../src/record.js';
+import { blockOriginKey, blockRecords, copyBlock, recordChunks, type MessageBlock, type Rec } from '../../../src/record.js';
 import { decodeBatch, encodeForWorker } from '../../../src/runtime/wire.js';
 
 const require = createRequire(import.meta.url);
@@ -295,6 +295,35 @@ describe('kafka source: message blocks against the per-message path (generated b
       brk(cut[0]!.outputs.out as { -readonly [K in keyof MessageBlock]: MessageBlock[K] });
       expect(records(cut, 256), what).not.toEqual(ref);
     }
+  });
+
+  it('a copy of a block (a fan-out) shares no memory with it: the original can be transferred away', async () => {
+    const f: GenFetch = {
+      batches: [
+        {
+          records: [
+            { value: Buffer.from('a b c'), key: Buffer.from('k'), headers: { h: Buffer.from('v') }, gap: 0, tsDelta: 0 },
+            { value: Buffer.from('user=José'), key: null, headers: {}, gap: 0, tsDelta: 1 },
+          ],
+          gzip: false,
+          firstTimestamp: '1764979200000',
+          appendTime: false,
+        },
+      ],
+      firstOffset: 7,
+      skip: 0,
+      batchSize: 10,
+    };
+    const [c] = await blocks(await encode(f), '7', 10);
+    const block = c!.outputs.out as MessageBlock;
+    const want = blockRecords(block);
+    const copy = copyBlock(block) as MessageBlock;
+    const { wire, transfer } = encodeForWorker(block);
+    expect(transfer.length).toBeGreaterThanOrEqual(4);
+    expect(decodeBatch(structuredClone(wire, { transfer }))).toEqual(want);
+    expect(block.bytes.byteLength).toBe(0); // transferred: detached here
+    expect(blockRecords(copy)).toEqual(want);
+    expect(blockOriginKey(copy)).toBe(`${TOPIC}/${PARTITION}`);
   });
 
   it('the consumer Batch over views answers as kafkajs’s does over messages', async () => {
