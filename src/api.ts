@@ -4,7 +4,7 @@
  * `src/internal.ts` (shared helpers with no stability promise) and nothing else of sluice; a test
  * enforces it. Versioned apart from the package (`API_VERSION`; see docs/plugin-api.md).
  */
-export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, SourceOutputs } from './record.js';
+export type { Rec, Origin, InvalidRecord, Outputs, LineBlock, MessageBlock, SourceOutputs } from './record.js';
 export { getPath, setPath, deletePath, copyRecord, makeInvalid, formatOrigin } from './record.js';
 export type { ConfigIssue } from './errors.js';
 export { parseDuration } from './util/duration.js';

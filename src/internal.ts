@@ -71,5 +71,8 @@ export {
   type KeyBlock,
 } from './line-keys.js';
 
+// The message time as the `kafka` source gives it (ISO-8601 UTC, cached per millisecond).
+export { isoTime } from './record.js';
+
 // The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.
 export { cutLines, Checkpoints, lineSourceProperties, type CutLines } from './line-reader.js';

@@ -17,7 +17,7 @@
  */
 import type { MetricLabels } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
-import { batchSize, formatOrigin, linesToRecords, type Batch, type Rec } from '../record.js';
+import { batchSize, blockRecords, formatOrigin, type Batch, type Rec } from '../record.js';
 import type { QueueDepth, RunObserver, RunPhase, RunView, TimingKind } from '../runtime/observer.js';
 
 /** How many alerts the status page can show. */
@@ -187,7 +187,7 @@ export class RunMonitor implements RunObserver {
   records(node: string, port: string, batch: Batch, ingestMs: number | undefined): void {
     const taps = this.taps.get(`${node}.${port}`);
     if (taps) this.sample(taps, batch);
-    if (!Array.isArray(batch)) return; // a block of raw lines: no reasons, no alerts in it
+    if (!Array.isArray(batch)) return; // a block of raw lines or messages: no reasons, no alerts in it
     if (port === 'invalid') this.countReasons(node, batch);
     else if (port === 'alerts') this.noteAlerts(node, batch, ingestMs);
   }
@@ -445,7 +445,7 @@ export class RunMonitor implements RunObserver {
       st.last = now;
       const take = Math.min(Math.floor(st.tokens), n, t.limit - st.sent);
       if (take <= 0) continue;
-      records ??= Array.isArray(batch) ? batch : linesToRecords(batch);
+      records ??= Array.isArray(batch) ? batch : blockRecords(batch);
       // Spread over the batch rather than its head: a sample, not the first lines of each batch.
       const step = records.length / take;
       for (let k = 0; k < take; k++) t.send(records[Math.floor(k * step)]!);

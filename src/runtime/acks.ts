@@ -1,5 +1,5 @@
 import type { EncodedBatch } from '../api.js';
-import { linesToRecords, type Batch, type Rec } from '../record.js';
+import { blockRecords, type Batch, type Rec } from '../record.js';
 /**
  * End-to-end acknowledgement of one source batch. The batch starts with one hold (its source's);
  * every envelope derived from it that enters a queue adds a hold; a processor releases its hold
@@ -29,7 +29,7 @@ export class Ack {
 }
 
 export interface Envelope {
-  /** Records, or a block of lines from a line source (turned into records where they are read). */
+  /** Records, or a block from a line or Kafka source (turned into records where they are read). */
   records: Batch;
   /** Null for records a processor emits on its own (closed windows at finish). */
   ack: Ack | null;
@@ -44,11 +44,11 @@ export function envelopeSize(env: Envelope): number {
   return env.encoded !== undefined ? env.encoded.count : Array.isArray(env.records) ? env.records.length : env.records.records;
 }
 
-/** The records of an envelope, building them from a block of lines the first time they are needed. */
+/** The records of an envelope, building them from a block the first time they are needed. */
 export function recordsOf(env: Envelope): Rec[] {
   const b = env.records;
   if (Array.isArray(b)) return b;
-  const recs = linesToRecords(b);
+  const recs = blockRecords(b);
   env.records = recs;
   return recs;
 }

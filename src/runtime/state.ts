@@ -3,7 +3,7 @@
  * the input queue of every node and the routes from each node's ports to its consumers' queues.
  */
 import type { EncodedBatch, Logger, Metrics, PluginContext, Rec } from '../api.js';
-import { batchSize, type Batch, type SourceOutputs } from '../record.js';
+import { batchSize, copyBlock, type Batch, type SourceOutputs } from '../record.js';
 import type { CompiledNode, CompiledSpec } from '../graph/build.js';
 import { envelopeSize, type Ack, type Envelope } from './acks.js';
 import { makeContext } from './context.js';
@@ -246,5 +246,5 @@ export class RunState {
 const NO_RECORDS: Rec[] = Object.freeze([]) as unknown as Rec[];
 
 function copyBatch(b: Batch): Batch {
-  return Array.isArray(b) ? (b as Rec[]).slice() : { ...b, bytes: b.bytes.slice() };
+  return Array.isArray(b) ? (b as Rec[]).slice() : copyBlock(b);
 }

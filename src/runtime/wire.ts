@@ -1,15 +1,15 @@
 /**
- * How batches cross between threads, both ways. A block of lines from a line source crosses as its
- * bytes, transferred (not copied) when the block owns its whole ArrayBuffer; the worker builds the
- * records. Raw line records from one file with consecutive line numbers travel as one joined
+ * How batches cross between threads, both ways. A block (of lines from a line source, of messages
+ * from the `kafka` source) crosses as its bytes and typed arrays, transferred (not copied) when each
+ * owns its whole ArrayBuffer; the worker builds the records. Raw line records from one file with consecutive line numbers travel as one joined
  * string, Kafka records of one partition likewise; other records (parsed records, alerts, rejects:
  * what leaves a worker's chain, and what the main thread hands to a chain that reads them) travel
  * in the shaped form (`ShapedWire`); only a batch that form cannot carry is structured-cloned.
  */
-import { linesToRecords, type Batch, type LineBlock, type Rec } from '../record.js';
+import { blockArrays, blockOriginKey, blockRecords, copyBlock, type Batch, type Block, type Rec } from '../record.js';
 
 export type WireBatch =
-  | { kind: 'block'; block: LineBlock }
+  | { kind: 'block'; block: Block }
   | { kind: 'lines'; file: string; first: number; text: string; raw: Array<[number, string]> }
   | KafkaWire
   | ShapedWire
@@ -39,11 +39,16 @@ export function encodeForWorker(b: Batch): { wire: WireBatch; transfer: ArrayBuf
     const wire = takeReceived(b) ?? encodeBatch(b);
     return { wire, transfer: transferOf(wire) };
   }
-  const bytes = b.bytes;
-  const ab = bytes.buffer;
-  if (ab instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === ab.byteLength) return { wire: { kind: 'block', block: b }, transfer: [ab] };
-  // A view into a larger (or shared) buffer: send a copy of just its bytes.
-  return { wire: { kind: 'block', block: { ...b, bytes: bytes.slice() } }, transfer: [] };
+  const transfer: ArrayBuffer[] = [];
+  for (const a of blockArrays(b)) {
+    const ab = a.buffer;
+    if (!(ab instanceof ArrayBuffer) || a.byteOffset !== 0 || a.byteLength !== ab.byteLength || transfer.includes(ab)) {
+      // A view into a larger (or shared) buffer: send a copy of just its bytes.
+      return { wire: { kind: 'block', block: copyBlock(b) }, transfer: [] };
+    }
+    transfer.push(ab);
+  }
+  return { wire: { kind: 'block', block: b }, transfer };
 }
 
 export function encodeBatch(records: Rec[]): WireBatch {
@@ -162,7 +167,7 @@ export function decodeBatch(b: WireBatch, keep = false): Rec[] {
   }
   if (b.kind === 'records') return b.records;
   if (b.kind === 'kafka') return decodeKafka(b);
-  if (b.kind === 'block') return linesToRecords(b.block);
+  if (b.kind === 'block') return blockRecords(b.block);
   const lines = b.text.split('\n');
   const out: Rec[] = new Array(lines.length);
   for (let i = 0; i < lines.length; i++) out[i] = { message: lines[i], origin: { file: b.file, line: b.first + i } };
@@ -172,7 +177,7 @@ export function decodeBatch(b: WireBatch, keep = false): Rec[] {
 
 /** Which copy a batch goes to when state is kept per source. */
 export function originKey(records: Batch): string {
-  if (!Array.isArray(records)) return records.file;
+  if (!Array.isArray(records)) return blockOriginKey(records);
   const o = records[0]?.origin;
   if (!o) return '';
   return o.file ?? `${o.topic}/${o.partition}`;

@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EncodedBatch, Origin, PluginDef, PluginKind, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
-import type { Batch } from '../record.js';
+import { blockOrigin, type Batch } from '../record.js';
 import { builtinRegistry } from '../plugins/builtins.js';
 import { loadPluginModule } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
@@ -246,7 +246,7 @@ class OriginStates {
   constructor(private readonly nodes: Array<{ name: string; inst: ProcessorInstance }>) {}
 
   private static origin(batch: Batch): Origin | null {
-    if (!Array.isArray(batch)) return { file: batch.file };
+    if (!Array.isArray(batch)) return blockOrigin(batch);
     return batch[0]?.origin ?? null;
   }
 

@@ -11,7 +11,7 @@ import { createSource, testContext } from '../helpers/harness.js';
 import hdfsSource from '../../plugins/source/hdfs/index.js';
 import { Hdfs } from '../../src/hdfs/webhdfs.js';
 import type { Rec, SourceOutputs } from '../../src/api.js';
-import { linesToRecords, isLineBlock } from '../../src/record.js';
+import { blockRecords } from '../../src/record.js';
 
 // The cluster test/services/ starts (SLUICE_HDFS_HTTP_PORT moves it).
 const URL_ = `http://127.0.0.1:${process.env.SLUICE_HDFS_HTTP_PORT ?? 9870}`;
@@ -27,7 +27,7 @@ async function drain(
   const invalid: Rec[] = [];
   let batches = 0;
   await src.run(async (b: SourceOutputs, onDurable) => {
-    if (b.out) out.push(...(isLineBlock(b.out) ? linesToRecords(b.out) : b.out));
+    if (b.out) out.push(...(Array.isArray(b.out) ? b.out : blockRecords(b.out)));
     if (b.invalid) invalid.push(...(b.invalid as Rec[]));
     if (++batches <= stopAfter) onDurable?.();
   });

@@ -8,11 +8,13 @@
  * offset and timestamp as `Long`s (BigInt) from the batch's base values given as strings, then
  * parses every offset into a `Long` once more to keep the messages at or after the fetched offset:
  * three string → BigInt parses, two BigInt → string conversions and several objects per message,
- * the largest part of what the source cost the main thread. Here the records are read in place
- * and offsets and timestamps added as plain numbers while they are safe integers (BigInt only
- * beyond 2^53). What comes out is what kafkajs's decoder and `Batch` give, field for field (the
- * same batch and record objects, keys and values as views of the fetched bytes, headers folded
- * the same way); test/plugins/kafka/record-batch.test.ts compares the two on encoded batches.
+ * the largest part of what the source cost the main thread. Here a record batch is walked once,
+ * each record's parts noted in a typed array (`RecordBatchView`): no object per record. The
+ * `kafka` source cuts its message blocks from those views (blocks.ts); a message object, the same
+ * as kafkajs's decoder gives field for field (keys and values as views of the fetched bytes,
+ * headers folded the same way, offsets and timestamps added as plain numbers while they are safe
+ * integers), is made only where something reads one. test/plugins/kafka/record-batch.test.ts
+ * compares them with kafkajs's on encoded batches.
  */
 import { createRequire } from 'node:module';
 
@@ -101,12 +103,181 @@ function plus(base: bigint, baseNum: number, delta: number | bigint): string {
 
 type Headers = Record<string, Buffer | null | Array<Buffer | null>>;
 
+interface BatchContext {
+  firstOffset: string;
+  firstTimestamp: string;
+  partitionLeaderEpoch: number;
+  inTransaction: boolean;
+  isControlBatch: boolean;
+  lastOffsetDelta: number;
+  producerId: string;
+  producerEpoch: number;
+  firstSequence: number;
+  maxTimestamp: string;
+  timestampType: number;
+  magicByte: number;
+}
+
+/** A kafkajs message (what its decoder gives per record). */
+export interface FetchedMessage {
+  magicByte: number;
+  attributes: number;
+  timestamp: string;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Headers;
+  isControlRecord: boolean;
+  batchContext: BatchContext;
+}
+
+/** Fields per record in `RecordBatchView.rec`. */
+const REC = 7;
+/** Offsets into a record's fields. */
+export const R = { VALUE: 0, VALUE_LEN: 1, KEY: 2, KEY_LEN: 3, HEADERS: 4, OFFSET_DELTA: 5, ATTRIBUTES: 6 } as const;
+
+/**
+ * One decoded record batch without an object per record: where each record's key, value and
+ * headers are in `buf` (lengths -1 for null), its offset and timestamp deltas. The `kafka` source
+ * cuts message blocks straight from it; `message(i)` builds what kafkajs's decoder gives for a
+ * record, for everything else that reads messages.
+ */
+export class RecordBatchView {
+  /** Marks views among kafkajs's messages. */
+  readonly isRecordBatchView = true;
+  readonly baseNum: number;
+  private readonly tsNum: number;
+  private readonly appendTime: string | undefined;
+
+  constructor(
+    readonly buf: Buffer,
+    readonly count: number,
+    /** `REC` fields per record, see `R`. */
+    readonly rec: Int32Array,
+    /** Timestamp delta per record (NaN: beyond 2^53, in `bigTs`). */
+    private readonly tsDelta: Float64Array,
+    private readonly bigTs: Map<number, bigint> | undefined,
+    readonly base: bigint,
+    private readonly firstTs: bigint,
+    readonly batchContext: BatchContext,
+  ) {
+    this.baseNum = Number(base);
+    this.tsNum = Number(firstTs);
+    this.appendTime = batchContext.timestampType === LOG_APPEND_TIME ? batchContext.maxTimestamp : undefined;
+  }
+
+  /** Whether every record's offset is a safe integer (`baseNum + delta`). */
+  get safeOffsets(): boolean {
+    return Number.isSafeInteger(this.baseNum) && this.baseNum + this.batchContext.lastOffsetDelta <= SAFE && this.baseNum >= 0;
+  }
+
+  offsetDelta(i: number): number {
+    return this.rec[i * REC + R.OFFSET_DELTA]!;
+  }
+
+  offset(i: number): string {
+    return plus(this.base, this.baseNum, this.offsetDelta(i));
+  }
+
+  timestamp(i: number): string {
+    if (this.appendTime !== undefined) return this.appendTime;
+    const d = this.tsDelta[i]!;
+    return plus(this.firstTs, this.tsNum, Number.isNaN(d) ? this.bigTs!.get(i)! : d);
+  }
+
+  /** `Number(timestamp(i))`, without the string while it is a safe integer. */
+  time(i: number): number {
+    const d = this.tsDelta[i]!;
+    if (this.appendTime === undefined && !Number.isNaN(d) && Number.isSafeInteger(this.tsNum)) {
+      const sum = this.tsNum + d;
+      if (sum <= SAFE && sum >= -SAFE) return sum;
+    }
+    return Number(this.timestamp(i));
+  }
+
+  headers(i: number): Headers {
+    const o = i * REC;
+    return readHeaders(this.buf, this.rec[o + R.HEADERS]!);
+  }
+
+  /** Record `i` as kafkajs's decoder gives it. */
+  message(i: number): FetchedMessage {
+    const r = this.rec;
+    const o = i * REC;
+    const b = this.buf;
+    const vl = r[o + R.VALUE_LEN]!;
+    const kl = r[o + R.KEY_LEN]!;
+    return {
+      magicByte: this.batchContext.magicByte,
+      attributes: r[o + R.ATTRIBUTES]!,
+      timestamp: this.timestamp(i),
+      offset: this.offset(i),
+      key: kl >= 0 ? b.subarray(r[o + R.KEY]!, r[o + R.KEY]! + kl) : null,
+      value: vl >= 0 ? b.subarray(r[o + R.VALUE]!, r[o + R.VALUE]! + vl) : null,
+      headers: this.headers(i),
+      isControlRecord: this.batchContext.isControlBatch,
+      batchContext: this.batchContext,
+    };
+  }
+
+  messages(): FetchedMessage[] {
+    const out: FetchedMessage[] = new Array(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.message(i);
+    return out;
+  }
+}
+
+export function isRecordBatchView(m: unknown): m is RecordBatchView {
+  return (m as RecordBatchView | null)?.isRecordBatchView === true;
+}
+
+/** The headers at `at` (their count, then each key and value), folded as kafkajs folds them. */
+function readHeaders(b: Buffer, at: number): Headers {
+  const nHeaders = varint(b, at);
+  at = pos;
+  const headers: Headers = {};
+  for (let h = 0; h < nHeaders; h++) {
+    const kLen = varint(b, at);
+    at = pos;
+    const hk = kLen < 0 ? 'null' : b.toString('utf8', at, at + kLen);
+    if (kLen > 0) at += kLen;
+    const vLen = varint(b, at);
+    at = pos;
+    let hv: Buffer | null = null;
+    if (vLen >= 0) {
+      hv = b.subarray(at, at + vLen);
+      at += vLen;
+    }
+    const prev = headers[hk];
+    headers[hk] = prev === undefined ? hv : Array.isArray(prev) ? [...prev, hv] : [prev, hv];
+  }
+  return headers;
+}
+
+/** Move past the headers at `at`; returns how many there are (`pos`: where they end). */
+function skipHeaders(b: Buffer, at: number): number {
+  const nHeaders = varint(b, at);
+  at = pos;
+  for (let h = 0; h < nHeaders; h++) {
+    const kLen = varint(b, at);
+    at = pos;
+    if (kLen > 0) at += kLen;
+    const vLen = varint(b, at);
+    at = pos;
+    if (vLen > 0) at += vLen;
+  }
+  pos = at;
+  return nHeaders;
+}
+
 /**
  * Decode one record batch from a fetch response at the decoder's position, and move past it.
  * Same contract as kafkajs's record batch decoder (`decodeMessages` calls it in a loop and stops
- * at its `KafkaJSPartialMessageError`).
+ * at its `KafkaJSPartialMessageError`), except that `records` holds one `RecordBatchView` for the
+ * whole batch (none when it is empty) instead of a message object per record: what the consumer
+ * `Batch` of `fastBatchClass` takes.
  */
-export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder) {
+export async function decodeRecordBatchView(fetchDecoder: KafkajsDecoder) {
   const buf = fetchDecoder.buffer;
   let at = fetchDecoder.offset;
   const base = buf.readBigInt64BE(at);
@@ -142,99 +313,71 @@ export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder) {
     maxTimestamp: String(maxTs),
     timestampType: (attributes & TIMESTAMP_TYPE_FLAG_MASK) > 0 ? LOG_APPEND_TIME : 0,
   };
-  const batchContext = { ...recordContext, magicByte };
+  const batchContext: BatchContext = { ...recordContext, magicByte };
 
   const count = buf.readInt32BE(at);
   at += 4;
   const codec = kafkajs().lookupCodecByAttributes(attributes);
-  let records: ReturnType<typeof decodeRecords>;
+  let records: RecordBatchView[] = [];
   if (!codec) {
-    records = count === -1 ? [] : decodeRecords(buf, at, end, count, base, firstTs, batchContext);
-  } else if (count <= 0) {
-    records = [];
-  } else {
+    if (count > 0) records = [decodeRecords(buf, at, end, count, base, firstTs, batchContext)];
+  } else if (count > 0) {
     const plain = await codec.decompress(buf.subarray(at, end));
-    records = decodeRecords(plain, 0, plain.length, count, base, firstTs, batchContext);
+    records = [decodeRecords(plain, 0, plain.length, count, base, firstTs, batchContext)];
   }
   return { ...recordContext, records };
 }
 
-function decodeRecords(
-  b: Buffer,
-  at: number,
-  end: number,
-  count: number,
-  base: bigint,
-  firstTs: bigint,
-  batchContext: { magicByte: number; isControlBatch: boolean; timestampType: number; maxTimestamp: string },
-) {
-  const baseNum = Number(base);
-  const tsNum = Number(firstTs);
-  const { magicByte, isControlBatch } = batchContext;
-  const appendTime = batchContext.timestampType === LOG_APPEND_TIME ? batchContext.maxTimestamp : undefined;
-  const out = new Array(count);
-  for (let i = 0; i < count; i++) {
+/**
+ * The same as `decodeRecordBatchView`, with a kafkajs message object per record (what kafkajs's
+ * decoder gives, field for field).
+ */
+export async function decodeRecordBatch(fetchDecoder: KafkajsDecoder) {
+  const r = await decodeRecordBatchView(fetchDecoder);
+  return { ...r, records: r.records.length ? r.records[0]!.messages() : [] };
+}
+
+function decodeRecords(b: Buffer, at: number, end: number, count: number, base: bigint, firstTs: bigint, batchContext: BatchContext): RecordBatchView {
+  const rec = new Int32Array(count * REC);
+  const tsDelta = new Float64Array(count);
+  let bigTs: Map<number, bigint> | undefined;
+  for (let i = 0, o = 0; i < count; i++, o += REC) {
     const size = varint(b, at);
     at = pos;
     const next = at + size;
     if (size < 0 || next > end) throw new RangeError(`record batch: record ${i} of ${count} runs past the end of its batch`);
-    const attributes = (b[at++]! << 24) >> 24;
-    const tsDelta = varlong(b, at);
-    const offsetDelta = varint(b, pos);
+    rec[o + R.ATTRIBUTES] = (b[at++]! << 24) >> 24;
+    const ts = varlong(b, at);
+    if (typeof ts === 'number') tsDelta[i] = ts;
+    else {
+      tsDelta[i] = Number.NaN;
+      (bigTs ??= new Map()).set(i, ts);
+    }
+    rec[o + R.OFFSET_DELTA] = varint(b, pos);
     const keyLen = varint(b, pos);
     at = pos;
-    let key: Buffer | null = null;
-    if (keyLen >= 0) {
-      key = b.subarray(at, at + keyLen);
-      at += keyLen;
-    }
+    rec[o + R.KEY] = at;
+    rec[o + R.KEY_LEN] = keyLen;
+    if (keyLen > 0) at += keyLen;
     const valueLen = varint(b, at);
     at = pos;
-    let value: Buffer | null = null;
-    if (valueLen >= 0) {
-      value = b.subarray(at, at + valueLen);
-      at += valueLen;
-    }
-    const nHeaders = varint(b, at);
-    at = pos;
-    const headers: Headers = {};
-    for (let h = 0; h < nHeaders; h++) {
-      const kLen = varint(b, at);
-      at = pos;
-      const hk = kLen < 0 ? 'null' : b.toString('utf8', at, at + kLen);
-      if (kLen > 0) at += kLen;
-      const vLen = varint(b, at);
-      at = pos;
-      let hv: Buffer | null = null;
-      if (vLen >= 0) {
-        hv = b.subarray(at, at + vLen);
-        at += vLen;
-      }
-      const prev = headers[hk];
-      headers[hk] = prev === undefined ? hv : Array.isArray(prev) ? [...prev, hv] : [prev, hv];
-    }
-    out[i] = {
-      magicByte,
-      attributes,
-      timestamp: appendTime ?? plus(firstTs, tsNum, tsDelta),
-      offset: plus(base, baseNum, offsetDelta),
-      key,
-      value,
-      headers,
-      isControlRecord: isControlBatch,
-      batchContext,
-    };
+    rec[o + R.VALUE] = at;
+    rec[o + R.VALUE_LEN] = valueLen;
+    if (valueLen > 0) at += valueLen;
+    rec[o + R.HEADERS] = at;
+    skipHeaders(b, at);
     at = next;
   }
-  return out;
+  return new RecordBatchView(b, count, rec, tsDelta, bigTs, base, firstTs, batchContext);
 }
 
-interface FetchedMessage {
+/** Messages kafkajs's `Batch` reads: the field its filters use. */
+interface FilteredMessage {
   offset: string;
   isControlRecord: boolean;
 }
 interface PartitionData {
-  messages: FetchedMessage[];
+  messages: Array<FilteredMessage | RecordBatchView>;
   abortedTransactions?: unknown[];
 }
 type BatchClass = new (
@@ -242,34 +385,130 @@ type BatchClass = new (
   fetchedOffset: string,
   partitionData: PartitionData,
 ) => {
-  rawMessages: FetchedMessage[];
-  messagesWithinOffset: FetchedMessage[];
-  messages: FetchedMessage[];
+  rawMessages: FilteredMessage[];
+  messagesWithinOffset: FilteredMessage[];
+  messages: FilteredMessage[];
 };
 
+/** Records `from`..`to` (exclusive) of a record batch: what a fetch gives the `kafka` source. */
+export interface ViewSpan {
+  view: RecordBatchView;
+  from: number;
+  to: number;
+}
+
+/** The consumer batch of `fastBatchClass`: kafkajs's, with the kept records as spans of record batches. */
+export interface FastBatch {
+  /** The kept messages (those of `messages`) as spans; null when they are message objects only. */
+  readonly spans: ViewSpan[] | null;
+}
+
 /**
- * kafkajs's consumer `Batch` with its message filter done on numbers: kafkajs keeps the messages
- * at or after the fetched offset by parsing every message's offset into a `Long` (a BigInt);
- * here `Number` does while the fetched offset is a safe integer (a larger message offset still
- * compares greater once rounded). Everything else is kafkajs's: its constructor runs on no
- * messages, its methods read the fields set here, aborted transactions and control records are
- * dropped by its own functions, as before.
+ * A list of messages made when read: one message object per index asked for (kafkajs's runner
+ * reads a batch's length and its last message; a reader of every message gets them all).
+ */
+function lazyMessages(spans: ViewSpan[], n: number): FilteredMessage[] {
+  const made: FilteredMessage[] = [];
+  const at = (i: number): FilteredMessage => {
+    let k = i;
+    for (const s of spans) {
+      const len = s.to - s.from;
+      if (k < len) return s.view.message(s.from + k);
+      k -= len;
+    }
+    throw new RangeError(`message ${i} of ${n}`);
+  };
+  const target: FilteredMessage[] = [];
+  target.length = n;
+  const index = (p: string | symbol): number => {
+    if (typeof p !== 'string') return -1;
+    const i = Number(p);
+    return Number.isInteger(i) && i >= 0 && String(i) === p ? i : -1;
+  };
+  return new Proxy(target, {
+    get(t, p, r) {
+      const i = index(p);
+      if (i < 0) return Reflect.get(t, p, r);
+      if (i >= n) return undefined;
+      made[i] ??= at(i);
+      return made[i];
+    },
+    has(t, p) {
+      const i = index(p);
+      return i < 0 ? Reflect.has(t, p) : i < n;
+    },
+    getOwnPropertyDescriptor(t, p) {
+      const i = index(p);
+      if (i < 0) return Reflect.getOwnPropertyDescriptor(t, p);
+      if (i >= n) return undefined;
+      made[i] ??= at(i);
+      return { value: made[i], writable: true, enumerable: true, configurable: true };
+    },
+    ownKeys(t) {
+      const keys: Array<string | symbol> = [];
+      for (let i = 0; i < n; i++) keys.push(String(i));
+      return keys.concat(Reflect.ownKeys(t));
+    },
+  });
+}
+
+/**
+ * kafkajs's consumer `Batch` over what `decodeRecordBatchView` decodes: the messages at or after
+ * the fetched offset kept as spans of record batches (`spans`), control batches dropped, and its
+ * message lists (`rawMessages`, `messagesWithinOffset`, `messages`) made only as far as they are
+ * read. Offsets are compared as numbers while they are safe integers. Where the broker reports
+ * aborted transactions, or an offset is beyond 2^53, the messages are made and kafkajs's own
+ * filters run, as for messages another decoder made (`spans` is then null). Everything else is
+ * kafkajs's: its constructor runs on no messages, its methods read the fields set here.
  */
 export function fastBatchClass(Base: BatchClass): BatchClass {
   const filterAborted = require('kafkajs/src/consumer/filterAbortedMessages') as (a: {
-    messages: FetchedMessage[];
+    messages: FilteredMessage[];
     abortedTransactions?: unknown[];
-  }) => FetchedMessage[];
-  return class Batch extends Base {
+  }) => FilteredMessage[];
+  return class Batch extends Base implements FastBatch {
+    spans: ViewSpan[] | null = null;
+
     constructor(topic: string, fetchedOffset: string, partitionData: PartitionData) {
       super(topic, fetchedOffset, { ...partitionData, messages: [] });
       const raw = partitionData.messages;
-      this.rawMessages = raw;
       const from = Number(fetchedOffset);
-      if (Number.isSafeInteger(from)) this.messagesWithinOffset = raw.filter((m) => Number(m.offset) >= from);
+      const views = raw.length > 0 && raw.every(isRecordBatchView) ? (raw as RecordBatchView[]) : null;
+      const aborted = !!partitionData.abortedTransactions?.length;
+      if (views && Number.isSafeInteger(from) && views.every((v) => v.safeOffsets && !(aborted && v.batchContext.inTransaction))) {
+        const within: ViewSpan[] = [];
+        const kept: ViewSpan[] = [];
+        let nRaw = 0;
+        let nWithin = 0;
+        let nKept = 0;
+        for (const view of views) {
+          nRaw += view.count;
+          let i = 0;
+          while (i < view.count && view.baseNum + view.offsetDelta(i) < from) i++;
+          if (i === view.count) continue;
+          const s = { view, from: i, to: view.count };
+          within.push(s);
+          nWithin += s.to - s.from;
+          if (!view.batchContext.isControlBatch) {
+            kept.push(s);
+            nKept += s.to - s.from;
+          }
+        }
+        this.rawMessages = lazyMessages(
+          views.map((view) => ({ view, from: 0, to: view.count })),
+          nRaw,
+        );
+        this.messagesWithinOffset = lazyMessages(within, nWithin);
+        this.messages = lazyMessages(kept, nKept);
+        this.spans = kept;
+        return;
+      }
+      const msgs = raw.flatMap((m) => (isRecordBatchView(m) ? m.messages() : [m]));
+      this.rawMessages = msgs;
+      if (Number.isSafeInteger(from)) this.messagesWithinOffset = msgs.filter((m) => Number(m.offset) >= from);
       else {
         const big = BigInt(fetchedOffset);
-        this.messagesWithinOffset = raw.filter((m) => BigInt(m.offset) >= big);
+        this.messagesWithinOffset = msgs.filter((m) => BigInt(m.offset) >= big);
       }
       this.messages = filterAborted({ messages: this.messagesWithinOffset, abortedTransactions: partitionData.abortedTransactions }).filter(
         (m) => !m.isControlRecord,
@@ -294,7 +533,7 @@ function replace(m: { target: string; user: string }, make: (original: unknown) 
 }
 
 /**
- * Make kafkajs's consumers decode fetches with `decodeRecordBatch` and `fastBatchClass`: the
+ * Make kafkajs's consumers decode fetches with `decodeRecordBatchView` and `fastBatchClass`: the
  * exports of its modules replaced before the modules that read them are loaded — the batch class
  * before kafkajs itself is first imported, the decoder before its first fetch. Only for the
  * kafkajs line this was written against (2.2.x). Says which are in place; kafkajs's own are used
@@ -304,7 +543,9 @@ export function installFastFetch(): { decoder: boolean; batch: boolean } {
   try {
     const version = (require('kafkajs/package.json') as { version: string }).version;
     if (!/^2\.2\./.test(version)) return { decoder: false, batch: false };
-    return { batch: replace(BATCH, (b) => fastBatchClass(b as BatchClass)), decoder: replace(DECODER, () => decodeRecordBatch) };
+    const batch = replace(BATCH, (b) => fastBatchClass(b as BatchClass));
+    // the decoder's views only with the Batch class that takes them
+    return { batch, decoder: batch && replace(DECODER, () => decodeRecordBatchView) };
   } catch {
     return { decoder: false, batch: false };
   }

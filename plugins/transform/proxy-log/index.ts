@@ -256,14 +256,21 @@ export class ProxyLogParser implements ProcessorInstance {
   }
 
   private lastFile: string | undefined;
+  private lastTopic: string | undefined;
+  private lastPartition: number | undefined;
   private lastState: SourceState | undefined;
 
   private state(origin: Origin | null | undefined): SourceState {
-    // consecutive lines mostly come from the same file: skip the map lookup for them
+    // consecutive lines mostly come from the same file or partition: skip the key and the map
+    // lookup for them
     const file = origin?.file;
-    if (file !== undefined && file === this.lastFile) return this.lastState!;
+    if (file !== undefined) {
+      if (file === this.lastFile) return this.lastState!;
+    } else if (origin?.topic !== undefined && origin.topic === this.lastTopic && origin.partition === this.lastPartition) return this.lastState!;
     const st = this.lookup(origin);
     this.lastFile = file;
+    this.lastTopic = file === undefined ? origin?.topic : undefined;
+    this.lastPartition = origin?.partition;
     this.lastState = st;
     return st;
   }

@@ -62,6 +62,36 @@ describe('proxy-log auto detection', () => {
     expect(out[1]!.origin).toEqual({ topic: 'proxy', partition: 0, offset: '2' });
   });
 
+  it('runs of one partition, then another partition, topic or file, each keep their own format', async () => {
+    const squid = '1715680801.120 1 10.0.0.1 TCP_MISS/200 10 GET http://a.example/ - DIRECT/192.0.2.1 -';
+    const elff = '2024-05-14 10:00:00 10.0.0.2 http://b.example/ 200';
+    const o = (topic: string, partition: number, offset: number) => ({ topic, partition, offset: String(offset) });
+    const recs = [
+      { message: '#Fields: date time c-ip cs-uri sc-status', origin: o('proxy', 0, 1) },
+      { message: elff, origin: o('proxy', 0, 2) },
+      { message: squid, origin: o('proxy', 1, 1) },
+      { message: squid, origin: o('proxy', 1, 2) },
+      { message: '#Fields: date time c-ip cs-uri sc-status', origin: o('other', 1, 1) },
+      { message: elff, origin: o('other', 1, 2) },
+      { message: squid, origin: { file: 'a.log', line: 1 } },
+      { message: elff, origin: o('proxy', 0, 3) },
+      { message: squid, origin: o('proxy', 1, 3) },
+      { message: elff, origin: o('other', 1, 3) },
+    ];
+    const { out, invalid } = await parse({}, recs);
+    expect(invalid).toEqual([]);
+    expect(out.map((r) => `${r.origin.file ?? `${r.origin.topic}/${r.origin.partition}`} ${r.event.dataset}`)).toEqual([
+      'proxy/0 proxysg.elff',
+      'proxy/1 squid.access',
+      'proxy/1 squid.access',
+      'other/1 proxysg.elff',
+      'a.log squid.access',
+      'proxy/0 proxysg.elff',
+      'proxy/1 squid.access',
+      'other/1 proxysg.elff',
+    ]);
+  });
+
   it('an input that is not a line record goes to invalid with INPUT_TYPE', async () => {
     const { invalid } = await parse({}, [
       { origin: { file: 'x', line: 1 }, msg: 'oops' },
