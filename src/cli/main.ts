@@ -6,7 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinRegistry } from '../plugins/builtins.js';
+import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { loadSpec } from '../spec/validate.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { formatIssue, type SpecIssue } from '../errors.js';
@@ -46,7 +46,7 @@ function printIssues(issues: SpecIssue[]): void {
 }
 
 async function compile(file: string, vars: Record<string, string>): Promise<CompiledSpec | undefined> {
-  const { spec, issues } = await loadSpec(file, { vars, registry: builtinRegistry() });
+  const { spec, issues } = await loadSpec(file, { vars, registry: declaredBuiltinRegistry() });
   printIssues(issues);
   if (!spec) {
     const n = issues.filter((i) => i.severity === 'error').length;
@@ -304,7 +304,7 @@ program
   .argument('[name]', 'plugin name')
   .action(async (name?: string) => {
     const { pluginList, pluginReference } = await import('./plugin-docs.js');
-    const registry = builtinRegistry();
+    const registry = await declaredBuiltinRegistry().loadAll();
     if (!name) {
       process.stdout.write(pluginList(registry) + '\n');
       return;
@@ -324,7 +324,7 @@ program
   .option('--check', 'exit 1 if schemas/pipeline.schema.json differs from the generated one')
   .action(async (opts) => {
     const { generatePipelineSchema } = await import('../spec/pipeline-schema.js');
-    const text = JSON.stringify(generatePipelineSchema(builtinRegistry()), null, 2) + '\n';
+    const text = JSON.stringify(generatePipelineSchema(await declaredBuiltinRegistry().loadAll()), null, 2) + '\n';
     if (opts.write) {
       writeFileSync(PIPELINE_SCHEMA_PATH, text);
       process.stdout.write(`wrote ${PIPELINE_SCHEMA_PATH}\n`);
