@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { parseDocument, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { parseDocument, LineCounter } from './yaml.js';
 import { PLUGIN_KINDS } from '../api.js';
 import type { ConfigIssue, ErrorCode, SpecIssue } from '../errors.js';
 import { compileOwnSchema, type AjvError, type ValidateFn } from './ajv.js';
