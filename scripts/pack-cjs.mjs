@@ -28,7 +28,15 @@ const fail = (why) => {
 
 const require = createRequire(join(ROOT, 'package.json'));
 const entry = require.resolve(pkgName);
-const pkgDir = dirname(require.resolve(`${pkgName}/package.json`));
+/** The package's folder: the nearest one above its entry whose package.json names it (its exports may hide package.json). */
+function packageDir(from) {
+  for (let dir = dirname(from); dirname(dir) !== dir; dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file) && JSON.parse(readFileSync(file, 'utf8')).name === pkgName) return dir;
+  }
+  return fail(`no package.json naming it above ${from}`);
+}
+const pkgDir = packageDir(entry);
 const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 
 const isFile = (p) => existsSync(p) && statSync(p).isFile();
