@@ -6,17 +6,15 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinRegistry } from '../plugins/builtins.js';
-import { loadSpec } from '../spec/validate.js';
+import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { formatIssue, type SpecIssue } from '../errors.js';
-import { runPipeline } from '../runtime/run.js';
-import { createLogger } from '../log/logger.js';
-import { renderSummary } from './summary-table.js';
 import { redact } from '../util/redact.js';
 import { parseDuration } from '../util/duration.js';
 // Loaded when a command or option needs them (start-up time of every run): the metrics server and
-// status page, the progress bar, --top, node-cron, graph drawing, plugin docs, the schema generator.
+// status page, the progress bar, --top, node-cron, graph drawing, plugin docs, the schema generator;
+// the spec loader (yaml) for the commands that read a spec; the runtime, the logger (pino) and the
+// summary table (cli-table3) for `run` (`--version`, `validate`, `graph` do without them).
 import type { Observing, RunMonitor } from '../observe/index.js';
 import type { TopScreen } from './top.js';
 import { registerReplay } from './replay.js';
@@ -46,7 +44,8 @@ function printIssues(issues: SpecIssue[]): void {
 }
 
 async function compile(file: string, vars: Record<string, string>): Promise<CompiledSpec | undefined> {
-  const { spec, issues } = await loadSpec(file, { vars, registry: builtinRegistry() });
+  const { loadSpec } = await import('../spec/validate.js');
+  const { spec, issues } = await loadSpec(file, { vars, registry: declaredBuiltinRegistry() });
   printIssues(issues);
   if (!spec) {
     const n = issues.filter((i) => i.severity === 'error').length;
@@ -84,6 +83,11 @@ program
     const spec = await compile(file, opts.var);
     if (!spec) process.exit(2);
     if (opts.workers === 'auto') spec.settings.workers = 'auto';
+    const [{ runPipeline }, { createLogger }, { renderSummary }] = await Promise.all([
+      import('../runtime/run.js'),
+      import('../log/logger.js'),
+      import('./summary-table.js'),
+    ]);
     const logger = createLogger(opts.logLevel, spec.secrets);
     let observing: Observing | undefined;
     let monitor: RunMonitor | undefined;
@@ -304,7 +308,7 @@ program
   .argument('[name]', 'plugin name')
   .action(async (name?: string) => {
     const { pluginList, pluginReference } = await import('./plugin-docs.js');
-    const registry = builtinRegistry();
+    const registry = await declaredBuiltinRegistry().loadAll();
     if (!name) {
       process.stdout.write(pluginList(registry) + '\n');
       return;
@@ -324,7 +328,7 @@ program
   .option('--check', 'exit 1 if schemas/pipeline.schema.json differs from the generated one')
   .action(async (opts) => {
     const { generatePipelineSchema } = await import('../spec/pipeline-schema.js');
-    const text = JSON.stringify(generatePipelineSchema(builtinRegistry()), null, 2) + '\n';
+    const text = JSON.stringify(generatePipelineSchema(await declaredBuiltinRegistry().loadAll()), null, 2) + '\n';
     if (opts.write) {
       writeFileSync(PIPELINE_SCHEMA_PATH, text);
       process.stdout.write(`wrote ${PIPELINE_SCHEMA_PATH}\n`);

@@ -3,9 +3,8 @@
  * Exit codes: 0 every test passed, 1 a test failed (or none ran), 2 a spec or test file is broken.
  */
 import { Option, type Command } from 'commander';
-import { builtinRegistry } from '../plugins/builtins.js';
+import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { formatIssue } from '../errors.js';
-import { createLogger } from '../log/logger.js';
 // the test harness loads when `sluice test` runs, not with every command (start-up time of `sluice run`)
 import type { TestTarget } from '../testing/load.js';
 import type { Totals } from '../testing/report.js';
@@ -30,6 +29,7 @@ export function registerTestCommand(program: Command): void {
       const started = Date.now();
       const { loadPipelineTests, targetKey, targetOf } = await import('../testing/load.js');
       const { runTest } = await import('../testing/run.js');
+      const { createLogger } = await import('../log/logger.js');
       const { colourStyle, formatCaptured, formatResult, formatSummary, plainStyle, rel } = await import('../testing/report.js');
       const style = process.stdout.isTTY && !process.env.NO_COLOR ? colourStyle : plainStyle;
       const filter = typeof opts.filter === 'string' ? opts.filter.toLowerCase() : undefined;
@@ -48,7 +48,7 @@ export function registerTestCommand(program: Command): void {
       const seen = new Set<string>();
       for (const target of targets.values()) {
         const specFile = target.specFile;
-        const loaded = await loadPipelineTests(target, { vars: opts.var, registry: builtinRegistry() });
+        const loaded = await loadPipelineTests(target, { vars: opts.var, registry: declaredBuiltinRegistry() });
         const errors = loaded.issues.filter((i) => i.severity === 'error');
         const heading = target.inline
           ? rel(specFile) + (loaded.testFile ? ` (+ ${rel(loaded.testFile)})` : '')

@@ -1,6 +1,9 @@
 /**
  * The plugin registry: every plugin a run may use, keyed by kind and name. Built-ins are added
  * through the same `register` path as a third-party module's plugins; nothing else is loaded.
+ * A plugin may also be declared (kind, name and a loader) and registered when first asked for by
+ * `load`: the CLI's registry declares the built-ins so that a run loads the modules of the
+ * plugins its spec names, not of every built-in (start-up time).
  */
 import { createRequire } from 'node:module';
 import { isAbsolute, resolve, dirname, join } from 'node:path';
@@ -28,8 +31,18 @@ export class RegisteredPlugin {
   }
 }
 
+/** Loads a declared plugin's definition (a dynamic import of its module). */
+export type PluginLoader = () => Promise<PluginDef>;
+
+interface Declared {
+  load: PluginLoader;
+  from: string;
+}
+
 export class Registry {
   private readonly byKind = new Map<PluginKind, Map<string, RegisteredPlugin>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
+  /** Declared plugins not loaded yet (see `declare`). */
+  private readonly declared = new Map<PluginKind, Map<string, Declared>>(PLUGIN_KINDS.map((k) => [k, new Map()]));
 
   register(def: PluginDef, from = 'built-in'): void {
     const problem = describeInvalidDef(def);
@@ -39,6 +52,10 @@ export class Registry {
     if (existing && existing.def !== def) {
       throw new Error(`${from}: a ${def.kind} plugin named '${def.name}' is already registered (from ${existing.from})`);
     }
+    const pending = this.declared.get(def.kind)!.get(def.name);
+    if (pending && pending.from !== from) {
+      throw new Error(`${from}: a ${def.kind} plugin named '${def.name}' is already registered (from ${pending.from})`);
+    }
     const entry = new RegisteredPlugin(def, from);
     // A module's schema is compiled now, so a broken one is reported against the module that brought
     // it; the built-ins' schemas (tested) compile when a spec first uses them.
@@ -46,12 +63,53 @@ export class Registry {
     kindMap.set(def.name, entry);
   }
 
+  /**
+   * Declare a plugin without loading its module: `load` registers it (from `from`) when a spec
+   * first names it. Until then `get` does not return it; `has` and `declaredNames` know it.
+   */
+  declare(kind: PluginKind, name: string, load: PluginLoader, from = 'built-in'): void {
+    if (this.has(kind, name)) throw new Error(`${from}: a ${kind} plugin named '${name}' is already registered`);
+    this.declared.get(kind)!.set(name, { load, from });
+  }
+
+  /** The plugin, registering it first if it was only declared; undefined when neither. */
+  async load(kind: PluginKind, name: string): Promise<RegisteredPlugin | undefined> {
+    const loaded = this.get(kind, name);
+    if (loaded) return loaded;
+    const pending = this.declared.get(kind)?.get(name);
+    if (!pending) return undefined;
+    const def = await pending.load();
+    if (def.kind !== kind || def.name !== name) {
+      throw new Error(`${pending.from}: the module declared as ${kind} '${name}' holds ${def.kind} '${def.name}'`);
+    }
+    this.register(def, pending.from);
+    this.declared.get(kind)!.delete(name);
+    return this.get(kind, name);
+  }
+
+  /** Register every declared plugin (for the commands that list or document them all). */
+  async loadAll(): Promise<this> {
+    for (const [kind, m] of this.declared) for (const name of [...m.keys()]) await this.load(kind, name);
+    return this;
+  }
+
   get(kind: PluginKind, name: string): RegisteredPlugin | undefined {
     return this.byKind.get(kind)?.get(name);
   }
 
+  /** Whether a plugin of this kind and name is registered or declared. */
+  has(kind: PluginKind, name: string): boolean {
+    return this.byKind.get(kind)!.has(name) || this.declared.get(kind)!.has(name);
+  }
+
+  /** The names of the registered plugins of a kind. */
   names(kind: PluginKind): string[] {
     return [...this.byKind.get(kind)!.keys()].sort();
+  }
+
+  /** The names of the registered and the declared plugins of a kind. */
+  declaredNames(kind: PluginKind): string[] {
+    return [...new Set([...this.byKind.get(kind)!.keys(), ...this.declared.get(kind)!.keys()])].sort();
   }
 
   all(): RegisteredPlugin[] {
@@ -66,6 +124,7 @@ export class Registry {
   clone(): Registry {
     const r = new Registry();
     for (const [kind, m] of this.byKind) for (const [name, p] of m) r.byKind.get(kind)!.set(name, p);
+    for (const [kind, m] of this.declared) for (const [name, d] of m) r.declared.get(kind)!.set(name, d);
     return r;
   }
 }

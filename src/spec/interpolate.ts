@@ -3,7 +3,8 @@
  * environment. `$${` writes a literal `${`. Interpolation happens on the parsed YAML nodes, so
  * every position reported later is still the position in the file.
  */
-import { visit, isScalar, type Document } from 'yaml';
+import type { Document } from 'yaml';
+import { visit, isScalar } from './yaml.js';
 
 const REF = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-((?:[^}\\]|\\.)*))?\}/g;
 /** Variables whose names look like credentials are never echoed in errors, logs or `graph`. */

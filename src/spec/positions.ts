@@ -1,5 +1,6 @@
 /** Map a path inside the spec (JSON pointer segments) to the line and column of its YAML node. */
-import { isMap, isSeq, isPair, isScalar, type Document, type LineCounter, type Node } from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+import { isMap, isSeq, isPair, isScalar } from './yaml.js';
 
 export interface Position {
   line: number;

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { parseDocument, LineCounter, type Document, type Node as YamlNode } from 'yaml';
+import type { Document, Node as YamlNode } from 'yaml';
+import { parseDocument, LineCounter } from './yaml.js';
 import { PLUGIN_KINDS } from '../api.js';
 import type { ConfigIssue, ErrorCode, SpecIssue } from '../errors.js';
 import { compileOwnSchema, type AjvError, type ValidateFn } from './ajv.js';
@@ -264,15 +265,16 @@ export async function loadSpec(file: string, opts: LoadOptions): Promise<LoadRes
     const kind = kinds[0]!;
     const pluginName = raw[kind];
     if (typeof pluginName !== 'string') continue; // reported by the schema phase
-    const plugin = registry.get(kind, pluginName);
+    // a declared built-in's module loads here, when a spec first names it
+    const plugin = await registry.load(kind, pluginName);
     if (!plugin) {
-      const s = suggest(pluginName, registry.names(kind));
-      const other = PLUGIN_KINDS.filter((k) => k !== kind && registry.get(k, pluginName));
+      const s = suggest(pluginName, registry.declaredNames(kind));
+      const other = PLUGIN_KINDS.filter((k) => k !== kind && registry.has(k, pluginName));
       const hint = s
         ? `did you mean '${s}'?`
         : other.length
           ? `'${pluginName}' is a ${other.join('/')} plugin, not a ${kind}`
-          : `${kind} plugins: ${registry.names(kind).join(', ')}`;
+          : `${kind} plugins: ${registry.declaredNames(kind).join(', ')}`;
       c.at('SLUICE_E_UNKNOWN_PLUGIN', ['nodes', name, kind], `unknown ${kind} plugin '${pluginName}'`, hint);
       continue;
     }

@@ -68,6 +68,7 @@ const MAY_IMPORT: Record<Exclude<Layer, 'outside'>, readonly Layer[]> = {
 /** The only modules of src/ that load plugins/, and why. */
 const LOADS_BUILTINS: Record<string, string> = {
   'src/plugins/builtins.ts': 'the built-in registry: imports the list plugins/index.ts',
+  'src/plugins/declared-builtins.ts': "the CLI's registry: imports a built-in's module when a spec names it",
   'src/spec/precompile.ts': "the build step that generates validators for the built-ins' schemas",
 };
 
