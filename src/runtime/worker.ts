@@ -10,8 +10,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EncodedBatch, Origin, PluginDef, PluginKind, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
 import { blockOrigin, type Batch } from '../record.js';
-import { builtinRegistry } from '../plugins/builtins.js';
-import { loadPluginModule } from '../plugins/registry.js';
+import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
+import { loadPluginModule, type Registry } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
 import { makeContext } from './context.js';
 import { SharedHolder } from './prepare.js';
@@ -287,14 +287,28 @@ class OriginStates {
 }
 
 /** Load the plugin modules the segment's nodes come from, and find each node's plugin. */
+/**
+ * The worker's plugins: built-ins declared, and only the modules of those the segment's nodes and
+ * encoding sinks name are imported (a worker of a file → file sweep does not load Kafka or HDFS).
+ */
+let workerRegistry: Registry | undefined;
+const loadedFroms = new Set<string>();
+
+async function pluginDef(kind: PluginKind, name: string, from: string, specFile: string): Promise<PluginDef> {
+  workerRegistry ??= declaredBuiltinRegistry();
+  if (from !== 'built-in' && !loadedFroms.has(from)) {
+    loadedFroms.add(from);
+    await loadPluginModule(workerRegistry, from, specFile);
+  }
+  const p = await workerRegistry.load(kind, name);
+  if (!p) throw new Error(`worker: no ${kind} plugin '${name}' after loading ${from}`);
+  return p.def;
+}
+
 async function loadDefs(init: WorkerInit): Promise<PluginDef[]> {
-  const registry = builtinRegistry();
-  for (const from of new Set(init.nodes.map((n) => n.from))) if (from !== 'built-in') await loadPluginModule(registry, from, init.specFile);
-  return init.nodes.map((n) => {
-    const p = registry.get(n.kind, n.plugin);
-    if (!p) throw new Error(`worker: no ${n.kind} plugin '${n.plugin}' after loading ${n.from}`);
-    return p.def;
-  });
+  const defs: PluginDef[] = [];
+  for (const n of init.nodes) defs.push(await pluginDef(n.kind, n.plugin, n.from, init.specFile));
+  return defs;
 }
 
 /** The encoders of the sinks fed by the segment's outputs, by `node\0port`; undefined when none. */
@@ -302,17 +316,13 @@ type Encoders = Map<string, { route: EncodedRoute; encoders: Array<[string, Sink
 
 async function loadEncoders(init: WorkerInit): Promise<Encoders | undefined> {
   if (!init.encoded?.length) return undefined;
-  const registry = builtinRegistry();
-  const froms = new Set(init.encoded.flatMap((r) => r.sinks.map((s) => s.from)));
-  for (const from of froms) if (from !== 'built-in') await loadPluginModule(registry, from, init.specFile);
   const out: Encoders = new Map();
   for (const route of init.encoded) {
     const encoders: Array<[string, SinkEncoder]> = [];
     for (const s of route.sinks) {
-      const p = registry.get('sink', s.plugin);
-      if (!p) throw new Error(`worker: no sink plugin '${s.plugin}' after loading ${s.from}`);
+      const def = await pluginDef('sink', s.plugin, s.from, init.specFile);
       try {
-        encoders.push([s.sink, makeEncoder(p.def as SinkDef, deepFreeze(s.config))]);
+        encoders.push([s.sink, makeEncoder(def as SinkDef, deepFreeze(s.config))]);
       } catch (err) {
         throw asRunError(err, 'SLUICE_E_CREATE', s.sink);
       }
