@@ -155,23 +155,40 @@ function cutClean(segs: ViewSpan[], n: number, o: CutOptions): CutBatch | undefi
   if (!isAscii(texts) || bytesIndexOf.call(texts, 0) !== -1) return undefined;
   const outputs: SourceOutputs = {};
   if (k > 0) {
-    const block: { -readonly [K in keyof MessageBlock]: MessageBlock[K] } = {
-      kind: 'messages',
-      topic: o.topic,
-      partition: o.partition,
-      records: k,
-      bytes: copy,
-      spans,
-      firstOffset: first,
-      offsets,
-      times,
-    };
-    if (keys) block.keys = keys;
-    if (headers) block.headers = headers;
-    outputs.out = block;
+    outputs.out = messageBlock(o, k, copy, spans, first, offsets, times, keys, headers);
   }
   if (invalid) outputs.invalid = invalid;
   return done(segs, outputs, n, bytes, invalid?.length ?? 0);
+}
+
+/** The block a cut emits on `out`: its parts, the optional ones only when present. */
+function messageBlock(
+  o: CutOptions,
+  records: number,
+  bytes: Uint8Array,
+  spans: MessageBlock['spans'],
+  firstOffset: number,
+  offsets: MessageBlock['offsets'],
+  times: MessageBlock['times'],
+  keys: MessageBlock['keys'],
+  headers: MessageBlock['headers'],
+  utf8?: MessageBlock['utf8'],
+): MessageBlock {
+  const block: { -readonly [K in keyof MessageBlock]: MessageBlock[K] } = {
+    kind: 'messages',
+    topic: o.topic,
+    partition: o.partition,
+    records,
+    bytes,
+    spans,
+    firstOffset,
+    offsets,
+    times,
+  };
+  if (keys) block.keys = keys;
+  if (utf8) block.utf8 = utf8;
+  if (headers) block.headers = headers;
+  return block;
 }
 
 function done(segs: ViewSpan[], outputs: SourceOutputs, n: number, bytes: number, invalid: number): CutBatch {
@@ -252,21 +269,7 @@ function cutChecked(segs: ViewSpan[], n: number, o: CutOptions): CutBatch {
   if (k > 0) {
     const copy = new Uint8Array(hi - lo); // owns its memory: transferred to a worker as it is
     copy.set(buf.subarray(lo, hi));
-    const block: { -readonly [K in keyof MessageBlock]: MessageBlock[K] } = {
-      kind: 'messages',
-      topic: o.topic,
-      partition: o.partition,
-      records: k,
-      bytes: copy,
-      spans,
-      firstOffset: first,
-      offsets,
-      times,
-    };
-    if (keys) block.keys = keys;
-    if (utf8) block.utf8 = utf8;
-    if (headers) block.headers = headers;
-    outputs.out = block;
+    outputs.out = messageBlock(o, k, copy, spans, first, offsets, times, keys, headers, utf8);
   }
   if (invalid) outputs.invalid = invalid;
   return done(segs, outputs, n, bytes, invalid?.length ?? 0);

@@ -123,17 +123,20 @@ export function plainLines(text: string, from: number, to: number, parser: Indic
     } // `"value"`
     const value = s === 0 && cut === line.length ? line : line.slice(s, cut);
     rows++;
-    const reason = parser.add(value, 'auto', base);
-    if (reason !== null) {
-      // A lone word on the first data line (`IP`, `URL`, `Domain`) is a column header.
-      const header = firstData && reason === 'NOT_AN_INDICATOR' && /^[A-Za-z][A-Za-z_ ]*$/.test(value);
-      skip(header ? 'HEADER' : reason, lineNo, value);
-    }
+    addValue(value, parser, base, firstData, lineNo, skip);
     firstData = false;
   }
   at.lineNo = lineNo;
   at.firstData = firstData;
   at.rows = (at.rows ?? 0) + rows;
+}
+
+/** Offers one value to the parser; a refusal goes to `skip`, a lone word on the first data line (`IP`, `URL`, `Domain`) as a column header. */
+function addValue(value: string, parser: IndicatorParser, base: Meta, firstData: boolean, lineNo: number, skip: PlainSkip): void {
+  const reason = parser.add(value, 'auto', base);
+  if (reason === null) return;
+  const header = firstData && reason === 'NOT_AN_INDICATOR' && /^[A-Za-z][A-Za-z_ ]*$/.test(value);
+  skip(header ? 'HEADER' : reason, lineNo, value);
 }
 
 /**
@@ -194,11 +197,7 @@ export function plainBytes(b: Buffer, from: number, to: number, parser: Indicato
     rows++;
     if (!addFast(b, s, cut, parser, base)) {
       const value = b.toString('latin1', s, cut); // ASCII: latin1 is its text
-      const reason = parser.add(value, 'auto', base);
-      if (reason !== null) {
-        const header = firstData && reason === 'NOT_AN_INDICATOR' && /^[A-Za-z][A-Za-z_ ]*$/.test(value);
-        skip(header ? 'HEADER' : reason, lineNo, value);
-      }
+      addValue(value, parser, base, firstData, lineNo, skip);
     }
     firstData = false;
   }
