@@ -15,6 +15,14 @@ import type { ProcessorInstance, Rec } from '../../src/api.js';
 
 // The cluster test/services/ starts (SLUICE_HDFS_HTTP_PORT moves it).
 const URL_ = `http://127.0.0.1:${process.env.SLUICE_HDFS_HTTP_PORT ?? 9870}`;
+/**
+ * Feeds that name no `hdfs.url` reach the NameNode by the default rule (the path's host, else
+ * 127.0.0.1, on 9870). On the default ports (CI) they are run that way, end to end; a developer's
+ * private mini cluster on another port gets the URL named instead (the rule itself is held by the
+ * last test, which needs no cluster).
+ */
+const DEFAULT_PORT = URL_ === 'http://127.0.0.1:9870';
+const viaDefault = (hdfs: Record<string, unknown> = {}) => (DEFAULT_PORT ? (Object.keys(hdfs).length ? { hdfs } : {}) : { hdfs: { ...hdfs, url: URL_ } });
 const ROOT = `/sluice-feeds-${randomUUID().slice(0, 8)}`;
 const rec = (ip: string, host = 'benign.example'): Rec => ({
   '@timestamp': '2026-12-01T10:00:00Z',
@@ -55,8 +63,8 @@ describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
   it('reads a file, a gzip file and a directory (hidden files skipped, formats detected per file)', async () => {
     const p = await sweep([
       { name: 'one', path: `hdfs://${ROOT}/one.txt`, hdfs: { url: URL_, user: 'sluice' } },
-      { name: 'two', path: `hdfs://127.0.0.1${ROOT}/two.txt.gz`, hdfs: { user: 'sluice' } },
-      { name: 'dir', path: `hdfs://${ROOT}/dir/` },
+      { name: 'two', path: `hdfs://127.0.0.1${ROOT}/two.txt.gz`, ...viaDefault({ user: 'sluice' }) },
+      { name: 'dir', path: `hdfs://${ROOT}/dir/`, ...viaDefault() },
     ]);
     expect(p.stats()).toEqual([
       { feed: 'one', size: 2 },
@@ -102,14 +110,14 @@ describeWithServices(['hdfs'], 'ioc-sweep feeds from the real HDFS', () => {
   });
 
   it('a missing path fails the start with FEED_NOT_FOUND; an optional one starts empty', async () => {
-    await expect(sweep([{ name: 'gone', path: `hdfs://${ROOT}/missing.txt` }])).rejects.toThrow(/FEED_NOT_FOUND/);
-    const p = await sweep([{ name: 'gone', path: `hdfs://${ROOT}/missing.txt`, optional: true }]);
+    await expect(sweep([{ name: 'gone', path: `hdfs://${ROOT}/missing.txt`, ...viaDefault() }])).rejects.toThrow(/FEED_NOT_FOUND/);
+    const p = await sweep([{ name: 'gone', path: `hdfs://${ROOT}/missing.txt`, optional: true, ...viaDefault() }]);
     expect(p.stats()).toEqual([{ feed: 'gone', size: 0 }]);
   });
 
   it('a refresh reads the changed file', async () => {
     await h.create(`${ROOT}/r.txt`, Buffer.from('203.0.113.50\n'));
-    const p = await sweep([{ name: 'r', path: `hdfs://${ROOT}/r.txt` }]);
+    const p = await sweep([{ name: 'r', path: `hdfs://${ROOT}/r.txt`, ...viaDefault() }]);
     await h.create(`${ROOT}/r.txt`, Buffer.from('203.0.113.50\n203.0.113.51\n'));
     expect(await p.refresh()).toBe(true);
     const out = await p.process([rec('203.0.113.51')]); // the new set reaches the copy between batches
