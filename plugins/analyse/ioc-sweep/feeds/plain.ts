@@ -223,28 +223,9 @@ function addFast(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: 
 
 /** `a.b.c.d` or `a.b.c.d/len` (len 8…32): a strict dotted quad as `parseIPv4` reads one. */
 function addFastV4(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta: Meta): boolean {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  let lead0 = false;
-  let i = s;
-  for (; i < e; i++) {
-    const c = b[i]!;
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && lead0) return false;
-      if (digits === 0) lead0 = c === 48;
-      part = part * 10 + (c - 48);
-      if (part > 255 || ++digits > 3) return false;
-    } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return false;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else break;
-  }
-  if (dots !== 3 || digits === 0) return false;
-  const v4 = n * 256 + part;
+  const i = readQuad(b, s, e);
+  if (i < 0) return false;
+  const v4 = quadValue;
   if (i === e) {
     p.addV4(v4, 32, meta);
     return true;
@@ -513,27 +494,42 @@ function isPathEnd(b: Uint8Array, i: number, e: number): boolean {
   return c === 47 || c === 63;
 }
 
-/** `parseIPv4(text of b[s, e)) >= 0`. */
-function isQuad(b: Uint8Array, s: number, e: number): boolean {
-  if (e - s < 7 || e - s > 15) return false;
+/** The value of the dotted quad `readQuad` read last. */
+let quadValue = 0;
+
+/**
+ * Reads a dotted quad (four decimal parts ≤ 255, no leading zero) from `b[s, e)`, up to the first byte
+ * that is neither a digit nor a dot: returns where it stopped (the value in `quadValue`), or -1.
+ */
+function readQuad(b: Uint8Array, s: number, e: number): number {
+  let n = 0;
   let part = 0;
   let digits = 0;
   let dots = 0;
   let lead0 = false;
-  for (let i = s; i < e; i++) {
+  let i = s;
+  for (; i < e; i++) {
     const c = b[i]!;
     if (c >= 48 && c <= 57) {
-      if (digits === 1 && lead0) return false;
+      if (digits === 1 && lead0) return -1;
       if (digits === 0) lead0 = c === 48;
       part = part * 10 + (c - 48);
-      if (part > 255 || ++digits > 3) return false;
+      if (part > 255 || ++digits > 3) return -1;
     } else if (c === 46) {
-      if (digits === 0 || ++dots > 3) return false;
+      if (digits === 0 || ++dots > 3) return -1;
+      n = n * 256 + part;
       part = 0;
       digits = 0;
-    } else return false;
+    } else break;
   }
-  return dots === 3 && digits > 0;
+  if (dots !== 3 || digits === 0) return -1;
+  quadValue = n * 256 + part;
+  return i;
+}
+
+/** `parseIPv4(text of b[s, e)) >= 0`. */
+function isQuad(b: Uint8Array, s: number, e: number): boolean {
+  return e - s >= 7 && e - s <= 15 && readQuad(b, s, e) === e;
 }
 
 /**
