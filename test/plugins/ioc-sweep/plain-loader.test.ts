@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { loadPlain, reserveFor } from '../../../plugins/analyse/ioc-sweep/feeds/plain.js';
 import { Tally, type FeedInput, type LoadContext } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
-import type { Hit, IndicatorStore } from '../../../plugins/analyse/ioc-sweep/store.js';
+import type { Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
+import { storeBytes, storeKeys } from '../../helpers/indicator-store.js';
 import { parseIPv4 } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 
 /** The loop as it was: slice and trim each line, cut the first token, `add` it (sized as the loader sizes). */
@@ -60,22 +61,11 @@ function run(loader: typeof loadPlain, text: string) {
   return { store: store.seal(), tally };
 }
 
-/** Every buffer of the store's shareable form as bytes, and the rest as it is. */
-function bytesOf(store: IndicatorStore): unknown {
-  return JSON.parse(JSON.stringify(store.toShared(), (_k, v) => (v instanceof SharedArrayBuffer ? Buffer.from(new Uint8Array(v)).toString('base64') : v)));
-}
-
-function keysOf(store: IndicatorStore): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  store.forEachIndicator((k, metas) => out.push([k, metas]));
-  return out;
-}
-
 function sameLoad(text: string): void {
   const a = run(loadPlain, text);
   const b = run(referencePlain, text);
-  expect(keysOf(a.store)).toEqual(keysOf(b.store));
-  expect(bytesOf(a.store)).toEqual(bytesOf(b.store));
+  expect(storeKeys(a.store)).toEqual(storeKeys(b.store));
+  expect(storeBytes(a.store)).toEqual(storeBytes(b.store));
   expect(a.tally.rows).toBe(b.tally.rows);
   expect(a.tally.skipped).toBe(b.tally.skipped);
   expect(a.tally.reasons).toEqual(b.tally.reasons);

@@ -11,6 +11,7 @@ import { claim, loadPlainSplit, OpRecorder, replayOps } from '../../../plugins/a
 import { Tally, type FeedConfig } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import type { Hit, IndicatorStore } from '../../../plugins/analyse/ioc-sweep/store.js';
+import { storeBytes, storeKeys } from '../../helpers/indicator-store.js';
 
 const FEED: FeedConfig = { name: 'f', path: 't', format: 'list', exact: false, timeout: '5s', optional: false };
 
@@ -34,25 +35,14 @@ async function split(text: string, headShare: number, chunkChars: number, noStea
   return { store: ctx.store.seal(), tally: ctx.tally, byWorker };
 }
 
-/** Every buffer of the store's shareable form as bytes, and the rest as it is. */
-function bytesOf(store: IndicatorStore): unknown {
-  return JSON.parse(JSON.stringify(store.toShared(), (_k, v) => (v instanceof SharedArrayBuffer ? Buffer.from(new Uint8Array(v)).toString('base64') : v)));
-}
-
-function keysOf(store: IndicatorStore): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  store.forEachIndicator((k, metas) => out.push([k, metas]));
-  return out;
-}
-
 function expectSame(a: { store: IndicatorStore; tally: Tally }, b: { store: IndicatorStore; tally: Tally }): void {
   expect(b.tally.rows).toBe(a.tally.rows);
   expect(b.tally.skipped).toBe(a.tally.skipped);
   expect(b.tally.reasons).toEqual(a.tally.reasons);
   expect(b.tally.samples).toEqual(a.tally.samples);
   expect(b.store.counts).toEqual(a.store.counts);
-  expect(keysOf(b.store)).toEqual(keysOf(a.store));
-  expect(bytesOf(b.store)).toEqual(bytesOf(a.store));
+  expect(storeKeys(b.store)).toEqual(storeKeys(a.store));
+  expect(storeBytes(b.store)).toEqual(storeBytes(a.store));
 }
 
 /** A list with every kind of value, duplicates across any split point, and rows the store refuses. */
