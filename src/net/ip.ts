@@ -40,6 +40,41 @@ export function parseIPv4(s: string): number {
 }
 
 /**
+ * `parseIPv4(s.slice(from, to))` without the slice: a parser checks a column of its line in place
+ * and slices only what it keeps (a strict dotted quad is its own canonical text). Read octet by
+ * octet, which is quicker than `parseIPv4`'s one loop; a property test holds the two equal.
+ */
+export function parseIPv4Span(s: string, from: number, to: number): number {
+  const len = to - from;
+  if (len < 7 || len > 15) return -1;
+  // octet by octet: a first digit, then up to two more unless it is a 0, then a dot (three times)
+  let i = from;
+  let n = 0;
+  for (let k = 0; ; k++) {
+    let v = s.charCodeAt(i++) - Ch.Zero;
+    if (!(v >= 0 && v <= 9)) return -1;
+    if (v !== 0) {
+      let d = i < to ? s.charCodeAt(i) - Ch.Zero : -1;
+      if (d >= 0 && d <= 9) {
+        v = v * 10 + d;
+        i++;
+        d = i < to ? s.charCodeAt(i) - Ch.Zero : -1;
+        if (d >= 0 && d <= 9) {
+          v = v * 10 + d;
+          i++;
+          if (v > 255) return -1;
+        }
+      }
+    }
+    n = n * 256 + v;
+    if (k === 3) return i === to ? n : -1;
+    if (i >= to || s.charCodeAt(i) !== Ch.Dot) return -1;
+    i++;
+    if (i >= to) return -1;
+  }
+}
+
+/**
  * Canonical IPv4 text, or undefined when `s` is not a dotted quad. A strict dotted quad is its own
  * canonical form, so this returns `s` itself (no new string on the parser's hot path).
  */

@@ -8,7 +8,7 @@ import { isIPv4 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { canonicalIp, canonicalIpv4, canonicalIpv6, ipv6ToString, parseIPv4, parseIPv6 } from '../../src/net/ip.js';
+import { canonicalIp, canonicalIpv4, canonicalIpv6, ipv6ToString, parseIPv4, parseIPv4Span, parseIPv6 } from '../../src/net/ip.js';
 
 /** The oracle's number for a dotted quad it accepts. */
 function value(t: string): number {
@@ -19,6 +19,9 @@ describe('IPv4: decimal octets without leading zeros', () => {
   const agrees = (t: string): void => {
     const ok = isIPv4(t);
     expect(parseIPv4(t), t).toBe(ok ? value(t) : -1);
+    // the same text as a span of a longer line, between digits and dots that would change the answer if read
+    expect(parseIPv4Span(`19.${t}.19`, 3, 3 + t.length), t).toBe(ok ? value(t) : -1);
+    expect(parseIPv4Span(t, 0, t.length), t).toBe(ok ? value(t) : -1);
     expect(canonicalIpv4(t), t).toBe(ok ? t : undefined);
     if (t.indexOf(':') === -1 && t.charCodeAt(0) !== 0x5b) expect(canonicalIp(t), t).toBe(ok ? t : undefined);
   };
