@@ -75,6 +75,42 @@ export function parseIPv4Span(s: string, from: number, to: number): number {
 }
 
 /**
+ * Where the strict dotted quad that starts `s` at `from` ends (the index after its last digit), or -1
+ * when none starts there or the text goes on with a digit or a dot (`1.2.3.4.5`, `1.2.3.045`); no
+ * character at or after `to` is read. A parser reading a line column by column learns the column's
+ * end and its validity in one pass: `s.slice(from, end)` is then exactly what `parseIPv4` accepts
+ * (a property test holds it).
+ */
+export function ipv4End(s: string, from: number, to: number): number {
+  let i = from;
+  for (let k = 0; ; k++) {
+    if (i >= to) return -1;
+    let v = s.charCodeAt(i++) - Ch.Zero;
+    if (v < 0 || v > 9) return -1;
+    if (v !== 0 && i < to) {
+      let d = s.charCodeAt(i) - Ch.Zero;
+      if (d >= 0 && d <= 9) {
+        v = v * 10 + d;
+        i++;
+        if (i < to) {
+          d = s.charCodeAt(i) - Ch.Zero;
+          if (d >= 0 && d <= 9) {
+            v = v * 10 + d;
+            i++;
+            if (v > 255) return -1;
+          }
+        }
+      }
+    }
+    if (i >= to) return k === 3 ? i : -1;
+    const c = s.charCodeAt(i);
+    if (k === 3) return (c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Dot ? -1 : i;
+    if (c !== Ch.Dot) return -1;
+    i++;
+  }
+}
+
+/**
  * Canonical IPv4 text, or undefined when `s` is not a dotted quad. A strict dotted quad is its own
  * canonical form, so this returns `s` itself (no new string on the parser's hot path).
  */

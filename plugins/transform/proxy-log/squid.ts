@@ -7,7 +7,7 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { canonicalIp, parseIPv4Span } from '../../../src/internal.js';
+import { canonicalIp, ipv4End, parseIPv4Span } from '../../../src/internal.js';
 import { ERR, ParseError } from './errors.js';
 import { parseUint, parseUintSpan } from './numbers.js';
 import { SecondCache, epochSecondsToIso, epochSpanToIso } from './time.js';
@@ -28,6 +28,8 @@ export class SquidState {
   readonly clock = new SecondCache();
   /** The last hierarchy code seen, and whether it names a direct request (a handful of codes repeat). */
   lastHierarchy = '';
+  /** Scratch: where the last number `dashOrUintAt` read ends. */
+  at = 0;
   lastDirect = false;
   /**
    * Whether the record `parseSquid` last returned holds to the record schema by construction (the fast
@@ -82,15 +84,163 @@ const isMethod = (t: string): boolean => isMethodSpan(t, 0, t.length);
 const hierarchySlash = (t: string): number => hierarchySlashSpan(t, 0, t.length);
 const isHttpVersion = (t: string): boolean => isHttpVersionSpan(t, 0, t.length);
 
+/** `squidRecord`'s flags: the client column, the peer, is a dotted quad already checked in the line. */
+const CLIENT_QUAD = 1;
+const PEER_QUAD = 2;
+
 /**
  * Parse one squid line; returns the record, or a ParseError when the line cannot be read.
- * The common layout (the ten default columns, no quotes) is read straight from the token spans,
- * slicing only the values the record keeps; anything else, and every error, goes through the
- * general parser, which the fast path matches field for field (a property test holds them equal).
+ * The usual line (the ten default columns, an IPv4 client, no quotes or tabs) is read column by
+ * column in one pass: a column whose characters are checked anyway (time, numbers, client, action,
+ * method, hierarchy, a dotted-quad peer) ends where its characters stop, and only the URL, user, peer
+ * and content type are cut by `indexOf(' ')`. Any other line goes to `parseSquidSpans`, which reads
+ * the same layout from token spans, and everything else, every error included, to the general
+ * parser; each fast path builds exactly the general parser's record (a property test holds them equal).
  */
 export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseError {
-  const tk = st.tk;
   st.valid = false;
+  // every read below stays before `n`: a read past the end would make V8 treat each character as a
+  // possible NaN (floating-point arithmetic from then on)
+  let n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
+  if (line.indexOf('\t') !== -1) return parseSquidTokens(line, st);
+  // 0: the time; squid writes `1699948800.007`, so its end is guessed (epochSpanToIso checks every character)
+  const i = n > 14 && line.charCodeAt(14) === Ch.Space ? 14 : line.indexOf(' ');
+  if (i <= 0 || i >= n) return parseSquidSpans(line, st);
+  const ts = epochSpanToIso(line, 0, i, st.clock);
+  if (ts === undefined) return parseSquidSpans(line, st);
+  // 1: elapsed ms
+  const duration = dashOrUintAt(line, skipSpaces(line, i, n), n, st);
+  if (duration === -2) return parseSquidSpans(line, st);
+  // 2: the client, a dotted quad
+  const s2 = skipSpaces(line, st.at, n);
+  const e2 = ipv4End(line, s2, n);
+  if (e2 === -1 || !isSpaceAt(line, e2, n)) return parseSquidSpans(line, st);
+  // 3: action/code
+  const s3 = skipSpaces(line, e2, n);
+  let slash = s3;
+  while (slash < n) {
+    const c = line.charCodeAt(slash);
+    if (c === Ch.Slash || c === Ch.Space) break;
+    slash++;
+  }
+  if (slash === s3 || slash >= n || line.charCodeAt(slash) !== Ch.Slash || line.charCodeAt(s3) === Ch.Quote) return parseSquidSpans(line, st);
+  const status = dashOrUintAt(line, slash + 1, n, st);
+  if (status === -2 || status > 999) return parseSquidSpans(line, st);
+  // 4: size
+  const bytes = dashOrUintAt(line, skipSpaces(line, st.at, n), n, st);
+  if (bytes === -2) return parseSquidSpans(line, st);
+  // 5: method
+  const s5 = skipSpaces(line, st.at, n);
+  const e5 = methodEnd(line, s5, n);
+  if (e5 === -1 || !isSpaceAt(line, e5, n)) return parseSquidSpans(line, st);
+  // 6: URL
+  const s6 = skipSpaces(line, e5, n);
+  const e6 = line.indexOf(' ', s6);
+  if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch.Quote) return parseSquidSpans(line, st);
+  // 7: user
+  const s7 = skipSpaces(line, e6, n);
+  const e7 = line.indexOf(' ', s7);
+  if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch.Quote) return parseSquidSpans(line, st);
+  // 8: hierarchy/peer
+  const s8 = skipSpaces(line, e7, n);
+  let hs = s8;
+  while (hs < n) {
+    const c = line.charCodeAt(hs);
+    if (!((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) break;
+    hs++;
+  }
+  if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch.Slash) return parseSquidSpans(line, st);
+  let quads = CLIENT_QUAD;
+  let e8 = ipv4End(line, hs + 1, n);
+  if (e8 !== -1 && isSpaceAt(line, e8, n)) quads |= PEER_QUAD;
+  else {
+    e8 = line.indexOf(' ', hs + 1);
+    if (e8 === -1 || e8 >= n) return parseSquidSpans(line, st);
+  }
+  // 9: content type, the last column
+  const s9 = skipSpaces(line, e8, n);
+  if (s9 >= n || line.charCodeAt(s9) === Ch.Quote) return parseSquidSpans(line, st);
+  let e9 = line.indexOf(' ', s9);
+  if (e9 === -1 || e9 >= n) e9 = n;
+  else if (skipSpaces(line, e9, n) < n) return parseSquidSpans(line, st);
+  const tk = st.tk;
+  const s = tk.starts;
+  const e = tk.ends;
+  s[2] = s2;
+  e[2] = e2;
+  s[3] = s3;
+  s[5] = s5;
+  e[5] = e5;
+  s[6] = s6;
+  e[6] = e6;
+  s[7] = s7;
+  e[7] = e7;
+  s[8] = s8;
+  e[8] = e8;
+  s[9] = s9;
+  e[9] = e9;
+  return squidRecord(line, st, ts, duration, slash, status, bytes, hs, quads);
+}
+
+/** Is the character at `i` (before `n`) a space? */
+function isSpaceAt(line: string, i: number, n: number): boolean {
+  return i < n && line.charCodeAt(i) === Ch.Space;
+}
+
+/** Where the run of spaces at `i` ends (at most `n`). */
+function skipSpaces(line: string, i: number, n: number): number {
+  while (i < n && line.charCodeAt(i) === Ch.Space) i++;
+  return i;
+}
+
+/**
+ * `-` (→ -1) or a non-negative integer of at most 15 digits (→ its value) at `i`, as `dashOrUint`
+ * reads a token that ends at the next space (left in `st.at`); -2 for anything else, or when no
+ * space before `n` follows.
+ */
+function dashOrUintAt(line: string, i: number, n: number, st: SquidState): number {
+  if (i >= n) return -2;
+  let v: number;
+  if (line.charCodeAt(i) === Ch.Dash) {
+    v = -1;
+    i++;
+  } else {
+    const from = i;
+    v = 0;
+    while (i < n) {
+      const d = line.charCodeAt(i) - Ch.Zero;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      i++;
+    }
+    if (i === from || i - from > 15) return -2;
+  }
+  st.at = i;
+  return isSpaceAt(line, i, n) ? v : -2;
+}
+
+/** Where the method (`isMethodSpan`'s characters, at most 32) that starts at `i` ends, or -1. */
+function methodEnd(line: string, i: number, n: number): number {
+  if (i >= n) return -1;
+  const from = i;
+  const c0 = line.charCodeAt(i);
+  if (!((c0 >= Ch.A && c0 <= Ch.Z) || (c0 >= Ch.a && c0 <= Ch.z))) return -1;
+  i++;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (!((c >= Ch.A && c <= Ch.Z) || (c >= Ch.a && c <= Ch.z) || c === Ch.Underscore || c === Ch.Dash || (c >= Ch.Zero && c <= Ch.Nine))) break;
+    i++;
+  }
+  return i - from > 32 ? -1 : i;
+}
+
+/**
+ * The squid layout read from token spans (`scanSpans`): the ten default columns, no quotes, any
+ * client; the general parser for anything else.
+ */
+function parseSquidSpans(line: string, st: SquidState): ProxyRecord | ParseError {
+  const tk = st.tk;
   if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, st);
   const s = tk.starts;
   const e = tk.ends;
@@ -109,6 +259,33 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const bytes = dashOrUint(line, s[4]!, e[4]!);
   if (bytes === -2) return parseSquidTokens(line, st);
   if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, st);
+  const s8 = s[8]!;
+  const hs = hierarchySlashSpan(line, s8, e[8]!);
+  if (hs === -1) return parseSquidTokens(line, st);
+  return squidRecord(line, st, ts, duration, slash, status, bytes, hs, 0);
+}
+
+/**
+ * The record of a line in the default layout, or the general parser's answer where the URL or the
+ * user column says the line is not (an `error:` URL, a URL split by a space, an HTTP version column,
+ * a user that looks like a hierarchy). The columns' spans are in `st.tk` (columns 2, 3, 5 to 9; the
+ * action ends at `slash`, the hierarchy at `hs`), the numbers already read (-1: `-`); `quads` says
+ * which addresses are dotted quads checked in the line.
+ */
+function squidRecord(
+  line: string,
+  st: SquidState,
+  ts: string,
+  duration: number,
+  slash: number,
+  status: number,
+  bytes: number,
+  hs: number,
+  quads: number,
+): ProxyRecord | ParseError {
+  const tk = st.tk;
+  const s = tk.starts;
+  const e = tk.ends;
   const s6 = s[6]!;
   const e6 = e[6]!;
   // squid's `error:*` pseudo-URLs (aborted transactions) are read by the general parser
@@ -121,18 +298,16 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line, st);
   const s8 = s[8]!;
   const e8 = e[8]!;
-  const hs = hierarchySlashSpan(line, s8, e8);
-  if (hs === -1) return parseSquidTokens(line, st);
 
   const method = line.slice(s[5]!, e[5]!);
   const hierarchy = line.slice(s8, hs);
   const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch.Dash) ? undefined : line.slice(hs + 1, e8);
-  const client = clientIp(line, s[2]!, e[2]!);
+  const client = (quads & CLIENT_QUAD) !== 0 ? { ip: line.slice(s[2]!, e[2]!), port: undefined, domain: undefined } : clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
     event: {
       dataset: 'squid.access',
-      action: line.slice(s3, slash),
+      action: line.slice(s[3]!, slash),
       duration: duration < 0 ? undefined : duration * 1_000_000,
       reason: undefined,
       original: undefined,
@@ -170,7 +345,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   } else st.valid = host <= MAX_DOMAIN;
   // the peer a DIRECT request went to is the server's address (a dotted quad, mostly: read in place)
   if (peer !== undefined && isDirect(hierarchy, st)) {
-    const ip = parseIPv4Span(line, hs + 1, e8) >= 0 ? peer : canonicalIp(peer);
+    const ip = (quads & PEER_QUAD) !== 0 || parseIPv4Span(line, hs + 1, e8) >= 0 ? peer : canonicalIp(peer);
     if (ip !== undefined) {
       const d = (rec.destination ??= newDestination());
       if (d.ip === undefined) d.ip = ip;
