@@ -39,6 +39,12 @@ export function parseIPv4(s: string): number {
   return n * 256 + part;
 }
 
+// The codes `parseIPv4Span` and `ipv4End` compare against, as constants of this module: the built
+// code reads the imported `Ch` as an object (a property load per comparison in the loop)
+const QUAD_DOT = 0x2e;
+const QUAD_ZERO = 0x30;
+const QUAD_NINE = 0x39;
+
 /**
  * `parseIPv4(s.slice(from, to))` without the slice: a parser checks a column of its line in place
  * and slices only what it keeps (a strict dotted quad is its own canonical text). Read octet by
@@ -51,14 +57,14 @@ export function parseIPv4Span(s: string, from: number, to: number): number {
   let i = from;
   let n = 0;
   for (let k = 0; ; k++) {
-    let v = s.charCodeAt(i++) - Ch.Zero;
+    let v = s.charCodeAt(i++) - QUAD_ZERO;
     if (!(v >= 0 && v <= 9)) return -1;
     if (v !== 0) {
-      let d = i < to ? s.charCodeAt(i) - Ch.Zero : -1;
+      let d = i < to ? s.charCodeAt(i) - QUAD_ZERO : -1;
       if (d >= 0 && d <= 9) {
         v = v * 10 + d;
         i++;
-        d = i < to ? s.charCodeAt(i) - Ch.Zero : -1;
+        d = i < to ? s.charCodeAt(i) - QUAD_ZERO : -1;
         if (d >= 0 && d <= 9) {
           v = v * 10 + d;
           i++;
@@ -68,7 +74,7 @@ export function parseIPv4Span(s: string, from: number, to: number): number {
     }
     n = n * 256 + v;
     if (k === 3) return i === to ? n : -1;
-    if (i >= to || s.charCodeAt(i) !== Ch.Dot) return -1;
+    if (i >= to || s.charCodeAt(i) !== QUAD_DOT) return -1;
     i++;
     if (i >= to) return -1;
   }
@@ -85,15 +91,15 @@ export function ipv4End(s: string, from: number, to: number): number {
   let i = from;
   for (let k = 0; ; k++) {
     if (i >= to) return -1;
-    let v = s.charCodeAt(i++) - Ch.Zero;
+    let v = s.charCodeAt(i++) - QUAD_ZERO;
     if (v < 0 || v > 9) return -1;
     if (v !== 0 && i < to) {
-      let d = s.charCodeAt(i) - Ch.Zero;
+      let d = s.charCodeAt(i) - QUAD_ZERO;
       if (d >= 0 && d <= 9) {
         v = v * 10 + d;
         i++;
         if (i < to) {
-          d = s.charCodeAt(i) - Ch.Zero;
+          d = s.charCodeAt(i) - QUAD_ZERO;
           if (d >= 0 && d <= 9) {
             v = v * 10 + d;
             i++;
@@ -104,8 +110,8 @@ export function ipv4End(s: string, from: number, to: number): number {
     }
     if (i >= to) return k === 3 ? i : -1;
     const c = s.charCodeAt(i);
-    if (k === 3) return (c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Dot ? -1 : i;
-    if (c !== Ch.Dot) return -1;
+    if (k === 3) return (c >= QUAD_ZERO && c <= QUAD_NINE) || c === QUAD_DOT ? -1 : i;
+    if (c !== QUAD_DOT) return -1;
     i++;
   }
 }

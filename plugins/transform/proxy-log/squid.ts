@@ -15,7 +15,28 @@ import { fillUrl, setSource } from './url.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Cr = 0x0d;
+const Ch_Space = 0x20;
+const Ch_Quote = 0x22; // "
+const Ch_Dash = 0x2d; // -
+const Ch_Dot = 0x2e; // .
+const Ch_Slash = 0x2f; // /
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_Colon = 0x3a; // :
+const Ch_A = 0x41;
+const Ch_H = 0x48;
+const Ch_Z = 0x5a;
+const Ch_Underscore = 0x5f; // _
+const Ch_a = 0x61;
+const Ch_e = 0x65;
+const Ch_h = 0x68;
+const Ch_p = 0x70;
+const Ch_s = 0x73;
+const Ch_t = 0x74;
+const Ch_z = 0x7a;
 
 /**
  * What the squid parser keeps from line to line: one per parser instance (`ProxyLogParser`), so two
@@ -50,10 +71,10 @@ function isMethodSpan(line: string, from: number, to: number): boolean {
   const n = to - from;
   if (n === 0 || n > 32) return false;
   const c0 = line.charCodeAt(from);
-  if (!((c0 >= Ch.A && c0 <= Ch.Z) || (c0 >= Ch.a && c0 <= Ch.z))) return false;
+  if (!((c0 >= Ch_A && c0 <= Ch_Z) || (c0 >= Ch_a && c0 <= Ch_z))) return false;
   for (let i = from + 1; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= Ch.A && c <= Ch.Z) || (c >= Ch.a && c <= Ch.z) || c === Ch.Underscore || c === Ch.Dash || (c >= Ch.Zero && c <= Ch.Nine))) return false;
+    if (!((c >= Ch_A && c <= Ch_Z) || (c >= Ch_a && c <= Ch_z) || c === Ch_Underscore || c === Ch_Dash || (c >= Ch_Zero && c <= Ch_Nine))) return false;
   }
   return true;
 }
@@ -68,15 +89,15 @@ function hierarchySlashSpan(line: string, from: number, to: number): number {
   let i = from;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) break;
+    if (!((c >= Ch_A && c <= Ch_Z) || c === Ch_Underscore)) break;
   }
-  return i < to && i - from >= 2 && line.charCodeAt(i) === Ch.Slash ? i : -1;
+  return i < to && i - from >= 2 && line.charCodeAt(i) === Ch_Slash ? i : -1;
 }
 
 function isHttpVersionSpan(line: string, from: number, to: number): boolean {
   const c0 = line.charCodeAt(from);
-  if (c0 === Ch.H) return to - from >= 5 && line.startsWith('HTTP/', from);
-  return to - from === 3 && line.charCodeAt(from + 1) === Ch.Dot && c0 >= Ch.Zero && c0 <= Ch.Nine;
+  if (c0 === Ch_H) return to - from >= 5 && line.startsWith('HTTP/', from);
+  return to - from === 3 && line.charCodeAt(from + 1) === Ch_Dot && c0 >= Ch_Zero && c0 <= Ch_Nine;
 }
 
 // the same tests on a whole token (the general parser)
@@ -102,10 +123,10 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   // every read below stays before `n`: a read past the end would make V8 treat each character as a
   // possible NaN (floating-point arithmetic from then on)
   let n = line.length;
-  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
   if (line.indexOf('\t') !== -1) return parseSquidTokens(line, st);
   // 0: the time; squid writes `1699948800.007`, so its end is guessed (epochSpanToIso checks every character)
-  const i = n > 14 && line.charCodeAt(14) === Ch.Space ? 14 : line.indexOf(' ');
+  const i = n > 14 && line.charCodeAt(14) === Ch_Space ? 14 : line.indexOf(' ');
   if (i <= 0 || i >= n) return parseSquidSpans(line, st);
   const ts = epochSpanToIso(line, 0, i, st.clock);
   if (ts === undefined) return parseSquidSpans(line, st);
@@ -121,10 +142,10 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   let slash = s3;
   while (slash < n) {
     const c = line.charCodeAt(slash);
-    if (c === Ch.Slash || c === Ch.Space) break;
+    if (c === Ch_Slash || c === Ch_Space) break;
     slash++;
   }
-  if (slash === s3 || slash >= n || line.charCodeAt(slash) !== Ch.Slash || line.charCodeAt(s3) === Ch.Quote) return parseSquidSpans(line, st);
+  if (slash === s3 || slash >= n || line.charCodeAt(slash) !== Ch_Slash || line.charCodeAt(s3) === Ch_Quote) return parseSquidSpans(line, st);
   const status = dashOrUintAt(line, slash + 1, n, st);
   if (status === -2 || status > 999) return parseSquidSpans(line, st);
   // 4: size
@@ -137,20 +158,20 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   // 6: URL
   const s6 = skipSpaces(line, e5, n);
   const e6 = line.indexOf(' ', s6);
-  if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch.Quote) return parseSquidSpans(line, st);
+  if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch_Quote) return parseSquidSpans(line, st);
   // 7: user
   const s7 = skipSpaces(line, e6, n);
   const e7 = line.indexOf(' ', s7);
-  if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch.Quote) return parseSquidSpans(line, st);
+  if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch_Quote) return parseSquidSpans(line, st);
   // 8: hierarchy/peer
   const s8 = skipSpaces(line, e7, n);
   let hs = s8;
   while (hs < n) {
     const c = line.charCodeAt(hs);
-    if (!((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) break;
+    if (!((c >= Ch_A && c <= Ch_Z) || c === Ch_Underscore)) break;
     hs++;
   }
-  if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch.Slash) return parseSquidSpans(line, st);
+  if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch_Slash) return parseSquidSpans(line, st);
   let quads = CLIENT_QUAD;
   let e8 = ipv4End(line, hs + 1, n);
   if (e8 !== -1 && isSpaceAt(line, e8, n)) quads |= PEER_QUAD;
@@ -160,7 +181,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   }
   // 9: content type, the last column
   const s9 = skipSpaces(line, e8, n);
-  if (s9 >= n || line.charCodeAt(s9) === Ch.Quote) return parseSquidSpans(line, st);
+  if (s9 >= n || line.charCodeAt(s9) === Ch_Quote) return parseSquidSpans(line, st);
   let e9 = line.indexOf(' ', s9);
   if (e9 === -1 || e9 >= n) e9 = n;
   else if (skipSpaces(line, e9, n) < n) return parseSquidSpans(line, st);
@@ -185,12 +206,12 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
 
 /** Is the character at `i` (before `n`) a space? */
 function isSpaceAt(line: string, i: number, n: number): boolean {
-  return i < n && line.charCodeAt(i) === Ch.Space;
+  return i < n && line.charCodeAt(i) === Ch_Space;
 }
 
 /** Where the run of spaces at `i` ends (at most `n`). */
 function skipSpaces(line: string, i: number, n: number): number {
-  while (i < n && line.charCodeAt(i) === Ch.Space) i++;
+  while (i < n && line.charCodeAt(i) === Ch_Space) i++;
   return i;
 }
 
@@ -202,14 +223,14 @@ function skipSpaces(line: string, i: number, n: number): number {
 function dashOrUintAt(line: string, i: number, n: number, st: SquidState): number {
   if (i >= n) return -2;
   let v: number;
-  if (line.charCodeAt(i) === Ch.Dash) {
+  if (line.charCodeAt(i) === Ch_Dash) {
     v = -1;
     i++;
   } else {
     const from = i;
     v = 0;
     while (i < n) {
-      const d = line.charCodeAt(i) - Ch.Zero;
+      const d = line.charCodeAt(i) - Ch_Zero;
       if (d < 0 || d > 9) break;
       v = v * 10 + d;
       i++;
@@ -225,11 +246,11 @@ function methodEnd(line: string, i: number, n: number): number {
   if (i >= n) return -1;
   const from = i;
   const c0 = line.charCodeAt(i);
-  if (!((c0 >= Ch.A && c0 <= Ch.Z) || (c0 >= Ch.a && c0 <= Ch.z))) return -1;
+  if (!((c0 >= Ch_A && c0 <= Ch_Z) || (c0 >= Ch_a && c0 <= Ch_z))) return -1;
   i++;
   while (i < n) {
     const c = line.charCodeAt(i);
-    if (!((c >= Ch.A && c <= Ch.Z) || (c >= Ch.a && c <= Ch.z) || c === Ch.Underscore || c === Ch.Dash || (c >= Ch.Zero && c <= Ch.Nine))) break;
+    if (!((c >= Ch_A && c <= Ch_Z) || (c >= Ch_a && c <= Ch_z) || c === Ch_Underscore || c === Ch_Dash || (c >= Ch_Zero && c <= Ch_Nine))) break;
     i++;
   }
   return i - from > 32 ? -1 : i;
@@ -252,7 +273,7 @@ function parseSquidSpans(line: string, st: SquidState): ProxyRecord | ParseError
   const s3 = s[3]!;
   const e3 = e[3]!;
   let slash = s3;
-  while (slash < e3 && line.charCodeAt(slash) !== Ch.Slash) slash++;
+  while (slash < e3 && line.charCodeAt(slash) !== Ch_Slash) slash++;
   if (slash === e3 || slash === s3) return parseSquidTokens(line, st);
   const status = dashOrUint(line, slash + 1, e3);
   if (status === -2 || status > 999) return parseSquidTokens(line, st);
@@ -289,8 +310,8 @@ function squidRecord(
   const s6 = s[6]!;
   const e6 = e[6]!;
   // squid's `error:*` pseudo-URLs (aborted transactions) are read by the general parser
-  if (line.charCodeAt(s6) === Ch.e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
-  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon)
+  if (line.charCodeAt(s6) === Ch_e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch_Slash && line.charCodeAt(e6 - 2) === Ch_Slash && line.charCodeAt(e6 - 3) === Ch_Colon)
     return parseSquidTokens(line, st);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
@@ -301,7 +322,7 @@ function squidRecord(
 
   const method = line.slice(s[5]!, e[5]!);
   const hierarchy = line.slice(s8, hs);
-  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch.Dash) ? undefined : line.slice(hs + 1, e8);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch_Dash) ? undefined : line.slice(hs + 1, e8);
   const client = (quads & CLIENT_QUAD) !== 0 ? { ip: line.slice(s[2]!, e[2]!), port: undefined, domain: undefined } : clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
@@ -314,7 +335,7 @@ function squidRecord(
     },
     source: client,
     destination: undefined,
-    user: is1(line, s7, e7, Ch.Dash) ? undefined : { name: line.slice(s7, e7) },
+    user: is1(line, s7, e7, Ch_Dash) ? undefined : { name: line.slice(s7, e7) },
     url: undefined,
     http: {
       version: undefined,
@@ -322,7 +343,7 @@ function squidRecord(
       response: {
         status_code: status < 0 ? undefined : status,
         bytes: bytes < 0 ? undefined : bytes,
-        mime_type: is1(line, s[9]!, e[9]!, Ch.Dash) ? undefined : line.slice(s[9]!, e[9]!),
+        mime_type: is1(line, s[9]!, e[9]!, Ch_Dash) ? undefined : line.slice(s[9]!, e[9]!),
       },
     },
     user_agent: undefined,
@@ -356,7 +377,7 @@ function squidRecord(
 
 /** `-` → -1; a non-negative integer → its value; anything else → -2. */
 function dashOrUint(line: string, from: number, to: number): number {
-  if (to - from === 1 && line.charCodeAt(from) === Ch.Dash) return -1;
+  if (to - from === 1 && line.charCodeAt(from) === Ch_Dash) return -1;
   const v = parseUintSpan(line, from, to);
   return v < 0 ? -2 : v;
 }
@@ -382,10 +403,10 @@ function isDirect(hierarchy: string, st: SquidState): boolean {
 
 /** The characters of a host name the fast URL reader takes: 1 for a-z and '-', 2 for a digit or '.'. */
 const HOST_CHAR = new Uint8Array(128);
-for (let c = Ch.a; c <= Ch.z; c++) HOST_CHAR[c] = 1;
-HOST_CHAR[Ch.Dash] = 1;
-for (let c = Ch.Zero; c <= Ch.Nine; c++) HOST_CHAR[c] = 2;
-HOST_CHAR[Ch.Dot] = 2;
+for (let c = Ch_a; c <= Ch_z; c++) HOST_CHAR[c] = 1;
+HOST_CHAR[Ch_Dash] = 1;
+for (let c = Ch_Zero; c <= Ch_Nine; c++) HOST_CHAR[c] = 2;
+HOST_CHAR[Ch_Dot] = 2;
 
 /** The record schema's longest domain. */
 const MAX_DOMAIN = 253;
@@ -403,16 +424,16 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   // "http://" or "https://", read as characters (cheaper here than startsWith)
   if (
     to - from > 8 &&
-    line.charCodeAt(from) === Ch.h &&
-    line.charCodeAt(from + 1) === Ch.t &&
-    line.charCodeAt(from + 2) === Ch.t &&
-    line.charCodeAt(from + 3) === Ch.p
+    line.charCodeAt(from) === Ch_h &&
+    line.charCodeAt(from + 1) === Ch_t &&
+    line.charCodeAt(from + 2) === Ch_t &&
+    line.charCodeAt(from + 3) === Ch_p
   ) {
     const c4 = line.charCodeAt(from + 4);
-    if (c4 === Ch.Colon && line.charCodeAt(from + 5) === Ch.Slash && line.charCodeAt(from + 6) === Ch.Slash) {
+    if (c4 === Ch_Colon && line.charCodeAt(from + 5) === Ch_Slash && line.charCodeAt(from + 6) === Ch_Slash) {
       scheme = 'http';
       i += 7;
-    } else if (c4 === Ch.s && line.charCodeAt(from + 5) === Ch.Colon && line.charCodeAt(from + 6) === Ch.Slash && line.charCodeAt(from + 7) === Ch.Slash) {
+    } else if (c4 === Ch_s && line.charCodeAt(from + 5) === Ch_Colon && line.charCodeAt(from + 6) === Ch_Slash && line.charCodeAt(from + 7) === Ch_Slash) {
       scheme = 'https';
       i += 8;
     }
@@ -427,10 +448,10 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     if (k === 0) break;
     kinds |= k;
   }
-  if ((kinds & 1) === 0 || line.charCodeAt(i - 1) === Ch.Dot) return -1;
+  if ((kinds & 1) === 0 || line.charCodeAt(i - 1) === Ch_Dot) return -1;
   const hostEnd = i;
   if (scheme !== undefined) {
-    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Slash) return -1;
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch_Slash) return -1;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
@@ -448,12 +469,12 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     return hostEnd - hostStart;
   }
   // CONNECT name:port
-  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Colon) return -1;
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch_Colon) return -1;
   const digits = to - hostEnd - 1;
   if (digits < 1 || digits > 5) return -1;
   let port = 0;
   for (let k = hostEnd + 1; k < to; k++) {
-    const c = line.charCodeAt(k) - Ch.Zero;
+    const c = line.charCodeAt(k) - Ch_Zero;
     if (c < 0 || c > 9) return -1;
     port = port * 10 + c;
   }
@@ -632,11 +653,11 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
 
 /** squid's pseudo-URL (or method) of a transaction that ended before a request: `error:transaction-end-before-headers`, `error:invalid-request` … */
 export function isErrorText(s: string): boolean {
-  return s.length > 6 && s.charCodeAt(0) === Ch.e && s.startsWith('error:');
+  return s.length > 6 && s.charCodeAt(0) === Ch_e && s.startsWith('error:');
 }
 
 function trimCr(s: string): string {
-  return s.charCodeAt(s.length - 1) === Ch.Cr ? s.slice(0, -1) : s;
+  return s.charCodeAt(s.length - 1) === Ch_Cr ? s.slice(0, -1) : s;
 }
 
 export function clip(s: string): string {
