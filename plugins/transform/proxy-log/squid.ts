@@ -126,19 +126,26 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
   if (line.indexOf('\t') !== -1) return parseSquidTokens(line, st);
   // 0: the time; squid writes `1699948800.007`, so its end is guessed (epochSpanToIso checks every character)
-  const i = n > 14 && line.charCodeAt(14) === Ch_Space ? 14 : line.indexOf(' ');
-  if (i <= 0 || i >= n) return parseSquidSpans(line, st);
-  const ts = epochSpanToIso(line, 0, i, st.clock);
+  let p = n > 14 && line.charCodeAt(14) === Ch_Space ? 14 : line.indexOf(' ');
+  if (p <= 0 || p >= n) return parseSquidSpans(line, st);
+  const ts = epochSpanToIso(line, 0, p, st.clock);
   if (ts === undefined) return parseSquidSpans(line, st);
+  // `p` is at the space that ended a column; the runs of spaces are skipped in line (the reader is
+  // too large for V8 to inline a helper at each of its nine places)
   // 1: elapsed ms
-  const duration = dashOrUintAt(line, skipSpaces(line, i, n), n, st);
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const duration = dashOrUintAt(line, p, n, st);
   if (duration === -2) return parseSquidSpans(line, st);
   // 2: the client, a dotted quad
-  const s2 = skipSpaces(line, st.at, n);
+  p = st.at;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s2 = p;
   const e2 = ipv4End(line, s2, n);
-  if (e2 === -1 || !isSpaceAt(line, e2, n)) return parseSquidSpans(line, st);
+  if (e2 === -1 || e2 >= n || line.charCodeAt(e2) !== Ch_Space) return parseSquidSpans(line, st);
   // 3: action/code
-  const s3 = skipSpaces(line, e2, n);
+  p = e2;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s3 = p;
   let slash = s3;
   while (slash < n) {
     const c = line.charCodeAt(slash);
@@ -149,22 +156,32 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const status = dashOrUintAt(line, slash + 1, n, st);
   if (status === -2 || status > 999) return parseSquidSpans(line, st);
   // 4: size
-  const bytes = dashOrUintAt(line, skipSpaces(line, st.at, n), n, st);
+  p = st.at;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const bytes = dashOrUintAt(line, p, n, st);
   if (bytes === -2) return parseSquidSpans(line, st);
   // 5: method
-  const s5 = skipSpaces(line, st.at, n);
+  p = st.at;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s5 = p;
   const e5 = methodEnd(line, s5, n);
-  if (e5 === -1 || !isSpaceAt(line, e5, n)) return parseSquidSpans(line, st);
+  if (e5 === -1 || e5 >= n || line.charCodeAt(e5) !== Ch_Space) return parseSquidSpans(line, st);
   // 6: URL
-  const s6 = skipSpaces(line, e5, n);
+  p = e5;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s6 = p;
   const e6 = line.indexOf(' ', s6);
   if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch_Quote) return parseSquidSpans(line, st);
   // 7: user
-  const s7 = skipSpaces(line, e6, n);
+  p = e6;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s7 = p;
   const e7 = line.indexOf(' ', s7);
   if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch_Quote) return parseSquidSpans(line, st);
   // 8: hierarchy/peer
-  const s8 = skipSpaces(line, e7, n);
+  p = e7;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s8 = p;
   let hs = s8;
   while (hs < n) {
     const c = line.charCodeAt(hs);
@@ -174,17 +191,23 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch_Slash) return parseSquidSpans(line, st);
   let quads = CLIENT_QUAD;
   let e8 = ipv4End(line, hs + 1, n);
-  if (e8 !== -1 && isSpaceAt(line, e8, n)) quads |= PEER_QUAD;
+  if (e8 !== -1 && e8 < n && line.charCodeAt(e8) === Ch_Space) quads |= PEER_QUAD;
   else {
     e8 = line.indexOf(' ', hs + 1);
     if (e8 === -1 || e8 >= n) return parseSquidSpans(line, st);
   }
   // 9: content type, the last column
-  const s9 = skipSpaces(line, e8, n);
+  p = e8;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s9 = p;
   if (s9 >= n || line.charCodeAt(s9) === Ch_Quote) return parseSquidSpans(line, st);
   let e9 = line.indexOf(' ', s9);
   if (e9 === -1 || e9 >= n) e9 = n;
-  else if (skipSpaces(line, e9, n) < n) return parseSquidSpans(line, st);
+  else {
+    p = e9;
+    while (++p < n && line.charCodeAt(p) === Ch_Space);
+    if (p < n) return parseSquidSpans(line, st);
+  }
   const tk = st.tk;
   const s = tk.starts;
   const e = tk.ends;
@@ -202,17 +225,6 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   s[9] = s9;
   e[9] = e9;
   return squidRecord(line, st, ts, duration, slash, status, bytes, hs, quads);
-}
-
-/** Is the character at `i` (before `n`) a space? */
-function isSpaceAt(line: string, i: number, n: number): boolean {
-  return i < n && line.charCodeAt(i) === Ch_Space;
-}
-
-/** Where the run of spaces at `i` ends (at most `n`). */
-function skipSpaces(line: string, i: number, n: number): number {
-  while (i < n && line.charCodeAt(i) === Ch_Space) i++;
-  return i;
 }
 
 /**
@@ -238,7 +250,7 @@ function dashOrUintAt(line: string, i: number, n: number, st: SquidState): numbe
     if (i === from || i - from > 15) return -2;
   }
   st.at = i;
-  return isSpaceAt(line, i, n) ? v : -2;
+  return i < n && line.charCodeAt(i) === Ch_Space ? v : -2;
 }
 
 /** Where the method (`isMethodSpan`'s characters, at most 32) that starts at `i` ends, or -1. */
