@@ -49,13 +49,14 @@ export class SquidState {
   readonly clock = new SecondCache();
   /** The last hierarchy code seen, and whether it names a direct request (a handful of codes repeat). */
   lastHierarchy = '';
+  lastDirect = false;
   /** Scratch: where the last number `dashOrUintAt` read ends. */
   at = 0;
-  lastDirect = false;
   /**
    * Whether the record `parseSquid` last returned holds to the record schema by construction (the fast
    * path, a host of at most 253 characters): every value it sets is a slice checked character by
-   * character, a bounded number, a timestamp of time.ts or an address of `canonicalIp`. A property
+   * character, a bounded number, a timestamp of time.ts, an address of `canonicalIp` or a dotted quad
+   * checked by `ipv4End`/`parseIPv4Span` (the same rule, and its own canonical text). A property
    * test holds every such record to the published schema. Only `origin`, which the parser copies from
    * its input, is left to the caller to check.
    */
