@@ -39,6 +39,83 @@ export function parseIPv4(s: string): number {
   return n * 256 + part;
 }
 
+// The codes `parseIPv4Span` and `ipv4End` compare against, as constants of this module: the built
+// code reads the imported `Ch` as an object (a property load per comparison in the loop)
+const QUAD_DOT = 0x2e;
+const QUAD_ZERO = 0x30;
+const QUAD_NINE = 0x39;
+
+/**
+ * `parseIPv4(s.slice(from, to))` without the slice: a parser checks a column of its line in place
+ * and slices only what it keeps (a strict dotted quad is its own canonical text). Read octet by
+ * octet, which is quicker than `parseIPv4`'s one loop; a property test holds the two equal.
+ */
+export function parseIPv4Span(s: string, from: number, to: number): number {
+  const len = to - from;
+  if (len < 7 || len > 15) return -1;
+  // octet by octet: a first digit, then up to two more unless it is a 0, then a dot (three times)
+  let i = from;
+  let n = 0;
+  for (let k = 0; ; k++) {
+    let v = s.charCodeAt(i++) - QUAD_ZERO;
+    if (!(v >= 0 && v <= 9)) return -1;
+    if (v !== 0) {
+      let d = i < to ? s.charCodeAt(i) - QUAD_ZERO : -1;
+      if (d >= 0 && d <= 9) {
+        v = v * 10 + d;
+        i++;
+        d = i < to ? s.charCodeAt(i) - QUAD_ZERO : -1;
+        if (d >= 0 && d <= 9) {
+          v = v * 10 + d;
+          i++;
+          if (v > 255) return -1;
+        }
+      }
+    }
+    n = n * 256 + v;
+    if (k === 3) return i === to ? n : -1;
+    if (i >= to || s.charCodeAt(i) !== QUAD_DOT) return -1;
+    i++;
+    if (i >= to) return -1;
+  }
+}
+
+/**
+ * Where the strict dotted quad that starts `s` at `from` ends (the index after its last digit), or -1
+ * when none starts there or the text goes on with a digit or a dot (`1.2.3.4.5`, `1.2.3.045`); no
+ * character at or after `to` is read. A parser reading a line column by column learns the column's
+ * end and its validity in one pass: `s.slice(from, end)` is then exactly what `parseIPv4` accepts
+ * (a property test holds it).
+ */
+export function ipv4End(s: string, from: number, to: number): number {
+  let i = from;
+  for (let k = 0; ; k++) {
+    if (i >= to) return -1;
+    let v = s.charCodeAt(i++) - QUAD_ZERO;
+    if (v < 0 || v > 9) return -1;
+    if (v !== 0 && i < to) {
+      let d = s.charCodeAt(i) - QUAD_ZERO;
+      if (d >= 0 && d <= 9) {
+        v = v * 10 + d;
+        i++;
+        if (i < to) {
+          d = s.charCodeAt(i) - QUAD_ZERO;
+          if (d >= 0 && d <= 9) {
+            v = v * 10 + d;
+            i++;
+            if (v > 255) return -1;
+          }
+        }
+      }
+    }
+    if (i >= to) return k === 3 ? i : -1;
+    const c = s.charCodeAt(i);
+    if (k === 3) return (c >= QUAD_ZERO && c <= QUAD_NINE) || c === QUAD_DOT ? -1 : i;
+    if (c !== QUAD_DOT) return -1;
+    i++;
+  }
+}
+
 /**
  * Canonical IPv4 text, or undefined when `s` is not a dotted quad. A strict dotted quad is its own
  * canonical form, so this returns `s` itself (no new string on the parser's hot path).

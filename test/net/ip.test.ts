@@ -8,7 +8,7 @@ import { isIPv4 } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
-import { canonicalIp, canonicalIpv4, canonicalIpv6, ipv6ToString, parseIPv4, parseIPv6 } from '../../src/net/ip.js';
+import { canonicalIp, canonicalIpv4, canonicalIpv6, ipv6ToString, parseIPv4, parseIPv4Span, ipv4End, parseIPv6 } from '../../src/net/ip.js';
 
 /** The oracle's number for a dotted quad it accepts. */
 function value(t: string): number {
@@ -19,6 +19,21 @@ describe('IPv4: decimal octets without leading zeros', () => {
   const agrees = (t: string): void => {
     const ok = isIPv4(t);
     expect(parseIPv4(t), t).toBe(ok ? value(t) : -1);
+    // the same text as a span of a longer line, between digits and dots that would change the answer if read
+    expect(parseIPv4Span(`19.${t}.19`, 3, 3 + t.length), t).toBe(ok ? value(t) : -1);
+    expect(parseIPv4Span(t, 0, t.length), t).toBe(ok ? value(t) : -1);
+    // read up to where the quad ends (the end of the text, or a character that cannot continue it):
+    // exactly the text when it is a quad, and only ever a prefix that is one
+    for (const [framed, from, to] of [
+      [`x${t}`, 1, t.length + 1],
+      [`${t} 1`, 0, t.length + 2],
+      [`${t}/1`, 0, t.length + 2],
+      [`${t}.1`, 0, t.length],
+    ] as const) {
+      const end = ipv4End(framed, from, to);
+      expect(end === from + t.length, framed).toBe(ok);
+      if (end !== -1) expect(isIPv4(framed.slice(from, end)), framed).toBe(true);
+    }
     expect(canonicalIpv4(t), t).toBe(ok ? t : undefined);
     if (t.indexOf(':') === -1 && t.charCodeAt(0) !== 0x5b) expect(canonicalIp(t), t).toBe(ok ? t : undefined);
   };

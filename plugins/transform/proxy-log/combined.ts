@@ -14,7 +14,14 @@ import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newRe
 import type { ProxyRecord } from './record.js';
 import { QuoteEscape, type Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_A = 0x41;
+const Ch_Z = 0x5a;
+const Ch_LBracket = 0x5b; // [
+const Ch_Underscore = 0x5f; // _
 
 /** `TCP_MISS:HIER_DIRECT` — squid's status and hierarchy codes appended to combined lines. */
 function squidCodes(s: string): number {
@@ -22,7 +29,7 @@ function squidCodes(s: string): number {
   if (colon < 2 || colon === s.length - 1) return -1;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (i !== colon && !((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) return -1;
+    if (i !== colon && !((c >= Ch_A && c <= Ch_Z) || c === Ch_Underscore)) return -1;
   }
   return colon;
 }
@@ -34,7 +41,7 @@ export function parseCombined(line: string, tk: Tokens): ProxyRecord | ParseErro
   const count = tk.count;
   // the [time] column: the first token that starts with '['
   let b = 0;
-  while (b < count && !(t[b]!.charCodeAt(0) === Ch.LBracket && !tk.quoted[b])) b++;
+  while (b < count && !(t[b]!.charCodeAt(0) === Ch_LBracket && !tk.quoted[b])) b++;
   if (b >= count) return new ParseError(ERR.SYNTAX, 'combined: no [time] column');
   if (b < 3) return new ParseError(ERR.FIELD_COUNT, `combined: expected client, ident and user before [time], found ${b} field(s)`);
   // a leading field before the client: Apache `vhost_combined` (`%v:%p %h …`), or a server/host name
@@ -142,7 +149,7 @@ function portSuffix(s: string): number {
   if (colon < 1 || colon === s.length - 1 || s.length - colon > 6) return -1;
   for (let i = colon + 1; i < s.length; i++) {
     const d = s.charCodeAt(i);
-    if (d < Ch.Zero || d > Ch.Nine) return -1;
+    if (d < Ch_Zero || d > Ch_Nine) return -1;
   }
   return colon;
 }

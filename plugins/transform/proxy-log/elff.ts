@@ -13,7 +13,13 @@ import { QuoteEscape, type Tokens, tokenize } from './lex.js';
 import { clip } from './squid.js';
 import { addTag, newDestination, newEvent, newHttp, newObserver, newRecord, newRequest, newResponse, newSource, newUrl, newUserAgent } from './record.js';
 import type { HttpFields, ProxyRecord } from './record.js';
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Cr = 0x0d;
+const Ch_Dash = 0x2d; // -
+const Ch_Slash = 0x2f; // /
+const Ch_Question = 0x3f; // ?
+const Ch_LBracket = 0x5b; // [
 
 /** Field lists of ProxySG's built-in formats that are often written without a `#Fields:` line. */
 export const ELFF_PRESETS: { readonly [name: string]: string } = {
@@ -134,7 +140,7 @@ export class ElffState {
     if (colon === -1) return;
     const name = line.slice(1, colon).trim();
     let value = line.slice(colon + 1);
-    if (value.charCodeAt(value.length - 1) === Ch.Cr) value = value.slice(0, -1);
+    if (value.charCodeAt(value.length - 1) === Ch_Cr) value = value.slice(0, -1);
     value = value.trim();
     if (name === 'Fields') {
       this.setFields(value);
@@ -289,7 +295,7 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
         path = val;
         break;
       case F.Query:
-        query = val.charCodeAt(0) === Ch.Question ? val.slice(1) : val;
+        query = val.charCodeAt(0) === Ch_Question ? val.slice(1) : val;
         break;
       case F.Uri:
         uri = val;
@@ -347,7 +353,7 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
   // timestamp: date + time (UTC, per W3C); a time-only layout takes the date from #Date:
   let ts: string | undefined;
   if (time !== undefined || timeLocal !== undefined) {
-    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === Ch.Dash ? st.directiveDate.slice(0, 10) : undefined);
+    const d = date ?? dateLocal ?? (st.directiveDate !== undefined && st.directiveDate.charCodeAt(4) === Ch_Dash ? st.directiveDate.slice(0, 10) : undefined);
     const t = time ?? timeLocal;
     if (d !== undefined && t !== undefined) ts = w3cToIso(d, t);
     if (ts === undefined) return new ParseError(ERR.TIMESTAMP, `elff: bad date/time '${clip(`${d ?? '?'} ${t ?? '?'}`)}'`);
@@ -360,7 +366,7 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
   let urlOk = true;
   if (uri !== undefined && (h === undefined || uri.indexOf('://') !== -1)) {
     const c0 = uri.charCodeAt(0);
-    if (uri.indexOf('://') === -1 && c0 !== Ch.Slash && method !== 'CONNECT' && uri.indexOf('.') > 0) {
+    if (uri.indexOf('://') === -1 && c0 !== Ch_Slash && method !== 'CONNECT' && uri.indexOf('.') > 0) {
       // host/path without a scheme (Incapsula): parse as a URL of the logged (or http) scheme
       urlOk = fillUrl(rec, `${scheme ?? 'http'}://${uri}`, false);
       if (urlOk) rec.url!.original = uri;
@@ -368,7 +374,7 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
     if (!urlOk) rec.url = newUrl(uri);
   } else if (h !== undefined) {
     const tunnel = method === 'CONNECT' || scheme === 'tcp' || scheme === 'ssl';
-    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== Ch.LBracket && canonicalIp(h) !== undefined ? `[${h}]` : h;
+    const hostPart = h.indexOf(':') !== -1 && h.charCodeAt(0) !== Ch_LBracket && canonicalIp(h) !== undefined ? `[${h}]` : h;
     let port: number | undefined;
     if (uriPort !== undefined) {
       port = parseUint(uriPort);
@@ -382,7 +388,7 @@ function elffRecord(st: ElffState, v: string[], count: number): ProxyRecord | Pa
     } else {
       const sch = scheme ?? 'http';
       const p = port === undefined || port === defaultPort(sch) ? '' : `:${port}`;
-      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === Ch.Slash ? uri : '/');
+      const pathPart = path ?? (uri !== undefined && uri.charCodeAt(0) === Ch_Slash ? uri : '/');
       const text = `${sch}://${hostPart}${p}${pathPart}${query !== undefined ? `?${query}` : ''}`;
       urlOk = fillUrl(rec, text, false);
       if (!urlOk) rec.url = newUrl(text);

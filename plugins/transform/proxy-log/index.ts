@@ -16,9 +16,26 @@ import { JSON_TARGETS, compileMapping, looksLikeZscaler, parseJsonObject, parseM
 import type { JsonMapping } from './json.js';
 import { addTag } from './record.js';
 import type { ProxyRecord } from './record.js';
-import { Ch } from './charcodes.js';
 import { LOGFORMAT_PRESETS, LogformatState, compileLogformat, parseLogformat } from './logformat.js';
 import type { Logformat } from './logformat.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Tab = 0x09;
+const Ch_Cr = 0x0d;
+const Ch_Space = 0x20;
+const Ch_Quote = 0x22; // "
+const Ch_Hash = 0x23; // #
+const Ch_Plus = 0x2b; // +
+const Ch_Dash = 0x2d; // -
+const Ch_Dot = 0x2e; // .
+const Ch_Slash = 0x2f; // /
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_Colon = 0x3a; // :
+const Ch_a = 0x61;
+const Ch_f = 0x66;
+const Ch_z = 0x7a;
+const Ch_LBrace = 0x7b; // {
 
 export type Format = 'squid' | 'combined' | 'elff' | 'elff-json' | 'zscaler-nss' | 'json';
 export const FORMATS: readonly Format[] = ['squid', 'combined', 'elff', 'elff-json', 'zscaler-nss', 'json'];
@@ -40,17 +57,17 @@ export const FAST_PATTERNS: { [pattern: string]: (s: string) => boolean } = {
     if (s.length === 0) return false;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= Ch.Zero && c <= Ch.Colon) || (c >= Ch.a && c <= Ch.f) || c === Ch.Dot)) return false;
+      if (!((c >= Ch_Zero && c <= Ch_Colon) || (c >= Ch_a && c <= Ch_f) || c === Ch_Dot)) return false;
     }
     return true;
   },
   '^[a-z][a-z0-9+.-]*$': (s) => {
     if (s.length === 0) return false;
     const c0 = s.charCodeAt(0);
-    if (c0 < Ch.a || c0 > Ch.z) return false;
+    if (c0 < Ch_a || c0 > Ch_z) return false;
     for (let i = 1; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (!((c >= Ch.a && c <= Ch.z) || (c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Plus || c === Ch.Dot || c === Ch.Dash)) return false;
+      if (!((c >= Ch_a && c <= Ch_z) || (c >= Ch_Zero && c <= Ch_Nine) || c === Ch_Plus || c === Ch_Dot || c === Ch_Dash)) return false;
     }
     return true;
   },
@@ -178,15 +195,15 @@ class SourceState {
 const W3C_DIRECTIVES = ['#Fields:', '#Software:', '#Version:', '#Date:', '#Start-Date:', '#End-Date:', '#Remark:'];
 
 function isDigit(c: number): boolean {
-  return c >= Ch.Zero && c <= Ch.Nine;
+  return c >= Ch_Zero && c <= Ch_Nine;
 }
 
 /** Guess the format of a source from one of its lines; undefined when the line says nothing. */
 export function detectFormat(line: string, hasMapping: boolean): Format | undefined {
   let i = 0;
-  while (i < line.length && (line.charCodeAt(i) === Ch.Space || line.charCodeAt(i) === Ch.Tab)) i++;
+  while (i < line.length && (line.charCodeAt(i) === Ch_Space || line.charCodeAt(i) === Ch_Tab)) i++;
   const c = line.charCodeAt(i);
-  if (c === Ch.LBrace) {
+  if (c === Ch_LBrace) {
     const o = parseJsonObject(line);
     if (o instanceof ParseError) return undefined;
     if (looksLikeZscaler(o)) return 'zscaler-nss';
@@ -194,21 +211,21 @@ export function detectFormat(line: string, hasMapping: boolean): Format | undefi
     if (hasMapping) return 'json';
     return looksLikeElffObject(o) ? 'elff-json' : undefined;
   }
-  if (c === Ch.Hash) {
+  if (c === Ch_Hash) {
     for (const d of W3C_DIRECTIVES) if (line.startsWith(d, i)) return 'elff';
     return undefined;
   }
   // squid: epoch seconds with a fraction as the first column
   let k = i;
   while (k < line.length && isDigit(line.charCodeAt(k))) k++;
-  if (k - i >= 9 && line.charCodeAt(k) === Ch.Dot && isDigit(line.charCodeAt(k + 1))) return 'squid';
+  if (k - i >= 9 && line.charCodeAt(k) === Ch_Dot && isDigit(line.charCodeAt(k + 1))) return 'squid';
   // W3C: a data line starting with a date ("2024-03-22" or "\"2024-03-22\"")
-  const q = c === Ch.Quote ? i + 1 : i;
-  if (k - i === 4 && line.charCodeAt(k) === Ch.Dash) return 'elff';
-  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === Ch.Dash && line.charCodeAt(q + 7) === Ch.Dash) return 'elff';
+  const q = c === Ch_Quote ? i + 1 : i;
+  if (k - i === 4 && line.charCodeAt(k) === Ch_Dash) return 'elff';
+  if (q !== i && isDigit(line.charCodeAt(q)) && line.charCodeAt(q + 4) === Ch_Dash && line.charCodeAt(q + 7) === Ch_Dash) return 'elff';
   // combined: "client ident user [dd/Mon/yyyy:..."
   const br = line.indexOf(' [', i);
-  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === Ch.Slash && line.indexOf('"', br) !== -1) return 'combined';
+  if (br > 0 && br < 300 && isDigit(line.charCodeAt(br + 2)) && line.charCodeAt(br + 4) === Ch_Slash && line.indexOf('"', br) !== -1) return 'combined';
   return undefined;
 }
 
@@ -222,7 +239,7 @@ function sourceKey(o: Origin | null | undefined): string {
 function isBlank(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c !== Ch.Space && c !== Ch.Tab && c !== Ch.Cr) return false;
+    if (c !== Ch_Space && c !== Ch_Tab && c !== Ch_Cr) return false;
   }
   return true;
 }
@@ -339,7 +356,7 @@ export class ProxyLogParser implements ProcessorInstance {
       let format = st.format;
       const first = line.charCodeAt(0);
       // '#' lines: W3C directives (ELFF) or comments (squid/combined logs); never records
-      if (first === Ch.Hash && format !== 'json' && format !== 'zscaler-nss' && format !== 'elff-json') {
+      if (first === Ch_Hash && format !== 'json' && format !== 'zscaler-nss' && format !== 'elff-json') {
         if (format === undefined && detectFormat(line, false) === 'elff') format = st.format = 'elff';
         if (format === 'elff') this.elffState(st).directive(line);
         directives++;
@@ -393,7 +410,7 @@ export class ProxyLogParser implements ProcessorInstance {
         continue;
       }
       const rec = res;
-      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === Ch.Cr ? line.slice(0, -1) : line;
+      if (keep) rec.event.original = line.charCodeAt(line.length - 1) === Ch_Cr ? line.slice(0, -1) : line;
       if (b64 !== undefined) addTag(rec, 'invalid_utf8');
       rec.origin = origin;
       // a record the parser built valid needs only its origin checked (it comes from the input)

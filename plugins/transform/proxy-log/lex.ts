@@ -2,7 +2,13 @@
  * One-pass, indexOf-style tokenizer for space-separated log lines with optional double-quoted values.
  * No regular expressions, no backtracking: each character is looked at once.
  */
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Tab = 0x09;
+const Ch_Cr = 0x0d;
+const Ch_Space = 0x20;
+const Ch_Quote = 0x22; // "
+const Ch_Backslash = 0x5c; // \
 
 /** Quote escaping inside a quoted value: W3C doubles the quote (`""`), squid/Apache use a backslash. */
 export const enum QuoteEscape {
@@ -49,7 +55,7 @@ export class Tokens {
 }
 
 function isSpace(c: number): boolean {
-  return c === Ch.Space || c === Ch.Tab;
+  return c === Ch_Space || c === Ch_Tab;
 }
 
 /**
@@ -61,7 +67,7 @@ function isSpace(c: number): boolean {
 export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0): void {
   out.reset();
   let n = line.length;
-  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
   let i = 0;
   while (i < n) {
     while (i < n && isSpace(line.charCodeAt(i))) i++;
@@ -72,7 +78,7 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
       out.push(line.slice(i, e), i, e, false);
       return;
     }
-    if (line.charCodeAt(i) === Ch.Quote) {
+    if (line.charCodeAt(i) === Ch_Quote) {
       const start = i;
       i++;
       let segStart = i;
@@ -80,8 +86,8 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
       let closed = false;
       while (i < n) {
         const c = line.charCodeAt(i);
-        if (c === Ch.Quote) {
-          if (escape === QuoteEscape.Doubled && i + 1 < n && line.charCodeAt(i + 1) === Ch.Quote) {
+        if (c === Ch_Quote) {
+          if (escape === QuoteEscape.Doubled && i + 1 < n && line.charCodeAt(i + 1) === Ch_Quote) {
             value += line.slice(segStart, i + 1);
             i += 2;
             segStart = i;
@@ -90,7 +96,7 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
           closed = true;
           break;
         }
-        if (c === Ch.Backslash && escape === QuoteEscape.Backslash && i + 1 < n) {
+        if (c === Ch_Backslash && escape === QuoteEscape.Backslash && i + 1 < n) {
           value += line.slice(segStart, i);
           segStart = i + 1; // keep the escaped character itself
           i += 2;
@@ -126,13 +132,13 @@ export function tokenize(line: string, out: Tokens, escape: QuoteEscape, max = 0
 export function scanSpans(line: string, out: Tokens): boolean {
   out.reset();
   let n = line.length;
-  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
   if (line.indexOf('\t') !== -1) return false;
   let i = 0;
   while (i < n) {
-    while (i < n && line.charCodeAt(i) === Ch.Space) i++;
+    while (i < n && line.charCodeAt(i) === Ch_Space) i++;
     if (i >= n) break;
-    if (line.charCodeAt(i) === Ch.Quote) return false;
+    if (line.charCodeAt(i) === Ch_Quote) return false;
     let e = line.indexOf(' ', i);
     if (e === -1 || e > n) e = n;
     const k = out.count++;

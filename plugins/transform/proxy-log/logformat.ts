@@ -18,7 +18,17 @@ import { fillUrl, setSource } from './url.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord } from './record.js';
 import { clip, isErrorText } from './squid.js';
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Tab = 0x09;
+const Ch_Cr = 0x0d;
+const Ch_Space = 0x20;
+const Ch_Quote = 0x22; // "
+const Ch_Plus = 0x2b; // +
+const Ch_Dash = 0x2d; // -
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_Backslash = 0x5c; // \
 
 /** What a field's value is for. */
 const enum K {
@@ -171,12 +181,12 @@ export function compileLogformat(spec: string): Logformat {
     let i = 0;
     while (i < text.length) {
       let j = i;
-      if (text.charCodeAt(i) === Ch.Space || text.charCodeAt(i) === Ch.Tab) {
-        while (j < text.length && (text.charCodeAt(j) === Ch.Space || text.charCodeAt(j) === Ch.Tab)) j++;
+      if (text.charCodeAt(i) === Ch_Space || text.charCodeAt(i) === Ch_Tab) {
+        while (j < text.length && (text.charCodeAt(j) === Ch_Space || text.charCodeAt(j) === Ch_Tab)) j++;
         const prev = items[items.length - 1];
         if (!(prev && prev.kind === null && prev.spaces)) items.push({ kind: null, text: '', spaces: true, quoted: false, inner: 0, strftime: '' });
       } else {
-        while (j < text.length && text.charCodeAt(j) !== Ch.Space && text.charCodeAt(j) !== Ch.Tab) j++;
+        while (j < text.length && text.charCodeAt(j) !== Ch_Space && text.charCodeAt(j) !== Ch_Tab) j++;
         const prev = items[items.length - 1];
         if (prev && prev.kind === null && !prev.spaces) prev.text += text.slice(i, j);
         else items.push({ kind: null, text: text.slice(i, j), spaces: false, quoted: false, inner: 0, strftime: '' });
@@ -210,7 +220,7 @@ export function compileLogformat(spec: string): Logformat {
       } else if (c === '[' || c === '#' || c === "'" || c === '/' || c === '-') i++;
       else break;
     }
-    while (i < src.length && ((src.charCodeAt(i) >= Ch.Zero && src.charCodeAt(i) <= Ch.Nine) || src[i] === '.')) i++;
+    while (i < src.length && ((src.charCodeAt(i) >= Ch_Zero && src.charCodeAt(i) <= Ch_Nine) || src[i] === '.')) i++;
     let arg = '';
     if (src[i] === '{') {
       const close = src.indexOf('}', i);
@@ -303,7 +313,7 @@ export class LogformatState {
 }
 
 function isSpace(c: number): boolean {
-  return c === Ch.Space || c === Ch.Tab;
+  return c === Ch_Space || c === Ch_Tab;
 }
 
 /**
@@ -314,7 +324,7 @@ function split(line: string, lf: Logformat): ParseError | undefined {
   const items = lf.items;
   const vals = lf.values;
   let n = line.length;
-  if (n > 0 && line.charCodeAt(n - 1) === Ch.Cr) n--;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
   let i = 0;
   for (let k = 0; k < items.length; k++) {
     const it = items[k]!;
@@ -334,7 +344,7 @@ function split(line: string, lf: Logformat): ParseError | undefined {
       continue;
     }
     lf.present[k] = true;
-    if (it.quoted && i < n && line.charCodeAt(i) === Ch.Quote) {
+    if (it.quoted && i < n && line.charCodeAt(i) === Ch_Quote) {
       // a quoted value: to the closing quote; \" and \\ are escapes (squid's and Apache's)
       i++;
       let seg = i;
@@ -342,11 +352,11 @@ function split(line: string, lf: Logformat): ParseError | undefined {
       let closed = false;
       while (i < n) {
         const c = line.charCodeAt(i);
-        if (c === Ch.Quote) {
+        if (c === Ch_Quote) {
           closed = true;
           break;
         }
-        if (c === Ch.Backslash && i + 1 < n) {
+        if (c === Ch_Backslash && i + 1 < n) {
           v += line.slice(seg, i);
           seg = i + 1;
           i += 2;
@@ -374,7 +384,7 @@ function split(line: string, lf: Logformat): ParseError | undefined {
     } else {
       end = line.indexOf(next.text, i);
       if (end === -1 || end > n) {
-        if (next.text.charCodeAt(0) === Ch.Quote) return new ParseError(ERR.QUOTE, `logformat: no closing quote after %${it.text} (truncated line?)`);
+        if (next.text.charCodeAt(0) === Ch_Quote) return new ParseError(ERR.QUOTE, `logformat: no closing quote after %${it.text} (truncated line?)`);
         return new ParseError(ERR.SYNTAX, `logformat: expected '${next.text}' after %${it.text}, found '${clip(line.slice(i, i + 20))}'`);
       }
     }
@@ -412,7 +422,7 @@ export function strftimeToIso(v: string, fmt: string, gmt: boolean): string | un
     let k = 0;
     let x = 0;
     while (k < w && i < v.length) {
-      const c = v.charCodeAt(i) - Ch.Zero;
+      const c = v.charCodeAt(i) - Ch_Zero;
       if (c < 0 || c > 9) break;
       x = x * 10 + c;
       i++;
@@ -476,12 +486,12 @@ export function strftimeToIso(v: string, fmt: string, gmt: boolean): string | un
         break;
       case 'z': {
         const sign = v.charCodeAt(i);
-        if (sign !== Ch.Plus && sign !== Ch.Dash) return undefined;
+        if (sign !== Ch_Plus && sign !== Ch_Dash) return undefined;
         i++;
         const hh = num(2);
         const mm = num(2);
         if (hh < 0 || mm < 0) return undefined;
-        off = (sign === Ch.Dash ? -1 : 1) * (hh * 60 + mm);
+        off = (sign === Ch_Dash ? -1 : 1) * (hh * 60 + mm);
         break;
       }
       case '%':

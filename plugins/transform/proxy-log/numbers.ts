@@ -1,5 +1,7 @@
 /** Decimal numbers in log fields, read without slicing or `Number()` (no sign, exponent or spaces). */
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Zero = 0x30;
 
 /** A non-negative decimal integer, or -1 when `s` is not one (no sign, no exponent, no spaces). */
 export function parseUint(s: string): number {
@@ -7,7 +9,7 @@ export function parseUint(s: string): number {
   if (n === 0 || n > 15) return -1;
   let v = 0;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i) - Ch.Zero;
+    const c = s.charCodeAt(i) - Ch_Zero;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }
@@ -20,7 +22,7 @@ export function parseUintSpan(s: string, from: number, to: number): number {
   if (n <= 0 || n > 15) return -1;
   let v = 0;
   for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - Ch.Zero;
+    const c = s.charCodeAt(i) - Ch_Zero;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }

@@ -7,7 +7,7 @@
  * category + User-Agent).
  */
 import type { Rec } from '../../../src/api.js';
-import { canonicalIp } from '../../../src/internal.js';
+import { canonicalIp, ipv4End, parseIPv4Span } from '../../../src/internal.js';
 import { ERR, ParseError } from './errors.js';
 import { parseUint, parseUintSpan } from './numbers.js';
 import { SecondCache, epochSecondsToIso, epochSpanToIso } from './time.js';
@@ -15,7 +15,28 @@ import { fillUrl, setSource } from './url.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
 import type { ProxyRecord, SourceFields } from './record.js';
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Cr = 0x0d;
+const Ch_Space = 0x20;
+const Ch_Quote = 0x22; // "
+const Ch_Dash = 0x2d; // -
+const Ch_Dot = 0x2e; // .
+const Ch_Slash = 0x2f; // /
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_Colon = 0x3a; // :
+const Ch_A = 0x41;
+const Ch_H = 0x48;
+const Ch_Z = 0x5a;
+const Ch_Underscore = 0x5f; // _
+const Ch_a = 0x61;
+const Ch_e = 0x65;
+const Ch_h = 0x68;
+const Ch_p = 0x70;
+const Ch_s = 0x73;
+const Ch_t = 0x74;
+const Ch_z = 0x7a;
 
 /**
  * What the squid parser keeps from line to line: one per parser instance (`ProxyLogParser`), so two
@@ -29,10 +50,13 @@ export class SquidState {
   /** The last hierarchy code seen, and whether it names a direct request (a handful of codes repeat). */
   lastHierarchy = '';
   lastDirect = false;
+  /** Scratch: where the last number `dashOrUintAt` read ends. */
+  at = 0;
   /**
    * Whether the record `parseSquid` last returned holds to the record schema by construction (the fast
    * path, a host of at most 253 characters): every value it sets is a slice checked character by
-   * character, a bounded number, a timestamp of time.ts or an address of `canonicalIp`. A property
+   * character, a bounded number, a timestamp of time.ts, an address of `canonicalIp` or a dotted quad
+   * checked by `ipv4End`/`parseIPv4Span` (the same rule, and its own canonical text). A property
    * test holds every such record to the published schema. Only `origin`, which the parser copies from
    * its input, is left to the caller to check.
    */
@@ -48,10 +72,10 @@ function isMethodSpan(line: string, from: number, to: number): boolean {
   const n = to - from;
   if (n === 0 || n > 32) return false;
   const c0 = line.charCodeAt(from);
-  if (!((c0 >= Ch.A && c0 <= Ch.Z) || (c0 >= Ch.a && c0 <= Ch.z))) return false;
+  if (!((c0 >= Ch_A && c0 <= Ch_Z) || (c0 >= Ch_a && c0 <= Ch_z))) return false;
   for (let i = from + 1; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= Ch.A && c <= Ch.Z) || (c >= Ch.a && c <= Ch.z) || c === Ch.Underscore || c === Ch.Dash || (c >= Ch.Zero && c <= Ch.Nine))) return false;
+    if (!((c >= Ch_A && c <= Ch_Z) || (c >= Ch_a && c <= Ch_z) || c === Ch_Underscore || c === Ch_Dash || (c >= Ch_Zero && c <= Ch_Nine))) return false;
   }
   return true;
 }
@@ -66,15 +90,15 @@ function hierarchySlashSpan(line: string, from: number, to: number): number {
   let i = from;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if (!((c >= Ch.A && c <= Ch.Z) || c === Ch.Underscore)) break;
+    if (!((c >= Ch_A && c <= Ch_Z) || c === Ch_Underscore)) break;
   }
-  return i < to && i - from >= 2 && line.charCodeAt(i) === Ch.Slash ? i : -1;
+  return i < to && i - from >= 2 && line.charCodeAt(i) === Ch_Slash ? i : -1;
 }
 
 function isHttpVersionSpan(line: string, from: number, to: number): boolean {
   const c0 = line.charCodeAt(from);
-  if (c0 === Ch.H) return to - from >= 5 && line.startsWith('HTTP/', from);
-  return to - from === 3 && line.charCodeAt(from + 1) === Ch.Dot && c0 >= Ch.Zero && c0 <= Ch.Nine;
+  if (c0 === Ch_H) return to - from >= 5 && line.startsWith('HTTP/', from);
+  return to - from === 3 && line.charCodeAt(from + 1) === Ch_Dot && c0 >= Ch_Zero && c0 <= Ch_Nine;
 }
 
 // the same tests on a whole token (the general parser)
@@ -82,15 +106,175 @@ const isMethod = (t: string): boolean => isMethodSpan(t, 0, t.length);
 const hierarchySlash = (t: string): number => hierarchySlashSpan(t, 0, t.length);
 const isHttpVersion = (t: string): boolean => isHttpVersionSpan(t, 0, t.length);
 
+/** `squidRecord`'s flags: the client column, the peer, is a dotted quad already checked in the line. */
+const CLIENT_QUAD = 1;
+const PEER_QUAD = 2;
+
 /**
  * Parse one squid line; returns the record, or a ParseError when the line cannot be read.
- * The common layout (the ten default columns, no quotes) is read straight from the token spans,
- * slicing only the values the record keeps; anything else, and every error, goes through the
- * general parser, which the fast path matches field for field (a property test holds them equal).
+ * The usual line (the ten default columns, an IPv4 client, no quotes or tabs) is read column by
+ * column in one pass: a column whose characters are checked anyway (time, numbers, client, action,
+ * method, hierarchy, a dotted-quad peer) ends where its characters stop, and only the URL, user, peer
+ * and content type are cut by `indexOf(' ')`. Any other line goes to `parseSquidSpans`, which reads
+ * the same layout from token spans, and everything else, every error included, to the general
+ * parser; each fast path builds exactly the general parser's record (a property test holds them equal).
  */
 export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseError {
-  const tk = st.tk;
   st.valid = false;
+  // every read below stays before `n`: a read past the end would make V8 treat each character as a
+  // possible NaN (floating-point arithmetic from then on)
+  let n = line.length;
+  if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
+  if (line.indexOf('\t') !== -1) return parseSquidTokens(line, st);
+  // 0: the time; squid writes `1699948800.007`, so its end is guessed (epochSpanToIso checks every character)
+  let p = n > 14 && line.charCodeAt(14) === Ch_Space ? 14 : line.indexOf(' ');
+  if (p <= 0 || p >= n) return parseSquidSpans(line, st);
+  const ts = epochSpanToIso(line, 0, p, st.clock);
+  if (ts === undefined) return parseSquidSpans(line, st);
+  // `p` is at the space that ended a column; the runs of spaces are skipped in line (the reader is
+  // too large for V8 to inline a helper at each of its nine places)
+  // 1: elapsed ms
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const duration = dashOrUintAt(line, p, n, st);
+  if (duration === -2) return parseSquidSpans(line, st);
+  // 2: the client, a dotted quad
+  p = st.at;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s2 = p;
+  const e2 = ipv4End(line, s2, n);
+  if (e2 === -1 || e2 >= n || line.charCodeAt(e2) !== Ch_Space) return parseSquidSpans(line, st);
+  // 3: action/code
+  p = e2;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s3 = p;
+  let slash = s3;
+  while (slash < n) {
+    const c = line.charCodeAt(slash);
+    if (c === Ch_Slash || c === Ch_Space) break;
+    slash++;
+  }
+  if (slash === s3 || slash >= n || line.charCodeAt(slash) !== Ch_Slash || line.charCodeAt(s3) === Ch_Quote) return parseSquidSpans(line, st);
+  const status = dashOrUintAt(line, slash + 1, n, st);
+  if (status === -2 || status > 999) return parseSquidSpans(line, st);
+  // 4: size
+  p = st.at;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const bytes = dashOrUintAt(line, p, n, st);
+  if (bytes === -2) return parseSquidSpans(line, st);
+  // 5: method
+  p = st.at;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s5 = p;
+  const e5 = methodEnd(line, s5, n);
+  if (e5 === -1 || e5 >= n || line.charCodeAt(e5) !== Ch_Space) return parseSquidSpans(line, st);
+  // 6: URL
+  p = e5;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s6 = p;
+  const e6 = line.indexOf(' ', s6);
+  if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch_Quote) return parseSquidSpans(line, st);
+  // 7: user
+  p = e6;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s7 = p;
+  const e7 = line.indexOf(' ', s7);
+  if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch_Quote) return parseSquidSpans(line, st);
+  // 8: hierarchy/peer
+  p = e7;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s8 = p;
+  let hs = s8;
+  while (hs < n) {
+    const c = line.charCodeAt(hs);
+    if (!((c >= Ch_A && c <= Ch_Z) || c === Ch_Underscore)) break;
+    hs++;
+  }
+  if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch_Slash) return parseSquidSpans(line, st);
+  let quads = CLIENT_QUAD;
+  let e8 = ipv4End(line, hs + 1, n);
+  if (e8 !== -1 && e8 < n && line.charCodeAt(e8) === Ch_Space) quads |= PEER_QUAD;
+  else {
+    e8 = line.indexOf(' ', hs + 1);
+    if (e8 === -1 || e8 >= n) return parseSquidSpans(line, st);
+  }
+  // 9: content type, the last column
+  p = e8;
+  while (++p < n && line.charCodeAt(p) === Ch_Space);
+  const s9 = p;
+  if (s9 >= n || line.charCodeAt(s9) === Ch_Quote) return parseSquidSpans(line, st);
+  let e9 = line.indexOf(' ', s9);
+  if (e9 === -1 || e9 >= n) e9 = n;
+  else {
+    p = e9;
+    while (++p < n && line.charCodeAt(p) === Ch_Space);
+    if (p < n) return parseSquidSpans(line, st);
+  }
+  const tk = st.tk;
+  const s = tk.starts;
+  const e = tk.ends;
+  s[2] = s2;
+  e[2] = e2;
+  s[3] = s3;
+  s[5] = s5;
+  e[5] = e5;
+  s[6] = s6;
+  e[6] = e6;
+  s[7] = s7;
+  e[7] = e7;
+  s[8] = s8;
+  e[8] = e8;
+  s[9] = s9;
+  e[9] = e9;
+  return squidRecord(line, st, ts, duration, slash, status, bytes, hs, quads);
+}
+
+/**
+ * `-` (→ -1) or a non-negative integer of at most 15 digits (→ its value) at `i`, as `dashOrUint`
+ * reads a token that ends at the next space (left in `st.at`); -2 for anything else, or when no
+ * space before `n` follows.
+ */
+function dashOrUintAt(line: string, i: number, n: number, st: SquidState): number {
+  if (i >= n) return -2;
+  let v: number;
+  if (line.charCodeAt(i) === Ch_Dash) {
+    v = -1;
+    i++;
+  } else {
+    const from = i;
+    v = 0;
+    while (i < n) {
+      const d = line.charCodeAt(i) - Ch_Zero;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+      i++;
+    }
+    if (i === from || i - from > 15) return -2;
+  }
+  st.at = i;
+  return i < n && line.charCodeAt(i) === Ch_Space ? v : -2;
+}
+
+/** Where the method (`isMethodSpan`'s characters, at most 32) that starts at `i` ends, or -1. */
+function methodEnd(line: string, i: number, n: number): number {
+  if (i >= n) return -1;
+  const from = i;
+  const c0 = line.charCodeAt(i);
+  if (!((c0 >= Ch_A && c0 <= Ch_Z) || (c0 >= Ch_a && c0 <= Ch_z))) return -1;
+  i++;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (!((c >= Ch_A && c <= Ch_Z) || (c >= Ch_a && c <= Ch_z) || c === Ch_Underscore || c === Ch_Dash || (c >= Ch_Zero && c <= Ch_Nine))) break;
+    i++;
+  }
+  return i - from > 32 ? -1 : i;
+}
+
+/**
+ * The squid layout read from token spans (`scanSpans`): the ten default columns, no quotes, any
+ * client; the general parser for anything else.
+ */
+function parseSquidSpans(line: string, st: SquidState): ProxyRecord | ParseError {
+  const tk = st.tk;
   if (!scanSpans(line, tk) || tk.count !== 10) return parseSquidTokens(line, st);
   const s = tk.starts;
   const e = tk.ends;
@@ -102,18 +286,45 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   const s3 = s[3]!;
   const e3 = e[3]!;
   let slash = s3;
-  while (slash < e3 && line.charCodeAt(slash) !== Ch.Slash) slash++;
+  while (slash < e3 && line.charCodeAt(slash) !== Ch_Slash) slash++;
   if (slash === e3 || slash === s3) return parseSquidTokens(line, st);
   const status = dashOrUint(line, slash + 1, e3);
   if (status === -2 || status > 999) return parseSquidTokens(line, st);
   const bytes = dashOrUint(line, s[4]!, e[4]!);
   if (bytes === -2) return parseSquidTokens(line, st);
   if (!isMethodSpan(line, s[5]!, e[5]!)) return parseSquidTokens(line, st);
+  const s8 = s[8]!;
+  const hs = hierarchySlashSpan(line, s8, e[8]!);
+  if (hs === -1) return parseSquidTokens(line, st);
+  return squidRecord(line, st, ts, duration, slash, status, bytes, hs, 0);
+}
+
+/**
+ * The record of a line in the default layout, or the general parser's answer where the URL or the
+ * user column says the line is not (an `error:` URL, a URL split by a space, an HTTP version column,
+ * a user that looks like a hierarchy). The columns' spans are in `st.tk` (columns 2, 3, 5 to 9; the
+ * action ends at `slash`, the hierarchy at `hs`), the numbers already read (-1: `-`); `quads` says
+ * which addresses are dotted quads checked in the line.
+ */
+function squidRecord(
+  line: string,
+  st: SquidState,
+  ts: string,
+  duration: number,
+  slash: number,
+  status: number,
+  bytes: number,
+  hs: number,
+  quads: number,
+): ProxyRecord | ParseError {
+  const tk = st.tk;
+  const s = tk.starts;
+  const e = tk.ends;
   const s6 = s[6]!;
   const e6 = e[6]!;
   // squid's `error:*` pseudo-URLs (aborted transactions) are read by the general parser
-  if (line.charCodeAt(s6) === Ch.e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
-  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch.Slash && line.charCodeAt(e6 - 2) === Ch.Slash && line.charCodeAt(e6 - 3) === Ch.Colon)
+  if (line.charCodeAt(s6) === Ch_e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch_Slash && line.charCodeAt(e6 - 2) === Ch_Slash && line.charCodeAt(e6 - 3) === Ch_Colon)
     return parseSquidTokens(line, st);
   // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
@@ -121,25 +332,23 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line, st);
   const s8 = s[8]!;
   const e8 = e[8]!;
-  const hs = hierarchySlashSpan(line, s8, e8);
-  if (hs === -1) return parseSquidTokens(line, st);
 
   const method = line.slice(s[5]!, e[5]!);
   const hierarchy = line.slice(s8, hs);
-  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch.Dash) ? undefined : line.slice(hs + 1, e8);
-  const client = clientIp(line, s[2]!, e[2]!);
+  const peer = hs + 1 >= e8 || is1(line, hs + 1, e8, Ch_Dash) ? undefined : line.slice(hs + 1, e8);
+  const client = (quads & CLIENT_QUAD) !== 0 ? { ip: line.slice(s[2]!, e[2]!), port: undefined, domain: undefined } : clientIp(line, s[2]!, e[2]!);
   const rec: ProxyRecord = {
     '@timestamp': ts,
     event: {
       dataset: 'squid.access',
-      action: line.slice(s3, slash),
+      action: line.slice(s[3]!, slash),
       duration: duration < 0 ? undefined : duration * 1_000_000,
       reason: undefined,
       original: undefined,
     },
     source: client,
     destination: undefined,
-    user: is1(line, s7, e7, Ch.Dash) ? undefined : { name: line.slice(s7, e7) },
+    user: is1(line, s7, e7, Ch_Dash) ? undefined : { name: line.slice(s7, e7) },
     url: undefined,
     http: {
       version: undefined,
@@ -147,7 +356,7 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
       response: {
         status_code: status < 0 ? undefined : status,
         bytes: bytes < 0 ? undefined : bytes,
-        mime_type: is1(line, s[9]!, e[9]!, Ch.Dash) ? undefined : line.slice(s[9]!, e[9]!),
+        mime_type: is1(line, s[9]!, e[9]!, Ch_Dash) ? undefined : line.slice(s[9]!, e[9]!),
       },
     },
     user_agent: undefined,
@@ -168,14 +377,20 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
       addTag(rec, 'url_unparsed');
     }
   } else st.valid = host <= MAX_DOMAIN;
-  // the peer a DIRECT request went to is the server's address
-  if (peer !== undefined && isDirect(hierarchy, st)) directPeer(rec, peer);
+  // the peer a DIRECT request went to is the server's address (a dotted quad, mostly: read in place)
+  if (peer !== undefined && isDirect(hierarchy, st)) {
+    const ip = (quads & PEER_QUAD) !== 0 || parseIPv4Span(line, hs + 1, e8) >= 0 ? peer : canonicalIp(peer);
+    if (ip !== undefined) {
+      const d = (rec.destination ??= newDestination());
+      if (d.ip === undefined) d.ip = ip;
+    }
+  }
   return rec;
 }
 
 /** `-` → -1; a non-negative integer → its value; anything else → -2. */
 function dashOrUint(line: string, from: number, to: number): number {
-  if (to - from === 1 && line.charCodeAt(from) === Ch.Dash) return -1;
+  if (to - from === 1 && line.charCodeAt(from) === Ch_Dash) return -1;
   const v = parseUintSpan(line, from, to);
   return v < 0 ? -2 : v;
 }
@@ -183,6 +398,8 @@ function dashOrUint(line: string, from: number, to: number): number {
 /** source from the client column: canonical IP when it is one (as logged, mostly), else the name. */
 function clientIp(line: string, from: number, to: number): SourceFields {
   const text = line.slice(from, to);
+  // a dotted quad (as squid logs clients) is its own canonical text: read it in the line, not in the slice
+  if (parseIPv4Span(line, from, to) >= 0) return { ip: text, port: undefined, domain: undefined };
   const ip = canonicalIp(text);
   return { ip, port: undefined, domain: ip === undefined ? text : undefined };
 }
@@ -196,6 +413,13 @@ function isDirect(hierarchy: string, st: SquidState): boolean {
   }
   return st.lastDirect;
 }
+
+/** The characters of a host name the fast URL reader takes: 1 for a-z and '-', 2 for a digit or '.'. */
+const HOST_CHAR = new Uint8Array(128);
+for (let c = Ch_a; c <= Ch_z; c++) HOST_CHAR[c] = 1;
+HOST_CHAR[Ch_Dash] = 1;
+for (let c = Ch_Zero; c <= Ch_Nine; c++) HOST_CHAR[c] = 2;
+HOST_CHAR[Ch_Dot] = 2;
 
 /** The record schema's longest domain. */
 const MAX_DOMAIN = 253;
@@ -213,32 +437,34 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   // "http://" or "https://", read as characters (cheaper here than startsWith)
   if (
     to - from > 8 &&
-    line.charCodeAt(from) === Ch.h &&
-    line.charCodeAt(from + 1) === Ch.t &&
-    line.charCodeAt(from + 2) === Ch.t &&
-    line.charCodeAt(from + 3) === Ch.p
+    line.charCodeAt(from) === Ch_h &&
+    line.charCodeAt(from + 1) === Ch_t &&
+    line.charCodeAt(from + 2) === Ch_t &&
+    line.charCodeAt(from + 3) === Ch_p
   ) {
     const c4 = line.charCodeAt(from + 4);
-    if (c4 === Ch.Colon && line.charCodeAt(from + 5) === Ch.Slash && line.charCodeAt(from + 6) === Ch.Slash) {
+    if (c4 === Ch_Colon && line.charCodeAt(from + 5) === Ch_Slash && line.charCodeAt(from + 6) === Ch_Slash) {
       scheme = 'http';
       i += 7;
-    } else if (c4 === Ch.s && line.charCodeAt(from + 5) === Ch.Colon && line.charCodeAt(from + 6) === Ch.Slash && line.charCodeAt(from + 7) === Ch.Slash) {
+    } else if (c4 === Ch_s && line.charCodeAt(from + 5) === Ch_Colon && line.charCodeAt(from + 6) === Ch_Slash && line.charCodeAt(from + 7) === Ch_Slash) {
       scheme = 'https';
       i += 8;
     }
   }
   if (scheme === undefined && !connect) return -1;
   const hostStart = i;
-  let name = false;
+  // one table load per character, and no branch on which kind it is
+  let kinds = 0;
   for (; i < to; i++) {
     const c = line.charCodeAt(i);
-    if ((c >= Ch.a && c <= Ch.z) || c === Ch.Dash) name = true;
-    else if (!((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Dot)) break;
+    const k = c < 128 ? HOST_CHAR[c]! : 0;
+    if (k === 0) break;
+    kinds |= k;
   }
-  if (!name || line.charCodeAt(i - 1) === Ch.Dot) return -1;
+  if ((kinds & 1) === 0 || line.charCodeAt(i - 1) === Ch_Dot) return -1;
   const hostEnd = i;
   if (scheme !== undefined) {
-    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Slash) return -1;
+    if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch_Slash) return -1;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
@@ -256,12 +482,12 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     return hostEnd - hostStart;
   }
   // CONNECT name:port
-  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch.Colon) return -1;
+  if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch_Colon) return -1;
   const digits = to - hostEnd - 1;
   if (digits < 1 || digits > 5) return -1;
   let port = 0;
   for (let k = hostEnd + 1; k < to; k++) {
-    const c = line.charCodeAt(k) - Ch.Zero;
+    const c = line.charCodeAt(k) - Ch_Zero;
     if (c < 0 || c > 9) return -1;
     port = port * 10 + c;
   }
@@ -440,11 +666,11 @@ export function parseSquidTokens(line: string, st: SquidState): ProxyRecord | Pa
 
 /** squid's pseudo-URL (or method) of a transaction that ended before a request: `error:transaction-end-before-headers`, `error:invalid-request` … */
 export function isErrorText(s: string): boolean {
-  return s.length > 6 && s.charCodeAt(0) === Ch.e && s.startsWith('error:');
+  return s.length > 6 && s.charCodeAt(0) === Ch_e && s.startsWith('error:');
 }
 
 function trimCr(s: string): string {
-  return s.charCodeAt(s.length - 1) === Ch.Cr ? s.slice(0, -1) : s;
+  return s.charCodeAt(s.length - 1) === Ch_Cr ? s.slice(0, -1) : s;
 }
 
 export function clip(s: string): string {

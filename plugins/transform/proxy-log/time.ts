@@ -1,5 +1,16 @@
 /** Timestamps of every log format → ISO-8601 UTC text (`YYYY-MM-DDTHH:MM:SS.mmmZ`), by integer arithmetic where it can. */
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Space = 0x20;
+const Ch_Plus = 0x2b; // +
+const Ch_Dash = 0x2d; // -
+const Ch_Dot = 0x2e; // .
+const Ch_Slash = 0x2f; // /
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_Colon = 0x3a; // :
+const Ch_Z = 0x5a;
+const Ch_z = 0x7a;
 
 const PAD2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
@@ -30,17 +41,17 @@ export function epochSpanToIso(s: string, from: number, to: number, cache: Secon
   let i = from;
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
-    if (c === Ch.Dot) break;
-    if (c < Ch.Zero || c > Ch.Nine) return undefined;
-    sec = sec * 10 + (c - Ch.Zero);
+    if (c === Ch_Dot) break;
+    if (c < Ch_Zero || c > Ch_Nine) return undefined;
+    sec = sec * 10 + (c - Ch_Zero);
   }
   if (i === from) return undefined;
   let ms = 0;
   if (n - i === 4) {
     // milliseconds, as squid writes them: integer arithmetic
-    const a = s.charCodeAt(i + 1) - Ch.Zero;
-    const b = s.charCodeAt(i + 2) - Ch.Zero;
-    const c = s.charCodeAt(i + 3) - Ch.Zero;
+    const a = s.charCodeAt(i + 1) - Ch_Zero;
+    const b = s.charCodeAt(i + 2) - Ch_Zero;
+    const c = s.charCodeAt(i + 3) - Ch_Zero;
     if (a < 0 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return undefined;
     ms = a * 100 + b * 10 + c;
   } else if (i < n) {
@@ -48,8 +59,8 @@ export function epochSpanToIso(s: string, from: number, to: number, cache: Secon
     let scale = 100;
     for (let k = i + 1; k < n; k++) {
       const c = s.charCodeAt(k);
-      if (c < Ch.Zero || c > Ch.Nine) return undefined;
-      ms += (c - Ch.Zero) * scale;
+      if (c < Ch_Zero || c > Ch_Nine) return undefined;
+      ms += (c - Ch_Zero) * scale;
       scale = scale / 10;
     }
     if (i + 1 === n) return undefined;
@@ -86,8 +97,8 @@ function isoFromEpoch(sec: number, ms: number, cache: SecondCache): string {
 const MONTHS: { [m: string]: number } = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 
 function d2(s: string, i: number): number {
-  const a = s.charCodeAt(i) - Ch.Zero;
-  const b = s.charCodeAt(i + 1) - Ch.Zero;
+  const a = s.charCodeAt(i) - Ch_Zero;
+  const b = s.charCodeAt(i + 1) - Ch_Zero;
   if (a < 0 || a > 9 || b < 0 || b > 9) return -1;
   return a * 10 + b;
 }
@@ -134,28 +145,28 @@ export function monthIndex(s: string): number {
 
 /** Apache/NCSA `20/Jul/2009:22:59:26 +0000` (without the brackets) → ISO UTC. */
 export function clfToIso(s: string): string | undefined {
-  if (s.length !== 26 || s.charCodeAt(2) !== Ch.Slash || s.charCodeAt(6) !== Ch.Slash || s.charCodeAt(11) !== Ch.Colon || s.charCodeAt(20) !== Ch.Space)
+  if (s.length !== 26 || s.charCodeAt(2) !== Ch_Slash || s.charCodeAt(6) !== Ch_Slash || s.charCodeAt(11) !== Ch_Colon || s.charCodeAt(20) !== Ch_Space)
     return undefined;
   const mo = MONTHS[s.slice(3, 6)];
   if (mo === undefined) return undefined;
   const sign = s.charCodeAt(21);
   const oh = d2(s, 22);
   const om = d2(s, 24);
-  if ((sign !== Ch.Plus && sign !== Ch.Dash) || oh < 0 || om < 0) return undefined;
-  const off = (sign === Ch.Dash ? -1 : 1) * (oh * 60 + om);
+  if ((sign !== Ch_Plus && sign !== Ch_Dash) || oh < 0 || om < 0) return undefined;
+  const off = (sign === Ch_Dash ? -1 : 1) * (oh * 60 + om);
   return isoFromParts(d4(s, 7), mo, d2(s, 0), d2(s, 12), d2(s, 15), d2(s, 18), 0, off);
 }
 
 /** W3C `2024-03-22` + `16:16:01[.fff]` (UTC, as the W3C format prescribes) → ISO UTC. */
 export function w3cToIso(date: string, time: string): string | undefined {
-  if (date.length !== 10 || date.charCodeAt(4) !== Ch.Dash || date.charCodeAt(7) !== Ch.Dash) return undefined;
-  if (time.length < 8 || time.charCodeAt(2) !== Ch.Colon || time.charCodeAt(5) !== Ch.Colon) return undefined;
+  if (date.length !== 10 || date.charCodeAt(4) !== Ch_Dash || date.charCodeAt(7) !== Ch_Dash) return undefined;
+  if (time.length < 8 || time.charCodeAt(2) !== Ch_Colon || time.charCodeAt(5) !== Ch_Colon) return undefined;
   let ms = 0;
   if (time.length > 8) {
-    if (time.charCodeAt(8) !== Ch.Dot || time.length === 9) return undefined;
+    if (time.charCodeAt(8) !== Ch_Dot || time.length === 9) return undefined;
     let scale = 100;
     for (let k = 9; k < time.length; k++) {
-      const c = time.charCodeAt(k) - Ch.Zero;
+      const c = time.charCodeAt(k) - Ch_Zero;
       if (c < 0 || c > 9) return undefined;
       ms += c * scale;
       scale /= 10;
@@ -169,11 +180,11 @@ export function w3cToIso(date: string, time: string): string | undefined {
 /** Zscaler NSS `Fri Dec 31 07:07:07 2021` (the feed's configured zone; taken as UTC) → ISO UTC. */
 export function ctimeToIso(s: string): string | undefined {
   // "Www Mmm dd hh:mm:ss yyyy"; the day may be space-padded ("Dec  1")
-  if (s.length !== 24 || s.charCodeAt(3) !== Ch.Space || s.charCodeAt(7) !== Ch.Space || s.charCodeAt(10) !== Ch.Space || s.charCodeAt(19) !== Ch.Space)
+  if (s.length !== 24 || s.charCodeAt(3) !== Ch_Space || s.charCodeAt(7) !== Ch_Space || s.charCodeAt(10) !== Ch_Space || s.charCodeAt(19) !== Ch_Space)
     return undefined;
   const mo = MONTHS[s.slice(4, 7)];
   if (mo === undefined) return undefined;
-  const day = s.charCodeAt(8) === Ch.Space ? s.charCodeAt(9) - Ch.Zero : d2(s, 8);
+  const day = s.charCodeAt(8) === Ch_Space ? s.charCodeAt(9) - Ch_Zero : d2(s, 8);
   return isoFromParts(d4(s, 20), mo, day, d2(s, 11), d2(s, 14), d2(s, 17), 0, 0);
 }
 
@@ -187,11 +198,11 @@ export function anyTimeToIso(v: unknown): string | undefined {
   }
   if (typeof v !== 'string' || v.length === 0 || v.length > 40) return undefined;
   const c0 = v.charCodeAt(0);
-  if (c0 < Ch.Zero || c0 > Ch.Nine) return ctimeToIso(v);
-  if (v.length >= 10 && v.charCodeAt(4) === Ch.Dash) {
+  if (c0 < Ch_Zero || c0 > Ch_Nine) return ctimeToIso(v);
+  if (v.length >= 10 && v.charCodeAt(4) === Ch_Dash) {
     // ISO-8601 needs a zone: without one the instant is ambiguous, so it is refused
     const last = v.charCodeAt(v.length - 1);
-    const hasZone = last === Ch.Z || last === Ch.z || /[+-]\d\d:?\d\d$/.test(v);
+    const hasZone = last === Ch_Z || last === Ch_z || /[+-]\d\d:?\d\d$/.test(v);
     if (!hasZone && v.length > 10) return undefined;
     const t = Date.parse(v);
     return Number.isNaN(t) ? undefined : new Date(t).toISOString();
@@ -199,11 +210,11 @@ export function anyTimeToIso(v: unknown): string | undefined {
   let dot = false;
   for (let i = 0; i < v.length; i++) {
     const c = v.charCodeAt(i);
-    if (c === Ch.Dot && !dot) {
+    if (c === Ch_Dot && !dot) {
       dot = true;
       continue;
     }
-    if (c < Ch.Zero || c > Ch.Nine) return undefined;
+    if (c < Ch_Zero || c > Ch_Nine) return undefined;
   }
   return anyTimeToIso(Number(v));
 }

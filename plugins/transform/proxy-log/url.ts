@@ -5,7 +5,23 @@
  */
 import { canonicalIp, normaliseHost } from '../../../src/internal.js';
 import { newDestination, newSource, newUrl, type ProxyRecord } from './record.js';
-import { Ch } from './charcodes.js';
+
+// The character codes this file compares against, as constants of its own (see charcodes.ts)
+const Ch_Hash = 0x23; // #
+const Ch_Plus = 0x2b; // +
+const Ch_Dash = 0x2d; // -
+const Ch_Dot = 0x2e; // .
+const Ch_Slash = 0x2f; // /
+const Ch_Zero = 0x30;
+const Ch_Nine = 0x39;
+const Ch_Colon = 0x3a; // :
+const Ch_Question = 0x3f; // ?
+const Ch_At = 0x40; // @
+const Ch_A = 0x41;
+const Ch_Z = 0x5a;
+const Ch_LBracket = 0x5b; // [
+const Ch_a = 0x61;
+const Ch_z = 0x7a;
 
 const DEFAULT_PORTS: { [scheme: string]: number } = { http: 80, https: 443, ftp: 21, ws: 80, wss: 443 };
 
@@ -32,8 +48,8 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     let ok = true;
     for (let k = 0; k < sep; k++) {
       const c = raw.charCodeAt(k);
-      if ((c >= Ch.a && c <= Ch.z) || (k > 0 && ((c >= Ch.Zero && c <= Ch.Nine) || c === Ch.Plus || c === Ch.Dash || c === Ch.Dot))) continue;
-      if (c >= Ch.A && c <= Ch.Z) {
+      if ((c >= Ch_a && c <= Ch_z) || (k > 0 && ((c >= Ch_Zero && c <= Ch_Nine) || c === Ch_Plus || c === Ch_Dash || c === Ch_Dot))) continue;
+      if (c >= Ch_A && c <= Ch_Z) {
         upper = true;
         continue;
       }
@@ -62,26 +78,26 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     let colons = 0;
     while (end < n) {
       const c = raw.charCodeAt(end);
-      if (c === Ch.Slash || c === Ch.Question || c === Ch.Hash) break;
-      if (c === Ch.At) {
+      if (c === Ch_Slash || c === Ch_Question || c === Ch_Hash) break;
+      if (c === Ch_At) {
         at = end;
         colons = 0;
         colon = -1;
       } // userinfo is dropped from the host
-      else if (c === Ch.Colon) {
+      else if (c === Ch_Colon) {
         colons++;
         colon = end;
       }
       end++;
     }
     const hs = at === -1 ? i : at + 1;
-    if (raw.charCodeAt(hs) === Ch.LBracket) {
+    if (raw.charCodeAt(hs) === Ch_LBracket) {
       const close = raw.indexOf(']', hs);
       if (close === -1 || close >= end) return false;
       host = raw.slice(hs, close + 1);
       const he = close + 1;
       if (he < end) {
-        if (raw.charCodeAt(he) !== Ch.Colon) return false;
+        if (raw.charCodeAt(he) !== Ch_Colon) return false;
         port = parsePort(raw, he + 1, end);
         if (port === -1) return false;
       }
@@ -94,7 +110,7 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     } else host = raw.slice(hs, end);
     if (host.length === 0) return false;
     i = end;
-  } else if (raw.charCodeAt(0) !== Ch.Slash && raw !== '*') {
+  } else if (raw.charCodeAt(0) !== Ch_Slash && raw !== '*') {
     return false;
   }
   if (i < n) {
@@ -113,7 +129,7 @@ export function fillUrl(rec: ProxyRecord, raw: string, authorityOnly: boolean): 
     ip = canonicalIp(host);
     if (ip !== undefined) domain = ip;
     else {
-      if (host.charCodeAt(0) === Ch.LBracket) return false;
+      if (host.charCodeAt(0) === Ch_LBracket) return false;
       domain = normaliseHost(host);
       if (domain === undefined) return false;
     }
@@ -155,7 +171,7 @@ function parsePort(s: string, from: number, to: number): number {
   if (to - from < 1 || to - from > 5) return -1;
   let v = 0;
   for (let k = from; k < to; k++) {
-    const c = s.charCodeAt(k) - Ch.Zero;
+    const c = s.charCodeAt(k) - Ch_Zero;
     if (c < 0 || c > 9) return -1;
     v = v * 10 + c;
   }
