@@ -91,8 +91,8 @@ const URL_HOST_FLAGS = HOST_NORMAL | HOST_UNDERSCORE | HOST_XN | HOST_NUMERIC_TL
 /** Hosts kept in a matcher's memo before it starts over. */
 const HOST_MEMO_MAX = 16384;
 /** Slots of a matcher's host and IP caches (`hostInfo`, `ipInfo`; powers of two). */
-const HOST_CACHE_SLOTS = 8192;
-const IP_CACHE_SLOTS = 4096;
+const HOST_CACHE_SLOTS = 16384;
+const IP_CACHE_SLOTS = 8192;
 
 /** What `missFast` remembers of an IP field's value: the address it reads as, and the stores it missed in. */
 interface IpInfo {
@@ -143,27 +143,23 @@ export class TextCache<T> {
 }
 
 /**
- * A hash of a string's length and of up to twelve of its characters: all of a short string; the
- * first six, three around the middle and the last three of a longer one.
+ * A hash of a string's length and of up to eight of its characters: all of a short string; the
+ * first six (where numbered names differ: `cdn12.`, `edge-7.`), the middle one and the last of a
+ * longer one. Each `charCodeAt` of a slice costs a few nanoseconds, and this runs twice per record.
  */
 export function sampleHash(s: string): number {
   const n = s.length;
   let h = Math.imul(n ^ FNV_OFFSET, FNV_PRIME);
-  if (n <= 12) {
+  if (n <= 8) {
     for (let i = 0; i < n; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
   } else {
-    const m = n >> 1;
     h = Math.imul(h ^ s.charCodeAt(0), FNV_PRIME);
     h = Math.imul(h ^ s.charCodeAt(1), FNV_PRIME);
     h = Math.imul(h ^ s.charCodeAt(2), FNV_PRIME);
     h = Math.imul(h ^ s.charCodeAt(3), FNV_PRIME);
     h = Math.imul(h ^ s.charCodeAt(4), FNV_PRIME);
     h = Math.imul(h ^ s.charCodeAt(5), FNV_PRIME);
-    h = Math.imul(h ^ s.charCodeAt(m - 1), FNV_PRIME);
-    h = Math.imul(h ^ s.charCodeAt(m), FNV_PRIME);
-    h = Math.imul(h ^ s.charCodeAt(m + 1), FNV_PRIME);
-    h = Math.imul(h ^ s.charCodeAt(n - 3), FNV_PRIME);
-    h = Math.imul(h ^ s.charCodeAt(n - 2), FNV_PRIME);
+    h = Math.imul(h ^ s.charCodeAt(n >> 1), FNV_PRIME);
     h = Math.imul(h ^ s.charCodeAt(n - 1), FNV_PRIME);
   }
   return fmix32(h);
