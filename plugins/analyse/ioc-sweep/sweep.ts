@@ -1,7 +1,10 @@
 /**
- * The per-record matcher. For each record it reads the configured fields once, normalises each
- * atom once (IP, host → label suffixes, URL → key), asks every feed store, drops allowlisted hits,
- * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
+ * The per-record matcher. For each record it reads the configured fields once and looks each value
+ * up as it reads it (`Matcher.sweep`): almost every record matches nothing, and is answered from
+ * caches of the hosts and addresses seen lately without building anything. A record that may match
+ * is split into atoms, each normalised once (IP, host → label suffixes, URL → key) and asked of
+ * every feed store; allowlisted hits are dropped, and enrichments returned. Nothing here allocates
+ * for a record that matches nothing; nothing scans a feed.
  */
 import { copyRecord, type Rec } from '../../../src/api.js';
 import { FieldReader } from './field-reader.js';
@@ -66,8 +69,9 @@ export interface Atom {
 /**
  * What the matcher remembers of a host name it has read (logs repeat their hosts: a few thousand
  * names make most of a day's traffic): its `hostSuffixes` flags and hashes, its IPv4 value when it is
- * a dotted quad, and whether its domain lookups found nothing in a given set of stores. Entries are
- * never changed once made except `missFor`, which only ever names the current stores array.
+ * a dotted quad, and whether its domain lookups (and URL gates) found nothing in a given set of
+ * stores. Entries are never changed once made except `missFor` and `urlMissFor`, which only ever
+ * name the current stores array.
  */
 export interface HostInfo {
   /** `hostSuffixes` flags. */
@@ -90,6 +94,9 @@ const URL_HOST_FLAGS = HOST_NORMAL | HOST_UNDERSCORE | HOST_XN | HOST_NUMERIC_TL
 
 /** Hosts kept in a matcher's memo before it starts over. */
 const HOST_MEMO_MAX = 16384;
+/** IP field values kept in a matcher's memo before it starts over. */
+const IP_MEMO_MAX = 4096;
+
 /** Slots of a matcher's host and IP caches (`hostInfo`, `ipInfo`; powers of two). */
 const HOST_CACHE_SLOTS = 16384;
 const IP_CACHE_SLOTS = 8192;
@@ -164,8 +171,6 @@ export function sampleHash(s: string): number {
   }
   return fmix32(h);
 }
-/** IP field values kept in a matcher's memo before it starts over. */
-const IP_MEMO_MAX = 4096;
 
 /** The atoms the matcher pools: an Atom with its own reusable buffers. */
 interface PooledAtom extends Atom {
@@ -228,8 +233,8 @@ export class Matcher {
    * `stores`; false when it may match or when its values are not all of the shapes this path
    * reads (the atoms then decide). It asks the stores every lookup `atoms` + `match` would ask,
    * or a broader one (a URL gate instead of the URL's key), so true is only ever said of a record
-   * that `match` would find nothing for. Read here: IPv4/IPv6 address fields; host fields in normal
-   * form (through the host memo, which also remembers that a host's domain lookups and URL gates
+   * that `match` would find nothing for. Read here: IPv4/IPv6 address fields (through the IP
+   * cache); host fields in normal form (through the host cache, which also remembers that a host's domain lookups and URL gates
    * all missed in these stores); `http(s)://` URLs whose host is the value of a host field
    * followed by the end, `/`, `?`, `#` or a plain port; values that are not URLs (no scheme).
    */
