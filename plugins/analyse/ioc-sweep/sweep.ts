@@ -87,6 +87,12 @@ export interface HostInfo {
    * `sweep`'s miss path only.
    */
   urlMissFor: readonly IndicatorStore[] | null;
+  /**
+   * The IP field value of the last record whose first host field this host was ('' none), and its
+   * entry in the IP cache; set by `sweep`'s miss path only.
+   */
+  lastIp: string;
+  lastIpInfo: IpInfo | null;
 }
 
 /** `hostSuffixes` flags of a host the URL fast path reads as itself: normal, no `_`, no `xn--`, not numeric. */
@@ -103,6 +109,8 @@ const IP_CACHE_SLOTS = 8192;
 
 /** What `missFast` remembers of an IP field's value: the address it reads as, and the stores it missed in. */
 interface IpInfo {
+  /** The value, as the cache keeps it (a flat copy). */
+  readonly text: string;
   /** `parseIp` of the trimmed value (null: not an address, no atom). */
   readonly ip: IpAtom | null;
   /** The stores array in which every lookup of this address missed, or null. */
@@ -137,14 +145,17 @@ export class TextCache<T> {
     return -1;
   }
 
-  /** Remember `v` (not there yet) with `value`: it takes the first way, whose entry moves to the second. */
-  add(v: string, value: T): void {
+  /**
+   * Remember `v` (not there yet) with `value`: it takes the first way, whose entry moves to the
+   * second. `key` is the text kept (a flat copy of `v` unless given).
+   */
+  add(v: string, value: T, key = flatCopy(v)): void {
     const slot = textHash(v) & this.mask;
     const keys = this.keys;
     const values = this.values;
     keys[slot + 1] = keys[slot]!;
     values[slot + 1] = values[slot]!;
-    keys[slot] = flatCopy(v);
+    keys[slot] = key;
     values[slot] = value;
   }
 }
@@ -232,29 +243,14 @@ export class Matcher {
     clear(tmp);
     const nIp = this.nIp;
     const hostEnd = nIp + this.nHost;
-    for (let i = 0; i < nIp; i++) {
-      const v = vals[i];
-      if (typeof v !== 'string' || v.length === 0) continue;
-      const info = this.ipInfo(v);
-      const ip = info.ip;
-      if (ip === null || info.missFor === stores) continue;
-      if (ip.v6 === null) {
-        if (v4Hits(ip.v4, stores, tmp)) return false;
-      } else {
-        for (let s = 0; s < stores.length; s++) {
-          const st = stores[s]!;
-          if (st.hasV6) st.matchV6(ip.v6, tmp);
-        }
-        if (tmp.length > 0) return false;
-      }
-      info.missFor = stores;
-    }
     const infos = this.infos;
+    let first: HostInfo | null = null;
     for (let i = nIp; i < hostEnd; i++) {
       infos[i] = null;
       const v = vals[i];
       if (typeof v !== 'string' || v.length === 0 || sameAsEarlier(vals, nIp, i, v)) continue;
       const info = this.hostInfo(v);
+      first ??= info;
       if ((info.flags & HOST_NORMAL) === 0) return false;
       if (info.v4 >= 0) {
         if (v4Hits(info.v4, stores, tmp)) return false;
@@ -270,6 +266,33 @@ export class Matcher {
         else st.matchHost(v, tmp);
       }
       if (tmp.length > 0) return false;
+      info.missFor = stores;
+    }
+    // IP fields: a host is served from one address or a few, so the address the record's first
+    // host had last time is compared first, without hashing it
+    for (let i = 0; i < nIp; i++) {
+      const v = vals[i];
+      if (typeof v !== 'string' || v.length === 0) continue;
+      let info: IpInfo;
+      if (first !== null && first.lastIp === v) info = first.lastIpInfo!;
+      else {
+        info = this.ipInfo(v);
+        if (first !== null) {
+          first.lastIp = info.text;
+          first.lastIpInfo = info;
+        }
+      }
+      const ip = info.ip;
+      if (ip === null || info.missFor === stores) continue;
+      if (ip.v6 === null) {
+        if (v4Hits(ip.v4, stores, tmp)) return false;
+      } else {
+        for (let s = 0; s < stores.length; s++) {
+          const st = stores[s]!;
+          if (st.hasV6) st.matchV6(ip.v6, tmp);
+        }
+        if (tmp.length > 0) return false;
+      }
       info.missFor = stores;
     }
     for (let i = hostEnd; i < vals.length; i++) {
@@ -317,7 +340,15 @@ export class Matcher {
     const suf = this.urlSuf;
     const f = hostSuffixes(v, 0, v.length, suf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(v) : -1;
-    const info: HostInfo = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null, missFor: null, urlMissFor: null };
+    const info: HostInfo = {
+      flags: f,
+      v4,
+      suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null,
+      missFor: null,
+      urlMissFor: null,
+      lastIp: '',
+      lastIpInfo: null,
+    };
     cache.add(v, info);
     return info;
   }
@@ -327,8 +358,8 @@ export class Matcher {
     const cache = this.ipCache;
     const slot = cache.find(v);
     if (slot >= 0) return cache.values[slot]!;
-    const info: IpInfo = { ip: parseIp(v.trim()), missFor: null };
-    cache.add(v, info);
+    const info: IpInfo = { text: flatCopy(v), ip: parseIp(v.trim()), missFor: null };
+    cache.add(v, info, info.text);
     return info;
   }
 
@@ -693,7 +724,7 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
   if (memo !== undefined && info === undefined) {
     const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
-    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null, urlMissFor: null };
+    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null, urlMissFor: null, lastIp: '', lastIpInfo: null };
     if (memo.size >= HOST_MEMO_MAX) memo.clear();
     memo.set(raw, info);
   }

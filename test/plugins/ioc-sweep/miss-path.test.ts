@@ -172,6 +172,28 @@ describe('the per-record path', () => {
     }
   });
 
+  it("checks a host's address every time, whatever address came with the host before", () => {
+    const m = new Matcher(FIELDS);
+    const rec = (ip: string) => ({
+      destination: { ip, domain: 'innocent.example' },
+      url: { domain: 'innocent.example', original: 'http://innocent.example/' },
+    });
+    expect(m.sweep(rec('203.0.113.67'), [A], [])).toBeNull();
+    expect(m.sweep(rec('203.0.113.67'), [A], [])).toBeNull(); // the host's last address, not hashed
+    const out: Match[] = [];
+    m.sweep(rec('203.0.113.66'), [A], out);
+    expect(view(out).map((x) => `${x.field}:${x.value}`)).toEqual(['destination.ip:203.0.113.66']);
+    expect(m.sweep(rec('203.0.113.67'), [A], [])).toBeNull();
+    const again: Match[] = [];
+    m.sweep(rec('203.0.113.66'), [A], again);
+    expect(again.length).toBe(1);
+    const other: Match[] = [];
+    m.sweep(rec('10.0.0.1'), [A], other);
+    expect(other.length).toBe(0);
+    m.sweep(rec('10.0.0.1'), [B], other); // the same address, other stores
+    expect(view(other).map((x) => x.value)).toEqual(['10.0.0.1']);
+  });
+
   it('reads host case, trailing dots, IDN and punycode as the general path does', () => {
     const m = new Matcher(FIELDS);
     for (const [host, value] of [
