@@ -566,11 +566,9 @@ export class IocSweep implements ProcessorInstance {
     for (let i = 0; i < records.length; i++) {
       const rec = records[i];
       if (rec === null || typeof rec !== 'object') continue;
-      const atoms = this.matcher.atoms(rec);
-      if (atoms.length === 0) continue;
       clear(matches);
-      this.matcher.match(atoms, stores, matches);
-      if (matches.length === 0) continue;
+      const atoms = this.matcher.sweep(rec, stores, matches);
+      if (atoms === null) continue;
       hits += matches.length;
       let kept = matches;
       if (allow.length > 0) {

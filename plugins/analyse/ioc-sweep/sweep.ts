@@ -1,12 +1,15 @@
 /**
- * The per-record matcher. For each record it reads the configured fields once, normalises each
- * atom once (IP, host → label suffixes, URL → key), asks every feed store, drops allowlisted hits,
- * and returns enrichments. Nothing here allocates unless a field is present; nothing scans a feed.
+ * The per-record matcher. For each record it reads the configured fields once and looks each value
+ * up as it reads it (`Matcher.sweep`): almost every record matches nothing, and is answered from
+ * caches of the hosts and addresses seen lately without building anything. A record that may match
+ * is split into atoms, each normalised once (IP, host → label suffixes, URL → key) and asked of
+ * every feed store; allowlisted hits are dropped, and enrichments returned. Nothing here allocates
+ * for a record that matches nothing; nothing scans a feed.
  */
 import { copyRecord, type Rec } from '../../../src/api.js';
 import { FieldReader } from './field-reader.js';
 import { type IpAtom, parseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
-import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
+import { FNV_OFFSET, FNV_PRIME, HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
 import type { Hit, IndicatorStore } from './store.js';
 
 export interface SweepFields {
@@ -66,8 +69,9 @@ export interface Atom {
 /**
  * What the matcher remembers of a host name it has read (logs repeat their hosts: a few thousand
  * names make most of a day's traffic): its `hostSuffixes` flags and hashes, its IPv4 value when it is
- * a dotted quad, and whether its domain lookups found nothing in a given set of stores. Entries are
- * never changed once made except `missFor`, which only ever names the current stores array.
+ * a dotted quad, and whether its domain lookups (and URL gates) found nothing in a given set of
+ * stores. Entries are never changed once made except `missFor` and `urlMissFor`, which only ever
+ * name the current stores array.
  */
 export interface HostInfo {
   /** `hostSuffixes` flags. */
@@ -78,12 +82,95 @@ export interface HostInfo {
   readonly suf: Suffixes | null;
   /** The stores array in which every domain lookup of this host missed, or null. */
   missFor: readonly IndicatorStore[] | null;
+  /**
+   * The stores array whose URL gates all refused this host (no URL indicator on it), or null; set by
+   * `sweep`'s miss path only.
+   */
+  urlMissFor: readonly IndicatorStore[] | null;
+  /**
+   * The IP field value of the last record whose first host field this host was ('' none), and its
+   * entry in the IP cache; set by `sweep`'s miss path only.
+   */
+  lastIp: string;
+  lastIpInfo: IpInfo | null;
 }
+
+/** `hostSuffixes` flags of a host the URL fast path reads as itself: normal, no `_`, no `xn--`, not numeric. */
+const URL_HOST_FLAGS = HOST_NORMAL | HOST_UNDERSCORE | HOST_XN | HOST_NUMERIC_TLD;
 
 /** Hosts kept in a matcher's memo before it starts over. */
 const HOST_MEMO_MAX = 16384;
 /** IP field values kept in a matcher's memo before it starts over. */
 const IP_MEMO_MAX = 4096;
+
+/** Slots of a matcher's host and IP caches (`hostInfo`, `ipInfo`; powers of two). */
+const HOST_CACHE_SLOTS = 16384;
+const IP_CACHE_SLOTS = 8192;
+
+/** What `missFast` remembers of an IP field's value: the address it reads as, and the stores it missed in. */
+interface IpInfo {
+  /** The value, as the cache keeps it (a flat copy). */
+  readonly text: string;
+  /** `parseIp` of the trimmed value (null: not an address, no atom). */
+  readonly ip: IpAtom | null;
+  /** The stores array in which every lookup of this address missed, or null. */
+  missFor: readonly IndicatorStore[] | null;
+}
+
+/**
+ * A small cache from record values (host names, addresses) to what the matcher learnt of them:
+ * two-way set-associative, indexed by `textHash`, the text compared with `===`. Record values are
+ * fresh strings, most of them slices that V8 keeps as views of their line, whose hash V8 has not
+ * computed: a `Map` computes and compares such a key in the runtime, at several times the cost of
+ * this loop and one `===`. A collision only evicts; what is found is always the entry of exactly
+ * this text.
+ */
+export class TextCache<T> {
+  readonly keys: string[];
+  readonly values: (T | null)[];
+  private readonly mask: number;
+
+  constructor(slots: number) {
+    this.keys = new Array<string>(slots).fill('');
+    this.values = new Array<T | null>(slots).fill(null);
+    this.mask = slots - 2;
+  }
+
+  /** The slot holding `v` (non-empty), or -1. */
+  find(v: string): number {
+    const slot = textHash(v) & this.mask;
+    const keys = this.keys;
+    if (keys[slot] === v) return slot;
+    if (keys[slot + 1] === v) return slot + 1;
+    return -1;
+  }
+
+  /**
+   * Remember `v` (not there yet) with `value`: it takes the first way, whose entry moves to the
+   * second. `key` is the text kept (a flat copy of `v` unless given).
+   */
+  add(v: string, value: T, key = flatCopy(v)): void {
+    const slot = textHash(v) & this.mask;
+    const keys = this.keys;
+    const values = this.values;
+    keys[slot + 1] = keys[slot]!;
+    values[slot + 1] = values[slot]!;
+    keys[slot] = key;
+    values[slot] = value;
+  }
+}
+
+/**
+ * FNV-1a of every character of a string, then murmur3's finaliser. Sampling a few characters
+ * instead was measured ≈ 5–10% cheaper per record, but names that differ in one unsampled place
+ * (`cdn100.`…`cdn109.`, `web-01.`…`web-99.`) then share a set and evict each other on every
+ * record, each time costing a host pass, an allocation and the domain probes again.
+ */
+export function textHash(s: string): number {
+  let h = FNV_OFFSET;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
+  return fmix32(h);
+}
 
 /** The atoms the matcher pools: an Atom with its own reusable buffers. */
 interface PooledAtom extends Atom {
@@ -105,6 +192,12 @@ export class Matcher {
   private readonly tmp: Hit[] = [];
   /** The label suffixes of the URL host being looked at. */
   private readonly urlSuf = new Suffixes();
+  /** Host fields' values seen lately, for `missFast` (see HostInfo). */
+  private readonly hostCache = new TextCache<HostInfo>(HOST_CACHE_SLOTS);
+  /** IP fields' values seen lately, for `missFast` (see IpInfo). */
+  private readonly ipCache = new TextCache<IpInfo>(IP_CACHE_SLOTS);
+  /** `missFast`: the memo entry of each host field's value (a domain) in the record, by field index. */
+  private readonly infos: (HostInfo | null)[];
   /** Host fields' values seen lately (see HostInfo). */
   private readonly hostMemo: HostMemo = new Map();
   /**
@@ -117,6 +210,157 @@ export class Matcher {
     this.fields = new FieldReader([...fields.ip, ...fields.host, ...fields.url]);
     this.nIp = fields.ip.length;
     this.nHost = fields.host.length;
+    this.infos = new Array(this.fields.names.length).fill(null);
+  }
+
+  /**
+   * Every indicator of `stores` that matches the record, appended to `out` (empty on entry), as
+   * `match(atoms(rec), stores, out)` appends them. Returns the record's atoms (what `allowlisted`
+   * asks about), or null when the record matched nothing: the common case is answered by looking
+   * up each value as it is read (`missFast`), without building the atoms.
+   */
+  sweep(rec: Rec, stores: readonly IndicatorStore[], out: Match[]): Atom[] | null {
+    const vals = this.fields.read(rec);
+    if (this.missFast(vals, stores)) return null;
+    const atoms = this.atomsOf(vals);
+    if (atoms.length === 0) return null;
+    this.match(atoms, stores, out);
+    return out.length === 0 ? null : atoms;
+  }
+
+  /**
+   * True when the record whose field values are `vals` (`fields.read`) matches nothing in
+   * `stores`; false when it may match or when its values are not all of the shapes this path
+   * reads (the atoms then decide). It asks the stores every lookup `atoms` + `match` would ask,
+   * or a broader one (a URL gate instead of the URL's key), so true is only ever said of a record
+   * that `match` would find nothing for. Read here: IPv4/IPv6 address fields (through the IP
+   * cache); host fields in normal form (through the host cache, which also remembers that a host's domain lookups and URL gates
+   * all missed in these stores); `http(s)://` URLs whose host is the value of a host field
+   * followed by the end, `/`, `?`, `#` or a plain port; values that are not URLs (no scheme).
+   */
+  private missFast(vals: unknown[], stores: readonly IndicatorStore[]): boolean {
+    const tmp = this.tmp;
+    clear(tmp);
+    const nIp = this.nIp;
+    const hostEnd = nIp + this.nHost;
+    const infos = this.infos;
+    let first: HostInfo | null = null;
+    for (let i = nIp; i < hostEnd; i++) {
+      infos[i] = null;
+      const v = vals[i];
+      if (typeof v !== 'string' || v.length === 0 || sameAsEarlier(vals, nIp, i, v)) continue;
+      const info = this.hostInfo(v);
+      first ??= info;
+      if ((info.flags & HOST_NORMAL) === 0) return false;
+      if (info.v4 >= 0) {
+        if (v4Hits(info.v4, stores, tmp)) return false;
+        continue;
+      }
+      infos[i] = info;
+      if (info.missFor === stores) continue;
+      const suf = info.suf;
+      for (let s = 0; s < stores.length; s++) {
+        const st = stores[s]!;
+        if (!st.hasDomains) continue;
+        if (suf && suf.n >= 0) st.matchSuffixes(v, suf, tmp);
+        else st.matchHost(v, tmp);
+      }
+      if (tmp.length > 0) return false;
+      info.missFor = stores;
+    }
+    // IP fields: a host is served from one address or a few, so the address the record's first
+    // host had last time is compared first, without hashing it
+    for (let i = 0; i < nIp; i++) {
+      const v = vals[i];
+      if (typeof v !== 'string' || v.length === 0) continue;
+      let info: IpInfo;
+      if (first !== null && first.lastIp === v) info = first.lastIpInfo!;
+      else {
+        info = this.ipInfo(v);
+        if (first !== null) {
+          first.lastIp = info.text;
+          first.lastIpInfo = info;
+        }
+      }
+      const ip = info.ip;
+      if (ip === null || info.missFor === stores) continue;
+      if (ip.v6 === null) {
+        if (v4Hits(ip.v4, stores, tmp)) return false;
+      } else {
+        for (let s = 0; s < stores.length; s++) {
+          const st = stores[s]!;
+          if (st.hasV6) st.matchV6(ip.v6, tmp);
+        }
+        if (tmp.length > 0) return false;
+      }
+      info.missFor = stores;
+    }
+    for (let i = hostEnd; i < vals.length; i++) {
+      const v = vals[i];
+      if (typeof v !== 'string' || sameAsEarlier(vals, hostEnd, i, v)) continue;
+      const hs = httpHostStart(v);
+      if (hs < 0) {
+        if (schemeEnd(v) < 0) continue; // not a URL (CONNECT `host:443`): `atoms` skips it too
+        return false;
+      }
+      // the URL's host is a host field's value (proxy-log writes both from the same text)
+      let info: HostInfo | null = null;
+      let he = 0;
+      for (let k = nIp; k < hostEnd; k++) {
+        const h = infos[k];
+        if (h == null) continue;
+        const d = vals[k] as string;
+        // (`indexOf` reads a slice's characters in place: several times cheaper than `startsWith` here)
+        if (v.indexOf(d, hs) !== hs) continue;
+        he = hs + d.length;
+        const c = he < v.length ? v.charCodeAt(he) : 0;
+        if (he === v.length || c === 58 || c === 47 || c === 63 || c === 35) {
+          info = h;
+          break;
+        }
+      }
+      if (info === null || (info.flags & URL_HOST_FLAGS) !== HOST_NORMAL || info.suf === null || info.suf.n <= 0) return false;
+      if (he < v.length && v.charCodeAt(he) === 58 && !plainPort(v, he)) return false;
+      if (info.urlMissFor === stores) continue;
+      const hash = info.suf.hash[info.suf.n - 1]!;
+      for (let s = 0; s < stores.length; s++) {
+        const st = stores[s]!;
+        if (st.hasUrls && st.urlHostMayMatch(hash)) return false;
+      }
+      info.urlMissFor = stores;
+    }
+    return true;
+  }
+
+  /** The host cache's entry for a host field's value (made on first sight). */
+  private hostInfo(v: string): HostInfo {
+    const cache = this.hostCache;
+    const slot = cache.find(v);
+    if (slot >= 0) return cache.values[slot]!;
+    const suf = this.urlSuf;
+    const f = hostSuffixes(v, 0, v.length, suf);
+    const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(v) : -1;
+    const info: HostInfo = {
+      flags: f,
+      v4,
+      suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null,
+      missFor: null,
+      urlMissFor: null,
+      lastIp: '',
+      lastIpInfo: null,
+    };
+    cache.add(v, info);
+    return info;
+  }
+
+  /** The IP cache's entry for an IP field's value (made on first sight). */
+  private ipInfo(v: string): IpInfo {
+    const cache = this.ipCache;
+    const slot = cache.find(v);
+    if (slot >= 0) return cache.values[slot]!;
+    const info: IpInfo = { text: flatCopy(v), ip: parseIp(v.trim()), missFor: null };
+    cache.add(v, info, info.text);
+    return info;
   }
 
   /**
@@ -124,10 +368,14 @@ export class Matcher {
    * The array and its atoms are reused by the next call: read them before asking again.
    */
   atoms(rec: Rec): Atom[] {
+    return this.atomsOf(this.fields.read(rec));
+  }
+
+  /** `atoms` of the field values `vals` (`fields.read`). */
+  private atomsOf(vals: unknown[]): Atom[] {
     const out = this.scratch;
     clear(out);
     const pool = this.pool;
-    const vals = this.fields.read(rec);
     const names = this.fields.names;
     const nIp = this.nIp;
     const hostEnd = nIp + this.nHost;
@@ -213,21 +461,7 @@ export class Matcher {
       }
     }
     if (he === hs) return false;
-    if (he < len && c === 58) {
-      // a decimal port without leading zero, ≤ 65535, then the path, query, fragment or the end
-      let p = he + 1;
-      let port = 0;
-      for (; p < len && p - he <= 6; p++) {
-        const d = v.charCodeAt(p);
-        if (d < 48 || d > 57) break;
-        port = port * 10 + d - 48;
-      }
-      if (p === he + 1 || v.charCodeAt(he + 1) === 48 || port > 65535) return false;
-      if (p < len) {
-        const d = v.charCodeAt(p);
-        if (d !== 47 && d !== 63 && d !== 35) return false;
-      }
-    }
+    if (he < len && c === 58 && !plainPort(v, he)) return false;
     // the host field's atom: reuse its flags and hashes
     let f: number;
     let suf: Suffixes;
@@ -385,6 +619,73 @@ function peek(pool: PooledAtom[], k: number): PooledAtom {
   return a;
 }
 
+/** murmur3's finaliser on all 32 bits (`fmix` keeps only the store's hash bits). */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * A flat string with the text of `s`, for keeping: V8 makes a slice of 13 or more characters a view
+ * of its parent (the whole line), which comparing then reads through and which keeps the line alive.
+ * Shorter slices are copies already; very long values are kept as they are.
+ */
+function flatCopy(s: string): string {
+  const len = s.length;
+  if (len < 13 || len > 1024) return s;
+  const codes: number[] = new Array<number>(len);
+  for (let i = 0; i < len; i++) codes[i] = s.charCodeAt(i);
+  return String.fromCharCode.apply(null, codes);
+}
+
+/** `matchV4` of every store into `tmp` (empty on entry): true when something matched (`tmp` then holds it). */
+function v4Hits(n: number, stores: readonly IndicatorStore[], tmp: Hit[]): boolean {
+  for (let s = 0; s < stores.length; s++) {
+    const st = stores[s]!;
+    if (st.hasV4) st.matchV4(n, tmp);
+  }
+  return tmp.length > 0;
+}
+
+/** True when `vals[from, i)` holds a string equal to `v`. */
+function sameAsEarlier(vals: unknown[], from: number, i: number, v: string): boolean {
+  for (let k = from; k < i; k++) if (vals[k] === v) return true;
+  return false;
+}
+
+/** Where the host of `http://…` or `https://…` starts in `v`, or -1. */
+function httpHostStart(v: string): number {
+  if (v.charCodeAt(0) !== 104 || v.charCodeAt(1) !== 116 || v.charCodeAt(2) !== 116 || v.charCodeAt(3) !== 112) return -1;
+  let hs = 4;
+  if (v.charCodeAt(hs) === 115) hs++;
+  if (v.charCodeAt(hs) !== 58 || v.charCodeAt(hs + 1) !== 47 || v.charCodeAt(hs + 2) !== 47) return -1;
+  return hs + 3;
+}
+
+/**
+ * True when the `:` at `v[colon]` starts a port the URL fast path takes: decimal, no leading zero,
+ * ≤ 65535, followed by the end, `/`, `?` or `#` (the check `plainUrl` makes).
+ */
+function plainPort(v: string, colon: number): boolean {
+  const len = v.length;
+  let p = colon + 1;
+  let port = 0;
+  for (; p < len && p - colon <= 6; p++) {
+    const d = v.charCodeAt(p);
+    if (d < 48 || d > 57) break;
+    port = port * 10 + d - 48;
+  }
+  if (p === colon + 1 || v.charCodeAt(colon + 1) === 48 || port > 65535) return false;
+  if (p < len) {
+    const d = v.charCodeAt(p);
+    if (d !== 47 && d !== 63 && d !== 35) return false;
+  }
+  return true;
+}
+
 function hasV4(atoms: Atom[], v4: number): boolean {
   for (let i = 0; i < atoms.length; i++) {
     const ip = atoms[i]!.ip;
@@ -423,7 +724,7 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
   if (memo !== undefined && info === undefined) {
     const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
-    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null };
+    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null, urlMissFor: null, lastIp: '', lastIpInfo: null };
     if (memo.size >= HOST_MEMO_MAX) memo.clear();
     memo.set(raw, info);
   }

@@ -240,6 +240,23 @@ describe('refresh', () => {
     expect(await probe('a.evil.example')).toBe(1);
   });
 
+  it('an address or a URL that missed before a refresh is looked up again in the new set', async () => {
+    const dir = tempDir('ioc-refresh-');
+    const file = join(dir, 'list.txt');
+    writeFileSync(file, 'other.example\n');
+    const p = await sweep({ feeds: [{ name: 'l', path: file }] });
+    // as proxy-log writes them: the destination address, the host twice, the URL on that host
+    const r = () => rec('2026-01-10T10:00:00Z', { ip: '198.51.100.7', domain: 'cdn.example', ddomain: 'cdn.example', url: 'http://cdn.example/a/payload.bin' });
+    const probe = async () => ((await p.process([r(), r()])).alerts ?? []).map((a: any) => a.threat.enrichments.map((e: any) => e.indicator.value).join(','));
+    for (let i = 0; i < 3; i++) expect(await probe()).toEqual([]); // batches across, every value cached as missed
+    writeFileSync(file, '198.51.100.7\n');
+    expect(await p.refresh()).toBe(true);
+    expect(await probe()).toEqual(['198.51.100.7', '198.51.100.7']);
+    writeFileSync(file, 'http://cdn.example/a/payload.bin\n');
+    expect(await p.refresh()).toBe(true);
+    expect(await probe()).toEqual(['http://cdn.example/a/payload.bin', 'http://cdn.example/a/payload.bin']);
+  });
+
   it('a batch in flight keeps the set it started with', async () => {
     const dir = tempDir('ioc-refresh-');
     const file = join(dir, 'list.txt');
