@@ -516,6 +516,33 @@ export class WordTable {
     return -1;
   }
 
+  /** `findOrAdd` in a table of one word per key (IPv4): the same probe, slots and growth. */
+  findOrAdd1(w0: number, len: number, ref: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const tag = len + 1;
+    let i = wordHash(w0, 0, 0, 0, len) & mask;
+    for (;;) {
+      const k = 3 * i;
+      const t = slots[k + 1]!;
+      if (t === 0) {
+        if ((this.n + 1) * 2 > mask + 1) {
+          this.rehash(2 * (mask + 1));
+          this.n++;
+          this.place(w0, 0, 0, 0, len, ref);
+          return -1;
+        }
+        this.n++;
+        slots[k] = w0;
+        slots[k + 1] = tag;
+        slots[k + 2] = ref;
+        return -1;
+      }
+      if (t === tag && slots[k] === w0) return k;
+      i = (i + 1) & mask;
+    }
+  }
+
   private place(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): void {
     const slots = this.slots;
     const stride = this.stride;

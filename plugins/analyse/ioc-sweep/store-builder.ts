@@ -405,21 +405,30 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     return lens.includes(len) ? lens : [...lens, len].sort((a, b) => b - a);
   }
 
+  /** The prefix length `addV4` saw last (in `v4Lens` already: a feed's addresses repeat one length). */
+  private lastV4Len = -1;
+
   addV4(n: number, len: number, meta: Meta): void {
     this.writable();
     const key = v4PrefixKey(n, len) | 0;
-    if ((len < 32 && len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
-    this.v4Lens = this.addLen(this.v4Lens, len);
-    const t = this.v4;
-    const slot = t.findOrAdd(key, 0, 0, 0, len, this.metaRef(meta));
-    let added = true;
-    if (slot >= 0) {
-      const r = this.mergeRef(t.ref(slot), meta);
-      if (r === null) added = false;
-      else t.setRef(slot, r);
+    if (len !== 32 && ((len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0))) this.counts.host_bits_masked++;
+    if (len !== this.lastV4Len) {
+      this.v4Lens = this.addLen(this.v4Lens, len);
+      this.lastV4Len = len;
     }
-    if (added) this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
-    else this.counts.duplicates++;
+    const t = this.v4;
+    const slot = t.findOrAdd1(key, len, this.metaRef(meta));
+    if (slot < 0) {
+      if (len === 32) this.counts['ipv4-addr']++;
+      else this.counts['ipv4-cidr']++;
+      return;
+    }
+    const r = this.mergeRef(t.ref(slot), meta);
+    if (r === null) this.counts.duplicates++;
+    else {
+      t.setRef(slot, r);
+      this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
+    }
   }
 
   addV6(hex: string, len: number, meta: Meta): void {
