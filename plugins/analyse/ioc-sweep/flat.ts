@@ -253,6 +253,13 @@ export class Arena {
     return true;
   }
 
+  /** The stored `[off, off + len)` equals the stored `[off2, off2 + len)`. */
+  equalsStored(off: number, len: number, off2: number): boolean {
+    const d = this.data;
+    for (let i = 0; i < len; i++) if (d[off + i] !== d[off2 + i]) return false;
+    return true;
+  }
+
   /** The bytes `b[start, start + len)` equal the stored `[off, off + len)`. */
   equalsBytes(off: number, len: number, b: Uint8Array, start: number): boolean {
     const d = this.data;
@@ -323,6 +330,137 @@ export class StrTable {
   }
   setRef(entry: number, ref: number): void {
     this.entries[3 * entry + 2] = ref;
+  }
+
+  /** Entries appended (`appendBytes`, `appendString`) whose slots are not placed yet: `[hash, entry]` pairs. */
+  private pend: Int32Array = new Int32Array(0);
+  private pending = 0;
+
+  /** Entries appended and not placed yet. */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  /** Room for `n` more pending entries without growing. */
+  reservePending(n: number): void {
+    if (2 * (this.pending + n) > this.pend.length) this.growPending(this.pending + n);
+  }
+
+  private growPending(n: number): void {
+    const b = new Int32Array(2 * n);
+    b.set(this.pend.subarray(0, 2 * this.pending));
+    this.pend = b;
+  }
+
+  /**
+   * Append an entry for the text whose code units are the bytes `b[start, end)` (hash `h`) with
+   * `ref`; its slot is placed by `placePending` (until then `find` does not see it).
+   */
+  appendBytes(b: Uint8Array, start: number, end: number, h: number, ref: number): void {
+    const e = this.newEntry(end - start, ref);
+    this.entries[3 * e] = this.arena.addBytes(b, start, end);
+    this.note(h, e);
+  }
+
+  /** `appendBytes` for the string `s`. */
+  appendString(s: string, h: number, ref: number): void {
+    const e = this.newEntry(s.length, ref);
+    this.entries[3 * e] = this.arena.add(s);
+    this.note(h, e);
+  }
+
+  private newEntry(len: number, ref: number): number {
+    if (3 * (this.n + 1) > this.entries.length) this.entries = grownI32(this.entries, 6 * (this.n + 1));
+    const e = this.n++;
+    this.entries[3 * e + 1] = len;
+    this.entries[3 * e + 2] = ref;
+    return e;
+  }
+
+  private note(h: number, e: number): void {
+    if (2 * this.pending === this.pend.length) this.growPending(2 * this.pending + 1024);
+    this.pend[2 * this.pending] = h;
+    this.pend[2 * this.pending + 1] = e;
+    this.pending++;
+  }
+
+  /**
+   * Place the pending entries in the slots, in the order of their home slots: the table is walked
+   * front to back once instead of at random per entry. Equal texts share a home and meet there in
+   * entry order, so of equal texts the first entry is the one placed; each later one is reported to
+   * `dup(kept, dropped)` and taken out of `entries` (later entries move down, slots renumbered; its
+   * text stays in the arena, unused). The slots end up holding the same entries as `find` then
+   * `insert` per entry would give, possibly in other places within a run of full slots. Returns the
+   * number of entries dropped.
+   */
+  placePending(dup: (kept: number, dropped: number) => void): number {
+    const p = this.pending;
+    if (p === 0) return 0;
+    this.pending = 0;
+    this.reserve(this.n);
+    const pend = this.pend;
+    const mask = this.mask;
+    const homes = new Int32Array(p);
+    for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
+    const order = slotOrder(homes, p, 31 - Math.clz32(mask + 1));
+    const slots = this.slots;
+    const entries = this.entries;
+    const arena = this.arena;
+    let dead: Uint8Array | null = null;
+    let dropped = 0;
+    for (let k = 0; k < p; k++) {
+      const i = order[k]!;
+      const h = pend[2 * i]!;
+      const e = pend[2 * i + 1]!;
+      const len = entries[3 * e + 1]!;
+      let j = h & mask;
+      for (;;) {
+        const v = slots[2 * j + 1]!;
+        if (v === 0) {
+          slots[2 * j] = h;
+          slots[2 * j + 1] = e + 1;
+          break;
+        }
+        if (slots[2 * j] === h) {
+          const kk = 3 * (v - 1);
+          if (entries[kk + 1] === len && arena.equalsStored(entries[kk]!, len, entries[3 * e]!)) {
+            dup(v - 1, e);
+            dead ??= new Uint8Array(this.n);
+            dead[e] = 1;
+            dropped++;
+            break;
+          }
+        }
+        j = (j + 1) & mask;
+      }
+    }
+    if (this.pend.length > 2048) this.pend = new Int32Array(0);
+    if (dead !== null) this.dropEntries(dead);
+    return dropped;
+  }
+
+  /** Take the entries marked in `dead` (none of them in a slot) out: later entries move down, slots renumbered. */
+  private dropEntries(dead: Uint8Array): void {
+    const n = this.n;
+    const entries = this.entries;
+    const remap = new Int32Array(n);
+    let w = 0;
+    for (let e = 0; e < n; e++) {
+      if (dead[e] === 1) continue;
+      remap[e] = w;
+      if (w !== e) {
+        entries[3 * w] = entries[3 * e]!;
+        entries[3 * w + 1] = entries[3 * e + 1]!;
+        entries[3 * w + 2] = entries[3 * e + 2]!;
+      }
+      w++;
+    }
+    this.n = w;
+    const slots = this.slots;
+    for (let j = 1; j < slots.length; j += 2) {
+      const v = slots[j]!;
+      if (v !== 0) slots[j] = remap[v - 1]! + 1;
+    }
   }
 
   /** Room for `n` entries in all without growing (a load sized ahead avoids the rehashes of doubling). */
@@ -516,6 +654,16 @@ export class WordTable {
     return -1;
   }
 
+  /** The slot a one-word key's probe starts at. */
+  home1(w0: number, len: number): number {
+    return wordHash(w0, 0, 0, 0, len) & this.mask;
+  }
+
+  /** log2 of the slot count. */
+  get slotBits(): number {
+    return 31 - Math.clz32(this.mask + 1);
+  }
+
   /** `findOrAdd` in a table of one word per key (IPv4): the same probe, slots and growth. */
   findOrAdd1(w0: number, len: number, ref: number): number {
     const slots = this.slots;
@@ -590,6 +738,41 @@ export class WordTable {
   get bytes(): number {
     return this.slots.byteLength;
   }
+}
+
+// ---------------------------------------------------------------------------------- slot order
+
+/**
+ * The indexes `0 … n-1` ordered by `keys[i]` (each in `[0, 2^bits)`), equal keys in index order: an
+ * LSD radix sort in passes of at most 11 bits. Inserting keys in the order of their home slots walks
+ * a table front to back instead of jumping over all of it (a cache and TLB miss per key).
+ */
+export function slotOrder(keys: Int32Array, n: number, bits: number): Int32Array {
+  let order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  let tmp = new Int32Array(n);
+  const passes = Math.max(1, Math.ceil(bits / 11));
+  const width = Math.ceil(bits / passes);
+  const count = new Int32Array(1 << width);
+  const mask = (1 << width) - 1;
+  for (let p = 0, shift = 0; p < passes; p++, shift += width) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[(keys[i]! >>> shift) & mask]!++;
+    let sum = 0;
+    for (let d = 0; d <= mask; d++) {
+      const c = count[d]!;
+      count[d] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const o = order[i]!;
+      tmp[count[(keys[o]! >>> shift) & mask]!++] = o;
+    }
+    const t = order;
+    order = tmp;
+    tmp = t;
+  }
+  return order;
 }
 
 // ------------------------------------------------------------------------------------------- bits

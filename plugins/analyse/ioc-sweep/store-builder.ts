@@ -5,8 +5,15 @@
  * the hosts of URL keys for the URL gate); the store keeps none of it.
  */
 import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, isNormalHost, schemeEnd } from './normalise.js';
-import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
+import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix, slotOrder } from './flat.js';
 import { IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint } from './store.js';
+
+/** A copy of `a` with room for `n` (a plain buffer: load-time state, never shared). */
+function grownPlain(a: Int32Array, n: number): Int32Array {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
 
 /** Labels of a domain (dots + 1). */
 export function domainLabels(d: string): number {
@@ -219,7 +226,7 @@ export abstract class IndicatorParser {
 }
 
 export class IndicatorStoreBuilder extends IndicatorParser {
-  readonly counts: StoreCounts = {
+  private readonly tally: StoreCounts = {
     'ipv4-addr': 0,
     'ipv6-addr': 0,
     'ipv4-cidr': 0,
@@ -253,6 +260,12 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     super();
   }
 
+  /** Indicators by type, duplicates and masked host bits so far. */
+  get counts(): StoreCounts {
+    this.flush();
+    return this.tally;
+  }
+
   get size(): number {
     const c = this.counts;
     return c['ipv4-addr'] + c['ipv6-addr'] + c['ipv4-cidr'] + c['ipv6-cidr'] + c['domain-name'] + c.url;
@@ -278,6 +291,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
    */
   seal(): IndicatorStore {
     this.writable();
+    this.flush();
     this.sealed = true;
     this.arena.trim();
     this.lists.trim();
@@ -289,7 +303,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const hh = this.urlHostHashes;
     for (let i = 0; i < this.urlHostCount; i++) ug.set(hh[i]! >>> ug.shift);
     return new IndicatorStore(this.feed, {
-      counts: { ...this.counts },
+      counts: { ...this.tally },
       metas: this.metas,
       lists: this.lists,
       arena: this.arena,
@@ -351,10 +365,18 @@ export class IndicatorStoreBuilder extends IndicatorParser {
    */
   reserve(n: { v4: number; v6: number; domains: number; urls: number; arena: number }): void {
     this.writable();
-    this.v4.reserve(this.v4.n + n.v4);
+    this.v4.reserve(this.v4.n + this.v4Pending + n.v4);
+    if (this.v4Pending + n.v4 > this.v4PendKey.length) {
+      const cap = this.v4Pending + n.v4;
+      this.v4PendKey = grownPlain(this.v4PendKey, cap);
+      this.v4PendLen = grownPlain(this.v4PendLen, cap);
+      this.v4PendRef = grownPlain(this.v4PendRef, cap);
+    }
     this.v6.reserve(this.v6.n + n.v6);
     this.domains.reserve(this.domains.n + n.domains);
+    this.domains.reservePending(n.domains);
     this.urls.reserve(this.urls.n + n.urls);
+    this.urls.reservePending(n.urls);
     this.arena.reserve(n.arena);
     if (this.urlHostCount + n.urls > this.urlHostHashes.length) {
       const b = new Int32Array(this.urlHostCount + n.urls);
@@ -392,7 +414,11 @@ export class IndicatorStoreBuilder extends IndicatorParser {
 
   /** `ref` with `meta` added, or null when `meta` is already there. */
   private mergeRef(ref: number, meta: Meta): number | null {
-    const i = this.metaRef(meta);
+    return this.mergeRefIndex(ref, this.metaRef(meta));
+  }
+
+  /** `ref` with the meta of index `i` added, or null when it is already there. */
+  private mergeRefIndex(ref: number, i: number): number | null {
     if (ref >= 0) return ref === i ? null : this.lists.push([ref], 0, 1, i);
     const d = this.lists.data;
     const at = -ref - 1;
@@ -411,24 +437,63 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   addV4(n: number, len: number, meta: Meta): void {
     this.writable();
     const key = v4PrefixKey(n, len) | 0;
-    if (len !== 32 && ((len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0))) this.counts.host_bits_masked++;
+    if (len !== 32 && ((len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0))) this.tally.host_bits_masked++;
     if (len !== this.lastV4Len) {
       this.v4Lens = this.addLen(this.v4Lens, len);
       this.lastV4Len = len;
     }
+    let at = this.v4Pending;
+    if (at === this.v4PendKey.length) {
+      this.v4PendKey = grownPlain(this.v4PendKey, 2 * at + 1024);
+      this.v4PendLen = grownPlain(this.v4PendLen, 2 * at + 1024);
+      this.v4PendRef = grownPlain(this.v4PendRef, 2 * at + 1024);
+    }
+    this.v4PendKey[at] = key;
+    this.v4PendLen[at] = len;
+    this.v4PendRef[at] = this.metaRef(meta);
+    this.v4Pending = ++at;
+  }
+
+  /** IPv4 prefixes added but not yet in the table (`addV4` defers; `flushV4` inserts them in slot order). */
+  private v4Pending = 0;
+  private v4PendKey: Int32Array = new Int32Array(0);
+  private v4PendLen: Int32Array = new Int32Array(0);
+  private v4PendRef: Int32Array = new Int32Array(0);
+
+  /**
+   * Insert the pending IPv4 prefixes: the table sized for all of them first, then each inserted in
+   * the order of its home slot (line order among equal slots, so the first of equal keys is the one
+   * kept and metadata merge in line order). The same keys, refs and counts as inserting each at once.
+   */
+  private flushV4(): void {
+    const n = this.v4Pending;
+    if (n === 0) return;
+    this.v4Pending = 0;
     const t = this.v4;
-    const slot = t.findOrAdd1(key, len, this.metaRef(meta));
-    if (slot < 0) {
-      if (len === 32) this.counts['ipv4-addr']++;
-      else this.counts['ipv4-cidr']++;
-      return;
+    t.reserve(t.n + n);
+    const keys = this.v4PendKey;
+    const lens = this.v4PendLen;
+    const refs = this.v4PendRef;
+    const homes = new Int32Array(n);
+    for (let i = 0; i < n; i++) homes[i] = t.home1(keys[i]!, lens[i]!);
+    const order = slotOrder(homes, n, t.slotBits);
+    const counts = this.tally;
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!;
+      const len = lens[i]!;
+      const slot = t.findOrAdd1(keys[i]!, len, refs[i]!);
+      if (slot >= 0) {
+        const r = this.mergeRefIndex(t.ref(slot), refs[i]!);
+        if (r === null) {
+          counts.duplicates++;
+          continue;
+        }
+        t.setRef(slot, r);
+      }
+      if (len === 32) counts['ipv4-addr']++;
+      else counts['ipv4-cidr']++;
     }
-    const r = this.mergeRef(t.ref(slot), meta);
-    if (r === null) this.counts.duplicates++;
-    else {
-      t.setRef(slot, r);
-      this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
-    }
+    this.v4PendKey = this.v4PendLen = this.v4PendRef = new Int32Array(0);
   }
 
   addV6(hex: string, len: number, meta: Meta): void {
@@ -442,7 +507,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const m1 = w1 & topMask(len - 32);
     const m2 = w2 & topMask(len - 64);
     const m3 = w3 & topMask(len - 96);
-    if (len < 128 && (m0 !== w0 || m1 !== w1 || m2 !== w2 || m3 !== w3)) this.counts.host_bits_masked++;
+    if (len < 128 && (m0 !== w0 || m1 !== w1 || m2 !== w2 || m3 !== w3)) this.tally.host_bits_masked++;
     this.v6Lens = this.addLen(this.v6Lens, len);
     const t = this.v6;
     const slot = t.findOrAdd(m0, m1, m2, m3, len, this.metaRef(meta));
@@ -452,45 +517,46 @@ export class IndicatorStoreBuilder extends IndicatorParser {
       if (r === null) added = false;
       else t.setRef(slot, r);
     }
-    if (added) this.counts[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
-    else this.counts.duplicates++;
+    if (added) this.tally[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
+    else this.tally.duplicates++;
   }
 
-  /** Add `s` to a string table; false when it was there with this meta already. */
-  private addString(t: StrTable, s: string, h: number, meta: Meta): boolean {
-    const e = t.find(s, 0, s.length, h);
-    if (e < 0) {
-      t.insert(s, h, this.metaRef(meta));
-      return true;
-    }
-    const r = this.mergeRef(t.ref(e), meta);
-    if (r === null) return false;
-    t.setRef(e, r);
-    return true;
+  /**
+   * Everything added goes into the tables: the pending IPv4 prefixes, and the slots of the pending
+   * domain and URL entries (each table filled in the order of its slots, see `flushV4` and
+   * `StrTable.placePending`). Counts are complete after it.
+   */
+  private flush(): void {
+    this.flushV4();
+    this.flushStrings(this.domains, 'domain-name');
+    this.flushStrings(this.urls, 'url');
   }
 
-  /** `addString` for the text whose code units are the bytes `b[s, e)`. */
-  private addBytes(t: StrTable, b: Uint8Array, s: number, e: number, h: number, meta: Meta): boolean {
-    const at = t.findOrAddBytes(b, s, e, h, this.metaRef(meta));
-    if (at < 0) return true;
-    const r = this.mergeRef(t.ref(at), meta);
-    if (r === null) return false;
-    t.setRef(at, r);
-    return true;
+  /** Place a string table's pending entries; an entry whose text is there already merges its meta into it, as `addString` did. */
+  private flushStrings(t: StrTable, kind: 'domain-name' | 'url'): void {
+    const tally = this.tally;
+    const pending = t.pendingCount;
+    const dropped = t.placePending((kept, dup) => {
+      const r = this.mergeRefIndex(t.ref(kept), t.ref(dup));
+      if (r === null) tally.duplicates++;
+      else {
+        t.setRef(kept, r);
+        tally[kind]++;
+      }
+    });
+    tally[kind] += pending - dropped;
   }
 
   addDomainBytes(b: Uint8Array, s: number, e: number, h: number, labels: number, meta: Meta): void {
     this.writable();
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
-    if (this.addBytes(this.domains, b, s, e, h, meta)) this.counts['domain-name']++;
-    else this.counts.duplicates++;
+    this.domains.appendBytes(b, s, e, h, this.metaRef(meta));
   }
 
   addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void {
     this.writable();
     this.noteUrlHost(hostHash);
-    if (this.addBytes(this.urls, b, s, e, h, meta)) this.counts.url++;
-    else this.counts.duplicates++;
+    this.urls.appendBytes(b, s, e, h, this.metaRef(meta));
   }
 
   private noteUrlHost(hostHash: number): void {
@@ -510,8 +576,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   addDomainHashed(d: string, h: number, labels: number, meta: Meta): void {
     this.writable();
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
-    if (this.addString(this.domains, d, h, meta)) this.counts['domain-name']++;
-    else this.counts.duplicates++;
+    this.domains.appendString(d, h, this.metaRef(meta));
   }
 
   addUrlKey(key: string, meta: Meta): void {
@@ -522,27 +587,27 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   addUrlKeyHashed(key: string, h: number, hostHash: number, meta: Meta): void {
     this.writable();
     this.noteUrlHost(hostHash);
-    if (this.addString(this.urls, key, h, meta)) this.counts.url++;
-    else this.counts.duplicates++;
+    this.urls.appendString(key, h, this.metaRef(meta));
   }
 
   addUrlPair(http: string, https: string, meta: Meta): void {
     this.addUrlKey(http, meta);
-    this.counts.url--; // one indicator, two keys
+    this.tally.url--; // one indicator, two keys
     this.addUrlKey(https, meta);
   }
 
   /** `addUrlPair` with both keys' hashes computed already. */
   addUrlPairHashed(http: string, hHttp: number, hostHttp: number, https: string, hHttps: number, hostHttps: number, meta: Meta): void {
     this.addUrlKeyHashed(http, hHttp, hostHttp, meta);
-    this.counts.url--;
+    this.tally.url--;
     this.addUrlKeyHashed(https, hHttps, hostHttps, meta);
   }
 
   // The same address with another port is the same indicator (ports are informative): first wins.
   addV4Port(n: number, port: number, meta: Meta): void {
+    this.flushV4();
     if (this.v4.find(n | 0, 0, 0, 0, 32) >= 0) {
-      this.counts.duplicates++;
+      this.tally.duplicates++;
       return;
     }
     this.addV4(n, 32, this.portMeta(meta, port));
@@ -550,7 +615,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
 
   addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void {
     if (this.v6.find(w0, w1, w2, w3, 128) >= 0) {
-      this.counts.duplicates++;
+      this.tally.duplicates++;
       return;
     }
     this.addV6Words(w0, w1, w2, w3, 128, this.portMeta(meta, port));
