@@ -333,23 +333,12 @@ export class StrTable {
   }
 
   /** Entries appended (`appendBytes`, `appendString`) whose slots are not placed yet: `[hash, entry]` pairs. */
-  private pend: Int32Array = new Int32Array(0);
+  private pend: Int32Array | null = null;
   private pending = 0;
 
   /** Entries appended and not placed yet. */
   get pendingCount(): number {
     return this.pending;
-  }
-
-  /** Room for `n` more pending entries without growing. */
-  reservePending(n: number): void {
-    if (2 * (this.pending + n) > this.pend.length) this.growPending(this.pending + n);
-  }
-
-  private growPending(n: number): void {
-    const b = new Int32Array(2 * n);
-    b.set(this.pend.subarray(0, 2 * this.pending));
-    this.pend = b;
   }
 
   /**
@@ -378,9 +367,10 @@ export class StrTable {
   }
 
   private note(h: number, e: number): void {
-    if (2 * this.pending === this.pend.length) this.growPending(2 * this.pending + 1024);
-    this.pend[2 * this.pending] = h;
-    this.pend[2 * this.pending + 1] = e;
+    if (this.pending === PLACE_BATCH) throw new Error('place the pending entries first');
+    const pend = (this.pend ??= new Int32Array(2 * PLACE_BATCH));
+    pend[2 * this.pending] = h;
+    pend[2 * this.pending + 1] = e;
     this.pending++;
   }
 
@@ -391,23 +381,22 @@ export class StrTable {
    * `dup(kept, dropped)` and taken out of `entries` (later entries move down, slots renumbered; its
    * text stays in the arena, unused). The slots end up holding the same entries as `find` then
    * `insert` per entry would give, possibly in other places within a run of full slots. Returns the
-   * number of entries dropped.
+   * number of entries dropped. The owner places them by `PLACE_BATCH` at most (`pendingCount`).
    */
   placePending(dup: (kept: number, dropped: number) => void): number {
     const p = this.pending;
     if (p === 0) return 0;
     this.pending = 0;
     this.reserve(this.n);
-    const pend = this.pend;
+    const pend = this.pend!;
     const mask = this.mask;
-    const homes = new Int32Array(p);
+    const homes = batchHomeSlots();
     for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
-    const order = slotOrder(homes, p, 31 - Math.clz32(mask + 1));
+    const order = batchSlotOrder(p, 31 - Math.clz32(mask + 1));
     const slots = this.slots;
     const entries = this.entries;
     const arena = this.arena;
-    let dead: Uint8Array | null = null;
-    let dropped = 0;
+    const dead: number[] = [];
     for (let k = 0; k < p; k++) {
       const i = order[k]!;
       const h = pend[2 * i]!;
@@ -425,41 +414,42 @@ export class StrTable {
           const kk = 3 * (v - 1);
           if (entries[kk + 1] === len && arena.equalsStored(entries[kk]!, len, entries[3 * e]!)) {
             dup(v - 1, e);
-            dead ??= new Uint8Array(this.n);
-            dead[e] = 1;
-            dropped++;
+            dead.push(e);
             break;
           }
         }
         j = (j + 1) & mask;
       }
     }
-    if (this.pend.length > 2048) this.pend = new Int32Array(0);
-    if (dead !== null) this.dropEntries(dead);
-    return dropped;
+    if (dead.length > 0) this.dropEntries(dead.sort((x, y) => x - y));
+    return dead.length;
   }
 
-  /** Take the entries marked in `dead` (none of them in a slot) out: later entries move down, slots renumbered. */
-  private dropEntries(dead: Uint8Array): void {
+  /** Take the entries `dead` (ascending; none of them in a slot) out: later entries move down, slots renumbered. */
+  private dropEntries(dead: number[]): void {
     const n = this.n;
+    const first = dead[0]!;
     const entries = this.entries;
-    const remap = new Int32Array(n);
-    let w = 0;
-    for (let e = 0; e < n; e++) {
-      if (dead[e] === 1) continue;
-      remap[e] = w;
-      if (w !== e) {
-        entries[3 * w] = entries[3 * e]!;
-        entries[3 * w + 1] = entries[3 * e + 1]!;
-        entries[3 * w + 2] = entries[3 * e + 2]!;
+    const remap = new Int32Array(n - first); // entry first + i → its new index
+    let w = first;
+    let d = 0;
+    for (let e = first; e < n; e++) {
+      if (d < dead.length && dead[d] === e) {
+        d++;
+        continue;
       }
+      remap[e - first] = w;
+      entries[3 * w] = entries[3 * e]!;
+      entries[3 * w + 1] = entries[3 * e + 1]!;
+      entries[3 * w + 2] = entries[3 * e + 2]!;
       w++;
     }
     this.n = w;
+    if (w === first) return; // only the last entries dropped: no slot holds a moved one
     const slots = this.slots;
     for (let j = 1; j < slots.length; j += 2) {
       const v = slots[j]!;
-      if (v !== 0) slots[j] = remap[v - 1]! + 1;
+      if (v > first) slots[j] = remap[v - 1 - first]! + 1;
     }
   }
 
@@ -533,6 +523,8 @@ export class StrTable {
   }
 
   trim(): void {
+    if (this.pending > 0) throw new Error('place the pending entries first');
+    this.pend = null;
     if (this.entries.length !== 3 * this.n) this.entries = grownI32(this.entries, 3 * this.n);
   }
 
@@ -742,37 +734,52 @@ export class WordTable {
 
 // ---------------------------------------------------------------------------------- slot order
 
+/** Pending inserts placed at a time (`StrTable.placePending`, the builder's IPv4 batch): ≈ 0.25–0.75 MB of scratch. */
+export const PLACE_BATCH = 1 << 16;
+
+/** Scratch of the batch being placed (one batch at a time in a thread): home slots, and their order. */
+let batchHomes: Int32Array | null = null;
+let batchOrder: Int32Array | null = null;
+
+/** The home-slot scratch for a batch (`PLACE_BATCH` at most), to fill before `batchSlotOrder`. */
+export function batchHomeSlots(): Int32Array {
+  return (batchHomes ??= new Int32Array(PLACE_BATCH));
+}
+
+/** `slotOrder` of the first `n` of `batchHomeSlots()`, into scratch of its own. */
+export function batchSlotOrder(n: number, bits: number): Int32Array {
+  return slotOrder(batchHomes!, n, bits, (batchOrder ??= new Int32Array(PLACE_BATCH)));
+}
+
+/** Buckets of `slotOrder`: 2^11. */
+const ORDER_BITS = 11;
+/** Below this many keys `slotOrder` keeps index order (the walk saves nothing; the count pass would cost). */
+export const ORDER_MIN = 256;
+const orderCount = new Int32Array(1 << ORDER_BITS);
+
 /**
- * The indexes `0 … n-1` ordered by `keys[i]` (each in `[0, 2^bits)`), equal keys in index order: an
- * LSD radix sort in passes of at most 11 bits. Inserting keys in the order of their home slots walks
- * a table front to back instead of jumping over all of it (a cache and TLB miss per key).
+ * The indexes `0 … n-1` ordered by the top bits of their home slots `homes[i]` (each in
+ * `[0, 2^bits)`), equal buckets in index order (one counting-sort pass into `out`). Inserting keys in
+ * this order walks a table front to back instead of jumping over all of it (a cache and TLB miss per
+ * key): a bucket spans at most 1/2048 of the slots. Fewer than `ORDER_MIN` keys stay in index order.
  */
-export function slotOrder(keys: Int32Array, n: number, bits: number): Int32Array {
-  let order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let tmp = new Int32Array(n);
-  const passes = Math.max(1, Math.ceil(bits / 11));
-  const width = Math.ceil(bits / passes);
-  const count = new Int32Array(1 << width);
-  const mask = (1 << width) - 1;
-  for (let p = 0, shift = 0; p < passes; p++, shift += width) {
-    count.fill(0);
-    for (let i = 0; i < n; i++) count[(keys[i]! >>> shift) & mask]!++;
-    let sum = 0;
-    for (let d = 0; d <= mask; d++) {
-      const c = count[d]!;
-      count[d] = sum;
-      sum += c;
-    }
-    for (let i = 0; i < n; i++) {
-      const o = order[i]!;
-      tmp[count[(keys[o]! >>> shift) & mask]!++] = o;
-    }
-    const t = order;
-    order = tmp;
-    tmp = t;
+export function slotOrder(homes: Int32Array, n: number, bits: number, out: Int32Array): Int32Array {
+  if (n < ORDER_MIN) {
+    for (let i = 0; i < n; i++) out[i] = i;
+    return out;
   }
-  return order;
+  const shift = bits > ORDER_BITS ? bits - ORDER_BITS : 0;
+  const count = orderCount;
+  count.fill(0);
+  for (let i = 0; i < n; i++) count[homes[i]! >>> shift]!++;
+  let sum = 0;
+  for (let d = 0; d < count.length; d++) {
+    const c = count[d]!;
+    count[d] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < n; i++) out[count[homes[i]! >>> shift]!++] = i;
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------- bits

@@ -5,15 +5,8 @@
  * the hosts of URL keys for the URL gate); the store keeps none of it.
  */
 import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, isNormalHost, schemeEnd } from './normalise.js';
-import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix, slotOrder } from './flat.js';
+import { Arena, Bits, PLACE_BATCH, RefLists, StrTable, WordTable, batchHomeSlots, batchSlotOrder, gateBits, hashRange, fmix } from './flat.js';
 import { IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint } from './store.js';
-
-/** A copy of `a` with room for `n` (a plain buffer: load-time state, never shared). */
-function grownPlain(a: Int32Array, n: number): Int32Array {
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
-}
 
 /** Labels of a domain (dots + 1). */
 export function domainLabels(d: string): number {
@@ -292,6 +285,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   seal(): IndicatorStore {
     this.writable();
     this.flush();
+    this.v4Pend = null;
     this.sealed = true;
     this.arena.trim();
     this.lists.trim();
@@ -366,17 +360,9 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   reserve(n: { v4: number; v6: number; domains: number; urls: number; arena: number }): void {
     this.writable();
     this.v4.reserve(this.v4.n + this.v4Pending + n.v4);
-    if (this.v4Pending + n.v4 > this.v4PendKey.length) {
-      const cap = this.v4Pending + n.v4;
-      this.v4PendKey = grownPlain(this.v4PendKey, cap);
-      this.v4PendLen = grownPlain(this.v4PendLen, cap);
-      this.v4PendRef = grownPlain(this.v4PendRef, cap);
-    }
     this.v6.reserve(this.v6.n + n.v6);
     this.domains.reserve(this.domains.n + n.domains);
-    this.domains.reservePending(n.domains);
     this.urls.reserve(this.urls.n + n.urls);
-    this.urls.reservePending(n.urls);
     this.arena.reserve(n.arena);
     if (this.urlHostCount + n.urls > this.urlHostHashes.length) {
       const b = new Int32Array(this.urlHostCount + n.urls);
@@ -442,23 +428,18 @@ export class IndicatorStoreBuilder extends IndicatorParser {
       this.v4Lens = this.addLen(this.v4Lens, len);
       this.lastV4Len = len;
     }
-    let at = this.v4Pending;
-    if (at === this.v4PendKey.length) {
-      this.v4PendKey = grownPlain(this.v4PendKey, 2 * at + 1024);
-      this.v4PendLen = grownPlain(this.v4PendLen, 2 * at + 1024);
-      this.v4PendRef = grownPlain(this.v4PendRef, 2 * at + 1024);
-    }
-    this.v4PendKey[at] = key;
-    this.v4PendLen[at] = len;
-    this.v4PendRef[at] = this.metaRef(meta);
-    this.v4Pending = ++at;
+    const at = this.v4Pending;
+    const pend = (this.v4Pend ??= new Int32Array(3 * PLACE_BATCH));
+    pend[3 * at] = key;
+    pend[3 * at + 1] = len;
+    pend[3 * at + 2] = this.metaRef(meta);
+    this.v4Pending = at + 1;
+    if (at + 1 === PLACE_BATCH) this.flushV4();
   }
 
-  /** IPv4 prefixes added but not yet in the table (`addV4` defers; `flushV4` inserts them in slot order). */
+  /** IPv4 prefixes added but not yet in the table: `[key, len, meta index]` (`addV4` defers; `flushV4` inserts them in slot order). */
   private v4Pending = 0;
-  private v4PendKey: Int32Array = new Int32Array(0);
-  private v4PendLen: Int32Array = new Int32Array(0);
-  private v4PendRef: Int32Array = new Int32Array(0);
+  private v4Pend: Int32Array | null = null;
 
   /**
    * Insert the pending IPv4 prefixes: the table sized for all of them first, then each inserted in
@@ -471,19 +452,17 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     this.v4Pending = 0;
     const t = this.v4;
     t.reserve(t.n + n);
-    const keys = this.v4PendKey;
-    const lens = this.v4PendLen;
-    const refs = this.v4PendRef;
-    const homes = new Int32Array(n);
-    for (let i = 0; i < n; i++) homes[i] = t.home1(keys[i]!, lens[i]!);
-    const order = slotOrder(homes, n, t.slotBits);
+    const pend = this.v4Pend!;
+    const homes = batchHomeSlots();
+    for (let i = 0; i < n; i++) homes[i] = t.home1(pend[3 * i]!, pend[3 * i + 1]!);
+    const order = batchSlotOrder(n, t.slotBits);
     const counts = this.tally;
     for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      const len = lens[i]!;
-      const slot = t.findOrAdd1(keys[i]!, len, refs[i]!);
+      const i = 3 * order[k]!;
+      const len = pend[i + 1]!;
+      const slot = t.findOrAdd1(pend[i]!, len, pend[i + 2]!);
       if (slot >= 0) {
-        const r = this.mergeRefIndex(t.ref(slot), refs[i]!);
+        const r = this.mergeRefIndex(t.ref(slot), pend[i + 2]!);
         if (r === null) {
           counts.duplicates++;
           continue;
@@ -493,7 +472,6 @@ export class IndicatorStoreBuilder extends IndicatorParser {
       if (len === 32) counts['ipv4-addr']++;
       else counts['ipv4-cidr']++;
     }
-    this.v4PendKey = this.v4PendLen = this.v4PendRef = new Int32Array(0);
   }
 
   addV6(hex: string, len: number, meta: Meta): void {
@@ -551,12 +529,14 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     this.writable();
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
     this.domains.appendBytes(b, s, e, h, this.metaRef(meta));
+    if (this.domains.pendingCount === PLACE_BATCH) this.flushStrings(this.domains, 'domain-name');
   }
 
   addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void {
     this.writable();
     this.noteUrlHost(hostHash);
     this.urls.appendBytes(b, s, e, h, this.metaRef(meta));
+    if (this.urls.pendingCount === PLACE_BATCH) this.flushStrings(this.urls, 'url');
   }
 
   private noteUrlHost(hostHash: number): void {
@@ -577,6 +557,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     this.writable();
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
     this.domains.appendString(d, h, this.metaRef(meta));
+    if (this.domains.pendingCount === PLACE_BATCH) this.flushStrings(this.domains, 'domain-name');
   }
 
   addUrlKey(key: string, meta: Meta): void {
@@ -588,6 +569,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     this.writable();
     this.noteUrlHost(hostHash);
     this.urls.appendString(key, h, this.metaRef(meta));
+    if (this.urls.pendingCount === PLACE_BATCH) this.flushStrings(this.urls, 'url');
   }
 
   addUrlPair(http: string, https: string, meta: Meta): void {

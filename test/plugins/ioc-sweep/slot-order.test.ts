@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import type { Hit, IndicatorStore, Meta } from '../../../plugins/analyse/ioc-sweep/store.js';
-import { setHashBitsForTesting, slotOrder } from '../../../plugins/analyse/ioc-sweep/flat.js';
+import { ORDER_MIN, PLACE_BATCH, setHashBitsForTesting, slotOrder } from '../../../plugins/analyse/ioc-sweep/flat.js';
 import { parseIPv4 } from '../../../plugins/analyse/ioc-sweep/normalise.js';
 import { loadPlain } from '../../../plugins/analyse/ioc-sweep/feeds/plain.js';
 import { Tally } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
@@ -136,14 +136,30 @@ describe('slot-order inserts', () => {
     expect(keys).toEqual(['4:01020304/32 2', 'd:z.example 2', 'd:b.example 2', 'd:c.example 1', 'u:http://z.example/1 2']);
   });
 
-  it('orders indexes by key, equal keys in index order', () => {
+  it('orders indexes by the top 11 bits of their home slots, equal ones in index order', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: (1 << 20) - 1 }), { maxLength: 300 }), fc.integer({ min: 1, max: 20 }), (ks, bits) => {
-        const keys = Int32Array.from(ks.map((k) => k & ((1 << bits) - 1)));
-        const order = Array.from(slotOrder(keys, keys.length, bits));
-        const expected = [...keys.keys()].sort((x, y) => keys[x]! - keys[y]! || x - y);
-        expect(order).toEqual(expected);
+      fc.property(fc.array(fc.integer({ min: 0, max: (1 << 30) - 1 }), { maxLength: 700 }), fc.integer({ min: 1, max: 30 }), (ks, bits) => {
+        const homes = Int32Array.from(ks.map((k) => k & ((1 << bits) - 1)));
+        const top = (i: number) => homes[i]! >>> Math.max(0, bits - 11);
+        const order = Array.from(slotOrder(homes, homes.length, bits, new Int32Array(homes.length)));
+        expect(order).toEqual([...homes.keys()].sort((x, y) => (homes.length < ORDER_MIN ? 0 : top(x) - top(y)) || x - y));
       }),
     );
+  });
+
+  it('places more than one batch, duplicates across batches included', () => {
+    const rows: string[] = [];
+    for (let i = 0; i < 3 * PLACE_BATCH + 7; i++) {
+      const k = Math.floor(i / 3);
+      rows.push(i % 3 === 0 ? `10.0.${(k % 50000) >> 8}.${k & 255}` : i % 3 === 1 ? `h${k % 40000}.example` : `http://u${k % 30000}.example/p`);
+    }
+    // a value keeps its meta, except every 7th row (merged into the first's)
+    const values = rows.map((v, i): [string, number] => [v, i % 7 === 0 ? 2 : v.length % 2]);
+    const a = build(values, metas, false);
+    const b = build(values, metas, true);
+    expect(a.counts).toEqual(b.counts);
+    expect(contents(a.store)).toEqual(contents(b.store));
+    expect(hits(a.store)).toEqual(hits(b.store));
+    expect(a.store.counts.duplicates).toBeGreaterThan(0);
   });
 });
