@@ -651,6 +651,11 @@ export class WordTable {
     return wordHash(w0, 0, 0, 0, len) & this.mask;
   }
 
+  /** The slot a key's probe starts at. */
+  home(w0: number, w1: number, w2: number, w3: number, len: number): number {
+    return wordHash(w0, w1, w2, w3, len) & this.mask;
+  }
+
   /** log2 of the slot count. */
   get slotBits(): number {
     return 31 - Math.clz32(this.mask + 1);

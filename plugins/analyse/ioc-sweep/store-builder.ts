@@ -285,7 +285,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   seal(): IndicatorStore {
     this.writable();
     this.flush();
-    this.v4Pend = null;
+    this.v4Pend = this.v6Pend = null;
     this.sealed = true;
     this.arena.trim();
     this.lists.trim();
@@ -360,7 +360,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   reserve(n: { v4: number; v6: number; domains: number; urls: number; arena: number }): void {
     this.writable();
     this.v4.reserve(this.v4.n + this.v4Pending + n.v4);
-    this.v6.reserve(this.v6.n + n.v6);
+    this.v6.reserve(this.v6.n + this.v6Pending + n.v6);
     this.domains.reserve(this.domains.n + n.domains);
     this.urls.reserve(this.urls.n + n.urls);
     this.arena.reserve(n.arena);
@@ -396,11 +396,6 @@ export class IndicatorStoreBuilder extends IndicatorParser {
       idx.set(meta, i);
     }
     return i;
-  }
-
-  /** `ref` with `meta` added, or null when `meta` is already there. */
-  private mergeRef(ref: number, meta: Meta): number | null {
-    return this.mergeRefIndex(ref, this.metaRef(meta));
   }
 
   /** `ref` with the meta of index `i` added, or null when it is already there. */
@@ -486,17 +481,55 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const m2 = w2 & topMask(len - 64);
     const m3 = w3 & topMask(len - 96);
     if (len < 128 && (m0 !== w0 || m1 !== w1 || m2 !== w2 || m3 !== w3)) this.tally.host_bits_masked++;
-    this.v6Lens = this.addLen(this.v6Lens, len);
-    const t = this.v6;
-    const slot = t.findOrAdd(m0, m1, m2, m3, len, this.metaRef(meta));
-    let added = true;
-    if (slot >= 0) {
-      const r = this.mergeRef(t.ref(slot), meta);
-      if (r === null) added = false;
-      else t.setRef(slot, r);
+    if (len !== this.lastV6Len) {
+      this.v6Lens = this.addLen(this.v6Lens, len);
+      this.lastV6Len = len;
     }
-    if (added) this.tally[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
-    else this.tally.duplicates++;
+    const at = this.v6Pending;
+    const pend = (this.v6Pend ??= new Int32Array(6 * PLACE_BATCH));
+    pend[6 * at] = m0;
+    pend[6 * at + 1] = m1;
+    pend[6 * at + 2] = m2;
+    pend[6 * at + 3] = m3;
+    pend[6 * at + 4] = len;
+    pend[6 * at + 5] = this.metaRef(meta);
+    this.v6Pending = at + 1;
+    if (at + 1 === PLACE_BATCH) this.flushV6();
+  }
+
+  /** The prefix length `addV6Words` saw last (in `v6Lens` already). */
+  private lastV6Len = -1;
+  /** IPv6 prefixes added but not yet in the table: `[word × 4, len, meta index]` (as the IPv4 ones). */
+  private v6Pending = 0;
+  private v6Pend: Int32Array | null = null;
+
+  /** `flushV4` for the IPv6 prefixes. */
+  private flushV6(): void {
+    const n = this.v6Pending;
+    if (n === 0) return;
+    this.v6Pending = 0;
+    const t = this.v6;
+    t.reserve(t.n + n);
+    const pend = this.v6Pend!;
+    const homes = batchHomeSlots();
+    for (let i = 0; i < n; i++) homes[i] = t.home(pend[6 * i]!, pend[6 * i + 1]!, pend[6 * i + 2]!, pend[6 * i + 3]!, pend[6 * i + 4]!);
+    const order = batchSlotOrder(n, t.slotBits);
+    const counts = this.tally;
+    for (let k = 0; k < n; k++) {
+      const i = 6 * order[k]!;
+      const len = pend[i + 4]!;
+      const slot = t.findOrAdd(pend[i]!, pend[i + 1]!, pend[i + 2]!, pend[i + 3]!, len, pend[i + 5]!);
+      if (slot >= 0) {
+        const r = this.mergeRefIndex(t.ref(slot), pend[i + 5]!);
+        if (r === null) {
+          counts.duplicates++;
+          continue;
+        }
+        t.setRef(slot, r);
+      }
+      if (len === 128) counts['ipv6-addr']++;
+      else counts['ipv6-cidr']++;
+    }
   }
 
   /**
@@ -506,6 +539,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
    */
   private flush(): void {
     this.flushV4();
+    this.flushV6();
     this.flushStrings(this.domains, 'domain-name');
     this.flushStrings(this.urls, 'url');
   }
@@ -596,6 +630,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   }
 
   addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void {
+    this.flushV6();
     if (this.v6.find(w0, w1, w2, w3, 128) >= 0) {
       this.tally.duplicates++;
       return;

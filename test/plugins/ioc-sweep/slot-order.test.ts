@@ -29,6 +29,9 @@ const VALUES = [
   '::ffff:1.2.3.4',
   '2001:db8::1',
   '2001:db8::/32',
+  '2001:db8::ff/32',
+  '[2001:db8::1]:443',
+  '2001:db8::2',
   'evil.example',
   'Evil.Example.',
   'a.evil.example',
@@ -45,6 +48,12 @@ const VALUES = [
 
 const PROBES = {
   v4: ['1.2.3.4', '1.2.3.5', '10.1.2.3', '10.9.9.9', '11.0.0.1'],
+  v6: [
+    '2001:0db8:0000:0000:0000:0000:0000:0001',
+    '2001:0db8:0000:0000:0000:0000:0000:0002',
+    '2001:0db8:ffff:0000:0000:0000:0000:0001',
+    '2001:0db9:0000:0000:0000:0000:0000:0001',
+  ],
   host: ['evil.example', 'x.evil.example', 'a.evil.example', 'b.example', 'z.b.example', 'c.example', 'd.example'],
   url: [
     'http://evil.example/x',
@@ -88,6 +97,7 @@ function hits(s: IndicatorStore): string[] {
     out.push(`${what}: ${o.map((h) => `${h.type} ${h.value} ${JSON.stringify(h.meta)}`).join(', ')}`);
   };
   for (const v of PROBES.v4) take(v, (o) => s.matchV4(parseIPv4(v), o));
+  for (const v of PROBES.v6) take(v, (o) => s.matchV6(v.replace(/:/g, ''), o));
   for (const h of PROBES.host) take(h, (o) => s.matchHost(h, o));
   for (const u of PROBES.url) take(u, (o) => s.matchUrl(u, o));
   return out;
@@ -151,7 +161,15 @@ describe('slot-order inserts', () => {
     const rows: string[] = [];
     for (let i = 0; i < 3 * PLACE_BATCH + 7; i++) {
       const k = Math.floor(i / 3);
-      rows.push(i % 3 === 0 ? `10.0.${(k % 50000) >> 8}.${k & 255}` : i % 3 === 1 ? `h${k % 40000}.example` : `http://u${k % 30000}.example/p`);
+      rows.push(
+        i % 3 === 0
+          ? k % 2 === 0
+            ? `10.0.${(k % 50000) >> 8}.${k & 255}`
+            : `2001:db8::${(k % 40000).toString(16)}`
+          : i % 3 === 1
+            ? `h${k % 40000}.example`
+            : `http://u${k % 30000}.example/p`,
+      );
     }
     // a value keeps its meta, except every 7th row (merged into the first's)
     const values = rows.map((v, i): [string, number] => [v, i % 7 === 0 ? 2 : v.length % 2]);
