@@ -739,8 +739,8 @@ export class WordTable {
 
 // ---------------------------------------------------------------------------------- slot order
 
-/** Pending inserts placed at a time (`StrTable.placePending`, the builder's IPv4 batch): ≈ 0.25–0.75 MB of scratch. */
-export const PLACE_BATCH = 1 << 16;
+/** Pending inserts placed at a time (`StrTable.placePending`, the builder's IPv4 and IPv6 batches): 64–384 KB of scratch each. */
+export const PLACE_BATCH = 1 << 14;
 
 /** Scratch of the batch being placed (one batch at a time in a thread): home slots, and their order. */
 let batchHomes: Int32Array | null = null;

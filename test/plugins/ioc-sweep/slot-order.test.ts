@@ -159,16 +159,18 @@ describe('slot-order inserts', () => {
 
   it('places more than one batch, duplicates across batches included', () => {
     const rows: string[] = [];
-    for (let i = 0; i < 3 * PLACE_BATCH + 7; i++) {
-      const k = Math.floor(i / 3);
+    // more than one batch of each kind; every value comes back in a later batch
+    for (let i = 0; i < 7 * PLACE_BATCH + 7; i++) {
+      const k = Math.floor(i / 3) % 20000;
+      const kind = i % 3 === 0 ? (Math.floor(i / 3) % 2 === 0 ? 'v4' : 'v6') : i % 3 === 1 ? 'domain' : 'url';
       rows.push(
-        i % 3 === 0
-          ? k % 2 === 0
-            ? `10.0.${(k % 50000) >> 8}.${k & 255}`
-            : `2001:db8::${(k % 40000).toString(16)}`
-          : i % 3 === 1
-            ? `h${k % 40000}.example`
-            : `http://u${k % 30000}.example/p`,
+        kind === 'v4'
+          ? `10.0.${k >> 8}.${k & 255}`
+          : kind === 'v6'
+            ? `2001:db8::${k.toString(16)}`
+            : kind === 'domain'
+              ? `h${k}.example`
+              : `http://u${k}.example/p`,
       );
     }
     // a value keeps its meta, except every 7th row (merged into the first's)
