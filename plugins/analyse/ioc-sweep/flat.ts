@@ -388,15 +388,17 @@ export class StrTable {
     if (p === 0) return 0;
     this.pending = 0;
     this.reserve(this.n);
+    // everything read before the first loop: V8 compiles a hot loop on the spot (OSR) and a read it had
+    // not seen run yet would throw that code away on every batch
     const pend = this.pend!;
     const mask = this.mask;
-    const homes = batchHomeSlots();
-    for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
-    const order = batchSlotOrder(p, 31 - Math.clz32(mask + 1));
     const slots = this.slots;
     const entries = this.entries;
     const arena = this.arena;
     const dead: number[] = [];
+    const homes = batchHomeSlots();
+    for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
+    const order = batchSlotOrder(p, 31 - Math.clz32(mask + 1));
     for (let k = 0; k < p; k++) {
       const i = order[k]!;
       const h = pend[2 * i]!;

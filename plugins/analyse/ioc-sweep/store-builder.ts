@@ -448,10 +448,10 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const t = this.v4;
     t.reserve(t.n + n);
     const pend = this.v4Pend!;
+    const counts = this.tally; // read before the first loop (see `StrTable.placePending`)
     const homes = batchHomeSlots();
     for (let i = 0; i < n; i++) homes[i] = t.home1(pend[3 * i]!, pend[3 * i + 1]!);
     const order = batchSlotOrder(n, t.slotBits);
-    const counts = this.tally;
     for (let k = 0; k < n; k++) {
       const i = 3 * order[k]!;
       const len = pend[i + 1]!;
@@ -511,10 +511,10 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const t = this.v6;
     t.reserve(t.n + n);
     const pend = this.v6Pend!;
+    const counts = this.tally;
     const homes = batchHomeSlots();
     for (let i = 0; i < n; i++) homes[i] = t.home(pend[6 * i]!, pend[6 * i + 1]!, pend[6 * i + 2]!, pend[6 * i + 3]!, pend[6 * i + 4]!);
     const order = batchSlotOrder(n, t.slotBits);
-    const counts = this.tally;
     for (let k = 0; k < n; k++) {
       const i = 6 * order[k]!;
       const len = pend[i + 4]!;
