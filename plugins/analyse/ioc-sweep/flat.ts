@@ -253,6 +253,13 @@ export class Arena {
     return true;
   }
 
+  /** The stored `[off, off + len)` equals the stored `[off2, off2 + len)`. */
+  equalsStored(off: number, len: number, off2: number): boolean {
+    const d = this.data;
+    for (let i = 0; i < len; i++) if (d[off + i] !== d[off2 + i]) return false;
+    return true;
+  }
+
   /** The bytes `b[start, start + len)` equal the stored `[off, off + len)`. */
   equalsBytes(off: number, len: number, b: Uint8Array, start: number): boolean {
     const d = this.data;
@@ -325,6 +332,129 @@ export class StrTable {
     this.entries[3 * entry + 2] = ref;
   }
 
+  /** Entries appended (`appendBytes`, `appendString`) whose slots are not placed yet: `[hash, entry]` pairs. */
+  private pend: Int32Array | null = null;
+  private pending = 0;
+
+  /** Entries appended and not placed yet. */
+  get pendingCount(): number {
+    return this.pending;
+  }
+
+  /**
+   * Append an entry for the text whose code units are the bytes `b[start, end)` (hash `h`) with
+   * `ref`; its slot is placed by `placePending` (until then `find` does not see it).
+   */
+  appendBytes(b: Uint8Array, start: number, end: number, h: number, ref: number): void {
+    const e = this.newEntry(end - start, ref);
+    this.entries[3 * e] = this.arena.addBytes(b, start, end);
+    this.note(h, e);
+  }
+
+  /** `appendBytes` for the string `s`. */
+  appendString(s: string, h: number, ref: number): void {
+    const e = this.newEntry(s.length, ref);
+    this.entries[3 * e] = this.arena.add(s);
+    this.note(h, e);
+  }
+
+  private newEntry(len: number, ref: number): number {
+    if (3 * (this.n + 1) > this.entries.length) this.entries = grownI32(this.entries, 6 * (this.n + 1));
+    const e = this.n++;
+    this.entries[3 * e + 1] = len;
+    this.entries[3 * e + 2] = ref;
+    return e;
+  }
+
+  private note(h: number, e: number): void {
+    if (this.pending === PLACE_BATCH) throw new Error('place the pending entries first');
+    const pend = (this.pend ??= new Int32Array(2 * PLACE_BATCH));
+    pend[2 * this.pending] = h;
+    pend[2 * this.pending + 1] = e;
+    this.pending++;
+  }
+
+  /**
+   * Place the pending entries in the slots, in the order of their home slots: the table is walked
+   * front to back once instead of at random per entry. Equal texts share a home and meet there in
+   * entry order, so of equal texts the first entry is the one placed; each later one is reported to
+   * `dup(kept, dropped)` and taken out of `entries` (later entries move down, slots renumbered; its
+   * text stays in the arena, unused). The slots end up holding the same entries as `find` then
+   * `insert` per entry would give, possibly in other places within a run of full slots. Returns the
+   * number of entries dropped. The owner places them by `PLACE_BATCH` at most (`pendingCount`).
+   */
+  placePending(dup: (kept: number, dropped: number) => void): number {
+    const p = this.pending;
+    if (p === 0) return 0;
+    this.pending = 0;
+    this.reserve(this.n);
+    // everything read before the first loop: V8 compiles a hot loop on the spot (OSR) and a read it had
+    // not seen run yet would throw that code away on every batch
+    const pend = this.pend!;
+    const mask = this.mask;
+    const slots = this.slots;
+    const entries = this.entries;
+    const arena = this.arena;
+    const dead: number[] = [];
+    const homes = batchHomeSlots();
+    for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
+    const order = batchSlotOrder(p, 31 - Math.clz32(mask + 1));
+    for (let k = 0; k < p; k++) {
+      const i = order[k]!;
+      const h = pend[2 * i]!;
+      const e = pend[2 * i + 1]!;
+      const len = entries[3 * e + 1]!;
+      let j = h & mask;
+      for (;;) {
+        const v = slots[2 * j + 1]!;
+        if (v === 0) {
+          slots[2 * j] = h;
+          slots[2 * j + 1] = e + 1;
+          break;
+        }
+        if (slots[2 * j] === h) {
+          const kk = 3 * (v - 1);
+          if (entries[kk + 1] === len && arena.equalsStored(entries[kk]!, len, entries[3 * e]!)) {
+            dup(v - 1, e);
+            dead.push(e);
+            break;
+          }
+        }
+        j = (j + 1) & mask;
+      }
+    }
+    if (dead.length > 0) this.dropEntries(dead.sort((x, y) => x - y));
+    return dead.length;
+  }
+
+  /** Take the entries `dead` (ascending; none of them in a slot) out: later entries move down, slots renumbered. */
+  private dropEntries(dead: number[]): void {
+    const n = this.n;
+    const first = dead[0]!;
+    const entries = this.entries;
+    const remap = new Int32Array(n - first); // entry first + i → its new index
+    let w = first;
+    let d = 0;
+    for (let e = first; e < n; e++) {
+      if (d < dead.length && dead[d] === e) {
+        d++;
+        continue;
+      }
+      remap[e - first] = w;
+      entries[3 * w] = entries[3 * e]!;
+      entries[3 * w + 1] = entries[3 * e + 1]!;
+      entries[3 * w + 2] = entries[3 * e + 2]!;
+      w++;
+    }
+    this.n = w;
+    if (w === first) return; // only the last entries dropped: no slot holds a moved one
+    const slots = this.slots;
+    for (let j = 1; j < slots.length; j += 2) {
+      const v = slots[j]!;
+      if (v > first) slots[j] = remap[v - 1 - first]! + 1;
+    }
+  }
+
   /** Room for `n` entries in all without growing (a load sized ahead avoids the rehashes of doubling). */
   reserve(n: number): void {
     let cap = this.mask + 1;
@@ -395,6 +525,8 @@ export class StrTable {
   }
 
   trim(): void {
+    if (this.pending > 0) throw new Error('place the pending entries first');
+    this.pend = null;
     if (this.entries.length !== 3 * this.n) this.entries = grownI32(this.entries, 3 * this.n);
   }
 
@@ -516,6 +648,48 @@ export class WordTable {
     return -1;
   }
 
+  /** The slot a one-word key's probe starts at. */
+  home1(w0: number, len: number): number {
+    return wordHash(w0, 0, 0, 0, len) & this.mask;
+  }
+
+  /** The slot a key's probe starts at. */
+  home(w0: number, w1: number, w2: number, w3: number, len: number): number {
+    return wordHash(w0, w1, w2, w3, len) & this.mask;
+  }
+
+  /** log2 of the slot count. */
+  get slotBits(): number {
+    return 31 - Math.clz32(this.mask + 1);
+  }
+
+  /** `findOrAdd` in a table of one word per key (IPv4): the same probe, slots and growth. */
+  findOrAdd1(w0: number, len: number, ref: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    const tag = len + 1;
+    let i = wordHash(w0, 0, 0, 0, len) & mask;
+    for (;;) {
+      const k = 3 * i;
+      const t = slots[k + 1]!;
+      if (t === 0) {
+        if ((this.n + 1) * 2 > mask + 1) {
+          this.rehash(2 * (mask + 1));
+          this.n++;
+          this.place(w0, 0, 0, 0, len, ref);
+          return -1;
+        }
+        this.n++;
+        slots[k] = w0;
+        slots[k + 1] = tag;
+        slots[k + 2] = ref;
+        return -1;
+      }
+      if (t === tag && slots[k] === w0) return k;
+      i = (i + 1) & mask;
+    }
+  }
+
   private place(w0: number, w1: number, w2: number, w3: number, len: number, ref: number): void {
     const slots = this.slots;
     const stride = this.stride;
@@ -563,6 +737,56 @@ export class WordTable {
   get bytes(): number {
     return this.slots.byteLength;
   }
+}
+
+// ---------------------------------------------------------------------------------- slot order
+
+/** Pending inserts placed at a time (`StrTable.placePending`, the builder's IPv4 and IPv6 batches): 64–384 KB of scratch each. */
+export const PLACE_BATCH = 1 << 14;
+
+/** Scratch of the batch being placed (one batch at a time in a thread): home slots, and their order. */
+let batchHomes: Int32Array | null = null;
+let batchOrder: Int32Array | null = null;
+
+/** The home-slot scratch for a batch (`PLACE_BATCH` at most), to fill before `batchSlotOrder`. */
+export function batchHomeSlots(): Int32Array {
+  return (batchHomes ??= new Int32Array(PLACE_BATCH));
+}
+
+/** `slotOrder` of the first `n` of `batchHomeSlots()`, into scratch of its own. */
+export function batchSlotOrder(n: number, bits: number): Int32Array {
+  return slotOrder(batchHomes!, n, bits, (batchOrder ??= new Int32Array(PLACE_BATCH)));
+}
+
+/** Buckets of `slotOrder`: 2^11. */
+const ORDER_BITS = 11;
+/** Below this many keys `slotOrder` keeps index order (the walk saves nothing; the count pass would cost). */
+export const ORDER_MIN = 256;
+const orderCount = new Int32Array(1 << ORDER_BITS);
+
+/**
+ * The indexes `0 … n-1` ordered by the top bits of their home slots `homes[i]` (each in
+ * `[0, 2^bits)`), equal buckets in index order (one counting-sort pass into `out`). Inserting keys in
+ * this order walks a table front to back instead of jumping over all of it (a cache and TLB miss per
+ * key): a bucket spans at most 1/2048 of the slots. Fewer than `ORDER_MIN` keys stay in index order.
+ */
+export function slotOrder(homes: Int32Array, n: number, bits: number, out: Int32Array): Int32Array {
+  if (n < ORDER_MIN) {
+    for (let i = 0; i < n; i++) out[i] = i;
+    return out;
+  }
+  const shift = bits > ORDER_BITS ? bits - ORDER_BITS : 0;
+  const count = orderCount;
+  count.fill(0);
+  for (let i = 0; i < n; i++) count[homes[i]! >>> shift]!++;
+  let sum = 0;
+  for (let d = 0; d < count.length; d++) {
+    const c = count[d]!;
+    count[d] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < n; i++) out[count[homes[i]! >>> shift]!++] = i;
+  return out;
 }
 
 // ------------------------------------------------------------------------------------------- bits

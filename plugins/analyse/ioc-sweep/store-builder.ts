@@ -5,7 +5,7 @@
  * the hosts of URL keys for the URL gate); the store keeps none of it.
  */
 import { v4PrefixKey, parseIPv4, parseIPv6, mappedV4, parseIp, parseHost, normaliseUrl, isIndicatorDomain, isNormalHost, schemeEnd } from './normalise.js';
-import { Arena, Bits, RefLists, StrTable, WordTable, gateBits, hashRange, fmix } from './flat.js';
+import { Arena, Bits, PLACE_BATCH, RefLists, StrTable, WordTable, batchHomeSlots, batchSlotOrder, gateBits, hashRange, fmix } from './flat.js';
 import { IndicatorStore, MIN_V4_PREFIX, MIN_V6_PREFIX, hexWord, topMask, type Meta, type SkipReason, type StoreCounts, type TypeHint } from './store.js';
 
 /** Labels of a domain (dots + 1). */
@@ -219,7 +219,7 @@ export abstract class IndicatorParser {
 }
 
 export class IndicatorStoreBuilder extends IndicatorParser {
-  readonly counts: StoreCounts = {
+  private readonly tally: StoreCounts = {
     'ipv4-addr': 0,
     'ipv6-addr': 0,
     'ipv4-cidr': 0,
@@ -253,6 +253,12 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     super();
   }
 
+  /** Indicators by type, duplicates and masked host bits so far. */
+  get counts(): StoreCounts {
+    this.flush();
+    return this.tally;
+  }
+
   get size(): number {
     const c = this.counts;
     return c['ipv4-addr'] + c['ipv6-addr'] + c['ipv4-cidr'] + c['ipv6-cidr'] + c['domain-name'] + c.url;
@@ -278,6 +284,8 @@ export class IndicatorStoreBuilder extends IndicatorParser {
    */
   seal(): IndicatorStore {
     this.writable();
+    this.flush();
+    this.v4Pend = this.v6Pend = null;
     this.sealed = true;
     this.arena.trim();
     this.lists.trim();
@@ -289,7 +297,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const hh = this.urlHostHashes;
     for (let i = 0; i < this.urlHostCount; i++) ug.set(hh[i]! >>> ug.shift);
     return new IndicatorStore(this.feed, {
-      counts: { ...this.counts },
+      counts: { ...this.tally },
       metas: this.metas,
       lists: this.lists,
       arena: this.arena,
@@ -351,8 +359,8 @@ export class IndicatorStoreBuilder extends IndicatorParser {
    */
   reserve(n: { v4: number; v6: number; domains: number; urls: number; arena: number }): void {
     this.writable();
-    this.v4.reserve(this.v4.n + n.v4);
-    this.v6.reserve(this.v6.n + n.v6);
+    this.v4.reserve(this.v4.n + this.v4Pending + n.v4);
+    this.v6.reserve(this.v6.n + this.v6Pending + n.v6);
     this.domains.reserve(this.domains.n + n.domains);
     this.urls.reserve(this.urls.n + n.urls);
     this.arena.reserve(n.arena);
@@ -390,9 +398,8 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     return i;
   }
 
-  /** `ref` with `meta` added, or null when `meta` is already there. */
-  private mergeRef(ref: number, meta: Meta): number | null {
-    const i = this.metaRef(meta);
+  /** `ref` with the meta of index `i` added, or null when it is already there. */
+  private mergeRefIndex(ref: number, i: number): number | null {
     if (ref >= 0) return ref === i ? null : this.lists.push([ref], 0, 1, i);
     const d = this.lists.data;
     const at = -ref - 1;
@@ -405,21 +412,61 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     return lens.includes(len) ? lens : [...lens, len].sort((a, b) => b - a);
   }
 
+  /** The prefix length `addV4` saw last (in `v4Lens` already: a feed's addresses repeat one length). */
+  private lastV4Len = -1;
+
   addV4(n: number, len: number, meta: Meta): void {
     this.writable();
     const key = v4PrefixKey(n, len) | 0;
-    if ((len < 32 && len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0)) this.counts.host_bits_masked++;
-    this.v4Lens = this.addLen(this.v4Lens, len);
-    const t = this.v4;
-    const slot = t.findOrAdd(key, 0, 0, 0, len, this.metaRef(meta));
-    let added = true;
-    if (slot >= 0) {
-      const r = this.mergeRef(t.ref(slot), meta);
-      if (r === null) added = false;
-      else t.setRef(slot, r);
+    if (len !== 32 && ((len > 0 && (n << len) >>> 0 !== 0) || (len === 0 && n !== 0))) this.tally.host_bits_masked++;
+    if (len !== this.lastV4Len) {
+      this.v4Lens = this.addLen(this.v4Lens, len);
+      this.lastV4Len = len;
     }
-    if (added) this.counts[len === 32 ? 'ipv4-addr' : 'ipv4-cidr']++;
-    else this.counts.duplicates++;
+    const at = this.v4Pending;
+    const pend = (this.v4Pend ??= new Int32Array(3 * PLACE_BATCH));
+    pend[3 * at] = key;
+    pend[3 * at + 1] = len;
+    pend[3 * at + 2] = this.metaRef(meta);
+    this.v4Pending = at + 1;
+    if (at + 1 === PLACE_BATCH) this.flushV4();
+  }
+
+  /** IPv4 prefixes added but not yet in the table: `[key, len, meta index]` (`addV4` defers; `flushV4` inserts them in slot order). */
+  private v4Pending = 0;
+  private v4Pend: Int32Array | null = null;
+
+  /**
+   * Insert the pending IPv4 prefixes: the table sized for all of them first, then each inserted in
+   * the order of its home slot (line order among equal slots, so the first of equal keys is the one
+   * kept and metadata merge in line order). The same keys, refs and counts as inserting each at once.
+   */
+  private flushV4(): void {
+    const n = this.v4Pending;
+    if (n === 0) return;
+    this.v4Pending = 0;
+    const t = this.v4;
+    t.reserve(t.n + n);
+    const pend = this.v4Pend!;
+    const counts = this.tally; // read before the first loop (see `StrTable.placePending`)
+    const homes = batchHomeSlots();
+    for (let i = 0; i < n; i++) homes[i] = t.home1(pend[3 * i]!, pend[3 * i + 1]!);
+    const order = batchSlotOrder(n, t.slotBits);
+    for (let k = 0; k < n; k++) {
+      const i = 3 * order[k]!;
+      const len = pend[i + 1]!;
+      const slot = t.findOrAdd1(pend[i]!, len, pend[i + 2]!);
+      if (slot >= 0) {
+        const r = this.mergeRefIndex(t.ref(slot), pend[i + 2]!);
+        if (r === null) {
+          counts.duplicates++;
+          continue;
+        }
+        t.setRef(slot, r);
+      }
+      if (len === 32) counts['ipv4-addr']++;
+      else counts['ipv4-cidr']++;
+    }
   }
 
   addV6(hex: string, len: number, meta: Meta): void {
@@ -433,55 +480,97 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const m1 = w1 & topMask(len - 32);
     const m2 = w2 & topMask(len - 64);
     const m3 = w3 & topMask(len - 96);
-    if (len < 128 && (m0 !== w0 || m1 !== w1 || m2 !== w2 || m3 !== w3)) this.counts.host_bits_masked++;
-    this.v6Lens = this.addLen(this.v6Lens, len);
+    if (len < 128 && (m0 !== w0 || m1 !== w1 || m2 !== w2 || m3 !== w3)) this.tally.host_bits_masked++;
+    if (len !== this.lastV6Len) {
+      this.v6Lens = this.addLen(this.v6Lens, len);
+      this.lastV6Len = len;
+    }
+    const at = this.v6Pending;
+    const pend = (this.v6Pend ??= new Int32Array(6 * PLACE_BATCH));
+    pend[6 * at] = m0;
+    pend[6 * at + 1] = m1;
+    pend[6 * at + 2] = m2;
+    pend[6 * at + 3] = m3;
+    pend[6 * at + 4] = len;
+    pend[6 * at + 5] = this.metaRef(meta);
+    this.v6Pending = at + 1;
+    if (at + 1 === PLACE_BATCH) this.flushV6();
+  }
+
+  /** The prefix length `addV6Words` saw last (in `v6Lens` already). */
+  private lastV6Len = -1;
+  /** IPv6 prefixes added but not yet in the table: `[word × 4, len, meta index]` (as the IPv4 ones). */
+  private v6Pending = 0;
+  private v6Pend: Int32Array | null = null;
+
+  /** `flushV4` for the IPv6 prefixes. */
+  private flushV6(): void {
+    const n = this.v6Pending;
+    if (n === 0) return;
+    this.v6Pending = 0;
     const t = this.v6;
-    const slot = t.findOrAdd(m0, m1, m2, m3, len, this.metaRef(meta));
-    let added = true;
-    if (slot >= 0) {
-      const r = this.mergeRef(t.ref(slot), meta);
-      if (r === null) added = false;
-      else t.setRef(slot, r);
+    t.reserve(t.n + n);
+    const pend = this.v6Pend!;
+    const counts = this.tally;
+    const homes = batchHomeSlots();
+    for (let i = 0; i < n; i++) homes[i] = t.home(pend[6 * i]!, pend[6 * i + 1]!, pend[6 * i + 2]!, pend[6 * i + 3]!, pend[6 * i + 4]!);
+    const order = batchSlotOrder(n, t.slotBits);
+    for (let k = 0; k < n; k++) {
+      const i = 6 * order[k]!;
+      const len = pend[i + 4]!;
+      const slot = t.findOrAdd(pend[i]!, pend[i + 1]!, pend[i + 2]!, pend[i + 3]!, len, pend[i + 5]!);
+      if (slot >= 0) {
+        const r = this.mergeRefIndex(t.ref(slot), pend[i + 5]!);
+        if (r === null) {
+          counts.duplicates++;
+          continue;
+        }
+        t.setRef(slot, r);
+      }
+      if (len === 128) counts['ipv6-addr']++;
+      else counts['ipv6-cidr']++;
     }
-    if (added) this.counts[len === 128 ? 'ipv6-addr' : 'ipv6-cidr']++;
-    else this.counts.duplicates++;
   }
 
-  /** Add `s` to a string table; false when it was there with this meta already. */
-  private addString(t: StrTable, s: string, h: number, meta: Meta): boolean {
-    const e = t.find(s, 0, s.length, h);
-    if (e < 0) {
-      t.insert(s, h, this.metaRef(meta));
-      return true;
-    }
-    const r = this.mergeRef(t.ref(e), meta);
-    if (r === null) return false;
-    t.setRef(e, r);
-    return true;
+  /**
+   * Everything added goes into the tables: the pending IPv4 prefixes, and the slots of the pending
+   * domain and URL entries (each table filled in the order of its slots, see `flushV4` and
+   * `StrTable.placePending`). Counts are complete after it.
+   */
+  private flush(): void {
+    this.flushV4();
+    this.flushV6();
+    this.flushStrings(this.domains, 'domain-name');
+    this.flushStrings(this.urls, 'url');
   }
 
-  /** `addString` for the text whose code units are the bytes `b[s, e)`. */
-  private addBytes(t: StrTable, b: Uint8Array, s: number, e: number, h: number, meta: Meta): boolean {
-    const at = t.findOrAddBytes(b, s, e, h, this.metaRef(meta));
-    if (at < 0) return true;
-    const r = this.mergeRef(t.ref(at), meta);
-    if (r === null) return false;
-    t.setRef(at, r);
-    return true;
+  /** Place a string table's pending entries; an entry whose text is there already merges its meta into it, as `addString` did. */
+  private flushStrings(t: StrTable, kind: 'domain-name' | 'url'): void {
+    const tally = this.tally;
+    const pending = t.pendingCount;
+    const dropped = t.placePending((kept, dup) => {
+      const r = this.mergeRefIndex(t.ref(kept), t.ref(dup));
+      if (r === null) tally.duplicates++;
+      else {
+        t.setRef(kept, r);
+        tally[kind]++;
+      }
+    });
+    tally[kind] += pending - dropped;
   }
 
   addDomainBytes(b: Uint8Array, s: number, e: number, h: number, labels: number, meta: Meta): void {
     this.writable();
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
-    if (this.addBytes(this.domains, b, s, e, h, meta)) this.counts['domain-name']++;
-    else this.counts.duplicates++;
+    this.domains.appendBytes(b, s, e, h, this.metaRef(meta));
+    if (this.domains.pendingCount === PLACE_BATCH) this.flushStrings(this.domains, 'domain-name');
   }
 
   addUrlKeyBytes(b: Uint8Array, s: number, e: number, h: number, hostHash: number, meta: Meta): void {
     this.writable();
     this.noteUrlHost(hostHash);
-    if (this.addBytes(this.urls, b, s, e, h, meta)) this.counts.url++;
-    else this.counts.duplicates++;
+    this.urls.appendBytes(b, s, e, h, this.metaRef(meta));
+    if (this.urls.pendingCount === PLACE_BATCH) this.flushStrings(this.urls, 'url');
   }
 
   private noteUrlHost(hostHash: number): void {
@@ -501,8 +590,8 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   addDomainHashed(d: string, h: number, labels: number, meta: Meta): void {
     this.writable();
     this.labelMask |= 1 << (labels > 31 ? 31 : labels);
-    if (this.addString(this.domains, d, h, meta)) this.counts['domain-name']++;
-    else this.counts.duplicates++;
+    this.domains.appendString(d, h, this.metaRef(meta));
+    if (this.domains.pendingCount === PLACE_BATCH) this.flushStrings(this.domains, 'domain-name');
   }
 
   addUrlKey(key: string, meta: Meta): void {
@@ -513,35 +602,37 @@ export class IndicatorStoreBuilder extends IndicatorParser {
   addUrlKeyHashed(key: string, h: number, hostHash: number, meta: Meta): void {
     this.writable();
     this.noteUrlHost(hostHash);
-    if (this.addString(this.urls, key, h, meta)) this.counts.url++;
-    else this.counts.duplicates++;
+    this.urls.appendString(key, h, this.metaRef(meta));
+    if (this.urls.pendingCount === PLACE_BATCH) this.flushStrings(this.urls, 'url');
   }
 
   addUrlPair(http: string, https: string, meta: Meta): void {
     this.addUrlKey(http, meta);
-    this.counts.url--; // one indicator, two keys
+    this.tally.url--; // one indicator, two keys
     this.addUrlKey(https, meta);
   }
 
   /** `addUrlPair` with both keys' hashes computed already. */
   addUrlPairHashed(http: string, hHttp: number, hostHttp: number, https: string, hHttps: number, hostHttps: number, meta: Meta): void {
     this.addUrlKeyHashed(http, hHttp, hostHttp, meta);
-    this.counts.url--;
+    this.tally.url--;
     this.addUrlKeyHashed(https, hHttps, hostHttps, meta);
   }
 
   // The same address with another port is the same indicator (ports are informative): first wins.
   addV4Port(n: number, port: number, meta: Meta): void {
+    this.flushV4();
     if (this.v4.find(n | 0, 0, 0, 0, 32) >= 0) {
-      this.counts.duplicates++;
+      this.tally.duplicates++;
       return;
     }
     this.addV4(n, 32, this.portMeta(meta, port));
   }
 
   addV6Port(w0: number, w1: number, w2: number, w3: number, port: number, meta: Meta): void {
+    this.flushV6();
     if (this.v6.find(w0, w1, w2, w3, 128) >= 0) {
-      this.counts.duplicates++;
+      this.tally.duplicates++;
       return;
     }
     this.addV6Words(w0, w1, w2, w3, 128, this.portMeta(meta, port));

@@ -4,6 +4,9 @@
  * the reference (every value through `add`): same rows, skip reasons and samples, and the same store
  * to the byte.
  */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { loadPlain, reserveFor } from '../../../plugins/analyse/ioc-sweep/feeds/plain.js';
@@ -321,5 +324,85 @@ describe('plain lists: the line loop', () => {
     expect(hits((o) => store.matchV4(parseIPv4('10.0.5.5'), o))).toEqual(['10.0.5.5']);
     expect(hits((o) => store.matchHost('a.host1.example', o))).toEqual(['host1.example']);
     expect(hits((o) => store.matchUrl('http://u2.example/p/2', o))).toEqual(['http://u2.example/p/2']);
+  });
+
+  it('reads an address line to its newline as add() does, whatever ends the line', () => {
+    const values = [
+      '1.2.3.4',
+      '255.255.255.255',
+      '0.0.0.0',
+      '01.2.3.4',
+      '1.2.3.04',
+      '1.2.3.256',
+      '1.2.3.4/8',
+      '1.2.3.4/7',
+      '1.2.3.4/32',
+      '1.2.3.4/33',
+      '1.2.3.4/024',
+      '1.2.3.4/0008',
+      '1.2.3.4/',
+      '1.2.3.4/x',
+      '1.2.3.4.',
+      '1.2.3.4.5',
+      '1.2.3.4:80',
+      '1.2.3',
+      '4chan.org',
+      '123.example',
+      `1.2.3.4/${'1'.repeat(5000)}`,
+      `${'9'.repeat(5000)}.1.1.1`,
+    ];
+    const ends = ['\n', '\r\n', '\r\r\n', '\r', ' \n', '\t# c\n', ',\n', '\u00a0\n', ' \r\n', '\n\n', '\n# c\n', '\n\r\n'];
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.array(fc.tuple(fc.constantFrom(...values), fc.constantFrom(...ends)), { minLength: 1, maxLength: 12 }),
+        fc.boolean(),
+        (bom, rows, cut) => {
+          const text = (bom ? '\ufeff' : '') + rows.map(([v, e]) => v + e).join('');
+          sameLoad(cut ? text.slice(0, -1) : text);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    for (const v of values) for (const e of ends) sameLoad(`${v}${e}${v}`);
+  });
+
+  it('counts an address once across its spellings and types', () => {
+    const text = [
+      '1.2.3.4',
+      '1.2.3.4/32',
+      '1.2.3.4\r',
+      '::ffff:1.2.3.4',
+      '::ffff:102:304/128',
+      '1.2.3.0/24',
+      '1.2.3.9/24',
+      'http://1.2.3.4/x',
+      '1.2.3.4:80',
+      'a.b',
+      'A.B.',
+      'a.b',
+    ].join('\n');
+    sameLoad(text);
+    const { store, tally } = run(loadPlain, text);
+    expect(store.counts['ipv4-addr']).toBe(1);
+    expect(store.counts['ipv4-cidr']).toBe(1);
+    expect(store.counts.duplicates).toBe(8);
+    expect(tally.rows).toBe(12);
+  });
+
+  // the public feeds beside the project (../shared/data), read where they are: every text list as a plain list
+  const shared = fileURLToPath(new URL('../../../../shared/data/ioc-feeds', import.meta.url));
+  it.skipIf(!existsSync(shared))('loads the shared public feeds as the reference loop does', () => {
+    const files: string[] = [];
+    const walk = (d: string) => {
+      for (const n of readdirSync(d)) {
+        const f = join(d, n);
+        if (statSync(f).isDirectory()) walk(f);
+        else if (/\.(txt|csv|netset|ipset|list)$/i.test(n)) files.push(f);
+      }
+    };
+    walk(shared);
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) sameLoad(readFileSync(f, 'utf8'));
   });
 });

@@ -150,6 +150,18 @@ export function plainBytes(b: Buffer, from: number, to: number, parser: Indicato
   let firstData = at.firstData;
   let rows = 0;
   while (start < to) {
+    const first = b[start]!;
+    if (first >= 48 && first <= 57) {
+      // a dotted quad or IPv4 CIDR alone on its line (the commonest line): read to the newline once
+      const next = lineV4(b, start, to, parser, base);
+      if (next >= 0) {
+        lineNo++;
+        rows++;
+        firstData = false;
+        start = next;
+        continue;
+      }
+    }
     let end = start;
     let high = 0;
     let spaced = false; // a byte ≤ 32 (space, tab, CR...): trim and cut the token; else the line is the token
@@ -241,6 +253,36 @@ function addFastV4(b: Uint8Array, s: number, e: number, p: IndicatorParser, meta
   if (len > 32 || len < MIN_V4_PREFIX) return false;
   p.addV4(v4, len, meta);
   return true;
+}
+
+/**
+ * A line of `b` from `s` that is a dotted quad or `quad/len` (len 8…32) and nothing else but its
+ * newline (`\n`, `\r\n`, or the end at `to`): added as `addFastV4` adds it, and the start of the next
+ * line returned. -1 for any other line (nothing added; the general loop reads it).
+ */
+function lineV4(b: Uint8Array, s: number, to: number, p: IndicatorParser, meta: Meta): number {
+  let i = readQuad(b, s, to);
+  if (i < 0) return -1;
+  const v4 = quadValue;
+  let len = 32;
+  if (i < to && b[i] === 47) {
+    // `/len` of 1 to 3 digits, as `addFastV4` reads it
+    const d = i + 1;
+    len = 0;
+    for (i = d; i < to && i < d + 3; i++) {
+      const c = b[i]!;
+      if (c < 48 || c > 57) break;
+      len = len * 10 + c - 48;
+    }
+    if (i === d || len > 32 || len < MIN_V4_PREFIX) return -1;
+  }
+  if (i < to && b[i] === 13) i++;
+  if (i < to) {
+    if (b[i] !== 10) return -1;
+    i++;
+  }
+  p.addV4(v4, len, meta);
+  return i;
 }
 
 /** The groups of an IPv6 address as read (`addFastV6`), and the eight of the full address. */
