@@ -23,6 +23,13 @@ const WORKER_YOUNG_GENERATION_MB = 16;
 /** Released held batches (projection.ts) a copy is told about in one message when no batch carries them. */
 const RELEASES_PER_MESSAGE = 8;
 
+/**
+ * Batches a copy may have submitted but not released when it holds whole records for the main
+ * thread (projection.ts): running, waiting, or held while their projections wait for their readers.
+ * Held records outlive young-generation collections in the copy; fewer held, fewer promoted.
+ */
+const HELD_PER_COPY = 4;
+
 export interface SegmentResult {
   readonly outputs: Array<[string, string, Rec[]]>;
   stats: NodeDelta[];
@@ -129,6 +136,8 @@ class SegmentWorker {
   private fetchSeq = 0;
   /** Held batches released on the main thread, not yet told to the copy. */
   releases: string[] = [];
+  /** Batches whose whole records the copy holds for the main thread (projection.ts), not released yet. */
+  held = 0;
   private failed: Error | undefined;
 
   get broken(): boolean {
@@ -165,6 +174,7 @@ class SegmentWorker {
       this.waiting.delete(key);
       if (m.type === 'result') {
         this.outstanding--;
+        if (m.projected && projection) this.held++;
         this.onResult();
       }
       p.resolve(
@@ -279,8 +289,10 @@ export class WorkerPool {
         readers: new Map(projected.map((r) => [`${r.node}\0${r.port}`, r.readers])),
         owner: this,
         release: (w, key) => {
+          w.held--;
           // told to the copy with its next batch, or every few batches on their own
           if (w.releases.push(key) >= RELEASES_PER_MESSAGE) w.flushReleases();
+          this.wakeRoom();
         },
       };
   }
@@ -417,7 +429,7 @@ export class WorkerPool {
   async room(records: Batch, perWorker: number): Promise<void> {
     for (;;) {
       const w = this.target(records);
-      if (w.outstanding < perWorker || w.broken) return;
+      if ((w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken) return;
       await new Promise<void>((r) => this.roomWaiters.push(r));
     }
   }
