@@ -11,7 +11,19 @@ import { join, resolve } from 'node:path';
 import windowPlugin from '../../plugins/analyse/window/index.js';
 import { getPath, type Rec } from '../../src/api.js';
 import { configFor, createProcessor, processAll } from '../helpers/harness.js';
-import { decodeProjected, encodeProjected, overlay, projectLoop, projector, projectedRoutes } from '../../src/runtime/projection.js';
+import {
+  decodeProjected,
+  encodeProjected,
+  hold,
+  overlay,
+  projectLoop,
+  projector,
+  projectedRoutes,
+  readsOf,
+  released,
+  restore,
+} from '../../src/runtime/projection.js';
+import type { CompiledSpec } from '../../src/graph/build.js';
 import { findSegments } from '../../src/runtime/segments.js';
 import { encodes } from '../../src/runtime/sink-encode.js';
 import { loadSpec } from '../../src/spec/validate.js';
@@ -98,6 +110,50 @@ describe('projector', () => {
     expect(overlay(proj, proj, { ...whole })).toEqual(whole);
     expect(overlay({ ...proj, w: { late: true } }, proj, { ...whole })).toEqual({ ...whole, w: { late: true } });
     expect(overlay({ ...proj, b: 'replaced' }, proj, { ...whole })).toEqual({ ...whole, b: 'replaced' });
+  });
+});
+
+describe('held batches, with a fake copy', () => {
+  it('records emitted on a whole port come back whole, fetched by index; a released batch refuses', async () => {
+    const whole: Rec[] = [0, 1, 2, 3].map((i) => ({ a: i, b: { c: i, d: `d${i}` }, origin: { file: 'f', line: i } }));
+    const project = projector(['b.c', 'origin']);
+    const projections = whole.map(project);
+    const asked: number[][] = [];
+    let releases = 0;
+    hold(
+      projections,
+      2,
+      {},
+      async (idx) => (asked.push(idx), idx.map((i) => structuredClone(whole[i]!))),
+      () => releases++,
+    );
+    const late = [{ ...projections[3]!, window: { late: true } }, projections[1]!];
+    const back = restore(late, 'n');
+    expect(asked).toEqual([[3, 1]]); // posted before restore returns
+    expect(await back).toEqual([{ ...whole[3]!, window: { late: true } }, whole[1]]);
+    released(projections);
+    expect(releases).toBe(0); // two readers
+    released(projections.slice());
+    expect(releases).toBe(1);
+    await expect(restore([projections[0]!], 'n')).rejects.toThrow(/after the batch that held it was processed/);
+    // records without a handle pass as they are
+    expect(await restore([{ x: 1 }], 'n')).toEqual([{ x: 1 }]);
+  });
+  it('reads() that lists a field or port it cannot have fails the run at start, naming the node', () => {
+    const specWith = (reads: unknown) =>
+      ({
+        nodes: new Map([
+          [
+            'n',
+            { name: 'n', kind: 'analyse', config: {}, inputs: [], plugin: { def: { name: 'p', kind: 'analyse', ports: ['out', 'late'], reads: () => reads } } },
+          ],
+        ]),
+      }) as unknown as CompiledSpec;
+    expect(readsOf(specWith({ fields: ['a.b'], whole: ['late'] }), 'n')).toEqual({ fields: ['a.b'], whole: ['late'] });
+    expect(readsOf(specWith(undefined), 'n')).toBeUndefined();
+    expect(() => readsOf(specWith({ fields: ['a.__proto__'] }), 'n')).toThrow(/'a.__proto__'/);
+    expect(() => readsOf(specWith({ fields: ['a'], whole: ['nope'] }), 'n')).toThrow(/'nope' in whole/);
+    expect(() => readsOf(specWith({}), 'n')).toThrow(/no \{ fields/);
   });
 });
 
