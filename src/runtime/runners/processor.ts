@@ -50,7 +50,7 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
       ack?.release();
       restores--;
     });
-    restoring.catch(() => undefined); // reported when awaited
+    restoring.catch((err) => state.fail(err, 'SLUICE_E_RUNTIME', name)); // at once, not when next awaited
     return restores > RESTORES_IN_FLIGHT ? restoring : undefined;
   };
   const driver = new ChainDriver<Ack | null>(
