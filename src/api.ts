@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.4';
+export const API_VERSION = '1.5';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -265,6 +265,11 @@ export interface ProcessorDef<C = any> extends PluginDefBase<C> {
    * record (windows, suppression). May depend on the config.
    */
   parallel?: ParallelMode | ((config: C) => ParallelMode);
+  /**
+   * The fields of its input records this processor reads (API 1.5; see `ReadFields`), as a function
+   * of the validated, defaulted and frozen config; undefined when it reads them all. Optional.
+   */
+  reads?(config: C): ReadFields | undefined;
   /** Build the instance. `config` is validated, defaulted and frozen. */
   create(config: C, ctx: PluginContext): ProcessorInstance | Promise<ProcessorInstance>;
 }
@@ -333,4 +338,32 @@ export interface EncodedBatch<E = unknown> {
    * cache the encoder keeps. Ignored when the batch is encoded in the main thread.
    */
   readonly transfer?: readonly ArrayBuffer[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read fields (API 1.5): a processor that reads only some fields of its input records.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a processor reads of its input records (`ProcessorDef.reads`). When its input comes from a
+ * parallel chain (worker threads) and every main-thread node reading that output declares this,
+ * the runtime sends it a **projection** of each record: an object holding only the `fields` (and
+ * `origin`), which is far cheaper to move between threads than the whole record. The whole records
+ * stay in the worker until the processor is done with their batch.
+ *
+ * - `fields`: dotted paths (`'source.ip'`, `'@timestamp'`), each meaning the value at that path and
+ *   everything under it. A projection has every listed path (a missing one holds `undefined`), and
+ *   reads through a path give what they would give on the whole record. `origin` is always kept.
+ *   A field read but not listed reads as missing: list every field that the config makes the
+ *   plugin read (keys, aggregates, time fields, samples...).
+ * - `whole`: the ports on which the processor emits input records themselves — the record, or a
+ *   shallow copy of it with top-level fields added or replaced (`{ ...rec, extra }`). The runtime
+ *   replaces each such record by the whole record, with the fields the processor added or replaced
+ *   on top, before it reaches the port's readers (order kept on each port). Such records must be
+ *   emitted from `process` for the batch that held them (not kept for a later batch, `tick` or
+ *   `finish`). Records on other ports must not be input records or contain them.
+ */
+export interface ReadFields {
+  fields: readonly string[];
+  whole?: readonly string[];
 }

@@ -23,6 +23,7 @@ import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
 import { chooseWorkers } from './workers.js';
 import { encodedRoutes, encodes, makeEncoder, type EncodedRoute } from './sink-encode.js';
+import { projectedRoutes } from './projection.js';
 
 export interface RunOptions {
   /** Base directory for node state (checkpoints). */
@@ -92,7 +93,16 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   // Worker threads start now: they load their plugin modules while the prepares run here.
   const pools = new Map<string, WorkerPool>();
   for (const seg of layout.segments) {
-    const o = { stateDir: opts.stateDir, logLevel: opts.logLevel ?? 'info', once: !!opts.once, observed: obs !== undefined, encoded: routesOf.get(seg) };
+    // Outputs read only by main-thread nodes that declare what they read cross as projections (API 1.5).
+    const projected = projectedRoutes(spec, seg, layout.segments, (sink) => encodes(spec, sink), obs && ((n, p) => obs.wants(n, p)));
+    const o = {
+      stateDir: opts.stateDir,
+      logLevel: opts.logLevel ?? 'info',
+      once: !!opts.once,
+      observed: obs !== undefined,
+      encoded: routesOf.get(seg),
+      projected,
+    };
     pools.set(
       seg.nodes[0]!,
       WorkerPool.launch(spec, seg, workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))),

@@ -7,12 +7,15 @@
  * in the shaped form (`ShapedWire`); only a batch that form cannot carry is structured-cloned.
  */
 import { blockArrays, blockOriginKey, blockRecords, copyBlock, type Batch, type Block, type Rec } from '../record.js';
+import { decodeProjected, transferOfProjected, type ProjectedWire } from './projection.js';
 
 export type WireBatch =
   | { kind: 'block'; block: Block }
   | { kind: 'lines'; file: string; first: number; text: string; raw: Array<[number, string]> }
   | KafkaWire
   | ShapedWire
+  /** Projections of records (projection.ts): what a main-thread reader declared it reads. */
+  | ProjectedWire
   | { kind: 'records'; records: Rec[] };
 
 /**
@@ -87,6 +90,7 @@ export function encodeBatch(records: Rec[]): WireBatch {
 
 /** The memory a wire batch can hand over to the receiving thread instead of copying it. */
 export function transferOf(w: WireBatch): ArrayBuffer[] {
+  if (w.kind === 'projected') return transferOfProjected(w);
   if (w.kind !== 'shaped') return [];
   return [w.ids.buffer, w.tags.buffer, w.nums.buffer, w.refs.buffer] as ArrayBuffer[];
 }
@@ -166,6 +170,7 @@ export function decodeBatch(b: WireBatch, keep = false): Rec[] {
     return recs;
   }
   if (b.kind === 'records') return b.records;
+  if (b.kind === 'projected') return decodeProjected(b);
   if (b.kind === 'kafka') return decodeKafka(b);
   if (b.kind === 'block') return blockRecords(b.block);
   const lines = b.text.split('\n');

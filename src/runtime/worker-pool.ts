@@ -10,6 +10,7 @@ import type { EncodedWire, FromWorker, LeavingWire, ToWorker, WorkerInit } from 
 import type { EncodedRoute } from './sink-encode.js';
 import { decodeBatch, encodeForWorker, originKey, type NodeDelta } from './wire.js';
 import { RunError } from './run-error.js';
+import { forgetHeld, heldKey, hold, type ProjectedRoute } from './projection.js';
 
 /**
  * Young-generation size of a worker thread. A worker's records live for one chunk (`CHUNK`) and die
@@ -19,6 +20,16 @@ import { RunError } from './run-error.js';
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
 
+/** Released held batches (projection.ts) a copy is told about in one message when no batch carries them. */
+const RELEASES_PER_MESSAGE = 8;
+
+/**
+ * Batches a copy may have submitted but not released when it holds whole records for the main
+ * thread (projection.ts): running, waiting, or held while their projections wait for their readers.
+ * Held records outlive young-generation collections in the copy; fewer held, fewer promoted.
+ */
+const HELD_PER_COPY = 4;
+
 export interface SegmentResult {
   readonly outputs: Array<[string, string, Rec[]]>;
   stats: NodeDelta[];
@@ -26,6 +37,22 @@ export interface SegmentResult {
   readonly settled?: unknown[];
   /** Batches encoded for sinks in the worker (sink-encode.ts): [node, port, sink, batch]. */
   readonly encoded?: EncodedWire;
+}
+
+/** How a copy's projected outputs are held (projection.ts): their readers, and the release of a batch. */
+interface Projection {
+  /** Readers per `node\0port`. */
+  readers: Map<string, number>;
+  owner: object;
+  release(w: SegmentWorker, key: string): void;
+}
+
+/** A result's outputs that are projections: their indexes, the batch, the copy holding the records. */
+interface HeldOutputs {
+  indexes: number[];
+  seq: number;
+  worker: SegmentWorker;
+  projection: Projection;
 }
 
 /**
@@ -42,6 +69,7 @@ class WireResult implements SegmentResult {
     private readonly forwarded: ReadonlySet<string>,
     readonly settled?: unknown[],
     readonly encoded?: EncodedWire,
+    private readonly held?: HeldOutputs,
   ) {}
   get outputs(): Array<[string, string, Rec[]]> {
     if (this.built === undefined) {
@@ -49,6 +77,22 @@ class WireResult implements SegmentResult {
       const keep = this.forwarded;
       this.built = (this.wire ?? []).map(([node, port, w]) => [node, port, decodeBatch(w, keep.size > 0 && keep.has(`${node}\0${port}`))]);
       this.wire = undefined;
+      const h = this.held;
+      if (h !== undefined) {
+        // projections: each gets its handle, the whole records stay in the copy until released
+        for (const i of h.indexes) {
+          const [node, port, records] = this.built[i]!;
+          const key = heldKey(h.seq, `${node}\0${port}`);
+          const readers = h.projection.readers.get(`${node}\0${port}`) ?? 1;
+          hold(
+            records,
+            readers,
+            h.projection.owner,
+            (indexes) => h.worker.fetch(key, indexes),
+            () => h.projection.release(h.worker, key),
+          );
+        }
+      }
     }
     return this.built;
   }
@@ -88,6 +132,12 @@ class SegmentWorker {
   readonly worker: Worker;
   outstanding = 0;
   private readonly waiting = new Map<number | string, Pending>();
+  private readonly fetches = new Map<number, { resolve(r: Rec[]): void; reject(e: Error): void }>();
+  private fetchSeq = 0;
+  /** Held batches released on the main thread, not yet told to the copy. */
+  releases: string[] = [];
+  /** Batches whose whole records the copy holds for the main thread (projection.ts), not released yet. */
+  held = 0;
   private failed: Error | undefined;
 
   get broken(): boolean {
@@ -99,6 +149,7 @@ class SegmentWorker {
     onFatal: (e: Error) => void,
     private readonly onResult: () => void,
     forwarded: ReadonlySet<string>,
+    projection?: Projection,
   ) {
     const label = segmentLabel(init.segment);
     this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
@@ -111,12 +162,19 @@ class SegmentWorker {
         onFatal(e);
         return;
       }
+      if (m.type === 'fetched') {
+        const f = this.fetches.get(m.id);
+        this.fetches.delete(m.id);
+        f?.resolve(decodeBatch(m.records));
+        return;
+      }
       const key = m.type === 'result' ? m.seq : m.type;
       const p = this.waiting.get(key);
       if (!p) return;
       this.waiting.delete(key);
       if (m.type === 'result') {
         this.outstanding--;
+        if (m.projected && projection) this.held++;
         this.onResult();
       }
       p.resolve(
@@ -127,6 +185,7 @@ class SegmentWorker {
               forwarded,
               m.type === 'result' ? m.settled : undefined,
               m.type === 'ready' ? undefined : m.encoded,
+              m.type === 'result' && m.projected && projection ? { indexes: m.projected, seq: m.seq, worker: this, projection } : undefined,
             )
           : new WireResult(undefined, [], forwarded),
       );
@@ -146,6 +205,31 @@ class SegmentWorker {
     this.onResult(); // wake anyone waiting for room on this copy
     for (const p of this.waiting.values()) p.reject(e);
     this.waiting.clear();
+    for (const f of this.fetches.values()) f.reject(e);
+    this.fetches.clear();
+  }
+
+  /** The whole records at `indexes` of the batch the copy holds under `key` (posted now). */
+  fetch(key: string, indexes: number[]): Promise<Rec[]> {
+    if (this.failed) return Promise.reject(this.failed);
+    const id = this.fetchSeq++;
+    return new Promise((res, rej) => {
+      this.fetches.set(id, { resolve: res, reject: rej });
+      try {
+        this.worker.postMessage({ type: 'fetch', id, key, indexes } satisfies ToWorker);
+      } catch (err) {
+        this.fetches.delete(id);
+        rej(err);
+      }
+    });
+  }
+
+  /** Tell the copy about the batches released so far (when not carried by a batch). */
+  flushReleases(): void {
+    if (this.releases.length === 0 || this.failed) return;
+    const keys = this.releases;
+    this.releases = [];
+    this.worker.postMessage({ type: 'release', keys } satisfies ToWorker);
   }
 
   request(key: number | string, msg: ToWorker | null, transfer: ArrayBuffer[] = []): Promise<SegmentResult> {
@@ -197,9 +281,23 @@ export class WorkerPool {
     private readonly initFor: (index: number) => WorkerInit,
     private readonly onFatal: (e: Error) => void,
     private readonly forwarded: ReadonlySet<string>,
+    projected: readonly ProjectedRoute[] = [],
   ) {
     this.slots = new Array(n).fill(undefined);
+    if (projected.length)
+      this.projection = {
+        readers: new Map(projected.map((r) => [`${r.node}\0${r.port}`, r.readers])),
+        owner: this,
+        release: (w, key) => {
+          w.held--;
+          // told to the copy with its next batch, or every few batches on their own
+          if (w.releases.push(key) >= RELEASES_PER_MESSAGE) w.flushReleases();
+          this.wakeRoom();
+        },
+      };
   }
+
+  private readonly projection: Projection | undefined;
 
   /** Copies started so far (a by-origin segment starts the others when a source first needs them). */
   get started(): number {
@@ -207,7 +305,7 @@ export class WorkerPool {
   }
 
   private start(index: number): SegmentWorker {
-    const w = new SegmentWorker(this.initFor(index), this.onFatal, () => this.wakeRoom(), this.forwarded);
+    const w = new SegmentWorker(this.initFor(index), this.onFatal, () => this.wakeRoom(), this.forwarded, this.projection);
     this.slots[index] = w;
     this.workers.push(w);
     return w;
@@ -225,7 +323,7 @@ export class WorkerPool {
     spec: CompiledSpec,
     segment: Segment,
     n: number,
-    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean; encoded?: EncodedRoute[] },
+    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean; encoded?: EncodedRoute[]; projected?: ProjectedRoute[] },
     onFatal: (e: Error) => void,
   ): WorkerPool {
     const nodes = segment.nodes.map((name) => {
@@ -233,6 +331,7 @@ export class WorkerPool {
       return { name, kind: node.kind, plugin: node.plugin.def.name, from: node.plugin.from, config: node.config };
     });
     const encoded = o.encoded ?? [];
+    const projected = o.projected ?? [];
     const initFor = (index: number): WorkerInit => ({
       specFile: spec.file,
       pipeline: spec.name,
@@ -244,8 +343,9 @@ export class WorkerPool {
       index,
       observed: !!o.observed,
       ...(encoded.length ? { encoded } : {}),
+      ...(projected.length ? { projected } : {}),
     });
-    const pool = new WorkerPool(segment, n, initFor, onFatal, forwardedPorts(spec, segment, n));
+    const pool = new WorkerPool(segment, n, initFor, onFatal, forwardedPorts(spec, segment, n), projected);
     const now = segment.mode === 'by-origin' ? Math.min(1, n) : n;
     for (let i = 0; i < now; i++) pool.start(i);
     return pool;
@@ -329,7 +429,7 @@ export class WorkerPool {
   async room(records: Batch, perWorker: number): Promise<void> {
     for (;;) {
       const w = this.target(records);
-      if (w.outstanding < perWorker || w.broken) return;
+      if ((w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken) return;
       await new Promise<void>((r) => this.roomWaiters.push(r));
     }
   }
@@ -340,9 +440,14 @@ export class WorkerPool {
     const seq = this.seq++;
     const key = this.segment.mode === 'by-origin' ? originKey(records) : undefined;
     const { wire, transfer } = encodeForWorker(records);
-    if (key === undefined) return w.request(seq, { type: 'batch', seq, batch: wire }, transfer);
+    const msg: ToWorker & { type: 'batch' } = { type: 'batch', seq, batch: wire };
+    if (w.releases.length) {
+      msg.release = w.releases;
+      w.releases = [];
+    }
+    if (key === undefined) return w.request(seq, msg, transfer);
     const settled = this.settled.get(key);
-    const msg: ToWorker = settled ? { type: 'batch', seq, batch: wire, settled } : { type: 'batch', seq, batch: wire };
+    if (settled) msg.settled = settled;
     return w.request(seq, msg, transfer).then((r) => {
       // from now on the source's batches may go to any copy (those already sent stay where they are)
       if (r.settled && !this.settled.has(key)) this.settled.set(key, r.settled);
@@ -372,6 +477,7 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
+    forgetHeld(this);
     await Promise.all(
       this.workers.map(async (w) => {
         try {
@@ -385,6 +491,7 @@ export class WorkerPool {
   }
 
   async terminate(): Promise<void> {
+    forgetHeld(this);
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }

@@ -21,6 +21,7 @@ import { asRunError, RunError, type RunErrorCode } from './run-error.js';
 import { deepFreeze } from '../util/freeze.js';
 import type { Segment } from './segments.js';
 import { checkEncoded, makeEncoder, transferOfEncoded, type EncodedRoute } from './sink-encode.js';
+import { encodeProjected, HANDLE_SPAN, heldKey, projector, type ProjectedRoute } from './projection.js';
 
 /** One node of the segment as the main thread compiled it. */
 export interface WorkerNode {
@@ -47,6 +48,11 @@ export interface WorkerInit {
   observed?: boolean;
   /** Outputs read by sinks that encode in the workers (sink-encode.ts): encoded here, at the chain's end. */
   encoded?: EncodedRoute[];
+  /**
+   * Outputs read only by main-thread nodes that declare the fields they read (projection.ts): sent
+   * as projections, their whole records held here until the main thread releases their batch.
+   */
+  projected?: ProjectedRoute[];
 }
 
 /** Records leaving the segment: [node, port, records]. */
@@ -63,14 +69,28 @@ export type ToWorker =
    * `settled`: the settled states of the segment's by-origin nodes (`Segment.byOrigin` order) for
    * the batch's source, when that source's batches may go to any copy (see `OriginStates`).
    */
-  | { type: 'batch'; seq: number; batch: WireBatch; settled?: unknown[] }
+  | { type: 'batch'; seq: number; batch: WireBatch; settled?: unknown[]; release?: string[] }
+  /** The whole records at `indexes` of a held batch (`key`: see `heldKey`); answered at once. */
+  | { type: 'fetch'; id: number; key: string; indexes: number[] }
+  /** Held batches the main thread is done with (also carried by `batch`). */
+  | { type: 'release'; keys: string[] }
   | { type: 'update'; node: string; value: unknown }
   | { type: 'finish' }
   | { type: 'close' };
 export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
   /** `settled`: the batch's source has settled in this copy (its states, as in `batch`); sent once per source. */
-  | { type: 'result'; seq: number; outputs: LeavingWire; stats: NodeDelta[]; settled?: unknown[]; encoded?: EncodedWire }
+  /** `projected`: indexes into `outputs` of projections whose whole records this copy holds. */
+  | {
+      type: 'result';
+      seq: number;
+      outputs: LeavingWire;
+      stats: NodeDelta[];
+      settled?: unknown[];
+      encoded?: EncodedWire;
+      projected?: number[];
+    }
+  | { type: 'fetched'; id: number; records: WireBatch }
   | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[]; encoded?: EncodedWire }
   | { type: 'closed' }
   /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
@@ -170,9 +190,31 @@ async function main(): Promise<void> {
     post({ type: 'ready', stats: take() });
   };
 
-  // One message at a time: a plugin sees one batch at a time, in order.
+  const projectors = new Map<string, string[]>();
+  for (const r of init.projected ?? []) projectors.set(`${r.node}\u0000${r.port}`, r.fields);
+  /** Whole records of projected batches, by `heldKey`, until released. */
+  const held = new Map<string, Rec[]>();
+  const release = (keys: readonly string[]) => {
+    for (const k of keys) held.delete(k);
+  };
+
+  // One message at a time: a plugin sees one batch at a time, in order. Fetches and releases of
+  // held records are answered at once (they touch nothing a batch uses), in the order they came.
   let queue = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
+    if (msg.type === 'fetch') {
+      try {
+        const recs = held.get(msg.key);
+        if (recs === undefined)
+          throw new RunError('SLUICE_E_WORKER', undefined, `records of a released batch were asked for (${msg.key.split('\u0000').join('.')})`);
+        const wire = encodeBatch(msg.indexes.map((i) => recs[i]!));
+        return post({ type: 'fetched', id: msg.id, records: wire }, transferOf(wire));
+      } catch (err) {
+        return postError(err);
+      }
+    }
+    if (msg.type === 'release') return release(msg.keys);
+    if (msg.type === 'batch' && msg.release) release(msg.release);
     queue = queue.then(() => handle(msg));
   });
   const handle = async (msg: ToWorker): Promise<void> => {
@@ -192,7 +234,10 @@ async function main(): Promise<void> {
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
           const encoded = encoders && encodeOutputs(encoders, outputs, transfer);
-          const result: FromWorker = { type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer), stats: take() };
+          const wires = new Map<number, WireBatch>();
+          const projected = projectors.size ? project(outputs, msg.seq, wires) : undefined;
+          const result: FromWorker = { type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer, wires), stats: take() };
+          if (projected) result.projected = projected;
           if (settled) result.settled = settled;
           if (encoded) result.encoded = encoded;
           return post(result, transfer);
@@ -227,6 +272,29 @@ async function main(): Promise<void> {
       postError(err);
     }
   };
+
+  /**
+   * Encode the outputs sent as projections (into `wires`, by index), holding their records until
+   * released; the indexes of those outputs, or undefined when none.
+   */
+  function project(outputs: Leaving, seq: number, wires: Map<number, WireBatch>): number[] | undefined {
+    let out: number[] | undefined;
+    for (let i = 0; i < outputs.length; i++) {
+      const [node, p, records] = outputs[i]!;
+      const route = `${node}\u0000${p}`;
+      const fields = projectors.get(route);
+      if (fields === undefined || records.length === 0 || records.length > HANDLE_SPAN) continue;
+      const wire = encodeProjected(records, fields);
+      if (wire !== undefined) wires.set(i, wire);
+      else {
+        const proj = projector(fields);
+        outputs[i] = [node, p, records.map((r) => proj(r))];
+      }
+      held.set(heldKey(seq, route), records);
+      (out ??= []).push(i);
+    }
+    return out;
+  }
 
   /** The driver's `out`: records of a port read outside the segment. */
   function collect(outputs: Leaving, step: number, p: string, records: Rec[]): void {
@@ -370,11 +438,11 @@ function postError(err: unknown): void {
 }
 
 /** The records leaving the segment in their wire form (see wire.ts), the memory to transfer added to `transfer`. */
-function toWire(outputs: Leaving, transfer: ArrayBuffer[]): LeavingWire {
+function toWire(outputs: Leaving, transfer: ArrayBuffer[], made?: ReadonlyMap<number, WireBatch>): LeavingWire {
   const out: LeavingWire = new Array(outputs.length);
   for (let i = 0; i < outputs.length; i++) {
     const [node, port, records] = outputs[i]!;
-    const wire = encodeBatch(records);
+    const wire = made?.get(i) ?? encodeBatch(records);
     for (const b of transferOf(wire)) transfer.push(b);
     out[i] = [node, port, wire];
   }

@@ -20,6 +20,12 @@
  *   An `out` read only by sinks that encode (API 1.4, sink-encode.ts: the archive's `hdfs` and `file`
  *   sinks) is no reason either: its records are serialised in the workers and only bytes cross
  *   (bench/RESULTS.md, "Sinks encoding in the worker threads").
+ *   An `out` read only by main-thread processors that declare the fields they read (API 1.5,
+ *   projection.ts: the window) crosses as projections, far cheaper than the records; it still
+ *   counts here: with `--workers 2` the copies hold every batch's whole records until the window is
+ *   done with it (for its `late` records), and two copies with a window on the main thread measured
+ *   1.5–1.7× the CPU of one thread on 1M lines, no clear wall-clock gain on two shared cores
+ *   (bench/RESULTS.md, "The window reads projections"). `--workers 2` runs it that way.
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").

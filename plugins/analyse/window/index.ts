@@ -31,6 +31,9 @@ export interface WindowConfig {
   samples: number;
 }
 
+/** The field whose value `samples` takes from a window's records. */
+const SAMPLE_FIELD = 'event.original';
+
 /** Why a record went to `late`. */
 export const LATE_REASONS = ['LATE', 'NO_TIMESTAMP', 'MISSING_KEY'] as const;
 
@@ -180,6 +183,18 @@ export default definePlugin<WindowConfig>({
     },
   },
   ports: ['out', 'windows', 'alerts', 'late'],
+  // What `process` reads of a record (API 1.5): its event time, its key fields, the aggregated
+  // fields, the raw line when alerts carry samples (and `origin`, always kept). `out` and `late`
+  // carry the input records themselves (`late` with `window` added).
+  reads(config) {
+    const fields = [config.time_field, ...keyFields(config)];
+    for (const spec of Object.values(config.aggregate)) {
+      const { field } = parseAgg(spec);
+      if (field !== undefined) fields.push(field);
+    }
+    if (config.samples > 0) fields.push(SAMPLE_FIELD);
+    return { fields: [...new Set(fields)], whole: ['out', 'late'] };
+  },
   examples: [
     {
       title: 'Requests per client over 5 minutes, every minute; alert above 600',
@@ -260,7 +275,7 @@ export default definePlugin<WindowConfig>({
     const keyWriters = keys.map(fieldWriter);
     const keyReaders = keys.map(fieldReader);
     const readTime = fieldReader(config.time_field);
-    const readOriginal = fieldReader('event.original');
+    const readOriginal = fieldReader(SAMPLE_FIELD);
     const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;

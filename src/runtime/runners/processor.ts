@@ -9,6 +9,10 @@ import type { Ack } from '../acks.js';
 import { ChainDriver } from '../chain.js';
 import type { SharedHolder } from '../prepare.js';
 import type { RunState } from '../state.js';
+import { hasHandles, readsOf, released, restore } from '../projection.js';
+
+/** Fetches of whole records (projection.ts) a processor may have outstanding before it waits for them. */
+const RESTORES_IN_FLIGHT = 16;
 
 /** How long a processor's input must be quiet before its `tick` is called, unless it says otherwise. */
 export const DEFAULT_TICK_MS = 1000;
@@ -24,9 +28,35 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
         busy: (ms: number) => obs.timing(name, 'process', ms / 1000),
       }
     : st;
+  // Ports on which the node emits its input records (API 1.5 `reads`), read by some node: records
+  // that arrived as projections are fetched back whole before they go on (projection.ts), in order
+  // per port; the batch's ack is held until they are dispatched.
+  const whole = new Set(
+    (readsOf(state.spec, name)?.whole ?? []).filter((p) =>
+      state.spec.order.some((n) => state.spec.nodes.get(n)!.inputs.some((i) => i.node === name && i.port === p)),
+    ),
+  );
+  let restoring: Promise<void> = Promise.resolve();
+  let restores = 0;
+  const restoreThen = (ack: Ack | null, port: string, records: Rec[]): Promise<void> | undefined => {
+    ack?.retain();
+    const fetched = restore(records, name); // fetches posted now, before the batch is released
+    fetched.catch(() => undefined); // reported below, in order
+    restores++;
+    restoring = restoring.then(async () => {
+      const recs = await fetched;
+      const w = state.dispatchPort(name, port, recs, ack, false);
+      if (w !== undefined) await w;
+      ack?.release();
+      restores--;
+    });
+    restoring.catch((err) => state.fail(err, 'SLUICE_E_RUNTIME', name)); // at once, not when next awaited
+    return restores > RESTORES_IN_FLIGHT ? restoring : undefined;
+  };
   const driver = new ChainDriver<Ack | null>(
     [{ name, inst, holder, counter, leaving: 'all' }],
-    (ack: Ack | null, _step: number, port: string, records: Rec[]) => state.dispatchPort(name, port, records, ack, false),
+    (ack: Ack | null, _step: number, port: string, records: Rec[]) =>
+      whole.size > 0 && whole.has(port) && hasHandles(records) ? restoreThen(ack, port, records) : state.dispatchPort(name, port, records, ack, false),
   );
   // A processor with `tick` is told when its input has been quiet for `tickIntervalMs`, between
   // batches: its outputs go out without an ack, like `finish`'s (what they derive from was acked
@@ -43,8 +73,10 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
       }
       const env = batch[0]!;
       await driver.runBatch(env.records, env.ack);
+      if (Array.isArray(env.records)) released(env.records);
       env.ack?.release();
     }
+    await restoring;
     if (!state.failed) await driver.finish(null);
   } catch (err) {
     state.fail(err, 'SLUICE_E_RUNTIME', name);
