@@ -607,6 +607,8 @@ function writeResults(
           old
             .slice(j, k >= 0 ? k + 1 : undefined)
             .replace(/^## Profile \(automatic\)[^\n]*\n+/, '')
+            // kept from an earlier run: say so once, however many runs keep it
+            .replace(/(\s*_\(from an earlier `--profile` run\)_)+\s*$/, '')
             .trim() + '\n\n_(from an earlier `--profile` run)_';
     }
   }
