@@ -6,6 +6,7 @@
  * Each field a record is read for is read once, whatever number of aggregates use it.
  */
 import type { Rec } from '../../../src/api.js';
+import { addId, sizeOf, ValueIds, type IdList } from './distinct.js';
 
 export type AggKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'distinct';
 export const AGG_KINDS: readonly AggKind[] = ['count', 'sum', 'min', 'max', 'avg', 'distinct'];
@@ -20,8 +21,7 @@ export interface Aggregate {
   field: number;
 }
 
-/** Per field: [present, n numeric, sum, min, max]. */
-const SLOTS = 5;
+/** Per numeric field: [present, n numeric, sum, min, max]; a field only counted has [present]. */
 const PRESENT = 0,
   N = 1,
   SUM = 2,
@@ -32,12 +32,14 @@ export interface Pane {
   start: number;
   count: number;
   /**
-   * Per field, SLOTS numbers. A plain array of doubles, not a Float64Array: a pane is small and
-   * short-lived, and a typed array of this size gets a backing store of its own (an allocation
-   * outside the heap, freed by a finaliser), which cost more than the arithmetic.
+   * The fields' numbers (`Plan` lays them out), or null when no aggregate needs any. A plain array
+   * of doubles, not a Float64Array: a pane is small, and a typed array of this size gets a backing
+   * store of its own (an allocation outside the heap, freed by a finaliser), which cost more than
+   * the arithmetic.
    */
   nums: number[] | null;
-  sets: Set<unknown>[] | null;
+  /** Per field with a `distinct`, the ids of its values in this pane (distinct.ts). */
+  ids: IdList[] | null;
   /** The first raw lines (`event.original`) of the pane's records, when the node keeps samples. */
   samples: string[] | null;
 }
@@ -45,14 +47,18 @@ export interface Pane {
 export class Plan {
   readonly aggregates: Aggregate[] = [];
   readonly fields: string[] = [];
+  /** Per field, where its numbers start in a pane's `nums`, or -1 when it has none. */
+  private readonly slot: number[] = [];
   private readonly numeric: boolean[] = [];
-  /** A reader per field (`fieldReader`), in `fields` order. */
-  private readonly readers: FieldReader[] = [];
-  /** Index into a pane's `sets` per field, -1 when the field has no `distinct`. */
+  private nSlots = 0;
+  /** Index into a pane's `ids` per field, -1 when the field has no `distinct`. */
   private readonly setIndex: number[] = [];
   private nSets = 0;
+  /** The ids of `distinct` values, shared by every pane of the node. */
+  readonly valueIds: ValueIds;
 
-  constructor(spec: Readonly<Record<string, AggSpec>>) {
+  constructor(spec: Readonly<Record<string, AggSpec>>, idLimit?: number) {
+    const counted: boolean[] = [];
     for (const [name, s] of Object.entries(spec)) {
       const { kind, field } = parseAgg(s);
       let f = -1;
@@ -61,51 +67,70 @@ export class Plan {
         if (f === -1) {
           f = this.fields.length;
           this.fields.push(field);
-          this.readers.push(fieldReader(field));
           this.numeric.push(false);
+          counted.push(false);
           this.setIndex.push(-1);
         }
         if (kind === 'sum' || kind === 'min' || kind === 'max' || kind === 'avg') this.numeric[f] = true;
+        if (kind === 'count') counted[f] = true;
         if (kind === 'distinct' && this.setIndex[f] === -1) this.setIndex[f] = this.nSets++;
       }
       this.aggregates.push({ name, kind, field: f });
     }
+    for (let f = 0; f < this.fields.length; f++) {
+      const n = this.numeric[f] ? 5 : counted[f] ? 1 : 0;
+      this.slot.push(n ? this.nSlots : -1);
+      this.nSlots += n;
+    }
+    this.valueIds = new ValueIds(idLimit);
   }
 
   newPane(start: number): Pane {
     let nums: number[] | null = null;
-    if (this.fields.length) {
+    if (this.nSlots) {
       nums = [];
-      for (let f = 0; f < this.fields.length; f++) nums.push(0, 0, 0, Infinity, -Infinity); // SLOTS: present, n, sum, min, max
+      for (let f = 0; f < this.fields.length; f++) {
+        if (this.numeric[f])
+          nums.push(0, 0, 0, Infinity, -Infinity); // present, n, sum, min, max
+        else if (this.slot[f] !== -1) nums.push(0); // present
+      }
     }
-    let sets: Set<unknown>[] | null = null;
+    let ids: IdList[] | null = null;
     if (this.nSets) {
-      sets = new Array(this.nSets);
-      for (let i = 0; i < this.nSets; i++) sets[i] = new Set();
+      ids = new Array(this.nSets);
+      for (let i = 0; i < this.nSets; i++) ids[i] = [];
     }
-    return { start, count: 0, nums, sets, samples: null };
+    return { start, count: 0, nums, ids, samples: null };
   }
 
-  add(p: Pane, rec: Rec): void {
+  /** Add a record to `p`, given its values of `fields` at `values[at…]`. */
+  add(p: Pane, values: readonly unknown[], at: number): void {
     p.count++;
-    const readers = this.readers;
-    for (let f = 0; f < readers.length; f++) {
-      const v = readers[f]!(rec);
+    const nf = this.fields.length;
+    for (let f = 0; f < nf; f++) {
+      const v = values[at + f];
       if (v === undefined || v === null) continue;
-      const nums = p.nums!;
-      const b = f * SLOTS;
-      nums[b + PRESENT]!++;
-      if (this.numeric[f]) {
-        const x = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
-        if (Number.isFinite(x)) {
-          nums[b + N]!++;
-          nums[b + SUM]! += x;
-          if (x < nums[b + MIN]!) nums[b + MIN] = x;
-          if (x > nums[b + MAX]!) nums[b + MAX] = x;
+      const b = this.slot[f]!;
+      if (b !== -1) {
+        const nums = p.nums!;
+        nums[b + PRESENT]!++;
+        if (this.numeric[f]) {
+          const x = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
+          if (Number.isFinite(x)) {
+            nums[b + N]!++;
+            nums[b + SUM]! += x;
+            if (x < nums[b + MIN]!) nums[b + MIN] = x;
+            if (x > nums[b + MAX]!) nums[b + MAX] = x;
+          }
         }
       }
       const si = this.setIndex[f]!;
-      if (si !== -1) p.sets![si]!.add(v !== null && typeof v === 'object' ? JSON.stringify(v) : v);
+      if (si !== -1) {
+        const ids = p.ids!;
+        const list = ids[si]!;
+        const grown = addId(list, this.valueIds.id(typeof v === 'object' ? JSON.stringify(v) : v));
+        if (grown !== list) ids[si] = grown;
+      }
     }
   }
 
@@ -120,48 +145,31 @@ export class Plan {
         value = count;
       } else if (a.kind === 'distinct') {
         const si = this.setIndex[a.field]!;
-        // Union only when two or more panes hold values; start from the largest set.
-        let largest = -1;
-        let nonEmpty = 0;
-        for (let i = from; i < to; i++) {
-          const size = panes[i]!.sets![si]!.size;
-          if (size) {
-            nonEmpty++;
-            if (largest === -1 || size > panes[largest]!.sets![si]!.size) largest = i;
-          }
-        }
-        if (nonEmpty <= 1) value = largest === -1 ? 0 : panes[largest]!.sets![si]!.size;
+        if (to - from === 1) value = sizeOf(panes[from]!.ids![si]!);
         else {
-          // The size of the union, without building it: a value of another pane counts unless the
-          // largest set or an earlier pane holds it (copying the largest set cost more than this).
-          const big = panes[largest]!.sets![si]!;
-          let size = big.size;
-          for (let i = from; i < to; i++) {
-            if (i === largest) continue;
-            const set = panes[i]!.sets![si]!;
-            if (set.size === 0) continue;
-            next: for (const x of set) {
-              if (big.has(x)) continue;
-              for (let j = from; j < i; j++) if (j !== largest && panes[j]!.sets![si]!.has(x)) continue next;
-              size++;
-            }
-          }
+          const ids = this.valueIds;
+          ids.beginUnion();
+          let size = 0;
+          for (let i = from; i < to; i++) size += ids.count(panes[i]!.ids![si]!);
           value = size;
         }
       } else {
-        const b = a.field * SLOTS;
+        const b = this.slot[a.field]!;
         let present = 0,
           n = 0,
           sum = 0,
           min = Infinity,
           max = -Infinity;
-        for (let i = from; i < to; i++) {
-          const nums = panes[i]!.nums!;
-          present += nums[b + PRESENT]!;
-          n += nums[b + N]!;
-          sum += nums[b + SUM]!;
-          if (nums[b + MIN]! < min) min = nums[b + MIN]!;
-          if (nums[b + MAX]! > max) max = nums[b + MAX]!;
+        if (a.kind === 'count') {
+          for (let i = from; i < to; i++) present += panes[i]!.nums![b + PRESENT]!;
+        } else {
+          for (let i = from; i < to; i++) {
+            const nums = panes[i]!.nums!;
+            n += nums[b + N]!;
+            sum += nums[b + SUM]!;
+            if (nums[b + MIN]! < min) min = nums[b + MIN]!;
+            if (nums[b + MAX]! > max) max = nums[b + MAX]!;
+          }
         }
         switch (a.kind) {
           case 'count':
@@ -183,6 +191,18 @@ export class Plan {
       }
       writers[ai]!(out, value);
     }
+  }
+
+  /** Renumber the `distinct` ids from the panes still held (`ValueIds.compact`), when it is due. */
+  compactIds(held: () => Iterable<readonly Pane[]>): void {
+    if (!this.nSets || !this.valueIds.full) return;
+    this.valueIds.compact((renumber) => {
+      for (const panes of held())
+        for (const p of panes) {
+          const ids = p.ids!;
+          for (let si = 0; si < ids.length; si++) ids[si] = renumber(ids[si]!);
+        }
+    });
   }
 }
 

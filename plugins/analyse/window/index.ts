@@ -10,8 +10,10 @@
  */
 import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
-import { Plan, parseAgg, fieldReader, fieldWriter, type AggSpec } from './aggregates.js';
+import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
+import { recordReader } from './record-reader.js';
 import { WindowState, type ClosedWindow } from './state.js';
+import { TimeReader } from './time.js';
 import { Watermarks, type Partition } from './watermarks.js';
 
 type Severity = 'low' | 'medium' | 'high' | 'critical';
@@ -273,9 +275,13 @@ export default definePlugin<WindowConfig>({
     const nKeys = keys.length;
     const plan = new Plan(config.aggregate);
     const keyWriters = keys.map(fieldWriter);
-    const keyReaders = keys.map(fieldReader);
-    const readTime = fieldReader(config.time_field);
-    const readOriginal = fieldReader(SAMPLE_FIELD);
+    const nSamples = config.samples;
+    // Every field a record is read for, at once (record-reader.ts), in `vals`: the time at 0, the
+    // key fields from 1, the aggregated fields from `AT_FIELDS`, the raw line last (with samples).
+    const AT_FIELDS = 1 + nKeys;
+    const AT_ORIGINAL = AT_FIELDS + plan.fields.length;
+    const readFields = recordReader([config.time_field, ...keys, ...plan.fields, ...(nSamples ? [SAMPLE_FIELD] : [])]);
+    const vals: unknown[] = new Array(AT_ORIGINAL + (nSamples ? 1 : 0)).fill(undefined);
     const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;
@@ -289,7 +295,6 @@ export default definePlugin<WindowConfig>({
     });
     const alertSeverity = SEVERITY_SCORE[config.alert.severity];
     const alertTags = config.alert.tags;
-    const nSamples = config.samples;
     /** The first `nSamples` raw lines of a closed window's records, one per line; undefined when none. */
     const samplesOf = (c: ClosedWindow): string | undefined => {
       const lines: string[] = [];
@@ -302,9 +307,7 @@ export default definePlugin<WindowConfig>({
 
     const idleMs = config.idle_timeout === 'never' ? Infinity : parseDuration(config.idle_timeout);
     const marks = new Watermarks(idleMs);
-    // Timestamps repeat (second resolution, batches from one source): parse each distinct string once.
-    let lastTs: unknown;
-    let lastMs = NaN;
+    const times = new TimeReader();
     const closed: ClosedWindow[] = [];
     // Window bounds are aligned, so few distinct instants recur across keys: format each once.
     const isoCache = new Map<number, string>();
@@ -319,18 +322,6 @@ export default definePlugin<WindowConfig>({
     };
     let lateCount = 0;
     let spilled = 0;
-
-    const timeOf = (rec: Rec): number => {
-      const v = readTime(rec);
-      if (v === lastTs) return lastMs;
-      let ms: number;
-      if (typeof v === 'string') ms = Date.parse(v);
-      else if (typeof v === 'number' && Number.isFinite(v)) ms = v;
-      else return NaN;
-      lastTs = v;
-      lastMs = ms;
-      return ms;
-    };
 
     const lateRecord = (rec: Rec, reason: (typeof LATE_REASONS)[number], watermark = -Infinity): Rec => {
       lateCount++;
@@ -387,6 +378,10 @@ export default definePlugin<WindowConfig>({
 
     // Idle time is only measured when there is an idle timeout: without one the clock is never read.
     const clock = idleMs === Infinity ? () => 0 : () => Date.now();
+    // The panes every live key holds, for renumbering the `distinct` ids (distinct.ts).
+    const heldPanes = function* (): Iterable<Pane[]> {
+      for (const ks of state.keys.values()) yield ks.panes;
+    };
     return {
       // Tick often enough that a quiet stream's windows close within about a tenth of idle_timeout.
       ...(idleMs === Infinity
@@ -406,9 +401,12 @@ export default definePlugin<WindowConfig>({
         const values: unknown[] = new Array(nKeys);
         const now = clock();
         let part: Partition | undefined;
+        // nothing refers to pane ids outside the live keys between batches: renumber them here if due
+        plan.compactIds(heldPanes);
         for (let r = 0; r < records.length; r++) {
           const rec = records[r]!;
-          const t = timeOf(rec);
+          readFields(rec, vals);
+          const t = times.read(vals[0]);
           if (Number.isNaN(t)) {
             (late ??= []).push(lateRecord(rec, 'NO_TIMESTAMP'));
             continue;
@@ -416,14 +414,14 @@ export default definePlugin<WindowConfig>({
           let id = '';
           let missing = false;
           if (nKeys === 1) {
-            const v = keyReaders[0]!(rec);
+            const v = vals[1];
             if (v === undefined || v === null) missing = true;
             // Strings (nearly every key) are their own id; other types are tagged so 1 and "1" differ.
             else id = typeof v === 'string' ? v : '\u0001' + JSON.stringify(v);
             values[0] = v;
           } else if (nKeys > 1) {
             for (let k = 0; k < nKeys; k++) {
-              const v = keyReaders[k]!(rec);
+              const v = vals[1 + k];
               if (v === undefined || v === null) {
                 missing = true;
                 break;
@@ -465,9 +463,9 @@ export default definePlugin<WindowConfig>({
             }
             ks = state.newKey(id, values.slice());
           }
-          const pane = state.add(ks, t, rec);
+          const pane = state.add(ks, t, vals, AT_FIELDS);
           if (nSamples && (pane.samples === null || pane.samples.length < nSamples)) {
-            const original = readOriginal(rec);
+            const original = vals[AT_ORIGINAL];
             if (typeof original === 'string') (pane.samples ??= []).push(original);
           }
         }

@@ -6,7 +6,6 @@
  * Windows start at multiples of `slide` since the Unix epoch (UTC) and cover [start, start + size).
  * A pane is a slice of width gcd(size, slide); a window is the union of the panes it covers.
  */
-import type { Rec } from '../../../src/api.js';
 import type { Pane, Plan } from './aggregates.js';
 
 export interface KeyState {
@@ -102,8 +101,11 @@ export class WindowState {
     return Math.ceil(x / this.slide) * this.slide;
   }
 
-  /** Add a record at event time `t` to `key` (created when absent); returns the pane it went to. */
-  add(ks: KeyState, t: number, rec: Rec): Pane {
+  /**
+   * Add a record at event time `t` to `ks`, given its values of the plan's fields at `values[at…]`;
+   * returns the pane it went to.
+   */
+  add(ks: KeyState, t: number, values: readonly unknown[], at: number): Pane {
     const start = Math.floor(t / this.pane) * this.pane;
     const panes = ks.panes;
     let i = panes.length - 1;
@@ -117,7 +119,7 @@ export class WindowState {
       panes.splice(i + 1, 0, p);
       if (i === -1) this.schedule(ks);
     }
-    this.plan.add(p, rec);
+    this.plan.add(p, values, at);
     return p;
   }
 
