@@ -6,7 +6,7 @@
  * Each field a record is read for is read once, whatever number of aggregates use it.
  */
 import type { Rec } from '../../../src/api.js';
-import { addId, sizeOf, ValueIds, type IdList } from './distinct.js';
+import { addId, NO_IDS, sizeOf, ValueIds, type IdList } from './distinct.js';
 
 export type AggKind = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'distinct';
 export const AGG_KINDS: readonly AggKind[] = ['count', 'sum', 'min', 'max', 'avg', 'distinct'];
@@ -40,7 +40,10 @@ export interface Pane {
   nums: number[] | null;
   /** Per field with a `distinct`, the ids of its values in this pane (distinct.ts). */
   ids: IdList[] | null;
-  /** The first raw lines (`event.original`) of the pane's records, when the node keeps samples. */
+  /**
+   * The first raw lines (`event.original`) of the pane's records, when the node keeps samples; an
+   * exact-size array, replaced by a copy one longer for each line added.
+   */
   samples: string[] | null;
 }
 
@@ -51,6 +54,8 @@ export class Plan {
   private readonly slot: number[] = [];
   private readonly numeric: boolean[] = [];
   private nSlots = 0;
+  /** A new pane's `nums`, copied (an exact-size array of doubles). */
+  private readonly numsTemplate: number[] = [];
   /** Index into a pane's `ids` per field, -1 when the field has no `distinct`. */
   private readonly setIndex: number[] = [];
   private nSets = 0;
@@ -81,24 +86,19 @@ export class Plan {
       const n = this.numeric[f] ? 5 : counted[f] ? 1 : 0;
       this.slot.push(n ? this.nSlots : -1);
       this.nSlots += n;
+      if (this.numeric[f])
+        this.numsTemplate.push(0, 0, 0, Infinity, -Infinity); // present, n, sum, min, max
+      else if (n) this.numsTemplate.push(0); // present
     }
     this.valueIds = new ValueIds(idLimit);
   }
 
   newPane(start: number): Pane {
-    let nums: number[] | null = null;
-    if (this.nSlots) {
-      nums = [];
-      for (let f = 0; f < this.fields.length; f++) {
-        if (this.numeric[f])
-          nums.push(0, 0, 0, Infinity, -Infinity); // present, n, sum, min, max
-        else if (this.slot[f] !== -1) nums.push(0); // present
-      }
-    }
+    const nums = this.nSlots ? this.numsTemplate.slice() : null;
     let ids: IdList[] | null = null;
     if (this.nSets) {
       ids = new Array(this.nSets);
-      for (let i = 0; i < this.nSets; i++) ids[i] = [];
+      for (let i = 0; i < this.nSets; i++) ids[i] = NO_IDS;
     }
     return { start, count: 0, nums, ids, samples: null };
   }

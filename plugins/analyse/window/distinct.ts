@@ -22,13 +22,24 @@ export type IdList = number[] | Set<number>;
 /** Longest array of ids before a pane's list becomes a `Set`. */
 export const LIST_MAX = 16;
 
-/** Add `id` to `list`; returns the list (a new `Set` when the array outgrew `LIST_MAX`). */
+/** The list of a pane that has no value yet (shared, never written: `addId` returns a new one). */
+export const NO_IDS: IdList = Object.freeze([]) as unknown as number[];
+
+/**
+ * Add `id` to `list`; returns the list, or the one that replaces it. An array grows by a copy one
+ * longer (`push` would give it room for 16 more, and most panes keep a handful of ids for as long
+ * as their windows are open), and becomes a `Set` past `LIST_MAX`.
+ */
 export function addId(list: IdList, id: number): IdList {
   if (Array.isArray(list)) {
     if (list.includes(id)) return list;
-    if (list.length < LIST_MAX) {
-      list.push(id);
-      return list;
+    const n = list.length;
+    if (n < LIST_MAX) {
+      // a loop, not concat: the builtin cost several times more on arrays this short
+      const next: number[] = new Array(n + 1);
+      for (let i = 0; i < n; i++) next[i] = list[i]!;
+      next[n] = id;
+      return next;
     }
     const set = new Set(list);
     set.add(id);

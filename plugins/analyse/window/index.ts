@@ -12,7 +12,7 @@ import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, 
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
 import { recordReader } from './record-reader.js';
-import { WindowState, type ClosedWindow } from './state.js';
+import { WindowState, type ClosedWindow, type KeyId } from './state.js';
 import { TimeReader } from './time.js';
 import { Watermarks, type Partition } from './watermarks.js';
 
@@ -55,6 +55,38 @@ function keyFields(config: WindowConfig): string[] {
 
 function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/**
+ * The address of a canonical dotted IPv4 text (four decimal octets 0–255, no leading zeros) as a
+ * signed 32-bit integer (a small integer to V8), or -1 for any other text — and for
+ * `255.255.255.255`, whose integer is -1: that address keeps its text as its id.
+ */
+export function ipv4Number(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let ip = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || dots === 3) return -1;
+      ip = ip * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else {
+      const d = c - 0x30;
+      if (d < 0 || d > 9 || (digits === 1 && octet === 0)) return -1; // not a digit, or a leading zero
+      octet = octet * 10 + d;
+      if (octet > 255) return -1;
+      digits++;
+    }
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return (ip * 256 + octet) | 0;
 }
 
 /** Two dotted paths where one is the other or lies inside it. */
@@ -342,10 +374,9 @@ export default definePlugin<WindowConfig>({
     /** Turn closed windows into records on `windows` and `alerts`. */
     const materialise = (windows: Rec[], alerts: Rec[]): void => {
       if (!closed.length) return;
-      // Per key windows come in time order; across keys, order by end (stable).
-      let ordered = true;
-      for (let i = 1; i < closed.length && ordered; i++) ordered = closed[i - 1]!.end <= closed[i]!.end;
-      if (!ordered) closed.sort((a, b) => a.end - b.end);
+      // The records are built in the order the windows were closed, a key's windows one after
+      // another, while its panes are in the cache (each pane is in several windows); in time
+      // order they would be read key after key, window after window.
       for (const c of closed) {
         const start = isoOf(c.start);
         const end = isoOf(c.end);
@@ -356,6 +387,14 @@ export default definePlugin<WindowConfig>({
         };
         for (let k = 0; k < nKeys; k++) keyWriters[k]!(w, c.key.values[k]);
         plan.emit(c.panes, c.from, c.to, w, aggWriters);
+        c.record = w;
+      }
+      // Per key windows come in time order; across keys, order by end (stable).
+      let ordered = true;
+      for (let i = 1; i < closed.length && ordered; i++) ordered = closed[i - 1]!.end <= closed[i]!.end;
+      if (!ordered) closed.sort((a, b) => a.end - b.end);
+      for (const c of closed) {
+        const w = c.record!;
         windows.push(w);
         if (alertTest?.test(w)) {
           const event: Rec = { kind: 'alert', dataset: 'sluice.window', provider: ctx.node, severity: alertSeverity };
@@ -411,13 +450,20 @@ export default definePlugin<WindowConfig>({
             (late ??= []).push(lateRecord(rec, 'NO_TIMESTAMP'));
             continue;
           }
-          let id = '';
+          let id: KeyId = '';
           let missing = false;
           if (nKeys === 1) {
             const v = vals[1];
             if (v === undefined || v === null) missing = true;
-            // Strings (nearly every key) are their own id; other types are tagged so 1 and "1" differ.
-            else id = typeof v === 'string' ? v : '\u0001' + JSON.stringify(v);
+            else if (typeof v === 'string') {
+              // Strings (nearly every key) are their own id, an IPv4 address its number: a lookup by a
+              // small integer costs less than hashing and comparing a new string every record. Only
+              // the canonical text is a number, so two strings never share an id.
+              const ip = ipv4Number(v);
+              id = ip === -1 ? v : ip;
+            }
+            // other types are tagged so 1 and "1" differ
+            else id = '\u0001' + JSON.stringify(v);
             values[0] = v;
           } else if (nKeys > 1) {
             for (let k = 0; k < nKeys; k++) {
@@ -466,7 +512,7 @@ export default definePlugin<WindowConfig>({
           const pane = state.add(ks, t, vals, AT_FIELDS);
           if (nSamples && (pane.samples === null || pane.samples.length < nSamples)) {
             const original = vals[AT_ORIGINAL];
-            if (typeof original === 'string') (pane.samples ??= []).push(original);
+            if (typeof original === 'string') pane.samples = pane.samples === null ? [original] : [...pane.samples, original];
           }
         }
         const windows: Rec[] = [];

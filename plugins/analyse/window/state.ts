@@ -6,10 +6,14 @@
  * Windows start at multiples of `slide` since the Unix epoch (UTC) and cover [start, start + size).
  * A pane is a slice of width gcd(size, slide); a window is the union of the panes it covers.
  */
+import type { Rec } from '../../../src/api.js';
 import type { Pane, Plan } from './aggregates.js';
 
+export type KeyId = string | number;
+
 export interface KeyState {
-  id: string;
+  /** The key's id in `WindowState.keys` (index.ts, `process`: a string, or a number for an IPv4 address). */
+  id: KeyId;
   values: unknown[];
   /** Panes with records, sorted by start. */
   panes: Pane[];
@@ -30,6 +34,8 @@ export interface ClosedWindow {
   panes: Pane[];
   from: number;
   to: number;
+  /** Its window record, once built (index.ts, `materialise`). */
+  record: Rec | null;
 }
 
 function gcd(a: number, b: number): number {
@@ -81,7 +87,7 @@ class TimeHeap {
 
 export class WindowState {
   readonly pane: number;
-  readonly keys = new Map<string, KeyState>();
+  readonly keys = new Map<KeyId, KeyState>();
   /** Close time → keys filed under it (entries go stale when a key's nextClose moves; checked on use). */
   private readonly buckets = new Map<number, KeyState[]>();
   private readonly times = new TimeHeap();
@@ -124,7 +130,7 @@ export class WindowState {
   }
 
   /** A new key, registered in `keys` (the caller has checked it is absent). */
-  newKey(id: string, values: unknown[]): KeyState {
+  newKey(id: KeyId, values: unknown[]): KeyState {
     const ks: KeyState = { id, values, panes: [], emittedEnd: -Infinity, nextClose: Infinity, live: true };
     this.keys.set(id, ks);
     return ks;
@@ -213,7 +219,7 @@ export class WindowState {
       }
       let j = i0;
       while (j < panes.length && panes[j]!.start < end) j++;
-      out.push({ key: ks, start: s, end, partial, panes, from: i0, to: j });
+      out.push({ key: ks, start: s, end, partial, panes, from: i0, to: j, record: null });
       lastEnd = end;
       s += slide;
     }

@@ -37,7 +37,9 @@ function issues(withConfig: unknown) {
 }
 
 const recordArb = fc.record({
-  ip: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '2001:db8::7'),
+  // IPv4 keys are looked up by their number, others by their text: '10.0.0.01' is not '10.0.0.1',
+  // and 255.255.255.255 (whose number is -1, the sentinel) keeps its text
+  ip: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3', '2001:db8::7', '10.0.0.01', '255.255.255.255', '0.0.0.0', '192.168.1.1'),
   // Seconds over 40 minutes, plus milliseconds so that pane and window edges are hit exactly sometimes.
   t: fc.oneof(
     fc.integer({ min: 0, max: 2400 }).map((s) => BASE + s * 1000),
