@@ -17,6 +17,11 @@ export interface KeyState {
   values: unknown[];
   /** Panes with records, sorted by start. */
   panes: Pane[];
+  /**
+   * The pane the key's last record went to, while it is in `panes` (null once panes were freed):
+   * the next record nearly always goes there too, found without reading `panes`.
+   */
+  last: Pane | null;
   /** Every window ending at or before this was emitted. */
   emittedEnd: number;
   /** End of the next window to close; the key is filed under it in the close index. */
@@ -113,6 +118,11 @@ export class WindowState {
    */
   add(ks: KeyState, t: number, values: readonly unknown[], at: number): Pane {
     const start = Math.floor(t / this.pane) * this.pane;
+    const last = ks.last;
+    if (last !== null && last.start === start) {
+      this.plan.add(last, values, at);
+      return last;
+    }
     const panes = ks.panes;
     let i = panes.length - 1;
     // Records mostly arrive in time order: the pane is nearly always the last one.
@@ -126,12 +136,13 @@ export class WindowState {
       if (i === -1) this.schedule(ks);
     }
     this.plan.add(p, values, at);
+    ks.last = p;
     return p;
   }
 
   /** A new key, registered in `keys` (the caller has checked it is absent). */
   newKey(id: KeyId, values: unknown[]): KeyState {
-    const ks: KeyState = { id, values, panes: [], emittedEnd: -Infinity, nextClose: Infinity, live: true };
+    const ks: KeyState = { id, values, panes: [], last: null, emittedEnd: -Infinity, nextClose: Infinity, live: true };
     this.keys.set(id, ks);
     return ks;
   }
@@ -228,7 +239,10 @@ export class WindowState {
     // reference to the array, so replace it rather than splice it.
     let drop = 0;
     while (drop < panes.length && this.floorSlide(panes[drop]!.start) + size <= lastEnd) drop++;
-    if (drop) ks.panes = panes.slice(drop);
+    if (drop) {
+      ks.panes = panes.slice(drop);
+      ks.last = null;
+    }
     ks.nextClose = Infinity;
     if (ks.panes.length === 0 || partial) {
       ks.live = false;
