@@ -6,9 +6,10 @@
  *
  * The parsers write every timestamp as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proxy-log's time.ts), and records
  * of one batch share their second far more often than their millisecond. So the reader keeps the
- * last second it parsed: a string of that form whose first 19 characters are those of the kept
- * second is that second plus its three fraction digits, read without `Date.parse`. Anything else
- * (another form, another second) goes to `Date.parse`, and a new second of the form is kept.
+ * seconds it parsed (the last one for each value of the seconds digits): a string of that form whose
+ * first 19 characters are those of a kept second is that second plus its three fraction digits, read
+ * without `Date.parse`. Anything else (another form, another second) goes to `Date.parse`, and a new
+ * second of the form is kept.
  *
  * Why the sum is `Date.parse`'s answer: for `YYYY-MM-DDTHH:MM:SS.mmmZ`, a finite answer is the
  * time value of the date and time plus the milliseconds, whatever they are — with one exception,
@@ -61,9 +62,14 @@ function isoSecond(s: string): boolean {
 }
 
 export class TimeReader {
-  /** `YYYY-MM-DDTHH:MM:SS` of the kept second, and that second in ms; '' when none is kept. */
-  private second = '';
-  private secondMs = 0;
+  /**
+   * Kept seconds by their seconds digits (`SS`, 0–59): `YYYY-MM-DDTHH:MM:SS` and that second in ms,
+   * '' when none. One per value of `SS`, so that records out of order by up to a minute (sources
+   * merged, a proxy's workers writing late) still find theirs; a second of another minute with the
+   * same digits replaces it.
+   */
+  private readonly seconds: string[] = new Array(60).fill('');
+  private readonly secondsMs = new Float64Array(60);
 
   /** Epoch milliseconds of `v`: Date.parse for a string, the number itself when finite, else NaN. */
   read(v: unknown): number {
@@ -71,15 +77,24 @@ export class TimeReader {
     return typeof v === 'number' && Number.isFinite(v) ? v : Number.NaN;
   }
 
-  /** `Date.parse(s)`, without calling it when `s` is in the kept second. */
+  /** `Date.parse(s)`, without calling it when `s` is in a kept second. */
   parse(s: string): number {
-    // one startsWith (the characters compared in place) cost less than reading them one by one
     const frac = fractionOf(s);
-    if (frac !== -1 && this.second !== '' && s.startsWith(this.second)) return this.secondMs + frac;
+    let slot = -1;
+    if (frac !== -1) {
+      const s0 = s.charCodeAt(17) - Ch_Zero;
+      const s1 = s.charCodeAt(18) - Ch_Zero;
+      if (s0 >= 0 && s0 <= 5 && s1 >= 0 && s1 <= 9) {
+        slot = s0 * 10 + s1;
+        // one startsWith (the characters compared in place) cost less than reading them one by one
+        const k = this.seconds[slot]!;
+        if (k !== '' && s.startsWith(k)) return this.secondsMs[slot]! + frac;
+      }
+    }
     const ms = Date.parse(s);
-    if (frac !== -1 && Number.isFinite(ms) && isoSecond(s)) {
-      this.second = s.slice(0, SECOND_LEN);
-      this.secondMs = ms - frac;
+    if (slot !== -1 && Number.isFinite(ms) && isoSecond(s)) {
+      this.seconds[slot] = s.slice(0, SECOND_LEN);
+      this.secondsMs[slot] = ms - frac;
     }
     return ms;
   }
