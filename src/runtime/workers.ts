@@ -31,7 +31,9 @@
  * has room for it (runners/segment.ts, main-copy.ts). Safe: one parallel chain, whose copies may take
  * any batch (`parallel: any`), and no processor outside it on the main thread (a window, a main-thread
  * chain): the main thread then only reads the input and hands results to sinks, and is otherwise idle.
- * `auto` chooses it when `AUTO_MAIN_COPY`; `--workers N` does not, unless asked (`mainCopy`).
+ * `auto` chooses it only with `SLUICE_MAIN_COPY=1` in the environment: on the bench's sweep it was
+ * no cheaper in CPU than two worker copies (bench/RESULTS.md, "The main thread as one of the
+ * copies"); `--workers N` does not, unless asked (`RunOptions.mainCopy`).
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
@@ -45,7 +47,9 @@ import { encodedRoutes } from './sink-encode.js';
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
 
 /** Whether `workers: auto` makes the main thread one of the copies where that is safe (see above). */
-export const AUTO_MAIN_COPY = true;
+export function autoMainCopy(): boolean {
+  return process.env.SLUICE_MAIN_COPY === '1';
+}
 
 export interface WorkerChoice {
   /**
@@ -62,7 +66,7 @@ export interface WorkerChoice {
 export interface ChooseOptions {
   /** `--workers N`: overrides the spec. */
   override?: number;
-  /** Make the main thread one of the copies where safe (true), or never (false); default: `auto` does, others do not. */
+  /** Make the main thread one of the copies where safe (true), or never (false); default: `autoMainCopy()` for `auto`, never otherwise. */
   mainCopy?: boolean;
   /** For tests: the threshold and the core count. */
   minBytes?: number;
@@ -73,7 +77,7 @@ const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 
 
 export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
   const choice = await chooseCount(spec, o);
-  const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && AUTO_MAIN_COPY);
+  const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy());
   if (!wanted || choice.count < 2) return choice;
   const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count));
   if (unsafe !== undefined) return o.mainCopy ? { ...choice, reason: `${choice.reason}; no main-thread copy: ${unsafe}` } : choice;

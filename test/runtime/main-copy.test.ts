@@ -3,7 +3,8 @@
  * {thread-pass → proxy-log → ioc-sweep} → file sinks, with one worker thread and the main thread,
  * gives the same alerts and rejects, in the same order, as one thread; the main thread's batches
  * count where a copy's do; a failure in a main-thread batch fails the run as a worker copy's
- * failure does; and `auto` chooses it only where the main thread has nothing else to run.
+ * failure does; and `auto` chooses it (with SLUICE_MAIN_COPY=1) only where the main thread has
+ * nothing else to run.
  * `thread-pass` (test/fixtures/plugins/thread-pass.mjs) holds each batch a while in the worker, so
  * the worker is busy and the main thread takes batches whatever the machine's speed.
  */
@@ -14,6 +15,7 @@ import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { runPipeline, type RunOptions } from '../../src/runtime/run.js';
 import { chooseWorkers } from '../../src/runtime/workers.js';
+import { renderSummary } from '../../src/cli/summary-table.js';
 import type { RunError } from '../../src/runtime/run-error.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -87,6 +89,7 @@ describe('the main thread as one of the copies', () => {
     const hybrid = await run(file, join(dir, 'hyb'), { workers: 2, mainCopy: true });
     expect(hybrid.workers).toMatchObject({ count: 2, mainCopy: true });
     expect(one.workers).toMatchObject({ count: 1 });
+    expect(renderSummary(hybrid)).toContain('1 worker thread and the main thread per parallel chain: --workers 2; the main thread is one of the 2 copies');
     const alerts = read(join(dir, 'one', 'alerts.jsonl'));
     expect(alerts.split('\n').filter(Boolean).length).toBeGreaterThan(1000);
     expect(read(join(dir, 'hyb', 'alerts.jsonl'))).toBe(alerts);
@@ -122,13 +125,27 @@ describe('the main thread as one of the copies', () => {
     expect(summary!.nodes.find((x) => x.node === 'pass')!.in).toBeLessThan(4000);
   });
 
-  it('auto makes the main thread a copy only where it has nothing else to run', async () => {
+  it('auto makes the main thread a copy with SLUICE_MAIN_COPY=1, and only where it has nothing else to run', async () => {
     const plain = setup(10);
     const { spec } = await loadSpec(plain.file, { registry: builtinRegistry(), vars: { OUT: plain.dir } });
-    expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toMatchObject({ count: 2, mainCopy: true });
-    expect(await chooseWorkers(spec!, { cores: 4, minBytes: 1 })).toMatchObject({ count: 4, mainCopy: true });
-    // --workers N: as many worker threads, unless asked
-    expect(await chooseWorkers(spec!, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
+    // off by default: two worker copies, as before
+    expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({ count: 2, reason: 'auto: 0.0 MiB of input, at least 0.0 MiB' });
+    const before = process.env.SLUICE_MAIN_COPY;
+    process.env.SLUICE_MAIN_COPY = '1';
+    try {
+      expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({
+        count: 2,
+        mainCopy: true,
+        reason: 'auto: 0.0 MiB of input, at least 0.0 MiB; the main thread is one of the 2 copies, beside 1 worker thread',
+      });
+      expect(await chooseWorkers(spec!, { cores: 4, minBytes: 1 })).toMatchObject({ count: 4, mainCopy: true });
+      // --workers N: as many worker threads
+      expect(await chooseWorkers(spec!, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
+    } finally {
+      if (before === undefined) delete process.env.SLUICE_MAIN_COPY;
+      else process.env.SLUICE_MAIN_COPY = before;
+    }
+    // asked for (RunOptions.mainCopy)
     expect(await chooseWorkers(spec!, { cores: 2, override: 2, mainCopy: true })).toMatchObject({ count: 2, mainCopy: true });
     expect((await chooseWorkers(spec!, { cores: 2, minBytes: 1, mainCopy: false })).mainCopy).toBeUndefined();
     // small input: one thread, no copies at all
