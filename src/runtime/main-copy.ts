@@ -59,12 +59,7 @@ export class MainCopy {
     this.copy.holders.get(node)?.offer(value);
   }
 
-  /** Whether a batch is running in the copy now (the runner gives it one at a time). */
-  get running(): boolean {
-    return this.busy;
-  }
-
-  /** Run one batch through the chain: what leaves it, as a worker would have returned it. */
+  /** Run one batch through the chain (one at a time): what leaves it, as a worker would have returned it. */
   async run(records: Batch): Promise<SegmentResult> {
     if (this.busy) throw new Error('the main-thread copy was given a batch while running one');
     this.busy = true;
