@@ -2,8 +2,8 @@
  * The main thread as one of a parallel chain's copies (main-copy.ts, runners/segment.ts): file →
  * {thread-pass → proxy-log → ioc-sweep} → file sinks, with one worker thread and the main thread,
  * gives the same alerts and rejects, in the same order, as one thread; the main thread's batches
- * count where a copy's do; a failure in a main-thread batch fails the run as a worker copy's
- * failure does; and `auto` chooses it (with SLUICE_MAIN_COPY=1) only where the main thread has
+ * count where a copy's do; what the main copy holds is flushed at the end; a failure in a
+ * main-thread batch fails the run as a worker copy's failure does; and `auto` chooses it (with SLUICE_MAIN_COPY=1) only where the main thread has
  * nothing else to run.
  * `thread-pass` (test/fixtures/plugins/thread-pass.mjs) holds each batch a while in the worker, so
  * the worker is busy and the main thread takes batches whatever the machine's speed.
@@ -106,6 +106,22 @@ describe('the main thread as one of the copies', () => {
     expect(m.worker_thread).toBeGreaterThan(0);
     expect(m.main_thread! + m.worker_thread!).toBe(n);
     expect(node(hybrid, 'sweep').metrics.alerts).toBe(node(one, 'sweep').metrics.alerts);
+  });
+
+  it('what the main-thread copy holds is flushed at the end, as a worker copy’s is', async () => {
+    const n = 3000;
+    const { dir, file } = setup(n, '{ worker_ms: 15, hold: true }');
+    await run(file, join(dir, 'one'), { workers: 1 });
+    const hybrid = await run(file, join(dir, 'hyb'), { workers: 2, mainCopy: true });
+    const m = hybrid.nodes.find((x) => x.node === 'pass')!.metrics;
+    expect(m.main_thread_held).toBeGreaterThan(0);
+    expect(m.worker_thread_held).toBeGreaterThan(0);
+    expect(m.main_thread_held! + m.worker_thread_held!).toBe(n);
+    // each copy's held records come out at its finish: the same records, not in one order
+    const sorted = (f: string) => read(f).split('\n').filter(Boolean).sort();
+    expect(sorted(join(dir, 'hyb', 'alerts.jsonl'))).toEqual(sorted(join(dir, 'one', 'alerts.jsonl')));
+    expect(sorted(join(dir, 'one', 'alerts.jsonl')).length).toBeGreaterThan(500);
+    expect(rejects(join(dir, 'hyb', 'rejects.jsonl')).sort()).toEqual(rejects(join(dir, 'one', 'rejects.jsonl')).sort());
   });
 
   it('a failure in a main-thread batch fails the run as a worker copy’s failure does', async () => {
