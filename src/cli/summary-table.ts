@@ -26,6 +26,14 @@ export function renderSummary(s: RunSummary): string {
     `records in ${fmt(s.recordsIn)} · invalid ${fmt(s.invalid)} · filtered ${fmt(s.filtered)} · alerts ${fmt(s.alerts)} · written by sinks ${fmt(s.recordsOut)}`,
     `time ${secs.toFixed(2)} s · ${fmt(Math.round(s.rate))} records/s`,
   ];
-  if (s.workers) lines.push(`${s.workers.count > 1 ? `${s.workers.count} worker threads per parallel chain` : 'one thread'}: ${s.workers.reason}`);
+  if (s.workers) lines.push(`${threadsLine(s.workers)}: ${s.workers.reason}`);
   return lines.join('\n');
+}
+
+/** How many threads ran the parallel chains: `2 worker threads per parallel chain`, `1 worker thread and the main thread …`. */
+function threadsLine(w: NonNullable<RunSummary['workers']>): string {
+  if (w.count <= 1) return 'one thread';
+  if (!w.mainCopy) return `${w.count} worker threads per parallel chain`;
+  const n = w.count - 1;
+  return `${n} worker thread${n === 1 ? '' : 's'} and the main thread per parallel chain`;
 }

@@ -21,6 +21,7 @@ import type { RunObserver } from './observer.js';
 import { RunState } from './state.js';
 import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
+import { MainCopy } from './main-copy.js';
 import { chooseWorkers } from './workers.js';
 import { encodedRoutes, encodes, makeEncoder, type EncodedRoute } from './sink-encode.js';
 import { projectedRoutes } from './projection.js';
@@ -42,6 +43,8 @@ export interface RunOptions {
   observer?: RunObserver;
   /** Worker threads per parallel segment, overriding `settings.workers` (`sluice run --workers N`). */
   workers?: number;
+  /** The main thread as one of the copies where safe (true) or never (false); default: `workers: auto`'s rule (workers.ts). */
+  mainCopy?: boolean;
 }
 
 type Instance = SourceInstance | ProcessorInstance | SinkInstance;
@@ -55,13 +58,19 @@ interface Layout {
 
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const choice = await chooseWorkers(spec, { override: opts.workers });
+  const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy });
   const workers = choice.count;
+  /** Worker threads per segment: one copy fewer when the main thread is one of them. */
+  const threads = choice.mainCopy ? workers - 1 : workers;
   const layout = layoutOf(spec, workers);
   if (layout.segments.length || spec.settings.workers !== 1 || opts.workers !== undefined) {
     opts.logger.info(
-      { workers: layout.segments.length ? workers : 1, why: choice.reason, segments: layout.segments.map(segmentLabel) },
-      layout.segments.length ? `${workers} worker threads per parallel chain` : 'one thread (no worker threads)',
+      { workers: layout.segments.length ? workers : 1, mainCopy: !!choice.mainCopy, why: choice.reason, segments: layout.segments.map(segmentLabel) },
+      !layout.segments.length
+        ? 'one thread (no worker threads)'
+        : choice.mainCopy
+          ? `${threads} worker thread${threads === 1 ? '' : 's'} and the main thread per parallel chain`
+          : `${workers} worker threads per parallel chain`,
     );
   }
   const obs = opts.observer;
@@ -105,7 +114,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     };
     pools.set(
       seg.nodes[0]!,
-      WorkerPool.launch(spec, seg, workers, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))),
+      WorkerPool.launch(spec, seg, threads, o, (e) => state.fail(e, 'SLUICE_E_WORKER', segmentLabel(seg))),
     );
   }
 
@@ -117,7 +126,11 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const early = createEarlySources(state, layout);
   try {
     await prepared.prepareAll(spec, (name, signal) => state.contextFor(spec.nodes.get(name)!, undefined, signal), opts.logger);
-    created = await createInstances(state, layout, pools, prepared, early);
+    const mainCopy = choice.mainCopy
+      ? (seg: Segment, shared: Record<string, unknown>) =>
+          createMainCopy(state, seg, shared, routesOf.get(seg) ?? [], { observed: obs !== undefined, stateDir: opts.stateDir, once: !!opts.once })
+      : undefined;
+    created = await createInstances(state, layout, pools, prepared, early, mainCopy);
   } catch (err) {
     await closeEarly(early, state.logger);
     for (const p of pools.values()) await p.terminate();
@@ -137,6 +150,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   outer?.removeEventListener('abort', onOuterAbort);
 
   await closeAll(created.instances, opts.logger);
+  await closeAll(created.mains, opts.logger);
   for (const p of pools.values()) await p.close();
   // prepare's clean-ups, once every instance and copy is closed (and every sink's last flush done)
   await prepared.close(opts.logger, { failed: state.failure !== undefined, stopped: state.failure === undefined && state.signal.aborted });
@@ -147,6 +161,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   }
   const summary = summarise(spec, state.stats, Date.now() - started, state.queues, targets);
   summary.workers = { count: layout.segments.length ? workers : 1, reason: choice.reason };
+  if (layout.segments.length && choice.mainCopy) summary.workers.mainCopy = true;
   const failure = state.failure;
   if (failure !== undefined) {
     (failure as Error & { summary?: RunSummary }).summary = summary;
@@ -176,6 +191,8 @@ interface Created {
   holders: Map<string, SharedHolder>;
   /** The main-thread encoders of the sinks that have one (API 1.4). */
   encoders: Map<string, SinkEncoder>;
+  /** The main thread's copies of parallel segments (main-copy.ts), by head. */
+  mains: Map<string, MainCopy>;
 }
 
 /**
@@ -189,8 +206,10 @@ async function createInstances(
   pools: Map<string, WorkerPool>,
   prepared: Prepared,
   early: Map<string, Promise<Instance>>,
+  mainCopy?: (seg: Segment, shared: Record<string, unknown>) => Promise<MainCopy>,
 ): Promise<Created> {
   const { spec } = state;
+  const mains = new Map<string, MainCopy>();
   const instances = new Map<string, Instance>();
   const holders = new Map<string, SharedHolder>();
   const encoders = new Map<string, SinkEncoder>();
@@ -205,10 +224,19 @@ async function createInstances(
         const pool = pools.get(name)!;
         const sent = prepared.valuesOf(seg.nodes);
         state.applyDeltas(await pool.init(sent));
+        // The main thread's copy, over the prepared values themselves (not clones).
+        const main = mainCopy && (await mainCopy(seg, sent));
+        if (main) mains.set(name, main);
         for (const n of Object.keys(sent)) {
-          prepared.subscribe(n, (v) => pool.publish(n, v));
+          prepared.subscribe(n, (v) => {
+            pool.publish(n, v);
+            main?.offer(n, v);
+          });
           // Published while the workers were starting: they were given the older value.
-          if (prepared.value(n) !== sent[n]) pool.publish(n, prepared.value(n));
+          if (prepared.value(n) !== sent[n]) {
+            pool.publish(n, prepared.value(n));
+            main?.offer(n, prepared.value(n));
+          }
         }
         continue;
       }
@@ -236,9 +264,30 @@ async function createInstances(
     }
   } catch (err) {
     await closeAll(instances, state.logger);
+    await closeAll(mains, state.logger);
     throw asRunError(err, 'SLUICE_E_CREATE', current);
   }
-  return { instances, holders, encoders };
+  return { instances, holders, encoders, mains };
+}
+
+/** The main thread's copy of a segment; its create-time statistics are dropped (the first worker's count, once). */
+async function createMainCopy(
+  state: RunState,
+  seg: Segment,
+  shared: Record<string, unknown>,
+  encoded: EncodedRoute[],
+  o: { observed: boolean; stateDir: string; once: boolean },
+): Promise<MainCopy> {
+  const { spec } = state;
+  const logger = state.logger as Logger & { child?(b: object): Logger };
+  const main = await MainCopy.create(spec, seg, shared, encoded, {
+    ...o,
+    pipeline: spec.name,
+    logger: logger.child ? logger.child({ worker: 'main' }) : logger,
+    signal: state.signal,
+  });
+  main.take();
+  return main;
 }
 
 /** Main-thread sources without a `prepare`, created now (createInstances takes them in order). */
@@ -275,7 +324,7 @@ function startRunners(state: RunState, layout: Layout, pools: Map<string, Worker
     if (layout.insideSegment.has(name)) continue;
     const seg = layout.segmentOfHead.get(name);
     if (seg) {
-      tasks.push(runSegment(state, seg, pools.get(name)!, workers));
+      tasks.push(runSegment(state, seg, pools.get(name)!, workers, created.mains.get(name)));
       continue;
     }
     const inst = created.instances.get(name)!;

@@ -54,7 +54,8 @@ export interface RunSummary {
   nodes: NodeSummary[];
   stoppedBySignal?: boolean;
   /** Worker threads per parallel chain (1: none) and why (`settings.workers`, `--workers`, the `auto` rule). */
-  workers?: { count: number; reason: string };
+  /** `mainCopy`: one of the `count` copies is the main thread (workers.ts). */
+  workers?: { count: number; reason: string; mainCopy?: boolean };
 }
 
 export function summarise(

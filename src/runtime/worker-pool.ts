@@ -427,11 +427,13 @@ export class WorkerPool {
    * a copy always has its next batch waiting, and no copy piles up work while another is idle.
    */
   async room(records: Batch, perWorker: number): Promise<void> {
-    for (;;) {
-      const w = this.target(records);
-      if ((w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken) return;
-      await new Promise<void>((r) => this.roomWaiters.push(r));
-    }
+    while (!this.hasRoom(records, perWorker)) await new Promise<void>((r) => this.roomWaiters.push(r));
+  }
+
+  /** Whether the copy that would take this batch has room for it now (see `room`). */
+  hasRoom(records: Batch, perWorker: number): boolean {
+    const w = this.target(records);
+    return (w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken;
   }
 
   /** Send a batch to a copy (see `target`). */

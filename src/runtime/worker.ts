@@ -8,19 +8,17 @@
  * the same code that drives a main-thread processor.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { EncodedBatch, Origin, PluginDef, PluginKind, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
+import type { Origin, PluginDef, PluginKind, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
 import { blockOrigin, type Batch } from '../record.js';
 import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { loadPluginModule, type Registry } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
-import { makeContext } from './context.js';
-import { SharedHolder } from './prepare.js';
 import { decodeBatch, encodeBatch, originKey, transferOf, type NodeDelta, type WireBatch } from './wire.js';
-import { ChainDriver, type ChainStep, type StepCounter } from './chain.js';
+import { closeCopy, createCopy, encodeOutputs, joinOutputs, type Copy, type EncodedWire, type Encoders, type Leaving } from './copy.js';
 import { asRunError, RunError, type RunErrorCode } from './run-error.js';
 import { deepFreeze } from '../util/freeze.js';
 import type { Segment } from './segments.js';
-import { checkEncoded, makeEncoder, transferOfEncoded, type EncodedRoute } from './sink-encode.js';
+import { makeEncoder, type EncodedRoute } from './sink-encode.js';
 import { encodeProjected, HANDLE_SPAN, heldKey, projector, type ProjectedRoute } from './projection.js';
 
 /** One node of the segment as the main thread compiled it. */
@@ -55,12 +53,9 @@ export interface WorkerInit {
   projected?: ProjectedRoute[];
 }
 
-/** Records leaving the segment: [node, port, records]. */
-export type Leaving = Array<[string, string, Rec[]]>;
+export type { Leaving, EncodedWire };
 /** The same, as they cross to the main thread (see wire.ts). */
 export type LeavingWire = Array<[string, string, WireBatch]>;
-/** Encoded batches for sinks: [node, port, sink, batch] (the batch's `transfer` list left out). */
-export type EncodedWire = Array<[string, string, string, EncodedBatch]>;
 
 export type ToWorker =
   /** First message: the values prepared in the main thread for the segment's nodes; create the copies. */
@@ -96,35 +91,6 @@ export type FromWorker =
   /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
   | { type: 'error'; message: string; stack?: string; node?: string; code?: RunErrorCode };
 
-/** A node's counts since the last message that carried them back. */
-class DeltaCounter implements StepCounter {
-  delta: NodeDelta;
-  constructor(readonly node: string) {
-    this.delta = DeltaCounter.fresh(node);
-  }
-  static fresh(node: string): NodeDelta {
-    return { node, in: 0, out: {}, add: {}, set: {} };
-  }
-  received(n: number): void {
-    this.delta.in += n;
-  }
-  emitted(port: string, n: number): void {
-    this.delta.out[port] = (this.delta.out[port] ?? 0) + n;
-  }
-  take(): NodeDelta {
-    const d = this.delta;
-    this.delta = DeltaCounter.fresh(this.node);
-    return d;
-  }
-}
-
-/** The same, with what an observed run also reports (see observer.ts). */
-class ObservedCounter extends DeltaCounter {
-  busy(ms: number): void {
-    this.delta.ms = (this.delta.ms ?? 0) + ms;
-  }
-}
-
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
   const port = parentPort!;
@@ -133,60 +99,24 @@ async function main(): Promise<void> {
   const controller = new AbortController();
   const defs = await loadDefs(init);
   const encoders = await loadEncoders(init);
-  const counters = seg.nodes.map((n) => (init.observed ? new ObservedCounter(n) : new DeltaCounter(n)));
-  const take = (): NodeDelta[] => counters.map((c) => c.take());
-  const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
-
-  const instances: ProcessorInstance[] = [];
-  const holders = new Map<string, SharedHolder>();
-  let driver: ChainDriver<Leaving> | undefined;
+  let copy: Copy | undefined;
   let origins: OriginStates | undefined;
+  const take = (): NodeDelta[] => copy!.take();
+  const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
 
   /** Create the copies, once the main thread has sent what its `prepare`s built. */
   const setup = async (shared: Record<string, unknown>): Promise<void> => {
-    const steps: ChainStep[] = [];
-    for (let k = 0; k < init.nodes.length; k++) {
-      const node = init.nodes[k]!;
-      const name = node.name;
-      const holder = Object.hasOwn(shared, name) ? new SharedHolder(shared[name]) : undefined;
-      if (holder) holders.set(name, holder);
-      const counter = counters[k]!;
-      const ctx = makeContext({
-        shared: holder,
-        pipeline: init.pipeline,
-        node: name,
-        logger: logger.child({ worker: init.index }),
-        metrics: {
-          add: (m, v = 1, l) => {
-            const d = counter.delta;
-            if (!l) d.add[m] = (d.add[m] ?? 0) + v;
-            else if (init.observed) (d.lab ??= []).push(['add', m, v, l]);
-          },
-          set: (m, v, l) => {
-            if (!l) counter.delta.set[m] = v;
-            else if (init.observed) (counter.delta.lab ??= []).push(['set', m, v, l]);
-          },
-          observe: (m, v, l) => {
-            if (init.observed) (counter.delta.obs ??= []).push([m, v, l]);
-          },
-        },
-        signal: controller.signal,
-        stateDir: init.stateDir,
-        once: init.once,
-      });
-      let inst: ProcessorInstance;
-      try {
-        // configs are frozen in the main thread; the structured clone received here is not
-        inst = (await defs[k]!.create(deepFreeze(node.config), ctx)) as ProcessorInstance;
-      } catch (err) {
-        throw asRunError(err, 'SLUICE_E_CREATE', name);
-      }
-      instances.push(inst);
-      const branches = seg.branches?.[name]?.map(([p, n]) => [p, seg.nodes.indexOf(n)] as const);
-      steps.push({ name, inst, holder, counter, feed: seg.feeds[name], branches, leaving: seg.leaving[name]! });
-    }
-    driver = new ChainDriver<Leaving>(steps, collect);
-    if (seg.byOrigin?.length) origins = new OriginStates(seg.byOrigin.map((n) => ({ name: n, inst: instances[seg.nodes.indexOf(n)]! })));
+    // configs are frozen in the main thread; the structured clone received here is not
+    const configs = init.nodes.map((n) => deepFreeze(n.config));
+    copy = await createCopy(seg, defs, configs, shared, {
+      pipeline: init.pipeline,
+      logger: logger.child({ worker: init.index }),
+      observed: !!init.observed,
+      signal: controller.signal,
+      stateDir: init.stateDir,
+      once: init.once,
+    });
+    if (seg.byOrigin?.length) origins = new OriginStates(seg.byOrigin.map((n) => ({ name: n, inst: copy!.instances[seg.nodes.indexOf(n)]! })));
     post({ type: 'ready', stats: take() });
   };
 
@@ -228,9 +158,9 @@ async function main(): Promise<void> {
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
           const input = wire.kind === 'block' ? wire.block : decodeBatch(wire);
           if (msg.settled) origins?.adopt(input, msg.settled);
-          await driver!.runBatch(input, outputs);
+          await copy!.driver.runBatch(input, outputs);
           const settled = origins?.settled(input);
-          if (init.observed) driver!.reportBusy(); // this batch's times go back with its result
+          if (init.observed) copy!.driver.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
           const encoded = encoders && encodeOutputs(encoders, outputs, transfer);
@@ -245,10 +175,10 @@ async function main(): Promise<void> {
         case 'update':
           // Applied by the driver before the next batch (or finish): messages are handled in the
           // order they were posted, so batches submitted after the publish see the new value.
-          return holders.get(msg.node)?.offer(msg.value);
+          return copy?.holders.get(msg.node)?.offer(msg.value);
         case 'finish': {
           const outputs: Leaving = [];
-          await driver!.finish(outputs);
+          await copy!.driver.finish(outputs);
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
           const encoded = encoders && encodeOutputs(encoders, outputs, transfer);
@@ -258,13 +188,7 @@ async function main(): Promise<void> {
         }
         case 'close':
           controller.abort();
-          for (let k = 0; k < instances.length; k++) {
-            try {
-              await instances[k]!.close?.();
-            } catch (err) {
-              throw asRunError(err, 'SLUICE_E_RUNTIME', seg.nodes[k], 'close failed');
-            }
-          }
+          if (copy) await closeCopy(seg, copy.instances);
           post({ type: 'closed' });
           return port.close();
       }
@@ -294,11 +218,6 @@ async function main(): Promise<void> {
       (out ??= []).push(i);
     }
     return out;
-  }
-
-  /** The driver's `out`: records of a port read outside the segment. */
-  function collect(outputs: Leaving, step: number, p: string, records: Rec[]): void {
-    outputs.push([seg.nodes[step]!, p, records]);
   }
 }
 
@@ -379,9 +298,6 @@ async function loadDefs(init: WorkerInit): Promise<PluginDef[]> {
   return defs;
 }
 
-/** The encoders of the sinks fed by the segment's outputs, by `node\0port`; undefined when none. */
-type Encoders = Map<string, { route: EncodedRoute; encoders: Array<[string, SinkEncoder]> }>;
-
 async function loadEncoders(init: WorkerInit): Promise<Encoders | undefined> {
   if (!init.encoded?.length) return undefined;
   const out: Encoders = new Map();
@@ -397,36 +313,6 @@ async function loadEncoders(init: WorkerInit): Promise<Encoders | undefined> {
     }
     out.set(`${route.node}\u0000${route.port}`, { route, encoders });
   }
-  return out;
-}
-
-/**
- * Encode the outputs that encoding sinks read (one batch per sink), and drop from `outputs` those
- * no other node reads: their records do not cross. The encoded memory is added to `transfer`.
- */
-function encodeOutputs(encoders: Encoders, outputs: Leaving, transfer: ArrayBuffer[]): EncodedWire | undefined {
-  let out: EncodedWire | undefined;
-  let w = 0;
-  for (let i = 0; i < outputs.length; i++) {
-    const entry = outputs[i]!;
-    const [node, port, records] = entry;
-    const e = records.length ? encoders.get(`${node}\u0000${port}`) : undefined;
-    if (e !== undefined) {
-      for (const [sink, enc] of e.encoders) {
-        let b: EncodedBatch;
-        try {
-          b = checkEncoded(enc.encode(records), records.length, sink);
-        } catch (err) {
-          throw asRunError(err, 'SLUICE_E_RUNTIME', sink, 'encode failed');
-        }
-        transferOfEncoded(b, transfer);
-        (out ??= []).push([node, port, sink, { count: b.count, value: b.value }]);
-      }
-      if (!e.route.records) continue;
-    }
-    outputs[w++] = entry;
-  }
-  outputs.length = w;
   return out;
 }
 
@@ -447,37 +333,6 @@ function toWire(outputs: Leaving, transfer: ArrayBuffer[], made?: ReadonlyMap<nu
     out[i] = [node, port, wire];
   }
   return out;
-}
-
-/**
- * Join the entries of the same node and port (one per chunk) into one, in order. The first
- * entry's array is copied before others are appended to it (it may be a plugin's own array).
- */
-function joinOutputs(outputs: Leaving): void {
-  if (outputs.length < 2) return;
-  const at = new Map<string, number>();
-  let owned: Set<number> | undefined;
-  let w = 0;
-  for (let r = 0; r < outputs.length; r++) {
-    const entry = outputs[r]!;
-    const key = `${entry[0]}\u0000${entry[1]}`;
-    const i = at.get(key);
-    if (i === undefined) {
-      at.set(key, w);
-      outputs[w++] = entry;
-      continue;
-    }
-    owned ??= new Set();
-    let into = outputs[i]![2];
-    if (!owned.has(i)) {
-      into = into.slice();
-      outputs[i] = [entry[0], entry[1], into];
-      owned.add(i);
-    }
-    const recs = entry[2];
-    for (let j = 0; j < recs.length; j++) into.push(recs[j]!);
-  }
-  outputs.length = w;
 }
 
 main().catch(postError);

@@ -26,6 +26,14 @@
  *   done with it (for its `late` records), and two copies with a window on the main thread measured
  *   1.5–1.7× the CPU of one thread on 1M lines, no clear wall-clock gain on two shared cores
  *   (bench/RESULTS.md, "The window reads projections"). `--workers 2` runs it that way.
+ * Where it is safe, one of the copies is the main thread itself (`mainCopy`): `count − 1` worker
+ * threads, and the main thread runs a batch through its own copy of the chain whenever no worker
+ * has room for it (runners/segment.ts, main-copy.ts). Safe: one parallel chain, whose copies may take
+ * any batch (`parallel: any`), and no processor outside it on the main thread (a window, a main-thread
+ * chain): the main thread then only reads the input and hands results to sinks, and is otherwise idle.
+ * `auto` chooses it only with `SLUICE_MAIN_COPY=1` in the environment: on the bench's sweep it was
+ * no cheaper in CPU than two worker copies (bench/RESULTS.md, "The main thread as one of the
+ * copies"); `--workers N` does not, unless asked (`RunOptions.mainCopy`).
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
@@ -38,9 +46,19 @@ import { encodedRoutes } from './sink-encode.js';
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
 
+/** Whether `workers: auto` makes the main thread one of the copies where that is safe (see above). */
+export function autoMainCopy(): boolean {
+  return process.env.SLUICE_MAIN_COPY === '1';
+}
+
 export interface WorkerChoice {
-  /** Worker threads per parallel segment; 1 means none (everything on the main thread). */
+  /**
+   * Copies of each parallel segment; 1 means none (everything on the main thread). Each is a worker
+   * thread, but for the main thread's copy when `mainCopy`.
+   */
   count: number;
+  /** One of the `count` copies is the main thread (`count − 1` worker threads). */
+  mainCopy?: boolean;
   /** Why, in words, for the log and the summary. */
   reason: string;
 }
@@ -48,6 +66,8 @@ export interface WorkerChoice {
 export interface ChooseOptions {
   /** `--workers N`: overrides the spec. */
   override?: number;
+  /** Make the main thread one of the copies where safe (true), or never (false); default: `autoMainCopy()` for `auto`, never otherwise. */
+  mainCopy?: boolean;
   /** For tests: the threshold and the core count. */
   minBytes?: number;
   cores?: number;
@@ -56,6 +76,36 @@ export interface ChooseOptions {
 const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
 export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
+  const choice = await chooseCount(spec, o);
+  const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy());
+  if (!wanted || choice.count < 2) return choice;
+  const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count));
+  if (unsafe !== undefined) return o.mainCopy ? { ...choice, reason: `${choice.reason}; no main-thread copy: ${unsafe}` } : choice;
+  const workers = choice.count - 1;
+  return {
+    count: choice.count,
+    mainCopy: true,
+    reason: `${choice.reason}; the main thread is one of the ${choice.count} copies, beside ${workers} worker thread${workers === 1 ? '' : 's'}`,
+  };
+}
+
+/**
+ * Why the main thread may not run copies of the run's parallel chains (undefined: it may): it must
+ * be the only chain, its copies must take any batch, and no processor may run on the main thread.
+ */
+export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[]): string | undefined {
+  if (segments.length !== 1) return segments.length ? 'more than one parallel chain' : 'no parallel chain';
+  const seg = segments[0]!;
+  if (seg.mode !== 'any') return `'${seg.nodes[0]}' keeps state per source`;
+  const inside = new Set(seg.nodes);
+  for (const name of spec.order) {
+    const kind = spec.nodes.get(name)!.kind;
+    if (!inside.has(name) && kind !== 'source' && kind !== 'sink') return `'${name}' runs on the main thread`;
+  }
+  return undefined;
+}
+
+async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice> {
   if (o.override !== undefined) return { count: o.override, reason: `--workers ${o.override}` };
   const w = spec.settings.workers;
   if (w !== 'auto') return { count: w, reason: `settings.workers: ${w}` };

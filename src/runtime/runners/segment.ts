@@ -3,8 +3,13 @@
  * queue and submits them to the worker pool; the runner awaits the results in submission order
  * and dispatches what leaves the segment with each batch's ack; at end of input, the copies
  * finish and their held records are dispatched too.
+ *
+ * With a main-thread copy (main-copy.ts), a batch that no worker has room for runs here, now, and
+ * its result joins the same window: outputs, acks and order are as if a worker had run it.
  */
 import type { Ack, Envelope } from '../acks.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { MainCopy } from '../main-copy.js';
 import { BoundedQueue } from '../queue.js';
 import { segmentLabel, type Segment } from '../segments.js';
 import type { RunState } from '../state.js';
@@ -17,7 +22,7 @@ const WINDOW_PER_COPY = 4;
 
 export { segmentLabel };
 
-export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool, copies: number): Promise<void> {
+export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool, copies: number, main?: MainCopy): Promise<void> {
   const queue = state.queues.get(seg.nodes[0]!)!;
   const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(copies * WINDOW_PER_COPY);
   const deliver = async (r: SegmentResult, ack: Ack | null): Promise<void> => {
@@ -31,6 +36,19 @@ export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool
         const batch = await queue.pull(1);
         if (batch === null) break;
         const env = batch[0]!;
+        if (main !== undefined && !state.failed && !pool.hasRoom(env.records, PER_COPY)) {
+          const result = main.run(env.records);
+          result.catch(() => undefined); // reported by the runner, as a worker's failure
+          await inFlight.push({ env, result });
+          try {
+            await result;
+          } catch {
+            break;
+          }
+          // a turn of the event loop: the workers' results that came meanwhile free their room
+          await nextTurn();
+          continue;
+        }
         await pool.room(env.records, PER_COPY);
         if (state.failed) break;
         const result = pool.submit(env.records);
@@ -50,7 +68,10 @@ export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool
       env.ack?.release();
     }
     await feeder;
-    if (!state.failed) for (const r of await pool.finish()) await deliver(r, null);
+    if (!state.failed) {
+      for (const r of await pool.finish()) await deliver(r, null);
+      if (main !== undefined) await deliver(await main.finish(), null);
+    }
   } catch (err) {
     state.fail(err, 'SLUICE_E_WORKER', segmentLabel(seg));
   } finally {

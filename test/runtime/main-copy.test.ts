@@ -1,0 +1,182 @@
+/**
+ * The main thread as one of a parallel chain's copies (main-copy.ts, runners/segment.ts): file →
+ * {thread-pass → proxy-log → ioc-sweep} → file sinks, with one worker thread and the main thread,
+ * gives the same alerts and rejects, in the same order, as one thread; the main thread's batches
+ * count where a copy's do; what the main copy holds is flushed at the end; a failure in a
+ * main-thread batch fails the run as a worker copy's failure does; and `auto` chooses it (with SLUICE_MAIN_COPY=1) only where the main thread has
+ * nothing else to run.
+ * `thread-pass` (test/fixtures/plugins/thread-pass.mjs) holds each batch a while in the worker, so
+ * the worker is busy and the main thread takes batches whatever the machine's speed.
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSpec } from '../../src/spec/validate.js';
+import { builtinRegistry } from '../../src/plugins/builtins.js';
+import { runPipeline, type RunOptions } from '../../src/runtime/run.js';
+import { chooseWorkers } from '../../src/runtime/workers.js';
+import { renderSummary } from '../../src/cli/summary-table.js';
+import type { RunError } from '../../src/runtime/run-error.js';
+import { testContext } from '../helpers/harness.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const PASS = resolve(import.meta.dirname, '../fixtures/plugins/thread-pass.mjs');
+const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', '198.51.100.7', 'evil.example.io', 'files.example.com'];
+
+/** `n` squid lines, every 97th broken (a reject), hosts from HOSTS (some in the feed). */
+function squidLog(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 97 === 13) {
+      lines.push(`broken line ${i}`);
+      continue;
+    }
+    const host = HOSTS[(i * 7 + (i >> 3)) % HOSTS.length]!;
+    lines.push(
+      `${1715680800 + i}.${String(i % 1000).padStart(3, '0')} ${i % 500} 10.0.${i % 3}.${i % 7} TCP_MISS/200 ${i * 13} GET http://${host}/p${i % 11} - HIER_DIRECT/192.0.2.1 text/html`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function setup(n: number, pass = '{ worker_ms: 15 }', extra = ''): { dir: string; file: string } {
+  const dir = tempDir('main-copy-');
+  writeFileSync(join(dir, 'a.log'), squidLog(n));
+  writeFileSync(join(dir, 'bad.txt'), 'bad.example.net\n198.51.100.7\nevil.example.io\n');
+  const file = join(dir, 'spec.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: main-copy
+plugins: [${JSON.stringify(PASS)}]
+nodes:
+  logs: { source: file, with: { paths: ["${dir}/a.log"], batch_size: 100 } }
+  pass: { transform: thread-pass, from: logs, with: ${pass} }
+  parse: { transform: proxy-log, from: pass, with: { format: squid } }
+  sweep:
+    analyse: ioc-sweep
+    from: parse
+    with: { feeds: [{ name: bad, path: "${dir}/bad.txt", format: list }] }
+  alerts: { sink: file, from: sweep.alerts, with: { path: "\${OUT}/alerts.jsonl" } }
+  rejects: { sink: file, from: [logs.invalid, parse.invalid], with: { path: "\${OUT}/rejects.jsonl" } }
+${extra}`,
+  );
+  return { dir, file };
+}
+
+async function run(file: string, out: string, o: Partial<RunOptions>) {
+  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
+  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
+  return runPipeline(spec!, { stateDir: join(out, 'state'), logger: testContext().logger, ...o });
+}
+
+const read = (f: string) => readFileSync(f, 'utf8');
+/** Rejects carry the time they were made (`@timestamp`): compared without it. */
+const rejects = (f: string) =>
+  read(f)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const { '@timestamp': _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+
+describe('the main thread as one of the copies', () => {
+  it('same alerts and rejects, in order, as one thread; batches counted in both threads', async () => {
+    const n = 6000;
+    const { dir, file } = setup(n);
+    const one = await run(file, join(dir, 'one'), { workers: 1 });
+    const hybrid = await run(file, join(dir, 'hyb'), { workers: 2, mainCopy: true });
+    expect(hybrid.workers).toMatchObject({ count: 2, mainCopy: true });
+    expect(one.workers).toMatchObject({ count: 1 });
+    expect(renderSummary(hybrid)).toContain('1 worker thread and the main thread per parallel chain: --workers 2; the main thread is one of the 2 copies');
+    const alerts = read(join(dir, 'one', 'alerts.jsonl'));
+    expect(alerts.split('\n').filter(Boolean).length).toBeGreaterThan(1000);
+    expect(read(join(dir, 'hyb', 'alerts.jsonl'))).toBe(alerts);
+    expect(rejects(join(dir, 'hyb', 'rejects.jsonl'))).toEqual(rejects(join(dir, 'one', 'rejects.jsonl')));
+    const node = (s: typeof one, name: string) => s.nodes.find((x) => x.node === name)!;
+    // every record counted once, whichever thread ran its batch
+    for (const name of ['pass', 'parse', 'sweep']) {
+      expect(node(hybrid, name).in).toBe(node(one, name).in);
+      expect(node(hybrid, name).out).toEqual(node(one, name).out);
+    }
+    expect(node(one, 'pass').metrics).toEqual({ main_thread: n });
+    const m = node(hybrid, 'pass').metrics;
+    expect(m.main_thread).toBeGreaterThan(0);
+    expect(m.worker_thread).toBeGreaterThan(0);
+    expect(m.main_thread! + m.worker_thread!).toBe(n);
+    expect(node(hybrid, 'sweep').metrics.alerts).toBe(node(one, 'sweep').metrics.alerts);
+  });
+
+  it('what the main-thread copy holds is flushed at the end, as a worker copy’s is', async () => {
+    const n = 3000;
+    const { dir, file } = setup(n, '{ worker_ms: 15, hold: true }');
+    await run(file, join(dir, 'one'), { workers: 1 });
+    const hybrid = await run(file, join(dir, 'hyb'), { workers: 2, mainCopy: true });
+    const m = hybrid.nodes.find((x) => x.node === 'pass')!.metrics;
+    expect(m.main_thread_held).toBeGreaterThan(0);
+    expect(m.worker_thread_held).toBeGreaterThan(0);
+    expect(m.main_thread_held! + m.worker_thread_held!).toBe(n);
+    // each copy's held records come out at its finish: the same records, not in one order
+    const sorted = (f: string) => read(f).split('\n').filter(Boolean).sort();
+    expect(sorted(join(dir, 'hyb', 'alerts.jsonl'))).toEqual(sorted(join(dir, 'one', 'alerts.jsonl')));
+    expect(sorted(join(dir, 'one', 'alerts.jsonl')).length).toBeGreaterThan(500);
+    expect(rejects(join(dir, 'hyb', 'rejects.jsonl')).sort()).toEqual(rejects(join(dir, 'one', 'rejects.jsonl')).sort());
+  });
+
+  it('a failure in a main-thread batch fails the run as a worker copy’s failure does', async () => {
+    const { dir, file } = setup(4000, '{ worker_ms: 15, fail_main_at: 3 }');
+    const err = (await run(file, join(dir, 'main'), { workers: 2, mainCopy: true }).catch((e: unknown) => e)) as RunError;
+    expect(err).toBeInstanceOf(Error);
+    expect(err.code).toBe('SLUICE_E_RUNTIME');
+    expect(err.node).toBe('pass');
+    expect(err.message).toContain('failed on main-thread batch 3');
+    const w = setup(4000, '{ worker_ms: 15, fail_worker_at: 3 }');
+    const werr = (await run(w.file, join(w.dir, 'worker'), { workers: 2, mainCopy: true }).catch((e: unknown) => e)) as RunError;
+    expect(werr).toBeInstanceOf(Error);
+    expect([werr.code, werr.node]).toEqual([err.code, err.node]);
+    expect(werr.message).toContain('failed on worker batch 3');
+    // the run ended there: not every line reached the sinks
+    const summary = (err as RunError & { summary?: { nodes: Array<{ node: string; in: number }> } }).summary;
+    expect(summary!.nodes.find((x) => x.node === 'pass')!.in).toBeLessThan(4000);
+  });
+
+  it('auto makes the main thread a copy with SLUICE_MAIN_COPY=1, and only where it has nothing else to run', async () => {
+    const plain = setup(10);
+    const { spec } = await loadSpec(plain.file, { registry: builtinRegistry(), vars: { OUT: plain.dir } });
+    // off by default: two worker copies, as before
+    expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({ count: 2, reason: 'auto: 0.0 MiB of input, at least 0.0 MiB' });
+    const before = process.env.SLUICE_MAIN_COPY;
+    process.env.SLUICE_MAIN_COPY = '1';
+    try {
+      expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({
+        count: 2,
+        mainCopy: true,
+        reason: 'auto: 0.0 MiB of input, at least 0.0 MiB; the main thread is one of the 2 copies, beside 1 worker thread',
+      });
+      expect(await chooseWorkers(spec!, { cores: 4, minBytes: 1 })).toMatchObject({ count: 4, mainCopy: true });
+      // --workers N: as many worker threads
+      expect(await chooseWorkers(spec!, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
+    } finally {
+      if (before === undefined) delete process.env.SLUICE_MAIN_COPY;
+      else process.env.SLUICE_MAIN_COPY = before;
+    }
+    // asked for (RunOptions.mainCopy)
+    expect(await chooseWorkers(spec!, { cores: 2, override: 2, mainCopy: true })).toMatchObject({ count: 2, mainCopy: true });
+    expect((await chooseWorkers(spec!, { cores: 2, minBytes: 1, mainCopy: false })).mainCopy).toBeUndefined();
+    // small input: one thread, no copies at all
+    expect(await chooseWorkers(spec!, { cores: 2 })).toMatchObject({ count: 1 });
+    expect((await chooseWorkers(spec!, { cores: 2 })).mainCopy).toBeUndefined();
+    // a processor on the main thread (a window): the main thread is not idle, today's copies
+    const windowed = setup(
+      10,
+      '{}',
+      '  volume: { analyse: window, from: sweep.alerts, with: { key: [source.ip], size: 1m, aggregate: { n: count } } }\n  vol: { sink: file, from: volume.windows, with: { path: "${OUT}/w.jsonl" } }\n',
+    );
+    const w = await loadSpec(windowed.file, { registry: builtinRegistry(), vars: { OUT: windowed.dir } });
+    expect(w.issues.filter((i) => i.severity === 'error')).toEqual([]);
+    const choice = await chooseWorkers(w.spec!, { cores: 2, minBytes: 1, mainCopy: true });
+    expect(choice.mainCopy).toBeUndefined();
+    expect(choice.reason).toContain("no main-thread copy: 'volume' runs on the main thread");
+  });
+});
