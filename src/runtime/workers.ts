@@ -31,9 +31,13 @@
  * has room for it (runners/segment.ts, main-copy.ts). Safe: one parallel chain, whose copies may take
  * any batch (`parallel: any`), and no processor outside it on the main thread (a window, a main-thread
  * chain): the main thread then only reads the input and hands results to sinks, and is otherwise idle.
- * `auto` chooses it only with `SLUICE_MAIN_COPY=1` in the environment: on the bench's sweep it was
- * no cheaper in CPU than two worker copies (bench/RESULTS.md, "The main thread as one of the
- * copies"); `--workers N` does not, unless asked (`RunOptions.mainCopy`).
+ * `auto` chooses it where every source has a known size (files): on the bench's sweep it was a
+ * little faster and cheaper than two worker copies — one isolate fewer to start and warm up, and
+ * the main thread's idle time used (bench/RESULTS.md, "The main thread as one of the copies" and the
+ * lead's quiet pairs after it). Not for a stream (kafka): its main thread decodes the fetches and
+ * keeps the consumer's heartbeats, and no gain was shown there. `SLUICE_MAIN_COPY=0` turns it off,
+ * `=1` asks for it with a stream too; `--workers N` means N worker threads (`RunOptions.mainCopy`
+ * forces either way).
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
@@ -46,9 +50,14 @@ import { encodedRoutes } from './sink-encode.js';
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
 
-/** Whether `workers: auto` makes the main thread one of the copies where that is safe (see above). */
-export function autoMainCopy(): boolean {
-  return process.env.SLUICE_MAIN_COPY === '1';
+/**
+ * Whether `workers: auto` makes the main thread one of the copies where that is safe (see above):
+ * `finiteInput` when every source has a known size.
+ */
+export function autoMainCopy(finiteInput: boolean): boolean {
+  const env = process.env.SLUICE_MAIN_COPY;
+  if (env === '0') return false;
+  return env === '1' || finiteInput;
 }
 
 export interface WorkerChoice {
@@ -76,8 +85,8 @@ export interface ChooseOptions {
 const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
 export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
-  const choice = await chooseCount(spec, o);
-  const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy());
+  const { finiteInput, ...choice } = await chooseCount(spec, o);
+  const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy(finiteInput === true));
   if (!wanted || choice.count < 2) return choice;
   const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count));
   if (unsafe !== undefined) return o.mainCopy ? { ...choice, reason: `${choice.reason}; no main-thread copy: ${unsafe}` } : choice;
@@ -105,7 +114,8 @@ export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[])
   return undefined;
 }
 
-async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice> {
+/** `finiteInput`: every source told its size (none is a stream or of unknown size). */
+async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice & { finiteInput?: boolean }> {
   if (o.override !== undefined) return { count: o.override, reason: `--workers ${o.override}` };
   const w = spec.settings.workers;
   if (w !== 'auto') return { count: w, reason: `settings.workers: ${w}` };
@@ -143,7 +153,7 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
       count: 1,
       reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
     };
-  return many;
+  return { ...many, finiteInput: streams.length === 0 && unknown.length === 0 };
 }
 
 /**

@@ -3,8 +3,8 @@
  * {thread-pass → proxy-log → ioc-sweep} → file sinks, with one worker thread and the main thread,
  * gives the same alerts and rejects, in the same order, as one thread; the main thread's batches
  * count where a copy's do; what the main copy holds is flushed at the end; a failure in a
- * main-thread batch fails the run as a worker copy's failure does; and `auto` chooses it (with SLUICE_MAIN_COPY=1) only where the main thread has
- * nothing else to run.
+ * main-thread batch fails the run as a worker copy's failure does; and `auto` chooses it for file input (not a stream; SLUICE_MAIN_COPY=0 turns it off) only where the
+ * main thread has nothing else to run.
  * `thread-pass` (test/fixtures/plugins/thread-pass.mjs) holds each batch a while in the worker, so
  * the worker is busy and the main thread takes batches whatever the machine's speed.
  */
@@ -141,14 +141,13 @@ describe('the main thread as one of the copies', () => {
     expect(summary!.nodes.find((x) => x.node === 'pass')!.in).toBeLessThan(4000);
   });
 
-  it('auto makes the main thread a copy with SLUICE_MAIN_COPY=1, and only where it has nothing else to run', async () => {
+  it('auto makes the main thread a copy for file input, not with SLUICE_MAIN_COPY=0, and only where it has nothing else to run', async () => {
     const plain = setup(10);
     const { spec } = await loadSpec(plain.file, { registry: builtinRegistry(), vars: { OUT: plain.dir } });
-    // off by default: two worker copies, as before
-    expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({ count: 2, reason: 'auto: 0.0 MiB of input, at least 0.0 MiB' });
     const before = process.env.SLUICE_MAIN_COPY;
-    process.env.SLUICE_MAIN_COPY = '1';
+    delete process.env.SLUICE_MAIN_COPY;
     try {
+      // a file source (its size is known): one worker thread beside the main thread
       expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({
         count: 2,
         mainCopy: true,
@@ -157,6 +156,9 @@ describe('the main thread as one of the copies', () => {
       expect(await chooseWorkers(spec!, { cores: 4, minBytes: 1 })).toMatchObject({ count: 4, mainCopy: true });
       // --workers N: as many worker threads
       expect(await chooseWorkers(spec!, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
+      // turned off: two worker copies
+      process.env.SLUICE_MAIN_COPY = '0';
+      expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({ count: 2, reason: 'auto: 0.0 MiB of input, at least 0.0 MiB' });
     } finally {
       if (before === undefined) delete process.env.SLUICE_MAIN_COPY;
       else process.env.SLUICE_MAIN_COPY = before;
