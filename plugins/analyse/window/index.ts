@@ -8,7 +8,7 @@
  *   alerts  closed windows for which `alert_when` holds (`event.kind: alert`)
  *   late    records the window could not count (too late, no event time, no key), with the reason
  */
-import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
+import { definePlugin, compileLogic, parseDuration, parseIPv4, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
 import { recordReader } from './record-reader.js';
@@ -63,30 +63,8 @@ function escapePointer(s: string): string {
  * `255.255.255.255`, whose integer is -1: that address keeps its text as its id.
  */
 export function ipv4Number(s: string): number {
-  const n = s.length;
-  if (n < 7 || n > 15) return -1;
-  let ip = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x2e) {
-      if (digits === 0 || dots === 3) return -1;
-      ip = ip * 256 + octet;
-      octet = 0;
-      digits = 0;
-      dots++;
-    } else {
-      const d = c - 0x30;
-      if (d < 0 || d > 9 || (digits === 1 && octet === 0)) return -1; // not a digit, or a leading zero
-      octet = octet * 10 + d;
-      if (octet > 255) return -1;
-      digits++;
-    }
-  }
-  if (digits === 0 || dots !== 3) return -1;
-  return (ip * 256 + octet) | 0;
+  const u = parseIPv4(s);
+  return u < 0 ? -1 : u | 0;
 }
 
 /** `[...xs, x]`, by a loop: the spread cost more on arrays this short (a pane's samples). */
