@@ -22,6 +22,7 @@ import type { CompiledSpec } from '../graph/build.js';
 import { parallelOf, portsOf } from '../plugins/def.js';
 import { RunError } from './run-error.js';
 import type { Segment } from './segments.js';
+import { Leaf } from './leaf.js';
 
 /** A projection's handle: `id * HANDLE_SPAN + index` (see `hold`). */
 export const HANDLE: unique symbol = Symbol('sluice.projection');
@@ -319,18 +320,12 @@ export interface ProjectedWire {
   irregular: Array<[number, Rec]>;
 }
 
-const enum PLeaf {
-  Undefined = 0,
-  Null = 1,
-  False = 2,
-  True = 3,
-  Number = 4,
-  String = 5,
-  Extra = 6,
+/** Leaf tags beyond wire.ts's `Leaf` (whose values 0–6 a projection's leaves share). */
+const enum OriginLeaf {
   /** origin `{ file, line }`: a string and a number follow */
-  OriginFile = 7,
+  File = 7,
   /** origin `{ topic, partition, offset }`: a string, a number, a string */
-  OriginKafka = 8,
+  Kafka = 8,
 }
 
 /** Where an encoder puts the leaves of the records it encodes. */
@@ -359,34 +354,34 @@ class Columns {
   leaf(v: unknown): void {
     switch (typeof v) {
       case 'string':
-        this.tags.push(PLeaf.String);
+        this.tags.push(Leaf.String);
         this.str(v);
         return;
       case 'number':
-        this.tags.push(PLeaf.Number);
+        this.tags.push(Leaf.Number);
         this.nums.push(v);
         this.pos++;
         return;
       case 'undefined':
-        this.tags.push(PLeaf.Undefined);
+        this.tags.push(Leaf.Undefined);
         this.pos++;
         return;
       case 'boolean':
-        this.tags.push(v ? PLeaf.True : PLeaf.False);
+        this.tags.push(v ? Leaf.True : Leaf.False);
         this.pos++;
         return;
       default:
         this.pos++;
-        if (v === null) this.tags.push(PLeaf.Null);
+        if (v === null) this.tags.push(Leaf.Null);
         else {
-          this.tags.push(PLeaf.Extra);
+          this.tags.push(Leaf.Extra);
           this.extras.push(v);
         }
     }
   }
 
   none(n: number): void {
-    for (let i = 0; i < n; i++) this.tags.push(PLeaf.Undefined);
+    for (let i = 0; i < n; i++) this.tags.push(Leaf.Undefined);
     this.pos += n;
   }
 
@@ -396,13 +391,13 @@ class Columns {
       let k = 0;
       for (const _ in r) k++;
       if (k === 2 && typeof r.file === 'string' && typeof r.line === 'number') {
-        this.tags.push(PLeaf.OriginFile);
+        this.tags.push(OriginLeaf.File);
         this.str(r.file);
         this.nums.push(r.line);
         return;
       }
       if (k === 3 && typeof r.topic === 'string' && typeof r.partition === 'number' && typeof r.offset === 'string') {
-        this.tags.push(PLeaf.OriginKafka);
+        this.tags.push(OriginLeaf.Kafka);
         this.str(r.topic);
         this.nums.push(r.partition);
         this.refs.push(this.strings.push(r.offset) - 1);
@@ -477,21 +472,21 @@ class ColumnReader {
   v(): unknown {
     const tag = this.w.tags[this.t++];
     switch (tag) {
-      case PLeaf.String:
+      case Leaf.String:
         return this.w.strings[this.w.refs[this.s++]!];
-      case PLeaf.Number:
+      case Leaf.Number:
         return this.w.nums[this.n++];
-      case PLeaf.Undefined:
+      case Leaf.Undefined:
         return undefined;
-      case PLeaf.Null:
+      case Leaf.Null:
         return null;
-      case PLeaf.True:
+      case Leaf.True:
         return true;
-      case PLeaf.False:
+      case Leaf.False:
         return false;
-      case PLeaf.OriginFile:
+      case OriginLeaf.File:
         return { file: this.w.strings[this.w.refs[this.s++]!], line: this.w.nums[this.n++] };
-      case PLeaf.OriginKafka: {
+      case OriginLeaf.Kafka: {
         const topic = this.w.strings[this.w.refs[this.s++]!];
         const partition = this.w.nums[this.n++];
         return { topic, partition, offset: this.w.strings[this.w.refs[this.s++]!] };

@@ -7,6 +7,7 @@
  * in the shaped form (`ShapedWire`); only a batch that form cannot carry is structured-cloned.
  */
 import { blockArrays, blockOriginKey, blockRecords, copyBlock, type Batch, type Block, type Rec } from '../record.js';
+import { Leaf } from './leaf.js';
 import { decodeProjected, transferOfProjected, type ProjectedWire } from './projection.js';
 
 export type WireBatch =
@@ -232,17 +233,6 @@ export interface ShapedWire {
 
 /** A layout: each key of an object in order, a plain key for a value, `[key, Shape]` for a nested plain object. */
 export type Shape = Array<string | [string, Shape]>;
-
-/** What a leaf holds. */
-const enum Leaf {
-  Undefined = 0,
-  Null = 1,
-  False = 2,
-  True = 3,
-  Number = 4,
-  String = 5,
-  Extra = 6,
-}
 
 /** Deepest nesting the shaped form follows (deeper, or a cycle: the batch is structured-cloned). */
 const MAX_DEPTH = 64;
