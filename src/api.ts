@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.5';
+export const API_VERSION = '1.6';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -171,7 +171,52 @@ export interface ProcessorInstance {
    * the source's earlier batches; after this call it must process the batch as the copy that did.
    */
   adoptState?(origin: Origin | null, state: unknown): void;
+  /**
+   * A record gate (API 1.6), for a processor that, for most records, emits nothing but the record
+   * itself on `out` — a matcher whose alerts are rare. Asked once, after `create`; undefined: no
+   * gate. When the node's `out` is read by no node and it reads a transform that offers a
+   * `lineProbe` for the gate's `paths` (see `LineProbe`), the runtime asks `mayEmit` of a probe of
+   * each line instead of making the line's record and calling `process` with it; see
+   * docs/plugin-api.md, "Records that are never made".
+   */
+  recordGate?(): RecordGate | undefined;
+  /**
+   * A line probe (API 1.6), for a transform that makes records from the lines of a line source
+   * (`{ message, origin }` records): the fields `paths` of a line's record, made without the record,
+   * for the lines where that is cheap. Undefined when it cannot make some path of `paths`.
+   */
+  lineProbe?(paths: readonly string[]): LineProbe | undefined;
   close?(): Promise<void>;
+}
+
+/** What a processor's `recordGate` gives: see `ProcessorInstance.recordGate`. */
+export interface RecordGate {
+  /** The dotted paths `mayEmit` reads. */
+  readonly paths: readonly string[];
+  /**
+   * Told a record that holds the values of `paths` of some record R (and possibly nothing else):
+   * false only when `process` given R would emit nothing for it but R itself on `out`, and would
+   * change no state that a later record, `tick` or `finish` can see. The runtime then skips R: it
+   * is counted as received and emitted on `out`, and never made. Called between `process` calls,
+   * in the same thread, with the state of the last `update`.
+   */
+  mayEmit(probe: Rec): boolean;
+  /** Told how many records were skipped since the last call (for metrics); optional. */
+  skipped?(n: number): void;
+}
+
+/** What a transform's `lineProbe` gives: see `ProcessorInstance.lineProbe`. */
+export interface LineProbe {
+  /**
+   * For the line `line` of the source `origin` (its `file`, or `topic` and `partition`; no line
+   * number or offset): when `process` given `{ message: line, origin }` would emit exactly one
+   * record on `out` and nothing else, and change no state a later line can see, an object holding
+   * that record's values at the probe's `paths` (nested as in the record); otherwise undefined
+   * (the line is then made into a record and processed). Undefined is always allowed.
+   */
+  probe(line: string, origin: Origin): Rec | undefined;
+  /** Told how many probed lines were skipped since the last call: count them as processed (metrics, totals); optional. */
+  skipped?(n: number): void;
 }
 
 export interface SinkInstance {

@@ -257,8 +257,18 @@ export function linesToRecords(block: LineBlock): Rec[] {
  * chunk made when it is asked for: a node can make and process one chunk's records before the next
  * chunk's exist (see `CHUNK` in the runtime). One walk over the block, whatever `max`.
  */
-export function recordChunks(block: Block, max: number): Generator<Rec[]> {
-  return block.kind === 'messages' ? messageChunks(block, max) : lineChunks(block, max);
+export function recordChunks(block: Block, max: number, skip?: LineSkip): Generator<Rec[]> {
+  return block.kind === 'messages' ? messageChunks(block, max) : lineChunks(block, max, skip);
+}
+
+/**
+ * Lines not to make records of (the runtime's line gate, src/runtime/line-gate.ts): asked of each
+ * line of an ASCII block of lines; a line it refuses gives no record and is counted in `skipped`.
+ * Blocks of messages, and lines of blocks that are not ASCII, are all made into records.
+ */
+export interface LineSkip {
+  keep(line: string): boolean;
+  skipped: number;
 }
 
 /**
@@ -337,7 +347,7 @@ export function isoTime(ms: number): string {
   return lastIso;
 }
 
-function* lineChunks(block: LineBlock, max: number): Generator<Rec[]> {
+function* lineChunks(block: LineBlock, max: number, skip: LineSkip | undefined): Generator<Rec[]> {
   const bytes = block.bytes;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length === 0) return;
@@ -361,7 +371,9 @@ function* lineChunks(block: LineBlock, max: number): Generator<Rec[]> {
       let stop = nl;
       if (stop > start && buf[stop - 1] === CR) stop--;
       if (stop > start) {
-        out[n++] = { message: buf.toString('latin1', start, stop), origin: { file, line } };
+        const message = buf.toString('latin1', start, stop);
+        if (skip !== undefined && !skip.keep(message)) skip.skipped++;
+        else out[n++] = { message, origin: { file, line } };
         if (n === max) {
           yield out;
           out = new Array(size);

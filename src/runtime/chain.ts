@@ -19,8 +19,9 @@
  * A plugin that throws fails with a RunError naming its node.
  */
 import type { Outputs, ProcessorInstance, Rec } from '../api.js';
-import type { Batch } from '../record.js';
+import { isLineBlock, recordChunks, type Batch } from '../record.js';
 import { CHUNK, chunksOf } from './chunks.js';
+import { lineGateOf, type LineGate } from './line-gate.js';
 import type { SharedHolder } from './prepare.js';
 import { asRunError } from './run-error.js';
 
@@ -59,12 +60,18 @@ export class ChainDriver<T> {
   /** Milliseconds each step spent in `process` for the current batch, when any step is timed. */
   private readonly busyMs: Float64Array | undefined;
 
+  /** Lines whose records are never made (line-gate.ts), when the chain's first steps offer it. */
+  private readonly gate: LineGate | undefined;
+
+  /** `gated`: look for a line gate (chains of a parallel segment's copy). */
   constructor(
     private readonly steps: readonly ChainStep[],
     private readonly out: ChainOut<T>,
+    gated = false,
   ) {
     this.holders = steps.some((s) => s.holder !== undefined);
     this.busyMs = steps.some((s) => s.counter.busy) ? new Float64Array(steps.length) : undefined;
+    this.gate = gated ? lineGateOf(steps) : undefined;
   }
 
   /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
@@ -81,6 +88,13 @@ export class ChainDriver<T> {
   }
 
   private async runChunks(batch: Batch, tag: T): Promise<void> {
+    const gate = this.gate;
+    if (gate !== undefined && isLineBlock(batch)) {
+      gate.begin(batch);
+      for (const records of recordChunks(batch, CHUNK, gate)) await this.runFrom(0, records, tag);
+      gate.settle();
+      return;
+    }
     for (const records of chunksOf(batch)) await this.runFrom(0, records, tag);
   }
 

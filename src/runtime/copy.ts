@@ -124,7 +124,7 @@ export async function createCopy(
   const collect = (outputs: Leaving, step: number, p: string, records: Rec[]): void => {
     outputs.push([seg.nodes[step]!, p, records]);
   };
-  return { instances, holders, driver: new ChainDriver<Leaving>(steps, collect), take: () => counters.map((c) => c.take()) };
+  return { instances, holders, driver: new ChainDriver<Leaving>(steps, collect, true), take: () => counters.map((c) => c.take()) };
 }
 
 /** Close a copy's instances in order; the first failure names its node. */

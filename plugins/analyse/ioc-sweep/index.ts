@@ -4,7 +4,16 @@
  */
 import { createRequire } from 'node:module';
 import type { ScheduledTask } from 'node-cron';
-import { definePlugin, parseDuration, type ConfigIssue, type PluginContext, type PrepareContext, type ProcessorInstance, type Rec } from '../../../src/api.js';
+import {
+  definePlugin,
+  parseDuration,
+  type ConfigIssue,
+  type PluginContext,
+  type PrepareContext,
+  type ProcessorInstance,
+  type Rec,
+  type RecordGate,
+} from '../../../src/api.js';
 import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
 import type { FeedConfig } from './feeds/types.js';
 import { IndicatorStore, type SharedStoreData } from './store.js';
@@ -588,6 +597,23 @@ export class IocSweep implements ProcessorInstance {
     if (raised - alerts.length > 0 || this.suppressor) this.countSuppressed();
     if (alerts.length) m.add('alerts', alerts.length);
     return { out: records, alerts };
+  }
+
+  /**
+   * The record gate (see `RecordGate`): a record whose swept fields match no indicator raises no
+   * alert and is passed on unchanged. None with `suppress`: each batch's last record moves the
+   * suppressor's clock, so skipping records would change when its summaries come out.
+   */
+  recordGate(): RecordGate | undefined {
+    if (this.suppressor) return undefined;
+    const matches: Match[] = [];
+    return {
+      paths: this.matcher.paths,
+      mayEmit: (probe: Rec): boolean => {
+        clear(matches);
+        return this.matcher.sweep(probe, this.current.stores, matches) !== null;
+      },
+    };
   }
 
   private reportedSuppressed = 0;

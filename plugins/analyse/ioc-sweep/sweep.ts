@@ -206,6 +206,11 @@ export class Matcher {
    */
   private readonly ipMemo = new Map<string, IpAtom | null>();
 
+  /** The fields the matcher reads, as dotted paths (ip fields, then host fields, then URL fields). */
+  get paths(): readonly string[] {
+    return this.fields.names;
+  }
+
   constructor(fields: SweepFields) {
     this.fields = new FieldReader([...fields.ip, ...fields.host, ...fields.url]);
     this.nIp = fields.ip.length;

@@ -4,11 +4,11 @@
  */
 import { definePlugin, makeInvalid } from '../../../src/api.js';
 import { schemaValidator } from '../../../src/internal.js';
-import type { ConfigIssue, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
+import type { ConfigIssue, LineProbe, Origin, PluginContext, ProcessorInstance, Rec } from '../../../src/api.js';
 import type { ValidatorSpec } from '../../../src/internal.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
 import { ERR, ParseError } from './errors.js';
-import { SquidState, parseSquid } from './squid.js';
+import { SQUID_PROBE_PATHS, SquidState, parseSquid, probeSquid } from './squid.js';
 import { Tokens } from './lex.js';
 import { parseCombined } from './combined.js';
 import { ELFF_PRESETS, ElffJsonState, ElffState, looksLikeElffObject, parseElff, parseElffObject } from './elff.js';
@@ -332,6 +332,28 @@ export class ProxyLogParser implements ProcessorInstance {
     this.lookup(origin).format = format as Format;
   }
 
+  /**
+   * The line probe (see `LineProbe`): squid lines read by the fast path, whose records the parser
+   * vouches for, give the URL, destination and client fields without their record (`probeSquid`);
+   * every other line, and every other format for now, is parsed. None with a `logformat`, or for
+   * a path the probe does not make.
+   */
+  lineProbe(paths: readonly string[]): LineProbe | undefined {
+    if (this.logformat !== undefined || (this.cfg.format !== 'auto' && this.cfg.format !== 'squid')) return undefined;
+    if (!paths.every((p) => SQUID_PROBE_PATHS.includes(p))) return undefined;
+    return {
+      probe: (line: string, origin: Origin): Rec | undefined => (this.state(origin).format === 'squid' ? probeSquid(line, this.squid) : undefined),
+      skipped: (n: number): void => {
+        const t = this.totals;
+        t.in += n;
+        t.out += n;
+        this.ctx.metrics.add('lines_in', n);
+        this.ctx.metrics.add('parsed', n);
+        this.ctx.metrics.add('gated', n);
+      },
+    };
+  }
+
   process(records: Rec[]): { out: Rec[]; invalid: Rec[] } {
     const out: Rec[] = [];
     const invalid: Rec[] = [];
@@ -479,6 +501,8 @@ export default definePlugin<ProxyLogConfig>({
     '`#` lines (W3C directives, comments) and blank lines are consumed and counted (metrics `directives`, `blank`):',
     'lines in = out + invalid + directives + blank. Each record keeps `origin` (file and line, or topic/partition/offset).',
     'Format state (auto detection, the ELFF `#Fields:` header) is kept per source: per file, or per topic/partition.',
+    'Read only by an `ioc-sweep` whose passed-on records nobody reads, squid lines the sweep cannot alert on are not made into',
+    'records at all (the line gate, docs/plugin-api.md): they count as `parsed`, and also as `gated`.',
     'See docs/formats.md for what each format accepts and rejects.',
   ].join('\n'),
   schema: {

@@ -61,6 +61,23 @@ export class SquidState {
    * its input, is left to the caller to check.
    */
   valid = false;
+  // What `scanSquid` read of a line in the default layout (its spans are in `tk`):
+  ts = '';
+  duration = 0;
+  /** Where the action/code column's slash stands. */
+  slash = 0;
+  status = 0;
+  bytes = 0;
+  /** Where the hierarchy column's slash stands. */
+  hs = 0;
+  /** Which addresses are dotted quads checked in the line (CLIENT_QUAD, PEER_QUAD). */
+  quads = 0;
+  // What `commonUrlSpans` read of the URL column: 0 (CONNECT name:port), 1 http, 2 https; the host, the query's '?' or -1; a CONNECT port
+  urlScheme = 0;
+  hostStart = 0;
+  hostEnd = 0;
+  query = -1;
+  port = 0;
 }
 
 /** Is `line[from, to)` the single character `c`? */
@@ -121,28 +138,38 @@ const PEER_QUAD = 2;
  */
 export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseError {
   st.valid = false;
+  if (line.indexOf('\t') !== -1) return parseSquidTokens(line, st);
+  if (!scanSquid(line, st)) return parseSquidSpans(line, st);
+  return squidRecord(line, st, st.ts, st.duration, st.slash, st.status, st.bytes, st.hs, st.quads);
+}
+
+/**
+ * The columns of a line in the usual layout (`parseSquid`'s fast path), read in one pass: true with
+ * their spans in `st.tk` and their numbers in `st`; false for any other line (it may still be valid:
+ * the slower readers decide). No tab check: the caller makes it.
+ */
+function scanSquid(line: string, st: SquidState): boolean {
   // every read below stays before `n`: a read past the end would make V8 treat each character as a
   // possible NaN (floating-point arithmetic from then on)
   let n = line.length;
   if (n > 0 && line.charCodeAt(n - 1) === Ch_Cr) n--;
-  if (line.indexOf('\t') !== -1) return parseSquidTokens(line, st);
   // 0: the time; squid writes `1699948800.007`, so its end is guessed (epochSpanToIso checks every character)
   let p = n > 14 && line.charCodeAt(14) === Ch_Space ? 14 : line.indexOf(' ');
-  if (p <= 0 || p >= n) return parseSquidSpans(line, st);
+  if (p <= 0 || p >= n) return false;
   const ts = epochSpanToIso(line, 0, p, st.clock);
-  if (ts === undefined) return parseSquidSpans(line, st);
+  if (ts === undefined) return false;
   // `p` is at the space that ended a column; the runs of spaces are skipped in line (the reader is
   // too large for V8 to inline a helper at each of its nine places)
   // 1: elapsed ms
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const duration = dashOrUintAt(line, p, n, st);
-  if (duration === -2) return parseSquidSpans(line, st);
+  if (duration === -2) return false;
   // 2: the client, a dotted quad
   p = st.at;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const s2 = p;
   const e2 = ipv4End(line, s2, n);
-  if (e2 === -1 || e2 >= n || line.charCodeAt(e2) !== Ch_Space) return parseSquidSpans(line, st);
+  if (e2 === -1 || e2 >= n || line.charCodeAt(e2) !== Ch_Space) return false;
   // 3: action/code
   p = e2;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
@@ -153,32 +180,32 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
     if (c === Ch_Slash || c === Ch_Space) break;
     slash++;
   }
-  if (slash === s3 || slash >= n || line.charCodeAt(slash) !== Ch_Slash || line.charCodeAt(s3) === Ch_Quote) return parseSquidSpans(line, st);
+  if (slash === s3 || slash >= n || line.charCodeAt(slash) !== Ch_Slash || line.charCodeAt(s3) === Ch_Quote) return false;
   const status = dashOrUintAt(line, slash + 1, n, st);
-  if (status === -2 || status > 999) return parseSquidSpans(line, st);
+  if (status === -2 || status > 999) return false;
   // 4: size
   p = st.at;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const bytes = dashOrUintAt(line, p, n, st);
-  if (bytes === -2) return parseSquidSpans(line, st);
+  if (bytes === -2) return false;
   // 5: method
   p = st.at;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const s5 = p;
   const e5 = methodEnd(line, s5, n);
-  if (e5 === -1 || e5 >= n || line.charCodeAt(e5) !== Ch_Space) return parseSquidSpans(line, st);
+  if (e5 === -1 || e5 >= n || line.charCodeAt(e5) !== Ch_Space) return false;
   // 6: URL
   p = e5;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const s6 = p;
   const e6 = line.indexOf(' ', s6);
-  if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch_Quote) return parseSquidSpans(line, st);
+  if (e6 === -1 || e6 >= n || line.charCodeAt(s6) === Ch_Quote) return false;
   // 7: user
   p = e6;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const s7 = p;
   const e7 = line.indexOf(' ', s7);
-  if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch_Quote) return parseSquidSpans(line, st);
+  if (e7 === -1 || e7 >= n || line.charCodeAt(s7) === Ch_Quote) return false;
   // 8: hierarchy/peer
   p = e7;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
@@ -189,25 +216,25 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
     if (!((c >= Ch_A && c <= Ch_Z) || c === Ch_Underscore)) break;
     hs++;
   }
-  if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch_Slash) return parseSquidSpans(line, st);
+  if (hs - s8 < 2 || hs >= n || line.charCodeAt(hs) !== Ch_Slash) return false;
   let quads = CLIENT_QUAD;
   let e8 = ipv4End(line, hs + 1, n);
   if (e8 !== -1 && e8 < n && line.charCodeAt(e8) === Ch_Space) quads |= PEER_QUAD;
   else {
     e8 = line.indexOf(' ', hs + 1);
-    if (e8 === -1 || e8 >= n) return parseSquidSpans(line, st);
+    if (e8 === -1 || e8 >= n) return false;
   }
   // 9: content type, the last column
   p = e8;
   while (++p < n && line.charCodeAt(p) === Ch_Space);
   const s9 = p;
-  if (s9 >= n || line.charCodeAt(s9) === Ch_Quote) return parseSquidSpans(line, st);
+  if (s9 >= n || line.charCodeAt(s9) === Ch_Quote) return false;
   let e9 = line.indexOf(' ', s9);
   if (e9 === -1 || e9 >= n) e9 = n;
   else {
     p = e9;
     while (++p < n && line.charCodeAt(p) === Ch_Space);
-    if (p < n) return parseSquidSpans(line, st);
+    if (p < n) return false;
   }
   const tk = st.tk;
   const s = tk.starts;
@@ -225,7 +252,14 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
   e[8] = e8;
   s[9] = s9;
   e[9] = e9;
-  return squidRecord(line, st, ts, duration, slash, status, bytes, hs, quads);
+  st.ts = ts;
+  st.duration = duration;
+  st.slash = slash;
+  st.status = status;
+  st.bytes = bytes;
+  st.hs = hs;
+  st.quads = quads;
+  return true;
 }
 
 /**
@@ -300,6 +334,66 @@ function parseSquidSpans(line: string, st: SquidState): ProxyRecord | ParseError
 }
 
 /**
+ * Whether the URL and user columns `scanSquid` found keep the line in the default layout: not an
+ * `error:` URL (an aborted transaction), not a URL split by a space (`http://` alone), no HTTP
+ * version column, no user that looks like a hierarchy. Otherwise the general parser reads it.
+ */
+function defaultColumns(line: string, st: SquidState): boolean {
+  const s = st.tk.starts;
+  const e = st.tk.ends;
+  const s6 = s[6]!;
+  const e6 = e[6]!;
+  if (line.charCodeAt(s6) === Ch_e && line.startsWith('error:', s6)) return false;
+  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch_Slash && line.charCodeAt(e6 - 2) === Ch_Slash && line.charCodeAt(e6 - 3) === Ch_Colon) return false;
+  const s7 = s[7]!;
+  const e7 = e[7]!;
+  return !isHttpVersionSpan(line, s7, e7) && hierarchySlashSpan(line, s7, e7) === -1;
+}
+
+/** The address of a peer column (`peer`, the text after the hierarchy's slash at `hs`, up to `e8`), or undefined. */
+function peerIp(line: string, peer: string, hs: number, e8: number, quads: number): string | undefined {
+  return (quads & PEER_QUAD) !== 0 || parseIPv4Span(line, hs + 1, e8) >= 0 ? peer : canonicalIp(peer);
+}
+
+/**
+ * The few fields of a line's record a record gate reads (`SQUID_PROBE_PATHS`), made without the
+ * record: when `parseSquid` would build the line's record on its fast path and vouch for it
+ * (`st.valid`), a record holding exactly those fields, with the values the parser's record has
+ * (a property test holds them equal); undefined for any other line, which is then parsed. The line
+ * must be on the fast path with a URL `commonUrlSpans` reads: the rare others are parsed.
+ */
+export function probeSquid(line: string, st: SquidState): SquidProbe | undefined {
+  if (line.indexOf('\t') !== -1 || !scanSquid(line, st) || !defaultColumns(line, st)) return undefined;
+  const s = st.tk.starts;
+  const e = st.tk.ends;
+  const s6 = s[6]!;
+  const e6 = e[6]!;
+  const connect = e[5]! - s[5]! === 7 && line.startsWith('CONNECT', s[5]!);
+  const hostLen = commonUrlSpans(line, s6, e6, connect, st);
+  if (hostLen === -1 || hostLen > MAX_DOMAIN) return undefined;
+  const domain = line.slice(st.hostStart, st.hostEnd);
+  const original = line.slice(s6, e6);
+  const hs = st.hs;
+  const e8 = e[8]!;
+  let ip: string | undefined;
+  if (!(hs + 1 >= e8 || is1(line, hs + 1, e8, Ch_Dash)) && isDirect(line.slice(s[8]!, hs), st)) ip = peerIp(line, line.slice(hs + 1, e8), hs, e8, st.quads);
+  return {
+    source: { ip: line.slice(s[2]!, e[2]!) },
+    destination: { ip, domain },
+    url: { original, full: st.urlScheme === 0 ? undefined : original, domain },
+  };
+}
+
+/** The record fields `probeSquid` makes (the ones an ioc-sweep reads by default, and the client). */
+export const SQUID_PROBE_PATHS: readonly string[] = ['source.ip', 'destination.ip', 'destination.domain', 'url.original', 'url.full', 'url.domain'];
+
+export interface SquidProbe {
+  source: { ip: string };
+  destination: { ip: string | undefined; domain: string };
+  url: { original: string; full: string | undefined; domain: string };
+}
+
+/**
  * The record of a line in the default layout, or the general parser's answer where the URL or the
  * user column says the line is not (an `error:` URL, a URL split by a space, an HTTP version column,
  * a user that looks like a hierarchy). The columns' spans are in `st.tk` (columns 2, 3, 5 to 9; the
@@ -317,19 +411,14 @@ function squidRecord(
   hs: number,
   quads: number,
 ): ProxyRecord | ParseError {
+  if (!defaultColumns(line, st)) return parseSquidTokens(line, st);
   const tk = st.tk;
   const s = tk.starts;
   const e = tk.ends;
   const s6 = s[6]!;
   const e6 = e[6]!;
-  // squid's `error:*` pseudo-URLs (aborted transactions) are read by the general parser
-  if (line.charCodeAt(s6) === Ch_e && line.startsWith('error:', s6)) return parseSquidTokens(line, st);
-  if (e6 - 3 >= s6 && line.charCodeAt(e6 - 1) === Ch_Slash && line.charCodeAt(e6 - 2) === Ch_Slash && line.charCodeAt(e6 - 3) === Ch_Colon)
-    return parseSquidTokens(line, st);
-  // user, then hierarchy/peer: no HTTP version column, a user that does not look like a hierarchy
   const s7 = s[7]!;
   const e7 = e[7]!;
-  if (isHttpVersionSpan(line, s7, e7) || hierarchySlashSpan(line, s7, e7) !== -1) return parseSquidTokens(line, st);
   const s8 = s[8]!;
   const e8 = e[8]!;
 
@@ -369,7 +458,7 @@ function squidRecord(
     json: undefined,
     origin: undefined,
   };
-  const host = commonUrl(rec, line, s6, e6, method === 'CONNECT');
+  const host = commonUrl(rec, line, s6, e6, method === 'CONNECT', st);
   if (host === -1) {
     const urlText = line.slice(s6, e6);
     if (!fillUrl(rec, urlText, method === 'CONNECT')) {
@@ -379,7 +468,7 @@ function squidRecord(
   } else st.valid = host <= MAX_DOMAIN;
   // the peer a DIRECT request went to is the server's address (a dotted quad, mostly: read in place)
   if (peer !== undefined && isDirect(hierarchy, st)) {
-    const ip = (quads & PEER_QUAD) !== 0 || parseIPv4Span(line, hs + 1, e8) >= 0 ? peer : canonicalIp(peer);
+    const ip = peerIp(line, peer, hs, e8, quads);
     if (ip !== undefined) {
       const d = (rec.destination ??= newDestination());
       if (d.ip === undefined) d.ip = ip;
@@ -428,12 +517,13 @@ const MAX_DOMAIN = 253;
  * The two URL forms nearly every squid line has, read from the line without the general splitter:
  * `http(s)://name/path[?query]` and, for CONNECT, `name:port`, where the name is lower-case letters,
  * digits, '-' and '.' (not only digits and dots: that may be an address), not ending in '.'.
- * Fills `url` and `destination` exactly as fillUrl would (a property test holds them equal) and
- * returns the host name's length; returns -1, having changed nothing, for anything else.
+ * `commonUrlSpans` reads the form (its spans in `st`) and returns the host name's length, or -1 for
+ * anything else; `commonUrl` fills `url` and `destination` from them exactly as fillUrl would (a
+ * property test holds them equal).
  */
-function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, connect: boolean): number {
+function commonUrlSpans(line: string, from: number, to: number, connect: boolean, st: SquidState): number {
   let i = from;
-  let scheme: string | undefined;
+  let scheme = 0;
   // "http://" or "https://", read as characters (cheaper here than startsWith)
   if (
     to - from > 8 &&
@@ -444,14 +534,14 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   ) {
     const c4 = line.charCodeAt(from + 4);
     if (c4 === Ch_Colon && line.charCodeAt(from + 5) === Ch_Slash && line.charCodeAt(from + 6) === Ch_Slash) {
-      scheme = 'http';
+      scheme = 1;
       i += 7;
     } else if (c4 === Ch_s && line.charCodeAt(from + 5) === Ch_Colon && line.charCodeAt(from + 6) === Ch_Slash && line.charCodeAt(from + 7) === Ch_Slash) {
-      scheme = 'https';
+      scheme = 2;
       i += 8;
     }
   }
-  if (scheme === undefined && !connect) return -1;
+  if (scheme === 0 && !connect) return -1;
   const hostStart = i;
   // one table load per character, and no branch on which kind it is
   let kinds = 0;
@@ -463,22 +553,16 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
   }
   if ((kinds & 1) === 0 || line.charCodeAt(i - 1) === Ch_Dot) return -1;
   const hostEnd = i;
-  if (scheme !== undefined) {
+  st.urlScheme = scheme;
+  st.hostStart = hostStart;
+  st.hostEnd = hostEnd;
+  if (scheme !== 0) {
     if (hostEnd === to || line.charCodeAt(hostEnd) !== Ch_Slash) return -1;
     let q = line.indexOf('?', hostEnd);
     if (q >= to) q = -1;
     const hash = line.indexOf('#', hostEnd);
     if (hash !== -1 && hash < to) return -1;
-    const host = line.slice(hostStart, hostEnd);
-    const original = line.slice(from, to);
-    const url = newUrl(original);
-    url.full = original;
-    url.scheme = scheme;
-    url.domain = host;
-    url.path = line.slice(hostEnd, q === -1 ? to : q);
-    if (q !== -1) url.query = line.slice(q + 1, to);
-    rec.url = url;
-    rec.destination = { ip: undefined, port: scheme === 'http' ? 80 : 443, domain: host };
+    st.query = q;
     return hostEnd - hostStart;
   }
   // CONNECT name:port
@@ -492,13 +576,34 @@ function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, con
     port = port * 10 + c;
   }
   if (port > 65535) return -1;
-  const host = line.slice(hostStart, hostEnd);
+  st.port = port;
+  return hostEnd - hostStart;
+}
+
+/** `commonUrlSpans`, then `url` and `destination` filled from the spans; -1 (nothing changed) for another form. */
+function commonUrl(rec: ProxyRecord, line: string, from: number, to: number, connect: boolean, st: SquidState): number {
+  const len = commonUrlSpans(line, from, to, connect, st);
+  if (len === -1) return -1;
+  const host = line.slice(st.hostStart, st.hostEnd);
+  if (st.urlScheme !== 0) {
+    const q = st.query;
+    const original = line.slice(from, to);
+    const url = newUrl(original);
+    url.full = original;
+    url.scheme = st.urlScheme === 1 ? 'http' : 'https';
+    url.domain = host;
+    url.path = line.slice(st.hostEnd, q === -1 ? to : q);
+    if (q !== -1) url.query = line.slice(q + 1, to);
+    rec.url = url;
+    rec.destination = { ip: undefined, port: st.urlScheme === 1 ? 80 : 443, domain: host };
+    return len;
+  }
   const url = newUrl(line.slice(from, to));
   url.domain = host;
-  url.port = port;
+  url.port = st.port;
   rec.url = url;
-  rec.destination = { ip: undefined, port, domain: host };
-  return hostEnd - hostStart;
+  rec.destination = { ip: undefined, port: st.port, domain: host };
+  return len;
 }
 
 function directPeer(rec: ProxyRecord, peer: string): void {

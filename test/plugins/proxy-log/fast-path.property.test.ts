@@ -7,7 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SquidState, parseSquid, parseSquidTokens } from '../../../plugins/transform/proxy-log/squid.js';
+import { SQUID_PROBE_PATHS, SquidState, parseSquid, parseSquidTokens, probeSquid } from '../../../plugins/transform/proxy-log/squid.js';
+import { getPath } from '../../../src/api.js';
 import { ParseError } from '../../../plugins/transform/proxy-log/errors.js';
 import type { ProxyRecord } from '../../../plugins/transform/proxy-log/record.js';
 import { FAST_PATTERNS, originValid, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
@@ -204,6 +205,64 @@ describe('squid fast path', () => {
       }),
       { numRuns: 20000 },
     );
+  });
+});
+
+describe('the squid line probe (probeSquid: the fields a record gate reads, without the record)', () => {
+  const probeState = new SquidState();
+  const parseState = new SquidState();
+  /** Checks one line; true when the probe answered for it. */
+  const check = (line: string): boolean => {
+    const p = probeSquid(line, probeState);
+    if (p === undefined) return false;
+    const r = parseSquid(line, parseState);
+    // a probed line is one the parser turns into a record it vouches for (no schema check, no reject)
+    expect(r, JSON.stringify(line)).not.toBeInstanceOf(ParseError);
+    expect(parseState.valid, JSON.stringify(line)).toBe(true);
+    for (const path of SQUID_PROBE_PATHS) expect(getPath(p, path), `${path} of ${JSON.stringify(line)}`).toBe(getPath(r as ProxyRecord, path));
+    return true;
+  };
+
+  it('gives the values of the parsed record, and answers only for lines parsed into a record (fixtures, samples)', () => {
+    const files = [
+      resolve(FIXTURES, 'squid-native.log'),
+      resolve(FIXTURES, 'squid-custom.log'),
+      resolve(FIXTURES, 'bluecoat-squid.log'),
+      resolve(EXAMPLES, 'squid-access.log'),
+    ];
+    const texts = files.map((f) => readFileSync(f, 'utf8'));
+    texts.push(gunzipSync(readFileSync(resolve(EXAMPLES, 'squid-access-2.log.gz'))).toString('utf8'));
+    let probed = 0;
+    let lines = 0;
+    for (const t of texts)
+      for (const line of t.split('\n')) {
+        lines++;
+        if (check(line)) probed++;
+      }
+    expect(probed).toBeGreaterThan(20);
+    expect(probed).toBeLessThan(lines); // broken lines, comments, variants: parsed
+  });
+
+  it('gives the values of the parsed record (property: default layout, variants, near misses)', () => {
+    let probed = 0;
+    fc.assert(
+      fc.property(fc.oneof(defaultLayoutLines(), squidLines()), (line) => {
+        if (check(line)) probed++;
+      }),
+      { numRuns: 20000 },
+    );
+    // the generators reach the probed form (client a dotted quad, a common URL) often enough to say something
+    expect(probed).toBeGreaterThan(1000);
+  });
+
+  it('leaves to the parser what it does not read cheaply: a long host, an error URL, a tab, a URL it would not take', () => {
+    const base = (url: string, sep = ' ') => `1699948800.007 1 10.0.0.1 TCP_MISS/200 5 GET ${url} -${sep}HIER_DIRECT/1.2.3.4 text/html`;
+    expect(check(base('http://a.example/x'))).toBe(true);
+    expect(probeSquid(base(`http://${'b'.repeat(246)}.example/`), probeState)).toBeUndefined();
+    expect(probeSquid(base('error:invalid-request'), probeState)).toBeUndefined();
+    expect(probeSquid(base('http://a.example/x', '\t'), probeState)).toBeUndefined();
+    expect(probeSquid(base('http://A.example/x'), probeState)).toBeUndefined();
+    expect(probeSquid('# a comment', probeState)).toBeUndefined();
   });
 });
 

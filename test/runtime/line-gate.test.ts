@@ -1,0 +1,137 @@
+/**
+ * Records that are never made (src/runtime/line-gate.ts): in a parallel chain file → proxy-log →
+ * ioc-sweep whose parsed and passed-on records nobody else reads, the squid lines the sweep cannot
+ * alert on are skipped before their record is made. The run must be indistinguishable from one
+ * without the gate (SLUICE_LINE_GATE=0) but for the `gated` metric: the same alerts in the same
+ * order, the same rejects, the same counts on every node and port. And the gate stays off where a
+ * skipped record would be seen: parsed records read by another node, the sweep's passed-on records
+ * read, an alert suppressor (whose clock each batch's last record moves).
+ */
+import { describe, it, expect } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadSpec } from '../../src/spec/validate.js';
+import { builtinRegistry } from '../../src/plugins/builtins.js';
+import { runPipeline } from '../../src/runtime/run.js';
+import type { RunSummary } from '../../src/runtime/summary.js';
+import { testContext } from '../helpers/harness.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'x.evil.example.io', 'files.example.com', 'a.example.com:443'];
+const PEERS = ['192.0.2.1', '198.51.100.7', '2001:db8::7', '-'];
+
+/** `n` squid lines: every 89th broken (a reject), a few in a layout the probe leaves to the parser, hosts and peers some of which are in the feed. */
+function squidLog(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i % 89 === 13) {
+      lines.push(i % 2 ? `broken line ${i}` : `${1715680800 + i}.000 12 10.0.0.1 TCP_MISS/200`);
+      continue;
+    }
+    const host = HOSTS[(i * 7 + (i >> 3)) % HOSTS.length]!;
+    const connect = host.endsWith(':443');
+    const url = connect ? host : `http://${host}/p${i % 11}${i % 5 === 0 ? '?q=1' : ''}`;
+    const peer = PEERS[i % PEERS.length]!;
+    // every 50th: an HTTP version column (the general parser's layout), or a client that is a name
+    const client = i % 50 === 7 ? 'client.example' : `10.0.${i % 3}.${i % 7}`;
+    const version = i % 50 === 9 ? ' HTTP/1.1' : '';
+    lines.push(
+      `${1715680800 + i}.${String(i % 1000).padStart(3, '0')} ${i % 500} ${client} TCP_MISS/200 ${i * 13} ${connect ? 'CONNECT' : 'GET'} ${url}${version} - HIER_DIRECT/${peer} text/html`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function setup(sweepWith = '', extra = ''): { dir: string; file: string } {
+  const dir = tempDir('line-gate-');
+  writeFileSync(join(dir, 'a.log'), squidLog(6000));
+  writeFileSync(join(dir, 'bad.txt'), 'bad.example.net\n198.51.100.0/24\nevil.example.io\nhttp://files.example.com/p3\n');
+  const file = join(dir, 'spec.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: line-gate
+nodes:
+  logs: { source: file, with: { paths: ["${dir}/a.log"], batch_size: 500 } }
+  parse: { transform: proxy-log, from: logs, with: { format: auto } }
+  sweep:
+    analyse: ioc-sweep
+    from: parse
+    with: { feeds: [{ name: bad, path: "${dir}/bad.txt", format: list }]${sweepWith} }
+  alerts: { sink: file, from: sweep.alerts, with: { path: "\${OUT}/alerts.jsonl" } }
+  rejects: { sink: file, from: [logs.invalid, parse.invalid], with: { path: "\${OUT}/rejects.jsonl" } }
+${extra}`,
+  );
+  return { dir, file };
+}
+
+async function run(file: string, out: string, gate: boolean): Promise<RunSummary> {
+  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
+  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
+  const before = process.env.SLUICE_LINE_GATE;
+  // worker threads take the environment as it is when they start
+  if (gate) delete process.env.SLUICE_LINE_GATE;
+  else process.env.SLUICE_LINE_GATE = '0';
+  try {
+    return await runPipeline(spec!, { stateDir: join(out, 'state'), logger: testContext().logger, workers: 2 });
+  } finally {
+    if (before === undefined) delete process.env.SLUICE_LINE_GATE;
+    else process.env.SLUICE_LINE_GATE = before;
+  }
+}
+
+const read = (f: string) => readFileSync(f, 'utf8');
+/** Rejects carry the time they were made (`@timestamp`): compared without it. */
+const rejects = (f: string) =>
+  read(f)
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const { '@timestamp': _, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    });
+const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
+const withoutGated = (m: Record<string, number>) => {
+  const { gated: _, ...rest } = m;
+  return rest;
+};
+
+describe('the line gate', () => {
+  it('skips most lines, and the run is the run without it: alerts in order, rejects, every count', async () => {
+    const { dir, file } = setup();
+    const on = await run(file, join(dir, 'on'), true);
+    const off = await run(file, join(dir, 'off'), false);
+    const alerts = read(join(dir, 'off', 'alerts.jsonl'));
+    expect(alerts.split('\n').filter(Boolean).length).toBeGreaterThan(1000);
+    expect(read(join(dir, 'on', 'alerts.jsonl'))).toBe(alerts);
+    const rej = rejects(join(dir, 'off', 'rejects.jsonl'));
+    expect(rej.length).toBeGreaterThan(50);
+    expect(rejects(join(dir, 'on', 'rejects.jsonl'))).toEqual(rej);
+    for (const name of ['logs', 'parse', 'sweep', 'alerts', 'rejects']) {
+      expect(node(on, name).in, name).toBe(node(off, name).in);
+      expect(node(on, name).out, name).toEqual(node(off, name).out);
+      expect(withoutGated(node(on, name).metrics), name).toEqual(node(off, name).metrics);
+    }
+    // most lines never became records; the ones the probe leaves to the parser, and the alerting ones, did
+    const gated = node(on, 'parse').metrics.gated!;
+    expect(node(off, 'parse').metrics.gated).toBeUndefined();
+    expect(gated).toBeGreaterThan(1500);
+    expect(gated).toBeLessThan(node(on, 'parse').out.out! - node(on, 'sweep').out.alerts!);
+  });
+
+  it('stays off where a skipped record would be seen', async () => {
+    const cases = [
+      // the parsed records are read by a sink too
+      setup('', '  parsed: { sink: file, from: parse, with: { path: "${OUT}/parsed.jsonl" } }\n'),
+      // the sweep's passed-on records are read
+      setup('', '  swept: { sink: file, from: sweep, with: { path: "${OUT}/swept.jsonl" } }\n'),
+      // alert suppression
+      setup(', suppress: { period: 10m }'),
+    ];
+    for (const { dir, file } of cases) {
+      const on = await run(file, join(dir, 'on'), true);
+      expect(node(on, 'parse').metrics.gated, file).toBeUndefined();
+      expect(node(on, 'parse').out.out).toBeGreaterThan(5000);
+    }
+  });
+});
