@@ -258,13 +258,13 @@ export function linesToRecords(block: LineBlock): Rec[] {
  * chunk's exist (see `CHUNK` in the runtime). One walk over the block, whatever `max`.
  */
 export function recordChunks(block: Block, max: number, skip?: LineSkip): Generator<Rec[]> {
-  return block.kind === 'messages' ? messageChunks(block, max) : lineChunks(block, max, skip);
+  return block.kind === 'messages' ? messageChunks(block, max, skip) : lineChunks(block, max, skip);
 }
 
 /**
  * Lines not to make records of (the runtime's line gate, src/runtime/line-gate.ts): asked of each
- * line of an ASCII block of lines; a line it refuses gives no record and is counted in `skipped`.
- * Blocks of messages, and lines of blocks that are not ASCII, are all made into records.
+ * message of a block of messages and each line of an ASCII block of lines; a line it refuses gives
+ * no record and is counted in `skipped`. Lines of blocks that are not ASCII are all made into records.
  */
 export interface LineSkip {
   keep(line: string): boolean;
@@ -276,7 +276,7 @@ export interface LineSkip {
  * partition, offset }, key?, timestamp?, headers? }` — `key` when the message has a non-empty key
  * (as UTF-8 text), `timestamp` (ISO-8601 UTC) when its time is > 0, `headers` when it has any.
  */
-function* messageChunks(block: MessageBlock, max: number): Generator<Rec[]> {
+function* messageChunks(block: MessageBlock, max: number, skip: LineSkip | undefined): Generator<Rec[]> {
   const n = block.records;
   if (n === 0) return;
   const bytes = block.bytes;
@@ -298,6 +298,11 @@ function* messageChunks(block: MessageBlock, max: number): Generator<Rec[]> {
       message = buf.toString('utf8', s, e);
       nextUtf8 = ++u < utf8!.length ? utf8![u]! : -1;
     } else message = buf.toString('latin1', s, e);
+    if (skip !== undefined && !skip.keep(message)) {
+      skip.skipped++;
+      if (i === nextHeaders) nextHeaders = ++h < headers!.length ? headers![h]![0] : -1;
+      continue;
+    }
     const rec: Rec = { message, origin: { topic, partition, offset: String(first + offsets[i]!) } };
     if (keys !== undefined) {
       const ks = keys[2 * i]!;

@@ -19,7 +19,7 @@
  * A plugin that throws fails with a RunError naming its node.
  */
 import type { Outputs, ProcessorInstance, Rec } from '../api.js';
-import { isLineBlock, recordChunks, type Batch } from '../record.js';
+import { recordChunks, type Batch } from '../record.js';
 import { CHUNK, chunksOf } from './chunks.js';
 import { lineGateOf, type LineGate } from './line-gate.js';
 import type { SharedHolder } from './prepare.js';
@@ -89,7 +89,7 @@ export class ChainDriver<T> {
 
   private async runChunks(batch: Batch, tag: T): Promise<void> {
     const gate = this.gate;
-    if (gate !== undefined && isLineBlock(batch)) {
+    if (gate !== undefined && !Array.isArray(batch)) {
       gate.begin(batch);
       for (const records of recordChunks(batch, CHUNK, gate)) await this.runFrom(0, records, tag);
       gate.settle();

@@ -3,9 +3,9 @@
  * source, where the processor offers a record gate (`ProcessorInstance.recordGate`, a matcher whose
  * alerts are rare: the ioc-sweep), its pass-through `out` is read by no node, and the transform
  * offers a line probe for the fields the gate reads (`lineProbe`: proxy-log). Each line of an ASCII
- * block is probed before its record is made; when the gate says the record could emit nothing but
- * itself on the processor's `out`, nobody would see the record, so it is not made, parsed or
- * matched: both nodes count it as received and emitted on `out`, and are told how many were
+ * block of lines, and each message of a block of Kafka messages, is probed before its record is
+ * made; when the gate says the record could emit nothing but itself on the processor's `out`,
+ * nobody would see the record, so it is not made, parsed or matched: both nodes count it as received and emitted on `out`, and are told how many were
  * skipped (their metrics). Every other line — one the probe cannot read cheaply, one the gate may
  * alert on, a line the transform would reject — goes through the chain as before, so alerts and
  * rejects are those of a run without the gate (test/runtime/line-gate.test.ts).
@@ -15,12 +15,13 @@
  * turns it off (for comparisons).
  */
 import type { LineProbe, Origin, RecordGate } from '../api.js';
-import type { LineBlock, LineSkip } from '../record.js';
+import { blockOrigin, type Block, type LineSkip } from '../record.js';
 import type { ChainStep } from './chain.js';
 
 export class LineGate implements LineSkip {
   skipped = 0;
-  private origin: Origin = { file: '' };
+  /** The source of the current block's lines (its file, or topic and partition), as a probe is given it. */
+  private origin: Origin = {};
 
   constructor(
     private readonly probe: LineProbe,
@@ -30,8 +31,10 @@ export class LineGate implements LineSkip {
   ) {}
 
   /** A block's lines are about to be asked. */
-  begin(block: LineBlock): void {
-    if (this.origin.file !== block.file) this.origin = { file: block.file };
+  begin(block: Block): void {
+    const o = this.origin;
+    const same = block.kind === 'lines' ? o.file === block.file : o.topic === block.topic && o.partition === block.partition;
+    if (!same) this.origin = blockOrigin(block);
   }
 
   keep(line: string): boolean {

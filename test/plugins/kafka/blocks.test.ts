@@ -253,6 +253,30 @@ describe('kafka source: message blocks against the per-message path (generated b
     );
   });
 
+  it('with a line skip (the runtime line gate; a fake refusing by length): the other records unchanged, the refused counted', async () => {
+    await fc.assert(
+      fc.asyncProperty(fetchSpec, fc.integer({ min: 1, max: 300 }), async (f, max) => {
+        const cut = await blocks(await encode(f), fetchedOffset(f), f.batchSize);
+        for (const b of cut) {
+          const block = b.outputs.out as MessageBlock | undefined;
+          if (!block) continue;
+          const all = blockRecords(block);
+          const refused = (m: string) => m.length % 3 === 0;
+          const skip = { skipped: 0, keep: (m: string) => !refused(m) };
+          const kept: Rec[] = [];
+          for (const chunk of recordChunks(block, max, skip)) {
+            expect(chunk.length).toBeLessThanOrEqual(max);
+            kept.push(...chunk);
+          }
+          // keys, times, headers and offsets stay with their own messages
+          expect(kept).toEqual(all.filter((r) => !refused(r.message as string)));
+          expect(skip.skipped).toBe(all.length - kept.length);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it.each([
     ['a UTF-8 line (each message checked)', 'user=José'],
     ['plain ASCII lines (one check for the batch)', 'user=Jose'],
