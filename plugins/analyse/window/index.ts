@@ -317,10 +317,16 @@ export default definePlugin<WindowConfig>({
     const nSamples = config.samples;
     // Every field a record is read for, at once (record-reader.ts), in `vals`: the time at 0, the
     // key fields from 1, the aggregated fields from `AT_FIELDS`, the raw line last (with samples).
-    const AT_FIELDS = 1 + nKeys;
+    // A copy with a share reads the time and key fields of every record into `vals`, the others
+    // only of the records it owns, into `ownedVals` (from 0).
+    const headPaths = [config.time_field, ...keys];
+    const restPaths = [...plan.fields, ...(nSamples ? [SAMPLE_FIELD] : [])];
+    const readFields = recordReader(sharing ? headPaths : [...headPaths, ...restPaths]);
+    const readOwned = sharing ? recordReader(restPaths) : undefined;
+    const vals: unknown[] = new Array(headPaths.length + (sharing ? 0 : restPaths.length)).fill(undefined);
+    const ownedVals: unknown[] = sharing ? new Array(restPaths.length).fill(undefined) : vals;
+    const AT_FIELDS = sharing ? 0 : headPaths.length;
     const AT_ORIGINAL = AT_FIELDS + plan.fields.length;
-    const readFields = recordReader([config.time_field, ...keys, ...plan.fields, ...(nSamples ? [SAMPLE_FIELD] : [])]);
-    const vals: unknown[] = new Array(AT_ORIGINAL + (nSamples ? 1 : 0)).fill(undefined);
     const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;
@@ -533,9 +539,10 @@ export default definePlugin<WindowConfig>({
             }
             ks = state.newKey(id, values.slice());
           }
-          const pane = state.add(ks, t, vals, AT_FIELDS);
+          if (readOwned !== undefined) readOwned(rec, ownedVals);
+          const pane = state.add(ks, t, ownedVals, AT_FIELDS);
           if (nSamples && (pane.samples === null || pane.samples.length < nSamples)) {
-            const original = vals[AT_ORIGINAL];
+            const original = ownedVals[AT_ORIGINAL];
             if (typeof original === 'string') pane.samples = pane.samples === null ? [original] : withOne(pane.samples, original);
           }
         }
