@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.6';
+export const API_VERSION = '1.7';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -84,13 +84,29 @@ export interface PluginContext {
    * copied. Reading it always gives the latest value delivered to this instance (see `update`).
    */
   readonly shared?: unknown;
+  /**
+   * The share of the keys this instance owns, when it is one of several copies of a `'by-key'`
+   * processor (API 1.7; see `ParallelMode`): copy `index` of `count` (0 ≤ index < count). Each copy
+   * is given every record of the stream, in order and in the same batches, and emits only what
+   * belongs to its share; together the copies emit what one instance given the whole stream emits,
+   * each output once. Undefined (or `count` 1): the instance has the whole stream, as before 1.7.
+   */
+  readonly share?: KeyShare;
+}
+
+/** Which share of the keys a copy of a `'by-key'` processor owns (API 1.7): `PluginContext.share`. */
+export interface KeyShare {
+  /** This copy's number, 0 ≤ index < count. */
+  readonly index: number;
+  /** How many copies share the stream (at least 1). */
+  readonly count: number;
 }
 
 /**
  * The context of `prepare`: like an instance's, plus the means to update the shared value and to
  * release what `prepare` set up. Logs and metrics are the node's.
  */
-export interface PrepareContext extends Omit<PluginContext, 'shared'> {
+export interface PrepareContext extends Omit<PluginContext, 'shared' | 'share'> {
   /**
    * Deliver a new shared value to every instance of this node, main-thread and worker copies
    * alike. Each instance receives it through `update(value)` between two batches, never during
@@ -306,8 +322,9 @@ export interface ProcessorDef<C = any> extends PluginDefBase<C> {
    * Whether copies of this processor may run in worker threads, each seeing part of the batches:
    * `'any'` when each batch can be processed on its own, `'by-origin'` when state is kept per source
    * (all batches of one file or partition then go to the same copy, until the state settles: see
-   * `ProcessorInstance.settledState`), `'none'` (the default) when the node needs to see every
-   * record (windows, suppression). May depend on the config.
+   * `ProcessorInstance.settledState`), `'by-key'` when state is kept per key and every copy can be
+   * given the whole stream (API 1.7: see `ParallelMode`), `'none'` (the default) when the node needs
+   * to see every record (suppression). May depend on the config.
    */
   parallel?: ParallelMode | ((config: C) => ParallelMode);
   /**
@@ -344,7 +361,20 @@ export function definePlugin(def: PluginDef): PluginDef {
   return def;
 }
 
-export type ParallelMode = 'none' | 'any' | 'by-origin';
+/**
+ * How copies of a processor may share its work (`ProcessorDef.parallel`):
+ * - `'none'`: one instance sees every record.
+ * - `'any'`: copies may each take any batch.
+ * - `'by-origin'`: copies each take all batches of the sources they are given (state per source).
+ * - `'by-key'` (API 1.7): copies may each be given **every** record of the stream, in order and in
+ *   the same batches, each told its share (`PluginContext.share`); together they emit what one
+ *   instance emits, each output record once. For state kept per key (windows): every copy reads
+ *   what orders the stream (event times, watermarks) from every record, keeps state and emits
+ *   outputs only for its own keys, and emits each input record it passes on (`out`, `late`) only
+ *   in the one copy that owns it. The runtime does not run by-key copies yet: a `'by-key'`
+ *   processor runs as one instance, as with `'none'`.
+ */
+export type ParallelMode = 'none' | 'any' | 'by-origin' | 'by-key';
 
 // ---------------------------------------------------------------------------------------------
 // Sink encoders (API 1.4): a sink's per-record work done where its records are produced.

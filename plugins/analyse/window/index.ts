@@ -7,11 +7,15 @@
  *   windows one metric record per closed window (`event.kind: metric`)
  *   alerts  closed windows for which `alert_when` holds (`event.kind: alert`)
  *   late    records the window could not count (too late, no event time, no key), with the reason
+ *
+ * As one of N by-key copies (`ctx.share`, API 1.7; share.ts, docs/rules.md), it reads every
+ * record's time but counts and emits only what it owns: `out` carries its own records only.
  */
 import { definePlugin, compileLogic, parseDuration, parseIPv4, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
 import { recordReader } from './record-reader.js';
+import { keyOwner, originOwner } from './share.js';
 import { WindowState, type ClosedWindow, type KeyId } from './state.js';
 import { TimeReader } from './time.js';
 import { Watermarks, type Partition } from './watermarks.js';
@@ -113,6 +117,8 @@ export default definePlugin<WindowConfig>({
     'At the end of a finite run every open window is emitted.',
     "With `samples: N`, alerts carry the raw lines of the window's first N records (their",
     '`event.original`, kept by `proxy-log` with `keep_original: true`) in `event.original`, one per line.',
+    'With a key the window may run as copies that each read the whole stream and own a share of the',
+    'keys (`parallel: by-key`, see docs/rules.md, "Copies that share the keys"); `max_keys` is then per copy.',
   ].join('\n'),
   schema: {
     type: 'object',
@@ -199,11 +205,14 @@ export default definePlugin<WindowConfig>({
         minimum: 1,
         default: 250000,
         description:
-          'Most keys with open windows held at once; beyond it the key with the oldest open window is emitted early, flagged `window.partial: true`.',
+          'Most keys with open windows held at once (by each copy, when by-key copies share the keys); beyond it the key with the oldest open window is emitted early, flagged `window.partial: true`.',
       },
     },
   },
   ports: ['out', 'windows', 'alerts', 'late'],
+  // Copies may each see the whole stream and own a share of the keys (API 1.7; share.ts). Without a
+  // key every record has the same one: nothing to share.
+  parallel: (config) => (keyFields(config).length ? 'by-key' : 'none'),
   // What `process` reads of a record (API 1.5): its event time, its key fields, the aggregated
   // fields, the raw line when alerts carry samples (and `origin`, always kept). `out` and `late`
   // carry the input records themselves (`late` with `window` added).
@@ -287,6 +296,17 @@ export default definePlugin<WindowConfig>({
     return issues;
   },
   create(config, ctx) {
+    // A copy of `count` (ctx.share, API 1.7) reads every record's time, so its watermarks are one
+    // window's; it counts, and emits on every port, only what it owns (share.ts).
+    const share = ctx.share;
+    if (
+      share !== undefined &&
+      !(Number.isInteger(share.count) && share.count >= 1 && Number.isInteger(share.index) && share.index >= 0 && share.index < share.count)
+    )
+      throw new Error(`window: share ${share.index} of ${share.count} is not a copy number 0 ≤ index < count`);
+    const shares = share === undefined ? 1 : share.count;
+    const myShare = share === undefined ? 0 : share.index;
+    const sharing = shares > 1;
     const size = Math.round(parseDuration(config.size));
     const slide = config.slide === undefined ? size : Math.round(parseDuration(config.slide));
     const lateness = parseDuration(config.allowed_lateness);
@@ -297,10 +317,16 @@ export default definePlugin<WindowConfig>({
     const nSamples = config.samples;
     // Every field a record is read for, at once (record-reader.ts), in `vals`: the time at 0, the
     // key fields from 1, the aggregated fields from `AT_FIELDS`, the raw line last (with samples).
-    const AT_FIELDS = 1 + nKeys;
+    // A copy with a share reads the time and key fields of every record into `vals`, the others
+    // only of the records it owns, into `ownedVals` (from 0).
+    const headPaths = [config.time_field, ...keys];
+    const restPaths = [...plan.fields, ...(nSamples ? [SAMPLE_FIELD] : [])];
+    const readFields = recordReader(sharing ? headPaths : [...headPaths, ...restPaths]);
+    const readOwned = sharing ? recordReader(restPaths) : undefined;
+    const vals: unknown[] = new Array(headPaths.length + (sharing ? 0 : restPaths.length)).fill(undefined);
+    const ownedVals: unknown[] = sharing ? new Array(restPaths.length).fill(undefined) : vals;
+    const AT_FIELDS = sharing ? 0 : headPaths.length;
     const AT_ORIGINAL = AT_FIELDS + plan.fields.length;
-    const readFields = recordReader([config.time_field, ...keys, ...plan.fields, ...(nSamples ? [SAMPLE_FIELD] : [])]);
-    const vals: unknown[] = new Array(AT_ORIGINAL + (nSamples ? 1 : 0)).fill(undefined);
     const aggWriters = plan.aggregates.map((a) => fieldWriter(a.name));
     const state = new WindowState(size, slide, plan);
     const maxKeys = config.max_keys;
@@ -424,6 +450,8 @@ export default definePlugin<WindowConfig>({
           }),
       process(records: Rec[]) {
         let late: Rec[] | undefined;
+        // With a share, the records this copy owns, in order: its `out`.
+        const owned: Rec[] | undefined = sharing ? [] : undefined;
         const values: unknown[] = new Array(nKeys);
         const now = clock();
         let part: Partition | undefined;
@@ -434,6 +462,10 @@ export default definePlugin<WindowConfig>({
           readFields(rec, vals);
           const t = times.read(vals[0]);
           if (Number.isNaN(t)) {
+            if (owned !== undefined) {
+              if (originOwner(rec.origin, shares) !== myShare) continue;
+              owned.push(rec);
+            }
             (late ??= []).push(lateRecord(rec, 'NO_TIMESTAMP'));
             continue;
           }
@@ -464,14 +496,24 @@ export default definePlugin<WindowConfig>({
             if (!missing) id = JSON.stringify(values);
           }
           if (missing) {
+            if (owned !== undefined) {
+              if (originOwner(rec.origin, shares) !== myShare) continue;
+              owned.push(rec);
+            }
             (late ??= []).push(lateRecord(rec, 'MISSING_KEY'));
             continue;
+          }
+          // A copy that does not own the key still moves the watermarks with the record's time.
+          let mine = true;
+          if (owned !== undefined) {
+            mine = keyOwner(id, shares) === myShare;
+            if (mine) owned.push(rec);
           }
           // Records of one batch nearly always share their partition: look it up only when it changes.
           part = marks.of(rec.origin, part);
           part.lastSeen = now;
           if (t < part.wm) {
-            (late ??= []).push(lateRecord(rec, 'LATE', part.wm));
+            if (mine) (late ??= []).push(lateRecord(rec, 'LATE', part.wm));
             continue;
           }
           if (t > part.maxT) {
@@ -481,9 +523,10 @@ export default definePlugin<WindowConfig>({
           // Within the partition's lateness, but its windows were already emitted (the partition
           // was idle, or joined after the others had moved on).
           if (t < marks.closed) {
-            (late ??= []).push(lateRecord(rec, 'LATE', marks.closed));
+            if (mine) (late ??= []).push(lateRecord(rec, 'LATE', marks.closed));
             continue;
           }
+          if (!mine) continue;
           let ks = state.keys.get(id);
           if (ks === undefined) {
             if (state.keys.size >= maxKeys) {
@@ -496,16 +539,17 @@ export default definePlugin<WindowConfig>({
             }
             ks = state.newKey(id, values.slice());
           }
-          const pane = state.add(ks, t, vals, AT_FIELDS);
+          if (readOwned !== undefined) readOwned(rec, ownedVals);
+          const pane = state.add(ks, t, ownedVals, AT_FIELDS);
           if (nSamples && (pane.samples === null || pane.samples.length < nSamples)) {
-            const original = vals[AT_ORIGINAL];
+            const original = ownedVals[AT_ORIGINAL];
             if (typeof original === 'string') pane.samples = pane.samples === null ? [original] : withOne(pane.samples, original);
           }
         }
         const windows: Rec[] = [];
         const alerts: Rec[] = [];
         advance(now, windows, alerts);
-        const out: Record<string, Rec[]> = { out: records, windows, alerts };
+        const out: Record<string, Rec[]> = { out: owned ?? records, windows, alerts };
         if (late) out.late = late;
         return out;
       },
