@@ -78,6 +78,12 @@ export interface PluginContext {
   /** True when the run was asked to drain streams that are caught up and stop (`--once`). */
   readonly once: boolean;
   /**
+   * A `'by-key'` processor's share (API 1.7): this copy is `index` of `count`, each given every
+   * record; it keeps and emits only what belongs to its keys. Absent: the whole stream is this
+   * instance's (one instance, or a plugin that is not `'by-key'`).
+   */
+  readonly share?: { readonly index: number; readonly count: number };
+  /**
    * What the plugin's `prepare` returned (or last published) for this node; undefined when the
    * plugin has no `prepare`. A main-thread instance sees the very object `prepare` built; a copy in
    * a worker thread sees a structured clone of it, in which `SharedArrayBuffer`s are shared, not
@@ -344,7 +350,14 @@ export function definePlugin(def: PluginDef): PluginDef {
   return def;
 }
 
-export type ParallelMode = 'none' | 'any' | 'by-origin';
+/**
+ * How copies of a processor may share a run's records (`ProcessorDef.parallel`): `'none'`, one
+ * instance sees every record; `'any'`, copies each take whole batches, any of them; `'by-origin'`,
+ * copies each take all batches of a source until its state settles; `'by-key'` (API 1.7), copies
+ * are each given every record, in order, and each keeps state and emits output only for its share
+ * of the keys (`PluginContext.share`), so that together they emit what one instance would.
+ */
+export type ParallelMode = 'none' | 'any' | 'by-origin' | 'by-key';
 
 // ---------------------------------------------------------------------------------------------
 // Sink encoders (API 1.4): a sink's per-record work done where its records are produced.
