@@ -371,8 +371,9 @@ export function definePlugin(def: PluginDef): PluginDef {
  *   instance emits, each output record once. For state kept per key (windows): every copy reads
  *   what orders the stream (event times, watermarks) from every record, keeps state and emits
  *   outputs only for its own keys, and emits each input record it passes on (`out`, `late`) only
- *   in the one copy that owns it. The runtime does not run by-key copies yet: a `'by-key'`
- *   processor runs as one instance, as with `'none'`.
+ *   in the one copy that owns it. The runtime runs by-key copies in worker threads where `workers:
+ *   auto` sees file input (a by-key segment: docs/ARCHITECTURE.md); elsewhere a `'by-key'`
+ *   processor runs as one instance on the main thread, as with `'none'`.
  */
 export type ParallelMode = 'none' | 'any' | 'by-origin' | 'by-key';
 

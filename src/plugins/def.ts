@@ -2,13 +2,13 @@
 import type { ParallelMode, PluginDef } from '../api.js';
 
 /**
- * How the runtime runs a plugin for a given config. `'by-key'` (API 1.7) is run as `'none'` (one
- * instance, on the main thread) until the runtime gives copies the whole stream.
+ * How a plugin may run in parallel for a given config. A `'by-key'` node (API 1.7) joins a chain
+ * only where the run allows it (segments.ts `FindOptions.byKey`); elsewhere it runs as `'none'`.
  */
 export function parallelOf(def: PluginDef, config: unknown): ParallelMode {
   if (def.kind !== 'transform' && def.kind !== 'analyse') return 'none';
   const p = typeof def.parallel === 'function' ? def.parallel(config) : def.parallel;
-  return p === undefined || p === 'by-key' ? 'none' : p;
+  return p ?? 'none';
 }
 
 /** The ports a plugin emits for a given config. */

@@ -29,6 +29,8 @@ import { asRunError } from './run-error.js';
 export interface StepCounter {
   received(n: number): void;
   emitted(port: string, n: number): void;
+  /** While muted, the step's plugin metrics are dropped (a by-key copy's batch it does not own). */
+  mute?(on: boolean): void;
   /** Present to be told, once per batch, the milliseconds the step spent in `process` for it. */
   busy?(ms: number): void;
 }
@@ -48,6 +50,12 @@ export interface ChainStep {
   branches?: ReadonlyArray<readonly [string, number]>;
   /** The ports whose records are handed to `out`; `'all'` for a chain of one. */
   leaving: readonly string[] | 'all';
+  /**
+   * In a by-key segment's copy (segments.ts, `byKey`), what the step does on a batch the copy does
+   * not own: `'skip'` it; `'mute'` run it, counting nothing and handing nothing to `out`; `'keyed'`
+   * run it without counting its input; `'run'` as usual. Absent: every batch is owned.
+   */
+  notOwned?: 'skip' | 'mute' | 'keyed' | 'run';
 }
 
 /** Receives the records leaving the chain; a returned promise is awaited (a queue's backpressure). */
@@ -62,6 +70,8 @@ export class ChainDriver<T> {
 
   /** Lines whose records are never made (line-gate.ts), when the chain's first steps offer it. */
   private readonly gate: LineGate | undefined;
+  /** Whether the batch being run is this copy's own (by-key segments; see `ChainStep.notOwned`). */
+  private owned = true;
 
   /** `gated`: look for a line gate (chains of a parallel segment's copy). */
   constructor(
@@ -74,8 +84,12 @@ export class ChainDriver<T> {
     this.gate = gated ? lineGateOf(steps) : undefined;
   }
 
-  /** Run one batch through the chain; records leaving it go to `out` with `tag`. */
-  runBatch(batch: Batch, tag: T): Promise<void> {
+  /**
+   * Run one batch through the chain; records leaving it go to `out` with `tag`. `owned` false: a
+   * batch of a by-key segment that another copy owns (see `ChainStep.notOwned`).
+   */
+  runBatch(batch: Batch, tag: T, owned = true): Promise<void> {
+    this.owned = owned;
     // Observed runs: the previous batch's times go out now (synchronously: no extra turn).
     if (this.busyMs) this.reportBusy();
     if (this.holders && this.updatePending()) return this.applyUpdates().then(() => this.runChunks(batch, tag));
@@ -112,8 +126,13 @@ export class ChainDriver<T> {
     }
   }
 
-  /** End of input: apply pending updates, then finish each step, feeding what it emits onward. */
-  async finish(tag: T): Promise<void> {
+  /**
+   * End of input: apply pending updates, then finish each step, feeding what it emits onward.
+   * `owned` false: a by-key copy other than the first, whose muted steps' held records (all of them
+   * seen by every copy) are counted and sent out by the first copy only.
+   */
+  async finish(tag: T, owned = true): Promise<void> {
+    this.owned = owned;
     this.reportBusy();
     if (!this.steps.some((s) => s.inst.finish)) return; // nothing held: no late `update` either
     if (this.holders && this.updatePending()) await this.applyUpdates();
@@ -184,15 +203,20 @@ export class ChainDriver<T> {
     for (;;) {
       let next: Rec[] | undefined;
       const step = this.steps[k]!;
-      if (input.length > 0) {
-        step.counter.received(input.length);
+      const role = this.owned ? undefined : step.notOwned;
+      if (input.length > 0 && role !== 'skip') {
+        const mute = role === 'mute';
+        if (role === undefined || role === 'run') step.counter.received(input.length);
         let produced: Outputs;
         const t0 = this.busyMs ? performance.now() : 0;
+        if (mute) step.counter.mute?.(true);
         try {
           const r = step.inst.process(input);
           produced = isPromise<Outputs>(r) ? await r : r;
         } catch (err) {
           throw asRunError(err, 'SLUICE_E_RUNTIME', step.name);
+        } finally {
+          if (mute) step.counter.mute?.(false);
         }
         if (this.busyMs) this.busyMs[k]! += performance.now() - t0;
         // What `route` does, inline: this is the per-chunk path, and an async call per chunk more
@@ -200,8 +224,8 @@ export class ChainDriver<T> {
         for (const port in produced) {
           const out = produced[port];
           if (!out || out.length === 0) continue;
-          step.counter.emitted(port, out.length);
-          if (step.leaving === 'all' || step.leaving.includes(port)) {
+          if (!mute) step.counter.emitted(port, out.length);
+          if (!mute && (step.leaving === 'all' || step.leaving.includes(port))) {
             const w = this.out(tag, k, port, out);
             if (w !== undefined) await w;
           }
@@ -233,12 +257,13 @@ export class ChainDriver<T> {
    */
   private async route(k: number, produced: Outputs, tag: T): Promise<void> {
     const step = this.steps[k]!;
+    const mute = !this.owned && step.notOwned === 'mute';
     let next: Rec[] | undefined;
     for (const port in produced) {
       const records = produced[port];
       if (!records || records.length === 0) continue;
-      step.counter.emitted(port, records.length);
-      if (step.leaving === 'all' || step.leaving.includes(port)) {
+      if (!mute) step.counter.emitted(port, records.length);
+      if (!mute && (step.leaving === 'all' || step.leaving.includes(port))) {
         const w = this.out(tag, k, port, records);
         if (w !== undefined) await w;
       }

@@ -13,6 +13,8 @@ export interface ContextOptions {
   once: boolean;
   /** What `ctx.shared` reads (nodes whose plugin has `prepare`). */
   shared?: { current: unknown };
+  /** A `'by-key'` copy's share (API 1.7). */
+  share?: { index: number; count: number };
 }
 
 export function makeContext(o: ContextOptions): PluginContext {
@@ -36,5 +38,6 @@ export function makeContext(o: ContextOptions): PluginContext {
       return dir;
     },
     once: o.once,
+    ...(o.share ? { share: Object.freeze({ ...o.share }) } : {}),
   };
 }

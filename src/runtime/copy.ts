@@ -22,6 +22,8 @@ export type EncodedWire = Array<[string, string, string, EncodedBatch]>;
 /** A node's counts since the last message that carried them back. */
 class DeltaCounter implements StepCounter {
   delta: NodeDelta;
+  /** Plugin metrics are dropped while set (see `StepCounter.mute`). */
+  muted = false;
   constructor(readonly node: string) {
     this.delta = DeltaCounter.fresh(node);
   }
@@ -33,6 +35,9 @@ class DeltaCounter implements StepCounter {
   }
   emitted(port: string, n: number): void {
     this.delta.out[port] = (this.delta.out[port] ?? 0) + n;
+  }
+  mute(on: boolean): void {
+    this.muted = on;
   }
   take(): NodeDelta {
     const d = this.delta;
@@ -57,6 +62,8 @@ export interface CopyOptions {
   signal: AbortSignal;
   stateDir: string;
   once: boolean;
+  /** This copy's place among a by-key segment's copies (its by-key nodes' `ctx.share`). */
+  share?: { index: number; count: number };
 }
 
 /** A created copy: its instances, prepared-value holders by node, the driver, the deltas since last taken. */
@@ -94,21 +101,25 @@ export async function createCopy(
       logger: o.logger,
       metrics: {
         add: (m, v = 1, l) => {
+          if (counter.muted) return;
           const d = counter.delta;
           if (!l) d.add[m] = (d.add[m] ?? 0) + v;
           else if (o.observed) (d.lab ??= []).push(['add', m, v, l]);
         },
         set: (m, v, l) => {
+          if (counter.muted) return;
           if (!l) counter.delta.set[m] = v;
           else if (o.observed) (counter.delta.lab ??= []).push(['set', m, v, l]);
         },
         observe: (m, v, l) => {
+          if (counter.muted) return;
           if (o.observed) (counter.delta.obs ??= []).push([m, v, l]);
         },
       },
       signal: o.signal,
       stateDir: o.stateDir,
       once: o.once,
+      ...(o.share && seg.byKey?.[name] === 'keyed' ? { share: o.share } : {}),
     });
     let inst: ProcessorInstance;
     try {
@@ -119,7 +130,9 @@ export async function createCopy(
     }
     instances.push(inst);
     const branches = seg.branches?.[name]?.map(([p, n]) => [p, seg.nodes.indexOf(n)] as const);
-    steps.push({ name, inst, holder, counter, feed: seg.feeds[name], branches, leaving: seg.leaving[name]! });
+    const step: ChainStep = { name, inst, holder, counter, feed: seg.feeds[name], branches, leaving: seg.leaving[name]! };
+    if (seg.byKey) step.notOwned = seg.byKey[name] ?? 'skip';
+    steps.push(step);
   }
   const collect = (outputs: Leaving, step: number, p: string, records: Rec[]): void => {
     outputs.push([seg.nodes[step]!, p, records]);

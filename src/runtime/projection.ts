@@ -19,7 +19,7 @@
  */
 import type { ProcessorDef, ReadFields, Rec } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
-import { parallelOf, portsOf } from '../plugins/def.js';
+import { portsOf } from '../plugins/def.js';
 import { RunError } from './run-error.js';
 import type { Segment } from './segments.js';
 import { Leaf } from './leaf.js';
@@ -85,7 +85,8 @@ export function projectedRoutes(
         const edges = n.inputs.filter((i) => i.node === node && i.port === port).length;
         if (edges === 0 || seg.nodes.includes(name)) continue;
         if (n.kind === 'sink' && encodes(name)) continue;
-        const r = heads.has(name) || parallelOf(n.plugin.def, n.config) !== 'none' ? undefined : readsOf(spec, name);
+        // a reader in some chain (a head of one, or a node inside one) is not on the main thread
+        const r = heads.has(name) || segments.some((s) => s.nodes.includes(name)) ? undefined : readsOf(spec, name);
         if (r === undefined || edges !== 1) {
           ok = false;
           break;

@@ -45,6 +45,8 @@ export interface RunOptions {
   workers?: number;
   /** The main thread as one of the copies where safe (true) or never (false); default: `workers: auto`'s rule (workers.ts). */
   mainCopy?: boolean;
+  /** `'by-key'` nodes (the window) in the worker copies (true: also with a pinned count; false: never); default: `auto`'s rule (workers.ts). */
+  byKey?: boolean;
 }
 
 type Instance = SourceInstance | ProcessorInstance | SinkInstance;
@@ -58,11 +60,11 @@ interface Layout {
 
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
-  const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy });
+  const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy, byKey: opts.byKey });
   const workers = choice.count;
   /** Worker threads per segment: one copy fewer when the main thread is one of them. */
   const threads = choice.mainCopy ? workers - 1 : workers;
-  const layout = layoutOf(spec, workers);
+  const layout = layoutOf(spec, workers, !!choice.byKey);
   if (layout.segments.length || spec.settings.workers !== 1 || opts.workers !== undefined) {
     opts.logger.info(
       { workers: layout.segments.length ? workers : 1, mainCopy: !!choice.mainCopy, why: choice.reason, segments: layout.segments.map(segmentLabel) },
@@ -173,8 +175,8 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   return summary;
 }
 
-function layoutOf(spec: CompiledSpec, workers: number): Layout {
-  const segments = findSegments(spec, workers);
+function layoutOf(spec: CompiledSpec, workers: number, byKey: boolean): Layout {
+  const segments = findSegments(spec, workers, { byKey });
   const segmentOfHead = new Map<string, Segment>();
   const insideSegment = new Set<string>();
   for (const seg of segments) {

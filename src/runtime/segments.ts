@@ -8,6 +8,15 @@
  * joins it, so a parse read by both a sweep and the rules runs all three in the same copy
  * (`parse → {sweep, rules}`), and the parsed records cross to the main thread only if a node
  * outside (a window, a sink) reads them too.
+ *
+ * A `'by-key'` node (a window) joins too where the run allows it (`byKey`): the segment is then a
+ * by-key segment, whose copies are each given EVERY batch (runners/segment.ts, worker-pool.ts). The
+ * by-key nodes, the nodes above them (the parse) and below them run on every batch; each copy's
+ * by-key nodes keep and emit only their share of the keys. The other nodes (the sweep, the rules)
+ * run only on the batches a copy owns (one copy per batch). On a batch it does not own, a copy's
+ * nodes above the by-key ones count nothing and send nothing out of the segment (their rejects,
+ * say, come from the owner), and its by-key nodes do not count what they receive: each record and
+ * each output is counted once. The parse thus runs once per copy, and no parsed record crosses.
  */
 import type { ParallelMode } from '../api.js';
 import { parallelOf } from '../plugins/def.js';
@@ -34,13 +43,25 @@ export interface Segment {
    * to any copy once each of them reported its state for the source settled (worker-pool.ts).
    */
   byOrigin?: string[];
+  /**
+   * A by-key segment (mode `'by-key'`): what each node does on a batch its copy does not own —
+   * `'mute'` (above a by-key node: runs, counts nothing, sends nothing out), `'keyed'` (a by-key
+   * node: runs, its input not counted), `'run'` (below one: runs as usual); nodes absent here run
+   * only on owned batches.
+   */
+  byKey?: Record<string, 'mute' | 'keyed' | 'run'>;
+}
+
+export interface FindOptions {
+  /** Let `'by-key'` nodes join segments (else they stay on the main thread, as `'none'`). */
+  byKey?: boolean;
 }
 
 /**
  * The parallel segments of a run with `workers` threads per segment (default: the spec's setting;
  * for `'auto'`, the segments a run would have if it used workers — see workers.ts).
  */
-export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec.settings.workers): Segment[] {
+export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec.settings.workers, o: FindOptions = {}): Segment[] {
   if (workers !== 'auto' && workers <= 1) return [];
   const consumers = new Map<string, { node: string; port: string }[]>();
   for (const name of spec.order) {
@@ -51,7 +72,8 @@ export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec
   }
   const modeOf = (name: string): ParallelMode => {
     const n = spec.nodes.get(name)!;
-    return n.config === undefined ? 'none' : parallelOf(n.plugin.def, n.config);
+    const m = n.config === undefined ? 'none' : parallelOf(n.plugin.def, n.config);
+    return m === 'by-key' && !o.byKey ? 'none' : m;
   };
   const taken = new Set<string>();
   const segments: Segment[] = [];
@@ -69,7 +91,8 @@ export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec
     // Depth first: a node, then each subtree of the nodes reading it, in the spec's order.
     const visit = (n: string): void => {
       chain.push(n);
-      if (modeOf(n) === 'by-origin') mode = 'by-origin';
+      if (modeOf(n) === 'by-origin' && mode !== 'by-key') mode = 'by-origin';
+      if (modeOf(n) === 'by-key') mode = 'by-key';
       for (const c of consumers.get(n) ?? []) {
         if (!joins(c, chain)) continue;
         input.set(c.node, { node: n, port: c.port });
@@ -98,6 +121,21 @@ export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec
     const seg: Segment = { nodes: chain, mode, feeds, leaving };
     if (Object.keys(branches).length) seg.branches = branches;
     if (mode === 'by-origin') seg.byOrigin = chain.filter((n) => modeOf(n) === 'by-origin');
+    if (mode === 'by-key') {
+      const roles: Record<string, 'mute' | 'keyed' | 'run'> = {};
+      for (const n of chain) {
+        if (modeOf(n) !== 'by-key') continue;
+        roles[n] = 'keyed';
+        // the nodes above: the path to the head
+        for (let up = input.get(n)?.node; up !== undefined; up = input.get(up)?.node) if (roles[up] === undefined) roles[up] = 'mute';
+      }
+      // the nodes below a keyed one (their input is already a share)
+      for (const n of chain) {
+        const from = input.get(n)?.node;
+        if (roles[n] === undefined && from !== undefined && (roles[from] === 'keyed' || roles[from] === 'run')) roles[n] = 'run';
+      }
+      seg.byKey = roles;
+    }
     segments.push(seg);
   }
   return segments;

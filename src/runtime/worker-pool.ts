@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
-import type { Batch, Rec } from '../record.js';
+import { copyBlock, type Batch, type Rec } from '../record.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, segmentLabel, type Segment } from './segments.js';
 import type { EncodedWire, FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
@@ -19,6 +19,12 @@ import { forgetHeld, heldKey, hold, type ProjectedRoute } from './projection.js'
  * size: bench/RESULTS.md, "Figures behind code comments".)
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
+
+/**
+ * The same for a by-key segment's copies, which keep state that lives (a window's panes): with the
+ * small young generation it is promoted early and the old generation's collections grow.
+ */
+const KEYED_YOUNG_GENERATION_MB = 64;
 
 /** Released held batches (projection.ts) a copy is told about in one message when no batch carries them. */
 const RELEASES_PER_MESSAGE = 8;
@@ -98,6 +104,20 @@ class WireResult implements SegmentResult {
   }
 }
 
+/** The results of one batch's copies in a by-key segment (every copy runs every batch), as one, in copy order. */
+class JointResult implements SegmentResult {
+  readonly stats: NodeDelta[];
+  readonly encoded?: EncodedWire;
+  constructor(private readonly parts: readonly SegmentResult[]) {
+    this.stats = parts.flatMap((r) => r.stats);
+    const encoded = parts.flatMap((r) => r.encoded ?? []);
+    if (encoded.length) this.encoded = encoded;
+  }
+  get outputs(): Array<[string, string, Rec[]]> {
+    return this.parts.flatMap((r) => r.outputs);
+  }
+}
+
 /**
  * The outputs of `segment` (as `node\0port`) that the head of another parallel segment reads: their
  * records go on to worker threads again, so their wire is kept beside them to be sent as it came.
@@ -152,7 +172,8 @@ class SegmentWorker {
     projection?: Projection,
   ) {
     const label = segmentLabel(init.segment);
-    this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+    const young = init.copies !== undefined ? KEYED_YOUNG_GENERATION_MB : WORKER_YOUNG_GENERATION_MB;
+    this.worker = new Worker(workerScript(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: young } });
     this.worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') {
         // A plugin's failure names its node; anything else in the thread names the segment.
@@ -341,6 +362,7 @@ export class WorkerPool {
       logLevel: o.logLevel,
       once: o.once,
       index,
+      ...(segment.mode === 'by-key' ? { copies: n } : {}),
       observed: !!o.observed,
       ...(encoded.length ? { encoded } : {}),
       ...(projected.length ? { projected } : {}),
@@ -430,14 +452,16 @@ export class WorkerPool {
     while (!this.hasRoom(records, perWorker)) await new Promise<void>((r) => this.roomWaiters.push(r));
   }
 
-  /** Whether the copy that would take this batch has room for it now (see `room`). */
+  /** Whether the copy that would take this batch has room for it now (see `room`); in a by-key segment, every copy. */
   hasRoom(records: Batch, perWorker: number): boolean {
+    if (this.segment.mode === 'by-key') return this.workers.every((w) => (w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken);
     const w = this.target(records);
     return (w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken;
   }
 
-  /** Send a batch to a copy (see `target`). */
+  /** Send a batch to a copy (see `target`); in a by-key segment, to every copy, one of them its owner. */
   submit(records: Batch): Promise<SegmentResult> {
+    if (this.segment.mode === 'by-key') return this.submitToAll(records);
     const w = this.target(records);
     const seq = this.seq++;
     const key = this.segment.mode === 'by-origin' ? originKey(records) : undefined;
@@ -455,6 +479,28 @@ export class WorkerPool {
       if (r.settled && !this.settled.has(key)) this.settled.set(key, r.settled);
       return r;
     });
+  }
+
+  /**
+   * A by-key segment's batch: each copy gets its own (a block's bytes copied, as the memory moves to
+   * its thread), owned by one copy in turn; the results are joined in copy order.
+   */
+  private submitToAll(records: Batch): Promise<SegmentResult> {
+    const seq = this.seq++;
+    const owner = seq % this.workers.length;
+    const last = this.workers.length - 1;
+    const asked = this.workers.map((w, c) => {
+      const own = Array.isArray(records) || c === last ? records : copyBlock(records);
+      const { wire, transfer } = encodeForWorker(own);
+      const msg: ToWorker & { type: 'batch' } = { type: 'batch', seq, batch: wire };
+      if (c !== owner) msg.notOwned = true;
+      if (w.releases.length) {
+        msg.release = w.releases;
+        w.releases = [];
+      }
+      return w.request(seq, msg, transfer);
+    });
+    return Promise.all(asked).then((parts) => new JointResult(parts));
   }
 
   /**

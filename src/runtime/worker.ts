@@ -42,6 +42,8 @@ export interface WorkerInit {
   logLevel: string;
   once: boolean;
   index: number;
+  /** A by-key segment's copies (each given every batch; this one is `index` of them). */
+  copies?: number;
   /** The run is observed: report process time per batch, labelled metrics and observations. */
   observed?: boolean;
   /** Outputs read by sinks that encode in the workers (sink-encode.ts): encoded here, at the chain's end. */
@@ -64,7 +66,7 @@ export type ToWorker =
    * `settled`: the settled states of the segment's by-origin nodes (`Segment.byOrigin` order) for
    * the batch's source, when that source's batches may go to any copy (see `OriginStates`).
    */
-  | { type: 'batch'; seq: number; batch: WireBatch; settled?: unknown[]; release?: string[] }
+  | { type: 'batch'; seq: number; batch: WireBatch; settled?: unknown[]; release?: string[]; notOwned?: true }
   /** The whole records at `indexes` of a held batch (`key`: see `heldKey`); answered at once. */
   | { type: 'fetch'; id: number; key: string; indexes: number[] }
   /** Held batches the main thread is done with (also carried by `batch`). */
@@ -115,6 +117,7 @@ async function main(): Promise<void> {
       signal: controller.signal,
       stateDir: init.stateDir,
       once: init.once,
+      ...(init.copies !== undefined ? { share: { index: init.index, count: init.copies } } : {}),
     });
     if (seg.byOrigin?.length) origins = new OriginStates(seg.byOrigin.map((n) => ({ name: n, inst: copy!.instances[seg.nodes.indexOf(n)]! })));
     post({ type: 'ready', stats: take() });
@@ -158,7 +161,7 @@ async function main(): Promise<void> {
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
           const input = wire.kind === 'block' ? wire.block : decodeBatch(wire);
           if (msg.settled) origins?.adopt(input, msg.settled);
-          await copy!.driver.runBatch(input, outputs);
+          await copy!.driver.runBatch(input, outputs, msg.notOwned !== true);
           const settled = origins?.settled(input);
           if (init.observed) copy!.driver.reportBusy(); // this batch's times go back with its result
           joinOutputs(outputs);
@@ -178,7 +181,8 @@ async function main(): Promise<void> {
           return copy?.holders.get(msg.node)?.offer(msg.value);
         case 'finish': {
           const outputs: Leaving = [];
-          await copy!.driver.finish(outputs);
+          // a by-key segment's copies all saw every batch: what their muted nodes hold is the first copy's to send
+          await copy!.driver.finish(outputs, init.copies === undefined || init.index === 0);
           joinOutputs(outputs);
           const transfer: ArrayBuffer[] = [];
           const encoded = encoders && encodeOutputs(encoders, outputs, transfer);

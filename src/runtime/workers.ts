@@ -38,6 +38,14 @@
  * keeps the consumer's heartbeats, and no gain was shown there. `SLUICE_MAIN_COPY=0` turns it off,
  * `=1` asks for it with a stream too; `--workers N` means N worker threads (`RunOptions.mainCopy`
  * forces either way).
+ * `SLUICE_BY_KEY=1` lets `'by-key'` nodes (the window) join the chain whose records they read, with
+ * file input (`byKey`, segments.ts): every copy is given every batch and parses it, each copy's
+ * window keeps its share of the keys, the sweep and the rules run on the batches a copy owns; no
+ * parsed record crosses, and the default pipeline runs on every core. Not the default: on this
+ * 2-core machine it gave no wall-clock gain for 1.55× the CPU (every copy parses every line, and
+ * two busy threads each ran the parse ≈ 40% slower than one alone: bench/RESULTS.md, "By-key
+ * segments"). Not for a stream: worker copies are not ticked, and a window on a quiet stream
+ * closes by ticks. `RunOptions.byKey` forces either way.
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
@@ -68,6 +76,8 @@ export interface WorkerChoice {
   count: number;
   /** One of the `count` copies is the main thread (`count − 1` worker threads). */
   mainCopy?: boolean;
+  /** `'by-key'` nodes join parallel chains (see above; segments.ts `FindOptions`). */
+  byKey?: boolean;
   /** Why, in words, for the log and the summary. */
   reason: string;
 }
@@ -77,6 +87,8 @@ export interface ChooseOptions {
   override?: number;
   /** Make the main thread one of the copies where safe (true), or never (false); default: `autoMainCopy()` for `auto`, never otherwise. */
   mainCopy?: boolean;
+  /** Let `'by-key'` nodes join chains (true: also with a pinned count; false: never); default: `auto` with file input. */
+  byKey?: boolean;
   /** For tests: the threshold and the core count. */
   minBytes?: number;
   cores?: number;
@@ -88,7 +100,7 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
   const { finiteInput, ...choice } = await chooseCount(spec, o);
   const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy(finiteInput === true));
   if (!wanted || choice.count < 2) return choice;
-  const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count));
+  const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count, { byKey: choice.byKey }));
   if (unsafe !== undefined) return o.mainCopy ? { ...choice, reason: `${choice.reason}; no main-thread copy: ${unsafe}` } : choice;
   const workers = choice.count - 1;
   return {
@@ -105,6 +117,7 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
 export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[]): string | undefined {
   if (segments.length !== 1) return segments.length ? 'more than one parallel chain' : 'no parallel chain';
   const seg = segments[0]!;
+  if (seg.mode === 'by-key') return `'${seg.nodes[0]}' heads a by-key chain (every copy runs every batch)`;
   if (seg.mode !== 'any') return `'${seg.nodes[0]}' keeps state per source`;
   const inside = new Set(seg.nodes);
   for (const name of spec.order) {
@@ -116,13 +129,16 @@ export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[])
 
 /** `finiteInput`: every source told its size (none is a stream or of unknown size). */
 async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice & { finiteInput?: boolean }> {
-  if (o.override !== undefined) return { count: o.override, reason: `--workers ${o.override}` };
+  const pinned = (count: number, reason: string): WorkerChoice => {
+    if (o.byKey !== true || count < 2) return { count, reason };
+    const segments = findSegments(spec, count, { byKey: true });
+    return segments.some((s) => s.mode === 'by-key') ? { count, byKey: true, reason: `${reason}; ${keyedWords(segments)}` } : { count, reason };
+  };
+  if (o.override !== undefined) return pinned(o.override, `--workers ${o.override}`);
   const w = spec.settings.workers;
-  if (w !== 'auto') return { count: w, reason: `settings.workers: ${w}` };
+  if (w !== 'auto') return pinned(w, `settings.workers: ${w}`);
   const cores = o.cores ?? availableParallelism();
   if (cores < 2) return { count: 1, reason: 'auto: one CPU core' };
-  const segments = findSegments(spec, cores);
-  if (segments.length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes' };
   const minBytes = o.minBytes ?? AUTO_MIN_BYTES;
   let total = 0;
   const streams: string[] = [];
@@ -141,6 +157,10 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
     else if (bytes === Number.POSITIVE_INFINITY) streams.push(name);
     else total += bytes;
   }
+  const finite = streams.length === 0 && unknown.length === 0;
+  const byKey = o.byKey ?? (finite && process.env.SLUICE_BY_KEY === '1');
+  const segments = findSegments(spec, cores, { byKey });
+  if (segments.length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes' };
   const list = (names: string[]) => names.map((n) => `'${n}'`).join(', ');
   let many: WorkerChoice;
   if (streams.length) many = { count: cores, reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'}` };
@@ -153,7 +173,14 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
       count: 1,
       reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
     };
-  return { ...many, finiteInput: streams.length === 0 && unknown.length === 0 };
+  const keyed = byKey && segments.some((s) => s.mode === 'by-key');
+  return { ...many, ...(keyed ? { byKey: true, reason: `${many.reason}; ${keyedWords(segments)}` } : {}), finiteInput: finite };
+}
+
+/** How a by-key chain is told in the reason. */
+function keyedWords(segments: readonly Segment[]): string {
+  const keyed = segments.flatMap((s) => Object.entries(s.byKey ?? {}).flatMap(([n, r]) => (r === 'keyed' ? [`'${n}'`] : [])));
+  return `${keyed.join(', ')} in the worker copies, each with a share of the keys`;
 }
 
 /**

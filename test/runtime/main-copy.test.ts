@@ -180,5 +180,10 @@ describe('the main thread as one of the copies', () => {
     const choice = await chooseWorkers(w.spec!, { cores: 2, minBytes: 1, mainCopy: true });
     expect(choice.mainCopy).toBeUndefined();
     expect(choice.reason).toContain("no main-thread copy: 'volume' runs on the main thread");
+    // the window in the copies (a by-key chain): every copy runs every batch, none is the main thread
+    const keyed = await chooseWorkers(w.spec!, { cores: 2, minBytes: 1, mainCopy: true, byKey: true });
+    expect(keyed).toMatchObject({ count: 2, byKey: true });
+    expect(keyed.mainCopy).toBeUndefined();
+    expect(keyed.reason).toContain('heads a by-key chain (every copy runs every batch)');
   });
 });

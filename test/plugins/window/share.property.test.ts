@@ -173,12 +173,12 @@ const bag = (recs: readonly Rec[] | undefined) => (recs ?? []).map((r) => JSON.s
 const windowId = (w: Rec) => JSON.stringify([w.source, w.user, w.window.start, w.window.end, w.window.partial ?? false]);
 
 describe('window: by-key copies (ctx.share) together emit what one window emits', () => {
-  it('is declared by-key with a key, none without; the runtime still runs it as one instance', () => {
+  it('is declared by-key with a key, none without', () => {
     expect(windowPlugin.kind === 'analyse' && typeof windowPlugin.parallel === 'function').toBe(true);
     const def = windowPlugin as { parallel: (c: unknown) => string };
     expect(def.parallel(configFor(windowPlugin, { key: 'source.ip', size: '1m', aggregate: { n: 'count' } }))).toBe('by-key');
     expect(def.parallel(configFor(windowPlugin, { size: '1m', aggregate: { n: 'count' } }))).toBe('none');
-    expect(parallelOf(windowPlugin, configFor(windowPlugin, { key: 'source.ip', size: '1m', aggregate: { n: 'count' } }))).toBe('none');
+    expect(parallelOf(windowPlugin, configFor(windowPlugin, { key: 'source.ip', size: '1m', aggregate: { n: 'count' } }))).toBe('by-key');
   });
 
   it('for generated streams, with 2 and 3 copies', async () => {
