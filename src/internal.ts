@@ -76,3 +76,4 @@ export { isoTime } from './record.js';
 
 // The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.
 export { cutLines, Checkpoints, lineSourceProperties, type CutLines } from './line-reader.js';
+export { mix32 } from './util/hash.js';

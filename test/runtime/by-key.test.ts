@@ -7,7 +7,7 @@
  * port, metrics included: each record counted once, though every copy parsed it.
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
@@ -16,6 +16,7 @@ import { chooseWorkers } from '../../src/runtime/workers.js';
 import type { RunSummary } from '../../src/runtime/summary.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { linesWithoutTime } from '../helpers/jsonl.js';
 
 const TALLY = resolve(import.meta.dirname, '../fixtures/plugins/key-tally.mjs');
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'x.evil.example.io', 'files.example.com', 'a.example.com', 'b.example.com'];
@@ -70,15 +71,7 @@ async function run(file: string, out: string, o: Partial<RunOptions>): Promise<R
 }
 
 /** A file's lines, each without `@timestamp` (rejects carry the time they were made), sorted. */
-const lines_ = (f: string) =>
-  readFileSync(f, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const { '@timestamp': _, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return JSON.stringify(rest);
-    })
-    .sort();
+const lines_ = (f: string) => linesWithoutTime(f).sort();
 const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
 
 describe('by-key segments', () => {

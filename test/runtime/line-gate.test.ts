@@ -16,6 +16,7 @@ import { runPipeline } from '../../src/runtime/run.js';
 import type { RunSummary } from '../../src/runtime/summary.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { linesWithoutTime } from '../helpers/jsonl.js';
 
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'x.evil.example.io', 'files.example.com', 'a.example.com:443'];
 const PEERS = ['192.0.2.1', '198.51.100.7', '2001:db8::7', '-'];
@@ -82,14 +83,7 @@ async function run(file: string, out: string, gate: boolean): Promise<RunSummary
 
 const read = (f: string) => readFileSync(f, 'utf8');
 /** Rejects carry the time they were made (`@timestamp`): compared without it. */
-const rejects = (f: string) =>
-  read(f)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const { '@timestamp': _, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return JSON.stringify(rest);
-    });
+const rejects = linesWithoutTime;
 const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
 const withoutGated = (m: Record<string, number>) => {
   const { gated: _, ...rest } = m;

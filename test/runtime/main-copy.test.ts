@@ -19,6 +19,7 @@ import { renderSummary } from '../../src/cli/summary-table.js';
 import type { RunError } from '../../src/runtime/run-error.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { linesWithoutTime } from '../helpers/jsonl.js';
 
 const PASS = resolve(import.meta.dirname, '../fixtures/plugins/thread-pass.mjs');
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', '198.51.100.7', 'evil.example.io', 'files.example.com'];
@@ -72,14 +73,7 @@ async function run(file: string, out: string, o: Partial<RunOptions>) {
 
 const read = (f: string) => readFileSync(f, 'utf8');
 /** Rejects carry the time they were made (`@timestamp`): compared without it. */
-const rejects = (f: string) =>
-  read(f)
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const { '@timestamp': _, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return JSON.stringify(rest);
-    });
+const rejects = linesWithoutTime;
 
 describe('the main thread as one of the copies', () => {
   it('same alerts and rejects, in order, as one thread; batches counted in both threads', async () => {

@@ -20,6 +20,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { renameSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import { mix32 } from '../../../src/internal.js';
 import type { IndicatorStore, Meta } from './store.js';
 import { IndicatorStoreBuilder } from './store-builder.js';
 
@@ -58,17 +59,8 @@ export function keyHash(key: string, out: Uint32Array, at: number): void {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 13;
   }
-  out[at] = fmix(a);
-  out[at + 1] = fmix(b ^ Math.imul(key.length, 0x27d4eb2f));
-}
-
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  out[at] = mix32(a);
+  out[at + 1] = mix32(b ^ Math.imul(key.length, 0x27d4eb2f));
 }
 
 /**

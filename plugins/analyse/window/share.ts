@@ -14,18 +14,8 @@
  *   the FNV-1a hash of its offset (a Kafka record) mod `count`; copy 0 when it has neither.
  */
 import type { Origin } from '../../../src/api.js';
+import { mix32 } from '../../../src/internal.js';
 import type { KeyId } from './state.js';
-
-/** MurmurHash3's 32-bit finaliser: every input bit affects every output bit. Unsigned. */
-export function mix32(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /** 32-bit FNV-1a over the UTF-16 code units of `s`. Unsigned. */
 export function hashString(s: string): number {

@@ -177,16 +177,22 @@ function defaultLayoutLines(): fc.Arbitrary<string> {
     );
 }
 
+/** Every squid fixture and bundled sample, as text (the plain files and the gzipped one). */
+function squidSamples(): string[] {
+  const files = [
+    resolve(FIXTURES, 'squid-native.log'),
+    resolve(FIXTURES, 'squid-custom.log'),
+    resolve(FIXTURES, 'bluecoat-squid.log'),
+    resolve(EXAMPLES, 'squid-access.log'),
+  ];
+  const texts = files.map((f) => readFileSync(f, 'utf8'));
+  texts.push(gunzipSync(readFileSync(resolve(EXAMPLES, 'squid-access-2.log.gz'))).toString('utf8'));
+  return texts;
+}
+
 describe('squid fast path', () => {
   it('equals the general parser on every fixture and sample line', () => {
-    const files = [
-      resolve(FIXTURES, 'squid-native.log'),
-      resolve(FIXTURES, 'squid-custom.log'),
-      resolve(FIXTURES, 'bluecoat-squid.log'),
-      resolve(EXAMPLES, 'squid-access.log'),
-    ];
-    const texts = files.map((f) => readFileSync(f, 'utf8'));
-    texts.push(gunzipSync(readFileSync(resolve(EXAMPLES, 'squid-access-2.log.gz'))).toString('utf8'));
+    const texts = squidSamples();
     let n = 0;
     for (const t of texts)
       for (const line of t.split('\n')) {
@@ -224,14 +230,7 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
   };
 
   it('gives the values of the parsed record, and answers only for lines parsed into a record (fixtures, samples)', () => {
-    const files = [
-      resolve(FIXTURES, 'squid-native.log'),
-      resolve(FIXTURES, 'squid-custom.log'),
-      resolve(FIXTURES, 'bluecoat-squid.log'),
-      resolve(EXAMPLES, 'squid-access.log'),
-    ];
-    const texts = files.map((f) => readFileSync(f, 'utf8'));
-    texts.push(gunzipSync(readFileSync(resolve(EXAMPLES, 'squid-access-2.log.gz'))).toString('utf8'));
+    const texts = squidSamples();
     let probed = 0;
     let lines = 0;
     for (const t of texts)

@@ -7,7 +7,8 @@
 import { describe, it, expect, beforeEach, afterEach, vi } from 'vitest';
 import fc from 'fast-check';
 import windowPlugin, { ipv4Number } from '../../../plugins/analyse/window/index.js';
-import { hashString, keyOwner, mix32, originOwner } from '../../../plugins/analyse/window/share.js';
+import { hashString, keyOwner, originOwner } from '../../../plugins/analyse/window/share.js';
+import { mix32 } from '../../../src/internal.js';
 import { parallelOf } from '../../../src/plugins/def.js';
 import { configFor, createProcessor, testContext, type TestContext } from '../../helpers/harness.js';
 import { getPath, type Outputs, type ProcessorInstance, type Rec } from '../../../src/api.js';
