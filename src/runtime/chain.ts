@@ -16,6 +16,9 @@
  * - `tick` (wall-clock time passing on a quiet input) calls each step's `tick` in order, feeding
  *   what it emits through the steps after it, like `finish`. Only the main-thread processor runner
  *   ticks; a worker's chain never does (steps without `tick` are skipped).
+ * - A copy's chain may have a line gate (line-gate.ts): the lines of a block that its first two
+ *   steps would turn into nothing anyone reads are counted and never made into records.
+ * - In a by-key segment's copy, a batch another copy owns runs each step as its `notOwned` says.
  * A plugin that throws fails with a RunError naming its node.
  */
 import type { Outputs, ProcessorInstance, Rec } from '../api.js';
