@@ -139,6 +139,22 @@ export async function createSource(def: PluginDef, withConfig: unknown, ctx = te
   return (await create(def, configFor(def, withConfig), ctx)) as SourceInstance;
 }
 
+/**
+ * `xs` cut into consecutive batches at the positions `cuts` (each taken modulo `xs.length + 1`,
+ * duplicates merged; empty batches kept): the batch boundaries a property test varies.
+ */
+export function splitAt<T>(xs: T[], cuts: number[]): T[][] {
+  const points = [...new Set(cuts.map((c) => c % (xs.length + 1)))].sort((a, b) => a - b);
+  const out: T[][] = [];
+  let prev = 0;
+  for (const p of points) {
+    out.push(xs.slice(prev, p));
+    prev = p;
+  }
+  out.push(xs.slice(prev));
+  return out;
+}
+
 /** Run batches through a processor and its finish(); returns every record per port, in order. */
 export async function processAll(p: ProcessorInstance, batches: Rec[][]): Promise<Record<string, Rec[]>> {
   const out: Record<string, Rec[]> = {};

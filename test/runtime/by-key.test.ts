@@ -16,25 +16,14 @@ import { chooseWorkers } from '../../src/runtime/workers.js';
 import type { RunSummary } from '../../src/runtime/summary.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { squidLog as squidLogOf } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
 
 const TALLY = resolve(import.meta.dirname, '../fixtures/plugins/key-tally.mjs');
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'x.evil.example.io', 'files.example.com', 'a.example.com', 'b.example.com'];
 
-function squidLog(n: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % 89 === 13) {
-      lines.push(`broken line ${i}`);
-      continue;
-    }
-    const host = HOSTS[(i * 7 + (i >> 3)) % HOSTS.length]!;
-    lines.push(
-      `${1715680800 + i}.${String(i % 1000).padStart(3, '0')} ${i % 500} 10.0.${i % 3}.${i % 7} TCP_MISS/200 ${i * 13} GET http://${host}/p${i % 11} - HIER_DIRECT/192.0.2.1 text/html`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
+/** `n` squid lines, every 89th broken (a reject), hosts from HOSTS (some in the feed). */
+const squidLog = (n: number): string => squidLogOf(n, HOSTS, 89);
 
 function setup(): { dir: string; file: string } {
   const dir = tempDir('by-key-');

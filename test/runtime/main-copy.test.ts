@@ -19,26 +19,14 @@ import { renderSummary } from '../../src/cli/summary-table.js';
 import type { RunError } from '../../src/runtime/run-error.js';
 import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { squidLog as squidLogOf } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
 
 const PASS = resolve(import.meta.dirname, '../fixtures/plugins/thread-pass.mjs');
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', '198.51.100.7', 'evil.example.io', 'files.example.com'];
 
 /** `n` squid lines, every 97th broken (a reject), hosts from HOSTS (some in the feed). */
-function squidLog(n: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % 97 === 13) {
-      lines.push(`broken line ${i}`);
-      continue;
-    }
-    const host = HOSTS[(i * 7 + (i >> 3)) % HOSTS.length]!;
-    lines.push(
-      `${1715680800 + i}.${String(i % 1000).padStart(3, '0')} ${i % 500} 10.0.${i % 3}.${i % 7} TCP_MISS/200 ${i * 13} GET http://${host}/p${i % 11} - HIER_DIRECT/192.0.2.1 text/html`,
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
+const squidLog = (n: number): string => squidLogOf(n, HOSTS, 97);
 
 function setup(n: number, pass = '{ worker_ms: 15 }', extra = ''): { dir: string; file: string } {
   const dir = tempDir('main-copy-');

@@ -10,7 +10,7 @@ import windowPlugin, { ipv4Number } from '../../../plugins/analyse/window/index.
 import { hashString, keyOwner, originOwner } from '../../../plugins/analyse/window/share.js';
 import { mix32 } from '../../../src/internal.js';
 import { parallelOf } from '../../../src/plugins/def.js';
-import { configFor, createProcessor, testContext, type TestContext } from '../../helpers/harness.js';
+import { configFor, createProcessor, splitAt, testContext, type TestContext } from '../../helpers/harness.js';
 import { getPath, type Outputs, type ProcessorInstance, type Rec } from '../../../src/api.js';
 
 const BASE = Date.parse('2024-03-01T10:00:00.000Z');
@@ -83,18 +83,6 @@ function mostlyOrdered(specs: Spec[], shuffle: number): Spec[] {
   const out = specs.map((s) => (s.t !== undefined && !Number.isNaN(s.t) ? timed[k++]! : s));
   // swap some pairs a few places apart
   for (let i = 0; i + 3 < out.length; i += 1 + (shuffle % 5)) [out[i], out[i + 3]] = [out[i + 3]!, out[i]!];
-  return out;
-}
-
-function split<T>(xs: T[], cuts: number[]): T[][] {
-  const points = [...new Set(cuts.map((c) => c % (xs.length + 1)))].sort((a, b) => a - b);
-  const out: T[][] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(xs.slice(prev, p));
-    prev = p;
-  }
-  out.push(xs.slice(prev));
   return out;
 }
 
@@ -197,7 +185,7 @@ describe('window: by-key copies (ctx.share) together emit what one window emits'
       fc.asyncProperty(scenario, async ({ config, specs, shuffle, cuts, gaps, n }) => {
         vi.setSystemTime(WALL);
         const records = makeRecords(mostlyOrdered(specs, shuffle));
-        const batches = split(records, cuts);
+        const batches = splitAt(records, cuts);
         const cfg = withConfig(config);
         const { single, copies } = await runBoth(cfg, batches, gaps, n);
 

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import windowPlugin from '../../../plugins/analyse/window/index.js';
-import { createProcessor, processAll, testContext } from '../../helpers/harness.js';
+import { createProcessor, processAll, splitAt, testContext } from '../../helpers/harness.js';
 import { compileConfigSchema } from '../../../src/spec/ajv.js';
 import type { Rec } from '../../../src/api.js';
 import { bruteForce, normalise, byKeyStart, AGGREGATE } from './brute.js';
@@ -15,18 +15,6 @@ function rec(ip: string | undefined, t: number, extra: { bytes?: number; domain?
   if (extra.bytes !== undefined) r.http.response.bytes = extra.bytes;
   if (extra.domain !== undefined) r.url.domain = extra.domain;
   return r;
-}
-
-function split<T>(xs: T[], cuts: number[]): T[][] {
-  const points = [...new Set(cuts.map((c) => c % (xs.length + 1)))].sort((a, b) => a - b);
-  const out: T[][] = [];
-  let prev = 0;
-  for (const p of points) {
-    out.push(xs.slice(prev, p));
-    prev = p;
-  }
-  out.push(xs.slice(prev));
-  return out;
 }
 
 function issues(withConfig: unknown) {
@@ -80,7 +68,7 @@ describe('window: results equal a brute-force computation', () => {
             },
             ctx,
           );
-          const out = await processAll(p, split(records, cuts));
+          const out = await processAll(p, splitAt(records, cuts));
           const expected = bruteForce(records, { ...shape, lateness, key: 'source.ip' });
           expect(normalise(out.windows ?? [])).toEqual(expected.windows.sort(byKeyStart));
           // Every input passes through; the late ones are also reported, with their reason.
@@ -104,7 +92,7 @@ describe('window: results equal a brute-force computation', () => {
         const records = raw.map((r) => rec(r.ip, r.t, { bytes: r.bytes, domain: r.domain }));
         const sorted = [...records].sort((a, b) => Date.parse(a['@timestamp']) - Date.parse(b['@timestamp']));
         const cfg = { key: 'source.ip', size: shape.size, slide: shape.slide, allowed_lateness: '1h', aggregate: AGGREGATE };
-        const a = await processAll(await createProcessor(windowPlugin, cfg), split(records, cuts));
+        const a = await processAll(await createProcessor(windowPlugin, cfg), splitAt(records, cuts));
         const b = await processAll(await createProcessor(windowPlugin, cfg), [sorted]);
         expect(a.late).toBeUndefined();
         expect(normalise(a.windows!)).toEqual(normalise(b.windows!));
@@ -125,7 +113,7 @@ describe('window: results equal a brute-force computation', () => {
           max_keys: maxKeys,
           aggregate: { requests: 'count', bytes: { sum: 'http.response.bytes' } },
         });
-        const out = await processAll(p, split(records, [7, 19, 50]));
+        const out = await processAll(p, splitAt(records, [7, 19, 50]));
         const sums = new Map<string, { requests: number; bytes: number }>();
         for (const w of out.windows ?? []) {
           const k = `${w.source.ip}|${w.window.start}`;
