@@ -33,6 +33,7 @@ import { linesToRecords, type LineBlock } from '../src/record.js';
 import { CHUNK, chunksOf } from '../src/runtime/chunks.js';
 import { naiveSquidRecord } from './reference/naive-squid.js';
 import { quietContext } from './lib/context.js';
+import { lineBlocks } from './lib/line-blocks.js';
 
 const N = Number(process.argv[2] ?? 200_000);
 const ROUNDS = Number(process.argv[3] ?? 5);
@@ -87,30 +88,10 @@ function runSluice(format: ProxyLogConfig['format'], batches: Rec[][]): { secs: 
 async function runSluiceFile(path: string): Promise<{ secs: number; out: number }> {
   const p = proxyLog.create({ format: 'squid', keep_original: false }, ctx) as ProxyLogParser;
   let out = 0;
-  let line = 1;
-  let rest: Buffer = Buffer.alloc(0);
   const t0 = process.hrtime.bigint();
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    let from = 0;
-    for (;;) {
-      let end = from;
-      let n = 0;
-      while (n < BLOCK) {
-        const nl = buf.indexOf(10, end);
-        if (nl === -1) break;
-        end = nl + 1;
-        n++;
-      }
-      if (n === 0) break;
-      const block: LineBlock = { kind: 'lines', file: path, firstLine: line, bytes: new Uint8Array(buf.subarray(from, end)), records: n };
-      line += n;
-      // as a processor node gets it: the block cut into chunks, each chunk's records made as it is reached
-      for (const recs of chunksOf(block)) out += p.process(recs).out.length;
-      from = end;
-      if (n < BLOCK) break;
-    }
-    rest = buf.subarray(from);
+  for await (const block of lineBlocks(path, BLOCK)) {
+    // as a processor node gets it: the block cut into chunks, each chunk's records made as it is reached
+    for (const recs of chunksOf(block)) out += p.process(recs).out.length;
   }
   return { secs: Number(process.hrtime.bigint() - t0) / 1e9, out };
 }

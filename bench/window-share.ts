@@ -17,14 +17,13 @@
  * full GC before each variant. Prints each variant's figures, the windows and alerts it emitted (the
  * copies' must add up to `one`'s), and the best round's CPU per record.
  */
-import { createReadStream } from 'node:fs';
 import windowPlugin from '../plugins/analyse/window/index.js';
 import proxyLog from '../plugins/transform/proxy-log/index.js';
 import { compileConfigSchema, describeAjvErrors } from '../src/spec/ajv.js';
 import type { PluginDef, ProcessorInstance, Rec } from '../src/api.js';
-import type { LineBlock } from '../src/record.js';
 import { chunksOf } from '../src/runtime/chunks.js';
 import { quietContext } from './lib/context.js';
+import { lineBlocks } from './lib/line-blocks.js';
 
 const LOG = process.argv[2] ?? 'bench/data/logs-squid-s42-n1000000-g1.log';
 const ROUNDS = Number(process.argv[3] ?? 3);
@@ -60,38 +59,14 @@ function configure<C>(def: PluginDef<C>, withConfig: unknown): C {
 /** Parse the log, giving `onBatch` the parsed records of each block of lines, as the parse node emits them. */
 async function parse(path: string, onBatch: (batch: Rec[]) => void): Promise<void> {
   const p = (await proxyLog.create(configure(proxyLog, { format: 'auto', keep_original: true }), quietContext('parse'))) as ProcessorInstance;
-  let line = 1;
-  let rest: Buffer = Buffer.alloc(0);
-  const cut = (buf: Buffer, last: boolean): number => {
-    let from = 0;
-    for (;;) {
-      let end = from;
-      let n = 0;
-      while (n < BLOCK) {
-        const nl = buf.indexOf(10, end);
-        if (nl === -1) break;
-        end = nl + 1;
-        n++;
-      }
-      if (n === 0) break;
-      if (n < BLOCK && !last) break;
-      const block: LineBlock = { kind: 'lines', file: path, firstLine: line, bytes: new Uint8Array(buf.subarray(from, end)), records: n };
-      line += n;
-      const batch: Rec[] = [];
-      for (const recs of chunksOf(block)) {
-        const out = p.process(recs) as { out?: Rec[] };
-        if (out.out) for (const r of out.out) batch.push(r);
-      }
-      onBatch(batch);
-      from = end;
+  for await (const block of lineBlocks(path, BLOCK)) {
+    const batch: Rec[] = [];
+    for (const recs of chunksOf(block)) {
+      const out = p.process(recs) as { out?: Rec[] };
+      if (out.out) for (const r of out.out) batch.push(r);
     }
-    return from;
-  };
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
-    rest = buf.subarray(cut(buf, false));
+    onBatch(batch);
   }
-  if (rest.length) cut(rest, true);
 }
 
 interface Result {
