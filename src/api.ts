@@ -20,7 +20,7 @@ import type { ConfigIssue } from './errors.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.7';
+export const API_VERSION = '1.8';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -202,7 +202,41 @@ export interface ProcessorInstance {
    * for the lines where that is cheap. Undefined when it cannot make some path of `paths`.
    */
   lineProbe?(paths: readonly string[]): LineProbe | undefined;
+  /**
+   * Take the summary of a batch of `count` records that the node's `batchSummary` (API 1.8, see
+   * `SummaryDef`) made in the worker copy that made the records, in place of `process` for that
+   * batch; batches come in order, summarised or not. Return what `process` would have returned for
+   * the batch, but nothing on the `passes` ports (the runtime counts the batch there) and no input
+   * record on any port; or undefined when the summary cannot stand for the records as things are
+   * now (for a window: a record of the batch would be late): the runtime then gives `process` the
+   * batch's whole records, and the node must not have changed anything.
+   */
+  merge?(summary: unknown, count: number): Outputs | undefined;
   close?(): Promise<void>;
+}
+
+/**
+ * Batch summaries (API 1.8), for a main-thread processor fed by a parallel chain whose records it
+ * reduces (a window: counts per key and pane): each worker copy summarises the batches it made,
+ * and the main thread merges the summaries (`ProcessorInstance.merge`) instead of processing the
+ * records. Used only when the processor also declares `reads`, is the only reader of that output,
+ * and no node reads its `passes` ports; see docs/plugin-api.md, "Batch summaries".
+ */
+export interface SummaryDef<C = any> {
+  /** Ports on which `process` emits every input record (the window's `out`). */
+  passes: readonly string[];
+  /** A summariser, made once in each worker copy from the validated, defaulted and frozen config. */
+  create(config: C): BatchSummariser;
+}
+
+/** What `SummaryDef.create` makes. */
+export interface BatchSummariser {
+  /**
+   * The summary of one batch's records, in their order: structured-cloneable (it crosses to the
+   * main thread), and small next to the records (typed arrays travel cheapest). Undefined when the
+   * batch is better processed whole (say, it holds records the node would reject).
+   */
+  summarise(records: readonly Rec[]): unknown;
 }
 
 /** What a processor's `recordGate` gives: see `ProcessorInstance.recordGate`. */
@@ -332,6 +366,11 @@ export interface ProcessorDef<C = any> extends PluginDefBase<C> {
    * of the validated, defaulted and frozen config; undefined when it reads them all. Optional.
    */
   reads?(config: C): ReadFields | undefined;
+  /**
+   * Batch summaries made in worker copies and merged on the main thread (API 1.8; see
+   * `SummaryDef`); the instance must then have `merge`. Optional.
+   */
+  batchSummary?: SummaryDef<C>;
   /** Build the instance. `config` is validated, defaulted and frozen. */
   create(config: C, ctx: PluginContext): ProcessorInstance | Promise<ProcessorInstance>;
 }
