@@ -153,6 +153,32 @@ export class ChainDriver<T> {
     }
   }
 
+  /**
+   * A chain of one given a batch summary of `count` records (API 1.8, projection.ts) in place of
+   * the records: `merge` is called between batches, like `process`; what it returns is counted and
+   * handed on as `process`'s outputs would be, and the records are counted as received and as
+   * emitted on the `passes` ports. False, with nothing counted, when `merge` refused the summary.
+   */
+  async runSummary(summary: unknown, count: number, passes: readonly string[], tag: T): Promise<boolean> {
+    if (this.holders && this.updatePending()) await this.applyUpdates();
+    if (this.busyMs) this.reportBusy();
+    const step = this.steps[0]!;
+    if (step.inst.merge === undefined) return false;
+    let produced: Outputs | undefined;
+    const t0 = this.busyMs ? performance.now() : 0;
+    try {
+      produced = step.inst.merge(summary, count);
+    } catch (err) {
+      throw asRunError(err, 'SLUICE_E_RUNTIME', step.name, 'merge failed');
+    }
+    if (this.busyMs) this.busyMs[0]! += performance.now() - t0;
+    if (produced === undefined) return false;
+    step.counter.received(count);
+    for (const p of passes) step.counter.emitted(p, count);
+    await this.route(0, produced, tag);
+    return true;
+  }
+
   /** True when some step has a `tick` (the processor runner then waits on its queue with a timeout). */
   get ticks(): boolean {
     return this.steps.some((s) => s.inst.tick !== undefined);

@@ -17,7 +17,7 @@
  * What a copy holds is bounded by the batches between it and the readers: those in flight to the
  * segment runner and those in the readers' bounded queues.
  */
-import type { ProcessorDef, ReadFields, Rec } from '../api.js';
+import type { PluginKind, ProcessorDef, ReadFields, Rec } from '../api.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { portsOf } from '../plugins/def.js';
 import { RunError } from './run-error.js';
@@ -37,6 +37,61 @@ export interface ProjectedRoute {
   fields: string[];
   /** How many main-thread nodes read it (each releases each batch once). */
   readers: number;
+  /** Its one reader summarises its batches in the copies (API 1.8, `SummaryDef`): see `SummaryRoute`. */
+  summary?: SummaryRoute;
+}
+
+/**
+ * Batch summaries (API 1.8): an output read by one main-thread processor with a `batchSummary`
+ * whose `passes` ports nobody reads. Each copy makes the summary of every batch of the output with
+ * the reader's summariser (created in the worker from what is here) and sends it in place of the
+ * projections, holding the whole records as for projections; the reader's runner gives the summary
+ * to `merge`, or, when `merge` refuses it, fetches the whole records back and gives them to
+ * `process`.
+ */
+export interface SummaryRoute {
+  /** The reader node, its plugin, where the plugin comes from, and its validated config. */
+  reader: string;
+  kind: PluginKind;
+  plugin: string;
+  from: string;
+  config: unknown;
+}
+
+/** A batch summary as it crosses from a copy to the main thread (a `WireBatch`). */
+export interface SummaryWire {
+  kind: 'summary';
+  /** The records it stands for. */
+  n: number;
+  value: unknown;
+}
+
+const SUMMARY: unique symbol = Symbol('sluice.summary');
+
+/**
+ * What a summarised batch is on the main thread: a batch of one carrier record holding the summary
+ * (it takes the batch's handle, `hold`), which only the reader's runner opens (`summaryOf`).
+ */
+export function summaryCarrier(w: SummaryWire): Rec[] {
+  return [{ [SUMMARY]: w } as unknown as Rec];
+}
+
+/** The summary a batch carries, if it is a summarised batch. */
+export function summaryOf(records: readonly Rec[]): SummaryWire | undefined {
+  if (records.length !== 1) return undefined;
+  return (records[0] as Record<symbol, SummaryWire | undefined>)[SUMMARY];
+}
+
+/** The memory of a summary to transfer: the buffers of its top-level typed arrays that own them whole. */
+export function transferOfSummary(w: SummaryWire): ArrayBuffer[] {
+  const v = w.value;
+  if (v === null || typeof v !== 'object') return [];
+  const out: ArrayBuffer[] = [];
+  for (const x of Object.values(v)) {
+    if (ArrayBuffer.isView(x) && x.buffer instanceof ArrayBuffer && x.byteOffset === 0 && x.byteLength === x.buffer.byteLength && !out.includes(x.buffer))
+      out.push(x.buffer);
+  }
+  return out;
 }
 
 const PROTO_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
@@ -79,6 +134,7 @@ export function projectedRoutes(
       if (keepWhole?.(node, port)) continue;
       const fields = new Set<string>(['origin']);
       let readers = 0;
+      let reader: string | undefined;
       let ok = true;
       for (const name of spec.order) {
         const n = spec.nodes.get(name)!;
@@ -93,11 +149,28 @@ export function projectedRoutes(
         }
         for (const f of r.fields) fields.add(f);
         readers++;
+        reader = name;
       }
-      if (ok && readers > 0) out.push({ node, port, fields: [...fields], readers });
+      if (!ok || readers === 0) continue;
+      const summary = readers === 1 && reader !== undefined ? summaryRoute(spec, reader) : undefined;
+      out.push(summary ? { node, port, fields: [...fields], readers, summary } : { node, port, fields: [...fields], readers });
     }
   }
   return out;
+}
+
+/**
+ * The summary route of `reader` (the one main-thread reader of some output), when its plugin makes
+ * batch summaries and no node reads the ports on which it passes its input records on.
+ */
+export function summaryRoute(spec: CompiledSpec, reader: string): SummaryRoute | undefined {
+  if (process.env.SLUICE_SUMMARIES === '0') return undefined;
+  const n = spec.nodes.get(reader)!;
+  const def = n.plugin.def as ProcessorDef;
+  const sd = def.batchSummary;
+  if (sd === undefined || n.config === undefined) return undefined;
+  for (const name of spec.order) if (spec.nodes.get(name)!.inputs.some((i) => i.node === reader && sd.passes.includes(i.port))) return undefined;
+  return { reader, kind: def.kind, plugin: def.name, from: n.plugin.from, config: n.config };
 }
 
 /** The key under which a copy holds a projected batch's records: the batch's sequence number, node and port (`node\0port`). */
@@ -282,6 +355,19 @@ export function restore(records: readonly Rec[], node: string): Promise<Rec[]> {
     }
     return out;
   })();
+}
+
+/**
+ * The whole records of a summarised batch (`summaryCarrier`), fetched back from the copy that holds
+ * them, for a reader whose `merge` refused the summary.
+ */
+export function fetchSummarised(records: readonly Rec[], node: string): Promise<Rec[]> {
+  const w = summaryOf(records);
+  const h = w === undefined ? undefined : handleOf(records[0]!);
+  const held = h === undefined ? undefined : heldBatches.get(Math.floor(h / HANDLE_SPAN));
+  if (w === undefined || held === undefined)
+    return Promise.reject(new RunError('SLUICE_E_RUNTIME', node, 'a summarised batch was refused after its records were released'));
+  return held.fetch(Array.from({ length: w.n }, (_, i) => i));
 }
 
 /** `emitted` (the projection `proj`, or a shallow copy of it with fields added or replaced) made whole. */

@@ -8,7 +8,7 @@
  */
 import { blockArrays, blockOriginKey, blockRecords, copyBlock, type Batch, type Block, type Rec } from '../record.js';
 import { Leaf } from './leaf.js';
-import { decodeProjected, transferOfProjected, type ProjectedWire } from './projection.js';
+import { decodeProjected, summaryCarrier, transferOfProjected, transferOfSummary, type ProjectedWire, type SummaryWire } from './projection.js';
 
 export type WireBatch =
   | { kind: 'block'; block: Block }
@@ -17,6 +17,8 @@ export type WireBatch =
   | ShapedWire
   /** Projections of records (projection.ts): what a main-thread reader declared it reads. */
   | ProjectedWire
+  /** A batch summary (API 1.8, projection.ts): one carrier record on the main thread. */
+  | SummaryWire
   | { kind: 'records'; records: Rec[] };
 
 /**
@@ -92,6 +94,7 @@ export function encodeBatch(records: Rec[]): WireBatch {
 /** The memory a wire batch can hand over to the receiving thread instead of copying it. */
 export function transferOf(w: WireBatch): ArrayBuffer[] {
   if (w.kind === 'projected') return transferOfProjected(w);
+  if (w.kind === 'summary') return transferOfSummary(w);
   if (w.kind !== 'shaped') return [];
   return [w.ids.buffer, w.tags.buffer, w.nums.buffer, w.refs.buffer] as ArrayBuffer[];
 }
@@ -172,6 +175,7 @@ export function decodeBatch(b: WireBatch, keep = false): Rec[] {
   }
   if (b.kind === 'records') return b.records;
   if (b.kind === 'projected') return decodeProjected(b);
+  if (b.kind === 'summary') return summaryCarrier(b);
   if (b.kind === 'kafka') return decodeKafka(b);
   if (b.kind === 'block') return blockRecords(b.block);
   const lines = b.text.split('\n');

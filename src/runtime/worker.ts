@@ -8,7 +8,7 @@
  * the same code that drives a main-thread processor.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Origin, PluginDef, PluginKind, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
+import type { BatchSummariser, Origin, PluginDef, PluginKind, ProcessorDef, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
 import { blockOrigin, type Batch } from '../record.js';
 import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { loadPluginModule, type Registry } from '../plugins/registry.js';
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
   const controller = new AbortController();
   const defs = await loadDefs(init);
   const encoders = await loadEncoders(init);
+  const summarisers = await loadSummarisers(init);
   let copy: Copy | undefined;
   let origins: OriginStates | undefined;
   const take = (): NodeDelta[] => copy!.take();
@@ -212,14 +213,27 @@ async function main(): Promise<void> {
       const route = `${node}\u0000${p}`;
       const fields = projectors.get(route);
       if (fields === undefined || records.length === 0 || records.length > HANDLE_SPAN) continue;
+      held.set(heldKey(seq, route), records);
+      (out ??= []).push(i);
+      const summariser = summarisers?.get(route);
+      if (summariser !== undefined) {
+        let value: unknown;
+        try {
+          value = summariser.summarise(records);
+        } catch (err) {
+          throw asRunError(err, 'SLUICE_E_RUNTIME', summariser.node, 'summarise failed');
+        }
+        if (value !== undefined) {
+          wires.set(i, { kind: 'summary', n: records.length, value });
+          continue;
+        }
+      }
       const wire = encodeProjected(records, fields);
       if (wire !== undefined) wires.set(i, wire);
       else {
         const proj = projector(fields);
         outputs[i] = [node, p, records.map((r) => proj(r))];
       }
-      held.set(heldKey(seq, route), records);
-      (out ??= []).push(i);
     }
     return out;
   }
@@ -316,6 +330,24 @@ async function loadEncoders(init: WorkerInit): Promise<Encoders | undefined> {
       }
     }
     out.set(`${route.node}\u0000${route.port}`, { route, encoders });
+  }
+  return out;
+}
+
+/** The summarisers of the outputs whose reader summarises them (projection.ts, `SummaryRoute`), by `node\0port`. */
+async function loadSummarisers(init: WorkerInit): Promise<Map<string, BatchSummariser & { node: string }> | undefined> {
+  const routes = (init.projected ?? []).filter((r) => r.summary !== undefined);
+  if (!routes.length) return undefined;
+  const out = new Map<string, BatchSummariser & { node: string }>();
+  for (const r of routes) {
+    const s = r.summary!;
+    const def = (await pluginDef(s.kind, s.plugin, s.from, init.specFile)) as ProcessorDef;
+    try {
+      const made = def.batchSummary!.create(deepFreeze(s.config));
+      out.set(`${r.node}\u0000${r.port}`, { node: s.reader, summarise: (records) => made.summarise(records) });
+    } catch (err) {
+      throw asRunError(err, 'SLUICE_E_CREATE', s.reader, 'batchSummary.create failed');
+    }
   }
   return out;
 }

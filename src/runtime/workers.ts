@@ -26,6 +26,9 @@
  *   done with it (for its `late` records), and two copies with a window on the main thread measured
  *   1.5–1.7× the CPU of one thread on 1M lines, no clear wall-clock gain on two shared cores
  *   (bench/RESULTS.md, "The window reads projections"). `--workers 2` runs it that way.
+ *   An `out` whose one reader summarises its batches in the copies is no reason (API 1.8,
+ *   projection.ts `SummaryRoute`: the window): the copies hold nothing beyond the main thread's
+ *   merge of each batch's summary, and only the summaries cross.
  * Where it is safe, one of the copies is the main thread itself (`mainCopy`): `count − 1` worker
  * threads, and the main thread runs a batch through its own copy of the chain whenever no worker
  * has room for it (runners/segment.ts, main-copy.ts). Safe: one parallel chain, whose copies may take
@@ -53,7 +56,8 @@
 import { availableParallelism } from 'node:os';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, type Segment } from './segments.js';
-import { encodedRoutes } from './sink-encode.js';
+import { encodedRoutes, encodes } from './sink-encode.js';
+import { projectedRoutes } from './projection.js';
 
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
@@ -190,7 +194,8 @@ function keyedWords(segments: readonly Segment[]): string {
 function passThrough(spec: CompiledSpec, segments: readonly Segment[]): string | undefined {
   for (const seg of segments) {
     const encoded = new Set(encodedRoutes(spec, seg).flatMap((r) => (r.records ? [] : [`${r.node}\0${r.port}`])));
-    for (const n of seg.nodes) if (seg.leaving[n]?.includes('out') && !encoded.has(`${n}\0out`)) return n;
+    const summarised = new Set(projectedRoutes(spec, seg, segments, (sink) => encodes(spec, sink)).flatMap((r) => (r.summary ? [`${r.node}\0${r.port}`] : [])));
+    for (const n of seg.nodes) if (seg.leaving[n]?.includes('out') && !encoded.has(`${n}\0out`) && !summarised.has(`${n}\0out`)) return n;
   }
   return undefined;
 }

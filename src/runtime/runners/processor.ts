@@ -4,12 +4,12 @@
  * batch's ack; at end of input, `finish` (unless the run failed). A processor with `tick` is ticked
  * when no batch arrived for its `tickIntervalMs` (default 1 s), between batches.
  */
-import type { ProcessorInstance, Rec } from '../../api.js';
+import type { ProcessorDef, ProcessorInstance, Rec } from '../../api.js';
 import type { Ack } from '../acks.js';
 import { ChainDriver } from '../chain.js';
 import type { SharedHolder } from '../prepare.js';
 import type { RunState } from '../state.js';
-import { hasHandles, readsOf, released, restore } from '../projection.js';
+import { fetchSummarised, hasHandles, readsOf, released, restore, summaryOf } from '../projection.js';
 
 /** Fetches of whole records (projection.ts) a processor may have outstanding before it waits for them. */
 const RESTORES_IN_FLIGHT = 16;
@@ -36,6 +36,8 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
       state.spec.order.some((n) => state.spec.nodes.get(n)!.inputs.some((i) => i.node === name && i.port === p)),
     ),
   );
+  // Batch summaries (API 1.8) may come in place of records: counted on these ports when merged.
+  const passes = (state.spec.nodes.get(name)!.plugin.def as ProcessorDef).batchSummary?.passes ?? [];
   let restoring: Promise<void> = Promise.resolve();
   let restores = 0;
   const restoreThen = (ack: Ack | null, port: string, records: Rec[]): Promise<void> | undefined => {
@@ -72,7 +74,12 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
         continue;
       }
       const env = batch[0]!;
-      await driver.runBatch(env.records, env.ack);
+      const summary = Array.isArray(env.records) ? summaryOf(env.records) : undefined;
+      if (summary === undefined) await driver.runBatch(env.records, env.ack);
+      else if (!(await driver.runSummary(summary.value, summary.n, passes, env.ack))) {
+        // refused (a record of the batch would be late now): the whole records, through `process`
+        await driver.runBatch(await fetchSummarised(env.records as Rec[], name), env.ack);
+      }
       if (Array.isArray(env.records)) released(env.records);
       env.ack?.release();
     }

@@ -1,0 +1,116 @@
+/**
+ * Batch summaries (API 1.8, projection.ts `SummaryRoute`, chain.ts `runSummary`): a main-thread
+ * processor whose plugin summarises batches in the worker copies gets summaries in place of the
+ * parsed records, and the whole records of the batches it refuses. With the test plugin
+ * test/fixtures/plugins/summed-tally.mjs (it refuses summaries holding a new key, and every Nth):
+ * file → proxy-log → {ioc-sweep, summed-tally} with worker copies gives one thread's alerts, first
+ * records per key (whole, from refused batches), keyless records, tallies and rejects, and the same
+ * count on every node and port; both paths ran (`merged`, `refused`).
+ */
+import { describe, it, expect } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadSpec } from '../../src/spec/validate.js';
+import { builtinRegistry } from '../../src/plugins/builtins.js';
+import { runPipeline, type RunOptions } from '../../src/runtime/run.js';
+import { chooseWorkers } from '../../src/runtime/workers.js';
+import { projectedRoutes } from '../../src/runtime/projection.js';
+import { findSegments } from '../../src/runtime/segments.js';
+import { encodes } from '../../src/runtime/sink-encode.js';
+import type { RunSummary } from '../../src/runtime/summary.js';
+import { testContext } from '../helpers/harness.js';
+import { tempDir } from '../helpers/tmp.js';
+import { squidLog as squidLogOf } from '../helpers/squid-log.js';
+import { linesWithoutTime } from '../helpers/jsonl.js';
+
+const TALLY = resolve(import.meta.dirname, '../fixtures/plugins/summed-tally.mjs');
+const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'x.evil.example.io', 'files.example.com', 'a.example.com', 'b.example.com'];
+
+function setup(refuseEvery: number, extra = ''): { dir: string; file: string } {
+  const dir = tempDir('summary-');
+  writeFileSync(join(dir, 'a.log'), squidLogOf(6000, HOSTS, 89));
+  // every 211th line a CONNECT, which has no url.full: keyless for the tally
+  const b = squidLogOf(3000, HOSTS, 97)
+    .split('\n')
+    .map((l, i) => (i % 211 === 100 ? `${1715690000 + i}.000 5 10.0.0.1 TCP_TUNNEL/200 100 CONNECT app.example.com:443 - HIER_DIRECT/192.0.2.1 -` : l));
+  writeFileSync(join(dir, 'b.log'), b.join('\n'));
+  writeFileSync(join(dir, 'bad.txt'), 'bad.example.net\nevil.example.io\n');
+  const file = join(dir, 'spec.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: summary
+plugins: [${JSON.stringify(TALLY)}]
+nodes:
+  logs: { source: file, with: { paths: ["${dir}/a.log", "${dir}/b.log"], batch_size: 250 } }
+  parse: { transform: proxy-log, from: logs, with: { format: auto } }
+  sweep:
+    analyse: ioc-sweep
+    from: parse
+    with: { feeds: [{ name: bad, path: "${dir}/bad.txt", format: list }] }
+  tally: { analyse: summed-tally, from: parse, with: { key: url.full, refuse_every: ${refuseEvery} } }
+  alerts: { sink: file, from: sweep.alerts, with: { path: "\${OUT}/alerts.jsonl" } }
+  firsts: { sink: file, from: tally.firsts, with: { path: "\${OUT}/firsts.jsonl" } }
+  keyless: { sink: file, from: tally.keyless, with: { path: "\${OUT}/keyless.jsonl" } }
+  tallies: { sink: file, from: tally.tallies, with: { path: "\${OUT}/tallies.jsonl" } }
+  rejects: { sink: file, from: [logs.invalid, parse.invalid], with: { path: "\${OUT}/rejects.jsonl" } }
+${extra}`,
+  );
+  return { dir, file };
+}
+
+async function load(file: string, out: string) {
+  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
+  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
+  return spec!;
+}
+
+async function run(file: string, out: string, o: Partial<RunOptions>): Promise<RunSummary> {
+  return runPipeline(await load(file, out), { stateDir: join(out, 'state'), logger: testContext().logger, ...o });
+}
+
+const lines_ = (f: string) => linesWithoutTime(f).sort();
+const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
+const without = (m: Record<string, number> | undefined, ...names: string[]) => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !names.includes(k)));
+
+describe('batch summaries', () => {
+  it('summaries merged, refused batches processed whole: one thread’s outputs and counts', async () => {
+    const { dir, file } = setup(5);
+    const one = await run(file, join(dir, 'one'), { workers: 1 });
+    const two = await run(file, join(dir, 'two'), { workers: 2 });
+    for (const f of ['alerts', 'firsts', 'keyless', 'tallies', 'rejects']) {
+      const want = lines_(join(dir, 'one', `${f}.jsonl`));
+      expect(want.length, f).toBeGreaterThan(f === 'keyless' ? 0 : 5);
+      expect(lines_(join(dir, 'two', `${f}.jsonl`)), f).toEqual(want);
+    }
+    // the first records are whole (fetched back from the copies), not projections of url.full
+    const first = JSON.parse(linesWithoutTime(join(dir, 'two', 'firsts.jsonl'))[0]!);
+    expect(first.url.full).toBeTypeOf('string');
+    expect(first.source.ip).toBeTypeOf('string');
+    for (const name of ['logs', 'parse', 'sweep', 'tally', 'alerts', 'firsts', 'keyless', 'tallies', 'rejects']) {
+      expect(node(two, name).in, name).toBe(node(one, name).in);
+      expect(node(two, name).out, name).toEqual(node(one, name).out);
+      expect(without(node(two, name).metrics, 'merged', 'refused'), name).toEqual(without(node(one, name).metrics, 'merged', 'refused'));
+    }
+    const m = node(two, 'tally').metrics ?? {};
+    expect(m.merged).toBeGreaterThan(0);
+    expect(m.refused).toBeGreaterThan(0);
+    expect(node(one, 'tally').metrics?.merged).toBeUndefined();
+  });
+
+  it('auto: a summarised output is no reason to stay on one thread; a read `passes` port is', async () => {
+    const { dir, file } = setup(0);
+    const spec = await load(file, join(dir, 'x'));
+    const choice = await chooseWorkers(spec, { minBytes: 1, cores: 2 });
+    expect(choice.count).toBe(2);
+    const segs = findSegments(spec, 2);
+    const routes = projectedRoutes(spec, segs[0]!, segs, (s) => encodes(spec, s));
+    expect(routes.map((r) => [r.node, r.port, r.summary?.reader])).toEqual([['parse', 'out', 'tally']]);
+
+    const read = setup(0, '  passed: { sink: file, from: tally.out, with: { path: "${OUT}/passed.jsonl" } }\n');
+    const spec2 = await load(read.file, join(read.dir, 'x'));
+    const segs2 = findSegments(spec2, 2);
+    expect(projectedRoutes(spec2, segs2[0]!, segs2, (s) => encodes(spec2, s))[0]?.summary).toBeUndefined();
+    expect((await chooseWorkers(spec2, { minBytes: 1, cores: 2 })).count).toBe(1);
+  });
+});
