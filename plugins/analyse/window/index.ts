@@ -470,6 +470,19 @@ export default definePlugin<WindowConfig>({
           if (!state.keys.has(id)) fresh++;
         }
         if (state.keys.size + fresh > maxKeys) return undefined;
+        // The raw lines a summary left out must be in the window's pane already (summary.ts).
+        const paneKey = s.paneKey;
+        const paneNums = s.paneNums;
+        const stride = 2 + plan.slots;
+        const omitted = s.omitted;
+        for (let j = 0; j < omitted.length; j++) {
+          const i = omitted[j]!;
+          const k = paneKey[i]!;
+          if (mineKeys !== undefined && !mineKeys[k]) continue;
+          const ks = state.keys.get(keyIds[k]!);
+          const pane = ks === undefined ? undefined : state.findPane(ks, paneNums[i * stride]!);
+          if (pane === undefined || pane.samples === null || pane.samples.length < nSamples) return undefined;
+        }
 
         const now = clock();
         plan.compactIds(heldPanes);
@@ -486,9 +499,6 @@ export default definePlugin<WindowConfig>({
         // The panes, in the order their first records came: keys are made, and filed to close,
         // in the order `process` would have (state.ts, `paneAt`).
         const kss: (KeyState | undefined)[] = new Array(nBatchKeys);
-        const paneKey = s.paneKey;
-        const paneNums = s.paneNums;
-        const stride = 2 + plan.slots;
         const sets = plan.sets;
         const idEnds = s.idEnds;
         const batchIds = s.ids;

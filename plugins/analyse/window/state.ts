@@ -150,6 +150,17 @@ export class WindowState {
     return p;
   }
 
+  /** The pane of `ks` starting at `start`, if it has one. */
+  findPane(ks: KeyState, start: number): Pane | undefined {
+    const panes = ks.panes;
+    for (let i = panes.length - 1; i >= 0; i--) {
+      const s = panes[i]!.start;
+      if (s === start) return panes[i];
+      if (s < start) break;
+    }
+    return undefined;
+  }
+
   /** A new key, registered in `keys` (the caller has checked it is absent). */
   newKey(id: KeyId, values: unknown[]): KeyState {
     const ks: KeyState = { id, values, panes: [], last: null, emittedEnd: -Infinity, nextClose: Infinity, live: true };

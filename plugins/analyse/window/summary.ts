@@ -19,6 +19,12 @@
  *   order of windows that close together — each with its count, the numbers `Plan` keeps (present,
  *   n, sum, min, max per field), the ids of its distinct values (into the batch's table of values),
  *   and the raw lines of its first `samples` records.
+ *
+ * Raw lines are most of a summary's bytes, and the window keeps only a pane's first `samples`. So
+ * the summariser remembers, per key, the latest pane whose lines it sent in a summary and how many;
+ * once it sent `samples` of them it leaves that pane's lines out of later summaries and lists the
+ * pane in `omitted`. The lines the window needs are then already in its pane — which `merge` checks
+ * (a pane dropped since, by a spill, would lack them): it refuses the summary when they are not.
  */
 import type { Origin, Rec } from '../../../src/api.js';
 import { Plan, type AggSpec, type Pane } from './aggregates.js';
@@ -53,6 +59,8 @@ export interface WindowSummary {
   sampleEnds: Int32Array;
   /** Raw lines of the panes' first records. */
   samples: string[];
+  /** Panes whose raw lines were left out: the window's pane should hold `samples` lines already. */
+  omitted: Int32Array;
 }
 
 /** What `create` needs of the config (index.ts has the whole `WindowConfig`). */
@@ -65,6 +73,9 @@ export interface SummaryConfig {
   aggregate: Record<string, AggSpec>;
   samples: number;
 }
+
+/** Keys whose sent lines a summariser remembers before it forgets them all. */
+const SENT_MAX = 1 << 17;
 
 /** A key of the batch being summarised. */
 interface KeyEntry {
@@ -100,9 +111,12 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
   const AT_ORIGINAL = AT_FIELDS + fields.length;
   const vals: unknown[] = new Array(AT_ORIGINAL + (nSamples ? 1 : 0)).fill(undefined);
   const times = new TimeReader();
+  // Per key, the latest pane (its start) whose raw lines a summary carried, and how many it carried.
+  const sent = new Map<KeyId, { start: number; count: number }>();
 
   return {
     summarise(records) {
+      if (sent.size > SENT_MAX) sent.clear(); // forgetting only costs lines sent again
       // A plan of the batch's own: its panes, and its table of distinct values.
       const plan = new Plan(config.aggregate);
       const slots = plan.slots;
@@ -115,6 +129,8 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
       const keyIndex = new Map<KeyId, KeyEntry>();
       const panes: Pane[] = [];
       const paneKey: number[] = [];
+      // per pane: are its lines left out (sent in full before)?
+      const omit: boolean[] = [];
       const values: unknown[] = new Array(nKeys);
       let part: PartEntry | undefined;
       for (let r = 0; r < records.length; r++) {
@@ -161,13 +177,17 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
             pi = panes.length;
             panes.push(plan.newPane(start));
             paneKey.push(k.index);
+            if (nSamples) {
+              const was = sent.get(id);
+              omit.push(was !== undefined && was.start === start && was.count >= nSamples);
+            }
             k.panes.push(pi);
           }
           k.last = pi;
         }
         const pane = panes[pi]!;
         plan.add(pane, vals, AT_FIELDS);
-        if (nSamples) {
+        if (nSamples && !omit[pi]) {
           const original = vals[AT_ORIGINAL];
           if (typeof original === 'string') {
             if (pane.samples === null) pane.samples = [original];
@@ -175,7 +195,21 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
           }
         }
       }
-      return columns(plan, parts, origins, keyIds, keyValues, panes, paneKey, slots, sets, nSamples > 0);
+      if (nSamples)
+        for (let i = 0; i < panes.length; i++) {
+          if (omit[i]) continue;
+          const id = keyIds[paneKey[i]!]!;
+          const start = panes[i]!.start;
+          const n = panes[i]!.samples?.length ?? 0;
+          const was = sent.get(id);
+          if (was === undefined) sent.set(id, { start, count: n });
+          else if (was.start === start) was.count += n;
+          else if (was.start < start) {
+            was.start = start;
+            was.count = n;
+          }
+        }
+      return columns(plan, parts, origins, keyIds, keyValues, panes, paneKey, slots, sets, nSamples > 0, omit);
     },
   };
 }
@@ -208,6 +242,7 @@ function columns(
   slots: number,
   sets: number,
   withSamples: boolean,
+  omit: readonly boolean[],
 ): WindowSummary {
   const partTimes = new Float64Array(2 * parts.length);
   for (let p = 0; p < parts.length; p++) {
@@ -241,5 +276,20 @@ function columns(
   }
   const values: unknown[] = new Array(plan.valueIds.size);
   for (let v = 0; v < values.length; v++) values[v] = plan.valueIds.valueOf(v);
-  return { origins, partTimes, keyIds, keyValues, paneKey: Int32Array.from(paneKey), paneNums, idEnds, ids, values, sampleEnds, samples };
+  const omitted: number[] = [];
+  for (let i = 0; i < omit.length; i++) if (omit[i]) omitted.push(i);
+  return {
+    origins,
+    partTimes,
+    keyIds,
+    keyValues,
+    paneKey: Int32Array.from(paneKey),
+    paneNums,
+    idEnds,
+    ids,
+    values,
+    sampleEnds,
+    samples,
+    omitted: Int32Array.from(omitted),
+  };
 }

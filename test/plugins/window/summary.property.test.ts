@@ -10,7 +10,9 @@ import fc from 'fast-check';
 import windowPlugin from '../../../plugins/analyse/window/index.js';
 import { createSummariser, type WindowSummary } from '../../../plugins/analyse/window/summary.js';
 import { configFor, createProcessor, splitAt, testContext, type TestContext } from '../../helpers/harness.js';
-import type { Outputs, ProcessorInstance, Rec } from '../../../src/api.js';
+import type { Outputs, ProcessorDef, ProcessorInstance, Rec } from '../../../src/api.js';
+
+type AnalyseDef = ProcessorDef & { batchSummary?: NonNullable<ProcessorDef['batchSummary']> };
 
 const BASE = Date.parse('2024-03-01T10:00:00.000Z');
 const WALL = Date.parse('2026-12-06T02:00:00.000Z');
@@ -149,29 +151,39 @@ interface Both {
   took: number;
   unsummarised: number;
   refused: number;
+  /** Summaries that left some pane's lines out. */
+  omitting: number;
 }
 
 /**
  * Feed `batches` to window A (`process` every batch) and window B (`merge` of the batch's cloned
  * summary, `process` when there is none or `merge` refuses it), at the same fake wall-clock times.
+ * The batches are summarised by `workers` summarisers in turn, as worker copies would.
  */
-async function runBoth(config: Record<string, unknown>, share: { index: number; count: number } | undefined, batches: Rec[][], gaps: Gap[]): Promise<Both> {
+async function runBoth(
+  config: Record<string, unknown>,
+  share: { index: number; count: number } | undefined,
+  batches: Rec[][],
+  gaps: Gap[],
+  workers = 1,
+): Promise<Both> {
   const mk = async (): Promise<{ p: ProcessorInstance; run: Run }> => {
     const ctx = testContext('vol', share ? { share } : {});
     return { p: await createProcessor(windowPlugin, config, ctx), run: { ports: {}, ctx } };
   };
   const a = await mk();
   const b = await mk();
-  const summariser = windowPlugin.kind === 'analyse' ? windowPlugin.batchSummary!.create(configFor(windowPlugin, config)) : undefined;
+  const summarisers = Array.from({ length: workers }, () => (windowPlugin as AnalyseDef).batchSummary!.create(configFor(windowPlugin, config)));
   const take = (run: Run, o: Outputs) => {
     for (const [port, recs] of Object.entries(o)) if (recs) (run.ports[port] ??= []).push(...(recs as Rec[]));
   };
-  const both: Both = { processed: a.run, merged: b.run, took: 0, unsummarised: 0, refused: 0 };
+  const both: Both = { processed: a.run, merged: b.run, took: 0, unsummarised: 0, refused: 0, omitting: 0 };
   for (let i = 0; i < batches.length; i++) {
     const batch = batches[i]!;
     take(a.run, await a.p.process(batch));
-    const summary = summariser!.summarise(batch);
+    const summary = summarisers[i % workers]!.summarise(batch);
     if (summary === undefined) both.unsummarised++;
+    else if ((summary as WindowSummary).omitted.length) both.omitting++;
     const merged = summary === undefined ? undefined : b.p.merge!(structuredClone(summary), batch.length);
     if (merged !== undefined) {
       both.took++;
@@ -214,6 +226,9 @@ describe('window: batch summaries merged give what processing the batches gives'
       shuffle: fc.nat(),
       cuts: fc.array(fc.nat(), { maxLength: 16 }),
       gaps: fc.array(fc.record({ ms: fc.constantFrom(0, 0, 1000, 6000, 40_000), tick: fc.boolean() }), { minLength: 1, maxLength: 5 }),
+      workers: fc.integer({ min: 1, max: 3 }),
+      // the stream's times over 30 minutes, or squeezed into 2 or into 18 s (more records per key and pane)
+      squeeze: fc.constantFrom(1, 15, 100),
     });
     let batches = 0;
     let took = 0;
@@ -221,12 +236,14 @@ describe('window: batch summaries merged give what processing the batches gives'
     let windowsSeen = 0;
     let lateSeen = 0;
     let spills = 0;
+    let omitting = 0;
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ config, specs, shuffle, cuts, gaps }) => {
+      fc.asyncProperty(scenario, async ({ config, specs, shuffle, cuts, gaps, workers, squeeze }) => {
         vi.setSystemTime(WALL);
-        const records = makeRecords(mostlyOrdered(specs, shuffle));
+        const squeezed = specs.map((s) => (s.t === undefined ? s : { ...s, t: Math.floor(s.t / squeeze) }));
+        const records = makeRecords(mostlyOrdered(squeezed, shuffle));
         const split = splitAt(records, cuts);
-        const both = await runBoth(withConfig(config), config.share, split, gaps);
+        const both = await runBoth(withConfig(config), config.share, split, gaps, workers);
         expectSame(both);
         batches += split.length;
         took += both.took;
@@ -234,6 +251,7 @@ describe('window: batch summaries merged give what processing the batches gives'
         windowsSeen += both.processed.ports.windows?.length ?? 0;
         lateSeen += both.processed.ports.late?.length ?? 0;
         spills += both.processed.ctx.counters.spilled_keys ?? 0;
+        omitting += both.omitting;
       }),
       { numRuns: 400 },
     );
@@ -243,6 +261,7 @@ describe('window: batch summaries merged give what processing the batches gives'
     expect(spills).toBeGreaterThan(50);
     expect(took).toBeGreaterThan(batches / 5);
     expect(refused).toBeGreaterThan(20);
+    expect(omitting).toBeGreaterThan(20);
   });
 
   it('on streams in order per partition, with every time and key, merges every batch', async () => {
@@ -250,15 +269,16 @@ describe('window: batch summaries merged give what processing the batches gives'
       config: configArb.map((c) => ({ ...c, max_keys: 250000 })),
       specs: fc.array(specArb(0), { minLength: 1, maxLength: 200 }),
       cuts: fc.array(fc.nat(), { maxLength: 16 }),
+      workers: fc.integer({ min: 1, max: 3 }),
     });
     let batches = 0;
     let took = 0;
     await fc.assert(
-      fc.asyncProperty(scenario, async ({ config, specs, cuts }) => {
+      fc.asyncProperty(scenario, async ({ config, specs, cuts, workers }) => {
         vi.setSystemTime(WALL);
         const records = makeRecords(mostlyOrdered(specs, 0));
         const split = splitAt(records, cuts);
-        const both = await runBoth(withConfig(config), config.share, split, [{ ms: 0, tick: false }]);
+        const both = await runBoth(withConfig(config), config.share, split, [{ ms: 0, tick: false }], workers);
         expectSame(both);
         expect(both.unsummarised + both.refused).toBe(0);
         batches += split.length;
@@ -329,19 +349,19 @@ describe('window: batch summaries merged give what processing the batches gives'
 
   it('the summariser gives up on a batch with a record without time or key, or late within the batch', () => {
     const config = configFor(windowPlugin, { key: 'source.ip', size: '1m', allowed_lateness: '5s', aggregate: { n: 'count' } });
-    const s = windowPlugin.kind === 'analyse' ? windowPlugin.batchSummary!.create(config) : undefined;
+    const s = (windowPlugin as AnalyseDef).batchSummary!.create(config);
     const rec = (t: number | undefined, ip?: string, file = 'a') => ({
       ...(t === undefined ? {} : { '@timestamp': iso(BASE + t) }),
       ...(ip === undefined ? {} : { source: { ip } }),
       origin: { file, line: 1 },
     });
-    expect(s!.summarise([rec(0, 'x'), rec(undefined, 'x')])).toBeUndefined();
-    expect(s!.summarise([rec(0, 'x'), rec(0)])).toBeUndefined();
-    expect(s!.summarise([rec(10_000, 'x'), rec(4_999, 'x')])).toBeUndefined();
+    expect(s.summarise([rec(0, 'x'), rec(undefined, 'x')])).toBeUndefined();
+    expect(s.summarise([rec(0, 'x'), rec(0)])).toBeUndefined();
+    expect(s.summarise([rec(10_000, 'x'), rec(4_999, 'x')])).toBeUndefined();
     // 5s behind is not late; nor is a record behind another partition's
-    expect(s!.summarise([rec(10_000, 'x'), rec(5_000, 'x')])).toBeDefined();
-    expect(s!.summarise([rec(10_000, 'x', 'a'), rec(0, 'x', 'b')])).toBeDefined();
-    expect(s!.summarise([])).toBeDefined();
+    expect(s.summarise([rec(10_000, 'x'), rec(5_000, 'x')])).toBeDefined();
+    expect(s.summarise([rec(10_000, 'x', 'a'), rec(0, 'x', 'b')])).toBeDefined();
+    expect(s.summarise([])).toBeDefined();
   });
 });
 
@@ -414,5 +434,37 @@ describe('window: the batch summary', () => {
     expect([0, 1, 2].map(valuesOf)).toEqual([['a', 'b'], ['{"x":1}'], ['a']]);
     expect([...c.sampleEnds]).toEqual([2, 3, 4]);
     expect(c.samples).toEqual(['l1', 'l4', 'l2', 'l3']);
+    expect([...c.omitted]).toEqual([]);
+  });
+
+  it("leaves out the lines of a pane it sent in full before; merge refuses it when the window's pane lacks them", async () => {
+    const cfg = { key: 'source.ip', size: '1m', samples: 2, idle_timeout: 'never', max_keys: 1, aggregate: { n: 'count' } };
+    const summariser = createSummariser(configFor(windowPlugin, cfg));
+    const at = (s: number, ip: string, line: number): Rec => ({
+      '@timestamp': iso(BASE + s * 1000),
+      source: { ip },
+      event: { original: `${ip} ${line}` },
+      origin: { file: 'f', line },
+    });
+    const first = summariser.summarise([at(1, 'A', 1), at(2, 'A', 2), at(3, 'B', 3)])!;
+    expect(first.samples).toEqual(['A 1', 'A 2', 'B 3']);
+    // A's pane had its 2 lines; B's only 1
+    const second = summariser.summarise([at(4, 'A', 4), at(5, 'B', 5), at(61, 'A', 6)])!;
+    expect([...second.omitted]).toEqual([0]);
+    expect(second.samples).toEqual(['B 5', 'A 6']);
+    expect([...second.sampleEnds]).toEqual([0, 1, 2]);
+    // A window that never merged the first summary has no pane for A: it refuses the second
+    const w = await createProcessor(windowPlugin, cfg, testContext('w'));
+    expect(w.merge!(structuredClone(second), 3)).toBeUndefined();
+    // nor one whose pane for A holds 1 line (the first summary was not what it was given)
+    const v = await createProcessor(windowPlugin, { ...cfg, max_keys: 10 }, testContext('v'));
+    await v.process([at(1, 'A', 1)]);
+    expect(v.merge!(structuredClone(second), 3)).toBeUndefined();
+    // with the first merged and room for both keys, taken
+    const u = await createProcessor(windowPlugin, { ...cfg, max_keys: 10, alert_when: { '>': [{ var: 'n' }, 0] } }, testContext('u'));
+    expect(u.merge!(structuredClone(first), 3)).toBeDefined();
+    expect(u.merge!(structuredClone(second), 3)).toBeDefined();
+    const alerts = (await u.finish!()).alerts!;
+    expect(alerts.map((a) => a.event.original)).toEqual(['A 1\nA 2', 'B 3\nB 5', 'A 6']);
   });
 });
