@@ -134,6 +134,50 @@ export class Plan {
     }
   }
 
+  /** How many numbers a pane's `nums` holds (0: it has none). */
+  get slots(): number {
+    return this.nSlots;
+  }
+
+  /** How many fields have a `distinct` (the length of a pane's `ids`). */
+  get sets(): number {
+    return this.nSets;
+  }
+
+  /**
+   * Add to `p` the records of a pane summarised elsewhere (summary.ts): `count` records, and the
+   * numbers that pane kept (`src[at…]`, laid out as `nums`). Counts, `present`, `n` and `sum` add,
+   * min and max are compared: what `add` would have made of the records themselves, except that a
+   * sum of non-integers may round differently when `p` already held some (the partial sum is added
+   * at once; integers below 2^53 add exactly either way).
+   */
+  absorb(p: Pane, count: number, src: ArrayLike<number>, at: number): void {
+    p.count += count;
+    const nums = p.nums;
+    if (nums === null) return;
+    const nf = this.fields.length;
+    for (let f = 0; f < nf; f++) {
+      const b = this.slot[f]!;
+      if (b === -1) continue;
+      nums[b + PRESENT]! += src[at + b + PRESENT]!;
+      if (!this.numeric[f]) continue;
+      nums[b + N]! += src[at + b + N]!;
+      nums[b + SUM]! += src[at + b + SUM]!;
+      const min = src[at + b + MIN]!;
+      const max = src[at + b + MAX]!;
+      if (min < nums[b + MIN]!) nums[b + MIN] = min;
+      if (max > nums[b + MAX]!) nums[b + MAX] = max;
+    }
+  }
+
+  /** Add the value with id `id` (of `valueIds`) to the `si`-th distinct set of `p`. */
+  addValueId(p: Pane, si: number, id: number): void {
+    const ids = p.ids!;
+    const list = ids[si]!;
+    const grown = addId(list, id);
+    if (grown !== list) ids[si] = grown;
+  }
+
   /** Write the aggregates of panes[from, to) into `out`, through one writer per aggregate (in order). */
   emit(panes: readonly Pane[], from: number, to: number, out: Rec, writers: readonly FieldWriter[]): void {
     let count = 0;

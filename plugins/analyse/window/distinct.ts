@@ -86,6 +86,11 @@ export class ValueIds {
     return id;
   }
 
+  /** The value of `id` (as `id` was given it). */
+  valueOf(id: number): unknown {
+    return this.values[id];
+  }
+
   /** Start counting a union: no id is counted yet (see `count`). */
   beginUnion(): void {
     if (this.mark.length < this.values.length) {

@@ -10,15 +10,28 @@
  *
  * As one of N by-key copies (`ctx.share`, API 1.7; share.ts, docs/rules.md), it reads every
  * record's time but counts and emits only what it owns: `out` carries its own records only.
+ *
+ * Batch summaries (API 1.8, `batchSummary`; summary.ts): a worker copy of the chain that feeds the
+ * window summarises each batch per key and pane, and `merge` applies the summary as `process` would
+ * have applied the records — or refuses it, changing nothing, when a record of the batch would be
+ * late (against a partition's watermark, or before windows already emitted) or a key would be
+ * spilled; the runtime then gives `process` the records. The outputs are those of `process`, with
+ * one difference in rounding: a `sum` (and `avg`) of non-integer values adds a pane's partial sum
+ * from the batch at once to what the pane already held, where `process` adds record by record, so
+ * the last bits may differ. Integers (byte counts) add exactly either way, below 2^53.
  */
-import { definePlugin, compileLogic, parseDuration, parseIPv4, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
+import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
+import { SAMPLE_FIELD, durations, ipv4Number, keyFields } from './fields.js';
 import { recordReader } from './record-reader.js';
 import { keyOwner, originOwner } from './share.js';
-import { WindowState, type ClosedWindow, type KeyId } from './state.js';
+import { WindowState, type ClosedWindow, type KeyId, type KeyState } from './state.js';
 import { TimeReader } from './time.js';
+import { createSummariser, type WindowSummary } from './summary.js';
 import { Watermarks, type Partition } from './watermarks.js';
+
+export { ipv4Number } from './fields.js';
 
 type Severity = 'low' | 'medium' | 'high' | 'critical';
 const SEVERITY_SCORE: Readonly<Record<Severity, number>> = { low: 21, medium: 47, high: 73, critical: 99 };
@@ -37,9 +50,6 @@ export interface WindowConfig {
   samples: number;
 }
 
-/** The field whose value `samples` takes from a window's records. */
-const SAMPLE_FIELD = 'event.original';
-
 /** Why a record went to `late`. */
 export const LATE_REASONS = ['LATE', 'NO_TIMESTAMP', 'MISSING_KEY'] as const;
 
@@ -53,22 +63,8 @@ const DURATION = {
 /** Top-level names of a window record that aggregates and key fields may not take. */
 const RESERVED = new Set(['@timestamp', 'event', 'window', 'rule', 'tags']);
 
-function keyFields(config: WindowConfig): string[] {
-  return typeof config.key === 'string' ? [config.key] : config.key;
-}
-
 function escapePointer(s: string): string {
   return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/**
- * The address of a canonical dotted IPv4 text (four decimal octets 0–255, no leading zeros) as a
- * signed 32-bit integer (a small integer to V8), or -1 for any other text — and for
- * `255.255.255.255`, whose integer is -1: that address keeps its text as its id.
- */
-export function ipv4Number(s: string): number {
-  const u = parseIPv4(s);
-  return u < 0 ? -1 : u | 0;
 }
 
 /** `[...xs, x]`, by a loop: the spread cost more on arrays this short (a pane's samples). */
@@ -213,6 +209,9 @@ export default definePlugin<WindowConfig>({
   // Copies may each see the whole stream and own a share of the keys (API 1.7; share.ts). Without a
   // key every record has the same one: nothing to share.
   parallel: (config) => (keyFields(config).length ? 'by-key' : 'none'),
+  // Worker copies summarise their batches, the instance merges the summaries (API 1.8; summary.ts).
+  // `out` carries every input record: the runtime counts the batch there.
+  batchSummary: { passes: ['out'], create: createSummariser },
   // What `process` reads of a record (API 1.5): its event time, its key fields, the aggregated
   // fields, the raw line when alerts carry samples (and `origin`, always kept). `out` and `late`
   // carry the input records themselves (`late` with `window` added).
@@ -307,9 +306,7 @@ export default definePlugin<WindowConfig>({
     const shares = share === undefined ? 1 : share.count;
     const myShare = share === undefined ? 0 : share.index;
     const sharing = shares > 1;
-    const size = Math.round(parseDuration(config.size));
-    const slide = config.slide === undefined ? size : Math.round(parseDuration(config.slide));
-    const lateness = parseDuration(config.allowed_lateness);
+    const { size, slide, lateness } = durations(config);
     const keys = keyFields(config);
     const nKeys = keys.length;
     const plan = new Plan(config.aggregate);
@@ -448,6 +445,104 @@ export default definePlugin<WindowConfig>({
               return { windows, alerts };
             },
           }),
+      merge(summary: unknown, _count: number) {
+        const s = summary as WindowSummary;
+        const nParts = s.origins.length;
+        const partTimes = s.partTimes;
+        // Refuse, before changing anything, a summary that cannot stand for its records now.
+        // A record older than its partition's watermark, or before the windows emitted, is late.
+        let least = Infinity;
+        for (let p = 0; p < nParts; p++) {
+          const min = partTimes[2 * p]!;
+          const known = marks.find(s.origins[p]);
+          if (known !== undefined && min < known.wm) return undefined;
+          if (min < least) least = min;
+        }
+        if (least < marks.closed) return undefined;
+        // A new key beyond `max_keys` would spill another in the middle of the batch.
+        const keyIds = s.keyIds;
+        const nBatchKeys = keyIds.length;
+        const mineKeys: boolean[] | undefined = sharing ? new Array(nBatchKeys) : undefined;
+        let fresh = 0;
+        for (let k = 0; k < nBatchKeys; k++) {
+          const id = keyIds[k]!;
+          if (mineKeys !== undefined && !(mineKeys[k] = keyOwner(id, shares) === myShare)) continue;
+          if (!state.keys.has(id)) fresh++;
+        }
+        if (state.keys.size + fresh > maxKeys) return undefined;
+        // The raw lines a summary left out must be in the window's pane already (summary.ts).
+        const paneKey = s.paneKey;
+        const paneNums = s.paneNums;
+        const stride = 2 + plan.slots;
+        const omitted = s.omitted;
+        for (let j = 0; j < omitted.length; j++) {
+          const i = omitted[j]!;
+          const k = paneKey[i]!;
+          if (mineKeys !== undefined && !mineKeys[k]) continue;
+          const ks = state.keys.get(keyIds[k]!);
+          const pane = ks === undefined ? undefined : state.findPane(ks, paneNums[i * stride]!);
+          if (pane === undefined || pane.samples === null || pane.samples.length < nSamples) return undefined;
+        }
+
+        const now = clock();
+        plan.compactIds(heldPanes);
+        // The partitions, in the order the records met them, as `process` moves them.
+        for (let p = 0; p < nParts; p++) {
+          const part = marks.of(s.origins[p], undefined);
+          part.lastSeen = now;
+          const max = partTimes[2 * p + 1]!;
+          if (max > part.maxT) {
+            part.maxT = max;
+            part.wm = max - lateness;
+          }
+        }
+        // The panes, in the order their first records came: keys are made, and filed to close,
+        // in the order `process` would have (state.ts, `paneAt`).
+        const kss: (KeyState | undefined)[] = new Array(nBatchKeys);
+        const sets = plan.sets;
+        const idEnds = s.idEnds;
+        const batchIds = s.ids;
+        const batchValues = s.values;
+        // the node's id of each of the batch's distinct values, once it was needed (-1: not yet)
+        const valueId = sets ? new Int32Array(batchValues.length).fill(-1) : undefined;
+        const sampleEnds = s.sampleEnds;
+        const batchSamples = s.samples;
+        let idFrom = 0;
+        let sampleFrom = 0;
+        for (let i = 0; i < paneKey.length; i++) {
+          const k = paneKey[i]!;
+          const idTo = sets ? idEnds[(i + 1) * sets - 1]! : 0;
+          const sampleTo = nSamples ? sampleEnds[i]! : 0;
+          if (mineKeys === undefined || mineKeys[k]) {
+            let ks = kss[k];
+            if (ks === undefined) {
+              const id = keyIds[k]!;
+              ks = state.keys.get(id) ?? state.newKey(id, s.keyValues.slice(k * nKeys, (k + 1) * nKeys));
+              kss[k] = ks;
+            }
+            const b = i * stride;
+            const pane = state.paneAt(ks, paneNums[b]!);
+            plan.absorb(pane, paneNums[b + 1]!, paneNums, b + 2);
+            for (let si = 0, at = idFrom; si < sets; si++) {
+              const end = idEnds[i * sets + si]!;
+              for (; at < end; at++) {
+                const v = batchIds[at]!;
+                let id = valueId![v]!;
+                if (id === -1) valueId![v] = id = plan.valueIds.id(batchValues[v]);
+                plan.addValueId(pane, si, id);
+              }
+            }
+            for (let j = sampleFrom; j < sampleTo && (pane.samples === null || pane.samples.length < nSamples); j++)
+              pane.samples = pane.samples === null ? [batchSamples[j]!] : withOne(pane.samples, batchSamples[j]!);
+          }
+          idFrom = idTo;
+          sampleFrom = sampleTo;
+        }
+        const windows: Rec[] = [];
+        const alerts: Rec[] = [];
+        advance(now, windows, alerts);
+        return { windows, alerts };
+      },
       process(records: Rec[]) {
         let late: Rec[] | undefined;
         // With a share, the records this copy owns, in order: its `out`.

@@ -43,7 +43,7 @@ export interface ClosedWindow {
   record: Rec | null;
 }
 
-function gcd(a: number, b: number): number {
+export function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
 }
@@ -123,6 +123,17 @@ export class WindowState {
       this.plan.add(last, values, at);
       return last;
     }
+    const p = this.paneAt(ks, start);
+    this.plan.add(p, values, at);
+    return p;
+  }
+
+  /**
+   * The pane of `ks` starting at `start` (a multiple of `pane`), made (and the key rescheduled when
+   * it is now the first) if absent; it becomes `ks.last`. What `add` does before counting a record,
+   * and what `merge` (index.ts) does for each pane of a batch summary.
+   */
+  paneAt(ks: KeyState, start: number): Pane {
     const panes = ks.panes;
     let i = panes.length - 1;
     // Records mostly arrive in time order: the pane is nearly always the last one.
@@ -135,9 +146,19 @@ export class WindowState {
       panes.splice(i + 1, 0, p);
       if (i === -1) this.schedule(ks);
     }
-    this.plan.add(p, values, at);
     ks.last = p;
     return p;
+  }
+
+  /** The pane of `ks` starting at `start`, if it has one. */
+  findPane(ks: KeyState, start: number): Pane | undefined {
+    const panes = ks.panes;
+    for (let i = panes.length - 1; i >= 0; i--) {
+      const s = panes[i]!.start;
+      if (s === start) return panes[i];
+      if (s < start) break;
+    }
+    return undefined;
   }
 
   /** A new key, registered in `keys` (the caller has checked it is absent). */

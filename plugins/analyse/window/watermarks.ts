@@ -67,6 +67,11 @@ export class Watermarks {
     return this.get('f\u0000' + file, file, undefined, undefined, file);
   }
 
+  /** The partition of a record with `origin` when there is one already; never makes one (see `of`). */
+  find(o: Origin | null | undefined): Partition | undefined {
+    return this.parts.get(partitionId(o));
+  }
+
   private get(id: string, key: string, topic: string | undefined, partition: number | undefined, file: string | undefined): Partition {
     let p = this.parts.get(id);
     if (p === undefined) {
@@ -102,4 +107,16 @@ export class Watermarks {
     if (e > this.closed) this.closed = e;
     return this.closed;
   }
+}
+
+/**
+ * The id under which `Watermarks` files the partition of a record with `origin`, by the rule of
+ * `Watermarks.of`: topic and partition, else the file path, else '' (one partition for the rest).
+ */
+export function partitionId(o: Origin | null | undefined): string {
+  if (o === null || o === undefined || typeof o !== 'object') return '';
+  const topic = o.topic;
+  if (topic !== undefined) return 'k\u0000' + topic + '\u0000' + o.partition;
+  const file = o.file;
+  return file === undefined ? '' : 'f\u0000' + file;
 }
