@@ -470,18 +470,18 @@ export default definePlugin<WindowConfig>({
           if (!state.keys.has(id)) fresh++;
         }
         if (state.keys.size + fresh > maxKeys) return undefined;
-        // The raw lines a summary left out must be in the window's pane already (summary.ts).
+        // The raw lines a summary left out: the window's pane must hold enough already (summary.ts).
         const paneKey = s.paneKey;
         const paneNums = s.paneNums;
         const stride = 2 + plan.slots;
         const omitted = s.omitted;
-        for (let j = 0; j < omitted.length; j++) {
+        for (let j = 0; j < omitted.length; j += 2) {
           const i = omitted[j]!;
           const k = paneKey[i]!;
           if (mineKeys !== undefined && !mineKeys[k]) continue;
           const ks = state.keys.get(keyIds[k]!);
           const pane = ks === undefined ? undefined : state.findPane(ks, paneNums[i * stride]!);
-          if (pane === undefined || pane.samples === null || pane.samples.length < nSamples) return undefined;
+          if (pane === undefined || (pane.samples === null ? 0 : pane.samples.length) < omitted[j + 1]!) return undefined;
         }
 
         const now = clock();
