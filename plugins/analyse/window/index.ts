@@ -14,8 +14,9 @@
  * Batch summaries (API 1.8, `batchSummary`; summary.ts): a worker copy of the chain that feeds the
  * window summarises each batch per key and pane, and `merge` applies the summary as `process` would
  * have applied the records — or refuses it, changing nothing, when a record of the batch would be
- * late (against a partition's watermark, or before windows already emitted) or a key would be
- * spilled; the runtime then gives `process` the records. The outputs are those of `process`, with
+ * late (against a partition's watermark, or before windows already emitted), a key would be
+ * spilled, or a pane lacks raw lines the summary left out; the runtime then gives `process` the
+ * records. The outputs are those of `process`, with
  * one difference in rounding: a `sum` (and `avg`) of non-integer values adds a pane's partial sum
  * from the batch at once to what the pane already held, where `process` adds record by record, so
  * the last bits may differ. Integers (byte counts) add exactly either way, below 2^53.
@@ -115,6 +116,9 @@ export default definePlugin<WindowConfig>({
     '`event.original`, kept by `proxy-log` with `keep_original: true`) in `event.original`, one per line.',
     'With a key the window may run as copies that each read the whole stream and own a share of the',
     'keys (`parallel: by-key`, see docs/rules.md, "Copies that share the keys"); `max_keys` is then per copy.',
+    'Batches may be summarised per key in the threads that parse them and merged here (API 1.8): the',
+    'windows are the same, except that a `sum` or `avg` of non-integer values may differ in its last',
+    "digits (a batch's partial sum is added at once); integers, such as byte counts, add exactly.",
   ].join('\n'),
   schema: {
     type: 'object',
