@@ -24,7 +24,7 @@
 import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
-import { SAMPLE_FIELD, durations, ipv4Number, keyFields } from './fields.js';
+import { SAMPLE_FIELD, durations, ipv4Number, ipv4Text, keyFields } from './fields.js';
 import { recordReader } from './record-reader.js';
 import { keyOwner, originOwner } from './share.js';
 import { WindowState, type ClosedWindow, type KeyId, type KeyState } from './state.js';
@@ -521,7 +521,7 @@ export default definePlugin<WindowConfig>({
             let ks = kss[k];
             if (ks === undefined) {
               const id = keyIds[k]!;
-              ks = state.keys.get(id) ?? state.newKey(id, s.keyValues.slice(k * nKeys, (k + 1) * nKeys));
+              ks = state.keys.get(id) ?? state.newKey(id, typeof id === 'number' ? [ipv4Text(id)] : s.keyValues.slice(k * nKeys, (k + 1) * nKeys));
               kss[k] = ks;
             }
             const b = i * stride;

@@ -44,7 +44,10 @@ export interface WindowSummary {
   partTimes: Float64Array;
   /** Per key: its id in the window state. */
   keyIds: KeyId[];
-  /** Per key: its values, `nKeys` each (the key fields' values of its first record). */
+  /**
+   * Per key: its values, `nKeys` each (the key fields' values of its first record); undefined for
+   * the one value of a key whose id is an IPv4 number, its text (`ipv4Text` of the id).
+   */
   keyValues: unknown[];
   /** Per pane: the index of its key. */
   paneKey: Int32Array;
@@ -167,7 +170,8 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
           k = { index: keyIds.length, panes: [], last: -1 };
           keyIndex.set(id, k);
           keyIds.push(id);
-          for (let i = 0; i < nKeys; i++) keyValues.push(values[i]);
+          if (typeof id === 'number') keyValues.push(undefined);
+          else for (let i = 0; i < nKeys; i++) keyValues.push(values[i]);
         }
         const start = Math.floor(t / paneMs) * paneMs;
         let pi = k.last;
