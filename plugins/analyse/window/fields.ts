@@ -38,6 +38,11 @@ export function ipv4Number(s: string): number {
   return u < 0 ? -1 : u | 0;
 }
 
+/** The canonical text of the IPv4 address whose `ipv4Number` is `n` (never -1). */
+export function ipv4Text(n: number): string {
+  return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
 /**
  * The id of the key whose `nKeys` values are at `vals[1…]` (copied into `values`), by the rule of
  * `process` (index.ts): one string field is its own text, or its IPv4 number; another value of one

@@ -14,8 +14,9 @@
  * Batch summaries (API 1.8, `batchSummary`; summary.ts): a worker copy of the chain that feeds the
  * window summarises each batch per key and pane, and `merge` applies the summary as `process` would
  * have applied the records — or refuses it, changing nothing, when a record of the batch would be
- * late (against a partition's watermark, or before windows already emitted) or a key would be
- * spilled; the runtime then gives `process` the records. The outputs are those of `process`, with
+ * late (against a partition's watermark, or before windows already emitted), a key would be
+ * spilled, or a pane lacks raw lines the summary left out; the runtime then gives `process` the
+ * records. The outputs are those of `process`, with
  * one difference in rounding: a `sum` (and `avg`) of non-integer values adds a pane's partial sum
  * from the batch at once to what the pane already held, where `process` adds record by record, so
  * the last bits may differ. Integers (byte counts) add exactly either way, below 2^53.
@@ -23,7 +24,7 @@
 import { definePlugin, compileLogic, parseDuration, type Rec, type ConfigIssue, type CompiledLogic } from '../../../src/api.js';
 import { checkLogicRule, prepareLogicRule, LOGIC_CODES } from '../../../src/internal.js';
 import { Plan, parseAgg, fieldWriter, type AggSpec, type Pane } from './aggregates.js';
-import { SAMPLE_FIELD, durations, ipv4Number, keyFields } from './fields.js';
+import { SAMPLE_FIELD, durations, ipv4Number, ipv4Text, keyFields } from './fields.js';
 import { recordReader } from './record-reader.js';
 import { keyOwner, originOwner } from './share.js';
 import { WindowState, type ClosedWindow, type KeyId, type KeyState } from './state.js';
@@ -115,6 +116,9 @@ export default definePlugin<WindowConfig>({
     '`event.original`, kept by `proxy-log` with `keep_original: true`) in `event.original`, one per line.',
     'With a key the window may run as copies that each read the whole stream and own a share of the',
     'keys (`parallel: by-key`, see docs/rules.md, "Copies that share the keys"); `max_keys` is then per copy.',
+    'Batches may be summarised per key in the threads that parse them and merged here (API 1.8): the',
+    'windows are the same, except that a `sum` or `avg` of non-integer values may differ in its last',
+    "digits (a batch's partial sum is added at once); integers, such as byte counts, add exactly.",
   ].join('\n'),
   schema: {
     type: 'object',
@@ -470,18 +474,18 @@ export default definePlugin<WindowConfig>({
           if (!state.keys.has(id)) fresh++;
         }
         if (state.keys.size + fresh > maxKeys) return undefined;
-        // The raw lines a summary left out must be in the window's pane already (summary.ts).
+        // The raw lines a summary left out: the window's pane must hold enough already (summary.ts).
         const paneKey = s.paneKey;
         const paneNums = s.paneNums;
         const stride = 2 + plan.slots;
         const omitted = s.omitted;
-        for (let j = 0; j < omitted.length; j++) {
+        for (let j = 0; j < omitted.length; j += 2) {
           const i = omitted[j]!;
           const k = paneKey[i]!;
           if (mineKeys !== undefined && !mineKeys[k]) continue;
           const ks = state.keys.get(keyIds[k]!);
           const pane = ks === undefined ? undefined : state.findPane(ks, paneNums[i * stride]!);
-          if (pane === undefined || pane.samples === null || pane.samples.length < nSamples) return undefined;
+          if (pane === undefined || (pane.samples === null ? 0 : pane.samples.length) < omitted[j + 1]!) return undefined;
         }
 
         const now = clock();
@@ -517,7 +521,7 @@ export default definePlugin<WindowConfig>({
             let ks = kss[k];
             if (ks === undefined) {
               const id = keyIds[k]!;
-              ks = state.keys.get(id) ?? state.newKey(id, s.keyValues.slice(k * nKeys, (k + 1) * nKeys));
+              ks = state.keys.get(id) ?? state.newKey(id, typeof id === 'number' ? [ipv4Text(id)] : s.keyValues.slice(k * nKeys, (k + 1) * nKeys));
               kss[k] = ks;
             }
             const b = i * stride;

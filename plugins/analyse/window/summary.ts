@@ -21,10 +21,11 @@
  *   and the raw lines of its first `samples` records.
  *
  * Raw lines are most of a summary's bytes, and the window keeps only a pane's first `samples`. So
- * the summariser remembers, per key, the latest pane whose lines it sent in a summary and how many;
- * once it sent `samples` of them it leaves that pane's lines out of later summaries and lists the
- * pane in `omitted`. The lines the window needs are then already in its pane — which `merge` checks
- * (a pane dropped since, by a spill, would lack them): it refuses the summary when they are not.
+ * the summariser remembers, per key, the latest pane whose lines it sent in a summary and how many
+ * (`held`, at most `samples`); a later summary sends at most `samples − held` lines of that pane,
+ * and when that left a line out it lists the pane in `omitted` with `held`. The window needs no
+ * more lines of the batch than that when its pane holds at least `held` — which `merge` checks (a
+ * pane dropped since, by a spill, or one whose lines went late, may not): else it refuses the summary.
  */
 import type { Origin, Rec } from '../../../src/api.js';
 import { Plan, type AggSpec, type Pane } from './aggregates.js';
@@ -43,7 +44,10 @@ export interface WindowSummary {
   partTimes: Float64Array;
   /** Per key: its id in the window state. */
   keyIds: KeyId[];
-  /** Per key: its values, `nKeys` each (the key fields' values of its first record). */
+  /**
+   * Per key: its values, `nKeys` each (the key fields' values of its first record); undefined for
+   * the one value of a key whose id is an IPv4 number, its text (`ipv4Text` of the id).
+   */
   keyValues: unknown[];
   /** Per pane: the index of its key. */
   paneKey: Int32Array;
@@ -59,7 +63,10 @@ export interface WindowSummary {
   sampleEnds: Int32Array;
   /** Raw lines of the panes' first records. */
   samples: string[];
-  /** Panes whose raw lines were left out: the window's pane should hold `samples` lines already. */
+  /**
+   * Pairs (pane, held): a pane some of whose raw lines were left out, and how many lines the
+   * window's pane must hold already for the lines sent to be all it would keep.
+   */
   omitted: Int32Array;
 }
 
@@ -129,8 +136,9 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
       const keyIndex = new Map<KeyId, KeyEntry>();
       const panes: Pane[] = [];
       const paneKey: number[] = [];
-      // per pane: are its lines left out (sent in full before)?
-      const omit: boolean[] = [];
+      // per pane: lines of it sent before (see the module comment), and whether one was left out
+      const held: number[] = [];
+      const cut: boolean[] = [];
       const values: unknown[] = new Array(nKeys);
       let part: PartEntry | undefined;
       for (let r = 0; r < records.length; r++) {
@@ -162,7 +170,8 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
           k = { index: keyIds.length, panes: [], last: -1 };
           keyIndex.set(id, k);
           keyIds.push(id);
-          for (let i = 0; i < nKeys; i++) keyValues.push(values[i]);
+          if (typeof id === 'number') keyValues.push(undefined);
+          else for (let i = 0; i < nKeys; i++) keyValues.push(values[i]);
         }
         const start = Math.floor(t / paneMs) * paneMs;
         let pi = k.last;
@@ -179,7 +188,8 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
             paneKey.push(k.index);
             if (nSamples) {
               const was = sent.get(id);
-              omit.push(was !== undefined && was.start === start && was.count >= nSamples);
+              held.push(was !== undefined && was.start === start ? Math.min(was.count, nSamples) : 0);
+              cut.push(false);
             }
             k.panes.push(pi);
           }
@@ -187,21 +197,25 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
         }
         const pane = panes[pi]!;
         plan.add(pane, vals, AT_FIELDS);
-        if (nSamples && !omit[pi]) {
+        if (nSamples) {
           const original = vals[AT_ORIGINAL];
           if (typeof original === 'string') {
-            if (pane.samples === null) pane.samples = [original];
-            else if (pane.samples.length < nSamples) pane.samples.push(original);
+            const room = nSamples - held[pi]!;
+            const n = pane.samples === null ? 0 : pane.samples.length;
+            if (n >= room) {
+              if (n < nSamples) cut[pi] = true;
+            } else if (pane.samples === null) pane.samples = [original];
+            else pane.samples.push(original);
           }
         }
       }
       if (nSamples)
         for (let i = 0; i < panes.length; i++) {
-          if (omit[i]) continue;
           const id = keyIds[paneKey[i]!]!;
           const start = panes[i]!.start;
           const n = panes[i]!.samples?.length ?? 0;
           const was = sent.get(id);
+          if (n === 0) continue;
           if (was === undefined) sent.set(id, { start, count: n });
           else if (was.start === start) was.count += n;
           else if (was.start < start) {
@@ -209,7 +223,7 @@ export function createSummariser(config: SummaryConfig): { summarise(records: re
             was.count = n;
           }
         }
-      return columns(plan, parts, origins, keyIds, keyValues, panes, paneKey, slots, sets, nSamples > 0, omit);
+      return columns(plan, parts, origins, keyIds, keyValues, panes, paneKey, slots, sets, nSamples > 0, held, cut);
     },
   };
 }
@@ -242,7 +256,8 @@ function columns(
   slots: number,
   sets: number,
   withSamples: boolean,
-  omit: readonly boolean[],
+  held: readonly number[],
+  cut: readonly boolean[],
 ): WindowSummary {
   const partTimes = new Float64Array(2 * parts.length);
   for (let p = 0; p < parts.length; p++) {
@@ -277,7 +292,7 @@ function columns(
   const values: unknown[] = new Array(plan.valueIds.size);
   for (let v = 0; v < values.length; v++) values[v] = plan.valueIds.valueOf(v);
   const omitted: number[] = [];
-  for (let i = 0; i < omit.length; i++) if (omit[i]) omitted.push(i);
+  for (let i = 0; i < cut.length; i++) if (cut[i]) omitted.push(i, held[i]!);
   return {
     origins,
     partTimes,

@@ -450,7 +450,8 @@ describe('window: the batch summary', () => {
     expect(first.samples).toEqual(['A 1', 'A 2', 'B 3']);
     // A's pane had its 2 lines; B's only 1
     const second = summariser.summarise([at(4, 'A', 4), at(5, 'B', 5), at(61, 'A', 6)])!;
-    expect([...second.omitted]).toEqual([0]);
+    // A's pane: its line left out, the window's pane must hold 2; B's: 1 line more, nothing left out
+    expect([...second.omitted]).toEqual([0, 2]);
     expect(second.samples).toEqual(['B 5', 'A 6']);
     expect([...second.sampleEnds]).toEqual([0, 1, 2]);
     // A window that never merged the first summary has no pane for A: it refuses the second
@@ -466,5 +467,34 @@ describe('window: the batch summary', () => {
     expect(u.merge!(structuredClone(second), 3)).toBeDefined();
     const alerts = (await u.finish!()).alerts!;
     expect(alerts.map((a) => a.event.original)).toEqual(['A 1\nA 2', 'B 3\nB 5', 'A 6']);
+  });
+
+  it('sends only the lines a pane may still take, and says how many the window must hold', async () => {
+    const cfg = { key: 'source.ip', size: '1m', samples: 3, idle_timeout: 'never', aggregate: { n: 'count' }, alert_when: { '>': [{ var: 'n' }, 0] } };
+    const summariser = createSummariser(configFor(windowPlugin, cfg));
+    const at = (s: number, line: number): Rec => ({
+      '@timestamp': iso(BASE + s * 1000),
+      source: { ip: 'A' },
+      event: { original: `A ${line}` },
+      origin: { file: 'f', line },
+    });
+    const first = summariser.summarise([at(1, 1), at(2, 2)])!;
+    const second = summariser.summarise([at(3, 3), at(4, 4), at(5, 5)])!;
+    expect(second.samples).toEqual(['A 3']);
+    expect([...second.omitted]).toEqual([0, 2]);
+    const third = summariser.summarise([at(6, 6)])!;
+    expect(third.samples).toEqual([]);
+    expect([...third.omitted]).toEqual([0, 3]);
+    // a window given the first batch's records: 2 lines, enough for the second summary, not the third
+    const w = await createProcessor(windowPlugin, cfg, testContext('w'));
+    await w.process([at(1, 1), at(2, 2)]);
+    expect(w.merge!(structuredClone(second), 3)).toBeDefined();
+    expect(w.merge!(structuredClone(third), 1)).toBeDefined();
+    expect((await w.finish!()).alerts!.map((a) => a.event.original)).toEqual(['A 1\nA 2\nA 3']);
+    // one given only the first line refuses the second summary
+    const v = await createProcessor(windowPlugin, cfg, testContext('v'));
+    await v.process([at(1, 1)]);
+    expect(v.merge!(structuredClone(second), 3)).toBeUndefined();
+    expect(first.samples).toEqual(['A 1', 'A 2']);
   });
 });
