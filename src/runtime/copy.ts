@@ -12,6 +12,7 @@ import type { NodeDelta } from './wire.js';
 import { ChainDriver, type ChainStep, type StepCounter } from './chain.js';
 import { asRunError } from './run-error.js';
 import type { Segment } from './segments.js';
+import { blockOrigin, type Batch } from '../record.js';
 import { checkEncoded, transferOfEncoded, type EncodedRoute } from './sink-encode.js';
 
 /** Records leaving the segment: [node, port, records]. */
@@ -72,6 +73,42 @@ export interface Copy {
   readonly holders: Map<string, SharedHolder>;
   readonly driver: ChainDriver<Leaving>;
   take(): NodeDelta[];
+  /**
+   * Whether the records `node` emits for `batch` can be made again later by `replay`: every node on
+   * the path from the head to it is `parallel: 'any'`, or `'by-origin'` with the batch's source
+   * settled already (its `settledState` answers). Asked before the batch runs.
+   */
+  replayable(batch: Batch, node: string): boolean;
+  /**
+   * The records `node` emitted on `port` for `batch`, made again: the nodes on the path from the
+   * head to it run the batch once more, their counts and metrics muted, nothing handed on (batch
+   * summaries, projection.ts: the whole records of a refused summary).
+   */
+  replay(batch: Batch, node: string, port: string): Promise<Rec[]>;
+}
+
+/** The steps from the head of `seg` to step `k`, each with the port that feeds the next one. */
+function pathTo(seg: Segment, k: number): Array<{ step: number; port?: string }> {
+  const path: Array<{ step: number; port?: string }> = [{ step: k }];
+  for (let at = k; at > 0; ) {
+    const name = seg.nodes[at]!;
+    let parent = -1;
+    let port: string | undefined;
+    for (const [from, list] of Object.entries(seg.branches ?? {})) {
+      const b = list.find(([, n]) => n === name);
+      if (b) {
+        parent = seg.nodes.indexOf(from);
+        port = b[0];
+      }
+    }
+    if (parent === -1) {
+      parent = at - 1;
+      port = seg.feeds[seg.nodes[parent]!];
+    }
+    path.unshift({ step: parent, port });
+    at = parent;
+  }
+  return path;
 }
 
 /**
@@ -137,7 +174,47 @@ export async function createCopy(
   const collect = (outputs: Leaving, step: number, p: string, records: Rec[]): void => {
     outputs.push([seg.nodes[step]!, p, records]);
   };
-  return { instances, holders, driver: new ChainDriver<Leaving>(steps, collect, true), take: () => counters.map((c) => c.take()) };
+  const byOrigin = new Set(seg.byOrigin ?? []);
+  const replayable = (batch: Batch, node: string): boolean => {
+    const origin = Array.isArray(batch) ? undefined : blockOrigin(batch);
+    for (const { step } of pathTo(seg, seg.nodes.indexOf(node))) {
+      if (!byOrigin.has(seg.nodes[step]!)) continue;
+      // a batch of records may mix sources: only a block is known to have one
+      if (origin === undefined) return false;
+      if (steps[step]!.inst.settledState?.(origin) === undefined) return false;
+    }
+    return true;
+  };
+  const replay = async (batch: Batch, node: string, port: string): Promise<Rec[]> => {
+    const path = pathTo(seg, seg.nodes.indexOf(node));
+    const quiet: StepCounter = { received() {}, emitted() {} };
+    const again: ChainStep[] = path.map(({ step, port: feed }, j) => ({
+      name: steps[step]!.name,
+      inst: steps[step]!.inst,
+      counter: quiet,
+      ...(j + 1 < path.length ? { feed } : {}),
+      leaving: j + 1 < path.length ? [] : [port],
+    }));
+    const made: Rec[] = [];
+    const driver = new ChainDriver<null>(again, (_tag, _step, _port, records) => {
+      for (let i = 0; i < records.length; i++) made.push(records[i]!);
+    });
+    for (const { step } of path) counters[step]!.mute(true);
+    try {
+      await driver.runBatch(batch, null);
+    } finally {
+      for (const { step } of path) counters[step]!.mute(false);
+    }
+    return made;
+  };
+  return {
+    instances,
+    holders,
+    driver: new ChainDriver<Leaving>(steps, collect, true),
+    take: () => counters.map((c) => c.take()),
+    replayable,
+    replay,
+  };
 }
 
 /** Close a copy's instances in order; the first failure names its node. */

@@ -102,6 +102,7 @@ async function main(): Promise<void> {
   const defs = await loadDefs(init);
   const encoders = await loadEncoders(init);
   const summarisers = await loadSummarisers(init);
+  const summaryNodes = [...new Set((init.projected ?? []).flatMap((r) => (r.summary ? [r.node] : [])))];
   let copy: Copy | undefined;
   let origins: OriginStates | undefined;
   const take = (): NodeDelta[] => copy!.take();
@@ -126,8 +127,12 @@ async function main(): Promise<void> {
 
   const projectors = new Map<string, string[]>();
   for (const r of init.projected ?? []) projectors.set(`${r.node}\u0000${r.port}`, r.fields);
-  /** Whole records of projected batches, by `heldKey`, until released. */
-  const held = new Map<string, Rec[]>();
+  /**
+   * Whole records of projected batches, by `heldKey`, until released; for a summarised batch whose
+   * records can be made again (`Copy.replayable`), the input batch instead (a block's bytes: nothing
+   * for the collector to copy), replayed if they are asked for.
+   */
+  const held = new Map<string, Rec[] | Replay>();
   const release = (keys: readonly string[]) => {
     for (const k of keys) held.delete(k);
   };
@@ -137,12 +142,25 @@ async function main(): Promise<void> {
   let queue = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
     if (msg.type === 'fetch') {
+      const answer = (recs: Rec[]) => {
+        const wire = encodeBatch(msg.indexes.map((i) => recs[i]!));
+        post({ type: 'fetched', id: msg.id, records: wire }, transferOf(wire));
+      };
       try {
         const recs = held.get(msg.key);
         if (recs === undefined)
           throw new RunError('SLUICE_E_WORKER', undefined, `records of a released batch were asked for (${msg.key.split('\u0000').join('.')})`);
-        const wire = encodeBatch(msg.indexes.map((i) => recs[i]!));
-        return post({ type: 'fetched', id: msg.id, records: wire }, transferOf(wire));
+        if (Array.isArray(recs)) return answer(recs);
+        // made again by the chain: in turn with the batches, as plugins see one batch at a time
+        const again = recs;
+        queue = queue.then(async () => {
+          try {
+            answer(await copy!.replay(again.input, again.node, again.port));
+          } catch (err) {
+            postError(err);
+          }
+        });
+        return;
       } catch (err) {
         return postError(err);
       }
@@ -162,6 +180,8 @@ async function main(): Promise<void> {
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
           const input = wire.kind === 'block' ? wire.block : decodeBatch(wire);
           if (msg.settled) origins?.adopt(input, msg.settled);
+          // summarised outputs whose records could be made again from the input: asked before the run
+          const again = summaryNodes.length && !Array.isArray(input) ? summaryNodes.filter((n) => copy!.replayable(input, n)) : undefined;
           await copy!.driver.runBatch(input, outputs, msg.notOwned !== true);
           const settled = origins?.settled(input);
           if (init.observed) copy!.driver.reportBusy(); // this batch's times go back with its result
@@ -169,7 +189,7 @@ async function main(): Promise<void> {
           const transfer: ArrayBuffer[] = [];
           const encoded = encoders && encodeOutputs(encoders, outputs, transfer);
           const wires = new Map<number, WireBatch>();
-          const projected = projectors.size ? project(outputs, msg.seq, wires) : undefined;
+          const projected = projectors.size ? project(outputs, msg.seq, wires, again?.length ? { input, nodes: again } : undefined) : undefined;
           const result: FromWorker = { type: 'result', seq: msg.seq, outputs: toWire(outputs, transfer, wires), stats: take() };
           if (projected) result.projected = projected;
           if (settled) result.settled = settled;
@@ -206,7 +226,7 @@ async function main(): Promise<void> {
    * Encode the outputs sent as projections (into `wires`, by index), holding their records until
    * released; the indexes of those outputs, or undefined when none.
    */
-  function project(outputs: Leaving, seq: number, wires: Map<number, WireBatch>): number[] | undefined {
+  function project(outputs: Leaving, seq: number, wires: Map<number, WireBatch>, again?: { input: Batch; nodes: string[] }): number[] | undefined {
     let out: number[] | undefined;
     for (let i = 0; i < outputs.length; i++) {
       const [node, p, records] = outputs[i]!;
@@ -225,6 +245,7 @@ async function main(): Promise<void> {
         }
         if (value !== undefined) {
           wires.set(i, { kind: 'summary', n: records.length, value });
+          if (again?.nodes.includes(node)) held.set(heldKey(seq, route), { input: again.input, node, port: p });
           continue;
         }
       }
@@ -332,6 +353,13 @@ async function loadEncoders(init: WorkerInit): Promise<Encoders | undefined> {
     out.set(`${route.node}\u0000${route.port}`, { route, encoders });
   }
   return out;
+}
+
+/** A held summarised batch whose records are made again from its input when asked for (`Copy.replay`). */
+interface Replay {
+  input: Batch;
+  node: string;
+  port: string;
 }
 
 /** The summarisers of the outputs whose reader summarises them (projection.ts, `SummaryRoute`), by `node\0port`. */
