@@ -155,6 +155,8 @@ async function main(): Promise<void> {
     ...parseInputs.filter((i) => i.format !== 'squid').map((i) => S.sweep(i, i.format, '1')),
     S.window(analyseInput),
     S.rules(analyseInput),
+    S.defaultPipeline(analyseInput),
+    S.defaultPipeline(analyseInput, '1'),
     S.kafkaSweep(sweepInput),
     // archive to HDFS beside a local file; the retro-sweep incremental beside full (bench/hdfs/)
     ...H.hdfsScenarios(analyseInput),

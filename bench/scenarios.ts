@@ -5,7 +5,7 @@
  * the sluice scenarios, so that ratios hold on a noisy shared machine.
  */
 import { dirname, join } from 'node:path';
-import { DIST_BENCH, PIPELINES_DIR } from './lib/paths.js';
+import { DIST_BENCH, PIPELINES_DIR, ROOT } from './lib/paths.js';
 import { sluiceRunArgs } from './lib/sluice-args.js';
 import type { LogFormat } from './generate/logs.js';
 import type { FeedFile, LogFile } from './generate/files.js';
@@ -180,6 +180,30 @@ export function window(input: Input): Scenario {
     watch: 'alerts',
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'window']),
     args: (env, out) => sluice('window.yaml', out, { LOGS: env.logs(input).path, FORMAT: input.format, ALERTS: out.alerts, REJECTS: out.rejects }),
+    expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
+  };
+}
+
+/**
+ * The default pipeline as it ships (`npm start`'s spec, pipelines/proxy-ioc-sweep.yaml: parse →
+ * {sweep against the sample feeds, two rules, a 5m/1m volume window} → alerts, windows, late,
+ * rejects) over the bench log, as `auto` runs it and pinned to one thread.
+ */
+export function defaultPipeline(input: Input, workers?: string): Scenario {
+  return {
+    id: `default pipeline${workers !== undefined ? ` (--workers ${workers})` : ''}`,
+    title: `sluice default pipeline (pipelines/proxy-ioc-sweep.yaml, ${workers === undefined ? 'workers decided by the runtime' : `--workers ${workers}`})`,
+    group: 'analyse',
+    input,
+    watch: 'alerts',
+    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep', 'window', 'rules']),
+    args: (env, out) =>
+      sluiceRunArgs(
+        join(ROOT, 'pipelines', 'proxy-ioc-sweep.yaml'),
+        dirname(out.alerts),
+        { LOGS: env.logs(input).path, LOGS_JSON: join(dirname(out.alerts), 'none-*.jsonl'), OUT: dirname(out.alerts) },
+        workers === undefined ? [] : ['--workers', workers],
+      ),
     expect: (env) => ({ rejects: env.logs(input).stats.invalid }),
   };
 }

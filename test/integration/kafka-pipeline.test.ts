@@ -391,7 +391,7 @@ nodes:
     expect((await readAll(t.rejects)).length).toBeGreaterThan(0); // the sample has broken lines on purpose
   }, 90_000);
 
-  it('the Kafka pipeline gives the same alerts and late records with two worker copies (projections) as with one thread', async () => {
+  it('the Kafka pipeline gives the same alerts and late records with two worker copies (summaries, projections) as with one thread', async () => {
     const t = topics('proj');
     const env = { KAFKAJS_NO_PARTITIONER_WARNING: '1', KAFKA_BROKERS: KAFKA_BROKERS.join(',') };
     // one partition: which partition's records reach the window first is not fixed, so with several
@@ -410,12 +410,20 @@ nodes:
     writeFileSync(log, `${lines.join('\n')}\n`);
     const replayed = await runCli(['replay', log, '--topic', t.input, '--partitions', '1', '--rate', '20000/s', '--json'], { env });
     expect(replayed.code, replayed.stderr).toBe(0);
+    // a short lateness: the sample's out-of-order lines are late, and go to the late file whole (the
+    // copies send projections of batches holding one, whose records the window then reads); with 2m
+    // nothing is late and the copies send summaries of every batch, which the window merges
     const outputs: Array<{ alerts: string[]; late: string[] }> = [];
-    for (const w of ['1', '2']) {
+    for (const [lateness, w] of [
+      ['10s', '1'],
+      ['10s', '2'],
+      ['2m', '1'],
+      ['2m', '2'],
+    ] as const) {
       const out = tempDir(`kafka-proj-${w}-`);
-      const vars = ['--var', `TOPIC=${t.input}`, '--var', `GROUP=${t.group}-${w}`, '--var', `ALERTS_TOPIC=${t.alerts}`, '--var', `REJECTS_TOPIC=${t.rejects}`];
-      // a short lateness: the sample's out-of-order lines are late, and go to the late file whole
-      vars.push('--var', `OUT=${out}`, '--var', 'WINDOW_LATENESS=10s');
+      const group = `${t.group}-${w}-${lateness}`;
+      const vars = ['--var', `TOPIC=${t.input}`, '--var', `GROUP=${group}`, '--var', `ALERTS_TOPIC=${t.alerts}`, '--var', `REJECTS_TOPIC=${t.rejects}`];
+      vars.push('--var', `OUT=${out}`, '--var', `WINDOW_LATENESS=${lateness}`);
       const r = await runCli(
         [
           'run',
@@ -443,6 +451,9 @@ nodes:
     expect(late.every((r) => r.window?.late === true && r.origin?.topic === t.input)).toBe(true);
     expect(late.filter((r) => r.http?.response?.status_code !== undefined && r.destination !== undefined).length).toBeGreaterThan(0);
     expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[2]!.late).toEqual([]);
+    expect(outputs[2]!.alerts.length).toBeGreaterThan(0);
+    expect(outputs[3]).toEqual(outputs[2]);
   }, 120_000);
 
   it('(c) broker stopped for 20 s mid-stream, then restarted: the run recovers by itself, nothing lost, the outage shows', async () => {

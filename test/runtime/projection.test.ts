@@ -238,17 +238,19 @@ describe('the window reads only what it declares', () => {
 });
 
 describe('which outputs cross as projections', () => {
-  it("the default pipelines' parsed records, read only by the window", async () => {
+  it("the default pipelines' parsed records, read only by the window (which summarises them, API 1.8)", async () => {
     for (const p of ['proxy-ioc-sweep.yaml', 'proxy-ioc-sweep.kafka.yaml']) {
       const { spec } = await loadSpec(resolve(ROOT, 'pipelines', p), { registry: builtinRegistry() });
       const segs = findSegments(spec!, 2);
       const routes = projectedRoutes(spec!, segs[0]!, segs, (s) => encodes(spec!, s));
+      const volume = spec!.nodes.get('volume')!;
       expect(routes, p).toEqual([
         {
           node: 'parse',
           port: 'out',
           readers: 1,
           fields: ['origin', '@timestamp', 'source.ip', 'http.request.bytes', 'http.response.bytes', 'url.domain', 'event.original'],
+          summary: { reader: 'volume', kind: 'analyse', plugin: 'window', from: 'built-in', config: volume.config },
         },
       ]);
       // an observer reading them keeps them whole

@@ -105,23 +105,35 @@ nodes:
     );
     const rules = (await loadSpec(join(dir, 'rules.yaml'), { registry: builtinRegistry() })).spec!;
     expect(await chooseWorkers(rules, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
-    // the shipped pipelines whose parsed records feed a window: one thread; asked for (SLUICE_BY_KEY=1,
-    // RunOptions.byKey), the file pipeline's window joins the copies (a by-key chain); from Kafka (a
-    // stream: copies are not ticked) it stays on the main thread, and so does the whole pipeline
+    // the shipped pipelines whose parsed records feed a window: every core, the window summarising
+    // them in the copies (API 1.8); asked for (SLUICE_BY_KEY=1, RunOptions.byKey), the file
+    // pipeline's window joins the copies (a by-key chain); from Kafka (a stream: copies are not
+    // ticked) the window stays on the main thread and merges the summaries
     const shipped = async (p: string) => (await loadSpec(resolve(ROOT, 'pipelines', p), { registry: builtinRegistry() })).spec!;
     expect(await chooseWorkers(await shipped('proxy-ioc-sweep.yaml'), { cores: 2, minBytes: 0 })).toMatchObject({
-      count: 1,
-      reason: expect.stringContaining("'parse' leaves"),
+      count: 2,
+      reason: expect.stringContaining('of input, at least'),
     });
+    expect(await chooseWorkers(await shipped('proxy-ioc-sweep.yaml'), { cores: 2 })).toMatchObject({ count: 1 }); // the bundled sample
     expect(await chooseWorkers(await shipped('proxy-ioc-sweep.yaml'), { cores: 2, minBytes: 0, byKey: true })).toMatchObject({
       count: 2,
       byKey: true,
       reason: expect.stringContaining("'volume' in the worker copies, each with a share of the keys"),
     });
-    expect(await chooseWorkers(await shipped('proxy-ioc-sweep.kafka.yaml'), { cores: 2 })).toMatchObject({
-      count: 1,
-      reason: expect.stringContaining("'parse' leaves"),
+    expect(await chooseWorkers(await shipped('proxy-ioc-sweep.kafka.yaml'), { cores: 2 })).toEqual({
+      count: 2,
+      reason: "auto: 'proxy' is a stream",
     });
+    // summaries off: the parsed records would cross, and one thread is cheaper
+    process.env.SLUICE_SUMMARIES = '0';
+    try {
+      expect(await chooseWorkers(await shipped('proxy-ioc-sweep.kafka.yaml'), { cores: 2 })).toMatchObject({
+        count: 1,
+        reason: expect.stringContaining("'parse' leaves"),
+      });
+    } finally {
+      delete process.env.SLUICE_SUMMARIES;
+    }
     // the archive's parsed records go only to the hdfs sink, which encodes in the workers
     const { spec: archive } = await loadSpec(resolve(ROOT, 'pipelines', 'proxy-archive.hdfs.yaml'), { registry: builtinRegistry() });
     expect(await chooseWorkers(archive!, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });
