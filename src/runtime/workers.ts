@@ -27,8 +27,13 @@
  *   1.5–1.7× the CPU of one thread on 1M lines, no clear wall-clock gain on two shared cores
  *   (bench/RESULTS.md, "The window reads projections"). `--workers 2` runs it that way.
  *   An `out` whose one reader summarises its batches in the copies is no reason (API 1.8,
- *   projection.ts `SummaryRoute`: the window): the copies hold nothing beyond the main thread's
- *   merge of each batch's summary, and only the summaries cross.
+ *   projection.ts `SummaryRoute`: the window): only the summaries cross, the main thread merges
+ *   them, and the copies keep each batch's input (not its records) until the merge; on the default
+ *   pipeline over 1M lines two threads took 0.79–0.93 of one thread's wall time for 1.25–1.35× its
+ *   CPU (bench/RESULTS.md, "Batch summaries: the default pipeline on both cores").
+ * - but one thread for such a chain fed by a stream (the Kafka pipeline): its main thread also
+ *   decodes the fetches, and two threads measured no faster than one there, for 1.5–1.8× the CPU
+ *   (same section). `--workers 2` runs it so.
  * Where it is safe, one of the copies is the main thread itself (`mainCopy`): `count − 1` worker
  * threads, and the main thread runs a batch through its own copy of the chain whenever no worker
  * has room for it (runners/segment.ts, main-copy.ts). Safe: one parallel chain, whose copies may take
@@ -177,6 +182,12 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
       count: 1,
       reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
     };
+  const merging = streams.length ? summarisedReaders(spec, segments) : [];
+  if (merging.length)
+    return {
+      count: 1,
+      reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'} whose records ${list(merging)} would merge as summaries on the main thread beside the stream's decoding; two threads were no faster than one`,
+    };
   const keyed = byKey && segments.some((s) => s.mode === 'by-key');
   return { ...many, ...(keyed ? { byKey: true, reason: `${many.reason}; ${keyedWords(segments)}` } : {}), finiteInput: finite };
 }
@@ -185,6 +196,11 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
 function keyedWords(segments: readonly Segment[]): string {
   const keyed = segments.flatMap((s) => Object.entries(s.byKey ?? {}).flatMap(([n, r]) => (r === 'keyed' ? [`'${n}'`] : [])));
   return `${keyed.join(', ')} in the worker copies, each with a share of the keys`;
+}
+
+/** The main-thread readers of the chains' outputs that would get batch summaries (API 1.8). */
+function summarisedReaders(spec: CompiledSpec, segments: readonly Segment[]): string[] {
+  return segments.flatMap((seg) => projectedRoutes(spec, seg, segments, (sink) => encodes(spec, sink)).flatMap((r) => (r.summary ? [r.summary.reader] : [])));
 }
 
 /**
