@@ -23,14 +23,11 @@
  */
 import { serialize } from 'node:v8';
 import windowPlugin from '../plugins/analyse/window/index.js';
-import proxyLog from '../plugins/transform/proxy-log/index.js';
-import { compileConfigSchema, describeAjvErrors } from '../src/spec/ajv.js';
-import type { PluginDef, ProcessorInstance, Rec } from '../src/api.js';
-import { chunksOf } from '../src/runtime/chunks.js';
+import type { ProcessorInstance, Rec } from '../src/api.js';
 import { decodeProjected, encodeProjected, transferOfProjected } from '../src/runtime/projection.js';
 import type { WindowSummary } from '../plugins/analyse/window/summary.js';
 import { quietContext } from './lib/context.js';
-import { lineBlocks } from './lib/line-blocks.js';
+import { configure, parseBlocks, volumeWindow } from './lib/default-window.js';
 
 const LOG = process.argv[2] ?? 'bench/data/logs-squid-s42-n1000000-g1.log';
 const ROUNDS = Number(process.argv[3] ?? 2);
@@ -38,44 +35,10 @@ const WORKERS = Number(process.argv[4] ?? 2);
 const LATENESS = process.argv[5] ?? '2h';
 const BLOCK = 1000;
 
-/** The volume window of pipelines/proxy-ioc-sweep.yaml (its default lateness). */
-const VOLUME = {
-  key: ['source.ip'],
-  size: '5m',
-  slide: '1m',
-  allowed_lateness: LATENESS,
-  aggregate: {
-    requests: 'count',
-    bytes_out: { sum: 'http.request.bytes' },
-    bytes_in: { sum: 'http.response.bytes' },
-    hosts: { distinct: 'url.domain' },
-  },
-  alert_when: { '>': [{ var: 'requests' }, 600] },
-  samples: 3,
-  alert: { name: 'high-request-volume', severity: 'medium', tags: ['volume'] },
-};
+const VOLUME = volumeWindow(LATENESS);
 
-function configure<C>(def: PluginDef<C>, withConfig: unknown): C {
-  const copy = structuredClone(withConfig);
-  const validate = compileConfigSchema(def.schema);
-  if (!validate(copy)) throw new Error(`${def.name}: ${describeAjvErrors(validate.errors)}`);
-  const issues = def.check?.(copy as C) ?? [];
-  if (issues.length) throw new Error(`${def.name}: ${issues.map((i) => `${i.path} ${i.message}`).join('; ')}`);
-  return Object.freeze(copy) as C;
-}
-
-/** Parse the log, giving `onBatch` the parsed records of each block of lines, as the parse node emits them. */
-async function parse(path: string, onBatch: (batch: Rec[]) => void): Promise<void> {
-  const p = (await proxyLog.create(configure(proxyLog, { format: 'auto', keep_original: true }), quietContext('parse'))) as ProcessorInstance;
-  for await (const block of lineBlocks(path, BLOCK)) {
-    const batch: Rec[] = [];
-    for (const recs of chunksOf(block)) {
-      const out = p.process(recs) as { out?: Rec[] };
-      if (out.out) for (const r of out.out) batch.push(r);
-    }
-    onBatch(batch);
-  }
-}
+/** Parse the log, giving `onBatch` the parsed records of each block of lines. */
+const parse = (path: string, onBatch: (batch: Rec[]) => void): Promise<void> => parseBlocks(path, BLOCK, onBatch);
 
 const STAGES = ['encode', 'clone wire', 'decode', 'process', 'summarise', 'clone summary', 'merge', 'merge fallback'] as const;
 type Stage = (typeof STAGES)[number];
