@@ -5,7 +5,10 @@
  * test/fixtures/plugins/summed-tally.mjs (it refuses summaries holding a new key, and every Nth):
  * file → proxy-log → {ioc-sweep, summed-tally} with worker copies gives one thread's alerts, first
  * records per key (whole, from refused batches), keyless records, tallies and rejects, and the same
- * count on every node and port; both paths ran (`merged`, `refused`).
+ * count on every node and port; both paths ran (`merged`, `refused`). With the window: a batch late
+ * as a whole against the batch before it (no copy can see that in its own batch) is refused by the
+ * main thread, its records made again by the copy from the batch's input (`Copy.replay`), and its
+ * late records reach the late sink whole, as on one thread.
  */
 import { describe, it, expect } from 'vitest';
 import { writeFileSync } from 'node:fs';
@@ -90,12 +93,54 @@ describe('batch summaries', () => {
     for (const name of ['logs', 'parse', 'sweep', 'tally', 'alerts', 'firsts', 'keyless', 'tallies', 'rejects']) {
       expect(node(two, name).in, name).toBe(node(one, name).in);
       expect(node(two, name).out, name).toEqual(node(one, name).out);
-      expect(without(node(two, name).metrics, 'merged', 'refused'), name).toEqual(without(node(one, name).metrics, 'merged', 'refused'));
+      const runtime = ['merged', 'refused', 'summaries_merged', 'summaries_refused'];
+      expect(without(node(two, name).metrics, ...runtime), name).toEqual(without(node(one, name).metrics, ...runtime));
     }
     const m = node(two, 'tally').metrics ?? {};
     expect(m.merged).toBeGreaterThan(0);
     expect(m.refused).toBeGreaterThan(0);
+    // the runtime's count of the same (summaries the plugin's summariser gave up on are neither)
+    expect(m.summaries_merged).toBe(m.merged);
+    expect(m.summaries_refused).toBe(m.refused);
     expect(node(one, 'tally').metrics?.merged).toBeUndefined();
+  });
+
+  it('the window: a batch late as a whole against an earlier batch is refused, made again from its input, its records late and whole', async () => {
+    const dir = tempDir('summary-late-');
+    // blocks of 100 lines: the second 100 an hour older than the first (each block in order, so no
+    // copy sees a late record in its own batch), the third back in time order
+    const line = (i: number, at: number) =>
+      `${at}.000 ${i} 10.0.0.${i % 5} TCP_MISS/200 ${100 + i} GET http://h${i % 3}.example.com/p${i} - HIER_DIRECT/192.0.2.1 text/html`;
+    const lines: string[] = [];
+    for (let i = 0; i < 300; i++) lines.push(line(i, 1_715_680_800 + (i < 100 ? 3600 + i : i < 200 ? i : 3600 + i)));
+    writeFileSync(join(dir, 'a.log'), `${lines.join('\n')}\n`);
+    const file = join(dir, 'spec.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+name: summary-late
+nodes:
+  logs: { source: file, with: { paths: ["${dir}/a.log"], batch_size: 100 } }
+  parse: { transform: proxy-log, from: logs, with: { format: auto } }
+  volume:
+    analyse: window
+    from: parse
+    with: { key: [source.ip], size: 1m, allowed_lateness: 1m, aggregate: { requests: count, hosts: { distinct: url.domain } } }
+  windows: { sink: file, from: volume.windows, with: { path: "\${OUT}/windows.jsonl" } }
+  late: { sink: file, from: volume.late, with: { path: "\${OUT}/late.jsonl" } }
+`,
+    );
+    const one = await run(file, join(dir, 'one'), { workers: 1 });
+    const two = await run(file, join(dir, 'two'), { workers: 2 });
+    for (const f of ['windows', 'late']) expect(lines_(join(dir, 'two', `${f}.jsonl`)), f).toEqual(lines_(join(dir, 'one', `${f}.jsonl`)));
+    const late = linesWithoutTime(join(dir, 'two', 'late.jsonl')).map((l) => JSON.parse(l));
+    expect(late).toHaveLength(100);
+    // whole: fields the window does not read came back with them
+    expect(late.every((r) => r.window?.reason === 'LATE' && r.http?.response?.status_code === 200 && r.url?.path !== undefined)).toBe(true);
+    const m = node(two, 'volume').metrics;
+    expect(m.summaries_refused).toBeGreaterThanOrEqual(1);
+    expect(m.summaries_merged).toBeGreaterThanOrEqual(1);
+    expect(node(one, 'volume').metrics.summaries_merged).toBeUndefined();
   });
 
   it('auto: a summarised output is no reason to stay on one thread; a read `passes` port is', async () => {

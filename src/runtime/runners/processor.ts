@@ -76,8 +76,10 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
       const env = batch[0]!;
       const summary = Array.isArray(env.records) ? summaryOf(env.records) : undefined;
       if (summary === undefined) await driver.runBatch(env.records, env.ack);
-      else if (!(await driver.runSummary(summary.value, summary.n, passes, env.ack))) {
+      else if (await driver.runSummary(summary.value, summary.n, passes, env.ack)) st.add('summaries_merged', 1);
+      else {
         // refused (a record of the batch would be late now): the whole records, through `process`
+        st.add('summaries_refused', 1);
         await driver.runBatch(await fetchSummarised(env.records as Rec[], name), env.ack);
       }
       if (Array.isArray(env.records)) released(env.records);
