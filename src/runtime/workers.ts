@@ -30,7 +30,7 @@
  *   projection.ts `SummaryRoute`: the window): only the summaries cross, the main thread merges
  *   them, and the copies keep each batch's input (not its records) until the merge; on the default
  *   pipeline over 1M lines two threads took 0.79–1.03 of one thread's wall time (a gain when the host
- *   is slow, none when it is fast) for 1.25–1.45× its CPU (bench/RESULTS.md, "Batch summaries: the
+ *   is slow, none when it is fast) for 1.15–1.45× its CPU (bench/RESULTS.md, "Batch summaries: the
  *   default pipeline on both cores"); the copies' share shrinks with more cores, nothing is done twice.
  * - but one thread for such a chain fed by a stream (the Kafka pipeline): its main thread also
  *   decodes the fetches, and two threads measured no faster than one there, for 1.5–1.8× the CPU
