@@ -505,6 +505,19 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
         `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling${perCore}, ` : ''}CPU/wall ${cpuWall.toFixed(2)}, peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`,
     );
   }
+  // The default pipeline (window and rules beside the sweep) on every core against one thread.
+  const dp = rows.find((r) => r.s.id === 'default pipeline');
+  const dp1 = rows.find((r) => r.s.id === 'default pipeline (--workers 1)');
+  const dpLps = lps.get('default pipeline');
+  const dp1Lps = lps.get('default pipeline (--workers 1)');
+  if (dp && dp1 && dpLps !== undefined && dp1Lps !== undefined) {
+    const cpu = (r: Row) => median(r.runs.filter((x) => x.ok && x.cpuMs > 0).map((x) => x.cpuMs));
+    const rounds = roundRatios(dp, dp1);
+    lines.push(
+      `Default pipeline as shipped (\`pipelines/proxy-ioc-sweep.yaml\`: sweep, rules and volume window; ${fmtInt(dp.s.input.lines)} lines), workers decided by the runtime: ` +
+        `${fmtInt(dpLps)} lines/s = **${(dpLps / dp1Lps).toFixed(2)}× the same pinned to one thread**${rounds ? ` (${rounds.slice(2)})` : ''}, for ${(cpu(dp) / cpu(dp1)).toFixed(2)}× its CPU.`,
+    );
+  }
   const parse = rows.find((r) => r.s.id === 'parse squid');
   const me = lps.get('parse squid');
   const nv = parse?.s.naive ? lps.get(parse.s.naive) : undefined;
