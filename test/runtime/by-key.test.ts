@@ -11,11 +11,10 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
-import { runPipeline, type RunOptions } from '../../src/runtime/run.js';
 import { chooseWorkers } from '../../src/runtime/workers.js';
 import type { RunSummary } from '../../src/runtime/summary.js';
-import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { nodeOf, runTestSpec } from '../helpers/run-spec.js';
 import { squidLog as squidLogOf } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
 
@@ -53,15 +52,11 @@ nodes:
   return { dir, file };
 }
 
-async function run(file: string, out: string, o: Partial<RunOptions>): Promise<RunSummary> {
-  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
-  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
-  return runPipeline(spec!, { stateDir: join(out, 'state'), logger: testContext().logger, ...o });
-}
+const run = runTestSpec;
 
 /** A file's lines, each without `@timestamp` (rejects carry the time they were made), sorted. */
 const lines_ = (f: string) => linesWithoutTime(f).sort();
-const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
+const node = nodeOf;
 
 describe('by-key segments', () => {
   it('every copy runs every batch; outputs and counts are one thread’s', async () => {

@@ -10,12 +10,9 @@
 import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadSpec } from '../../src/spec/validate.js';
-import { builtinRegistry } from '../../src/plugins/builtins.js';
-import { runPipeline } from '../../src/runtime/run.js';
 import type { RunSummary } from '../../src/runtime/summary.js';
-import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { nodeOf, runTestSpec } from '../helpers/run-spec.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
 
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'x.evil.example.io', 'files.example.com', 'a.example.com:443'];
@@ -67,14 +64,12 @@ ${extra}`,
 }
 
 async function run(file: string, out: string, gate: boolean): Promise<RunSummary> {
-  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
-  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
   const before = process.env.SLUICE_LINE_GATE;
   // worker threads take the environment as it is when they start
   if (gate) delete process.env.SLUICE_LINE_GATE;
   else process.env.SLUICE_LINE_GATE = '0';
   try {
-    return await runPipeline(spec!, { stateDir: join(out, 'state'), logger: testContext().logger, workers: 2 });
+    return await runTestSpec(file, out, { workers: 2 });
   } finally {
     if (before === undefined) delete process.env.SLUICE_LINE_GATE;
     else process.env.SLUICE_LINE_GATE = before;
@@ -84,7 +79,7 @@ async function run(file: string, out: string, gate: boolean): Promise<RunSummary
 const read = (f: string) => readFileSync(f, 'utf8');
 /** Rejects carry the time they were made (`@timestamp`): compared without it. */
 const rejects = linesWithoutTime;
-const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
+const node = nodeOf;
 const withoutGated = (m: Record<string, number>) => {
   const { gated: _, ...rest } = m;
   return rest;

@@ -13,12 +13,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
-import { runPipeline, type RunOptions } from '../../src/runtime/run.js';
 import { chooseWorkers } from '../../src/runtime/workers.js';
 import { renderSummary } from '../../src/cli/summary-table.js';
 import type { RunError } from '../../src/runtime/run-error.js';
-import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runTestSpec } from '../helpers/run-spec.js';
 import { squidLog as squidLogOf } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
 
@@ -53,11 +52,7 @@ ${extra}`,
   return { dir, file };
 }
 
-async function run(file: string, out: string, o: Partial<RunOptions>) {
-  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
-  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
-  return runPipeline(spec!, { stateDir: join(out, 'state'), logger: testContext().logger, ...o });
-}
+const run = runTestSpec;
 
 const read = (f: string) => readFileSync(f, 'utf8');
 /** Rejects carry the time they were made (`@timestamp`): compared without it. */

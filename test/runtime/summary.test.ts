@@ -13,16 +13,12 @@
 import { describe, it, expect } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadSpec } from '../../src/spec/validate.js';
-import { builtinRegistry } from '../../src/plugins/builtins.js';
-import { runPipeline, type RunOptions } from '../../src/runtime/run.js';
 import { chooseWorkers } from '../../src/runtime/workers.js';
 import { projectedRoutes } from '../../src/runtime/projection.js';
 import { findSegments } from '../../src/runtime/segments.js';
 import { encodes } from '../../src/runtime/sink-encode.js';
-import type { RunSummary } from '../../src/runtime/summary.js';
-import { testContext } from '../helpers/harness.js';
 import { tempDir } from '../helpers/tmp.js';
+import { loadTestSpec, nodeOf, runTestSpec } from '../helpers/run-spec.js';
 import { squidLog as squidLogOf } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
 
@@ -62,18 +58,11 @@ ${extra}`,
   return { dir, file };
 }
 
-async function load(file: string, out: string) {
-  const { spec, issues } = await loadSpec(file, { registry: builtinRegistry(), vars: { OUT: out } });
-  expect(issues.filter((i) => i.severity === 'error')).toEqual([]);
-  return spec!;
-}
-
-async function run(file: string, out: string, o: Partial<RunOptions>): Promise<RunSummary> {
-  return runPipeline(await load(file, out), { stateDir: join(out, 'state'), logger: testContext().logger, ...o });
-}
+const load = loadTestSpec;
+const run = runTestSpec;
 
 const lines_ = (f: string) => linesWithoutTime(f).sort();
-const node = (s: RunSummary, name: string) => s.nodes.find((x) => x.node === name)!;
+const node = nodeOf;
 const without = (m: Record<string, number> | undefined, ...names: string[]) => Object.fromEntries(Object.entries(m ?? {}).filter(([k]) => !names.includes(k)));
 
 describe('batch summaries', () => {
