@@ -175,9 +175,16 @@ export async function createCopy(
     outputs.push([seg.nodes[step]!, p, records]);
   };
   const byOrigin = new Set(seg.byOrigin ?? []);
+  // asked of every batch: each node's path found once
+  const paths = new Map<string, ReturnType<typeof pathTo>>();
+  const pathOf = (node: string) => {
+    let p = paths.get(node);
+    if (p === undefined) paths.set(node, (p = pathTo(seg, seg.nodes.indexOf(node))));
+    return p;
+  };
   const replayable = (batch: Batch, node: string): boolean => {
     const origin = Array.isArray(batch) ? undefined : blockOrigin(batch);
-    for (const { step } of pathTo(seg, seg.nodes.indexOf(node))) {
+    for (const { step } of pathOf(node)) {
       if (!byOrigin.has(seg.nodes[step]!)) continue;
       // a batch of records may mix sources: only a block is known to have one
       if (origin === undefined) return false;
@@ -186,7 +193,7 @@ export async function createCopy(
     return true;
   };
   const replay = async (batch: Batch, node: string, port: string): Promise<Rec[]> => {
-    const path = pathTo(seg, seg.nodes.indexOf(node));
+    const path = pathOf(node);
     const quiet: StepCounter = { received() {}, emitted() {} };
     const again: ChainStep[] = path.map(({ step, port: feed }, j) => ({
       name: steps[step]!.name,

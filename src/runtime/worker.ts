@@ -233,7 +233,6 @@ async function main(): Promise<void> {
       const route = `${node}\u0000${p}`;
       const fields = projectors.get(route);
       if (fields === undefined || records.length === 0 || records.length > HANDLE_SPAN) continue;
-      held.set(heldKey(seq, route), records);
       (out ??= []).push(i);
       const summariser = summarisers?.get(route);
       if (summariser !== undefined) {
@@ -245,10 +244,11 @@ async function main(): Promise<void> {
         }
         if (value !== undefined) {
           wires.set(i, { kind: 'summary', n: records.length, value });
-          if (again?.nodes.includes(node)) held.set(heldKey(seq, route), { input: again.input, node, port: p });
+          held.set(heldKey(seq, route), again?.nodes.includes(node) ? { input: again.input, node, port: p } : records);
           continue;
         }
       }
+      held.set(heldKey(seq, route), records);
       const wire = encodeProjected(records, fields);
       if (wire !== undefined) wires.set(i, wire);
       else {

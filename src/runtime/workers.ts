@@ -63,7 +63,7 @@ import { availableParallelism } from 'node:os';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, type Segment } from './segments.js';
 import { encodedRoutes, encodes } from './sink-encode.js';
-import { projectedRoutes } from './projection.js';
+import { projectedRoutes, type ProjectedRoute } from './projection.js';
 
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
@@ -177,13 +177,14 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
   else if (unknown.length) many = { count: cores, reason: `auto: the input size of ${list(unknown)} is not known before reading` };
   else if (total >= minBytes) many = { count: cores, reason: `auto: ${mib(total)} of input, at least ${mib(minBytes)}` };
   else return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers` };
-  const passing = passThrough(spec, segments);
+  const summarised = summarisedRoutes(spec, segments);
+  const passing = passThrough(spec, segments, summarised);
   if (passing)
     return {
       count: 1,
       reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
     };
-  const merging = streams.length ? summarisedReaders(spec, segments) : [];
+  const merging = streams.length ? summarised.map((r) => r.summary!.reader) : [];
   if (merging.length)
     return {
       count: 1,
@@ -199,20 +200,20 @@ function keyedWords(segments: readonly Segment[]): string {
   return `${keyed.join(', ')} in the worker copies, each with a share of the keys`;
 }
 
-/** The main-thread readers of the chains' outputs that would get batch summaries (API 1.8). */
-function summarisedReaders(spec: CompiledSpec, segments: readonly Segment[]): string[] {
-  return segments.flatMap((seg) => projectedRoutes(spec, seg, segments, (sink) => encodes(spec, sink)).flatMap((r) => (r.summary ? [r.summary.reader] : [])));
+/** The chains' outputs that would cross as batch summaries (API 1.8; projection.ts `SummaryRoute`). */
+function summarisedRoutes(spec: CompiledSpec, segments: readonly Segment[]): ProjectedRoute[] {
+  return segments.flatMap((seg) => projectedRoutes(spec, seg, segments, (sink) => encodes(spec, sink)).filter((r) => r.summary !== undefined));
 }
 
 /**
  * The first node of a chain whose main output (`out`) is read outside the chain as records, if
- * any: not when only sinks that encode in the workers read it.
+ * any: not when only sinks that encode in the workers read it, or its one reader summarises it.
  */
-function passThrough(spec: CompiledSpec, segments: readonly Segment[]): string | undefined {
+function passThrough(spec: CompiledSpec, segments: readonly Segment[], summarised: readonly ProjectedRoute[]): string | undefined {
+  const summaries = new Set(summarised.map((r) => `${r.node}\0${r.port}`));
   for (const seg of segments) {
     const encoded = new Set(encodedRoutes(spec, seg).flatMap((r) => (r.records ? [] : [`${r.node}\0${r.port}`])));
-    const summarised = new Set(projectedRoutes(spec, seg, segments, (sink) => encodes(spec, sink)).flatMap((r) => (r.summary ? [`${r.node}\0${r.port}`] : [])));
-    for (const n of seg.nodes) if (seg.leaving[n]?.includes('out') && !encoded.has(`${n}\0out`) && !summarised.has(`${n}\0out`)) return n;
+    for (const n of seg.nodes) if (seg.leaving[n]?.includes('out') && !encoded.has(`${n}\0out`) && !summaries.has(`${n}\0out`)) return n;
   }
   return undefined;
 }
