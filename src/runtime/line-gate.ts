@@ -10,11 +10,17 @@
  * alert on, a line the transform would reject — goes through the chain as before, so alerts and
  * rejects are those of a run without the gate (test/runtime/line-gate.test.ts).
  *
+ * When the probe offers `spans` and the gate `mayEmitSpans` (API 1.9), the values are handed over
+ * as places in the line (`LineSpans`, one object reused for every line), hashed where the gate asks:
+ * no object or string is made for a skipped line. `SLUICE_LINE_SPANS=0` asks for the objects instead
+ * (for comparisons).
+ *
  * Used where a chain runs as one copy (copy.ts: worker threads and the main thread's copy). The
  * decision is the runtime's, from the graph, so a spec asks for nothing; `SLUICE_LINE_GATE=0`
  * turns it off (for comparisons).
  */
 import type { LineProbe, Origin, RecordGate } from '../api.js';
+import { lineSpans, type LineSpans } from '../line-spans.js';
 import { blockOrigin, type Block, type LineSkip } from '../record.js';
 import type { ChainStep } from './chain.js';
 
@@ -23,12 +29,18 @@ export class LineGate implements LineSkip {
   /** The source of the current block's lines (its file, or topic and partition), as a probe is given it. */
   private origin: Origin = {};
 
+  /** The spans of the current line, when probe and gate speak them (see `keep`); else null. */
+  private readonly spans: LineSpans | null;
+
   constructor(
     private readonly probe: LineProbe,
     private readonly gate: RecordGate,
     private readonly head: ChainStep,
     private readonly next: ChainStep,
-  ) {}
+  ) {
+    const offered = probe.spans !== undefined && gate.mayEmitSpans !== undefined;
+    this.spans = offered && process.env.SLUICE_LINE_SPANS !== '0' ? lineSpans(gate.paths.length) : null;
+  }
 
   /** A block's lines are about to be asked. */
   begin(block: Block): void {
@@ -38,6 +50,8 @@ export class LineGate implements LineSkip {
   }
 
   keep(line: string): boolean {
+    const sp = this.spans;
+    if (sp !== null) return !this.probe.spans!(line, this.origin, sp) || this.gate.mayEmitSpans!(line, sp);
     const p = this.probe.probe(line, this.origin);
     return p === undefined || this.gate.mayEmit(p);
   }
@@ -70,6 +84,6 @@ export function lineGateOf(steps: readonly ChainStep[]): LineGate | undefined {
   if (next.feed === 'out' || reads(next, 'out')) return undefined;
   const gate = next.inst.recordGate?.();
   if (gate === undefined) return undefined;
-  const probe = head.inst.lineProbe?.(gate.paths);
+  const probe = head.inst.lineProbe?.(gate.paths, gate.hashPaths ?? []);
   return probe === undefined ? undefined : new LineGate(probe, gate, head, next);
 }
