@@ -93,6 +93,35 @@ export interface HostInfo {
    */
   lastIp: string;
   lastIpInfo: IpInfo | null;
+  /**
+   * The stores array in which `lastIpInfo` needs no lookup (not an address, or every lookup of it
+   * missed there), or null: set by `sweepSpans`'s miss path once it knows, cleared whenever the
+   * last IP changes, so that a host's usual address is answered without reading its entry.
+   */
+  lastIpMissFor: readonly IndicatorStore[] | null;
+  /**
+   * Whether a URL on this host is read as the host itself (`hostSuffixes` flags normal, no `_`,
+   * no `xn--`, not numeric, and label suffixes), and then the hash of its whole name (the URL gates').
+   */
+  readonly urlHost: boolean;
+  readonly urlHash: number;
+}
+
+/** A host entry (the host cache's and the host memo's) from its `hostSuffixes` flags, IPv4 value and suffixes. */
+function newHostInfo(flags: number, v4: number, suf: Suffixes | null): HostInfo {
+  const urlHost = (flags & URL_HOST_FLAGS) === HOST_NORMAL && suf !== null && suf.n > 0;
+  return {
+    flags,
+    v4,
+    suf,
+    missFor: null,
+    urlMissFor: null,
+    lastIp: '',
+    lastIpInfo: null,
+    lastIpMissFor: null,
+    urlHost,
+    urlHash: urlHost ? suf.hash[suf.n - 1]! : 0,
+  };
 }
 
 /** `hostSuffixes` flags of a host the URL fast path reads as itself: normal, no `_`, no `xn--`, not numeric. */
@@ -311,26 +340,31 @@ export class Matcher {
       const b = se[i]!;
       if (a < 0 || a === b) continue;
       let info: IpInfo;
-      if (first !== null && spanIs(line, a, b, first.lastIp)) info = first.lastIpInfo!;
-      else {
+      if (first !== null && spanIs(line, a, b, first.lastIp)) {
+        if (first.lastIpMissFor === stores) continue;
+        info = first.lastIpInfo!;
+      } else {
         info = this.ipInfo(line.slice(a, b));
         if (first !== null) {
           first.lastIp = info.text;
           first.lastIpInfo = info;
+          first.lastIpMissFor = null;
         }
       }
       const ip = info.ip;
-      if (ip === null || info.missFor === stores) continue;
-      if (ip.v6 === null) {
-        if (v4Hits(ip.v4, stores, tmp)) return false;
-      } else {
-        for (let s = 0; s < stores.length; s++) {
-          const st = stores[s]!;
-          if (st.hasV6) st.matchV6(ip.v6, tmp);
+      if (ip !== null && info.missFor !== stores) {
+        if (ip.v6 === null) {
+          if (v4Hits(ip.v4, stores, tmp)) return false;
+        } else {
+          for (let s = 0; s < stores.length; s++) {
+            const st = stores[s]!;
+            if (st.hasV6) st.matchV6(ip.v6, tmp);
+          }
+          if (tmp.length > 0) return false;
         }
-        if (tmp.length > 0) return false;
+        info.missFor = stores;
       }
-      info.missFor = stores;
+      if (first !== null && first.lastIpInfo === info) first.lastIpMissFor = stores;
     }
     for (let i = hostEnd; i < n; i++) {
       const a = ss[i]!;
@@ -355,10 +389,10 @@ export class Matcher {
           break;
         }
       }
-      if (info === null || (info.flags & URL_HOST_FLAGS) !== HOST_NORMAL || info.suf === null || info.suf.n <= 0) return false;
+      if (info === null || !info.urlHost) return false;
       if (he < b && line.charCodeAt(he) === 58 && !plainPortAt(line, he, b)) return false;
       if (info.urlMissFor === stores) continue;
-      const hash = info.suf.hash[info.suf.n - 1]!;
+      const hash = info.urlHash;
       for (let s = 0; s < stores.length; s++) {
         const st = stores[s]!;
         if (st.hasUrls && st.urlHostMayMatch(hash)) return false;
@@ -428,6 +462,7 @@ export class Matcher {
         if (first !== null) {
           first.lastIp = info.text;
           first.lastIpInfo = info;
+          first.lastIpMissFor = null;
         }
       }
       const ip = info.ip;
@@ -488,15 +523,7 @@ export class Matcher {
     const suf = this.urlSuf;
     const f = hostSuffixes(v, 0, v.length, suf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(v) : -1;
-    const info: HostInfo = {
-      flags: f,
-      v4,
-      suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null,
-      missFor: null,
-      urlMissFor: null,
-      lastIp: '',
-      lastIpInfo: null,
-    };
+    const info = newHostInfo(f, v4, (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null);
     cache.add(v, info);
     return info;
   }
@@ -908,7 +935,7 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
   if (memo !== undefined && info === undefined) {
     const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
-    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null, urlMissFor: null, lastIp: '', lastIpInfo: null };
+    info = newHostInfo(f, v4, (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null);
     if (memo.size >= HOST_MEMO_MAX) memo.clear();
     memo.set(raw, info);
   }

@@ -10,7 +10,7 @@ import { SPAN_HASH_OFFSET, SPAN_HASH_PRIME, spanHash, spanHashFinish, spanIs, ty
 import { canonicalIp, ipv4End, parseIPv4Span } from '../../../src/internal.js';
 import { ERR, ParseError } from './errors.js';
 import { parseUint, parseUintSpan } from './numbers.js';
-import { SecondCache, epochSecondsToIso, epochSpanToIso } from './time.js';
+import { SecondCache, epochSecondsToIso, epochSpanRead, epochSpanToIso } from './time.js';
 import { fillUrl, setSource } from './url.js';
 import { QuoteEscape, Tokens, scanSpans, tokenize } from './lex.js';
 import { addTag, newDestination, newEvent, newHttp, newRecord, newRequest, newResponse, newUrl, newUserAgent } from './record.js';
@@ -148,9 +148,10 @@ export function parseSquid(line: string, st: SquidState): ProxyRecord | ParseErr
 /**
  * The columns of a line in the usual layout (`parseSquid`'s fast path), read in one pass: true with
  * their spans in `st.tk` and their numbers in `st`; false for any other line (it may still be valid:
- * the slower readers decide). No tab check: the caller makes it.
+ * the slower readers decide). No tab check: the caller makes it. `probe`: the time is checked, not
+ * formatted (`st.ts` is left as it was).
  */
-function scanSquid(line: string, st: SquidState): boolean {
+function scanSquid(line: string, st: SquidState, probe = false): boolean {
   // every read below stays before `n`: a read past the end would make V8 treat each character as a
   // possible NaN (floating-point arithmetic from then on)
   let n = line.length;
@@ -158,8 +159,13 @@ function scanSquid(line: string, st: SquidState): boolean {
   // 0: the time; squid writes `1699948800.007`, so its end is guessed (epochSpanToIso checks every character)
   let p = n > 14 && line.charCodeAt(14) === Ch_Space ? 14 : line.indexOf(' ');
   if (p <= 0 || p >= n) return false;
-  const ts = epochSpanToIso(line, 0, p, st.clock);
-  if (ts === undefined) return false;
+  let ts: string | undefined = '';
+  if (probe) {
+    if (!epochSpanRead(line, 0, p, st.clock)) return false;
+  } else {
+    ts = epochSpanToIso(line, 0, p, st.clock);
+    if (ts === undefined) return false;
+  }
   // `p` is at the space that ended a column; the runs of spaces are skipped in line (the reader is
   // too large for V8 to inline a helper at each of its nine places)
   // 1: elapsed ms
@@ -254,7 +260,7 @@ function scanSquid(line: string, st: SquidState): boolean {
   e[8] = e8;
   s[9] = s9;
   e[9] = e9;
-  st.ts = ts;
+  if (!probe) st.ts = ts;
   st.duration = duration;
   st.slash = slash;
   st.status = status;
@@ -365,7 +371,7 @@ function peerIp(line: string, peer: string, hs: number, e8: number, quads: numbe
  * must be on the fast path with a URL `commonUrlSpans` reads: the rare others are parsed.
  */
 export function probeSquid(line: string, st: SquidState): SquidProbe | undefined {
-  if (line.indexOf('\t') !== -1 || !scanSquid(line, st) || !defaultColumns(line, st)) return undefined;
+  if (line.indexOf('\t') !== -1 || !scanSquid(line, st, true) || !defaultColumns(line, st)) return undefined;
   const s = st.tk.starts;
   const e = st.tk.ends;
   const s6 = s[6]!;
@@ -394,7 +400,7 @@ export function probeSquid(line: string, st: SquidState): SquidProbe | undefined
  * otherwise (an IPv6 address in upper case, not compressed), which is then parsed.
  */
 export function probeSquidSpans(line: string, st: SquidState, plan: SquidSpanPlan, out: LineSpans): boolean {
-  if (line.indexOf('\t') !== -1 || !scanSquid(line, st) || !defaultColumns(line, st)) return false;
+  if (line.indexOf('\t') !== -1 || !scanSquid(line, st, true) || !defaultColumns(line, st)) return false;
   const s = st.tk.starts;
   const e = st.tk.ends;
   const s6 = s[6]!;

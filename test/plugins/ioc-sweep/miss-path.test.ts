@@ -183,6 +183,26 @@ describe('the per-record path', () => {
     );
   });
 
+  it("asks about a host's usual address again when the stores change (spans)", () => {
+    const m = new Matcher(FIELDS);
+    const rec = (ip: string) => ({
+      destination: { ip, domain: 'innocent.example' },
+      url: { domain: 'innocent.example', original: 'http://innocent.example/' },
+    });
+    const sweep = (ip: string, stores: IndicatorStore[]): string[] => {
+      const { line, sp } = lineOf(m, rec(ip), [true, true, true, true, true]);
+      const out: Match[] = [];
+      m.sweepSpans(line, sp, stores, out);
+      return out.map((x) => `${x.field}:${x.hit.value}`);
+    };
+    expect(sweep('10.0.0.1', [A])).toEqual([]);
+    expect(sweep('10.0.0.1', [A])).toEqual([]); // the host's last address, known to miss in [A]
+    expect(sweep('10.0.0.1', [B])).toEqual(['destination.ip:10.0.0.1']);
+    expect(sweep('203.0.113.66', [A])).toEqual(['destination.ip:203.0.113.66']);
+    expect(sweep('203.0.113.66', [A])).toEqual(['destination.ip:203.0.113.66']);
+    expect(sweep('10.0.0.1', [A])).toEqual([]);
+  });
+
   it('reads spans at other places with the same text as the same value (no place shared)', () => {
     const m = new Matcher(FIELDS);
     const rec = { destination: { domain: 'evil.example' }, url: { domain: 'evil.example', original: 'http://evil.example/x', full: 'http://evil.example/x' } };
