@@ -10,10 +10,13 @@
  * alert on, a line the transform would reject — goes through the chain as before, so alerts and
  * rejects are those of a run without the gate (test/runtime/line-gate.test.ts).
  *
- * When the probe offers `spans` and the gate `mayEmitSpans` (API 1.9), the values are handed over
+ * When the probe offers `spans` and the gate `mayEmitSpans` (API 1.9), the values can be handed over
  * as places in the line (`LineSpans`, one object reused for every line), hashed where the gate asks:
- * no object or string is made for a skipped line. `SLUICE_LINE_SPANS=0` asks for the objects instead
- * (for comparisons).
+ * no object or string is made for a skipped line. Only when asked (`SLUICE_LINE_SPANS=1`) for now:
+ * the gate's own path is cheaper so (≈ 12% in-process), but a run's CPU is not — with less garbage the
+ * main thread scavenges less, and the line blocks' and read chunks' buffers then go with full
+ * collections on V8's helper threads, which cost more than the spans save (bench/RESULTS.md, "The
+ * line gate's CPU per line"). The default becomes spans once those buffers are reused.
  *
  * Used where a chain runs as one copy (copy.ts: worker threads and the main thread's copy). The
  * decision is the runtime's, from the graph, so a spec asks for nothing; `SLUICE_LINE_GATE=0`
@@ -39,7 +42,7 @@ export class LineGate implements LineSkip {
     private readonly next: ChainStep,
   ) {
     const offered = probe.spans !== undefined && gate.mayEmitSpans !== undefined;
-    this.spans = offered && process.env.SLUICE_LINE_SPANS !== '0' ? lineSpans(gate.paths.length) : null;
+    this.spans = offered && process.env.SLUICE_LINE_SPANS === '1' ? lineSpans(gate.paths.length) : null;
   }
 
   /** A block's lines are about to be asked. */
