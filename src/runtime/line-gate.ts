@@ -16,7 +16,8 @@
  * the gate's own path is cheaper so (≈ 12% in-process), but a run's CPU is not — with less garbage the
  * main thread scavenges less, and the line blocks' and read chunks' buffers then go with full
  * collections on V8's helper threads, which cost more than the spans save (bench/RESULTS.md, "The
- * line gate's CPU per line"). The default becomes spans once those buffers are reused.
+ * line gate's CPU per line"). The file source reuses its read buffer now; the line blocks' buffers are
+ * next, and then the spans are to be measured again.
  *
  * Used where a chain runs as one copy (copy.ts: worker threads and the main thread's copy). The
  * decision is the runtime's, from the graph, so a spec asks for nothing; `SLUICE_LINE_GATE=0`
