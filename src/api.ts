@@ -10,17 +10,20 @@ export type { ConfigIssue } from './errors.js';
 export { parseDuration } from './util/duration.js';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString } from './net/ip.js';
 export { compileLogic, validateLogic } from './logic/index.js';
+export type { LineSpans } from './line-spans.js';
+export { lineSpans, spanHash, spanHashFinish, spanIs, SPAN_HASH_OFFSET, SPAN_HASH_PRIME } from './line-spans.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
 import type { Rec, Origin, Outputs, SourceOutputs } from './record.js';
 import type { ConfigIssue } from './errors.js';
+import type { LineSpans } from './line-spans.js';
 
 /**
  * The version of this contract, not of the package. A change that can break a plugin written
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.8';
+export const API_VERSION = '1.9';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -200,8 +203,10 @@ export interface ProcessorInstance {
    * A line probe (API 1.6), for a transform that makes records from the lines of a line source
    * (`{ message, origin }` records): the fields `paths` of a line's record, made without the record,
    * for the lines where that is cheap. Undefined when it cannot make some path of `paths`.
+   * `hashPaths` (API 1.9): the paths of `paths` whose values a gate reading spans wants hashed
+   * (`RecordGate.hashPaths`); a probe offers `spans` only if it fills `hash` for all of them.
    */
-  lineProbe?(paths: readonly string[]): LineProbe | undefined;
+  lineProbe?(paths: readonly string[], hashPaths?: readonly string[]): LineProbe | undefined;
   /**
    * Take the summary of a batch of `count` records that the node's `batchSummary` (API 1.8, see
    * `SummaryDef`) made in the worker copy that made the records, in place of `process` for that
@@ -251,6 +256,17 @@ export interface RecordGate {
    * in the same thread, with the state of the last `update`.
    */
   mayEmit(probe: Rec): boolean;
+  /**
+   * `mayEmit` told the values as spans of their line (API 1.9; see `LineSpans`): the k-th span is
+   * the value at `paths[k]` of the record R, or -1 where R has none. Same contract as `mayEmit`;
+   * used instead of it when the transform's probe offers `spans`. Optional.
+   */
+  mayEmitSpans?(line: string, spans: LineSpans): boolean;
+  /**
+   * The paths (of `paths`) whose spans `mayEmitSpans` wants hashed (`spanHash`, in `LineSpans.hash`):
+   * the probe computes the hash while it scans the value, once. Optional (none).
+   */
+  readonly hashPaths?: readonly string[];
   /** Told how many records were skipped since the last call (for metrics); optional. */
   skipped?(n: number): void;
 }
@@ -265,6 +281,17 @@ export interface LineProbe {
    * (the line is then made into a record and processed). Undefined is always allowed.
    */
   probe(line: string, origin: Origin): Rec | undefined;
+  /**
+   * `probe` as places in the line (API 1.9; see `LineSpans`), for a gate that offers
+   * `mayEmitSpans`: true when `probe` would have returned an object, with `out` filled for every
+   * path — the k-th path's value is `line.slice(out.start[k], out.end[k])` (a string equal to the
+   * record's value at that path), or -1 where the record has none — and `out.hash[k]` set for each
+   * of the `hashPaths` `lineProbe` was given whose span is not -1; false otherwise (the line is made
+   * into a record and processed), always allowed, and required where some value is not a piece of
+   * the line (a value the parser rewrites). Optional: offer it only for paths whose values are
+   * strings.
+   */
+  spans?(line: string, origin: Origin, out: LineSpans): boolean;
   /** Told how many probed lines were skipped since the last call: count them as processed (metrics, totals); optional. */
   skipped?(n: number): void;
 }

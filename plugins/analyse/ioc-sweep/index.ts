@@ -8,6 +8,7 @@ import {
   definePlugin,
   parseDuration,
   type ConfigIssue,
+  type LineSpans,
   type PluginContext,
   type PrepareContext,
   type ProcessorInstance,
@@ -601,7 +602,8 @@ export class IocSweep implements ProcessorInstance {
 
   /**
    * The record gate (see `RecordGate`): a record whose swept fields match no indicator raises no
-   * alert and is passed on unchanged. None with `suppress`: each batch's last record moves the
+   * alert and is passed on unchanged; told as spans of the line (API 1.9), it reads the values in
+   * place, the host cache found by the hash the probe made of the host. None with `suppress`: each batch's last record moves the
    * suppressor's clock, so skipping records would change when its summaries come out.
    */
   recordGate(): RecordGate | undefined {
@@ -609,9 +611,14 @@ export class IocSweep implements ProcessorInstance {
     const matches: Match[] = [];
     return {
       paths: this.matcher.paths,
+      hashPaths: this.matcher.hostPaths,
       mayEmit: (probe: Rec): boolean => {
         clear(matches);
         return this.matcher.sweep(probe, this.current.stores, matches) !== null;
+      },
+      mayEmitSpans: (line: string, spans: LineSpans): boolean => {
+        clear(matches);
+        return this.matcher.sweepSpans(line, spans, this.current.stores, matches) !== null;
       },
     };
   }

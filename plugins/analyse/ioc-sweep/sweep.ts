@@ -6,10 +6,10 @@
  * every feed store; allowlisted hits are dropped, and enrichments returned. Nothing here allocates
  * for a record that matches nothing; nothing scans a feed.
  */
-import { copyRecord, type Rec } from '../../../src/api.js';
+import { copyRecord, spanHash, spanIs, type LineSpans, type Rec } from '../../../src/api.js';
 import { FieldReader } from './field-reader.js';
 import { type IpAtom, parseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
-import { FNV_OFFSET, FNV_PRIME, HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
+import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
 import type { Hit, IndicatorStore } from './store.js';
 
 export interface SweepFields {
@@ -93,6 +93,35 @@ export interface HostInfo {
    */
   lastIp: string;
   lastIpInfo: IpInfo | null;
+  /**
+   * The stores array in which `lastIpInfo` needs no lookup (not an address, or every lookup of it
+   * missed there), or null: set by `sweepSpans`'s miss path once it knows, cleared whenever the
+   * last IP changes, so that a host's usual address is answered without reading its entry.
+   */
+  lastIpMissFor: readonly IndicatorStore[] | null;
+  /**
+   * Whether a URL on this host is read as the host itself (`hostSuffixes` flags normal, no `_`,
+   * no `xn--`, not numeric, and label suffixes), and then the hash of its whole name (the URL gates').
+   */
+  readonly urlHost: boolean;
+  readonly urlHash: number;
+}
+
+/** A host entry (the host cache's and the host memo's) from its `hostSuffixes` flags, IPv4 value and suffixes. */
+function newHostInfo(flags: number, v4: number, suf: Suffixes | null): HostInfo {
+  const urlHost = (flags & URL_HOST_FLAGS) === HOST_NORMAL && suf !== null && suf.n > 0;
+  return {
+    flags,
+    v4,
+    suf,
+    missFor: null,
+    urlMissFor: null,
+    lastIp: '',
+    lastIpInfo: null,
+    lastIpMissFor: null,
+    urlHost,
+    urlHash: urlHost ? suf.hash[suf.n - 1]! : 0,
+  };
 }
 
 /** `hostSuffixes` flags of a host the URL fast path reads as itself: normal, no `_`, no `xn--`, not numeric. */
@@ -136,6 +165,15 @@ export class TextCache<T> {
     this.mask = slots - 2;
   }
 
+  /** The slot holding the text `line[from, to)` (non-empty) whose `spanHash` is `hash`, or -1. */
+  findSpan(line: string, from: number, to: number, hash: number): number {
+    const slot = hash & this.mask;
+    const keys = this.keys;
+    if (spanIs(line, from, to, keys[slot]!)) return slot;
+    if (spanIs(line, from, to, keys[slot + 1]!)) return slot + 1;
+    return -1;
+  }
+
   /** The slot holding `v` (non-empty), or -1. */
   find(v: string): number {
     const slot = textHash(v) & this.mask;
@@ -161,15 +199,14 @@ export class TextCache<T> {
 }
 
 /**
- * FNV-1a of every character of a string, then murmur3's finaliser. Sampling a few characters
+ * FNV-1a of every character of a string, then murmur3's finaliser (`spanHash`). Sampling a few characters
  * instead was measured ≈ 5–10% cheaper per record, but names that differ in one unsampled place
  * (`cdn100.`…`cdn109.`, `web-01.`…`web-99.`) then share a set and evict each other on every
  * record, each time costing a host pass, an allocation and the domain probes again.
  */
 export function textHash(s: string): number {
-  let h = FNV_OFFSET;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return fmix32(h);
+  // the plugin API's `spanHash`, so that a host a line probe hashed as it read it finds its entry
+  return spanHash(s, 0, s.length);
 }
 
 /** The atoms the matcher pools: an Atom with its own reusable buffers. */
@@ -211,6 +248,11 @@ export class Matcher {
     return this.fields.names;
   }
 
+  /** The host fields: the spans `sweepSpans` wants hashed (`spanHash`), for the host cache. */
+  get hostPaths(): readonly string[] {
+    return this.fields.names.slice(this.nIp, this.nIp + this.nHost);
+  }
+
   constructor(fields: SweepFields) {
     this.fields = new FieldReader([...fields.ip, ...fields.host, ...fields.url]);
     this.nIp = fields.ip.length;
@@ -231,6 +273,141 @@ export class Matcher {
     if (atoms.length === 0) return null;
     this.match(atoms, stores, out);
     return out.length === 0 ? null : atoms;
+  }
+
+  /**
+   * `sweep` of a record given as spans of its line (`LineSpans`, in `paths` order, the host
+   * fields' spans hashed): the same answer, from the line in place (`missSpans`); only a record that
+   * may match is cut into values, and goes through `atoms` + `match` as `sweep` takes it.
+   */
+  sweepSpans(line: string, sp: LineSpans, stores: readonly IndicatorStore[], out: Match[]): Atom[] | null {
+    if (this.missSpans(line, sp, stores)) return null;
+    const n = this.fields.names.length;
+    const vals: unknown[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const a = sp.start[k]!;
+      vals[k] = a < 0 ? undefined : line.slice(a, sp.end[k]!);
+    }
+    const atoms = this.atomsOf(vals);
+    if (atoms.length === 0) return null;
+    this.match(atoms, stores, out);
+    return out.length === 0 ? null : atoms;
+  }
+
+  /**
+   * `missFast` of the values `line[sp.start[k], sp.end[k])`, read in place: the same lookups, the
+   * same caches, the same answer. Spans make two of its steps free: a value at the same place as an
+   * earlier field's is the same text, and a URL whose host starts where a host field's span starts
+   * spells that host.
+   */
+  private missSpans(line: string, sp: LineSpans, stores: readonly IndicatorStore[]): boolean {
+    const tmp = this.tmp;
+    clear(tmp);
+    const nIp = this.nIp;
+    const hostEnd = nIp + this.nHost;
+    const n = this.fields.names.length;
+    const ss = sp.start;
+    const se = sp.end;
+    const infos = this.infos;
+    let first: HostInfo | null = null;
+    for (let i = nIp; i < hostEnd; i++) {
+      infos[i] = null;
+      const a = ss[i]!;
+      const b = se[i]!;
+      if (a < 0 || a === b || sameSpanAsEarlier(line, ss, se, nIp, i, a, b)) continue;
+      const info = this.hostInfoAt(line, a, b, sp.hash[i]!);
+      first ??= info;
+      if ((info.flags & HOST_NORMAL) === 0) return false;
+      if (info.v4 >= 0) {
+        if (v4Hits(info.v4, stores, tmp)) return false;
+        continue;
+      }
+      infos[i] = info;
+      if (info.missFor === stores) continue;
+      const v = line.slice(a, b);
+      const suf = info.suf;
+      for (let s = 0; s < stores.length; s++) {
+        const st = stores[s]!;
+        if (!st.hasDomains) continue;
+        if (suf && suf.n >= 0) st.matchSuffixes(v, suf, tmp);
+        else st.matchHost(v, tmp);
+      }
+      if (tmp.length > 0) return false;
+      info.missFor = stores;
+    }
+    for (let i = 0; i < nIp; i++) {
+      const a = ss[i]!;
+      const b = se[i]!;
+      if (a < 0 || a === b) continue;
+      let info: IpInfo;
+      if (first !== null && spanIs(line, a, b, first.lastIp)) {
+        if (first.lastIpMissFor === stores) continue;
+        info = first.lastIpInfo!;
+      } else {
+        info = this.ipInfo(line.slice(a, b));
+        if (first !== null) {
+          first.lastIp = info.text;
+          first.lastIpInfo = info;
+          first.lastIpMissFor = null;
+        }
+      }
+      const ip = info.ip;
+      if (ip !== null && info.missFor !== stores) {
+        if (ip.v6 === null) {
+          if (v4Hits(ip.v4, stores, tmp)) return false;
+        } else {
+          for (let s = 0; s < stores.length; s++) {
+            const st = stores[s]!;
+            if (st.hasV6) st.matchV6(ip.v6, tmp);
+          }
+          if (tmp.length > 0) return false;
+        }
+        info.missFor = stores;
+      }
+      if (first !== null && first.lastIpInfo === info) first.lastIpMissFor = stores;
+    }
+    for (let i = hostEnd; i < n; i++) {
+      const a = ss[i]!;
+      const b = se[i]!;
+      if (a < 0 || sameSpanAsEarlier(line, ss, se, hostEnd, i, a, b)) continue;
+      const hs = httpHostStartAt(line, a, b);
+      if (hs < 0) {
+        if (schemeEndAt(line, a, b) < 0) continue;
+        return false;
+      }
+      let info: HostInfo | null = null;
+      let he = 0;
+      for (let k = nIp; k < hostEnd; k++) {
+        const h = infos[k];
+        if (h == null) continue;
+        const da = ss[k]!;
+        he = hs + se[k]! - da;
+        if (he > b || (da !== hs && !sameText(line, da, hs, he - hs))) continue;
+        const c = he < b ? line.charCodeAt(he) : 0;
+        if (he === b || c === 58 || c === 47 || c === 63 || c === 35) {
+          info = h;
+          break;
+        }
+      }
+      if (info === null || !info.urlHost) return false;
+      if (he < b && line.charCodeAt(he) === 58 && !plainPortAt(line, he, b)) return false;
+      if (info.urlMissFor === stores) continue;
+      const hash = info.urlHash;
+      for (let s = 0; s < stores.length; s++) {
+        const st = stores[s]!;
+        if (st.hasUrls && st.urlHostMayMatch(hash)) return false;
+      }
+      info.urlMissFor = stores;
+    }
+    return true;
+  }
+
+  /** `hostInfo` of the text `line[from, to)`, whose `spanHash` is `hash`: sliced only when first seen. */
+  private hostInfoAt(line: string, from: number, to: number, hash: number): HostInfo {
+    const cache = this.hostCache;
+    const slot = cache.findSpan(line, from, to, hash);
+    if (slot >= 0) return cache.values[slot]!;
+    return this.hostInfo(line.slice(from, to));
   }
 
   /**
@@ -285,6 +462,7 @@ export class Matcher {
         if (first !== null) {
           first.lastIp = info.text;
           first.lastIpInfo = info;
+          first.lastIpMissFor = null;
         }
       }
       const ip = info.ip;
@@ -345,15 +523,7 @@ export class Matcher {
     const suf = this.urlSuf;
     const f = hostSuffixes(v, 0, v.length, suf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(v) : -1;
-    const info: HostInfo = {
-      flags: f,
-      v4,
-      suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null,
-      missFor: null,
-      urlMissFor: null,
-      lastIp: '',
-      lastIpInfo: null,
-    };
+    const info = newHostInfo(f, v4, (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null);
     cache.add(v, info);
     return info;
   }
@@ -624,15 +794,6 @@ function peek(pool: PooledAtom[], k: number): PooledAtom {
   return a;
 }
 
-/** murmur3's finaliser on all 32 bits (`fmix` keeps only the store's hash bits). */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return h ^ (h >>> 16);
-}
-
 /**
  * A flat string with the text of `s`, for keeping: V8 makes a slice of 13 or more characters a view
  * of its parent (the whole line), which comparing then reads through and which keeps the line alive.
@@ -661,6 +822,47 @@ function sameAsEarlier(vals: unknown[], from: number, i: number, v: string): boo
   return false;
 }
 
+/** True when `spans[from, i)` holds a span whose text is `line[a, b)`. */
+function sameSpanAsEarlier(line: string, ss: Int32Array, se: Int32Array, from: number, i: number, a: number, b: number): boolean {
+  for (let k = from; k < i; k++) {
+    const ka = ss[k]!;
+    if (ka >= 0 && se[k]! - ka === b - a && (ka === a || sameText(line, ka, a, b - a))) return true;
+  }
+  return false;
+}
+
+/** Are `line[p, p + len)` and `line[q, q + len)` the same text? */
+function sameText(line: string, p: number, q: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (line.charCodeAt(p + k) !== line.charCodeAt(q + k)) return false;
+  return true;
+}
+
+/** `httpHostStart` of the value `line[a, b)`: where its host starts in `line`, or -1. */
+function httpHostStartAt(line: string, a: number, b: number): number {
+  if (b - a < 7 || line.charCodeAt(a) !== 104 || line.charCodeAt(a + 1) !== 116 || line.charCodeAt(a + 2) !== 116 || line.charCodeAt(a + 3) !== 112) return -1;
+  let hs = a + 4;
+  if (line.charCodeAt(hs) === 115) {
+    if (b - a < 8) return -1;
+    hs++;
+  }
+  if (line.charCodeAt(hs) !== 58 || line.charCodeAt(hs + 1) !== 47 || line.charCodeAt(hs + 2) !== 47) return -1;
+  return hs + 3;
+}
+
+/**
+ * `schemeEnd` of the value `line[a, b)` (where its `://` stands, relative to `a`, or -1): the same
+ * character rule, read from the start up to the first character it refuses, which must begin `://`.
+ */
+function schemeEndAt(line: string, a: number, b: number): number {
+  let k = a;
+  for (; k < b; k++) {
+    const c = line.charCodeAt(k) | 32;
+    if (!((c >= 97 && c <= 122) || (k > a && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) break;
+  }
+  if (k === a || k + 3 > b || line.charCodeAt(k) !== 58 || line.charCodeAt(k + 1) !== 47 || line.charCodeAt(k + 2) !== 47) return -1;
+  return k - a;
+}
+
 /** Where the host of `http://…` or `https://…` starts in `v`, or -1. */
 function httpHostStart(v: string): number {
   if (v.charCodeAt(0) !== 104 || v.charCodeAt(1) !== 116 || v.charCodeAt(2) !== 116 || v.charCodeAt(3) !== 112) return -1;
@@ -675,7 +877,11 @@ function httpHostStart(v: string): number {
  * ≤ 65535, followed by the end, `/`, `?` or `#` (the check `plainUrl` makes).
  */
 function plainPort(v: string, colon: number): boolean {
-  const len = v.length;
+  return plainPortAt(v, colon, v.length);
+}
+
+/** `plainPort` of the value that ends at `len` in `v`. */
+function plainPortAt(v: string, colon: number, len: number): boolean {
   let p = colon + 1;
   let port = 0;
   for (; p < len && p - colon <= 6; p++) {
@@ -729,7 +935,7 @@ function addHost(pool: PooledAtom[], out: Atom[], field: string, raw: string, at
   if (memo !== undefined && info === undefined) {
     const f = hostSuffixes(raw, 0, raw.length, next.sufBuf);
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(raw) : -1;
-    info = { flags: f, v4, suf: (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null, missFor: null, urlMissFor: null, lastIp: '', lastIpInfo: null };
+    info = newHostInfo(f, v4, (f & HOST_NORMAL) !== 0 && v4 < 0 ? next.sufBuf.copy() : null);
     if (memo.size >= HOST_MEMO_MAX) memo.clear();
     memo.set(raw, info);
   }

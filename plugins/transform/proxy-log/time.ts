@@ -24,6 +24,9 @@ const PAD3Z = PAD3.map((p) => `${p}Z`);
 export class SecondCache {
   sec = -1;
   prefix = '';
+  /** Scratch: the seconds and milliseconds `epochSpanRead` last read. */
+  readSec = 0;
+  readMs = 0;
 }
 
 /** Epoch seconds with an optional fraction (`1157689312.049`) → ISO-8601 UTC, or undefined. */
@@ -33,8 +36,16 @@ export function epochSecondsToIso(s: string, cache: SecondCache = new SecondCach
 
 /** `epochSecondsToIso(s.slice(from, to))` without the slice. */
 export function epochSpanToIso(s: string, from: number, to: number, cache: SecondCache): string | undefined {
+  return epochSpanRead(s, from, to, cache) ? isoFromEpoch(cache.readSec, cache.readMs, cache) : undefined;
+}
+
+/**
+ * Whether `epochSpanToIso` reads `s[from, to)` as a time, without formatting it (a line probe needs
+ * only to know); its seconds and milliseconds are left in `cache.readSec` and `cache.readMs`.
+ */
+export function epochSpanRead(s: string, from: number, to: number, cache: SecondCache): boolean {
   const n = to;
-  if (to - from <= 0 || to - from > 24) return undefined;
+  if (to - from <= 0 || to - from > 24) return false;
   // the digits are read every time: comparing the text with the last line's seconds first (one
   // startsWith) cost more than reading ten digits
   let sec = 0;
@@ -42,32 +53,34 @@ export function epochSpanToIso(s: string, from: number, to: number, cache: Secon
   for (; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c === Ch_Dot) break;
-    if (c < Ch_Zero || c > Ch_Nine) return undefined;
+    if (c < Ch_Zero || c > Ch_Nine) return false;
     sec = sec * 10 + (c - Ch_Zero);
   }
-  if (i === from) return undefined;
+  if (i === from) return false;
   let ms = 0;
   if (n - i === 4) {
     // milliseconds, as squid writes them: integer arithmetic
     const a = s.charCodeAt(i + 1) - Ch_Zero;
     const b = s.charCodeAt(i + 2) - Ch_Zero;
     const c = s.charCodeAt(i + 3) - Ch_Zero;
-    if (a < 0 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return undefined;
+    if (a < 0 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return false;
     ms = a * 100 + b * 10 + c;
   } else if (i < n) {
     // up to three fraction digits count; further digits are validated and truncated
     let scale = 100;
     for (let k = i + 1; k < n; k++) {
       const c = s.charCodeAt(k);
-      if (c < Ch_Zero || c > Ch_Nine) return undefined;
+      if (c < Ch_Zero || c > Ch_Nine) return false;
       ms += (c - Ch_Zero) * scale;
       scale = scale / 10;
     }
-    if (i + 1 === n) return undefined;
+    if (i + 1 === n) return false;
     ms = Math.floor(ms);
   }
-  if (sec > 253402300799) return undefined; // past 9999-12-31
-  return isoFromEpoch(sec, ms, cache);
+  if (sec > 253402300799) return false; // past 9999-12-31
+  cache.readSec = sec;
+  cache.readMs = ms;
+  return true;
 }
 
 /** Epoch seconds + milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ`, by integer arithmetic (no Date). */

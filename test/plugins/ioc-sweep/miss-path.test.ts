@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { IndicatorStoreBuilder } from '../../../plugins/analyse/ioc-sweep/store-builder.js';
 import type { IndicatorStore } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { Matcher, TextCache, textHash, type Match } from '../../../plugins/analyse/ioc-sweep/sweep.js';
+import { getPath, lineSpans, spanHash, type LineSpans, type Rec } from '../../../src/api.js';
 
 function storeOf(name: string, values: string[]): IndicatorStore {
   const s = new IndicatorStoreBuilder(name);
@@ -107,7 +108,117 @@ const recArb = fc
     };
   });
 
+/**
+ * A line holding the record's values, as a line probe hands them over (`LineSpans`, in the
+ * matcher's paths order, host fields hashed): each value in a column of its own, or — as `share`
+ * says — at the same place as an earlier field with the same text (url.full on url.original, one
+ * domain on the other) or inside the URL (the URL's host on a domain field).
+ */
+function lineOf(m: Matcher, rec: Rec, share: boolean[]): { line: string; sp: LineSpans } {
+  const paths = m.paths;
+  const sp = lineSpans(paths.length);
+  let line = 'x';
+  const put = (v: string): number => {
+    line += ' ';
+    const a = line.length;
+    line += v;
+    return a;
+  };
+  const at = new Map<string, number>();
+  const order = ['url.original', 'url.full', 'url.domain', 'destination.domain', 'destination.ip'];
+  order.forEach((path, j) => {
+    const k = paths.indexOf(path);
+    const v = getPath(rec, path);
+    if (k < 0 || typeof v !== 'string') return;
+    let a = -1;
+    if (share[j]) {
+      for (const [p, pa] of at) {
+        const pv = getPath(rec, p) as string;
+        if (pv === v) a = pa;
+        else if (p === 'url.original' && path !== 'url.full') {
+          const hs = pv.indexOf('://') + 3;
+          if (hs > 2 && pv.startsWith(v, hs)) a = pa + hs;
+        }
+        if (a >= 0) break;
+      }
+    }
+    if (a < 0) a = put(v);
+    at.set(path, a);
+    sp.start[k] = a;
+    sp.end[k] = a + v.length;
+  });
+  line += ' y';
+  for (const p of m.hostPaths) {
+    const k = paths.indexOf(p);
+    if (sp.start[k]! >= 0) sp.hash[k] = spanHash(line, sp.start[k]!, sp.end[k]!);
+  }
+  return { line, sp };
+}
+
 describe('the per-record path', () => {
+  it('finds from spans of a line what atoms + match find, record after record (property)', () => {
+    const sets: IndicatorStore[][] = [[A], [B], [A, B], [B, A], []];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(recArb, fc.integer({ min: 0, max: sets.length }), fc.array(fc.boolean(), { minLength: 5, maxLength: 5 })), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        (stream) => {
+          const m = new Matcher(FIELDS);
+          const ref = new Matcher(FIELDS);
+          for (const [rec, k, share] of stream) {
+            const stores = k === sets.length ? [A, B] : sets[k]!;
+            const { line, sp } = lineOf(m, rec, share);
+            const got: Match[] = [];
+            const atoms = m.sweepSpans(line, sp, stores, got);
+            const want: Match[] = [];
+            ref.match(ref.atoms(rec), stores, want);
+            expect(view(got), line).toEqual(view(want));
+            expect(atoms === null, line).toBe(want.length === 0);
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("asks about a host's usual address again when the stores change (spans)", () => {
+    const m = new Matcher(FIELDS);
+    const rec = (ip: string) => ({
+      destination: { ip, domain: 'innocent.example' },
+      url: { domain: 'innocent.example', original: 'http://innocent.example/' },
+    });
+    const sweep = (ip: string, stores: IndicatorStore[]): string[] => {
+      const { line, sp } = lineOf(m, rec(ip), [true, true, true, true, true]);
+      const out: Match[] = [];
+      m.sweepSpans(line, sp, stores, out);
+      return out.map((x) => `${x.field}:${x.hit.value}`);
+    };
+    expect(sweep('10.0.0.1', [A])).toEqual([]);
+    expect(sweep('10.0.0.1', [A])).toEqual([]); // the host's last address, known to miss in [A]
+    expect(sweep('10.0.0.1', [B])).toEqual(['destination.ip:10.0.0.1']);
+    expect(sweep('203.0.113.66', [A])).toEqual(['destination.ip:203.0.113.66']);
+    expect(sweep('203.0.113.66', [A])).toEqual(['destination.ip:203.0.113.66']);
+    expect(sweep('10.0.0.1', [A])).toEqual([]);
+  });
+
+  it('reads spans at other places with the same text as the same value (no place shared)', () => {
+    const m = new Matcher(FIELDS);
+    const rec = { destination: { domain: 'evil.example' }, url: { domain: 'evil.example', original: 'http://evil.example/x', full: 'http://evil.example/x' } };
+    for (const share of [
+      [false, false, false, false, false],
+      [true, true, true, true, true],
+    ]) {
+      const { line, sp } = lineOf(m, rec, share);
+      const got: Match[] = [];
+      m.sweepSpans(line, sp, [A], got);
+      expect(view(got).map((x) => `${x.field}:${x.value}`)).toEqual(['url.domain:evil.example']);
+      const { line: l2, sp: s2 } = lineOf(m, { ...rec, destination: { domain: 'innocent.example' }, url: { ...rec.url, domain: 'innocent.example' } }, share);
+      expect(m.sweepSpans(l2, s2, [A], [])).not.toBeNull(); // the URL's host is not a host field's: the general path
+    }
+  });
+
   it('finds what atoms + match find, record after record, as the stores change (property)', () => {
     // fixed arrays keep the caches' "missed in these stores" answers; a fresh array invalidates them
     const sets: IndicatorStore[][] = [[A], [B], [A, B], [B, A], []];

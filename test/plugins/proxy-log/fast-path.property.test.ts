@@ -7,8 +7,16 @@ import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { SQUID_PROBE_PATHS, SquidState, parseSquid, parseSquidTokens, probeSquid } from '../../../plugins/transform/proxy-log/squid.js';
-import { getPath } from '../../../src/api.js';
+import {
+  SQUID_PROBE_PATHS,
+  SquidSpanPlan,
+  SquidState,
+  parseSquid,
+  parseSquidTokens,
+  probeSquid,
+  probeSquidSpans,
+} from '../../../plugins/transform/proxy-log/squid.js';
+import { getPath, lineSpans, spanHash } from '../../../src/api.js';
 import { ParseError } from '../../../plugins/transform/proxy-log/errors.js';
 import type { ProxyRecord } from '../../../plugins/transform/proxy-log/record.js';
 import { FAST_PATTERNS, originValid, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
@@ -217,9 +225,40 @@ describe('squid fast path', () => {
 describe('the squid line probe (probeSquid: the fields a record gate reads, without the record)', () => {
   const probeState = new SquidState();
   const parseState = new SquidState();
+  const spanState = new SquidState();
+  // every path twice, the second time hashed: the spans of both must be the probe's values
+  const spanPaths = [...SQUID_PROBE_PATHS, ...SQUID_PROBE_PATHS];
+  const plan = new SquidSpanPlan(spanPaths, SQUID_PROBE_PATHS);
+  const hostPlan = new SquidSpanPlan(SQUID_PROBE_PATHS, ['url.domain']);
+  const sp = lineSpans(spanPaths.length);
+  /**
+   * The spans of the line (`probeSquidSpans`) against the probe's object: the same lines answered
+   * (but a DIRECT peer the line does not spell canonically), each span the probe's value, each hash
+   * `spanHash` of it.
+   */
+  const checkSpans = (line: string, p: ReturnType<typeof probeSquid>): void => {
+    const ok = probeSquidSpans(line, spanState, plan, sp);
+    if (p === undefined || !ok) {
+      expect(ok, JSON.stringify(line)).toBe(false);
+      if (p !== undefined) expect(line.includes(p.destination.ip ?? line), JSON.stringify(line)).toBe(false);
+      return;
+    }
+    spanPaths.forEach((path, k) => {
+      const a = sp.start[k]!;
+      const v = a < 0 ? undefined : line.slice(a, sp.end[k]!);
+      expect(v, `${path} of ${JSON.stringify(line)}`).toBe(getPath(p, path));
+      if (k >= SQUID_PROBE_PATHS.length && a >= 0) expect(sp.hash[k], `${path} of ${JSON.stringify(line)}`).toBe(spanHash(line, a, sp.end[k]!));
+    });
+    // a plan hashing only the host: the URL reader's hash on the way
+    const hp = lineSpans(SQUID_PROBE_PATHS.length);
+    expect(probeSquidSpans(line, spanState, hostPlan, hp)).toBe(true);
+    const d = SQUID_PROBE_PATHS.indexOf('url.domain');
+    expect(hp.hash[d]).toBe(spanHash(line, hp.start[d]!, hp.end[d]!));
+  };
   /** Checks one line; true when the probe answered for it. */
   const check = (line: string): boolean => {
     const p = probeSquid(line, probeState);
+    checkSpans(line, p);
     if (p === undefined) return false;
     const r = parseSquid(line, parseState);
     // a probed line is one the parser turns into a record it vouches for (no schema check, no reject)
@@ -262,6 +301,22 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
     expect(probeSquid(base('http://a.example/x', '\t'), probeState)).toBeUndefined();
     expect(probeSquid(base('http://A.example/x'), probeState)).toBeUndefined();
     expect(probeSquid('# a comment', probeState)).toBeUndefined();
+    for (const line of [base(`http://${'b'.repeat(246)}.example/`), base('error:invalid-request'), base('http://A.example/x'), '# a comment'])
+      expect(probeSquidSpans(line, spanState, plan, sp), line).toBe(false);
+  });
+
+  it('gives spans where the line spells the values, and leaves the rest to the parser (a peer written otherwise)', () => {
+    const line = (peer: string, hier = 'HIER_DIRECT') => `1699948800.007 1 10.0.0.1 TCP_MISS/200 5 GET http://a.example/x - ${hier}/${peer} text/html`;
+    expect(check(line('2001:db8::7'))).toBe(true);
+    // canonical text differs from the line's: the probe's object has it, the spans cannot
+    expect(probeSquid(line('2001:DB8:0::7'), probeState)?.destination.ip).toBe('2001:db8::7');
+    expect(probeSquidSpans(line('2001:DB8:0::7'), spanState, plan, sp)).toBe(false);
+    // not a DIRECT request: no destination.ip, whatever the peer
+    expect(probeSquidSpans(line('2001:DB8:0::7', 'FIRSTUP_PARENT'), spanState, plan, sp)).toBe(true);
+    expect(sp.start[SQUID_PROBE_PATHS.indexOf('destination.ip')]).toBe(-1);
+    expect(check(line('2001:DB8:0::7', 'FIRSTUP_PARENT'))).toBe(true);
+    // the hierarchy code remembered from line to line: DIRECT, then not, then DIRECT again
+    for (const h of ['HIER_DIRECT', 'NONE', 'HIER_DIRECT', 'ORIGINAL_DST', 'TIMEOUT_FIRSTUP_PARENT']) expect(check(line('192.0.2.1', h))).toBe(true);
   });
 });
 

@@ -1,0 +1,59 @@
+/**
+ * A line's probed values as places in the line (plugin API 1.9; see `LineProbe.spans` and
+ * `RecordGate.mayEmitSpans` in api.ts, docs/plugin-api.md "Records that are never made"): a line
+ * parser that has found where each value the gate reads lies in the line hands over offsets, not
+ * strings, so the gate can look a value up without a slice, an object or a second pass to hash it.
+ * Two equal spans of one line are equal text, and a span inside another is its substring: a gate
+ * can tell both without reading a character.
+ */
+
+/**
+ * The spans of a probe's paths in one line: for the k-th path, the value is
+ * `line.slice(start[k], end[k])`, or absent from the record (undefined) when `start[k]` is -1.
+ * `hash[k]` is `spanHash(line, start[k], end[k])` for every path the gate asked hashed and whose
+ * span is not -1; for the other paths it means nothing. One object is reused line after line:
+ * read it before the next line is probed.
+ */
+export interface LineSpans {
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly hash: Int32Array;
+}
+
+/** A `LineSpans` for `n` paths (every span -1). */
+export function lineSpans(n: number): LineSpans {
+  return { start: new Int32Array(n).fill(-1), end: new Int32Array(n), hash: new Int32Array(n) };
+}
+
+/** FNV-1a's offset basis and prime: `spanHash` for loops that hash a span as they scan it. */
+export const SPAN_HASH_OFFSET = 0x811c9dc5 | 0;
+export const SPAN_HASH_PRIME = 0x01000193;
+
+/**
+ * The hash of `text[from, to)` a gate asks for (`RecordGate.hashPaths`): FNV-1a over the UTF-16
+ * code units left to right — `h = SPAN_HASH_OFFSET`, then `h = Math.imul(h ^ code, SPAN_HASH_PRIME)`
+ * for each — finished by `spanHashFinish(h)`. A probe computing it while it scans the value must
+ * give exactly this number (a 32-bit signed integer).
+ */
+export function spanHash(text: string, from: number, to: number): number {
+  let h = SPAN_HASH_OFFSET;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ text.charCodeAt(i), SPAN_HASH_PRIME);
+  return spanHashFinish(h);
+}
+
+/** murmur3's finaliser on all 32 bits: the last step of `spanHash`. */
+export function spanHashFinish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** Is `text[from, to)` exactly `s`? (Compared in place: no slice.) */
+export function spanIs(text: string, from: number, to: number, s: string): boolean {
+  const n = to - from;
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (text.charCodeAt(from + i) !== s.charCodeAt(i)) return false;
+  return true;
+}
