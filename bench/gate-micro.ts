@@ -13,9 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import proxyLog from '../plugins/transform/proxy-log/index.js';
-import iocSweep from '../plugins/analyse/ioc-sweep/index.js';
 import type { Origin, ProcessorInstance } from '../src/api.js';
-import { benchInstance, quietContext } from './lib/context.js';
+import { benchSweep, quietContext } from './lib/context.js';
 
 const { values } = parseArgs({
   options: {
@@ -44,16 +43,7 @@ function readLines(path: string, n: number): string[] {
 
 const lines = readLines(values.logs!, N);
 const parser = proxyLog.create({ format: 'squid', keep_original: false }, quietContext('parse')) as ProcessorInstance;
-const sweep = (await benchInstance(
-  iocSweep,
-  {
-    feeds: [{ name: 'bench', path: values.feed!, format: 'list', exact: false, timeout: '30s', optional: false }],
-    allowlist: [],
-    rule_name: 'ioc-sweep',
-    fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original', 'url.full'] },
-  },
-  quietContext('sweep'),
-)) as ProcessorInstance;
+const sweep = await benchSweep(values.feed!);
 const gate = sweep.recordGate!()!;
 const probe = parser.lineProbe!(gate.paths, gate.hashPaths ?? [])!;
 const origin: Origin = { file: 'bench.log' };

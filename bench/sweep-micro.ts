@@ -18,9 +18,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import proxyLog, { type ProxyLogParser } from '../plugins/transform/proxy-log/index.js';
-import iocSweep from '../plugins/analyse/ioc-sweep/index.js';
-import type { ProcessorInstance, Rec } from '../src/api.js';
-import { benchInstance, quietContext } from './lib/context.js';
+import type { Rec } from '../src/api.js';
+import { benchSweep, quietContext } from './lib/context.js';
 
 const { values } = parseArgs({
   options: {
@@ -85,16 +84,7 @@ function reference(feedPath: string): (recs: Rec[]) => number {
 
 const lines = await readLines(values.logs!, N);
 const tLoad = performance.now();
-const sweep = (await benchInstance(
-  iocSweep,
-  {
-    feeds: [{ name: 'bench', path: values.feed!, format: 'list', exact: false, timeout: '30s', optional: false }],
-    allowlist: [],
-    rule_name: 'ioc-sweep',
-    fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original', 'url.full'] },
-  },
-  quietContext('sweep'),
-)) as ProcessorInstance;
+const sweep = await benchSweep(values.feed!);
 const loadMs = performance.now() - tLoad;
 const ref = reference(values.feed!);
 

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
-import type { PluginContext, PluginDef, PluginInstance, RunEnd } from '../../src/api.js';
+import type { PluginContext, PluginDef, PluginInstance, ProcessorInstance, RunEnd } from '../../src/api.js';
+import iocSweep from '../../plugins/analyse/ioc-sweep/index.js';
 
 /** A plugin context for in-process micro-benchmarks: silent logger and metrics, nothing measured but the plugin. */
 export function quietContext(node: string): PluginContext {
@@ -31,4 +32,18 @@ export async function benchInstance(def: PluginDef, config: unknown, ctx: Plugin
     while (closers.length) await closers.pop()!({ failed: false, stopped: false });
   };
   return inst;
+}
+
+/**
+ * The ioc-sweep of the in-process benchmarks: the default sweep's fields against one plain-list
+ * feed (`feed`), built as the runtime builds it (`benchInstance`).
+ */
+export async function benchSweep(feed: string): Promise<ProcessorInstance> {
+  const config = {
+    feeds: [{ name: 'bench', path: feed, format: 'list', exact: false, timeout: '30s', optional: false }],
+    allowlist: [],
+    rule_name: 'ioc-sweep',
+    fields: { ip: ['destination.ip'], host: ['url.domain', 'destination.domain'], url: ['url.original', 'url.full'] },
+  };
+  return (await benchInstance(iocSweep, config, quietContext('sweep'))) as ProcessorInstance;
 }

@@ -209,6 +209,24 @@ export function textHash(s: string): number {
   return spanHash(s, 0, s.length);
 }
 
+/**
+ * Whether the host `v` (a domain; `info` its cache entry) matches no domain indicator of `stores`,
+ * its hits appended to `tmp` otherwise; a miss is remembered in `info.missFor`. `missFast` and
+ * `missSpans` ask it of each host field.
+ */
+function domainsMiss(v: string, info: HostInfo, stores: readonly IndicatorStore[], tmp: Hit[]): boolean {
+  const suf = info.suf;
+  for (let s = 0; s < stores.length; s++) {
+    const st = stores[s]!;
+    if (!st.hasDomains) continue;
+    if (suf && suf.n >= 0) st.matchSuffixes(v, suf, tmp);
+    else st.matchHost(v, tmp);
+  }
+  if (tmp.length > 0) return false;
+  info.missFor = stores;
+  return true;
+}
+
 /** The atoms the matcher pools: an Atom with its own reusable buffers. */
 interface PooledAtom extends Atom {
   host: HostInfo | null;
@@ -324,16 +342,7 @@ export class Matcher {
       }
       infos[i] = info;
       if (info.missFor === stores) continue;
-      const v = line.slice(a, b);
-      const suf = info.suf;
-      for (let s = 0; s < stores.length; s++) {
-        const st = stores[s]!;
-        if (!st.hasDomains) continue;
-        if (suf && suf.n >= 0) st.matchSuffixes(v, suf, tmp);
-        else st.matchHost(v, tmp);
-      }
-      if (tmp.length > 0) return false;
-      info.missFor = stores;
+      if (!domainsMiss(line.slice(a, b), info, stores, tmp)) return false;
     }
     for (let i = 0; i < nIp; i++) {
       const a = ss[i]!;
@@ -440,15 +449,7 @@ export class Matcher {
       }
       infos[i] = info;
       if (info.missFor === stores) continue;
-      const suf = info.suf;
-      for (let s = 0; s < stores.length; s++) {
-        const st = stores[s]!;
-        if (!st.hasDomains) continue;
-        if (suf && suf.n >= 0) st.matchSuffixes(v, suf, tmp);
-        else st.matchHost(v, tmp);
-      }
-      if (tmp.length > 0) return false;
-      info.missFor = stores;
+      if (!domainsMiss(v, info, stores, tmp)) return false;
     }
     // IP fields: a host is served from one address or a few, so the address the record's first
     // host had last time is compared first, without hashing it
