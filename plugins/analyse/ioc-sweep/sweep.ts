@@ -210,6 +210,27 @@ export function textHash(s: string): number {
 }
 
 /**
+ * Whether the address of an IP field (`info`, its cache entry) matches no IP or CIDR indicator of
+ * `stores`, its hits appended to `tmp` otherwise; a miss is remembered in `info.missFor`. A value that
+ * is no address misses. `missFast` and `missSpans` ask it of each IP field.
+ */
+function addressMisses(info: IpInfo, stores: readonly IndicatorStore[], tmp: Hit[]): boolean {
+  const ip = info.ip;
+  if (ip === null || info.missFor === stores) return true;
+  if (ip.v6 === null) {
+    if (v4Hits(ip.v4, stores, tmp)) return false;
+  } else {
+    for (let s = 0; s < stores.length; s++) {
+      const st = stores[s]!;
+      if (st.hasV6) st.matchV6(ip.v6, tmp);
+    }
+    if (tmp.length > 0) return false;
+  }
+  info.missFor = stores;
+  return true;
+}
+
+/**
  * Whether the host `v` (a domain; `info` its cache entry) matches no domain indicator of `stores`,
  * its hits appended to `tmp` otherwise; a miss is remembered in `info.missFor`. `missFast` and
  * `missSpans` ask it of each host field.
@@ -352,27 +373,8 @@ export class Matcher {
       if (first !== null && spanIs(line, a, b, first.lastIp)) {
         if (first.lastIpMissFor === stores) continue;
         info = first.lastIpInfo!;
-      } else {
-        info = this.ipInfo(line.slice(a, b));
-        if (first !== null) {
-          first.lastIp = info.text;
-          first.lastIpInfo = info;
-          first.lastIpMissFor = null;
-        }
-      }
-      const ip = info.ip;
-      if (ip !== null && info.missFor !== stores) {
-        if (ip.v6 === null) {
-          if (v4Hits(ip.v4, stores, tmp)) return false;
-        } else {
-          for (let s = 0; s < stores.length; s++) {
-            const st = stores[s]!;
-            if (st.hasV6) st.matchV6(ip.v6, tmp);
-          }
-          if (tmp.length > 0) return false;
-        }
-        info.missFor = stores;
-      }
+      } else info = this.addressOf(line.slice(a, b), first);
+      if (!addressMisses(info, stores, tmp)) return false;
       if (first !== null && first.lastIpInfo === info) first.lastIpMissFor = stores;
     }
     for (let i = hostEnd; i < n; i++) {
@@ -458,26 +460,8 @@ export class Matcher {
       if (typeof v !== 'string' || v.length === 0) continue;
       let info: IpInfo;
       if (first !== null && first.lastIp === v) info = first.lastIpInfo!;
-      else {
-        info = this.ipInfo(v);
-        if (first !== null) {
-          first.lastIp = info.text;
-          first.lastIpInfo = info;
-          first.lastIpMissFor = null;
-        }
-      }
-      const ip = info.ip;
-      if (ip === null || info.missFor === stores) continue;
-      if (ip.v6 === null) {
-        if (v4Hits(ip.v4, stores, tmp)) return false;
-      } else {
-        for (let s = 0; s < stores.length; s++) {
-          const st = stores[s]!;
-          if (st.hasV6) st.matchV6(ip.v6, tmp);
-        }
-        if (tmp.length > 0) return false;
-      }
-      info.missFor = stores;
+      else info = this.addressOf(v, first);
+      if (!addressMisses(info, stores, tmp)) return false;
     }
     for (let i = hostEnd; i < vals.length; i++) {
       const v = vals[i];
@@ -526,6 +510,20 @@ export class Matcher {
     const v4 = (f & HOST_NORMAL) !== 0 && (f & HOST_DIGITS) !== 0 ? parseIPv4(v) : -1;
     const info = newHostInfo(f, v4, (f & HOST_NORMAL) !== 0 && v4 < 0 ? suf.copy() : null);
     cache.add(v, info);
+    return info;
+  }
+
+  /**
+   * The IP cache's entry for an IP field's value `v`, remembered as the last address of `first` (the
+   * record's first host, if any) so the next record of that host compares it before hashing.
+   */
+  private addressOf(v: string, first: HostInfo | null): IpInfo {
+    const info = this.ipInfo(v);
+    if (first !== null) {
+      first.lastIp = info.text;
+      first.lastIpInfo = info;
+      first.lastIpMissFor = null;
+    }
     return info;
   }
 
