@@ -11,7 +11,7 @@ export { parseDuration } from './util/duration.js';
 export { parseIPv4, ipv4ToString, parseIPv6, ipv6ToString } from './net/ip.js';
 export { compileLogic, validateLogic } from './logic/index.js';
 export type { LineSpans } from './line-spans.js';
-export { lineSpans, spanHash, spanHashFinish, spanIs, SPAN_HASH_OFFSET, SPAN_HASH_PRIME } from './line-spans.js';
+export { lineSpans, spanHash, spanHashFinish, spanIs, spanText, textHash, SPAN_HASH_OFFSET, SPAN_HASH_PRIME } from './line-spans.js';
 export type { CompiledLogic, LogicIssue } from './logic/index.js';
 
 import type { Rec, Origin, Outputs, SourceOutputs } from './record.js';
@@ -23,7 +23,7 @@ import type { LineSpans } from './line-spans.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.9';
+export const API_VERSION = '1.10';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -257,11 +257,12 @@ export interface RecordGate {
    */
   mayEmit(probe: Rec): boolean;
   /**
-   * `mayEmit` told the values as spans of their line (API 1.9; see `LineSpans`): the k-th span is
-   * the value at `paths[k]` of the record R, or -1 where R has none. Same contract as `mayEmit`;
-   * used instead of it when the transform's probe offers `spans`. Optional.
+   * `mayEmit` told the values as spans of their line's bytes (API 1.10; see `LineSpans`): the k-th
+   * span is the value at `paths[k]` of the record R, or -1 where R has none; `bytes` holds the line
+   * (ASCII) among others, the spans count from its start. Same contract as `mayEmit`; used instead
+   * of it when the transform's probe offers `spans`. Optional.
    */
-  mayEmitSpans?(line: string, spans: LineSpans): boolean;
+  mayEmitSpans?(bytes: Uint8Array, spans: LineSpans): boolean;
   /**
    * The paths (of `paths`) whose spans `mayEmitSpans` wants hashed (`spanHash`, in `LineSpans.hash`):
    * the probe computes the hash while it scans the value, once. Optional (none).
@@ -282,16 +283,17 @@ export interface LineProbe {
    */
   probe(line: string, origin: Origin): Rec | undefined;
   /**
-   * `probe` as places in the line (API 1.9; see `LineSpans`), for a gate that offers
-   * `mayEmitSpans`: true when `probe` would have returned an object, with `out` filled for every
-   * path — the k-th path's value is `line.slice(out.start[k], out.end[k])` (a string equal to the
-   * record's value at that path), or -1 where the record has none — and `out.hash[k]` set for each
-   * of the `hashPaths` `lineProbe` was given whose span is not -1; false otherwise (the line is made
-   * into a record and processed), always allowed, and required where some value is not a piece of
-   * the line (a value the parser rewrites). Optional: offer it only for paths whose values are
-   * strings.
+   * `probe` of the ASCII line or message `bytes[from, to)` as places in its bytes (API
+   * 1.10; see `LineSpans`), for a gate that offers `mayEmitSpans`: true when `probe` of the line's
+   * text would have returned an object, with `out` filled for every path — the k-th path's value is
+   * the text of `bytes[out.start[k], out.end[k])` (equal to the record's value at that path), or -1
+   * where the record has none — and `out.hash[k]` set for each of the `hashPaths` `lineProbe` was
+   * given whose span is not -1; false otherwise (the line is made into a record and processed),
+   * always allowed, and required where some value is not a piece of the line (a value the parser
+   * rewrites). No string need be made for a line the gate then skips. Optional: offer it only for
+   * paths whose values are strings.
    */
-  spans?(line: string, origin: Origin, out: LineSpans): boolean;
+  spans?(bytes: Uint8Array, from: number, to: number, origin: Origin, out: LineSpans): boolean;
   /** Told how many probed lines were skipped since the last call: count them as processed (metrics, totals); optional. */
   skipped?(n: number): void;
 }

@@ -5,7 +5,19 @@
  * module, and nothing else of sluice (a test enforces it).
  */
 // The IP implementation's internals: RFC 5952 text from groups, the IPv4-mapped form, prefix keys.
-export { groupsToString, zeroRun, mappedV4, v6PrefixKey, v4PrefixKey, canonicalIp, canonicalIpv4, canonicalIpv6, parseIPv4Span, ipv4End } from './net/ip.js';
+export {
+  groupsToString,
+  zeroRun,
+  mappedV4,
+  v6PrefixKey,
+  v4PrefixKey,
+  canonicalIp,
+  canonicalIpv4,
+  canonicalIpv6,
+  parseIPv4Span,
+  ipv4End,
+  ipv4EndBytes,
+} from './net/ip.js';
 // The one host normal form (lower case, IDN to punycode, trailing dot dropped) for parsers and matchers.
 export { normaliseHost } from './net/host.js';
 

@@ -268,6 +268,11 @@ export function recordChunks(block: Block, max: number, skip?: LineSkip): Genera
  */
 export interface LineSkip {
   keep(line: string): boolean;
+  /**
+   * `keep` of the ASCII line `bytes[from, to)`, asked before its string is made; absent: the string
+   * is made and `keep` asked.
+   */
+  keepBytes?: ((bytes: Uint8Array, from: number, to: number) => boolean) | undefined;
   skipped: number;
 }
 
@@ -282,6 +287,7 @@ function* messageChunks(block: MessageBlock, max: number, skip: LineSkip | undef
   const bytes = block.bytes;
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const { topic, partition, spans, offsets, times, keys, utf8, headers } = block;
+  const byBytes = skip?.keepBytes !== undefined;
   const first = block.firstOffset;
   let u = 0;
   let nextUtf8 = utf8?.length ? utf8[0]! : -1;
@@ -294,12 +300,20 @@ function* messageChunks(block: MessageBlock, max: number, skip: LineSkip | undef
     const s = spans[2 * i]!;
     const e = spans[2 * i + 1]!;
     let message: string;
+    let kept: boolean;
     if (i === nextUtf8) {
       message = buf.toString('utf8', s, e);
       nextUtf8 = ++u < utf8!.length ? utf8![u]! : -1;
-    } else message = buf.toString('latin1', s, e);
-    if (skip !== undefined && !skip.keep(message)) {
-      skip.skipped++;
+      kept = skip === undefined || skip.keep(message);
+    } else if (byBytes) {
+      kept = skip!.keepBytes!(bytes, s, e);
+      message = kept ? buf.toString('latin1', s, e) : '';
+    } else {
+      message = buf.toString('latin1', s, e);
+      kept = skip === undefined || skip.keep(message);
+    }
+    if (!kept) {
+      skip!.skipped++;
       if (i === nextHeaders) nextHeaders = ++h < headers!.length ? headers![h]![0] : -1;
       continue;
     }
@@ -364,6 +378,7 @@ function* lineChunks(block: LineBlock, max: number, skip: LineSkip | undefined):
   const file = block.file;
   let line = block.firstLine;
   let start = 0;
+  const byBytes = skip?.keepBytes !== undefined;
   if (isAscii(buf)) {
     // Nearly every proxy log: each line becomes a string of its own, copied from the bytes, instead
     // of a slice of one decoded text. A slice keeps the whole block's text alive as long as any value
@@ -376,9 +391,12 @@ function* lineChunks(block: LineBlock, max: number, skip: LineSkip | undefined):
       let stop = nl;
       if (stop > start && buf[stop - 1] === CR) stop--;
       if (stop > start) {
-        const message = buf.toString('latin1', start, stop);
-        if (skip !== undefined && !skip.keep(message)) skip.skipped++;
-        else out[n++] = { message, origin: { file, line } };
+        if (byBytes && !skip!.keepBytes!(bytes, start, stop)) skip!.skipped++;
+        else {
+          const message = buf.toString('latin1', start, stop);
+          if (!byBytes && skip !== undefined && !skip.keep(message)) skip.skipped++;
+          else out[n++] = { message, origin: { file, line } };
+        }
         if (n === max) {
           yield out;
           out = new Array(size);

@@ -116,6 +116,36 @@ export function ipv4End(s: string, from: number, to: number): number {
   }
 }
 
+/** `ipv4End` of the bytes `b[from, to)` (ASCII): the same rule, read from a line's bytes. */
+export function ipv4EndBytes(b: Uint8Array, from: number, to: number): number {
+  let i = from;
+  for (let k = 0; ; k++) {
+    if (i >= to) return -1;
+    let v = b[i++]! - QUAD_ZERO;
+    if (v < 0 || v > 9) return -1;
+    if (v !== 0 && i < to) {
+      let d = b[i]! - QUAD_ZERO;
+      if (d >= 0 && d <= 9) {
+        v = v * 10 + d;
+        i++;
+        if (i < to) {
+          d = b[i]! - QUAD_ZERO;
+          if (d >= 0 && d <= 9) {
+            v = v * 10 + d;
+            i++;
+            if (v > 255) return -1;
+          }
+        }
+      }
+    }
+    if (i >= to) return k === 3 ? i : -1;
+    const c = b[i]!;
+    if (k === 3) return (c >= QUAD_ZERO && c <= QUAD_NINE) || c === QUAD_DOT ? -1 : i;
+    if (c !== QUAD_DOT) return -1;
+    i++;
+  }
+}
+
 /**
  * Canonical IPv4 text, or undefined when `s` is not a dotted quad. A strict dotted quad is its own
  * canonical form, so this returns `s` itself (no new string on the parser's hot path).

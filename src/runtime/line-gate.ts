@@ -10,21 +10,18 @@
  * alert on, a line the transform would reject — goes through the chain as before, so alerts and
  * rejects are those of a run without the gate (test/runtime/line-gate.test.ts).
  *
- * When the probe offers `spans` and the gate `mayEmitSpans` (API 1.9), the values can be handed over
- * as places in the line (`LineSpans`, one object reused for every line), hashed where the gate asks:
- * no object or string is made for a skipped line. Only when asked (`SLUICE_LINE_SPANS=1`) for now:
- * the gate's own path is cheaper so (≈ 12% in-process), but a run's CPU is not — with less garbage the
- * main thread scavenges less, and the line blocks' and read chunks' buffers then go with full
- * collections on V8's helper threads, which cost more than the spans save (bench/RESULTS.md, "The
- * line gate's CPU per line"). The file source reuses its read buffer now; the line blocks' buffers are
- * next, and then the spans are to be measured again.
+ * When the probe offers `spans` and the gate `mayEmitSpans` (API 1.10), an ASCII line is asked about
+ * as places in its bytes (`LineSpans`, one object reused for every line), hashed where the gate asks:
+ * no string, object or record is made for a skipped line (`keepBytes`). Lines of blocks that are
+ * not ASCII, and every line when either side lacks spans, are asked as objects (`keep`).
+ * `SLUICE_LINE_SPANS=0` turns the spans off (for comparisons).
  *
  * Used where a chain runs as one copy (copy.ts: worker threads and the main thread's copy). The
  * decision is the runtime's, from the graph, so a spec asks for nothing; `SLUICE_LINE_GATE=0`
  * turns it off (for comparisons).
  */
 import type { LineProbe, Origin, RecordGate } from '../api.js';
-import { lineSpans, type LineSpans } from '../line-spans.js';
+import { lineSpans } from '../line-spans.js';
 import { blockOrigin, type Block, type LineSkip } from '../record.js';
 import type { ChainStep } from './chain.js';
 
@@ -33,8 +30,8 @@ export class LineGate implements LineSkip {
   /** The source of the current block's lines (its file, or topic and partition), as a probe is given it. */
   private origin: Origin = {};
 
-  /** The spans of the current line, when probe and gate speak them (see `keep`); else null. */
-  private readonly spans: LineSpans | null;
+  /** `LineSkip.keepBytes`: present when probe and gate speak spans. */
+  readonly keepBytes: ((bytes: Uint8Array, from: number, to: number) => boolean) | undefined;
 
   constructor(
     private readonly probe: LineProbe,
@@ -43,7 +40,8 @@ export class LineGate implements LineSkip {
     private readonly next: ChainStep,
   ) {
     const offered = probe.spans !== undefined && gate.mayEmitSpans !== undefined;
-    this.spans = offered && process.env.SLUICE_LINE_SPANS === '1' ? lineSpans(gate.paths.length) : null;
+    const sp = offered && process.env.SLUICE_LINE_SPANS !== '0' ? lineSpans(gate.paths.length) : null;
+    this.keepBytes = sp === null ? undefined : (bytes, from, to) => !probe.spans!(bytes, from, to, this.origin, sp) || gate.mayEmitSpans!(bytes, sp);
   }
 
   /** A block's lines are about to be asked. */
@@ -54,8 +52,6 @@ export class LineGate implements LineSkip {
   }
 
   keep(line: string): boolean {
-    const sp = this.spans;
-    if (sp !== null) return !this.probe.spans!(line, this.origin, sp) || this.gate.mayEmitSpans!(line, sp);
     const p = this.probe.probe(line, this.origin);
     return p === undefined || this.gate.mayEmit(p);
   }

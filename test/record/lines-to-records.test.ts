@@ -3,6 +3,7 @@
  * skipped but counted), on ASCII blocks (one string per line, copied from the bytes) and on blocks
  * holding non-ASCII bytes (one decoded text, sliced), with and without a final newline.
  */
+import { isAscii } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { linesToRecords, recordChunks, type LineBlock } from '../../src/record.js';
@@ -33,6 +34,40 @@ describe('linesToRecords', () => {
         const want = reference(text, 'x.log', 3);
         const got = linesToRecords(block(Buffer.from(text, 'utf8'), want.length));
         expect(got).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('recordChunks with a line skip: ASCII lines asked as their bytes, refused ones counted; other blocks not asked (property)', () => {
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 40 }), fc.boolean(), fc.integer({ min: 1, max: 8 }), (lines, finalNl, max) => {
+        const text = lines.join('\n') + (finalNl ? '\n' : '');
+        const want = reference(text, 'x.log', 3);
+        const bytes = Buffer.from(text, 'utf8');
+        const ascii = isAscii(bytes);
+        const refused = (m: string) => m.length % 3 === 0;
+        const asked: string[] = [];
+        const skip = {
+          skipped: 0,
+          keep: (_m: string): boolean => {
+            throw new Error('asked as text');
+          },
+          keepBytes: (b: Uint8Array, from: number, to: number) => {
+            const m = Buffer.from(b.buffer, b.byteOffset + from, to - from).toString('latin1');
+            asked.push(m);
+            return !refused(m);
+          },
+        };
+        const got = [...recordChunks(block(bytes, want.length), max, skip)].flat();
+        if (ascii) {
+          expect(asked).toEqual(want.map((r) => r.message));
+          expect(got).toEqual(want.filter((r) => !refused(r.message)));
+          expect(skip.skipped).toBe(want.length - got.length);
+        } else {
+          expect(asked).toEqual([]);
+          expect(got).toEqual(want);
+        }
       }),
       { numRuns: 500 },
     );

@@ -6,7 +6,8 @@
  * order, the same rejects, the same counts on every node and port. And the gate stays off where a
  * skipped record would be seen: parsed records read by another node, the sweep's passed-on records
  * read, an alert suppressor (whose clock each batch's last record moves). Both ways a probe and a
- * gate can speak (the probe's objects, API 1.6; spans of the line, API 1.9) give that run.
+ * gate can speak (the probe's objects, API 1.6; spans of an ASCII line's bytes, API 1.10, the
+ * default, with the objects for the blocks that are not ASCII) give that run.
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,8 +35,12 @@ function squidLog(n: number): string {
     // every 50th: an HTTP version column (the general parser's layout), or a client that is a name
     const client = i % 50 === 7 ? 'client.example' : `10.0.${i % 3}.${i % 7}`;
     const version = i % 50 === 9 ? ' HTTP/1.1' : '';
+    // a user name that is not ASCII: its block's lines are all made into records
+    const user = i === 2500 ? 'jos\u00e9' : '-';
+    // some lines end in CR LF
+    const cr = i % 97 === 5 ? '\r' : '';
     lines.push(
-      `${1715680800 + i}.${String(i % 1000).padStart(3, '0')} ${i % 500} ${client} TCP_MISS/200 ${i * 13} ${connect ? 'CONNECT' : 'GET'} ${url}${version} - HIER_DIRECT/${peer} text/html`,
+      `${1715680800 + i}.${String(i % 1000).padStart(3, '0')} ${i % 500} ${client} TCP_MISS/200 ${i * 13} ${connect ? 'CONNECT' : 'GET'} ${url}${version} ${user} HIER_DIRECT/${peer} text/html${cr}`,
     );
   }
   return `${lines.join('\n')}\n`;
@@ -64,13 +69,16 @@ ${extra}`,
   return { dir, file };
 }
 
-/** `gate`: false, off; true, on as the runtime uses it by default (the probe's objects, API 1.6); 'spans', on with spans of the line (API 1.9). */
-async function run(file: string, out: string, gate: boolean | 'spans'): Promise<RunSummary> {
+/**
+ * `gate`: false, off; 'spans', on as the runtime uses it by default (spans of an ASCII line's bytes,
+ * API 1.10); 'objects', on with the probe's objects only (API 1.6, `SLUICE_LINE_SPANS=0`).
+ */
+async function run(file: string, out: string, gate: false | 'spans' | 'objects'): Promise<RunSummary> {
   const before = [process.env.SLUICE_LINE_GATE, process.env.SLUICE_LINE_SPANS];
   // worker threads take the environment as it is when they start
   if (gate) delete process.env.SLUICE_LINE_GATE;
   else process.env.SLUICE_LINE_GATE = '0';
-  if (gate === 'spans') process.env.SLUICE_LINE_SPANS = '1';
+  if (gate === 'objects') process.env.SLUICE_LINE_SPANS = '0';
   else delete process.env.SLUICE_LINE_SPANS;
   try {
     return await runTestSpec(file, out, { workers: 2 });
@@ -97,7 +105,7 @@ const withoutGated = (m: Record<string, number>) => {
 describe('the line gate', () => {
   it('skips most lines, and the run is the run without it: alerts in order, rejects, every count', async () => {
     const { dir, file } = setup();
-    const on = await run(file, join(dir, 'on'), true);
+    const on = await run(file, join(dir, 'on'), 'objects');
     const off = await run(file, join(dir, 'off'), false);
     const spans = await run(file, join(dir, 'spans'), 'spans');
     const alerts = read(join(dir, 'off', 'alerts.jsonl'));
@@ -135,7 +143,7 @@ describe('the line gate', () => {
       setup(', suppress: { period: 10m }'),
     ];
     for (const { dir, file } of cases) {
-      const on = await run(file, join(dir, 'on'), true);
+      const on = await run(file, join(dir, 'on'), 'spans');
       expect(node(on, 'parse').metrics.gated, file).toBeUndefined();
       expect(node(on, 'parse').out.out).toBeGreaterThan(5000);
     }

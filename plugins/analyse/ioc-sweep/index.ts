@@ -602,7 +602,7 @@ export class IocSweep implements ProcessorInstance {
 
   /**
    * The record gate (see `RecordGate`): a record whose swept fields match no indicator raises no
-   * alert and is passed on unchanged; told as spans of the line (API 1.9), it reads the values in
+   * alert and is passed on unchanged; told as spans of the line's bytes (API 1.10), it reads the values in
    * place, the host cache found by the hash the probe made of the host. None with `suppress`: each batch's last record moves the
    * suppressor's clock, so skipping records would change when its summaries come out.
    */
@@ -616,9 +616,9 @@ export class IocSweep implements ProcessorInstance {
         clear(matches);
         return this.matcher.sweep(probe, this.current.stores, matches) !== null;
       },
-      mayEmitSpans: (line: string, spans: LineSpans): boolean => {
+      mayEmitSpans: (bytes: Uint8Array, spans: LineSpans): boolean => {
         clear(matches);
-        return this.matcher.sweepSpans(line, spans, this.current.stores, matches) !== null;
+        return this.matcher.sweepSpans(bytes, spans, this.current.stores, matches) !== null;
       },
     };
   }

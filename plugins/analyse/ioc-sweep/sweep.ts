@@ -6,7 +6,7 @@
  * every feed store; allowlisted hits are dropped, and enrichments returned. Nothing here allocates
  * for a record that matches nothing; nothing scans a feed.
  */
-import { copyRecord, spanHash, spanIs, type LineSpans, type Rec } from '../../../src/api.js';
+import { copyRecord, spanIs, spanText, textHash as spanTextHash, type LineSpans, type Rec } from '../../../src/api.js';
 import { FieldReader } from './field-reader.js';
 import { type IpAtom, parseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
 import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
@@ -165,12 +165,12 @@ export class TextCache<T> {
     this.mask = slots - 2;
   }
 
-  /** The slot holding the text `line[from, to)` (non-empty) whose `spanHash` is `hash`, or -1. */
-  findSpan(line: string, from: number, to: number, hash: number): number {
+  /** The slot holding the text of `bytes[from, to)` (non-empty) whose `spanHash` is `hash`, or -1. */
+  findSpan(bytes: Uint8Array, from: number, to: number, hash: number): number {
     const slot = hash & this.mask;
     const keys = this.keys;
-    if (spanIs(line, from, to, keys[slot]!)) return slot;
-    if (spanIs(line, from, to, keys[slot + 1]!)) return slot + 1;
+    if (spanIs(bytes, from, to, keys[slot]!)) return slot;
+    if (spanIs(bytes, from, to, keys[slot + 1]!)) return slot + 1;
     return -1;
   }
 
@@ -206,7 +206,7 @@ export class TextCache<T> {
  */
 export function textHash(s: string): number {
   // the plugin API's `spanHash`, so that a host a line probe hashed as it read it finds its entry
-  return spanHash(s, 0, s.length);
+  return spanTextHash(s);
 }
 
 /**
@@ -319,13 +319,13 @@ export class Matcher {
    * fields' spans hashed): the same answer, from the line in place (`missSpans`); only a record that
    * may match is cut into values, and goes through `atoms` + `match` as `sweep` takes it.
    */
-  sweepSpans(line: string, sp: LineSpans, stores: readonly IndicatorStore[], out: Match[]): Atom[] | null {
-    if (this.missSpans(line, sp, stores)) return null;
+  sweepSpans(bytes: Uint8Array, sp: LineSpans, stores: readonly IndicatorStore[], out: Match[]): Atom[] | null {
+    if (this.missSpans(bytes, sp, stores)) return null;
     const n = this.fields.names.length;
     const vals: unknown[] = new Array(n);
     for (let k = 0; k < n; k++) {
       const a = sp.start[k]!;
-      vals[k] = a < 0 ? undefined : line.slice(a, sp.end[k]!);
+      vals[k] = a < 0 ? undefined : spanText(bytes, a, sp.end[k]!);
     }
     const atoms = this.atomsOf(vals);
     if (atoms.length === 0) return null;
@@ -339,7 +339,7 @@ export class Matcher {
    * earlier field's is the same text, and a URL whose host starts where a host field's span starts
    * spells that host.
    */
-  private missSpans(line: string, sp: LineSpans, stores: readonly IndicatorStore[]): boolean {
+  private missSpans(bytes: Uint8Array, sp: LineSpans, stores: readonly IndicatorStore[]): boolean {
     const tmp = this.tmp;
     clear(tmp);
     const nIp = this.nIp;
@@ -353,8 +353,8 @@ export class Matcher {
       infos[i] = null;
       const a = ss[i]!;
       const b = se[i]!;
-      if (a < 0 || a === b || sameSpanAsEarlier(line, ss, se, nIp, i, a, b)) continue;
-      const info = this.hostInfoAt(line, a, b, sp.hash[i]!);
+      if (a < 0 || a === b || sameSpanAsEarlier(bytes, ss, se, nIp, i, a, b)) continue;
+      const info = this.hostInfoAt(bytes, a, b, sp.hash[i]!);
       first ??= info;
       if ((info.flags & HOST_NORMAL) === 0) return false;
       if (info.v4 >= 0) {
@@ -363,27 +363,27 @@ export class Matcher {
       }
       infos[i] = info;
       if (info.missFor === stores) continue;
-      if (!domainsMiss(line.slice(a, b), info, stores, tmp)) return false;
+      if (!domainsMiss(spanText(bytes, a, b), info, stores, tmp)) return false;
     }
     for (let i = 0; i < nIp; i++) {
       const a = ss[i]!;
       const b = se[i]!;
       if (a < 0 || a === b) continue;
       let info: IpInfo;
-      if (first !== null && spanIs(line, a, b, first.lastIp)) {
+      if (first !== null && spanIs(bytes, a, b, first.lastIp)) {
         if (first.lastIpMissFor === stores) continue;
         info = first.lastIpInfo!;
-      } else info = this.addressOf(line.slice(a, b), first);
+      } else info = this.addressOf(spanText(bytes, a, b), first);
       if (!addressMisses(info, stores, tmp)) return false;
       if (first !== null && first.lastIpInfo === info) first.lastIpMissFor = stores;
     }
     for (let i = hostEnd; i < n; i++) {
       const a = ss[i]!;
       const b = se[i]!;
-      if (a < 0 || sameSpanAsEarlier(line, ss, se, hostEnd, i, a, b)) continue;
-      const hs = httpHostStartAt(line, a, b);
+      if (a < 0 || sameSpanAsEarlier(bytes, ss, se, hostEnd, i, a, b)) continue;
+      const hs = httpHostStartAt(bytes, a, b);
       if (hs < 0) {
-        if (schemeEndAt(line, a, b) < 0) continue;
+        if (schemeEndAt(bytes, a, b) < 0) continue;
         return false;
       }
       let info: HostInfo | null = null;
@@ -393,15 +393,15 @@ export class Matcher {
         if (h == null) continue;
         const da = ss[k]!;
         he = hs + se[k]! - da;
-        if (he > b || (da !== hs && !sameText(line, da, hs, he - hs))) continue;
-        const c = he < b ? line.charCodeAt(he) : 0;
+        if (he > b || (da !== hs && !sameBytes(bytes, da, hs, he - hs))) continue;
+        const c = he < b ? bytes[he]! : 0;
         if (he === b || c === 58 || c === 47 || c === 63 || c === 35) {
           info = h;
           break;
         }
       }
       if (info === null || !info.urlHost) return false;
-      if (he < b && line.charCodeAt(he) === 58 && !plainPortAt(line, he, b)) return false;
+      if (he < b && bytes[he] === 58 && !plainPortBytes(bytes, he, b)) return false;
       if (info.urlMissFor === stores) continue;
       const hash = info.urlHash;
       for (let s = 0; s < stores.length; s++) {
@@ -413,12 +413,12 @@ export class Matcher {
     return true;
   }
 
-  /** `hostInfo` of the text `line[from, to)`, whose `spanHash` is `hash`: sliced only when first seen. */
-  private hostInfoAt(line: string, from: number, to: number, hash: number): HostInfo {
+  /** `hostInfo` of the text of `bytes[from, to)`, whose `spanHash` is `hash`: a string made only when first seen. */
+  private hostInfoAt(bytes: Uint8Array, from: number, to: number, hash: number): HostInfo {
     const cache = this.hostCache;
-    const slot = cache.findSpan(line, from, to, hash);
+    const slot = cache.findSpan(bytes, from, to, hash);
     if (slot >= 0) return cache.values[slot]!;
-    return this.hostInfo(line.slice(from, to));
+    return this.hostInfo(spanText(bytes, from, to));
   }
 
   /**
@@ -821,44 +821,44 @@ function sameAsEarlier(vals: unknown[], from: number, i: number, v: string): boo
   return false;
 }
 
-/** True when `spans[from, i)` holds a span whose text is `line[a, b)`. */
-function sameSpanAsEarlier(line: string, ss: Int32Array, se: Int32Array, from: number, i: number, a: number, b: number): boolean {
+/** True when `spans[from, i)` holds a span whose text is that of `bytes[a, b)`. */
+function sameSpanAsEarlier(bytes: Uint8Array, ss: Int32Array, se: Int32Array, from: number, i: number, a: number, b: number): boolean {
   for (let k = from; k < i; k++) {
     const ka = ss[k]!;
-    if (ka >= 0 && se[k]! - ka === b - a && (ka === a || sameText(line, ka, a, b - a))) return true;
+    if (ka >= 0 && se[k]! - ka === b - a && (ka === a || sameBytes(bytes, ka, a, b - a))) return true;
   }
   return false;
 }
 
-/** Are `line[p, p + len)` and `line[q, q + len)` the same text? */
-function sameText(line: string, p: number, q: number, len: number): boolean {
-  for (let k = 0; k < len; k++) if (line.charCodeAt(p + k) !== line.charCodeAt(q + k)) return false;
+/** Are `bytes[p, p + len)` and `bytes[q, q + len)` the same? */
+function sameBytes(bytes: Uint8Array, p: number, q: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (bytes[p + k] !== bytes[q + k]) return false;
   return true;
 }
 
-/** `httpHostStart` of the value `line[a, b)`: where its host starts in `line`, or -1. */
-function httpHostStartAt(line: string, a: number, b: number): number {
-  if (b - a < 7 || line.charCodeAt(a) !== 104 || line.charCodeAt(a + 1) !== 116 || line.charCodeAt(a + 2) !== 116 || line.charCodeAt(a + 3) !== 112) return -1;
+/** `httpHostStart` of the value `bytes[a, b)`: where its host starts in `bytes`, or -1. */
+function httpHostStartAt(bytes: Uint8Array, a: number, b: number): number {
+  if (b - a < 7 || bytes[a] !== 104 || bytes[a + 1] !== 116 || bytes[a + 2] !== 116 || bytes[a + 3] !== 112) return -1;
   let hs = a + 4;
-  if (line.charCodeAt(hs) === 115) {
+  if (bytes[hs] === 115) {
     if (b - a < 8) return -1;
     hs++;
   }
-  if (line.charCodeAt(hs) !== 58 || line.charCodeAt(hs + 1) !== 47 || line.charCodeAt(hs + 2) !== 47) return -1;
+  if (bytes[hs] !== 58 || bytes[hs + 1] !== 47 || bytes[hs + 2] !== 47) return -1;
   return hs + 3;
 }
 
 /**
- * `schemeEnd` of the value `line[a, b)` (where its `://` stands, relative to `a`, or -1): the same
+ * `schemeEnd` of the value `bytes[a, b)` (where its `://` stands, relative to `a`, or -1): the same
  * character rule, read from the start up to the first character it refuses, which must begin `://`.
  */
-function schemeEndAt(line: string, a: number, b: number): number {
+function schemeEndAt(bytes: Uint8Array, a: number, b: number): number {
   let k = a;
   for (; k < b; k++) {
-    const c = line.charCodeAt(k) | 32;
+    const c = bytes[k]! | 32;
     if (!((c >= 97 && c <= 122) || (k > a && ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46)))) break;
   }
-  if (k === a || k + 3 > b || line.charCodeAt(k) !== 58 || line.charCodeAt(k + 1) !== 47 || line.charCodeAt(k + 2) !== 47) return -1;
+  if (k === a || k + 3 > b || bytes[k] !== 58 || bytes[k + 1] !== 47 || bytes[k + 2] !== 47) return -1;
   return k - a;
 }
 
@@ -876,11 +876,7 @@ function httpHostStart(v: string): number {
  * ≤ 65535, followed by the end, `/`, `?` or `#` (the check `plainUrl` makes).
  */
 function plainPort(v: string, colon: number): boolean {
-  return plainPortAt(v, colon, v.length);
-}
-
-/** `plainPort` of the value that ends at `len` in `v`. */
-function plainPortAt(v: string, colon: number, len: number): boolean {
+  const len = v.length;
   let p = colon + 1;
   let port = 0;
   for (; p < len && p - colon <= 6; p++) {
@@ -891,6 +887,23 @@ function plainPortAt(v: string, colon: number, len: number): boolean {
   if (p === colon + 1 || v.charCodeAt(colon + 1) === 48 || port > 65535) return false;
   if (p < len) {
     const d = v.charCodeAt(p);
+    if (d !== 47 && d !== 63 && d !== 35) return false;
+  }
+  return true;
+}
+
+/** `plainPort` of the value `bytes[…, end)` whose `:` is at `colon`. */
+function plainPortBytes(bytes: Uint8Array, colon: number, end: number): boolean {
+  let p = colon + 1;
+  let port = 0;
+  for (; p < end && p - colon <= 6; p++) {
+    const d = bytes[p]!;
+    if (d < 48 || d > 57) break;
+    port = port * 10 + d - 48;
+  }
+  if (p === colon + 1 || bytes[colon + 1] === 48 || port > 65535) return false;
+  if (p < end) {
+    const d = bytes[p]!;
     if (d !== 47 && d !== 63 && d !== 35) return false;
   }
   return true;

@@ -8,7 +8,8 @@ import type { ConfigIssue, LineProbe, LineSpans, Origin, PluginContext, Processo
 import type { ValidatorSpec } from '../../../src/internal.js';
 import recordSchema from '../../../schemas/proxy-record.schema.json' with { type: 'json' };
 import { ERR, ParseError } from './errors.js';
-import { SQUID_PROBE_PATHS, SquidSpanPlan, SquidState, parseSquid, probeSquid, probeSquidSpans } from './squid.js';
+import { SQUID_PROBE_PATHS, SquidState, parseSquid, probeSquid } from './squid.js';
+import { SquidSpanPlan, probeSquidBytes } from './squid-bytes.js';
 import { Tokens } from './lex.js';
 import { parseCombined } from './combined.js';
 import { ELFF_PRESETS, ElffJsonState, ElffState, looksLikeElffObject, parseElff, parseElffObject } from './elff.js';
@@ -336,8 +337,8 @@ export class ProxyLogParser implements ProcessorInstance {
    * The line probe (see `LineProbe`): squid lines read by the fast path, whose records the parser
    * vouches for, give the URL, destination and client fields without their record (`probeSquid`);
    * every other line, and every other format for now, is parsed. None with a `logformat`, or for
-   * a path the probe does not make. The same as spans of the line (`probeSquidSpans`), the URL's
-   * host hashed on the way when the gate asks for it.
+   * a path the probe does not make. The same as spans of an ASCII line's bytes (`probeSquidBytes`),
+   * the URL's host hashed on the way when the gate asks for it.
    */
   lineProbe(paths: readonly string[], hashPaths: readonly string[] = []): LineProbe | undefined {
     if (this.logformat !== undefined || (this.cfg.format !== 'auto' && this.cfg.format !== 'squid')) return undefined;
@@ -345,7 +346,8 @@ export class ProxyLogParser implements ProcessorInstance {
     const plan = new SquidSpanPlan(paths, hashPaths);
     return {
       probe: (line: string, origin: Origin): Rec | undefined => (this.state(origin).format === 'squid' ? probeSquid(line, this.squid) : undefined),
-      spans: (line: string, origin: Origin, out: LineSpans): boolean => this.state(origin).format === 'squid' && probeSquidSpans(line, this.squid, plan, out),
+      spans: (bytes: Uint8Array, from: number, to: number, origin: Origin, out: LineSpans): boolean =>
+        this.state(origin).format === 'squid' && probeSquidBytes(bytes, from, to, this.squid, plan, out),
       skipped: (n: number): void => {
         const t = this.totals;
         t.in += n;

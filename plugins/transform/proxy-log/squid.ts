@@ -6,7 +6,7 @@
  * before the type, and trailing fields (quoted Referer/User-Agent, or BlueCoat's unquoted
  * category + User-Agent).
  */
-import { SPAN_HASH_OFFSET, SPAN_HASH_PRIME, spanHash, spanHashFinish, spanIs, type LineSpans, type Rec } from '../../../src/api.js';
+import type { Rec } from '../../../src/api.js';
 import { canonicalIp, ipv4End, parseIPv4Span } from '../../../src/internal.js';
 import { ERR, ParseError } from './errors.js';
 import { parseUint, parseUintSpan } from './numbers.js';
@@ -78,7 +78,7 @@ export class SquidState {
   hostEnd = 0;
   query = -1;
   port = 0;
-  /** `spanHash` of the host, when `commonUrlSpans` was asked for it. */
+  /** `spanHash` of the host, when the byte probe (squid-bytes.ts) was asked for it. */
   hostHash = 0;
 }
 
@@ -126,8 +126,8 @@ const hierarchySlash = (t: string): number => hierarchySlashSpan(t, 0, t.length)
 const isHttpVersion = (t: string): boolean => isHttpVersionSpan(t, 0, t.length);
 
 /** `squidRecord`'s flags: the client column, the peer, is a dotted quad already checked in the line. */
-const CLIENT_QUAD = 1;
-const PEER_QUAD = 2;
+export const CLIENT_QUAD = 1;
+export const PEER_QUAD = 2;
 
 /**
  * Parse one squid line; returns the record, or a ParseError when the line cannot be read.
@@ -392,111 +392,6 @@ export function probeSquid(line: string, st: SquidState): SquidProbe | undefined
   };
 }
 
-/**
- * `probeSquid` as places in the line (`LineSpans`, plugin API 1.9): true for exactly the lines
- * `probeSquid` answers, with the span of each of `plan`'s paths (-1 where the probe has undefined)
- * and the hashes the plan asks for; the host's is computed while the URL reader scans it. False
- * also where a value is not a piece of the line: a DIRECT peer whose canonical address is written
- * otherwise (an IPv6 address in upper case, not compressed), which is then parsed.
- */
-export function probeSquidSpans(line: string, st: SquidState, plan: SquidSpanPlan, out: LineSpans): boolean {
-  if (line.indexOf('\t') !== -1 || !scanSquid(line, st, true) || !defaultColumns(line, st)) return false;
-  const s = st.tk.starts;
-  const e = st.tk.ends;
-  const s6 = s[6]!;
-  const e6 = e[6]!;
-  const connect = e[5]! - s[5]! === 7 && line.startsWith('CONNECT', s[5]!);
-  const hostLen = commonUrlSpans(line, s6, e6, connect, st, plan.hashHost);
-  if (hostLen === -1 || hostLen > MAX_DOMAIN) return false;
-  // the DIRECT peer (destination.ip), in place when the line spells it canonically
-  const hs = st.hs;
-  const e8 = e[8]!;
-  let ipStart = -1;
-  if (!(hs + 1 >= e8 || is1(line, hs + 1, e8, Ch_Dash)) && isDirectSpan(line, s[8]!, hs, st)) {
-    if ((st.quads & PEER_QUAD) !== 0 || parseIPv4Span(line, hs + 1, e8) >= 0) ipStart = hs + 1;
-    else {
-      const peer = line.slice(hs + 1, e8);
-      const ip = canonicalIp(peer);
-      if (ip !== undefined) {
-        if (ip !== peer) return false;
-        ipStart = hs + 1;
-      }
-    }
-  }
-  const which = plan.which;
-  const hashed = plan.hashed;
-  const os = out.start;
-  const oe = out.end;
-  const oh = out.hash;
-  for (let k = 0; k < which.length; k++) {
-    const w = which[k]!;
-    let a: number;
-    let b: number;
-    if (w === P_DESTINATION_DOMAIN || w === P_URL_DOMAIN) {
-      a = st.hostStart;
-      b = st.hostEnd;
-      if (hashed[k] === 1) oh[k] = st.hostHash;
-    } else {
-      if (w === P_URL_ORIGINAL) {
-        a = s6;
-        b = e6;
-      } else if (w === P_URL_FULL) {
-        a = st.urlScheme === 0 ? -1 : s6;
-        b = e6;
-      } else if (w === P_DESTINATION_IP) {
-        a = ipStart;
-        b = e8;
-      } else {
-        // P_SOURCE_IP
-        a = s[2]!;
-        b = e[2]!;
-      }
-      if (hashed[k] === 1 && a >= 0) oh[k] = spanHash(line, a, b);
-    }
-    os[k] = a;
-    oe[k] = b;
-  }
-  return true;
-}
-
-/** Does the hierarchy code `line[from, to)` name a request squid sent to the server itself? `isDirect` without the slice. */
-function isDirectSpan(line: string, from: number, to: number, st: SquidState): boolean {
-  if (!spanIs(line, from, to, st.lastHierarchy)) return isDirect(line.slice(from, to), st);
-  return st.lastDirect;
-}
-
-// `SQUID_PROBE_PATHS` by index, as a plan's `which` holds them (0: source.ip)
-const P_DESTINATION_IP = 1;
-const P_DESTINATION_DOMAIN = 2;
-const P_URL_ORIGINAL = 3;
-const P_URL_FULL = 4;
-const P_URL_DOMAIN = 5;
-
-/** What `probeSquidSpans` fills for a gate's paths: which probe field each path is, and which to hash. */
-export class SquidSpanPlan {
-  readonly which: Uint8Array;
-  readonly hashed: Uint8Array;
-  /** A host path is hashed: the URL reader hashes the host as it scans it. */
-  readonly hashHost: boolean;
-
-  /** Throws for a path `probeSquid` does not make (see `SQUID_PROBE_PATHS`). */
-  constructor(paths: readonly string[], hashPaths: readonly string[]) {
-    this.which = new Uint8Array(paths.length);
-    this.hashed = new Uint8Array(paths.length);
-    let hashHost = false;
-    paths.forEach((p, k) => {
-      const w = SQUID_PROBE_PATHS.indexOf(p);
-      if (w < 0) throw new Error(`proxy-log: the squid probe does not make '${p}'`);
-      this.which[k] = w;
-      if (hashPaths.includes(p)) {
-        this.hashed[k] = 1;
-        if (w === P_DESTINATION_DOMAIN || w === P_URL_DOMAIN) hashHost = true;
-      }
-    });
-    this.hashHost = hashHost;
-  }
-}
-
 /** The record fields `probeSquid` makes (the ones an ioc-sweep reads by default, and the client). */
 export const SQUID_PROBE_PATHS: readonly string[] = ['source.ip', 'destination.ip', 'destination.domain', 'url.original', 'url.full', 'url.domain'];
 
@@ -607,7 +502,7 @@ function clientIp(line: string, from: number, to: number): SourceFields {
 }
 
 /** Does this hierarchy code name a request squid sent to the server itself (`DIRECT`, `HIER_DIRECT`, `ORIGINAL_DST`)? */
-function isDirect(hierarchy: string, st: SquidState): boolean {
+export function isDirect(hierarchy: string, st: SquidState): boolean {
   if (hierarchy !== st.lastHierarchy) {
     st.lastHierarchy = hierarchy;
     // ORIGINAL_DST (interception): the peer is the address the client was going to
@@ -624,7 +519,7 @@ for (let c = Ch_Zero; c <= Ch_Nine; c++) HOST_CHAR[c] = 2;
 HOST_CHAR[Ch_Dot] = 2;
 
 /** The record schema's longest domain. */
-const MAX_DOMAIN = 253;
+export const MAX_DOMAIN = 253;
 
 /**
  * The two URL forms nearly every squid line has, read from the line without the general splitter:
@@ -634,7 +529,7 @@ const MAX_DOMAIN = 253;
  * anything else; `commonUrl` fills `url` and `destination` from them exactly as fillUrl would (a
  * property test holds them equal).
  */
-function commonUrlSpans(line: string, from: number, to: number, connect: boolean, st: SquidState, hashHost = false): number {
+function commonUrlSpans(line: string, from: number, to: number, connect: boolean, st: SquidState): number {
   let i = from;
   let scheme = 0;
   // "http://" or "https://", read as characters (cheaper here than startsWith)
@@ -658,24 +553,11 @@ function commonUrlSpans(line: string, from: number, to: number, connect: boolean
   const hostStart = i;
   // one table load per character, and no branch on which kind it is
   let kinds = 0;
-  if (hashHost) {
-    // the same loop, hashing the host on the way (`spanHash`, for a record gate's host cache)
-    let h = SPAN_HASH_OFFSET;
-    for (; i < to; i++) {
-      const c = line.charCodeAt(i);
-      const k = c < 128 ? HOST_CHAR[c]! : 0;
-      if (k === 0) break;
-      kinds |= k;
-      h = Math.imul(h ^ c, SPAN_HASH_PRIME);
-    }
-    st.hostHash = spanHashFinish(h);
-  } else {
-    for (; i < to; i++) {
-      const c = line.charCodeAt(i);
-      const k = c < 128 ? HOST_CHAR[c]! : 0;
-      if (k === 0) break;
-      kinds |= k;
-    }
+  for (; i < to; i++) {
+    const c = line.charCodeAt(i);
+    const k = c < 128 ? HOST_CHAR[c]! : 0;
+    if (k === 0) break;
+    kinds |= k;
   }
   if ((kinds & 1) === 0 || line.charCodeAt(i - 1) === Ch_Dot) return -1;
   const hostEnd = i;

@@ -83,6 +83,43 @@ export function epochSpanRead(s: string, from: number, to: number, cache: Second
   return true;
 }
 
+/** `epochSpanRead` of the bytes `b[from, to)` (ASCII): the same rule, read from a line's bytes. */
+export function epochBytesRead(b: Uint8Array, from: number, to: number, cache: SecondCache): boolean {
+  const n = to;
+  if (to - from <= 0 || to - from > 24) return false;
+  let sec = 0;
+  let i = from;
+  for (; i < n; i++) {
+    const c = b[i]!;
+    if (c === Ch_Dot) break;
+    if (c < Ch_Zero || c > Ch_Nine) return false;
+    sec = sec * 10 + (c - Ch_Zero);
+  }
+  if (i === from) return false;
+  let ms = 0;
+  if (n - i === 4) {
+    const x = b[i + 1]! - Ch_Zero;
+    const y = b[i + 2]! - Ch_Zero;
+    const z = b[i + 3]! - Ch_Zero;
+    if (x < 0 || x > 9 || y < 0 || y > 9 || z < 0 || z > 9) return false;
+    ms = x * 100 + y * 10 + z;
+  } else if (i < n) {
+    let scale = 100;
+    for (let k = i + 1; k < n; k++) {
+      const c = b[k]!;
+      if (c < Ch_Zero || c > Ch_Nine) return false;
+      ms += (c - Ch_Zero) * scale;
+      scale = scale / 10;
+    }
+    if (i + 1 === n) return false;
+    ms = Math.floor(ms);
+  }
+  if (sec > 253402300799) return false;
+  cache.readSec = sec;
+  cache.readMs = ms;
+  return true;
+}
+
 /** Epoch seconds + milliseconds → `YYYY-MM-DDTHH:MM:SS.mmmZ`, by integer arithmetic (no Date). */
 function isoFromEpoch(sec: number, ms: number, cache: SecondCache): string {
   if (sec !== cache.sec) {

@@ -7,6 +7,7 @@
  * `encodeForWorker` → structured clone → `decodeBatch`). Records, invalid records and the offsets
  * each batch covers must be the same; deliberately broken blocks must be told apart.
  */
+import { isAscii } from 'node:buffer';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import type { KafkaMessage } from 'kafkajs';
@@ -269,6 +270,41 @@ describe('kafka source: message blocks against the per-message path (generated b
             kept.push(...chunk);
           }
           // keys, times, headers and offsets stay with their own messages
+          expect(kept).toEqual(all.filter((r) => !refused(r.message as string)));
+          expect(skip.skipped).toBe(all.length - kept.length);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('with a line skip asked of the bytes (a fake refusing by length): ASCII messages asked as their bytes, the others as text', async () => {
+    await fc.assert(
+      fc.asyncProperty(fetchSpec, fc.integer({ min: 1, max: 300 }), async (f, max) => {
+        const cut = await blocks(await encode(f), fetchedOffset(f), f.batchSize);
+        for (const b of cut) {
+          const block = b.outputs.out as MessageBlock | undefined;
+          if (!block) continue;
+          const all = blockRecords(block);
+          const refused = (m: string) => m.length % 3 === 0;
+          const asked: string[] = [];
+          const skip = {
+            skipped: 0,
+            keep: (m: string) => {
+              asked.push(m);
+              return !refused(m);
+            },
+            keepBytes: (bytes: Uint8Array, from: number, to: number) => {
+              const m = Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1');
+              expect(isAscii(Buffer.from(m, 'latin1'))).toBe(true);
+              asked.push(m);
+              return !refused(m);
+            },
+          };
+          const kept: Rec[] = [];
+          for (const chunk of recordChunks(block, max, skip)) kept.push(...chunk);
+          // each message asked once, in order, as the text its record holds
+          expect(asked).toEqual(all.map((r) => r.message as string));
           expect(kept).toEqual(all.filter((r) => !refused(r.message as string)));
           expect(skip.skipped).toBe(all.length - kept.length);
         }

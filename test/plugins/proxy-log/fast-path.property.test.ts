@@ -2,21 +2,15 @@
  * The squid fast path (the ten default columns read from token spans) must build exactly the record,
  * or exactly the error, that the general token parser builds — same fields, same key order.
  */
+import { isAscii } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import {
-  SQUID_PROBE_PATHS,
-  SquidSpanPlan,
-  SquidState,
-  parseSquid,
-  parseSquidTokens,
-  probeSquid,
-  probeSquidSpans,
-} from '../../../plugins/transform/proxy-log/squid.js';
-import { getPath, lineSpans, spanHash } from '../../../src/api.js';
+import { SQUID_PROBE_PATHS, SquidState, parseSquid, parseSquidTokens, probeSquid } from '../../../plugins/transform/proxy-log/squid.js';
+import { SquidSpanPlan, probeSquidBytes } from '../../../plugins/transform/proxy-log/squid-bytes.js';
+import { getPath, lineSpans, spanHash, spanText, type LineSpans } from '../../../src/api.js';
 import { ParseError } from '../../../plugins/transform/proxy-log/errors.js';
 import type { ProxyRecord } from '../../../plugins/transform/proxy-log/record.js';
 import { FAST_PATTERNS, originValid, publishedValidator } from '../../../plugins/transform/proxy-log/index.js';
@@ -232,12 +226,31 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
   const hostPlan = new SquidSpanPlan(SQUID_PROBE_PATHS, ['url.domain']);
   const sp = lineSpans(spanPaths.length);
   /**
-   * The spans of the line (`probeSquidSpans`) against the probe's object: the same lines answered
-   * (but a DIRECT peer the line does not spell canonically), each span the probe's value, each hash
-   * `spanHash` of it.
+   * The line's bytes as a block holds them: after other lines (a prefix whose length varies, so the
+   * spans must count from the block's start) and before the next; null for a line that is not
+   * ASCII (the runtime asks the objects about those).
+   */
+  let pad = 0;
+  const inBlock = (line: string): { bytes: Uint8Array; from: number; to: number } | null => {
+    if (!isAscii(Buffer.from(line, 'utf8'))) return null;
+    pad = (pad + 7) % 40;
+    const prefix = `${'x'.repeat(pad)}\n`;
+    const bytes = new Uint8Array(Buffer.from(`${prefix}${line}\n1699948800.007 1 10.0.0.1 TCP_MISS/200`, 'latin1'));
+    return { bytes, from: prefix.length, to: prefix.length + line.length };
+  };
+  const probeBytes = (line: string, p: SquidSpanPlan, out: LineSpans): { bytes: Uint8Array; ok: boolean } | null => {
+    const b = inBlock(line);
+    return b === null ? null : { bytes: b.bytes, ok: probeSquidBytes(b.bytes, b.from, b.to, spanState, p, out) };
+  };
+  /**
+   * The spans of the line's bytes (`probeSquidBytes`) against the probe's object: the same lines
+   * answered (but a DIRECT peer the line does not spell canonically), each span the probe's value,
+   * each hash `spanHash` of it.
    */
   const checkSpans = (line: string, p: ReturnType<typeof probeSquid>): void => {
-    const ok = probeSquidSpans(line, spanState, plan, sp);
+    const r = probeBytes(line, plan, sp);
+    if (r === null) return;
+    const { bytes, ok } = r;
     if (p === undefined || !ok) {
       expect(ok, JSON.stringify(line)).toBe(false);
       if (p !== undefined) expect(line.includes(p.destination.ip ?? line), JSON.stringify(line)).toBe(false);
@@ -245,15 +258,16 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
     }
     spanPaths.forEach((path, k) => {
       const a = sp.start[k]!;
-      const v = a < 0 ? undefined : line.slice(a, sp.end[k]!);
+      const v = a < 0 ? undefined : spanText(bytes, a, sp.end[k]!);
       expect(v, `${path} of ${JSON.stringify(line)}`).toBe(getPath(p, path));
-      if (k >= SQUID_PROBE_PATHS.length && a >= 0) expect(sp.hash[k], `${path} of ${JSON.stringify(line)}`).toBe(spanHash(line, a, sp.end[k]!));
+      if (k >= SQUID_PROBE_PATHS.length && a >= 0) expect(sp.hash[k], `${path} of ${JSON.stringify(line)}`).toBe(spanHash(bytes, a, sp.end[k]!));
     });
     // a plan hashing only the host: the URL reader's hash on the way
     const hp = lineSpans(SQUID_PROBE_PATHS.length);
-    expect(probeSquidSpans(line, spanState, hostPlan, hp)).toBe(true);
+    const hr = probeBytes(line, hostPlan, hp)!;
+    expect(hr.ok).toBe(true);
     const d = SQUID_PROBE_PATHS.indexOf('url.domain');
-    expect(hp.hash[d]).toBe(spanHash(line, hp.start[d]!, hp.end[d]!));
+    expect(hp.hash[d]).toBe(spanHash(hr.bytes, hp.start[d]!, hp.end[d]!));
   };
   /** Checks one line; true when the probe answered for it. */
   const check = (line: string): boolean => {
@@ -301,8 +315,18 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
     expect(probeSquid(base('http://a.example/x', '\t'), probeState)).toBeUndefined();
     expect(probeSquid(base('http://A.example/x'), probeState)).toBeUndefined();
     expect(probeSquid('# a comment', probeState)).toBeUndefined();
-    for (const line of [base(`http://${'b'.repeat(246)}.example/`), base('error:invalid-request'), base('http://A.example/x'), '# a comment'])
-      expect(probeSquidSpans(line, spanState, plan, sp), line).toBe(false);
+    // a tab anywhere: in the user's place, inside the action, the URL's path, the last column, after it
+    const tabs = [
+      base('http://a.example/x', '\t'),
+      base('http://a.example/x').replace('TCP_MISS', 'TCP\tMISS'),
+      base('http://a.example/x\ty'),
+      `${base('http://a.example/x')}\tx`,
+      `${base('http://a.example/x')}\t`,
+      base('http://a.example/x').replace('text/html', 'text\thtml'),
+    ];
+    for (const line of tabs) expect(probeSquid(line, probeState), JSON.stringify(line)).toBeUndefined();
+    for (const line of [base(`http://${'b'.repeat(246)}.example/`), base('error:invalid-request'), base('http://A.example/x'), '# a comment', ...tabs])
+      expect(probeBytes(line, plan, sp)!.ok, JSON.stringify(line)).toBe(false);
   });
 
   it('gives spans where the line spells the values, and leaves the rest to the parser (a peer written otherwise)', () => {
@@ -310,9 +334,9 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
     expect(check(line('2001:db8::7'))).toBe(true);
     // canonical text differs from the line's: the probe's object has it, the spans cannot
     expect(probeSquid(line('2001:DB8:0::7'), probeState)?.destination.ip).toBe('2001:db8::7');
-    expect(probeSquidSpans(line('2001:DB8:0::7'), spanState, plan, sp)).toBe(false);
+    expect(probeBytes(line('2001:DB8:0::7'), plan, sp)!.ok).toBe(false);
     // not a DIRECT request: no destination.ip, whatever the peer
-    expect(probeSquidSpans(line('2001:DB8:0::7', 'FIRSTUP_PARENT'), spanState, plan, sp)).toBe(true);
+    expect(probeBytes(line('2001:DB8:0::7', 'FIRSTUP_PARENT'), plan, sp)!.ok).toBe(true);
     expect(sp.start[SQUID_PROBE_PATHS.indexOf('destination.ip')]).toBe(-1);
     expect(check(line('2001:DB8:0::7', 'FIRSTUP_PARENT'))).toBe(true);
     // the hierarchy code remembered from line to line: DIRECT, then not, then DIRECT again
