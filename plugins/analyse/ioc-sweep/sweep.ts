@@ -6,7 +6,7 @@
  * every feed store; allowlisted hits are dropped, and enrichments returned. Nothing here allocates
  * for a record that matches nothing; nothing scans a feed.
  */
-import { copyRecord, spanIs, spanText, textHash as spanTextHash, type LineSpans, type Rec } from '../../../src/api.js';
+import { copyRecord, spanText, textHash as spanTextHash, type LineSpans, type Rec } from '../../../src/api.js';
 import { FieldReader } from './field-reader.js';
 import { type IpAtom, parseHost, normaliseUrl, parseIPv4, parseIp, schemeEnd } from './normalise.js';
 import { HOST_DIGITS, HOST_NORMAL, HOST_NUMERIC_TLD, HOST_UNDERSCORE, HOST_XN, Suffixes, hostSuffixes } from './flat.js';
@@ -93,6 +93,8 @@ export interface HostInfo {
    */
   lastIp: string;
   lastIpInfo: IpInfo | null;
+  /** `lastIp`'s bytes (`asciiBytes`), for `missSpans`. */
+  lastIpBytes: Uint8Array;
   /**
    * The stores array in which `lastIpInfo` needs no lookup (not an address, or every lookup of it
    * missed there), or null: set by `sweepSpans`'s miss path once it knows, cleared whenever the
@@ -118,6 +120,7 @@ function newHostInfo(flags: number, v4: number, suf: Suffixes | null): HostInfo 
     urlMissFor: null,
     lastIp: '',
     lastIpInfo: null,
+    lastIpBytes: NO_BYTES,
     lastIpMissFor: null,
     urlHost,
     urlHash: urlHost ? suf.hash[suf.n - 1]! : 0,
@@ -140,6 +143,8 @@ const IP_CACHE_SLOTS = 8192;
 interface IpInfo {
   /** The value, as the cache keeps it (a flat copy). */
   readonly text: string;
+  /** Its bytes (`asciiBytes`). */
+  readonly bytes: Uint8Array;
   /** `parseIp` of the trimmed value (null: not an address, no atom). */
   readonly ip: IpAtom | null;
   /** The stores array in which every lookup of this address missed, or null. */
@@ -156,21 +161,24 @@ interface IpInfo {
  */
 export class TextCache<T> {
   readonly keys: string[];
+  /** Each key's bytes when it is ASCII (`asciiBytes`), for `findSpan`: a byte is compared with a byte, not a string's character. */
+  private readonly keyBytes: Uint8Array[];
   readonly values: (T | null)[];
   private readonly mask: number;
 
   constructor(slots: number) {
     this.keys = new Array<string>(slots).fill('');
+    this.keyBytes = new Array<Uint8Array>(slots).fill(NO_BYTES);
     this.values = new Array<T | null>(slots).fill(null);
     this.mask = slots - 2;
   }
 
-  /** The slot holding the text of `bytes[from, to)` (non-empty) whose `spanHash` is `hash`, or -1. */
+  /** The slot holding the text of `bytes[from, to)` (non-empty, ASCII) whose `spanHash` is `hash`, or -1. */
   findSpan(bytes: Uint8Array, from: number, to: number, hash: number): number {
     const slot = hash & this.mask;
-    const keys = this.keys;
-    if (spanIs(bytes, from, to, keys[slot]!)) return slot;
-    if (spanIs(bytes, from, to, keys[slot + 1]!)) return slot + 1;
+    const kb = this.keyBytes;
+    if (bytesAre(bytes, from, to, kb[slot]!)) return slot;
+    if (bytesAre(bytes, from, to, kb[slot + 1]!)) return slot + 1;
     return -1;
   }
 
@@ -190,12 +198,37 @@ export class TextCache<T> {
   add(v: string, value: T, key = flatCopy(v)): void {
     const slot = textHash(v) & this.mask;
     const keys = this.keys;
+    const kb = this.keyBytes;
     const values = this.values;
     keys[slot + 1] = keys[slot]!;
+    kb[slot + 1] = kb[slot]!;
     values[slot + 1] = values[slot]!;
     keys[slot] = key;
+    kb[slot] = asciiBytes(key);
     values[slot] = value;
   }
+}
+
+/** No bytes: what `asciiBytes` gives a text that is not ASCII (no span of an ASCII line equals it; the empty span is never asked). */
+const NO_BYTES = new Uint8Array(0);
+
+/** The bytes of an ASCII text (its character codes), or `NO_BYTES` when it is not ASCII. */
+export function asciiBytes(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) return NO_BYTES;
+    b[i] = c;
+  }
+  return b;
+}
+
+/** Are `bytes[from, to)` exactly the bytes `key`? */
+function bytesAre(bytes: Uint8Array, from: number, to: number, key: Uint8Array): boolean {
+  const n = to - from;
+  if (key.length !== n) return false;
+  for (let i = 0; i < n; i++) if (bytes[from + i] !== key[i]) return false;
+  return true;
 }
 
 /**
@@ -370,7 +403,7 @@ export class Matcher {
       const b = se[i]!;
       if (a < 0 || a === b) continue;
       let info: IpInfo;
-      if (first !== null && spanIs(bytes, a, b, first.lastIp)) {
+      if (first !== null && bytesAre(bytes, a, b, first.lastIpBytes)) {
         if (first.lastIpMissFor === stores) continue;
         info = first.lastIpInfo!;
       } else info = this.addressOf(spanText(bytes, a, b), first);
@@ -521,6 +554,7 @@ export class Matcher {
     const info = this.ipInfo(v);
     if (first !== null) {
       first.lastIp = info.text;
+      first.lastIpBytes = info.bytes;
       first.lastIpInfo = info;
       first.lastIpMissFor = null;
     }
@@ -532,7 +566,8 @@ export class Matcher {
     const cache = this.ipCache;
     const slot = cache.find(v);
     if (slot >= 0) return cache.values[slot]!;
-    const info: IpInfo = { text: flatCopy(v), ip: parseIp(v.trim()), missFor: null };
+    const text = flatCopy(v);
+    const info: IpInfo = { text, bytes: asciiBytes(text), ip: parseIp(v.trim()), missFor: null };
     cache.add(v, info, info.text);
     return info;
   }

@@ -56,12 +56,16 @@ const P_URL_ORIGINAL = 3;
 const P_URL_FULL = 4;
 const P_URL_DOMAIN = 5;
 
-/** What `probeSquidBytes` fills for a gate's paths: which probe field each path is, and which to hash. */
+/**
+ * What `probeSquidBytes` fills for a gate's paths: which probe field each path is, and which to
+ * hash; and, as it reads a block's lines, where the block's rare bytes stand (scratch).
+ */
 export class SquidSpanPlan {
   readonly which: Uint8Array;
   readonly hashed: Uint8Array;
   /** A host path is hashed: the URL reader hashes the host as it scans it. */
   readonly hashHost: boolean;
+  readonly rare = new RareBytes();
 
   /** Throws for a path `probeSquid` does not make (see `SQUID_PROBE_PATHS`). */
   constructor(paths: readonly string[], hashPaths: readonly string[]) {
@@ -89,14 +93,15 @@ export class SquidSpanPlan {
  * written otherwise (an IPv6 address in upper case, not compressed), which is then parsed.
  */
 export function probeSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState, plan: SquidSpanPlan, out: LineSpans): boolean {
-  if (!scanSquidBytes(b, from, to, st) || !defaultColumnsBytes(b, st)) return false;
+  const rare = plan.rare;
+  if (!scanSquidBytes(b, from, to, st, rare) || !defaultColumnsBytes(b, st)) return false;
   const s = st.tk.starts;
   const e = st.tk.ends;
   const s5 = s[5]!;
   const s6 = s[6]!;
   const e6 = e[6]!;
   const connect = e[5]! - s5 === 7 && isConnect(b, s5);
-  const hostLen = commonUrlBytes(b, s6, e6, connect, st, plan.hashHost);
+  const hostLen = commonUrlBytes(b, s6, e6, connect, st, plan.hashHost, rare);
   if (hostLen === -1 || hostLen > MAX_DOMAIN) return false;
   // the DIRECT peer (destination.ip), in place when the line spells it canonically
   const hs = st.hs;
@@ -168,7 +173,9 @@ function isDirectBytes(b: Uint8Array, from: number, to: number, st: SquidState):
  * line with one): the columns' spans in `st.tk` (positions in `b`), `st.hs` and `st.quads`. False for any other line. Every byte of a line it
  * accepts is read by one of its loops, so a tab anywhere makes it refuse.
  */
-function scanSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState): boolean {
+function scanSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState, rare: RareBytes): boolean {
+  rare.line(b, from);
+  if (rare.tabAt(b, from) < to) return false;
   let n = to;
   if (n > from && b[n - 1] === Ch_Cr) n--;
   // 0: the time
@@ -192,7 +199,6 @@ function scanSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState)
   while (slash < n) {
     const c = b[slash]!;
     if (c === Ch_Slash || c === Ch_Space) break;
-    if (c === Ch_Tab) return false;
     slash++;
   }
   if (slash === s3 || slash >= n || b[slash] !== Ch_Slash || b[s3] === Ch_Quote) return false;
@@ -212,13 +218,14 @@ function scanSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState)
   p = e5;
   while (++p < n && b[p] === Ch_Space);
   const s6 = p;
-  const e6 = spaceAt(b, s6, n);
+  // the URL, the user and the last column are not read here, only their ends found (natively)
+  const e6 = nextSpace(b, s6);
   if (e6 < 0 || e6 >= n || b[s6] === Ch_Quote) return false;
   // 7: user
   p = e6;
   while (++p < n && b[p] === Ch_Space);
   const s7 = p;
-  const e7 = spaceAt(b, s7, n);
+  const e7 = nextSpace(b, s7);
   if (e7 < 0 || e7 >= n || b[s7] === Ch_Quote) return false;
   // 8: hierarchy/peer
   p = e7;
@@ -243,9 +250,8 @@ function scanSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState)
   while (++p < n && b[p] === Ch_Space);
   const s9 = p;
   if (s9 >= n || b[s9] === Ch_Quote) return false;
-  let e9 = spaceAt(b, s9, n);
-  if (e9 === -2) return false;
-  if (e9 === -1) e9 = n;
+  let e9 = nextSpace(b, s9);
+  if (e9 === -1 || e9 >= n) e9 = n;
   else {
     p = e9;
     while (++p < n && b[p] === Ch_Space);
@@ -271,14 +277,59 @@ function scanSquidBytes(b: Uint8Array, from: number, to: number, st: SquidState)
   return true;
 }
 
-/** Where the first space of `b[i, n)` is; -1 when there is none, -2 when a tab comes first. */
+/** Where the first space of `b[i, n)` is, or -1. */
 function spaceAt(b: Uint8Array, i: number, n: number): number {
-  for (; i < n; i++) {
-    const c = b[i]!;
-    if (c === Ch_Space) return i;
-    if (c === Ch_Tab) return -2;
-  }
+  for (; i < n; i++) if (b[i] === Ch_Space) return i;
   return -1;
+}
+
+const bufferIndexOf = Buffer.prototype.indexOf;
+
+/** Where the first space at or after `i` in `b` is, or -1 (a native search: cheaper than a loop past a few bytes). */
+function nextSpace(b: Uint8Array, i: number): number {
+  return bufferIndexOf.call(b, Ch_Space, i);
+}
+
+/**
+ * Where the bytes a line of the fast path must not hold (a tab, a `#` in the URL) next stand in the
+ * block being probed: found once by a native search and reused by the lines before it, so no loop
+ * reads a line's URL, user or last column byte by byte. Lines are asked in order through a block;
+ * a line that starts no later than the last one asked (another block, or the same memory refilled)
+ * starts over.
+ */
+export class RareBytes {
+  private bytes: Uint8Array | null = null;
+  private from = -1;
+  private tab = -1;
+  private hash = -1;
+
+  /** The line starting at `from` of `b` is about to be read. */
+  line(b: Uint8Array, from: number): void {
+    if (b !== this.bytes || from <= this.from) {
+      this.bytes = b;
+      this.tab = -1;
+      this.hash = -1;
+    }
+    this.from = from;
+  }
+
+  /** The first tab at or after `i` (no earlier than the current line's start), or `b.length`. */
+  tabAt(b: Uint8Array, i: number): number {
+    if (this.tab < i) {
+      const t = bufferIndexOf.call(b, Ch_Tab, i);
+      this.tab = t < 0 ? b.length : t;
+    }
+    return this.tab;
+  }
+
+  /** The first `#` at or after `i` (no earlier than the current line's start), or `b.length`. */
+  hashAt(b: Uint8Array, i: number): number {
+    if (this.hash < i) {
+      const t = bufferIndexOf.call(b, Ch_Hash, i);
+      this.hash = t < 0 ? b.length : t;
+    }
+    return this.hash;
+  }
 }
 
 /** `dashOrUintAt` of bytes: `-` → -1, a number of at most 15 digits → its value, else -2; its end in `st.at`. */
@@ -351,7 +402,7 @@ function defaultColumnsBytes(b: Uint8Array, st: SquidState): boolean {
  * spans in `st` (and, with `hashHost`, the host's `spanHash` in `st.hostHash`); returns the host
  * name's length, or -1 for anything else.
  */
-function commonUrlBytes(b: Uint8Array, from: number, to: number, connect: boolean, st: SquidState, hashHost: boolean): number {
+function commonUrlBytes(b: Uint8Array, from: number, to: number, connect: boolean, st: SquidState, hashHost: boolean, rare: RareBytes): number {
   let i = from;
   let scheme = 0;
   if (to - from > 8 && b[from] === Ch_h && b[from + 1] === Ch_t && b[from + 2] === Ch_t && b[from + 3] === Ch_p) {
@@ -384,7 +435,7 @@ function commonUrlBytes(b: Uint8Array, from: number, to: number, connect: boolea
   if (scheme !== 0) {
     if (hostEnd === to || b[hostEnd] !== Ch_Slash) return -1;
     // no '#' in the URL (the general reader takes those)
-    for (let k = hostEnd + 1; k < to; k++) if (b[k] === Ch_Hash) return -1;
+    if (rare.hashAt(b, hostEnd) < to) return -1;
     return hostEnd - hostStart;
   }
   // CONNECT name:port

@@ -307,6 +307,61 @@ describe('the squid line probe (probeSquid: the fields a record gate reads, with
     expect(probed).toBeGreaterThan(1000);
   });
 
+  it('answers the same for the lines of one block read in order as for each line alone (property: tabs and # between lines)', () => {
+    const blockPlan = new SquidSpanPlan(spanPaths, SQUID_PROBE_PATHS);
+    const blockSp = lineSpans(spanPaths.length);
+    const blockState = new SquidState();
+    // a line that holds a tab or a '#' somewhere, beside lines that do not
+    const spiced = fc.tuple(fc.oneof(defaultLayoutLines(), squidLines()), fc.constantFrom('', '\t', '#', ' #', '\t#'), fc.nat()).map(([l, c, k]) => {
+      const at = l.length === 0 ? 0 : k % l.length;
+      return l.slice(0, at) + c + l.slice(at);
+    });
+    fc.assert(
+      fc.property(fc.array(spiced, { minLength: 1, maxLength: 30 }), (raw) => {
+        const lines = raw.map((l) => l.replace(/[\r\n]/g, ' ')).filter((l) => isAscii(Buffer.from(l, 'utf8')));
+        const text = lines.join('\n');
+        const bytes = new Uint8Array(Buffer.from(text, 'latin1'));
+        let from = 0;
+        for (const line of lines) {
+          const to = from + line.length;
+          const ok = probeSquidBytes(bytes, from, to, blockState, blockPlan, blockSp);
+          const alone = probeBytes(line, plan, sp)!;
+          expect(ok, JSON.stringify(line)).toBe(alone.ok);
+          if (ok)
+            spanPaths.forEach((path, k) => {
+              const a = blockSp.start[k]!;
+              const b = sp.start[k]!;
+              expect(a < 0 ? undefined : spanText(bytes, a, blockSp.end[k]!), path).toBe(b < 0 ? undefined : spanText(alone.bytes, b, sp.end[k]!));
+            });
+          from = to + 1;
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("reads memory refilled with another block afresh (its tabs and # are not the last block's)", () => {
+    const reuse = new SquidSpanPlan(spanPaths, SQUID_PROBE_PATHS);
+    const state = new SquidState();
+    const good = '1699948800.007 1 10.0.0.1 TCP_MISS/200 5 GET http://a.example/x - HIER_DIRECT/1.2.3.4 text/html';
+    const memory = new Uint8Array(4 * good.length);
+    const fill = (lines: string[]): number[] => {
+      memory.fill(0x20);
+      memory.set(Buffer.from(lines.join('\n'), 'latin1'));
+      const starts = [0];
+      for (const l of lines) starts.push(starts[starts.length - 1]! + l.length + 1);
+      return starts;
+    };
+    let at = fill([good, good]);
+    expect(probeSquidBytes(memory, at[0]!, at[0]! + good.length, state, reuse, sp)).toBe(true);
+    expect(probeSquidBytes(memory, at[1]!, at[1]! + good.length, state, reuse, sp)).toBe(true);
+    for (const bad of [good.replace(' - ', ' -\t'), good.replace('/x', '/x#f')]) {
+      at = fill([bad, good]);
+      expect(probeSquidBytes(memory, at[0]!, at[0]! + bad.length, state, reuse, sp), JSON.stringify(bad)).toBe(false);
+      expect(probeSquidBytes(memory, at[1]!, at[1]! + good.length, state, reuse, sp)).toBe(true);
+    }
+  });
+
   it('leaves to the parser what it does not read cheaply: a long host, an error URL, a tab, a URL it would not take', () => {
     const base = (url: string, sep = ' ') => `1699948800.007 1 10.0.0.1 TCP_MISS/200 5 GET ${url} -${sep}HIER_DIRECT/1.2.3.4 text/html`;
     expect(check(base('http://a.example/x'))).toBe(true);
