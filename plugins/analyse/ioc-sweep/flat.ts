@@ -776,17 +776,33 @@ export function slotOrder(homes: Int32Array, n: number, bits: number, out: Int32
     return out;
   }
   const shift = bits > ORDER_BITS ? bits - ORDER_BITS : 0;
+  // one function per pass: a function holding all three was compiled on its first loop (on-stack
+  // replacement) and thrown away on reaching the next, call after call
+  countBuckets(homes, n, shift);
+  bucketStarts();
+  placeByBucket(homes, n, shift, out);
+  return out;
+}
+
+function countBuckets(homes: Int32Array, n: number, shift: number): void {
   const count = orderCount;
   count.fill(0);
   for (let i = 0; i < n; i++) count[homes[i]! >>> shift]!++;
+}
+
+function bucketStarts(): void {
+  const count = orderCount;
   let sum = 0;
   for (let d = 0; d < count.length; d++) {
     const c = count[d]!;
     count[d] = sum;
     sum += c;
   }
+}
+
+function placeByBucket(homes: Int32Array, n: number, shift: number, out: Int32Array): void {
+  const count = orderCount;
   for (let i = 0; i < n; i++) out[count[homes[i]! >>> shift]!++] = i;
-  return out;
 }
 
 // ------------------------------------------------------------------------------------------- bits
