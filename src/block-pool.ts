@@ -1,16 +1,17 @@
 /**
  * Memory for blocks of lines, used again instead of allocated per block. `cutLines` takes each
- * block's bytes from the pool (`takeBlockBytes`); the copy that read the block hands its buffer back.
- * A new ArrayBuffer per block lives outside the JS heap and is freed only when a collection finds
- * its owner dead — mostly full collections, run on V8's helper threads and started on the main
- * thread by the external memory the buffers add up to (bench/RESULTS.md, "Line blocks from a pool").
+ * block's bytes from the pool (`lineBlocks.take`); the copy that read the block hands its buffer
+ * back. A new ArrayBuffer per block lives outside the JS heap and is freed only when a collection
+ * finds its owner dead: in a thread that seldom scavenges (the main thread as a copy), a full
+ * collection, started by the external memory the buffers add up to (bench/RESULTS.md, "Line blocks
+ * from a pool").
  *
  * Who may read a pooled buffer: the one block that views it, from the buffer's start, until that
  * block is given back. It comes back only from where the block was read to its end:
  * - a worker thread, after running the block: the buffer travels back with the batch's result,
  *   transferred, so it is detached in the worker (runtime/worker.ts, `free`); a block the worker
  *   keeps (held to make its records again, projection.ts) is not sent back;
- * - the main thread's copy or processor, after running it (`releaseBlock`): the buffer is moved
+ * - the main thread's copy or processor, after running it (`release`): the buffer is moved
  *   to a new ArrayBuffer object first, which detaches the block's view — anything still holding the
  *   block finds it empty, never another block's bytes.
  * Anything else (a block dropped, a batch lost with a failed worker, a copy made for fan-out) is
