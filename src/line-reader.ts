@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { lineBlocks } from './block-pool.js';
 import type { LineBlock } from './record.js';
 
 /** Where an unreadable checkpoint file is reported (a plugin's `ctx.logger`). */
@@ -49,7 +50,8 @@ export interface CutLines {
  * by `buf`, ending at stream offset `endOffset`; positions run over both as if they were one buffer,
  * so that a chunk is never copied just to join a line cut in two. Each line ends with '\n' except
  * possibly the last one of a file; one '\r' before it is dropped. Each block's bytes are copied into
- * memory of its own (the caller may reuse its chunk; the runtime may transfer a block to a worker).
+ * memory of its own, taken from the pool of line blocks (block-pool.ts): the caller may reuse its
+ * chunk, the runtime may transfer a block to a worker and give its memory back once it is read.
  * Returns the number of the last line, or -1 when the run was stopped.
  */
 export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?: Buffer): Promise<number> {
@@ -65,7 +67,7 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
   };
   const cut = (from: number, to: number, first: number, records: number): LineBlock | null => {
     if (to <= from) return null;
-    const bytes = new Uint8Array(to - from);
+    const bytes = lineBlocks.take(to - from);
     if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
     if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
     return { kind: 'lines', file: o.file, firstLine: first, bytes, records };

@@ -12,6 +12,7 @@
  */
 import type { PluginDef, SinkDef, SinkEncoder } from '../api.js';
 import type { Batch } from '../record.js';
+import { lineBlocks } from '../block-pool.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { closeCopy, createCopy, encodeOutputs, joinOutputs, type Copy, type CopyOptions, type Encoders, type Leaving } from './copy.js';
 import { asRunError } from './run-error.js';
@@ -59,13 +60,17 @@ export class MainCopy {
     this.copy.holders.get(node)?.offer(value);
   }
 
-  /** Run one batch through the chain (one at a time): what leaves it, as a worker would have returned it. */
+  /**
+   * Run one batch through the chain (one at a time): what leaves it, as a worker would have returned
+   * it. A block's memory goes back to the pool once its records are made (block-pool.ts).
+   */
   async run(records: Batch): Promise<SegmentResult> {
     if (this.busy) throw new Error('the main-thread copy was given a batch while running one');
     this.busy = true;
     try {
       const outputs: Leaving = [];
       await this.copy.driver.runBatch(records, outputs);
+      if (!Array.isArray(records)) lineBlocks.release(records);
       if (this.observed) this.copy.driver.reportBusy();
       return this.result(outputs);
     } finally {

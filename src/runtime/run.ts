@@ -25,6 +25,7 @@ import { MainCopy } from './main-copy.js';
 import { chooseWorkers } from './workers.js';
 import { encodedRoutes, encodes, makeEncoder, type EncodedRoute } from './sink-encode.js';
 import { projectedRoutes } from './projection.js';
+import { blockPoolLimit, lineBlocks } from '../block-pool.js';
 
 export interface RunOptions {
   /** Base directory for node state (checkpoints). */
@@ -60,6 +61,7 @@ interface Layout {
 
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
+  lineBlocks.reset(blockPoolLimit()); // SLUICE_BLOCK_POOL, read per run
   const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy, byKey: opts.byKey });
   const workers = choice.count;
   /** Worker threads per segment: one copy fewer when the main thread is one of them. */

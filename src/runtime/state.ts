@@ -122,11 +122,14 @@ export class RunState {
   }
 
   private async fanOut(targets: BoundedQueue<Envelope>[], records: Batch, ack: Ack | null, from: string | undefined): Promise<void> {
-    for (let i = 0; i < targets.length; i++) {
+    const last = targets.length - 1;
+    for (let i = 0; i <= last; i++) {
       ack?.retain();
       // Fan-out shares the records; each consumer gets its own array (or its own bytes: a
-      // worker pool may transfer a block's memory to a thread).
-      const env: Envelope = { records: i === 0 ? records : copyBatch(records), ack };
+      // worker pool may transfer a block's memory to a thread, a copy give it back to the pool).
+      // The last consumer gets the batch itself: the others' copies are made before any consumer
+      // can have taken it (a push may wait, and the consumers run meanwhile).
+      const env: Envelope = { records: i === last ? records : copyBatch(records), ack };
       if (from !== undefined) env.from = from;
       await targets[i]!.push(env);
     }

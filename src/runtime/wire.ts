@@ -1,12 +1,13 @@
 /**
  * How batches cross between threads, both ways. A block (of lines from a line source, of messages
  * from the `kafka` source) crosses as its bytes and typed arrays, transferred (not copied) when each
- * owns its whole ArrayBuffer; the worker builds the records. Raw line records from one file with consecutive line numbers travel as one joined
+ * owns its whole ArrayBuffer (a pooled one included, block-pool.ts); the worker builds the records. Raw line records from one file with consecutive line numbers travel as one joined
  * string, Kafka records of one partition likewise; other records (parsed records, alerts, rejects:
  * what leaves a worker's chain, and what the main thread hands to a chain that reads them) travel
  * in the shaped form (`ShapedWire`); only a batch that form cannot carry is structured-cloned.
  */
 import { blockArrays, blockOriginKey, blockRecords, copyBlock, type Batch, type Block, type Rec } from '../record.js';
+import { ownedByBlock } from '../block-pool.js';
 import { Leaf } from './leaf.js';
 import { decodeProjected, summaryCarrier, transferOfProjected, transferOfSummary, type ProjectedWire, type SummaryWire } from './projection.js';
 
@@ -48,7 +49,9 @@ export function encodeForWorker(b: Batch): { wire: WireBatch; transfer: ArrayBuf
   const transfer: ArrayBuffer[] = [];
   for (const a of blockArrays(b)) {
     const ab = a.buffer;
-    if (!(ab instanceof ArrayBuffer) || a.byteOffset !== 0 || a.byteLength !== ab.byteLength || transfer.includes(ab)) {
+    // a block's bytes from the pool (block-pool.ts) view the start of a buffer that is theirs alone
+    const whole = a.byteLength === ab.byteLength || ownedByBlock(ab);
+    if (!(ab instanceof ArrayBuffer) || a.byteOffset !== 0 || !whole || transfer.includes(ab)) {
       // A view into a larger (or shared) buffer: send a copy of just its bytes.
       return { wire: { kind: 'block', block: copyBlock(b) }, transfer: [] };
     }

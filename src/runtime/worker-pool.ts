@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
-import { copyBlock, type Batch, type Rec } from '../record.js';
+import { copyBlock, type Batch, type LineBlock, type Rec } from '../record.js';
+import { lineBlocks } from '../block-pool.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, segmentLabel, type Segment } from './segments.js';
 import type { EncodedWire, FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
@@ -194,6 +195,7 @@ class SegmentWorker {
       if (!p) return;
       this.waiting.delete(key);
       if (m.type === 'result') {
+        if (m.free !== undefined) lineBlocks.give(m.free);
         this.outstanding--;
         if (m.projected && projection) this.held++;
         this.onResult();
@@ -269,6 +271,13 @@ class SegmentWorker {
       }
     });
   }
+}
+
+/** A copy of a block of lines in memory from the pool. */
+function pooledCopy(b: LineBlock): LineBlock {
+  const bytes = lineBlocks.take(b.bytes.length);
+  bytes.set(b.bytes);
+  return { ...b, bytes };
 }
 
 function cloneError(err: unknown, nodes: string[]): Error {
@@ -483,14 +492,15 @@ export class WorkerPool {
 
   /**
    * A by-key segment's batch: each copy gets its own (a block's bytes copied, as the memory moves to
-   * its thread), owned by one copy in turn; the results are joined in copy order.
+   * its thread; a block of lines into memory from the pool, which the copy gives back), owned by
+   * one copy in turn; the results are joined in copy order.
    */
   private submitToAll(records: Batch): Promise<SegmentResult> {
     const seq = this.seq++;
     const owner = seq % this.workers.length;
     const last = this.workers.length - 1;
     const asked = this.workers.map((w, c) => {
-      const own = Array.isArray(records) || c === last ? records : copyBlock(records);
+      const own = Array.isArray(records) || c === last ? records : records.kind === 'lines' ? pooledCopy(records) : copyBlock(records);
       const { wire, transfer } = encodeForWorker(own);
       const msg: ToWorker & { type: 'batch' } = { type: 'batch', seq, batch: wire };
       if (c !== owner) msg.notOwned = true;

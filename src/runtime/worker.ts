@@ -78,6 +78,7 @@ export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[] }
   /** `settled`: the batch's source has settled in this copy (its states, as in `batch`); sent once per source. */
   /** `projected`: indexes into `outputs` of projections whose whole records this copy holds. */
+  /** `free`: the memory of the batch's block of lines, read to its end and kept by nothing (block-pool.ts). */
   | {
       type: 'result';
       seq: number;
@@ -86,6 +87,7 @@ export type FromWorker =
       settled?: unknown[];
       encoded?: EncodedWire;
       projected?: number[];
+      free?: ArrayBuffer;
     }
   | { type: 'fetched'; id: number; records: WireBatch }
   | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[]; encoded?: EncodedWire }
@@ -194,6 +196,14 @@ async function main(): Promise<void> {
           if (projected) result.projected = projected;
           if (settled) result.settled = settled;
           if (encoded) result.encoded = encoded;
+          // The block's memory goes back to the main thread's pool, unless it is held for a replay.
+          if (wire.kind === 'block' && wire.block.kind === 'lines' && !again?.length) {
+            const ab = wire.block.bytes.buffer;
+            if (ab instanceof ArrayBuffer && ab.byteLength > 0 && !transfer.includes(ab)) {
+              result.free = ab;
+              transfer.push(ab);
+            }
+          }
           return post(result, transfer);
         }
         case 'update':

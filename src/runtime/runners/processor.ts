@@ -9,6 +9,7 @@ import type { Ack } from '../acks.js';
 import { ChainDriver } from '../chain.js';
 import type { SharedHolder } from '../prepare.js';
 import type { RunState } from '../state.js';
+import { lineBlocks } from '../../block-pool.js';
 import { fetchSummarised, hasHandles, readsOf, released, restore, summaryOf } from '../projection.js';
 
 /** Fetches of whole records (projection.ts) a processor may have outstanding before it waits for them. */
@@ -83,6 +84,7 @@ export async function runProcessor(state: RunState, name: string, inst: Processo
         await driver.runBatch(await fetchSummarised(env.records as Rec[], name), env.ack);
       }
       if (Array.isArray(env.records)) released(env.records);
+      else lineBlocks.release(env.records); // read to its end: its memory back to the pool (block-pool.ts)
       env.ack?.release();
     }
     await restoring;
