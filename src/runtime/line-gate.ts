@@ -12,8 +12,9 @@
  *
  * When the probe offers `spans` and the gate `mayEmitSpans` (API 1.10), an ASCII line is asked about
  * as places in its bytes (`LineSpans`, one object reused for every line), hashed where the gate asks:
- * no string, object or record is made for a skipped line (`keepBytes`). Lines of blocks that are
- * not ASCII, and every line when either side lacks spans, are asked as objects (`keep`).
+ * no string, object or record is made for a skipped line (`keepBytes`). Kafka messages that are
+ * not ASCII, and every line when either side lacks spans, are asked as objects (`keep`); the lines
+ * of a block of lines that is not ASCII are all made into records (record.ts).
  * `SLUICE_LINE_SPANS=0` turns the spans off (for comparisons).
  *
  * Used where a chain runs as one copy (copy.ts: worker threads and the main thread's copy). The
