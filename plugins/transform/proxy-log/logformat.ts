@@ -614,9 +614,8 @@ export function parseLogformat(line: string, lf: Logformat, st: LogformatState):
       case K.UserAgent:
         if (!absent(v)) rec.user_agent = newUserAgent(v);
         break;
-      case K.ServerName:
-      case K.ServerPort:
       default: {
+        // K.ServerName, K.ServerPort and the codes without a field of their own: kept under `squid`
         if (absent(v)) break;
         const key = it.text === '__proto__' ? 'x-__proto__' : it.text;
         (squid ??= {})[key] = v;
