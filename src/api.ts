@@ -23,7 +23,7 @@ import type { LineSpans } from './line-spans.js';
  * against it (a removed or renamed export, a narrower type, a changed call order) bumps the major
  * number; additions bump the minor. docs/plugin-api.md lists what each version changed.
  */
-export const API_VERSION = '1.10';
+export const API_VERSION = '1.11';
 
 export type PluginKind = 'source' | 'transform' | 'analyse' | 'sink';
 export const PLUGIN_KINDS: readonly PluginKind[] = ['source', 'transform', 'analyse', 'sink'];
@@ -95,6 +95,14 @@ export interface PluginContext {
    * each output once. Undefined (or `count` 1): the instance has the whole stream, as before 1.7.
    */
   readonly share?: KeyShare;
+  /**
+   * A source's batch size when its spec leaves it unset (API 1.11): the lines per block the runtime
+   * would have a line source cut. Larger where every node that reads the source heads a chain of
+   * worker copies that skip most lines unparsed (a line gate: fewer, larger blocks cross between
+   * threads); undefined: the source's own default. Known when `run` is called (read it there, not in
+   * `create`); undefined for nodes that are not sources.
+   */
+  readonly batchLines?: number;
 }
 
 /** Which share of the keys a copy of a `'by-key'` processor owns (API 1.7): `PluginContext.share`. */

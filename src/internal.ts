@@ -87,5 +87,5 @@ export {
 export { isoTime } from './record.js';
 
 // The line sources' (`file`, `hdfs`) cutting of lines into blocks, and their delivered-offset checkpoints.
-export { cutLines, Checkpoints, lineSourceProperties, type CutLines } from './line-reader.js';
+export { batchLinesOf, cutLines, Checkpoints, DEFAULT_BATCH_LINES, lineSourceProperties, type CutLines } from './line-reader.js';
 export { mix32 } from './util/hash.js';

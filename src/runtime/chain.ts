@@ -87,6 +87,11 @@ export class ChainDriver<T> {
     this.gate = gated ? lineGateOf(steps) : undefined;
   }
 
+  /** Whether the chain has a line gate (some lines of a block never become records). */
+  get gated(): boolean {
+    return this.gate !== undefined;
+  }
+
   /**
    * Run one batch through the chain; records leaving it go to `out` with `tag`. `owned` false: a
    * batch of a by-key segment that another copy owns (see `ChainStep.notOwned`).

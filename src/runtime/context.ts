@@ -15,6 +15,8 @@ export interface ContextOptions {
   shared?: { current: unknown };
   /** A `'by-key'` copy's share (API 1.7). */
   share?: { index: number; count: number };
+  /** What `ctx.batchLines` reads (API 1.11; a source's context). */
+  batchLines?: () => number | undefined;
 }
 
 export function makeContext(o: ContextOptions): PluginContext {
@@ -39,5 +41,8 @@ export function makeContext(o: ContextOptions): PluginContext {
     },
     once: o.once,
     ...(o.share ? { share: Object.freeze({ ...o.share }) } : {}),
+    get batchLines() {
+      return o.batchLines?.();
+    },
   };
 }

@@ -145,6 +145,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     throw e;
   }
 
+  suggestBatchLines(state, spec, layout, pools);
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(state.stats), 500) : undefined;
   const runners = startRunners(state, layout, pools, created, opts, workers);
   obs?.phase('running'); // every instance created (feeds loaded), every source's run() called
@@ -176,6 +177,28 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   obs?.phase('done');
   return summary;
 }
+
+/**
+ * Lines per block for a source whose spec leaves its batch size unset (`ctx.batchLines`, API 1.11):
+ * `GATED_BATCH_LINES` when every node reading its lines heads a chain of worker copies that gate
+ * lines (chain.ts): such a chain makes records of a few lines of a block only, so a block's cost is
+ * mostly the runtime's own per block (its messages between threads, the chain's set-up), which
+ * larger blocks spread over more lines. Elsewhere the sources keep their default: a chain whose
+ * records leave it (a window on the main thread) holds a whole block's records at once.
+ */
+function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, pools: Map<string, WorkerPool>): void {
+  const readers = new Map<string, string[]>();
+  for (const name of spec.order)
+    for (const input of spec.nodes.get(name)!.inputs) if (input.port === 'out') readers.set(input.node, [...(readers.get(input.node) ?? []), name]);
+  for (const name of spec.order) {
+    if (spec.nodes.get(name)!.kind !== 'source') continue;
+    const r = readers.get(name) ?? [];
+    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && pools.get(n)?.gated === true)) state.batchLines.set(name, GATED_BATCH_LINES);
+  }
+}
+
+/** `suggestBatchLines`' block size: ≈ a 1 MiB read of proxy log lines in one block. */
+export const GATED_BATCH_LINES = 8000;
 
 function layoutOf(spec: CompiledSpec, workers: number, byKey: boolean): Layout {
   const segments = findSegments(spec, workers, { byKey });

@@ -30,6 +30,8 @@ export class RunState {
   private readonly failController = new AbortController();
   private firstFailure: RunError | undefined;
   readonly stats = new Map<string, NodeStats>();
+  /** What a source's `ctx.batchLines` reads (API 1.11), by source; set before the sources run. */
+  readonly batchLines = new Map<string, number>();
   /** The input queue of each node that runs in the main thread (a segment's head feeds its workers). */
   readonly queues = new Map<string, BoundedQueue<Envelope>>();
   /** node → port → the queues of its consumers outside the node's segment. */
@@ -241,6 +243,7 @@ export class RunState {
       stateDir: this.opts.stateDir,
       once: this.opts.once,
       shared,
+      ...(node.kind === 'source' ? { batchLines: () => this.batchLines.get(name) } : {}),
     });
   }
 }

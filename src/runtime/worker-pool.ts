@@ -159,6 +159,8 @@ class SegmentWorker {
   releases: string[] = [];
   /** Batches whose whole records the copy holds for the main thread (projection.ts), not released yet. */
   held = 0;
+  /** The copy's chain has a line gate (told when it is ready). */
+  gated = false;
   private failed: Error | undefined;
 
   get broken(): boolean {
@@ -190,6 +192,7 @@ class SegmentWorker {
         f?.resolve(decodeBatch(m.records));
         return;
       }
+      if (m.type === 'ready') this.gated = m.gated;
       const key = m.type === 'result' ? m.seq : m.type;
       const p = this.waiting.get(key);
       if (!p) return;
@@ -328,6 +331,11 @@ export class WorkerPool {
   }
 
   private readonly projection: Projection | undefined;
+
+  /** Whether the copies' chain has a line gate (chain.ts): known once `init` resolved. */
+  get gated(): boolean {
+    return this.workers[0]?.gated ?? false;
+  }
 
   /** Copies started so far (a by-origin segment starts the others when a source first needs them). */
   get started(): number {

@@ -75,7 +75,8 @@ export type ToWorker =
   | { type: 'finish' }
   | { type: 'close' };
 export type FromWorker =
-  | { type: 'ready'; stats: NodeDelta[] }
+  /** `gated`: the copy's chain has a line gate (chain.ts). */
+  | { type: 'ready'; stats: NodeDelta[]; gated: boolean }
   /** `settled`: the batch's source has settled in this copy (its states, as in `batch`); sent once per source. */
   /** `projected`: indexes into `outputs` of projections whose whole records this copy holds. */
   /** `free`: the memory of the batch's block of lines, read to its end and kept by nothing (block-pool.ts). */
@@ -124,7 +125,7 @@ async function main(): Promise<void> {
       ...(init.copies !== undefined ? { share: { index: init.index, count: init.copies } } : {}),
     });
     if (seg.byOrigin?.length) origins = new OriginStates(seg.byOrigin.map((n) => ({ name: n, inst: copy!.instances[seg.nodes.indexOf(n)]! })));
-    post({ type: 'ready', stats: take() });
+    post({ type: 'ready', stats: take(), gated: copy.driver.gated });
   };
 
   const projectors = new Map<string, string[]>();

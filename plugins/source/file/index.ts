@@ -8,11 +8,11 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { normalize } from 'node:path';
 import { definePlugin, makeInvalid, type LineBlock, type Rec, type SourceInstance, type SourceOutputs, type PluginContext } from '../../../src/api.js';
-import { Checkpoints, cutLines, lineSourceProperties } from '../../../src/internal.js';
+import { batchLinesOf, Checkpoints, cutLines, DEFAULT_BATCH_LINES, lineSourceProperties } from '../../../src/internal.js';
 
 interface FileSourceConfig {
   paths: string[];
-  batch_size: number;
+  batch_size?: number;
   max_line_bytes: number;
   checkpoint: boolean;
   gzip: 'auto' | boolean;
@@ -149,6 +149,8 @@ function sizeOf(file: string, gz: boolean): number {
 
 class FileSource implements SourceInstance {
   private readonly checkpoints: Checkpoints<FileCheckpoint>;
+  /** Lines per block: `batch_size`, else the runtime's suggestion (set in `run`). */
+  private batchLines = DEFAULT_BATCH_LINES;
 
   constructor(
     private readonly config: FileSourceConfig,
@@ -166,6 +168,9 @@ class FileSource implements SourceInstance {
     for (const s of stats) total += s.size;
     this.ctx.metrics.set('bytes_total', total);
     this.ctx.metrics.set('files', files.length);
+    // the runtime's suggestion is known now, not at create (API 1.11)
+    this.batchLines = batchLinesOf(this.config.batch_size, this.ctx.batchLines);
+    this.ctx.metrics.set('batch_lines', this.batchLines);
     for (let i = 0; i < files.length; i++) {
       if (this.ctx.signal.aborted) break;
       await this.readFile(files[i]!, stats[i]!.ino, stats[i]!.size, emit);
@@ -242,7 +247,7 @@ class FileSource implements SourceInstance {
         endOffset,
         {
           file,
-          batchSize: cfg.batch_size,
+          batchSize: this.batchLines,
           maxLineBytes: cfg.max_line_bytes,
           line: lineNo,
           emit: async (b, end, line) => {

@@ -28,7 +28,9 @@ import {
   parseKeyIndex,
   type KeyIndex,
   connectionSchemaProperties,
+  batchLinesOf,
   cutLines,
+  DEFAULT_BATCH_LINES,
   isGlobSegment,
   isHiddenName,
   lineFilterOf,
@@ -44,7 +46,7 @@ import {
 
 interface HdfsSourceConfig extends HdfsConnectionConfig {
   paths: string[];
-  batch_size: number;
+  batch_size?: number;
   max_line_bytes: number;
   checkpoint: boolean;
   gzip: 'auto' | boolean;
@@ -200,6 +202,8 @@ class HdfsSource implements SourceInstance {
   private readonly checkpoints: Checkpoints<FileCheckpoint>;
   private filterOffer: LineFilterOffer | undefined;
   private lastWhy: string | undefined;
+  /** Lines per block: `batch_size`, else the runtime's suggestion (set in `run`). */
+  private batchLines = DEFAULT_BATCH_LINES;
 
   constructor(
     private readonly config: HdfsSourceConfig,
@@ -246,6 +250,9 @@ class HdfsSource implements SourceInstance {
       for (const f of files) total += f.status.length;
       this.ctx.metrics.set('bytes_total', total);
       this.ctx.metrics.set('files', files.length);
+      // the runtime's suggestion is known now, not at create (API 1.11)
+      this.batchLines = batchLinesOf(this.config.batch_size, this.ctx.batchLines);
+      this.ctx.metrics.set('batch_lines', this.batchLines);
       for (const f of files) {
         if (this.ctx.signal.aborted) break;
         await this.readFile(f, emit);
@@ -403,7 +410,7 @@ class HdfsSource implements SourceInstance {
     const lines = async (data: Buffer, start: number): Promise<boolean> => {
       const last = await cutLines(data, start + data.length, {
         file,
-        batchSize: cfg.batch_size,
+        batchSize: this.batchLines,
         maxLineBytes: max,
         line: lineNo,
         emit: async (block, end, line) => {
@@ -657,7 +664,7 @@ class HdfsSource implements SourceInstance {
           throw new Error(`hdfs: ${path}: block ${r.blocks[k]} of its key index does not end a line; delete ${keyIndexPath(path)} to read the file whole`);
         const last = await cutLines(data, data.length, {
           file: io.file,
-          batchSize: cfg.batch_size,
+          batchSize: this.batchLines,
           maxLineBytes: cfg.max_line_bytes,
           line: blk.firstLine - 1,
           emit: async (block) => {
