@@ -28,7 +28,9 @@ export class MainCopy {
     private readonly copy: Copy,
     private readonly encoders: Encoders | undefined,
     private readonly observed: boolean,
-  ) {}
+  ) {
+    this.created = copy.take();
+  }
 
   /** Create the copy's instances over `shared` (the prepared values of the segment's nodes) and the encoders of `encoded`. */
   static async create(spec: CompiledSpec, seg: Segment, shared: Record<string, unknown>, encoded: readonly EncodedRoute[], o: CopyOptions): Promise<MainCopy> {
@@ -50,9 +52,15 @@ export class MainCopy {
     return new MainCopy(seg, copy, encoders, o.observed);
   }
 
-  /** Statistics of the copy's creation (create-time metrics), once. */
-  take(): ReturnType<Copy['take']> {
-    return this.copy.take();
+  /**
+   * Statistics of the copy's creation (create-time metrics): the run's when the main thread is the
+   * only copy; a worker's count them otherwise, and these are dropped.
+   */
+  readonly created: ReturnType<Copy['take']>;
+
+  /** Whether the copy's chain has a line gate (chain.ts). */
+  get gated(): boolean {
+    return this.copy.driver.gated;
   }
 
   /** A new prepared value for one of the segment's nodes: applied before the copy's next batch. */

@@ -62,19 +62,21 @@ interface Layout {
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   lineBlocks.reset(blockPoolLimit()); // SLUICE_BLOCK_POOL, read per run
-  const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy, byKey: opts.byKey });
+  const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy, byKey: opts.byKey, observed: opts.observer !== undefined });
   const workers = choice.count;
-  /** Worker threads per segment: one copy fewer when the main thread is one of them. */
+  /** Worker threads per segment: one copy fewer when the main thread is one of them (none: it is the only copy). */
   const threads = choice.mainCopy ? workers - 1 : workers;
-  const layout = layoutOf(spec, workers, !!choice.byKey);
+  const layout = layoutOf(spec, choice.mainCopy ? Math.max(workers, 2) : workers, !!choice.byKey);
   if (layout.segments.length || spec.settings.workers !== 1 || opts.workers !== undefined) {
     opts.logger.info(
       { workers: layout.segments.length ? workers : 1, mainCopy: !!choice.mainCopy, why: choice.reason, segments: layout.segments.map(segmentLabel) },
       !layout.segments.length
         ? 'one thread (no worker threads)'
-        : choice.mainCopy
-          ? `${threads} worker thread${threads === 1 ? '' : 's'} and the main thread per parallel chain`
-          : `${workers} worker threads per parallel chain`,
+        : threads === 0
+          ? 'one thread: the main thread runs the chain as one copy'
+          : choice.mainCopy
+            ? `${threads} worker thread${threads === 1 ? '' : 's'} and the main thread per parallel chain`
+            : `${workers} worker threads per parallel chain`,
     );
   }
   const obs = opts.observer;
@@ -105,7 +107,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
   // Worker threads start now: they load their plugin modules while the prepares run here.
   const pools = new Map<string, WorkerPool>();
-  for (const seg of layout.segments) {
+  for (const seg of threads === 0 ? [] : layout.segments) {
     // Outputs read only by main-thread nodes that declare what they read cross as projections (API 1.5).
     const projected = projectedRoutes(spec, seg, layout.segments, (sink) => encodes(spec, sink), obs && ((n, p) => obs.wants(n, p)));
     const o = {
@@ -145,7 +147,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
     throw e;
   }
 
-  suggestBatchLines(state, spec, layout, pools);
+  suggestBatchLines(state, spec, layout, pools, created.mains);
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(state.stats), 500) : undefined;
   const runners = startRunners(state, layout, pools, created, opts, workers);
   obs?.phase('running'); // every instance created (feeds loaded), every source's run() called
@@ -186,14 +188,15 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
  * larger blocks spread over more lines. Elsewhere the sources keep their default: a chain whose
  * records leave it (a window on the main thread) holds a whole block's records at once.
  */
-function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, pools: Map<string, WorkerPool>): void {
+function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, pools: Map<string, WorkerPool>, mains: Map<string, MainCopy>): void {
   const readers = new Map<string, string[]>();
   for (const name of spec.order)
     for (const input of spec.nodes.get(name)!.inputs) if (input.port === 'out') readers.set(input.node, [...(readers.get(input.node) ?? []), name]);
   for (const name of spec.order) {
     if (spec.nodes.get(name)!.kind !== 'source') continue;
     const r = readers.get(name) ?? [];
-    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && pools.get(n)?.gated === true)) state.batchLines.set(name, GATED_BATCH_LINES);
+    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && (pools.get(n) ?? mains.get(n))?.gated === true))
+      state.batchLines.set(name, GATED_BATCH_LINES);
   }
 }
 
@@ -248,20 +251,22 @@ async function createInstances(
       const node = spec.nodes.get(name)!;
       const seg = layout.segmentOfHead.get(name);
       if (seg) {
-        const pool = pools.get(name)!;
+        const pool = pools.get(name);
         const sent = prepared.valuesOf(seg.nodes);
-        state.applyDeltas(await pool.init(sent));
+        if (pool) state.applyDeltas(await pool.init(sent));
         // The main thread's copy, over the prepared values themselves (not clones).
         const main = mainCopy && (await mainCopy(seg, sent));
         if (main) mains.set(name, main);
+        // the only copy: its create-time statistics are the run's (a worker's otherwise)
+        if (main && !pool) state.applyDeltas(main.created);
         for (const n of Object.keys(sent)) {
           prepared.subscribe(n, (v) => {
-            pool.publish(n, v);
+            pool?.publish(n, v);
             main?.offer(n, v);
           });
           // Published while the workers were starting: they were given the older value.
           if (prepared.value(n) !== sent[n]) {
-            pool.publish(n, prepared.value(n));
+            pool?.publish(n, prepared.value(n));
             main?.offer(n, prepared.value(n));
           }
         }
@@ -297,7 +302,7 @@ async function createInstances(
   return { instances, holders, encoders, mains };
 }
 
-/** The main thread's copy of a segment; its create-time statistics are dropped (the first worker's count, once). */
+/** The main thread's copy of a segment (its create-time statistics in `created`: see createInstances). */
 async function createMainCopy(
   state: RunState,
   seg: Segment,
@@ -313,7 +318,6 @@ async function createMainCopy(
     logger: logger.child ? logger.child({ worker: 'main' }) : logger,
     signal: state.signal,
   });
-  main.take();
   return main;
 }
 
@@ -351,7 +355,7 @@ function startRunners(state: RunState, layout: Layout, pools: Map<string, Worker
     if (layout.insideSegment.has(name)) continue;
     const seg = layout.segmentOfHead.get(name);
     if (seg) {
-      tasks.push(runSegment(state, seg, pools.get(name)!, workers, created.mains.get(name)));
+      tasks.push(runSegment(state, seg, pools.get(name), workers, created.mains.get(name)));
       continue;
     }
     const inst = created.instances.get(name)!;

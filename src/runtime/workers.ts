@@ -84,7 +84,10 @@ export interface WorkerChoice {
    * thread, but for the main thread's copy when `mainCopy`.
    */
   count: number;
-  /** One of the `count` copies is the main thread (`count − 1` worker threads). */
+  /**
+   * One of the `count` copies is the main thread (`count − 1` worker threads); with `count` 1, the
+   * main thread runs the one chain as one copy, no worker thread (`oneThread`).
+   */
   mainCopy?: boolean;
   /** `'by-key'` nodes join parallel chains (see above; segments.ts `FindOptions`). */
   byKey?: boolean;
@@ -99,6 +102,8 @@ export interface ChooseOptions {
   mainCopy?: boolean;
   /** Let `'by-key'` nodes join chains (true: also with a pinned count; false: never); default: `auto` with file input. */
   byKey?: boolean;
+  /** The run is observed (metrics, status page): one thread then keeps each node on its own (`oneThread`). */
+  observed?: boolean;
   /** For tests: the threshold and the core count. */
   minBytes?: number;
   cores?: number;
@@ -108,6 +113,7 @@ const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 
 
 export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
   const { finiteInput, ...choice } = await chooseCount(spec, o);
+  if (choice.count === 1) return oneThread(spec, choice, o);
   const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy(finiteInput === true));
   if (!wanted || choice.count < 2) return choice;
   const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count, { byKey: choice.byKey }));
@@ -121,14 +127,60 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
 }
 
 /**
- * Why the main thread may not run copies of the run's parallel chains (undefined: it may): it must
- * be the only chain, its copies must take any batch, and no processor may run on the main thread.
+ * One thread: where the run's input is finite (files) and its one parallel-safe chain is all the main
+ * thread would run beside the sources and sinks (`mainCopyUnsafe`), the main thread runs that chain as
+ * one copy (main-copy.ts, no worker thread) instead of each node on its own: the chain's steps then
+ * meet in one driver, and a chain that gates lines (chain.ts, line-gate.ts) skips the lines no one
+ * would see before their records are made, as worker copies do. Not for a stream: a copy is not
+ * ticked (a main-thread processor is), and a stream's quiet spells are told by ticks. Not for an
+ * observed run: the status page samples records between the nodes, which a copy keeps to itself.
+ * `SLUICE_MAIN_COPY=0` or `RunOptions.mainCopy` false keep each node on its own.
  */
-export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[]): string | undefined {
+async function oneThread(spec: CompiledSpec, choice: WorkerChoice & { finiteInput?: boolean }, o: ChooseOptions): Promise<WorkerChoice> {
+  const { finiteInput: _, ...one } = choice;
+  if (o.mainCopy === false || o.observed || process.env.SLUICE_MAIN_COPY === '0' || !(await allSourcesFinite(spec))) return one;
+  if (mainCopyUnsafe(spec, findSegments(spec, 2), true) !== undefined) return one;
+  return { ...one, mainCopy: true, reason: `${one.reason}; the main thread runs the chain as one copy` };
+}
+
+/** Whether every source tells its size (files: no stream, nothing of unknown size). */
+async function allSourcesFinite(spec: CompiledSpec): Promise<boolean> {
+  const { streams, unknown } = await inputSizes(spec);
+  return streams.length === 0 && unknown.length === 0;
+}
+
+/** The sources' input: bytes of those that tell their size, the names of streams and of those that cannot tell. */
+async function inputSizes(spec: CompiledSpec): Promise<{ total: number; streams: string[]; unknown: string[] }> {
+  let total = 0;
+  const streams: string[] = [];
+  const unknown: string[] = [];
+  for (const name of spec.order) {
+    const node = spec.nodes.get(name)!;
+    const def = node.plugin.def;
+    if (def.kind !== 'source') continue;
+    let bytes: number | undefined;
+    try {
+      bytes = typeof def.inputBytes === 'function' ? await def.inputBytes(node.config) : undefined;
+    } catch {
+      bytes = undefined; // the run itself will report what is wrong with the source
+    }
+    if (bytes === undefined || Number.isNaN(bytes)) unknown.push(name);
+    else if (bytes === Number.POSITIVE_INFINITY) streams.push(name);
+    else total += bytes;
+  }
+  return { total, streams, unknown };
+}
+
+/**
+ * Why the main thread may not run copies of the run's parallel chains (undefined: it may): it must
+ * be the only chain, its copies must take any batch (unless the main thread's is the `only` copy:
+ * then it sees every source's batches), and no processor may run on the main thread.
+ */
+export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[], only = false): string | undefined {
   if (segments.length !== 1) return segments.length ? 'more than one parallel chain' : 'no parallel chain';
   const seg = segments[0]!;
   if (seg.mode === 'by-key') return `'${seg.nodes[0]}' heads a by-key chain (every copy runs every batch)`;
-  if (seg.mode !== 'any') return `'${seg.nodes[0]}' keeps state per source`;
+  if (seg.mode !== 'any' && !only) return `'${seg.nodes[0]}' keeps state per source`;
   const inside = new Set(seg.nodes);
   for (const name of spec.order) {
     const kind = spec.nodes.get(name)!.kind;
@@ -150,23 +202,7 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
   const cores = o.cores ?? availableParallelism();
   if (cores < 2) return { count: 1, reason: 'auto: one CPU core' };
   const minBytes = o.minBytes ?? AUTO_MIN_BYTES;
-  let total = 0;
-  const streams: string[] = [];
-  const unknown: string[] = [];
-  for (const name of spec.order) {
-    const node = spec.nodes.get(name)!;
-    const def = node.plugin.def;
-    if (def.kind !== 'source') continue;
-    let bytes: number | undefined;
-    try {
-      bytes = typeof def.inputBytes === 'function' ? await def.inputBytes(node.config) : undefined;
-    } catch {
-      bytes = undefined; // the run itself will report what is wrong with the source
-    }
-    if (bytes === undefined || Number.isNaN(bytes)) unknown.push(name);
-    else if (bytes === Number.POSITIVE_INFINITY) streams.push(name);
-    else total += bytes;
-  }
+  const { total, streams, unknown } = await inputSizes(spec);
   const finite = streams.length === 0 && unknown.length === 0;
   const byKey = o.byKey ?? (finite && process.env.SLUICE_BY_KEY === '1');
   const segments = findSegments(spec, cores, { byKey });

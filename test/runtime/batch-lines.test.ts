@@ -61,6 +61,14 @@ describe('lines per block when the spec leaves batch_size unset', () => {
     expect(batchLinesOf(undefined, undefined)).toBe(DEFAULT_BATCH_LINES);
   });
 
+  it('is larger on one thread too, where the main thread runs the gated chain as its one copy', async () => {
+    const { dir, file } = setup();
+    const one = await runTestSpec(file, join(dir, 'one'), { workers: 1 });
+    expect(one.workers).toMatchObject({ count: 1, mainCopy: true });
+    expect(nodeOf(one, 'logs').metrics.batch_lines).toBe(GATED_BATCH_LINES);
+    expect(nodeOf(one, 'parse').metrics.gated).toBeGreaterThan(10_000);
+  });
+
   it('is larger where the worker copies gate lines, and the run is the same', async () => {
     const { dir, file } = setup();
     const big = await runTestSpec(file, join(dir, 'big'), { workers: 2 });
@@ -78,14 +86,14 @@ describe('lines per block when the spec leaves batch_size unset', () => {
   });
 
   it("keeps the source's default where no chain gates its lines", async () => {
-    const cases: Array<[string, { dir: string; file: string }, number]> = [
-      // one thread: no worker copies
-      ['one thread', setup(), 1],
+    const cases: Array<[string, { dir: string; file: string }, number, boolean?]> = [
+      // one thread, each node on its own: no copy of the chain
+      ['one thread, nodes on their own', setup(), 1, false],
       // the parsed records are read by a sink too: no gate
       ['parsed records read', setup('', '  parsed: { sink: file, from: parse, with: { path: "${OUT}/parsed.jsonl" } }\n'), 2],
     ];
-    for (const [what, { dir, file }, workers] of cases) {
-      const sum = await runTestSpec(file, join(dir, 'out'), { workers });
+    for (const [what, { dir, file }, workers, mainCopy] of cases) {
+      const sum = await runTestSpec(file, join(dir, 'out'), { workers, ...(mainCopy === false ? { mainCopy } : {}) });
       expect(nodeOf(sum, 'logs').metrics.batch_lines, what).toBe(DEFAULT_BATCH_LINES);
       expect(nodeOf(sum, 'parse').metrics.gated, what).toBeUndefined();
     }

@@ -62,10 +62,22 @@ describe('the main thread as one of the copies', () => {
   it('same alerts and rejects, in order, as one thread; batches counted in both threads', async () => {
     const n = 6000;
     const { dir, file } = setup(n);
-    const one = await run(file, join(dir, 'one'), { workers: 1 });
+    // one thread, each node on its own (no copy of the chain): the reference
+    const one = await run(file, join(dir, 'one'), { workers: 1, mainCopy: false });
     const hybrid = await run(file, join(dir, 'hyb'), { workers: 2, mainCopy: true });
+    // one thread whose only copy of the chain the main thread is (workers.ts `oneThread`)
+    const only = await run(file, join(dir, 'only'), { workers: 1 });
     expect(hybrid.workers).toMatchObject({ count: 2, mainCopy: true });
-    expect(one.workers).toMatchObject({ count: 1 });
+    expect(one.workers).toEqual({ count: 1, reason: '--workers 1' });
+    expect(only.workers).toMatchObject({ count: 1, mainCopy: true });
+    expect(renderSummary(only)).toContain('one thread: --workers 1; the main thread runs the chain as one copy');
+    expect(read(join(dir, 'only', 'alerts.jsonl'))).toBe(read(join(dir, 'one', 'alerts.jsonl')));
+    expect(rejects(join(dir, 'only', 'rejects.jsonl'))).toEqual(rejects(join(dir, 'one', 'rejects.jsonl')));
+    for (const name of ['logs', 'pass', 'parse', 'sweep', 'alerts', 'rejects']) {
+      const a = only.nodes.find((x) => x.node === name)!;
+      const b = one.nodes.find((x) => x.node === name)!;
+      expect([a.in, a.out, a.metrics], name).toEqual([b.in, b.out, b.metrics]);
+    }
     expect(renderSummary(hybrid)).toContain('1 worker thread and the main thread per parallel chain: --workers 2; the main thread is one of the 2 copies');
     const alerts = read(join(dir, 'one', 'alerts.jsonl'));
     expect(alerts.split('\n').filter(Boolean).length).toBeGreaterThan(1000);
@@ -88,7 +100,7 @@ describe('the main thread as one of the copies', () => {
   it('what the main-thread copy holds is flushed at the end, as a worker copy’s is', async () => {
     const n = 3000;
     const { dir, file } = setup(n, '{ worker_ms: 15, hold: true }');
-    await run(file, join(dir, 'one'), { workers: 1 });
+    await run(file, join(dir, 'one'), { workers: 1, mainCopy: false });
     const hybrid = await run(file, join(dir, 'hyb'), { workers: 2, mainCopy: true });
     const m = hybrid.nodes.find((x) => x.node === 'pass')!.metrics;
     expect(m.main_thread_held).toBeGreaterThan(0);
@@ -143,9 +155,9 @@ describe('the main thread as one of the copies', () => {
     // asked for (RunOptions.mainCopy)
     expect(await chooseWorkers(spec!, { cores: 2, override: 2, mainCopy: true })).toMatchObject({ count: 2, mainCopy: true });
     expect((await chooseWorkers(spec!, { cores: 2, minBytes: 1, mainCopy: false })).mainCopy).toBeUndefined();
-    // small input: one thread, no copies at all
-    expect(await chooseWorkers(spec!, { cores: 2 })).toMatchObject({ count: 1 });
-    expect((await chooseWorkers(spec!, { cores: 2 })).mainCopy).toBeUndefined();
+    // small input: one thread, whose one copy of the chain the main thread is
+    expect(await chooseWorkers(spec!, { cores: 2 })).toMatchObject({ count: 1, mainCopy: true });
+    expect((await chooseWorkers(spec!, { cores: 2, mainCopy: false })).mainCopy).toBeUndefined();
     // a processor on the main thread (a window): the main thread is not idle, today's copies
     const windowed = setup(
       10,

@@ -50,10 +50,20 @@ describe('worker threads: settings.workers, --workers, the auto rule', () => {
     expect(auto.settings.workers).toBe('auto');
     expect(await chooseWorkers(auto, { cores: 2 })).toMatchObject({ count: 1 });
     expect(await chooseWorkers(auto, { cores: 2, minBytes: 1 })).toMatchObject({ count: 2 });
-    expect(await chooseWorkers(auto, { cores: 1, minBytes: 1 })).toMatchObject({ count: 1, reason: 'auto: one CPU core' });
+    expect(await chooseWorkers(auto, { cores: 1, minBytes: 1 })).toMatchObject({
+      count: 1,
+      reason: 'auto: one CPU core; the main thread runs the chain as one copy',
+    });
     expect(await chooseWorkers(auto, { cores: 2, override: 3 })).toEqual({ count: 3, reason: '--workers 3' });
     const pinned = await compile(dir, 'settings: { workers: 1 }');
-    expect(await chooseWorkers(pinned, { cores: 2, minBytes: 1 })).toEqual({ count: 1, reason: 'settings.workers: 1' });
+    expect(await chooseWorkers(pinned, { cores: 2, minBytes: 1 })).toEqual({
+      count: 1,
+      mainCopy: true,
+      reason: 'settings.workers: 1; the main thread runs the chain as one copy',
+    });
+    // each node on its own: asked (RunOptions.mainCopy), or the run is observed
+    expect(await chooseWorkers(pinned, { cores: 2, mainCopy: false })).toEqual({ count: 1, reason: 'settings.workers: 1' });
+    expect(await chooseWorkers(pinned, { cores: 2, observed: true })).toEqual({ count: 1, reason: 'settings.workers: 1' });
     expect(await chooseWorkers(pinned, { cores: 2, override: 2 })).toEqual({ count: 2, reason: '--workers 2' });
     const two = await compile(dir, 'settings: { workers: 2 }');
     expect(await chooseWorkers(two, { cores: 8 })).toEqual({ count: 2, reason: 'settings.workers: 2' });
@@ -79,10 +89,13 @@ describe('worker threads: settings.workers, --workers, the auto rule', () => {
     const passing = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`, '', 'stdout, from: [parse, src.invalid, parse.invalid]');
     expect(await chooseWorkers(passing, { cores: 2, minBytes: 0 })).toEqual({
       count: 1,
-      reason: "auto: every record of 'parse' leaves its parallel chain; moving them back from worker threads costs more than the threads save",
+      mainCopy: true,
+      reason:
+        "auto: every record of 'parse' leaves its parallel chain; moving them back from worker threads costs more than the threads save; the main thread runs the chain as one copy",
     });
     const stream = await compile(dir, '', 'kafka', '{ brokers: ["127.0.0.1:1"], topics: [t], group_id: g }', '', 'stdout, from: [parse, src.invalid]');
-    expect(await chooseWorkers(stream, { cores: 2 })).toMatchObject({ count: 1, reason: expect.stringContaining("'parse' leaves") });
+    // a stream: each node on its own (a copy is not ticked)
+    expect(await chooseWorkers(stream, { cores: 2 })).toEqual({ count: 1, reason: expect.stringContaining("'parse' leaves") });
     // read only by sinks that encode in the workers (the file sink): bytes cross, not records; the size rule decides
     const encoded = await compile(dir, '', 'file', `{ paths: ["${dir}/a.log"] }`, 'parse, src.invalid, parse.invalid');
     expect(await chooseWorkers(encoded, { cores: 2, minBytes: 0 })).toMatchObject({ count: 2 });

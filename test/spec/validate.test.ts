@@ -118,8 +118,10 @@ nodes:
 `);
     expect(issues).toEqual([]);
     expect(spec!.order).toEqual(['src', 'split', 'out']);
-    const cfg = spec!.nodes.get('src')!.config as { batch_size: number };
-    expect(cfg.batch_size).toBe(2000);
+    const cfg = spec!.nodes.get('src')!.config as { batch_size?: number; max_line_bytes: number };
+    expect(cfg.max_line_bytes).toBe(1048576);
+    // no default in the schema: unset, the source asks the runtime (API 1.11, ctx.batchLines)
+    expect(cfg.batch_size).toBeUndefined();
     expect(Object.isFrozen(cfg)).toBe(true);
     expect(spec!.nodes.get('split')!.ports).toEqual(['a', 'unmatched']);
   });

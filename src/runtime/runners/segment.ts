@@ -5,7 +5,8 @@
  * finish and their held records are dispatched too.
  *
  * With a main-thread copy (main-copy.ts), a batch that no worker has room for runs here, now, and
- * its result joins the same window: outputs, acks and order are as if a worker had run it.
+ * its result joins the same window: outputs, acks and order are as if a worker had run it. Without
+ * a pool (one thread: workers.ts `oneThread`), the main copy runs every batch.
  */
 import type { Ack, Envelope } from '../acks.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -22,14 +23,18 @@ const WINDOW_PER_COPY = 4;
 
 export { segmentLabel };
 
-export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool, copies: number, main?: MainCopy): Promise<void> {
+export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool | undefined, copies: number, main?: MainCopy): Promise<void> {
   const queue = state.queues.get(seg.nodes[0]!)!;
-  const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(copies * WINDOW_PER_COPY);
   const deliver = async (r: SegmentResult, ack: Ack | null): Promise<void> => {
     state.applyDeltas(r.stats);
     for (const [node, port, records] of r.outputs) await state.dispatchPort(node, port, records, ack, false);
     if (r.encoded) for (const [node, port, sink, batch] of r.encoded) await state.dispatchEncoded(node, port, sink, batch, ack);
   };
+  if (pool === undefined) {
+    if (main === undefined) throw new Error(`segment ${segmentLabel(seg)} has no copy to run it`);
+    return runOnMain(state, seg, main, deliver);
+  }
+  const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(copies * WINDOW_PER_COPY);
   const feeder = (async () => {
     try {
       for (;;) {
@@ -74,6 +79,29 @@ export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool
     }
   } catch (err) {
     state.fail(err, 'SLUICE_E_WORKER', segmentLabel(seg));
+  } finally {
+    for (const n of seg.nodes) state.endOutputs(n);
+  }
+}
+
+/**
+ * The main thread as the segment's only copy (one thread: workers.ts `oneThread`): each batch runs
+ * and its result is delivered before the next is taken, as a main-thread processor's would be, so
+ * no more batches are in flight than between processors.
+ */
+async function runOnMain(state: RunState, seg: Segment, main: MainCopy, deliver: (r: SegmentResult, ack: Ack | null) => Promise<void>): Promise<void> {
+  const queue = state.queues.get(seg.nodes[0]!)!;
+  try {
+    for (;;) {
+      const batch = await queue.pull(1);
+      if (batch === null || state.failed) break;
+      const env = batch[0]!;
+      await deliver(await main.run(env.records), env.ack);
+      env.ack?.release();
+    }
+    if (!state.failed) await deliver(await main.finish(), null);
+  } catch (err) {
+    state.fail(err, 'SLUICE_E_RUNTIME', segmentLabel(seg));
   } finally {
     for (const n of seg.nodes) state.endOutputs(n);
   }
