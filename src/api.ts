@@ -98,8 +98,9 @@ export interface PluginContext {
   /**
    * A source's batch size when its spec leaves it unset (API 1.11): the lines per block the runtime
    * would have a line source cut. Larger where every node that reads the source heads a chain of
-   * worker copies that skip most lines unparsed (a line gate: fewer, larger blocks cross between
-   * threads); undefined: the source's own default. Known when `run` is called (read it there, not in
+   * copies (worker threads, or the main thread's one copy) that skip most lines unparsed (a line
+   * gate: fewer, larger blocks, each costing the runtime its own work once); undefined: the source's
+   * own default. Known when `run` is called (read it there, not in
    * `create`); undefined for nodes that are not sources.
    */
   readonly batchLines?: number;

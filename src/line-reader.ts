@@ -28,7 +28,7 @@ export const lineSourceProperties = {
     minimum: 1,
     maximum: 100000,
     description:
-      'Lines per batch. Unset: 2000, or 8000 when every node reading the lines heads a chain of worker copies that skip most lines unparsed (an IOC sweep over parsed proxy logs).',
+      'Lines per batch. Unset: 2000, or 8000 when every node reading the lines heads a chain of copies that skip most lines unparsed (an IOC sweep over parsed proxy logs).',
   },
   max_line_bytes: { type: 'integer', minimum: 16, default: 1048576, description: 'Lines longer than this go to `invalid` (LINE_TOO_LONG).' },
   checkpoint: { type: 'boolean', default: false, description: 'Save delivered offsets in the state directory and resume from them on the next run.' },

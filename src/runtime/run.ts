@@ -182,10 +182,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
 /**
  * Lines per block for a source whose spec leaves its batch size unset (`ctx.batchLines`, API 1.11):
- * `GATED_BATCH_LINES` when every node reading its lines heads a chain of worker copies that gate
- * lines (chain.ts): such a chain makes records of a few lines of a block only, so a block's cost is
- * mostly the runtime's own per block (its messages between threads, the chain's set-up), which
- * larger blocks spread over more lines. Elsewhere the sources keep their default: a chain whose
+ * `GATED_BATCH_LINES` when every node reading its lines heads a chain whose copies (worker threads, or
+ * the main thread's one copy) gate lines (chain.ts): such a chain makes records of a few lines of a
+ * block only, so a block's cost is mostly the runtime's own per block (its messages between threads,
+ * the chain's set-up), which larger blocks spread over more lines. Elsewhere the sources keep their default: a chain whose
  * records leave it (a window on the main thread) holds a whole block's records at once.
  */
 function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, pools: Map<string, WorkerPool>, mains: Map<string, MainCopy>): void {
