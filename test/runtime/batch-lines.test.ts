@@ -13,44 +13,30 @@ import { GATED_BATCH_LINES } from '../../src/runtime/run.js';
 import { tempDir } from '../helpers/tmp.js';
 import { nodeOf, runTestSpec } from '../helpers/run-spec.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
+import { squidLog } from '../helpers/squid-log.js';
+import { writeSweepSpec } from '../helpers/sweep-spec.js';
 
-/** `n` squid lines, every 97th broken; one host in four is in the feed. */
-function squidLog(n: number): string {
-  const hosts = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'files.example.com'];
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    if (i % 97 === 3) lines.push(`broken line ${i}`);
-    else
-      lines.push(
-        `${1715680800 + i}.000 ${i % 300} 10.0.${i % 5}.${i % 11} TCP_MISS/200 ${i * 7} GET http://${hosts[i % 4]}/p${i % 13} - HIER_DIRECT/192.0.2.1 text/html`,
-      );
-  }
-  return `${lines.join('\n')}\n`;
-}
+/** One host in four is in the feed. */
+const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', 'files.example.com'];
 
 /**
- * A sweep spec over a 20,000-line log; `batch` a `batch_size` entry, `extra` more nodes; in `into`
- * (its log and feed already there) or a new directory.
+ * A sweep spec over a 20,000-line log (`format: auto`); `batchSize` its source's `batch_size`, `extra`
+ * more nodes; in `into` (its log and feed already there) or a new directory.
  */
-function setup(batch = '', extra = '', into?: string): { dir: string; file: string } {
+function setup(batchSize?: number, extra = '', into?: string): { dir: string; file: string } {
   const dir = into ?? tempDir('batch-lines-');
   if (!into) {
-    writeFileSync(join(dir, 'a.log'), squidLog(20_000));
+    writeFileSync(join(dir, 'a.log'), squidLog(20_000, HOSTS, 97));
     writeFileSync(join(dir, 'bad.txt'), 'bad.example.net\n');
   }
-  const file = join(dir, into ? 'pinned.yaml' : 'spec.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-name: batch-lines
-nodes:
-  logs: { source: file, with: { paths: ["${dir}/a.log"]${batch} } }
-  parse: { transform: proxy-log, from: logs, with: { format: auto } }
-  sweep: { analyse: ioc-sweep, from: parse, with: { feeds: [{ name: bad, path: "${dir}/bad.txt", format: list }] } }
-  alerts: { sink: file, from: sweep.alerts, with: { path: "\${OUT}/alerts.jsonl" } }
-  rejects: { sink: file, from: [logs.invalid, parse.invalid], with: { path: "\${OUT}/rejects.jsonl" } }
-${extra}`,
-  );
+  const file = writeSweepSpec(dir, {
+    name: 'batch-lines',
+    logs: [join(dir, 'a.log')],
+    format: 'auto',
+    extra,
+    ...(batchSize !== undefined ? { batchSize } : {}),
+    ...(into ? { fileName: 'pinned.yaml' } : {}),
+  });
   return { dir, file };
 }
 
@@ -75,7 +61,7 @@ describe('lines per block when the spec leaves batch_size unset', () => {
     expect(nodeOf(big, 'logs').metrics.batch_lines).toBe(GATED_BATCH_LINES);
     expect(nodeOf(big, 'parse').metrics.gated).toBeGreaterThan(10_000);
     // the same spec with the old default written out: same alerts, rejects and counts
-    const pinned = setup(`, batch_size: ${DEFAULT_BATCH_LINES}`, '', dir);
+    const pinned = setup(DEFAULT_BATCH_LINES, '', dir);
     const small = await runTestSpec(pinned.file, join(dir, 'small'), { workers: 2 });
     expect(nodeOf(small, 'logs').metrics.batch_lines).toBe(DEFAULT_BATCH_LINES);
     const alerts = readFileSync(join(dir, 'small', 'alerts.jsonl'), 'utf8');
@@ -90,7 +76,7 @@ describe('lines per block when the spec leaves batch_size unset', () => {
       // one thread, each node on its own: no copy of the chain
       ['one thread, nodes on their own', setup(), 1, false],
       // the parsed records are read by a sink too: no gate
-      ['parsed records read', setup('', '  parsed: { sink: file, from: parse, with: { path: "${OUT}/parsed.jsonl" } }\n'), 2],
+      ['parsed records read', setup(undefined, '  parsed: { sink: file, from: parse, with: { path: "${OUT}/parsed.jsonl" } }\n'), 2],
     ];
     for (const [what, { dir, file }, workers, mainCopy] of cases) {
       const sum = await runTestSpec(file, join(dir, 'out'), { workers, ...(mainCopy === false ? { mainCopy } : {}) });

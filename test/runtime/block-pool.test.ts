@@ -19,8 +19,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { nodeOf, runTestSpec } from '../helpers/run-spec.js';
 import { squidLog } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
+import { writeSweepSpec } from '../helpers/sweep-spec.js';
 
-const PASS = resolve(import.meta.dirname, '../fixtures/plugins/thread-pass.mjs');
 const TALLY = resolve(import.meta.dirname, '../fixtures/plugins/key-tally.mjs');
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', '198.51.100.7', 'evil.example.io', 'files.example.com'];
 
@@ -209,30 +209,12 @@ function setup(pass: string, tally = false): { dir: string; file: string } {
   writeFileSync(join(dir, 'a.log'), squidLog(6000, HOSTS, 97));
   writeFileSync(join(dir, 'b.log'), squidLog(2500, HOSTS, 89));
   writeFileSync(join(dir, 'bad.txt'), 'bad.example.net\n198.51.100.7\nevil.example.io\n');
-  const file = join(dir, 'spec.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-name: block-pool
-plugins: [${JSON.stringify(PASS)}, ${JSON.stringify(TALLY)}]
-nodes:
-  logs: { source: file, with: { paths: ["${dir}/a.log", "${dir}/b.log"], batch_size: 300 } }
-  pass: { transform: thread-pass, from: logs, with: ${pass} }
-  parse: { transform: proxy-log, from: pass, with: { format: squid } }
-  sweep:
-    analyse: ioc-sweep
-    from: parse
-    with: { feeds: [{ name: bad, path: "${dir}/bad.txt", format: list }] }
-  alerts: { sink: file, from: sweep.alerts, with: { path: "\${OUT}/alerts.jsonl" } }
-  rejects: { sink: file, from: [logs.invalid, parse.invalid], with: { path: "\${OUT}/rejects.jsonl" } }
-${
-  tally
+  const extra = tally
     ? `  tally: { analyse: key-tally, from: parse, with: { key: url.full } }
   tallies: { sink: file, from: tally.tallies, with: { path: "\${OUT}/tallies.jsonl" } }
 `
-    : ''
-}`,
-  );
+    : '';
+  const file = writeSweepSpec(dir, { name: 'block-pool', logs: [join(dir, 'a.log'), join(dir, 'b.log')], batchSize: 300, pass, plugins: [TALLY], extra });
   return { dir, file };
 }
 

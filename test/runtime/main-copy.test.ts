@@ -10,7 +10,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
 import { chooseWorkers } from '../../src/runtime/workers.js';
@@ -20,8 +20,8 @@ import { tempDir } from '../helpers/tmp.js';
 import { runTestSpec } from '../helpers/run-spec.js';
 import { squidLog as squidLogOf } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
+import { writeSweepSpec } from '../helpers/sweep-spec.js';
 
-const PASS = resolve(import.meta.dirname, '../fixtures/plugins/thread-pass.mjs');
 const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', '198.51.100.7', 'evil.example.io', 'files.example.com'];
 
 /** `n` squid lines, every 97th broken (a reject), hosts from HOSTS (some in the feed). */
@@ -31,24 +31,7 @@ function setup(n: number, pass = '{ worker_ms: 15 }', extra = ''): { dir: string
   const dir = tempDir('main-copy-');
   writeFileSync(join(dir, 'a.log'), squidLog(n));
   writeFileSync(join(dir, 'bad.txt'), 'bad.example.net\n198.51.100.7\nevil.example.io\n');
-  const file = join(dir, 'spec.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-name: main-copy
-plugins: [${JSON.stringify(PASS)}]
-nodes:
-  logs: { source: file, with: { paths: ["${dir}/a.log"], batch_size: 100 } }
-  pass: { transform: thread-pass, from: logs, with: ${pass} }
-  parse: { transform: proxy-log, from: pass, with: { format: squid } }
-  sweep:
-    analyse: ioc-sweep
-    from: parse
-    with: { feeds: [{ name: bad, path: "${dir}/bad.txt", format: list }] }
-  alerts: { sink: file, from: sweep.alerts, with: { path: "\${OUT}/alerts.jsonl" } }
-  rejects: { sink: file, from: [logs.invalid, parse.invalid], with: { path: "\${OUT}/rejects.jsonl" } }
-${extra}`,
-  );
+  const file = writeSweepSpec(dir, { name: 'main-copy', logs: [join(dir, 'a.log')], batchSize: 100, pass, extra });
   return { dir, file };
 }
 
