@@ -113,7 +113,7 @@ const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 
 
 export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
   const { finiteInput, ...choice } = await chooseCount(spec, o);
-  if (choice.count === 1) return oneThread(spec, choice, o);
+  if (choice.count === 1) return oneThread(spec, choice, o, finiteInput);
   const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy(finiteInput === true));
   if (!wanted || choice.count < 2) return choice;
   const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count, { byKey: choice.byKey }));
@@ -136,9 +136,10 @@ export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): 
  * observed run: the status page samples records between the nodes, which a copy keeps to itself.
  * `SLUICE_MAIN_COPY=0` or `RunOptions.mainCopy` false keep each node on its own.
  */
-async function oneThread(spec: CompiledSpec, choice: WorkerChoice & { finiteInput?: boolean }, o: ChooseOptions): Promise<WorkerChoice> {
-  const { finiteInput: _, ...one } = choice;
-  if (o.mainCopy === false || o.observed || process.env.SLUICE_MAIN_COPY === '0' || !(await allSourcesFinite(spec))) return one;
+async function oneThread(spec: CompiledSpec, one: WorkerChoice, o: ChooseOptions, finiteInput: boolean | undefined): Promise<WorkerChoice> {
+  if (o.mainCopy === false || o.observed || process.env.SLUICE_MAIN_COPY === '0') return one;
+  // the sources' sizes, when chooseCount did not read them already (a pinned count)
+  if (!(finiteInput ?? (await allSourcesFinite(spec)))) return one;
   if (mainCopyUnsafe(spec, findSegments(spec, 2), true) !== undefined) return one;
   return { ...one, mainCopy: true, reason: `${one.reason}; the main thread runs the chain as one copy` };
 }
@@ -189,7 +190,7 @@ export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[],
   return undefined;
 }
 
-/** `finiteInput`: every source told its size (none is a stream or of unknown size). */
+/** `finiteInput`: every source told its size (none is a stream or of unknown size); set wherever the sizes were read. */
 async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice & { finiteInput?: boolean }> {
   const pinned = (count: number, reason: string): WorkerChoice => {
     if (o.byKey !== true || count < 2) return { count, reason };
@@ -206,25 +207,27 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
   const finite = streams.length === 0 && unknown.length === 0;
   const byKey = o.byKey ?? (finite && process.env.SLUICE_BY_KEY === '1');
   const segments = findSegments(spec, cores, { byKey });
-  if (segments.length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes' };
+  if (segments.length === 0) return { count: 1, reason: 'auto: no chain of parallel-safe nodes', finiteInput: finite };
   const list = (names: string[]) => names.map((n) => `'${n}'`).join(', ');
   let many: WorkerChoice;
   if (streams.length) many = { count: cores, reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'}` };
   else if (unknown.length) many = { count: cores, reason: `auto: the input size of ${list(unknown)} is not known before reading` };
   else if (total >= minBytes) many = { count: cores, reason: `auto: ${mib(total)} of input, at least ${mib(minBytes)}` };
-  else return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers` };
+  else return { count: 1, reason: `auto: ${mib(total)} of input, below the ${mib(minBytes)} that repay starting workers`, finiteInput: finite };
   const summarised = summarisedRoutes(spec, segments);
   const passing = passThrough(spec, segments, summarised);
   if (passing)
     return {
       count: 1,
       reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
+      finiteInput: finite,
     };
   const merging = streams.length ? summarised.map((r) => r.summary!.reader) : [];
   if (merging.length)
     return {
       count: 1,
       reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'} whose records ${list(merging)} would merge as summaries on the main thread beside the stream's decoding; two threads were no faster than one`,
+      finiteInput: finite,
     };
   const keyed = byKey && segments.some((s) => s.mode === 'by-key');
   return { ...many, ...(keyed ? { byKey: true, reason: `${many.reason}; ${keyedWords(segments)}` } : {}), finiteInput: finite };
