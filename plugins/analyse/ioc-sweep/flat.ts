@@ -55,6 +55,11 @@ export function setHashBitsForTesting(bits: number): void {
   hashMask = bits >= 32 ? -1 : (1 << bits) - 1;
 }
 
+/** The mask `setHashBitsForTesting` set (-1: full hashes); part of a feed snapshot's key. */
+export function hashBits(): number {
+  return hashMask;
+}
+
 /** murmur3's finaliser: every input bit affects every output bit. */
 export function fmix(h: number): number {
   h ^= h >>> 16;

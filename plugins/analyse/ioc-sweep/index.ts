@@ -3,6 +3,7 @@
  * URLs) from threat-intelligence feeds; pass records through on `out`, raise alerts on `alerts`.
  */
 import { createRequire } from 'node:module';
+import { basename, join } from 'node:path';
 import type { ScheduledTask } from 'node-cron';
 import {
   definePlugin,
@@ -17,6 +18,7 @@ import {
 } from '../../../src/api.js';
 import { FeedError, loadFeed, type FeedLoad } from './feeds/index.js';
 import type { FeedConfig } from './feeds/types.js';
+import { pruneSnapshots } from './feeds/snapshot.js';
 import { IndicatorStore, type SharedStoreData } from './store.js';
 import { IndicatorStoreBuilder } from './store-builder.js';
 import { Matcher, buildAlert, clear, type Match, type SweepFields } from './sweep.js';
@@ -36,6 +38,7 @@ export interface IocSweepConfig {
   fields: SweepFields;
   suppress?: { key: string[]; period: string };
   since_last_run?: boolean;
+  snapshots?: boolean;
 }
 
 const column = { description: 'A header name (CSV) or field path (JSON), or a 0-based column index (CSV).', type: ['string', 'integer'] };
@@ -167,7 +170,7 @@ export default definePlugin<IocSweepConfig>({
     'are counted per feed and reason (`EMPTY`, `BAD_IP`, `BAD_CIDR`, `CIDR_TOO_BROAD`, `BAD_DOMAIN`, `BAD_URL`, `NOT_AN_INDICATOR`, `HEADER`,',
     '`BAD_CSV_ROW`, `BAD_JSON`, `UNSUPPORTED_TYPE`, `UNSUPPORTED_PATTERN`, `REVOKED`, `EXPIRED`, `NOT_YET_VALID`, `NOT_TO_IDS`, `DELETED`,',
     '`BAD_ATTRIBUTE`, `NOT_A_MISP_EVENT`, `EVENT_MISSING`, `BAD_MANIFEST_KEY`, `PATH_ONLY`, `TLD_ONLY`). Metrics: `indicators_loaded`, `rows_skipped`, `ioc_hits`, `alerts`,',
-    '`allowlisted`, `alerts_suppressed`, `feed_refreshes`, `feed_refresh_failures`.',
+    '`allowlisted`, `alerts_suppressed`, `feed_refreshes`, `feed_refresh_failures`, `feed_snapshots_used` (feeds read back from their snapshot, see `snapshots`).',
   ].join('\n'),
   ports: ['out', 'alerts'],
   // Copies share the feeds prepared once in the main thread; suppression counts repeats across
@@ -206,6 +209,12 @@ export default definePlugin<IocSweepConfig>({
         default: false,
         description:
           "Incremental (retro-hunt) sweep: match only the indicators each feed did not have when a run of this node last reached the end of its input. The keys of every feed's indicators are kept in the node's state directory and committed when a run has swept all its input and ended without a failure (every sink's last flush included); a failed or stopped run commits nothing, so its new indicators are swept again next time. An `hdfs` source with `prefilter: { ioc_sweep: NODE }` drops the archived lines that cannot match the indicators swept before they are parsed. The first run (or a renamed feed) sweeps everything. Allowlists always apply in full. Metrics: `indicators_swept` (indicators matched against), `indicators_known` (skipped as swept before).",
+      },
+      snapshots: {
+        type: 'boolean',
+        default: true,
+        description:
+          "Keep each loaded feed's tables in the node's state directory (`snapshots/`) and read them back on the next load of the same feed — a restart, the next scheduled run, a refresh that fetched the same bytes — instead of parsing every indicator again. A snapshot is used only when the feed's bytes, its settings, sluice's feed code and the Node.js version are those it was built from (a SHA-256 of them all), and its own checksum holds; otherwise the feed is loaded and the snapshot rewritten. About the size of the feed's tables on disk (`table_bytes` in the `feed loaded` log line).",
       },
       suppress: {
         type: 'object',
@@ -296,6 +305,8 @@ interface FeedSlot {
   /** `since_last_run`: the key files, and the keys committed by the last completed run (null: none). */
   keys?: { files: KeyFiles; known: KnownKeys | null; knownCount: number };
   task?: ScheduledTask;
+  /** Where its snapshot is kept (none with `snapshots: false`). */
+  snapshot?: string;
 }
 
 /**
@@ -326,12 +337,15 @@ export class FeedSet {
   private constructor(
     private readonly ctx: PrepareContext,
     private readonly incremental: boolean,
+    /** The node's snapshot directory (none with `snapshots: false`). */
+    private readonly snapshots: string | undefined,
   ) {}
 
   static async load(config: IocSweepConfig, ctx: PrepareContext): Promise<FeedSet> {
-    const s = new FeedSet(ctx, config.since_last_run === true);
-    s.feeds = await Promise.all(config.feeds.map((f) => s.loadInitial(f, s.incremental)));
-    s.allow = await Promise.all((config.allowlist ?? []).map((f) => s.loadInitial(f, false)));
+    const s = new FeedSet(ctx, config.since_last_run === true, config.snapshots === false ? undefined : join(ctx.stateDir(), 'snapshots'));
+    s.feeds = await Promise.all(config.feeds.map((f) => s.loadInitial(f, s.incremental, s.snapshotOf('feed', f))));
+    s.allow = await Promise.all((config.allowlist ?? []).map((f) => s.loadInitial(f, false, s.snapshotOf('allow', f))));
+    if (s.snapshots !== undefined) await pruneSnapshots(s.snapshots, new Set([...s.feeds, ...s.allow].map((f) => basename(f.snapshot!))));
     s.countLoaded();
     for (const slot of [...s.feeds, ...s.allow]) {
       if (slot.feed.refresh === undefined) continue;
@@ -382,11 +396,16 @@ export class FeedSet {
     return shared && typeof shared === 'object' ? (shared as { [FEED_SET]?: FeedSet })[FEED_SET] : undefined;
   }
 
-  private async loadInitial(feed: FeedConfig, incremental: boolean): Promise<FeedSlot> {
+  /** The snapshot file of a feed or allowlist entry (names are unique within each list, not across). */
+  private snapshotOf(list: 'feed' | 'allow', feed: FeedConfig): string | undefined {
+    return this.snapshots === undefined ? undefined : join(this.snapshots, `${list}-${encodeURIComponent(feed.name)}.store`);
+  }
+
+  private async loadInitial(feed: FeedConfig, incremental: boolean, snapshot: string | undefined): Promise<FeedSlot> {
     try {
-      const l = await loadFeed(feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
+      const l = await loadFeed(feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal, snapshot });
       this.report(l);
-      const slot: FeedSlot = { feed, store: l.store, size: l.store.size };
+      const slot: FeedSlot = { feed, store: l.store, size: l.store.size, snapshot };
       if (incremental) {
         const files = keyFiles(this.ctx.stateDir(), feed.name);
         const known = await readKnown(files);
@@ -405,7 +424,7 @@ export class FeedSet {
       this.ctx.metrics.add('feed_load_failures');
       this.feedOutcome(feed.name, false, 0);
       // No pending key set either: a feed that could not be read is not committed as swept.
-      return { feed, store: new IndicatorStoreBuilder(feed.name).seal(), size: 0 };
+      return { feed, store: new IndicatorStoreBuilder(feed.name).seal(), size: 0, snapshot };
     }
   }
 
@@ -449,9 +468,13 @@ export class FeedSet {
         ignored_objects: t.ignored,
         samples: t.samples.slice(0, 3),
         ms: Math.round(l.ms),
+        ...(l.snapshot ? { snapshot: l.snapshot.used ? 'used' : `built (${l.snapshot.miss ?? 'none'})` } : {}),
       },
       'feed loaded',
     );
+    if (l.snapshot?.used) this.ctx.metrics.add('feed_snapshots_used');
+    if (l.snapshot?.writeError !== undefined)
+      this.ctx.logger.warn({ feed: l.store.feed, err: l.snapshot.writeError }, 'feed snapshot could not be written; the next load parses the feed again');
   }
 
   private countLoaded(): void {
@@ -483,7 +506,7 @@ export class FeedSet {
       if (name !== undefined && slot.feed.name !== name) continue;
       if (this.closed) return false;
       try {
-        const l = await loadFeed(slot.feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal });
+        const l = await loadFeed(slot.feed, { resolvePath: this.ctx.resolvePath, signal: this.ctx.signal, snapshot: slot.snapshot });
         if (l.store.size === 0 && slot.size > 0) {
           throw new FeedError(
             'FEED_EMPTY',

@@ -241,7 +241,7 @@ describe('sources', () => {
     expect(Buffer.byteLength(text)).toBeGreaterThanOrEqual(SPLIT_MIN_CHARS);
     const store = new IndicatorStoreBuilder('f');
     const tally = new Tally();
-    loadPlain({ label: `${dir}/big.txt`, text }, { store, tally, base: store.meta({ exact: false }), feed: feed(''), now: 0 });
+    loadPlain({ label: `${dir}/big.txt`, text }, { store, tally, base: store.meta({ exact: false }), feed: feed(''), now: 0, stableUntil: Infinity });
     const ref = store.seal();
     const keys = (st: typeof ref) => {
       const out: string[] = [];

@@ -132,6 +132,7 @@ describe('slot-order inserts', () => {
       base: meta,
       feed: { name: 'f', path: 't', format: 'list' as const, exact: false, timeout: '5s', optional: false },
       now: 0,
+      stableUntil: Infinity,
     });
     loadPlain({ label: 'a', text: 'z.example\nhttp://z.example/1\nb.example\nz.example\n1.2.3.4\n' }, ctx(m0!));
     expect(b.counts.duplicates).toBe(1);

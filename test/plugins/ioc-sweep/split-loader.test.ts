@@ -19,7 +19,7 @@ function fresh() {
   const store = new IndicatorStoreBuilder('f');
   const tally = new Tally();
   const base = store.meta({ exact: false, tags: ['t'] });
-  return { store, tally, base, feed: FEED, now: 0 };
+  return { store, tally, base, feed: FEED, now: 0, stableUntil: Infinity };
 }
 
 function sequential(text: string) {

@@ -6,13 +6,14 @@
 import { open, readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join } from 'node:path';
 import { parseDuration } from '../../../../src/api.js';
-import type { IndicatorStore } from '../store.js';
 import { IndicatorStoreBuilder } from '../store-builder.js';
 import type { FeedConfig, FeedFormat, FeedInput, LoadContext } from './types.js';
 import { FileFeedInput, Tally } from './types.js';
 import { loadPlain, SPLIT_MIN_CHARS, splitWanted } from './plain.js';
 import { loadJson } from './json.js';
 import { isHdfsPath, readHdfsFeed } from './hdfs.js';
+import { readSnapshot, snapshotKey, writeSnapshot } from './snapshot.js';
+import { IndicatorStore } from '../store.js';
 
 export class FeedError extends Error {
   constructor(
@@ -29,11 +30,15 @@ export interface FeedLoad {
   format: Exclude<FeedFormat, 'auto'>;
   inputs: string[];
   ms: number;
+  /** With `ReadOptions.snapshot`: whether the store came from the snapshot, and why not; a snapshot that could not be written. */
+  snapshot?: { used: boolean; miss?: string; writeError?: string };
 }
 
 export interface ReadOptions {
   resolvePath(p: string): string;
   signal?: AbortSignal;
+  /** Where to keep the feed's snapshot (snapshot.ts); none: build the store every time. */
+  snapshot?: string;
 }
 
 async function fetchText(url: string, feed: FeedConfig, signal: AbortSignal | undefined): Promise<string> {
@@ -175,10 +180,21 @@ export function detectFormat(label: string, text: string): Exclude<FeedFormat, '
 export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.now()): Promise<FeedLoad> {
   const t0 = performance.now();
   const { inputs, mispFeed } = await readFeed(feed, opts);
+  const labels = inputs.map((i) => i.label);
+  const key = opts.snapshot === undefined ? undefined : snapshotKey(feed, inputs, mispFeed);
+  let miss: string | undefined;
+  if (key !== undefined) {
+    const s = await readSnapshot(opts.snapshot!, key, now);
+    if (!('miss' in s)) {
+      const store = IndicatorStore.fromShared(s.store);
+      return { store, tally: s.load.tally, format: s.load.format, inputs: labels, ms: performance.now() - t0, snapshot: { used: true } };
+    }
+    miss = s.miss;
+  }
   const store = new IndicatorStoreBuilder(feed.name);
   const tally = new Tally();
   const base = store.meta({ exact: feed.exact, confidence: feed.confidence, tags: feed.tags, description: feed.description });
-  const ctx: LoadContext = { store, feed, tally, base, now };
+  const ctx: LoadContext = { store, feed, tally, base, now, stableUntil: Infinity };
   let format: Exclude<FeedFormat, 'auto'> = feed.format === 'auto' ? 'list' : feed.format;
   for (const input of inputs) {
     format = mispFeed ? 'misp' : feed.format === 'auto' ? detectFormat(input.label, formatHead(input)) : feed.format;
@@ -203,5 +219,14 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
         break;
     }
   }
-  return { store: store.seal(), tally, format, inputs: inputs.map((i) => i.label), ms: performance.now() - t0 };
+  const sealed = store.seal();
+  const load: FeedLoad = { store: sealed, tally, format, inputs: labels, ms: 0 };
+  if (key !== undefined) {
+    load.snapshot = { used: false, miss };
+    await writeSnapshot(opts.snapshot!, key, sealed.toShared(), { format, tally }, ctx.stableUntil).catch((e: unknown) => {
+      load.snapshot!.writeError = (e as Error).message;
+    });
+  }
+  load.ms = performance.now() - t0;
+  return load;
 }

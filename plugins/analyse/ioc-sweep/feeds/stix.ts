@@ -113,10 +113,14 @@ export function loadStixObject(o: any, where: string, ctx: LoadContext): void {
   if (typeof o.valid_until === 'string') {
     const t = Date.parse(o.valid_until);
     if (Number.isFinite(t) && t <= ctx.now) return tally.skip('EXPIRED', where, `${id} valid_until ${o.valid_until}`);
+    if (t < ctx.stableUntil) ctx.stableUntil = t;
   }
   if (typeof o.valid_from === 'string') {
     const t = Date.parse(o.valid_from);
-    if (Number.isFinite(t) && t > ctx.now) return tally.skip('NOT_YET_VALID', where, `${id} valid_from ${o.valid_from}`);
+    if (Number.isFinite(t) && t > ctx.now) {
+      if (t < ctx.stableUntil) ctx.stableUntil = t;
+      return tally.skip('NOT_YET_VALID', where, `${id} valid_from ${o.valid_from}`);
+    }
   }
   if (o.pattern_type !== undefined && o.pattern_type !== 'stix') return tally.skip('UNSUPPORTED_PATTERN', where, `${o.pattern_type}: ${o.pattern}`);
   if (typeof o.pattern !== 'string') return tally.skip('UNSUPPORTED_PATTERN', where, id);

@@ -97,6 +97,8 @@ export interface LoadContext {
   base: Meta;
   /** Epoch ms used to decide STIX expiry. */
   now: number;
+  /** The earliest time after `now` at which this load would come out differently (a STIX validity bound); Infinity: never. */
+  stableUntil: number;
 }
 
 /** Map a feed's own type label (CSV `Type`, ThreatFox `ioc_type`, MISP type) to a store hint; null = unsupported. */

@@ -1,0 +1,212 @@
+/**
+ * Feed snapshots: a loaded feed's sealed store written to the node's state directory, so the next
+ * load of the same feed (a restart, the next scheduled sweep, a refresh that fetched the same bytes)
+ * reads its tables back instead of parsing and normalising every indicator again.
+ *
+ * A snapshot is used only when its key matches: a SHA-256 over the feed's bytes (every input, with
+ * its label), the feed's settings, the code that builds a store (the `.js`/`.ts` files of this
+ * plugin, so any change to a loader or to the tables' layout misses) and the Node.js and ICU
+ * versions (host names go through `domainToASCII`, URLs through WHATWG `URL`). A STIX feed whose
+ * indicators start or stop being valid later records that moment; the snapshot is not used from then
+ * on. The tables' bytes carry their own SHA-256, checked on every read: a damaged or cut snapshot is
+ * a miss, never a wrong answer.
+ *
+ * File layout: `SLUICE-FEED-SNAPSHOT\n`, the header's length (u32 LE), the header (JSON), then each
+ * table buffer, every piece starting on an 8-byte boundary. The header holds the store's shape with
+ * each SharedArrayBuffer replaced by `{ "$buf": index }`, its metadata, and the load's tally.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { hashBits } from '../flat.js';
+import type { Meta, SharedStoreData } from '../store.js';
+import type { FeedConfig, FeedFormat, FeedInput } from './types.js';
+import { Tally } from './types.js';
+
+const MAGIC = Buffer.from('SLUICE-FEED-SNAPSHOT\n', 'latin1');
+/** Bumped when the file layout itself changes (the code hash covers the tables' layout). */
+const LAYOUT = 1;
+
+/** What a snapshot gives back besides the store: the load as it was reported when it was built. */
+export interface SnapshotLoad {
+  format: Exclude<FeedFormat, 'auto'>;
+  tally: Tally;
+}
+
+interface Header {
+  layout: number;
+  key: string;
+  /** Epoch ms from which the feed would load differently (a STIX validity bound); null: never. */
+  stableUntil: number | null;
+  format: Exclude<FeedFormat, 'auto'>;
+  tally: { rows: number; skipped: number; reasons: Record<string, number>; ignored: number; samples: Tally['samples'] };
+  store: unknown;
+  metas: Meta[];
+  buffers: number[];
+  sha256: string;
+}
+
+let codeHash: string | undefined;
+
+/** A hash of the code that turns feed bytes into tables: this plugin's sources (compiled or not). */
+function builderCode(): string {
+  if (codeHash !== undefined) return codeHash;
+  const here = fileURLToPath(import.meta.url);
+  const ext = extname(here);
+  const h = createHash('sha256');
+  for (const dir of [dirname(dirname(here)), dirname(here)]) {
+    for (const f of readdirSync(dir).filter((n) => n.endsWith(ext)).sort()) {
+      h.update(`${basename(dir)}/${f}\0`);
+      h.update(readFileSync(join(dir, f)));
+    }
+  }
+  codeHash = h.digest('hex');
+  return codeHash;
+}
+
+/** The key a snapshot of `feed`, read as `inputs`, must carry to be used. */
+export function snapshotKey(feed: FeedConfig, inputs: readonly FeedInput[], mispFeed: boolean): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ layout: LAYOUT, code: builderCode(), node: process.version, icu: process.versions.icu ?? '', hashBits: hashBits() }));
+  h.update(JSON.stringify({ feed, mispFeed }));
+  for (const input of inputs) {
+    const bytes = input.bytes ?? Buffer.from(input.text, 'utf8');
+    h.update(`\0${input.label}\0${bytes.length}\0`);
+    h.update(bytes);
+  }
+  return h.digest('hex');
+}
+
+const pad8 = (n: number) => (n + 7) & ~7;
+
+/** Write the snapshot of a built store (to a temporary name, then renamed: a reader never sees half a file). */
+export async function writeSnapshot(path: string, key: string, store: SharedStoreData, load: SnapshotLoad, stableUntil: number): Promise<void> {
+  const buffers: SharedArrayBuffer[] = [];
+  const shape = JSON.stringify({ ...store, metas: undefined }, (_k, v: unknown) => (v instanceof SharedArrayBuffer ? { $buf: buffers.push(v) - 1 } : v));
+  const sha = createHash('sha256');
+  for (const b of buffers) sha.update(new Uint8Array(b));
+  const t = load.tally;
+  const header: Header = {
+    layout: LAYOUT,
+    key,
+    stableUntil: Number.isFinite(stableUntil) ? stableUntil : null,
+    format: load.format,
+    tally: { rows: t.rows, skipped: t.skipped, reasons: t.reasons, ignored: t.ignored, samples: t.samples },
+    store: JSON.parse(shape),
+    metas: store.metas,
+    buffers: buffers.map((b) => b.byteLength),
+    sha256: sha.digest('hex'),
+  };
+  const head = Buffer.from(JSON.stringify(header), 'utf8');
+  const lead = Buffer.alloc(pad8(MAGIC.length + 4));
+  MAGIC.copy(lead);
+  lead.writeUInt32LE(head.length, MAGIC.length);
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    let at = 0;
+    const put = async (b: Uint8Array) => {
+      await fh.write(b, 0, b.length, at);
+      at = pad8(at + b.length);
+    };
+    await put(lead);
+    await put(head);
+    for (const b of buffers) await put(new Uint8Array(b));
+    await fh.truncate(at);
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path).catch(async (e: unknown) => {
+    await rm(tmp, { force: true });
+    throw e;
+  });
+}
+
+/** Why a snapshot was not used (for the feed's log line), or the store and load it holds. */
+export type SnapshotRead = { store: SharedStoreData; load: SnapshotLoad } | { miss: string };
+
+/** Read the snapshot at `path` if it holds `key` and is still valid at `now`. */
+export async function readSnapshot(path: string, key: string, now: number): Promise<SnapshotRead> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch {
+    return { miss: 'none' };
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const leadLen = pad8(MAGIC.length + 4);
+    const lead = Buffer.alloc(leadLen);
+    if ((await fh.read(lead, 0, leadLen, 0)).bytesRead < leadLen || !lead.subarray(0, MAGIC.length).equals(MAGIC)) return { miss: 'not a snapshot' };
+    const headLen = lead.readUInt32LE(MAGIC.length);
+    if (leadLen + headLen > size) return { miss: 'cut short' };
+    const headBytes = Buffer.alloc(headLen);
+    await fh.read(headBytes, 0, headLen, leadLen);
+    const header = JSON.parse(headBytes.toString('utf8')) as Header;
+    if (header.layout !== LAYOUT || header.key !== key) return { miss: 'stale' };
+    if (header.stableUntil !== null && now >= header.stableUntil) return { miss: 'expired' };
+    const buffers: SharedArrayBuffer[] = [];
+    const sha = createHash('sha256');
+    let at = pad8(leadLen + headLen);
+    for (const len of header.buffers) {
+      const sab = new SharedArrayBuffer(len);
+      const view = new Uint8Array(sab);
+      let got = 0;
+      while (got < len) {
+        const { bytesRead } = await fh.read(view, got, len - got, at + got);
+        if (bytesRead === 0) return { miss: 'cut short' };
+        got += bytesRead;
+      }
+      sha.update(view);
+      buffers.push(sab);
+      at = pad8(at + len);
+    }
+    if (at !== size || sha.digest('hex') !== header.sha256) return { miss: 'damaged' };
+    const store = withBuffers(header.store, buffers) as SharedStoreData;
+    store.metas = header.metas;
+    const tally = Object.assign(new Tally(), { rows: header.tally.rows, skipped: header.tally.skipped, ignored: header.tally.ignored });
+    Object.assign(tally.reasons, header.tally.reasons);
+    tally.samples.push(...header.tally.samples);
+    return { store, load: { format: header.format, tally } };
+  } catch (e) {
+    return { miss: `unreadable (${(e as Error).message})` };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The store's shape with each `{ $buf: i }` put back as `buffers[i]`. */
+function withBuffers(v: unknown, buffers: readonly SharedArrayBuffer[]): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => withBuffers(x, buffers));
+  const o = v as Record<string, unknown>;
+  if (typeof o.$buf === 'number') {
+    const b = buffers[o.$buf];
+    if (b === undefined) throw new Error(`no buffer ${o.$buf}`);
+    return b;
+  }
+  for (const k of Object.keys(o)) o[k] = withBuffers(o[k], buffers);
+  return o;
+}
+
+/** Remove the snapshots in `dir` that no configured feed owns any more (`keep`: file names). */
+export async function pruneSnapshots(dir: string, keep: ReadonlySet<string>): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  const hourAgo = Date.now() - 3_600_000;
+  for (const n of names) {
+    // a `.tmp` is another process's write in progress, unless it is old (a crash mid-write)
+    const gone = n.endsWith('.store') ? !keep.has(n) : n.endsWith('.tmp') && (statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < hourAgo;
+    if (gone) await rm(join(dir, n), { force: true });
+  }
+}
