@@ -60,7 +60,10 @@ function run(loader: typeof loadPlain, text: string) {
   const store = new IndicatorStoreBuilder('f');
   const tally = new Tally();
   const base = store.meta({ exact: false });
-  loader({ label: 't', text }, { store, tally, base, feed: { name: 'f', path: 't', format: 'list', exact: false, timeout: '5s', optional: false }, now: 0, stableUntil: Infinity });
+  loader(
+    { label: 't', text },
+    { store, tally, base, feed: { name: 'f', path: 't', format: 'list', exact: false, timeout: '5s', optional: false }, now: 0, stableUntil: Infinity },
+  );
   return { store: store.seal(), tally };
 }
 

@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashBits } from '../flat.js';
@@ -57,7 +57,9 @@ function builderCode(): string {
   const ext = extname(here);
   const h = createHash('sha256');
   for (const dir of [dirname(dirname(here)), dirname(here)]) {
-    for (const f of readdirSync(dir).filter((n) => n.endsWith(ext)).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((n) => n.endsWith(ext))
+      .sort()) {
       h.update(`${basename(dir)}/${f}\0`);
       h.update(readFileSync(join(dir, f)));
     }
@@ -133,7 +135,7 @@ export type SnapshotRead = { store: SharedStoreData; load: SnapshotLoad } | { mi
 
 /** Read the snapshot at `path` if it holds `key` and is still valid at `now`. */
 export async function readSnapshot(path: string, key: string, now: number): Promise<SnapshotRead> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, 'r');
   } catch {
