@@ -142,9 +142,13 @@ async function main(): Promise<void> {
     S.ceiling(sweepInput),
     S.naive(sweepInput),
     S.startup({ format: 'squid', lines: 0 }),
+    S.startup({ format: 'squid', lines: 0 }, true),
     // The spec as a user writes it (no `settings:`: the runtime decides the workers), and beside it
     // the same on the main thread only (`--workers 1`): what the parallel runtime adds on this machine.
+    // Each run loads the feed from its file; the `feed snapshot` variant runs where an earlier run
+    // left the feed's snapshot (a scheduled sweep, a restart).
     S.sweep(sweepInput),
+    S.sweep(sweepInput, 'squid', undefined, true),
     S.sweep(sweepInput, 'squid', '1'),
     ...parseInputs.flatMap((i) => [
       ...(i.format === 'squid' && i.lines === sweepLines ? [] : [S.ceiling(i)]),
@@ -170,6 +174,7 @@ async function main(): Promise<void> {
       S.ceiling(sweepInput),
       S.naive(sweepInput),
       S.sweep(sweepInput),
+      S.sweep(sweepInput, 'squid', undefined, true),
       S.sweep(sweepInput, 'squid', '1'),
       P.sparkBatch(sweepInput, peerEnv),
       P.sparkStream(sweepInput, peerEnv),
@@ -207,6 +212,16 @@ async function main(): Promise<void> {
   for (const r of rows) if (r.skip) log(`  skip ${r.s.id}: ${r.skip}`);
 
   rmSync(OUT_DIR, { recursive: true, force: true });
+  // Scenarios that keep their state between rounds: one untimed run first, which leaves it.
+  for (const r of rows) {
+    if (r.skip || !r.s.keepState) continue;
+    const dir = join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'), 'prime');
+    mkdirSync(dir, { recursive: true });
+    const out: S.Outputs = { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
+    const m = await measure({ args: r.s.args(env, out), cwd: ROOT, stderrFile: join(dir, 'stderr.log'), timeoutMs: 1_800_000 });
+    log(`  [prime] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  (untimed: leaves the state the rounds start from)`);
+    if (!m.ok) r.failure = `the untimed first run failed, exit ${m.exitCode ?? m.signal}: ${lastLines(m.stderrTail, 3)}`;
+  }
   for (let round = 1; round <= runs; round++) {
     for (const r of rows) {
       if (r.skip || r.failure) continue;
@@ -341,7 +356,9 @@ function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerE
   const { table, markdown } = render(rows, env);
   console.log(table);
   P.checkAgreement(rows, 'sweep squid', env.logs({ format: 'squid', lines: sweepLines }).path);
-  const sluiceIds = ['sweep squid', 'sweep squid (--workers 1)'].filter((id) => rows.some((r) => r.s.id === id && r.runs.length));
+  const sluiceIds = ['sweep squid', 'sweep squid (feed snapshot)', 'sweep squid (--workers 1)'].filter((id) =>
+    rows.some((r) => r.s.id === id && r.runs.length),
+  );
   const pt = P.peerTable(rows, sluiceIds, sweepLines, indicators);
   const t = new Table({ head: pt.head, style: { head: [], border: [] } });
   for (const b of pt.text) t.push(b);
@@ -468,7 +485,11 @@ function render(rows: Row[], env: S.Env): { table: string; markdown: string; ver
 function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
   const lines: string[] = [];
   for (const [id, label] of [
-    ['sweep squid', 'Default sweep as a user writes it (no `settings:`; the runtime decides the worker threads)'],
+    ['sweep squid', 'Default sweep as a user writes it (no `settings:`; the runtime decides the worker threads), the feed loaded from its file'],
+    [
+      'sweep squid (feed snapshot)',
+      'The same run again on the same feed (the feed read back from the snapshot an earlier run left: a scheduled sweep, a restart)',
+    ],
     ['sweep squid (--workers 1)', 'Default sweep pinned to one thread (`--workers 1`)'],
   ] as const) {
     const sw = rows.find((r) => r.s.id === id);

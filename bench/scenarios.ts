@@ -49,6 +49,12 @@ export interface Scenario {
   args(env: Env, out: Outputs): string[];
   /** File whose first bytes mark the first detection. */
   watch?: keyof Outputs;
+  /**
+   * The run's state directory is kept from round to round (the scenario's `state/`, not the run's),
+   * and an untimed run before the first round fills it: what a run sees when an earlier run left its
+   * state — for the sweep, the feed's snapshot.
+   */
+  keepState?: boolean;
   expect?(env: Env): Expect;
 }
 
@@ -58,8 +64,10 @@ function needPlugins(env: Env, names: string[]): string | undefined {
   return missing.length ? `plugin${missing.length > 1 ? 's' : ''} ${missing.map((m) => `'${m}'`).join(', ')} not registered yet` : undefined;
 }
 
-function sluice(spec: string, out: Outputs, vars: Record<string, string>, flags: string[] = []): string[] {
-  return sluiceRunArgs(join(PIPELINES_DIR, spec), dirname(out.alerts), vars, flags);
+/** A run's arguments; `keepState`: its state directory is the scenario's, shared by its rounds (`Scenario.keepState`). */
+function sluice(spec: string, out: Outputs, vars: Record<string, string>, flags: string[] = [], keepState = false): string[] {
+  const dir = dirname(out.alerts);
+  return sluiceRunArgs(join(PIPELINES_DIR, spec), dir, vars, flags, keepState ? join(dirname(dir), 'state') : undefined);
 }
 
 export const ceilingId = (i: Input) => `ceiling ${i.format} ${i.lines}`;
@@ -127,18 +135,24 @@ export function parse(input: Input): Scenario {
 /**
  * The sweep with the log's format named. `workers` undefined: the spec as a user writes it (no
  * `settings:`), the runtime decides the worker threads; a value is passed as `--workers N` on the
- * command line (`1`: everything on the main thread). Variant: `format: auto`.
+ * command line (`1`: everything on the main thread). Variant: `format: auto`. `snapshot`: the state
+ * directory is kept between runs, so the feed is read back from the snapshot an earlier run wrote
+ * (a scheduled sweep or a restart on an unchanged feed); otherwise each run starts with no state and
+ * loads the feed from its file (the first run after a feed changed).
  */
-export function sweep(input: Input, format: string = input.format, workers?: string): Scenario {
-  const variant = [format !== input.format ? `format: ${format}` : '', workers !== undefined ? `--workers ${workers}` : ''].filter(Boolean).join(', ');
+export function sweep(input: Input, format: string = input.format, workers?: string, snapshot = false): Scenario {
+  const variant = [format !== input.format ? `format: ${format}` : '', workers !== undefined ? `--workers ${workers}` : '', snapshot ? 'feed snapshot' : '']
+    .filter(Boolean)
+    .join(', ');
   const threads = workers === undefined ? 'no settings, workers decided by the runtime' : workers === '1' ? 'one thread (--workers 1)' : `--workers ${workers}`;
   return {
     id: `sweep ${input.format}${variant ? ` (${variant})` : ''}`,
-    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file, ${threads})`,
+    title: `sluice default sweep (file → proxy-log ${format} → ioc-sweep → file, ${threads}${snapshot ? ', the feed read back from its snapshot' : ''})`,
     group: 'sweep',
     input,
     naive: naiveId(input),
     watch: 'alerts',
+    keepState: snapshot,
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
     args: (env, out) =>
       sluice(
@@ -152,21 +166,23 @@ export function sweep(input: Input, format: string = input.format, workers?: str
           REJECTS: out.rejects,
         },
         workers === undefined ? [] : ['--workers', workers],
+        snapshot,
       ),
     expect: (env) => ({ alerts: env.logs(input).stats.malicious, rejects: env.logs(input).stats.invalid }),
   };
 }
 
-/** The fixed cost: start-up, spec validation and loading the feed, over an empty log. */
-export function startup(input: Input): Scenario {
+/** The fixed cost: start-up, spec validation and loading the feed (`snapshot`: from its snapshot), over an empty log. */
+export function startup(input: Input, snapshot = false): Scenario {
   return {
-    id: 'startup + feed load',
-    title: 'sluice sweep over an empty log (start-up and feed loading only)',
+    id: `startup + feed load${snapshot ? ' (feed snapshot)' : ''}`,
+    title: `sluice sweep over an empty log (start-up and feed loading only${snapshot ? ', the feed read back from its snapshot' : ''})`,
     group: 'sweep',
     input,
+    keepState: snapshot,
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
     args: (env, out) =>
-      sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }),
+      sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }, [], snapshot),
     expect: () => ({ alerts: 0, rejects: 0 }),
   };
 }
