@@ -32,6 +32,9 @@
  *   pipeline over 1M lines two threads took 0.79–1.03 of one thread's wall time (a gain when the host
  *   is slow, none when it is fast) for 1.15–1.45× its CPU (bench/RESULTS.md, "Batch summaries: the
  *   default pipeline on both cores"); the copies' share shrinks with more cores, nothing is done twice.
+ *   On fewer than `MERGE_MIN_CORES` cores, though, one thread: measured again on a quiet host
+ *   (session 17), two threads were slower than one at 1M and 3M lines (GC in three isolates, and a
+ *   main thread busy merging while the worker waits for input). `--workers 2` runs it that way.
  * - but one thread for such a chain fed by a stream (the Kafka pipeline): its main thread also
  *   decodes the fetches, and two threads measured no faster than one there, for 1.5–1.8× the CPU
  *   (same section). `--workers 2` runs it so.
@@ -67,6 +70,18 @@ import { projectedRoutes, type ProjectedRoute } from './projection.js';
 
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Cores from which `workers: auto` runs a chain whose records a main-thread node reads as batch
+ * summaries (the default pipeline's window; API 1.8) on worker threads. The main thread then merges
+ * every batch's summary beside reading and dealing the input, and three isolates collect garbage
+ * (the summaries are cloned out of the workers and into the main thread): on two cores that was
+ * slower than one thread at every size measured — 1M squid lines 0.86× the lines/s for 1.55× the CPU,
+ * 3M the same wall time for 1.5× (bench/RESULTS.md, session 17). With more cores the main thread's
+ * share (about two thirds of one thread's time per line on two) has workers enough beside it; not
+ * measured here.
+ */
+export const MERGE_MIN_CORES = 3;
 
 /**
  * Whether `workers: auto` makes the main thread one of the copies where that is safe (see above):
@@ -222,11 +237,17 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
       reason: `auto: every record of '${passing}' leaves its parallel chain; moving them back from worker threads costs more than the threads save`,
       finiteInput: finite,
     };
-  const merging = streams.length ? summarised.map((r) => r.summary!.reader) : [];
-  if (merging.length)
+  const merging = summarised.map((r) => r.summary!.reader);
+  if (merging.length && streams.length)
     return {
       count: 1,
       reason: `auto: ${list(streams)} ${streams.length > 1 ? 'are streams' : 'is a stream'} whose records ${list(merging)} would merge as summaries on the main thread beside the stream's decoding; two threads were no faster than one`,
+      finiteInput: finite,
+    };
+  if (merging.length && cores < MERGE_MIN_CORES)
+    return {
+      count: 1,
+      reason: `auto: ${list(merging)} would merge the chain's batch summaries on the main thread beside reading and dealing the input; on ${cores} cores two threads were slower than one`,
       finiteInput: finite,
     };
   const keyed = byKey && segments.some((s) => s.mode === 'by-key');

@@ -149,7 +149,8 @@ describe('the main thread as one of the copies', () => {
     );
     const w = await loadSpec(windowed.file, { registry: builtinRegistry(), vars: { OUT: windowed.dir } });
     expect(w.issues.filter((i) => i.severity === 'error')).toEqual([]);
-    const choice = await chooseWorkers(w.spec!, { cores: 2, minBytes: 1, mainCopy: true });
+    // (three cores: on two, a window merging summaries keeps auto on one thread, workers.ts MERGE_MIN_CORES)
+    const choice = await chooseWorkers(w.spec!, { cores: 3, minBytes: 1, mainCopy: true });
     expect(choice.mainCopy).toBeUndefined();
     expect(choice.reason).toContain("no main-thread copy: 'volume' runs on the main thread");
     // the window in the copies (a by-key chain): every copy runs every batch, none is the main thread
