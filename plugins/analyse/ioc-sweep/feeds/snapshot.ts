@@ -5,7 +5,8 @@
  *
  * A snapshot is used only when its key matches: a SHA-256 over the feed's bytes (every input, with
  * its label), the feed's settings, the code that builds a store (the `.js`/`.ts` files of this
- * plugin, so any change to a loader or to the tables' layout misses) and the Node.js and ICU
+ * plugin and of `src/net/`, and the CSV parser's version: any change to a loader, to address or host
+ * parsing, or to the tables' layout misses) and the Node.js and ICU
  * versions (host names go through `domainToASCII`, URLs through WHATWG `URL`). A STIX feed whose
  * indicators start or stop being valid later records that moment; the snapshot is not used from then
  * on. The tables' bytes carry their own SHA-256, checked on every read: a damaged or cut snapshot is
@@ -19,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { hashBits } from '../flat.js';
 import type { Meta, SharedStoreData } from '../store.js';
@@ -50,22 +52,45 @@ interface Header {
 
 let codeHash: string | undefined;
 
-/** A hash of the code that turns feed bytes into tables: this plugin's sources (compiled or not). */
+/**
+ * A hash of the code that turns feed bytes into tables: this plugin's sources (compiled or not), the
+ * address and host parsing they use (`src/net/`), and the version of the CSV parser.
+ */
 function builderCode(): string {
   if (codeHash !== undefined) return codeHash;
   const here = fileURLToPath(import.meta.url);
   const ext = extname(here);
+  const feeds = dirname(here);
+  const plugin = dirname(feeds);
   const h = createHash('sha256');
-  for (const dir of [dirname(dirname(here)), dirname(here)]) {
-    for (const f of readdirSync(dir)
-      .filter((n) => n.endsWith(ext))
-      .sort()) {
+  for (const dir of [plugin, feeds, join(plugin, '..', '..', '..', 'src', 'net')]) {
+    const names = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? readdirSync(dir) : [];
+    for (const f of names.filter((n) => n.endsWith(ext)).sort()) {
       h.update(`${basename(dir)}/${f}\0`);
       h.update(readFileSync(join(dir, f)));
     }
   }
+  h.update(`csv-parse@${packageVersion('csv-parse')}`);
   codeHash = h.digest('hex');
   return codeHash;
+}
+
+/** The version of an installed package (its `package.json` above its entry point), or '' when not found. */
+function packageVersion(name: string): string {
+  try {
+    let dir = dirname(createRequire(import.meta.url).resolve(name));
+    for (;;) {
+      const pkg = statSync(join(dir, 'package.json'), { throwIfNoEntry: false })
+        ? (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string })
+        : undefined;
+      if (pkg?.name === name) return pkg.version ?? '';
+      const up = dirname(dir);
+      if (up === dir) return '';
+      dir = up;
+    }
+  } catch {
+    return '';
+  }
 }
 
 /** The key a snapshot of `feed`, read as `inputs`, must carry to be used. */
