@@ -10,7 +10,8 @@ import type { Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { loadFeed, type FeedLoad } from '../../../plugins/analyse/ioc-sweep/feeds/index.js';
 import type { FeedConfig } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
 import { setHashBitsForTesting } from '../../../plugins/analyse/ioc-sweep/flat.js';
-import iocSweep, { type IocSweep } from '../../../plugins/analyse/ioc-sweep/index.js';
+import iocSweep from '../../../plugins/analyse/ioc-sweep/index.js';
+import type { ProcessorInstance } from '../../../src/api.js';
 import { createProcessor, testContext } from '../../helpers/harness.js';
 import { storeBytes } from '../../helpers/indicator-store.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -106,7 +107,8 @@ describe('a feed read back from its snapshot', () => {
     const whole = readFileSync(snap);
 
     const flipped = Buffer.from(whole);
-    flipped[flipped.length - 9] ^= 0x40; // a byte of the last table
+    const at = flipped.length - 9; // a byte of the last table
+    flipped[at] = flipped[at]! ^ 0x40;
     writeFileSync(snap, flipped);
     const damaged = await load(f, snap);
     expect(damaged.snapshot).toEqual({ used: false, miss: 'damaged' });
@@ -182,7 +184,7 @@ describe('the ioc-sweep node and its snapshots', () => {
     const state = tempDir('snap-state-');
     const start = async (config: unknown) => {
       const ctx = testContext('sweep', { stateDir: () => state });
-      const p = (await createProcessor(iocSweep, config, ctx)) as IocSweep;
+      const p: ProcessorInstance = await createProcessor(iocSweep, config, ctx);
       await p.close?.();
       return ctx;
     };
@@ -199,7 +201,7 @@ describe('the ioc-sweep node and its snapshots', () => {
   it('with snapshots: false writes none', async () => {
     const state = tempDir('snap-state-');
     const ctx = testContext('sweep', { stateDir: () => state });
-    const p = (await createProcessor(iocSweep, { ...feeds(['a']), snapshots: false }, ctx)) as IocSweep;
+    const p: ProcessorInstance = await createProcessor(iocSweep, { ...feeds(['a']), snapshots: false }, ctx);
     await p.close?.();
     expect(existsSync(join(state, 'snapshots'))).toBe(false);
     expect(ctx.logs.filter((l: any) => l.msg === 'feed loaded').every((l: any) => l.obj.snapshot === undefined)).toBe(true);
