@@ -473,9 +473,19 @@ export class FeedSet {
       'feed loaded',
     );
     if (l.snapshot?.used) this.ctx.metrics.add('feed_snapshots_used');
-    if (l.snapshot?.writeError !== undefined)
-      this.ctx.logger.warn({ feed: l.store.feed, err: l.snapshot.writeError }, 'feed snapshot could not be written; the next load parses the feed again');
+    const snapshot = l.snapshot;
+    const written = snapshot?.written;
+    if (written === undefined) return;
+    const logged = written.then(() => {
+      if (snapshot!.writeError !== undefined)
+        this.ctx.logger.warn({ feed: l.store.feed, err: snapshot!.writeError }, 'feed snapshot could not be written; the next load parses the feed again');
+    });
+    this.writes.add(logged);
+    void logged.then(() => this.writes.delete(logged));
   }
+
+  /** Snapshots being written (`report`): `stop` waits for them, so a run never ends with one half-written. */
+  private readonly writes = new Set<Promise<void>>();
 
   private countLoaded(): void {
     let n = 0;
@@ -545,6 +555,7 @@ export class FeedSet {
     const tasks = [...this.feeds, ...this.allow].map((s) => s.task).filter((t): t is ScheduledTask => t !== undefined);
     for (const s of [...this.feeds, ...this.allow]) s.task = undefined;
     await Promise.all(tasks.map((t) => t.destroy()));
+    await Promise.all([...this.writes]);
   }
 }
 

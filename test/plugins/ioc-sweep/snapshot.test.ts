@@ -27,9 +27,18 @@ function feed(path: string, extra: Partial<FeedConfig> = {}): FeedConfig {
   return { name: 'f', path, format: 'auto', exact: false, timeout: '5s', optional: false, ...extra };
 }
 
-function load(f: FeedConfig, snapshot: string, now = Date.now()): Promise<FeedLoad> {
-  return loadFeed(f, { resolvePath: (p) => resolve(p), snapshot }, now);
+/** Load `f` with its snapshot at `snapshot`, and wait for the snapshot's writing (done after the load returns). */
+async function load(f: FeedConfig, snapshot: string, now = Date.now()): Promise<FeedLoad> {
+  const l = await loadFeed(f, { resolvePath: (p) => resolve(p), snapshot }, now);
+  await l.snapshot?.written;
+  return l;
 }
+
+/** What the tests compare of a load's snapshot state (the pending write left out). */
+const state = (l: FeedLoad) => {
+  const { written: _, ...rest } = l.snapshot ?? {};
+  return rest;
+};
 
 const v4 = (l: FeedLoad, ip: number): Hit[] => {
   const out: Hit[] = [];
@@ -55,10 +64,10 @@ describe('a feed read back from its snapshot', () => {
     it(`is the store and the report the load built: ${what}`, async () => {
       const snap = join(tempDir('snap-'), 'f.store');
       const built = await load(f, snap);
-      expect(built.snapshot).toEqual({ used: false, miss: 'none' });
+      expect(state(built)).toEqual({ used: false, miss: 'none' });
       expect(existsSync(snap)).toBe(true);
       const again = await load(f, snap);
-      expect(again.snapshot).toEqual({ used: true });
+      expect(state(again)).toEqual({ used: true });
       expect(storeBytes(again.store)).toEqual(storeBytes(built.store));
       expect(report(again)).toEqual(report(built));
       // the same answers, metadata included
@@ -67,6 +76,16 @@ describe('a feed read back from its snapshot', () => {
       expect(indicators.length).toBeGreaterThan(0);
     });
   }
+
+  it('is written after the load has returned the store, off the way to the first record', async () => {
+    const snap = join(tempDir('snap-'), 'f.store');
+    const l = await loadFeed(feed(`${EX}/feodo.csv`), { resolvePath: (p) => resolve(p), snapshot: snap });
+    expect(l.store.size).toBeGreaterThan(0);
+    expect(existsSync(snap)).toBe(false);
+    await l.snapshot!.written;
+    expect(existsSync(snap)).toBe(true);
+    expect(l.snapshot!.writeError).toBeUndefined();
+  });
 
   it('is not used once the feed bytes, its settings or the hash width change', async () => {
     const dir = tempDir('snap-');
@@ -78,7 +97,7 @@ describe('a feed read back from its snapshot', () => {
 
     writeFileSync(file, '192.0.2.2\nbad.example\n'); // same length, other bytes
     const changed = await load(feed(file), snap);
-    expect(changed.snapshot).toEqual({ used: false, miss: 'stale' });
+    expect(state(changed)).toEqual({ used: false, miss: 'stale' });
     expect(v4(changed, 0xc0000202)).toHaveLength(1);
     expect(v4(changed, 0xc0000201)).toHaveLength(0);
 
@@ -111,7 +130,7 @@ describe('a feed read back from its snapshot', () => {
     flipped[at] = flipped[at]! ^ 0x40;
     writeFileSync(snap, flipped);
     const damaged = await load(f, snap);
-    expect(damaged.snapshot).toEqual({ used: false, miss: 'damaged' });
+    expect(state(damaged)).toEqual({ used: false, miss: 'damaged' });
     expect(storeBytes(damaged.store)).toEqual(storeBytes(good.store));
     expect(readFileSync(snap).equals(whole)).toBe(true); // rewritten
 

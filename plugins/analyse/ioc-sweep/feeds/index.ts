@@ -30,8 +30,12 @@ export interface FeedLoad {
   format: Exclude<FeedFormat, 'auto'>;
   inputs: string[];
   ms: number;
-  /** With `ReadOptions.snapshot`: whether the store came from the snapshot, and why not; a snapshot that could not be written. */
-  snapshot?: { used: boolean; miss?: string; writeError?: string };
+  /**
+   * With `ReadOptions.snapshot`: whether the store came from the snapshot, and why not. A store that
+   * was built is written as the snapshot after the load returns, off the way to the first record:
+   * `written` settles when that is done (never rejects), with `writeError` set if it failed.
+   */
+  snapshot?: { used: boolean; miss?: string; written?: Promise<void>; writeError?: string };
 }
 
 export interface ReadOptions {
@@ -220,13 +224,18 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
     }
   }
   const sealed = store.seal();
-  const load: FeedLoad = { store: sealed, tally, format, inputs: labels, ms: 0 };
+  const load: FeedLoad = { store: sealed, tally, format, inputs: labels, ms: performance.now() - t0 };
   if (key !== undefined) {
-    load.snapshot = { used: false, miss };
-    await writeSnapshot(opts.snapshot!, key, sealed.toShared(), { format, tally }, ctx.stableUntil).catch((e: unknown) => {
-      load.snapshot!.writeError = (e as Error).message;
-    });
+    const snapshot: NonNullable<FeedLoad['snapshot']> = { used: false, miss };
+    const path = opts.snapshot!;
+    const stableUntil = ctx.stableUntil;
+    // after the caller has the store (a timer, not a microtask: the caller's own synchronous work first)
+    snapshot.written = new Promise<void>((done) => setImmediate(done))
+      .then(() => writeSnapshot(path, key, sealed.toShared(), { format, tally }, stableUntil))
+      .catch((e: unknown) => {
+        snapshot.writeError = (e as Error).message;
+      });
+    load.snapshot = snapshot;
   }
-  load.ms = performance.now() - t0;
   return load;
 }
