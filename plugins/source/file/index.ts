@@ -383,26 +383,42 @@ class FileSource implements SourceInstance {
 }
 
 /**
- * The bytes of `file` from `start`, in chunks of at most `size` read into one buffer that every
- * chunk reuses: the next chunk overwrites the last, so the caller is done with a chunk (or has
- * copied what it keeps) before it asks for the next. One buffer for the whole file instead of a new
+ * The bytes of `file` from `start`, in chunks of at most `size`, read into two buffers in turn: while
+ * the caller works on one chunk, the next is already being read into the other (the read runs in
+ * libuv's thread pool; reading and waiting one after the other left the main thread idle for every
+ * read: bench/RESULTS.md, session 17). A buffer is read into again only once the caller has asked for
+ * the chunk after the one it holds, so the caller is done with a chunk (or has copied what it keeps)
+ * before it asks for the next, as with one buffer. Two buffers for the whole file instead of a new
  * one per chunk: a run reading gigabytes otherwise leaves an ArrayBuffer per chunk for the garbage
  * collector, whose backing stores only full collections return (bench/RESULTS.md, "The line gate's
  * CPU per line").
  */
 async function* readInto(file: string, start: number, size: number, read: (n: number) => void): AsyncGenerator<Buffer> {
   const fh = await open(file, 'r');
+  let pending: Promise<unknown> | undefined;
   try {
-    const buf = Buffer.allocUnsafeSlow(size);
+    const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
     let pos = start;
+    let turn = 0;
+    let next = fh.read(bufs[0]!, 0, size, pos);
+    // marked handled: a read that fails while the caller is busy is reported when awaited, not as unhandled
+    void next.catch(() => undefined);
+    pending = next;
     for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, size, pos);
+      const { bytesRead, buffer } = await next;
       if (bytesRead === 0) return;
       pos += bytesRead;
       read(bytesRead);
-      yield buf.subarray(0, bytesRead);
+      turn ^= 1;
+      // the next chunk into the other buffer, while the caller works on this one
+      next = fh.read(bufs[turn]!, 0, size, pos);
+      void next.catch(() => undefined);
+      pending = next;
+      yield buffer.subarray(0, bytesRead);
     }
   } finally {
+    // a read still in flight (the caller stopped early) settles before the file is closed
+    await pending?.catch(() => undefined);
     await fh.close();
   }
 }
