@@ -16,7 +16,7 @@ import { runProcessor } from './runners/processor.js';
 import { runSegment, segmentLabel } from './runners/segment.js';
 import { runSink } from './runners/sink.js';
 import { runSource } from './runners/source.js';
-import { findSegments, type Segment } from './segments.js';
+import { consumersOf, findSegments, type Segment } from './segments.js';
 import type { RunObserver } from './observer.js';
 import { RunState } from './state.js';
 import { type NodeStats, type RunSummary, summarise } from './summary.js';
@@ -189,12 +189,10 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
  * records leave it (a window on the main thread) holds a whole block's records at once.
  */
 function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, pools: Map<string, WorkerPool>, mains: Map<string, MainCopy>): void {
-  const readers = new Map<string, string[]>();
-  for (const name of spec.order)
-    for (const input of spec.nodes.get(name)!.inputs) if (input.port === 'out') readers.set(input.node, [...(readers.get(input.node) ?? []), name]);
+  const consumers = consumersOf(spec);
   for (const name of spec.order) {
     if (spec.nodes.get(name)!.kind !== 'source') continue;
-    const r = readers.get(name) ?? [];
+    const r = (consumers.get(name) ?? []).filter((c) => c.port === 'out').map((c) => c.node);
     if (r.length && r.every((n) => layout.segmentOfHead.has(n) && (pools.get(n) ?? mains.get(n))?.gated === true))
       state.batchLines.set(name, GATED_BATCH_LINES);
   }

@@ -52,6 +52,18 @@ export interface Segment {
   byKey?: Record<string, 'mute' | 'keyed' | 'run'>;
 }
 
+/** Who reads each node: node → the nodes reading one of its ports, with the port, in the spec's order. */
+export function consumersOf(spec: CompiledSpec): Map<string, { node: string; port: string }[]> {
+  const consumers = new Map<string, { node: string; port: string }[]>();
+  for (const name of spec.order) {
+    for (const input of spec.nodes.get(name)!.inputs) {
+      if (!consumers.has(input.node)) consumers.set(input.node, []);
+      consumers.get(input.node)!.push({ node: name, port: input.port });
+    }
+  }
+  return consumers;
+}
+
 export interface FindOptions {
   /** Let `'by-key'` nodes join segments (else they stay on the main thread, as `'none'`). */
   byKey?: boolean;
@@ -63,13 +75,7 @@ export interface FindOptions {
  */
 export function findSegments(spec: CompiledSpec, workers: number | 'auto' = spec.settings.workers, o: FindOptions = {}): Segment[] {
   if (workers !== 'auto' && workers <= 1) return [];
-  const consumers = new Map<string, { node: string; port: string }[]>();
-  for (const name of spec.order) {
-    for (const input of spec.nodes.get(name)!.inputs) {
-      if (!consumers.has(input.node)) consumers.set(input.node, []);
-      consumers.get(input.node)!.push({ node: name, port: input.port });
-    }
-  }
+  const consumers = consumersOf(spec);
   const modeOf = (name: string): ParallelMode => {
     const n = spec.nodes.get(name)!;
     const m = n.config === undefined ? 'none' : parallelOf(n.plugin.def, n.config);
