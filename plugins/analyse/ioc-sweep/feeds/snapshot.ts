@@ -111,7 +111,7 @@ const pad8 = (n: number) => (n + 7) & ~7;
 /** Write the snapshot of a built store (to a temporary name, then renamed: a reader never sees half a file). */
 export async function writeSnapshot(path: string, key: string, store: SharedStoreData, load: SnapshotLoad, stableUntil: number): Promise<void> {
   const buffers: SharedArrayBuffer[] = [];
-  const shape = JSON.stringify({ ...store, metas: undefined }, (_k, v: unknown) => (v instanceof SharedArrayBuffer ? { $buf: buffers.push(v) - 1 } : v));
+  const shape = withRefs({ ...store, metas: undefined }, buffers);
   const sha = createHash('sha256');
   for (const b of buffers) sha.update(new Uint8Array(b));
   const t = load.tally;
@@ -121,7 +121,7 @@ export async function writeSnapshot(path: string, key: string, store: SharedStor
     stableUntil: Number.isFinite(stableUntil) ? stableUntil : null,
     format: load.format,
     tally: { rows: t.rows, skipped: t.skipped, reasons: t.reasons, ignored: t.ignored, samples: t.samples },
-    store: JSON.parse(shape),
+    store: shape,
     metas: store.metas,
     buffers: buffers.map((b) => b.byteLength),
     sha256: sha.digest('hex'),
@@ -135,13 +135,10 @@ export async function writeSnapshot(path: string, key: string, store: SharedStor
   const fh = await open(tmp, 'w');
   try {
     let at = 0;
-    const put = async (b: Uint8Array) => {
-      await fh.write(b, 0, b.length, at);
+    for (const b of [lead, head, ...buffers.map((x) => new Uint8Array(x))]) {
+      await writeAt(fh, b, at);
       at = pad8(at + b.length);
-    };
-    await put(lead);
-    await put(head);
-    for (const b of buffers) await put(new Uint8Array(b));
+    }
     await fh.truncate(at);
   } catch (e) {
     await fh.close();
@@ -174,7 +171,7 @@ export async function readSnapshot(path: string, key: string, now: number): Prom
     const headLen = lead.readUInt32LE(MAGIC.length);
     if (leadLen + headLen > size) return { miss: 'cut short' };
     const headBytes = Buffer.alloc(headLen);
-    await fh.read(headBytes, 0, headLen, leadLen);
+    if (!(await readAt(fh, headBytes, leadLen))) return { miss: 'cut short' };
     const header = JSON.parse(headBytes.toString('utf8')) as Header;
     if (header.layout !== LAYOUT || header.key !== key) return { miss: 'stale' };
     if (header.stableUntil !== null && now >= header.stableUntil) return { miss: 'expired' };
@@ -184,12 +181,7 @@ export async function readSnapshot(path: string, key: string, now: number): Prom
     for (const len of header.buffers) {
       const sab = new SharedArrayBuffer(len);
       const view = new Uint8Array(sab);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await fh.read(view, got, len - got, at + got);
-        if (bytesRead === 0) return { miss: 'cut short' };
-        got += bytesRead;
-      }
+      if (!(await readAt(fh, view, at))) return { miss: 'cut short' };
       sha.update(view);
       buffers.push(sab);
       at = pad8(at + len);
@@ -206,6 +198,31 @@ export async function readSnapshot(path: string, key: string, now: number): Prom
   } finally {
     await fh.close();
   }
+}
+
+/** All of `b` written at `at` (a write may take less than it is given). */
+async function writeAt(fh: FileHandle, b: Uint8Array, at: number): Promise<void> {
+  for (let done = 0; done < b.length; ) done += (await fh.write(b, done, b.length - done, at + done)).bytesWritten;
+}
+
+/** `b` filled from `at`; false when the file ends first. */
+async function readAt(fh: FileHandle, b: Uint8Array, at: number): Promise<boolean> {
+  for (let got = 0; got < b.length; ) {
+    const { bytesRead } = await fh.read(b, got, b.length - got, at + got);
+    if (bytesRead === 0) return false;
+    got += bytesRead;
+  }
+  return true;
+}
+
+/** The store's shape with each SharedArrayBuffer replaced by `{ $buf: i }`, `i` its index in `buffers` (pushed). */
+function withRefs(v: unknown, buffers: SharedArrayBuffer[]): unknown {
+  if (v instanceof SharedArrayBuffer) return { $buf: buffers.push(v) - 1 };
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => withRefs(x, buffers));
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = withRefs(x, buffers);
+  return out;
 }
 
 /** The store's shape with each `{ $buf: i }` put back as `buffers[i]`. */
