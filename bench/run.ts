@@ -65,6 +65,9 @@ const parseLines = Number(argv['parse-lines'] ?? (quick ? 100_000 : 1_000_000));
 const indicators = Number(argv.indicators ?? (quick ? 100_000 : 1_000_000));
 const OUT_DIR = join(DATA_DIR, 'out');
 
+/** Where a scenario's runs write (`prime/`, `run-N/`; a `keepState` scenario's `state/` too: scenarios.ts). */
+const scenarioDir = (s: S.Scenario): string => join(OUT_DIR, s.id.replace(/[^\w.-]+/g, '_'));
+
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');
 const fmtMiB = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
@@ -215,7 +218,7 @@ async function main(): Promise<void> {
   // Scenarios that keep their state between rounds: one untimed run first, which leaves it.
   for (const r of rows) {
     if (r.skip || !r.s.keepState) continue;
-    const dir = join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'), 'prime');
+    const dir = join(scenarioDir(r.s), 'prime');
     mkdirSync(dir, { recursive: true });
     const out: S.Outputs = { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
     const m = await measure({ args: r.s.args(env, out), cwd: ROOT, stderrFile: join(dir, 'stderr.log'), timeoutMs: 1_800_000 });
@@ -225,7 +228,7 @@ async function main(): Promise<void> {
   for (let round = 1; round <= runs; round++) {
     for (const r of rows) {
       if (r.skip || r.failure) continue;
-      const dir = join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'), `run-${round}`);
+      const dir = join(scenarioDir(r.s), `run-${round}`);
       mkdirSync(dir, { recursive: true });
       const peer = P.isPeer(r.s) ? r.s : undefined;
       const out: S.Outputs = peer?.dirs ? P.dirOutputs(dir) : { alerts: join(dir, 'alerts.jsonl'), rejects: join(dir, 'rejects.jsonl') };
@@ -262,7 +265,7 @@ async function main(): Promise<void> {
   for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);
   for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
   const wrong = rows.filter((r) => !r.failure && !r.skip && !['ok', '—', ''].includes(check(r, env)));
-  for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'))})`);
+  for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${scenarioDir(r.s)})`);
   if (argv.strict && wrong.length) process.exitCode = 1;
   const elapsed = (performance.now() - t0) / 1000;
   log(`done in ${elapsed.toFixed(0)} s`);
@@ -367,7 +370,7 @@ function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerE
   for (const r of rows) if (r.skip) console.log(`skipped ${r.s.id}: ${r.skip}`);
   for (const r of rows) if (r.failure) console.log(`FAILED ${r.s.id}: ${r.failure}`);
   const wrong = rows.filter((r) => !r.failure && !r.skip && !['ok', '—', ''].includes(check(r, env)));
-  for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${join(OUT_DIR, r.s.id.replace(/[^\w.-]+/g, '_'))})`);
+  for (const r of wrong) console.log(`CHECK FAILED ${r.s.id}: ${check(r, env)} (outputs under ${scenarioDir(r.s)})`);
   if (!partial && argv.strict && (wrong.length || pt.verdict.some((v) => v.startsWith('**MISMATCH')))) process.exitCode = 1;
   if (!partial && rows.some((r) => r.failure)) process.exitCode = 1;
   const elapsed = (performance.now() - t0) / 1000;
