@@ -11,9 +11,14 @@
  * - a worker thread, after running the block: the buffer travels back with the batch's result,
  *   transferred, so it is detached in the worker (runtime/worker.ts, `free`); a block the worker
  *   keeps (held to make its records again, projection.ts) is not sent back;
- * - the main thread's copy or processor, after running it (`release`): the buffer is moved
- *   to a new ArrayBuffer object first, which detaches the block's view — anything still holding the
- *   block finds it empty, never another block's bytes.
+ * - the main thread's copy or processor, after running it (`release`). The buffer is not detached
+ *   there: detaching any ArrayBuffer in an isolate ends V8's assumption that none ever is (its
+ *   "ArrayBufferDetaching" protector), which throws away all the optimised code that reads typed
+ *   arrays (the parsers, the line gate, the sweep) and makes every later read check — ≈ 10% of a
+ *   one-thread sweep's CPU (bench/RESULTS.md, "A detached buffer costs the whole thread"). A pool
+ *   made with `detachOnRelease` (the tests' pipelines: `lineBlocks.detachOnRelease`) does detach
+ *   it, by moving it to a new ArrayBuffer object: anything that still held the block then reads
+ *   nothing, and the outputs differ from a run without a pool.
  * Anything else (a block dropped, a batch lost with a failed worker, a copy made for fan-out) is
  * collected as before. The pool holds only buffers nothing can read; when it has none that fits, a
  * new one is allocated (a block never waits for memory), and it keeps at most `limit` buffers.
@@ -44,8 +49,15 @@ export class BlockPool {
   /** Blocks given memory from the pool (`reused`) or new memory (`allocated`); buffers given back and kept. */
   readonly counts = { reused: 0, allocated: 0, returned: 0 };
 
-  /** `limit`: buffers kept at most (0: every block gets memory of its own, nothing is kept). */
-  constructor(private limit = DEFAULT_LIMIT) {}
+  /**
+   * `limit`: buffers kept at most (0: every block gets memory of its own, nothing is kept).
+   * `detachOnRelease`: detach a block's view when the main thread gives it back (a check for tests,
+   * at a cost to the whole thread; see above).
+   */
+  constructor(
+    private limit = DEFAULT_LIMIT,
+    public detachOnRelease = false,
+  ) {}
 
   get size(): number {
     return this.free.length;
@@ -96,14 +108,14 @@ export class BlockPool {
 
   /**
    * A block the main thread has read to its end: its buffer back to the pool when the pool gave it
-   * (nothing else can view it then), detached from the block on the way.
+   * (nothing else may view it then); detached from the block on the way with `detachOnRelease`.
    */
   release(block: Block): void {
     if (block.kind !== 'lines') return;
     const ab = block.bytes.buffer;
     if (!(ab instanceof ArrayBuffer) || !taken.has(ab) || ab.byteLength === 0) return; // not the pool's, or sent to a thread
     taken.delete(ab);
-    this.give(structuredClone(ab, { transfer: [ab] }));
+    this.give(this.detachOnRelease ? structuredClone(ab, { transfer: [ab] }) : ab);
   }
 }
 
