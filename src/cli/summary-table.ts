@@ -32,7 +32,7 @@ export function renderSummary(s: RunSummary): string {
 
 /** How many threads ran the parallel chains: `2 worker threads per parallel chain`, `1 worker thread and the main thread …`. */
 function threadsLine(w: NonNullable<RunSummary['workers']>): string {
-  if (w.count <= 1) return 'one thread';
+  if (w.count <= 1 || w.started === 0) return 'one thread';
   if (!w.mainCopy) return `${w.count} worker threads per parallel chain`;
   const n = w.count - 1;
   return `${n} worker thread${n === 1 ? '' : 's'} and the main thread per parallel chain`;

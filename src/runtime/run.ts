@@ -22,7 +22,8 @@ import { RunState } from './state.js';
 import { type NodeStats, type RunSummary, summarise } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
 import { MainCopy } from './main-copy.js';
-import { chooseWorkers } from './workers.js';
+import { GrowWatch } from './grow.js';
+import { chooseWorkers, mib, type ChooseOptions } from './workers.js';
 import { encodedRoutes, encodes, makeEncoder, type EncodedRoute } from './sink-encode.js';
 import { projectedRoutes } from './projection.js';
 import { blockPoolLimit, lineBlocks } from '../block-pool.js';
@@ -48,6 +49,8 @@ export interface RunOptions {
   mainCopy?: boolean;
   /** `'by-key'` nodes (the window) in the worker copies (true: also with a pinned count; false: never); default: `auto`'s rule (workers.ts). */
   byKey?: boolean;
+  /** The `auto` rule's thresholds and core count, for tests (workers.ts `ChooseOptions`). */
+  auto?: Pick<ChooseOptions, 'minBytes' | 'cores' | 'grow' | 'growAfterSeconds'>;
 }
 
 type Instance = SourceInstance | ProcessorInstance | SinkInstance;
@@ -62,7 +65,13 @@ interface Layout {
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   lineBlocks.reset(blockPoolLimit()); // SLUICE_BLOCK_POOL, read per run
-  const choice = await chooseWorkers(spec, { override: opts.workers, mainCopy: opts.mainCopy, byKey: opts.byKey, observed: opts.observer !== undefined });
+  const choice = await chooseWorkers(spec, {
+    ...opts.auto,
+    override: opts.workers,
+    mainCopy: opts.mainCopy,
+    byKey: opts.byKey,
+    observed: opts.observer !== undefined,
+  });
   const workers = choice.count;
   /** Worker threads per segment: one copy fewer when the main thread is one of them (none: it is the only copy). */
   const threads = choice.mainCopy ? workers - 1 : workers;
@@ -74,9 +83,11 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
         ? 'one thread (no worker threads)'
         : threads === 0
           ? 'one thread: the main thread runs the chain as one copy'
-          : choice.mainCopy
-            ? `${threads} worker thread${threads === 1 ? '' : 's'} and the main thread per parallel chain`
-            : `${workers} worker threads per parallel chain`,
+          : choice.grow
+            ? `the main thread runs the chain, and starts ${threads} worker thread${threads === 1 ? '' : 's'} if the rest of the input is long enough`
+            : choice.mainCopy
+              ? `${threads} worker thread${threads === 1 ? '' : 's'} and the main thread per parallel chain`
+              : `${workers} worker threads per parallel chain`,
     );
   }
   const obs = opts.observer;
@@ -105,7 +116,9 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   if (outer?.aborted) state.controller.abort();
   else outer?.addEventListener('abort', onOuterAbort, { once: true });
 
-  // Worker threads start now: they load their plugin modules while the prepares run here.
+  // Worker threads start now: they load their plugin modules while the prepares run here. Unless
+  // they start during the run, when the rest of the input is long enough (`grow`, grow.ts).
+  const grow = choice.grow && new GrowWatch(choice.grow);
   const pools = new Map<string, WorkerPool>();
   for (const seg of threads === 0 ? [] : layout.segments) {
     // Outputs read only by main-thread nodes that declare what they read cross as projections (API 1.5).
@@ -117,6 +130,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
       observed: obs !== undefined,
       encoded: routesOf.get(seg),
       projected,
+      deferred: grow !== undefined,
     };
     pools.set(
       seg.nodes[0]!,
@@ -149,7 +163,7 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
 
   suggestBatchLines(state, spec, layout, pools, created.mains);
   const progressTimer = opts.onProgress ? setInterval(() => opts.onProgress!(state.stats), 500) : undefined;
-  const runners = startRunners(state, layout, pools, created, opts, workers);
+  const runners = startRunners(state, layout, pools, created, opts, workers, grow);
   obs?.phase('running'); // every instance created (feeds loaded), every source's run() called
   await Promise.all(runners);
   if (progressTimer) clearInterval(progressTimer);
@@ -169,6 +183,13 @@ export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise
   const summary = summarise(spec, state.stats, Date.now() - started, state.queues, targets);
   summary.workers = { count: layout.segments.length ? workers : 1, reason: choice.reason };
   if (layout.segments.length && choice.mainCopy) summary.workers.mainCopy = true;
+  if (grow) {
+    const g = grow.grown;
+    summary.workers.started = g?.threads ?? 0;
+    summary.workers.reason += g
+      ? `; started after ${mib(g.bytes)} of ${mib(grow.rule.inputBytes)}${Number.isFinite(g.seconds) ? ` (≈ ${g.seconds.toFixed(1)} s of input left)` : ''}`
+      : '; none started: the rest of the input was never that long';
+  }
   const failure = state.failure;
   if (failure !== undefined) {
     (failure as Error & { summary?: RunSummary }).summary = summary;
@@ -193,8 +214,9 @@ function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, 
   for (const name of spec.order) {
     if (spec.nodes.get(name)!.kind !== 'source') continue;
     const r = (consumers.get(name) ?? []).filter((c) => c.port === 'out').map((c) => c.node);
-    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && (pools.get(n) ?? mains.get(n))?.gated === true))
-      state.batchLines.set(name, GATED_BATCH_LINES);
+    // a pool not started yet (grow.ts) cannot tell: its copies are the main thread's
+    const gated = (n: string) => (pools.get(n)?.started ? pools.get(n) : (mains.get(n) ?? pools.get(n)))?.gated === true;
+    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && gated(n))) state.batchLines.set(name, GATED_BATCH_LINES);
   }
 }
 
@@ -255,8 +277,8 @@ async function createInstances(
         // The main thread's copy, over the prepared values themselves (not clones).
         const main = mainCopy && (await mainCopy(seg, sent));
         if (main) mains.set(name, main);
-        // the only copy: its create-time statistics are the run's (a worker's otherwise)
-        if (main && !pool) state.applyDeltas(main.created);
+        // the only copy, or the first (workers started later): its create-time statistics are the run's (a worker's otherwise)
+        if (main && (!pool || pool.started === 0)) state.applyDeltas(main.created);
         for (const n of Object.keys(sent)) {
           prepared.subscribe(n, (v) => {
             pool?.publish(n, v);
@@ -347,13 +369,21 @@ async function closeEarly(early: Map<string, Promise<Instance>>, logger: Logger)
 }
 
 /** One runner per main-thread node or segment; each resolves when its node is done (or the run failed). */
-function startRunners(state: RunState, layout: Layout, pools: Map<string, WorkerPool>, created: Created, opts: RunOptions, workers: number): Promise<void>[] {
+function startRunners(
+  state: RunState,
+  layout: Layout,
+  pools: Map<string, WorkerPool>,
+  created: Created,
+  opts: RunOptions,
+  workers: number,
+  grow?: GrowWatch,
+): Promise<void>[] {
   const tasks: Promise<void>[] = [];
   for (const name of state.spec.order) {
     if (layout.insideSegment.has(name)) continue;
     const seg = layout.segmentOfHead.get(name);
     if (seg) {
-      tasks.push(runSegment(state, seg, pools.get(name), workers, created.mains.get(name)));
+      tasks.push(runSegment(state, seg, pools.get(name), workers, created.mains.get(name), grow));
       continue;
     }
     const inst = created.instances.get(name)!;

@@ -55,7 +55,8 @@ export interface RunSummary {
   stoppedBySignal?: boolean;
   /** Worker threads per parallel chain (1: none) and why (`settings.workers`, `--workers`, the `auto` rule). */
   /** `mainCopy`: one of the `count` copies is the main thread (workers.ts). */
-  workers?: { count: number; reason: string; mainCopy?: boolean };
+  /** `started`: worker threads started during the run, where `auto` starts them only when the input is long enough (grow.ts). */
+  workers?: { count: number; reason: string; mainCopy?: boolean; started?: number };
 }
 
 export function summarise(

@@ -356,12 +356,13 @@ export class WorkerPool {
    * see `settled`), so it starts one copy now and each other copy when a source is first given to
    * it, or a settled source's batch finds every started copy busy: a sweep of one file whose state
    * never settles never starts a copy it cannot use (a worker's isolate and modules are ≈ 17 MiB).
+   * A `deferred` pool starts none: `grow` starts them during the run (workers.ts `grow`).
    */
   static launch(
     spec: CompiledSpec,
     segment: Segment,
     n: number,
-    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean; encoded?: EncodedRoute[]; projected?: ProjectedRoute[] },
+    o: { stateDir: string; logLevel: string; once: boolean; observed?: boolean; encoded?: EncodedRoute[]; projected?: ProjectedRoute[]; deferred?: boolean },
     onFatal: (e: Error) => void,
   ): WorkerPool {
     const nodes = segment.nodes.map((name) => {
@@ -385,7 +386,7 @@ export class WorkerPool {
       ...(projected.length ? { projected } : {}),
     });
     const pool = new WorkerPool(segment, n, initFor, onFatal, forwardedPorts(spec, segment, n), projected);
-    const now = segment.mode === 'by-origin' ? Math.min(1, n) : n;
+    const now = o.deferred ? 0 : segment.mode === 'by-origin' ? Math.min(1, n) : n;
     for (let i = 0; i < now; i++) pool.start(i);
     return pool;
   }
@@ -393,10 +394,11 @@ export class WorkerPool {
   /**
    * Give every copy the prepared values of the segment's nodes (SharedArrayBuffers shared, the
    * rest cloned) and let it create its instances; resolves with the statistics of the first copy
-   * (create-time counters, once).
+   * (create-time counters, once), none when no copy is started yet (a deferred pool).
    */
   async init(shared: Record<string, unknown>): Promise<NodeDelta[]> {
     this.shared = { ...shared };
+    if (this.workers.length === 0) return [];
     const ready = this.workers.map((w) =>
       w.request('ready', { type: 'init', shared }).catch((err) => {
         throw cloneError(err, Object.keys(shared));
@@ -442,7 +444,22 @@ export class WorkerPool {
     return w;
   }
 
-  /** A by-origin copy first needed now: started and given the current prepared values. */
+  /**
+   * Start every copy not started yet (a deferred pool, see `launch`), given the current prepared
+   * values; their create-time statistics are dropped (the main thread's copy counted them). How many
+   * were started.
+   */
+  grow(): number {
+    let n = 0;
+    for (let i = 0; i < this.n; i++)
+      if (this.slots[i] === undefined) {
+        this.startLate(i);
+        n++;
+      }
+    return n;
+  }
+
+  /** A by-origin copy first needed now, or a deferred pool's (`grow`): started and given the current prepared values. */
   private startLate(index: number): SegmentWorker {
     const w = this.start(index);
     const shared = this.shared ?? {};
@@ -471,6 +488,7 @@ export class WorkerPool {
 
   /** Whether the copy that would take this batch has room for it now (see `room`); in a by-key segment, every copy. */
   hasRoom(records: Batch, perWorker: number): boolean {
+    if (this.workers.length === 0) return false; // a deferred pool not grown yet
     if (this.segment.mode === 'by-key') return this.workers.every((w) => (w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken);
     const w = this.target(records);
     return (w.outstanding < perWorker && w.outstanding + w.held < HELD_PER_COPY) || w.broken;

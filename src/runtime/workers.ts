@@ -61,12 +61,19 @@
  * A worker costs ≈ 0.3–0.5 s of CPU to start (a V8 isolate, the plugin modules, creating the copies)
  * on cores the main thread needs at the same moment to load the feeds; below the threshold that was
  * more than the workers gave back (measurements: bench/RESULTS.md, "Figures behind code comments").
+ * Above it, where the main thread is one of the copies and the input is files (`grow`, grow.ts), the
+ * worker threads are not started before the run: the main thread runs the chain alone first and
+ * starts them once, at the rate it measures, the rest of the input would keep it busy longer than
+ * `GROW_AFTER_SECONDS`. The bytes alone cannot tell that: a sweep that gates its lines gets through
+ * a byte several times faster than a chain that makes every line's record. `SLUICE_WORKERS_GROW=0`
+ * starts them before the run, as with a stream (`ChooseOptions.grow` forces either way).
  */
 import { availableParallelism } from 'node:os';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, type Segment } from './segments.js';
 import { encodedRoutes, encodes } from './sink-encode.js';
 import { projectedRoutes, type ProjectedRoute } from './projection.js';
+import type { GrowRule } from './grow.js';
 
 /** Input, in bytes, from which `workers: auto` starts worker threads (≈ 100k squid lines). */
 export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
@@ -82,6 +89,14 @@ export const AUTO_MIN_BYTES = 16 * 1024 * 1024;
  * measured here.
  */
 export const MERGE_MIN_CORES = 3;
+
+/**
+ * Seconds of work the rest of the input must still hold, at the main thread's own measured rate,
+ * for `workers: auto` to start its worker threads (`grow`, grow.ts). On the bench's sweep (two
+ * cores) a worker started before the run gave no wall time back on 1M squid lines (≈ 0.8 s of the
+ * main thread's work) for a third more CPU (bench/RESULTS.md, session 18).
+ */
+export const GROW_AFTER_SECONDS = 1;
 
 /**
  * Whether `workers: auto` makes the main thread one of the copies where that is safe (see above):
@@ -106,6 +121,11 @@ export interface WorkerChoice {
   mainCopy?: boolean;
   /** `'by-key'` nodes join parallel chains (see above; segments.ts `FindOptions`). */
   byKey?: boolean;
+  /**
+   * The worker threads start during the run, when the rest of the input would keep the main thread
+   * (one of the copies) busy long enough (grow.ts); none may start.
+   */
+  grow?: GrowRule;
   /** Why, in words, for the log and the summary. */
   reason: string;
 }
@@ -119,26 +139,38 @@ export interface ChooseOptions {
   byKey?: boolean;
   /** The run is observed (metrics, status page): one thread then keeps each node on its own (`oneThread`). */
   observed?: boolean;
-  /** For tests: the threshold and the core count. */
+  /** Start `auto`'s worker threads during the run (`GrowRule`) where the main thread is a copy and the input is files; default: unless `SLUICE_WORKERS_GROW=0`. */
+  grow?: boolean;
+  /** For tests: the thresholds and the core count. */
   minBytes?: number;
   cores?: number;
+  growAfterSeconds?: number;
 }
 
-const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+/** Bytes in MiB for the reasons told: `142 MiB`, `3.5 MiB`. */
+export const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(n < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 
 export async function chooseWorkers(spec: CompiledSpec, o: ChooseOptions = {}): Promise<WorkerChoice> {
-  const { finiteInput, ...choice } = await chooseCount(spec, o);
+  const { finiteInput, inputBytes, ...choice } = await chooseCount(spec, o);
   if (choice.count === 1) return oneThread(spec, choice, o, finiteInput);
-  const wanted = o.mainCopy ?? (o.override === undefined && spec.settings.workers === 'auto' && autoMainCopy(finiteInput === true));
+  const auto = o.override === undefined && spec.settings.workers === 'auto';
+  const wanted = o.mainCopy ?? (auto && autoMainCopy(finiteInput === true));
   if (!wanted || choice.count < 2) return choice;
   const unsafe = mainCopyUnsafe(spec, findSegments(spec, choice.count, { byKey: choice.byKey }));
   if (unsafe !== undefined) return o.mainCopy ? { ...choice, reason: `${choice.reason}; no main-thread copy: ${unsafe}` } : choice;
   const workers = choice.count - 1;
-  return {
-    count: choice.count,
-    mainCopy: true,
-    reason: `${choice.reason}; the main thread is one of the ${choice.count} copies, beside ${workers} worker thread${workers === 1 ? '' : 's'}`,
-  };
+  const threads = `${workers} worker thread${workers === 1 ? '' : 's'}`;
+  const grow = o.grow ?? process.env.SLUICE_WORKERS_GROW !== '0';
+  if (grow && auto && finiteInput === true && inputBytes !== undefined) {
+    const afterSeconds = o.growAfterSeconds ?? GROW_AFTER_SECONDS;
+    return {
+      count: choice.count,
+      mainCopy: true,
+      grow: { inputBytes, afterSeconds },
+      reason: `${choice.reason}; the main thread is one of the ${choice.count} copies, and starts ${workers === 1 ? 'the' : 'its'} ${threads} once the rest of the input would keep it busy more than ${afterSeconds} s alone`,
+    };
+  }
+  return { count: choice.count, mainCopy: true, reason: `${choice.reason}; the main thread is one of the ${choice.count} copies, beside ${threads}` };
 }
 
 /**
@@ -205,8 +237,11 @@ export function mainCopyUnsafe(spec: CompiledSpec, segments: readonly Segment[],
   return undefined;
 }
 
-/** `finiteInput`: every source told its size (none is a stream or of unknown size); set wherever the sizes were read. */
-async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice & { finiteInput?: boolean }> {
+/**
+ * `finiteInput`: every source told its size (none is a stream or of unknown size); set wherever the
+ * sizes were read, with their sum (`inputBytes`) where they are finite.
+ */
+async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<WorkerChoice & { finiteInput?: boolean; inputBytes?: number }> {
   const pinned = (count: number, reason: string): WorkerChoice => {
     if (o.byKey !== true || count < 2) return { count, reason };
     const segments = findSegments(spec, count, { byKey: true });
@@ -251,7 +286,12 @@ async function chooseCount(spec: CompiledSpec, o: ChooseOptions): Promise<Worker
       finiteInput: finite,
     };
   const keyed = byKey && segments.some((s) => s.mode === 'by-key');
-  return { ...many, ...(keyed ? { byKey: true, reason: `${many.reason}; ${keyedWords(segments)}` } : {}), finiteInput: finite };
+  return {
+    ...many,
+    ...(keyed ? { byKey: true, reason: `${many.reason}; ${keyedWords(segments)}` } : {}),
+    finiteInput: finite,
+    ...(finite ? { inputBytes: total } : {}),
+  };
 }
 
 /** How a by-key chain is told in the reason. */

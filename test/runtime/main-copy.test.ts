@@ -9,11 +9,11 @@
  * the worker is busy and the main thread takes batches whatever the machine's speed.
  */
 import { describe, it, expect } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSpec } from '../../src/spec/validate.js';
 import { builtinRegistry } from '../../src/plugins/builtins.js';
-import { chooseWorkers } from '../../src/runtime/workers.js';
+import { chooseWorkers, GROW_AFTER_SECONDS } from '../../src/runtime/workers.js';
 import { renderSummary } from '../../src/cli/summary-table.js';
 import type { RunError } from '../../src/runtime/run-error.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -119,8 +119,15 @@ describe('the main thread as one of the copies', () => {
     const before = process.env.SLUICE_MAIN_COPY;
     delete process.env.SLUICE_MAIN_COPY;
     try {
-      // a file source (its size is known): one worker thread beside the main thread
+      // a file source (its size is known): one worker thread beside the main thread, started during the run (grow.ts)
       expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1 })).toEqual({
+        count: 2,
+        mainCopy: true,
+        grow: { inputBytes: statSync(join(plain.dir, 'a.log')).size, afterSeconds: GROW_AFTER_SECONDS },
+        reason: `auto: 0.0 MiB of input, at least 0.0 MiB; the main thread is one of the 2 copies, and starts the 1 worker thread once the rest of the input would keep it busy more than ${GROW_AFTER_SECONDS} s alone`,
+      });
+      // started before the run
+      expect(await chooseWorkers(spec!, { cores: 2, minBytes: 1, grow: false })).toEqual({
         count: 2,
         mainCopy: true,
         reason: 'auto: 0.0 MiB of input, at least 0.0 MiB; the main thread is one of the 2 copies, beside 1 worker thread',

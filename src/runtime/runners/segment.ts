@@ -9,6 +9,7 @@
  * a pool (one thread: workers.ts `oneThread`), the main copy runs every batch.
  */
 import type { Ack, Envelope } from '../acks.js';
+import type { GrowWatch } from '../grow.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { MainCopy } from '../main-copy.js';
 import { BoundedQueue } from '../queue.js';
@@ -23,7 +24,18 @@ const WINDOW_PER_COPY = 4;
 
 export { segmentLabel };
 
-export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool | undefined, copies: number, main?: MainCopy): Promise<void> {
+/**
+ * `grow`: the pool's copies are not started yet (workers.ts `grow`); they are once the rest of the
+ * input would keep the main thread's copy busy long enough at the rate it runs the batches.
+ */
+export async function runSegment(
+  state: RunState,
+  seg: Segment,
+  pool: WorkerPool | undefined,
+  copies: number,
+  main?: MainCopy,
+  grow?: GrowWatch,
+): Promise<void> {
   const queue = state.queues.get(seg.nodes[0]!)!;
   const deliver = async (r: SegmentResult, ack: Ack | null): Promise<void> => {
     state.applyDeltas(r.stats);
@@ -35,20 +47,45 @@ export async function runSegment(state: RunState, seg: Segment, pool: WorkerPool
     return runOnMain(state, seg, main, deliver);
   }
   const inFlight = new BoundedQueue<{ env: Envelope; result: Promise<SegmentResult> }>(copies * WINDOW_PER_COPY);
+  let watch = main !== undefined ? grow : undefined;
   const feeder = (async () => {
     try {
       for (;;) {
         const batch = await queue.pull(1);
         if (batch === null) break;
         const env = batch[0]!;
+        const bytes = watch?.dealtBatch(env.records) ?? 0;
         if (main !== undefined && !state.failed && !pool.hasRoom(env.records, PER_COPY)) {
-          const result = main.run(env.records);
+          const t0 = performance.now();
+          let ms = 0;
+          const result = main.run(env.records).then((r) => {
+            ms = performance.now() - t0;
+            return r;
+          });
           result.catch(() => undefined); // reported by the runner, as a worker's failure
           await inFlight.push({ env, result });
           try {
             await result;
           } catch {
             break;
+          }
+          if (watch !== undefined) {
+            watch.ranOnMain(bytes, ms);
+            const seconds = watch.due();
+            if (seconds !== undefined) {
+              const n = pool.grow();
+              watch.grown = { threads: n, bytes: watch.bytesDealt, seconds };
+              state.logger.info(
+                {
+                  segment: segmentLabel(seg),
+                  threads: n,
+                  dealt_bytes: watch.bytesDealt,
+                  rest_seconds: Number.isFinite(seconds) ? Math.round(seconds * 100) / 100 : null,
+                },
+                `started ${n} worker thread${n === 1 ? '' : 's'}: the rest of the input would keep the main thread busy ${Number.isFinite(seconds) ? `≈ ${seconds.toFixed(1)} s` : 'for a time it cannot measure'}`,
+              );
+              watch = undefined;
+            }
           }
           // a turn of the event loop: the workers' results that came meanwhile free their room
           await nextTurn();
