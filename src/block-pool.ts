@@ -8,9 +8,14 @@
  *
  * Who may read a pooled buffer: the one block that views it, from the buffer's start, until that
  * block is given back. It comes back only from where the block was read to its end:
- * - a worker thread, after running the block: the buffer travels back with the batch's result,
- *   transferred, so it is detached in the worker (runtime/worker.ts, `free`); a block the worker
- *   keeps (held to make its records again, projection.ts) is not sent back;
+ * - sent to a worker thread (runtime/wire.ts `encodeForWorker`): its bytes are copied into a
+ *   SharedArrayBuffer from `sharedBlocks` and it comes back at once; the worker copies them out
+ *   into its own pool's memory, runs its copy, and sends the shared buffer back with the batch's
+ *   result (runtime/worker.ts, `free`: shared, not transferred). Transferring the block itself
+ *   detached it in the main thread and again in the worker on its way back (see below), which cost
+ *   both threads ≈ 9% of their CPU on the 5M sweep; and a block read straight from shared memory
+ *   was slower than from an ArrayBuffer (bench/RESULTS.md, session 18). The worker's own pool takes
+ *   its copy back after the run, unless it holds the block to make its records again (projection.ts);
  * - the main thread's copy or processor, after running it (`release`). The buffer is not detached
  *   there: detaching any ArrayBuffer in an isolate ends V8's assumption that none ever is (its
  *   "ArrayBufferDetaching" protector), which throws away all the optimised code that reads typed
@@ -36,7 +41,7 @@ const MAX_POOLED_BYTES = 64 << 20;
 const GRAIN = 64 << 10;
 
 /** Buffers taken from a pool and not given back: each belongs wholly to the block that views its start. */
-const taken = new WeakSet<ArrayBuffer>();
+const taken = new WeakSet<ArrayBufferLike>();
 
 /** The buffer size for a block of `n` bytes: an eighth more, rounded up to the grain. */
 function capacityFor(n: number): number {
@@ -44,7 +49,7 @@ function capacityFor(n: number): number {
 }
 
 export class BlockPool {
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: ArrayBufferLike[] = [];
   private freeBytes = 0;
   /** Blocks given memory from the pool (`reused`) or new memory (`allocated`); buffers given back and kept. */
   readonly counts = { reused: 0, allocated: 0, returned: 0 };
@@ -52,12 +57,19 @@ export class BlockPool {
   /**
    * `limit`: buffers kept at most (0: every block gets memory of its own, nothing is kept).
    * `detachOnRelease`: detach a block's view when the main thread gives it back (a check for tests,
-   * at a cost to the whole thread; see above).
+   * at a cost to the whole thread; see above). `shared`: the buffers are SharedArrayBuffers (for
+   * blocks crossing to worker threads), given back with `give` only.
    */
   constructor(
     private limit = DEFAULT_LIMIT,
     public detachOnRelease = false,
+    readonly shared = false,
   ) {}
+
+  /** A buffer of this pool's kind: an ArrayBuffer, or a SharedArrayBuffer for a `shared` pool. */
+  private ours(ab: unknown): ab is ArrayBufferLike {
+    return this.shared ? ab instanceof SharedArrayBuffer : ab instanceof ArrayBuffer;
+  }
 
   get size(): number {
     return this.free.length;
@@ -76,7 +88,7 @@ export class BlockPool {
    * The contents are not cleared: the caller writes all `n` bytes.
    */
   take(n: number): Uint8Array {
-    if (this.limit <= 0) return new Uint8Array(n);
+    if (this.limit <= 0) return new Uint8Array(this.shared ? new SharedArrayBuffer(n) : new ArrayBuffer(n));
     const free = this.free;
     for (let i = free.length - 1; i >= 0; i--) {
       const ab = free[i]!;
@@ -85,20 +97,20 @@ export class BlockPool {
       free.pop();
       this.freeBytes -= ab.byteLength;
       this.counts.reused++;
-      taken.add(ab);
+      if (!this.shared) taken.add(ab);
       return new Uint8Array(ab, 0, n);
     }
     // None fits: the oldest kept buffer goes, so that the pool follows the size blocks have now.
     if (free.length) this.freeBytes -= free.shift()!.byteLength;
-    const ab = new ArrayBuffer(capacityFor(n));
+    const ab = this.shared ? new SharedArrayBuffer(capacityFor(n)) : new ArrayBuffer(capacityFor(n));
     this.counts.allocated++;
-    taken.add(ab);
+    if (!this.shared) taken.add(ab);
     return new Uint8Array(ab, 0, n);
   }
 
   /** A buffer nothing reads any more (a worker sent it back), kept when there is room. */
-  give(ab: ArrayBuffer): void {
-    if (!(ab instanceof ArrayBuffer) || ab.byteLength === 0) return;
+  give(ab: ArrayBufferLike): void {
+    if (!this.ours(ab) || ab.byteLength === 0) return;
     taken.delete(ab);
     if (this.free.length >= this.limit || this.freeBytes + ab.byteLength > MAX_POOLED_BYTES) return;
     this.free.push(ab);
@@ -113,7 +125,7 @@ export class BlockPool {
   release(block: Block): void {
     if (block.kind !== 'lines') return;
     const ab = block.bytes.buffer;
-    if (!(ab instanceof ArrayBuffer) || !taken.has(ab) || ab.byteLength === 0) return; // not the pool's, or sent to a thread
+    if (!(ab instanceof ArrayBuffer) || this.shared || !taken.has(ab) || ab.byteLength === 0) return; // not the pool's, or sent to a thread
     taken.delete(ab);
     this.give(this.detachOnRelease ? structuredClone(ab, { transfer: [ab] }) : ab);
   }
@@ -135,5 +147,17 @@ export function blockPoolLimit(): number {
   return Number.isInteger(n) && n >= 0 ? n : DEFAULT_LIMIT;
 }
 
-/** The main thread's pool: line sources take from it, the runtime gives back to it. */
+/**
+ * The thread's pool: line sources take from it, the runtime gives back to it; a worker thread keeps
+ * the blocks it copies out of shared memory in its own.
+ */
 export const lineBlocks = new BlockPool(blockPoolLimit());
+
+/** Shared memory for blocks of lines on their way to a worker thread (see above; main thread). */
+export const sharedBlocks = new BlockPool(blockPoolLimit(), false, true);
+
+/** A buffer a worker sent back (`free`): to the pool of its kind. */
+export function giveBack(ab: ArrayBufferLike): void {
+  if (ab instanceof SharedArrayBuffer) sharedBlocks.give(ab);
+  else lineBlocks.give(ab);
+}

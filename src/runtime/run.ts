@@ -26,7 +26,7 @@ import { GrowWatch } from './grow.js';
 import { chooseWorkers, mib, type ChooseOptions } from './workers.js';
 import { encodedRoutes, encodes, makeEncoder, type EncodedRoute } from './sink-encode.js';
 import { projectedRoutes } from './projection.js';
-import { blockPoolLimit, lineBlocks } from '../block-pool.js';
+import { blockPoolLimit, lineBlocks, sharedBlocks } from '../block-pool.js';
 
 export interface RunOptions {
   /** Base directory for node state (checkpoints). */
@@ -65,6 +65,7 @@ interface Layout {
 export async function runPipeline(spec: CompiledSpec, opts: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   lineBlocks.reset(blockPoolLimit()); // SLUICE_BLOCK_POOL, read per run
+  sharedBlocks.reset(blockPoolLimit());
   const choice = await chooseWorkers(spec, {
     ...opts.auto,
     override: opts.workers,

@@ -7,7 +7,7 @@
  * in the shaped form (`ShapedWire`); only a batch that form cannot carry is structured-cloned.
  */
 import { blockArrays, blockOriginKey, blockRecords, copyBlock, type Batch, type Block, type Rec } from '../record.js';
-import { ownedByBlock } from '../block-pool.js';
+import { sharedBlocks } from '../block-pool.js';
 import { Leaf } from './leaf.js';
 import { decodeProjected, summaryCarrier, transferOfProjected, transferOfSummary, type ProjectedWire, type SummaryWire } from './projection.js';
 
@@ -39,19 +39,28 @@ export interface KafkaWire {
   tsCounts: number[];
 }
 
-/** A batch ready to post, and the memory to transfer with it. */
+/**
+ * A batch ready to post, and the memory to transfer with it. A block of lines is copied into shared
+ * memory (`sharedBlocks`, block-pool.ts): nothing is transferred, so nothing is detached in this
+ * thread; the caller gives the block's own memory back (`lineBlocks.release`) once it has no
+ * other use for it.
+ */
 export function encodeForWorker(b: Batch): { wire: WireBatch; transfer: ArrayBuffer[] } {
   if (Array.isArray(b)) {
     // Records that arrived from a worker in this shape go on as they came (not encoded again).
     const wire = takeReceived(b) ?? encodeBatch(b);
     return { wire, transfer: transferOf(wire) };
   }
+  if (b.kind === 'lines') {
+    const bytes = sharedBlocks.take(b.bytes.length);
+    bytes.set(b.bytes);
+    return { wire: { kind: 'block', block: { ...b, bytes } }, transfer: [] };
+  }
   const transfer: ArrayBuffer[] = [];
+  // a block of messages: its arrays transferred when each owns its whole buffer
   for (const a of blockArrays(b)) {
     const ab = a.buffer;
-    // a block's bytes from the pool (block-pool.ts) view the start of a buffer that is theirs alone
-    const whole = a.byteLength === ab.byteLength || ownedByBlock(ab);
-    if (!(ab instanceof ArrayBuffer) || a.byteOffset !== 0 || !whole || transfer.includes(ab)) {
+    if (!(ab instanceof ArrayBuffer) || a.byteOffset !== 0 || a.byteLength !== ab.byteLength || transfer.includes(ab)) {
       // A view into a larger (or shared) buffer: send a copy of just its bytes.
       return { wire: { kind: 'block', block: copyBlock(b) }, transfer: [] };
     }

@@ -3,8 +3,8 @@ import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { resolve, dirname } from 'node:path';
-import { copyBlock, type Batch, type LineBlock, type Rec } from '../record.js';
-import { lineBlocks } from '../block-pool.js';
+import { copyBlock, type Batch, type Rec } from '../record.js';
+import { giveBack, lineBlocks } from '../block-pool.js';
 import type { CompiledSpec } from '../graph/build.js';
 import { findSegments, segmentLabel, type Segment } from './segments.js';
 import type { EncodedWire, FromWorker, LeavingWire, ToWorker, WorkerInit } from './worker.js';
@@ -198,7 +198,7 @@ class SegmentWorker {
       if (!p) return;
       this.waiting.delete(key);
       if (m.type === 'result') {
-        if (m.free !== undefined) lineBlocks.give(m.free);
+        if (m.free !== undefined) giveBack(m.free);
         this.outstanding--;
         if (m.projected && projection) this.held++;
         this.onResult();
@@ -274,13 +274,6 @@ class SegmentWorker {
       }
     });
   }
-}
-
-/** A copy of a block of lines in memory from the pool. */
-function pooledCopy(b: LineBlock): LineBlock {
-  const bytes = lineBlocks.take(b.bytes.length);
-  bytes.set(b.bytes);
-  return { ...b, bytes };
 }
 
 function cloneError(err: unknown, nodes: string[]): Error {
@@ -501,6 +494,8 @@ export class WorkerPool {
     const seq = this.seq++;
     const key = this.segment.mode === 'by-origin' ? originKey(records) : undefined;
     const { wire, transfer } = encodeForWorker(records);
+    // a block of lines went into shared memory: its own memory is free again
+    if (!Array.isArray(records)) lineBlocks.release(records);
     const msg: ToWorker & { type: 'batch' } = { type: 'batch', seq, batch: wire };
     if (w.releases.length) {
       msg.release = w.releases;
@@ -517,17 +512,18 @@ export class WorkerPool {
   }
 
   /**
-   * A by-key segment's batch: each copy gets its own (a block's bytes copied, as the memory moves to
-   * its thread; a block of lines into memory from the pool, which the copy gives back), owned by
-   * one copy in turn; the results are joined in copy order.
+   * A by-key segment's batch: each copy gets its own (a block of lines in shared memory of its own,
+   * which the copy gives back; a block of messages copied, as its memory moves to the copy's
+   * thread), owned by one copy in turn; the results are joined in copy order.
    */
   private submitToAll(records: Batch): Promise<SegmentResult> {
     const seq = this.seq++;
     const owner = seq % this.workers.length;
     const last = this.workers.length - 1;
     const asked = this.workers.map((w, c) => {
-      const own = Array.isArray(records) || c === last ? records : records.kind === 'lines' ? pooledCopy(records) : copyBlock(records);
+      const own = Array.isArray(records) || c === last || records.kind === 'lines' ? records : copyBlock(records);
       const { wire, transfer } = encodeForWorker(own);
+      if (c === last && !Array.isArray(records)) lineBlocks.release(records);
       const msg: ToWorker & { type: 'batch' } = { type: 'batch', seq, batch: wire };
       if (c !== owner) msg.notOwned = true;
       if (w.releases.length) {

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BatchSummariser, Origin, PluginDef, PluginKind, ProcessorDef, ProcessorInstance, Rec, SinkDef, SinkEncoder } from '../api.js';
 import { blockOrigin, type Batch } from '../record.js';
+import { lineBlocks } from '../block-pool.js';
 import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { loadPluginModule, type Registry } from '../plugins/registry.js';
 import { createLogger } from '../log/logger.js';
@@ -79,7 +80,7 @@ export type FromWorker =
   | { type: 'ready'; stats: NodeDelta[]; gated: boolean }
   /** `settled`: the batch's source has settled in this copy (its states, as in `batch`); sent once per source. */
   /** `projected`: indexes into `outputs` of projections whose whole records this copy holds. */
-  /** `free`: the memory of the batch's block of lines, read to its end and kept by nothing (block-pool.ts). */
+  /** `free`: the shared memory the batch's block of lines came in, copied out (block-pool.ts). */
   | {
       type: 'result';
       seq: number;
@@ -88,13 +89,21 @@ export type FromWorker =
       settled?: unknown[];
       encoded?: EncodedWire;
       projected?: number[];
-      free?: ArrayBuffer;
+      free?: SharedArrayBuffer;
     }
   | { type: 'fetched'; id: number; records: WireBatch }
   | { type: 'finished'; outputs: LeavingWire; stats: NodeDelta[]; encoded?: EncodedWire }
   | { type: 'closed' }
   /** `message` without the node prefix; the main thread rebuilds the RunError from code and node. */
   | { type: 'error'; message: string; stack?: string; node?: string; code?: RunErrorCode };
+
+/**
+ * An output's memory (encoded batches, records in their wire form) smaller than this is copied to
+ * the main thread, not transferred: a transfer detaches the buffer in this thread, and the first
+ * detach costs the thread its optimised typed-array code (block-pool.ts). An archive's encoded
+ * batches, larger, still move.
+ */
+const TRANSFER_MIN_BYTES = 1 << 20;
 
 async function main(): Promise<void> {
   const init = workerData as WorkerInit;
@@ -109,7 +118,11 @@ async function main(): Promise<void> {
   let copy: Copy | undefined;
   let origins: OriginStates | undefined;
   const take = (): NodeDelta[] => copy!.take();
-  const post = (msg: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(msg, transfer);
+  const post = (msg: FromWorker, transfer?: ArrayBuffer[]) =>
+    port.postMessage(
+      msg,
+      transfer?.filter((ab) => ab.byteLength >= TRANSFER_MIN_BYTES),
+    );
 
   /** Create the copies, once the main thread has sent what its `prepare`s built. */
   const setup = async (shared: Record<string, unknown>): Promise<void> => {
@@ -181,7 +194,15 @@ async function main(): Promise<void> {
           const outputs: Leaving = [];
           const wire = msg.batch;
           // a block's records are made chunk by chunk, just before each runs (see chunks.ts)
-          const input = wire.kind === 'block' ? wire.block : decodeBatch(wire);
+          let input = wire.kind === 'block' ? wire.block : decodeBatch(wire);
+          // a block of lines arrives in shared memory: read from a copy in this thread's pool (block-pool.ts)
+          let shared: SharedArrayBuffer | undefined;
+          if (!Array.isArray(input) && input.kind === 'lines' && input.bytes.buffer instanceof SharedArrayBuffer) {
+            shared = input.bytes.buffer;
+            const bytes = lineBlocks.take(input.bytes.length);
+            bytes.set(input.bytes);
+            input = { ...input, bytes };
+          }
           if (msg.settled) origins?.adopt(input, msg.settled);
           // summarised outputs whose records could be made again from the input: asked before the run
           const again = summaryNodes.length && !Array.isArray(input) ? summaryNodes.filter((n) => copy!.replayable(input, n)) : undefined;
@@ -197,13 +218,10 @@ async function main(): Promise<void> {
           if (projected) result.projected = projected;
           if (settled) result.settled = settled;
           if (encoded) result.encoded = encoded;
-          // The block's memory goes back to the main thread's pool, unless it is held for a replay.
-          if (wire.kind === 'block' && wire.block.kind === 'lines' && !again?.length) {
-            const ab = wire.block.bytes.buffer;
-            if (ab instanceof ArrayBuffer && ab.byteLength > 0 && !transfer.includes(ab)) {
-              result.free = ab;
-              transfer.push(ab);
-            }
+          // The shared memory goes back to the main thread's pool; this thread's copy to its own, unless it is held for a replay.
+          if (shared !== undefined) {
+            result.free = shared;
+            if (!again?.length && !Array.isArray(input)) lineBlocks.release(input);
           }
           return post(result, transfer);
         }

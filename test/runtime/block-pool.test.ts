@@ -2,14 +2,15 @@
  * Line blocks from a pool (src/block-pool.ts): a buffer is handed to one block at a time and comes
  * back only when given; `cutLines` with a pool of one or two buffers and a consumer that reads each
  * block late gives exactly the blocks of `cutLines` without a pool (random lines and block sizes);
- * a pooled block crosses to a worker whole; and pipelines with a slow worker copy, the main thread
+ * a block crosses to a worker in shared memory from a pool of its own, given back when the worker
+ * is done with it; and pipelines with a slow worker copy, the main thread
  * as a copy, one thread, by-key copies and a failing worker give the outputs of a run without a pool.
  */
 import { describe, it, expect, afterEach, beforeEach } from 'vitest';
 import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BlockPool, blockPoolLimit, lineBlocks, ownedByBlock } from '../../src/block-pool.js';
+import { BlockPool, blockPoolLimit, giveBack, lineBlocks, ownedByBlock, sharedBlocks } from '../../src/block-pool.js';
 import { cutLines } from '../../src/line-reader.js';
 import { linesToRecords, type LineBlock, type Rec } from '../../src/record.js';
 import { encodeForWorker } from '../../src/runtime/wire.js';
@@ -27,6 +28,7 @@ const HOSTS = ['www.example.com', 'bad.example.net', 'cdn.example.org', '198.51.
 afterEach(() => {
   delete process.env.SLUICE_BLOCK_POOL;
   lineBlocks.reset(blockPoolLimit());
+  sharedBlocks.reset(blockPoolLimit());
   lineBlocks.detachOnRelease = false;
 });
 
@@ -39,13 +41,19 @@ function checkReleases(): void {
   lineBlocks.detachOnRelease = true;
 }
 
-/** Hand a block to "a worker thread" and back, as postMessage would: its memory transferred. */
-function viaWorker(block: LineBlock): { records: Rec[]; free: ArrayBuffer } {
+/**
+ * Hand a block to "a worker thread" and back, as the runtime does: its bytes copied into shared
+ * memory and its own memory given back (WorkerPool.submit), the worker reading a copy of its own
+ * and sending the shared memory back (postMessage shares it: a new object over the same memory).
+ */
+function viaWorker(block: LineBlock): { records: Rec[]; free: ArrayBufferLike } {
   const { wire, transfer } = encodeForWorker(block);
+  lineBlocks.release(block);
   const there = structuredClone(wire, { transfer }) as { block: LineBlock };
-  const records = linesToRecords(there.block);
-  const ab = there.block.bytes.buffer as ArrayBuffer;
-  return { records, free: structuredClone(ab, { transfer: [ab] }) };
+  const copy = new Uint8Array(there.block.bytes.length);
+  copy.set(there.block.bytes);
+  const records = linesToRecords({ ...there.block, bytes: copy });
+  return { records, free: structuredClone(there.block.bytes.buffer) };
 }
 
 describe('BlockPool', () => {
@@ -115,20 +123,28 @@ describe('BlockPool', () => {
 });
 
 describe('a pooled block crossing to a worker', () => {
-  it('is transferred whole, and arrives as its own bytes; a view into memory not its own is copied', () => {
+  it('goes in shared memory from its own pool, which has it back when the worker sends it; the block is left as it is', () => {
     const bytes = lineBlocks.take(5);
     bytes.set(Buffer.from('a\nbc\n'));
     const block: LineBlock = { kind: 'lines', file: 'x', firstLine: 1, bytes, records: 2 };
+    sharedBlocks.reset(2);
     const { wire, transfer } = encodeForWorker(block);
-    expect(transfer).toEqual([bytes.buffer]);
-    const there = structuredClone(wire, { transfer }) as { block: LineBlock };
-    expect(bytes.length).toBe(0); // detached here
+    expect(transfer).toEqual([]);
+    const sent = (wire as { block: LineBlock }).block.bytes;
+    expect(sent.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(sharedBlocks.counts).toEqual({ reused: 0, allocated: 1, returned: 0 });
+    expect(bytes.length).toBe(5); // not detached: the caller gives it back
+    const there = structuredClone(wire) as { block: LineBlock };
     expect(linesToRecords(there.block).map((r) => r.message)).toEqual(['a', 'bc']);
-    const foreign = new Uint8Array(new ArrayBuffer(64), 0, 5);
-    foreign.set(Buffer.from('a\nbc\n'));
-    const copied = encodeForWorker({ ...block, bytes: foreign });
-    expect(copied.transfer).toEqual([]);
-    expect(foreign.length).toBe(5);
+    // the worker sends the shared memory back: a new object over the same memory, for the shared pool
+    giveBack(structuredClone(there.block.bytes.buffer));
+    expect(sharedBlocks.size).toBe(1);
+    const again = encodeForWorker(block);
+    expect(sharedBlocks.counts.reused).toBe(1);
+    expect(Buffer.from((again.wire as { block: LineBlock }).block.bytes).toString()).toBe('a\nbc\n');
+    // an ArrayBuffer given back goes to the line pool, not the shared one
+    giveBack(new ArrayBuffer(16));
+    expect(sharedBlocks.size).toBe(0);
   });
 });
 
@@ -152,7 +168,7 @@ async function cutAndRead(text: Buffer, split: number, batchSize: number, lag: n
     if (worker(n++)) {
       const { records, free } = viaWorker(b);
       read.push(records);
-      lineBlocks.give(free);
+      giveBack(free);
     } else {
       read.push(linesToRecords(b));
       lineBlocks.release(b);
