@@ -215,9 +215,9 @@ function suggestBatchLines(state: RunState, spec: CompiledSpec, layout: Layout, 
   for (const name of spec.order) {
     if (spec.nodes.get(name)!.kind !== 'source') continue;
     const r = (consumers.get(name) ?? []).filter((c) => c.port === 'out').map((c) => c.node);
-    // a pool not started yet (grow.ts) cannot tell: its copies are the main thread's
-    const gated = (n: string) => (pools.get(n)?.started ? pools.get(n) : (mains.get(n) ?? pools.get(n)))?.gated === true;
-    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && gated(n))) state.batchLines.set(name, GATED_BATCH_LINES);
+    // the main thread's copy, where there is one, runs the workers' chain (and tells before any worker starts: grow.ts)
+    if (r.length && r.every((n) => layout.segmentOfHead.has(n) && (mains.get(n) ?? pools.get(n))?.gated === true))
+      state.batchLines.set(name, GATED_BATCH_LINES);
   }
 }
 

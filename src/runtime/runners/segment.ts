@@ -56,12 +56,10 @@ export async function runSegment(
         const env = batch[0]!;
         const bytes = watch?.dealtBatch(env.records) ?? 0;
         if (main !== undefined && !state.failed && !pool.hasRoom(env.records, PER_COPY)) {
-          const t0 = performance.now();
-          let ms = 0;
-          const result = main.run(env.records).then((r) => {
-            ms = performance.now() - t0;
-            return r;
-          });
+          // while the workers may still start, the batch's own time (not its wait for the window) is measured
+          const w = watch;
+          const t0 = w !== undefined ? performance.now() : 0;
+          const result = w === undefined ? main.run(env.records) : main.run(env.records).finally(() => w.ranOnMain(bytes, performance.now() - t0));
           result.catch(() => undefined); // reported by the runner, as a worker's failure
           await inFlight.push({ env, result });
           try {
@@ -69,24 +67,7 @@ export async function runSegment(
           } catch {
             break;
           }
-          if (watch !== undefined) {
-            watch.ranOnMain(bytes, ms);
-            const seconds = watch.due();
-            if (seconds !== undefined) {
-              const n = pool.grow();
-              watch.grown = { threads: n, bytes: watch.bytesDealt, seconds };
-              state.logger.info(
-                {
-                  segment: segmentLabel(seg),
-                  threads: n,
-                  dealt_bytes: watch.bytesDealt,
-                  rest_seconds: Number.isFinite(seconds) ? Math.round(seconds * 100) / 100 : null,
-                },
-                `started ${n} worker thread${n === 1 ? '' : 's'}: the rest of the input would keep the main thread busy ${Number.isFinite(seconds) ? `≈ ${seconds.toFixed(1)} s` : 'for a time it cannot measure'}`,
-              );
-              watch = undefined;
-            }
-          }
+          if (w !== undefined && startWorkersIfDue(state, seg, pool, w)) watch = undefined;
           // a turn of the event loop: the workers' results that came meanwhile free their room
           await nextTurn();
           continue;
@@ -119,6 +100,23 @@ export async function runSegment(
   } finally {
     for (const n of seg.nodes) state.endOutputs(n);
   }
+}
+
+/**
+ * Start the pool's copies when `watch` says the rest of the input is long enough (grow.ts); true
+ * when it did, logged.
+ */
+function startWorkersIfDue(state: RunState, seg: Segment, pool: WorkerPool, watch: GrowWatch): boolean {
+  const seconds = watch.due();
+  if (seconds === undefined) return false;
+  const threads = pool.grow();
+  watch.grown = { threads, bytes: watch.bytesDealt, seconds };
+  const finite = Number.isFinite(seconds);
+  state.logger.info(
+    { segment: segmentLabel(seg), threads, dealt_bytes: watch.bytesDealt, rest_seconds: finite ? Math.round(seconds * 100) / 100 : null },
+    `started ${threads} worker thread${threads === 1 ? '' : 's'}: the rest of the input would keep the main thread busy ${finite ? `≈ ${seconds.toFixed(1)} s` : 'for a time it cannot measure'}`,
+  );
+  return true;
 }
 
 /**
