@@ -214,7 +214,7 @@ export default definePlugin<IocSweepConfig>({
         type: 'boolean',
         default: true,
         description:
-          "Keep each loaded feed's tables in the node's state directory (`snapshots/`) and read them back on the next load of the same feed — a restart, the next scheduled run, a refresh that fetched the same bytes — instead of parsing every indicator again. A snapshot is used only when the feed's bytes, its settings, sluice's feed code and the Node.js version are those it was built from (a SHA-256 of them all), and its own checksum holds; otherwise the feed is loaded and the snapshot rewritten. About the size of the feed's tables on disk (`table_bytes` in the `feed loaded` log line).",
+          "Keep each loaded feed's tables in the node's state directory (`snapshots/`) and read them back on the next load of the same feed — a restart, the next scheduled run, a refresh that fetched the same bytes — instead of parsing every indicator again. A snapshot is used only when the feed's bytes, its settings, sluice's feed code and the Node.js version are those it was built from (a SHA-256 of them all), and its own checksum holds; a feed file unchanged since (same inode, size, modification and change times) is not even read. Otherwise the feed is loaded and the snapshot rewritten. About the size of the feed's tables on disk (`table_bytes` in the `feed loaded` log line).",
       },
       suppress: {
         type: 'object',
@@ -469,6 +469,7 @@ export class FeedSet {
         samples: t.samples.slice(0, 3),
         ms: Math.round(l.ms),
         ...(l.snapshot ? { snapshot: l.snapshot.used ? 'used' : `built (${l.snapshot.miss ?? 'none'})` } : {}),
+        ...(l.snapshot?.by ? { snapshot_by: l.snapshot.by } : {}),
       },
       'feed loaded',
     );

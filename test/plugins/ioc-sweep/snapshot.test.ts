@@ -4,12 +4,13 @@
  * code are unchanged and the file is whole; whatever else is a miss, and a miss loads the feed.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Hit } from '../../../plugins/analyse/ioc-sweep/store.js';
 import { loadFeed, type FeedLoad } from '../../../plugins/analyse/ioc-sweep/feeds/index.js';
 import type { FeedConfig } from '../../../plugins/analyse/ioc-sweep/feeds/types.js';
 import { setHashBitsForTesting } from '../../../plugins/analyse/ioc-sweep/flat.js';
+import { IDENTITY_SETTLED_MS } from '../../../plugins/analyse/ioc-sweep/feeds/snapshot.js';
 import iocSweep from '../../../plugins/analyse/ioc-sweep/index.js';
 import type { ProcessorInstance } from '../../../src/api.js';
 import { createProcessor, testContext } from '../../helpers/harness.js';
@@ -34,11 +35,17 @@ async function load(f: FeedConfig, snapshot: string, now = Date.now()): Promise<
   return l;
 }
 
-/** What the tests compare of a load's snapshot state (the pending write left out). */
+/**
+ * What the tests compare of a load's snapshot state (the pending write left out, and how a used snapshot
+ * was found: by the file's identity when the file had settled before the test, by its bytes otherwise).
+ */
 const state = (l: FeedLoad) => {
-  const { written: _, ...rest } = l.snapshot ?? {};
+  const { written: _, by: __, ...rest } = l.snapshot ?? {};
   return rest;
 };
+
+/** A moment at which a file written now looks settled (left alone long enough for its identity to count). */
+const later = () => Date.now() + IDENTITY_SETTLED_MS + 1000;
 
 const v4 = (l: FeedLoad, ip: number): Hit[] => {
   const out: Hit[] = [];
@@ -115,6 +122,52 @@ describe('a feed read back from its snapshot', () => {
     } finally {
       setHashBitsForTesting(32);
     }
+  });
+
+  it("is found by the feed file's identity, without reading the feed, once the file has settled", async () => {
+    const dir = tempDir('snap-');
+    const file = join(dir, 'list.txt');
+    const snap = join(dir, 'f.store');
+    writeFileSync(file, '192.0.2.1\nbad.example\n');
+    // just written: the first loads key the snapshot by the bytes and leave no sidecar
+    expect((await load(feed(file), snap)).snapshot?.used).toBe(false);
+    expect(existsSync(`${snap}.id`)).toBe(false);
+    expect((await load(feed(file), snap)).snapshot).toMatchObject({ used: true, by: 'feed bytes' });
+    expect(existsSync(`${snap}.id`)).toBe(false);
+    // settled: a load by the bytes records the identity, the next one goes by it
+    expect((await load(feed(file), snap, later())).snapshot).toMatchObject({ used: true, by: 'feed bytes' });
+    expect(existsSync(`${snap}.id`)).toBe(true);
+    const quick = await load(feed(file), snap, later());
+    expect(quick.snapshot).toMatchObject({ used: true, by: 'file identity' });
+    expect(quick.inputs).toEqual([file]);
+    expect(v4(quick, 0xc0000201)).toHaveLength(1);
+    // other settings are another identity
+    expect((await load(feed(file, { confidence: 40 }), snap, later())).snapshot?.miss).toBe('stale');
+  });
+
+  it('is not found by identity once the file is rewritten, even to the same size and modification time', async () => {
+    const dir = tempDir('snap-');
+    const file = join(dir, 'list.txt');
+    const snap = join(dir, 'f.store');
+    writeFileSync(file, '192.0.2.1\nbad.example\n');
+    const minuteAgo = Math.floor(Date.now() / 1000) - 60; // whole seconds: utimes sets it back exactly
+    utimesSync(file, minuteAgo, minuteAgo);
+    expect((await load(feed(file), snap, later())).snapshot?.used).toBe(false);
+    expect(existsSync(`${snap}.id`)).toBe(true);
+    const before = statSync(file, { bigint: true });
+    // rewritten until the change time moves (a coarse clock may need a tick), then the mtime set back
+    for (let i = 0; i < 100 && statSync(file, { bigint: true }).ctimeNs === before.ctimeNs; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      writeFileSync(file, '192.0.2.2\nbad.example\n');
+    }
+    utimesSync(file, minuteAgo, minuteAgo);
+    const after = statSync(file, { bigint: true });
+    expect([after.size, after.mtimeNs]).toEqual([before.size, before.mtimeNs]);
+    const changed = await load(feed(file), snap, later());
+    expect(state(changed)).toEqual({ used: false, miss: 'stale' });
+    expect(v4(changed, 0xc0000202)).toHaveLength(1);
+    expect(v4(changed, 0xc0000201)).toHaveLength(0);
+    expect((await load(feed(file), snap, later())).snapshot).toMatchObject({ used: true, by: 'file identity' });
   });
 
   it('is a miss when damaged, cut short or not a snapshot, and the load is right all the same', async () => {
@@ -208,12 +261,22 @@ describe('the ioc-sweep node and its snapshots', () => {
     };
     const first = await start(feeds(['a', 'b']));
     expect(first.counters.feed_snapshots_used).toBeUndefined();
-    expect(readdirSync(join(state, 'snapshots')).sort()).toEqual(['allow-allow.store', 'feed-a.store', 'feed-b.store']);
+    const stores = () =>
+      readdirSync(join(state, 'snapshots'))
+        .filter((n) => n.endsWith('.store'))
+        .sort();
+    // an identity sidecar only beside its snapshot
+    const sidecars = () =>
+      readdirSync(join(state, 'snapshots'))
+        .filter((n) => n.endsWith('.store.id'))
+        .map((n) => n.slice(0, -3));
+    expect(stores()).toEqual(['allow-allow.store', 'feed-a.store', 'feed-b.store']);
     const second = await start(feeds(['a', 'b']));
     expect(second.counters.feed_snapshots_used).toBe(3);
     expect(second.logs.filter((l: any) => l.msg === 'feed loaded').map((l: any) => l.obj.snapshot)).toEqual(['used', 'used', 'used']);
     await start(feeds(['a']));
-    expect(readdirSync(join(state, 'snapshots')).sort()).toEqual(['allow-allow.store', 'feed-a.store']);
+    expect(stores()).toEqual(['allow-allow.store', 'feed-a.store']);
+    expect(sidecars().every((n) => stores().includes(n))).toBe(true);
   });
 
   it('with snapshots: false writes none', async () => {

@@ -12,7 +12,7 @@ import { FileFeedInput, Tally } from './types.js';
 import { loadPlain, SPLIT_MIN_CHARS, splitWanted } from './plain.js';
 import { loadJson } from './json.js';
 import { isHdfsPath, readHdfsFeed } from './hdfs.js';
-import { readSnapshot, snapshotKey, writeSnapshot } from './snapshot.js';
+import { type FileIdentity, fileIdentity, keyForIdentity, readSnapshot, snapshotKey, writeIdentity, writeSnapshot } from './snapshot.js';
 import { IndicatorStore } from '../store.js';
 
 export class FeedError extends Error {
@@ -35,7 +35,14 @@ export interface FeedLoad {
    * was built is written as the snapshot after the load returns, off the way to the first record:
    * `written` settles when that is done (never rejects), with `writeError` set if it failed.
    */
-  snapshot?: { used: boolean; miss?: string; written?: Promise<void>; writeError?: string };
+  snapshot?: {
+    used: boolean;
+    /** When used: found by the feed file's unchanged identity (its bytes never read) or by its bytes' key. */
+    by?: 'file identity' | 'feed bytes';
+    miss?: string;
+    written?: Promise<void>;
+    writeError?: string;
+  };
 }
 
 export interface ReadOptions {
@@ -180,18 +187,54 @@ export function detectFormat(label: string, text: string): Exclude<FeedFormat, '
   return 'list';
 }
 
+/**
+ * The identity of a feed read from one local file (what `readFeed` would read as that file alone), taken
+ * before its bytes are read, at `now` (the load's clock); undefined for a URL, HDFS, a glob or a MISP folder.
+ */
+async function localFileIdentity(feed: FeedConfig, opts: ReadOptions, now: number): Promise<{ path: string; identity: FileIdentity } | undefined> {
+  if (feed.path === undefined || isHdfsPath(feed.path)) return undefined;
+  const path = opts.resolvePath(feed.path);
+  if (path.endsWith('manifest.json')) return undefined;
+  const st = await stat(path, { bigint: true }).catch(() => null);
+  return st?.isFile() ? { path, identity: fileIdentity(feed, path, st, now) } : undefined;
+}
+
 /** Load a feed into a new store (never touching a store in use). */
 export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.now()): Promise<FeedLoad> {
   const t0 = performance.now();
+  const local = opts.snapshot === undefined ? undefined : await localFileIdentity(feed, opts, now);
+  let known: string | undefined;
+  let knownMiss: string | undefined;
+  if (local !== undefined) {
+    // the file as it was when its snapshot was keyed: the key without reading or hashing the feed
+    known = await keyForIdentity(opts.snapshot!, local.identity);
+    const s = known === undefined ? undefined : await readSnapshot(opts.snapshot!, known, now);
+    if (s !== undefined && !('miss' in s)) {
+      const store = IndicatorStore.fromShared(s.store);
+      return {
+        store,
+        tally: s.load.tally,
+        format: s.load.format,
+        inputs: [local.path],
+        ms: performance.now() - t0,
+        snapshot: { used: true, by: 'file identity' },
+      };
+    }
+    knownMiss = s?.miss;
+  }
   const { inputs, mispFeed } = await readFeed(feed, opts);
   const labels = inputs.map((i) => i.label);
   const key = opts.snapshot === undefined ? undefined : snapshotKey(feed, inputs, mispFeed);
+  // a sidecar only when the file read is the file whose identity was taken (not a MISP folder's manifest)
+  const identity = local !== undefined && !mispFeed && labels.length === 1 && labels[0] === local.path ? local.identity : undefined;
   let miss: string | undefined;
   if (key !== undefined) {
-    const s = await readSnapshot(opts.snapshot!, key, now);
+    // the snapshot already read under this key (found by identity) and missed: not read twice
+    const s = key === known && knownMiss !== undefined ? { miss: knownMiss } : await readSnapshot(opts.snapshot!, key, now);
     if (!('miss' in s)) {
       const store = IndicatorStore.fromShared(s.store);
-      return { store, tally: s.load.tally, format: s.load.format, inputs: labels, ms: performance.now() - t0, snapshot: { used: true } };
+      if (identity !== undefined) await writeIdentity(opts.snapshot!, identity, key).catch(() => undefined);
+      return { store, tally: s.load.tally, format: s.load.format, inputs: labels, ms: performance.now() - t0, snapshot: { used: true, by: 'feed bytes' } };
     }
     miss = s.miss;
   }
@@ -232,6 +275,7 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
     // after the caller has the store (a timer, not a microtask: the caller's own synchronous work first)
     snapshot.written = new Promise<void>((done) => setImmediate(done))
       .then(() => writeSnapshot(path, key, sealed.toShared(), { format, tally }, stableUntil))
+      .then(() => (identity === undefined ? undefined : writeIdentity(path, identity, key)))
       .catch((e: unknown) => {
         snapshot.writeError = (e as Error).message;
       });

@@ -9,16 +9,27 @@
  * parsing, or to the tables' layout misses) and the Node.js and ICU
  * versions (host names go through `domainToASCII`, URLs through WHATWG `URL`). A STIX feed whose
  * indicators start or stop being valid later records that moment; the snapshot is not used from then
- * on. The tables' bytes carry their own SHA-256, checked on every read: a damaged or cut snapshot is
- * a miss, never a wrong answer.
+ * on. The tables' bytes carry their own CRC-32 (SHA-256 where this Node has no `zlib.crc32`), checked
+ * on every read: a damaged or cut snapshot is a miss, never a wrong answer. A checksum, not a digest:
+ * it guards against a torn or flipped file, not a forged one (whoever can write the state directory
+ * can write any answer), and it reads the tables several times faster.
+ *
+ * A feed read from one local file also gets a sidecar (`<snapshot>.id`): the file's identity (device,
+ * inode, size, modification and change times, to the nanosecond) beside the key its bytes gave. The
+ * next load that finds the file with the same identity takes the key from the sidecar and never reads
+ * or hashes the feed. The sidecar is written only when the file had not changed for
+ * `IDENTITY_SETTLED_MS` before its bytes were read (the rule git uses for its index): a file rewritten
+ * within the same clock tick as the read could otherwise keep its identity with other bytes. Any later
+ * write to the file moves its change time, which no tool can set back.
  *
  * File layout: `SLUICE-FEED-SNAPSHOT\n`, the header's length (u32 LE), the header (JSON), then each
  * table buffer, every piece starting on an 8-byte boundary. The header holds the store's shape with
  * each SharedArrayBuffer replaced by `{ "$buf": index }`, its metadata, and the load's tally.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { type FileHandle, mkdir, open, rename, rm } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
+import { type BigIntStats, readdirSync, readFileSync, statSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +40,7 @@ import { Tally } from './types.js';
 
 const MAGIC = Buffer.from('SLUICE-FEED-SNAPSHOT\n', 'latin1');
 /** Bumped when the file layout itself changes (the code hash covers the tables' layout). */
-const LAYOUT = 1;
+const LAYOUT = 2;
 
 /** What a snapshot gives back besides the store: the load as it was reported when it was built. */
 export interface SnapshotLoad {
@@ -47,7 +58,24 @@ interface Header {
   store: unknown;
   metas: Meta[];
   buffers: number[];
-  sha256: string;
+  /** The tables' checksum: `crc32:<hex>` or `sha256:<hex>`. */
+  check: string;
+}
+
+/** `zlib.crc32` (Node ≥ 20.15), or undefined on an older Node. */
+const crc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** The checksum of the tables, fed one buffer at a time. */
+class TableCheck {
+  private crc = 0;
+  private readonly sha = crc32 === undefined ? createHash('sha256') : undefined;
+  add(b: Uint8Array): void {
+    if (this.sha !== undefined) this.sha.update(b);
+    else this.crc = crc32!(b, this.crc);
+  }
+  value(): string {
+    return this.sha !== undefined ? `sha256:${this.sha.digest('hex')}` : `crc32:${(this.crc >>> 0).toString(16).padStart(8, '0')}`;
+  }
 }
 
 let codeHash: string | undefined;
@@ -93,10 +121,15 @@ function packageVersion(name: string): string {
   }
 }
 
+/** What a snapshot's key covers besides the feed's bytes: the file layout, the code, the runtime, the hash width. */
+function buildKey(): string {
+  return JSON.stringify({ layout: LAYOUT, code: builderCode(), node: process.version, icu: process.versions.icu ?? '', hashBits: hashBits() });
+}
+
 /** The key a snapshot of `feed`, read as `inputs`, must carry to be used. */
 export function snapshotKey(feed: FeedConfig, inputs: readonly FeedInput[], mispFeed: boolean): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ layout: LAYOUT, code: builderCode(), node: process.version, icu: process.versions.icu ?? '', hashBits: hashBits() }));
+  h.update(buildKey());
   h.update(JSON.stringify({ feed, mispFeed }));
   for (const input of inputs) {
     const bytes = input.bytes ?? Buffer.from(input.text, 'utf8');
@@ -106,14 +139,63 @@ export function snapshotKey(feed: FeedConfig, inputs: readonly FeedInput[], misp
   return h.digest('hex');
 }
 
+/**
+ * How long a feed file must have been left alone, before its bytes are read, for its identity to stand
+ * for them. Above the coarsest timestamps in use (FAT's 2 s) with room for a file server's clock.
+ */
+export const IDENTITY_SETTLED_MS = 3000;
+
+/** A feed file's identity: what must not have changed for its snapshot's key to still hold. */
+export interface FileIdentity {
+  /** A hash of the feed's settings, the build key and the file's path and stat. */
+  id: string;
+  /** Whether the file had been left alone long enough (`IDENTITY_SETTLED_MS`) for a sidecar to be written. */
+  settled: boolean;
+}
+
+/** The identity of the feed file at `path` as `st` (taken before its bytes are read, at `takenAt`) shows it. */
+export function fileIdentity(feed: FeedConfig, path: string, st: BigIntStats, takenAt: number): FileIdentity {
+  const h = createHash('sha256');
+  h.update(buildKey());
+  const stat = [st.dev, st.ino, st.size, st.mtimeNs, st.ctimeNs].map(String);
+  h.update(JSON.stringify({ feed, path, stat }));
+  const changed = Number((st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1_000_000n);
+  return { id: h.digest('hex'), settled: changed < takenAt - IDENTITY_SETTLED_MS };
+}
+
+const sidecarOf = (snapshot: string) => `${snapshot}.id`;
+
+/** The snapshot key the sidecar of `snapshot` gives for `identity`, if it records that identity. */
+export async function keyForIdentity(snapshot: string, identity: FileIdentity): Promise<string | undefined> {
+  try {
+    const rec = JSON.parse(await readFile(sidecarOf(snapshot), 'utf8')) as { id?: unknown; key?: unknown };
+    return rec.id === identity.id && typeof rec.key === 'string' ? rec.key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Record that a settled file with `identity` gives `key` (to a temporary name, then renamed). */
+export async function writeIdentity(snapshot: string, identity: FileIdentity, key: string): Promise<void> {
+  if (!identity.settled) return;
+  const path = sidecarOf(snapshot);
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(tmp, JSON.stringify({ id: identity.id, key }));
+  await rename(tmp, path).catch(async (e: unknown) => {
+    await rm(tmp, { force: true });
+    throw e;
+  });
+}
+
 const pad8 = (n: number) => (n + 7) & ~7;
 
 /** Write the snapshot of a built store (to a temporary name, then renamed: a reader never sees half a file). */
 export async function writeSnapshot(path: string, key: string, store: SharedStoreData, load: SnapshotLoad, stableUntil: number): Promise<void> {
   const buffers: SharedArrayBuffer[] = [];
   const shape = withRefs({ ...store, metas: undefined }, buffers);
-  const sha = createHash('sha256');
-  for (const b of buffers) sha.update(new Uint8Array(b));
+  const check = new TableCheck();
+  for (const b of buffers) check.add(new Uint8Array(b));
   const t = load.tally;
   const header: Header = {
     layout: LAYOUT,
@@ -124,7 +206,7 @@ export async function writeSnapshot(path: string, key: string, store: SharedStor
     store: shape,
     metas: store.metas,
     buffers: buffers.map((b) => b.byteLength),
-    sha256: sha.digest('hex'),
+    check: check.value(),
   };
   const head = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.alloc(pad8(MAGIC.length + 4));
@@ -176,17 +258,17 @@ export async function readSnapshot(path: string, key: string, now: number): Prom
     if (header.layout !== LAYOUT || header.key !== key) return { miss: 'stale' };
     if (header.stableUntil !== null && now >= header.stableUntil) return { miss: 'expired' };
     const buffers: SharedArrayBuffer[] = [];
-    const sha = createHash('sha256');
+    const check = new TableCheck();
     let at = pad8(leadLen + headLen);
     for (const len of header.buffers) {
       const sab = new SharedArrayBuffer(len);
       const view = new Uint8Array(sab);
       if (!(await readAt(fh, view, at))) return { miss: 'cut short' };
-      sha.update(view);
+      check.add(view);
       buffers.push(sab);
       at = pad8(at + len);
     }
-    if (at !== size || sha.digest('hex') !== header.sha256) return { miss: 'damaged' };
+    if (at !== size || check.value() !== header.check) return { miss: 'damaged' };
     const store = withBuffers(header.store, buffers) as SharedStoreData;
     store.metas = header.metas;
     const tally = Object.assign(new Tally(), { rows: header.tally.rows, skipped: header.tally.skipped, ignored: header.tally.ignored });
@@ -250,7 +332,11 @@ export async function pruneSnapshots(dir: string, keep: ReadonlySet<string>): Pr
   const hourAgo = Date.now() - 3_600_000;
   for (const n of names) {
     // a `.tmp` is another process's write in progress, unless it is old (a crash mid-write)
-    const gone = n.endsWith('.store') ? !keep.has(n) : n.endsWith('.tmp') && (statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < hourAgo;
+    const gone = n.endsWith('.store')
+      ? !keep.has(n)
+      : n.endsWith('.store.id')
+        ? !keep.has(n.slice(0, -'.id'.length))
+        : n.endsWith('.tmp') && (statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < hourAgo;
     if (gone) await rm(join(dir, n), { force: true });
   }
 }
