@@ -2,7 +2,8 @@
 /**
  * The `sluice` command. Exit codes: 0 success, 1 runtime failure, 2 bad spec or usage.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,9 @@ import type { Observing, RunMonitor } from '../observe/index.js';
 import type { TopScreen } from './top.js';
 import { registerReplay } from './replay.js';
 import { registerTestCommand } from './test-command.js';
+
+// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
+const { Command, InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');

@@ -1,7 +1,11 @@
 /** The end-of-run summary as a table. */
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableClass from 'cli-table3';
 import type { RunSummary } from '../runtime/summary.js';
 import { groupDigits as fmt } from '../util/digits.js';
+
+// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
+const Table = createRequire(import.meta.url)('cli-table3') as typeof TableClass;
 
 export function renderSummary(s: RunSummary): string {
   const t = new Table({ head: ['node', 'kind / plugin', 'in', 'out (per port)', 'notes'], style: { head: [], border: [] } });

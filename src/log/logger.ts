@@ -1,10 +1,14 @@
 /** Structured JSON logs on stderr (pino), with secrets from `${...}` redacted. */
-import pino from 'pino';
+import { createRequire } from 'node:module';
+import type Pino from 'pino';
 import type { Logger } from '../api.js';
 import { redact } from '../util/redact.js';
 
+// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
+const pino = createRequire(import.meta.url)('pino') as typeof Pino;
+
 export function createLogger(level: string, secrets: readonly string[] = []): Logger & { child(b: object): Logger } {
-  const options: pino.LoggerOptions = { level, base: { name: 'sluice' } };
+  const options: Pino.LoggerOptions = { level, base: { name: 'sluice' } };
   if (secrets.length) options.hooks = { streamWrite: (s: string) => redact(s, secrets) };
   return pino(options, pino.destination({ dest: 2, sync: true })) as unknown as Logger & { child(b: object): Logger };
 }

@@ -6,10 +6,12 @@
  * time. The common operations are compiled into a tree of closures once per spec; anything else is
  * delegated to `json-logic-js` for that subtree, so semantics stay those of the library.
  */
-import jsonLogicModule from 'json-logic-js';
+import { createRequire } from 'node:module';
 
 // json-logic-js is CommonJS; its default export is the API object.
-const jsonLogic: any = (jsonLogicModule as any).default ?? jsonLogicModule;
+// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
+const jsonLogicModule = createRequire(import.meta.url)('json-logic-js');
+const jsonLogic: any = jsonLogicModule.default ?? jsonLogicModule;
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);
 const hasOwn = Object.prototype.hasOwnProperty;
