@@ -69,23 +69,12 @@ export interface CutLines {
  * Returns the number of the last line, or -1 when the run was stopped.
  */
 export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?: Buffer): Promise<number> {
-  const preLen = pre ? pre.length : 0;
+  const preLen = pre === undefined ? 0 : pre.length;
   const len = preLen + buf.length;
   const startOffset = endOffset - len;
   const max = o.maxLineBytes;
-  const byteAt = (i: number) => (i < preLen ? pre![i]! : buf[i - preLen]!);
-  const slice = (from: number, to: number): Buffer => {
-    if (from >= preLen) return buf.subarray(from - preLen, to - preLen);
-    if (to <= preLen) return pre!.subarray(from, to);
-    return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
-  };
-  const cut = (from: number, to: number, first: number, records: number): LineBlock | null => {
-    if (to <= from) return null;
-    const bytes = lineBlocks.take(to - from);
-    if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
-    if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
-    return { kind: 'lines', file: o.file, firstLine: first, bytes, records };
-  };
+  // (cutBlock and joinedSlice are module functions, not closures: a closure is a new call target each
+  // call, and the loop optimised in one call would be thrown away at the next)
   let lineNo = o.line;
   let from = 0; // start of the block being gathered
   let first = lineNo + 1;
@@ -100,14 +89,15 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
       nl = nl === -1 ? len : nl + preLen;
     }
     let bytes = nl - pos;
-    if (bytes > 0 && byteAt(nl - 1) === CR) bytes--;
+    // (no closure for the byte before: a new one each call would be a new call target for the optimised loop)
+    if (bytes > 0 && (nl - 1 < preLen ? pre![nl - 1]! : buf[nl - 1 - preLen]!) === CR) bytes--;
     lineNo++;
     const next = nl + 1;
     if (bytes === 0) o.blank();
     else if (bytes > max) {
       // Rejected here, with its bytes: the block ends before it, the next one starts after it.
-      const block = cut(from, pos, first, records);
-      o.tooLong(lineNo, slice(pos, pos + max), bytes);
+      const block = cutBlock(pre, buf, from, pos, o.file, first, records);
+      o.tooLong(lineNo, joinedSlice(pre, buf, pos, pos + max), bytes);
       if (!(await o.emit(block, startOffset + Math.min(next, len), lineNo))) return -1;
       from = next;
       first = lineNo + 1;
@@ -117,14 +107,32 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
     } else records++;
     pos = next;
     if (records >= o.batchSize && pos < len) {
-      if (!(await o.emit(cut(from, pos, first, records), startOffset + pos, lineNo))) return -1;
+      if (!(await o.emit(cutBlock(pre, buf, from, pos, o.file, first, records), startOffset + pos, lineNo))) return -1;
       from = pos;
       first = lineNo + 1;
       records = 0;
     }
   }
-  if (!(await o.emit(cut(from, len, first, records), endOffset, lineNo))) return -1;
+  if (!(await o.emit(cutBlock(pre, buf, from, len, o.file, first, records), endOffset, lineNo))) return -1;
   return lineNo;
+}
+
+/** The bytes `[from, to)` of `pre` followed by `buf` (see `cutLines`), a view where they lie in one of them. */
+function joinedSlice(pre: Buffer | undefined, buf: Buffer, from: number, to: number): Buffer {
+  const preLen = pre === undefined ? 0 : pre.length;
+  if (from >= preLen) return buf.subarray(from - preLen, to - preLen);
+  if (to <= preLen) return pre!.subarray(from, to);
+  return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
+}
+
+/** The block of lines `[from, to)` of `pre` followed by `buf`, copied into a pool block; null when empty. */
+function cutBlock(pre: Buffer | undefined, buf: Buffer, from: number, to: number, file: string, first: number, records: number): LineBlock | null {
+  if (to <= from) return null;
+  const preLen = pre === undefined ? 0 : pre.length;
+  const bytes = lineBlocks.take(to - from);
+  if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
+  if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
+  return { kind: 'lines', file, firstLine: first, bytes, records };
 }
 
 /**

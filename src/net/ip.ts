@@ -138,8 +138,9 @@ export function ipv4EndBytes(b: Uint8Array, from: number, to: number): number {
         }
       }
     }
-    if (i >= to) return k === 3 ? i : -1;
-    const c = b[i]!;
+    // the end of the span and the byte after the fourth number go through the same tests: a test first
+    // run late (an address at the very end of its span) would be compiled without type feedback
+    const c = i < to ? b[i]! : -1;
     if (k === 3) return (c >= QUAD_ZERO && c <= QUAD_NINE) || c === QUAD_DOT ? -1 : i;
     if (c !== QUAD_DOT) return -1;
     i++;

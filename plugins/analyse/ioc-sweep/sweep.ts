@@ -178,8 +178,10 @@ export class TextCache<T> {
     const slot = hash & this.mask;
     const kb = this.keyBytes;
     if (bytesAre(bytes, from, to, kb[slot]!)) return slot;
-    if (bytesAre(bytes, from, to, kb[slot + 1]!)) return slot + 1;
-    return -1;
+    // one `slot + 1` for the test and the answer: an operation first run at the first second-way hit
+    // would be compiled without type feedback, and that hit would throw the optimised caller away
+    const second = slot + 1;
+    return bytesAre(bytes, from, to, kb[second]!) ? second : -1;
   }
 
   /** The slot holding `v` (non-empty), or -1. */
@@ -187,8 +189,8 @@ export class TextCache<T> {
     const slot = textHash(v) & this.mask;
     const keys = this.keys;
     if (keys[slot] === v) return slot;
-    if (keys[slot + 1] === v) return slot + 1;
-    return -1;
+    const second = slot + 1; // see findSpan
+    return keys[second] === v ? second : -1;
   }
 
   /**

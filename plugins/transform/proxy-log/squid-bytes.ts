@@ -305,11 +305,12 @@ export class RareBytes {
 
   /** The line starting at `from` of `b` is about to be read. */
   line(b: Uint8Array, from: number): void {
-    if (b !== this.bytes || from <= this.from) {
-      this.bytes = b;
-      this.tab = -1;
-      this.hash = -1;
-    }
+    // no branch: stores first run at the second block (a branch taken once a block) would be compiled
+    // without type feedback, and would throw the optimised line scanner away there
+    const fresh = b !== this.bytes || from <= this.from;
+    this.bytes = b;
+    this.tab = fresh ? -1 : this.tab;
+    this.hash = fresh ? -1 : this.hash;
     this.from = from;
   }
 
