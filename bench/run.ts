@@ -60,6 +60,8 @@ const peersMode = argv.peers!;
 const kafkaMode = argv.kafka!;
 const seed = Number(argv.seed);
 const runs = Number(argv.runs ?? (quick ? 1 : 3));
+/** An empty squid log: what start-up and feed loading cost alone. */
+const EMPTY_INPUT: S.Input = { format: 'squid', lines: 0 };
 const sweepLines = Number(argv.lines ?? (quick ? 200_000 : peersMode || kafkaMode ? 1_000_000 : 5_000_000));
 const parseLines = Number(argv['parse-lines'] ?? (quick ? 100_000 : 1_000_000));
 const indicators = Number(argv.indicators ?? (quick ? 100_000 : 1_000_000));
@@ -141,11 +143,12 @@ async function main(): Promise<void> {
   const sweepInput: S.Input = { format: 'squid', lines: sweepLines };
   const parseInputs = LOG_FORMATS.map((format): S.Input => ({ format, lines: parseLines }));
   const analyseInput: S.Input = { format: 'squid', lines: parseLines };
+  // the fixed costs: sluice's start-up and feed load, and the ceiling's start-up (per-line figures in the verdict)
+  const fixedCosts = [S.ceiling(EMPTY_INPUT), S.startup(EMPTY_INPUT), S.startup(EMPTY_INPUT, true)];
   let scenarios: S.Scenario[] = [
     S.ceiling(sweepInput),
     S.naive(sweepInput),
-    S.startup({ format: 'squid', lines: 0 }),
-    S.startup({ format: 'squid', lines: 0 }, true),
+    ...fixedCosts,
     // The spec as a user writes it (no `settings:`: the runtime decides the workers), and beside it
     // the same on the main thread only (`--workers 1`): what the parallel runtime adds on this machine.
     // Each run loads the feed from its file; the `feed snapshot` variant runs where an earlier run
@@ -176,6 +179,7 @@ async function main(): Promise<void> {
     scenarios = [
       S.ceiling(sweepInput),
       S.naive(sweepInput),
+      ...fixedCosts,
       S.sweep(sweepInput),
       S.sweep(sweepInput, 'squid', undefined, true),
       S.sweep(sweepInput, 'squid', '1'),
@@ -356,8 +360,9 @@ ${r.markdown}
 
 /** The peers run: the usual table for the sluice rows and the references, the peer table, the agreement checks. */
 function reportPeers(rows: Row[], env: S.Env, machine: Machine, peerEnv: P.PeerEnv, t0: number, partial?: string): void {
-  const { table, markdown } = render(rows, env);
+  const { table, markdown, verdict: verdictText } = render(rows, env);
   console.log(table);
+  console.log(verdictText);
   P.checkAgreement(rows, 'sweep squid', env.logs({ format: 'squid', lines: sweepLines }).path);
   const sluiceIds = ['sweep squid', 'sweep squid (feed snapshot)', 'sweep squid (--workers 1)'].filter((id) =>
     rows.some((r) => r.s.id === id && r.runs.length),
@@ -388,6 +393,8 @@ ${runs} round(s); every system in a fresh process per round, on the same files (
 Install / check: ${inst('Spark (pyspark venv)', st.spark)}; ${inst('Benthos (go build)', st.benthos)}; the check itself took ${st.installWallS.toFixed(0)} s.
 
 ${P.peerTable(rows, sluiceIds, sweepLines, indicators).markdown}
+
+${verdictText}
 
 Columns: **lines/s** input lines ÷ wall time of the whole run (start-up, feed loading, writing included); **CPU s/M lines**
 user+system CPU of the whole process tree (a JVM and its Python driver included) per million input lines; **peak RSS** of the
@@ -512,6 +519,19 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
     };
     const meCpu = perCpu(sw);
     const ceCpu = perCpu(ceRow);
+    // Per line: the CPU beyond the fixed cost (start-up and feed load, over an empty log, with the same
+    // feed state), against the ceiling's beyond its own start-up: the cost a longer input adds.
+    const cpuMs = (r: Row | undefined) => {
+      const ok = r?.runs.filter((x) => x.ok && x.cpuMs > 0) ?? [];
+      return ok.length ? median(ok.map((x) => x.cpuMs)) : undefined;
+    };
+    const fixedId = id === 'sweep squid (feed snapshot)' ? 'startup + feed load (feed snapshot)' : 'startup + feed load';
+    const [meAll, meFixed, ceAll, ceFixed] = [sw, rows.find((r) => r.s.id === fixedId), ceRow, rows.find((r) => r.s.id === S.ceilingId(EMPTY_INPUT))].map(cpuMs);
+    const n = sw.s.input.lines;
+    const perLine =
+      meAll !== undefined && meFixed !== undefined && ceAll !== undefined && ceFixed !== undefined && meAll > meFixed && ceAll > ceFixed
+        ? `; per line beyond start-up and feed load ${((1000 * (meAll - meFixed)) / n).toFixed(2)} µs of CPU against the ceiling's ${((1000 * (ceAll - ceFixed)) / n).toFixed(2)} µs beyond its start-up (${((ceAll - ceFixed) / (meAll - meFixed)).toFixed(2)}×), start-up and feed load ${(meFixed / 1000).toFixed(2)} CPU s`
+        : '';
     const cpuWall = median(sw.runs.filter((x) => x.ok).map((x) => x.cpuMs / x.wallMs));
     const perCore =
       meCpu && ceCpu ? `, per CPU second ${(meCpu / ceCpu).toFixed(2)}× the ceiling's (goal ≥ 0.5×: ${meCpu / ceCpu >= 0.5 ? 'met' : 'NOT met'})` : '';
@@ -526,7 +546,7 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
     );
     lines.push(
       `${label}, ${fmtInt(sw.s.input.lines)} lines × ${fmtInt(env.feed.indicators)} indicators: ${fmtInt(me)} lines/s = **${ratio.toFixed(2)}× naive** (target ≥ 2×: ${ratio >= 2 ? 'met' : 'NOT met'}${rounds}), ` +
-        `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling${perCore}, ` : ''}CPU/wall ${cpuWall.toFixed(2)}, peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`,
+        `${ce ? `${(me / ce).toFixed(2)}× the tokenize-only ceiling${perCore}${perLine}, ` : ''}CPU/wall ${cpuWall.toFixed(2)}, peak RSS ${fmtMiB(rss)} (target < 1 GiB: ${rss < 2 ** 30 ? 'met' : 'NOT met'}).`,
     );
   }
   // The default pipeline (window and rules beside the sweep) on every core against one thread.
