@@ -281,6 +281,8 @@ export function peerTable(rows: PeerRow[], sluiceIds: string[], lines: number, i
   const refs = sluiceIds.map((id) => rows.find((r) => r.s.id === id));
   const primary = refs[0] ? stat(refs[0]) : undefined;
   for (const r of rows) {
+    // the fixed-cost rows (an empty log: start-up and feed load alone) are for the verdict's per-line figures
+    if (r.s.input.lines !== lines) continue;
     if (r.skip) {
       text.push([r.s.id, '', 'skipped', '', '', '', '', '', '', ...sluiceIds.map(() => ''), '', r.skip]);
       continue;

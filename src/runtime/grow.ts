@@ -8,11 +8,12 @@
  * is long enough").
  *
  * The rate is the main copy's own, in input bytes per second of running the chain: the fastest of
- * its last `RATE_BATCHES` batches, once `WARM_BATCHES` have run. The first batches run while the
- * code is still being compiled (on the bench's sweep the first three 1 MiB blocks took 38, 44 and
- * 20 ms, every later one 4–5 ms), and now and then a later one waits on a collection or a late
- * compile: the fastest is the rate the chain keeps, and the workers start only if even at that rate
- * the rest is long. A chain with smaller batches may still be warming then: its rate looks slower
+ * its batches since `WARM_BATCHES` have run, once `MEASURED_BATCHES` have been timed. The first
+ * batches run while the code is still being compiled (on the bench's sweep the first three 1 MiB
+ * blocks took 38, 44 and 20 ms, every later one 4–5 ms), and now and then a later one waits on a
+ * collection, a late compile or a busy host: the fastest is the rate the chain keeps, and the workers
+ * start only if even at that rate the rest is long. (The fastest of the latest four only, as first
+ * written, started the worker on a 1M-line sweep when a noisy host slowed four batches in a row.) A chain with smaller batches may still be warming then: its rate looks slower
  * and the workers start sooner, as they would have before the run. A batch whose bytes cannot be
  * told (records not made from lines) counts as unmeasured: the workers then start at once.
  */
@@ -27,15 +28,15 @@ export interface GrowRule {
 
 /** Batches the main copy runs before its rate is measured: they are spent compiling. */
 const WARM_BATCHES = 3;
-/** The rate is the fastest of this many of the main copy's latest batches. */
-const RATE_BATCHES = 4;
+/** Batches timed (after the warm-up) before the rate is trusted. */
+const MEASURED_BATCHES = 4;
 
 export class GrowWatch {
   private dealt = 0;
   private ran = 0;
-  /** The latest batches' bytes and milliseconds, in turn. */
-  private readonly bytes: number[] = [];
-  private readonly ms: number[] = [];
+  /** Batches timed after the warm-up, and the fastest of them in bytes per millisecond. */
+  private measured = 0;
+  private perMs = 0;
   private unmeasured = false;
 
   /** When the workers were started: how many, after how many input bytes, and the seconds of input the main thread had left. */
@@ -54,12 +55,8 @@ export class GrowWatch {
   /** A batch of `bytes` the main copy ran in `ms`. */
   ranOnMain(bytes: number, ms: number): void {
     if (this.ran++ < WARM_BATCHES) return;
-    this.bytes.push(bytes);
-    this.ms.push(ms);
-    if (this.bytes.length > RATE_BATCHES) {
-      this.bytes.shift();
-      this.ms.shift();
-    }
+    this.measured++;
+    this.perMs = Math.max(this.perMs, bytes / Math.max(ms, 0.001));
   }
 
   /** Input bytes taken so far. */
@@ -73,11 +70,8 @@ export class GrowWatch {
    */
   due(): number | undefined {
     if (this.unmeasured) return Number.POSITIVE_INFINITY;
-    if (this.bytes.length < RATE_BATCHES) return undefined;
-    let perMs = 0;
-    for (let i = 0; i < this.bytes.length; i++) perMs = Math.max(perMs, this.bytes[i]! / Math.max(this.ms[i]!, 0.001));
-    if (perMs === 0) return undefined;
-    const seconds = Math.max(0, this.rule.inputBytes - this.dealt) / (perMs * 1000);
+    if (this.measured < MEASURED_BATCHES || this.perMs === 0) return undefined;
+    const seconds = Math.max(0, this.rule.inputBytes - this.dealt) / (this.perMs * 1000);
     return seconds > this.rule.afterSeconds ? seconds : undefined;
   }
 }

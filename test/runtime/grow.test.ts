@@ -20,7 +20,7 @@ const block = (n: number): LineBlock => ({ kind: 'lines', file: 'x.log', firstLi
 const MB = 1_000_000;
 
 describe('GrowWatch (fake timings)', () => {
-  it('decides nothing while the code warms up, then at the fastest of the latest batches', () => {
+  it('decides nothing while the code warms up, then at the fastest batch since', () => {
     const w = new GrowWatch({ inputBytes: 1000 * MB, afterSeconds: 1 });
     // three warm-up batches, however slow, and three measured: no rate yet
     for (let i = 0; i < 6; i++) {
@@ -33,6 +33,21 @@ describe('GrowWatch (fake timings)', () => {
     w.ranOnMain(MB, 4);
     expect(w.bytesDealt).toBe(7 * MB);
     expect(w.due()).toBeCloseTo((993 * MB) / (250 * MB), 6);
+  });
+
+  it('keeps the fastest rate when later batches are slower (a collection, a busy host)', () => {
+    const w = new GrowWatch({ inputBytes: 100 * MB, afterSeconds: 1 });
+    for (let i = 0; i < 7; i++) {
+      w.dealtBatch(block(MB));
+      w.ranOnMain(MB, 4);
+    }
+    // four slow batches in a row: the rest (89 MB) at the fastest rate still takes 0.36 s, not 3.6 s
+    for (let i = 0; i < 4; i++) {
+      w.dealtBatch(block(MB));
+      w.ranOnMain(MB, 40);
+      expect(w.due()).toBeUndefined();
+    }
+    expect(w.bytesDealt).toBe(11 * MB);
   });
 
   it('says nothing while the rest would take less than the rule, nor once the input is all dealt', () => {
