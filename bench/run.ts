@@ -526,7 +526,9 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
       return ok.length ? median(ok.map((x) => x.cpuMs)) : undefined;
     };
     const fixedId = id === 'sweep squid (feed snapshot)' ? 'startup + feed load (feed snapshot)' : 'startup + feed load';
-    const [meAll, meFixed, ceAll, ceFixed] = [sw, rows.find((r) => r.s.id === fixedId), ceRow, rows.find((r) => r.s.id === S.ceilingId(EMPTY_INPUT))].map(cpuMs);
+    const [meAll, meFixed, ceAll, ceFixed] = [sw, rows.find((r) => r.s.id === fixedId), ceRow, rows.find((r) => r.s.id === S.ceilingId(EMPTY_INPUT))].map(
+      cpuMs,
+    );
     const n = sw.s.input.lines;
     const perLine =
       meAll !== undefined && meFixed !== undefined && ceAll !== undefined && ceFixed !== undefined && meAll > meFixed && ceAll > ceFixed

@@ -393,41 +393,14 @@ export class StrTable {
     if (p === 0) return 0;
     this.pending = 0;
     this.reserve(this.n);
-    // everything read before the first loop: V8 compiles a hot loop on the spot (OSR) and a read it had
-    // not seen run yet would throw that code away on every batch
+    // each loop in a function of its own, this one without any: V8 compiles a hot loop on the spot
+    // (on-stack replacement), and code after it that had not run yet threw that code away, batch
+    // after batch (20 deopts of this function loading a 1M-indicator list)
     const pend = this.pend!;
-    const mask = this.mask;
-    const slots = this.slots;
-    const entries = this.entries;
-    const arena = this.arena;
+    pendingHomes(pend, p, this.mask);
+    const order = batchSlotOrder(p, 31 - Math.clz32(this.mask + 1));
     const dead: number[] = [];
-    const homes = batchHomeSlots();
-    for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
-    const order = batchSlotOrder(p, 31 - Math.clz32(mask + 1));
-    for (let k = 0; k < p; k++) {
-      const i = order[k]!;
-      const h = pend[2 * i]!;
-      const e = pend[2 * i + 1]!;
-      const len = entries[3 * e + 1]!;
-      let j = h & mask;
-      for (;;) {
-        const v = slots[2 * j + 1]!;
-        if (v === 0) {
-          slots[2 * j] = h;
-          slots[2 * j + 1] = e + 1;
-          break;
-        }
-        if (slots[2 * j] === h) {
-          const kk = 3 * (v - 1);
-          if (entries[kk + 1] === len && arena.equalsStored(entries[kk]!, len, entries[3 * e]!)) {
-            dup(v - 1, e);
-            dead.push(e);
-            break;
-          }
-        }
-        j = (j + 1) & mask;
-      }
-    }
+    placeInOrder(pend, order, p, this.mask, this.slots, this.entries, this.arena, dup, dead);
     if (dead.length > 0) this.dropEntries(dead.sort((x, y) => x - y));
     return dead.length;
   }
@@ -754,6 +727,53 @@ let batchHomes: Int32Array | null = null;
 let batchOrder: Int32Array | null = null;
 
 /** The home-slot scratch for a batch (`PLACE_BATCH` at most), to fill before `batchSlotOrder`. */
+/** The home slots of a string table's `p` pending entries (`[hash, entry]` pairs) into `batchHomeSlots()`. */
+function pendingHomes(pend: Int32Array, p: number, mask: number): void {
+  const homes = batchHomeSlots();
+  for (let i = 0; i < p; i++) homes[i] = pend[2 * i]! & mask;
+}
+
+/**
+ * `StrTable.placePending`'s placing: each pending entry, in `order`, into the first free slot from its
+ * home, unless an equal text is met there first (then `dup` is told and the entry pushed on `dead`).
+ */
+function placeInOrder(
+  pend: Int32Array,
+  order: Int32Array,
+  p: number,
+  mask: number,
+  slots: Int32Array,
+  entries: Int32Array,
+  arena: Arena,
+  dup: (kept: number, dropped: number) => void,
+  dead: number[],
+): void {
+  for (let k = 0; k < p; k++) {
+    const i = order[k]!;
+    const h = pend[2 * i]!;
+    const e = pend[2 * i + 1]!;
+    const len = entries[3 * e + 1]!;
+    let j = h & mask;
+    for (;;) {
+      const v = slots[2 * j + 1]!;
+      if (v === 0) {
+        slots[2 * j] = h;
+        slots[2 * j + 1] = e + 1;
+        break;
+      }
+      if (slots[2 * j] === h) {
+        const kk = 3 * (v - 1);
+        if (entries[kk + 1] === len && arena.equalsStored(entries[kk]!, len, entries[3 * e]!)) {
+          dup(v - 1, e);
+          dead.push(e);
+          break;
+        }
+      }
+      j = (j + 1) & mask;
+    }
+  }
+}
+
 export function batchHomeSlots(): Int32Array {
   return (batchHomes ??= new Int32Array(PLACE_BATCH));
 }

@@ -448,9 +448,10 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     const t = this.v4;
     t.reserve(t.n + n);
     const pend = this.v4Pend!;
-    const counts = this.tally; // read before the first loop (see `StrTable.placePending`)
-    const homes = batchHomeSlots();
-    for (let i = 0; i < n; i++) homes[i] = t.home1(pend[3 * i]!, pend[3 * i + 1]!);
+    const counts = this.tally;
+    // the home slots in a function of their own: a loop compiled on the spot (on-stack replacement)
+    // was thrown away on reaching the code after it, batch after batch (see `StrTable.placePending`)
+    v4Homes(t, pend, n);
     const order = batchSlotOrder(n, t.slotBits);
     for (let k = 0; k < n; k++) {
       const i = 3 * order[k]!;
@@ -512,8 +513,7 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     t.reserve(t.n + n);
     const pend = this.v6Pend!;
     const counts = this.tally;
-    const homes = batchHomeSlots();
-    for (let i = 0; i < n; i++) homes[i] = t.home(pend[6 * i]!, pend[6 * i + 1]!, pend[6 * i + 2]!, pend[6 * i + 3]!, pend[6 * i + 4]!);
+    v6Homes(t, pend, n); // (see flushV4)
     const order = batchSlotOrder(n, t.slotBits);
     for (let k = 0; k < n; k++) {
       const i = 6 * order[k]!;
@@ -660,4 +660,16 @@ export class IndicatorStoreBuilder extends IndicatorParser {
     if (kind === 54 /* 6 */) return this.addV6(hex, len, meta);
     throw new Error(`not an indicator key: ${key}`);
   }
+}
+
+/** The home slots of `n` pending IPv4 prefixes (`[key, len, meta]` triples) into `batchHomeSlots()`. */
+function v4Homes(t: WordTable, pend: Int32Array, n: number): void {
+  const homes = batchHomeSlots();
+  for (let i = 0; i < n; i++) homes[i] = t.home1(pend[3 * i]!, pend[3 * i + 1]!);
+}
+
+/** The home slots of `n` pending IPv6 prefixes (`[w0, w1, w2, w3, len, meta]`) into `batchHomeSlots()`. */
+function v6Homes(t: WordTable, pend: Int32Array, n: number): void {
+  const homes = batchHomeSlots();
+  for (let i = 0; i < n; i++) homes[i] = t.home(pend[6 * i]!, pend[6 * i + 1]!, pend[6 * i + 2]!, pend[6 * i + 3]!, pend[6 * i + 4]!);
 }
