@@ -240,9 +240,12 @@ async function main(): Promise<void> {
       const m = peer ? await measureTree({ ...peer.command(env, out), ...common }) : await measure({ args: r.s.args(env, out), ...common });
       const res = { ...m, alerts: P.countRecords(out.alerts), rejects: P.countRecords(out.rejects), out };
       r.runs.push(res);
-      const lps = r.s.input.lines ? r.s.input.lines / (m.wallMs / 1000) : NaN;
+      // an empty log (the fixed-cost rows) has no rate: its CPU is what it measures
+      const rate = r.s.input.lines
+        ? `${fmtInt(r.s.input.lines / (m.wallMs / 1000)).padStart(10)} lines/s`
+        : `${(m.cpuMs / 1000).toFixed(2).padStart(10)} CPU s  `;
       log(
-        `  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${fmtInt(lps).padStart(10)} lines/s  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`,
+        `  [${round}/${runs}] ${r.s.id.padEnd(28)} ${(m.wallMs / 1000).toFixed(2).padStart(7)} s  ${rate}  ${fmtMiB(m.peakRss).padStart(9)}${m.ok ? '' : `  FAILED (exit ${m.exitCode ?? m.signal})`}`,
       );
       if (!m.ok) {
         r.failure = `exit ${m.exitCode ?? m.signal}: ${lastLines(m.stderrTail, 3)}`;
