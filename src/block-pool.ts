@@ -125,17 +125,17 @@ export class BlockPool {
   release(block: Block): void {
     if (block.kind !== 'lines') return;
     const ab = block.bytes.buffer;
-    if (!(ab instanceof ArrayBuffer) || this.shared || !taken.has(ab) || ab.byteLength === 0) return; // not the pool's, or sent to a thread
+    if (this.shared || !ownedByBlock(ab) || ab.byteLength === 0) return; // not the pool's, or sent to a thread
     taken.delete(ab);
     this.give(this.detachOnRelease ? structuredClone(ab, { transfer: [ab] }) : ab);
   }
 }
 
 /**
- * Whether `ab` belongs wholly to the block whose bytes view its start (taken from a pool and not
- * given back): it may be transferred whole with the block although the block views only a part.
+ * Whether `ab` belongs wholly to the block whose bytes view its start: taken from a main-thread pool
+ * and not given back yet (what `release` checks before taking a buffer back).
  */
-export function ownedByBlock(ab: ArrayBufferLike): boolean {
+export function ownedByBlock(ab: ArrayBufferLike): ab is ArrayBuffer {
   return ab instanceof ArrayBuffer && taken.has(ab);
 }
 
