@@ -203,11 +203,9 @@ async function localFileIdentity(feed: FeedConfig, opts: ReadOptions, now: numbe
 export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.now()): Promise<FeedLoad> {
   const t0 = performance.now();
   const local = opts.snapshot === undefined ? undefined : await localFileIdentity(feed, opts, now);
-  let known: string | undefined;
-  let knownMiss: string | undefined;
   if (local !== undefined) {
     // the file as it was when its snapshot was keyed: the key without reading or hashing the feed
-    known = await keyForIdentity(opts.snapshot!, local.identity);
+    const known = await keyForIdentity(opts.snapshot!, local.identity);
     const s = known === undefined ? undefined : await readSnapshot(opts.snapshot!, known, now);
     if (s !== undefined && !('miss' in s)) {
       const store = IndicatorStore.fromShared(s.store);
@@ -220,7 +218,6 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
         snapshot: { used: true, by: 'file identity' },
       };
     }
-    knownMiss = s?.miss;
   }
   const { inputs, mispFeed } = await readFeed(feed, opts);
   const labels = inputs.map((i) => i.label);
@@ -229,8 +226,7 @@ export async function loadFeed(feed: FeedConfig, opts: ReadOptions, now = Date.n
   const identity = local !== undefined && !mispFeed && labels.length === 1 && labels[0] === local.path ? local.identity : undefined;
   let miss: string | undefined;
   if (key !== undefined) {
-    // the snapshot already read under this key (found by identity) and missed: not read twice
-    const s = key === known && knownMiss !== undefined ? { miss: knownMiss } : await readSnapshot(opts.snapshot!, key, now);
+    const s = await readSnapshot(opts.snapshot!, key, now);
     if (!('miss' in s)) {
       const store = IndicatorStore.fromShared(s.store);
       if (identity !== undefined) await writeIdentity(opts.snapshot!, identity, key).catch(() => undefined);
