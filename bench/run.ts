@@ -490,6 +490,12 @@ function render(rows: Row[], env: S.Env): { table: string; markdown: string; ver
   return { table: t.toString(), markdown: md, verdict: verdict(rows, lps, env) };
 }
 
+/** The median CPU (user + system, every thread) of a row's good runs, in ms; undefined when none measured it. */
+function medianCpuMs(r: Row | undefined): number | undefined {
+  const ok = r?.runs.filter((x) => x.ok && x.cpuMs > 0) ?? [];
+  return ok.length ? median(ok.map((x) => x.cpuMs)) : undefined;
+}
+
 /**
  * The headline: the default sweep against the target (≥ 2× naive lines/s, peak RSS < 1 GiB) as a user
  * writes it (no `settings:`, the runtime decides the workers) and pinned to one thread (`--workers 1`),
@@ -517,20 +523,16 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
     // Per core: input lines per CPU second (user + system, every thread), sluice's ÷ the ceiling's.
     const ceRow = rows.find((r) => r.s.id === S.ceilingId(sw.s.input));
     const perCpu = (r: Row | undefined) => {
-      const ok = r?.runs.filter((x) => x.ok && x.cpuMs > 0) ?? [];
-      return ok.length ? r!.s.input.lines / (median(ok.map((x) => x.cpuMs)) / 1000) : undefined;
+      const ms = medianCpuMs(r);
+      return ms === undefined ? undefined : r!.s.input.lines / (ms / 1000);
     };
     const meCpu = perCpu(sw);
     const ceCpu = perCpu(ceRow);
     // Per line: the CPU beyond the fixed cost (start-up and feed load, over an empty log, with the same
     // feed state), against the ceiling's beyond its own start-up: the cost a longer input adds.
-    const cpuMs = (r: Row | undefined) => {
-      const ok = r?.runs.filter((x) => x.ok && x.cpuMs > 0) ?? [];
-      return ok.length ? median(ok.map((x) => x.cpuMs)) : undefined;
-    };
     const fixedId = id === 'sweep squid (feed snapshot)' ? 'startup + feed load (feed snapshot)' : 'startup + feed load';
     const [meAll, meFixed, ceAll, ceFixed] = [sw, rows.find((r) => r.s.id === fixedId), ceRow, rows.find((r) => r.s.id === S.ceilingId(EMPTY_INPUT))].map(
-      cpuMs,
+      medianCpuMs,
     );
     const n = sw.s.input.lines;
     const perLine =
@@ -560,7 +562,7 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
   const dpLps = lps.get('default pipeline');
   const dp1Lps = lps.get('default pipeline (--workers 1)');
   if (dp && dp1 && dpLps !== undefined && dp1Lps !== undefined) {
-    const cpu = (r: Row) => median(r.runs.filter((x) => x.ok && x.cpuMs > 0).map((x) => x.cpuMs));
+    const cpu = (r: Row) => medianCpuMs(r) ?? Number.NaN;
     const rounds = roundRatios(dp, dp1);
     lines.push(
       `Default pipeline as shipped (\`pipelines/proxy-ioc-sweep.yaml\`: sweep, rules and volume window; ${fmtInt(dp.s.input.lines)} lines), workers decided by the runtime: ` +

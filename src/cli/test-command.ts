@@ -3,7 +3,6 @@
  * Exit codes: 0 every test passed, 1 a test failed (or none ran), 2 a spec or test file is broken.
  */
 import { createRequire } from 'node:module';
-import type { Command } from 'commander';
 import type * as Commander from 'commander';
 import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { formatIssue } from '../errors.js';
@@ -19,7 +18,7 @@ function collectVars(value: string, previous: Record<string, string>): Record<st
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
-export function registerTestCommand(program: Command): void {
+export function registerTestCommand(program: Commander.Command): void {
   program
     .command('test')
     .description("Run pipeline tests (a spec's tests: and NAME.test.yaml beside it) in memory, with no services")
