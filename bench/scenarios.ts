@@ -21,6 +21,8 @@ export interface Env {
   quick: boolean;
   logs: (input: Input) => LogFile;
   feed: FeedFile;
+  /** The smallest feed the generator writes (its hit pool alone): start-up with next to no feed to load. */
+  smallFeed: FeedFile;
   /** Names of the registered plugins, or why they could not be read. */
   plugins: Set<string> | string;
   services: { kafka?: string; hdfs?: string };
@@ -184,6 +186,37 @@ export function startup(input: Input, snapshot = false): Scenario {
     args: (env, out) =>
       sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }, [], snapshot),
     expect: () => ({ alerts: 0, rejects: 0 }),
+  };
+}
+
+/**
+ * Start-up alone: the sweep over an empty log with the smallest feed (`env.smallFeed`, a thousand
+ * indicators): the process, its modules, the spec and the plugins. With `startup + feed load` it
+ * tells the feed load from the rest of the fixed cost.
+ */
+export function startupOnly(input: Input): Scenario {
+  return {
+    id: 'startup',
+    title: 'sluice sweep over an empty log with a feed of a thousand indicators (start-up only)',
+    group: 'sweep',
+    input,
+    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
+    args: (env, out) =>
+      sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.smallFeed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }),
+    expect: () => ({ alerts: 0, rejects: 0 }),
+  };
+}
+
+export const feedFloorId = 'feed hash floor';
+
+/** The floor of any feed loader: the bench feed's lines hashed into one table, nothing else (`reference/feed-hash-floor.ts`). */
+export function feedFloor(input: Input): Scenario {
+  return {
+    id: feedFloorId,
+    title: "the floor of a feed loader: each of the feed's lines hashed into one table, nothing checked or kept",
+    group: 'reference',
+    input,
+    args: (env) => [join(DIST_BENCH, 'reference', 'feed-hash-floor.js'), env.feed.path],
   };
 }
 
