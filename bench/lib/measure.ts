@@ -81,11 +81,13 @@ export async function measure(opts: MeasureOptions): Promise<Measured> {
   if (timer) clearTimeout(timer);
   closeSync(errFd);
   if (opts.watch && firstOutputMs === undefined && existsSync(opts.watch) && statSync(opts.watch).size > 0) firstOutputMs = wallMs;
+  // the child's own figure at its exit; the polled one only where it left none (killed, crashed): a
+  // poll may land between fork and exec and read the bench's own size
   let peakRss = hwm;
   let cpuMs = NaN;
   if (existsSync(usageFile)) {
     const u = JSON.parse(readFileSync(usageFile, 'utf8')) as { maxRssKiB: number; userUs: number; systemUs: number };
-    peakRss = Math.max(peakRss, u.maxRssKiB * 1024);
+    peakRss = u.maxRssKiB * 1024;
     cpuMs = (u.userUs + u.systemUs) / 1000;
   }
   let stderrTail = '';
