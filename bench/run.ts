@@ -505,7 +505,7 @@ function medianCpuMs(r: Row | undefined): number | undefined {
  * over the empty log) plus this run's CPU beyond its fixed cost, against the ceiling's whole run.
  */
 function loaderBound(rows: Row[], meAll?: number, meFixed?: number, ceAll?: number, ceFixed?: number): string {
-  const [start, floor] = ['startup', S.feedFloorId].map((id) => medianCpuMs(rows.find((r) => r.s.id === id)));
+  const [start, floor] = [S.startupOnlyId, S.feedFloorId].map((id) => medianCpuMs(rows.find((r) => r.s.id === id)));
   if ([meAll, meFixed, ceAll, ceFixed, start, floor].some((x) => x === undefined)) return '';
   const floorLoad = Math.max(0, floor! - ceFixed!);
   const best = start! + floorLoad + (meAll! - meFixed!);

@@ -189,6 +189,8 @@ export function startup(input: Input, snapshot = false): Scenario {
   };
 }
 
+export const startupOnlyId = 'startup';
+
 /**
  * Start-up alone: the sweep over an empty log with the smallest feed (`env.smallFeed`, a thousand
  * indicators): the process, its modules, the spec and the plugins. With `startup + feed load` it
@@ -196,7 +198,7 @@ export function startup(input: Input, snapshot = false): Scenario {
  */
 export function startupOnly(input: Input): Scenario {
   return {
-    id: 'startup',
+    id: startupOnlyId,
     title: 'sluice sweep over an empty log with a feed of a thousand indicators (start-up only)',
     group: 'sweep',
     input,

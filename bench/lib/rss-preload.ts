@@ -4,8 +4,8 @@
  *
  * The peak is the process's own `VmHWM` where Linux gives it: `getrusage`'s `ru_maxrss` (Node's
  * `resourceUsage().maxRSS`) keeps, across the `exec` that starts the child, the high-water mark of the
- * process it was forked from — the bench itself, 160 MiB and more by the second round — so a 40 MiB
- * run read as the bench's size.
+ * process it was forked from — the bench itself — so a small run read as the bench's own size
+ * (bench/RESULTS.md, session 20).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
