@@ -146,7 +146,13 @@ async function main(): Promise<void> {
   const analyseInput: S.Input = { format: 'squid', lines: parseLines };
   // the fixed costs: sluice's start-up and feed load, and the ceiling's start-up (per-line figures in the verdict)
   // and, for the bound on the cold run's per-CPU figure, start-up alone and the floor of any feed loader
-  const fixedCosts = [S.ceiling(EMPTY_INPUT), S.startup(EMPTY_INPUT), S.startup(EMPTY_INPUT, true), S.startupOnly(EMPTY_INPUT), S.feedFloor(EMPTY_INPUT)];
+  const fixedCosts = [
+    S.ceiling(EMPTY_INPUT),
+    S.startup(EMPTY_INPUT),
+    S.startup(EMPTY_INPUT, 'feed snapshot'),
+    S.startup(EMPTY_INPUT, 'small feed'),
+    S.feedFloor(EMPTY_INPUT),
+  ];
   let scenarios: S.Scenario[] = [
     S.ceiling(sweepInput),
     S.naive(sweepInput),

@@ -174,40 +174,34 @@ export function sweep(input: Input, format: string = input.format, workers?: str
   };
 }
 
-/** The fixed cost: start-up, spec validation and loading the feed (`snapshot`: from its snapshot), over an empty log. */
-export function startup(input: Input, snapshot = false): Scenario {
+/**
+ * The fixed cost, over an empty log: start-up, spec validation and loading the feed. `feed` loads the
+ * bench feed from its file, `feed snapshot` from the snapshot an earlier run left, and `small feed`
+ * loads the generator's smallest feed (`env.smallFeed`, a thousand indicators): start-up alone, which
+ * beside the first tells the feed load from the rest of the fixed cost.
+ */
+export function startup(input: Input, load: 'feed' | 'feed snapshot' | 'small feed' = 'feed'): Scenario {
+  const snapshot = load === 'feed snapshot';
   return {
-    id: `startup + feed load${snapshot ? ' (feed snapshot)' : ''}`,
-    title: `sluice sweep over an empty log (start-up and feed loading only${snapshot ? ', the feed read back from its snapshot' : ''})`,
+    id: load === 'small feed' ? startupOnlyId : `startup + feed load${snapshot ? ' (feed snapshot)' : ''}`,
+    title:
+      load === 'small feed'
+        ? 'sluice sweep over an empty log with a feed of a thousand indicators (start-up only)'
+        : `sluice sweep over an empty log (start-up and feed loading only${snapshot ? ', the feed read back from its snapshot' : ''})`,
     group: 'sweep',
     input,
     keepState: snapshot,
     skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
-    args: (env, out) =>
-      sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }, [], snapshot),
+    args: (env, out) => {
+      const feed = load === 'small feed' ? env.smallFeed : env.feed;
+      return sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: feed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }, [], snapshot);
+    },
     expect: () => ({ alerts: 0, rejects: 0 }),
   };
 }
 
+/** The id of `startup(input, 'small feed')`: start-up alone. */
 export const startupOnlyId = 'startup';
-
-/**
- * Start-up alone: the sweep over an empty log with the smallest feed (`env.smallFeed`, a thousand
- * indicators): the process, its modules, the spec and the plugins. With `startup + feed load` it
- * tells the feed load from the rest of the fixed cost.
- */
-export function startupOnly(input: Input): Scenario {
-  return {
-    id: startupOnlyId,
-    title: 'sluice sweep over an empty log with a feed of a thousand indicators (start-up only)',
-    group: 'sweep',
-    input,
-    skip: (env) => needPlugins(env, ['file', 'proxy-log', 'ioc-sweep']),
-    args: (env, out) =>
-      sluice('sweep.yaml', out, { LOGS: env.logs(input).path, FEED: env.smallFeed.path, FORMAT: 'auto', ALERTS: out.alerts, REJECTS: out.rejects }),
-    expect: () => ({ alerts: 0, rejects: 0 }),
-  };
-}
 
 export const feedFloorId = 'feed hash floor';
 
