@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statS
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DIST_BENCH } from './paths.js';
+import { vmHwmBytes } from './vm-hwm.js';
 
 export interface Measured {
   ok: boolean;
@@ -36,15 +37,6 @@ export interface MeasureOptions {
   timeoutMs?: number;
 }
 
-function readVmHwm(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
 export async function measure(opts: MeasureOptions): Promise<Measured> {
   const usageFile = `${opts.stderrFile}.usage.json`;
   rmSync(usageFile, { force: true });
@@ -65,7 +57,7 @@ export async function measure(opts: MeasureOptions): Promise<Measured> {
   let firstOutputMs: number | undefined;
   let hwm = 0;
   const poll = setInterval(() => {
-    if (child.pid) hwm = Math.max(hwm, readVmHwm(child.pid));
+    if (child.pid) hwm = Math.max(hwm, vmHwmBytes(child.pid));
     if (opts.watch && firstOutputMs === undefined) {
       try {
         if (statSync(opts.watch).size > 0) firstOutputMs = performance.now() - t0;

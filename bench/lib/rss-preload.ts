@@ -7,25 +7,16 @@
  * process it was forked from — the bench itself — so a small run read as the bench's own size
  * (bench/RESULTS.md, session 20).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-
-/** This process's peak resident set in KiB: `VmHWM` from /proc, else `ru_maxrss` (not Linux). */
-function peakRssKiB(): number {
-  try {
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]);
-  } catch {
-    /* no /proc */
-  }
-  return process.resourceUsage().maxRSS;
-}
+import { writeFileSync } from 'node:fs';
+import { vmHwmBytes } from './vm-hwm.js';
 
 const out = process.env.SLUICE_BENCH_USAGE_OUT;
 if (out) {
   process.on('exit', () => {
     const u = process.resourceUsage();
+    const hwm = vmHwmBytes('self');
     try {
-      writeFileSync(out, JSON.stringify({ maxRssKiB: peakRssKiB(), userUs: u.userCPUTime, systemUs: u.systemCPUTime }));
+      writeFileSync(out, JSON.stringify({ maxRssKiB: hwm > 0 ? hwm / 1024 : u.maxRSS, userUs: u.userCPUTime, systemUs: u.systemCPUTime }));
     } catch {
       /* measuring must never change the exit */
     }

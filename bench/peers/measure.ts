@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Measured } from '../lib/measure.js';
+import { vmHwmBytes } from '../lib/vm-hwm.js';
 
 export interface TreeOptions {
   command: string;
@@ -44,15 +45,6 @@ function readStat(pid: string): Stat | undefined {
     return { pgrp: Number(f[2]), cpuTicks: Number(f[11]) + Number(f[12]), rssBytes: Number(f[21]) * PAGE };
   } catch {
     return undefined;
-  }
-}
-
-function readHwm(pid: string): number {
-  try {
-    const m = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
   }
 }
 
@@ -111,7 +103,7 @@ export async function measureTree(opts: TreeOptions): Promise<Measured> {
       if (!st || st.pgrp !== pgid) continue;
       cpuByPid.set(pid, Math.max(cpuByPid.get(pid) ?? 0, st.cpuTicks));
       sum += st.rssBytes;
-      peakHwm = Math.max(peakHwm, readHwm(pid));
+      peakHwm = Math.max(peakHwm, vmHwmBytes(pid));
     }
     peakSum = Math.max(peakSum, sum);
   };
