@@ -37,6 +37,11 @@ export const lineSourceProperties = {
 const NL = 0x0a;
 const CR = 0x0d;
 
+/**
+ * What `cutLines` is told about the lines it cuts and where they go. Give it one object (one set of
+ * callbacks) per file and set `line` before each chunk: the callbacks are call targets of its
+ * optimised loop, and new closures at every chunk would deoptimise it at every chunk.
+ */
 export interface CutLines {
   /** `origin.file` of the blocks. */
   file: string;

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { normalize } from 'node:path';
 import { definePlugin, makeInvalid, type LineBlock, type Rec, type SourceInstance, type SourceOutputs, type PluginContext } from '../../../src/api.js';
-import { batchLinesOf, Checkpoints, cutLines, DEFAULT_BATCH_LINES, lineSourceProperties } from '../../../src/internal.js';
+import { batchLinesOf, Checkpoints, cutLines, type CutLines, DEFAULT_BATCH_LINES, lineSourceProperties } from '../../../src/internal.js';
 
 interface FileSourceConfig {
   paths: string[];
@@ -236,33 +236,33 @@ class FileSource implements SourceInstance {
       await emit(batch, () => this.checkpoints.durable(seq, commit && { key: commit.file, point: checkpointOf(commit) }));
     };
 
+    // One set of callbacks per file, not per chunk: they are call targets of cutLines' optimised loop,
+    // and new closures at every chunk deoptimised it at every chunk (line-reader.ts `CutLines`).
+    const cut: CutLines = {
+      file,
+      batchSize: this.batchLines,
+      maxLineBytes: cfg.max_line_bytes,
+      line: lineNo,
+      emit: async (b, end, line) => {
+        block = b;
+        lineNo = line;
+        await flushBatch(cfg.checkpoint ? { file, ino, size, offset: end, line, complete: false } : null);
+        return !this.ctx.signal.aborted;
+      },
+      tooLong,
+      blank: () => {
+        blank++;
+      },
+    };
+
     /**
      * Cut whole lines (`pre`, one line carried over, then `buf`) into blocks of `batch_size` records
      * and emit each (`cutLines`). Lines are only delimited here — records are built where a node
      * reads them. Returns false when the run was stopped between two batches.
      */
     const consume = async (buf: Buffer, endOffset: number, pre?: Buffer): Promise<boolean> => {
-      const last = await cutLines(
-        buf,
-        endOffset,
-        {
-          file,
-          batchSize: this.batchLines,
-          maxLineBytes: cfg.max_line_bytes,
-          line: lineNo,
-          emit: async (b, end, line) => {
-            block = b;
-            lineNo = line;
-            await flushBatch(cfg.checkpoint ? { file, ino, size, offset: end, line, complete: false } : null);
-            return !this.ctx.signal.aborted;
-          },
-          tooLong,
-          blank: () => {
-            blank++;
-          },
-        },
-        pre,
-      );
+      cut.line = lineNo;
+      const last = await cutLines(buf, endOffset, cut, pre);
       if (last < 0) return false;
       lineNo = last;
       return !this.ctx.signal.aborted;

@@ -30,6 +30,7 @@ import {
   connectionSchemaProperties,
   batchLinesOf,
   cutLines,
+  type CutLines,
   DEFAULT_BATCH_LINES,
   isGlobSegment,
   isHiddenName,
@@ -407,26 +408,29 @@ class HdfsSource implements SourceInstance {
       cfg.checkpoint ? { key, fileId, length, offset: off, line, complete } : null;
 
     /** Whole lines in `data` (starting at stream offset `start`, ending with '\n'): blocks and rejects. */
+    // one set of callbacks per file, not per chunk: call targets of cutLines' optimised loop (`CutLines`)
+    const cut: CutLines = {
+      file,
+      batchSize: this.batchLines,
+      maxLineBytes: max,
+      line: lineNo,
+      emit: async (block, end, line) => {
+        lineNo = line;
+        const filter = block && this.filterNow();
+        await send(filter ? filterBlock(filter, block, this.ctx.metrics) : block, point(end, line, false));
+        return !this.ctx.signal.aborted;
+      },
+      tooLong: (line, kept, len) => {
+        lineNo = line;
+        tooLong(line, kept, len);
+      },
+      blank: () => {
+        blank++;
+      },
+    };
     const lines = async (data: Buffer, start: number): Promise<boolean> => {
-      const last = await cutLines(data, start + data.length, {
-        file,
-        batchSize: this.batchLines,
-        maxLineBytes: max,
-        line: lineNo,
-        emit: async (block, end, line) => {
-          lineNo = line;
-          const filter = block && this.filterNow();
-          await send(filter ? filterBlock(filter, block, this.ctx.metrics) : block, point(end, line, false));
-          return !this.ctx.signal.aborted;
-        },
-        tooLong: (line, kept, len) => {
-          lineNo = line;
-          tooLong(line, kept, len);
-        },
-        blank: () => {
-          blank++;
-        },
-      });
+      cut.line = lineNo;
+      const last = await cutLines(data, start + data.length, cut);
       if (last < 0) return false;
       lineNo = last;
       return !this.ctx.signal.aborted;
@@ -634,6 +638,20 @@ class HdfsSource implements SourceInstance {
       return p;
     };
     const cfg = this.config;
+    // one set of callbacks for the file's blocks: call targets of cutLines' optimised loop (`CutLines`)
+    const cut: CutLines = {
+      file: io.file,
+      batchSize: this.batchLines,
+      maxLineBytes: cfg.max_line_bytes,
+      line: 0,
+      emit: async (block) => {
+        const filter = block && this.filterNow();
+        await io.send(filter ? filterBlock(filter, block, m) : block, null);
+        return !this.ctx.signal.aborted;
+      },
+      tooLong: (line, kept, len) => io.tooLong(line, kept, len),
+      blank: () => m.add('blank_lines', 1),
+    };
     let ahead: Promise<Buffer> | null = read(ranges[0]!);
     for (let i = 0; i < ranges.length; i++) {
       const r = ranges[i]!;
@@ -662,19 +680,8 @@ class HdfsSource implements SourceInstance {
         }
         if (data.length === 0 || data[data.length - 1] !== NL)
           throw new Error(`hdfs: ${path}: block ${r.blocks[k]} of its key index does not end a line; delete ${keyIndexPath(path)} to read the file whole`);
-        const last = await cutLines(data, data.length, {
-          file: io.file,
-          batchSize: this.batchLines,
-          maxLineBytes: cfg.max_line_bytes,
-          line: blk.firstLine - 1,
-          emit: async (block) => {
-            const filter = block && this.filterNow();
-            await io.send(filter ? filterBlock(filter, block, m) : block, null);
-            return !this.ctx.signal.aborted;
-          },
-          tooLong: (line, kept, len) => io.tooLong(line, kept, len),
-          blank: () => m.add('blank_lines', 1),
-        });
+        cut.line = blk.firstLine - 1;
+        const last = await cutLines(data, data.length, cut);
         if (last < 0) {
           await io.send(null, null);
           return;
