@@ -657,7 +657,7 @@ async function runProfile(env: S.Env, input: S.Input): Promise<string> {
 async function runMicro(): Promise<string> {
   const parts: string[] = [];
   // feed-report.ts is a feed-coverage report over the shared samples, not a benchmark: not run here.
-  for (const name of ['parse-micro', 'sweep-micro', 'ioc-load', 'window-rules']) {
+  for (const name of ['parse-micro', 'sweep-micro', 'ioc-load', 'window-rules', 'warm-up']) {
     const script = join(DIST_BENCH, `${name}.js`);
     if (!existsSync(script)) {
       parts.push(`### ${name}\n\n_Not there yet (bench/${name}.ts)._`);
