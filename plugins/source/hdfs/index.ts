@@ -407,7 +407,6 @@ class HdfsSource implements SourceInstance {
     const point = (off: number, line: number, complete: boolean): CommitPoint | null =>
       cfg.checkpoint ? { key, fileId, length, offset: off, line, complete } : null;
 
-    /** Whole lines in `data` (starting at stream offset `start`, ending with '\n'): blocks and rejects. */
     // one set of callbacks per file, not per chunk: call targets of cutLines' optimised loop (`CutLines`)
     const cut: CutLines = {
       file,
@@ -428,6 +427,7 @@ class HdfsSource implements SourceInstance {
         blank++;
       },
     };
+    /** Whole lines in `data` (starting at stream offset `start`, ending with '\n'): blocks and rejects. */
     const lines = async (data: Buffer, start: number): Promise<boolean> => {
       cut.line = lineNo;
       const last = await cutLines(data, start + data.length, cut);
