@@ -78,8 +78,9 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
   const len = preLen + buf.length;
   const startOffset = endOffset - len;
   const max = o.maxLineBytes;
-  // (cutBlock and joinedSlice are module functions, not closures: a closure is a new call target each
-  // call, and the loop optimised in one call would be thrown away at the next)
+  // No closures in here (cutBlock and joinedSlice are module functions, the byte before a line end is
+  // read inline): a closure is a new call target each call, and the loop optimised in one call would be
+  // thrown away at the next. The same holds for the callbacks in `o` (see `CutLines`).
   let lineNo = o.line;
   let from = 0; // start of the block being gathered
   let first = lineNo + 1;
@@ -94,7 +95,6 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
       nl = nl === -1 ? len : nl + preLen;
     }
     let bytes = nl - pos;
-    // (no closure for the byte before: a new one each call would be a new call target for the optimised loop)
     if (bytes > 0 && (nl - 1 < preLen ? pre![nl - 1]! : buf[nl - 1 - preLen]!) === CR) bytes--;
     lineNo++;
     const next = nl + 1;

@@ -13,8 +13,9 @@
  * blocks took 38, 44 and 20 ms, every later one 4–5 ms), and now and then a later one waits on a
  * collection, a late compile or a busy host: the fastest is the rate the chain keeps, and the workers
  * start only if even at that rate the rest is long. (The fastest of the latest four only, as first
- * written, started the worker on a 1M-line sweep when a noisy host slowed four batches in a row.) A chain with smaller batches may still be warming then: its rate looks slower
- * and the workers start sooner, as they would have before the run. A batch whose bytes cannot be
+ * written, started the worker on a 1M-line sweep when a noisy host slowed four batches in a row.) A
+ * chain with smaller batches may still be warming then: its rate looks slower and the workers start
+ * sooner, as they would have before the run. A batch whose bytes cannot be
  * told (records not made from lines) counts as unmeasured: the workers then start at once.
  */
 import type { Batch } from '../record.js';

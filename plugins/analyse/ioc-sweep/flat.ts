@@ -726,7 +726,6 @@ export const PLACE_BATCH = 1 << 14;
 let batchHomes: Int32Array | null = null;
 let batchOrder: Int32Array | null = null;
 
-/** The home-slot scratch for a batch (`PLACE_BATCH` at most), to fill before `batchSlotOrder`. */
 /** The home slots of a string table's `p` pending entries (`[hash, entry]` pairs) into `batchHomeSlots()`. */
 function pendingHomes(pend: Int32Array, p: number, mask: number): void {
   const homes = batchHomeSlots();
@@ -774,6 +773,7 @@ function placeInOrder(
   }
 }
 
+/** The home-slot scratch for a batch (`PLACE_BATCH` at most), to fill before `batchSlotOrder`. */
 export function batchHomeSlots(): Int32Array {
   return (batchHomes ??= new Int32Array(PLACE_BATCH));
 }
