@@ -2,7 +2,6 @@
 /**
  * The `sluice` command. Exit codes: 0 success, 1 runtime failure, 2 bad spec or usage.
  */
-import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -12,6 +11,7 @@ import type { CompiledSpec } from '../graph/build.js';
 import { formatIssue, type SpecIssue } from '../errors.js';
 import { redact } from '../util/redact.js';
 import { parseDuration } from '../util/duration.js';
+import { requirePackage } from '../util/require-package.js';
 // Loaded when a command or option needs them (start-up time of every run): the metrics server and
 // status page, the progress bar, --top, node-cron, graph drawing, plugin docs, the schema generator;
 // the spec loader (yaml) for the commands that read a spec; the runtime, the logger (pino) and the
@@ -21,8 +21,7 @@ import type { TopScreen } from './top.js';
 import { registerReplay } from './replay.js';
 import { registerTestCommand } from './test-command.js';
 
-// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
-const { Command, InvalidArgumentError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+const { Command, InvalidArgumentError, Option } = requirePackage('commander') as typeof Commander;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');

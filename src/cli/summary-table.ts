@@ -1,11 +1,10 @@
 /** The end-of-run summary as a table. */
-import { createRequire } from 'node:module';
 import type TableClass from 'cli-table3';
 import type { RunSummary } from '../runtime/summary.js';
 import { groupDigits as fmt } from '../util/digits.js';
+import { requirePackage } from '../util/require-package.js';
 
-// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
-const Table = createRequire(import.meta.url)('cli-table3') as typeof TableClass;
+const Table = requirePackage('cli-table3') as typeof TableClass;
 
 export function renderSummary(s: RunSummary): string {
   const t = new Table({ head: ['node', 'kind / plugin', 'in', 'out (per port)', 'notes'], style: { head: [], border: [] } });

@@ -2,15 +2,15 @@
  * `sluice test SPEC…`: run the tests of pipelines (their `tests:` and NAME.test.yaml) in memory.
  * Exit codes: 0 every test passed, 1 a test failed (or none ran), 2 a spec or test file is broken.
  */
-import { createRequire } from 'node:module';
 import type * as Commander from 'commander';
 import { declaredBuiltinRegistry } from '../plugins/declared-builtins.js';
 import { formatIssue } from '../errors.js';
+import { requirePackage } from '../util/require-package.js';
 // the test harness loads when `sluice test` runs, not with every command (start-up time of `sluice run`)
 import type { TestTarget } from '../testing/load.js';
 import type { Totals } from '../testing/report.js';
 
-const { Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+const { Option } = requirePackage('commander') as typeof Commander;
 
 function collectVars(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');

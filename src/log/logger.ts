@@ -1,11 +1,10 @@
 /** Structured JSON logs on stderr (pino), with secrets from `${...}` redacted. */
-import { createRequire } from 'node:module';
 import type Pino from 'pino';
 import type { Logger } from '../api.js';
 import { redact } from '../util/redact.js';
+import { requirePackage } from '../util/require-package.js';
 
-// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
-const pino = createRequire(import.meta.url)('pino') as typeof Pino;
+const pino = requirePackage('pino') as typeof Pino;
 
 export function createLogger(level: string, secrets: readonly string[] = []): Logger & { child(b: object): Logger } {
   const options: Pino.LoggerOptions = { level, base: { name: 'sluice' } };

@@ -6,11 +6,10 @@
  * time. The common operations are compiled into a tree of closures once per spec; anything else is
  * delegated to `json-logic-js` for that subtree, so semantics stay those of the library.
  */
-import { createRequire } from 'node:module';
+import { requirePackage } from '../util/require-package.js';
 
 // json-logic-js is CommonJS; its default export is the API object.
-// required, not imported: an ES import of a CommonJS package runs Node's export scanner over it (start-up time)
-const jsonLogicModule = createRequire(import.meta.url)('json-logic-js');
+const jsonLogicModule = requirePackage('json-logic-js');
 const jsonLogic: any = jsonLogicModule.default ?? jsonLogicModule;
 
 const FORBIDDEN_KEYS = new Set(['__proto__', 'prototype', 'constructor']);

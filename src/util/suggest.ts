@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { requirePackage } from './require-package.js';
 
 type Levenshtein = typeof import('fastest-levenshtein');
 let levenshtein: Levenshtein | undefined;
@@ -7,7 +7,7 @@ let levenshtein: Levenshtein | undefined;
 export function suggest(word: string, candidates: readonly string[]): string | undefined {
   if (!candidates.length) return undefined;
   // loaded when a suggestion is first wanted (a spec with a typo), not at every start
-  levenshtein ??= createRequire(import.meta.url)('fastest-levenshtein') as Levenshtein;
+  levenshtein ??= requirePackage('fastest-levenshtein') as Levenshtein;
   const { closest, distance } = levenshtein;
   const best = closest(word, candidates as string[]);
   const limit = Math.max(2, Math.floor(word.length / 3));
