@@ -70,8 +70,9 @@ export interface CutLines {
  * so that a chunk is never copied just to join a line cut in two. Each line ends with '\n' except
  * possibly the last one of a file; one '\r' before it is dropped. Each block's bytes are copied into
  * memory of its own, taken from the pool of line blocks (block-pool.ts): the caller may reuse its
- * chunk, the runtime may transfer a block to a worker and give its memory back once it is read.
- * Returns the number of the last line, or -1 when the run was stopped.
+ * chunk, the runtime may transfer a block to a worker and give its memory back once it is read. A
+ * block carries where its lines end (`LineBlock.ends`), found here, so that no one searches its
+ * bytes for them again. Returns the number of the last line, or -1 when the run was stopped.
  */
 export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?: Buffer): Promise<number> {
   const preLen = pre === undefined ? 0 : pre.length;
@@ -86,6 +87,9 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
   let first = lineNo + 1;
   let records = 0;
   let pos = 0;
+  // the ends of the lines of the block being gathered (`LineBlock.ends`), from its start; `n` of them
+  let ends = new Int32Array(Math.min(o.batchSize, 65536) + 16);
+  let n = 0;
   while (pos < len) {
     let nl: number;
     if (pos < preLen)
@@ -98,10 +102,15 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
     if (bytes > 0 && (nl - 1 < preLen ? pre![nl - 1]! : buf[nl - 1 - preLen]!) === CR) bytes--;
     lineNo++;
     const next = nl + 1;
+    if (bytes <= max) {
+      if (n === ends.length) ends = grownEnds(ends); // blank lines beyond the batch size
+      ends[n++] = nl - from;
+    }
     if (bytes === 0) o.blank();
     else if (bytes > max) {
       // Rejected here, with its bytes: the block ends before it, the next one starts after it.
-      const block = cutBlock(pre, buf, from, pos, o.file, first, records);
+      const block = cutBlock(pre, buf, from, pos, o.file, first, records, ends, n);
+      n = 0;
       o.tooLong(lineNo, joinedSlice(pre, buf, pos, pos + max), bytes);
       if (!(await o.emit(block, startOffset + Math.min(next, len), lineNo))) return -1;
       from = next;
@@ -112,13 +121,14 @@ export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?
     } else records++;
     pos = next;
     if (records >= o.batchSize && pos < len) {
-      if (!(await o.emit(cutBlock(pre, buf, from, pos, o.file, first, records), startOffset + pos, lineNo))) return -1;
+      if (!(await o.emit(cutBlock(pre, buf, from, pos, o.file, first, records, ends, n), startOffset + pos, lineNo))) return -1;
+      n = 0;
       from = pos;
       first = lineNo + 1;
       records = 0;
     }
   }
-  if (!(await o.emit(cutBlock(pre, buf, from, len, o.file, first, records), endOffset, lineNo))) return -1;
+  if (!(await o.emit(cutBlock(pre, buf, from, len, o.file, first, records, ends, n), endOffset, lineNo))) return -1;
   return lineNo;
 }
 
@@ -130,14 +140,34 @@ function joinedSlice(pre: Buffer | undefined, buf: Buffer, from: number, to: num
   return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
 }
 
-/** The block of lines `[from, to)` of `pre` followed by `buf`, copied into a pool block; null when empty. */
-function cutBlock(pre: Buffer | undefined, buf: Buffer, from: number, to: number, file: string, first: number, records: number): LineBlock | null {
+/** `ends` with room for twice as many. */
+function grownEnds(ends: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(2 * ends.length);
+  grown.set(ends);
+  return grown;
+}
+
+/**
+ * The block of lines `[from, to)` of `pre` followed by `buf`, copied into a pool block, with the
+ * first `n` of `ends` (its lines' ends); null when empty.
+ */
+function cutBlock(
+  pre: Buffer | undefined,
+  buf: Buffer,
+  from: number,
+  to: number,
+  file: string,
+  first: number,
+  records: number,
+  ends: Int32Array,
+  n: number,
+): LineBlock | null {
   if (to <= from) return null;
   const preLen = pre === undefined ? 0 : pre.length;
   const bytes = lineBlocks.take(to - from);
   if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
   if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
-  return { kind: 'lines', file, firstLine: first, bytes, records };
+  return { kind: 'lines', file, firstLine: first, bytes, records, ends: ends.slice(0, n) };
 }
 
 /**

@@ -158,6 +158,14 @@ export interface LineBlock {
   readonly bytes: Uint8Array;
   /** How many records the block gives (its non-empty lines). */
   readonly records: number;
+  /**
+   * Where each line of `bytes` ends (API 1.12, optional): one entry per line, blank lines included,
+   * in order — the offset of its `\n`, or `bytes.length` for a last line without one. A source that
+   * has cut the lines (`cutLines` does) hands their ends over, so that the runtime does not search
+   * the bytes for them a second time; without it the runtime finds them itself. When present it
+   * must be exact: the runtime reads the lines where it says.
+   */
+  readonly ends?: Int32Array;
 }
 
 /**
@@ -221,7 +229,7 @@ export function blockArrays(b: Block): ArrayBufferView[] {
 
 /** A copy of a block that shares no memory with it (each typed array owns its own buffer). */
 export function copyBlock(b: Block): Block {
-  if (b.kind === 'lines') return { ...b, bytes: b.bytes.slice() };
+  if (b.kind === 'lines') return b.ends === undefined ? { ...b, bytes: b.bytes.slice() } : { ...b, bytes: b.bytes.slice(), ends: b.ends.slice() };
   const c: MessageBlock = { ...b, bytes: b.bytes.slice(), spans: b.spans.slice(), offsets: b.offsets.slice(), times: b.times.slice() };
   if (b.keys) (c as { keys?: Uint32Array }).keys = b.keys.slice();
   if (b.utf8) (c as { utf8?: number[] }).utf8 = b.utf8.slice();
@@ -379,13 +387,15 @@ function* lineChunks(block: LineBlock, max: number, skip: LineSkip | undefined):
   let line = block.firstLine;
   let start = 0;
   const byBytes = skip?.keepBytes !== undefined;
+  const ends = block.ends; // the source's line ends, when it handed them over
+  let k = 0;
   if (isAscii(buf)) {
     // Nearly every proxy log: each line becomes a string of its own, copied from the bytes, instead
     // of a slice of one decoded text. A slice keeps the whole block's text alive as long as any value
     // cut from it lives (a host name in a matcher's memo, an alert), and the block's text is a large object that
     // only a full GC frees; the parsers' character loops also run faster over flat strings.
     for (;;) {
-      let nl = buf.indexOf(LF, start);
+      let nl = ends !== undefined ? (k < ends.length ? ends[k++]! : -1) : buf.indexOf(LF, start);
       const last = nl === -1 || nl >= end;
       if (last) nl = end;
       let stop = nl;

@@ -1,7 +1,8 @@
 /**
  * `linesToRecords` against a plain reference (split on LF, one trailing CR dropped, empty lines
  * skipped but counted), on ASCII blocks (one string per line, copied from the bytes) and on blocks
- * holding non-ASCII bytes (one decoded text, sliced), with and without a final newline.
+ * holding non-ASCII bytes (one decoded text, sliced), with and without a final newline, and with
+ * and without the line ends a source hands over (`LineBlock.ends`).
  */
 import { isAscii } from 'node:buffer';
 import { describe, expect, it } from 'vitest';
@@ -23,6 +24,16 @@ function block(bytes: Buffer, records: number): LineBlock {
   return { kind: 'lines', file: 'x.log', firstLine: 3, bytes: new Uint8Array(bytes), records };
 }
 
+/** Where each line of `bytes` ends, as `LineBlock.ends` says: each `\n`, and the end of a last line without one. */
+function endsOf(bytes: Buffer): Int32Array {
+  const ends: number[] = [];
+  bytes.forEach((c, i) => {
+    if (c === 0x0a) ends.push(i);
+  });
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 0x0a) ends.push(bytes.length);
+  return Int32Array.from(ends);
+}
+
 const char = fc.constantFrom('a', 'Z', '0', ' ', '\t', '\r', '/', '"', 'é', '→');
 const line = fc.array(char, { maxLength: 12 }).map((cs) => cs.join(''));
 
@@ -37,6 +48,24 @@ describe('linesToRecords', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('reads the lines where the block says they end: the same records as without (property)', () => {
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 20 }), fc.boolean(), (lines, finalNl) => {
+        const text = lines.join('\n') + (finalNl ? '\n' : '');
+        const bytes = Buffer.from(text, 'utf8');
+        const want = reference(text, 'x.log', 3);
+        expect(linesToRecords({ ...block(bytes, want.length), ends: endsOf(bytes) })).toEqual(want);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('reads each line where `ends` says it ends, without searching the bytes (the source found them)', () => {
+    // ends that do not fall on the newline: read as given, so the line after starts one byte past it
+    const got = linesToRecords({ ...block(Buffer.from('ab\ncd'), 2), ends: Int32Array.from([1, 6]) });
+    expect(got.map((r) => r.message)).toEqual(['a', '\ncd']);
   });
 
   it('recordChunks with a line skip: ASCII lines asked as their bytes, refused ones counted; other blocks not asked (property)', () => {
