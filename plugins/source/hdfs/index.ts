@@ -714,17 +714,21 @@ class HdfsSource implements SourceInstance {
 /**
  * `block` with every line the filter rejects replaced by an empty line: the block keeps its line
  * numbering (origins, checkpoints), and an empty line gives no record. Null when no line is left.
+ * The lines are read where `block.ends` says they end, and the new block says where its own end.
  */
 function filterBlock(filter: LineFilter, block: LineBlock, metrics: PluginContext['metrics']): LineBlock | null {
   const data = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
   const to = data.length;
   const out = new Uint8Array(to);
+  const ends = block.ends;
+  const outEnds = ends === undefined ? undefined : new Int32Array(ends.length);
+  let k = 0;
   let w = 0;
   let kept = 0;
   let checked = 0;
   let pos = 0;
   while (pos < to) {
-    let nl = data.indexOf(NL, pos);
+    let nl = ends !== undefined ? (k < ends.length ? ends[k]! : to) : data.indexOf(NL, pos);
     if (nl === -1) nl = to;
     let end = nl;
     if (end > pos && data[end - 1] === CR) end--;
@@ -736,11 +740,15 @@ function filterBlock(filter: LineFilter, block: LineBlock, metrics: PluginContex
         kept++;
       }
     }
+    if (outEnds !== undefined) outEnds[k++] = w;
     if (nl < to) out[w++] = NL;
     pos = nl + 1;
   }
   metrics.add('lines_checked', checked);
   if (checked > kept) metrics.add('lines_skipped', checked - kept);
   if (kept === 0) return null;
-  return { kind: 'lines', file: block.file, firstLine: block.firstLine, bytes: out.subarray(0, w), records: kept };
+  const bytes = out.subarray(0, w);
+  return outEnds === undefined
+    ? { kind: 'lines', file: block.file, firstLine: block.firstLine, bytes, records: kept }
+    : { kind: 'lines', file: block.file, firstLine: block.firstLine, bytes, records: kept, ends: outEnds };
 }
