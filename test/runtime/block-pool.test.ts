@@ -11,12 +11,13 @@ import fc from 'fast-check';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BlockPool, blockPoolLimit, giveBack, lineBlocks, ownedByBlock, sharedBlocks } from '../../src/block-pool.js';
-import { cutLines } from '../../src/line-reader.js';
+import type { CutLines } from '../../src/line-reader.js';
 import { linesToRecords, type LineBlock, type Rec } from '../../src/record.js';
 import { encodeForWorker } from '../../src/runtime/wire.js';
 import type { RunError } from '../../src/runtime/run-error.js';
 import type { RunSummary } from '../../src/runtime/summary.js';
 import { tempDir } from '../helpers/tmp.js';
+import { cutInTwo } from '../helpers/cut-in-two.js';
 import { nodeOf, runTestSpec } from '../helpers/run-spec.js';
 import { squidLog } from '../helpers/squid-log.js';
 import { linesWithoutTime } from '../helpers/jsonl.js';
@@ -174,7 +175,7 @@ async function cutAndRead(text: Buffer, split: number, batchSize: number, lag: n
       lineBlocks.release(b);
     }
   };
-  const o = {
+  const o: CutLines = {
     file: 'x.log',
     batchSize,
     maxLineBytes: 40,
@@ -187,16 +188,7 @@ async function cutAndRead(text: Buffer, split: number, batchSize: number, lag: n
     tooLong: () => undefined,
     blank: () => undefined,
   };
-  const lastNl = text.subarray(0, split).lastIndexOf(0x0a);
-  if (lastNl === -1) await cutLines(text, text.length, o);
-  else {
-    o.line = await cutLines(text.subarray(0, lastNl + 1), lastNl + 1, o);
-    const rest = text.subarray(lastNl + 1);
-    const nl = rest.indexOf(0x0a);
-    // the file source's carried line: a copy of its start joined with its end (`pre`)
-    if (nl === -1) await cutLines(rest, text.length, o);
-    else await cutLines(rest.subarray(nl + 1), text.length, o, Buffer.from(rest.subarray(0, nl + 1)));
-  }
+  await cutInTwo(text, split, o);
   while (waiting.length) consume(waiting.shift()!);
   return read;
 }

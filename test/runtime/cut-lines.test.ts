@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { cutLines, type CutLines } from '../../src/line-reader.js';
+import type { CutLines } from '../../src/line-reader.js';
+import { cutInTwo } from '../helpers/cut-in-two.js';
 import type { LineBlock } from '../../src/record.js';
 
 const MAX = 12;
@@ -38,15 +39,7 @@ async function cut(text: Buffer, split: number, batchSize: number) {
     tooLong: (line) => void tooLong.push(line),
     blank: () => void blank++,
   };
-  const lastNl = text.subarray(0, split).lastIndexOf(0x0a);
-  if (lastNl === -1) await cutLines(text, text.length, o);
-  else {
-    o.line = await cutLines(text.subarray(0, lastNl + 1), lastNl + 1, o);
-    const rest = text.subarray(lastNl + 1);
-    const nl = rest.indexOf(0x0a);
-    if (nl === -1) await cutLines(rest, text.length, o);
-    else await cutLines(rest.subarray(nl + 1), text.length, o, Buffer.from(rest.subarray(0, nl + 1)));
-  }
+  await cutInTwo(text, split, o);
   return { blocks, tooLong, blank };
 }
 
