@@ -1,6 +1,7 @@
 /**
  * A sink node: takes up to 64 envelopes at a time from its input queue, writes each, and flushes
- * at most every `flush_interval` (group commit) and at the end. A flush releases the acks of the
+ * at most every `flush_interval` (group commit) and at the end: records written when the last flush
+ * is more than the interval ago (or there was none yet) are flushed at once, others when it is up. A flush releases the acks of the
  * envelopes written before it: that is when their sources' `onDurable` may run, and only then.
  *
  * `write` and `flush` are retried with backoff while they fail with transient errors (see
@@ -36,7 +37,9 @@ export async function runSink(state: RunState, name: string, sink: SinkInstance,
   // Records written since the last flush, acked or not: what a processor's `tick` emits carries no
   // ack, and must still be flushed within `flush_interval` rather than wait for the next batch.
   let dirty = false;
-  let lastFlush = Date.now();
+  // No flush yet: the run's first records are flushed as soon as they are written, as records are after
+  // any quiet spell longer than the interval (time to detection: a run's first alert does not wait for it).
+  let lastFlush = Number.NEGATIVE_INFINITY;
   const obs = state.observer;
   const flush = async (): Promise<void> => {
     const t0 = obs ? performance.now() : 0;
