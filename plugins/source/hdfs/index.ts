@@ -714,7 +714,7 @@ class HdfsSource implements SourceInstance {
 /**
  * `block` with every line the filter rejects replaced by an empty line: the block keeps its line
  * numbering (origins, checkpoints), and an empty line gives no record. Null when no line is left.
- * The lines are read where `block.ends` says they end, and the new block says where its own end.
+ * The lines are read where `block.ends` says they end, and the new block says where its own lines end.
  */
 function filterBlock(filter: LineFilter, block: LineBlock, metrics: PluginContext['metrics']): LineBlock | null {
   const data = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
