@@ -53,6 +53,7 @@ describe('sink flushes', () => {
         async flush() {
           events.push('flush');
         },
+        async close() {},
       }),
     };
     const registry = builtinRegistry();
