@@ -63,6 +63,9 @@ export interface CutLines {
   blank(): void;
 }
 
+/** No bytes: `pre` when no line is carried over. */
+const NO_BYTES = Buffer.alloc(0);
+
 /**
  * Cut whole lines into blocks of at most `batchSize` records and emit them. The lines are `pre` (at
  * most one line: what was carried over from the previous chunk and the end of that line) followed
@@ -73,71 +76,126 @@ export interface CutLines {
  * chunk, the runtime may transfer a block to a worker and give its memory back once it is read. A
  * block carries where its lines end (`LineBlock.ends`), found here, so that no one searches its
  * bytes for them again. Returns the number of the last line, or -1 when the run was stopped.
+ *
+ * The lines are read by `scanLines`, which stops at whatever needs more than counting (a full
+ * block, a blank or over-long line, the end of the chunk); what to do then is done here.
  */
-export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre?: Buffer): Promise<number> {
-  const preLen = pre === undefined ? 0 : pre.length;
-  const len = preLen + buf.length;
+export async function cutLines(buf: Buffer, endOffset: number, o: CutLines, pre: Buffer = NO_BYTES): Promise<number> {
+  const len = pre.length + buf.length;
   const startOffset = endOffset - len;
   const max = o.maxLineBytes;
-  // No closures in here (cutBlock and joinedSlice are module functions, the byte before a line end is
-  // read inline): a closure is a new call target each call, and the loop optimised in one call would be
-  // thrown away at the next. The same holds for the callbacks in `o` (see `CutLines`).
-  let lineNo = o.line;
+  // No closures in here (cutBlock and joinedSlice are module functions): a closure is a new call
+  // target each call, and code optimised in one call would be thrown away at the next. The same
+  // holds for the callbacks in `o` (see `CutLines`).
+  const at = new Int32Array(SCAN_FIELDS);
+  at[LINE] = o.line;
   let from = 0; // start of the block being gathered
-  let first = lineNo + 1;
-  let records = 0;
-  let pos = 0;
-  // the ends of the lines of the block being gathered (`LineBlock.ends`), from its start; `n` of them
+  let first = o.line + 1;
+  // the ends of the lines of the block being gathered (`LineBlock.ends`), from its start
   let ends = new Int32Array(Math.min(o.batchSize, 65536) + 16);
-  let n = 0;
-  while (pos < len) {
-    let nl: number;
-    if (pos < preLen)
-      nl = preLen - 1; // pre is one line
-    else {
-      nl = buf.indexOf(NL, pos - preLen);
-      nl = nl === -1 ? len : nl + preLen;
-    }
-    let bytes = nl - pos;
-    if (bytes > 0 && (nl - 1 < preLen ? pre![nl - 1]! : buf[nl - 1 - preLen]!) === CR) bytes--;
-    lineNo++;
-    const next = nl + 1;
-    if (bytes <= max) {
-      if (n === ends.length) ends = grownEnds(ends); // blank lines beyond the batch size
-      ends[n++] = nl - from;
-    }
-    if (bytes === 0) o.blank();
-    else if (bytes > max) {
+  for (;;) {
+    const stop = scanLines(pre, buf, from, max, o.batchSize, ends, at);
+    if (stop === BLANK) o.blank();
+    else if (stop === ENDS_FULL)
+      ends = grownEnds(ends); // blank lines beyond the batch size
+    else if (stop === TOO_LONG) {
       // Rejected here, with its bytes: the block ends before it, the next one starts after it.
-      const block = cutBlock(pre, buf, from, pos, o.file, first, records, ends, n);
-      n = 0;
-      o.tooLong(lineNo, joinedSlice(pre, buf, pos, pos + max), bytes);
-      if (!(await o.emit(block, startOffset + Math.min(next, len), lineNo))) return -1;
-      from = next;
+      const pos = at[POS]!;
+      const nl = lineEnd(pre, buf, pos);
+      const lineNo: number = at[LINE]! + 1;
+      const block = cutBlock(pre, buf, from, pos, o.file, first, at[RECORDS]!, ends, at[ENDS]!);
+      o.tooLong(lineNo, joinedSlice(pre, buf, pos, pos + max), lineBytes(pre, buf, pos, nl));
+      if (!(await o.emit(block, startOffset + Math.min(nl + 1, len), lineNo))) return -1;
+      from = nl + 1;
       first = lineNo + 1;
-      records = 0;
-      pos = next;
-      continue;
-    } else records++;
-    pos = next;
-    if (records >= o.batchSize && pos < len) {
-      if (!(await o.emit(cutBlock(pre, buf, from, pos, o.file, first, records, ends, n), startOffset + pos, lineNo))) return -1;
-      n = 0;
-      from = pos;
+      at[POS] = from;
+      at[LINE] = lineNo;
+      at[RECORDS] = 0;
+      at[ENDS] = 0;
+    } else {
+      // a full block, or the end of the chunk: the block so far goes
+      const to = Math.min(at[POS]!, len);
+      const lineNo: number = at[LINE]!;
+      if (!(await o.emit(cutBlock(pre, buf, from, to, o.file, first, at[RECORDS]!, ends, at[ENDS]!), startOffset + to, lineNo))) return -1;
+      if (stop === CHUNK_END) return lineNo;
+      from = to;
       first = lineNo + 1;
-      records = 0;
+      at[RECORDS] = 0;
+      at[ENDS] = 0;
     }
   }
-  if (!(await o.emit(cutBlock(pre, buf, from, len, o.file, first, records, ends, n), endOffset, lineNo))) return -1;
-  return lineNo;
+}
+
+/** What `scanLines` leaves in its `at` (indices): the position of the next line, the number of the last line read, the records and line ends of the block so far. */
+const POS = 0;
+const LINE = 1;
+const RECORDS = 2;
+const ENDS = 3;
+const SCAN_FIELDS = 4;
+
+/** Why `scanLines` stopped: the input ends, the block is full, a blank line (counted), a line too long, no room left in `ends`. */
+const CHUNK_END = 0;
+const BLOCK_FULL = 1;
+const BLANK = 2;
+const TOO_LONG = 3;
+const ENDS_FULL = 4;
+
+/**
+ * Read lines of `pre` followed by `buf` from `at[POS]` on, each line's end into `ends` (relative to
+ * `from`, the start of the block), until one of the stops above; `at` is where it stopped (an
+ * over-long line is not read: `at[POS]` is its start). This loop reads nearly every line of a
+ * sweep. It keeps its counts in `at` line by line and every way out is a bare `return` of a constant,
+ * so that the code V8 compiles for it mid-run (on-stack replacement) needs no type feedback on its
+ * way out: V8 keeps that code for later calls, and a way out first taken after it was compiled (a
+ * callback at a chunk's end, a counter first written there) sent each later call back to the
+ * interpreter, in about a third of the runs (bench/RESULTS.md, session 23).
+ */
+function scanLines(pre: Buffer, buf: Buffer, from: number, max: number, batchSize: number, ends: Int32Array, at: Int32Array): number {
+  const len = pre.length + buf.length;
+  let pos = at[POS]!;
+  let lineNo = at[LINE]!;
+  let records = at[RECORDS]!;
+  let n = at[ENDS]!;
+  for (;;) {
+    if (pos >= len) return CHUNK_END;
+    if (records >= batchSize) return BLOCK_FULL;
+    if (n === ends.length) return ENDS_FULL;
+    const nl = lineEnd(pre, buf, pos);
+    const bytes = lineBytes(pre, buf, pos, nl);
+    if (bytes > max) return TOO_LONG;
+    ends[n++] = nl - from;
+    lineNo++;
+    pos = nl + 1;
+    if (bytes > 0) records++;
+    at[POS] = pos;
+    at[LINE] = lineNo;
+    at[RECORDS] = records;
+    at[ENDS] = n;
+    if (bytes === 0) return BLANK;
+  }
+}
+
+/** Where the line at `pos` of `pre` followed by `buf` ends: its '\n', or the end of both (a last line without one). */
+function lineEnd(pre: Buffer, buf: Buffer, pos: number): number {
+  const preLen = pre.length;
+  if (pos < preLen) return preLen - 1; // pre is one line
+  const nl = buf.indexOf(NL, pos - preLen);
+  return nl === -1 ? preLen + buf.length : nl + preLen;
+}
+
+/** The length of the line from `pos` to `nl` (its end), without a '\r' before the '\n'. */
+function lineBytes(pre: Buffer, buf: Buffer, pos: number, nl: number): number {
+  const bytes = nl - pos;
+  const preLen = pre.length;
+  return bytes > 0 && (nl - 1 < preLen ? pre[nl - 1]! : buf[nl - 1 - preLen]!) === CR ? bytes - 1 : bytes;
 }
 
 /** The bytes `[from, to)` of `pre` followed by `buf` (see `cutLines`), a view where they lie in one of them. */
-function joinedSlice(pre: Buffer | undefined, buf: Buffer, from: number, to: number): Buffer {
-  const preLen = pre === undefined ? 0 : pre.length;
+function joinedSlice(pre: Buffer, buf: Buffer, from: number, to: number): Buffer {
+  const preLen = pre.length;
   if (from >= preLen) return buf.subarray(from - preLen, to - preLen);
-  if (to <= preLen) return pre!.subarray(from, to);
-  return Buffer.concat([pre!.subarray(from), buf.subarray(0, to - preLen)]);
+  if (to <= preLen) return pre.subarray(from, to);
+  return Buffer.concat([pre.subarray(from), buf.subarray(0, to - preLen)]);
 }
 
 /** `ends` with room for twice as many. */
@@ -152,7 +210,7 @@ function grownEnds(ends: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
  * first `n` of `ends` (its lines' ends); null when empty.
  */
 function cutBlock(
-  pre: Buffer | undefined,
+  pre: Buffer,
   buf: Buffer,
   from: number,
   to: number,
@@ -163,9 +221,9 @@ function cutBlock(
   n: number,
 ): LineBlock | null {
   if (to <= from) return null;
-  const preLen = pre === undefined ? 0 : pre.length;
+  const preLen = pre.length;
   const bytes = lineBlocks.take(to - from);
-  if (from < preLen) bytes.set(pre!.subarray(from, Math.min(to, preLen)), 0);
+  if (from < preLen) bytes.set(pre.subarray(from, Math.min(to, preLen)), 0);
   if (to > preLen) bytes.set(buf.subarray(Math.max(from, preLen) - preLen, to - preLen), Math.max(0, preLen - from));
   return { kind: 'lines', file, firstLine: first, bytes, records, ends: ends.slice(0, n) };
 }

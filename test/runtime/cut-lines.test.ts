@@ -26,21 +26,42 @@ function endsOf(bytes: Uint8Array): number[] {
 async function cut(text: Buffer, split: number, batchSize: number) {
   const blocks: LineBlock[] = [];
   const tooLong: number[] = [];
+  const emitted: { endOffset: number; line: number }[] = [];
   let blank = 0;
   const o: CutLines = {
     file: 'x.log',
     batchSize,
     maxLineBytes: MAX,
     line: 0,
-    emit: async (block) => {
+    emit: async (block, endOffset, line) => {
       if (block) blocks.push({ ...block, bytes: block.bytes.slice() });
+      emitted.push({ endOffset, line });
       return true;
     },
     tooLong: (line) => void tooLong.push(line),
     blank: () => void blank++,
   };
   await cutInTwo(text, split, o);
-  return { blocks, tooLong, blank };
+  return { blocks, tooLong, blank, emitted };
+}
+
+/** Lines of `text` before stream offset `end` (a last line without a newline counts at the very end). */
+function linesBefore(text: Buffer, end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) if (text[i] === 0x0a) n++;
+  return end === text.length && end > 0 && text[end - 1] !== 0x0a ? n + 1 : n;
+}
+
+/** Every emit's offset and line number agree with the text, no block holds more than `batchSize` records, and the last emit is the text's end. */
+function expectEmitsAgree(text: Buffer, r: Awaited<ReturnType<typeof cut>>, batchSize: number): void {
+  let last = 0;
+  for (const e of r.emitted) {
+    expect(e.endOffset).toBeGreaterThanOrEqual(last);
+    expect(e.line).toBe(linesBefore(text, e.endOffset));
+    last = e.endOffset;
+  }
+  expect(last).toBe(text.length);
+  for (const b of r.blocks) expect(b.records).toBeLessThanOrEqual(batchSize);
 }
 
 const line = fc.oneof(
@@ -60,7 +81,9 @@ describe('cutLines', () => {
         fc.integer({ min: 1, max: 6 }),
         async (lines, finalNl, at, batchSize) => {
           const text = Buffer.from(lines.join('\n') + (finalNl ? '\n' : ''));
-          const { blocks, tooLong, blank } = await cut(text, text.length === 0 ? 0 : at % text.length, batchSize);
+          const r = await cut(text, text.length === 0 ? 0 : at % text.length, batchSize);
+          const { blocks, tooLong, blank } = r;
+          expectEmitsAgree(text, r, batchSize);
           let inBlocks = 0;
           for (const b of blocks) {
             expect(b.ends).toBeDefined();
@@ -77,6 +100,21 @@ describe('cutLines', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('keeps blank lines beyond the batch size, and counts them (property)', async () => {
+    // more blank lines in one block than the room first kept for its line ends (the batch size + 16)
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.constantFrom('', '', '', '\r', 'ab'), { minLength: 20, maxLength: 90 }), fc.nat(), async (lines, at) => {
+        const text = Buffer.from(`${lines.join('\n')}\n`);
+        const r = await cut(text, at % text.length, 1);
+        expectEmitsAgree(text, r, 1);
+        expect(r.blocks.reduce((n, b) => n + b.ends!.length, 0)).toBe(lines.length);
+        expect(r.blank).toBe(lines.filter((l) => l.replace(/\r$/, '') === '').length);
+        for (const b of r.blocks) expect([...b.ends!]).toEqual(endsOf(b.bytes));
+      }),
+      { numRuns: 200 },
     );
   });
 });
