@@ -567,8 +567,11 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
         : '';
     const bound = id === 'sweep squid' ? loaderBound(rows, meAll, meFixed, ceAll, ceFixed) : '';
     const cpuWall = median(sw.runs.filter((x) => x.ok).map((x) => x.cpuMs / x.wallMs));
+    // per CPU second on the same input is the ceiling's CPU ÷ sluice's, round by round too
     const perCore =
-      meCpu && ceCpu ? `, per CPU second ${(meCpu / ceCpu).toFixed(2)}× the ceiling's (goal ≥ 0.5×: ${meCpu / ceCpu >= 0.5 ? 'met' : 'NOT met'})` : '';
+      meCpu && ceCpu
+        ? `, per CPU second ${(meCpu / ceCpu).toFixed(2)}× the ceiling's (goal ≥ 0.5×: ${meCpu / ceCpu >= 0.5 ? 'met' : `NOT met, by ${(0.5 - meCpu / ceCpu).toFixed(2)}`}${roundRatios(sw, ceRow, 'cpuMs')})`
+        : '';
     if (me === undefined || nv === undefined) {
       lines.push(`${label}: no naive reference in this run.`);
       continue;
@@ -614,11 +617,13 @@ function verdict(rows: Row[], lps: Map<string, number>, env: S.Env): string {
 
 /**
  * `; rounds a×, b×, …`: the ratio within each round (the scenario and its reference ran minutes
- * apart, in the same round), which shows how much a noisy minute moved the ratio of the medians.
+ * apart, in the same round), which shows how much a noisy minute moved the ratio of the medians:
+ * the reference's wall time ÷ the scenario's (lines/s on the same input), or its CPU ÷ the
+ * scenario's (lines per CPU second).
  */
-function roundRatios(row: Row, ref: Row | undefined): string {
+function roundRatios(row: Row, ref: Row | undefined, of: 'wallMs' | 'cpuMs' = 'wallMs'): string {
   if (!ref || row.runs.length < 2 || ref.runs.length !== row.runs.length) return '';
-  const r = row.runs.map((x, i) => (x.ok && ref.runs[i]!.ok ? ref.runs[i]!.wallMs / x.wallMs : NaN));
+  const r = row.runs.map((x, i) => (x.ok && ref.runs[i]!.ok && x[of] > 0 ? ref.runs[i]![of] / x[of] : NaN));
   if (r.some((x) => !Number.isFinite(x))) return '';
   return `; rounds ${r.map((x) => `${x.toFixed(2)}×`).join(', ')}`;
 }
