@@ -1,8 +1,9 @@
 /**
  * A sink node: takes up to 64 envelopes at a time from its input queue, writes each, and flushes
  * at most every `flush_interval` (group commit) and at the end: records written when the last flush
- * is more than the interval ago (or there was none yet) are flushed at once, others when it is up. A flush releases the acks of the
- * envelopes written before it: that is when their sources' `onDurable` may run, and only then.
+ * is more than the interval ago (or there was none yet) are flushed at once, others when it is up.
+ * A flush releases the acks of the envelopes written before it: that is when their sources'
+ * `onDurable` may run, and only then.
  *
  * `write` and `flush` are retried with backoff while they fail with transient errors (see
  * retry.ts; the delay doubles up to `settings.retry_max_delay`): the sink takes nothing meanwhile, so its queue fills and the pipeline pauses behind
